@@ -1,0 +1,56 @@
+#include "base/strings.hpp"
+
+namespace berth {
+
+std::vector<std::string_view> split(std::string_view text, char separator)
+{
+    std::vector<std::string_view> fields;
+    std::size_t start = 0;
+    for (;;) {
+        const auto end = text.find(separator, start);
+        if (end == std::string_view::npos) {
+            fields.push_back(text.substr(start));
+            return fields;
+        }
+        fields.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+}
+
+std::string_view trim(std::string_view text)
+{
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!text.empty() && is_space(text.front()))
+        text.remove_prefix(1);
+    while (!text.empty() && is_space(text.back()))
+        text.remove_suffix(1);
+    return text;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix)
+{
+    return text.substr(0, prefix.size()) == prefix;
+}
+
+std::string quoted(std::string_view value)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    constexpr std::size_t shown_at_most = 256; // error messages stay readable on hostile input
+    std::string out = "'";
+    for (std::size_t i = 0; i < value.size() && i < shown_at_most; ++i) {
+        const auto c = static_cast<unsigned char>(value[i]);
+        if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\') {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (value.size() > shown_at_most)
+        out += "...";
+    out += "'";
+    return out;
+}
+
+} // namespace berth

@@ -1,0 +1,157 @@
+// cgroups/cgroups.hpp — the only header other directories include from cgroups/.
+//
+// cgroups/ owns every cgroup directory berth makes: it detects what the host offers (pure v2,
+// hybrid, pure v1), creates a cgroup at a path below the configured root (or the systemd-delegated
+// subtree), applies OCI linux.resources to it, moves processes in, freezes, kills, reads
+// statistics and removes it. v1 and v2 differ only in the *.cpp files. A resource the host cannot
+// enforce is an error naming the resource, never silently dropped. Runs as root on the host: it
+// writes only below the cgroup paths it was given.
+#pragma once
+#include <sys/types.h>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include "base/result.hpp"
+
+namespace berth::cgroups {
+
+// ---- The resource model: OCI runtime-spec linux.resources, as plain data. ----
+struct DeviceRule {
+    bool allow = false;
+    char type = 'a';                 // 'a' all, 'b' block, 'c' char
+    std::optional<std::int64_t> major; // nullopt = any ('*')
+    std::optional<std::int64_t> minor;
+    std::string access = "rwm";       // subset of "rwm"
+};
+struct Memory {
+    std::optional<std::int64_t> limit;       // bytes; -1 = unlimited
+    std::optional<std::int64_t> reservation; // soft limit (v2 memory.low)
+    std::optional<std::int64_t> swap;        // memory+swap (v1 semantics, as the spec says)
+    std::optional<std::int64_t> kernel;      // deprecated; refused on v2
+    std::optional<std::int64_t> kernel_tcp;
+    std::optional<std::uint64_t> swappiness;
+    std::optional<bool> disable_oom_killer;
+    std::optional<bool> use_hierarchy;
+    std::optional<bool> check_before_update;
+};
+struct Cpu {
+    std::optional<std::uint64_t> shares; // v1 2..262144; v2 converted to cpu.weight
+    std::optional<std::int64_t> quota;   // microseconds per period; -1 = max
+    std::optional<std::uint64_t> burst;
+    std::optional<std::uint64_t> period;
+    std::optional<std::int64_t> realtime_runtime;
+    std::optional<std::uint64_t> realtime_period;
+    std::string cpus; // cpuset list, "" = inherit
+    std::string mems;
+    std::optional<std::int64_t> idle;
+};
+struct Pids {
+    std::int64_t limit = 0; // <= 0: unlimited ("max")
+};
+struct WeightDevice {
+    std::int64_t major = 0, minor = 0;
+    std::optional<std::uint16_t> weight, leaf_weight;
+};
+struct ThrottleDevice {
+    std::int64_t major = 0, minor = 0;
+    std::uint64_t rate = 0;
+};
+struct BlockIo {
+    std::optional<std::uint16_t> weight, leaf_weight;
+    std::vector<WeightDevice> weight_device;
+    std::vector<ThrottleDevice> throttle_read_bps, throttle_write_bps;
+    std::vector<ThrottleDevice> throttle_read_iops, throttle_write_iops;
+};
+struct HugepageLimit {
+    std::string page_size; // "2MB", "1GB"
+    std::uint64_t limit = 0;
+};
+struct Resources {
+    std::vector<DeviceRule> devices;
+    std::optional<Memory> memory;
+    std::optional<Cpu> cpu;
+    std::optional<Pids> pids;
+    std::optional<BlockIo> block_io;
+    std::vector<HugepageLimit> hugepage_limits;
+    std::map<std::string, std::string> unified; // v2 only: file name -> value
+};
+
+// ---- What the host offers. ----
+enum class Mode { Unified, Hybrid, Legacy }; // pure v2; v1 + a v2 mount; pure v1
+struct Host {
+    Mode mode = Mode::Unified;
+    std::string unified_mount;                       // "/sys/fs/cgroup" or ".../unified"; "" if none
+    std::map<std::string, std::string> v1_mounts;    // controller -> mount point (Hybrid, Legacy)
+    std::vector<std::string> v2_controllers;         // from the root's cgroup.controllers
+};
+// Reads /proc/self/mountinfo and the v2 root; cached per process after the first call.
+Result<Host> detect();
+
+// ---- Parsers of kernel files (pure, fuzzed). ----
+struct ProcCgroupLine {
+    unsigned hierarchy_id = 0;
+    std::vector<std::string> controllers; // empty for the v2 line "0::/path"
+    std::string path;
+};
+Result<std::vector<ProcCgroupLine>> parse_proc_cgroup(std::string_view content);
+// "key value\n" files: memory.stat, cpu.stat, memory.events, pids.events.
+Result<std::map<std::string, std::uint64_t>> parse_flat_keyed(std::string_view content);
+// Cpu shares (v1, 2..262144) to cpu.weight (v2, 1..10000), the conversion runc and crun use.
+std::uint64_t shares_to_weight(std::uint64_t shares);
+
+// ---- Statistics, cheap enough to sample every container every second. ----
+struct Stats {
+    std::uint64_t cpu_usage_usec = 0, cpu_user_usec = 0, cpu_system_usec = 0;
+    std::uint64_t cpu_throttled_periods = 0, cpu_throttled_usec = 0;
+    std::uint64_t memory_usage = 0, memory_limit = 0, memory_working_set = 0; // bytes
+    std::uint64_t memory_max_usage = 0, memory_cache = 0;
+    std::uint64_t oom_events = 0, oom_kill_events = 0;
+    std::uint64_t pids_current = 0, pids_limit = 0; // 0 = unlimited
+    std::uint64_t io_read_bytes = 0, io_write_bytes = 0;
+};
+
+// Where berth puts its cgroups. Under systemd with Delegate=yes, root is the delegated subtree of
+// the agent's own cgroup; otherwise a configured path (default "/berth").
+struct Options {
+    std::string root = "/berth";
+};
+
+// A cgroup berth made (or recovered) at `path` below the hierarchy root(s). Move-only. Removal
+// is explicit (destroy()), because containers outlive the runtime process that created them.
+class Cgroup {
+public:
+    // Creates path (and missing parents, enabling controllers in their subtree_control on v2).
+    // `path` is absolute within the hierarchy ("/berth/task1/web"), as OCI linux.cgroupsPath.
+    static Result<Cgroup> create(const std::string& path);
+    // Opens an existing cgroup after a restart (recover); ENOENT if it is gone.
+    static Result<Cgroup> open(const std::string& path);
+    ~Cgroup();
+    Cgroup(Cgroup&&) noexcept;
+    Cgroup& operator=(Cgroup&&) noexcept;
+
+    // Applies resources; a value the kernel rejects fails naming the file and value. A resource
+    // whose controller the host lacks fails naming the controller.
+    Result<void> apply(const Resources& resources);
+    Result<void> add(pid_t pid);               // moves pid into the cgroup (all hierarchies)
+    Result<std::vector<pid_t>> pids() const;   // every process in the cgroup and below
+    Result<void> freeze();                     // returns once the cgroup is frozen
+    Result<void> thaw();
+    Result<bool> frozen() const;
+    Result<void> kill();                       // SIGKILL to every process (cgroup.kill or a loop)
+    Result<Stats> stats() const;
+    Result<std::uint64_t> oom_kill_count() const; // from memory.events / memory.oom_control
+    // Kills what is left, waits (bounded) for the cgroup to empty, removes the directories.
+    Result<void> destroy();
+    const std::string& path() const;
+    Mode mode() const;
+
+private:
+    struct Impl;
+    explicit Cgroup(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace berth::cgroups

@@ -1,0 +1,88 @@
+// runtime/runtime.hpp — the only header other directories include from runtime/.
+//
+// runtime/ turns an OCI bundle into a running container with no other runtime underneath:
+// namespaces, rootfs and mounts, process attributes, seccomp, capabilities, cgroups (through
+// cgroups/), hooks, and the OCI lifecycle (creating -> created -> running -> stopped). State
+// lives in <root>/<id>/state.json, written atomically, so any later process (the CLI's next
+// verb, or a restarted agent calling recover()) sees every container this host has. The
+// berth-runtime CLI and the agent are thin callers of these functions. Runs as root on the host.
+#pragma once
+#include <sys/types.h>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+#include "base/result.hpp"
+#include "runtime/spec.hpp"
+
+namespace berth::runtime {
+
+struct Options {
+    std::string root = "/run/berth"; // state directory, as runc's --root
+    bool systemd_cgroup = false;     // cgroupsPath is "slice:prefix:name"
+};
+
+enum class Status { Creating, Created, Running, Paused, Stopped };
+std::string_view status_name(Status status); // "created", ... as runc prints them
+
+// What `state` prints (OCI state plus runc's extra fields).
+struct State {
+    std::string oci_version;
+    std::string id;
+    Status status = Status::Stopped;
+    pid_t pid = 0;                 // 0 once stopped
+    std::string bundle;            // absolute
+    std::string rootfs;            // absolute
+    std::chrono::system_clock::time_point created;
+    std::string owner;             // "" (root)
+    std::map<std::string, std::string> annotations;
+};
+std::string state_to_json(const State& state); // OCI state JSON, as hooks get on stdin
+
+struct CreateOptions {
+    std::string id;
+    std::string bundle = ".";
+    std::string console_socket;   // AF_UNIX path; the pty master is sent there (SCM_RIGHTS)
+    std::string pid_file;
+    bool no_pivot = false;        // MS_MOVE + chroot instead of pivot_root (ramfs roots only)
+    bool no_new_keyring = false;
+    unsigned preserve_fds = 0;    // fds 3..3+N-1 are passed to the container
+};
+
+// create: sets everything up and leaves the container's process waiting before exec.
+Result<State> create(const Options& options, const CreateOptions& create);
+// start: lets a created container exec its process; runs poststart hooks.
+Result<void> start(const Options& options, const std::string& id);
+// run = create + start; with detach=false, waits and returns the process's exit status
+// (128+signal when killed), forwarding signals to it, and deletes the container afterwards.
+Result<int> run(const Options& options, const CreateOptions& create, bool detach);
+Result<State> state(const Options& options, const std::string& id);
+Result<std::vector<State>> list(const Options& options);
+// kill: sends sig to the init process, or to every process in the container with all=true.
+Result<void> kill(const Options& options, const std::string& id, int sig, bool all);
+// remove: refuses a running container unless force (then SIGKILL and wait); runs poststop
+// hooks; removes the cgroup and state. Also cleans up what a failed create left behind.
+Result<void> remove(const Options& options, const std::string& id, bool force);
+Result<void> pause(const Options& options, const std::string& id);
+Result<void> resume(const Options& options, const std::string& id);
+Result<std::vector<pid_t>> processes(const Options& options, const std::string& id);
+Result<cgroups::Stats> stats(const Options& options, const std::string& id);
+
+struct ExecOptions {
+    Process process;
+    std::string console_socket;
+    std::string pid_file;
+    bool detach = false;
+    unsigned preserve_fds = 0;
+};
+// exec: runs another process inside a running container's namespaces, cgroup and security
+// profile. Foreground: returns its exit status. Detached: returns 0 once it is exec'd.
+Result<int> exec(const Options& options, const std::string& id, const ExecOptions& exec);
+
+// recover: every container under options.root, with its status re-derived from the kernel
+// (a process that died while nobody watched shows as stopped). For an agent that restarted.
+Result<std::vector<State>> recover(const Options& options);
+
+} // namespace berth::runtime
