@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package berth needs to build, test, fuzz and benchmark. Idempotent:
+# packages already present are skipped, so a second run costs a dpkg query.
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build pkg-config g++ python3
+  libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
+  # the runtime's peers and test material
+  runc crun busybox-static procps iproute2 util-linux
+  # VM tier: qemu (software emulation), initramfs tools, module decompression
+  qemu-system-x86 cpio kmod xz-utils zstd
+  # quality gates and benchmarks
+  clang libclang-rt-14-dev clang-tidy clang-format cppcheck gcovr hyperfine jq
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The VM tier downloads Debian's kernel package with apt-get download: it needs package lists.
+if ! compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null; then
+  apt-get update -q
+fi
