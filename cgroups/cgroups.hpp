@@ -6,6 +6,12 @@
 // statistics and removes it. v1 and v2 differ only in the *.cpp files. A resource the host cannot
 // enforce is an error naming the resource, never silently dropped. Runs as root on the host: it
 // writes only below the cgroup paths it was given.
+//
+// Hybrid hosts: a Cgroup is a directory in every v1 hierarchy berth uses (cpu, cpuacct, cpuset,
+// memory, devices, freezer, blkio, pids, hugetlb) and in the v2 hierarchy, which holds whatever
+// controllers the v1 ones left (hugetlb on the CI machine). name=systemd is never touched: it only
+// tracks processes for systemd, which owns it. On v2 the controllers are enabled in each parent's
+// cgroup.subtree_control on the way down, so a task cgroup can hold one child per container.
 #pragma once
 #include <sys/types.h>
 #include <cstdint>
@@ -13,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 #include "base/result.hpp"
 
@@ -21,10 +28,10 @@ namespace berth::cgroups {
 // ---- The resource model: OCI runtime-spec linux.resources, as plain data. ----
 struct DeviceRule {
     bool allow = false;
-    char type = 'a';                 // 'a' all, 'b' block, 'c' char
+    char type = 'a';                   // 'a' all, 'b' block, 'c' char
     std::optional<std::int64_t> major; // nullopt = any ('*')
     std::optional<std::int64_t> minor;
-    std::string access = "rwm";       // subset of "rwm"
+    std::string access = "rwm"; // subset of "rwm"
 };
 struct Memory {
     std::optional<std::int64_t> limit;       // bytes; -1 = unlimited
@@ -83,12 +90,16 @@ struct Resources {
 enum class Mode { Unified, Hybrid, Legacy }; // pure v2; v1 + a v2 mount; pure v1
 struct Host {
     Mode mode = Mode::Unified;
-    std::string unified_mount;                       // "/sys/fs/cgroup" or ".../unified"; "" if none
-    std::map<std::string, std::string> v1_mounts;    // controller -> mount point (Hybrid, Legacy)
-    std::vector<std::string> v2_controllers;         // from the root's cgroup.controllers
+    std::string unified_mount;                    // "/sys/fs/cgroup" or ".../unified"; "" if none
+    std::map<std::string, std::string> v1_mounts; // controller -> mount point (Hybrid, Legacy)
+    std::vector<std::string> v2_controllers;      // from the root's cgroup.controllers
 };
 // Reads /proc/self/mountinfo and the v2 root; cached per process after the first call.
 Result<Host> detect();
+// The same from given text (tests, fuzzing): /proc/self/mountinfo and the v2 root's
+// cgroup.controllers ("" when there is no v2 mount).
+Result<Host> detect_from(std::string_view mountinfo, std::string_view v2_root_controllers);
+std::string_view mode_name(Mode mode); // "unified", "hybrid", "legacy"
 
 // ---- Parsers of kernel files (pure, fuzzed). ----
 struct ProcCgroupLine {
@@ -101,6 +112,12 @@ Result<std::vector<ProcCgroupLine>> parse_proc_cgroup(std::string_view content);
 Result<std::map<std::string, std::uint64_t>> parse_flat_keyed(std::string_view content);
 // Cpu shares (v1, 2..262144) to cpu.weight (v2, 1..10000), the conversion runc and crun use.
 std::uint64_t shares_to_weight(std::uint64_t shares);
+// OCI memory.swap is memory+swap (v1); v2 memory.swap.max is swap alone: swap - limit, as runc
+// converts. nullopt: leave unset; -1: "max". Refuses swap without a limit, or swap < limit.
+Result<std::optional<std::int64_t>> swap_to_v2(std::optional<std::int64_t> swap,
+                                               std::optional<std::int64_t> limit);
+// blkio weight (10..1000) to io.weight (1..10000), runc's conversion.
+std::uint64_t blkio_weight_to_io_weight(std::uint64_t weight);
 
 // ---- Statistics, cheap enough to sample every container every second. ----
 struct Stats {
@@ -118,6 +135,12 @@ struct Stats {
 struct Options {
     std::string root = "/berth";
 };
+// The delegated subtree under systemd (Delegate=yes), from /proc/self/cgroup text: the service's
+// cgroup (the v2 line; on hybrid hosts the name=systemd line). If the agent already moved itself
+// into a leaf named `agent_leaf` (v2 forbids processes in inner cgroups), that leaf is stripped.
+// Pure path logic: no systemd dependency.
+Result<std::string> delegated_root(std::string_view proc_self_cgroup,
+                                   std::string_view agent_leaf = "agent");
 
 // A cgroup berth made (or recovered) at `path` below the hierarchy root(s). Move-only. Removal
 // is explicit (destroy()), because containers outlive the runtime process that created them.
@@ -126,6 +149,8 @@ public:
     // Creates path (and missing parents, enabling controllers in their subtree_control on v2).
     // `path` is absolute within the hierarchy ("/berth/task1/web"), as OCI linux.cgroupsPath.
     static Result<Cgroup> create(const std::string& path);
+    // create + apply; if apply fails, what create made is removed again.
+    static Result<Cgroup> create(const std::string& path, const Resources& resources);
     // Opens an existing cgroup after a restart (recover); ENOENT if it is gone.
     static Result<Cgroup> open(const std::string& path);
     ~Cgroup();
@@ -135,15 +160,16 @@ public:
     // Applies resources; a value the kernel rejects fails naming the file and value. A resource
     // whose controller the host lacks fails naming the controller.
     Result<void> apply(const Resources& resources);
-    Result<void> add(pid_t pid);               // moves pid into the cgroup (all hierarchies)
-    Result<std::vector<pid_t>> pids() const;   // every process in the cgroup and below
-    Result<void> freeze();                     // returns once the cgroup is frozen
+    Result<void> add(pid_t pid);             // moves pid into the cgroup (all hierarchies)
+    Result<std::vector<pid_t>> pids() const; // every process in the cgroup and below
+    Result<void> freeze();                   // returns once the cgroup is frozen
     Result<void> thaw();
     Result<bool> frozen() const;
-    Result<void> kill();                       // SIGKILL to every process (cgroup.kill or a loop)
+    Result<void> kill(); // SIGKILL to every process (cgroup.kill or a loop)
     Result<Stats> stats() const;
     Result<std::uint64_t> oom_kill_count() const; // from memory.events / memory.oom_control
-    // Kills what is left, waits (bounded) for the cgroup to empty, removes the directories.
+    // Kills what is left, waits (bounded) for the cgroup to empty, removes the directories,
+    // child cgroups first (and the parents create() made, when they are empty).
     Result<void> destroy();
     const std::string& path() const;
     Mode mode() const;

@@ -49,6 +49,8 @@ struct CreateOptions {
     bool no_pivot = false;        // MS_MOVE + chroot instead of pivot_root (ramfs roots only)
     bool no_new_keyring = false;
     unsigned preserve_fds = 0;    // fds 3..3+N-1 are passed to the container
+    // The container's stdio; -1 inherits the caller's (as runc does). For tests and the agent.
+    int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
 };
 
 // create: sets everything up and leaves the container's process waiting before exec.

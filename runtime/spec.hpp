@@ -31,6 +31,10 @@ struct MountOptions {
     bool recursive = false;               // "rbind" (or "rro"-style recursive flags)
     bool recursive_readonly = false;      // "rro": mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)
     std::string data;                     // comma-joined options the kernel parses
+    // All of runc's recursive options ("rro", "rnosuid", "rnoatime", ...) as MOUNT_ATTR_* bits
+    // for mount_setattr(AT_RECURSIVE); recursive_readonly mirrors MOUNT_ATTR_RDONLY in set.
+    std::uint64_t recursive_attr_set = 0, recursive_attr_clear = 0;
+    bool tmpcopyup = false; // runc/crun extension: copy the image's directory into the tmpfs
 };
 struct Mount {
     std::string destination; // absolute, inside the container

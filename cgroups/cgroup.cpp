@@ -1,0 +1,272 @@
+// cgroups/cgroup.cpp — the life of one cgroup: create (in every hierarchy berth uses, parents
+// first), open (recover), apply, add, destroy. Runs as root on the host and only ever writes
+// below the path it was given.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <algorithm>
+#include "base/files.hpp"
+#include "cgroups/cgroup_impl.hpp"
+
+namespace berth::cgroups {
+
+using internal::Layout;
+using internal::Write;
+
+namespace {
+
+// "/berth//task/web/" -> "/berth/task/web"; "." and ".." are refused: they would leave the tree.
+Result<std::string> normalize(const std::string& path)
+{
+    if (path.empty() || path.front() != '/')
+        return Error::invalid("cgroup path ", quoted(path), " is not absolute");
+    std::string out;
+    for (auto part : split(path, '/')) {
+        if (part.empty())
+            continue;
+        if (part == "." || part == ".." || part.find('\0') != std::string_view::npos)
+            return Error::invalid("cgroup path ", quoted(path), " has a '.' or '..' component");
+        out += '/';
+        out += part;
+    }
+    if (out.empty())
+        return Error::invalid("cgroup path ", quoted(path), " is the hierarchy root");
+    return out;
+}
+
+// v2: a child only gets the files of the controllers its parent enabled for its children.
+// Failures are left for apply() to report on the file it needs ("controller not enabled").
+void enable_controllers(const std::string& parent)
+{
+    auto available = read_file(parent + "/cgroup.controllers", 4096);
+    auto enabled = read_file(parent + "/cgroup.subtree_control", 4096);
+    if (!available || !enabled)
+        return;
+    const auto on = split(trim(*enabled), ' ');
+    for (auto controller : split(trim(*available), ' '))
+        if (!controller.empty() && std::find(on.begin(), on.end(), controller) == on.end())
+            (void)write_file(parent + "/cgroup.subtree_control", cat('+', controller));
+}
+
+// v1 cpuset: a new directory starts with empty cpus/mems and cannot take tasks until set.
+Result<void> copy_cpuset(const std::string& parent, const std::string& dir)
+{
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        auto mine = read_file(dir + "/" + file, 4096);
+        if (mine && !trim(*mine).empty())
+            continue;
+        auto theirs = read_file(parent + "/" + file, 4096);
+        if (!theirs)
+            return std::move(theirs).error();
+        if (auto r = write_file(dir + "/" + file, trim(*theirs)); !r)
+            return r;
+    }
+    return {};
+}
+
+struct Hierarchy {
+    std::string mount;
+    bool v2 = false;
+    bool cpuset = false;
+};
+
+std::vector<Hierarchy> hierarchies(const Host& host)
+{
+    std::vector<Hierarchy> list;
+    if (host.mode != Mode::Unified)
+        for (const auto& [controller, mount] : host.v1_mounts) {
+            auto it = std::find_if(list.begin(), list.end(),
+                                   [&](const Hierarchy& h) { return h.mount == mount; });
+            if (it == list.end())
+                it = list.insert(list.end(), Hierarchy{mount, false, false});
+            it->cpuset = it->cpuset || controller == "cpuset";
+        }
+    if (!host.unified_mount.empty())
+        list.push_back({host.unified_mount, true, false});
+    return list;
+}
+
+Result<void> make_path(const Hierarchy& h, const std::string& path, std::vector<std::string>& made)
+{
+    std::string parent = h.mount;
+    const std::string relative = path.substr(1); // split() returns views into it
+    for (auto part : split(relative, '/')) {
+        const std::string dir = cat(parent, '/', part);
+        if (h.v2)
+            enable_controllers(parent);
+        if (::mkdir(dir.c_str(), 0755) == 0)
+            made.push_back(dir);
+        else if (errno != EEXIST)
+            return Error::from_errno("mkdir ", quoted(dir));
+        if (h.cpuset)
+            if (auto r = copy_cpuset(parent, dir); !r)
+                return std::move(r).error().wrap(cat("copy cpuset.cpus/mems to ", quoted(dir)));
+        parent = dir;
+    }
+    return {};
+}
+
+void remove_made(const std::vector<std::string>& made)
+{
+    for (auto dir = made.rbegin(); dir != made.rend(); ++dir)
+        ::rmdir(dir->c_str());
+}
+
+} // namespace
+
+Cgroup::Cgroup(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
+{
+}
+Cgroup::~Cgroup() = default; // containers outlive this object: removal is destroy()'s job
+Cgroup::Cgroup(Cgroup&&) noexcept = default;
+Cgroup& Cgroup::operator=(Cgroup&&) noexcept = default;
+
+const std::string& Cgroup::path() const
+{
+    return impl_->layout.path;
+}
+
+Mode Cgroup::mode() const
+{
+    return impl_->layout.host.mode;
+}
+
+Result<Cgroup> Cgroup::create(const std::string& path)
+{
+    auto host = detect();
+    if (!host)
+        return std::move(host).error().wrap(cat("create cgroup ", quoted(path)));
+    auto normalized = normalize(path);
+    if (!normalized)
+        return std::move(normalized).error().wrap("create cgroup");
+    auto impl = std::make_unique<Impl>();
+    impl->layout = internal::layout_for(*host, *normalized);
+    for (const auto& hierarchy : hierarchies(*host)) {
+        if (auto r = make_path(hierarchy, *normalized, impl->made); !r) {
+            remove_made(impl->made); // a failed create leaves nothing behind
+            return std::move(r).error().wrap(cat("create cgroup ", quoted(*normalized)));
+        }
+    }
+    return Cgroup(std::move(impl));
+}
+
+Result<Cgroup> Cgroup::create(const std::string& path, const Resources& resources)
+{
+    auto cgroup = create(path);
+    if (!cgroup)
+        return cgroup;
+    if (auto r = cgroup->apply(resources); !r) {
+        (void)cgroup->destroy();
+        return std::move(r).error();
+    }
+    return cgroup;
+}
+
+Result<Cgroup> Cgroup::open(const std::string& path)
+{
+    auto host = detect();
+    if (!host)
+        return std::move(host).error().wrap(cat("open cgroup ", quoted(path)));
+    auto normalized = normalize(path);
+    if (!normalized)
+        return std::move(normalized).error().wrap("open cgroup");
+    auto impl = std::make_unique<Impl>();
+    impl->layout = internal::layout_for(*host, *normalized);
+    auto& layout = impl->layout;
+    // Keep only the directories that exist: another runtime may not have made all of them.
+    for (auto it = layout.v1_dirs.begin(); it != layout.v1_dirs.end();)
+        it = path_exists(it->second) ? std::next(it) : layout.v1_dirs.erase(it);
+    if (!layout.v2_dir.empty() && !path_exists(layout.v2_dir))
+        layout.v2_dir.clear();
+    if (layout.v2_dir.empty() && layout.v1_dirs.empty())
+        return Error::with_code(ENOENT, "open cgroup ", quoted(*normalized), ": no such cgroup");
+    return Cgroup(std::move(impl));
+}
+
+Result<void> Cgroup::Impl::write(const Write& w) const
+{
+    std::string dir = layout.v2_dir;
+    if (!w.v2) {
+        auto it = layout.v1_dirs.find(w.controller);
+        dir = it == layout.v1_dirs.end() ? "" : it->second;
+    }
+    if (dir.empty())
+        return Error::with_code(ENOTSUP, w.file, ": cgroup ", quoted(layout.path), " has no ",
+                                w.v2 ? "v2" : w.controller, " directory");
+    std::string file = w.file, value = w.value;
+    if (!path_exists(dir + "/" + file) && !w.fallback_file.empty() &&
+        path_exists(dir + "/" + w.fallback_file)) {
+        file = w.fallback_file;
+        value = w.fallback_value;
+    }
+    if (!path_exists(dir + "/" + file)) {
+        const bool swap =
+            file.find("swap") != std::string::npos || file.find("memsw") != std::string::npos;
+        return Error::with_code(
+            ENOTSUP, file, ": no such file in ", quoted(dir), " (",
+            swap ? "swap accounting is not enabled on this host"
+                 : cat("controller ", w.controller,
+                       " not enabled here or setting not supported by this kernel"),
+            ")");
+    }
+    if (auto r = write_file(dir + "/" + file, value); !r)
+        return std::move(r).error().wrap(file);
+    return {};
+}
+
+Result<void> Cgroup::apply(const Resources& resources)
+{
+    const auto context = cat("apply resources to cgroup ", quoted(impl_->layout.path));
+    const auto& host = impl_->layout.host;
+    auto writes = internal::plan(resources, host);
+    if (!writes)
+        return std::move(writes).error().wrap(context);
+    const bool v1_devices = host.mode != Mode::Unified && host.v1_mounts.count("devices") != 0;
+    if (!resources.devices.empty() && !v1_devices)
+        if (auto r = impl_->apply_device_program(resources.devices); !r)
+            return std::move(r).error().wrap(context);
+    const auto& list = *writes;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        auto r = impl_->write(list[i]);
+        // v1 refuses a memory limit above the current memory+swap limit: raise memsw first.
+        if (!r && r.error().code == EINVAL && list[i].file == "memory.limit_in_bytes" &&
+            i + 1 < list.size() && list[i + 1].file == "memory.memsw.limit_in_bytes") {
+            r = impl_->write(list[i + 1]);
+            if (r)
+                r = impl_->write(list[i++]);
+        }
+        if (!r)
+            return std::move(r).error().wrap(context);
+    }
+    return {};
+}
+
+Result<void> Cgroup::Impl::apply_device_program(const std::vector<DeviceRule>& rules) const
+{
+    if (layout.v2_dir.empty())
+        return Error::with_code(ENOTSUP, "linux.resources.devices: no devices controller on this",
+                                " host (no v1 devices hierarchy, no cgroup v2)");
+    auto program = internal::device_program(rules);
+    if (!program)
+        return std::move(program).error();
+    auto dir = open_at(AT_FDCWD, layout.v2_dir, O_RDONLY | O_DIRECTORY);
+    if (!dir)
+        return std::move(dir).error().wrap("linux.resources.devices");
+    if (auto r = internal::install_device_program(dir->get(), *program); !r)
+        return std::move(r).error().wrap("linux.resources.devices");
+    return {};
+}
+
+Result<void> Cgroup::add(pid_t pid)
+{
+    std::vector<std::string> dirs = impl_->layout.unique_v1_dirs();
+    if (!impl_->layout.v2_dir.empty())
+        dirs.push_back(impl_->layout.v2_dir);
+    for (const auto& dir : dirs)
+        if (auto r = write_file(dir + "/cgroup.procs", std::to_string(pid)); !r)
+            return std::move(r).error().wrap(
+                cat("add pid ", pid, " to cgroup ", quoted(impl_->layout.path)));
+    return {};
+}
+
+} // namespace berth::cgroups

@@ -1,0 +1,408 @@
+// runtime/child.cpp — from fork() to execve(), read top to bottom.
+//
+// Async-signal-safe throughout: the caller (the agent) has threads, so only raw system calls
+// here: no malloc, no std::string, no locks, no exceptions, no logging. Everything was prepared
+// by the parent as plain data in a ChildPlan (child_plan.hpp). Each failure is reported on the
+// sync socket as {step, errno, index} and the process exits 127; the parent names the step.
+//
+// Processes: the caller forks a short-lived "stage" that setns()es into the namespaces given by
+// path, then clone()s the container's init with CLONE_PARENT and the new-namespace flags, so the
+// init is the caller's own child (waitable, pidfd-able) and starts inside the joined namespaces
+// (setns of a pid namespace only applies to children, hence the extra process).
+//
+// CVE-2019-5736 (overwriting the runtime binary through /proc/<pid>/exe): the init never
+// re-executes the runtime ("runc init"); it runs this code as a forked copy and execs the user's
+// binary directly, so no process in the container ever has our binary as its /proc/self/exe
+// once it runs container code. Before exec the container process is non-dumpable (it inherits
+// PR_SET_DUMPABLE 0 from the parent during setup) so /proc/<pid>/exe and /proc/<pid>/mem of
+// the processes still holding the runtime image cannot be opened by a container process.
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include "runtime/child_plan.hpp"
+
+namespace berth::runtime {
+namespace {
+
+// The state JSON for createContainer/startContainer hooks: sent by the parent once the pid is
+// known. A static buffer, because the child may not allocate.
+char g_state_json[64 * 1024];
+std::size_t g_state_json_len = 0;
+
+void send_message(int sync_fd, SyncType type, int a, int b, int c) noexcept
+{
+    const SyncMessage message{type, a, b, c};
+    // MSG_NOSIGNAL: after create returned nobody listens, and SIGPIPE would kill us silently.
+    (void)!::send(sync_fd, &message, sizeof message, MSG_NOSIGNAL);
+}
+
+// Waits for one message of `type` from the parent; EOF (the parent died) ends the child.
+void expect(int sync_fd, SyncType type) noexcept
+{
+    SyncMessage message{};
+    for (;;) {
+        const ssize_t n = ::recv(sync_fd, &message, sizeof message, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != static_cast<ssize_t>(sizeof message) || message.type != type)
+            ::_exit(126);
+        return;
+    }
+}
+
+void receive_state_json(int sync_fd) noexcept
+{
+    for (;;) {
+        const ssize_t n = ::recv(sync_fd, g_state_json, sizeof g_state_json, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            ::_exit(126);
+        g_state_json_len = static_cast<std::size_t>(n);
+        return;
+    }
+}
+
+void run_hooks(int sync_fd, const HookPlan* hooks, std::size_t count, ChildStep step) noexcept
+{
+    for (std::size_t i = 0; i < count; ++i) {
+        const int r = run_hook_raw(hooks[i], g_state_json, g_state_json_len);
+        if (r == -2)
+            errno = ETIMEDOUT;
+        else if (r > 0)
+            errno = ECANCELED; // the hook ran and failed; the parent says which one
+        if (r != 0)
+            child_fail(sync_fd, step, static_cast<int>(i));
+    }
+}
+
+// ---- The stage: join namespaces by path, clone the init. ----
+
+pid_t clone_init(unsigned long flags) noexcept
+{
+    clone_args args{};
+    args.flags = flags | CLONE_PARENT; // exit_signal must be 0 with CLONE_PARENT
+    return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+// ---- The console: a pty made inside the container's devpts, master sent to the caller. ----
+
+int send_fd(int socket, int fd) noexcept
+{
+    char name[] = "berth-console";
+    iovec iov{name, sizeof name - 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return ::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int setup_console(const ProcessPlan& plan) noexcept
+{
+    const int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return -1;
+    int unlock = 0;
+    if (::ioctl(master, TIOCSPTLCK, &unlock) < 0)
+        return -1;
+    // TIOCGPTPEER opens the peer through the master: no path lookup in the container's /dev.
+    const int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0)
+        return -1;
+    if (plan.rows || plan.cols) {
+        winsize ws{plan.rows, plan.cols, 0, 0};
+        if (::ioctl(slave, TIOCSWINSZ, &ws) < 0)
+            return -1;
+    }
+    if (send_fd(plan.console_socket, master) < 0)
+        return -1;
+    ::close(master);
+    ::close(plan.console_socket);
+    if (::setsid() < 0 || ::ioctl(slave, TIOCSCTTY, 0) < 0)
+        return -1;
+    for (int target = 0; target < 3; ++target)
+        if (::dup2(slave, target) < 0)
+            return -1;
+    if (slave > 2)
+        ::close(slave);
+    return 0;
+}
+
+// ---- Credentials, in runc's order: bounding set, keepcaps, groups, gid, uid, caps. ----
+
+int drop_bounding(const ProcessPlan& plan) noexcept
+{
+    for (int cap = 0; cap <= plan.last_cap; ++cap)
+        if (!(plan.bounding & (std::uint64_t{1} << cap)))
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                return -1;
+    return 0;
+}
+
+int raise_ambient(const ProcessPlan& plan) noexcept
+{
+    for (int cap = 0; cap <= plan.last_cap; ++cap)
+        if (plan.ambient & (std::uint64_t{1} << cap))
+            // A capability missing from the inheritable set cannot be ambient: EPERM. runc
+            // ignores it (its default spec lists ambient caps but no inheritable ones).
+            if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM
+                && errno != EINVAL)
+                return -1;
+    return 0;
+}
+
+// chdir, then check that the kernel can name the cwd from our root: a cwd reached through a
+// leaked host fd (CVE-2024-21626) shows as "(unreachable)..." or fails.
+void enter_cwd(const ProcessPlan& plan, int sync_fd) noexcept
+{
+    if (::chdir(plan.cwd) < 0)
+        child_fail(sync_fd, ChildStep::Chdir);
+    char buf[4096];
+    const long n = ::syscall(SYS_getcwd, buf, sizeof buf);
+    if (n < 0)
+        child_fail(sync_fd, ChildStep::Chdir);
+    if (buf[0] != '/') {
+        errno = EPERM;
+        child_fail(sync_fd, ChildStep::CwdOutsideRoot);
+    }
+}
+
+void set_credentials(const ProcessPlan& plan, int sync_fd) noexcept
+{
+    if (plan.has_caps && drop_bounding(plan) < 0)
+        child_fail(sync_fd, ChildStep::BoundingSet);
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        child_fail(sync_fd, ChildStep::KeepCaps);
+    if (::syscall(SYS_setgroups, plan.group_count, plan.groups) < 0)
+        child_fail(sync_fd, ChildStep::Setgroups);
+    if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) < 0)
+        child_fail(sync_fd, ChildStep::Setgid);
+    if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) < 0)
+        child_fail(sync_fd, ChildStep::Setuid);
+    enter_cwd(plan, sync_fd); // after the user switch: the cwd must be reachable as that user
+    if (plan.has_caps) {
+        auto header = plan.cap_header;
+        auto data = plan.cap_data;
+        if (::syscall(SYS_capset, &header, data) < 0)
+            child_fail(sync_fd, ChildStep::Capset);
+        if (raise_ambient(plan) < 0)
+            child_fail(sync_fd, ChildStep::AmbientCaps);
+    }
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        child_fail(sync_fd, ChildStep::KeepCaps);
+}
+
+// Only stdio and the preserved fds survive exec: every other fd (host fds the caller leaked
+// without O_CLOEXEC included) is marked close-on-exec.
+void close_fds(const ProcessPlan& plan, int sync_fd) noexcept
+{
+    for (unsigned fd = 3; fd < 3 + plan.preserve_fds; ++fd)
+        (void)::fcntl(static_cast<int>(fd), F_SETFD, 0);
+    if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        child_fail(sync_fd, ChildStep::CloseFds);
+}
+
+// The created state: block until `start` writes a byte into exec.fifo. A FIFO reader polled
+// before any writer ever opened it does not see POLLHUP, so poll() sleeps until start comes.
+void wait_for_start(int fifo_fd, int sync_fd) noexcept
+{
+    char byte = 0;
+    for (;;) {
+        pollfd p{fifo_fd, POLLIN, 0};
+        if (::poll(&p, 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            child_fail(sync_fd, ChildStep::WaitStart);
+        }
+        const ssize_t n = ::read(fifo_fd, &byte, 1);
+        if (n == 1)
+            break;
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        errno = n == 0 ? EPIPE : errno; // a writer came and went without starting us
+        child_fail(sync_fd, ChildStep::WaitStart);
+    }
+    ::close(fifo_fd);
+}
+
+void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
+{
+    if (!plan.seccomp || !plan.load_seccomp)
+        return;
+    const int r = plan.load_seccomp(*plan.seccomp);
+    if (r < 0)
+        child_fail(sync_fd, ChildStep::Seccomp);
+    if (r > 0)
+        ::close(r); // a notify listener: no agent receives it yet
+}
+
+[[noreturn]] void exec_process(const ProcessPlan& plan, int sync_fd) noexcept
+{
+    int saved = ENOENT;
+    for (const char* const* c = plan.exec_candidates; *c; ++c) {
+        ::execve(*c, plan.argv, plan.envp);
+        if (errno == EACCES)
+            saved = EACCES; // execvp's rule: remember, keep looking, report EACCES at the end
+        else if (errno != ENOENT && errno != ENOTDIR) {
+            saved = errno;
+            break;
+        }
+    }
+    errno = saved;
+    child_fail(sync_fd, ChildStep::Exec);
+}
+
+} // namespace
+
+[[noreturn]] void child_fail(int sync_fd, ChildStep step, int index) noexcept
+{
+    const int error = errno;
+    send_message(sync_fd, SyncType::Failure, static_cast<int>(step), error, index);
+    ::_exit(127);
+}
+
+[[noreturn]] void stage_main(const ChildPlan& plan) noexcept
+{
+    for (std::size_t i = 0; i < plan.join_count; ++i)
+        if (::setns(plan.joins[i].fd, plan.joins[i].type) < 0)
+            child_fail(plan.sync_fd, ChildStep::JoinNamespace, static_cast<int>(i));
+    const pid_t pid = clone_init(plan.clone_flags);
+    if (pid < 0)
+        child_fail(plan.sync_fd, ChildStep::Clone);
+    if (pid == 0)
+        child_main(plan);
+    send_message(plan.sync_fd, SyncType::Pid, pid, 0, 0);
+    ::_exit(0);
+}
+
+[[noreturn]] void child_main(const ChildPlan& plan) noexcept
+{
+    const int sync = plan.sync_fd;
+    // 1. The parent writes our id maps, moves us into the cgroup, sets oom_score_adj.
+    expect(sync, SyncType::Go);
+    receive_state_json(sync);
+    if (plan.new_user
+        && (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
+        child_fail(sync, ChildStep::UserIds);
+    if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) < 0)
+        child_fail(sync, ChildStep::UnshareCgroup);
+    // 2. Mounts under the rootfs, still seeing the host's filesystem for bind sources.
+    ChildStep step = ChildStep::None;
+    int index = 0;
+    if (plan.new_mount && setup_rootfs(plan, &step, &index) < 0)
+        child_fail(sync, step, index);
+    if (plan.hostname && ::sethostname(plan.hostname, std::strlen(plan.hostname)) < 0)
+        child_fail(sync, ChildStep::Hostname);
+    if (plan.domainname && ::setdomainname(plan.domainname, std::strlen(plan.domainname)) < 0)
+        child_fail(sync, ChildStep::Domainname);
+    // 3. prestart/createRuntime hooks run in the parent; createContainer hooks here, in the
+    // container's namespaces but before pivot_root (the hook path is the host's).
+    send_message(sync, SyncType::Hooks, 0, 0, 0);
+    expect(sync, SyncType::HooksDone);
+    run_hooks(sync, plan.create_hooks, plan.create_hook_count, ChildStep::CreateHook);
+    // 4. Into the new root; then masked/readonly paths, sysctls, readonly root.
+    if (finish_rootfs(plan, &step, &index) < 0)
+        child_fail(sync, step, index);
+    process_main(plan.process, sync, plan.fifo_fd);
+}
+
+[[noreturn]] void process_main(const ProcessPlan& plan, int sync, int fifo_fd) noexcept
+{
+    for (int target = 0; target < 3; ++target)
+        if (plan.stdio[target] >= 0 && ::dup2(plan.stdio[target], target) < 0)
+            child_fail(sync, ChildStep::Stdio);
+    if (plan.terminal && setup_console(plan) < 0)
+        child_fail(sync, ChildStep::Console);
+    if (plan.umask >= 0)
+        ::umask(static_cast<mode_t>(plan.umask));
+    for (std::size_t i = 0; i < plan.rlimit_count; ++i)
+        if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource),
+                        &plan.rlimits[i].limit)
+            < 0)
+            child_fail(sync, ChildStep::Rlimit, static_cast<int>(i));
+    if (plan.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        child_fail(sync, ChildStep::NoNewPrivs);
+    // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: load it while we still
+    // have it (the filter must then allow what follows: setresuid, capset, execve...). With
+    // no_new_privs it comes last, so it only has to allow execve.
+    if (!plan.no_new_privs)
+        load_filter(plan, sync);
+    set_credentials(plan, sync);
+    close_fds(plan, sync);
+    if (fifo_fd >= 0) {
+        send_message(sync, SyncType::Ready, 0, 0, 0);
+        wait_for_start(fifo_fd, sync);
+        run_hooks(sync, plan.start_hooks, plan.start_hook_count, ChildStep::StartHook);
+    }
+    if (plan.no_new_privs)
+        load_filter(plan, sync);
+    exec_process(plan, sync);
+}
+
+int run_hook_raw(const HookPlan& hook, const char* state_json, std::size_t len) noexcept
+{
+    int sv[2];
+    // A socket, not a pipe: send(MSG_NOSIGNAL) cannot SIGPIPE us if the hook ignores stdin.
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    const pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+    if (pid < 0) {
+        ::close(sv[0]);
+        ::close(sv[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        if (::dup2(sv[1], 0) < 0)
+            ::_exit(127);
+        ::execve(hook.path, hook.argv, hook.envp);
+        ::_exit(127);
+    }
+    ::close(sv[1]);
+    (void)!::send(sv[0], state_json, len, MSG_NOSIGNAL);
+    ::close(sv[0]);
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    bool timed_out = false;
+    if (pidfd >= 0 && hook.timeout_s > 0) {
+        pollfd p{pidfd, POLLIN, 0};
+        int r;
+        do
+            r = ::poll(&p, 1, hook.timeout_s * 1000);
+        while (r < 0 && errno == EINTR);
+        if (r == 0) {
+            timed_out = true;
+            ::kill(pid, SIGKILL);
+        }
+    }
+    if (pidfd >= 0)
+        ::close(pidfd);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (timed_out)
+        return -2;
+    return status;
+}
+
+} // namespace berth::runtime

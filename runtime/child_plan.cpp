@@ -1,0 +1,168 @@
+// runtime/child_plan.cpp — the parent's preparation of the child's work (see child_plan.hpp).
+// Runs as root on the host, before clone(): allocation, libc and errors with context are fine.
+#include "runtime/child_plan.hpp"
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <algorithm>
+#include "base/files.hpp"
+
+namespace berth::runtime {
+
+std::string_view step_name(ChildStep step)
+{
+    static constexpr std::string_view names[] = {
+        "none", "join namespace", "clone", "set user ids in the new user namespace",
+        "unshare cgroup namespace", "set rootfs propagation", "bind rootfs", "open rootfs",
+        "mount", "mount target", "mount propagation", "remount", "create device",
+        "create /dev symlink", "sethostname", "setdomainname", "createContainer hook",
+        "open exec fifo", "pivot_root", "mask path", "readonly path", "readonly root",
+        "write sysctl", "console", "set up stdio", "umask", "setrlimit", "write oom_score_adj",
+        "set no_new_privs", "load seccomp filter", "drop bounding capabilities",
+        "PR_SET_KEEPCAPS", "setgroups", "setresgid", "setresuid", "chdir to cwd",
+        "cwd is outside the container root", "capset", "raise ambient capabilities",
+        "mark fds close-on-exec", "wait for start", "startContainer hook", "exec", "setsid",
+        "sync with parent",
+    };
+    const auto i = static_cast<std::size_t>(step);
+    return i < std::size(names) ? names[i] : "unknown step";
+}
+
+const char* PlanArena::keep(std::string text)
+{
+    return strings_.emplace_back(std::move(text)).c_str();
+}
+
+char* const* PlanArena::keep_argv(const std::vector<std::string>& strings)
+{
+    auto& array = arrays_.emplace_back();
+    for (const auto& s : strings)
+        array.push_back(const_cast<char*>(keep(s)));
+    array.push_back(nullptr);
+    return array.data();
+}
+
+std::vector<std::string> exec_candidates(const std::string& arg0,
+                                         const std::vector<std::string>& env)
+{
+    if (arg0.find('/') != std::string::npos)
+        return {arg0};
+    std::string_view path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const auto& e : env)
+        if (starts_with(e, "PATH="))
+            path = std::string_view(e).substr(5);
+    std::vector<std::string> out;
+    for (auto dir : split(path, ':')) {
+        if (dir.empty())
+            dir = "."; // an empty PATH entry means the cwd, as execvp treats it
+        auto candidate = cat(dir, dir.back() == '/' ? "" : "/", arg0);
+        if (std::find(out.begin(), out.end(), candidate) == out.end())
+            out.push_back(std::move(candidate));
+    }
+    return out;
+}
+
+namespace {
+
+Result<int> last_capability()
+{
+    auto text = read_file("/proc/sys/kernel/cap_last_cap", 64);
+    if (!text)
+        return std::move(text).error();
+    auto value = parse_int<int>(trim(*text));
+    if (!value || *value < 0 || *value > 63)
+        return Error::invalid("/proc/sys/kernel/cap_last_cap: bad value ", quoted(*text));
+    return *value;
+}
+
+std::uint64_t cap_mask(const std::vector<int>& caps)
+{
+    std::uint64_t mask = 0;
+    for (const int c : caps)
+        if (c >= 0 && c < 64)
+            mask |= std::uint64_t{1} << c;
+    return mask;
+}
+
+Result<void> plan_capabilities(const Capabilities& caps, ProcessPlan& plan)
+{
+    auto last = last_capability();
+    if (!last)
+        return std::move(last).error();
+    plan.has_caps = true;
+    plan.last_cap = *last;
+    plan.cap_header.version = _LINUX_CAPABILITY_VERSION_3;
+    plan.cap_header.pid = 0;
+    const std::uint64_t sets[3] = {cap_mask(caps.effective), cap_mask(caps.permitted),
+                                   cap_mask(caps.inheritable)};
+    for (int i = 0; i < 2; ++i) {
+        plan.cap_data[i].effective = static_cast<std::uint32_t>(sets[0] >> (32 * i));
+        plan.cap_data[i].permitted = static_cast<std::uint32_t>(sets[1] >> (32 * i));
+        plan.cap_data[i].inheritable = static_cast<std::uint32_t>(sets[2] >> (32 * i));
+    }
+    plan.bounding = cap_mask(caps.bounding);
+    plan.ambient = cap_mask(caps.ambient);
+    return {};
+}
+
+} // namespace
+
+Result<void> build_process_plan(const Process& process, PlanArena& arena, ProcessPlan& plan)
+{
+    if (process.args.empty())
+        return Error::invalid("process.args: empty");
+    if (!process.user.username.empty())
+        return Error::invalid("process.user.username: not supported on Linux");
+    if (!process.apparmor_profile.empty())
+        return Error::invalid("process.apparmorProfile: AppArmor is not supported by berth");
+    if (!process.selinux_label.empty())
+        return Error::invalid("process.selinuxLabel: SELinux is not supported by berth");
+    plan.argv = arena.keep_argv(process.args);
+    plan.envp = arena.keep_argv(process.env);
+    auto candidates = exec_candidates(process.args[0], process.env);
+    plan.exec_candidates = const_cast<const char* const*>(arena.keep_argv(candidates));
+    plan.cwd = arena.keep(process.cwd);
+    plan.uid = process.user.uid;
+    plan.gid = process.user.gid;
+    std::vector<gid_t> groups(process.user.additional_gids.begin(),
+                              process.user.additional_gids.end());
+    plan.groups = arena.keep_array(groups);
+    plan.group_count = groups.size();
+    plan.umask = process.user.umask ? static_cast<int>(*process.user.umask & 0777) : -1;
+    std::vector<RlimitPlan> rlimits;
+    for (const auto& r : process.rlimits)
+        rlimits.push_back({r.resource, {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)}});
+    plan.rlimits = arena.keep_array(rlimits);
+    plan.rlimit_count = rlimits.size();
+    plan.has_oom_score_adj = process.oom_score_adj.has_value();
+    plan.oom_score_adj = process.oom_score_adj.value_or(0);
+    plan.no_new_privs = process.no_new_privileges;
+    if (process.capabilities)
+        if (auto r = plan_capabilities(*process.capabilities, plan); !r)
+            return std::move(r).error().wrap("process.capabilities");
+    plan.terminal = process.terminal;
+    if (process.console_size) {
+        plan.rows = static_cast<unsigned short>(process.console_size->height);
+        plan.cols = static_cast<unsigned short>(process.console_size->width);
+    }
+    return {};
+}
+
+std::vector<HookPlan> build_hook_plans(const std::vector<Hook>& hooks, PlanArena& arena)
+{
+    std::vector<HookPlan> out;
+    for (const auto& hook : hooks) {
+        HookPlan h;
+        h.path = arena.keep(hook.path);
+        h.argv = arena.keep_argv(hook.args.empty() ? std::vector<std::string>{hook.path}
+                                                   : hook.args);
+        h.envp = arena.keep_argv(hook.env);
+        h.timeout_s = hook.timeout.value_or(0);
+        out.push_back(h);
+    }
+    return out;
+}
+
+} // namespace berth::runtime

@@ -1,0 +1,414 @@
+// runtime/create.cpp — `create`: from a bundle to a container waiting before exec.
+//
+// The parent (this file) reads and checks everything, makes the state directory, exec.fifo and
+// the cgroup, lays out the ChildPlan, then forks the stage (child.cpp) and drives the child over
+// a SOCK_SEQPACKET socket: pid -> id maps, cgroup, oom_score_adj -> Go -> mounts done ->
+// prestart/createRuntime hooks -> HooksDone -> Ready. Any failure on either side unwinds
+// everything: the child is killed (Child), the cgroup destroyed and the state directory removed
+// (CreateCleanup). Runs as root on the host.
+#include "runtime/create.hpp"
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include "base/files.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/seccomp.hpp"
+#include "runtime/state_store.hpp"
+
+namespace berth::runtime {
+namespace {
+
+// Removes what a failed create made, in reverse: the cgroup, then the state directory. The
+// child is a separate Child object declared later, so it is killed first.
+struct CreateCleanup {
+    std::string dir;
+    std::optional<cgroups::Cgroup> cgroup;
+    bool armed = true;
+    ~CreateCleanup()
+    {
+        if (!armed)
+            return;
+        if (cgroup)
+            (void)cgroup->destroy();
+        if (!dir.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    }
+};
+
+// The runtime process is not dumpable while it sets up: a container process (same uid in the
+// host's eyes when there is no user namespace) cannot open its /proc/<pid>/exe, mem or fds.
+struct NotDumpable {
+    int previous = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    NotDumpable() { ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+    ~NotDumpable()
+    {
+        if (previous > 0)
+            ::prctl(PR_SET_DUMPABLE, previous, 0, 0, 0);
+    }
+};
+
+Result<std::string> real_path(const std::string& path, std::string_view what)
+{
+    char buf[PATH_MAX];
+    if (!::realpath(path.c_str(), buf))
+        return Error::from_errno(what, " ", quoted(path));
+    return std::string(buf);
+}
+
+Result<Fd> connect_console(const std::string& path)
+{
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path)
+        return Error::invalid("console socket path ", quoted(path), " is too long");
+    path.copy(address.sun_path, path.size());
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid())
+        return Error::from_errno("console socket");
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+        return Error::from_errno("connect to console socket ", quoted(path));
+    return fd;
+}
+
+std::string cgroup_path_for(const Spec& spec, const std::string& id)
+{
+    const auto& p = spec.linux.cgroups_path;
+    if (p.empty())
+        return "/berth/" + id;
+    if (p.front() == '/')
+        return p;
+    return "/berth/" + p;
+}
+
+// Turns the child's {step, errno, index} into words, naming the mount, hook or path involved.
+Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& spec)
+{
+    const auto step = static_cast<ChildStep>(m.a);
+    const auto i = static_cast<std::size_t>(m.c);
+    std::string what(step_name(step));
+    switch (step) {
+    case ChildStep::Mount:
+    case ChildStep::MountTarget:
+    case ChildStep::MountPropagate:
+        if (i < plan.mount_count)
+            what = cat(what, " ", quoted(cat("/", plan.mounts[i].target)));
+        break;
+    case ChildStep::Device:
+        if (i < plan.device_count)
+            what = cat(what, " ", quoted(cat("/", plan.devices[i].target)));
+        break;
+    case ChildStep::MaskPath:
+        what = cat(what, " ", quoted(plan.masked[i]));
+        break;
+    case ChildStep::ReadonlyPath:
+        what = cat(what, " ", quoted(plan.readonly[i]));
+        break;
+    case ChildStep::Sysctl:
+        if (i < plan.sysctl_count)
+            what = cat(what, " ", quoted(plan.sysctls[i].path));
+        break;
+    case ChildStep::CreateHook:
+        if (i < spec.hooks.create_container.size())
+            what = cat(what, " ", i, " ", quoted(spec.hooks.create_container[i].path));
+        break;
+    case ChildStep::StartHook:
+        if (i < spec.hooks.start_container.size())
+            what = cat(what, " ", i, " ", quoted(spec.hooks.start_container[i].path));
+        break;
+    case ChildStep::Chdir:
+    case ChildStep::CwdOutsideRoot:
+        what = cat(what, " ", quoted(plan.process.cwd));
+        break;
+    case ChildStep::Exec:
+        what = cat(what, " ", quoted(plan.process.argv[0]));
+        break;
+    case ChildStep::Rlimit:
+        if (i < spec.process->rlimits.size())
+            what = cat(what, " ", spec.process->rlimits[i].name);
+        break;
+    default:
+        break;
+    }
+    return Error::with_code(m.b, what);
+}
+
+Result<void> write_id_maps(pid_t pid, const Spec& spec)
+{
+    auto uid_map = format_id_map(spec.linux.uid_mappings);
+    if (!uid_map)
+        return std::move(uid_map).error().wrap("linux.uidMappings");
+    auto gid_map = format_id_map(spec.linux.gid_mappings);
+    if (!gid_map)
+        return std::move(gid_map).error().wrap("linux.gidMappings");
+    if (auto r = write_file(cat("/proc/", pid, "/uid_map"), *uid_map); !r)
+        return std::move(r).error().wrap("write uid_map");
+    if (auto r = write_file(cat("/proc/", pid, "/gid_map"), *gid_map); !r)
+        return std::move(r).error().wrap("write gid_map");
+    return {};
+}
+
+State hook_state(const store::Record& record, Status status)
+{
+    return store::to_state(record, status == Status::Stopped ? Status::Stopped : status);
+}
+
+// Everything the parent keeps alive while the child runs from the plan.
+struct Prepared {
+    Spec spec;
+    std::string config_bytes;
+    PlanArena arena;
+    ChildPlan plan;
+    std::vector<Fd> fds; // namespace fds, console socket, fifo
+    std::optional<SeccompProgram> seccomp;
+    std::vector<HookPlan> create_hooks, start_hooks;
+};
+
+Result<void> prepare_process(Prepared& p, const CreateOptions& co)
+{
+    auto& process = p.plan.process;
+    if (auto r = build_process_plan(*p.spec.process, p.arena, process); !r)
+        return std::move(r).error().wrap("process");
+    if (p.spec.linux.seccomp) {
+        auto program = compile_seccomp(*p.spec.linux.seccomp);
+        if (!program)
+            return std::move(program).error();
+        p.seccomp = std::move(*program);
+        process.seccomp = &*p.seccomp;
+        process.load_seccomp = &load_seccomp;
+    }
+    if (process.terminal) {
+        if (co.console_socket.empty())
+            return Error::invalid("process.terminal is set but no console socket was given");
+        auto socket = connect_console(co.console_socket);
+        if (!socket)
+            return std::move(socket).error();
+        process.console_socket = socket->get();
+        p.fds.push_back(std::move(*socket));
+    }
+    process.stdio[0] = co.stdin_fd;
+    process.stdio[1] = co.stdout_fd;
+    process.stdio[2] = co.stderr_fd;
+    process.preserve_fds = co.preserve_fds;
+    p.create_hooks = build_hook_plans(p.spec.hooks.create_container, p.arena);
+    p.start_hooks = build_hook_plans(p.spec.hooks.start_container, p.arena);
+    p.plan.create_hooks = p.create_hooks.data();
+    p.plan.create_hook_count = p.create_hooks.size();
+    process.start_hooks = p.start_hooks.data();
+    process.start_hook_count = p.start_hooks.size();
+    return {};
+}
+
+// Forks the stage and runs the sync protocol up to Ready.
+Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup, Fd& sync)
+{
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return Error::from_errno("socketpair");
+    sync = Fd(sv[0]);
+    Fd child_end(sv[1]);
+    p.plan.sync_fd = child_end.get();
+    const pid_t stage = ::fork();
+    if (stage < 0)
+        return Error::from_errno("fork");
+    if (stage == 0)
+        stage_main(p.plan); // never returns
+    child_end.reset();
+    p.fds.clear(); // our copies of the fifo, namespace and console fds: the child has its own
+    auto first = receive_sync(sync.get());
+    int stage_status = 0;
+    while (::waitpid(stage, &stage_status, 0) < 0 && errno == EINTR) {
+    }
+    if (!first)
+        return std::move(first).error();
+    if (first->type == SyncType::Failure)
+        return describe_failure(*first, p.plan, p.spec);
+    auto child = Child::adopt(first->a);
+    if (!child)
+        return child;
+    record.pid = first->a;
+    if (p.plan.new_user)
+        if (auto r = write_id_maps(record.pid, p.spec); !r)
+            return std::move(r).error();
+    if (auto r = cgroup.add(record.pid); !r)
+        return std::move(r).error().wrap("join cgroup");
+    if (p.spec.process->oom_score_adj)
+        if (auto r = write_file(cat("/proc/", record.pid, "/oom_score_adj"),
+                                std::to_string(*p.spec.process->oom_score_adj));
+            !r)
+            return std::move(r).error().wrap("process.oomScoreAdj");
+    const auto state_json = state_to_json(hook_state(record, Status::Creating));
+    if (auto r = send_sync(sync.get(), SyncType::Go); !r)
+        return std::move(r).error();
+    if (::send(sync.get(), state_json.data(), state_json.size(), MSG_NOSIGNAL) < 0)
+        return Error::from_errno("send state to child");
+    for (;;) {
+        auto m = receive_sync(sync.get());
+        if (!m)
+            return std::move(m).error();
+        if (m->type == SyncType::Failure)
+            return describe_failure(*m, p.plan, p.spec);
+        if (m->type == SyncType::Ready)
+            break;
+        if (m->type != SyncType::Hooks)
+            return Error::with_code(EPROTO, "unexpected message from child");
+        if (auto r = run_hooks("prestart", p.spec.hooks.prestart, state_json); !r)
+            return std::move(r).error();
+        if (auto r = run_hooks("createRuntime", p.spec.hooks.create_runtime, state_json); !r)
+            return std::move(r).error();
+        if (auto r = send_sync(sync.get(), SyncType::HooksDone); !r)
+            return std::move(r).error();
+    }
+    return child;
+}
+
+// As runc does: whatever the spec's device rules say, the devices every container gets
+// (/dev/null, zero, full, random, urandom, tty, console, ptmx, pts, mknod of anything) stay
+// usable, and so do the spec's linux.devices. Appended: in the device cgroup, later rules win.
+cgroups::Resources with_default_devices(const Spec& spec)
+{
+    auto resources = *spec.linux.resources;
+    using Rule = cgroups::DeviceRule;
+    auto add = [&](char type, std::optional<std::int64_t> major,
+                   std::optional<std::int64_t> minor, const char* access) {
+        resources.devices.push_back(Rule{true, type, major, minor, access});
+    };
+    add('c', std::nullopt, std::nullopt, "m");
+    add('b', std::nullopt, std::nullopt, "m");
+    for (const auto& [major, minor] : {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0},
+                                       {5, 1}, {5, 2}, {10, 200}})
+        add('c', major, minor, "rwm");
+    add('c', 136, std::nullopt, "rwm");
+    for (const auto& d : spec.linux.devices)
+        add(d.type == 'b' ? 'b' : 'c', d.major, d.minor, "rwm");
+    return resources;
+}
+
+Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& co,
+                     store::Record& record, CreateCleanup& cleanup)
+{
+    const auto fifo = store::fifo_path(options, co.id);
+    if (::mkfifo(fifo.c_str(), 0600) < 0)
+        return Error::from_errno("mkfifo ", quoted(fifo));
+    auto fifo_fd = open_at(AT_FDCWD, fifo, O_RDONLY | O_NONBLOCK);
+    if (!fifo_fd)
+        return std::move(fifo_fd).error();
+    p.plan.fifo_fd = fifo_fd->get();
+    p.fds.push_back(std::move(*fifo_fd));
+    record.cgroup_path = cgroup_path_for(p.spec, co.id);
+    auto host = cgroups::detect();
+    if (!host)
+        return std::move(host).error().wrap("detect cgroups");
+    auto cgroup = p.spec.linux.resources
+                      ? cgroups::Cgroup::create(record.cgroup_path,
+                                                with_default_devices(p.spec))
+                      : cgroups::Cgroup::create(record.cgroup_path);
+    if (!cgroup)
+        return std::move(cgroup).error().wrap(cat("cgroup ", quoted(record.cgroup_path)));
+    cleanup.cgroup = std::move(*cgroup);
+    if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host,
+                                  record.cgroup_path, p.arena, p.fds, p.plan);
+        !r)
+        return r;
+    return prepare_process(p, co);
+}
+
+Result<void> load_bundle(Prepared& p, const CreateOptions& co, store::Record& record)
+{
+    auto bundle = real_path(co.bundle, "bundle");
+    if (!bundle)
+        return std::move(bundle).error();
+    record.bundle = *bundle;
+    auto bytes = read_file(record.bundle + "/config.json", max_spec_bytes);
+    if (!bytes)
+        return std::move(bytes).error().wrap("bundle");
+    auto spec = parse_spec(*bytes);
+    if (!spec)
+        return std::move(spec).error().wrap(record.bundle + "/config.json");
+    if (!spec->process)
+        return Error::invalid("config.json: process: required to create a container");
+    const auto& root = spec->root.path;
+    auto rootfs = real_path(root.front() == '/' ? root : record.bundle + "/" + root, "rootfs");
+    if (!rootfs)
+        return std::move(rootfs).error();
+    struct stat st {};
+    if (::stat(rootfs->c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+        return Error::with_code(ENOTDIR, "rootfs ", quoted(*rootfs));
+    record.rootfs = *rootfs;
+    record.oci_version = spec->oci_version;
+    record.annotations = spec->annotations;
+    p.spec = std::move(*spec);
+    p.config_bytes = std::move(*bytes);
+    return {};
+}
+
+} // namespace
+
+Result<Created> create_container(const Options& options, const CreateOptions& co)
+{
+    if (auto r = store::check_id(co.id); !r)
+        return std::move(r).error();
+    if (options.systemd_cgroup)
+        return Error::invalid("the systemd cgroup driver is not supported");
+    auto p = std::make_unique<Prepared>();
+    store::Record record;
+    record.id = co.id;
+    record.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    if (auto r = load_bundle(*p, co, record); !r)
+        return std::move(r).error();
+    if (auto r = make_directories(options.root, 0711); !r)
+        return std::move(r).error().wrap("state root");
+    const auto dir = store::container_dir(options, co.id);
+    if (::mkdir(dir.c_str(), 0711) < 0) {
+        if (errno == EEXIST)
+            return Error::with_code(EEXIST, "container ", quoted(co.id), " already exists");
+        return Error::from_errno("mkdir ", quoted(dir));
+    }
+    CreateCleanup cleanup{dir, std::nullopt, true};
+    auto lock = store::lock(options, co.id);
+    if (!lock)
+        return std::move(lock).error();
+    if (auto r = write_file_atomic(store::config_copy_path(options, co.id), p->config_bytes); !r)
+        return std::move(r).error();
+    if (auto r = prepare(*p, options, co, record, cleanup); !r)
+        return std::move(r).error();
+    Fd sync;
+    Result<Child> child = Child();
+    {
+        NotDumpable guard;
+        child = spawn(*p, record, *cleanup.cgroup, sync);
+    }
+    if (!child)
+        return std::move(child).error();
+    auto start_time = store::process_start_time(record.pid);
+    if (!start_time)
+        return std::move(start_time).error().wrap("container init exited");
+    record.start_time = *start_time;
+    if (auto r = store::save(options, record); !r)
+        return std::move(r).error();
+    if (!co.pid_file.empty())
+        if (auto r = write_file_atomic(co.pid_file, std::to_string(record.pid), 0644); !r)
+            return std::move(r).error().wrap("pid file");
+    cleanup.armed = false;
+    return Created{store::to_state(record, Status::Created), std::move(*child), std::move(sync)};
+}
+
+Result<State> create(const Options& options, const CreateOptions& co)
+{
+    auto created = create_container(options, co);
+    if (!created)
+        return std::move(created).error().wrap(cat("create container ", co.id));
+    created->child.release(); // the container outlives this call
+    return created->state;
+}
+
+} // namespace berth::runtime

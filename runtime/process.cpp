@@ -1,0 +1,123 @@
+// runtime/process.cpp — Child (pidfd-held process) and the parent's end of the sync socket.
+#include "runtime/process.hpp"
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace berth::runtime {
+
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, 0)), pidfd_(std::move(other.pidfd_))
+{
+}
+
+Child& Child::operator=(Child&& other) noexcept
+{
+    if (this != &other) {
+        kill_and_reap();
+        pid_ = std::exchange(other.pid_, 0);
+        pidfd_ = std::move(other.pidfd_);
+    }
+    return *this;
+}
+
+Child::~Child()
+{
+    kill_and_reap();
+}
+
+Result<Child> Child::adopt(pid_t pid)
+{
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0)
+        return Error::from_errno("pidfd_open ", pid);
+    return Child(pid, Fd(fd));
+}
+
+void Child::release()
+{
+    pid_ = 0;
+    pidfd_.reset();
+}
+
+void Child::kill_and_reap() noexcept
+{
+    if (pid_ <= 0)
+        return;
+    if (pidfd_.valid()) {
+        (void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+        siginfo_t info{};
+        while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
+                        WEXITED)
+                   < 0
+               && errno == EINTR) {
+        }
+    }
+    pid_ = 0;
+    pidfd_.reset();
+}
+
+int decode_wait_status(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return 255;
+}
+
+Result<int> Child::wait()
+{
+    siginfo_t info{};
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
+                    WEXITED)
+           < 0)
+        if (errno != EINTR)
+            return Error::from_errno("wait for process ", pid_);
+    pid_ = 0;
+    pidfd_.reset();
+    if (info.si_code == CLD_EXITED)
+        return info.si_status;
+    return 128 + info.si_status;
+}
+
+Result<void> Child::signal(int sig) const
+{
+    if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) < 0)
+        return Error::from_errno("signal ", sig, " to process ", pid_);
+    return {};
+}
+
+Result<void> send_sync(int fd, SyncType type, int a)
+{
+    const SyncMessage message{type, a, 0, 0};
+    if (::send(fd, &message, sizeof message, MSG_NOSIGNAL) != sizeof message)
+        return Error::from_errno("sync with child");
+    return {};
+}
+
+Result<SyncMessage> receive_sync(int fd)
+{
+    SyncMessage message{};
+    for (;;) {
+        const ssize_t n = ::recv(fd, &message, sizeof message, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error::from_errno("sync with child");
+        if (n == 0)
+            return Error::with_code(ECHILD, "child exited during setup");
+        if (n != static_cast<ssize_t>(sizeof message))
+            return Error::with_code(EPROTO, "sync with child: short message");
+        return message;
+    }
+}
+
+} // namespace berth::runtime

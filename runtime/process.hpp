@@ -1,0 +1,43 @@
+// runtime/process.hpp — internal: processes the runtime starts, and the parent's side of the
+// sync socket. A Child is held by pidfd so its pid cannot be recycled under us; until released
+// it is killed and reaped when the Child goes away (a create that failed midway).
+#pragma once
+#include <sys/types.h>
+#include "base/fd.hpp"
+#include "base/result.hpp"
+#include "runtime/child_plan.hpp"
+
+namespace berth::runtime {
+
+class Child {
+public:
+    Child() = default;
+    Child(pid_t pid, Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+    Child(Child&& other) noexcept;
+    Child& operator=(Child&& other) noexcept;
+    ~Child(); // still ours: SIGKILL and reap
+    static Result<Child> adopt(pid_t pid); // pidfd_open
+
+    pid_t pid() const { return pid_; }
+    int pidfd() const { return pidfd_.get(); }
+    bool valid() const { return pid_ > 0; }
+    // The process lives on without us (a created container): nothing is killed or reaped.
+    void release();
+    // Waits for the exit (EINTR retried): the exit code, or 128+signal.
+    Result<int> wait();
+    Result<void> signal(int sig) const;
+
+private:
+    void kill_and_reap() noexcept;
+    pid_t pid_ = 0;
+    Fd pidfd_;
+};
+
+Result<void> send_sync(int fd, SyncType type, int a = 0);
+// Receives one message; EOF is an error "child exited during setup".
+Result<SyncMessage> receive_sync(int fd);
+
+// 128+signal or the exit code, as a shell reports it.
+int decode_wait_status(int status);
+
+} // namespace berth::runtime

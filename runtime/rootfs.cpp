@@ -1,0 +1,368 @@
+// runtime/rootfs.cpp — the child's mounts, devices and root switch. Async-signal-safe: runs
+// between clone() and execve() (see child.cpp); all data comes from the ChildPlan.
+//
+// Mount targets are resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) from the
+// rootfs, and the mount goes onto /proc/self/fd/N (or move_mount() onto the fd): a symlink in
+// the container image ("etc -> /etc" or "../../..") is followed as if the rootfs were "/", so it
+// can never place a mount outside the container's root.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include "runtime/child_plan.hpp"
+
+namespace berth::runtime {
+namespace {
+
+constexpr std::size_t path_max = 4096;
+
+struct Fault { // where we are, for the error report
+    ChildStep* step;
+    int* index;
+    int fail(ChildStep s, int i = 0) const noexcept
+    {
+        *step = s;
+        *index = i;
+        return -1;
+    }
+};
+
+int open_in_root(int root, const char* path, int flags) noexcept
+{
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    if (*path == '\0')
+        path = ".";
+    return static_cast<int>(::syscall(SYS_openat2, root, path, &how, sizeof how));
+}
+
+const char* fd_path(char (&buf)[32], int fd) noexcept
+{
+    static const char prefix[] = "/proc/self/fd/";
+    std::memcpy(buf, prefix, sizeof prefix - 1);
+    char digits[12];
+    int n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + fd % 10);
+        fd /= 10;
+    } while (fd > 0 && n < 11);
+    std::size_t at = sizeof prefix - 1;
+    while (n > 0)
+        buf[at++] = digits[--n];
+    buf[at] = '\0';
+    return buf;
+}
+
+// Creates each missing component of `rel` inside root (the last one as an empty file when
+// !last_is_dir) and returns an O_PATH fd of the target. Each step re-resolves from the root,
+// so a component swapped for a symlink meanwhile still cannot lead outside.
+int make_target(int root, const char* rel, bool last_is_dir) noexcept
+{
+    char buf[path_max];
+    const std::size_t len = std::strlen(rel);
+    if (len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    std::memcpy(buf, rel, len + 1);
+    std::size_t start = 0;
+    while (start < len) {
+        std::size_t end = start;
+        while (end < len && buf[end] != '/')
+            ++end;
+        const bool last = end == len;
+        if (end > start) {
+            buf[end] = '\0';
+            int fd = open_in_root(root, buf, O_PATH);
+            if (fd < 0 && errno == ENOENT) {
+                char saved = buf[start > 0 ? start - 1 : 0];
+                if (start > 0)
+                    buf[start - 1] = '\0';
+                const int parent = start > 0 ? open_in_root(root, buf, O_PATH | O_DIRECTORY)
+                                             : open_in_root(root, ".", O_PATH | O_DIRECTORY);
+                if (start > 0)
+                    buf[start - 1] = saved;
+                if (parent < 0)
+                    return -1;
+                int r;
+                if (last && !last_is_dir) {
+                    r = ::openat(parent, buf + start,
+                                 O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                    if (r >= 0)
+                        ::close(r);
+                } else {
+                    r = ::mkdirat(parent, buf + start, 0755);
+                }
+                ::close(parent);
+                if (r < 0 && errno != EEXIST)
+                    return -1;
+                fd = open_in_root(root, buf, O_PATH);
+            }
+            if (fd < 0)
+                return -1;
+            if (last)
+                return fd;
+            ::close(fd);
+            buf[end] = '/';
+        }
+        start = end + 1;
+    }
+    return open_in_root(root, ".", O_PATH);
+}
+
+// open_tree(CLONE) + mount_setattr + move_mount: the flags are set on the detached copy, so the
+// mount never appears writable, even for a moment. source_fd >= 0 replaces m.source.
+int bind_mount(const MountPlan& m, int target, int source_fd = -1) noexcept
+{
+    const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m.recursive ? AT_RECURSIVE : 0);
+    const int tree = static_cast<int>(
+        source_fd >= 0 ? ::syscall(SYS_open_tree, source_fd, "", flags | AT_EMPTY_PATH)
+                       : ::syscall(SYS_open_tree, AT_FDCWD, m.source, flags));
+    if (tree < 0)
+        return -1;
+    mount_attr attr{};
+    attr.attr_set = m.attr_set;
+    attr.attr_clr = m.attr_clr;
+    int r = 0;
+    if (attr.attr_set || attr.attr_clr)
+        r = static_cast<int>(::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr));
+    if (r == 0 && (m.rec_attr_set || m.rec_attr_clr)) {
+        mount_attr rec{};
+        rec.attr_set = m.rec_attr_set;
+        rec.attr_clr = m.rec_attr_clr;
+        r = static_cast<int>(::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                                       &rec, sizeof rec));
+    }
+    if (r == 0)
+        r = static_cast<int>(::syscall(SYS_move_mount, tree, "", target, "",
+                                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+    const int saved = errno;
+    ::close(tree);
+    errno = saved;
+    return r;
+}
+
+int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
+{
+    int target = make_target(root, m.target, m.target_is_dir);
+    if (target < 0)
+        return fault.fail(ChildStep::MountTarget, i);
+    char path[32];
+    int r = m.bind ? bind_mount(m, target)
+                   : ::mount(m.source, fd_path(path, target), m.fstype, m.flags, m.data);
+    ::close(target);
+    if (r < 0)
+        return fault.fail(ChildStep::Mount, i);
+    if (m.propagation_count == 0)
+        return 0;
+    // The fd saw the covered directory; reopen to reach the new mount on top.
+    target = open_in_root(root, m.target, O_PATH);
+    if (target < 0)
+        return fault.fail(ChildStep::MountTarget, i);
+    for (int p = 0; p < m.propagation_count && r == 0; ++p)
+        r = ::mount(nullptr, fd_path(path, target), nullptr, m.propagation[p], nullptr);
+    ::close(target);
+    return r < 0 ? fault.fail(ChildStep::MountPropagate, i) : 0;
+}
+
+// Splits "dev/pts/0" into an O_PATH|O_DIRECTORY fd of "dev/pts" (made if missing) and "0".
+int open_parent(int root, const char* rel, const char** name) noexcept
+{
+    const char* slash = std::strrchr(rel, '/');
+    if (!slash) {
+        *name = rel;
+        return open_in_root(root, ".", O_PATH | O_DIRECTORY);
+    }
+    char dir[path_max];
+    const auto n = static_cast<std::size_t>(slash - rel);
+    if (n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    std::memcpy(dir, rel, n);
+    dir[n] = '\0';
+    *name = slash + 1;
+    const int fd = make_target(root, dir, true);
+    if (fd < 0)
+        return -1;
+    // make_target gives O_PATH, enough for *at() calls on a directory.
+    return fd;
+}
+
+int make_device(int root, const DevicePlan& d) noexcept
+{
+    char path[32];
+    if (d.bind) { // no mknod in a user namespace: bind the host's node instead
+        const int target = make_target(root, d.target, false);
+        if (target < 0)
+            return -1;
+        const int r = ::mount(d.host, fd_path(path, target), nullptr, MS_BIND, nullptr);
+        ::close(target);
+        return r;
+    }
+    const char* name = nullptr;
+    const int parent = open_parent(root, d.target, &name);
+    if (parent < 0)
+        return -1;
+    int r = ::mknodat(parent, name, d.mode, d.dev);
+    if (r == 0)
+        r = ::fchmodat(parent, name, d.mode & 07777, 0) == 0
+                    && ::fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) == 0
+                ? 0
+                : -1;
+    else if (errno == EEXIST)
+        r = 0;
+    const int saved = errno;
+    ::close(parent);
+    errno = saved;
+    return r;
+}
+
+int make_symlink(int root, const SymlinkPlan& s) noexcept
+{
+    const char* name = nullptr;
+    const int parent = open_parent(root, s.linkpath, &name);
+    if (parent < 0)
+        return -1;
+    int r = ::symlinkat(s.target, parent, name);
+    if (r < 0 && errno == EEXIST)
+        r = 0;
+    const int saved = errno;
+    ::close(parent);
+    errno = saved;
+    return r;
+}
+
+int switch_root(const ChildPlan& plan, const Fault& fault) noexcept
+{
+    if (::chdir(plan.rootfs) < 0)
+        return fault.fail(ChildStep::PivotRoot);
+    if (!plan.new_mount || plan.no_pivot) {
+        if (plan.new_mount && ::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
+            return fault.fail(ChildStep::PivotRoot);
+        if (::chroot(".") < 0 || ::chdir("/") < 0)
+            return fault.fail(ChildStep::PivotRoot);
+        return 0;
+    }
+    // pivot_root(".", "."): the old root ends up stacked under the new one at "/"; make it a
+    // slave so unmounting it cannot propagate to the host, then detach it.
+    if (::syscall(SYS_pivot_root, ".", ".") < 0)
+        return fault.fail(ChildStep::PivotRoot);
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0
+        || ::umount2(".", MNT_DETACH) < 0 || ::chdir("/") < 0)
+        return fault.fail(ChildStep::PivotRoot);
+    return 0;
+}
+
+int mask_path(int root, const char* path) noexcept
+{
+    const int fd = open_in_root(root, path, O_PATH);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat st {};
+    char p[32];
+    int r = ::fstat(fd, &st);
+    if (r == 0)
+        r = S_ISDIR(st.st_mode)
+                ? ::mount("tmpfs", fd_path(p, fd), "tmpfs", MS_RDONLY, nullptr)
+                : ::mount("/dev/null", fd_path(p, fd), nullptr, MS_BIND, nullptr);
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return r;
+}
+
+int readonly_path(int root, const char* path) noexcept
+{
+    const int fd = open_in_root(root, path, O_PATH);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    MountPlan m;
+    m.recursive = true;
+    m.rec_attr_set = MOUNT_ATTR_RDONLY;
+    const int r = bind_mount(m, fd, fd);
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return r;
+}
+
+int write_sysctl(const SysctlPlan& s) noexcept
+{
+    const int fd = ::open(s.path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    const ssize_t n = ::write(fd, s.value, s.value_len);
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return n < 0 ? -1 : 0;
+}
+
+} // namespace
+
+int setup_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
+{
+    const Fault fault{step, index};
+    // Nothing we mount may propagate back to the host.
+    const unsigned long propagation =
+        plan.rootfs_propagation ? plan.rootfs_propagation | MS_REC : MS_PRIVATE | MS_REC;
+    if (::mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+        return fault.fail(ChildStep::MountPropagation);
+    // pivot_root needs the new root to be a mount point.
+    if (::mount(plan.rootfs, plan.rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+        return fault.fail(ChildStep::BindRootfs);
+    const int root = ::open(plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return fault.fail(ChildStep::OpenRootfs);
+    int r = 0;
+    for (std::size_t i = 0; i < plan.mount_count && r == 0; ++i)
+        r = do_mount(root, plan.mounts[i], fault, static_cast<int>(i));
+    for (std::size_t i = 0; i < plan.device_count && r == 0; ++i)
+        if (make_device(root, plan.devices[i]) < 0)
+            r = fault.fail(ChildStep::Device, static_cast<int>(i));
+    for (std::size_t i = 0; i < plan.symlink_count && r == 0; ++i)
+        if (make_symlink(root, plan.symlinks[i]) < 0)
+            r = fault.fail(ChildStep::DevSymlink, static_cast<int>(i));
+    const int saved = errno;
+    ::close(root);
+    errno = saved;
+    return r;
+}
+
+int finish_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
+{
+    const Fault fault{step, index};
+    if (switch_root(plan, fault) < 0)
+        return -1;
+    for (std::size_t i = 0; i < plan.sysctl_count; ++i)
+        if (write_sysctl(plan.sysctls[i]) < 0)
+            return fault.fail(ChildStep::Sysctl, static_cast<int>(i));
+    if (!plan.new_mount)
+        return 0;
+    const int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return fault.fail(ChildStep::OpenRootfs);
+    int r = 0;
+    for (int i = 0; plan.masked && plan.masked[i] && r == 0; ++i)
+        if (mask_path(root, plan.masked[i]) < 0)
+            r = fault.fail(ChildStep::MaskPath, i);
+    for (int i = 0; plan.readonly && plan.readonly[i] && r == 0; ++i)
+        if (readonly_path(root, plan.readonly[i]) < 0)
+            r = fault.fail(ChildStep::ReadonlyPath, i);
+    ::close(root);
+    if (r == 0 && plan.readonly_root) {
+        mount_attr ro{};
+        ro.attr_set = MOUNT_ATTR_RDONLY;
+        if (::syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &ro, sizeof ro) < 0)
+            r = fault.fail(ChildStep::ReadonlyRoot);
+    }
+    return r;
+}
+
+} // namespace berth::runtime

@@ -1,0 +1,151 @@
+// runtime/run.cpp — `start` (release a created container's init into exec) and `run`
+// (create + start, and in the foreground: forward signals, wait, delete).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cerrno>
+#include "base/files.hpp"
+#include "runtime/create.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/state_store.hpp"
+
+namespace berth::runtime {
+namespace {
+
+Result<Spec> load_config_copy(const Options& options, const std::string& id)
+{
+    auto bytes = read_file(store::config_copy_path(options, id), max_spec_bytes);
+    if (!bytes)
+        return std::move(bytes).error();
+    return parse_spec(*bytes);
+}
+
+Result<void> start_container(const Options& options, const std::string& id)
+{
+    auto lock = store::lock(options, id);
+    if (!lock)
+        return std::move(lock).error();
+    auto record = store::load(options, id);
+    if (!record)
+        return std::move(record).error();
+    const auto status = store::observe_status(options, *record);
+    if (status != Status::Created)
+        return Error::invalid("container is ", status_name(status), ", not created");
+    const auto fifo = store::fifo_path(options, id);
+    // O_NONBLOCK: with no reader (the init died) this fails with ENXIO instead of hanging.
+    auto fd = open_at(AT_FDCWD, fifo, O_WRONLY | O_NONBLOCK);
+    if (!fd) {
+        if (fd.error().code == ENXIO)
+            return Error::with_code(ESRCH, "the container's init is not waiting for start");
+        return std::move(fd).error();
+    }
+    if (auto r = write_all(fd->get(), std::string_view("0", 1)); !r)
+        return std::move(r).error().wrap("exec fifo");
+    fd->reset();
+    if (::unlink(fifo.c_str()) < 0)
+        return Error::from_errno("unlink ", quoted(fifo));
+    // poststart failures are not the container's: the process already runs. They are ignored
+    // (a library does not log above debug), as the OCI spec allows ("log a warning").
+    if (auto spec = load_config_copy(options, id); spec && !spec->hooks.poststart.empty())
+        (void)run_hooks("poststart", spec->hooks.poststart,
+                        state_to_json(store::to_state(*record, Status::Running)));
+    return {};
+}
+
+// Signals a foreground `run` passes on to the container instead of dying from them.
+constexpr int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+class ForwardSignals { // blocks the forwarded signals in this thread; a signalfd reads them
+public:
+    ForwardSignals()
+    {
+        sigset_t set;
+        sigemptyset(&set);
+        for (const int s : forwarded)
+            sigaddset(&set, s);
+        ::pthread_sigmask(SIG_BLOCK, &set, &saved_);
+        fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    }
+    ~ForwardSignals() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+    int fd() const { return fd_.get(); }
+
+private:
+    sigset_t saved_{};
+    Fd fd_;
+};
+
+// Waits for the init to exit, forwarding signals; an exec failure reported on the sync socket
+// (after start, nobody else listens) becomes the error.
+Result<int> wait_foreground(Created& created)
+{
+    ForwardSignals signals;
+    std::optional<Error> exec_error;
+    int sync = created.sync.get();
+    for (;;) {
+        pollfd fds[3] = {{created.child.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0},
+                         {sync, POLLIN, 0}};
+        if (::poll(fds, sync >= 0 ? 3 : 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("poll");
+        }
+        if (fds[1].revents & POLLIN) {
+            signalfd_siginfo info{};
+            while (::read(signals.fd(), &info, sizeof info) == sizeof info)
+                (void)created.child.signal(static_cast<int>(info.ssi_signo));
+        }
+        if (sync >= 0 && fds[2].revents) {
+            auto m = receive_sync(sync);
+            if (m && m->type == SyncType::Failure)
+                exec_error = Error::with_code(m->b, "exec: ", step_name(static_cast<ChildStep>(m->a)));
+            created.sync.reset();
+            sync = -1;
+        }
+        if (fds[0].revents & POLLIN)
+            break;
+    }
+    auto status = created.child.wait();
+    if (exec_error)
+        return *exec_error;
+    return status;
+}
+
+} // namespace
+
+Result<void> start(const Options& options, const std::string& id)
+{
+    if (auto r = start_container(options, id); !r)
+        return std::move(r).error().wrap(cat("start container ", id));
+    return {};
+}
+
+Result<int> run(const Options& options, const CreateOptions& co, bool detach)
+{
+    auto created = create_container(options, co);
+    if (!created)
+        return std::move(created).error().wrap(cat("create container ", co.id));
+    if (auto r = start_container(options, co.id); !r) {
+        created->child = Child();
+        (void)remove(options, co.id, true);
+        return std::move(r).error().wrap(cat("start container ", co.id));
+    }
+    if (detach) {
+        created->child.release();
+        return 0;
+    }
+    // Processes orphaned inside the container (no pid namespace) are re-parented to us.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    auto status = wait_foreground(*created);
+    auto removed = remove(options, co.id, true);
+    if (!status)
+        return std::move(status).error().wrap(cat("run container ", co.id));
+    if (!removed)
+        return std::move(removed).error();
+    return status;
+}
+
+} // namespace berth::runtime

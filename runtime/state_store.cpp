@@ -1,0 +1,316 @@
+// runtime/state_store.cpp — state.json serialization, strict parsing, id rules, status derivation.
+#include "runtime/state_store.hpp"
+#include <fcntl.h>
+#include <sys/file.h>
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include "base/files.hpp"
+
+namespace berth::runtime::store {
+
+using nlohmann::json;
+
+Result<void> check_id(std::string_view id)
+{
+    if (id.empty())
+        return Error::invalid("container id is empty");
+    if (id.size() > 1024)
+        return Error::invalid("container id is longer than 1024 bytes");
+    if (id == "." || id == "..")
+        return Error::invalid("invalid container id ", quoted(id));
+    for (const char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || c == '_' || c == '.' || c == '+' || c == '-';
+        if (!ok)
+            return Error::invalid("invalid container id ", quoted(id),
+                                  ": only [A-Za-z0-9_.+-] are allowed");
+    }
+    return {};
+}
+
+std::string serialize_state(const Record& record)
+{
+    json j = {
+        {"version", state_format_version},
+        {"ociVersion", record.oci_version},
+        {"id", record.id},
+        {"pid", record.pid},
+        {"startTime", record.start_time},
+        {"bundle", record.bundle},
+        {"rootfs", record.rootfs},
+        {"created", record.created_ns},
+        {"owner", record.owner},
+        {"cgroupPath", record.cgroup_path},
+        {"annotations", record.annotations},
+    };
+    return j.dump(2) + "\n";
+}
+
+namespace {
+
+constexpr std::size_t max_string_bytes = 64 * 1024;
+constexpr std::size_t max_annotations = 4096;
+
+Result<std::string> get_string(const json& j, const char* key, bool allow_empty)
+{
+    const auto& v = j.at(key);
+    if (!v.is_string())
+        return Error::invalid("state: ", key, ": not a string");
+    auto s = v.get<std::string>();
+    if (s.size() > max_string_bytes)
+        return Error::invalid("state: ", key, ": longer than ", max_string_bytes, " bytes");
+    if (!allow_empty && s.empty())
+        return Error::invalid("state: ", key, ": empty");
+    if (s.find('\0') != std::string::npos)
+        return Error::invalid("state: ", key, ": contains a NUL byte");
+    return s;
+}
+
+Result<std::string> get_path(const json& j, const char* key)
+{
+    auto s = get_string(j, key, false);
+    if (!s)
+        return s;
+    if (s->front() != '/')
+        return Error::invalid("state: ", key, ": not an absolute path: ", quoted(*s));
+    return s;
+}
+
+template <class Int>
+Result<Int> get_int(const json& j, const char* key, Int low)
+{
+    const auto& v = j.at(key);
+    if (!v.is_number_integer())
+        return Error::invalid("state: ", key, ": not an integer");
+    if (v.is_number_unsigned()) {
+        const auto u = v.get<std::uint64_t>();
+        if (u > static_cast<std::uint64_t>(std::numeric_limits<Int>::max()))
+            return Error::invalid("state: ", key, ": out of range");
+        return static_cast<Int>(u);
+    }
+    const auto s = v.get<std::int64_t>();
+    if (s < static_cast<std::int64_t>(low)
+        || (std::is_signed_v<Int> && s > static_cast<std::int64_t>(std::numeric_limits<Int>::max())))
+        return Error::invalid("state: ", key, ": out of range");
+    return static_cast<Int>(s);
+}
+
+Result<std::map<std::string, std::string>> get_annotations(const json& j)
+{
+    const auto& v = j.at("annotations");
+    if (!v.is_object())
+        return Error::invalid("state: annotations: not an object");
+    if (v.size() > max_annotations)
+        return Error::invalid("state: annotations: more than ", max_annotations, " entries");
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : v.items()) {
+        if (!value.is_string())
+            return Error::invalid("state: annotations.", quoted(key), ": not a string");
+        out[key] = value.get<std::string>();
+    }
+    return out;
+}
+
+Result<void> check_keys(const json& j)
+{
+    static const char* const known[] = {"version", "ociVersion", "id",      "pid",
+                                        "startTime", "bundle",   "rootfs",  "created",
+                                        "owner",   "cgroupPath", "annotations"};
+    for (const auto& [key, value] : j.items()) {
+        bool found = false;
+        for (const char* k : known)
+            found = found || key == k;
+        if (!found)
+            return Error::invalid("state: unknown key ", quoted(key));
+    }
+    for (const char* k : known)
+        if (!j.contains(k))
+            return Error::invalid("state: missing key ", quoted(k));
+    return {};
+}
+
+Result<Record> parse_object(const json& j)
+{
+    if (!j.is_object())
+        return Error::invalid("state: not a JSON object");
+    if (auto r = check_keys(j); !r)
+        return std::move(r).error();
+    auto version = get_int<int>(j, "version", 0);
+    if (!version)
+        return std::move(version).error();
+    if (*version != state_format_version)
+        return Error::invalid("state: unsupported version ", *version);
+    Record record;
+    auto oci = get_string(j, "ociVersion", true);
+    auto id = get_string(j, "id", false);
+    auto pid = get_int<pid_t>(j, "pid", 0);
+    auto start = get_int<std::uint64_t>(j, "startTime", 0);
+    auto bundle = get_path(j, "bundle");
+    auto rootfs = get_path(j, "rootfs");
+    auto created = get_int<std::int64_t>(j, "created", 0);
+    auto owner = get_string(j, "owner", true);
+    auto cgroup = get_path(j, "cgroupPath");
+    auto annotations = get_annotations(j);
+    for (const Error* e : {oci ? nullptr : &oci.error(), id ? nullptr : &id.error(),
+                           pid ? nullptr : &pid.error(), start ? nullptr : &start.error(),
+                           bundle ? nullptr : &bundle.error(), rootfs ? nullptr : &rootfs.error(),
+                           created ? nullptr : &created.error(), owner ? nullptr : &owner.error(),
+                           cgroup ? nullptr : &cgroup.error(),
+                           annotations ? nullptr : &annotations.error()})
+        if (e)
+            return *e;
+    if (auto r = check_id(*id); !r)
+        return std::move(r).error().wrap("state: id");
+    record.oci_version = std::move(*oci);
+    record.id = std::move(*id);
+    record.pid = *pid;
+    record.start_time = *start;
+    record.bundle = std::move(*bundle);
+    record.rootfs = std::move(*rootfs);
+    record.created_ns = *created;
+    record.owner = std::move(*owner);
+    record.cgroup_path = std::move(*cgroup);
+    record.annotations = std::move(*annotations);
+    return record;
+}
+
+} // namespace
+
+Result<Record> parse_state_file(std::string_view content)
+{
+    if (content.size() > max_state_bytes)
+        return Error::invalid("state: longer than ", max_state_bytes, " bytes");
+    try {
+        // Depth is bounded by the parser callback: state files are two levels deep.
+        const json j = json::parse(content, [](int depth, json::parse_event_t, json&) {
+            if (depth > 8)
+                throw std::invalid_argument("nested too deeply");
+            return true;
+        });
+        return parse_object(j);
+    } catch (const std::exception& e) {
+        return Error::invalid("state: ", e.what());
+    }
+}
+
+Result<std::uint64_t> parse_stat_start_time(std::string_view stat)
+{
+    // "pid (comm) S ppid ..." — comm may contain ") ", so split after the last ')'.
+    const auto close = stat.rfind(')');
+    if (close == std::string_view::npos)
+        return Error::invalid("stat: no ')' after the command name");
+    auto fields = split(trim(stat.substr(close + 1)), ' ');
+    // After comm, field 3 (state) is fields[0]; field 22 is fields[19].
+    if (fields.size() < 20)
+        return Error::invalid("stat: only ", fields.size() + 2, " fields");
+    auto value = parse_int<std::uint64_t>(fields[19]);
+    if (!value)
+        return Error::invalid("stat: start time ", quoted(fields[19]), " is not a number");
+    return *value;
+}
+
+Result<std::uint64_t> process_start_time(pid_t pid)
+{
+    if (pid <= 0)
+        return Error::with_code(ESRCH, "process ", pid);
+    auto stat = read_file(cat("/proc/", pid, "/stat"), 64 * 1024);
+    if (!stat) {
+        if (stat.error().code == ENOENT)
+            return Error::with_code(ESRCH, "process ", pid);
+        return std::move(stat).error();
+    }
+    // A zombie has exited: for the container's purposes it is stopped.
+    const auto close = stat->rfind(')');
+    if (close != std::string::npos && close + 2 < stat->size()
+        && ((*stat)[close + 2] == 'Z' || (*stat)[close + 2] == 'X'))
+        return Error::with_code(ESRCH, "process ", pid, " is a zombie");
+    return parse_stat_start_time(*stat);
+}
+
+Status derive_status(const Record& record, const Observed& observed)
+{
+    if (record.pid <= 0 || !observed.start_time || *observed.start_time != record.start_time)
+        return Status::Stopped;
+    if (observed.fifo_exists)
+        return Status::Created;
+    if (observed.frozen)
+        return Status::Paused;
+    return Status::Running;
+}
+
+std::string container_dir(const Options& options, std::string_view id)
+{
+    return cat(options.root, "/", id);
+}
+
+std::string state_path(const Options& options, std::string_view id)
+{
+    return cat(options.root, "/", id, "/state.json");
+}
+
+std::string config_copy_path(const Options& options, std::string_view id)
+{
+    return cat(options.root, "/", id, "/config.json");
+}
+
+std::string fifo_path(const Options& options, std::string_view id)
+{
+    return cat(options.root, "/", id, "/exec.fifo");
+}
+
+Result<Record> load(const Options& options, std::string_view id)
+{
+    if (auto r = check_id(id); !r)
+        return std::move(r).error();
+    auto content = read_file(state_path(options, id), max_state_bytes);
+    if (!content) {
+        if (content.error().code == ENOENT)
+            return Error::with_code(ENOENT, "container ", quoted(id), " does not exist");
+        return std::move(content).error();
+    }
+    auto record = parse_state_file(*content);
+    if (!record)
+        return std::move(record).error().wrap(state_path(options, id));
+    if (record->id != id)
+        return Error::invalid(state_path(options, id), ": id ", quoted(record->id),
+                              " does not match the directory");
+    return record;
+}
+
+Result<void> save(const Options& options, const Record& record)
+{
+    return write_file_atomic(state_path(options, record.id), serialize_state(record));
+}
+
+Result<Fd> lock(const Options& options, std::string_view id)
+{
+    auto dir = open_at(AT_FDCWD, container_dir(options, id), O_RDONLY | O_DIRECTORY);
+    if (!dir) {
+        if (dir.error().code == ENOENT)
+            return Error::with_code(ENOENT, "container ", quoted(id), " does not exist");
+        return std::move(dir).error();
+    }
+    while (::flock(dir->get(), LOCK_EX) < 0)
+        if (errno != EINTR)
+            return Error::from_errno("lock ", quoted(container_dir(options, id)));
+    return dir;
+}
+
+State to_state(const Record& record, Status status)
+{
+    State s;
+    s.oci_version = record.oci_version;
+    s.id = record.id;
+    s.status = status;
+    s.pid = status == Status::Stopped ? 0 : record.pid;
+    s.bundle = record.bundle;
+    s.rootfs = record.rootfs;
+    s.created = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(record.created_ns)));
+    s.owner = record.owner;
+    s.annotations = record.annotations;
+    return s;
+}
+
+} // namespace berth::runtime::store

@@ -1,0 +1,72 @@
+// runtime/state_store.hpp — internal: the on-disk record of one container, <root>/<id>/.
+//
+// <root>/<id>/state.json (written atomically) holds what later verbs need to find the container
+// again: the init pid plus its start time (so a recycled pid is not mistaken for ours), the
+// bundle, rootfs, cgroup path and annotations. <root>/<id>/config.json is a copy of the bundle's
+// config taken at create time (exec and delete re-parse it: seccomp, hooks). exec.fifo exists
+// while the container is "created". Mutating verbs hold flock() on the <root>/<id> directory.
+// parse_state_file() is strict (unknown keys, wrong types, out-of-range values are errors) and
+// bounded; it is fuzzed.
+#pragma once
+#include <sys/types.h>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include "base/fd.hpp"
+#include "base/result.hpp"
+#include "runtime/runtime.hpp"
+
+namespace berth::runtime::store {
+
+inline constexpr std::size_t max_state_bytes = 1024 * 1024;
+inline constexpr int state_format_version = 1;
+
+struct Record {
+    std::string oci_version;
+    std::string id;
+    pid_t pid = 0;                      // host pid of the container's init
+    std::uint64_t start_time = 0;       // /proc/<pid>/stat field 22 (clock ticks after boot)
+    std::string bundle, rootfs;         // absolute
+    std::int64_t created_ns = 0;        // since the epoch
+    std::string owner;
+    std::string cgroup_path;            // "/berth/<id>" or linux.cgroupsPath
+    std::map<std::string, std::string> annotations;
+};
+
+// runc's rule: [A-Za-z0-9_.+-]+, not "." or "..", at most 1024 bytes. Errors name the id.
+Result<void> check_id(std::string_view id);
+
+std::string serialize_state(const Record& record);
+Result<Record> parse_state_file(std::string_view content);
+
+// /proc/<pid>/stat -> field 22 (starttime). The comm field may hold spaces and ')'.
+Result<std::uint64_t> parse_stat_start_time(std::string_view stat);
+// Reads /proc/<pid>/stat; ESRCH-like failures come back as an Error with code ESRCH.
+Result<std::uint64_t> process_start_time(pid_t pid);
+
+// What the kernel says now, gathered by the caller; derive_status() is pure.
+struct Observed {
+    std::optional<std::uint64_t> start_time; // nullopt: no such process (or a zombie)
+    bool fifo_exists = false;
+    bool frozen = false;
+};
+Status derive_status(const Record& record, const Observed& observed);
+
+// Paths below the state root.
+std::string container_dir(const Options& options, std::string_view id);
+std::string state_path(const Options& options, std::string_view id);
+std::string config_copy_path(const Options& options, std::string_view id);
+std::string fifo_path(const Options& options, std::string_view id);
+
+Result<Record> load(const Options& options, std::string_view id);
+Result<void> save(const Options& options, const Record& record);
+// flock(LOCK_EX) on <root>/<id>; the lock lives as long as the returned Fd.
+Result<Fd> lock(const Options& options, std::string_view id);
+// Observes the kernel for record (process, fifo, freezer) and derives the status.
+Status observe_status(const Options& options, const Record& record);
+// The public State of a record with its derived status.
+State to_state(const Record& record, Status status);
+
+} // namespace berth::runtime::store

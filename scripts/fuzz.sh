@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh — runs every libFuzzer harness (tests/fuzz/*_fuzz.cpp) for a while, starting
+# from its seed corpus; fails if any harness finds a crash, leak, timeout or broken property.
+#   scripts/fuzz.sh [seconds-per-harness] [harness ...]     (default: 60, all harnesses)
+# Environment:
+#   BERTH_FUZZ_BUILDDIR   clang build dir (default: build-fuzz in the source tree; configured here)
+#   BERTH_FUZZ_ARTIFACTS  where crashing inputs are copied (default: tests/fuzz/artifacts, ignored)
+#   BERTH_FUZZ_PARALLEL   harnesses run at once (default: number of CPUs)
+# New corpus entries go to <builddir>/fuzz-corpus/<harness>, never into the seed corpus; logs to
+# <builddir>/fuzz-logs/<harness>.log. A crash is reproduced with:
+#   <builddir>/tests/fuzz/fuzz_<harness> <artifact file>
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+seconds=${1:-60}
+shift || true
+builddir=${BERTH_FUZZ_BUILDDIR:-build-fuzz}
+artifacts=${BERTH_FUZZ_ARTIFACTS:-$top/tests/fuzz/artifacts}
+parallel=${BERTH_FUZZ_PARALLEL:-$(nproc)}
+case $builddir in /*) ;; *) builddir=$top/$builddir ;; esac
+
+if [ $# -gt 0 ]; then
+  harnesses=("$@")
+else
+  mapfile -t harnesses < <(cd tests/fuzz && ls ./*_fuzz.cpp | sed 's|^\./||; s|_fuzz\.cpp$||')
+fi
+
+if [ ! -f "$builddir/build.ninja" ]; then
+  # fuzzer-no-link: coverage instrumentation in every library, libFuzzer's main only in the
+  # harnesses (tests/fuzz/meson.build adds -fsanitize=fuzzer there). -fno-sanitize-recover=all:
+  # a UBSan finding aborts, so libFuzzer saves the input.
+  CXX=clang++ meson setup "$builddir" "$top" -Dfuzzing=true \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dcpp_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+    >/dev/null || exit 1
+fi
+targets=()
+for h in "${harnesses[@]}"; do targets+=("tests/fuzz/fuzz_$h"); done
+if ! ninja -C "$builddir" "${targets[@]}" >"$builddir/fuzz-build.log" 2>&1; then
+  tail -30 "$builddir/fuzz-build.log"
+  echo "fuzz: build FAILED (log: $builddir/fuzz-build.log)"
+  exit 1
+fi
+
+mkdir -p "$artifacts" "$builddir/fuzz-logs"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+# One harness: its own artifact prefix in a scratch dir, then anything found is copied out.
+fuzz_one() {
+  local h=$1 exe=$builddir/tests/fuzz/fuzz_$h
+  local corpus=$builddir/fuzz-corpus/$h scratch=$builddir/fuzz-artifacts/$h
+  local log=$builddir/fuzz-logs/$h.log dict=()
+  mkdir -p "$corpus" "$scratch"
+  rm -f "$scratch"/*
+  [ -f "tests/fuzz/$h.dict" ] && dict=(-dict="$top/tests/fuzz/$h.dict")
+  nice -n 10 "$exe" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$scratch/" "$corpus" "$top/tests/fuzz/corpus/$h" \
+    >"$log" 2>&1
+  local rc=$?
+  local found
+  found=$(ls "$scratch" 2>/dev/null | wc -l)
+  if [ "$found" -gt 0 ]; then
+    for f in "$scratch"/*; do cp "$f" "$artifacts/$h-$(basename "$f")"; done
+  fi
+  local last
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -E 's/^#([0-9]+)[[:space:]]+[A-Z]+[[:space:]]+/execs \1 /')
+  if [ $rc -ne 0 ] || [ "$found" -gt 0 ]; then
+    echo "fuzz $h: FAILED (exit $rc, $found artifact(s) in $artifacts; log $log) $last"
+    grep -m1 -E 'ERROR: |runtime error|fuzz property violated' "$log" | sed 's/^/    /'
+    return 1
+  fi
+  echo "fuzz $h: OK ${seconds}s $last"
+}
+
+status=0
+running=0
+for h in "${harnesses[@]}"; do
+  fuzz_one "$h" &
+  running=$((running + 1))
+  if [ "$running" -ge "$parallel" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
+done
+[ $status -eq 0 ] && echo "fuzz: OK (${#harnesses[@]} harnesses, ${seconds}s each)" \
+  || echo "fuzz: FAILED (crashing inputs in $artifacts)"
+exit $status

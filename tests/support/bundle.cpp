@@ -1,0 +1,177 @@
+#include "tests/support/bundle.hpp"
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include "tests/support/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace berth::test {
+namespace {
+
+std::atomic<unsigned> g_bundles{0};
+
+const char* const default_config_text = R"({
+  "ociVersion": "1.0.2-dev",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": ["sh"],
+    "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+    "cwd": "/",
+    "capabilities": {
+      "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    },
+    "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+    "noNewPrivileges": true
+  },
+  "root": {"path": "rootfs", "readonly": true},
+  "hostname": "runc",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+     "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+     "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+     "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+     "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+     "options": ["nosuid", "noexec", "nodev", "ro"]},
+    {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+     "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}
+  ],
+  "linux": {
+    "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"},
+                   {"type": "mount"}],
+    "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                    "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+  }
+})";
+
+// Mount points from /proc/self/mountinfo (field 5), octal escapes decoded.
+std::vector<std::string> mount_points()
+{
+    std::ifstream in("/proc/self/mountinfo");
+    std::vector<std::string> points;
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string skip, point;
+        fields >> skip >> skip >> skip >> skip >> point;
+        std::string decoded;
+        for (std::size_t i = 0; i < point.size(); ++i) {
+            if (point[i] == '\\' && i + 3 < point.size()) {
+                decoded += static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8));
+                i += 3;
+            } else {
+                decoded += point[i];
+            }
+        }
+        points.push_back(decoded);
+    }
+    return points;
+}
+
+} // namespace
+
+nlohmann::json default_config()
+{
+    return nlohmann::json::parse(default_config_text);
+}
+
+TempDir::TempDir(const std::string& prefix)
+{
+    std::string pattern = "/tmp/" + prefix + "-XXXXXX";
+    if (!::mkdtemp(pattern.data()))
+        throw std::runtime_error("mkdtemp " + pattern + " failed");
+    path_ = pattern;
+}
+
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+
+TempDir::~TempDir()
+{
+    if (path_.empty())
+        return;
+    // remove_all would descend into a leaked mount and delete the host's files: refuse.
+    if (has_mounts_under(path_))
+        return;
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+}
+
+bool has_mounts_under(const std::string& path)
+{
+    for (const auto& point : mount_points())
+        if (point == path || point.rfind(path + "/", 0) == 0)
+            return true;
+    return false;
+}
+
+void make_busybox_rootfs(const std::string& rootfs)
+{
+    for (const char* dir : {"bin", "etc", "tmp", "root", "proc", "sys", "dev"})
+        fs::create_directories(fs::path(rootfs) / dir);
+    fs::permissions(fs::path(rootfs) / "tmp", fs::perms::all | fs::perms::sticky_bit);
+    fs::copy_file("/bin/busybox", fs::path(rootfs) / "bin/busybox");
+    const auto applets = run_command({"/bin/busybox", "--list"}, 10s);
+    std::istringstream names(applets.out);
+    std::string name;
+    while (std::getline(names, name)) {
+        if (name.empty() || name == "busybox" || name.find('/') != std::string::npos)
+            continue;
+        fs::create_symlink("busybox", fs::path(rootfs) / "bin" / name);
+    }
+}
+
+Bundle::Bundle()
+    : config(default_config()), dir_("berth-bundle"),
+      cgroups_path_("/berth-test-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(g_bundles++))
+{
+    make_busybox_rootfs(rootfs());
+    config["linux"]["cgroupsPath"] = cgroups_path_;
+}
+
+void Bundle::write() const
+{
+    std::ofstream out(config_path(), std::ios::trunc);
+    out << config.dump(2) << "\n";
+}
+
+void Bundle::set_args(std::vector<std::string> args)
+{
+    config["process"]["args"] = std::move(args);
+}
+
+void Bundle::add_mount(nlohmann::json mount)
+{
+    config["mounts"].push_back(std::move(mount));
+}
+
+bool cgroup_exists(const std::string& cgroups_path)
+{
+    std::error_code ignored;
+    for (const auto& entry : fs::directory_iterator("/sys/fs/cgroup", ignored)) {
+        if (!entry.is_directory(ignored) || entry.is_symlink(ignored))
+            continue;
+        if (fs::exists(entry.path().string() + cgroups_path, ignored))
+            return true;
+    }
+    return fs::exists("/sys/fs/cgroup" + cgroups_path, ignored);
+}
+
+} // namespace berth::test
