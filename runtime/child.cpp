@@ -296,6 +296,22 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
     ::_exit(0);
 }
 
+[[noreturn]] void exec_stage_main(const ExecPlan& plan) noexcept
+{
+    if (plan.ns_flags && ::setns(plan.pidfd, plan.ns_flags) < 0)
+        child_fail(plan.sync_fd, ChildStep::JoinNamespace);
+    ::close(plan.pidfd);
+    const pid_t pid = clone_init(0); // a child, so that the pid namespace applies to it
+    if (pid < 0)
+        child_fail(plan.sync_fd, ChildStep::Clone);
+    if (pid == 0) {
+        expect(plan.sync_fd, SyncType::Go); // the parent moved us into the cgroup
+        process_main(plan.process, plan.sync_fd, -1);
+    }
+    send_message(plan.sync_fd, SyncType::Pid, pid, 0, 0);
+    ::_exit(0);
+}
+
 [[noreturn]] void child_main(const ChildPlan& plan) noexcept
 {
     const int sync = plan.sync_fd;

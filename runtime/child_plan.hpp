@@ -161,6 +161,15 @@ struct ChildPlan {
     ProcessPlan process;
 };
 
+// A process exec'd into a running container: join all its namespaces through the init's pidfd
+// (setns(pidfd, flags), one atomic step), then the shared process attributes.
+struct ExecPlan {
+    int sync_fd = -1;
+    int pidfd = -1;
+    int ns_flags = 0; // CLONE_NEW* of the namespaces that differ from ours
+    ProcessPlan process;
+};
+
 // Owns the memory the plans point into. Strings live in a deque: growing it never moves them.
 class PlanArena {
 public:
@@ -205,6 +214,7 @@ std::vector<HookPlan> build_hook_plans(const std::vector<Hook>& hooks, PlanArena
 // Child side (runtime/child.cpp). Async-signal-safe; never return.
 [[noreturn]] void stage_main(const ChildPlan& plan) noexcept;
 [[noreturn]] void child_main(const ChildPlan& plan) noexcept;
+[[noreturn]] void exec_stage_main(const ExecPlan& plan) noexcept;
 // Applies plan.process (user, caps, seccomp, cwd, fds) and execs; shared with exec.
 [[noreturn]] void process_main(const ProcessPlan& plan, int sync_fd, int fifo_fd) noexcept;
 // Reports a failure on sync_fd and _exit(127).

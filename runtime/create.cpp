@@ -64,21 +64,6 @@ Result<std::string> real_path(const std::string& path, std::string_view what)
     return std::string(buf);
 }
 
-Result<Fd> connect_console(const std::string& path)
-{
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path)
-        return Error::invalid("console socket path ", quoted(path), " is too long");
-    path.copy(address.sun_path, path.size());
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd.valid())
-        return Error::from_errno("console socket");
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
-        return Error::from_errno("connect to console socket ", quoted(path));
-    return fd;
-}
-
 std::string cgroup_path_for(const Spec& spec, const std::string& id)
 {
     const auto& p = spec.linux.cgroups_path;
@@ -208,7 +193,10 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co)
 }
 
 // Forks the stage and runs the sync protocol up to Ready.
-Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup, Fd& sync)
+// lock_fd: our flock on the state directory. flock belongs to the open file description, so a
+// child holding a copy would keep the container locked until it execs: the stage closes it.
+Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup, Fd& sync,
+                    int lock_fd)
 {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -219,8 +207,11 @@ Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup,
     const pid_t stage = ::fork();
     if (stage < 0)
         return Error::from_errno("fork");
-    if (stage == 0)
-        stage_main(p.plan); // never returns
+    if (stage == 0) {
+        ::close(lock_fd);
+        ::close(sync.get()); // the child must see EOF when we die
+        stage_main(p.plan);  // never returns
+    }
     child_end.reset();
     p.fds.clear(); // our copies of the fifo, namespace and console fds: the child has its own
     auto first = receive_sync(sync.get());
@@ -385,7 +376,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     Result<Child> child = Child();
     {
         NotDumpable guard;
-        child = spawn(*p, record, *cleanup.cgroup, sync);
+        child = spawn(*p, record, *cleanup.cgroup, sync, lock->get());
     }
     if (!child)
         return std::move(child).error();

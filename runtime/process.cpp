@@ -2,6 +2,7 @@
 #include "runtime/process.hpp"
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,6 +94,21 @@ Result<void> Child::signal(int sig) const
     if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) < 0)
         return Error::from_errno("signal ", sig, " to process ", pid_);
     return {};
+}
+
+Result<Fd> connect_console(const std::string& path)
+{
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path)
+        return Error::invalid("console socket path ", quoted(path), " is too long");
+    path.copy(address.sun_path, path.size());
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid())
+        return Error::from_errno("console socket");
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+        return Error::from_errno("connect to console socket ", quoted(path));
+    return fd;
 }
 
 Result<void> send_sync(int fd, SyncType type, int a)

@@ -33,9 +33,17 @@ private:
     Fd pidfd_;
 };
 
+// Connects to the caller's console socket (runc's --console-socket): the pty master goes there.
+Result<Fd> connect_console(const std::string& path);
+
 Result<void> send_sync(int fd, SyncType type, int a = 0);
 // Receives one message; EOF is an error "child exited during setup".
 Result<SyncMessage> receive_sync(int fd);
+
+// Waits for child to exit, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH
+// (blocked in this thread meanwhile). A failure the child reports on sync (its exec failed)
+// becomes the error; EOF there means the exec happened. Returns the exit code or 128+signal.
+Result<int> wait_foreground(Child& child, Fd& sync);
 
 // 128+signal or the exit code, as a shell reports it.
 int decode_wait_status(int status);

@@ -78,15 +78,15 @@ private:
     Fd fd_;
 };
 
-// Waits for the init to exit, forwarding signals; an exec failure reported on the sync socket
-// (after start, nobody else listens) becomes the error.
-Result<int> wait_foreground(Created& created)
+} // namespace
+
+Result<int> wait_foreground(Child& child, Fd& sync_fd)
 {
     ForwardSignals signals;
     std::optional<Error> exec_error;
-    int sync = created.sync.get();
+    int sync = sync_fd.get();
     for (;;) {
-        pollfd fds[3] = {{created.child.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0},
+        pollfd fds[3] = {{child.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0},
                          {sync, POLLIN, 0}};
         if (::poll(fds, sync >= 0 ? 3 : 2, -1) < 0) {
             if (errno == EINTR)
@@ -96,25 +96,23 @@ Result<int> wait_foreground(Created& created)
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo info{};
             while (::read(signals.fd(), &info, sizeof info) == sizeof info)
-                (void)created.child.signal(static_cast<int>(info.ssi_signo));
+                (void)child.signal(static_cast<int>(info.ssi_signo));
         }
         if (sync >= 0 && fds[2].revents) {
             auto m = receive_sync(sync);
             if (m && m->type == SyncType::Failure)
                 exec_error = Error::with_code(m->b, "exec: ", step_name(static_cast<ChildStep>(m->a)));
-            created.sync.reset();
+            sync_fd.reset();
             sync = -1;
         }
         if (fds[0].revents & POLLIN)
             break;
     }
-    auto status = created.child.wait();
+    auto status = child.wait();
     if (exec_error)
         return *exec_error;
     return status;
 }
-
-} // namespace
 
 Result<void> start(const Options& options, const std::string& id)
 {
@@ -139,7 +137,7 @@ Result<int> run(const Options& options, const CreateOptions& co, bool detach)
     }
     // Processes orphaned inside the container (no pid namespace) are re-parented to us.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    auto status = wait_foreground(*created);
+    auto status = wait_foreground(created->child, created->sync);
     auto removed = remove(options, co.id, true);
     if (!status)
         return std::move(status).error().wrap(cat("run container ", co.id));

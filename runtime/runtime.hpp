@@ -78,6 +78,7 @@ struct ExecOptions {
     std::string pid_file;
     bool detach = false;
     unsigned preserve_fds = 0;
+    int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1; // -1 inherits the caller's
 };
 // exec: runs another process inside a running container's namespaces, cgroup and security
 // profile. Foreground: returns its exit status. Detached: returns 0 once it is exec'd.

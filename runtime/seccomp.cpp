@@ -195,6 +195,10 @@ Result<SeccompProgram> compile_seccomp(const Seccomp& spec)
 int load_seccomp(const SeccompProgram& program) noexcept
 {
     // Async-signal-safe: only reads the program the parent built; no allocation.
+    if (program.filter.empty() || program.filter.size() > max_instructions) {
+        errno = EINVAL; // prog.len is 16 bits: never hand the kernel a truncated program
+        return -1;
+    }
     struct sock_fprog prog {};
     prog.len = static_cast<unsigned short>(program.filter.size());
     prog.filter = const_cast<struct sock_filter*>(program.filter.data());

@@ -24,7 +24,8 @@ struct IdMapping {
 // Mount options resolved: flags to set, flags to clear (for remount), propagation changes, and
 // what is left as filesystem data ("size=64k,mode=755").
 struct MountOptions {
-    unsigned long flags = 0;              // MS_RDONLY, MS_NOSUID, MS_NODEV, ...
+    unsigned long flags = 0;              // MS_RDONLY, MS_NOSUID, MS_NODEV, ..., MS_REMOUNT
+                                          // (never MS_BIND/MS_REC: see bind and recursive)
     unsigned long clear_flags = 0;        // "rw", "suid", "dev", "exec", ... (explicit opposites)
     std::vector<unsigned long> propagation; // MS_PRIVATE, MS_SHARED|MS_REC, ... in order
     bool bind = false;                    // "bind" or "rbind"

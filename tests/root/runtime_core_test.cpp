@@ -4,6 +4,7 @@
 // mountinfo, fds) and each test verifies that nothing is left behind.
 #define BOOST_TEST_MODULE runtime_core
 #include <fcntl.h>
+#include <algorithm>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -128,6 +129,63 @@ std::string status_line(const std::string& status, const std::string& key)
     return std::string(berth::trim(value));
 }
 
+// Waits until the container's status is `want` (or the timeout passes).
+bool wait_status(const rt::Options& options, const std::string& id, rt::Status want)
+{
+    for (int i = 0; i < 500; ++i) {
+        auto s = rt::state(options, id);
+        if (s && s->status == want)
+            return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
+}
+
+void remove_namespace(nlohmann::json& config, const std::string& type)
+{
+    auto& namespaces = config["linux"]["namespaces"];
+    for (auto it = namespaces.begin(); it != namespaces.end(); ++it)
+        if ((*it)["type"] == type) {
+            namespaces.erase(it);
+            return;
+        }
+}
+
+// A process in a fresh network namespace, for joining that namespace by path. Killed and
+// reaped by the destructor.
+struct NetnsHolder {
+    pid_t pid = -1;
+    NetnsHolder()
+    {
+        int ready[2];
+        BOOST_TEST_REQUIRE(::pipe(ready) == 0);
+        pid = ::fork();
+        if (pid == 0) {
+            if (::unshare(CLONE_NEWNET) < 0)
+                ::_exit(1);
+            (void)!::write(ready[1], "x", 1);
+            ::pause();
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        char c;
+        BOOST_TEST_REQUIRE(::read(ready[0], &c, 1) == 1);
+        ::close(ready[0]);
+    }
+    ~NetnsHolder()
+    {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+    std::string path() const { return "/proc/" + std::to_string(pid) + "/ns/net"; }
+    ino_t inode() const
+    {
+        struct stat st {};
+        ::stat(path().c_str(), &st);
+        return st.st_ino;
+    }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(runtime_core, *utf::label("root") * utf::precondition(berth::test::is_root))
@@ -149,6 +207,13 @@ BOOST_FIXTURE_TEST_CASE(run_returns_the_exit_code, Fixture)
 
 BOOST_FIXTURE_TEST_CASE(killed_process_reports_128_plus_signal, Fixture)
 {
+    // Without a pid namespace: a pid namespace's init ignores even SIGKILL from inside it.
+    auto& namespaces = bundle.config["linux"]["namespaces"];
+    for (auto it = namespaces.begin(); it != namespaces.end(); ++it)
+        if ((*it)["type"] == "pid") {
+            namespaces.erase(it);
+            break;
+        }
     auto r = run({"sh", "-c", "kill -9 $$"});
     BOOST_TEST_REQUIRE(r.ok(), r.error);
     BOOST_TEST(r.status == 128 + SIGKILL);
@@ -166,8 +231,8 @@ BOOST_FIXTURE_TEST_CASE(process_sees_its_capabilities_no_new_privs_and_seccomp, 
 {
     bundle.config["linux"]["seccomp"] = {
         {"defaultAction", "SCMP_ACT_ALLOW"},
-        {"syscalls", {{{"names", {"uname"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
-    const auto status = sh("cat /proc/self/status; uname -n || echo uname-blocked");
+        {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+    const auto status = sh("cat /proc/self/status; mkdir /dev/shm/x || echo mkdir-blocked");
     // CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29) from the default config.
     BOOST_TEST(status_line(status, "CapEff") == "0000000020000420");
     BOOST_TEST(status_line(status, "CapBnd") == "0000000020000420");
@@ -175,7 +240,7 @@ BOOST_FIXTURE_TEST_CASE(process_sees_its_capabilities_no_new_privs_and_seccomp, 
     BOOST_TEST(status_line(status, "CapAmb") == "0000000000000000");
     BOOST_TEST(status_line(status, "NoNewPrivs") == "1");
     BOOST_TEST(status_line(status, "Seccomp") == "2");
-    BOOST_TEST(status.find("uname-blocked") != std::string::npos);
+    BOOST_TEST(status.find("mkdir-blocked") != std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(seccomp_without_no_new_privs_is_loaded_before_dropping_caps, Fixture)
@@ -183,11 +248,11 @@ BOOST_FIXTURE_TEST_CASE(seccomp_without_no_new_privs_is_loaded_before_dropping_c
     bundle.config["process"]["noNewPrivileges"] = false;
     bundle.config["linux"]["seccomp"] = {
         {"defaultAction", "SCMP_ACT_ALLOW"},
-        {"syscalls", {{{"names", {"uname"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
-    const auto status = sh("cat /proc/self/status; uname -n || echo uname-blocked");
+        {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+    const auto status = sh("cat /proc/self/status; mkdir /dev/shm/x || echo mkdir-blocked");
     BOOST_TEST(status_line(status, "NoNewPrivs") == "0");
     BOOST_TEST(status_line(status, "Seccomp") == "2");
-    BOOST_TEST(status.find("uname-blocked") != std::string::npos);
+    BOOST_TEST(status.find("mkdir-blocked") != std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(hostname_rlimits_user_cwd_and_env_apply, Fixture)
@@ -232,9 +297,216 @@ BOOST_FIXTURE_TEST_CASE(no_host_fd_leaks_into_the_container, Fixture)
 {
     const int leaked = ::open("/etc/hostname", O_RDONLY); // deliberately without O_CLOEXEC
     BOOST_TEST_REQUIRE(leaked >= 0);
-    const auto out = sh("cd /proc/self/fd && echo *");
+    const auto out = sh("ls /proc/$$/fd | tr '\\n' ' '");
     ::close(leaked);
-    BOOST_TEST(out == "0 1 2\n");
+    BOOST_TEST(out == "0 1 2 ");
+}
+
+BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete_leaves_nothing,
+                        Fixture)
+{
+    bundle.set_args({"sleep", "1000"});
+    bundle.write();
+    const auto id = new_id("life");
+    auto co = create_options(id);
+    auto created = rt::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(created.has_value(), created.error().message());
+    BOOST_TEST((created->status == rt::Status::Created));
+    const pid_t pid = created->pid;
+    BOOST_TEST(pid > 0);
+    BOOST_TEST(fs::exists(options.root + "/" + id + "/exec.fifo"));
+    auto s = rt::state(options, id);
+    BOOST_TEST_REQUIRE(s.has_value());
+    BOOST_TEST((s->status == rt::Status::Created));
+    BOOST_TEST(rt::state_to_json(*s).find("\"status\":\"created\"") != std::string::npos);
+
+    auto started = rt::start(options, id);
+    BOOST_TEST_REQUIRE(started.has_value(), started.error().message());
+    BOOST_TEST(wait_status(options, id, rt::Status::Running));
+    BOOST_TEST(!rt::start(options, id).has_value()); // only once
+    auto pids = rt::processes(options, id);
+    BOOST_TEST_REQUIRE(pids.has_value(), pids.error().message());
+    BOOST_TEST((std::find(pids->begin(), pids->end(), pid) != pids->end()));
+
+    BOOST_TEST_REQUIRE(rt::pause(options, id).has_value());
+    BOOST_TEST(wait_status(options, id, rt::Status::Paused));
+    BOOST_TEST_REQUIRE(rt::resume(options, id).has_value());
+    BOOST_TEST(wait_status(options, id, rt::Status::Running));
+
+    auto listed = rt::list(options);
+    BOOST_TEST_REQUIRE(listed.has_value());
+    BOOST_TEST(listed->size() == 1u);
+
+    auto busy = rt::remove(options, id, false);
+    BOOST_TEST(!busy.has_value()); // running: needs force
+    BOOST_TEST_REQUIRE(rt::kill(options, id, SIGKILL, false).has_value());
+    ::waitpid(pid, nullptr, 0); // the init is our child (CLONE_PARENT): reap it
+    BOOST_TEST(wait_status(options, id, rt::Status::Stopped));
+    auto removed = rt::remove(options, id, false);
+    BOOST_TEST_REQUIRE(removed.has_value(), removed.error().message());
+    BOOST_TEST(!fs::exists(options.root + "/" + id));
+    BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
+    BOOST_TEST(!berth::test::has_mounts_under(bundle.rootfs()));
+}
+
+BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, Fixture)
+{
+    bundle.config["hostname"] = "exec-box";
+    bundle.set_args({"sleep", "1000"});
+    bundle.write();
+    const auto id = new_id("exec");
+    auto co = create_options(id);
+    auto created = rt::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(created.has_value(), created.error().message());
+    BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
+    rt::ExecOptions eo;
+    eo.process.args = {"sh", "-c", "hostname; echo $$; cat /proc/self/status | grep NoNewPrivs"};
+    eo.process.env = {"PATH=/bin"};
+    eo.process.no_new_privileges = true;
+    berth::Fd out(::memfd_create("exec-out", MFD_CLOEXEC));
+    eo.stdout_fd = out.get();
+    auto r = rt::exec(options, id, eo);
+    BOOST_TEST_REQUIRE(r.has_value(), r.error().message());
+    BOOST_TEST(*r == 0);
+    const auto text = read_all(out.get());
+    BOOST_TEST(text.find("exec-box\n") == 0u, text);
+    BOOST_TEST(text.find("NoNewPrivs:\t1") != std::string::npos, text);
+    // In the container's pid namespace: a small pid, not the host's.
+    const auto second = text.substr(text.find('\n') + 1);
+    BOOST_TEST(std::stoi(second) < 100, text);
+    auto removed = rt::remove(options, id, true);
+    BOOST_TEST(removed.has_value());
+    ::waitpid(created->pid, nullptr, 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(missing_rootfs_fails_naming_it_and_leaves_nothing, Fixture)
+{
+    bundle.config["root"]["path"] = "no-such-rootfs";
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("rootfs") != std::string::npos, r.error);
+    BOOST_TEST(r.error.find("No such file") != std::string::npos, r.error);
+    BOOST_TEST(berth::test::list_dir(options.root).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_cwd_fails_naming_it_and_leaves_nothing, Fixture)
+{
+    bundle.config["process"]["cwd"] = "/does/not/exist";
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("chdir to cwd '/does/not/exist'") != std::string::npos, r.error);
+    BOOST_TEST(berth::test::list_dir(options.root).empty());
+    BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
+    BOOST_TEST(!berth::test::has_mounts_under(bundle.rootfs()));
+}
+
+BOOST_FIXTURE_TEST_CASE(unknown_namespace_path_fails_naming_it, Fixture)
+{
+    remove_namespace(bundle.config, "network");
+    bundle.config["linux"]["namespaces"].push_back(
+        {{"type", "network"}, {"path", "/tmp/berth-no-such-netns"}});
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("namespace network") != std::string::npos, r.error);
+    BOOST_TEST(r.error.find("/tmp/berth-no-such-netns") != std::string::npos, r.error);
+    BOOST_TEST(berth::test::list_dir(options.root).empty());
+    BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
+}
+
+BOOST_FIXTURE_TEST_CASE(joins_a_network_namespace_by_path, Fixture)
+{
+    NetnsHolder netns;
+    remove_namespace(bundle.config, "network");
+    bundle.config["linux"]["namespaces"].push_back({{"type", "network"}, {"path", netns.path()}});
+    const auto out = sh("readlink /proc/self/ns/net");
+    BOOST_TEST(out == "net:[" + std::to_string(netns.inode()) + "]\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(symlink_in_rootfs_cannot_redirect_a_mount_to_the_host, Fixture)
+{
+    // Both an absolute and a climbing symlink must resolve inside the rootfs.
+    fs::create_directories(bundle.rootfs() + "/etc");
+    fs::create_symlink("/etc", bundle.rootfs() + "/abs-escape");
+    fs::create_symlink("../../../../../../../etc", bundle.rootfs() + "/rel-escape");
+    bundle.add_mount({{"destination", "/abs-escape/berth-escape-a"}, {"type", "tmpfs"},
+                      {"source", "tmpfs"}, {"options", {"size=64k"}}});
+    bundle.add_mount({{"destination", "/rel-escape/berth-escape-b"}, {"type", "bind"},
+                      {"source", "/bin"}, {"options", {"rbind", "ro"}}});
+    const auto out = sh("grep berth-escape /proc/self/mountinfo | wc -l");
+    BOOST_TEST(out == "2\n");
+    BOOST_TEST(!fs::exists("/etc/berth-escape-a"));
+    BOOST_TEST(!fs::exists("/etc/berth-escape-b"));
+    BOOST_TEST(fs::exists(bundle.rootfs() + "/etc/berth-escape-a"));
+    BOOST_TEST(fs::exists(bundle.rootfs() + "/etc/berth-escape-b"));
+}
+
+BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, Fixture)
+{
+    bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
+    bundle.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    bundle.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    const auto out = sh("cat /proc/self/uid_map /proc/self/gid_map; id -u; cat /dev/null; "
+                        "grep CapEff /proc/self/status");
+    BOOST_TEST(out.find("0     100000      65536") != std::string::npos, out);
+    BOOST_TEST(out.find("\n0\n") != std::string::npos, out);
+    BOOST_TEST(out.find("CapEff:\t0000000020000420") != std::string::npos, out);
+}
+
+BOOST_FIXTURE_TEST_CASE(terminal_sends_the_pty_master_to_the_console_socket, Fixture)
+{
+    berth::test::ConsoleSocket console;
+    bundle.config["process"]["terminal"] = true;
+    bundle.config["process"]["consoleSize"] = {{"height", 40}, {"width", 100}};
+    bundle.set_args({"sh", "-c", "tty; stty size"});
+    bundle.write();
+    const auto id = new_id("tty");
+    rt::CreateOptions co;
+    co.id = id;
+    co.bundle = bundle.dir();
+    co.console_socket = console.path();
+    auto created = rt::create(options, co);
+    BOOST_TEST_REQUIRE(created.has_value(), created.error().message());
+    auto master = console.receive(5s);
+    BOOST_TEST_REQUIRE(master.valid());
+    BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
+    const auto text = berth::test::read_until(master.get(), "40 100", 5s);
+    BOOST_TEST(text.find("/dev/pts/0") != std::string::npos, text);
+    BOOST_TEST(text.find("40 100") != std::string::npos, text);
+    ::waitpid(created->pid, nullptr, 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_create, Fixture)
+{
+    const auto dir = state.path();
+    auto hook = [&](const std::string& script) {
+        return nlohmann::json{{"path", "/bin/sh"}, {"args", {"sh", "-c", script}}};
+    };
+    bundle.config["hooks"] = {
+        {"prestart", {hook("cat > " + dir + "/prestart.json")}},
+        {"createRuntime", {hook("cat > " + dir + "/createRuntime.json")}},
+        {"createContainer", {hook("cat > " + dir + "/createContainer.json")}},
+        {"poststart", {hook("cat > " + dir + "/poststart.json")}},
+        {"poststop", {hook("cat > " + dir + "/poststop.json")}},
+    };
+    sh("true");
+    for (const auto* kind : {"prestart", "createRuntime", "createContainer", "poststart",
+                             "poststop"}) {
+        std::ifstream in(dir + "/" + kind + ".json");
+        std::stringstream text;
+        text << in.rdbuf();
+        BOOST_TEST(text.str().find("\"id\":\"run-") != std::string::npos, kind << ": " << text.str());
+    }
+    bundle.config["hooks"] = {{"prestart", {hook("exit 3")}}};
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("prestart hook 0 '/bin/sh': exited with status 3") != std::string::npos,
+               r.error);
+    bundle.config["hooks"] = {{"createRuntime", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}},
+                                                  {"timeout", 1}}}}};
+    r = run({"true"});
+    BOOST_TEST(r.error.find("timeout") != std::string::npos, r.error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

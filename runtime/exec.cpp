@@ -1,0 +1,177 @@
+// runtime/exec.cpp — `exec`: another process in a running container's namespaces, cgroup and
+// security profile. A stage process joins every namespace of the init at once through its
+// pidfd (setns(pidfd, flags), the user namespace first by the kernel's own ordering), then
+// clones the process so the pid namespace applies; the parent moves it into the container's
+// cgroup before letting it go. The seccomp filter is recompiled from the stored config.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sched.h>
+#include "base/files.hpp"
+#include "runtime/process.hpp"
+#include "runtime/seccomp.hpp"
+#include "runtime/state_store.hpp"
+
+namespace berth::runtime {
+namespace {
+
+// The namespaces of pid that differ from ours: joining the same one again is an error for
+// some types (user), and pointless for all.
+int differing_namespaces(pid_t pid)
+{
+    static const std::pair<const char*, int> types[] = {
+        {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"pid", CLONE_NEWPID},
+        {"net", CLONE_NEWNET},   {"ipc", CLONE_NEWIPC},  {"uts", CLONE_NEWUTS},
+        {"cgroup", CLONE_NEWCGROUP}};
+    int flags = 0;
+    for (const auto& [name, flag] : types) {
+        struct stat ours {}, theirs {};
+        if (::stat(cat("/proc/self/ns/", name).c_str(), &ours) < 0
+            || ::stat(cat("/proc/", pid, "/ns/", name).c_str(), &theirs) < 0)
+            continue;
+        if (ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev)
+            flags |= flag;
+    }
+    return flags;
+}
+
+struct ExecPrepared {
+    PlanArena arena;
+    ExecPlan plan;
+    std::optional<SeccompProgram> seccomp;
+    Fd pidfd, console;
+    cgroups::Cgroup* cgroup = nullptr;
+};
+
+Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::Record& record,
+                          const ExecOptions& eo)
+{
+    auto bytes = read_file(store::config_copy_path(options, record.id), max_spec_bytes);
+    if (!bytes)
+        return std::move(bytes).error();
+    auto spec = parse_spec(*bytes);
+    if (!spec)
+        return std::move(spec).error().wrap("stored config");
+    if (auto r = build_process_plan(eo.process, p.arena, p.plan.process); !r)
+        return std::move(r).error().wrap("process");
+    if (spec->linux.seccomp) {
+        auto program = compile_seccomp(*spec->linux.seccomp);
+        if (!program)
+            return std::move(program).error();
+        p.seccomp = std::move(*program);
+        p.plan.process.seccomp = &*p.seccomp;
+        p.plan.process.load_seccomp = &load_seccomp;
+    }
+    if (eo.process.terminal) {
+        if (eo.console_socket.empty())
+            return Error::invalid("process.terminal is set but no console socket was given");
+        auto socket = connect_console(eo.console_socket);
+        if (!socket)
+            return std::move(socket).error();
+        p.console = std::move(*socket);
+        p.plan.process.console_socket = p.console.get();
+    }
+    p.plan.process.stdio[0] = eo.stdin_fd;
+    p.plan.process.stdio[1] = eo.stdout_fd;
+    p.plan.process.stdio[2] = eo.stderr_fd;
+    p.plan.process.preserve_fds = eo.preserve_fds;
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0));
+    if (fd < 0)
+        return Error::from_errno("pidfd_open container init ", record.pid);
+    p.pidfd = Fd(fd);
+    auto start = store::process_start_time(record.pid);
+    if (!start || *start != record.start_time)
+        return Error::with_code(ESRCH, "container init ", record.pid, " is gone");
+    p.plan.pidfd = p.pidfd.get();
+    p.plan.ns_flags = differing_namespaces(record.pid);
+    return {};
+}
+
+Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
+{
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return Error::from_errno("socketpair");
+    sync = Fd(sv[0]);
+    Fd child_end(sv[1]);
+    p.plan.sync_fd = child_end.get();
+    const pid_t stage = ::fork();
+    if (stage < 0)
+        return Error::from_errno("fork");
+    if (stage == 0) {
+        ::close(sync.get());
+        exec_stage_main(p.plan);
+    }
+    child_end.reset();
+    auto first = receive_sync(sync.get());
+    int stage_status = 0;
+    while (::waitpid(stage, &stage_status, 0) < 0 && errno == EINTR) {
+    }
+    if (!first)
+        return std::move(first).error();
+    if (first->type == SyncType::Failure)
+        return Error::with_code(first->b, step_name(static_cast<ChildStep>(first->a)));
+    auto child = Child::adopt(first->a);
+    if (!child)
+        return child;
+    if (auto r = cgroup.add(first->a); !r)
+        return std::move(r).error().wrap("join cgroup");
+    if (auto r = send_sync(sync.get(), SyncType::Go); !r)
+        return std::move(r).error();
+    return child;
+}
+
+// Detached: wait until the process exec'd (EOF on sync) or failed.
+Result<void> wait_exec(Fd& sync)
+{
+    auto m = receive_sync(sync.get());
+    if (m && m->type == SyncType::Failure)
+        return Error::with_code(m->b, step_name(static_cast<ChildStep>(m->a)));
+    if (!m && m.error().code != ECHILD)
+        return std::move(m).error();
+    return {};
+}
+
+Result<int> exec_process(const Options& options, const std::string& id, const ExecOptions& eo)
+{
+    auto record = store::load(options, id);
+    if (!record)
+        return std::move(record).error();
+    const auto status = store::observe_status(options, *record);
+    if (status != Status::Running && status != Status::Created)
+        return Error::invalid("container is ", status_name(status), ", not running");
+    auto cgroup = cgroups::Cgroup::open(record->cgroup_path);
+    if (!cgroup)
+        return std::move(cgroup).error().wrap(cat("cgroup ", quoted(record->cgroup_path)));
+    auto p = std::make_unique<ExecPrepared>();
+    if (auto r = prepare_exec(*p, options, *record, eo); !r)
+        return std::move(r).error();
+    Fd sync;
+    auto child = spawn_exec(*p, *cgroup, sync);
+    if (!child)
+        return std::move(child).error();
+    if (!eo.pid_file.empty())
+        if (auto r = write_file_atomic(eo.pid_file, std::to_string(child->pid()), 0644); !r)
+            return std::move(r).error().wrap("pid file");
+    if (eo.detach) {
+        if (auto r = wait_exec(sync); !r)
+            return std::move(r).error();
+        child->release();
+        return 0;
+    }
+    return wait_foreground(*child, sync);
+}
+
+} // namespace
+
+Result<int> exec(const Options& options, const std::string& id, const ExecOptions& eo)
+{
+    auto r = exec_process(options, id, eo);
+    if (!r)
+        return std::move(r).error().wrap(cat("exec in container ", id));
+    return r;
+}
+
+} // namespace berth::runtime
