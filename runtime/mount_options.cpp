@@ -15,9 +15,9 @@ namespace berth::runtime {
 namespace {
 
 // MOUNT_ATTR_* from <linux/mount.h>, which glibc 2.36's <sys/mount.h> clashes with.
-constexpr std::uint64_t attr_rdonly = 0x1, attr_nosuid = 0x2, attr_nodev = 0x4,
-                        attr_noexec = 0x8, attr_atime_mask = 0x70, attr_relatime = 0x0,
-                        attr_noatime = 0x10, attr_strictatime = 0x20, attr_nodiratime = 0x80,
+constexpr std::uint64_t attr_rdonly = 0x1, attr_nosuid = 0x2, attr_nodev = 0x4, attr_noexec = 0x8,
+                        attr_atime_mask = 0x70, attr_relatime = 0x0, attr_noatime = 0x10,
+                        attr_strictatime = 0x20, attr_nodiratime = 0x80,
                         attr_nosymfollow = 0x200000;
 
 struct FlagOption {
@@ -27,14 +27,22 @@ struct FlagOption {
     std::string_view opposite; // naming both in one list is a conflict
 };
 constexpr std::array<FlagOption, 32> flag_options = {{
-    {"ro", MS_RDONLY, false, "rw"},          {"rw", MS_RDONLY, true, "ro"},
-    {"nosuid", MS_NOSUID, false, "suid"},    {"suid", MS_NOSUID, true, "nosuid"},
-    {"nodev", MS_NODEV, false, "dev"},       {"dev", MS_NODEV, true, "nodev"},
-    {"noexec", MS_NOEXEC, false, "exec"},    {"exec", MS_NOEXEC, true, "noexec"},
-    {"sync", MS_SYNCHRONOUS, false, "async"}, {"async", MS_SYNCHRONOUS, true, "sync"},
-    {"dirsync", MS_DIRSYNC, false, ""},      {"remount", MS_REMOUNT, false, ""},
-    {"mand", MS_MANDLOCK, false, "nomand"},  {"nomand", MS_MANDLOCK, true, "mand"},
-    {"noatime", MS_NOATIME, false, "atime"}, {"atime", MS_NOATIME, true, "noatime"},
+    {"ro", MS_RDONLY, false, "rw"},
+    {"rw", MS_RDONLY, true, "ro"},
+    {"nosuid", MS_NOSUID, false, "suid"},
+    {"suid", MS_NOSUID, true, "nosuid"},
+    {"nodev", MS_NODEV, false, "dev"},
+    {"dev", MS_NODEV, true, "nodev"},
+    {"noexec", MS_NOEXEC, false, "exec"},
+    {"exec", MS_NOEXEC, true, "noexec"},
+    {"sync", MS_SYNCHRONOUS, false, "async"},
+    {"async", MS_SYNCHRONOUS, true, "sync"},
+    {"dirsync", MS_DIRSYNC, false, ""},
+    {"remount", MS_REMOUNT, false, ""},
+    {"mand", MS_MANDLOCK, false, "nomand"},
+    {"nomand", MS_MANDLOCK, true, "mand"},
+    {"noatime", MS_NOATIME, false, "atime"},
+    {"atime", MS_NOATIME, true, "noatime"},
     {"nodiratime", MS_NODIRATIME, false, "diratime"},
     {"diratime", MS_NODIRATIME, true, "nodiratime"},
     {"relatime", MS_RELATIME, false, "norelatime"},
@@ -45,8 +53,10 @@ constexpr std::array<FlagOption, 32> flag_options = {{
     {"nolazytime", MS_LAZYTIME, true, "lazytime"},
     {"iversion", MS_I_VERSION, false, "noiversion"},
     {"noiversion", MS_I_VERSION, true, "iversion"},
-    {"acl", MS_POSIXACL, false, "noacl"},    {"noacl", MS_POSIXACL, true, "acl"},
-    {"silent", MS_SILENT, false, "loud"},    {"loud", MS_SILENT, true, "silent"},
+    {"acl", MS_POSIXACL, false, "noacl"},
+    {"noacl", MS_POSIXACL, true, "acl"},
+    {"silent", MS_SILENT, false, "loud"},
+    {"loud", MS_SILENT, true, "silent"},
     {"nosymfollow", MS_NOSYMFOLLOW, false, "symfollow"},
     {"symfollow", MS_NOSYMFOLLOW, true, "nosymfollow"},
 }};
@@ -56,10 +66,14 @@ struct PropagationOption {
     unsigned long flags;
 };
 constexpr std::array<PropagationOption, 8> propagation_options = {{
-    {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},            {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},              {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},
+    {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},
+    {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},
+    {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE},
+    {"runbindable", MS_UNBINDABLE | MS_REC},
 }};
 
 struct AttrOption {
@@ -69,15 +83,20 @@ struct AttrOption {
     std::string_view opposite;
 };
 constexpr std::array<AttrOption, 18> attr_options = {{
-    {"rro", attr_rdonly, false, "rrw"},           {"rrw", attr_rdonly, true, "rro"},
-    {"rnosuid", attr_nosuid, false, "rsuid"},     {"rsuid", attr_nosuid, true, "rnosuid"},
-    {"rnodev", attr_nodev, false, "rdev"},        {"rdev", attr_nodev, true, "rnodev"},
-    {"rnoexec", attr_noexec, false, "rexec"},     {"rexec", attr_noexec, true, "rnoexec"},
+    {"rro", attr_rdonly, false, "rrw"},
+    {"rrw", attr_rdonly, true, "rro"},
+    {"rnosuid", attr_nosuid, false, "rsuid"},
+    {"rsuid", attr_nosuid, true, "rnosuid"},
+    {"rnodev", attr_nodev, false, "rdev"},
+    {"rdev", attr_nodev, true, "rnodev"},
+    {"rnoexec", attr_noexec, false, "rexec"},
+    {"rexec", attr_noexec, true, "rnoexec"},
     {"rnodiratime", attr_nodiratime, false, "rdiratime"},
     {"rdiratime", attr_nodiratime, true, "rnodiratime"},
     {"rrelatime", attr_relatime, false, "rnorelatime"},
     {"rnorelatime", attr_relatime, true, "rrelatime"},
-    {"rnoatime", attr_noatime, false, "ratime"},  {"ratime", attr_noatime, true, "rnoatime"},
+    {"rnoatime", attr_noatime, false, "ratime"},
+    {"ratime", attr_noatime, true, "rnoatime"},
     {"rstrictatime", attr_strictatime, false, "rnostrictatime"},
     {"rnostrictatime", attr_strictatime, true, "rstrictatime"},
     {"rnosymfollow", attr_nosymfollow, false, "rsymfollow"},
@@ -106,19 +125,19 @@ Result<void> check_conflicts(const std::vector<std::string>& list)
         else if (const auto* attr = find_option(attr_options, option))
             opposite = attr->opposite;
         if (!opposite.empty() && contains(opposite))
-            return Error::invalid("options ", berth::quoted(option), " and ", berth::quoted(opposite),
-                                  " conflict");
+            return Error::invalid("options ", berth::quoted(option), " and ",
+                                  berth::quoted(opposite), " conflict");
     }
-    for (const auto& group : {std::array<std::string_view, 3>{"noatime", "relatime", "strictatime"},
-                              std::array<std::string_view, 3>{"rnoatime", "rrelatime",
-                                                              "rstrictatime"}}) {
+    for (const auto& group :
+         {std::array<std::string_view, 3>{"noatime", "relatime", "strictatime"},
+          std::array<std::string_view, 3>{"rnoatime", "rrelatime", "rstrictatime"}}) {
         std::vector<std::string_view> seen;
         for (const auto word : group)
             if (contains(word))
                 seen.push_back(word);
         if (seen.size() > 1)
-            return Error::invalid("options ", berth::quoted(seen[0]), " and ", berth::quoted(seen[1]),
-                                  " conflict");
+            return Error::invalid("options ", berth::quoted(seen[0]), " and ",
+                                  berth::quoted(seen[1]), " conflict");
     }
     if (contains("tmpcopyup") && contains("remount"))
         return Error::invalid("options 'tmpcopyup' and 'remount' conflict");

@@ -25,7 +25,8 @@ Result<int> capability_from_name(std::string_view name)
         return Error::invalid("unknown capability ", berth::quoted(name));
     // cap_max_bits() is what the running kernel supports; libcap may know newer ones.
     if (value < 0 || static_cast<long>(value) >= static_cast<long>(cap_max_bits()))
-        return Error::invalid("capability ", berth::quoted(name), " is not supported by this kernel");
+        return Error::invalid("capability ", berth::quoted(name),
+                              " is not supported by this kernel");
     return static_cast<int>(value);
 }
 

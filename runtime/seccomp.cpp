@@ -87,9 +87,8 @@ Result<void> add_rule(void* ctx, const SeccompRule& rule, std::size_t index)
         if (number == __NR_SCMP_ERROR)
             return Error::invalid(where, ": unknown syscall ", berth::quoted(name));
         for (const auto& conditions : condition_sets(rule)) {
-            const int rc = seccomp_rule_add_array(ctx, action, number,
-                                                  static_cast<unsigned>(conditions.size()),
-                                                  conditions.data());
+            const int rc = seccomp_rule_add_array(
+                ctx, action, number, static_cast<unsigned>(conditions.size()), conditions.data());
             if (rc < 0)
                 return Error::with_code(-rc, where, ": add rule for ", berth::quoted(name));
         }
@@ -134,9 +133,9 @@ Result<Context> build_context(const Seccomp& spec)
     }
     for (std::size_t i = 0; i < spec.syscalls.size(); ++i) {
         const auto& rule = spec.syscalls[i];
-        const bool same_as_default = rule.action == spec.default_action
-                                     && rule.errno_ret.value_or(EPERM)
-                                            == spec.default_errno_ret.value_or(EPERM);
+        const bool same_as_default =
+            rule.action == spec.default_action &&
+            rule.errno_ret.value_or(EPERM) == spec.default_errno_ret.value_or(EPERM);
         if (same_as_default)
             continue;
         auto added = add_rule(ctx.get(), rule, i);

@@ -32,8 +32,7 @@ Result<void> check_names(const Spec& spec)
     if (!spec.hostname.empty() && !spec.has_namespace(NamespaceType::Uts))
         return Error::invalid("hostname: setting it needs a uts namespace in linux.namespaces");
     if (!spec.domainname.empty() && !spec.has_namespace(NamespaceType::Uts))
-        return Error::invalid(
-            "domainname: setting it needs a uts namespace in linux.namespaces");
+        return Error::invalid("domainname: setting it needs a uts namespace in linux.namespaces");
     return {};
 }
 

@@ -20,14 +20,14 @@ Result<Hook> parse_hook(const At& at)
     if (!obj.ok())
         return std::move(obj).error();
     if (!spec_json::is_absolute(hook.path))
-        return at.member("path", at.json).invalid("must be an absolute path, got ",
-                                                    berth::quoted(hook.path));
+        return at.member("path", at.json)
+            .invalid("must be an absolute path, got ", berth::quoted(hook.path));
     auto env = spec_json::check_env(at.member("env", at.json), hook.env);
     if (!env)
         return std::move(env).error();
     if (hook.timeout && *hook.timeout <= 0)
-        return at.member("timeout", at.json).invalid("must be greater than zero, got ",
-                                                       *hook.timeout);
+        return at.member("timeout", at.json)
+            .invalid("must be greater than zero, got ", *hook.timeout);
     return hook;
 }
 

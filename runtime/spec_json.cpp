@@ -27,7 +27,8 @@ Result<void> check_env(const At& at, const std::vector<std::string>& env)
     for (std::size_t i = 0; i < env.size(); ++i) {
         const auto equals = env[i].find('=');
         if (equals == std::string::npos || equals == 0)
-            return at.element(i, at.json).invalid("expected KEY=VALUE, got ", berth::quoted(env[i]));
+            return at.element(i, at.json)
+                .invalid("expected KEY=VALUE, got ", berth::quoted(env[i]));
     }
     return {};
 }

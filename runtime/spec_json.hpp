@@ -72,8 +72,7 @@ struct Decoder<std::string> {
 // Integers: JSON numbers that are integral and fit the target type. Floats are refused, as Go
 // refuses 1.5 for an int64 field.
 template <class Int>
-    requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-struct Decoder<Int> {
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>)struct Decoder<Int> {
     static Result<Int> decode(const At& at)
     {
         if (at.json.is_number_unsigned()) {
@@ -102,8 +101,7 @@ struct Decoder<Int> {
     static Error out_of_range(const At& at)
     {
         return at.invalid("value ", at.json.dump(), " out of range ",
-                          +std::numeric_limits<Int>::min(), "..",
-                          +std::numeric_limits<Int>::max());
+                          +std::numeric_limits<Int>::min(), "..", +std::numeric_limits<Int>::max());
     }
 };
 

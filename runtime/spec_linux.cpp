@@ -12,7 +12,7 @@ using spec_json::Object;
 namespace {
 
 constexpr NamespaceType all_namespaces[] = {
-    NamespaceType::Pid, NamespaceType::Network, NamespaceType::Mount, NamespaceType::Ipc,
+    NamespaceType::Pid, NamespaceType::Network, NamespaceType::Mount,  NamespaceType::Ipc,
     NamespaceType::Uts, NamespaceType::User,    NamespaceType::Cgroup, NamespaceType::Time,
 };
 
@@ -101,7 +101,8 @@ Result<Device> parse_device(const At& at)
     if (!obj.ok())
         return std::move(obj).error();
     if (type.size() != 1 || std::string_view("cbup").find(type[0]) == std::string_view::npos)
-        return at.member("type", at.json).invalid("expected c, b, u or p, got ", berth::quoted(type));
+        return at.member("type", at.json)
+            .invalid("expected c, b, u or p, got ", berth::quoted(type));
     device.type = type[0];
     if (device.type != 'p' && (!obj.has("major") || !obj.has("minor")))
         return at.invalid("major and minor are required for a ", type, " device");
@@ -138,8 +139,8 @@ Result<std::map<std::string, std::string>> parse_sysctl(const At& at)
         for (auto& c : name)
             if (c == '/')
                 c = '.';
-        bool bad = name.empty() || name.front() == '.' || name.back() == '.'
-                   || name.find("..") != std::string::npos;
+        bool bad = name.empty() || name.front() == '.' || name.back() == '.' ||
+                   name.find("..") != std::string::npos;
         if (bad)
             return at.invalid("bad sysctl name ", berth::quoted(key));
         normalized.emplace(std::move(name), std::move(value));
@@ -153,9 +154,9 @@ Result<unsigned long> parse_propagation(const At& at)
     if (!name)
         return std::move(name).error();
     static const std::pair<std::string_view, unsigned long> table[] = {
-        {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
-        {"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
-        {"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
+        {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
         {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
     };
     if (name->empty())

@@ -35,8 +35,7 @@ Result<User> parse_user(const At& at)
     if (!obj.ok())
         return std::move(obj).error();
     if (user.umask && *user.umask > 0777)
-        return at.member("umask", at.json).invalid("must be at most 0777 (511), got ",
-                                                     *user.umask);
+        return at.member("umask", at.json).invalid("must be at most 0777 (511), got ", *user.umask);
     if (user.additional_gids.size() > 65536) // NGROUPS_MAX
         return at.member("additionalGids", at.json).invalid("more than 65536 groups");
     return user;

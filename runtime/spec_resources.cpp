@@ -72,8 +72,8 @@ Result<cgroups::Memory> parse_memory(const At& at)
         return at.member("swappiness", at.json)
             .invalid("must be within 0..100, got ", *memory.swappiness);
     // swap is memory+swap: it cannot be below the memory limit (runc refuses this too).
-    if (memory.limit && memory.swap && *memory.limit > 0 && *memory.swap > 0
-        && *memory.swap < *memory.limit)
+    if (memory.limit && memory.swap && *memory.limit > 0 && *memory.swap > 0 &&
+        *memory.swap < *memory.limit)
         return at.member("swap", at.json)
             .invalid("memory+swap limit ", *memory.swap, " is below the memory limit ",
                      *memory.limit);
@@ -236,10 +236,9 @@ Result<std::map<std::string, std::string>> parse_unified(const At& at)
         return map;
     for (const auto& [key, value] : *map) {
         // Keys are file names in the container's cgroup directory: "memory.high", never a path.
-        const bool shaped = !key.empty() && key.front() != '.'
-                            && key.find('.') != std::string::npos
-                            && key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-")
-                                   == std::string::npos;
+        const bool shaped =
+            !key.empty() && key.front() != '.' && key.find('.') != std::string::npos &&
+            key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-") == std::string::npos;
         if (!shaped)
             return at.invalid("bad cgroup file name ", berth::quoted(key));
     }

@@ -75,8 +75,8 @@ Result<std::string> parse_flag(const At& at)
     auto name = Decoder<std::string>::decode(at);
     if (!name)
         return name;
-    for (const std::string_view known : {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-                                         "SECCOMP_FILTER_FLAG_SPEC_ALLOW"})
+    for (const std::string_view known :
+         {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"})
         if (*name == known)
             return name;
     return at.invalid("unknown seccomp flag ", berth::quoted(*name));

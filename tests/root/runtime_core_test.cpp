@@ -47,6 +47,13 @@ std::string read_all(int fd)
     }
 }
 
+// The error text of a failed Result, "" for a success (Boost evaluates messages eagerly).
+template <class R>
+std::string why(const R& r)
+{
+    return r ? std::string() : r.error().message();
+}
+
 struct Ran {
     int status = -1;
     std::string out, err, error; // error: the Result's message when it failed
@@ -60,6 +67,7 @@ struct Fixture {
     rt::Options options;
     Bundle bundle;
     std::vector<std::string> ids;
+    std::string last_err;
     berth::Fd out{::memfd_create("out", MFD_CLOEXEC)}, err{::memfd_create("err", MFD_CLOEXEC)};
 
     Fixture()
@@ -107,6 +115,7 @@ struct Fixture {
             ran.error = r.error().message();
         ran.out = read_all(out.get());
         ran.err = read_all(err.get());
+        last_err = ran.err;
         return ran;
     }
     // sh -c script; the test fails with the runtime's error if it did not run.
@@ -297,9 +306,9 @@ BOOST_FIXTURE_TEST_CASE(no_host_fd_leaks_into_the_container, Fixture)
 {
     const int leaked = ::open("/etc/hostname", O_RDONLY); // deliberately without O_CLOEXEC
     BOOST_TEST_REQUIRE(leaked >= 0);
-    const auto out = sh("ls /proc/$$/fd | tr '\\n' ' '");
+    const auto out = sh("ls -l /proc/$$/fd >&2; ls /proc/$$/fd | tr '\\n' ' '");
     ::close(leaked);
-    BOOST_TEST(out == "0 1 2 ");
+    BOOST_TEST(out == "0 1 2 ", last_err);
 }
 
 BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete_leaves_nothing,
@@ -311,7 +320,7 @@ BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete
     auto co = create_options(id);
     auto created = rt::create(options, co);
     ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), created.error().message());
+    BOOST_TEST_REQUIRE(created.has_value(), why(created));
     BOOST_TEST((created->status == rt::Status::Created));
     const pid_t pid = created->pid;
     BOOST_TEST(pid > 0);
@@ -322,11 +331,11 @@ BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete
     BOOST_TEST(rt::state_to_json(*s).find("\"status\":\"created\"") != std::string::npos);
 
     auto started = rt::start(options, id);
-    BOOST_TEST_REQUIRE(started.has_value(), started.error().message());
+    BOOST_TEST_REQUIRE(started.has_value(), why(started));
     BOOST_TEST(wait_status(options, id, rt::Status::Running));
     BOOST_TEST(!rt::start(options, id).has_value()); // only once
     auto pids = rt::processes(options, id);
-    BOOST_TEST_REQUIRE(pids.has_value(), pids.error().message());
+    BOOST_TEST_REQUIRE(pids.has_value(), why(pids));
     BOOST_TEST((std::find(pids->begin(), pids->end(), pid) != pids->end()));
 
     BOOST_TEST_REQUIRE(rt::pause(options, id).has_value());
@@ -344,7 +353,7 @@ BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete
     ::waitpid(pid, nullptr, 0); // the init is our child (CLONE_PARENT): reap it
     BOOST_TEST(wait_status(options, id, rt::Status::Stopped));
     auto removed = rt::remove(options, id, false);
-    BOOST_TEST_REQUIRE(removed.has_value(), removed.error().message());
+    BOOST_TEST_REQUIRE(removed.has_value(), why(removed));
     BOOST_TEST(!fs::exists(options.root + "/" + id));
     BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
     BOOST_TEST(!berth::test::has_mounts_under(bundle.rootfs()));
@@ -359,7 +368,7 @@ BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, Fixture)
     auto co = create_options(id);
     auto created = rt::create(options, co);
     ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), created.error().message());
+    BOOST_TEST_REQUIRE(created.has_value(), why(created));
     BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
     rt::ExecOptions eo;
     eo.process.args = {"sh", "-c", "hostname; echo $$; cat /proc/self/status | grep NoNewPrivs"};
@@ -368,7 +377,7 @@ BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, Fixture)
     berth::Fd out(::memfd_create("exec-out", MFD_CLOEXEC));
     eo.stdout_fd = out.get();
     auto r = rt::exec(options, id, eo);
-    BOOST_TEST_REQUIRE(r.has_value(), r.error().message());
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
     BOOST_TEST(*r == 0);
     const auto text = read_all(out.get());
     BOOST_TEST(text.find("exec-box\n") == 0u, text);
@@ -444,6 +453,9 @@ BOOST_FIXTURE_TEST_CASE(symlink_in_rootfs_cannot_redirect_a_mount_to_the_host, F
 
 BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, Fixture)
 {
+    // mkdtemp made the bundle 0700: the container's root (host uid 100000) must pass through.
+    fs::permissions(bundle.dir(), fs::perms::owner_all | fs::perms::group_exec
+                                      | fs::perms::others_exec);
     bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
     bundle.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
     bundle.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
@@ -467,7 +479,7 @@ BOOST_FIXTURE_TEST_CASE(terminal_sends_the_pty_master_to_the_console_socket, Fix
     co.bundle = bundle.dir();
     co.console_socket = console.path();
     auto created = rt::create(options, co);
-    BOOST_TEST_REQUIRE(created.has_value(), created.error().message());
+    BOOST_TEST_REQUIRE(created.has_value(), why(created));
     auto master = console.receive(5s);
     BOOST_TEST_REQUIRE(master.valid());
     BOOST_TEST_REQUIRE(rt::start(options, id).has_value());

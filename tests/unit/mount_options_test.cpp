@@ -29,17 +29,17 @@ BOOST_AUTO_TEST_CASE(flag_words_set_and_clear_mount_flags)
 {
     auto o = parse({"ro", "nosuid", "nodev", "noexec", "sync", "dirsync", "mand", "noatime",
                     "nodiratime", "lazytime", "iversion", "silent", "nosymfollow", "acl"});
-    BOOST_TEST(o.flags == (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS
-                           | MS_DIRSYNC | MS_MANDLOCK | MS_NOATIME | MS_NODIRATIME | MS_LAZYTIME
-                           | MS_I_VERSION | MS_SILENT | 256ul | MS_POSIXACL));
+    BOOST_TEST(o.flags == (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS |
+                           MS_DIRSYNC | MS_MANDLOCK | MS_NOATIME | MS_NODIRATIME | MS_LAZYTIME |
+                           MS_I_VERSION | MS_SILENT | 256ul | MS_POSIXACL));
     BOOST_TEST(o.clear_flags == 0ul);
     BOOST_TEST(o.data.empty());
     auto opposite = parse({"rw", "suid", "dev", "exec", "async", "nomand", "atime", "diratime",
                            "norelatime", "nostrictatime"});
     BOOST_TEST(opposite.flags == 0ul);
-    BOOST_TEST(opposite.clear_flags == (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-                                        | MS_SYNCHRONOUS | MS_MANDLOCK | MS_NOATIME
-                                        | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME));
+    BOOST_TEST(opposite.clear_flags ==
+               (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS | MS_MANDLOCK |
+                MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME));
     BOOST_TEST(parse({"relatime"}).flags == static_cast<unsigned long>(MS_RELATIME));
     BOOST_TEST(parse({"strictatime"}).flags == static_cast<unsigned long>(MS_STRICTATIME));
     BOOST_TEST(parse({"remount", "ro"}).flags == (MS_REMOUNT | MS_RDONLY));
@@ -62,10 +62,10 @@ BOOST_AUTO_TEST_CASE(propagation_words_are_kept_in_order)
 {
     auto o = parse({"rbind", "rslave", "private", "shared", "rshared", "slave", "unbindable",
                     "runbindable", "rprivate"});
-    BOOST_TEST(o.propagation
-               == (std::vector<unsigned long>{MS_SLAVE | MS_REC, MS_PRIVATE, MS_SHARED,
-                                              MS_SHARED | MS_REC, MS_SLAVE, MS_UNBINDABLE,
-                                              MS_UNBINDABLE | MS_REC, MS_PRIVATE | MS_REC}));
+    BOOST_TEST(o.propagation ==
+               (std::vector<unsigned long>{MS_SLAVE | MS_REC, MS_PRIVATE, MS_SHARED,
+                                           MS_SHARED | MS_REC, MS_SLAVE, MS_UNBINDABLE,
+                                           MS_UNBINDABLE | MS_REC, MS_PRIVATE | MS_REC}));
     BOOST_TEST(o.flags == 0ul);
 }
 
@@ -105,17 +105,16 @@ BOOST_AUTO_TEST_CASE(contradicting_words_are_reported)
 {
     BOOST_TEST(rejection({"ro", "rw"}) == "options 'ro' and 'rw' conflict");
     BOOST_TEST(rejection({"nosuid", "exec", "suid"}) == "options 'nosuid' and 'suid' conflict");
-    BOOST_TEST(rejection({"noatime", "strictatime"})
-               == "options 'noatime' and 'strictatime' conflict");
+    BOOST_TEST(rejection({"noatime", "strictatime"}) ==
+               "options 'noatime' and 'strictatime' conflict");
     BOOST_TEST(rejection({"relatime", "noatime"}) == "options 'noatime' and 'relatime' conflict");
     BOOST_TEST(rejection({"rro", "rrw"}) == "options 'rro' and 'rrw' conflict");
-    BOOST_TEST(rejection({"rnoatime", "rrelatime"})
-               == "options 'rnoatime' and 'rrelatime' conflict");
-    BOOST_TEST(rejection({"tmpcopyup", "remount"})
-               == "options 'tmpcopyup' and 'remount' conflict");
+    BOOST_TEST(rejection({"rnoatime", "rrelatime"}) ==
+               "options 'rnoatime' and 'rrelatime' conflict");
+    BOOST_TEST(rejection({"tmpcopyup", "remount"}) == "options 'tmpcopyup' and 'remount' conflict");
     BOOST_TEST(rejection({"nodev", ""}) == "empty mount option");
-    BOOST_TEST(rejection({std::string("mode=7\0", 7)})
-               == "mount option 'mode=7\\x00' contains a NUL byte");
+    BOOST_TEST(rejection({std::string("mode=7\0", 7)}) ==
+               "mount option 'mode=7\\x00' contains a NUL byte");
     BOOST_TEST(rejection({"ro", "ro"}) == "(accepted)"); // repeating a word is harmless
 }
 

@@ -84,9 +84,8 @@ BOOST_AUTO_TEST_CASE(default_profile_compiles_to_a_sane_program)
 {
     for (const auto& caps : {Capabilities{}, all_capabilities()}) {
         const auto program = compile_ok(default_seccomp_profile(caps));
-        BOOST_TEST_MESSAGE("default profile with " << caps.bounding.size()
-                                                   << " capabilities: " << program.filter.size()
-                                                   << " BPF instructions");
+        BOOST_TEST_MESSAGE("default profile with " << caps.bounding.size() << " capabilities: "
+                                                   << program.filter.size() << " BPF instructions");
         BOOST_TEST(program.filter.size() > 100u);  // hundreds of syscalls, three arches
         BOOST_TEST(program.filter.size() < 4096u); // BPF_MAXINSNS
         BOOST_TEST(!program.needs_listener);
@@ -136,11 +135,11 @@ BOOST_AUTO_TEST_CASE(a_name_unknown_to_every_architecture_is_an_error_naming_it)
     spec.syscalls = {rule({"read", "not_a_syscall"}, SeccompAction::Allow)};
     auto program = compile_seccomp(spec);
     BOOST_TEST_REQUIRE(!program.has_value());
-    BOOST_TEST(program.error().context
-               == "linux.seccomp.syscalls[0].names[1]: unknown syscall 'not_a_syscall'");
+    BOOST_TEST(program.error().context ==
+               "linux.seccomp.syscalls[0].names[1]: unknown syscall 'not_a_syscall'");
     // A name that exists only on another architecture is fine (libseccomp skips it here).
-    spec.syscalls = {rule({"read", "s390_runtime_instr", "arm_fadvise64_64"},
-                          SeccompAction::Allow)};
+    spec.syscalls = {
+        rule({"read", "s390_runtime_instr", "arm_fadvise64_64"}, SeccompAction::Allow)};
     BOOST_TEST(compile_seccomp(spec).has_value());
 }
 
@@ -161,22 +160,20 @@ BOOST_AUTO_TEST_CASE(notify_rules_ask_for_a_listener)
     spec.syscalls = {rule({"mkdir"}, SeccompAction::Notify)};
     const auto program = compile_ok(spec);
     BOOST_TEST(program.needs_listener);
-    BOOST_TEST(program.flags
-               == static_cast<unsigned>(SECCOMP_FILTER_FLAG_TSYNC
-                                        | SECCOMP_FILTER_FLAG_NEW_LISTENER | (1u << 4)));
+    BOOST_TEST(program.flags ==
+               static_cast<unsigned>(SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                                     (1u << 4)));
 }
 
 BOOST_AUTO_TEST_CASE(every_action_compiles)
 {
     Seccomp spec;
     spec.default_action = SeccompAction::KillProcess;
-    spec.syscalls = {rule({"read"}, SeccompAction::Allow),
-                     rule({"write"}, SeccompAction::Log),
-                     rule({"uname"}, SeccompAction::Errno, 38),
-                     rule({"getpid"}, SeccompAction::Trace, 7),
-                     rule({"getppid"}, SeccompAction::Trap),
-                     rule({"gettid"}, SeccompAction::KillThread),
-                     rule({"mkdir"}, SeccompAction::Notify)};
+    spec.syscalls = {
+        rule({"read"}, SeccompAction::Allow),      rule({"write"}, SeccompAction::Log),
+        rule({"uname"}, SeccompAction::Errno, 38), rule({"getpid"}, SeccompAction::Trace, 7),
+        rule({"getppid"}, SeccompAction::Trap),    rule({"gettid"}, SeccompAction::KillThread),
+        rule({"mkdir"}, SeccompAction::Notify)};
     spec.architectures = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
     BOOST_TEST(compile_seccomp(spec).has_value());
 }
@@ -223,32 +220,32 @@ BOOST_AUTO_TEST_CASE(repeated_argument_conditions_are_alternatives)
 BOOST_AUTO_TEST_CASE(default_profile_blocks_namespaces_and_privileged_calls_in_the_child)
 {
     const auto program = compile_ok(default_seccomp_profile({}));
-    BOOST_TEST(run_filtered(program, [] {
-                   if (::getpid() <= 0)
-                       return 10;
-                   if (expect_errno(::unshare(CLONE_NEWUSER), EPERM) != 0)
-                       return 11;
-                   if (expect_errno(::syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0),
-                                    EPERM) != 0)
-                       return 12;
-                   if (expect_errno(::syscall(SYS_clone3, nullptr, 0), ENOSYS) != 0)
-                       return 13;
-                   if (expect_errno(::socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM) != 0)
-                       return 14;
-                   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-                   if (fd < 0)
-                       return 15;
-                   ::close(fd);
-                   if (expect_errno(::syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */),
-                                    EPERM) != 0)
-                       return 16;
-                   // fork() (clone without namespace flags) still works.
-                   const pid_t child = ::fork();
-                   if (child == 0)
-                       ::_exit(0);
-                   int status = 0;
-                   return child > 0 && ::waitpid(child, &status, 0) == child ? 0 : 17;
-               }) == 0);
+    BOOST_TEST(
+        run_filtered(program, [] {
+            if (::getpid() <= 0)
+                return 10;
+            if (expect_errno(::unshare(CLONE_NEWUSER), EPERM) != 0)
+                return 11;
+            if (expect_errno(::syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0), EPERM) != 0)
+                return 12;
+            if (expect_errno(::syscall(SYS_clone3, nullptr, 0), ENOSYS) != 0)
+                return 13;
+            if (expect_errno(::socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM) != 0)
+                return 14;
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            if (fd < 0)
+                return 15;
+            ::close(fd);
+            if (expect_errno(::syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */),
+                             EPERM) != 0)
+                return 16;
+            // fork() (clone without namespace flags) still works.
+            const pid_t child = ::fork();
+            if (child == 0)
+                ::_exit(0);
+            int status = 0;
+            return child > 0 && ::waitpid(child, &status, 0) == child ? 0 : 17;
+        }) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -50,8 +50,11 @@ BOOST_AUTO_TEST_CASE(namespace_types_and_duplicates_are_checked)
 {
     runc_rejects([](Json& c) { c["linux"]["namespaces"][1]["type"] = "net"; },
                  "linux.namespaces[1].type: unknown namespace type 'net'");
-    runc_rejects([](Json& c) { c["linux"]["namespaces"].push_back({{"type", "pid"}}); },
-                 "linux.namespaces[5].type: duplicate namespace 'pid'");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["namespaces"].push_back({{"type", "pid"}});
+        },
+        "linux.namespaces[5].type: duplicate namespace 'pid'");
     runc_rejects([](Json& c) { c["linux"]["namespaces"][0]["path"] = "proc/1/ns/pid"; },
                  "linux.namespaces[0].path: must be an absolute path, got 'proc/1/ns/pid'");
     runc_rejects([](Json& c) { c["linux"]["namespaces"][0].erase("type"); },
@@ -62,8 +65,11 @@ BOOST_AUTO_TEST_CASE(namespace_types_and_duplicates_are_checked)
 
 BOOST_AUTO_TEST_CASE(user_namespace_and_mappings_go_together)
 {
-    runc_rejects([](Json& c) { c["linux"]["namespaces"].push_back({{"type", "user"}}); },
-                 "linux.uidMappings: required by a new user namespace");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["namespaces"].push_back({{"type", "user"}});
+        },
+        "linux.uidMappings: required by a new user namespace");
     runc_rejects(
         [](Json& c) {
             c["linux"]["namespaces"].push_back({{"type", "user"}});
@@ -131,16 +137,25 @@ BOOST_AUTO_TEST_CASE(paths_labels_and_propagation_are_checked)
                  "linux.mountLabel: expected a string, got an array");
     runc_rejects([](Json& c) { c["linux"]["cgroupsPath"] = "/berth/../../etc"; },
                  "linux.cgroupsPath: must not contain '..', got '/berth/../../etc'");
-    runc_rejects([](Json& c) { c["linux"]["intelRdt"] = {{"closID", "x"}}; },
-                 "linux.intelRdt: not supported by berth");
-    runc_rejects([](Json& c) { c["linux"]["personality"] = {{"domain", "LINUX32"}}; },
-                 "linux.personality: not supported by berth");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["intelRdt"] = {{"closID", "x"}};
+        },
+        "linux.intelRdt: not supported by berth");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["personality"] = {{"domain", "LINUX32"}};
+        },
+        "linux.personality: not supported by berth");
 }
 
 BOOST_AUTO_TEST_CASE(sysctl_needs_the_matching_namespace)
 {
-    runc_rejects([](Json& c) { c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}}; },
-                 "(accepted)");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+        },
+        "(accepted)");
     runc_rejects(
         [](Json& c) {
             c["linux"]["namespaces"].erase(1); // network
@@ -153,14 +168,26 @@ BOOST_AUTO_TEST_CASE(sysctl_needs_the_matching_namespace)
             c["linux"]["sysctl"] = {{"kernel.shmmax", "1"}};
         },
         "linux.sysctl: 'kernel.shmmax' needs an ipc namespace in linux.namespaces");
-    runc_rejects([](Json& c) { c["linux"]["sysctl"] = {{"vm.swappiness", "1"}}; },
-                 "linux.sysctl: 'vm.swappiness' is not in a namespace of the container");
-    runc_rejects([](Json& c) { c["linux"]["sysctl"] = {{"kernel.hostname", "x"}}; },
-                 "linux.sysctl: 'kernel.hostname' conflicts with the hostname field");
-    runc_rejects([](Json& c) { c["linux"]["sysctl"] = {{"net/../../x", "1"}}; },
-                 "linux.sysctl: bad sysctl name 'net/../../x'");
-    runc_rejects([](Json& c) { c["linux"]["sysctl"] = {{"net.core.somaxconn", 1}}; },
-                 "linux.sysctl.net.core.somaxconn: expected a string, got an integer");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["sysctl"] = {{"vm.swappiness", "1"}};
+        },
+        "linux.sysctl: 'vm.swappiness' is not in a namespace of the container");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["sysctl"] = {{"kernel.hostname", "x"}};
+        },
+        "linux.sysctl: 'kernel.hostname' conflicts with the hostname field");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["sysctl"] = {{"net/../../x", "1"}};
+        },
+        "linux.sysctl: bad sysctl name 'net/../../x'");
+    runc_rejects(
+        [](Json& c) {
+            c["linux"]["sysctl"] = {{"net.core.somaxconn", 1}};
+        },
+        "linux.sysctl.net.core.somaxconn: expected a string, got an integer");
 }
 
 BOOST_AUTO_TEST_CASE(hostname_needs_a_uts_namespace)
@@ -226,10 +253,16 @@ BOOST_AUTO_TEST_CASE(block_io_hugepages_and_unified_are_checked)
     full_rejects([](Json& c) { resources(c)["hugepageLimits"][0]["pageSize"] = "2MB/../x"; },
                  "linux.resources.hugepageLimits[0].pageSize: expected a size like 2MB or "
                  "1GB, got '2MB/../x'");
-    full_rejects([](Json& c) { resources(c)["unified"] = {{"../cgroup.procs", "1"}}; },
-                 "linux.resources.unified: bad cgroup file name '../cgroup.procs'");
-    full_rejects([](Json& c) { resources(c)["network"] = {{"classID", 1}}; },
-                 "linux.resources.network: not supported by berth");
+    full_rejects(
+        [](Json& c) {
+            resources(c)["unified"] = {{"../cgroup.procs", "1"}};
+        },
+        "linux.resources.unified: bad cgroup file name '../cgroup.procs'");
+    full_rejects(
+        [](Json& c) {
+            resources(c)["network"] = {{"classID", 1}};
+        },
+        "linux.resources.network: not supported by berth");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,12 +19,12 @@ BOOST_AUTO_TEST_CASE(capability_names_resolve_to_kernel_values)
 BOOST_AUTO_TEST_CASE(capability_names_must_be_spelled_as_the_spec_does)
 {
     BOOST_TEST(capability_from_name("CAP_FOO").error().context == "unknown capability 'CAP_FOO'");
-    BOOST_TEST(capability_from_name("cap_chown").error().context
-               == "unknown capability 'cap_chown' (expected CAP_...)");
-    BOOST_TEST(capability_from_name("SYS_ADMIN").error().context
-               == "unknown capability 'SYS_ADMIN' (expected CAP_...)");
-    BOOST_TEST(capability_from_name("CAP_").error().context
-               == "unknown capability 'CAP_' (expected CAP_...)");
+    BOOST_TEST(capability_from_name("cap_chown").error().context ==
+               "unknown capability 'cap_chown' (expected CAP_...)");
+    BOOST_TEST(capability_from_name("SYS_ADMIN").error().context ==
+               "unknown capability 'SYS_ADMIN' (expected CAP_...)");
+    BOOST_TEST(capability_from_name("CAP_").error().context ==
+               "unknown capability 'CAP_' (expected CAP_...)");
     BOOST_TEST(!capability_from_name("CAP_12").has_value()); // libcap's numeric form
     BOOST_TEST(!capability_from_name("CAP_chown").has_value());
 }
@@ -61,19 +61,19 @@ BOOST_AUTO_TEST_CASE(proc_text_with_kernel_padding_parses)
 
 BOOST_AUTO_TEST_CASE(overflow_zero_size_and_overlap_are_errors)
 {
-    BOOST_TEST(format_id_map({{4294967295u, 0, 1}}).error().context
-               == "[0]: containerID 4294967295 + size 1 overflows the id space");
-    BOOST_TEST(format_id_map({{0, 4294967200u, 100}}).error().context
-               == "[0]: hostID 4294967200 + size 100 overflows the id space");
+    BOOST_TEST(format_id_map({{4294967295u, 0, 1}}).error().context ==
+               "[0]: containerID 4294967295 + size 1 overflows the id space");
+    BOOST_TEST(format_id_map({{0, 4294967200u, 100}}).error().context ==
+               "[0]: hostID 4294967200 + size 100 overflows the id space");
     BOOST_TEST(format_id_map({{0, 0, 0}}).error().context == "[0]: size must not be zero");
-    BOOST_TEST(format_id_map({{0, 0, 10}, {5, 100, 10}}).error().context
-               == "container id ranges overlap at 5");
-    BOOST_TEST(format_id_map({{0, 0, 10}, {10, 5, 10}}).error().context
-               == "host id ranges overlap at 5");
-    BOOST_TEST(parse_id_map("0 0\n").error().context
-               == "id map line 1: expected three ids, got '0 0'");
-    BOOST_TEST(parse_id_map("0 0 -1\n").error().context
-               == "id map line 1: expected three ids, got '0 0 -1'");
+    BOOST_TEST(format_id_map({{0, 0, 10}, {5, 100, 10}}).error().context ==
+               "container id ranges overlap at 5");
+    BOOST_TEST(format_id_map({{0, 0, 10}, {10, 5, 10}}).error().context ==
+               "host id ranges overlap at 5");
+    BOOST_TEST(parse_id_map("0 0\n").error().context ==
+               "id map line 1: expected three ids, got '0 0'");
+    BOOST_TEST(parse_id_map("0 0 -1\n").error().context ==
+               "id map line 1: expected three ids, got '0 0 -1'");
     BOOST_TEST(parse_id_map("0 0 1 1\n").has_value() == false);
 }
 
@@ -82,8 +82,8 @@ BOOST_AUTO_TEST_CASE(more_than_340_lines_are_refused)
     std::vector<IdMapping> many;
     for (std::uint32_t i = 0; i < 341; ++i)
         many.push_back({i, 1000 + i, 1});
-    BOOST_TEST(format_id_map(many).error().context
-               == "341 id mappings, more than the kernel's limit of 340");
+    BOOST_TEST(format_id_map(many).error().context ==
+               "341 id mappings, more than the kernel's limit of 340");
     many.pop_back();
     BOOST_TEST(format_id_map(many).has_value());
     std::string text;

@@ -59,8 +59,8 @@ BOOST_AUTO_TEST_CASE(runc_spec_output_parses_to_its_values)
     BOOST_TEST(process.cwd == "/");
     BOOST_TEST(process.no_new_privileges);
     BOOST_TEST_REQUIRE(process.capabilities.has_value());
-    BOOST_TEST(process.capabilities->bounding
-               == (std::vector<int>{CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE}));
+    BOOST_TEST(process.capabilities->bounding ==
+               (std::vector<int>{CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE}));
     BOOST_TEST(process.capabilities->inheritable.empty());
     BOOST_TEST_REQUIRE(process.rlimits.size() == 1u);
     BOOST_TEST(process.rlimits[0].resource == RLIMIT_NOFILE);
@@ -116,8 +116,8 @@ BOOST_AUTO_TEST_CASE(config_with_every_field_parses_to_its_values)
     BOOST_TEST(spec->mounts[1].type.empty());
     BOOST_TEST(spec->mounts[1].options.bind);
     BOOST_TEST(spec->mounts[1].options.flags == static_cast<unsigned long>(MS_RDONLY));
-    BOOST_TEST(spec->mounts[1].options.propagation
-               == (std::vector<unsigned long>{MS_PRIVATE | MS_REC}));
+    BOOST_TEST(spec->mounts[1].options.propagation ==
+               (std::vector<unsigned long>{MS_PRIVATE | MS_REC}));
     BOOST_TEST(spec->hooks.prestart[0].args.size() == 2u);
     BOOST_TEST(*spec->hooks.prestart[0].timeout == 5);
     BOOST_TEST(spec->hooks.poststop.size() == 1u);
@@ -215,8 +215,8 @@ BOOST_AUTO_TEST_CASE(load_spec_names_the_file)
 {
     auto spec = load_spec("/nonexistent-berth-bundle");
     BOOST_TEST_REQUIRE(!spec.has_value());
-    BOOST_TEST(spec.error().context.find("/nonexistent-berth-bundle/config.json")
-               != std::string::npos);
+    BOOST_TEST(spec.error().context.find("/nonexistent-berth-bundle/config.json") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -244,10 +244,16 @@ BOOST_AUTO_TEST_CASE(hostname_and_annotations_are_checked)
                      "hostname: longer than 64 bytes");
     expect_rejection([](Json& c) { c["domainname"] = 5; },
                      "domainname: expected a string, got an integer");
-    expect_rejection([](Json& c) { c["annotations"] = {{"a", 1}}; },
-                     "annotations.a: expected a string, got an integer");
-    expect_rejection([](Json& c) { c["annotations"] = {{"", "x"}}; },
-                     "annotations: keys must not be empty");
+    expect_rejection(
+        [](Json& c) {
+            c["annotations"] = {{"a", 1}};
+        },
+        "annotations.a: expected a string, got an integer");
+    expect_rejection(
+        [](Json& c) {
+            c["annotations"] = {{"", "x"}};
+        },
+        "annotations: keys must not be empty");
     expect_rejection([](Json& c) { c["hostname"] = std::string("a\0b", 3); },
                      "hostname: contains a NUL byte");
 }
@@ -258,14 +264,22 @@ BOOST_AUTO_TEST_CASE(mounts_are_checked)
                      "mounts[2].destination: must be an absolute path, got 'dev/pts'");
     expect_rejection([](Json& c) { c["mounts"][0].erase("destination"); },
                      "mounts[0].destination: required");
-    expect_rejection([](Json& c) { c["mounts"][1]["options"] = {"ro", "rw"}; },
-                     "mounts[1].options: options 'ro' and 'rw' conflict");
-    expect_rejection([](Json& c) { c["mounts"][1]["options"] = {"nosuid", 3}; },
-                     "mounts[1].options[1]: expected a string, got an integer");
+    expect_rejection(
+        [](Json& c) {
+            c["mounts"][1]["options"] = {"ro", "rw"};
+        },
+        "mounts[1].options: options 'ro' and 'rw' conflict");
+    expect_rejection(
+        [](Json& c) {
+            c["mounts"][1]["options"] = {"nosuid", 3};
+        },
+        "mounts[1].options[1]: expected a string, got an integer");
     expect_rejection([](Json& c) { c["mounts"][1].erase("type"); },
                      "mounts[1].type: required unless the mount is a bind mount");
     expect_rejection(
-        [](Json& c) { c["mounts"].push_back({{"destination", "/x"}, {"options", {"bind"}}}); },
+        [](Json& c) {
+            c["mounts"].push_back({{"destination", "/x"}, {"options", {"bind"}}});
+        },
         "mounts[7].source: required for a bind mount");
     expect_rejection([](Json& c) { c["mounts"][0]["uidMappings"] = Json::array(); },
                      "mounts[0].uidMappings: id-mapped mounts are not supported by berth");
@@ -275,18 +289,30 @@ BOOST_AUTO_TEST_CASE(mounts_are_checked)
 
 BOOST_AUTO_TEST_CASE(hooks_are_checked)
 {
-    expect_rejection([](Json& c) { c["hooks"]["prestart"] = {{{"path", "hook"}}}; },
-                     "hooks.prestart[0].path: must be an absolute path, got 'hook'");
-    expect_rejection([](Json& c) { c["hooks"]["poststop"] = {{{"args", {"x"}}}}; },
-                     "hooks.poststop[0].path: required");
     expect_rejection(
-        [](Json& c) { c["hooks"]["createRuntime"] = {{{"path", "/h"}, {"timeout", 0}}}; },
+        [](Json& c) {
+            c["hooks"]["prestart"] = {{{"path", "hook"}}};
+        },
+        "hooks.prestart[0].path: must be an absolute path, got 'hook'");
+    expect_rejection(
+        [](Json& c) {
+            c["hooks"]["poststop"] = {{{"args", {"x"}}}};
+        },
+        "hooks.poststop[0].path: required");
+    expect_rejection(
+        [](Json& c) {
+            c["hooks"]["createRuntime"] = {{{"path", "/h"}, {"timeout", 0}}};
+        },
         "hooks.createRuntime[0].timeout: must be greater than zero, got 0");
     expect_rejection(
-        [](Json& c) { c["hooks"]["poststart"] = {{{"path", "/h"}, {"env", {"NOEQUALS"}}}}; },
+        [](Json& c) {
+            c["hooks"]["poststart"] = {{{"path", "/h"}, {"env", {"NOEQUALS"}}}};
+        },
         "hooks.poststart[0].env[0]: expected KEY=VALUE, got 'NOEQUALS'");
     expect_rejection(
-        [](Json& c) { c["hooks"]["startContainer"] = {{{"path", "/h"}, {"timeout", 1.5}}}; },
+        [](Json& c) {
+            c["hooks"]["startContainer"] = {{{"path", "/h"}, {"timeout", 1.5}}};
+        },
         "hooks.startContainer[0].timeout: expected an integer, got 1.5");
 }
 
@@ -322,14 +348,22 @@ BOOST_AUTO_TEST_CASE(user_and_console_are_checked)
                      "process.user.gid: required");
     expect_rejection([](Json& c) { c["process"]["user"]["umask"] = 01000; },
                      "process.user.umask: must be at most 0777 (511), got 512");
-    expect_rejection([](Json& c) { c["process"]["user"]["additionalGids"] = {1, "2"}; },
-                     "process.user.additionalGids[1]: expected an integer, got a string");
+    expect_rejection(
+        [](Json& c) {
+            c["process"]["user"]["additionalGids"] = {1, "2"};
+        },
+        "process.user.additionalGids[1]: expected an integer, got a string");
     expect_rejection([](Json& c) { c["process"]["user"]["username"] = "root"; },
                      "process.user.username: is for Windows; on Linux use uid and gid");
-    expect_rejection([](Json& c) { c["process"]["consoleSize"] = {{"height", 10}}; },
-                     "process.consoleSize.width: required");
     expect_rejection(
-        [](Json& c) { c["process"]["consoleSize"] = {{"height", 10}, {"width", 70000}}; },
+        [](Json& c) {
+            c["process"]["consoleSize"] = {{"height", 10}};
+        },
+        "process.consoleSize.width: required");
+    expect_rejection(
+        [](Json& c) {
+            c["process"]["consoleSize"] = {{"height", 10}, {"width", 70000}};
+        },
         "process.consoleSize: height and width must be at most 65535");
 }
 
@@ -349,9 +383,8 @@ BOOST_AUTO_TEST_CASE(rlimits_are_checked)
     const auto limit = [](const char* type, int soft, int hard) {
         return Json{{"type", type}, {"soft", soft}, {"hard", hard}};
     };
-    expect_rejection(
-        [&](Json& c) { c["process"]["rlimits"].push_back(limit("RLIMIT_FOO", 1, 1)); },
-        "process.rlimits[1].type: unknown rlimit 'RLIMIT_FOO'");
+    expect_rejection([&](Json& c) { c["process"]["rlimits"].push_back(limit("RLIMIT_FOO", 1, 1)); },
+                     "process.rlimits[1].type: unknown rlimit 'RLIMIT_FOO'");
     expect_rejection(
         [&](Json& c) { c["process"]["rlimits"].push_back(limit("RLIMIT_NOFILE", 1, 1)); },
         "process.rlimits[1].type: duplicate rlimit 'RLIMIT_NOFILE'");
@@ -374,8 +407,11 @@ BOOST_AUTO_TEST_CASE(oom_score_and_unsupported_fields_are_checked)
                      "process.noNewPrivileges: expected a boolean, got a string");
     expect_rejection([](Json& c) { c["process"]["apparmorProfile"] = false; },
                      "process.apparmorProfile: expected a string, got a boolean");
-    expect_rejection([](Json& c) { c["process"]["ioPriority"] = {{"class", "x"}}; },
-                     "process.ioPriority: not supported by berth");
+    expect_rejection(
+        [](Json& c) {
+            c["process"]["ioPriority"] = {{"class", "x"}};
+        },
+        "process.ioPriority: not supported by berth");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
