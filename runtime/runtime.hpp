@@ -88,4 +88,12 @@ Result<int> exec(const Options& options, const std::string& id, const ExecOption
 // (a process that died while nobody watched shows as stopped). For an agent that restarted.
 Result<std::vector<State>> recover(const Options& options);
 
+// CVE-2019-5736 class defence: copies our own binary into a sealed memfd and fexecve()s it, so
+// that a container binary with "#!/proc/self/exe" cannot reach (and overwrite) the runtime on
+// the host: /proc/self/exe then points at the memfd, whose F_SEAL_WRITE refuses every write.
+// runc and crun do the same. Returns at once when already running from a sealed copy, and
+// otherwise only on failure. Programs that create or enter containers call it first in main().
+Result<void> reexec_from_sealed_copy(char** argv);
+bool running_from_sealed_copy();
+
 } // namespace berth::runtime

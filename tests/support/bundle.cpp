@@ -1,4 +1,5 @@
 #include "tests/support/bundle.hpp"
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -146,6 +147,12 @@ Bundle::Bundle()
     config["linux"]["cgroupsPath"] = cgroups_path_;
 }
 
+Bundle::~Bundle()
+{
+    if (!cgroups_path_.empty())
+        destroy_test_cgroup(cgroups_path_);
+}
+
 void Bundle::write() const
 {
     std::ofstream out(config_path(), std::ios::trunc);
@@ -160,6 +167,33 @@ void Bundle::set_args(std::vector<std::string> args)
 void Bundle::add_mount(nlohmann::json mount)
 {
     config["mounts"].push_back(std::move(mount));
+}
+
+void destroy_test_cgroup(const std::string& cgroups_path)
+{
+    if (cgroups_path.rfind("/berth-test-", 0) != 0 || cgroups_path.find("..") != std::string::npos)
+        return;
+    std::error_code ignored;
+    std::vector<std::string> dirs{"/sys/fs/cgroup" + cgroups_path};
+    for (const auto& entry : fs::directory_iterator("/sys/fs/cgroup", ignored))
+        if (entry.is_directory(ignored) && !entry.is_symlink(ignored))
+            dirs.push_back(entry.path().string() + cgroups_path);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        bool left = false;
+        for (const auto& dir : dirs) {
+            if (!fs::exists(dir, ignored))
+                continue;
+            std::ifstream procs(dir + "/cgroup.procs");
+            for (pid_t pid; procs >> pid;)
+                ::kill(pid, SIGKILL); // in our own test cgroup: started by this test
+            std::ofstream(dir + "/freezer.state") << "THAWED"; // frozen tasks cannot die
+            if (::rmdir(dir.c_str()) < 0 && errno != ENOENT)
+                left = true;
+        }
+        if (!left)
+            return;
+        ::usleep(10000);
+    }
 }
 
 bool cgroup_exists(const std::string& cgroups_path)

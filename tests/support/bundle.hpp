@@ -4,6 +4,8 @@
 // destructor removes the directory, but never across a mount point left behind by a buggy run.
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 namespace berth::test {
@@ -28,6 +30,12 @@ private:
 class Bundle {
 public:
     Bundle(); // busybox rootfs + default_config(); config.json is written by write()
+    Bundle(Bundle&& other) noexcept
+        : config(std::move(other.config)), dir_(std::move(other.dir_)),
+          cgroups_path_(std::exchange(other.cgroups_path_, {}))
+    {
+    }
+    ~Bundle(); // a runtime that failed to clean up: kills what is left in our test cgroup
     nlohmann::json config;
 
     const std::string& dir() const { return dir_.path(); }
@@ -49,6 +57,9 @@ void make_busybox_rootfs(const std::string& rootfs);
 
 // True if any v1 hierarchy or the v2 mount holds a directory named cgroups_path.
 bool cgroup_exists(const std::string& cgroups_path);
+// SIGKILLs the processes in the test cgroup cgroups_path (it must start with "/berth-test-":
+// only our own subtree) in every hierarchy, and removes its directories.
+void destroy_test_cgroup(const std::string& cgroups_path);
 // True if the host mount table has a mount point under path (a leak from a container).
 bool has_mounts_under(const std::string& path);
 

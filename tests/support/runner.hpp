@@ -29,7 +29,7 @@ public:
     // A container id unique to this test process; remembered for cleanup.
     std::string new_id(const std::string& hint);
     // `run --bundle dir id` (foreground), then `delete --force id`.
-    Output run(const Bundle& bundle, std::chrono::milliseconds timeout = 30s);
+    Output run(const Bundle& bundle, std::chrono::milliseconds timeout = 15s);
     void forget(const std::string& id); // cleaned up by the test itself
 
 private:

@@ -1,0 +1,170 @@
+// tests/unit/runtime_state_test.cpp — the runtime's state store without root: state.json
+// round trip and strict parsing, container id rules, /proc/<pid>/stat start time, status
+// derivation and the OCI state JSON.
+#define BOOST_TEST_MODULE runtime_state
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+#include "runtime/state_store.hpp"
+
+namespace rt = berth::runtime;
+namespace store = berth::runtime::store;
+
+namespace {
+
+store::Record sample()
+{
+    store::Record r;
+    r.oci_version = "1.0.2";
+    r.id = "web-1";
+    r.pid = 4242;
+    r.start_time = 987654;
+    r.bundle = "/srv/bundle";
+    r.rootfs = "/srv/bundle/rootfs";
+    r.created_ns = 1700000000123456789;
+    r.cgroup_path = "/berth/web-1";
+    r.annotations = {{"org.example/key", "value"}};
+    return r;
+}
+
+std::string with(const std::string& key, const nlohmann::json& value)
+{
+    auto j = nlohmann::json::parse(store::serialize_state(sample()));
+    j[key] = value;
+    return j.dump();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(state_file)
+
+BOOST_AUTO_TEST_CASE(serialized_state_parses_back_to_the_same_record)
+{
+    auto parsed = store::parse_state_file(store::serialize_state(sample()));
+    BOOST_TEST_REQUIRE(parsed.has_value());
+    BOOST_TEST(parsed->id == "web-1");
+    BOOST_TEST(parsed->pid == 4242);
+    BOOST_TEST(parsed->start_time == 987654u);
+    BOOST_TEST(parsed->bundle == "/srv/bundle");
+    BOOST_TEST(parsed->rootfs == "/srv/bundle/rootfs");
+    BOOST_TEST(parsed->created_ns == 1700000000123456789);
+    BOOST_TEST(parsed->cgroup_path == "/berth/web-1");
+    BOOST_TEST(parsed->annotations.at("org.example/key") == "value");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_by_name)
+{
+    auto parsed = store::parse_state_file(with("surprise", 1));
+    BOOST_TEST_REQUIRE(!parsed.has_value());
+    BOOST_TEST(parsed.error().message().find("unknown key 'surprise'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_and_ranges_name_the_field)
+{
+    auto negative = store::parse_state_file(with("pid", -5));
+    BOOST_TEST_REQUIRE(!negative.has_value());
+    BOOST_TEST(negative.error().message() == "state: pid: out of range");
+    auto huge = store::parse_state_file(with("pid", 1ull << 40));
+    BOOST_TEST(!huge.has_value());
+    auto text = store::parse_state_file(with("startTime", "12"));
+    BOOST_TEST_REQUIRE(!text.has_value());
+    BOOST_TEST(text.error().message() == "state: startTime: not an integer");
+    auto relative = store::parse_state_file(with("bundle", "srv/bundle"));
+    BOOST_TEST_REQUIRE(!relative.has_value());
+    BOOST_TEST(relative.error().message().find("bundle: not an absolute path") != std::string::npos);
+    auto bad_id = store::parse_state_file(with("id", "../etc"));
+    BOOST_TEST(!bad_id.has_value());
+    auto bad_annotation = store::parse_state_file(with("annotations", {{"k", 1}}));
+    BOOST_TEST(!bad_annotation.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(garbage_truncation_and_missing_keys_are_errors_not_crashes)
+{
+    const auto good = store::serialize_state(sample());
+    for (std::size_t n = 0; n < good.size(); n += 7)
+        BOOST_TEST(!store::parse_state_file(good.substr(0, n)).has_value());
+    BOOST_TEST(!store::parse_state_file("[]").has_value());
+    BOOST_TEST(!store::parse_state_file(std::string(100, '[')).has_value());
+    auto j = nlohmann::json::parse(good);
+    j.erase("rootfs");
+    auto missing = store::parse_state_file(j.dump());
+    BOOST_TEST_REQUIRE(!missing.has_value());
+    BOOST_TEST(missing.error().message() == "state: missing key 'rootfs'");
+    BOOST_TEST(!store::parse_state_file(std::string(store::max_state_bytes + 1, ' ')).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(container_id)
+
+BOOST_AUTO_TEST_CASE(runc_rule_is_enforced)
+{
+    for (const char* ok : {"a", "web-1", "A_b.c+d-e", "123"})
+        BOOST_TEST(store::check_id(ok).has_value(), ok);
+    for (const char* bad : {"", ".", "..", "a/b", "../x", "a b", "a\nb", "é", "a:b"})
+        BOOST_TEST(!store::check_id(bad).has_value(), bad);
+    BOOST_TEST(!store::check_id(std::string(1025, 'a')).has_value());
+    BOOST_TEST(store::check_id("a/b").error().message().find("'a/b'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(proc_stat)
+
+BOOST_AUTO_TEST_CASE(start_time_is_field_22_even_with_spaces_in_comm)
+{
+    const std::string stat = "1234 (we ird) name)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 "
+                             "20 0 1 0 556677 1000000 100 18446744073709551615";
+    auto start = store::parse_stat_start_time(stat);
+    BOOST_TEST_REQUIRE(start.has_value());
+    BOOST_TEST(*start == 556677u);
+}
+
+BOOST_AUTO_TEST_CASE(short_or_broken_stat_is_an_error)
+{
+    BOOST_TEST(!store::parse_stat_start_time("").has_value());
+    BOOST_TEST(!store::parse_stat_start_time("1 (x) S 1 2 3").has_value());
+    BOOST_TEST(!store::parse_stat_start_time("1 x S").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(own_process_has_a_start_time)
+{
+    BOOST_TEST(store::process_start_time(::getpid()).has_value());
+    BOOST_TEST(store::process_start_time(0).error().code == ESRCH);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(status)
+
+BOOST_AUTO_TEST_CASE(status_follows_process_fifo_and_freezer)
+{
+    const auto r = sample();
+    store::Observed gone;
+    BOOST_TEST((store::derive_status(r, gone) == rt::Status::Stopped));
+    store::Observed reused{123, false, false}; // same pid, another start time: not ours
+    BOOST_TEST((store::derive_status(r, reused) == rt::Status::Stopped));
+    store::Observed created{r.start_time, true, false};
+    BOOST_TEST((store::derive_status(r, created) == rt::Status::Created));
+    store::Observed paused{r.start_time, false, true};
+    BOOST_TEST((store::derive_status(r, paused) == rt::Status::Paused));
+    store::Observed running{r.start_time, false, false};
+    BOOST_TEST((store::derive_status(r, running) == rt::Status::Running));
+}
+
+BOOST_AUTO_TEST_CASE(oci_state_json_has_the_spec_fields)
+{
+    auto state = store::to_state(sample(), rt::Status::Running);
+    const auto j = nlohmann::json::parse(rt::state_to_json(state));
+    BOOST_TEST(j["ociVersion"] == "1.0.2");
+    BOOST_TEST(j["id"] == "web-1");
+    BOOST_TEST(j["status"] == "running");
+    BOOST_TEST(j["pid"] == 4242);
+    BOOST_TEST(j["bundle"] == "/srv/bundle");
+    BOOST_TEST(j["created"] == "2023-11-14T22:13:20.123456789Z");
+    BOOST_TEST(j["annotations"]["org.example/key"] == "value");
+    auto stopped = store::to_state(sample(), rt::Status::Stopped);
+    BOOST_TEST(stopped.pid == 0);
+    BOOST_TEST(rt::status_name(rt::Status::Paused) == "paused");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
