@@ -17,6 +17,7 @@
 // PR_SET_DUMPABLE 0 from the parent during setup) so /proc/<pid>/exe and /proc/<pid>/mem of
 // the processes still holding the runtime image cannot be opened by a container process.
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -340,6 +341,10 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
     // 4. Into the new root; then masked/readonly paths, sysctls, readonly root.
     if (finish_rootfs(plan, &step, &index) < 0)
         child_fail(sync, step, index);
+    // The host's session keyring must not be shared with the container (runc does the same).
+    if (plan.new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0
+        && errno != ENOSYS)
+        child_fail(sync, ChildStep::Keyring);
     process_main(plan.process, sync, plan.fifo_fd);
 }
 

@@ -24,7 +24,7 @@ std::string_view step_name(ChildStep step)
         "PR_SET_KEEPCAPS", "setgroups", "setresgid", "setresuid", "chdir to cwd",
         "cwd is outside the container root", "capset", "raise ambient capabilities",
         "mark fds close-on-exec", "wait for start", "startContainer hook", "exec", "setsid",
-        "sync with parent",
+        "sync with parent", "join a new session keyring",
     };
     const auto i = static_cast<std::size_t>(step);
     return i < std::size(names) ? names[i] : "unknown step";
@@ -73,7 +73,7 @@ Result<int> last_capability()
         return std::move(text).error();
     auto value = parse_int<int>(trim(*text));
     if (!value || *value < 0 || *value > 63)
-        return Error::invalid("/proc/sys/kernel/cap_last_cap: bad value ", quoted(*text));
+        return Error::invalid("/proc/sys/kernel/cap_last_cap: bad value ", berth::quoted(*text));
     return *value;
 }
 

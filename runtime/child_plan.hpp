@@ -30,7 +30,7 @@ enum class ChildStep : std::int32_t {
     CreateHook, Fifo, PivotRoot, MaskPath, ReadonlyPath, ReadonlyRoot, Sysctl, Console, Stdio,
     Umask, Rlimit, OomScoreAdj, NoNewPrivs, Seccomp, BoundingSet, KeepCaps, Setgroups, Setgid,
     Setuid, Chdir, CwdOutsideRoot, Capset, AmbientCaps, CloseFds, WaitStart, StartHook, Exec,
-    Setsid, SyncParent,
+    Setsid, SyncParent, Keyring,
 };
 std::string_view step_name(ChildStep step);
 
@@ -155,6 +155,7 @@ struct ChildPlan {
     const char* hostname = nullptr;
     const char* domainname = nullptr;
     bool readonly_root = false, no_pivot = false;
+    bool new_keyring = true; // a fresh anonymous session keyring, unless --no-new-keyring
     int fifo_fd = -1;
     const HookPlan* create_hooks = nullptr;
     std::size_t create_hook_count = 0;

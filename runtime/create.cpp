@@ -60,7 +60,7 @@ Result<std::string> real_path(const std::string& path, std::string_view what)
 {
     char buf[PATH_MAX];
     if (!::realpath(path.c_str(), buf))
-        return Error::from_errno(what, " ", quoted(path));
+        return Error::from_errno(what, " ", berth::quoted(path));
     return std::string(buf);
 }
 
@@ -85,36 +85,36 @@ Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& 
     case ChildStep::MountTarget:
     case ChildStep::MountPropagate:
         if (i < plan.mount_count)
-            what = cat(what, " ", quoted(cat("/", plan.mounts[i].target)));
+            what = cat(what, " ", berth::quoted(cat("/", plan.mounts[i].target)));
         break;
     case ChildStep::Device:
         if (i < plan.device_count)
-            what = cat(what, " ", quoted(cat("/", plan.devices[i].target)));
+            what = cat(what, " ", berth::quoted(cat("/", plan.devices[i].target)));
         break;
     case ChildStep::MaskPath:
-        what = cat(what, " ", quoted(plan.masked[i]));
+        what = cat(what, " ", berth::quoted(plan.masked[i]));
         break;
     case ChildStep::ReadonlyPath:
-        what = cat(what, " ", quoted(plan.readonly[i]));
+        what = cat(what, " ", berth::quoted(plan.readonly[i]));
         break;
     case ChildStep::Sysctl:
         if (i < plan.sysctl_count)
-            what = cat(what, " ", quoted(plan.sysctls[i].path));
+            what = cat(what, " ", berth::quoted(plan.sysctls[i].path));
         break;
     case ChildStep::CreateHook:
         if (i < spec.hooks.create_container.size())
-            what = cat(what, " ", i, " ", quoted(spec.hooks.create_container[i].path));
+            what = cat(what, " ", i, " ", berth::quoted(spec.hooks.create_container[i].path));
         break;
     case ChildStep::StartHook:
         if (i < spec.hooks.start_container.size())
-            what = cat(what, " ", i, " ", quoted(spec.hooks.start_container[i].path));
+            what = cat(what, " ", i, " ", berth::quoted(spec.hooks.start_container[i].path));
         break;
     case ChildStep::Chdir:
     case ChildStep::CwdOutsideRoot:
-        what = cat(what, " ", quoted(plan.process.cwd));
+        what = cat(what, " ", berth::quoted(plan.process.cwd));
         break;
     case ChildStep::Exec:
-        what = cat(what, " ", quoted(plan.process.argv[0]));
+        what = cat(what, " ", berth::quoted(plan.process.argv[0]));
         break;
     case ChildStep::Rlimit:
         if (i < spec.process->rlimits.size())
@@ -183,6 +183,8 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co)
     process.stdio[1] = co.stdout_fd;
     process.stdio[2] = co.stderr_fd;
     process.preserve_fds = co.preserve_fds;
+    p.plan.new_keyring = !co.no_new_keyring;
+    p.plan.no_pivot = co.no_pivot;
     p.create_hooks = build_hook_plans(p.spec.hooks.create_container, p.arena);
     p.start_hooks = build_hook_plans(p.spec.hooks.start_container, p.arena);
     p.plan.create_hooks = p.create_hooks.data();
@@ -288,7 +290,7 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
 {
     const auto fifo = store::fifo_path(options, co.id);
     if (::mkfifo(fifo.c_str(), 0600) < 0)
-        return Error::from_errno("mkfifo ", quoted(fifo));
+        return Error::from_errno("mkfifo ", berth::quoted(fifo));
     auto fifo_fd = open_at(AT_FDCWD, fifo, O_RDONLY | O_NONBLOCK);
     if (!fifo_fd)
         return std::move(fifo_fd).error();
@@ -303,7 +305,7 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
                                                 with_default_devices(p.spec))
                       : cgroups::Cgroup::create(record.cgroup_path);
     if (!cgroup)
-        return std::move(cgroup).error().wrap(cat("cgroup ", quoted(record.cgroup_path)));
+        return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
     cleanup.cgroup = std::move(*cgroup);
     if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host,
                                   record.cgroup_path, p.arena, p.fds, p.plan);
@@ -332,7 +334,7 @@ Result<void> load_bundle(Prepared& p, const CreateOptions& co, store::Record& re
         return std::move(rootfs).error();
     struct stat st {};
     if (::stat(rootfs->c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-        return Error::with_code(ENOTDIR, "rootfs ", quoted(*rootfs));
+        return Error::with_code(ENOTDIR, "rootfs ", berth::quoted(*rootfs));
     record.rootfs = *rootfs;
     record.oci_version = spec->oci_version;
     record.annotations = spec->annotations;
@@ -361,8 +363,8 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     const auto dir = store::container_dir(options, co.id);
     if (::mkdir(dir.c_str(), 0711) < 0) {
         if (errno == EEXIST)
-            return Error::with_code(EEXIST, "container ", quoted(co.id), " already exists");
-        return Error::from_errno("mkdir ", quoted(dir));
+            return Error::with_code(EEXIST, "container ", berth::quoted(co.id), " already exists");
+        return Error::from_errno("mkdir ", berth::quoted(dir));
     }
     CreateCleanup cleanup{dir, std::nullopt, true};
     auto lock = store::lock(options, co.id);

@@ -144,7 +144,7 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
         return Error::invalid("container is ", status_name(status), ", not running");
     auto cgroup = cgroups::Cgroup::open(record->cgroup_path);
     if (!cgroup)
-        return std::move(cgroup).error().wrap(cat("cgroup ", quoted(record->cgroup_path)));
+        return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
     auto p = std::make_unique<ExecPrepared>();
     if (auto r = prepare_exec(*p, options, *record, eo); !r)
         return std::move(r).error();

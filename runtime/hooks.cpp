@@ -12,7 +12,7 @@ Result<void> run_hooks(std::string_view kind, const std::vector<Hook>& hooks,
     PlanArena arena;
     const auto plans = build_hook_plans(hooks, arena);
     for (std::size_t i = 0; i < plans.size(); ++i) {
-        const auto what = cat(kind, " hook ", i, " ", quoted(hooks[i].path));
+        const auto what = cat(kind, " hook ", i, " ", berth::quoted(hooks[i].path));
         const int r = run_hook_raw(plans[i], state_json.data(), state_json.size());
         if (r == -1)
             return Error::from_errno(what);

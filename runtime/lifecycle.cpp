@@ -52,7 +52,7 @@ Result<cgroups::Cgroup> open_cgroup(const store::Record& record)
 {
     auto cgroup = cgroups::Cgroup::open(record.cgroup_path);
     if (!cgroup)
-        return std::move(cgroup).error().wrap(cat("cgroup ", quoted(record.cgroup_path)));
+        return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
     return cgroup;
 }
 
@@ -122,7 +122,7 @@ Result<void> remove_partial(const Options& options, const std::string& id)
     std::error_code ec;
     std::filesystem::remove_all(store::container_dir(options, id), ec);
     if (ec)
-        return Error::with_code(ec.value(), "remove ", quoted(store::container_dir(options, id)));
+        return Error::with_code(ec.value(), "remove ", berth::quoted(store::container_dir(options, id)));
     return {};
 }
 
@@ -151,11 +151,11 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
                             state_to_json(store::to_state(*record, Status::Stopped)));
     if (cgroup)
         if (auto r = cgroup->destroy(); !r)
-            return std::move(r).error().wrap(cat("cgroup ", quoted(record->cgroup_path)));
+            return std::move(r).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
     std::error_code ec;
     std::filesystem::remove_all(store::container_dir(options, id), ec);
     if (ec)
-        return Error::with_code(ec.value(), "remove ", quoted(store::container_dir(options, id)));
+        return Error::with_code(ec.value(), "remove ", berth::quoted(store::container_dir(options, id)));
     return {};
 }
 
@@ -189,7 +189,7 @@ Result<std::vector<State>> list(const Options& options)
     if (!dir) {
         if (errno == ENOENT)
             return out;
-        return Error::from_errno("open state root ", quoted(options.root));
+        return Error::from_errno("open state root ", berth::quoted(options.root));
     }
     std::vector<std::string> ids;
     while (const dirent* entry = ::readdir(dir))

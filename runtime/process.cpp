@@ -101,13 +101,13 @@ Result<Fd> connect_console(const std::string& path)
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (path.size() >= sizeof address.sun_path)
-        return Error::invalid("console socket path ", quoted(path), " is too long");
+        return Error::invalid("console socket path ", berth::quoted(path), " is too long");
     path.copy(address.sun_path, path.size());
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd.valid())
         return Error::from_errno("console socket");
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
-        return Error::from_errno("connect to console socket ", quoted(path));
+        return Error::from_errno("connect to console socket ", berth::quoted(path));
     return fd;
 }
 

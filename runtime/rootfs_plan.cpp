@@ -56,7 +56,7 @@ Result<MountPlan> plan_mount(const Mount& m, const std::string& bundle, PlanAren
                                 : cat(bundle, "/", m.source);
         struct stat st {};
         if (::stat(source.c_str(), &st) < 0)
-            return Error::from_errno("bind source ", quoted(source));
+            return Error::from_errno("bind source ", berth::quoted(source));
         p.source = arena.keep(source);
         p.bind = true;
         p.recursive = o.recursive;
@@ -129,7 +129,7 @@ Result<void> plan_mounts(const Spec& spec, const std::string& bundle,
         }
         auto p = plan_mount(m, bundle, arena);
         if (!p)
-            return std::move(p).error().wrap(cat("mounts[", i, "] ", quoted(m.destination)));
+            return std::move(p).error().wrap(cat("mounts[", i, "] ", berth::quoted(m.destination)));
         if (m.type == "cgroup")
             p->fstype = "cgroup2";
         mounts.push_back(*p);

@@ -47,7 +47,7 @@ Result<void> start_container(const Options& options, const std::string& id)
         return std::move(r).error().wrap("exec fifo");
     fd->reset();
     if (::unlink(fifo.c_str()) < 0)
-        return Error::from_errno("unlink ", quoted(fifo));
+        return Error::from_errno("unlink ", berth::quoted(fifo));
     // poststart failures are not the container's: the process already runs. They are ignored
     // (a library does not log above debug), as the OCI spec allows ("log a warning").
     if (auto spec = load_config_copy(options, id); spec && !spec->hooks.poststart.empty())

@@ -17,12 +17,12 @@ Result<void> check_id(std::string_view id)
     if (id.size() > 1024)
         return Error::invalid("container id is longer than 1024 bytes");
     if (id == "." || id == "..")
-        return Error::invalid("invalid container id ", quoted(id));
+        return Error::invalid("invalid container id ", berth::quoted(id));
     for (const char c : id) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                         || c == '_' || c == '.' || c == '+' || c == '-';
         if (!ok)
-            return Error::invalid("invalid container id ", quoted(id),
+            return Error::invalid("invalid container id ", berth::quoted(id),
                                   ": only [A-Za-z0-9_.+-] are allowed");
     }
     return {};
@@ -72,7 +72,7 @@ Result<std::string> get_path(const json& j, const char* key)
     if (!s)
         return s;
     if (s->front() != '/')
-        return Error::invalid("state: ", key, ": not an absolute path: ", quoted(*s));
+        return Error::invalid("state: ", key, ": not an absolute path: ", berth::quoted(*s));
     return s;
 }
 
@@ -105,7 +105,7 @@ Result<std::map<std::string, std::string>> get_annotations(const json& j)
     std::map<std::string, std::string> out;
     for (const auto& [key, value] : v.items()) {
         if (!value.is_string())
-            return Error::invalid("state: annotations.", quoted(key), ": not a string");
+            return Error::invalid("state: annotations.", berth::quoted(key), ": not a string");
         out[key] = value.get<std::string>();
     }
     return out;
@@ -121,11 +121,11 @@ Result<void> check_keys(const json& j)
         for (const char* k : known)
             found = found || key == k;
         if (!found)
-            return Error::invalid("state: unknown key ", quoted(key));
+            return Error::invalid("state: unknown key ", berth::quoted(key));
     }
     for (const char* k : known)
         if (!j.contains(k))
-            return Error::invalid("state: missing key ", quoted(k));
+            return Error::invalid("state: missing key ", berth::quoted(k));
     return {};
 }
 
@@ -205,7 +205,7 @@ Result<std::uint64_t> parse_stat_start_time(std::string_view stat)
         return Error::invalid("stat: only ", fields.size() + 2, " fields");
     auto value = parse_int<std::uint64_t>(fields[19]);
     if (!value)
-        return Error::invalid("stat: start time ", quoted(fields[19]), " is not a number");
+        return Error::invalid("stat: start time ", berth::quoted(fields[19]), " is not a number");
     return *value;
 }
 
@@ -265,14 +265,14 @@ Result<Record> load(const Options& options, std::string_view id)
     auto content = read_file(state_path(options, id), max_state_bytes);
     if (!content) {
         if (content.error().code == ENOENT)
-            return Error::with_code(ENOENT, "container ", quoted(id), " does not exist");
+            return Error::with_code(ENOENT, "container ", berth::quoted(id), " does not exist");
         return std::move(content).error();
     }
     auto record = parse_state_file(*content);
     if (!record)
         return std::move(record).error().wrap(state_path(options, id));
     if (record->id != id)
-        return Error::invalid(state_path(options, id), ": id ", quoted(record->id),
+        return Error::invalid(state_path(options, id), ": id ", berth::quoted(record->id),
                               " does not match the directory");
     return record;
 }
@@ -287,12 +287,12 @@ Result<Fd> lock(const Options& options, std::string_view id)
     auto dir = open_at(AT_FDCWD, container_dir(options, id), O_RDONLY | O_DIRECTORY);
     if (!dir) {
         if (dir.error().code == ENOENT)
-            return Error::with_code(ENOENT, "container ", quoted(id), " does not exist");
+            return Error::with_code(ENOENT, "container ", berth::quoted(id), " does not exist");
         return std::move(dir).error();
     }
     while (::flock(dir->get(), LOCK_EX) < 0)
         if (errno != EINTR)
-            return Error::from_errno("lock ", quoted(container_dir(options, id)));
+            return Error::from_errno("lock ", berth::quoted(container_dir(options, id)));
     return dir;
 }
 

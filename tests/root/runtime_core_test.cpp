@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE runtime_core
 #include <fcntl.h>
 #include <algorithm>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -520,6 +521,106 @@ BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_cr
                                                   {"timeout", 1}}}}};
     r = run({"true"});
     BOOST_TEST(r.error.find("timeout") != std::string::npos, r.error);
+}
+
+BOOST_FIXTURE_TEST_CASE(sysctl_devices_oom_umask_domainname_and_cgroup_namespace_apply, Fixture)
+{
+    bundle.config["domainname"] = "berth.test";
+    bundle.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+    bundle.config["linux"]["devices"] = {
+        {{"path", "/dev/berth-null"}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"fileMode", 0600}}};
+    bundle.config["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+    bundle.config["process"]["oomScoreAdj"] = 500;
+    bundle.config["process"]["user"]["umask"] = 027;
+    const auto out = sh("cat /proc/sys/net/ipv4/ip_forward; echo x > /dev/berth-null && "
+                        "stat -c %a /dev/berth-null; cat /proc/self/oom_score_adj; umask; "
+                        "cat /proc/sys/kernel/domainname; grep -c ':/$' /proc/self/cgroup");
+    std::istringstream lines(out);
+    std::string forward, mode, oom, umask, domain, cgroup_lines;
+    lines >> forward >> mode >> oom >> umask >> domain >> cgroup_lines;
+    BOOST_TEST(forward == "1", out);
+    BOOST_TEST(mode == "600", out);
+    BOOST_TEST(oom == "500", out);
+    BOOST_TEST(umask == "0027", out);
+    BOOST_TEST(domain == "berth.test", out);
+    BOOST_TEST(std::stoi(cgroup_lines) > 0, out); // the container's cgroup is its root
+}
+
+BOOST_FIXTURE_TEST_CASE(no_pivot_moves_the_root_instead_and_still_runs, Fixture)
+{
+    bundle.set_args({"sh", "-c", "test -x /bin/busybox && ! test -e /etc/berth-host-marker"});
+    bundle.write();
+    auto co = create_options(new_id("nopivot"));
+    co.no_pivot = true;
+    auto r = rt::run(options, co, false);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    BOOST_TEST(*r == 0, read_all(err.get()));
+}
+
+BOOST_FIXTURE_TEST_CASE(kill_all_reaches_every_process_and_pid_file_is_written, Fixture)
+{
+    remove_namespace(bundle.config, "pid"); // so that init's death does not kill the rest
+    bundle.set_args({"sh", "-c", "sleep 1000 & sleep 1000 & wait"});
+    bundle.write();
+    const auto id = new_id("killall");
+    auto co = create_options(id);
+    co.pid_file = state.path() + "/pid";
+    auto created = rt::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    std::ifstream pid_file(co.pid_file);
+    pid_t recorded = 0;
+    pid_file >> recorded;
+    BOOST_TEST(recorded == created->pid);
+    BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
+    std::vector<pid_t> pids;
+    for (int i = 0; i < 200 && pids.size() < 3; ++i) {
+        std::this_thread::sleep_for(10ms);
+        pids = rt::processes(options, id).value();
+    }
+    BOOST_TEST_REQUIRE(pids.size() == 3u);
+    BOOST_TEST_REQUIRE(rt::kill(options, id, SIGKILL, true).has_value());
+    ::waitpid(created->pid, nullptr, 0);
+    // The sleeps were re-parented to the host's init, or to us when an earlier run() made this
+    // process a subreaper: then they are our zombies to reap.
+    auto gone = [](pid_t pid) {
+        ::waitpid(pid, nullptr, WNOHANG);
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        return line.empty() || line.find(") Z ") != std::string::npos;
+    };
+    for (const pid_t pid : pids)
+        for (int i = 0; i < 200 && !gone(pid); ++i)
+            std::this_thread::sleep_for(10ms);
+    for (const pid_t pid : pids)
+        BOOST_TEST(gone(pid));
+    BOOST_TEST(wait_status(options, id, rt::Status::Stopped));
+    BOOST_TEST(rt::remove(options, id, false).has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_sigterm_to_the_container, Fixture)
+{
+    const pthread_t runner = ::pthread_self();
+    std::thread sender([runner] {
+        std::this_thread::sleep_for(500ms);
+        ::pthread_kill(runner, SIGTERM); // blocked in run()'s thread: read by its signalfd
+    });
+    auto r = run({"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"});
+    sender.join();
+    BOOST_TEST_REQUIRE(r.ok(), r.error);
+    BOOST_TEST(r.status == 42);
+}
+
+BOOST_FIXTURE_TEST_CASE(failing_mount_names_its_destination_and_leaves_nothing, Fixture)
+{
+    bundle.add_mount({{"destination", "/mnt/odd"}, {"type", "berthnosuchfs"}, {"source", "x"}});
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("mount '/mnt/odd': No such device") != std::string::npos, r.error);
+    BOOST_TEST(berth::test::list_dir(options.root).empty());
+    BOOST_TEST(!berth::test::has_mounts_under(bundle.rootfs()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -55,7 +55,8 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_by_name)
 {
     auto parsed = store::parse_state_file(with("surprise", 1));
     BOOST_TEST_REQUIRE(!parsed.has_value());
-    BOOST_TEST(parsed.error().message().find("unknown key 'surprise'") != std::string::npos);
+    BOOST_TEST(parsed.error().message().find("unknown key 'surprise'") != std::string::npos,
+               parsed.error().message());
 }
 
 BOOST_AUTO_TEST_CASE(wrong_types_and_ranges_name_the_field)
