@@ -131,6 +131,7 @@ struct ProcessPlan {
 struct JoinPlan {
     int fd = -1;  // opened by the parent
     int type = 0; // CLONE_NEW*
+    const char* path = nullptr; // for the parent's error message
 };
 
 // The container's init: namespaces, rootfs, then the process.

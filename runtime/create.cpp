@@ -87,6 +87,10 @@ Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& 
         if (i < plan.mount_count)
             what = cat(what, " ", berth::quoted(cat("/", plan.mounts[i].target)));
         break;
+    case ChildStep::JoinNamespace:
+        if (i < plan.join_count)
+            what = cat(what, " ", berth::quoted(plan.joins[i].path));
+        break;
     case ChildStep::Device:
         if (i < plan.device_count)
             what = cat(what, " ", berth::quoted(cat("/", plan.devices[i].target)));

@@ -203,7 +203,7 @@ Result<void> plan_namespaces(const Spec& spec, std::vector<Fd>& fds, PlanArena& 
                 auto fd = open_at(AT_FDCWD, ns.path, O_RDONLY);
                 if (!fd)
                     return std::move(fd).error().wrap(cat("namespace ", spec_name(ns.type)));
-                joins.push_back({fd->get(), flag});
+                joins.push_back({fd->get(), flag, arena.keep(ns.path)});
                 fds.push_back(std::move(*fd));
                 continue;
             }

@@ -73,8 +73,8 @@ Result<Parsed> parse_args(std::span<const std::string> args, std::span<const Fla
             return Error::invalid("flag provided but not defined: -", name);
         if (!flag->takes_value) {
             if (inline_value && !is_bool_text(*inline_value))
-                return Error::invalid("invalid boolean value ", quoted(*inline_value),
-                                      " for -", name);
+                return Error::invalid("invalid boolean value ", quoted(*inline_value), " for -",
+                                      name);
             parsed.add(flag->name, inline_value.value_or("true"));
             continue;
         }
@@ -137,8 +137,8 @@ std::variant<Parsed, int> parse_verb(const VerbSpec& verb, std::span<const std::
         if (count < verb.min_args)
             return fail(cat("berth-runtime: \"", verb.name, "\" requires a minimum of ",
                             verb.min_args, " argument(s)"));
-        return fail(cat("berth-runtime: \"", verb.name, "\" requires a maximum of ",
-                        verb.max_args, " argument(s)"));
+        return fail(cat("berth-runtime: \"", verb.name, "\" requires a maximum of ", verb.max_args,
+                        " argument(s)"));
     }
     return std::move(*parsed);
 }

@@ -13,9 +13,9 @@
 namespace berth::cli {
 
 struct Flag {
-    std::string_view name;      // long name, without dashes
-    char short_name = 0;        // 0: none
-    bool takes_value = false;   // false: a boolean ("--detach", "--detach=false")
+    std::string_view name;    // long name, without dashes
+    char short_name = 0;      // 0: none
+    bool takes_value = false; // false: a boolean ("--detach", "--detach=false")
     std::string_view help;
 };
 

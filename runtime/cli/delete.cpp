@@ -14,8 +14,9 @@ const Flag delete_flags[] = {
 
 int delete_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"delete", "<container-id>",
-                               "delete any resources held by the container", delete_flags, 1, 1};
+    static const VerbSpec verb{
+        "delete", "<container-id>", "delete any resources held by the container", delete_flags, 1,
+        1};
     auto parsed_or_code = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed_or_code))
         return *code;

@@ -121,8 +121,12 @@ Result<runtime::Process> process_from_file(const std::string& path)
 
 int exec_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"exec", "<container-id> <command> [command options]",
-                               "execute new process inside the container", exec_flags, 1, -1};
+    static const VerbSpec verb{"exec",
+                               "<container-id> <command> [command options]",
+                               "execute new process inside the container",
+                               exec_flags,
+                               1,
+                               -1};
     auto parsed_or_code = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed_or_code))
         return *code;
@@ -139,8 +143,8 @@ int exec_main(const Options& options, Args args)
     exec.pid_file = absolute_path(parsed.value("pid-file"));
     exec.detach = parsed.flag("detach");
     if (!parse_count(parsed.value("preserve-fds", "0"), exec.preserve_fds))
-        return fail(cat("invalid value ", quoted(parsed.value("preserve-fds")),
-                        " for flag -preserve-fds"));
+        return fail(
+            cat("invalid value ", quoted(parsed.value("preserve-fds")), " for flag -preserve-fds"));
     auto status = runtime::exec(options, parsed.positionals()[0], exec);
     if (!status)
         return fail(cat("exec failed: ", status.error().message()));

@@ -14,10 +14,13 @@ const Flag kill_flags[] = {
 
 int kill_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"kill", "<container-id> [signal]",
+    static const VerbSpec verb{"kill",
+                               "<container-id> [signal]",
                                "kill sends the specified signal (default: SIGTERM) to the "
                                "container's init process",
-                               kill_flags, 1, 2};
+                               kill_flags,
+                               1,
+                               2};
     auto parsed_or_code = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed_or_code))
         return *code;

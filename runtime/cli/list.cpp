@@ -36,8 +36,8 @@ void print_table(const std::vector<std::vector<std::string>>& rows)
 
 int list_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"list", "", "lists containers started with the given root",
-                               list_flags, 0, 0};
+    static const VerbSpec verb{"list",     "", "lists containers started with the given root",
+                               list_flags, 0,  0};
     auto parsed_or_code = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed_or_code))
         return *code;
@@ -57,13 +57,14 @@ int list_main(const Options& options, Args args)
         nlohmann::ordered_json array = nlohmann::ordered_json::array();
         for (const auto& state : *states)
             array.push_back(state_object(state, state_owner(options.root, state.id)));
-        const auto text = states->empty() ? std::string("null")
-                                          : array.dump(-1, ' ', false,
-                                                       nlohmann::json::error_handler_t::replace);
+        const auto text =
+            states->empty() ? std::string("null")
+                            : array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         std::printf("%s\n", text.c_str());
         return 0;
     }
-    std::vector<std::vector<std::string>> rows{{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+    std::vector<std::vector<std::string>> rows{
+        {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
     for (const auto& state : *states)
         rows.push_back({state.id, std::to_string(state.pid),
                         std::string(runtime::status_name(state.status)), state.bundle,

@@ -27,8 +27,7 @@ void emit(std::string_view level, std::string_view message)
 {
     std::string line;
     if (g_settings.json) {
-        const nlohmann::json object = {
-            {"level", level}, {"msg", message}, {"time", now_rfc3339()}};
+        const nlohmann::json object = {{"level", level}, {"msg", message}, {"time", now_rfc3339()}};
         line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
         line = cat("time=", logfmt_value(now_rfc3339()), " level=", level,
@@ -57,7 +56,10 @@ void log_debug(std::string_view message)
         emit("debug", message);
 }
 
-void log_warning(std::string_view message) { emit("warning", message); }
+void log_warning(std::string_view message)
+{
+    emit("warning", message);
+}
 
 void log_error(std::string_view message)
 {
@@ -72,7 +74,10 @@ int fail(std::string_view message)
     return 1;
 }
 
-int fail(const Error& error) { return fail(error.message()); }
+int fail(const Error& error)
+{
+    return fail(error.message());
+}
 
 std::string logfmt_value(std::string_view value)
 {

@@ -63,8 +63,8 @@ const Flag global_flags[] = {
 void print_version()
 {
     const auto* seccomp = ::seccomp_version();
-    std::printf("berth-runtime version %s\nspec: 1.0.2-dev\nlibseccomp: %u.%u.%u\n",
-                BERTH_VERSION, seccomp->major, seccomp->minor, seccomp->micro);
+    std::printf("berth-runtime version %s\nspec: 1.0.2-dev\nlibseccomp: %u.%u.%u\n", BERTH_VERSION,
+                seccomp->major, seccomp->minor, seccomp->micro);
 }
 
 void print_usage()
@@ -78,8 +78,7 @@ void print_usage()
                     static_cast<int>(verb.summary.size()), verb.summary.data());
     std::printf("   version     print the version\n\nGLOBAL OPTIONS:\n");
     for (const auto& flag : global_flags)
-        std::printf("   --%-18s %.*s\n",
-                    cat(flag.name, flag.takes_value ? " value" : "").c_str(),
+        std::printf("   --%-18s %.*s\n", cat(flag.name, flag.takes_value ? " value" : "").c_str(),
                     static_cast<int>(flag.help.size()), flag.help.data());
 }
 

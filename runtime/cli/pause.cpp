@@ -6,8 +6,8 @@ namespace berth::cli {
 
 int pause_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"pause", "<container-id>",
-                               "pause suspends all processes inside the container", {}, 1, 1};
+    static const VerbSpec verb{
+        "pause", "<container-id>", "pause suspends all processes inside the container", {}, 1, 1};
     auto parsed = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed))
         return *code;

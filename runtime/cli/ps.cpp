@@ -101,9 +101,12 @@ int print_table(const std::vector<pid_t>& pids, const std::vector<std::string>& 
 
 int ps_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"ps", "<container-id> [ps options]",
-                               "ps displays the processes running inside a container", ps_flags,
-                               1, -1};
+    static const VerbSpec verb{"ps",
+                               "<container-id> [ps options]",
+                               "ps displays the processes running inside a container",
+                               ps_flags,
+                               1,
+                               -1};
     auto parsed_or_code = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed_or_code))
         return *code;

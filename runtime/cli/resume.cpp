@@ -6,9 +6,9 @@ namespace berth::cli {
 
 int resume_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"resume", "<container-id>",
-                               "resumes all processes that have been previously paused", {}, 1,
-                               1};
+    static const VerbSpec verb{
+        "resume", "<container-id>", "resumes all processes that have been previously paused", {}, 1,
+        1};
     auto parsed = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed))
         return *code;

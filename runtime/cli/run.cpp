@@ -7,7 +7,11 @@ namespace berth::cli {
 namespace {
 
 const Flag run_flags[] = {
-    create_flags[0], create_flags[1], create_flags[2], create_flags[3], create_flags[4],
+    create_flags[0],
+    create_flags[1],
+    create_flags[2],
+    create_flags[3],
+    create_flags[4],
     create_flags[5],
     {"detach", 'd', false, "detach from the container's process"},
     {"keep", 0, false, "do not delete the container after it exits (not supported)"},
@@ -18,8 +22,8 @@ const Flag run_flags[] = {
 
 int run_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"run", "<container-id>", "create and run a container", run_flags,
-                               1, 1};
+    static const VerbSpec verb{"run", "<container-id>", "create and run a container", run_flags, 1,
+                               1};
     auto parsed_or_code = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed_or_code))
         return *code;

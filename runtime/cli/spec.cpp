@@ -33,8 +33,8 @@ Json default_spec()
         {"terminal", true},
         {"user", {{"uid", 0}, {"gid", 0}}},
         {"args", {"sh"}},
-        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "TERM=xterm"}},
+        {"env",
+         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
         {"cwd", "/"},
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
@@ -55,8 +55,11 @@ Json default_spec()
     });
     Json linux_section = {
         {"resources", {{"devices", Json::array({{{"allow", false}, {"access", "rwm"}}})}}},
-        {"namespaces", Json::array({{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}},
-                                    {{"type", "uts"}}, {{"type", "mount"}}})},
+        {"namespaces", Json::array({{{"type", "pid"}},
+                                    {{"type", "network"}},
+                                    {{"type", "ipc"}},
+                                    {{"type", "uts"}},
+                                    {{"type", "mount"}}})},
         {"maskedPaths",
          {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
           "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
@@ -64,9 +67,12 @@ Json default_spec()
         {"readonlyPaths",
          {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
     };
-    return Json{{"ociVersion", "1.0.2-dev"}, {"process", process},
+    return Json{{"ociVersion", "1.0.2-dev"},
+                {"process", process},
                 {"root", {{"path", "rootfs"}, {"readonly", true}}},
-                {"hostname", "runc"}, {"mounts", mounts}, {"linux", linux_section}};
+                {"hostname", "runc"},
+                {"mounts", mounts},
+                {"linux", linux_section}};
 }
 
 // runc's specconv.ToRootless: a user namespace mapping the caller to root, no network

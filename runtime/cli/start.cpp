@@ -6,8 +6,11 @@ namespace berth::cli {
 
 int start_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"start", "<container-id>",
-                               "executes the user defined process in a created container", {}, 1,
+    static const VerbSpec verb{"start",
+                               "<container-id>",
+                               "executes the user defined process in a created container",
+                               {},
+                               1,
                                1};
     auto parsed = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed))

@@ -8,8 +8,8 @@ namespace berth::cli {
 
 int state_main(const Options& options, Args args)
 {
-    static const VerbSpec verb{"state", "<container-id>", "output the state of a container", {},
-                               1, 1};
+    static const VerbSpec verb{"state", "<container-id>", "output the state of a container", {}, 1,
+                               1};
     auto parsed = parse_verb(verb, args);
     if (auto* code = std::get_if<int>(&parsed))
         return *code;

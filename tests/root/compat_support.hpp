@@ -52,9 +52,11 @@ inline Seen run_both(const Bundle& bundle)
 }
 
 // The expectation holds for each runtime, and berth's normalized output equals runc's.
-inline void expect_both(const Seen& seen, const std::function<void(const Output&)>& expect,
-                        const std::function<std::string(const std::string&)>& normalize =
-                            [](const std::string& text) { return text; })
+inline void expect_both(
+    const Seen& seen, const std::function<void(const Output&)>& expect,
+    const std::function<std::string(const std::string&)>& normalize = [](const std::string& text) {
+        return text;
+    })
 {
     BOOST_TEST_CONTEXT("runc; stdout:\n" << seen.runc.out << "stderr:\n" << seen.runc.err)
     {
@@ -62,8 +64,9 @@ inline void expect_both(const Seen& seen, const std::function<void(const Output&
     }
     if (!seen.berth)
         return;
-    BOOST_TEST_CONTEXT("berth-runtime; stdout:\n" << seen.berth->out << "stderr:\n"
-                                                   << seen.berth->err)
+    BOOST_TEST_CONTEXT("berth-runtime; stdout:\n"
+                       << seen.berth->out << "stderr:\n"
+                       << seen.berth->err)
     {
         expect(*seen.berth);
         BOOST_TEST(normalize(seen.berth->out) == normalize(seen.runc.out));

@@ -23,11 +23,17 @@ void for_each_runtime(const std::function<void(Runtime&)>& check)
 {
     {
         auto runc = runc_runtime();
-        BOOST_TEST_CONTEXT("runtime runc") { check(runc); }
+        BOOST_TEST_CONTEXT("runtime runc")
+        {
+            check(runc);
+        }
     }
     if (auto path = berth_runtime_path()) {
         Runtime berth("berth-runtime", *path);
-        BOOST_TEST_CONTEXT("runtime berth-runtime") { check(berth); }
+        BOOST_TEST_CONTEXT("runtime berth-runtime")
+        {
+            check(berth);
+        }
     } else {
         note_berth_missing();
     }
@@ -43,8 +49,7 @@ json state_of(Runtime& runtime, const std::string& id)
 std::string status_of(Runtime& runtime, const std::string& id)
 {
     const auto state = state_of(runtime, id);
-    return state.is_object() && state.contains("status") ? state["status"].get<std::string>()
-                                                         : "";
+    return state.is_object() && state.contains("status") ? state["status"].get<std::string>() : "";
 }
 
 bool wait_for_status(Runtime& runtime, const std::string& id, const std::string& status)
@@ -81,8 +86,9 @@ BOOST_AUTO_TEST_SUITE(lifecycle, *utf::precondition(is_root))
 BOOST_AUTO_TEST_CASE(create_start_exec_pause_kill_delete)
 {
     auto bundle = Bundle();
-    bundle.set_args({"sh", "-c", "trap 'echo got USR1' USR1; trap 'echo got TERM' TERM; "
-                                 "echo started; while true; do sleep 0.05; done"});
+    bundle.set_args({"sh", "-c",
+                     "trap 'echo got USR1' USR1; trap 'echo got TERM' TERM; "
+                     "echo started; while true; do sleep 0.05; done"});
     bundle.write();
     for_each_runtime([&](Runtime& runtime) {
         const auto id = runtime.new_id("life");
@@ -126,8 +132,8 @@ BOOST_AUTO_TEST_CASE(create_start_exec_pause_kill_delete)
         BOOST_TEST(contains(ps_table.out, "PID"), ps_table.out);
         BOOST_TEST(contains(ps_table.out, " " + std::to_string(pid) + " "), ps_table.out);
 
-        auto exec = runtime.cli({"exec", "--env", "FOO=from-exec", "--cwd", "/etc", id, "sh",
-                                 "-c", "echo $FOO $(pwd) $(hostname)"});
+        auto exec = runtime.cli({"exec", "--env", "FOO=from-exec", "--cwd", "/etc", id, "sh", "-c",
+                                 "echo $FOO $(pwd) $(hostname)"});
         BOOST_TEST(exec.status == 0, exec.err);
         BOOST_TEST(exec.out == "from-exec /etc runc\n");
         exec = runtime.cli({"exec", "--user", "1000:1001", "--additional-gids", "7", id, "id"});
@@ -135,8 +141,10 @@ BOOST_AUTO_TEST_CASE(create_start_exec_pause_kill_delete)
         exec = runtime.cli({"exec", id, "sh", "-c", "exit 5"});
         BOOST_TEST(exec.status == 5);
         // An exec'd process gets exactly process.json's env: no PATH, so an absolute path.
-        json process = {{"args", {"/bin/sh", "-c", "echo process.json $X"}}, {"cwd", "/"},
-                        {"env", {"X=1"}}, {"user", {{"uid", 0}, {"gid", 0}}}};
+        json process = {{"args", {"/bin/sh", "-c", "echo process.json $X"}},
+                        {"cwd", "/"},
+                        {"env", {"X=1"}},
+                        {"user", {{"uid", 0}, {"gid", 0}}}};
         std::ofstream(bundle.dir() + "/process.json") << process.dump();
         exec = runtime.cli({"exec", "--process", bundle.dir() + "/process.json", id});
         BOOST_TEST(exec.out == "process.json 1\n", exec.err);
@@ -169,8 +177,8 @@ BOOST_AUTO_TEST_CASE(delete_force_kills_a_running_container_and_its_exec_process
     bundle.write();
     for_each_runtime([&](Runtime& runtime) {
         const auto id = runtime.new_id("force");
-        BOOST_TEST_REQUIRE(runtime.cli({"run", "--detach", "--bundle", bundle.dir(), id}).status
-                           == 0);
+        BOOST_TEST_REQUIRE(runtime.cli({"run", "--detach", "--bundle", bundle.dir(), id}).status ==
+                           0);
         BOOST_TEST(status_of(runtime, id) == "running");
         BOOST_TEST(runtime.cli({"exec", "-d", id, "sleep", "999"}).status == 0);
         const auto ps = json::parse(runtime.cli({"ps", "-f", "json", id}).out, nullptr, false);

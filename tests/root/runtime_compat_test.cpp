@@ -37,24 +37,133 @@ Bundle shell_bundle(const std::string& script)
 }
 
 // Syscalls busybox sh and the runtimes' last steps before execve need; mkdir is left out.
-const std::vector<std::string> allowed_syscalls = {
-    "read", "write", "open", "openat", "close", "stat", "fstat", "lstat", "newfstatat",
-    "statx", "poll", "ppoll", "lseek", "mmap", "mprotect", "munmap", "brk", "rt_sigaction",
-    "rt_sigprocmask", "rt_sigreturn", "ioctl", "pread64", "pwrite64", "readv", "writev",
-    "access", "faccessat", "faccessat2", "pipe", "pipe2", "select", "pselect6", "sched_yield",
-    "mremap", "madvise", "dup", "dup2", "dup3", "nanosleep", "clock_nanosleep", "getitimer",
-    "setitimer", "alarm", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid",
-    "getegid", "getgroups", "getpgrp", "getpgid", "setpgid", "getsid", "setsid", "exit",
-    "exit_group", "wait4", "waitid", "kill", "tgkill", "tkill", "uname", "fcntl", "flock",
-    "fsync", "getdents64", "getcwd", "chdir", "fchdir", "readlink", "readlinkat", "umask",
-    "gettimeofday", "getrlimit", "prlimit64", "setrlimit", "getrusage", "sysinfo", "times",
-    "clone", "clone3", "fork", "vfork", "execve", "execveat", "arch_prctl", "prctl",
-    "set_tid_address", "set_robust_list", "get_robust_list", "futex", "rseq", "sigaltstack",
-    "capget", "capset", "getrandom", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
-    "eventfd2", "clock_gettime", "clock_getres", "time", "close_range", "fchown", "fchownat",
-    "statfs", "fstatfs", "sched_getaffinity", "setuid", "setgid", "setgroups", "setresuid",
-    "setresgid", "getresuid", "getresgid", "membarrier", "restart_syscall", "socket",
-    "connect", "sendto", "recvfrom", "unlink", "unlinkat"};
+const std::vector<std::string> allowed_syscalls = {"read",
+                                                   "write",
+                                                   "open",
+                                                   "openat",
+                                                   "close",
+                                                   "stat",
+                                                   "fstat",
+                                                   "lstat",
+                                                   "newfstatat",
+                                                   "statx",
+                                                   "poll",
+                                                   "ppoll",
+                                                   "lseek",
+                                                   "mmap",
+                                                   "mprotect",
+                                                   "munmap",
+                                                   "brk",
+                                                   "rt_sigaction",
+                                                   "rt_sigprocmask",
+                                                   "rt_sigreturn",
+                                                   "ioctl",
+                                                   "pread64",
+                                                   "pwrite64",
+                                                   "readv",
+                                                   "writev",
+                                                   "access",
+                                                   "faccessat",
+                                                   "faccessat2",
+                                                   "pipe",
+                                                   "pipe2",
+                                                   "select",
+                                                   "pselect6",
+                                                   "sched_yield",
+                                                   "mremap",
+                                                   "madvise",
+                                                   "dup",
+                                                   "dup2",
+                                                   "dup3",
+                                                   "nanosleep",
+                                                   "clock_nanosleep",
+                                                   "getitimer",
+                                                   "setitimer",
+                                                   "alarm",
+                                                   "getpid",
+                                                   "getppid",
+                                                   "gettid",
+                                                   "getuid",
+                                                   "geteuid",
+                                                   "getgid",
+                                                   "getegid",
+                                                   "getgroups",
+                                                   "getpgrp",
+                                                   "getpgid",
+                                                   "setpgid",
+                                                   "getsid",
+                                                   "setsid",
+                                                   "exit",
+                                                   "exit_group",
+                                                   "wait4",
+                                                   "waitid",
+                                                   "kill",
+                                                   "tgkill",
+                                                   "tkill",
+                                                   "uname",
+                                                   "fcntl",
+                                                   "flock",
+                                                   "fsync",
+                                                   "getdents64",
+                                                   "getcwd",
+                                                   "chdir",
+                                                   "fchdir",
+                                                   "readlink",
+                                                   "readlinkat",
+                                                   "umask",
+                                                   "gettimeofday",
+                                                   "getrlimit",
+                                                   "prlimit64",
+                                                   "setrlimit",
+                                                   "getrusage",
+                                                   "sysinfo",
+                                                   "times",
+                                                   "clone",
+                                                   "clone3",
+                                                   "fork",
+                                                   "vfork",
+                                                   "execve",
+                                                   "execveat",
+                                                   "arch_prctl",
+                                                   "prctl",
+                                                   "set_tid_address",
+                                                   "set_robust_list",
+                                                   "get_robust_list",
+                                                   "futex",
+                                                   "rseq",
+                                                   "sigaltstack",
+                                                   "capget",
+                                                   "capset",
+                                                   "getrandom",
+                                                   "epoll_create1",
+                                                   "epoll_ctl",
+                                                   "epoll_wait",
+                                                   "epoll_pwait",
+                                                   "eventfd2",
+                                                   "clock_gettime",
+                                                   "clock_getres",
+                                                   "time",
+                                                   "close_range",
+                                                   "fchown",
+                                                   "fchownat",
+                                                   "statfs",
+                                                   "fstatfs",
+                                                   "sched_getaffinity",
+                                                   "setuid",
+                                                   "setgid",
+                                                   "setgroups",
+                                                   "setresuid",
+                                                   "setresgid",
+                                                   "getresuid",
+                                                   "getresgid",
+                                                   "membarrier",
+                                                   "restart_syscall",
+                                                   "socket",
+                                                   "connect",
+                                                   "sendto",
+                                                   "recvfrom",
+                                                   "unlink",
+                                                   "unlinkat"};
 
 } // namespace
 
@@ -66,13 +175,16 @@ BOOST_AUTO_TEST_CASE(env_is_passed_and_home_defaulted_without_passwd)
     bundle.set_args({"env"});
     bundle.config["process"]["env"].push_back("FOO=bar baz");
     const auto seen = run_both(bundle);
-    expect_both(seen, [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(sorted_lines(out.out) ==
-                   "FOO=bar baz\nHOME=/\n"
-                   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
-                   "TERM=xterm\n");
-    }, sorted_lines);
+    expect_both(
+        seen,
+        [](const Output& out) {
+            BOOST_TEST(out.status == 0);
+            BOOST_TEST(sorted_lines(out.out) ==
+                       "FOO=bar baz\nHOME=/\n"
+                       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+                       "TERM=xterm\n");
+        },
+        sorted_lines);
 }
 
 BOOST_AUTO_TEST_CASE(args_keep_spaces_and_empty_strings)
@@ -229,10 +341,14 @@ BOOST_AUTO_TEST_CASE(tmpfs_options_and_readonly_bind_mount)
                      "grep -E ' /(scratch|data) ' /proc/self/mountinfo | cut -d' ' -f5-; "
                      "cat /data/hello; touch /data/new 2>&1; "
                      "{ echo ok > /scratch/f; } 2>&1 && cat /scratch/f; stat -c %a /scratch"});
-    bundle.add_mount({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+    bundle.add_mount({{"destination", "/scratch"},
+                      {"type", "tmpfs"},
+                      {"source", "tmpfs"},
                       {"options", {"nosuid", "nodev", "noexec", "size=64k", "mode=1777"}}});
-    bundle.add_mount({{"destination", "/data"}, {"type", "bind"},
-                      {"source", bundle.dir() + "/hostdata"}, {"options", {"bind", "ro"}}});
+    bundle.add_mount({{"destination", "/data"},
+                      {"type", "bind"},
+                      {"source", bundle.dir() + "/hostdata"},
+                      {"options", {"bind", "ro"}}});
     expect_both(run_both(bundle), [](const Output& out) {
         BOOST_TEST(out.status == 0);
         BOOST_TEST(contains(out.out, "/scratch rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs "
@@ -247,9 +363,13 @@ BOOST_AUTO_TEST_CASE(tmpfs_over_an_existing_directory_takes_its_mode)
 {
     // runc chmods a tmpfs to the mode of the directory it covers, over the mode= option.
     auto bundle = shell_bundle("stat -c %a /etc /scratch");
-    bundle.add_mount({{"destination", "/etc"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+    bundle.add_mount({{"destination", "/etc"},
+                      {"type", "tmpfs"},
+                      {"source", "tmpfs"},
                       {"options", {"mode=1777"}}});
-    bundle.add_mount({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+    bundle.add_mount({{"destination", "/scratch"},
+                      {"type", "tmpfs"},
+                      {"source", "tmpfs"},
                       {"options", {"mode=1777"}}});
     expect_both(run_both(bundle), [](const Output& out) {
         BOOST_TEST(out.status == 0);
@@ -260,12 +380,12 @@ BOOST_AUTO_TEST_CASE(tmpfs_over_an_existing_directory_takes_its_mode)
 BOOST_AUTO_TEST_CASE(masked_paths_read_empty)
 {
     // Files are covered by /dev/null (char 1:3), directories by an empty read-only tmpfs.
-    auto bundle = shell_bundle(
-        "for f in /proc/keys /proc/timer_list /proc/kcore; do "
-        "  [ -e $f ] && echo \"$f $(wc -c < $f) $(stat -c %t:%T $f)\"; done; "
-        "for d in /proc/acpi /sys/firmware /proc/scsi; do "
-        "  [ -d $d ] && echo \"$d $(ls -A $d | wc -l)\"; "
-        "  touch $d/x 2>/dev/null || echo \"$d read-only\"; done; true");
+    auto bundle =
+        shell_bundle("for f in /proc/keys /proc/timer_list /proc/kcore; do "
+                     "  [ -e $f ] && echo \"$f $(wc -c < $f) $(stat -c %t:%T $f)\"; done; "
+                     "for d in /proc/acpi /sys/firmware /proc/scsi; do "
+                     "  [ -d $d ] && echo \"$d $(ls -A $d | wc -l)\"; "
+                     "  touch $d/x 2>/dev/null || echo \"$d read-only\"; done; true");
     expect_both(run_both(bundle), [](const Output& out) {
         BOOST_TEST(out.status == 0);
         BOOST_TEST(contains(out.out, "/proc/keys 0 1:3\n"));
@@ -279,12 +399,15 @@ BOOST_AUTO_TEST_CASE(readonly_paths_refuse_writes)
     auto bundle = shell_bundle("{ echo other > /proc/sys/kernel/hostname; } 2>&1; hostname; "
                                "grep -E ' /proc/(sys|bus|fs|irq|sysrq-trigger) ' "
                                "/proc/self/mountinfo | cut -d' ' -f5-6");
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(contains(out.out, "sh: can't create /proc/sys/kernel/hostname: "
-                                     "Read-only file system\nrunc\n"));
-        BOOST_TEST(contains(out.out, "/proc/sys ro,"));
-    }, sorted_lines);
+    expect_both(
+        run_both(bundle),
+        [](const Output& out) {
+            BOOST_TEST(out.status == 0);
+            BOOST_TEST(contains(out.out, "sh: can't create /proc/sys/kernel/hostname: "
+                                         "Read-only file system\nrunc\n"));
+            BOOST_TEST(contains(out.out, "/proc/sys ro,"));
+        },
+        sorted_lines);
 }
 
 BOOST_AUTO_TEST_CASE(dev_has_the_default_devices)

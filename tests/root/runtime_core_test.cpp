@@ -623,4 +623,18 @@ BOOST_FIXTURE_TEST_CASE(failing_mount_names_its_destination_and_leaves_nothing, 
     BOOST_TEST(!berth::test::has_mounts_under(bundle.rootfs()));
 }
 
+BOOST_FIXTURE_TEST_CASE(namespace_path_of_the_wrong_type_fails_naming_it, Fixture)
+{
+    NetnsHolder netns;
+    remove_namespace(bundle.config, "ipc");
+    bundle.config["linux"]["namespaces"].push_back({{"type", "ipc"}, {"path", netns.path()}});
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("join namespace '" + netns.path() + "': Invalid argument")
+                   != std::string::npos,
+               r.error);
+    BOOST_TEST(berth::test::list_dir(options.root).empty());
+    BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -101,7 +101,9 @@ TempDir::TempDir(const std::string& prefix)
     path_ = pattern;
 }
 
-TempDir::TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::exchange(other.path_, {}))
+{
+}
 
 TempDir::~TempDir()
 {
@@ -140,8 +142,7 @@ void make_busybox_rootfs(const std::string& rootfs)
 
 Bundle::Bundle()
     : config(default_config()), dir_("berth-bundle"),
-      cgroups_path_("/berth-test-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(g_bundles++))
+      cgroups_path_("/berth-test-" + std::to_string(::getpid()) + "-" + std::to_string(g_bundles++))
 {
     make_busybox_rootfs(rootfs());
     config["linux"]["cgroupsPath"] = cgroups_path_;

@@ -86,7 +86,8 @@ Command Command::start(const std::vector<std::string>& argv)
         (void)::write(err.get(), message.data(), message.size());
         return Command(-1, Fd(), std::move(out), std::move(err));
     }
-    return Command(pid, Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))), std::move(out), std::move(err));
+    return Command(pid, Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))), std::move(out),
+                   std::move(err));
 }
 
 Command::~Command()
@@ -98,8 +99,14 @@ Command::~Command()
     }
 }
 
-std::string Command::out() const { return read_memfd(out_); }
-std::string Command::err() const { return read_memfd(err_); }
+std::string Command::out() const
+{
+    return read_memfd(out_);
+}
+std::string Command::err() const
+{
+    return read_memfd(err_);
+}
 
 bool Command::wait_for_output(std::string_view needle, std::chrono::milliseconds timeout) const
 {

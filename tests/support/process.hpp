@@ -42,8 +42,7 @@ private:
     Fd pidfd_, out_, err_;
 };
 
-Output run_command(const std::vector<std::string>& argv,
-                   std::chrono::milliseconds timeout = 30s);
+Output run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 30s);
 
 // "a 'b c'" for messages.
 std::string join_argv(const std::vector<std::string>& argv);

@@ -70,8 +70,7 @@ Runtime runc_runtime()
 std::optional<std::string> berth_runtime_path()
 {
     if (const char* explicit_path = std::getenv("BERTH_RUNTIME"))
-        return fs::exists(explicit_path) ? std::optional<std::string>(explicit_path)
-                                         : std::nullopt;
+        return fs::exists(explicit_path) ? std::optional<std::string>(explicit_path) : std::nullopt;
     const char* build = std::getenv("BERTH_BUILD_ROOT");
     if (!build)
         return std::nullopt;

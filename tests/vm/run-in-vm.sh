@@ -40,9 +40,12 @@ mkdir -p "$cache" || die "cannot create cache $cache"
 # ---- 1. The kernel: the package linux-image-amd64 depends on, unpacked in the cache. ----
 kernel_version() {
     if [[ -n ${BERTH_VM_KERNEL:-} ]]; then echo "$BERTH_VM_KERNEL"; return; fi
-    local v
+    local v resolved=$cache/resolved-version
+    # apt-cache takes seconds on a busy machine: reuse its answer until the package lists change.
+    if [[ -s $resolved && $resolved -nt /var/lib/apt/lists ]]; then cat "$resolved"; return; fi
     v=$(apt-cache depends linux-image-amd64 2>/dev/null |
         sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -1)
+    [[ -n $v ]] && echo "$v" >"$resolved"
     if [[ -z $v ]]; then # no package lists yet: use what the cache already has
         v=$(ls -d "$cache"/kernel-* 2>/dev/null | sed 's|.*/kernel-||' | sort -V | tail -1)
     fi
