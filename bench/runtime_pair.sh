@@ -72,8 +72,9 @@ bench() { # slug label args-json
       [ "$i" -ge "$warmup" ] && echo "$us" >>"$work/$name-$rt.us"
     done
   done
-  read -r bm bmed bmin bsd < <(stats "$work/$name-berth.us")
-  read -r cm cmed cmin csd < <(stats "$work/$name-crun.us")
+  # Here-strings, not <(...): the VM guest has no /dev/fd.
+  read -r bm bmed bmin bsd <<<"$(stats "$work/$name-berth.us")"
+  read -r cm cmed cmin csd <<<"$(stats "$work/$name-crun.us")"
   printf '%-14s %-14s %9s %9s %9s %9s\n' "$label" berth-runtime "$bm" "$bmed" "$bmin" "$bsd"
   printf '%-14s %-14s %9s %9s %9s %9s\n' "" crun "$cm" "$cmed" "$cmin" "$csd"
   awk -v b="$bm" -v c="$cm" -v bmed="$bmed" -v cmed="$cmed" 'BEGIN {

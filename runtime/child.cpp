@@ -15,7 +15,8 @@
 // binary directly, so no process in the container ever has our binary as its /proc/self/exe
 // once it runs container code. Before exec the container process is non-dumpable (it inherits
 // PR_SET_DUMPABLE 0 from the parent during setup) so /proc/<pid>/exe and /proc/<pid>/mem of
-// the processes still holding the runtime image cannot be opened by a container process.
+// the processes still holding the runtime image cannot be opened by a container process, and
+// exec into a container that is only "created" (its init still runs our image) is refused.
 #include <fcntl.h>
 #include <linux/keyctl.h>
 #include <linux/sched.h>

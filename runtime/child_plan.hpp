@@ -58,6 +58,7 @@ struct MountPlan {
     std::uint64_t rec_attr_set = 0, rec_attr_clr = 0; // the same with AT_RECURSIVE ("rro")
     bool bind = false, recursive = false;
     bool target_is_dir = true;
+    bool self = false; // no mount: set attr_set on the mount already at target (tmpfs -> ro)
     unsigned long propagation[4] = {};
     int propagation_count = 0;
 };

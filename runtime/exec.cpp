@@ -140,7 +140,9 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
     if (!record)
         return std::move(record).error();
     const auto status = store::observe_status(options, *record);
-    if (status != Status::Running && status != Status::Created)
+    // Not into a created container: its init still runs the runtime's own image (forked, not
+    // exec'd) until start, and must stay out of reach of container processes (CVE-2019-5736).
+    if (status != Status::Running)
         return Error::invalid("container is ", status_name(status), ", not running");
     auto cgroup = cgroups::Cgroup::open(record->cgroup_path);
     if (!cgroup)

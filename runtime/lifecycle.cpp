@@ -193,7 +193,8 @@ Result<std::vector<State>> list(const Options& options)
     }
     std::vector<std::string> ids;
     while (const dirent* entry = ::readdir(dir))
-        if (store::check_id(entry->d_name) && entry->d_type == DT_DIR)
+        if (store::check_id(entry->d_name)
+            && (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN))
             ids.emplace_back(entry->d_name);
     ::closedir(dir);
     for (const auto& id : ids) {

@@ -153,8 +153,13 @@ int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
     if (target < 0)
         return fault.fail(ChildStep::MountTarget, i);
     char path[32];
-    int r = m.bind ? bind_mount(m, target)
-                   : ::mount(m.source, fd_path(path, target), m.fstype, m.flags, m.data);
+    mount_attr attr{};
+    attr.attr_set = m.attr_set;
+    // self: change the flags of the mount at the target in place (no new mount).
+    int r = m.self   ? static_cast<int>(::syscall(SYS_mount_setattr, target, "", AT_EMPTY_PATH,
+                                                  &attr, sizeof attr))
+            : m.bind ? bind_mount(m, target)
+                     : ::mount(m.source, fd_path(path, target), m.fstype, m.flags, m.data);
     ::close(target);
     if (r < 0)
         return fault.fail(ChildStep::Mount, i);

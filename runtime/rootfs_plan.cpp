@@ -110,6 +110,12 @@ std::vector<MountPlan> plan_cgroup_v1(const Mount& m, const cgroups::Host& host,
         add(mount_point);
     if (!host.unified_mount.empty())
         add(host.unified_mount);
+    // Finally the tmpfs itself read-only, as runc leaves it (the binds keep their own flags).
+    MountPlan seal;
+    seal.target = tmpfs.target;
+    seal.self = true;
+    seal.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    out.push_back(seal);
     return out;
 }
 

@@ -301,6 +301,9 @@ BOOST_FIXTURE_TEST_CASE(mount_flags_show_in_mountinfo, Fixture)
     BOOST_TEST(line_of("/sys").find("ro,nosuid,nodev,noexec") != std::string::npos, line_of("/sys"));
     BOOST_TEST(line_of("/dev/shm").find("nosuid,nodev,noexec") != std::string::npos);
     BOOST_TEST(line_of("/proc/sys").find(" ro,") != std::string::npos, line_of("/proc/sys"));
+    // Hybrid host: a read-only tmpfs holding one read-only bind per v1 hierarchy.
+    BOOST_TEST(line_of("/sys/fs/cgroup").find(" ro,") != std::string::npos, out);
+    BOOST_TEST(line_of("/sys/fs/cgroup/memory").find(" ro,") != std::string::npos, out);
 }
 
 BOOST_FIXTURE_TEST_CASE(no_host_fd_leaks_into_the_container, Fixture)
@@ -331,6 +334,9 @@ BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete
     BOOST_TEST_REQUIRE(s.has_value());
     BOOST_TEST((s->status == rt::Status::Created));
     BOOST_TEST(rt::state_to_json(*s).find("\"status\":\"created\"") != std::string::npos);
+    rt::ExecOptions early; // the init still runs our image until start: no exec yet
+    early.process.args = {"true"};
+    BOOST_TEST(!rt::exec(options, id, early).has_value());
 
     auto started = rt::start(options, id);
     BOOST_TEST_REQUIRE(started.has_value(), why(started));
@@ -345,6 +351,8 @@ BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete
     BOOST_TEST_REQUIRE(rt::resume(options, id).has_value());
     BOOST_TEST(wait_status(options, id, rt::Status::Running));
 
+    auto stats = rt::stats(options, id);
+    BOOST_TEST(stats.has_value(), why(stats));
     auto listed = rt::list(options);
     BOOST_TEST_REQUIRE(listed.has_value());
     BOOST_TEST(listed->size() == 1u);
@@ -503,8 +511,12 @@ BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_cr
         {"createContainer", {hook("cat > " + dir + "/createContainer.json")}},
         {"poststart", {hook("cat > " + dir + "/poststart.json")}},
         {"poststop", {hook("cat > " + dir + "/poststop.json")}},
+        // In the container, after start, before exec: the path is the container's /bin/sh.
+        {"startContainer", {hook("cat > /tmp/startContainer.json")}},
     };
-    sh("true");
+    bundle.config["root"]["readonly"] = false;
+    const auto seen = sh("cat /tmp/startContainer.json");
+    BOOST_TEST(seen.find("\"id\":\"run-") != std::string::npos, seen);
     for (const auto* kind : {"prestart", "createRuntime", "createContainer", "poststart",
                              "poststop"}) {
         std::ifstream in(dir + "/" + kind + ".json");
