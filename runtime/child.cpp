@@ -168,8 +168,8 @@ int raise_ambient(const ProcessPlan& plan) noexcept
         if (plan.ambient & (std::uint64_t{1} << cap))
             // A capability missing from the inheritable set cannot be ambient: EPERM. runc
             // ignores it (its default spec lists ambient caps but no inheritable ones).
-            if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM
-                && errno != EINVAL)
+            if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM &&
+                errno != EINVAL)
                 return -1;
     return 0;
 }
@@ -320,8 +320,8 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
     // 1. The parent writes our id maps, moves us into the cgroup, sets oom_score_adj.
     expect(sync, SyncType::Go);
     receive_state_json(sync);
-    if (plan.new_user
-        && (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
+    if (plan.new_user &&
+        (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
         child_fail(sync, ChildStep::UserIds);
     if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) < 0)
         child_fail(sync, ChildStep::UnshareCgroup);
@@ -343,8 +343,8 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
     if (finish_rootfs(plan, &step, &index) < 0)
         child_fail(sync, step, index);
     // The host's session keyring must not be shared with the container (runc does the same).
-    if (plan.new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0
-        && errno != ENOSYS)
+    if (plan.new_keyring && ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 &&
+        errno != ENOSYS)
         child_fail(sync, ChildStep::Keyring);
     process_main(plan.process, sync, plan.fifo_fd);
 }
@@ -360,8 +360,7 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
         ::umask(static_cast<mode_t>(plan.umask));
     for (std::size_t i = 0; i < plan.rlimit_count; ++i)
         if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource),
-                        &plan.rlimits[i].limit)
-            < 0)
+                        &plan.rlimits[i].limit) < 0)
             child_fail(sync, ChildStep::Rlimit, static_cast<int>(i));
     if (plan.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         child_fail(sync, ChildStep::NoNewPrivs);

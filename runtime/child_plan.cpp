@@ -14,17 +14,52 @@ namespace berth::runtime {
 std::string_view step_name(ChildStep step)
 {
     static constexpr std::string_view names[] = {
-        "none", "join namespace", "clone", "set user ids in the new user namespace",
-        "unshare cgroup namespace", "set rootfs propagation", "bind rootfs", "open rootfs",
-        "mount", "mount target", "mount propagation", "remount", "create device",
-        "create /dev symlink", "sethostname", "setdomainname", "createContainer hook",
-        "open exec fifo", "pivot_root", "mask path", "readonly path", "readonly root",
-        "write sysctl", "console", "set up stdio", "umask", "setrlimit", "write oom_score_adj",
-        "set no_new_privs", "load seccomp filter", "drop bounding capabilities",
-        "PR_SET_KEEPCAPS", "setgroups", "setresgid", "setresuid", "chdir to cwd",
-        "cwd is outside the container root", "capset", "raise ambient capabilities",
-        "mark fds close-on-exec", "wait for start", "startContainer hook", "exec", "setsid",
-        "sync with parent", "join a new session keyring",
+        "none",
+        "join namespace",
+        "clone",
+        "set user ids in the new user namespace",
+        "unshare cgroup namespace",
+        "set rootfs propagation",
+        "bind rootfs",
+        "open rootfs",
+        "mount",
+        "mount target",
+        "mount propagation",
+        "remount",
+        "create device",
+        "create /dev symlink",
+        "sethostname",
+        "setdomainname",
+        "createContainer hook",
+        "open exec fifo",
+        "pivot_root",
+        "mask path",
+        "readonly path",
+        "readonly root",
+        "write sysctl",
+        "console",
+        "set up stdio",
+        "umask",
+        "setrlimit",
+        "write oom_score_adj",
+        "set no_new_privs",
+        "load seccomp filter",
+        "drop bounding capabilities",
+        "PR_SET_KEEPCAPS",
+        "setgroups",
+        "setresgid",
+        "setresuid",
+        "chdir to cwd",
+        "cwd is outside the container root",
+        "capset",
+        "raise ambient capabilities",
+        "mark fds close-on-exec",
+        "wait for start",
+        "startContainer hook",
+        "exec",
+        "setsid",
+        "sync with parent",
+        "join a new session keyring",
     };
     const auto i = static_cast<std::size_t>(step);
     return i < std::size(names) ? names[i] : "unknown step";
@@ -156,8 +191,8 @@ std::vector<HookPlan> build_hook_plans(const std::vector<Hook>& hooks, PlanArena
     for (const auto& hook : hooks) {
         HookPlan h;
         h.path = arena.keep(hook.path);
-        h.argv = arena.keep_argv(hook.args.empty() ? std::vector<std::string>{hook.path}
-                                                   : hook.args);
+        h.argv =
+            arena.keep_argv(hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args);
         h.envp = arena.keep_argv(hook.env);
         h.timeout_s = hook.timeout.value_or(0);
         out.push_back(h);

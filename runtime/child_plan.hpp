@@ -25,12 +25,52 @@ struct SeccompProgram; // runtime/seccomp.hpp (compiled by the parent, loaded by
 
 // Where the child was when it failed; the parent turns it into "create container x: <step>".
 enum class ChildStep : std::int32_t {
-    None, JoinNamespace, Clone, UserIds, UnshareCgroup, MountPropagation, BindRootfs, OpenRootfs,
-    Mount, MountTarget, MountPropagate, MountRemount, Device, DevSymlink, Hostname, Domainname,
-    CreateHook, Fifo, PivotRoot, MaskPath, ReadonlyPath, ReadonlyRoot, Sysctl, Console, Stdio,
-    Umask, Rlimit, OomScoreAdj, NoNewPrivs, Seccomp, BoundingSet, KeepCaps, Setgroups, Setgid,
-    Setuid, Chdir, CwdOutsideRoot, Capset, AmbientCaps, CloseFds, WaitStart, StartHook, Exec,
-    Setsid, SyncParent, Keyring,
+    None,
+    JoinNamespace,
+    Clone,
+    UserIds,
+    UnshareCgroup,
+    MountPropagation,
+    BindRootfs,
+    OpenRootfs,
+    Mount,
+    MountTarget,
+    MountPropagate,
+    MountRemount,
+    Device,
+    DevSymlink,
+    Hostname,
+    Domainname,
+    CreateHook,
+    Fifo,
+    PivotRoot,
+    MaskPath,
+    ReadonlyPath,
+    ReadonlyRoot,
+    Sysctl,
+    Console,
+    Stdio,
+    Umask,
+    Rlimit,
+    OomScoreAdj,
+    NoNewPrivs,
+    Seccomp,
+    BoundingSet,
+    KeepCaps,
+    Setgroups,
+    Setgid,
+    Setuid,
+    Chdir,
+    CwdOutsideRoot,
+    Capset,
+    AmbientCaps,
+    CloseFds,
+    WaitStart,
+    StartHook,
+    Exec,
+    Setsid,
+    SyncParent,
+    Keyring,
 };
 std::string_view step_name(ChildStep step);
 
@@ -53,8 +93,8 @@ struct MountPlan {
     const char* target = nullptr; // relative to the rootfs, no leading '/'
     const char* fstype = nullptr; // nullptr for binds
     const char* data = nullptr;
-    unsigned long flags = 0;      // initial mount(2) flags (non-bind)
-    std::uint64_t attr_set = 0, attr_clr = 0; // MOUNT_ATTR_* for binds (mount_setattr)
+    unsigned long flags = 0;                          // initial mount(2) flags (non-bind)
+    std::uint64_t attr_set = 0, attr_clr = 0;         // MOUNT_ATTR_* for binds (mount_setattr)
     std::uint64_t rec_attr_set = 0, rec_attr_clr = 0; // the same with AT_RECURSIVE ("rro")
     bool bind = false, recursive = false;
     bool target_is_dir = true;
@@ -130,8 +170,8 @@ struct ProcessPlan {
 };
 
 struct JoinPlan {
-    int fd = -1;  // opened by the parent
-    int type = 0; // CLONE_NEW*
+    int fd = -1;                // opened by the parent
+    int type = 0;               // CLONE_NEW*
     const char* path = nullptr; // for the parent's error message
 };
 
@@ -150,7 +190,7 @@ struct ChildPlan {
     std::size_t device_count = 0;
     const SymlinkPlan* symlinks = nullptr;
     std::size_t symlink_count = 0;
-    const char* const* masked = nullptr;   // absolute paths inside the container
+    const char* const* masked = nullptr; // absolute paths inside the container
     const char* const* readonly = nullptr;
     const SysctlPlan* sysctls = nullptr;
     std::size_t sysctl_count = 0;

@@ -95,12 +95,8 @@ Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& 
         if (i < plan.device_count)
             what = cat(what, " ", berth::quoted(cat("/", plan.devices[i].target)));
         break;
-    case ChildStep::MaskPath:
-        what = cat(what, " ", berth::quoted(plan.masked[i]));
-        break;
-    case ChildStep::ReadonlyPath:
-        what = cat(what, " ", berth::quoted(plan.readonly[i]));
-        break;
+    case ChildStep::MaskPath: what = cat(what, " ", berth::quoted(plan.masked[i])); break;
+    case ChildStep::ReadonlyPath: what = cat(what, " ", berth::quoted(plan.readonly[i])); break;
     case ChildStep::Sysctl:
         if (i < plan.sysctl_count)
             what = cat(what, " ", berth::quoted(plan.sysctls[i].path));
@@ -114,18 +110,13 @@ Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& 
             what = cat(what, " ", i, " ", berth::quoted(spec.hooks.start_container[i].path));
         break;
     case ChildStep::Chdir:
-    case ChildStep::CwdOutsideRoot:
-        what = cat(what, " ", berth::quoted(plan.process.cwd));
-        break;
-    case ChildStep::Exec:
-        what = cat(what, " ", berth::quoted(plan.process.argv[0]));
-        break;
+    case ChildStep::CwdOutsideRoot: what = cat(what, " ", berth::quoted(plan.process.cwd)); break;
+    case ChildStep::Exec: what = cat(what, " ", berth::quoted(plan.process.argv[0])); break;
     case ChildStep::Rlimit:
         if (i < spec.process->rlimits.size())
             what = cat(what, " ", spec.process->rlimits[i].name);
         break;
-    default:
-        break;
+    default: break;
     }
     return Error::with_code(m.b, what);
 }
@@ -274,14 +265,14 @@ cgroups::Resources with_default_devices(const Spec& spec)
 {
     auto resources = *spec.linux.resources;
     using Rule = cgroups::DeviceRule;
-    auto add = [&](char type, std::optional<std::int64_t> major,
-                   std::optional<std::int64_t> minor, const char* access) {
+    auto add = [&](char type, std::optional<std::int64_t> major, std::optional<std::int64_t> minor,
+                   const char* access) {
         resources.devices.push_back(Rule{true, type, major, minor, access});
     };
     add('c', std::nullopt, std::nullopt, "m");
     add('b', std::nullopt, std::nullopt, "m");
-    for (const auto& [major, minor] : {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0},
-                                       {5, 1}, {5, 2}, {10, 200}})
+    for (const auto& [major, minor] :
+         {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {10, 200}})
         add('c', major, minor, "rwm");
     add('c', 136, std::nullopt, "rwm");
     for (const auto& d : spec.linux.devices)
@@ -305,14 +296,13 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     if (!host)
         return std::move(host).error().wrap("detect cgroups");
     auto cgroup = p.spec.linux.resources
-                      ? cgroups::Cgroup::create(record.cgroup_path,
-                                                with_default_devices(p.spec))
+                      ? cgroups::Cgroup::create(record.cgroup_path, with_default_devices(p.spec))
                       : cgroups::Cgroup::create(record.cgroup_path);
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
     cleanup.cgroup = std::move(*cgroup);
-    if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host,
-                                  record.cgroup_path, p.arena, p.fds, p.plan);
+    if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host, record.cgroup_path,
+                                  p.arena, p.fds, p.plan);
         !r)
         return r;
     return prepare_process(p, co);
@@ -359,7 +349,8 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     store::Record record;
     record.id = co.id;
     record.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     if (auto r = load_bundle(*p, co, record); !r)
         return std::move(r).error();
     if (auto r = make_directories(options.root, 0711); !r)

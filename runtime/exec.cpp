@@ -22,14 +22,15 @@ namespace {
 int differing_namespaces(pid_t pid)
 {
     static const std::pair<const char*, int> types[] = {
-        {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"pid", CLONE_NEWPID},
-        {"net", CLONE_NEWNET},   {"ipc", CLONE_NEWIPC},  {"uts", CLONE_NEWUTS},
+        {"user", CLONE_NEWUSER},    {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},
+        {"net", CLONE_NEWNET},      {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
         {"cgroup", CLONE_NEWCGROUP}};
     int flags = 0;
     for (const auto& [name, flag] : types) {
-        struct stat ours {}, theirs {};
-        if (::stat(cat("/proc/self/ns/", name).c_str(), &ours) < 0
-            || ::stat(cat("/proc/", pid, "/ns/", name).c_str(), &theirs) < 0)
+        struct stat ours {
+        }, theirs{};
+        if (::stat(cat("/proc/self/ns/", name).c_str(), &ours) < 0 ||
+            ::stat(cat("/proc/", pid, "/ns/", name).c_str(), &theirs) < 0)
             continue;
         if (ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev)
             flags |= flag;

@@ -122,7 +122,8 @@ Result<void> remove_partial(const Options& options, const std::string& id)
     std::error_code ec;
     std::filesystem::remove_all(store::container_dir(options, id), ec);
     if (ec)
-        return Error::with_code(ec.value(), "remove ", berth::quoted(store::container_dir(options, id)));
+        return Error::with_code(ec.value(), "remove ",
+                                berth::quoted(store::container_dir(options, id)));
     return {};
 }
 
@@ -155,7 +156,8 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     std::error_code ec;
     std::filesystem::remove_all(store::container_dir(options, id), ec);
     if (ec)
-        return Error::with_code(ec.value(), "remove ", berth::quoted(store::container_dir(options, id)));
+        return Error::with_code(ec.value(), "remove ",
+                                berth::quoted(store::container_dir(options, id)));
     return {};
 }
 
@@ -193,8 +195,8 @@ Result<std::vector<State>> list(const Options& options)
     }
     std::vector<std::string> ids;
     while (const dirent* entry = ::readdir(dir))
-        if (store::check_id(entry->d_name)
-            && (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN))
+        if (store::check_id(entry->d_name) &&
+            (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN))
             ids.emplace_back(entry->d_name);
     ::closedir(dir);
     for (const auto& id : ids) {
@@ -246,15 +248,13 @@ Result<void> resume(const Options& options, const std::string& id)
 
 Result<std::vector<pid_t>> processes(const Options& options, const std::string& id)
 {
-    return wrap(with_cgroup(options, id,
-                            [](cgroups::Cgroup& c, Status) { return c.pids(); }),
-                "ps", id);
+    return wrap(with_cgroup(options, id, [](cgroups::Cgroup& c, Status) { return c.pids(); }), "ps",
+                id);
 }
 
 Result<cgroups::Stats> stats(const Options& options, const std::string& id)
 {
-    return wrap(with_cgroup(options, id,
-                            [](cgroups::Cgroup& c, Status) { return c.stats(); }),
+    return wrap(with_cgroup(options, id, [](cgroups::Cgroup& c, Status) { return c.stats(); }),
                 "stats", id);
 }
 

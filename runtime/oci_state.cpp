@@ -22,8 +22,8 @@ namespace {
 // RFC 3339 with nanoseconds in UTC, as runc prints "created".
 std::string rfc3339(std::chrono::system_clock::time_point when)
 {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        when.time_since_epoch()).count();
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
     const std::time_t seconds = static_cast<std::time_t>(ns / 1000000000);
     const long fraction = static_cast<long>(ns % 1000000000);
     std::tm tm{};

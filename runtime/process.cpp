@@ -56,9 +56,8 @@ void Child::kill_and_reap() noexcept
         (void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
         siginfo_t info{};
         while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
-                        WEXITED)
-                   < 0
-               && errno == EINTR) {
+                        WEXITED) < 0 &&
+               errno == EINTR) {
         }
     }
     pid_ = 0;
@@ -78,8 +77,7 @@ Result<int> Child::wait()
 {
     siginfo_t info{};
     while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
-                    WEXITED)
-           < 0)
+                    WEXITED) < 0)
         if (errno != EINTR)
             return Error::from_errno("wait for process ", pid_);
     pid_ = 0;

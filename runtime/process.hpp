@@ -15,7 +15,7 @@ public:
     Child(pid_t pid, Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
     Child(Child&& other) noexcept;
     Child& operator=(Child&& other) noexcept;
-    ~Child(); // still ours: SIGKILL and reap
+    ~Child();                              // still ours: SIGKILL and reap
     static Result<Child> adopt(pid_t pid); // pidfd_open
 
     pid_t pid() const { return pid_; }

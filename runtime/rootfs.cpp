@@ -130,13 +130,14 @@ int bind_mount(const MountPlan& m, int target, int source_fd = -1) noexcept
     attr.attr_clr = m.attr_clr;
     int r = 0;
     if (attr.attr_set || attr.attr_clr)
-        r = static_cast<int>(::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr));
+        r = static_cast<int>(
+            ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr));
     if (r == 0 && (m.rec_attr_set || m.rec_attr_clr)) {
         mount_attr rec{};
         rec.attr_set = m.rec_attr_set;
         rec.attr_clr = m.rec_attr_clr;
-        r = static_cast<int>(::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
-                                       &rec, sizeof rec));
+        r = static_cast<int>(
+            ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &rec, sizeof rec));
     }
     if (r == 0)
         r = static_cast<int>(::syscall(SYS_move_mount, tree, "", target, "",
@@ -156,8 +157,8 @@ int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
     mount_attr attr{};
     attr.attr_set = m.attr_set;
     // self: change the flags of the mount at the target in place (no new mount).
-    int r = m.self   ? static_cast<int>(::syscall(SYS_mount_setattr, target, "", AT_EMPTY_PATH,
-                                                  &attr, sizeof attr))
+    int r = m.self ? static_cast<int>(::syscall(SYS_mount_setattr, target, "", AT_EMPTY_PATH, &attr,
+                                                sizeof attr))
             : m.bind ? bind_mount(m, target)
                      : ::mount(m.source, fd_path(path, target), m.fstype, m.flags, m.data);
     ::close(target);
@@ -216,8 +217,8 @@ int make_device(int root, const DevicePlan& d) noexcept
         return -1;
     int r = ::mknodat(parent, name, d.mode, d.dev);
     if (r == 0)
-        r = ::fchmodat(parent, name, d.mode & 07777, 0) == 0
-                    && ::fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) == 0
+        r = ::fchmodat(parent, name, d.mode & 07777, 0) == 0 &&
+                    ::fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) == 0
                 ? 0
                 : -1;
     else if (errno == EEXIST)
@@ -258,8 +259,8 @@ int switch_root(const ChildPlan& plan, const Fault& fault) noexcept
     // slave so unmounting it cannot propagate to the host, then detach it.
     if (::syscall(SYS_pivot_root, ".", ".") < 0)
         return fault.fail(ChildStep::PivotRoot);
-    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0
-        || ::umount2(".", MNT_DETACH) < 0 || ::chdir("/") < 0)
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
+        ::umount2(".", MNT_DETACH) < 0 || ::chdir("/") < 0)
         return fault.fail(ChildStep::PivotRoot);
     return 0;
 }
@@ -273,9 +274,8 @@ int mask_path(int root, const char* path) noexcept
     char p[32];
     int r = ::fstat(fd, &st);
     if (r == 0)
-        r = S_ISDIR(st.st_mode)
-                ? ::mount("tmpfs", fd_path(p, fd), "tmpfs", MS_RDONLY, nullptr)
-                : ::mount("/dev/null", fd_path(p, fd), nullptr, MS_BIND, nullptr);
+        r = S_ISDIR(st.st_mode) ? ::mount("tmpfs", fd_path(p, fd), "tmpfs", MS_RDONLY, nullptr)
+                                : ::mount("/dev/null", fd_path(p, fd), nullptr, MS_BIND, nullptr);
     const int saved = errno;
     ::close(fd);
     errno = saved;

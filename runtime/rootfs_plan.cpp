@@ -51,9 +51,8 @@ Result<MountPlan> plan_mount(const Mount& m, const std::string& bundle, PlanAren
         p.propagation[p.propagation_count++] = prop;
     }
     if (o.bind) {
-        const auto source = m.source.empty() || m.source.front() == '/'
-                                ? m.source
-                                : cat(bundle, "/", m.source);
+        const auto source =
+            m.source.empty() || m.source.front() == '/' ? m.source : cat(bundle, "/", m.source);
         struct stat st {};
         if (::stat(source.c_str(), &st) < 0)
             return Error::from_errno("bind source ", berth::quoted(source));
@@ -102,8 +101,8 @@ std::vector<MountPlan> plan_cgroup_v1(const Mount& m, const cgroups::Host& host,
         bind.source = arena.keep(source);
         bind.target = arena.keep(cat(base, "/", mount_point.substr(mount_point.rfind('/') + 1)));
         bind.bind = true;
-        bind.attr_set = to_attr(m.options.flags) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
-                        | MOUNT_ATTR_NOEXEC;
+        bind.attr_set =
+            to_attr(m.options.flags) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
         out.push_back(bind);
     };
     for (const auto& [controller, mount_point] : host.v1_mounts)
@@ -119,9 +118,8 @@ std::vector<MountPlan> plan_cgroup_v1(const Mount& m, const cgroups::Host& host,
     return out;
 }
 
-Result<void> plan_mounts(const Spec& spec, const std::string& bundle,
-                         const cgroups::Host* host, const std::string& cgroup_path,
-                         PlanArena& arena, ChildPlan& plan)
+Result<void> plan_mounts(const Spec& spec, const std::string& bundle, const cgroups::Host* host,
+                         const std::string& cgroup_path, PlanArena& arena, ChildPlan& plan)
 {
     std::vector<MountPlan> mounts;
     for (std::size_t i = 0; i < spec.mounts.size(); ++i) {

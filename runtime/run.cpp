@@ -86,8 +86,7 @@ Result<int> wait_foreground(Child& child, Fd& sync_fd)
     std::optional<Error> exec_error;
     int sync = sync_fd.get();
     for (;;) {
-        pollfd fds[3] = {{child.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0},
-                         {sync, POLLIN, 0}};
+        pollfd fds[3] = {{child.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {sync, POLLIN, 0}};
         if (::poll(fds, sync >= 0 ? 3 : 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -101,7 +100,8 @@ Result<int> wait_foreground(Child& child, Fd& sync_fd)
         if (sync >= 0 && fds[2].revents) {
             auto m = receive_sync(sync);
             if (m && m->type == SyncType::Failure)
-                exec_error = Error::with_code(m->b, "exec: ", step_name(static_cast<ChildStep>(m->a)));
+                exec_error =
+                    Error::with_code(m->b, "exec: ", step_name(static_cast<ChildStep>(m->a)));
             sync_fd.reset();
             sync = -1;
         }

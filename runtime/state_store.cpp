@@ -19,8 +19,8 @@ Result<void> check_id(std::string_view id)
     if (id == "." || id == "..")
         return Error::invalid("invalid container id ", berth::quoted(id));
     for (const char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                        || c == '_' || c == '.' || c == '+' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '+' || c == '-';
         if (!ok)
             return Error::invalid("invalid container id ", berth::quoted(id),
                                   ": only [A-Za-z0-9_.+-] are allowed");
@@ -89,8 +89,8 @@ Result<Int> get_int(const json& j, const char* key, Int low)
         return static_cast<Int>(u);
     }
     const auto s = v.get<std::int64_t>();
-    if (s < static_cast<std::int64_t>(low)
-        || (std::is_signed_v<Int> && s > static_cast<std::int64_t>(std::numeric_limits<Int>::max())))
+    if (s < static_cast<std::int64_t>(low) ||
+        (std::is_signed_v<Int> && s > static_cast<std::int64_t>(std::numeric_limits<Int>::max())))
         return Error::invalid("state: ", key, ": out of range");
     return static_cast<Int>(s);
 }
@@ -113,9 +113,9 @@ Result<std::map<std::string, std::string>> get_annotations(const json& j)
 
 Result<void> check_keys(const json& j)
 {
-    static const char* const known[] = {"version", "ociVersion", "id",      "pid",
-                                        "startTime", "bundle",   "rootfs",  "created",
-                                        "owner",   "cgroupPath", "annotations"};
+    static const char* const known[] = {"version",   "ociVersion", "id",         "pid",
+                                        "startTime", "bundle",     "rootfs",     "created",
+                                        "owner",     "cgroupPath", "annotations"};
     for (const auto& [key, value] : j.items()) {
         bool found = false;
         for (const char* k : known)
@@ -151,12 +151,12 @@ Result<Record> parse_object(const json& j)
     auto owner = get_string(j, "owner", true);
     auto cgroup = get_path(j, "cgroupPath");
     auto annotations = get_annotations(j);
-    for (const Error* e : {oci ? nullptr : &oci.error(), id ? nullptr : &id.error(),
-                           pid ? nullptr : &pid.error(), start ? nullptr : &start.error(),
-                           bundle ? nullptr : &bundle.error(), rootfs ? nullptr : &rootfs.error(),
-                           created ? nullptr : &created.error(), owner ? nullptr : &owner.error(),
-                           cgroup ? nullptr : &cgroup.error(),
-                           annotations ? nullptr : &annotations.error()})
+    for (const Error* e :
+         {oci ? nullptr : &oci.error(), id ? nullptr : &id.error(), pid ? nullptr : &pid.error(),
+          start ? nullptr : &start.error(), bundle ? nullptr : &bundle.error(),
+          rootfs ? nullptr : &rootfs.error(), created ? nullptr : &created.error(),
+          owner ? nullptr : &owner.error(), cgroup ? nullptr : &cgroup.error(),
+          annotations ? nullptr : &annotations.error()})
         if (e)
             return *e;
     if (auto r = check_id(*id); !r)
@@ -221,8 +221,8 @@ Result<std::uint64_t> process_start_time(pid_t pid)
     }
     // A zombie has exited: for the container's purposes it is stopped.
     const auto close = stat->rfind(')');
-    if (close != std::string::npos && close + 2 < stat->size()
-        && ((*stat)[close + 2] == 'Z' || (*stat)[close + 2] == 'X'))
+    if (close != std::string::npos && close + 2 < stat->size() &&
+        ((*stat)[close + 2] == 'Z' || (*stat)[close + 2] == 'X'))
         return Error::with_code(ESRCH, "process ", pid, " is a zombie");
     return parse_stat_start_time(*stat);
 }

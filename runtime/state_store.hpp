@@ -26,12 +26,12 @@ inline constexpr int state_format_version = 1;
 struct Record {
     std::string oci_version;
     std::string id;
-    pid_t pid = 0;                      // host pid of the container's init
-    std::uint64_t start_time = 0;       // /proc/<pid>/stat field 22 (clock ticks after boot)
-    std::string bundle, rootfs;         // absolute
-    std::int64_t created_ns = 0;        // since the epoch
+    pid_t pid = 0;                // host pid of the container's init
+    std::uint64_t start_time = 0; // /proc/<pid>/stat field 22 (clock ticks after boot)
+    std::string bundle, rootfs;   // absolute
+    std::int64_t created_ns = 0;  // since the epoch
     std::string owner;
-    std::string cgroup_path;            // "/berth/<id>" or linux.cgroupsPath
+    std::string cgroup_path; // "/berth/<id>" or linux.cgroupsPath
     std::map<std::string, std::string> annotations;
 };
 

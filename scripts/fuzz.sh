@@ -7,7 +7,9 @@
 #   BERTH_FUZZ_ARTIFACTS  where crashing inputs are copied (default: tests/fuzz/artifacts, ignored)
 #   BERTH_FUZZ_PARALLEL   harnesses run at once (default: number of CPUs)
 # New corpus entries go to <builddir>/fuzz-corpus/<harness>, never into the seed corpus; logs to
-# <builddir>/fuzz-logs/<harness>.log. A crash is reproduced with:
+# <builddir>/fuzz-logs/<harness>.log. -timeout=30 (per input, wall clock) is generous because CI
+# shares 2 cores with builds; no parser input below 4 KiB legitimately takes even 1 s.
+# A crash is reproduced with:
 #   <builddir>/tests/fuzz/fuzz_<harness> <artifact file>
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -54,15 +56,18 @@ fuzz_one() {
   mkdir -p "$corpus" "$scratch"
   rm -f "$scratch"/*
   [ -f "tests/fuzz/$h.dict" ] && dict=(-dict="$top/tests/fuzz/$h.dict")
-  nice -n 10 "$exe" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  nice -n 10 "$exe" "${dict[@]}" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$scratch/" "$corpus" "$top/tests/fuzz/corpus/$h" \
     >"$log" 2>&1
   local rc=$?
   local found
-  found=$(ls "$scratch" 2>/dev/null | wc -l)
-  if [ "$found" -gt 0 ]; then
-    for f in "$scratch"/*; do cp "$f" "$artifacts/$h-$(basename "$f")"; done
-  fi
+  # slow-unit-* files are kept but do not fail the run: on a loaded 2-core machine with the
+  # harness at nice 10 they measure the scheduler (a 22-byte input "took" 12 s and replays in
+  # 0.2 s). Crashes, leaks, timeouts and OOMs do.
+  found=$(ls "$scratch" 2>/dev/null | grep -cv '^slow-unit-')
+  for f in "$scratch"/*; do
+    [ -e "$f" ] && cp "$f" "$artifacts/$h-$(basename "$f")"
+  done
   local last
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -E 's/^#([0-9]+)[[:space:]]+[A-Z]+[[:space:]]+/execs \1 /')
   if [ $rc -ne 0 ] || [ "$found" -gt 0 ]; then

@@ -123,7 +123,7 @@ int dispatch(const Options& options, const std::vector<std::string>& args)
         log_debug(cat("verb ", name));
         return verb.main ? verb.main(options, rest) : not_supported(name);
     }
-    std::printf("No help topic for '%s'\n", name.c_str());
+    log_error(cat("No help topic for '", name, "'"));
     return 3; // as runc (urfave/cli) for an unknown command
 }
 

@@ -240,6 +240,72 @@ BOOST_AUTO_TEST_CASE(console_socket_receives_the_pty_master)
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(cli_surface, *utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(spec_writes_byte_for_byte_what_runc_spec_writes)
+{
+    const auto berth = berth_runtime_path();
+    if (!berth)
+        return note_berth_missing();
+    for (const bool rootless : {false, true}) {
+        TempDir runc_dir("berth-spec"), berth_dir("berth-spec");
+        auto with = [&](const std::string& binary, const std::string& dir) {
+            auto argv = std::vector<std::string>{binary, "spec", "--bundle", dir};
+            if (rootless)
+                argv.push_back("--rootless");
+            return run_command(argv);
+        };
+        BOOST_TEST_REQUIRE(with("runc", runc_dir.path()).status == 0);
+        BOOST_TEST_REQUIRE(with(*berth, berth_dir.path()).status == 0);
+        BOOST_TEST(read_text(berth_dir.path() + "/config.json") ==
+                   read_text(runc_dir.path() + "/config.json"));
+        const auto again = with(*berth, berth_dir.path());
+        BOOST_TEST(again.status == 1);
+        BOOST_TEST(contains(again.err, "File config.json exists. Remove it first"), again.err);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_and_unsupported_verbs_exit_like_runc)
+{
+    for_each_runtime([&](Runtime& runtime) {
+        auto out = runtime.cli({"state"});
+        BOOST_TEST(out.status == 1);
+        BOOST_TEST(contains(out.err, "state\\\" requires exactly 1 argument(s)"), out.err);
+        out = runtime.cli({"no-such-verb"});
+        BOOST_TEST(out.status == 3);
+        BOOST_TEST(contains(out.err, "No help topic for 'no-such-verb'"), out.err);
+        out = runtime.cli({"kill", "no-such-container", "NOTASIGNAL"});
+        BOOST_TEST(out.status == 1);
+        out = runtime.cli({"list", "-f", "json"});
+        BOOST_TEST(out.status == 0);
+        BOOST_TEST(out.out == "null\n");
+        if (runtime.name() != "runc") {
+            out = runtime.cli({"update", "x"});
+            BOOST_TEST(out.status == 1);
+            BOOST_TEST(contains(out.err, "does not support 'update'"), out.err);
+        }
+    });
+}
+
+BOOST_AUTO_TEST_CASE(log_file_gets_json_lines_and_stderr_the_plain_message)
+{
+    for_each_runtime([&](Runtime& runtime) {
+        TempDir dir("berth-log");
+        const auto log = dir.path() + "/log.json";
+        const auto out = runtime.cli({"--log", log, "--log-format", "json", "state", "nope"});
+        BOOST_TEST(out.status == 1);
+        BOOST_TEST(contains(out.err, "does not exist"), out.err);
+        BOOST_TEST(!contains(out.err, "level="), out.err);
+        const auto line = json::parse(read_text(log), nullptr, false);
+        BOOST_TEST_REQUIRE(line.is_object(), read_text(log));
+        BOOST_TEST(line["level"] == "error");
+        BOOST_TEST(contains(line["msg"].get<std::string>(), "does not exist"));
+        BOOST_TEST(line["time"].is_string());
+    });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(bad_bundles, *utf::precondition(is_root))
 
 namespace {

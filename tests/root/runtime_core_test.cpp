@@ -268,7 +268,8 @@ BOOST_FIXTURE_TEST_CASE(seccomp_without_no_new_privs_is_loaded_before_dropping_c
 BOOST_FIXTURE_TEST_CASE(hostname_rlimits_user_cwd_and_env_apply, Fixture)
 {
     bundle.config["hostname"] = "berth-box";
-    bundle.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 321}, {"hard", 654}}};
+    bundle.config["process"]["rlimits"] = {
+        {{"type", "RLIMIT_NOFILE"}, {"soft", 321}, {"hard", 654}}};
     bundle.config["process"]["user"] = {{"uid", 1234}, {"gid", 5678}, {"additionalGids", {42}}};
     bundle.config["process"]["cwd"] = "/tmp";
     bundle.config["process"]["env"].push_back("GREETING=hi there");
@@ -298,7 +299,8 @@ BOOST_FIXTURE_TEST_CASE(mount_flags_show_in_mountinfo, Fixture)
         return std::string();
     };
     BOOST_TEST(line_of("/").find(" ro,") != std::string::npos, line_of("/"));
-    BOOST_TEST(line_of("/sys").find("ro,nosuid,nodev,noexec") != std::string::npos, line_of("/sys"));
+    BOOST_TEST(line_of("/sys").find("ro,nosuid,nodev,noexec") != std::string::npos,
+               line_of("/sys"));
     BOOST_TEST(line_of("/dev/shm").find("nosuid,nodev,noexec") != std::string::npos);
     BOOST_TEST(line_of("/proc/sys").find(" ro,") != std::string::npos, line_of("/proc/sys"));
     // Hybrid host: a read-only tmpfs holding one read-only bind per v1 hierarchy.
@@ -449,10 +451,14 @@ BOOST_FIXTURE_TEST_CASE(symlink_in_rootfs_cannot_redirect_a_mount_to_the_host, F
     fs::create_directories(bundle.rootfs() + "/etc");
     fs::create_symlink("/etc", bundle.rootfs() + "/abs-escape");
     fs::create_symlink("../../../../../../../etc", bundle.rootfs() + "/rel-escape");
-    bundle.add_mount({{"destination", "/abs-escape/berth-escape-a"}, {"type", "tmpfs"},
-                      {"source", "tmpfs"}, {"options", {"size=64k"}}});
-    bundle.add_mount({{"destination", "/rel-escape/berth-escape-b"}, {"type", "bind"},
-                      {"source", "/bin"}, {"options", {"rbind", "ro"}}});
+    bundle.add_mount({{"destination", "/abs-escape/berth-escape-a"},
+                      {"type", "tmpfs"},
+                      {"source", "tmpfs"},
+                      {"options", {"size=64k"}}});
+    bundle.add_mount({{"destination", "/rel-escape/berth-escape-b"},
+                      {"type", "bind"},
+                      {"source", "/bin"},
+                      {"options", {"rbind", "ro"}}});
     const auto out = sh("grep berth-escape /proc/self/mountinfo | wc -l");
     BOOST_TEST(out == "2\n");
     BOOST_TEST(!fs::exists("/etc/berth-escape-a"));
@@ -464,11 +470,13 @@ BOOST_FIXTURE_TEST_CASE(symlink_in_rootfs_cannot_redirect_a_mount_to_the_host, F
 BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, Fixture)
 {
     // mkdtemp made the bundle 0700: the container's root (host uid 100000) must pass through.
-    fs::permissions(bundle.dir(), fs::perms::owner_all | fs::perms::group_exec
-                                      | fs::perms::others_exec);
+    fs::permissions(bundle.dir(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
-    bundle.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
-    bundle.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    bundle.config["linux"]["uidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    bundle.config["linux"]["gidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
     const auto out = sh("cat /proc/self/uid_map /proc/self/gid_map; id -u; cat /dev/null; "
                         "grep CapEff /proc/self/status");
     BOOST_TEST(out.find("0     100000      65536") != std::string::npos, out);
@@ -517,20 +525,21 @@ BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_cr
     bundle.config["root"]["readonly"] = false;
     const auto seen = sh("cat /tmp/startContainer.json");
     BOOST_TEST(seen.find("\"id\":\"run-") != std::string::npos, seen);
-    for (const auto* kind : {"prestart", "createRuntime", "createContainer", "poststart",
-                             "poststop"}) {
+    for (const auto* kind :
+         {"prestart", "createRuntime", "createContainer", "poststart", "poststop"}) {
         std::ifstream in(dir + "/" + kind + ".json");
         std::stringstream text;
         text << in.rdbuf();
-        BOOST_TEST(text.str().find("\"id\":\"run-") != std::string::npos, kind << ": " << text.str());
+        BOOST_TEST(text.str().find("\"id\":\"run-") != std::string::npos,
+                   kind << ": " << text.str());
     }
     bundle.config["hooks"] = {{"prestart", {hook("exit 3")}}};
     auto r = run({"true"});
     BOOST_TEST(!r.ok());
     BOOST_TEST(r.error.find("prestart hook 0 '/bin/sh': exited with status 3") != std::string::npos,
                r.error);
-    bundle.config["hooks"] = {{"createRuntime", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}},
-                                                  {"timeout", 1}}}}};
+    bundle.config["hooks"] = {
+        {"createRuntime", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
     r = run({"true"});
     BOOST_TEST(r.error.find("timeout") != std::string::npos, r.error);
 }
@@ -539,8 +548,11 @@ BOOST_FIXTURE_TEST_CASE(sysctl_devices_oom_umask_domainname_and_cgroup_namespace
 {
     bundle.config["domainname"] = "berth.test";
     bundle.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
-    bundle.config["linux"]["devices"] = {
-        {{"path", "/dev/berth-null"}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"fileMode", 0600}}};
+    bundle.config["linux"]["devices"] = {{{"path", "/dev/berth-null"},
+                                          {"type", "c"},
+                                          {"major", 1},
+                                          {"minor", 3},
+                                          {"fileMode", 0600}}};
     bundle.config["linux"]["namespaces"].push_back({{"type", "cgroup"}});
     bundle.config["process"]["oomScoreAdj"] = 500;
     bundle.config["process"]["user"]["umask"] = 027;
@@ -642,8 +654,8 @@ BOOST_FIXTURE_TEST_CASE(namespace_path_of_the_wrong_type_fails_naming_it, Fixtur
     bundle.config["linux"]["namespaces"].push_back({{"type", "ipc"}, {"path", netns.path()}});
     auto r = run({"true"});
     BOOST_TEST(!r.ok());
-    BOOST_TEST(r.error.find("join namespace '" + netns.path() + "': Invalid argument")
-                   != std::string::npos,
+    BOOST_TEST(r.error.find("join namespace '" + netns.path() + "': Invalid argument") !=
+                   std::string::npos,
                r.error);
     BOOST_TEST(berth::test::list_dir(options.root).empty());
     BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));

@@ -187,21 +187,28 @@ BOOST_FIXTURE_TEST_CASE(pids_limit_stops_a_fork_loop_at_the_limit, Fixture)
     (void)wait_exit(pid, 10s); // reap it, if the runtime did not
 }
 
-// (c) cpu quota 20 ms per 100 ms period: a busy loop of 1 s wall gets about 0.2 s of CPU. Wide
-// bounds: a loaded machine may give less, never much more.
+// (c) cpu quota 20 ms per 100 ms period: a busy loop of 1 s gets about 0.2 s of CPU. Checked as
+// CPU time over the container's elapsed time, because under the VM tier's emulation (TCG on a
+// loaded machine) the guest's "1 s" loop took about 4 s (0.79 s of CPU, 38 throttled periods).
+// Wide bounds: a loaded machine may give less than 20%, never much more.
 BOOST_FIXTURE_TEST_CASE(cpu_quota_throttles_a_busy_loop_to_a_fifth, Fixture)
 {
     resources()["cpu"] = {{"quota", 20000}, {"period", 100000}};
     const pid_t pid = start("cpu", "timeout 1 sh -c 'while :; do :; done'; echo done");
+    const auto started = std::chrono::steady_clock::now(); // the init waited until start()
     BOOST_TEST_REQUIRE(pid > 0);
     BOOST_TEST(wait_exit(pid, 60s) == 0, "stderr: " << read_all(err.get()));
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     auto stats = rt::stats(options, id());
     BOOST_TEST_REQUIRE(stats.has_value(), why(stats));
     const double seconds = static_cast<double>(stats->cpu_usage_usec) / 1e6;
-    BOOST_TEST_MESSAGE("cpu usage " << seconds << " s, throttled periods "
+    const double share = seconds / elapsed.count();
+    BOOST_TEST_MESSAGE("cpu usage " << seconds << " s in " << elapsed.count() << " s ("
+                                    << share * 100 << "%), throttled periods "
                                     << stats->cpu_throttled_periods);
     BOOST_TEST(seconds > 0.02, "the loop did not run: " << seconds << " s");
-    BOOST_TEST(seconds < 0.45, "not throttled to 20%: " << seconds << " s of CPU in 1 s");
+    BOOST_TEST(share < 0.35, "not throttled to 20%: " << seconds << " s of CPU in "
+                                                      << elapsed.count() << " s");
     BOOST_WARN(stats->cpu_throttled_periods > 0u);
     auto removed = rt::remove(options, id(), false);
     BOOST_TEST(removed.has_value(), why(removed));

@@ -71,7 +71,8 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_ranges_name_the_field)
     BOOST_TEST(text.error().message() == "state: startTime: not an integer");
     auto relative = store::parse_state_file(with("bundle", "srv/bundle"));
     BOOST_TEST_REQUIRE(!relative.has_value());
-    BOOST_TEST(relative.error().message().find("bundle: not an absolute path") != std::string::npos);
+    BOOST_TEST(relative.error().message().find("bundle: not an absolute path") !=
+               std::string::npos);
     auto bad_id = store::parse_state_file(with("id", "../etc"));
     BOOST_TEST(!bad_id.has_value());
     auto bad_annotation = store::parse_state_file(with("annotations", {{"k", 1}}));
