@@ -82,7 +82,8 @@ bench() { # slug label args-json
 }
 
 echo "runtime_pair: $iterations runs per runtime and workload (+$warmup warm-up), alternating"
-echo "kernel $(uname -r), $(nproc) cpus; cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "kernel $(uname -r), $(nproc) cpus;" \
+  "cgroup v2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 echo "berth: $berth ($("$berth" --version | head -1))"
 echo "crun:  $crun ($("$crun" --version | head -1))"
 if grep -qi hypervisor /proc/cpuinfo; then

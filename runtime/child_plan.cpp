@@ -5,7 +5,10 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/openat2.h>
+#include <unistd.h>
 #include <algorithm>
 #include "base/files.hpp"
 
@@ -101,6 +104,43 @@ std::vector<std::string> exec_candidates(const std::string& arg0,
 
 namespace {
 
+// The home directory of uid in <rootfs>/etc/passwd, resolved inside the rootfs so a symlinked
+// passwd cannot make us read a host file; "/" when there is no such entry (runc's fallback).
+std::string home_of(std::uint32_t uid, const std::string& rootfs)
+{
+    if (rootfs.empty())
+        return "/";
+    Fd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid())
+        return "/";
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    Fd passwd(static_cast<int>(::syscall(SYS_openat2, root.get(), "etc/passwd", &how, sizeof how)));
+    if (!passwd.valid())
+        return "/";
+    auto content = read_fd(passwd.get(), 1024 * 1024);
+    if (!content)
+        return "/";
+    for (auto line : split(*content, '\n')) {
+        const auto fields = split(line, ':'); // name:x:uid:gid:gecos:home:shell
+        if (fields.size() >= 6 && parse_int<std::uint32_t>(fields[2]) == uid && !fields[5].empty())
+            return std::string(fields[5]);
+    }
+    return "/";
+}
+
+std::vector<std::string> with_home(const std::vector<std::string>& env, std::uint32_t uid,
+                                   const std::string& rootfs)
+{
+    for (const auto& e : env)
+        if (starts_with(e, "HOME="))
+            return env;
+    auto out = env;
+    out.push_back("HOME=" + home_of(uid, rootfs));
+    return out;
+}
+
 Result<int> last_capability()
 {
     auto text = read_file("/proc/sys/kernel/cap_last_cap", 64);
@@ -144,7 +184,8 @@ Result<void> plan_capabilities(const Capabilities& caps, ProcessPlan& plan)
 
 } // namespace
 
-Result<void> build_process_plan(const Process& process, PlanArena& arena, ProcessPlan& plan)
+Result<void> build_process_plan(const Process& process, PlanArena& arena, ProcessPlan& plan,
+                                const std::string& rootfs)
 {
     if (process.args.empty())
         return Error::invalid("process.args: empty");
@@ -155,7 +196,7 @@ Result<void> build_process_plan(const Process& process, PlanArena& arena, Proces
     if (!process.selinux_label.empty())
         return Error::invalid("process.selinuxLabel: SELinux is not supported by berth");
     plan.argv = arena.keep_argv(process.args);
-    plan.envp = arena.keep_argv(process.env);
+    plan.envp = arena.keep_argv(with_home(process.env, process.user.uid, rootfs));
     auto candidates = exec_candidates(process.args[0], process.env);
     plan.exec_candidates = const_cast<const char* const*>(arena.keep_argv(candidates));
     plan.cwd = arena.keep(process.cwd);

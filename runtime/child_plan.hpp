@@ -243,7 +243,10 @@ std::vector<std::string> exec_candidates(const std::string& arg0,
                                          const std::vector<std::string>& env);
 
 // Process attributes into plan (argv, env, user, caps, rlimits, ...); seccomp is set apart.
-Result<void> build_process_plan(const Process& process, PlanArena& arena, ProcessPlan& plan);
+// rootfs: the container's root on the host, where HOME is looked up in /etc/passwd when the
+// process's env has none (as runc does; "/" when the user has no entry).
+Result<void> build_process_plan(const Process& process, PlanArena& arena, ProcessPlan& plan,
+                                const std::string& rootfs = {});
 // Namespaces, rootfs, mounts, devices, masked/readonly paths, sysctls, hostname and the process.
 // Opens the namespace paths to join (fds kept in `fds`).
 // host and cgroup_path shape a "cgroup" mount on v1/hybrid hosts (nullptr: no cgroup mount).

@@ -152,10 +152,10 @@ struct Prepared {
     std::vector<HookPlan> create_hooks, start_hooks;
 };
 
-Result<void> prepare_process(Prepared& p, const CreateOptions& co)
+Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::string& rootfs)
 {
     auto& process = p.plan.process;
-    if (auto r = build_process_plan(*p.spec.process, p.arena, process); !r)
+    if (auto r = build_process_plan(*p.spec.process, p.arena, process, rootfs); !r)
         return std::move(r).error().wrap("process");
     if (p.spec.linux.seccomp) {
         auto program = compile_seccomp(*p.spec.linux.seccomp);
@@ -305,7 +305,7 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
                                   p.arena, p.fds, p.plan);
         !r)
         return r;
-    return prepare_process(p, co);
+    return prepare_process(p, co, record.rootfs);
 }
 
 Result<void> load_bundle(Prepared& p, const CreateOptions& co, store::Record& record)
@@ -387,7 +387,8 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
         if (auto r = write_file_atomic(co.pid_file, std::to_string(record.pid), 0644); !r)
             return std::move(r).error().wrap("pid file");
     cleanup.armed = false;
-    return Created{store::to_state(record, Status::Created), std::move(*child), std::move(sync)};
+    return Created{store::to_state(record, Status::Created), std::move(*child), std::move(sync),
+                   p->spec.process->args.front()};
 }
 
 Result<State> create(const Options& options, const CreateOptions& co)

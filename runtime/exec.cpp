@@ -55,7 +55,7 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
     auto spec = parse_spec(*bytes);
     if (!spec)
         return std::move(spec).error().wrap("stored config");
-    if (auto r = build_process_plan(eo.process, p.arena, p.plan.process); !r)
+    if (auto r = build_process_plan(eo.process, p.arena, p.plan.process, record.rootfs); !r)
         return std::move(r).error().wrap("process");
     if (spec->linux.seccomp) {
         auto program = compile_seccomp(*spec->linux.seccomp);
@@ -164,7 +164,7 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
         child->release();
         return 0;
     }
-    return wait_foreground(*child, sync);
+    return wait_foreground(*child, sync, eo.process.args.front());
 }
 
 } // namespace

@@ -43,7 +43,8 @@ Result<SyncMessage> receive_sync(int fd);
 // Waits for child to exit, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH
 // (blocked in this thread meanwhile). A failure the child reports on sync (its exec failed)
 // becomes the error; EOF there means the exec happened. Returns the exit code or 128+signal.
-Result<int> wait_foreground(Child& child, Fd& sync);
+// program: what the child execs, named in the error when that exec fails.
+Result<int> wait_foreground(Child& child, Fd& sync, std::string_view program);
 
 // 128+signal or the exit code, as a shell reports it.
 int decode_wait_status(int status);

@@ -148,8 +148,24 @@ int bind_mount(const MountPlan& m, int target, int source_fd = -1) noexcept
     return r;
 }
 
+// A tmpfs over an existing directory keeps that directory's mode (runc does the same), so
+// "mode=1777" in the options does not loosen a 0755 /etc. Returns 0 if there was none.
+mode_t existing_tmpfs_mode(int root, const MountPlan& m) noexcept
+{
+    if (m.bind || m.self || m.fstype == nullptr || std::strcmp(m.fstype, "tmpfs") != 0)
+        return 0;
+    const int fd = open_in_root(root, m.target, O_PATH);
+    if (fd < 0)
+        return 0;
+    struct stat st {};
+    const int r = ::fstat(fd, &st);
+    ::close(fd);
+    return r == 0 && S_ISDIR(st.st_mode) ? (st.st_mode & 07777) : 0;
+}
+
 int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
 {
+    const mode_t keep_mode = existing_tmpfs_mode(root, m);
     int target = make_target(root, m.target, m.target_is_dir);
     if (target < 0)
         return fault.fail(ChildStep::MountTarget, i);
@@ -164,6 +180,15 @@ int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
     ::close(target);
     if (r < 0)
         return fault.fail(ChildStep::Mount, i);
+    if (keep_mode != 0) {
+        target = open_in_root(root, m.target, O_PATH); // the new tmpfs on top
+        r = target < 0 ? -1 : ::chmod(fd_path(path, target), keep_mode);
+        if (target >= 0)
+            ::close(target);
+        if (r < 0 && errno != EROFS) // a read-only tmpfs keeps the mode its options gave
+            return fault.fail(ChildStep::Mount, i);
+        r = 0;
+    }
     if (m.propagation_count == 0)
         return 0;
     // The fd saw the covered directory; reopen to reach the new mount on top.

@@ -80,7 +80,7 @@ private:
 
 } // namespace
 
-Result<int> wait_foreground(Child& child, Fd& sync_fd)
+Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program)
 {
     ForwardSignals signals;
     std::optional<Error> exec_error;
@@ -100,8 +100,8 @@ Result<int> wait_foreground(Child& child, Fd& sync_fd)
         if (sync >= 0 && fds[2].revents) {
             auto m = receive_sync(sync);
             if (m && m->type == SyncType::Failure)
-                exec_error =
-                    Error::with_code(m->b, "exec: ", step_name(static_cast<ChildStep>(m->a)));
+                exec_error = Error::with_code(m->b, step_name(static_cast<ChildStep>(m->a)), " ",
+                                              berth::quoted(program));
             sync_fd.reset();
             sync = -1;
         }
@@ -137,7 +137,7 @@ Result<int> run(const Options& options, const CreateOptions& co, bool detach)
     }
     // Processes orphaned inside the container (no pid namespace) are re-parented to us.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    auto status = wait_foreground(created->child, created->sync);
+    auto status = wait_foreground(created->child, created->sync, created->program);
     auto removed = remove(options, co.id, true);
     if (!status)
         return std::move(status).error().wrap(cat("run container ", co.id));

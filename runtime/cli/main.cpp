@@ -151,5 +151,12 @@ int main(int argc, char** argv)
     Options options;
     if (auto code = apply_globals(*parsed, options))
         return *code;
+    // Verbs that start processes inside a container run from a sealed copy of this binary, so a
+    // container cannot reach the host's berth-runtime through /proc/self/exe (CVE-2019-5736).
+    const std::string& verb = parsed->positionals().front();
+    if (verb == "create" || verb == "run" || verb == "exec") {
+        if (auto sealed = berth::runtime::reexec_from_sealed_copy(argv); !sealed)
+            return fail(sealed.error());
+    }
     return dispatch(options, parsed->positionals());
 }

@@ -1,0 +1,65 @@
+// tests/root/runtime_security_test.cpp — the CVE-2019-5736 class through the CLI: while a
+// container is in the created state its init is still a copy of berth-runtime, so that copy
+// must be a sealed memfd, not the binary on the host. Needs root.
+#define BOOST_TEST_MODULE runtime_security
+#include <boost/test/unit_test.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cerrno>
+#include <climits>
+#include <nlohmann/json.hpp>
+#include "tests/support/bundle.hpp"
+#include "tests/support/privileges.hpp"
+#include "tests/support/runner.hpp"
+
+using namespace berth::test;
+namespace utf = boost::unit_test;
+
+namespace {
+
+std::string exe_link(pid_t pid)
+{
+    char target[PATH_MAX] = {};
+    const auto path = "/proc/" + std::to_string(pid) + "/exe";
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(created_init_runs_from_a_sealed_memfd_not_the_host_binary,
+                     *utf::precondition(is_root))
+{
+    const auto binary = berth_runtime_path();
+    BOOST_TEST_REQUIRE(binary.has_value(), "berth-runtime is not built");
+    Runtime berth("berth-runtime", *binary);
+    Bundle bundle;
+    bundle.set_args({"true"});
+    bundle.write();
+    const auto id = berth.new_id("sealed");
+
+    const auto created = berth.cli({"create", "--bundle", bundle.dir(), id});
+    BOOST_TEST_REQUIRE(created.status == 0, "create failed: " << created.err);
+    const auto state = nlohmann::json::parse(berth.cli({"state", id}).out, nullptr, false);
+    BOOST_TEST_REQUIRE(state.is_object());
+    const pid_t pid = state.value("pid", 0);
+    BOOST_TEST_REQUIRE(pid > 0);
+
+    const auto link = exe_link(pid);
+    BOOST_TEST_MESSAGE("created init's /proc/<pid>/exe -> " << link);
+    BOOST_TEST(link.rfind("/memfd:berth-runtime", 0) == 0);
+    BOOST_TEST(link != *binary);
+    // The write an attacker would need: refused by F_SEAL_WRITE (or ETXTBSY while it runs).
+    const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+    const int fd = ::open(exe.c_str(), O_WRONLY | O_CLOEXEC);
+    const int saved = errno;
+    if (fd >= 0) {
+        BOOST_TEST(::write(fd, "x", 1) < 0, "write to the sealed runtime copy succeeded");
+        ::close(fd);
+    } else {
+        BOOST_TEST((saved == EPERM || saved == ETXTBSY || saved == EACCES),
+                   "unexpected errno " << saved);
+    }
+    BOOST_TEST(berth.cli({"delete", "--force", id}).status == 0);
+    berth.forget(id);
+}
