@@ -54,7 +54,8 @@ Result<void> plan_v2_cpu(const Cpu& cpu, std::vector<Write>& out)
     if (cpu.quota || cpu.period) {
         // "max 100000" keeps the kernel's default period when only the quota is given.
         std::string value = cpu.quota && *cpu.quota > 0 ? std::to_string(*cpu.quota) : "max";
-        value += " " + std::to_string(cpu.period && *cpu.period ? *cpu.period : 100000);
+        value += ' ';
+        value += std::to_string(cpu.period && *cpu.period ? *cpu.period : 100000);
         out.push_back({"cpu", true, "cpu.max", value, "", ""});
     }
     if (cpu.burst)

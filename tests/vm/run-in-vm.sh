@@ -137,7 +137,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     -accel tcg,thread=multi -cpu max -m 2048 -smp 2 \
     -nographic -no-reboot -nodefaults -serial "file:$io/console.log" -monitor none \
     -kernel "$kernel" -initrd "$initrd" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=3" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3 no_timer_check" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$io,mount_tag=berthio,security_model=none,multidevs=remap" \
     </dev/null >"$io/qemu.log" 2>&1
