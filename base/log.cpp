@@ -27,8 +27,9 @@ std::string timestamp()
 {
     const auto now = std::chrono::system_clock::now();
     const auto seconds = std::chrono::system_clock::to_time_t(now);
-    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           now.time_since_epoch()).count() % 1000000000;
+    const auto nanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() %
+        1000000000;
     std::tm utc{};
     ::gmtime_r(&seconds, &utc);
     char buffer[64];
@@ -66,9 +67,18 @@ void emit(Level level, std::string_view message, std::initializer_list<Field> fi
 
 } // namespace
 
-void set_level(Level level) { g_level = level; }
-void set_format(Format format) { g_format = format; }
-void set_fd(int fd) { g_fd = fd; }
+void set_level(Level level)
+{
+    g_level = level;
+}
+void set_format(Format format)
+{
+    g_format = format;
+}
+void set_fd(int fd)
+{
+    g_fd = fd;
+}
 
 void debug(std::string_view message, std::initializer_list<Field> fields)
 {

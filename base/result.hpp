@@ -14,7 +14,7 @@ namespace berth {
 // Why something failed: an errno (0 if none) and what we were doing, outermost step first.
 struct Error {
     int code = 0;
-    std::string context; // "create container web: pivot_root 'rootfs'"
+    std::string context;    // "create container web: pivot_root 'rootfs'"
     bool bad_input = false; // the caller's data was wrong, not a system call: no strerror text
 
     // Reads errno before building the text: allocation may clobber it.

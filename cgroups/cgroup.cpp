@@ -75,8 +75,9 @@ std::vector<Hierarchy> hierarchies(const Host& host)
     std::vector<Hierarchy> list;
     if (host.mode != Mode::Unified)
         for (const auto& [controller, mount] : host.v1_mounts) {
+            // clang 14 cannot capture a structured binding (P1091 came in clang 16): bind it.
             auto it = std::find_if(list.begin(), list.end(),
-                                   [&](const Hierarchy& h) { return h.mount == mount; });
+                                   [&m = mount](const Hierarchy& h) { return h.mount == m; });
             if (it == list.end())
                 it = list.insert(list.end(), Hierarchy{mount, false, false});
             it->cpuset = it->cpuset || controller == "cpuset";

@@ -9,8 +9,8 @@ namespace berth::runtime {
 
 struct Created {
     State state;
-    Child child; // killed if dropped: call child.release() to let the container live on
-    Fd sync;     // parent end of the sync socket
+    Child child;         // killed if dropped: call child.release() to let the container live on
+    Fd sync;             // parent end of the sync socket
     std::string program; // process.args[0], to name it when its exec fails after start
 };
 // create() without the "create container <id>" prefix on errors.

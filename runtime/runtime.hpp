@@ -32,11 +32,11 @@ struct State {
     std::string oci_version;
     std::string id;
     Status status = Status::Stopped;
-    pid_t pid = 0;                 // 0 once stopped
-    std::string bundle;            // absolute
-    std::string rootfs;            // absolute
+    pid_t pid = 0;      // 0 once stopped
+    std::string bundle; // absolute
+    std::string rootfs; // absolute
     std::chrono::system_clock::time_point created;
-    std::string owner;             // "" (root)
+    std::string owner; // "" (root)
     std::map<std::string, std::string> annotations;
 };
 std::string state_to_json(const State& state); // OCI state JSON, as hooks get on stdin
@@ -44,11 +44,11 @@ std::string state_to_json(const State& state); // OCI state JSON, as hooks get o
 struct CreateOptions {
     std::string id;
     std::string bundle = ".";
-    std::string console_socket;   // AF_UNIX path; the pty master is sent there (SCM_RIGHTS)
+    std::string console_socket; // AF_UNIX path; the pty master is sent there (SCM_RIGHTS)
     std::string pid_file;
-    bool no_pivot = false;        // MS_MOVE + chroot instead of pivot_root (ramfs roots only)
+    bool no_pivot = false; // MS_MOVE + chroot instead of pivot_root (ramfs roots only)
     bool no_new_keyring = false;
-    unsigned preserve_fds = 0;    // fds 3..3+N-1 are passed to the container
+    unsigned preserve_fds = 0; // fds 3..3+N-1 are passed to the container
     // The container's stdio; -1 inherits the caller's (as runc does). For tests and the agent.
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
 };

@@ -24,14 +24,14 @@ struct IdMapping {
 // Mount options resolved: flags to set, flags to clear (for remount), propagation changes, and
 // what is left as filesystem data ("size=64k,mode=755").
 struct MountOptions {
-    unsigned long flags = 0;              // MS_RDONLY, MS_NOSUID, MS_NODEV, ..., MS_REMOUNT
-                                          // (never MS_BIND/MS_REC: see bind and recursive)
-    unsigned long clear_flags = 0;        // "rw", "suid", "dev", "exec", ... (explicit opposites)
+    unsigned long flags = 0;                // MS_RDONLY, MS_NOSUID, MS_NODEV, ..., MS_REMOUNT
+                                            // (never MS_BIND/MS_REC: see bind and recursive)
+    unsigned long clear_flags = 0;          // "rw", "suid", "dev", "exec", ... (explicit opposites)
     std::vector<unsigned long> propagation; // MS_PRIVATE, MS_SHARED|MS_REC, ... in order
-    bool bind = false;                    // "bind" or "rbind"
-    bool recursive = false;               // "rbind" (or "rro"-style recursive flags)
-    bool recursive_readonly = false;      // "rro": mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)
-    std::string data;                     // comma-joined options the kernel parses
+    bool bind = false;                      // "bind" or "rbind"
+    bool recursive = false;                 // "rbind" (or "rro"-style recursive flags)
+    bool recursive_readonly = false;        // "rro": mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)
+    std::string data;                       // comma-joined options the kernel parses
     // All of runc's recursive options ("rro", "rnosuid", "rnoatime", ...) as MOUNT_ATTR_* bits
     // for mount_setattr(AT_RECURSIVE); recursive_readonly mirrors MOUNT_ATTR_RDONLY in set.
     std::uint64_t recursive_attr_set = 0, recursive_attr_clear = 0;
@@ -102,11 +102,19 @@ struct Namespace {
     NamespaceType type = NamespaceType::Mount;
     std::string path; // "" = create a new one; else join the namespace at path
 };
-int clone_flag(NamespaceType type);          // CLONE_NEWPID, ...
+int clone_flag(NamespaceType type);             // CLONE_NEWPID, ...
 std::string_view spec_name(NamespaceType type); // "pid", "network", ...
 
 enum class SeccompAction { KillThread, KillProcess, Trap, Errno, Trace, Allow, Log, Notify };
-enum class SeccompOp { NotEqual, LessThan, LessEqual, Equal, GreaterEqual, GreaterThan, MaskedEqual };
+enum class SeccompOp {
+    NotEqual,
+    LessThan,
+    LessEqual,
+    Equal,
+    GreaterEqual,
+    GreaterThan,
+    MaskedEqual
+};
 struct SeccompArg {
     unsigned index = 0; // 0..5
     std::uint64_t value = 0, value_two = 0;

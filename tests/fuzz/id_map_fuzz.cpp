@@ -16,8 +16,8 @@ bool same(const std::vector<runtime::IdMapping>& a, const std::vector<runtime::I
     if (a.size() != b.size())
         return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].container_id != b[i].container_id || a[i].host_id != b[i].host_id
-            || a[i].size != b[i].size)
+        if (a[i].container_id != b[i].container_id || a[i].host_id != b[i].host_id ||
+            a[i].size != b[i].size)
             return false;
     return true;
 }

@@ -32,9 +32,9 @@ std::vector<std::string> split_options(std::string_view text)
 
 bool same(const runtime::MountOptions& a, const runtime::MountOptions& b)
 {
-    return a.flags == b.flags && a.clear_flags == b.clear_flags && a.propagation == b.propagation
-        && a.bind == b.bind && a.recursive == b.recursive
-        && a.recursive_readonly == b.recursive_readonly && a.data == b.data;
+    return a.flags == b.flags && a.clear_flags == b.clear_flags && a.propagation == b.propagation &&
+           a.bind == b.bind && a.recursive == b.recursive &&
+           a.recursive_readonly == b.recursive_readonly && a.data == b.data;
 }
 
 } // namespace

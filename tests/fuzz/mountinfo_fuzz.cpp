@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto text = fuzz::as_text(data, size);
     const auto nul = text.find('\0');
     const auto mountinfo = text.substr(0, nul);
-    const auto controllers = nul == std::string_view::npos ? std::string_view() : text.substr(nul + 1);
+    const auto controllers =
+        nul == std::string_view::npos ? std::string_view() : text.substr(nul + 1);
 
     auto entries = cgroups::internal::parse_mountinfo(mountinfo);
     if (!entries)

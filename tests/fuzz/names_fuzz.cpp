@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     auto rlimit = runtime::rlimit_from_name(name);
     if (rlimit)
-        fuzz::require(*rlimit >= 0 && *rlimit < RLIM_NLIMITS, "an rlimit number is below RLIM_NLIMITS");
+        fuzz::require(*rlimit >= 0 && *rlimit < RLIM_NLIMITS,
+                      "an rlimit number is below RLIM_NLIMITS");
     else
         fuzz::require_explained(rlimit.error());
     return 0;

@@ -35,8 +35,8 @@ cgroups::Host hybrid_host() // the CI machine: v1 for everything but hugetlb
     host.mode = cgroups::Mode::Hybrid;
     host.unified_mount = "/sys/fs/cgroup/unified";
     host.v2_controllers = {"hugetlb"};
-    for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
-                          "pids"})
+    for (const char* c :
+         {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"})
         host.v1_mounts[c] = std::string("/sys/fs/cgroup/") + c;
     return host;
 }
@@ -64,9 +64,9 @@ void check_spec(const runtime::Spec& spec)
         check_plan(*spec.linux.resources);
     for (const auto& mount : spec.mounts)
         fuzz::require(!mount.destination.empty(), "an accepted mount has a destination");
-    for (const auto* hooks : {&spec.hooks.prestart, &spec.hooks.create_runtime,
-                              &spec.hooks.create_container, &spec.hooks.start_container,
-                              &spec.hooks.poststart, &spec.hooks.poststop})
+    for (const auto* hooks :
+         {&spec.hooks.prestart, &spec.hooks.create_runtime, &spec.hooks.create_container,
+          &spec.hooks.start_container, &spec.hooks.poststart, &spec.hooks.poststop})
         for (const auto& hook : *hooks) {
             fuzz::require(!hook.path.empty() && hook.path.front() == '/',
                           "an accepted hook has an absolute path");

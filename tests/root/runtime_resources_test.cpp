@@ -207,8 +207,8 @@ BOOST_FIXTURE_TEST_CASE(cpu_quota_throttles_a_busy_loop_to_a_fifth, Fixture)
                                     << share * 100 << "%), throttled periods "
                                     << stats->cpu_throttled_periods);
     BOOST_TEST(seconds > 0.02, "the loop did not run: " << seconds << " s");
-    BOOST_TEST(share < 0.35, "not throttled to 20%: " << seconds << " s of CPU in "
-                                                      << elapsed.count() << " s");
+    BOOST_TEST(share < 0.35,
+               "not throttled to 20%: " << seconds << " s of CPU in " << elapsed.count() << " s");
     BOOST_WARN(stats->cpu_throttled_periods > 0u);
     auto removed = rt::remove(options, id(), false);
     BOOST_TEST(removed.has_value(), why(removed));
