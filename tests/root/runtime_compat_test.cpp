@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE runtime_compat
 #include <boost/test/unit_test.hpp>
 #include <signal.h>
+#include <sys/stat.h>
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -330,6 +331,16 @@ BOOST_AUTO_TEST_CASE(writable_rootfs_accepts_writes)
     });
 }
 
+// Both runtimes run the same rootfs one after the other, and a tmpfs over an existing directory
+// takes that directory's mode: a target the first runtime had to create (0755) would change
+// what the second one shows. Making the target up front gives both the same starting point.
+static void make_shared_target(const Bundle& bundle, const std::string& name, mode_t mode)
+{
+    const auto path = bundle.rootfs() + "/" + name;
+    std::filesystem::create_directories(path);
+    BOOST_TEST_REQUIRE(::chmod(path.c_str(), mode) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(tmpfs_options_and_readonly_bind_mount)
 {
     Bundle bundle;
@@ -337,6 +348,7 @@ BOOST_AUTO_TEST_CASE(tmpfs_options_and_readonly_bind_mount)
         std::filesystem::create_directories(bundle.dir() + "/hostdata");
         std::ofstream(bundle.dir() + "/hostdata/hello") << "from host\n";
     }
+    make_shared_target(bundle, "scratch", 01777);
     bundle.set_args({"sh", "-c",
                      "grep -E ' /(scratch|data) ' /proc/self/mountinfo | cut -d' ' -f5-; "
                      "cat /data/hello; touch /data/new 2>&1; "
@@ -363,6 +375,7 @@ BOOST_AUTO_TEST_CASE(tmpfs_over_an_existing_directory_takes_its_mode)
 {
     // runc chmods a tmpfs to the mode of the directory it covers, over the mode= option.
     auto bundle = shell_bundle("stat -c %a /etc /scratch");
+    make_shared_target(bundle, "scratch", 01777);
     bundle.add_mount({{"destination", "/etc"},
                       {"type", "tmpfs"},
                       {"source", "tmpfs"},
