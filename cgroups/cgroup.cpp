@@ -10,7 +10,6 @@
 
 namespace berth::cgroups {
 
-using internal::Layout;
 using internal::Write;
 
 namespace {

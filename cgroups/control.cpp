@@ -28,7 +28,7 @@ std::vector<std::string> subdirectories(const std::string& dir)
     while (const dirent* entry = ::readdir(stream)) {
         const std::string name = entry->d_name;
         if (entry->d_type == DT_DIR && name != "." && name != "..")
-            out.push_back(dir + "/" + name);
+            out.push_back(cat(dir, "/", name));
     }
     ::closedir(stream);
     return out;

@@ -7,7 +7,7 @@
 namespace berth::cgroups::internal {
 
 namespace {
-constexpr std::size_t small_file_cap = 1024 * 1024; // memory.stat is a few KiB
+constexpr std::size_t small_file_cap = std::size_t{1024} * 1024; // memory.stat is a few KiB
 }
 
 Layout layout_for(const Host& host, const std::string& path)

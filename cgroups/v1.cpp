@@ -64,7 +64,7 @@ Result<void> plan_v1_cpu(const Cpu& cpu, std::vector<Write>& out)
 
 Result<void> plan_v1_block_io(const BlockIo& io, std::vector<Write>& out)
 {
-    const auto add = [&](std::string file, std::string value, std::string fallback = "") {
+    const auto add = [&](std::string file, const std::string& value, std::string fallback = "") {
         out.push_back({"blkio", false, std::move(file), value, std::move(fallback), value});
     };
     // Without CFQ (kernels >= 5.0) the weights live in blkio.bfq.* when BFQ is loaded.

@@ -70,7 +70,7 @@ Result<void> plan_v2_block_io(const BlockIo& io, std::vector<Write>& out)
     if (io.leaf_weight)
         return Error::invalid("linux.resources.blockIO.leafWeight: not supported on cgroup v2");
     // io.weight takes 1..10000; BFQ's io.bfq.weight takes the blkio value (1..1000) unchanged.
-    const auto weight = [&](std::string key, std::uint16_t w) {
+    const auto weight = [&](const std::string& key, std::uint16_t w) {
         out.push_back({"io", true, "io.weight", cat(key, ' ', blkio_weight_to_io_weight(w)),
                        "io.bfq.weight", cat(key, ' ', w)});
     };

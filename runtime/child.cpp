@@ -120,11 +120,9 @@ int send_fd(int socket, int fd) noexcept
     return ::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-int setup_console(const ProcessPlan& plan) noexcept
+// The pty's peer end, unlocked and sized, or -1.
+int open_console_peer(const ProcessPlan& plan, int master) noexcept
 {
-    const int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0)
-        return -1;
     int unlock = 0;
     if (::ioctl(master, TIOCSPTLCK, &unlock) < 0)
         return -1;
@@ -134,12 +132,28 @@ int setup_console(const ProcessPlan& plan) noexcept
         return -1;
     if (plan.rows || plan.cols) {
         winsize ws{plan.rows, plan.cols, 0, 0};
-        if (::ioctl(slave, TIOCSWINSZ, &ws) < 0)
+        if (::ioctl(slave, TIOCSWINSZ, &ws) < 0) {
+            ::close(slave);
             return -1;
+        }
     }
-    if (send_fd(plan.console_socket, master) < 0)
+    return slave;
+}
+
+int setup_console(const ProcessPlan& plan) noexcept
+{
+    const int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
         return -1;
+    // The master goes to whoever listens on the console socket; this process keeps only the peer.
+    const int slave = open_console_peer(plan, master);
+    const int sent = slave < 0 ? -1 : send_fd(plan.console_socket, master);
     ::close(master);
+    if (sent < 0) {
+        if (slave >= 0)
+            ::close(slave);
+        return -1;
+    }
     ::close(plan.console_socket);
     if (::setsid() < 0 || ::ioctl(slave, TIOCSCTTY, 0) < 0)
         return -1;

@@ -119,7 +119,7 @@ std::string home_of(std::uint32_t uid, const std::string& rootfs)
     Fd passwd(static_cast<int>(::syscall(SYS_openat2, root.get(), "etc/passwd", &how, sizeof how)));
     if (!passwd.valid())
         return "/";
-    auto content = read_fd(passwd.get(), 1024 * 1024);
+    auto content = read_fd(passwd.get(), std::size_t{1024} * 1024);
     if (!content)
         return "/";
     for (auto line : split(*content, '\n')) {

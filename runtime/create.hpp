@@ -14,6 +14,6 @@ struct Created {
     std::string program; // process.args[0], to name it when its exec fails after start
 };
 // create() without the "create container <id>" prefix on errors.
-Result<Created> create_container(const Options& options, const CreateOptions& create);
+Result<Created> create_container(const Options& options, const CreateOptions& co);
 
 } // namespace berth::runtime

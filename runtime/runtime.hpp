@@ -54,12 +54,12 @@ struct CreateOptions {
 };
 
 // create: sets everything up and leaves the container's process waiting before exec.
-Result<State> create(const Options& options, const CreateOptions& create);
+Result<State> create(const Options& options, const CreateOptions& co);
 // start: lets a created container exec its process; runs poststart hooks.
 Result<void> start(const Options& options, const std::string& id);
 // run = create + start; with detach=false, waits and returns the process's exit status
 // (128+signal when killed), forwarding signals to it, and deletes the container afterwards.
-Result<int> run(const Options& options, const CreateOptions& create, bool detach);
+Result<int> run(const Options& options, const CreateOptions& co, bool detach);
 Result<State> state(const Options& options, const std::string& id);
 Result<std::vector<State>> list(const Options& options);
 // kill: sends sig to the init process, or to every process in the container with all=true.
@@ -82,7 +82,7 @@ struct ExecOptions {
 };
 // exec: runs another process inside a running container's namespaces, cgroup and security
 // profile. Foreground: returns its exit status. Detached: returns 0 once it is exec'd.
-Result<int> exec(const Options& options, const std::string& id, const ExecOptions& exec);
+Result<int> exec(const Options& options, const std::string& id, const ExecOptions& eo);
 
 // recover: every container under options.root, with its status re-derived from the kernel
 // (a process that died while nobody watched shows as stopped). For an agent that restarted.

@@ -12,13 +12,12 @@
 #include <cerrno>
 #include "base/fd.hpp"
 
-extern char** environ;
-
 namespace berth::runtime {
 namespace {
 
 constexpr int required_seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 #ifndef MFD_EXEC
+// NOLINTNEXTLINE(readability-identifier-naming): the kernel's name, for older headers
 constexpr unsigned MFD_EXEC = 0x0010U; // Linux 6.3: say explicitly that the memfd is executable
 #endif
 

@@ -71,6 +71,7 @@ std::vector<std::vector<scmp_arg_cmp>> condition_sets(const SeccompRule& rule)
     if (!repeated)
         return {all};
     std::vector<std::vector<scmp_arg_cmp>> sets;
+    sets.reserve(all.size());
     for (const auto& condition : all)
         sets.push_back({condition});
     return sets;

@@ -173,9 +173,9 @@ struct Spec {
 
 // Parses and validates config.json bytes. Input larger than max_spec_bytes is refused.
 inline constexpr std::size_t max_spec_bytes = 4 * 1024 * 1024;
-Result<Spec> parse_spec(std::string_view json);
+Result<Spec> parse_spec(std::string_view text);
 // The "process" object alone, as `exec --process process.json` takes it.
-Result<Process> parse_process(std::string_view json);
+Result<Process> parse_process(std::string_view text);
 // Reads <bundle>/config.json and parses it; errors name the file.
 Result<Spec> load_spec(const std::string& bundle);
 

@@ -4,7 +4,6 @@
 
 namespace berth::runtime::spec_parts {
 
-using spec_json::Decoder;
 using spec_json::Object;
 
 namespace {

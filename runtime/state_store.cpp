@@ -48,7 +48,7 @@ std::string serialize_state(const Record& record)
 
 namespace {
 
-constexpr std::size_t max_string_bytes = 64 * 1024;
+constexpr std::size_t max_string_bytes = std::size_t{64} * 1024;
 constexpr std::size_t max_annotations = 4096;
 
 Result<std::string> get_string(const json& j, const char* key, bool allow_empty)
@@ -213,7 +213,7 @@ Result<std::uint64_t> process_start_time(pid_t pid)
 {
     if (pid <= 0)
         return Error::with_code(ESRCH, "process ", pid);
-    auto stat = read_file(cat("/proc/", pid, "/stat"), 64 * 1024);
+    auto stat = read_file(cat("/proc/", pid, "/stat"), std::size_t{64} * 1024);
     if (!stat) {
         if (stat.error().code == ENOENT)
             return Error::with_code(ESRCH, "process ", pid);

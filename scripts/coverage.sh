@@ -31,20 +31,27 @@ for suite in "${suites[@]}"; do
 done
 
 mkdir -p "$builddir/coverage"
-# Only the libraries; tests, the fuzz harnesses and system headers are not the product.
-common=(--root "$top" --object-directory "$builddir" --exclude "$top/tests/"
-        --exclude-unreachable-branches --exclude-throw-branches)
-summary() { # label filter-regex
-  local out
-  out=$(gcovr "${common[@]}" --filter "$2" --print-summary --output /dev/null "$builddir" 2>/dev/null)
-  printf '%-9s %s | %s\n' "$1" "$(echo "$out" | grep '^lines:')" "$(echo "$out" | grep '^branches:')"
-}
+# Only the libraries; tests, the fuzz harnesses and system headers are not the product. One
+# gcovr pass writes both reports (never `--output /dev/null`: gcovr replaces its output file,
+# which would turn the host's /dev/null into a regular file).
+gcovr --root "$top" --object-directory "$builddir" --exclude "$top/tests/" \
+  --exclude-unreachable-branches --exclude-throw-branches \
+  --filter "$top/(base|cgroups|runtime)/" \
+  --json-summary "$builddir/coverage/summary.json" \
+  --html-details "$builddir/coverage/index.html" "$builddir" >/dev/null 2>&1 \
+  || { echo "coverage: gcovr FAILED"; exit 1; }
 echo "coverage ($what suites):"
-summary base/ "$top/base/"
-summary cgroups/ "$top/cgroups/"
-summary runtime/ "$top/runtime/"
-summary total "$top/(base|cgroups|runtime)/"
-gcovr "${common[@]}" --filter "$top/(base|cgroups|runtime)/" --html-details \
-  "$builddir/coverage/index.html" "$builddir" >/dev/null 2>&1
+python3 - "$builddir/coverage/summary.json" <<'PY'
+import json, sys
+files = json.load(open(sys.argv[1]))["files"]
+def line(label, chosen):
+    lt = sum(f["line_total"] for f in chosen); lc = sum(f["line_covered"] for f in chosen)
+    bt = sum(f["branch_total"] for f in chosen); bc = sum(f["branch_covered"] for f in chosen)
+    pct = lambda c, t: 100.0 * c / t if t else 0.0
+    print(f"{label:<9} lines: {pct(lc, lt):5.1f}% ({lc} of {lt}) | branches: {pct(bc, bt):5.1f}% ({bc} of {bt})")
+for top in ("base/", "cgroups/", "runtime/"):
+    line(top, [f for f in files if f["filename"].startswith(top)])
+line("total", files)
+PY
 echo "coverage: HTML report in $builddir/coverage/index.html"
 exit $status

@@ -12,8 +12,6 @@
 #include "runtime/cli/log_output.hpp"
 #include "runtime/cli/verbs.hpp"
 
-extern char** environ;
-
 namespace berth::cli {
 namespace {
 

@@ -18,7 +18,7 @@ const Flag spec_flags[] = {
 };
 
 Json mount(const char* destination, const char* type, const char* source,
-           std::vector<std::string> options = {})
+           const std::vector<std::string>& options = {})
 {
     Json m = {{"destination", destination}, {"type", type}, {"source", source}};
     if (!options.empty())

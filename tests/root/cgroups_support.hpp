@@ -134,10 +134,12 @@ struct Shared {
 inline int touch_memory(std::size_t mib, int hold_ms = 0)
 {
     const std::size_t size = mib << 20;
-    auto* p = static_cast<char*>(
-        ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (p == MAP_FAILED)
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
+    void* mapped = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (mapped == MAP_FAILED)
         return 2;
+    auto* p = static_cast<char*>(mapped);
     for (std::size_t i = 0; i < size; i += 4096)
         p[i] = 1;
     if (hold_ms > 0)
@@ -189,9 +191,12 @@ inline int open_devices()
     const int null = ::open("/dev/null", O_RDWR);
     if (null < 0)
         return 10;
+    ::close(null);
     const int zero = ::open("/dev/zero", O_RDONLY);
-    if (zero >= 0)
+    if (zero >= 0) {
+        ::close(zero);
         return 11;
+    }
     return errno == EPERM ? 0 : 12;
 }
 

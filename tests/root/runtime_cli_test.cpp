@@ -252,7 +252,7 @@ BOOST_AUTO_TEST_CASE(spec_writes_byte_for_byte_what_runc_spec_writes)
         auto with = [&](const std::string& binary, const std::string& dir) {
             auto argv = std::vector<std::string>{binary, "spec", "--bundle", dir};
             if (rootless)
-                argv.push_back("--rootless");
+                argv.emplace_back("--rootless");
             return run_command(argv);
         };
         BOOST_TEST_REQUIRE(with("runc", runc_dir.path()).status == 0);

@@ -100,9 +100,9 @@ struct Fixture {
     }
     std::string output() const { return read_all(out.get()); }
     // Runs args in the foreground, returning status and output.
-    Ran run(std::vector<std::string> args)
+    Ran run(const std::vector<std::string>& args)
     {
-        bundle.set_args(std::move(args));
+        bundle.set_args(args);
         bundle.write();
         ::ftruncate(out.get(), 0);
         ::ftruncate(err.get(), 0);
@@ -629,7 +629,8 @@ BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_sigterm_to_the_container, Fixtur
     const pthread_t runner = ::pthread_self();
     std::thread sender([runner] {
         std::this_thread::sleep_for(500ms);
-        ::pthread_kill(runner, SIGTERM); // blocked in run()'s thread: read by its signalfd
+        // The point of the test: a SIGTERM to the thread blocked in run(), read by its signalfd.
+        ::pthread_kill(runner, SIGTERM); // NOLINT(bugprone-bad-signal-to-kill-thread)
     });
     auto r = run({"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"});
     sender.join();

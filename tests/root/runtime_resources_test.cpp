@@ -246,7 +246,8 @@ BOOST_FIXTURE_TEST_CASE(pause_stops_a_counter_and_resume_restarts_it, Fixture)
     BOOST_TEST_REQUIRE(pid > 0);
     auto grows = [&](std::chrono::milliseconds within) {
         const auto before = read_all(out.get()).size();
-        for (auto waited = 0ms; waited < within; waited += 50ms) {
+        // (not `auto waited = 0ms`: cppcheck 2.10 cannot parse that literal)
+        for (std::chrono::milliseconds waited{0}; waited < within; waited += 50ms) {
             std::this_thread::sleep_for(50ms);
             if (read_all(out.get()).size() > before)
                 return true;

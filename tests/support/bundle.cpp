@@ -160,9 +160,9 @@ void Bundle::write() const
     out << config.dump(2) << "\n";
 }
 
-void Bundle::set_args(std::vector<std::string> args)
+void Bundle::set_args(const std::vector<std::string>& args)
 {
-    config["process"]["args"] = std::move(args);
+    config["process"]["args"] = args;
 }
 
 void Bundle::add_mount(nlohmann::json mount)

@@ -43,7 +43,7 @@ public:
     std::string config_path() const { return dir() + "/config.json"; }
     const std::string& cgroups_path() const { return cgroups_path_; }
     void write() const; // config -> config.json
-    void set_args(std::vector<std::string> args);
+    void set_args(const std::vector<std::string>& args);
     void add_mount(nlohmann::json mount);
 
 private:

@@ -16,9 +16,10 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout)
 
 } // namespace
 
-ConsoleSocket::ConsoleSocket() : dir_("berth-console"), path_(dir_.path() + "/console.sock")
+ConsoleSocket::ConsoleSocket()
+    : dir_("berth-console"), path_(dir_.path() + "/console.sock"),
+      listener_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0))
 {
-    listener_ = Fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, path_.c_str(), sizeof address.sun_path - 1);

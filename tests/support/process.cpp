@@ -11,8 +11,6 @@
 #include <thread>
 #include "base/files.hpp"
 
-extern char** environ;
-
 namespace berth::test {
 namespace {
 
@@ -62,6 +60,7 @@ Command Command::start(const std::vector<std::string>& argv)
     Fd out = make_memfd("stdout");
     Fd err = make_memfd("stderr");
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& arg : argv)
         args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);

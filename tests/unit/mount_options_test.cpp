@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(contradicting_words_are_reported)
 BOOST_AUTO_TEST_CASE(long_option_lists_stay_fast)
 {
     std::vector<std::string> many(200000, "x=1");
-    many.push_back("ro");
+    many.emplace_back("ro");
     auto o = parse(many);
     BOOST_TEST(o.flags == static_cast<unsigned long>(MS_RDONLY));
 }
