@@ -273,6 +273,22 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
         ::close(r); // a notify listener: no agent receives it yet
 }
 
+// Every signal back to its default action, none blocked: an ignored disposition and the blocked
+// mask survive execve, and the caller may have either (an agent that blocks signals for its
+// signalfd, run/exec holding them to forward, a shell that ignores SIGPIPE). runc and crun
+// reset them the same way. Handlers would be reset by execve anyway.
+void reset_signals() noexcept
+{
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            (void)::sigaction(sig, &default_action, nullptr); // glibc's reserved ones: EINVAL
+    sigset_t none;
+    sigemptyset(&none);
+    (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 [[noreturn]] void exec_process(const ProcessPlan& plan, int sync_fd) noexcept
 {
     int saved = ENOENT;
@@ -365,6 +381,7 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
 
 [[noreturn]] void process_main(const ProcessPlan& plan, int sync, int fifo_fd) noexcept
 {
+    reset_signals();
     for (int target = 0; target < 3; ++target)
         if (plan.stdio[target] >= 0 && ::dup2(plan.stdio[target], target) < 0)
             child_fail(sync, ChildStep::Stdio);
@@ -408,6 +425,7 @@ int run_hook_raw(const HookPlan& hook, const char* state_json, std::size_t len) 
         return -1;
     }
     if (pid == 0) {
+        reset_signals();
         if (::dup2(sv[1], 0) < 0)
             ::_exit(127);
         ::execve(hook.path, hook.argv, hook.envp);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sched.h>
+#include <optional>
 #include "base/files.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
@@ -151,6 +152,10 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
     auto p = std::make_unique<ExecPrepared>();
     if (auto r = prepare_exec(*p, options, *record, eo); !r)
         return std::move(r).error();
+    // Held from before the process exists (see run()); the child clears the mask it inherits.
+    std::optional<ForwardSignals> signals;
+    if (!eo.detach)
+        signals.emplace();
     Fd sync;
     auto child = spawn_exec(*p, *cgroup, sync);
     if (!child)
@@ -164,7 +169,7 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
         child->release();
         return 0;
     }
-    return wait_foreground(*child, sync, eo.process.args.front());
+    return wait_foreground(*child, sync, eo.process.args.front(), *signals);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // sync socket. A Child is held by pidfd so its pid cannot be recycled under us; until released
 // it is killed and reaped when the Child goes away (a create that failed midway).
 #pragma once
+#include <signal.h>
 #include <sys/types.h>
 #include "base/fd.hpp"
 #include "base/result.hpp"
@@ -40,11 +41,28 @@ Result<void> send_sync(int fd, SyncType type, int a = 0);
 // Receives one message; EOF is an error "child exited during setup".
 Result<SyncMessage> receive_sync(int fd);
 
-// Waits for child to exit, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH
-// (blocked in this thread meanwhile). A failure the child reports on sync (its exec failed)
-// becomes the error; EOF there means the exec happened. Returns the exit code or 128+signal.
-// program: what the child execs, named in the error when that exec fails.
-Result<int> wait_foreground(Child& child, Fd& sync, std::string_view program);
+// While alive, blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH in this thread;
+// a signalfd collects them for wait_foreground to pass on. Made before the child is spawned, so
+// that no signal is lost (or kills the runtime) while the container starts.
+class ForwardSignals {
+public:
+    ForwardSignals();
+    ~ForwardSignals();
+    ForwardSignals(const ForwardSignals&) = delete;
+    ForwardSignals& operator=(const ForwardSignals&) = delete;
+    int fd() const { return fd_.get(); }
+
+private:
+    sigset_t saved_{};
+    Fd fd_;
+};
+
+// Waits for child to exit, forwarding what signals collected to it. A failure the child
+// reports on sync (its exec failed) becomes the error; EOF there means the exec happened.
+// Returns the exit code or 128+signal. program: what the child execs, named in the error when
+// that exec fails.
+Result<int> wait_foreground(Child& child, Fd& sync, std::string_view program,
+                            const ForwardSignals& signals);
 
 // 128+signal or the exit code, as a shell reports it.
 int decode_wait_status(int status);

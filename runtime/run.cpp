@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cerrno>
+#include <optional>
 #include "base/files.hpp"
 #include "runtime/create.hpp"
 #include "runtime/hooks.hpp"
@@ -56,33 +57,29 @@ Result<void> start_container(const Options& options, const std::string& id)
     return {};
 }
 
-// Signals a foreground `run` passes on to the container instead of dying from them.
+// Signals a foreground `run` or `exec` passes on to the container instead of dying from them.
 constexpr int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-class ForwardSignals { // blocks the forwarded signals in this thread; a signalfd reads them
-public:
-    ForwardSignals()
-    {
-        sigset_t set;
-        sigemptyset(&set);
-        for (const int s : forwarded)
-            sigaddset(&set, s);
-        ::pthread_sigmask(SIG_BLOCK, &set, &saved_);
-        fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-    }
-    ~ForwardSignals() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
-    int fd() const { return fd_.get(); }
-
-private:
-    sigset_t saved_{};
-    Fd fd_;
-};
 
 } // namespace
 
-Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program)
+ForwardSignals::ForwardSignals()
 {
-    ForwardSignals signals;
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int s : forwarded)
+        sigaddset(&set, s);
+    ::pthread_sigmask(SIG_BLOCK, &set, &saved_);
+    fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+ForwardSignals::~ForwardSignals()
+{
+    ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+}
+
+Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program,
+                            const ForwardSignals& signals)
+{
     std::optional<Error> exec_error;
     int sync = sync_fd.get();
     for (;;) {
@@ -123,6 +120,12 @@ Result<void> start(const Options& options, const std::string& id)
 
 Result<int> run(const Options& options, const CreateOptions& co, bool detach)
 {
+    // In the foreground, signals are held from before the container exists: one that arrives
+    // while it starts (the caller's Ctrl-C, a stop) is forwarded once it runs, not lost and not
+    // fatal to us. The child clears the blocked mask it inherits before it execs.
+    std::optional<ForwardSignals> signals;
+    if (!detach)
+        signals.emplace();
     auto created = create_container(options, co);
     if (!created)
         return std::move(created).error().wrap(cat("create container ", co.id));
@@ -137,7 +140,7 @@ Result<int> run(const Options& options, const CreateOptions& co, bool detach)
     }
     // Processes orphaned inside the container (no pid namespace) are re-parented to us.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    auto status = wait_foreground(created->child, created->sync, created->program);
+    auto status = wait_foreground(created->child, created->sync, created->program, *signals);
     auto removed = remove(options, co.id, true);
     if (!status)
         return std::move(status).error().wrap(cat("run container ", co.id));

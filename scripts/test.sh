@@ -7,15 +7,14 @@
 #   asan     the unit suite again under AddressSanitizer + UBSan (asan-root: the root suite too)
 #   format   clang-format check of every source
 #   fuzz     every libFuzzer harness for a short smoke run
-#   static   clang-tidy and cppcheck (not in the default list yet: findings remain, see
-#            docs/QUALITY.md; run it by name)
-# Usage: scripts/test.sh [tier ...]   (default: unit root vm asan format fuzz)
+#   static   clang-tidy and cppcheck over every source (check set: .clang-tidy, docs/QUALITY.md)
+# Usage: scripts/test.sh [tier ...]   (default: unit root vm asan format static fuzz)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(unit root vm asan format fuzz)
+[ ${#tiers[@]} -gt 0 ] || tiers=(unit root vm asan format static fuzz)
 
 scripts/install-deps.sh || { echo "berth: 0 passed, 1 failed"; exit 1; }
 scripts/build.sh build >/dev/null || { scripts/build.sh build; echo "berth: 0 passed, 1 failed"; exit 1; }

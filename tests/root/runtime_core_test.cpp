@@ -638,6 +638,26 @@ BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_sigterm_to_the_container, Fixtur
     BOOST_TEST(r.status == 42);
 }
 
+// A caller that blocks or ignores signals (an agent reading them from a signalfd, a shell that
+// ignores SIGPIPE; run() itself holds the forwarded ones) must not hand that on: both the mask
+// and SIG_IGN survive execve.
+BOOST_FIXTURE_TEST_CASE(container_starts_with_no_signal_blocked_or_ignored, Fixture)
+{
+    sigset_t blocked, saved;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGUSR1);
+    ::pthread_sigmask(SIG_BLOCK, &blocked, &saved);
+    struct sigaction ignore {};
+    struct sigaction old_pipe {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &old_pipe);
+    auto r = run({"grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"});
+    ::sigaction(SIGPIPE, &old_pipe, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    BOOST_TEST_REQUIRE(r.ok(), r.error);
+    BOOST_TEST(r.out == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(failing_mount_names_its_destination_and_leaves_nothing, Fixture)
 {
     bundle.add_mount({{"destination", "/mnt/odd"}, {"type", "berthnosuchfs"}, {"source", "x"}});
