@@ -9,7 +9,7 @@
 
 namespace berth {
 
-inline constexpr std::size_t default_read_cap = 16 * 1024 * 1024;
+inline constexpr std::size_t default_read_cap = std::size_t{16} * 1024 * 1024;
 
 // Opens with O_CLOEXEC; path relative to dir (AT_FDCWD for the cwd) — errors name the path.
 Result<Fd> open_at(int dir, const std::string& path, int flags, unsigned mode = 0);

@@ -172,7 +172,7 @@ struct Spec {
 };
 
 // Parses and validates config.json bytes. Input larger than max_spec_bytes is refused.
-inline constexpr std::size_t max_spec_bytes = 4 * 1024 * 1024;
+inline constexpr std::size_t max_spec_bytes = std::size_t{4} * 1024 * 1024;
 Result<Spec> parse_spec(std::string_view text);
 // The "process" object alone, as `exec --process process.json` takes it.
 Result<Process> parse_process(std::string_view text);

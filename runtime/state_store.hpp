@@ -20,7 +20,7 @@
 
 namespace berth::runtime::store {
 
-inline constexpr std::size_t max_state_bytes = 1024 * 1024;
+inline constexpr std::size_t max_state_bytes = std::size_t{1024} * 1024;
 inline constexpr int state_format_version = 1;
 
 struct Record {

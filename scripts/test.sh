@@ -4,7 +4,8 @@
 #   unit     Boost.Test unit suite (no root)
 #   root     privileged integration suite on this host (namespaces, mounts, v1/hybrid cgroups, runc)
 #   vm       the cgroup v2 suite inside a qemu guest booting Debian's kernel
-#   asan     the unit suite again under AddressSanitizer + UBSan (asan-root: the root suite too)
+#   asan     the unit and root suites again under AddressSanitizer + LSan + UBSan
+#            (asan-unit, asan-root: one of them)
 #   format   clang-format check of every source
 #   fuzz     every libFuzzer harness for a short smoke run
 #   static   clang-tidy and cppcheck over every source (check set: .clang-tidy, docs/QUALITY.md)
@@ -74,12 +75,14 @@ run_gate() { # name command...
 for tier in "${tiers[@]}"; do
   case $tier in
     unit|root|vm) run_meson_suite build "$tier" ;;
-    asan) run_gate "asan" scripts/sanitize.sh unit ;;
+    asan) run_gate "asan" scripts/sanitize.sh all ;;
+    asan-unit) run_gate "asan-unit" scripts/sanitize.sh unit ;;
     asan-root) run_gate "asan-root" scripts/sanitize.sh root ;;
     format) run_gate "format" scripts/check-format.sh ;;
     static) run_gate "static" scripts/static-check.sh build ;;
     fuzz) run_gate "fuzz" scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-15}" ;;
-    *) echo "unknown tier '$tier' (unit root vm asan asan-root format static fuzz)"; failed=$((failed + 1)) ;;
+    *) echo "unknown tier '$tier' (unit root vm asan asan-unit asan-root format static fuzz)"
+       failed=$((failed + 1)) ;;
   esac
 done
 

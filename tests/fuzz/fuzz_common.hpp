@@ -12,7 +12,7 @@ namespace berth::fuzz {
 
 // Larger inputs return early: the parsers cap their input themselves (max_spec_bytes,
 // max_state_bytes, read caps), and megabyte inputs only slow the search down.
-inline constexpr std::size_t max_input = 1024 * 1024;
+inline constexpr std::size_t max_input = std::size_t{1024} * 1024;
 
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size)
 {

@@ -37,7 +37,7 @@ inline bool is_root()
 // exits with its return value. The destructor SIGKILLs and reaps it if it is still around.
 class Worker {
 public:
-    explicit Worker(std::function<int()> work)
+    explicit Worker(const std::function<int()>& work)
     {
         int go[2];
         if (::pipe2(go, O_CLOEXEC) < 0)
