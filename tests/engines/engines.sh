@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/engines/engines.sh — the engines tier: real engines from Debian drive runc and
+# berth-runtime through the same checks; every check runc passes must pass with berth-runtime.
+#   podman 4.3 + conmon        (berth registered under [engine.runtimes], runtime_supports_json)
+#   containerd 1.6 + runc v2 shim via `ctr run --runc-binary` (the shim's BinaryName)
+# Everything is private: the script re-executes itself in new mount, network and pid namespaces
+# (so containers, conmon, shims and the daemon cannot outlive it), mounts a tmpfs over /run and
+# over its work directory, and puts every container under a cgroup parent of its own, removed
+# at the end. Networking (CNI bridge, published ports) happens only in that network namespace.
+# Usage: tests/engines/engines.sh [path/to/berth-runtime]   (root; default build/runtime/cli/)
+# Prints one line per check, then "engines: N passed, N failed, N skipped"; exits 1 on failure.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+berth=${1:-${BERTH_RUNTIME:-$here/../../build/runtime/cli/berth-runtime}}
+
+if [ -z "${BERTH_ENGINES_INNER:-}" ]; then
+  start=$SECONDS
+  missing=()
+  for tool in podman conmon containerd ctr runc busybox script unshare ip; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  [ -x "$berth" ] || missing+=("berth-runtime ($berth)")
+  [ "$(id -u)" -eq 0 ] || missing+=("root")
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "engines: missing ${missing[*]} (scripts/install-deps.sh installs the packages)"
+    echo "engines: 0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  berth=$(readlink -f "$berth")
+  BERTH_ENGINES_INNER=1 unshare --mount --net --pid --fork --propagation private --mount-proc \
+    bash "$here/engines.sh" "$berth"
+  rc=$?
+  echo "engines: took $((SECONDS - start)) s"
+  exit $rc
+fi
+
+# ---------------------------------------------------------------- inside the private namespaces
+source "$here/lib.sh"
+source "$here/podman_checks.sh"
+source "$here/containerd_checks.sh"
+
+setup_private_world || { echo "engines: setup failed"; echo "engines: 0 passed, 1 failed, 0 skipped"; exit 1; }
+trap teardown_private_world EXIT
+
+declare -A runtime_path=([runc]=$(command -v runc) [berth]=$berth)
+for rt in runc berth; do
+  podman_checks "$rt"
+done
+if start_containerd; then
+  for rt in runc berth; do
+    containerd_checks "$rt" "${runtime_path[$rt]}"
+  done
+  stop_containerd
+else
+  record containerd - daemon-start FAIL "$(tail -20 "$work/containerd/log")"
+fi
+final_leak_checks
+summarize

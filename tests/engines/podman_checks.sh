@@ -1,0 +1,337 @@
+# tests/engines/podman_checks.sh — podman 4.3 (conmon) driving one runtime through the checks.
+# Sourced by engines.sh; every container is named "p-<runtime>-<check>" and removed by its check.
+
+image=localhost/busybox:engines
+pd_flags=()
+R=""                          # the runtime under test, as podman knows it: runc or berth
+
+write_podman_config() {
+  cat >"$work/containers.conf" <<EOF
+[containers]
+# No CAP_SYS_RESOURCE here: podman's default ulimits (nofile 1048576) cannot be set.
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[network]
+network_backend = "cni"
+network_config_dir = "$work/cni"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$work/events.log"
+tmp_dir = "$work/libpod"
+volume_path = "$work/volumes"
+conmon_path = ["$(command -v conmon)"]
+runtime = "runc"
+# podman reads a runtime's JSON error log (--log-format=json) only for runtimes named here.
+runtime_supports_json = ["runc", "berth"]
+[engine.runtimes]
+runc = ["$(command -v runc)"]
+berth = ["$berth"]
+EOF
+  # A bridge network of our own whose IPAM state lives in the work directory, not /var/lib/cni.
+  cat >"$work/cni/engines.conflist" <<EOF
+{ "cniVersion": "0.4.0", "name": "engines",
+  "plugins": [
+    { "type": "bridge", "bridge": "berth-eng0", "isGateway": true, "ipMasq": false,
+      "ipam": { "type": "host-local", "dataDir": "$work/cni-data",
+                "ranges": [[{ "subnet": "10.89.7.0/24", "gateway": "10.89.7.1" }]],
+                "routes": [{ "dst": "0.0.0.0/0" }] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } } ] }
+EOF
+  export CONTAINERS_CONF=$work/containers.conf
+  export CONTAINERS_STORAGE_CONF=$work/storage.conf
+  printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' \
+    "$work/storage" "$work/runroot" >"$CONTAINERS_STORAGE_CONF"
+  pd_flags=(--root "$work/storage" --runroot "$work/runroot" --storage-driver overlay)
+}
+
+pd() { timeout 60 podman "${pd_flags[@]}" "$@"; }
+# pdrun ARGS...: podman run with the runtime under test and our cgroup parent.
+pdrun() { pd run --runtime "$R" --cgroup-parent "$cg_parent" "$@"; }
+
+p_run_output_exit() {
+  local out rc
+  out=$(pdrun --rm --network none "$image" sh -c 'echo hello; echo oops >&2; exit 7' 2>/dev/null)
+  rc=$?
+  want "output" "$out" hello && want "exit code" "$rc" 7
+}
+
+p_detached_exec_logs_stop_rm() {
+  local c=p-$R-detached out rc
+  pdrun -d --name "$c" --network none "$image" \
+    sh -c 'trap "echo bye; exit 0" TERM; echo started; while :; do sleep 0.1; done' >/dev/null || return 1
+  out=$(pd exec "$c" sh -c 'echo in-exec; exit 5'); rc=$?
+  want "exec output" "$out" in-exec && want "exec exit code" "$rc" 5 || return 1
+  out=$(pd exec -u 65534 -w /tmp -e X=y "$c" sh -c 'echo $(id -u) $(pwd) $X')
+  want "exec user/workdir/env" "$out" "65534 /tmp y" || return 1
+  pd stop -t 10 "$c" >/dev/null || return 1
+  want "state after stop" "$(pd inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c")" "exited 0" || return 1
+  out=$(pd logs "$c")
+  want "logs" "$out" $'started\nbye' || return 1
+  pd rm "$c" >/dev/null || return 1
+  want "after rm" "$(pd ps -aq --filter name="$c")" ""
+}
+
+p_tty_run() {
+  local out
+  out=$(on_tty "podman ${pd_flags[*]} run --rm -t --runtime $R --cgroup-parent $cg_parent \
+        --network none $image sh -c 'tty; test -t 0 && test -t 1 && echo both-tty; exit 3'")
+  local rc=$?
+  want "tty run output" "$out" $'/dev/pts/0\nboth-tty' && want "exit code" "$rc" 3
+}
+
+p_tty_console() {
+  local out
+  out=$(on_tty "podman ${pd_flags[*]} run --rm -t --runtime $R --cgroup-parent $cg_parent \
+        --network none $image sh -c 'test -c /dev/console && echo console-ok'")
+  want "/dev/console with a terminal" "$out" console-ok
+}
+
+p_tty_exec() {
+  local c=p-$R-ttyexec out
+  pdrun -d --name "$c" --network none "$image" sleep 1000 >/dev/null || return 1
+  out=$(on_tty "podman ${pd_flags[*]} exec -t $c sh -c 'tty; test -t 0 && echo tty-ok'")
+  pd rm -f -t 0 "$c" >/dev/null
+  want_match "tty exec output" "$out" $'^/dev/pts/[0-9]+\ntty-ok$'
+}
+
+p_user_env_workdir() {
+  local out
+  out=$(pdrun --rm --network none --user 1000:1001 -e FOO=bar -w /tmp "$image" \
+        sh -c 'echo $(id -u):$(id -g) $FOO $(pwd)')
+  want "user env workdir" "$out" "1000:1001 bar /tmp"
+}
+
+p_read_only_root() {
+  local out
+  out=$(pdrun --rm --network none --read-only "$image" \
+        sh -c 'touch /x 2>/dev/null && echo root-writable || echo root-ro; touch /tmp/x && echo tmp-rw')
+  want "read-only root" "$out" $'root-ro\ntmp-rw'
+}
+
+p_capabilities() {
+  local out
+  out=$(pdrun --rm --network none --cap-drop all --cap-add net_bind_service --cap-add kill "$image" \
+        sh -c 'grep -E "^Cap(Eff|Bnd)" /proc/self/status; chown 1 /tmp 2>/dev/null && echo chown-ok')
+  want "drop all + add two" "$out" $'CapEff:\t0000000000000420\nCapBnd:\t0000000000000420' || return 1
+  out=$(pdrun --rm --network none --cap-drop chown "$image" \
+        sh -c 'chown 1 /tmp 2>/dev/null && echo chown-ok || echo chown-denied; touch /tmp/f && chown 1 /tmp/f 2>&1 | grep -c ermitted')
+  want "drop chown" "$out" $'chown-denied\n1'
+}
+
+p_memory_limit() {
+  local c=p-$R-mem out rc
+  out=$(pdrun --rm --network none --memory 32m --memory-swap 32m "$image" \
+        cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
+  want "memory.limit_in_bytes inside" "$out" 33554432 || return 1
+  # dd fills one 64 MiB buffer: the cgroup's OOM killer must end it.
+  pdrun --name "$c" --network none --memory 32m --memory-swap 32m "$image" \
+    dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
+  rc=$?
+  out=$(pd inspect -f '{{.HostConfig.Memory}}' "$c")
+  pd rm -f "$c" >/dev/null
+  want "exit code of the OOM run" "$rc" 137 || return 1
+  want "inspect memory" "$out" 33554432
+}
+
+p_pids_limit() {
+  local out
+  # Forks fail once 12 tasks exist; pids.events counts the refusals. read is a builtin: no fork.
+  out=$(pdrun --rm --network none --pids-limit 12 "$image" sh -c \
+        'read m </sys/fs/cgroup/pids/pids.max; echo $m; (for i in $(seq 30); do sleep 3 & done) 2>/dev/null;
+         read e n </sys/fs/cgroup/pids/pids.events; [ "$n" -gt 0 ] && echo refused')
+  want "pids.max inside, forks refused" "$out" $'12\nrefused'
+}
+
+p_published_port() {
+  local c=p-$R-port out
+  pdrun -d --name "$c" --network engines -p 18080:80 "$image" httpd -f -p 80 -h /etc >/dev/null ||
+    return 1
+  wait_for 10 busybox wget -O /dev/null http://10.89.7.1:18080/index.html
+  out=$(busybox wget -O - http://10.89.7.1:18080/index.html 2>/dev/null)
+  pd rm -f -t 0 "$c" >/dev/null
+  want "page through the published port" "$out" engines-page
+}
+
+p_volumes() {
+  local out
+  echo from-host >"$work/vol/in"
+  out=$(pdrun --rm --network none -v "$work/vol:/data" "$image" sh -c 'cat /data/in; echo from-ctr >/data/out')
+  want "bind volume in" "$out" from-host && want "bind volume out" "$(cat "$work/vol/out")" from-ctr || return 1
+  out=$(pdrun --rm --network none -v "$work/vol:/data:ro" "$image" sh -c 'echo x >/data/y 2>/dev/null || echo ro-ok')
+  want "read-only bind" "$out" ro-ok || return 1
+  pd volume create "pv-$R" >/dev/null || return 1
+  pdrun --rm --network none -v "pv-$R:/v" "$image" sh -c 'echo kept >/v/f' || return 1
+  out=$(pdrun --rm --network none -v "pv-$R:/v" "$image" cat /v/f)
+  pd volume rm "pv-$R" >/dev/null
+  want "named volume" "$out" kept
+}
+
+p_pause_unpause() {
+  local c=p-$R-pause out
+  pdrun -d --name "$c" --network none "$image" sleep 1000 >/dev/null || return 1
+  pd pause "$c" >/dev/null || { pd rm -f -t 0 "$c" >/dev/null; return 1; }
+  out=$(pd inspect -f '{{.State.Status}}' "$c")
+  local frozen
+  frozen=$(cat "/sys/fs/cgroup/freezer$cg_parent/libpod-$(pd inspect -f '{{.Id}}' "$c")/freezer.state")
+  pd unpause "$c" >/dev/null
+  local after
+  after=$(pd exec "$c" echo alive)
+  pd rm -f -t 0 "$c" >/dev/null
+  want "paused status" "$out" paused && want "freezer.state" "$frozen" FROZEN &&
+    want "exec after unpause" "$after" alive
+}
+
+p_stats() {
+  local c=p-$R-stats out
+  pdrun -d --name "$c" --network none --memory 64m "$image" sleep 1000 >/dev/null || return 1
+  out=$(pd stats --no-stream --format '{{.PIDs}} {{.MemUsage}}' "$c")
+  pd rm -f -t 0 "$c" >/dev/null
+  want_match "stats" "$out" '^1 [0-9.]+[kMG]?i?B / 67.1[0-9]*MB$'
+}
+
+p_top() {
+  local c=p-$R-top out
+  pdrun -d --name "$c" --network none "$image" sh -c 'sleep 1000 & wait' >/dev/null || return 1
+  wait_for 5 sh -c "podman ${pd_flags[*]} top $c args | grep -q 'sleep 1000'"
+  out=$(pd top "$c" pid args)
+  pd rm -f -t 0 "$c" >/dev/null
+  want_match "top" "$out" 'sleep 1000'
+}
+
+p_signals() {
+  local c=p-$R-sig out
+  pdrun -d --name "$c" --network none "$image" \
+    sh -c 'trap "echo got-usr1" USR1; trap "echo got-hup" HUP; echo ready; while :; do sleep 0.1; done' \
+    >/dev/null || return 1
+  wait_for 5 sh -c "podman ${pd_flags[*]} logs $c | grep -q ready"
+  pd kill -s USR1 "$c" >/dev/null || return 1
+  wait_for 5 sh -c "podman ${pd_flags[*]} logs $c | grep -q got-usr1"
+  pd kill -s HUP "$c" >/dev/null || return 1
+  wait_for 5 sh -c "podman ${pd_flags[*]} logs $c | grep -q got-hup"
+  out=$(pd logs "$c")
+  pd kill -s KILL "$c" >/dev/null
+  want "exit code after SIGKILL" "$(pd wait "$c")" 137
+  pd rm -f "$c" >/dev/null
+  want "signals seen" "$out" $'ready\ngot-usr1\ngot-hup'
+}
+
+# The container's processes must be session leaders of their own (setsid), not members of
+# conmon's session: otherwise `kill 0` inside reaches the monitor.
+p_own_session() {
+  local c=p-$R-sid out
+  out=$(pdrun --rm --network none "$image" sh -c 'read -r p c s pp g sid x </proc/self/stat; echo $p $sid')
+  want "init pid and session" "$out" "1 1" || return 1
+  pdrun -d --name "$c" --network none "$image" sleep 1000 >/dev/null || return 1
+  out=$(pd exec "$c" sh -c 'read -r p c s pp g sid x </proc/self/stat; [ $p = $sid ] && echo own-session || echo "session $sid pid $p"')
+  pd rm -f -t 0 "$c" >/dev/null
+  want "exec process session" "$out" own-session
+}
+
+# `kill -STOP 0` from the init: with its own session and group it stops nothing outside the
+# container (init itself ignores it); in conmon's group it stops conmon.
+p_kill_zero_spares_monitor() {
+  local c=p-$R-stop0 out mon state
+  pdrun -d --name "$c" --network none "$image" sh -c 'kill -STOP 0; echo survived; sleep 1000' >/dev/null ||
+    return 1
+  wait_for 5 sh -c "podman ${pd_flags[*]} logs $c | grep -q survived"
+  mon=$(pd inspect -f '{{.State.ConmonPid}}' "$c")
+  out=$(pd logs "$c")
+  read -r _ _ state _ <"/proc/$mon/stat"
+  # A stopped monitor would never reap the container: let it go on so cleanup can work.
+  kill -CONT "$mon"
+  pd rm -f -t 0 "$c" >/dev/null
+  want "conmon state after kill -STOP 0 inside" "$state" S && want "container output" "$out" survived
+}
+
+p_run_timeout() {
+  local c=p-$R-timeout t0=$SECONDS out
+  timeout 10 podman "${pd_flags[@]}" run --runtime "$R" --cgroup-parent "$cg_parent" --name "$c" \
+    --network none --timeout 2 "$image" sleep 100 >/dev/null 2>&1
+  out=$(pd inspect -f '{{.State.Status}}' "$c" 2>&1)
+  pd rm -f -t 0 "$c" >/dev/null
+  [ $((SECONDS - t0)) -lt 9 ] || { echo "run --timeout 2 took $((SECONDS - t0)) s"; return 1; }
+  want "state after --timeout" "$out" exited
+}
+
+p_parallel_20() {
+  local i dir=$work/par-$R
+  mkdir -p "$dir"
+  for i in $(seq 20); do
+    pdrun --rm --network none "$image" sh -c "echo c$i" >"$dir/$i" 2>&1 &
+  done
+  wait
+  for i in $(seq 20); do
+    want "container $i of 20" "$(cat "$dir/$i")" "c$i" || return 1
+  done
+}
+
+p_sigterm_ignored() {
+  local c=p-$R-noterm t0 took out
+  pdrun -d --name "$c" --network none "$image" \
+    sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null || return 1
+  wait_for 5 sh -c "podman ${pd_flags[*]} logs $c | grep -q ready"
+  t0=$SECONDS
+  pd stop -t 2 "$c" >/dev/null 2>&1 || return 1
+  took=$((SECONDS - t0))
+  [ "$took" -ge 1 ] && [ "$took" -le 10 ] || { echo "stop -t 2 took $took s"; return 1; }
+  out=$(pd inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c")
+  pd rm -f "$c" >/dev/null
+  want "state after stop" "$out" "exited 137"
+}
+
+p_network_none_loopback() {
+  local out
+  out=$(pdrun --rm --network none "$image" sh -c \
+        'ip -o link show | grep -c ": "; httpd -f -p 127.0.0.1:8000 -h /etc & for i in $(seq 20); do wget -O - http://127.0.0.1:8000/index.html 2>/dev/null && break; sleep 0.1; done')
+  want "links and loopback page" "$out" $'1\nengines-page'
+}
+
+p_privileged() {
+  local out
+  out=$(pdrun --rm --network none --privileged "$image" sh -c \
+        'grep ^CapEff /proc/self/status; test -c /dev/fuse && echo host-devices')
+  want "privileged" "$out" "$(grep ^CapEff /proc/self/status)"$'\nhost-devices'
+}
+
+p_device() {
+  local out
+  out=$(pdrun --rm --network none --device /dev/fuse:/dev/myfuse "$image" sh -c \
+        'stat -c "%t:%T" /dev/myfuse; : </dev/myfuse && echo opened')
+  want "device" "$out" $'a:e5\nopened'
+}
+
+# --systemd=always on cgroup v1: the container must be in its own name=systemd cgroup, and that
+# hierarchy is mounted writable for systemd inside.
+p_systemd_always() {
+  local out
+  out=$(pdrun --rm --network none --systemd=always "$image" sh -c \
+        'grep name=systemd /proc/self/cgroup; mkdir /sys/fs/cgroup/systemd/probe && rmdir /sys/fs/cgroup/systemd/probe && echo writable')
+  want_match "name=systemd cgroup, writable" "$out" "^[0-9]+:name=systemd:$cg_parent/libpod-[0-9a-f]+"$'\nwritable$'
+}
+
+p_no_leaks() {
+  local out
+  out=$(pd ps -aq)
+  want "podman ps -a" "$out" "" || return 1
+  out=$(grep " $work/storage/overlay/[^ ]*/merged" /proc/self/mountinfo)
+  want "rootfs mounts" "$out" "" || return 1
+  out=$(find /run/runc /run/berth -mindepth 1 -maxdepth 1 2>/dev/null)
+  want "runtime state" "$out" "" || return 1
+  out=$(for h in /sys/fs/cgroup/*/; do
+          find "$h${cg_parent#/}" -mindepth 1 -maxdepth 1 -type d -name 'libpod-*' 2>/dev/null; done)
+  want "container cgroups" "$out" "" || return 1
+  out=$(stray_processes | grep -v containerd)
+  want "processes" "$out" ""
+}
+
+podman_checks() {
+  R=$1
+  local name
+  for name in run_output_exit detached_exec_logs_stop_rm tty_run tty_console tty_exec \
+              user_env_workdir read_only_root capabilities memory_limit pids_limit \
+              published_port volumes pause_unpause stats top signals own_session \
+              kill_zero_spares_monitor run_timeout parallel_20 sigterm_ignored \
+              network_none_loopback privileged device systemd_always no_leaks; do
+    check podman "$R" "${name//_/-}" "p_$name"
+  done
+}
