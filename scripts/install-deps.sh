@@ -9,6 +9,8 @@ packages=(
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
   # the runtime's peers and test material
   runc crun busybox-static procps iproute2 util-linux
+  # engines tier: real engines driving runc and berth-runtime (bsdutils' script(1) gives -t a pty)
+  podman conmon containerd containernetworking-plugins iptables bsdutils
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
   # quality gates and benchmarks

@@ -9,13 +9,15 @@
 #   format   clang-format check of every source
 #   fuzz     every libFuzzer harness for a short smoke run
 #   static   clang-tidy and cppcheck over every source (check set: .clang-tidy, docs/QUALITY.md)
-# Usage: scripts/test.sh [tier ...]   (default: unit root vm asan format static fuzz)
+#   engines  podman and containerd drive runc and berth-runtime through the same checks
+#            (tests/engines/engines.sh prints "engines: N passed, N failed, N skipped")
+# Usage: scripts/test.sh [tier ...]   (default: unit root vm asan format static fuzz engines)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(unit root vm asan format static fuzz)
+[ ${#tiers[@]} -gt 0 ] || tiers=(unit root vm asan format static fuzz engines)
 
 scripts/install-deps.sh || { echo "berth: 0 passed, 1 failed"; exit 1; }
 scripts/build.sh build >/dev/null || { scripts/build.sh build; echo "berth: 0 passed, 1 failed"; exit 1; }
@@ -81,7 +83,8 @@ for tier in "${tiers[@]}"; do
     format) run_gate "format" scripts/check-format.sh ;;
     static) run_gate "static" scripts/static-check.sh build ;;
     fuzz) run_gate "fuzz" scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-15}" ;;
-    *) echo "unknown tier '$tier' (unit root vm asan asan-unit asan-root format static fuzz)"
+    engines) run_gate "engines" tests/engines/engines.sh build/runtime/cli/berth-runtime ;;
+    *) echo "unknown tier '$tier' (unit root vm asan asan-unit asan-root format static fuzz engines)"
        failed=$((failed + 1)) ;;
   esac
 done

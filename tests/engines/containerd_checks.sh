@@ -73,6 +73,9 @@ c_detached_exec_logs_stop_rm() {
   want "exec output" "$out" in-exec && want "exec exit code" "$rc" 5 || { ctr_cleanup "$n"; return 1; }
   out=$(c task exec --exec-id e2 --user 65534 --cwd /tmp "$n" sh -c 'echo $(id -u) $(pwd)')
   want "exec user/cwd" "$out" "65534 /tmp" || { ctr_cleanup "$n"; return 1; }
+  c task exec -d --exec-id e3 "$n" sh -c 'echo detached >/tmp/mark' || { ctr_cleanup "$n"; return 1; }
+  wait_for 5 ctr --address "$ctr_dir/containerd.sock" -n engines task exec --exec-id e4 "$n" test -f /tmp/mark ||
+    { echo "exec -d left no mark"; ctr_cleanup "$n"; return 1; }
   c task kill "$n" || return 1
   wait_for 10 sh -c "[ \"\$(ctr --address $ctr_dir/containerd.sock -n engines task ls | awk '\$1 == \"$n\" {print \$3}')\" = STOPPED ]" ||
     { echo "task not stopped by SIGTERM: $(task_status "$n")"; ctr_cleanup "$n"; return 1; }

@@ -86,6 +86,7 @@ setup_private_world() {
   cg_parent="/berth-engines-$$-${work##*.}"
   mkdir -p "$work"/{cni,cni-data,tmp,libpod,volumes,vol}
   export TMPDIR=$work/tmp
+  cd "$work" || return 1       # conmon writes its "oom" marker into its working directory
   unset AWS_CA_BUNDLE
   write_podman_config
   make_busybox_rootfs "$work/rootfs"

@@ -63,6 +63,8 @@ p_detached_exec_logs_stop_rm() {
   want "exec output" "$out" in-exec && want "exec exit code" "$rc" 5 || return 1
   out=$(pd exec -u 65534 -w /tmp -e X=y "$c" sh -c 'echo $(id -u) $(pwd) $X')
   want "exec user/workdir/env" "$out" "65534 /tmp y" || return 1
+  pd exec -d "$c" sh -c 'echo detached >/tmp/mark' >/dev/null || return 1
+  wait_for 5 podman "${pd_flags[@]}" exec "$c" test -f /tmp/mark || { echo "exec -d left no mark"; return 1; }
   pd stop -t 10 "$c" >/dev/null || return 1
   want "state after stop" "$(pd inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c")" "exited 0" || return 1
   out=$(pd logs "$c")
@@ -127,10 +129,10 @@ p_memory_limit() {
   pdrun --name "$c" --network none --memory 32m --memory-swap 32m "$image" \
     dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
   rc=$?
-  out=$(pd inspect -f '{{.HostConfig.Memory}}' "$c")
+  out=$(pd inspect -f '{{.HostConfig.Memory}} {{.State.OOMKilled}}' "$c")
   pd rm -f "$c" >/dev/null
   want "exit code of the OOM run" "$rc" 137 || return 1
-  want "inspect memory" "$out" 33554432
+  want "inspect memory, OOMKilled" "$out" "33554432 true"
 }
 
 p_pids_limit() {
