@@ -71,11 +71,11 @@ c_detached_exec_logs_stop_rm() {
     sh -c 'trap "echo bye; exit 0" TERM; echo started; while :; do sleep 0.1; done' || return 1
   out=$(c task exec --exec-id e1 "$n" sh -c 'echo in-exec; exit 5'); rc=$?
   want "exec output" "$out" in-exec && want "exec exit code" "$rc" 5 || { ctr_cleanup "$n"; return 1; }
-  out=$(c task exec --exec-id e2 --user 65534 --cwd /tmp "$n" sh -c 'echo $(id -u) $(pwd)')
-  want "exec user/cwd" "$out" "65534 /tmp" || { ctr_cleanup "$n"; return 1; }
   c task exec -d --exec-id e3 "$n" sh -c 'echo detached >/tmp/mark' || { ctr_cleanup "$n"; return 1; }
   wait_for 5 ctr --address "$ctr_dir/containerd.sock" -n engines task exec --exec-id e4 "$n" test -f /tmp/mark ||
     { echo "exec -d left no mark"; ctr_cleanup "$n"; return 1; }
+  out=$(c task exec --exec-id e2 --user 65534 --cwd /tmp "$n" sh -c 'echo $(id -u) $(pwd)')
+  want "exec user/cwd" "$out" "65534 /tmp" || { ctr_cleanup "$n"; return 1; }
   c task kill "$n" || return 1
   wait_for 10 sh -c "[ \"\$(ctr --address $ctr_dir/containerd.sock -n engines task ls | awk '\$1 == \"$n\" {print \$3}')\" = STOPPED ]" ||
     { echo "task not stopped by SIGTERM: $(task_status "$n")"; ctr_cleanup "$n"; return 1; }
@@ -209,14 +209,17 @@ c_own_session() {
 
 # As p_kill_zero_spares_monitor: the init's `kill -STOP 0` must not reach the shim.
 c_kill_zero_spares_shim() {
-  local n=c-$RN-stop0 log=$ctr_dir/logs/c-$RN-stop0 shim state out
-  crun_ "$n" -d --log-uri "file://$log" -- sh -c 'kill -STOP 0; echo survived; sleep 1000' || return 1
-  wait_for 5 grep -q survived "$log"
+  local n=c-$RN-stop0 log=$ctr_dir/logs/c-$RN-stop0 shim state out starter
+  # In the background: a stopped shim would never answer the start request.
+  crun_ "$n" -d --log-uri "file://$log" -- sh -c 'kill -STOP 0; echo survived; sleep 1000' &
+  starter=$!
+  wait_for 3 grep -q survived "$log"
   out=$(cat "$log")
   # The shim daemonizes (parent: our pid namespace's init).
   shim=$(ps -eo pid=,ppid=,args= | awk -v id="-id $n " '$2 == 1 && index($0, id) && /containerd-shim/ {print $1}')
   read -r _ _ state _ <"/proc/$shim/stat"
   kill -CONT "$shim"
+  wait "$starter"
   ctr_cleanup "$n"
   want "shim state after kill -STOP 0 inside" "$state" S && want "container output" "$out" survived
 }

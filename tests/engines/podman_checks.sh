@@ -232,15 +232,19 @@ p_own_session() {
 # `kill -STOP 0` from the init: with its own session and group it stops nothing outside the
 # container (init itself ignores it); in conmon's group it stops conmon.
 p_kill_zero_spares_monitor() {
-  local c=p-$R-stop0 out mon state
-  pdrun -d --name "$c" --network none "$image" sh -c 'kill -STOP 0; echo survived; sleep 1000' >/dev/null ||
-    return 1
-  wait_for 5 sh -c "podman ${pd_flags[*]} logs $c | grep -q survived"
+  local c=p-$R-stop0 out mon state starter
+  # In the background: a stopped conmon would never tell `run -d` that the container started.
+  pdrun -d --name "$c" --network none "$image" sh -c 'kill -STOP 0; echo survived; sleep 1000' \
+    >/dev/null 2>&1 &
+  starter=$!
+  wait_for 10 sh -c "podman ${pd_flags[*]} inspect -f '{{.State.ConmonPid}}' $c | grep -qv '^0$'"
   mon=$(pd inspect -f '{{.State.ConmonPid}}' "$c")
+  wait_for 3 sh -c "podman ${pd_flags[*]} logs $c | grep -q survived"
   out=$(pd logs "$c")
   read -r _ _ state _ <"/proc/$mon/stat"
-  # A stopped monitor would never reap the container: let it go on so cleanup can work.
+  # Let a stopped monitor go on, so the starter returns and cleanup can work.
   kill -CONT "$mon"
+  wait "$starter"
   pd rm -f -t 0 "$c" >/dev/null
   want "conmon state after kill -STOP 0 inside" "$state" S && want "container output" "$out" survived
 }
