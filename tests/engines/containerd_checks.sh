@@ -6,7 +6,8 @@ ctr_pid=""
 RB=""                         # the runtime binary under test
 RN=""                         # its short name, for container names
 
-c() { timeout 60 ctr --address "$ctr_dir/containerd.sock" -n engines "$@"; }
+# -k: `ctr run` forwards SIGTERM to the container, whose init may ignore it.
+c() { timeout -k 5 60 ctr --address "$ctr_dir/containerd.sock" -n engines "$@"; }
 # crun_ NAME ARGS... -- CMD...: ctr run with the runtime under test, in our cgroup parent.
 crun_() {
   local name=$1

@@ -61,7 +61,7 @@ wait_for() {
 # A tty for podman -t / ctr -t: script(1) runs the command on a new pty. stdin is /dev/null so
 # script cannot block on ours; -e passes the command's exit status on.
 on_tty() {
-  script -qefc "$*" /dev/null </dev/null | tr -d '\r' | sed 's/\^@//g' | grep -v 'resize pty'
+  timeout -k 5 60 script -qefc "$*" /dev/null </dev/null | tr -d '\r' | sed 's/\^@//g' | grep -v 'resize pty'
 }
 
 make_busybox_rootfs() { # dir
@@ -104,22 +104,20 @@ remove_cgroup_parent() {
   done
 }
 
-# Lists processes in our pid namespace other than this shell, its ancestors and its own ps|awk.
+# Lists processes in our pid namespace other than this script's own shells (and the ps|awk
+# here) and zombies our init has not reaped yet.
 stray_processes() {
   local me=$BASHPID
-  ps -eo pid=,ppid=,args= | awk -v me="$me" '
-    { pid[NR] = $1; parent[$1] = $2; line[$1] = $0 }
-    END {
-      keep[1] = 1; p = me; keep[p] = 1
-      while ((p in parent) && p != 1) { p = parent[p]; keep[p] = 1 }
-      for (i = 1; i <= NR; i++) { q = pid[i]; if (!(q in keep) && parent[q] != me) print line[q] }
-    }'
+  ps -eo pid=,ppid=,stat=,args= | awk -v me="$me" -v self="$here/engines.sh" '
+    $1 == 1 || $1 == me || $2 == me || $3 ~ /^Z/ { next }
+    $4 == "bash" && index($0, self) { next }
+    { print }'
 }
 
 teardown_private_world() {
   local pid
   stop_containerd 2>/dev/null
-  timeout 60 podman "${pd_flags[@]}" rm -af -t 0 >/dev/null 2>&1
+  timeout -k 5 60 podman "${pd_flags[@]}" rm -af -t 0 >/dev/null 2>&1
   # Everything in our pid namespace dies with it, but kill what is left now so the cgroups and
   # mounts below can go.
   for pid in $(ps -eo pid= | awk -v me=$$ '$1 != me && $1 != 1'); do

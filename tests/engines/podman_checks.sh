@@ -44,7 +44,7 @@ EOF
   pd_flags=(--root "$work/storage" --runroot "$work/runroot" --storage-driver overlay)
 }
 
-pd() { timeout 60 podman "${pd_flags[@]}" "$@"; }
+pd() { timeout -k 5 60 podman "${pd_flags[@]}" "$@"; }
 # pdrun ARGS...: podman run with the runtime under test and our cgroup parent.
 pdrun() { pd run --runtime "$R" --cgroup-parent "$cg_parent" "$@"; }
 
@@ -129,10 +129,11 @@ p_memory_limit() {
   pdrun --name "$c" --network none --memory 32m --memory-swap 32m "$image" \
     dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
   rc=$?
-  out=$(pd inspect -f '{{.HostConfig.Memory}} {{.State.OOMKilled}}' "$c")
+  # (.State.OOMKilled is not checked: conmon 2.1.6 under podman 4.3 reports false even with runc.)
+  out=$(pd inspect -f '{{.HostConfig.Memory}}' "$c")
   pd rm -f "$c" >/dev/null
   want "exit code of the OOM run" "$rc" 137 || return 1
-  want "inspect memory, OOMKilled" "$out" "33554432 true"
+  want "inspect memory" "$out" 33554432
 }
 
 p_pids_limit() {
@@ -142,6 +143,42 @@ p_pids_limit() {
         'read m </sys/fs/cgroup/pids/pids.max; echo $m; (for i in $(seq 30); do sleep 3 & done) 2>/dev/null;
          read e n </sys/fs/cgroup/pids/pids.events; [ "$n" -gt 0 ] && echo refused')
   want "pids.max inside, forks refused" "$out" $'12\nrefused'
+}
+
+p_stdin() {
+  local out
+  out=$(printf 'line1\nline2\n' | pdrun --rm -i --network none "$image" sh -c 'cat; echo eof')
+  want "stdin through -i" "$out" $'line1\nline2\neof'
+}
+
+p_more_options() {
+  local out
+  out=$(pdrun --rm --network none --hostname eng-host --ulimit nofile=123:456 --ulimit nproc=1000:1000 \
+        --sysctl net.ipv4.ip_unprivileged_port_start=42 --tmpfs /scratch:size=1m --shm-size 2m \
+        --cpu-shares 512 --oom-score-adj 100 "$image" sh -c \
+        'hostname; ulimit -n; ulimit -Hn; cat /proc/sys/net/ipv4/ip_unprivileged_port_start;
+         df -k /scratch /dev/shm | awk "NR>1 {print \$2}"; cat /sys/fs/cgroup/cpu/cpu.shares;
+         cat /proc/self/oom_score_adj')
+  want "hostname ulimits sysctl tmpfs shm cpu-shares oom-score-adj" "$out" \
+    $'eng-host\n123\n456\n42\n1024\n2048\n512\n100'
+}
+
+p_user_namespace() {
+  local out
+  out=$(pdrun --rm --network none --uidmap 0:200000:65536 --gidmap 0:200000:65536 "$image" sh -c \
+        'cat /proc/self/uid_map | tr -s " "; id -u; touch /tmp/f && stat -c %u /tmp/f')
+  want "uid map, id, file owner" "$out" $' 0 200000 65536\n0\n0'
+}
+
+p_restart() {
+  local c=p-$R-restart out
+  pdrun -d --name "$c" --network none "$image" sh -c 'echo run; sleep 1000' >/dev/null || return 1
+  pd restart -t 0 "$c" >/dev/null || { pd rm -f -t 0 "$c" >/dev/null; return 1; }
+  out=$(pd inspect -f '{{.State.Status}}' "$c")
+  local logs
+  logs=$(pd logs "$c")
+  pd rm -f -t 0 "$c" >/dev/null
+  want "status after restart" "$out" running && want "logs of both runs" "$logs" $'run\nrun'
 }
 
 p_published_port() {
@@ -251,7 +288,7 @@ p_kill_zero_spares_monitor() {
 
 p_run_timeout() {
   local c=p-$R-timeout t0=$SECONDS out
-  timeout 10 podman "${pd_flags[@]}" run --runtime "$R" --cgroup-parent "$cg_parent" --name "$c" \
+  timeout -k 2 10 podman "${pd_flags[@]}" run --runtime "$R" --cgroup-parent "$cg_parent" --name "$c" \
     --network none --timeout 2 "$image" sleep 100 >/dev/null 2>&1
   out=$(pd inspect -f '{{.State.Status}}' "$c" 2>&1)
   pd rm -f -t 0 "$c" >/dev/null
@@ -334,7 +371,7 @@ podman_checks() {
   R=$1
   local name
   for name in run_output_exit detached_exec_logs_stop_rm tty_run tty_console tty_exec \
-              user_env_workdir read_only_root capabilities memory_limit pids_limit \
+              stdin more_options user_namespace restart user_env_workdir read_only_root capabilities memory_limit pids_limit \
               published_port volumes pause_unpause stats top signals own_session \
               kill_zero_spares_monitor run_timeout parallel_20 sigterm_ignored \
               network_none_loopback privileged device systemd_always no_leaks; do
