@@ -81,6 +81,9 @@ setup_private_world() {
   # /run is where podman keeps netns files, runc and berth their state, containerd its shims:
   # a tmpfs here keeps all of it away from the host's /run.
   mount -t tmpfs -o mode=755 tmpfs /run || return 1
+  # podman keeps its blob-info cache in /var/lib/containers and CNI its results in /var/lib/cni
+  # whatever --root says: in here they land in a tmpfs.
+  mount -t tmpfs -o mode=755 tmpfs /var/lib || return 1
   work=$(mktemp -d /tmp/berth-engines.XXXXXX) || return 1
   mount -t tmpfs -o mode=700,size=2g tmpfs "$work" || return 1
   cg_parent="/berth-engines-$$-${work##*.}"
