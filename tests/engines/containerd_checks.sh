@@ -57,9 +57,6 @@ stop_containerd() {
   kill "$ctr_pid" 2>/dev/null
   wait "$ctr_pid" 2>/dev/null
   ctr_pid=""
-  # A runtime command that failed under the shim shows only in the daemon's log.
-  grep -E 'did not terminate successfully|level=error' "$ctr_dir/log" | grep -v -E 'devmapper|btrfs|zfs|aufs' |
-    sed 's/^/containerd log: /' | cut -c1-400
 }
 
 c_run_output_exit() {
