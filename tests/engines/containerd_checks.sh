@@ -142,6 +142,26 @@ c_memory_limit() {
   want_match "metrics report the limit" "$out" 'memory\.limit_in_bytes +33554432'
 }
 
+c_security() {
+  local out
+  out=$(crun_ "c-$RN-sec" --rm --seccomp -- sh -c \
+        'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status | tr -d "\t"; wc -c </proc/timer_list;
+         echo 1 >/proc/sys/kernel/ns_last_pid 2>/dev/null || echo proc-sys-ro')
+  want "seccomp, no_new_privs, masked and read-only paths" "$out" $'NoNewPrivs:1\nSeccomp:2\n0\nproc-sys-ro'
+}
+
+# --with-ns: the runtime joins another task's namespaces by path.
+c_join_namespaces() {
+  local n=c-$RN-nsowner out pid owner_net
+  crun_ "$n" -d -- sleep 1000 || return 1
+  pid=$(c task ls | awk -v n="$n" '$1 == n {print $2}')
+  owner_net=$(readlink "/proc/$pid/ns/net")
+  out=$(crun_ "c-$RN-nsjoin" --rm --with-ns "network:/proc/$pid/ns/net" --with-ns "pid:/proc/$pid/ns/pid" -- \
+        sh -c 'ps -o comm | grep -c "^sleep"; readlink /proc/self/ns/net')
+  ctr_cleanup "$n"
+  want "sleep seen, same netns" "$out" $'1\n'"$owner_net"
+}
+
 c_volumes() {
   local out
   echo from-host >"$work/vol/in-c"
@@ -291,7 +311,7 @@ containerd_checks() {
   RN=$1 RB=$2
   local name
   for name in run_output_exit detached_exec_logs_stop_rm tty_run tty_console tty_exec env_cwd \
-              read_only_root capabilities memory_limit volumes pause_resume stats top signals \
+              read_only_root capabilities security join_namespaces memory_limit volumes pause_resume stats top signals \
               own_session kill_zero_spares_shim parallel_20 sigterm_ignored network_loopback \
               privileged device no_leaks; do
     check containerd "$RN" "${name//_/-}" "c_$name"

@@ -181,6 +181,31 @@ p_restart() {
   want "status after restart" "$out" running && want "logs of both runs" "$logs" $'run\nrun'
 }
 
+p_security() {
+  local out
+  out=$(pdrun --rm --network none --security-opt no-new-privileges "$image" sh -c \
+        'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status | tr -d "\t"; wc -c </proc/timer_list; ls /sys/firmware | wc -l;
+         echo 1 >/proc/sys/kernel/ns_last_pid 2>/dev/null || echo proc-sys-ro')
+  want "seccomp, no_new_privs, masked and read-only paths" "$out" $'NoNewPrivs:1\nSeccomp:2\n0\n0\nproc-sys-ro' ||
+    return 1
+  out=$(pdrun --rm --network none --security-opt seccomp=unconfined "$image" grep ^Seccomp: /proc/self/status)
+  want "seccomp=unconfined" "$out" $'Seccomp:\t0'
+}
+
+# --pid/--ipc/--network container:X make the runtime join another container's namespaces by path.
+p_join_namespaces() {
+  local c=p-$R-nsowner out
+  pdrun -d --name "$c" --network none "$image" sh -c 'echo owner >/dev/shm/mark; sleep 1000' >/dev/null ||
+    return 1
+  wait_for 5 podman "${pd_flags[@]}" exec "$c" test -f /dev/shm/mark
+  out=$(pdrun --rm --pid "container:$c" --ipc "container:$c" --network "container:$c" "$image" sh -c \
+        'ps -o comm | grep -c "^sleep"; cat /dev/shm/mark; readlink /proc/1/ns/net')
+  local owner_net
+  owner_net=$(pd exec "$c" readlink /proc/1/ns/net)
+  pd rm -f -t 0 "$c" >/dev/null
+  want "sleep seen, shm shared, same netns" "$out" $'1\nowner\n'"$owner_net"
+}
+
 p_published_port() {
   local c=p-$R-port out
   pdrun -d --name "$c" --network engines -p 18080:80 "$image" httpd -f -p 80 -h /etc >/dev/null ||
@@ -371,7 +396,7 @@ podman_checks() {
   R=$1
   local name
   for name in run_output_exit detached_exec_logs_stop_rm tty_run tty_console tty_exec \
-              stdin more_options user_namespace restart user_env_workdir read_only_root capabilities memory_limit pids_limit \
+              stdin more_options security join_namespaces user_namespace restart user_env_workdir read_only_root capabilities memory_limit pids_limit \
               published_port volumes pause_unpause stats top signals own_session \
               kill_zero_spares_monitor run_timeout parallel_20 sigterm_ignored \
               network_none_loopback privileged device systemd_always no_leaks; do
