@@ -1,5 +1,6 @@
 # tests/engines/containerd_checks.sh — a private containerd 1.6 daemon; `ctr run --runc-binary`
 # makes the runc v2 shim (BinaryName) drive one runtime through the checks.
+# shellcheck shell=bash disable=SC2154,SC2016 # work, cg_parent, image: set by lib.sh and podman_checks.sh; $ in single quotes expands in the container
 
 ctr_dir=""                    # $work/containerd: config, root, state, socket, log
 ctr_pid=""
@@ -71,7 +72,7 @@ c_detached_exec_logs_stop_rm() {
   crun_ "$n" -d --log-uri "file://$log" -- \
     sh -c 'trap "echo bye; exit 0" TERM; echo started; while :; do sleep 0.1; done' || return 1
   out=$(c task exec --exec-id e1 "$n" sh -c 'echo in-exec; exit 5'); rc=$?
-  want "exec output" "$out" in-exec && want "exec exit code" "$rc" 5 || { ctr_cleanup "$n"; return 1; }
+  if ! want "exec output" "$out" in-exec || ! want "exec exit code" "$rc" 5; then ctr_cleanup "$n"; return 1; fi
   c task exec -d --exec-id e3 "$n" sh -c 'echo detached >/tmp/mark' || { ctr_cleanup "$n"; return 1; }
   wait_for 5 ctr --address "$ctr_dir/containerd.sock" -n engines task exec --exec-id e4 "$n" test -f /tmp/mark ||
     { echo "exec -d left no mark"; ctr_cleanup "$n"; return 1; }

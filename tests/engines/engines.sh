@@ -36,8 +36,11 @@ if [ -z "${BERTH_ENGINES_INNER:-}" ]; then
 fi
 
 # ---------------------------------------------------------------- inside the private namespaces
+# shellcheck source=tests/engines/lib.sh
 source "$here/lib.sh"
+# shellcheck source=tests/engines/podman_checks.sh
 source "$here/podman_checks.sh"
+# shellcheck source=tests/engines/containerd_checks.sh
 source "$here/containerd_checks.sh"
 
 setup_private_world || { echo "engines: setup failed"; echo "engines: 0 passed, 1 failed, 0 skipped"; exit 1; }

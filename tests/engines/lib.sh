@@ -1,5 +1,6 @@
 # tests/engines/lib.sh — the engines tier's private world and its check bookkeeping.
 # Sourced by engines.sh inside its own mount, network and pid namespaces.
+# shellcheck shell=bash disable=SC2154 # image, here, pd_flags: set by engines.sh and podman_checks.sh
 
 work=""                       # tmpfs work directory (host path, mounted only in our namespace)
 cg_parent=""                  # cgroup parent of every container, "/berth-engines-<pid>-<rand>"
@@ -128,29 +129,28 @@ teardown_private_world() {
   done
   sleep 0.2
   remove_cgroup_parent
-  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
+  grep -o " ${work}[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
     [ "$m" = "$work" ] || umount -l "$m" 2>/dev/null
   done
   umount -l "$work" 2>/dev/null
   rmdir "$work" 2>/dev/null
 }
 
+# leak_check NAME FOUND: passes when FOUND (what was left behind) is empty.
+leak_check() {
+  if [ -z "$2" ]; then record all - "$1" ok; else record all - "$1" FAIL "$2"; fi
+}
+
 # The state every engine and runtime must leave behind once its containers are removed.
 final_leak_checks() {
-  local out
-  out=$(grep -E " $work/(storage|containerd)/[^ ]*(merged|rootfs)" /proc/self/mountinfo)
-  [ -z "$out" ] && record all - no-leaked-mounts ok || record all - no-leaked-mounts FAIL "$out"
-  out=$(for root in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-          [ -d "$root${cg_parent#/}" ] && find "$root${cg_parent#/}" -mindepth 1 -type d \
-            ! -name conmon ! -path '*/conmon/*'
-        done)
-  [ -z "$out" ] && record all - no-leaked-cgroups ok || record all - no-leaked-cgroups FAIL "$out"
-  out=$(stray_processes)
-  [ -z "$out" ] && record all - no-leaked-processes ok || record all - no-leaked-processes FAIL "$out"
-  out=$(find /run/runc /run/berth -mindepth 1 -maxdepth 1 2>/dev/null
-        find /run/containerd/runc -mindepth 2 -maxdepth 2 2>/dev/null)
-  [ -z "$out" ] && record all - no-leaked-runtime-state ok ||
-    record all - no-leaked-runtime-state FAIL "$out"
+  leak_check no-leaked-mounts "$(grep -E " $work/(storage|containerd)/[^ ]*(merged|rootfs)" /proc/self/mountinfo)"
+  leak_check no-leaked-cgroups "$(for root in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+      [ -d "$root${cg_parent#/}" ] || continue
+      find "$root${cg_parent#/}" -mindepth 1 -type d ! -name conmon ! -path '*/conmon/*'
+    done)"
+  leak_check no-leaked-processes "$(stray_processes)"
+  leak_check no-leaked-runtime-state "$(find /run/runc /run/berth -mindepth 1 -maxdepth 1 2>/dev/null
+    find /run/containerd/runc -mindepth 2 -maxdepth 2 2>/dev/null)"
 }
 
 summarize() {
