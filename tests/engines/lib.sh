@@ -87,6 +87,8 @@ setup_private_world() {
   mount -t tmpfs -o mode=755 tmpfs /var/lib || return 1
   work=$(mktemp -d /tmp/berth-engines.XXXXXX) || return 1
   mount -t tmpfs -o mode=700,size=2g tmpfs "$work" || return 1
+  # Shared, as systemd makes a host's mounts, so that rslave/rshared binds have a peer group.
+  mount --make-shared "$work" || return 1
   cg_parent="/berth-engines-$$-${work##*.}"
   mkdir -p "$work"/{cni,cni-data,tmp,libpod,volumes,vol}
   export TMPDIR=$work/tmp

@@ -164,6 +164,25 @@ p_more_options() {
     $'eng-host\n123\n456\n42\n1024\n2048\n512\n100'
 }
 
+p_cpu_and_memory_knobs() {
+  local out
+  out=$(pdrun --rm --network none --cpus 0.5 --cpuset-cpus 0 --memory 64m --memory-reservation 16m \
+        --memory-swappiness 10 "$image" sh -c 'cd /sys/fs/cgroup;
+        cat cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpuset/cpuset.cpus memory/memory.soft_limit_in_bytes \
+            memory/memory.swappiness')
+  want "cfs quota, period, cpuset, soft limit, swappiness" "$out" $'50000\n100000\n0\n16777216\n10'
+}
+
+# --rootfs: a plain directory as the root, no image store; mount propagation on a bind.
+p_rootfs_dir_and_propagation() {
+  local out
+  out=$(pdrun --rm --network none --rootfs "$work/rootfs" sh -c 'cat /etc/index.html')
+  want "--rootfs" "$out" engines-page || return 1
+  out=$(pdrun --rm --network none --mount "type=bind,src=$work/vol,dst=/data,bind-propagation=rslave" \
+        "$image" sh -c 'grep " /data " /proc/self/mountinfo | grep -o "master:[0-9]*" | head -c 7')
+  want "rslave bind" "$out" master:
+}
+
 p_user_namespace() {
   local out
   out=$(pdrun --rm --network none --uidmap 0:200000:65536 --gidmap 0:200000:65536 "$image" sh -c \
@@ -397,7 +416,7 @@ podman_checks() {
   R=$1
   local name
   for name in run_output_exit detached_exec_logs_stop_rm tty_run tty_console tty_exec \
-              stdin more_options security join_namespaces user_namespace restart user_env_workdir read_only_root capabilities memory_limit pids_limit \
+              stdin more_options cpu_and_memory_knobs rootfs_dir_and_propagation security join_namespaces user_namespace restart user_env_workdir read_only_root capabilities memory_limit pids_limit \
               published_port volumes pause_unpause stats top signals own_session \
               kill_zero_spares_monitor run_timeout parallel_20 sigterm_ignored \
               network_none_loopback privileged device systemd_always no_leaks; do
