@@ -332,12 +332,16 @@ p_kill_zero_spares_monitor() {
 }
 
 p_run_timeout() {
-  local c=p-$R-timeout t0=$SECONDS out
-  timeout -k 2 10 podman "${pd_flags[@]}" run --runtime "$R" --cgroup-parent "$cg_parent" --name "$c" \
-    --network none --timeout 2 "$image" sleep 100 >/dev/null 2>&1
+  local c=p-$R-timeout t0=$SECONDS out log rc
+  log=$(timeout -k 2 10 podman "${pd_flags[@]}" run --runtime "$R" --cgroup-parent "$cg_parent" --name "$c" \
+    --network none --timeout 2 "$image" sleep 100 2>&1)
+  rc=$?
   out=$(pd inspect -f '{{.State.Status}}' "$c" 2>&1)
   pd rm -f -t 0 "$c" >/dev/null
-  [ $((SECONDS - t0)) -lt 9 ] || { echo "run --timeout 2 took $((SECONDS - t0)) s"; return 1; }
+  if [ $((SECONDS - t0)) -ge 9 ]; then
+    printf 'run --timeout 2 still running after %s s (exit %s, state %s): %s\n' $((SECONDS - t0)) "$rc" "$out" "$log"
+    return 1
+  fi
   want "state after --timeout" "$out" exited
 }
 
