@@ -28,9 +28,24 @@ if [ -z "${BERTH_ENGINES_INNER:-}" ]; then
     exit 1
   fi
   berth=$(readlink -f "$berth")
-  BERTH_ENGINES_INNER=1 unshare --mount --net --pid --fork --propagation private --mount-proc \
-    bash "$here/engines.sh" "$berth"
+  # The work directory and cgroup parent are named here, so that whatever happens inside (even a
+  # SIGKILL: --kill-child, and the pid namespace takes every process with it) this shell can
+  # remove what is left of them on the host.
+  work=$(mktemp -d /tmp/berth-engines.XXXXXX) || exit 1
+  cg_parent="/berth-engines-${work##*.}"
+  BERTH_ENGINES_INNER=1 BERTH_ENGINES_WORK=$work BERTH_ENGINES_CGROUP=$cg_parent \
+    unshare --mount --net --pid --fork --kill-child --propagation private --mount-proc \
+    bash "$here/engines.sh" "$berth" &
+  child=$!
+  # unshare ignores INT and TERM while it waits: pass them to the shell inside, which tears down.
+  trap 'kill -TERM $(ps -o pid= --ppid "$child") 2>/dev/null' INT TERM
+  wait "$child"
   rc=$?
+  while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done
+  for root in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+    [ ! -d "$root${cg_parent#/}" ] || find "$root${cg_parent#/}" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  rmdir "$work" 2>/dev/null
   echo "engines: took $((SECONDS - start)) s"
   exit $rc
 fi
@@ -45,6 +60,10 @@ source "$here/containerd_checks.sh"
 
 setup_private_world || { echo "engines: setup failed"; echo "engines: 0 passed, 1 failed, 0 skipped"; exit 1; }
 trap teardown_private_world EXIT
+# As our pid namespace's init this shell gets no signal it has no handler for: exit through the
+# teardown on Ctrl-C or SIGTERM.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 declare -A runtime_path=([runc]=$(command -v runc) [berth]=$berth)
 for rt in runc berth; do

@@ -3,7 +3,7 @@
 # shellcheck shell=bash disable=SC2154 # image, here, pd_flags: set by engines.sh and podman_checks.sh
 
 work=""                       # tmpfs work directory (host path, mounted only in our namespace)
-cg_parent=""                  # cgroup parent of every container, "/berth-engines-<pid>-<rand>"
+cg_parent=""                  # cgroup parent of every container, "/berth-engines-<rand>"
 results=()                    # "engine runtime check ok|FAIL"
 passed=0 failed=0 skipped=0
 
@@ -85,11 +85,12 @@ setup_private_world() {
   # podman keeps its blob-info cache in /var/lib/containers and CNI its results in /var/lib/cni
   # whatever --root says: in here they land in a tmpfs.
   mount -t tmpfs -o mode=755 tmpfs /var/lib || return 1
-  work=$(mktemp -d /tmp/berth-engines.XXXXXX) || return 1
+  work=$BERTH_ENGINES_WORK    # made and removed by engines.sh outside the namespaces
+  [ -d "$work" ] || return 1
   mount -t tmpfs -o mode=700,size=2g tmpfs "$work" || return 1
   # Shared, as systemd makes a host's mounts, so that rslave/rshared binds have a peer group.
   mount --make-shared "$work" || return 1
-  cg_parent="/berth-engines-$$-${work##*.}"
+  cg_parent=$BERTH_ENGINES_CGROUP
   mkdir -p "$work"/{cni,cni-data,tmp,libpod,volumes,vol}
   export TMPDIR=$work/tmp
   cd "$work" || return 1       # conmon writes its "oom" marker into its working directory
