@@ -30,6 +30,7 @@ enum class ChildStep : std::int32_t {
     Clone,
     UserIds,
     UnshareCgroup,
+    Loopback,
     MountPropagation,
     BindRootfs,
     OpenRootfs,
@@ -47,7 +48,10 @@ enum class ChildStep : std::int32_t {
     MaskPath,
     ReadonlyPath,
     ReadonlyRoot,
+    Procfs,
     Sysctl,
+    NullDevice,
+    ProcMount,
     Console,
     Stdio,
     Umask,
@@ -99,6 +103,8 @@ struct MountPlan {
     bool bind = false, recursive = false;
     bool target_is_dir = true;
     bool self = false; // no mount: set attr_set on the mount already at target (tmpfs -> ro)
+    bool copy_up = false; // tmpcopyup: the covered directory's contents copied into the tmpfs
+    bool proc_ok = false; // may land on procfs: "/proc" itself or an allow-listed /proc file
     unsigned long propagation[4] = {};
     int propagation_count = 0;
 };
@@ -161,6 +167,7 @@ struct ProcessPlan {
     // Set with seccomp by the parent: keeps child.cpp free of a link-time seccomp dependency.
     int (*load_seccomp)(const SeccompProgram&) noexcept = nullptr;
     bool terminal = false;
+    bool bind_console = false; // the container's init: the pty also goes on /dev/console
     int console_socket = -1; // connected AF_UNIX socket to send the pty master to
     unsigned short rows = 0, cols = 0;
     int stdio[3] = {-1, -1, -1}; // dup2'd onto 0,1,2 when >= 0
@@ -181,7 +188,9 @@ struct ChildPlan {
     const JoinPlan* joins = nullptr;
     std::size_t join_count = 0;
     unsigned long clone_flags = 0; // new namespaces (cgroup excluded: unshared after the move)
-    bool new_user = false, new_mount = false, new_uts = false, unshare_cgroup = false;
+    bool new_user = false, new_mount = false, new_uts = false, new_net = false;
+    bool unshare_cgroup = false;
+    bool has_mount = false; // a mount namespace of its own, new or joined: the rootfs is built
     const char* rootfs = nullptr; // absolute host path
     unsigned long rootfs_propagation = 0;
     const MountPlan* mounts = nullptr;
@@ -269,6 +278,14 @@ std::vector<HookPlan> build_hook_plans(const std::vector<Hook>& hooks, PlanArena
 // Rootfs setup (runtime/rootfs.cpp), called by child_main; 0 or -1 with errno, *step/*index set.
 int setup_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept;
 int finish_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept;
+// runtime/rootfs_proc.cpp, async-signal-safe. A verified procfs dirfd (a fresh detached
+// instance, else /proc as we see it; fstatfs PROC_SUPER_MAGIC) or -1.
+int open_procfs() noexcept;
+// Writes s.value to s.path ("/proc/sys/...") beneath procfs: no symlinks, no mount crossing.
+int write_sysctl(int procfs, const SysctlPlan& s) noexcept;
+bool on_procfs(int fd) noexcept;
+// Copies the contents of directory `from` into `to` (files, dirs, links, nodes; owners, modes).
+int copy_tree(int from, int to, int depth = 0) noexcept;
 // Runs one hook: fork, exec, state JSON on stdin, kill after the timeout. Async-signal-safe, so
 // the child and the parent share it. 0: success; > 0: the failed wait status; -1: errno;
 // -2: timed out (killed).
