@@ -190,12 +190,12 @@ int bind_console(int slave) noexcept
     const int target = ::open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (target < 0)
         return -1;
-    const int tree = static_cast<int>(::syscall(
-        SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-    int r = tree < 0 ? -1
-                     : static_cast<int>(::syscall(SYS_move_mount, tree, "", target, "",
-                                                  MOVE_MOUNT_F_EMPTY_PATH |
-                                                      MOVE_MOUNT_T_EMPTY_PATH));
+    const int tree = static_cast<int>(
+        ::syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+    int r = tree < 0
+                ? -1
+                : static_cast<int>(::syscall(SYS_move_mount, tree, "", target, "",
+                                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
     const int saved = errno;
     if (tree >= 0)
         ::close(tree);

@@ -102,7 +102,7 @@ struct MountPlan {
     std::uint64_t rec_attr_set = 0, rec_attr_clr = 0; // the same with AT_RECURSIVE ("rro")
     bool bind = false, recursive = false;
     bool target_is_dir = true;
-    bool self = false; // no mount: set attr_set on the mount already at target (tmpfs -> ro)
+    bool self = false;    // no mount: set attr_set on the mount already at target (tmpfs -> ro)
     bool copy_up = false; // tmpcopyup: the covered directory's contents copied into the tmpfs
     bool proc_ok = false; // may land on procfs: "/proc" itself or an allow-listed /proc file
     unsigned long propagation[4] = {};
@@ -168,7 +168,7 @@ struct ProcessPlan {
     int (*load_seccomp)(const SeccompProgram&) noexcept = nullptr;
     bool terminal = false;
     bool bind_console = false; // the container's init: the pty also goes on /dev/console
-    int console_socket = -1; // connected AF_UNIX socket to send the pty master to
+    int console_socket = -1;   // connected AF_UNIX socket to send the pty master to
     unsigned short rows = 0, cols = 0;
     int stdio[3] = {-1, -1, -1}; // dup2'd onto 0,1,2 when >= 0
     unsigned preserve_fds = 0;

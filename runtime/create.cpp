@@ -84,6 +84,7 @@ Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& 
     case ChildStep::Mount:
     case ChildStep::MountTarget:
     case ChildStep::MountPropagate:
+    case ChildStep::ProcMount:
         if (i < plan.mount_count)
             what = cat(what, " ", berth::quoted(cat("/", plan.mounts[i].target)));
         break;

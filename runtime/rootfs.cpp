@@ -190,8 +190,7 @@ int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
         errno = EPERM;
         return fault.fail(ChildStep::ProcMount, i);
     }
-    const int covered =
-        m.copy_up ? open_in_root(root, m.target, O_RDONLY | O_DIRECTORY) : -1;
+    const int covered = m.copy_up ? open_in_root(root, m.target, O_RDONLY | O_DIRECTORY) : -1;
     if (m.copy_up && covered < 0) {
         ::close(target);
         return fault.fail(ChildStep::MountTarget, i);
@@ -304,8 +303,8 @@ int make_symlink(int root, const SymlinkPlan& s) noexcept
 }
 
 // shared and unbindable cannot be set before pivot_root (it refuses a shared parent mount, and
-// an unbindable rootfs cannot be bound onto itself): they go on the new root afterwards, as in
-// runc. Until then the tree was private, so nothing we mounted reached the host.
+// an unbindable rootfs cannot be bound onto itself): they go on the new root once it is built,
+// as in runc. Until then the tree was private, so nothing we mounted reached the host.
 bool late(unsigned long propagation) noexcept
 {
     return (propagation & (MS_SHARED | MS_UNBINDABLE)) != 0;
@@ -329,7 +328,7 @@ int switch_root(const ChildPlan& plan, const Fault& fault) noexcept
             return fault.fail(ChildStep::PivotRoot);
         if (::chroot(".") < 0 || ::chdir("/") < 0)
             return fault.fail(ChildStep::PivotRoot);
-        return plan.has_mount ? late_propagation(plan, fault) : 0;
+        return 0;
     }
     // pivot_root(".", "."): the old root ends up stacked under the new one at "/"; make it a
     // slave so unmounting it cannot propagate to the host, then detach it.
@@ -338,7 +337,7 @@ int switch_root(const ChildPlan& plan, const Fault& fault) noexcept
     if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
         ::umount2(".", MNT_DETACH) < 0 || ::chdir("/") < 0)
         return fault.fail(ChildStep::PivotRoot);
-    return late_propagation(plan, fault);
+    return 0;
 }
 
 // The null device masks are bound from: the container's /dev/null opened without following a
@@ -433,8 +432,7 @@ int setup_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
     // Nothing we mount may propagate back to the host: private (or the slave/private asked for)
     // until the root is switched; shared and unbindable are applied after (late_propagation).
     const unsigned long asked = plan.rootfs_propagation;
-    const unsigned long propagation =
-        asked && !late(asked) ? asked | MS_REC : MS_PRIVATE | MS_REC;
+    const unsigned long propagation = asked && !late(asked) ? asked | MS_REC : MS_PRIVATE | MS_REC;
     if (::mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
         return fault.fail(ChildStep::MountPropagation);
     // pivot_root needs the new root to be a mount point.
@@ -502,7 +500,8 @@ int finish_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
         if (::syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &ro, sizeof ro) < 0)
             r = fault.fail(ChildStep::ReadonlyRoot);
     }
-    return r;
+    // Last: an unbindable tree could not give the masks their binds any more.
+    return r == 0 ? late_propagation(plan, fault) : r;
 }
 
 } // namespace berth::runtime

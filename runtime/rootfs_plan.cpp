@@ -70,10 +70,11 @@ bool source_on_procfs(const std::string& source)
 // in the image can lead a mount into /proc under another name).
 Result<bool> proc_allowed(const Mount& m, const std::string& source)
 {
-    static constexpr std::string_view emulated[] = {
-        "proc/cpuinfo", "proc/diskstats", "proc/meminfo", "proc/stat",    "proc/swaps",
-        "proc/uptime",  "proc/loadavg",   "proc/slabinfo", "proc/net/dev",
-        "proc/sys/kernel/ns_last_pid"};
+    static constexpr std::string_view emulated[] = {"proc/cpuinfo", "proc/diskstats",
+                                                    "proc/meminfo", "proc/stat",
+                                                    "proc/swaps",   "proc/uptime",
+                                                    "proc/loadavg", "proc/slabinfo",
+                                                    "proc/net/dev", "proc/sys/kernel/ns_last_pid"};
     const auto clean = lexically_clean(m.destination);
     if (clean == "proc") {
         if ((!m.options.bind && m.type == "proc") || (m.options.bind && source_on_procfs(source)))

@@ -159,8 +159,7 @@ int write_sysctl(int procfs, const SysctlPlan& s) noexcept
         relative += sizeof prefix - 1;
     open_how how{};
     how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
-    how.resolve =
-        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
     const int fd = static_cast<int>(::syscall(SYS_openat2, procfs, relative, &how, sizeof how));
     if (fd < 0)
         return -1;

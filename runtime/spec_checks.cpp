@@ -83,7 +83,7 @@ Result<void> check_mount_namespace(const Spec& spec)
                         : !spec.linux.devices.empty()        ? "linux.devices"
                         : spec.root.readonly                 ? "root.readonly"
                         : spec.linux.rootfs_propagation != 0 ? "linux.rootfsPropagation"
-                                                              : nullptr;
+                                                             : nullptr;
     if (field)
         return Error::invalid(field, ": needs a mount namespace in linux.namespaces");
     return {};

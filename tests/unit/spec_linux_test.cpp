@@ -137,9 +137,10 @@ BOOST_AUTO_TEST_CASE(paths_labels_and_propagation_are_checked)
     runc_rejects([](Json& c) { c["linux"]["mountLabel"] = Json::array(); },
                  "linux.mountLabel: expected a string, got an array");
     // No SELinux here: a label would be silently ignored, so it is refused by name.
-    full_rejects([](Json& c) { c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0"; },
-                 "linux.mountLabel: SELinux is not supported by berth, so a mount label cannot "
-                 "be applied");
+    full_rejects(
+        [](Json& c) { c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0"; },
+        "linux.mountLabel: SELinux is not supported by berth, so a mount label cannot "
+        "be applied");
     runc_rejects([](Json& c) { c["linux"]["cgroupsPath"] = "/berth/../../etc"; },
                  "linux.cgroupsPath: must not contain '..', got '/berth/../../etc'");
     runc_rejects(
