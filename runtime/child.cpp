@@ -335,8 +335,14 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
     const int r = plan.load_seccomp(*plan.seccomp);
     if (r < 0)
         child_fail(sync_fd, ChildStep::Seccomp);
+    if (r > 0 && plan.forward_listener) { // the parent hands it to linux.seccomp.listenerPath
+        send_message(sync_fd, SyncType::Seccomp, 0, 0, 0);
+        if (send_fd(sync_fd, r) < 0)
+            child_fail(sync_fd, ChildStep::Seccomp);
+        expect(sync_fd, SyncType::SeccompDone);
+    }
     if (r > 0)
-        ::close(r); // a notify listener: no agent receives it yet
+        ::close(r);
 }
 
 // Every signal back to its default action, none blocked: an ignored disposition and the blocked
@@ -498,12 +504,17 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     if (!plan.no_new_privs)
         load_filter(plan, sync);
     set_credentials(plan, sync);
+    // A listener must reach the parent before Ready: the filter then comes before the wait for
+    // start (where runc always loads it).
+    const bool early = plan.no_new_privs && plan.forward_listener;
+    if (early)
+        load_filter(plan, sync);
     if (fifo_fd >= 0) {
         send_message(sync, SyncType::Ready, 0, 0, 0);
         wait_for_start(fifo_fd, sync);
         run_hooks(sync, plan.start_hooks, plan.start_hook_count, ChildStep::StartHook);
     }
-    if (plan.no_new_privs)
+    if (plan.no_new_privs && !early)
         load_filter(plan, sync);
     exec_process(plan, sync);
 }

@@ -80,12 +80,14 @@ std::string_view step_name(ChildStep step);
 
 // Messages on the SOCK_SEQPACKET sync socket, one struct per datagram.
 enum class SyncType : std::int32_t {
-    Pid,       // stage -> parent: a = host pid of the child
-    Failure,   // child/stage -> parent: a = step, b = errno, c = index (which mount, hook...)
-    Go,        // parent -> child: id maps written, cgroup joined
-    Hooks,     // child -> parent: mounts are ready, run prestart/createRuntime hooks now
-    HooksDone, // parent -> child
-    Ready,     // child -> parent: set up, waiting for start
+    Pid,         // stage -> parent: a = host pid of the child
+    Failure,     // child/stage -> parent: a = step, b = errno, c = index (which mount, hook...)
+    Go,          // parent -> child: id maps written, cgroup joined
+    Hooks,       // child -> parent: mounts are ready, run prestart/createRuntime hooks now
+    HooksDone,   // parent -> child
+    Ready,       // child -> parent: set up, waiting for start
+    Seccomp,     // child -> parent: the seccomp listener fd follows (SCM_RIGHTS datagram)
+    SeccompDone, // parent -> child: the listener went to linux.seccomp.listenerPath
 };
 struct SyncMessage {
     SyncType type = SyncType::Failure;
@@ -166,6 +168,9 @@ struct ProcessPlan {
     const SeccompProgram* seccomp = nullptr;
     // Set with seccomp by the parent: keeps child.cpp free of a link-time seccomp dependency.
     int (*load_seccomp)(const SeccompProgram&) noexcept = nullptr;
+    // SCMP_ACT_NOTIFY rules and a parent that forwards the listener (create): the filter is
+    // loaded before Ready and the fd sent on the sync socket. Otherwise the listener is closed.
+    bool forward_listener = false;
     bool terminal = false;
     bool bind_console = false; // the container's init: the pty also goes on /dev/console
     int console_socket = -1;   // connected AF_UNIX socket to send the pty master to

@@ -4,8 +4,15 @@
 // interface, /dev/console, tmpcopyup, refused fields. Root on this host; each test looks from
 // inside the container and leaves nothing behind (ContainerFixture checks).
 #define BOOST_TEST_MODULE runtime_conformance
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include "tests/root/container_fixture.hpp"
@@ -200,6 +207,63 @@ std::string mount_line(const std::string& mountinfo, const std::string& point)
     }
     return found;
 }
+
+// The agent's end of linux.seccomp.listenerPath: accepts one connection and takes the
+// ContainerProcessState JSON and the listener fd sent with it.
+struct SeccompAgent {
+    TempDir dir{"berth-seccomp-agent"};
+    std::string path = dir.path() + "/listener.sock";
+    berth::Fd listener{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    std::string message;
+    berth::Fd notify;
+
+    SeccompAgent()
+    {
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        path.copy(address.sun_path, path.size());
+        BOOST_TEST_REQUIRE(
+            ::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        BOOST_TEST_REQUIRE(::listen(listener.get(), 1) == 0);
+    }
+    bool receive()
+    {
+        pollfd p{listener.get(), POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1)
+            return false;
+        berth::Fd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        char data[8192] = {};
+        iovec iov{data, sizeof data - 1};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        const ssize_t n = ::recvmsg(connection.get(), &msg, MSG_CMSG_CLOEXEC);
+        const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        if (n <= 0 || !c || c->cmsg_type != SCM_RIGHTS)
+            return false;
+        int fd = -1;
+        std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        notify = berth::Fd(fd);
+        message.assign(data, static_cast<std::size_t>(n));
+        return true;
+    }
+    // Answers the next notified syscall with -error; returns its syscall number.
+    int answer_next(int error)
+    {
+        seccomp_notif request{};
+        if (::ioctl(notify.get(), SECCOMP_IOCTL_NOTIF_RECV, &request) < 0)
+            return -1;
+        seccomp_notif_resp response{};
+        response.id = request.id;
+        response.error = -error;
+        if (::ioctl(notify.get(), SECCOMP_IOCTL_NOTIF_SEND, &response) < 0)
+            return -1;
+        return request.data.nr;
+    }
+};
 
 } // namespace
 
@@ -427,6 +491,41 @@ BOOST_FIXTURE_TEST_CASE(tmpcopyup_on_a_bind_mount_is_refused, ContainerFixture)
     auto r = run({"true"});
     BOOST_TEST(r.error.find("tmpcopyup: only a tmpfs mount can copy up") != std::string::npos,
                r.error);
+}
+
+// Issue 13: the notify listener was closed, so matching syscalls failed with ENOSYS. It goes to
+// linux.seccomp.listenerPath with the container's state, as runc sends it.
+BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_is_sent_to_the_listener_path, ContainerFixture)
+{
+    SeccompAgent agent;
+    bundle.config["linux"]["seccomp"] = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"listenerPath", agent.path},
+        {"listenerMetadata", "berth-test-metadata"},
+        {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+    bundle.set_args({"sh", "-c", "mkdir /tmp/notified; echo status=$?"});
+    bundle.write();
+    const auto id = new_id("notify");
+    auto co = create_options(id);
+    auto created = rt::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    BOOST_TEST_REQUIRE(agent.receive());
+    const auto state = nlohmann::json::parse(agent.message, nullptr, false);
+    BOOST_TEST_REQUIRE(state.is_object(), agent.message);
+    BOOST_TEST(state["fds"] == nlohmann::json({"seccompFd"}), agent.message);
+    BOOST_TEST(state["pid"] == created->pid, agent.message);
+    BOOST_TEST(state["metadata"] == "berth-test-metadata", agent.message);
+    BOOST_TEST(state["state"]["id"] == id, agent.message);
+    BOOST_TEST(state["state"]["status"] == "creating", agent.message);
+    BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
+    const int nr = agent.answer_next(EXDEV);
+    BOOST_TEST((nr == SYS_mkdir || nr == SYS_mkdirat), "notified syscall " << nr);
+    ::waitpid(created->pid, nullptr, 0);
+    const auto out = read_fd_all(this->out.get());
+    const auto err = read_fd_all(this->err.get());
+    BOOST_TEST(err.find("cross-device") != std::string::npos, err);
+    BOOST_TEST(out == "status=1\n", out);
 }
 
 // Issue 13: linux.mountLabel was silently ignored; there is no SELinux here to apply it.
