@@ -24,6 +24,7 @@ namespace berth::runtime {
 struct SeccompProgram; // runtime/seccomp.hpp (compiled by the parent, loaded by the child)
 
 // Where the child was when it failed; the parent turns it into "create container x: <step>".
+// Only steps the child raises (step_name() must name each: its switch has no default).
 enum class ChildStep : std::int32_t {
     None,
     JoinNamespace,
@@ -37,13 +38,11 @@ enum class ChildStep : std::int32_t {
     Mount,
     MountTarget,
     MountPropagate,
-    MountRemount,
     Device,
     DevSymlink,
     Hostname,
     Domainname,
     CreateHook,
-    Fifo,
     PivotRoot,
     MaskPath,
     ReadonlyPath,
@@ -54,9 +53,7 @@ enum class ChildStep : std::int32_t {
     ProcMount,
     Console,
     Stdio,
-    Umask,
     Rlimit,
-    OomScoreAdj,
     NoNewPrivs,
     Seccomp,
     BoundingSet,
@@ -72,8 +69,6 @@ enum class ChildStep : std::int32_t {
     WaitStart,
     StartHook,
     Exec,
-    Setsid,
-    SyncParent,
     Keyring,
 };
 std::string_view step_name(ChildStep step);
