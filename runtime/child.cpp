@@ -494,13 +494,13 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
             child_fail(sync, ChildStep::Rlimit, static_cast<int>(i));
     if (plan.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         child_fail(sync, ChildStep::NoNewPrivs);
-    // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: load it while we still
-    // have it (the filter must then allow what follows: setresuid, capset, execve...). With
-    // no_new_privs it comes last, so it only has to allow execve.
     // Everything that needs a syscall a user's profile may not allow (close_range, stat) comes
     // before the filter: profiles written for runc allow a fixed set.
     close_fds(plan, sync);
     check_executable(plan, sync);
+    // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: load it while we still
+    // have it (the filter must then allow what follows: setresuid, capset, execve...). With
+    // no_new_privs it comes last, so it only has to allow execve.
     if (!plan.no_new_privs)
         load_filter(plan, sync);
     set_credentials(plan, sync);
