@@ -19,11 +19,15 @@
 // exec into a container that is only "created" (its init still runs our image) is refused.
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -100,6 +104,46 @@ pid_t clone_init(unsigned long flags) noexcept
     return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
 }
 
+// ---- A new network namespace starts with lo down: bring it up, as runc does. ----
+
+// RTM_NEWLINK with IFF_UP on ifindex 1 (lo is always the first link of a namespace), acked.
+int loopback_up() noexcept
+{
+    const int nl = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (nl < 0)
+        return -1;
+    struct {
+        nlmsghdr header;
+        ifinfomsg info;
+    } request{};
+    request.header.nlmsg_len = sizeof request;
+    request.header.nlmsg_type = RTM_NEWLINK;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    request.header.nlmsg_seq = 1;
+    request.info.ifi_family = AF_UNSPEC;
+    request.info.ifi_index = 1;
+    request.info.ifi_flags = IFF_UP;
+    request.info.ifi_change = IFF_UP;
+    int result = -1;
+    if (::send(nl, &request, sizeof request, 0) == static_cast<ssize_t>(sizeof request)) {
+        alignas(nlmsghdr) char reply[512];
+        const ssize_t n = ::recv(nl, reply, sizeof reply, 0);
+        const auto* answer = reinterpret_cast<const nlmsghdr*>(reply);
+        if (n >= static_cast<ssize_t>(NLMSG_LENGTH(sizeof(nlmsgerr))) &&
+            answer->nlmsg_type == NLMSG_ERROR) {
+            const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(answer));
+            errno = -error->error;
+            result = error->error == 0 ? 0 : -1;
+        } else if (n >= 0) {
+            errno = EPROTO;
+        }
+    }
+    const int saved = errno;
+    ::close(nl);
+    errno = saved;
+    return result;
+}
+
 // ---- The console: a pty made inside the container's devpts, master sent to the caller. ----
 
 int send_fd(int socket, int fd) noexcept
@@ -140,6 +184,26 @@ int open_console_peer(const ProcessPlan& plan, int master) noexcept
     return slave;
 }
 
+// The spec's /dev/console: the pty peer bound over the file setup_rootfs made there.
+int bind_console(int slave) noexcept
+{
+    const int target = ::open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (target < 0)
+        return -1;
+    const int tree = static_cast<int>(
+        ::syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+    int r = tree < 0
+                ? -1
+                : static_cast<int>(::syscall(SYS_move_mount, tree, "", target, "",
+                                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+    const int saved = errno;
+    if (tree >= 0)
+        ::close(tree);
+    ::close(target);
+    errno = saved;
+    return r;
+}
+
 int setup_console(const ProcessPlan& plan) noexcept
 {
     const int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -155,6 +219,8 @@ int setup_console(const ProcessPlan& plan) noexcept
         return -1;
     }
     ::close(plan.console_socket);
+    if (plan.bind_console && bind_console(slave) < 0)
+        return -1;
     if (::setsid() < 0 || ::ioctl(slave, TIOCSCTTY, 0) < 0)
         return -1;
     for (int target = 0; target < 3; ++target)
@@ -269,8 +335,14 @@ void load_filter(const ProcessPlan& plan, int sync_fd) noexcept
     const int r = plan.load_seccomp(*plan.seccomp);
     if (r < 0)
         child_fail(sync_fd, ChildStep::Seccomp);
+    if (r > 0 && plan.forward_listener) { // the parent hands it to linux.seccomp.listenerPath
+        send_message(sync_fd, SyncType::Seccomp, 0, 0, 0);
+        if (send_fd(sync_fd, r) < 0)
+            child_fail(sync_fd, ChildStep::Seccomp);
+        expect(sync_fd, SyncType::SeccompDone);
+    }
     if (r > 0)
-        ::close(r); // a notify listener: no agent receives it yet
+        ::close(r);
 }
 
 // Every signal back to its default action, none blocked: an ignored disposition and the blocked
@@ -287,6 +359,31 @@ void reset_signals() noexcept
     sigset_t none;
     sigemptyset(&none);
     (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// The program must exist and be executable before we report ready: otherwise create succeeds,
+// start returns 0 and the container is silently `stopped` (runc looks the program up before
+// signalling ready too). Only what can be told as root with stat(): a regular file with an
+// execute bit; a relative candidate, or a check that fails otherwise, is left to execve.
+void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
+{
+    int saved = ENOENT;
+    for (const char* const* c = plan.exec_candidates; *c; ++c) {
+        if (**c != '/')
+            return;
+        struct stat st {};
+        if (::stat(*c, &st) < 0) {
+            if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+                return;
+            saved = errno == EACCES ? EACCES : saved;
+            continue;
+        }
+        if (S_ISREG(st.st_mode) && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+            return;
+        saved = EACCES; // execve's answer for a directory or a file without an execute bit
+    }
+    errno = saved;
+    child_fail(sync_fd, ChildStep::Exec);
 }
 
 [[noreturn]] void exec_process(const ProcessPlan& plan, int sync_fd) noexcept
@@ -355,10 +452,12 @@ void reset_signals() noexcept
         child_fail(sync, ChildStep::UserIds);
     if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) < 0)
         child_fail(sync, ChildStep::UnshareCgroup);
+    if (plan.new_net && loopback_up() < 0)
+        child_fail(sync, ChildStep::Loopback);
     // 2. Mounts under the rootfs, still seeing the host's filesystem for bind sources.
     ChildStep step = ChildStep::None;
     int index = 0;
-    if (plan.new_mount && setup_rootfs(plan, &step, &index) < 0)
+    if (plan.has_mount && setup_rootfs(plan, &step, &index) < 0)
         child_fail(sync, step, index);
     if (plan.hostname && ::sethostname(plan.hostname, std::strlen(plan.hostname)) < 0)
         child_fail(sync, ChildStep::Hostname);
@@ -395,19 +494,27 @@ void reset_signals() noexcept
             child_fail(sync, ChildStep::Rlimit, static_cast<int>(i));
     if (plan.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         child_fail(sync, ChildStep::NoNewPrivs);
+    // Everything that needs a syscall a user's profile may not allow (close_range, stat) comes
+    // before the filter: profiles written for runc allow a fixed set.
+    close_fds(plan, sync);
+    check_executable(plan, sync);
     // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: load it while we still
     // have it (the filter must then allow what follows: setresuid, capset, execve...). With
     // no_new_privs it comes last, so it only has to allow execve.
     if (!plan.no_new_privs)
         load_filter(plan, sync);
     set_credentials(plan, sync);
-    close_fds(plan, sync);
+    // A listener must reach the parent before Ready: the filter then comes before the wait for
+    // start (where runc always loads it).
+    const bool early = plan.no_new_privs && plan.forward_listener;
+    if (early)
+        load_filter(plan, sync);
     if (fifo_fd >= 0) {
         send_message(sync, SyncType::Ready, 0, 0, 0);
         wait_for_start(fifo_fd, sync);
         run_hooks(sync, plan.start_hooks, plan.start_hook_count, ChildStep::StartHook);
     }
-    if (plan.no_new_privs)
+    if (plan.no_new_privs && !early)
         load_filter(plan, sync);
     exec_process(plan, sync);
 }

@@ -24,35 +24,36 @@ namespace berth::runtime {
 struct SeccompProgram; // runtime/seccomp.hpp (compiled by the parent, loaded by the child)
 
 // Where the child was when it failed; the parent turns it into "create container x: <step>".
+// Only steps the child raises (step_name() must name each: its switch has no default).
 enum class ChildStep : std::int32_t {
     None,
     JoinNamespace,
     Clone,
     UserIds,
     UnshareCgroup,
+    Loopback,
     MountPropagation,
     BindRootfs,
     OpenRootfs,
     Mount,
     MountTarget,
     MountPropagate,
-    MountRemount,
     Device,
     DevSymlink,
     Hostname,
     Domainname,
     CreateHook,
-    Fifo,
     PivotRoot,
     MaskPath,
     ReadonlyPath,
     ReadonlyRoot,
+    Procfs,
     Sysctl,
+    NullDevice,
+    ProcMount,
     Console,
     Stdio,
-    Umask,
     Rlimit,
-    OomScoreAdj,
     NoNewPrivs,
     Seccomp,
     BoundingSet,
@@ -68,20 +69,20 @@ enum class ChildStep : std::int32_t {
     WaitStart,
     StartHook,
     Exec,
-    Setsid,
-    SyncParent,
     Keyring,
 };
 std::string_view step_name(ChildStep step);
 
 // Messages on the SOCK_SEQPACKET sync socket, one struct per datagram.
 enum class SyncType : std::int32_t {
-    Pid,       // stage -> parent: a = host pid of the child
-    Failure,   // child/stage -> parent: a = step, b = errno, c = index (which mount, hook...)
-    Go,        // parent -> child: id maps written, cgroup joined
-    Hooks,     // child -> parent: mounts are ready, run prestart/createRuntime hooks now
-    HooksDone, // parent -> child
-    Ready,     // child -> parent: set up, waiting for start
+    Pid,         // stage -> parent: a = host pid of the child
+    Failure,     // child/stage -> parent: a = step, b = errno, c = index (which mount, hook...)
+    Go,          // parent -> child: id maps written, cgroup joined
+    Hooks,       // child -> parent: mounts are ready, run prestart/createRuntime hooks now
+    HooksDone,   // parent -> child
+    Ready,       // child -> parent: set up, waiting for start
+    Seccomp,     // child -> parent: the seccomp listener fd follows (SCM_RIGHTS datagram)
+    SeccompDone, // parent -> child: the listener went to linux.seccomp.listenerPath
 };
 struct SyncMessage {
     SyncType type = SyncType::Failure;
@@ -98,7 +99,9 @@ struct MountPlan {
     std::uint64_t rec_attr_set = 0, rec_attr_clr = 0; // the same with AT_RECURSIVE ("rro")
     bool bind = false, recursive = false;
     bool target_is_dir = true;
-    bool self = false; // no mount: set attr_set on the mount already at target (tmpfs -> ro)
+    bool self = false;    // no mount: set attr_set on the mount already at target (tmpfs -> ro)
+    bool copy_up = false; // tmpcopyup: the covered directory's contents copied into the tmpfs
+    bool proc_ok = false; // may land on procfs: "/proc" itself or an allow-listed /proc file
     unsigned long propagation[4] = {};
     int propagation_count = 0;
 };
@@ -160,8 +163,12 @@ struct ProcessPlan {
     const SeccompProgram* seccomp = nullptr;
     // Set with seccomp by the parent: keeps child.cpp free of a link-time seccomp dependency.
     int (*load_seccomp)(const SeccompProgram&) noexcept = nullptr;
+    // SCMP_ACT_NOTIFY rules and a parent that forwards the listener (create): the filter is
+    // loaded before Ready and the fd sent on the sync socket. Otherwise the listener is closed.
+    bool forward_listener = false;
     bool terminal = false;
-    int console_socket = -1; // connected AF_UNIX socket to send the pty master to
+    bool bind_console = false; // the container's init: the pty also goes on /dev/console
+    int console_socket = -1;   // connected AF_UNIX socket to send the pty master to
     unsigned short rows = 0, cols = 0;
     int stdio[3] = {-1, -1, -1}; // dup2'd onto 0,1,2 when >= 0
     unsigned preserve_fds = 0;
@@ -181,7 +188,9 @@ struct ChildPlan {
     const JoinPlan* joins = nullptr;
     std::size_t join_count = 0;
     unsigned long clone_flags = 0; // new namespaces (cgroup excluded: unshared after the move)
-    bool new_user = false, new_mount = false, new_uts = false, unshare_cgroup = false;
+    bool new_user = false, new_mount = false, new_uts = false, new_net = false;
+    bool unshare_cgroup = false;
+    bool has_mount = false; // a mount namespace of its own, new or joined: the rootfs is built
     const char* rootfs = nullptr; // absolute host path
     unsigned long rootfs_propagation = 0;
     const MountPlan* mounts = nullptr;
@@ -269,6 +278,14 @@ std::vector<HookPlan> build_hook_plans(const std::vector<Hook>& hooks, PlanArena
 // Rootfs setup (runtime/rootfs.cpp), called by child_main; 0 or -1 with errno, *step/*index set.
 int setup_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept;
 int finish_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept;
+// runtime/rootfs_proc.cpp, async-signal-safe. A verified procfs dirfd (a fresh detached
+// instance, else /proc as we see it; fstatfs PROC_SUPER_MAGIC) or -1.
+int open_procfs() noexcept;
+// Writes s.value to s.path ("/proc/sys/...") beneath procfs: no symlinks, no mount crossing.
+int write_sysctl(int procfs, const SysctlPlan& s) noexcept;
+bool on_procfs(int fd) noexcept;
+// Copies the contents of directory `from` into `to` (files, dirs, links, nodes; owners, modes).
+int copy_tree(int from, int to, int depth = 0) noexcept;
 // Runs one hook: fork, exec, state JSON on stdin, kill after the timeout. Async-signal-safe, so
 // the child and the parent share it. 0: success; > 0: the failed wait status; -1: errno;
 // -2: timed out (killed).

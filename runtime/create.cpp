@@ -84,6 +84,7 @@ Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& 
     case ChildStep::Mount:
     case ChildStep::MountTarget:
     case ChildStep::MountPropagate:
+    case ChildStep::ProcMount:
         if (i < plan.mount_count)
             what = cat(what, " ", berth::quoted(cat("/", plan.mounts[i].target)));
         break;
@@ -164,6 +165,7 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
         p.seccomp = std::move(*program);
         process.seccomp = &*p.seccomp;
         process.load_seccomp = &load_seccomp;
+        process.forward_listener = p.seccomp->needs_listener;
     }
     if (process.terminal) {
         if (co.console_socket.empty())
@@ -246,6 +248,13 @@ Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup,
             return describe_failure(*m, p.plan, p.spec);
         if (m->type == SyncType::Ready)
             break;
+        if (m->type == SyncType::Seccomp) {
+            if (auto r = forward_seccomp_listener(sync.get(), *p.spec.linux.seccomp, record.pid,
+                                                  state_json);
+                !r)
+                return std::move(r).error();
+            continue;
+        }
         if (m->type != SyncType::Hooks)
             return Error::with_code(EPROTO, "unexpected message from child");
         if (auto r = run_hooks("prestart", p.spec.hooks.prestart, state_json); !r)

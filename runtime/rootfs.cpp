@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -163,12 +164,37 @@ mode_t existing_tmpfs_mode(int root, const MountPlan& m) noexcept
     return r == 0 && S_ISDIR(st.st_mode) ? (st.st_mode & 07777) : 0;
 }
 
+// tmpcopyup: what the tmpfs now covers, copied into it (runc and crun do the same).
+int copy_up(int root, const MountPlan& m, int covered) noexcept
+{
+    const int top = open_in_root(root, m.target, O_RDONLY | O_DIRECTORY);
+    if (top < 0)
+        return -1;
+    const int r = copy_tree(covered, top);
+    const int saved = errno;
+    ::close(top);
+    errno = saved;
+    return r;
+}
+
 int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
 {
     const mode_t keep_mode = existing_tmpfs_mode(root, m);
     int target = make_target(root, m.target, m.target_is_dir);
     if (target < 0)
         return fault.fail(ChildStep::MountTarget, i);
+    // Only an allow-list of mounts may land on procfs (/proc itself, a few lxcfs-style files):
+    // checked on the resolved target, so a symlink in the image cannot route a mount there.
+    if (!m.proc_ok && on_procfs(target)) {
+        ::close(target);
+        errno = EPERM;
+        return fault.fail(ChildStep::ProcMount, i);
+    }
+    const int covered = m.copy_up ? open_in_root(root, m.target, O_RDONLY | O_DIRECTORY) : -1;
+    if (m.copy_up && covered < 0) {
+        ::close(target);
+        return fault.fail(ChildStep::MountTarget, i);
+    }
     char path[32];
     mount_attr attr{};
     attr.attr_set = m.attr_set;
@@ -178,6 +204,13 @@ int do_mount(int root, const MountPlan& m, const Fault& fault, int i) noexcept
             : m.bind ? bind_mount(m, target)
                      : ::mount(m.source, fd_path(path, target), m.fstype, m.flags, m.data);
     ::close(target);
+    if (r == 0 && covered >= 0)
+        r = copy_up(root, m, covered);
+    if (covered >= 0) {
+        const int saved = errno;
+        ::close(covered);
+        errno = saved;
+    }
     if (r < 0)
         return fault.fail(ChildStep::Mount, i);
     if (keep_mode != 0) {
@@ -269,12 +302,29 @@ int make_symlink(int root, const SymlinkPlan& s) noexcept
     return r;
 }
 
+// shared and unbindable cannot be set before pivot_root (it refuses a shared parent mount, and
+// an unbindable rootfs cannot be bound onto itself): they go on the new root once it is built,
+// as in runc. Until then the tree was private, so nothing we mounted reached the host.
+bool late(unsigned long propagation) noexcept
+{
+    return (propagation & (MS_SHARED | MS_UNBINDABLE)) != 0;
+}
+
+int late_propagation(const ChildPlan& plan, const Fault& fault) noexcept
+{
+    if (!late(plan.rootfs_propagation))
+        return 0;
+    if (::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) < 0)
+        return fault.fail(ChildStep::MountPropagation);
+    return 0;
+}
+
 int switch_root(const ChildPlan& plan, const Fault& fault) noexcept
 {
     if (::chdir(plan.rootfs) < 0)
         return fault.fail(ChildStep::PivotRoot);
-    if (!plan.new_mount || plan.no_pivot) {
-        if (plan.new_mount && ::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
+    if (!plan.has_mount || plan.no_pivot) {
+        if (plan.has_mount && ::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
             return fault.fail(ChildStep::PivotRoot);
         if (::chroot(".") < 0 || ::chdir("/") < 0)
             return fault.fail(ChildStep::PivotRoot);
@@ -290,21 +340,73 @@ int switch_root(const ChildPlan& plan, const Fault& fault) noexcept
     return 0;
 }
 
-int mask_path(int root, const char* path) noexcept
+// The null device masks are bound from: the container's /dev/null opened without following a
+// symlink and checked to be the character device 1:3, then used by fd, so a symlink or a file
+// planted there (CVE-2025-31133) is never what covers a masked path.
+int open_verified_null(int root) noexcept
+{
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const int fd = static_cast<int>(::syscall(SYS_openat2, root, "dev/null", &how, sizeof how));
+    if (fd < 0)
+        return -1;
+    struct stat st {};
+    if (::fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        ::close(fd);
+        errno = ENODEV;
+        return -1;
+    }
+    return fd;
+}
+
+// A read-only empty tmpfs, made detached and moved onto the target fd: no path is resolved in
+// the container (no /proc/self/fd) once the target is open.
+int mount_empty_tmpfs(int target) noexcept
+{
+    const int fs = static_cast<int>(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+    if (fs < 0)
+        return -1;
+    int mnt = -1;
+    if (::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0)
+        mnt = static_cast<int>(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY));
+    int saved = errno;
+    ::close(fs);
+    if (mnt < 0) {
+        errno = saved;
+        return -1;
+    }
+    const int r = static_cast<int>(::syscall(SYS_move_mount, mnt, "", target, "",
+                                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+    saved = errno;
+    ::close(mnt);
+    errno = saved;
+    return r;
+}
+
+// *null_fd: the verified /dev/null, opened on the first masked file (-1 until then).
+int mask_path(int root, const char* path, int* null_fd, const Fault& fault, int i) noexcept
 {
     const int fd = open_in_root(root, path, O_PATH);
     if (fd < 0)
-        return errno == ENOENT ? 0 : -1;
+        return errno == ENOENT ? 0 : fault.fail(ChildStep::MaskPath, i);
     struct stat st {};
-    char p[32];
     int r = ::fstat(fd, &st);
-    if (r == 0)
-        r = S_ISDIR(st.st_mode) ? ::mount("tmpfs", fd_path(p, fd), "tmpfs", MS_RDONLY, nullptr)
-                                : ::mount("/dev/null", fd_path(p, fd), nullptr, MS_BIND, nullptr);
+    if (r == 0 && S_ISDIR(st.st_mode)) {
+        r = mount_empty_tmpfs(fd);
+    } else if (r == 0) {
+        if (*null_fd < 0)
+            *null_fd = open_verified_null(root);
+        if (*null_fd < 0) {
+            ::close(fd);
+            return fault.fail(ChildStep::NullDevice, i);
+        }
+        r = bind_mount(MountPlan{}, fd, *null_fd);
+    }
     const int saved = errno;
     ::close(fd);
     errno = saved;
-    return r;
+    return r < 0 ? fault.fail(ChildStep::MaskPath, i) : 0;
 }
 
 int readonly_path(int root, const char* path) noexcept
@@ -322,26 +424,15 @@ int readonly_path(int root, const char* path) noexcept
     return r;
 }
 
-int write_sysctl(const SysctlPlan& s) noexcept
-{
-    const int fd = ::open(s.path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -1;
-    const ssize_t n = ::write(fd, s.value, s.value_len);
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return n < 0 ? -1 : 0;
-}
-
 } // namespace
 
 int setup_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
 {
     const Fault fault{step, index};
-    // Nothing we mount may propagate back to the host.
-    const unsigned long propagation =
-        plan.rootfs_propagation ? plan.rootfs_propagation | MS_REC : MS_PRIVATE | MS_REC;
+    // Nothing we mount may propagate back to the host: private (or the slave/private asked for)
+    // until the root is switched; shared and unbindable are applied after (late_propagation).
+    const unsigned long asked = plan.rootfs_propagation;
+    const unsigned long propagation = asked && !late(asked) ? asked | MS_REC : MS_PRIVATE | MS_REC;
     if (::mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
         return fault.fail(ChildStep::MountPropagation);
     // pivot_root needs the new root to be a mount point.
@@ -359,6 +450,13 @@ int setup_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
     for (std::size_t i = 0; i < plan.symlink_count && r == 0; ++i)
         if (make_symlink(root, plan.symlinks[i]) < 0)
             r = fault.fail(ChildStep::DevSymlink, static_cast<int>(i));
+    if (r == 0 && plan.process.bind_console) { // the pty is bound here by setup_console
+        const int console = make_target(root, "dev/console", false);
+        if (console < 0)
+            r = fault.fail(ChildStep::Console);
+        else
+            ::close(console);
+    }
     const int saved = errno;
     ::close(root);
     errno = saved;
@@ -368,20 +466,30 @@ int setup_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
 int finish_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
 {
     const Fault fault{step, index};
-    if (switch_root(plan, fault) < 0)
-        return -1;
-    for (std::size_t i = 0; i < plan.sysctl_count; ++i)
-        if (write_sysctl(plan.sysctls[i]) < 0)
-            return fault.fail(ChildStep::Sysctl, static_cast<int>(i));
-    if (!plan.new_mount)
-        return 0;
+    // The procfs handle for sysctls is taken before the switch: its fallback, /proc as we see
+    // it, is then still the caller's, not one the container's image or config chose.
+    const int procfs = plan.sysctl_count ? open_procfs() : -1;
+    if (plan.sysctl_count && procfs < 0)
+        return fault.fail(ChildStep::Procfs);
+    int r = switch_root(plan, fault);
+    for (std::size_t i = 0; i < plan.sysctl_count && r == 0; ++i)
+        if (write_sysctl(procfs, plan.sysctls[i]) < 0)
+            r = fault.fail(ChildStep::Sysctl, static_cast<int>(i));
+    if (procfs >= 0) {
+        const int saved = errno;
+        ::close(procfs);
+        errno = saved;
+    }
+    if (r < 0 || !plan.has_mount)
+        return r;
     const int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         return fault.fail(ChildStep::OpenRootfs);
-    int r = 0;
+    int null_fd = -1;
     for (int i = 0; plan.masked && plan.masked[i] && r == 0; ++i)
-        if (mask_path(root, plan.masked[i]) < 0)
-            r = fault.fail(ChildStep::MaskPath, i);
+        r = mask_path(root, plan.masked[i], &null_fd, fault, i);
+    if (null_fd >= 0)
+        ::close(null_fd);
     for (int i = 0; plan.readonly && plan.readonly[i] && r == 0; ++i)
         if (readonly_path(root, plan.readonly[i]) < 0)
             r = fault.fail(ChildStep::ReadonlyPath, i);
@@ -392,7 +500,8 @@ int finish_rootfs(const ChildPlan& plan, ChildStep* step, int* index) noexcept
         if (::syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &ro, sizeof ro) < 0)
             r = fault.fail(ChildStep::ReadonlyRoot);
     }
-    return r;
+    // Last: an unbindable tree could not give the masks their binds any more.
+    return r == 0 ? late_propagation(plan, fault) : r;
 }
 
 } // namespace berth::runtime

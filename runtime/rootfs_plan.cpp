@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include "base/files.hpp"
 #include "runtime/child_plan.hpp"
@@ -37,6 +39,58 @@ std::uint64_t to_attr(unsigned long flags)
     return attr;
 }
 
+// "/a/./b//c/../d" -> "a/b/d", for comparing destinations (the child resolves the real path).
+std::string lexically_clean(const std::string& destination)
+{
+    std::vector<std::string_view> parts;
+    for (const auto part : split(destination, '/')) {
+        if (part.empty() || part == ".")
+            continue;
+        if (part == "..") {
+            if (!parts.empty())
+                parts.pop_back();
+            continue;
+        }
+        parts.push_back(part);
+    }
+    std::string out;
+    for (const auto part : parts)
+        out = out.empty() ? std::string(part) : cat(out, "/", part);
+    return out;
+}
+
+bool source_on_procfs(const std::string& source)
+{
+    struct statfs fs {};
+    return ::statfs(source.c_str(), &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
+// runc's checkProcMount: on /proc itself only a proc filesystem (or a bind of one); inside
+// /proc only the files lxcfs emulates. The child checks the resolved target as well (a symlink
+// in the image can lead a mount into /proc under another name).
+Result<bool> proc_allowed(const Mount& m, const std::string& source)
+{
+    static constexpr std::string_view emulated[] = {"proc/cpuinfo", "proc/diskstats",
+                                                    "proc/meminfo", "proc/stat",
+                                                    "proc/swaps",   "proc/uptime",
+                                                    "proc/loadavg", "proc/slabinfo",
+                                                    "proc/net/dev", "proc/sys/kernel/ns_last_pid"};
+    const auto clean = lexically_clean(m.destination);
+    if (clean == "proc") {
+        if ((!m.options.bind && m.type == "proc") || (m.options.bind && source_on_procfs(source)))
+            return true;
+        return Error::with_code(EPERM, "only a proc filesystem may be mounted on /proc");
+    }
+    if (!starts_with(clean, "proc/"))
+        return false;
+    for (const auto allowed : emulated)
+        if (clean == allowed)
+            return true;
+    return Error::with_code(EPERM, "cannot be mounted inside /proc (allowed: /proc/cpuinfo, "
+                                   "diskstats, meminfo, stat, swaps, uptime, loadavg, slabinfo, "
+                                   "net/dev, sys/kernel/ns_last_pid)");
+}
+
 Result<MountPlan> plan_mount(const Mount& m, const std::string& bundle, PlanArena& arena)
 {
     MountPlan p;
@@ -44,6 +98,15 @@ Result<MountPlan> plan_mount(const Mount& m, const std::string& bundle, PlanAren
     if (target.empty())
         return Error::invalid("mount over the container root is not supported");
     p.target = arena.keep(target);
+    const auto bind_source =
+        m.source.empty() || m.source.front() == '/' ? m.source : cat(bundle, "/", m.source);
+    auto proc_ok = proc_allowed(m, bind_source);
+    if (!proc_ok)
+        return std::move(proc_ok).error();
+    p.proc_ok = *proc_ok;
+    if (m.options.tmpcopyup && (m.options.bind || m.type != "tmpfs"))
+        return Error::invalid("tmpcopyup: only a tmpfs mount can copy up");
+    p.copy_up = m.options.tmpcopyup;
     const auto& o = m.options;
     for (const auto prop : o.propagation) {
         if (p.propagation_count == 4)
@@ -51,8 +114,7 @@ Result<MountPlan> plan_mount(const Mount& m, const std::string& bundle, PlanAren
         p.propagation[p.propagation_count++] = prop;
     }
     if (o.bind) {
-        const auto source =
-            m.source.empty() || m.source.front() == '/' ? m.source : cat(bundle, "/", m.source);
+        const auto& source = bind_source;
         struct stat st {};
         if (::stat(source.c_str(), &st) < 0)
             return Error::from_errno("bind source ", berth::quoted(source));
@@ -224,12 +286,15 @@ Result<void> plan_namespaces(const Spec& spec, std::vector<Fd>& fds, PlanArena& 
     plan.new_user = plan.clone_flags & CLONE_NEWUSER;
     plan.new_mount = plan.clone_flags & CLONE_NEWNS;
     plan.new_uts = plan.clone_flags & CLONE_NEWUTS;
-    if (!spec.hostname.empty() && !plan.new_uts)
-        return Error::invalid("hostname: needs a new uts namespace");
-    if (!spec.domainname.empty() && !plan.new_uts)
-        return Error::invalid("domainname: needs a new uts namespace");
-    if (!plan.new_mount && !spec.mounts.empty())
-        return Error::invalid("mounts: need a new mount namespace");
+    plan.new_net = plan.clone_flags & CLONE_NEWNET;
+    // A namespace type missing from the list is the caller's (runc's rule); a joined one is the
+    // container's own, set up like a new one (runc does the same: hostname in a joined uts
+    // namespace, the rootfs built in a joined mount namespace).
+    plan.has_mount = spec.has_namespace(NamespaceType::Mount);
+    if (!spec.hostname.empty() && !spec.has_namespace(NamespaceType::Uts))
+        return Error::invalid("hostname: needs a uts namespace");
+    if (!spec.domainname.empty() && !spec.has_namespace(NamespaceType::Uts))
+        return Error::invalid("domainname: needs a uts namespace");
     return {};
 }
 
@@ -245,6 +310,7 @@ Result<void> build_child_plan(const Spec& spec, const std::string& bundle,
     plan.rootfs = arena.keep(rootfs);
     plan.rootfs_propagation = spec.linux.rootfs_propagation;
     plan.readonly_root = spec.root.readonly;
+    plan.process.bind_console = spec.process && spec.process->terminal && plan.has_mount;
     if (auto r = plan_mounts(spec, bundle, host, cgroup_path, arena, plan); !r)
         return r;
     plan_devices(spec, plan.new_user, arena, plan);

@@ -5,6 +5,8 @@
 // compile_seccomp() runs in the parent; load_seccomp() is async-signal-safe.
 #pragma once
 #include <linux/filter.h>
+#include <sys/types.h>
+#include <string>
 #include <vector>
 #include "base/result.hpp"
 #include "runtime/spec.hpp"
@@ -29,5 +31,14 @@ Result<SeccompProgram> compile_seccomp(const Seccomp& spec);
 // The caller must have set no_new_privs first (or hold CAP_SYS_ADMIN). Returns 0, or the
 // listener fd when program.needs_listener, or -1 with errno set.
 int load_seccomp(const SeccompProgram& program) noexcept;
+
+// Parent side of linux.seccomp.listenerPath (runtime/seccomp_listener.cpp): after the child's
+// SyncType::Seccomp message, receives the listener fd it sends next on sync_fd, sends it with
+// the ContainerProcessState JSON to listenerPath, and answers SeccompDone.
+Result<void> forward_seccomp_listener(int sync_fd, const Seccomp& seccomp, pid_t pid,
+                                      const std::string& state_json);
+// {"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"}: what runc sends.
+std::string container_process_state(const Seccomp& seccomp, pid_t pid,
+                                    const std::string& state_json);
 
 } // namespace berth::runtime

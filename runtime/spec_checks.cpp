@@ -69,12 +69,23 @@ Result<void> check_sysctl(const Spec& spec)
     return {};
 }
 
+// Without a mount namespace in linux.namespaces the container shares the caller's mounts and
+// only chroots into its root (as runc does). Anything that would mount or create nodes would
+// then do it on the host's mount table: refused, naming the field (runc refuses masked and
+// readonly paths there too).
 Result<void> check_mount_namespace(const Spec& spec)
 {
-    // berth builds the container's root with mounts and pivot_root: without a mount namespace
-    // of its own that would happen on the host.
-    if (!spec.has_namespace(NamespaceType::Mount))
-        return Error::invalid("linux.namespaces: a mount namespace is required");
+    if (spec.has_namespace(NamespaceType::Mount))
+        return {};
+    const char* field = !spec.mounts.empty()                 ? "mounts"
+                        : !spec.linux.masked_paths.empty()   ? "linux.maskedPaths"
+                        : !spec.linux.readonly_paths.empty() ? "linux.readonlyPaths"
+                        : !spec.linux.devices.empty()        ? "linux.devices"
+                        : spec.root.readonly                 ? "root.readonly"
+                        : spec.linux.rootfs_propagation != 0 ? "linux.rootfsPropagation"
+                                                             : nullptr;
+    if (field)
+        return Error::invalid(field, ": needs a mount namespace in linux.namespaces");
     return {};
 }
 

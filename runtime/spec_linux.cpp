@@ -108,9 +108,14 @@ Result<Device> parse_device(const At& at)
         return at.invalid("major and minor are required for a ", type, " device");
     if (device.major < 0 || device.minor < 0)
         return at.invalid("major and minor must not be negative");
-    if (device.file_mode && *device.file_mode > 07777)
+    // podman writes a full st_mode (S_IFCHR|0666): the type bits are dropped, as runc does
+    // (the node's type comes from "type"); anything beyond type and permissions is refused.
+    constexpr std::uint32_t type_bits = 0170000;
+    if (device.file_mode && (*device.file_mode & ~(type_bits | 07777)) != 0)
         return at.member("fileMode", at.json)
-            .invalid("holds bits other than permissions: ", *device.file_mode);
+            .invalid("holds bits other than file type and permissions: ", *device.file_mode);
+    if (device.file_mode)
+        device.file_mode = *device.file_mode & 07777;
     return device;
 }
 
@@ -191,6 +196,10 @@ Result<Linux> parse_linux(const At& at)
     obj.read("maskedPaths", linux.masked_paths, parse_path_list);
     obj.read("readonlyPaths", linux.readonly_paths, parse_path_list);
     obj.read("mountLabel", linux.mount_label);
+    // Without SELinux there is no way to honour a label: refused rather than ignored.
+    if (obj.ok() && !linux.mount_label.empty())
+        return at.member("mountLabel", at.json)
+            .invalid("SELinux is not supported by berth, so a mount label cannot be applied");
     // Known fields berth does not implement: refused rather than silently ignored.
     obj.refuse("intelRdt");
     obj.refuse("personality");

@@ -82,7 +82,9 @@ BOOST_AUTO_TEST_CASE(unsupported_fields_are_refused)
 BOOST_AUTO_TEST_CASE(step_names_are_words)
 {
     BOOST_TEST(rt::step_name(rt::ChildStep::PivotRoot) == "pivot_root");
-    BOOST_TEST(rt::step_name(rt::ChildStep::SyncParent) == "sync with parent");
+    BOOST_TEST(rt::step_name(rt::ChildStep::Keyring) == "join a new session keyring");
+    BOOST_TEST(rt::step_name(rt::ChildStep::NullDevice).find("/dev/null") !=
+               std::string_view::npos);
     BOOST_TEST(rt::step_name(static_cast<rt::ChildStep>(999)) == "unknown step");
 }
 

@@ -461,7 +461,7 @@ inline constexpr std::string_view full_spec = R"json(
     "rootfsPropagation": "rslave",
     "maskedPaths": ["/proc/kcore"],
     "readonlyPaths": ["/proc/sys"],
-    "mountLabel": "system_u:object_r:container_file_t:s0"
+    "mountLabel": ""
   }
 }
 )json";

@@ -1,0 +1,100 @@
+// runtime/seccomp_listener.cpp — linux.seccomp.listenerPath: the seccomp user-notification fd
+// goes to whoever listens there, as runc sends it. The child loads a filter with
+// SCMP_ACT_NOTIFY rules before it reports ready, sends us the listener fd on the sync socket and
+// waits; we connect to listenerPath, send the container's process state (runtime-spec
+// ContainerProcessState JSON) with the fd attached (SCM_RIGHTS), and let the child go on.
+// Runs as root on the host, in the create parent.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include "runtime/process.hpp"
+#include "runtime/seccomp.hpp"
+
+namespace berth::runtime {
+namespace {
+
+Result<Fd> receive_fd(int sync_fd)
+{
+    char data[64];
+    iovec iov{data, sizeof data};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do
+        n = ::recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return Error::from_errno("seccomp listener: receive the fd from the child");
+    const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return Error::with_code(EPROTO, "seccomp listener: the child sent no fd");
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return Fd(fd);
+}
+
+Result<void> send_with_fd(const std::string& path, const std::string& text, int fd)
+{
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path)
+        return Error::invalid("linux.seccomp.listenerPath ", berth::quoted(path), " is too long");
+    path.copy(address.sun_path, path.size());
+    Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!socket.valid())
+        return Error::from_errno("seccomp listener socket");
+    if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+        return Error::from_errno("connect to linux.seccomp.listenerPath ", berth::quoted(path));
+    iovec iov{const_cast<char*>(text.data()), text.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    const ssize_t sent = ::sendmsg(socket.get(), &msg, MSG_NOSIGNAL);
+    if (sent != static_cast<ssize_t>(text.size()))
+        return Error::from_errno("send the seccomp listener to ", berth::quoted(path));
+    return {};
+}
+
+} // namespace
+
+std::string container_process_state(const Seccomp& seccomp, pid_t pid,
+                                    const std::string& state_json)
+{
+    nlohmann::ordered_json message = {
+        {"ociVersion", "1.0.2"},
+        {"fds", {"seccompFd"}},
+        {"pid", pid},
+        {"metadata", seccomp.listener_metadata},
+        {"state", nlohmann::ordered_json::parse(state_json, nullptr, false)},
+    };
+    return message.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+Result<void> forward_seccomp_listener(int sync_fd, const Seccomp& seccomp, pid_t pid,
+                                      const std::string& state_json)
+{
+    auto listener = receive_fd(sync_fd);
+    if (!listener)
+        return std::move(listener).error();
+    const auto text = container_process_state(seccomp, pid, state_json);
+    if (auto r = send_with_fd(seccomp.listener_path, text, listener->get()); !r)
+        return r;
+    return send_sync(sync_fd, SyncType::SeccompDone);
+}
+
+} // namespace berth::runtime
