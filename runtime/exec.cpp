@@ -106,8 +106,9 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
 // except stdio, the preserved fds and the ones the plan uses. Async-signal-safe.
 void close_inherited_fds(const ExecPlan& plan) noexcept
 {
-    const int keep[] = {plan.sync_fd,         plan.pidfd,         plan.process.stdio[0],
-                        plan.process.stdio[1], plan.process.stdio[2], plan.process.console_socket};
+    const int keep[] = {plan.sync_fd,          plan.pidfd,
+                        plan.process.stdio[0], plan.process.stdio[1],
+                        plan.process.stdio[2], plan.process.console_socket};
     unsigned from = 3 + plan.process.preserve_fds; // checked not to wrap
     for (;;) {
         unsigned next = ~0U; // the lowest fd to keep at or above `from`

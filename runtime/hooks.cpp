@@ -40,8 +40,7 @@ Result<void> run_hooks(std::string_view kind, const std::vector<Hook>& hooks,
 }
 
 void run_hooks_warning(std::string_view kind, const std::vector<Hook>& hooks,
-                       const std::string& state_json,
-                       const std::function<void(const Error&)>& warn)
+                       const std::string& state_json, const std::function<void(const Error&)>& warn)
 {
     PlanArena arena;
     const auto plans = build_hook_plans(hooks, arena);

@@ -97,15 +97,15 @@ Result<void> Child::signal(int sig) const
     return {};
 }
 
-Error describe_process_failure(const SyncMessage& m, std::string_view program,
-                               std::string_view cwd)
+Error describe_process_failure(const SyncMessage& m, std::string_view program, std::string_view cwd)
 {
     const auto step = static_cast<ChildStep>(m.a);
     switch (step) {
     case ChildStep::Chdir:
     case ChildStep::CwdOutsideRoot:
         return Error::with_code(m.b, step_name(step), " ", berth::quoted(cwd));
-    case ChildStep::Exec: return Error::with_code(m.b, step_name(step), " ", berth::quoted(program));
+    case ChildStep::Exec:
+        return Error::with_code(m.b, step_name(step), " ", berth::quoted(program));
     case ChildStep::StartHook:
         return child_hook_error("startContainer", static_cast<std::size_t>(m.c), Hook{}, m.b);
     default: return Error::with_code(m.b, step_name(step));
@@ -121,8 +121,10 @@ Result<void> check_preserve_fds(unsigned count)
         return Error::from_errno("getrlimit RLIMIT_NOFILE");
     const rlim_t most = std::min(limit.rlim_cur, cap);
     if (count > most - std::min<rlim_t>(most, 3))
-        return Error::invalid("preserve fds: ", count, " fds after stdio do not fit the open file "
-                              "limit of ", most, " (RLIMIT_NOFILE)");
+        return Error::invalid("preserve fds: ", count,
+                              " fds after stdio do not fit the open file "
+                              "limit of ",
+                              most, " (RLIMIT_NOFILE)");
     return {};
 }
 

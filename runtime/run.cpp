@@ -53,8 +53,7 @@ Result<void> start_container(const Options& options, const std::string& id)
     // caller's warning sink (a library does not log) and the rest run, as the OCI spec says.
     if (auto spec = load_config_copy(options, id); spec && !spec->hooks.poststart.empty())
         run_hooks_warning("poststart", spec->hooks.poststart,
-                          state_to_json(store::to_state(*record, Status::Running)),
-                          options.warn);
+                          state_to_json(store::to_state(*record, Status::Running)), options.warn);
     return {};
 }
 

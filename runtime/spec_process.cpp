@@ -36,8 +36,7 @@ Result<User> parse_user(const At& at)
         return std::move(obj).error();
     for (const auto& [name, id] : {std::pair{"uid", user.uid}, std::pair{"gid", user.gid}})
         if (id > max_user_id)
-            return at.member(name, at.json)
-                .invalid("must be at most ", max_user_id, ", got ", id);
+            return at.member(name, at.json).invalid("must be at most ", max_user_id, ", got ", id);
     for (std::size_t i = 0; i < user.additional_gids.size(); ++i)
         if (user.additional_gids[i] > max_user_id)
             return at.member("additionalGids", at.json)

@@ -137,8 +137,8 @@ BOOST_AUTO_TEST_CASE(preserve_fds_beyond_the_open_file_limit_fails_at_once)
     auto berth = berth_runtime();
     bundle.write();
     const auto refused_id = berth.new_id("fds");
-    const auto create = berth.cli(
-        {"create", "--preserve-fds", "4294967295", "--bundle", bundle.dir(), refused_id});
+    const auto create =
+        berth.cli({"create", "--preserve-fds", "4294967295", "--bundle", bundle.dir(), refused_id});
     BOOST_TEST(create.status == 1);
     BOOST_TEST(contains(create.err, "RLIMIT_NOFILE"), create.err);
     const auto id = run_sleeper(berth, bundle, "fds");

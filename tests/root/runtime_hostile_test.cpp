@@ -211,7 +211,8 @@ std::string container_pid(pid_t host_pid)
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(runtime_hostile, *utf::label("root") * utf::precondition(berth::test::is_root))
+BOOST_AUTO_TEST_SUITE(runtime_hostile,
+                      *utf::label("root") * utf::precondition(berth::test::is_root))
 
 // Issue 13: the helper `exec` forks runs as the container's root with the container's
 // capabilities between dropping them and its execve; it was dumpable, so a container process
@@ -274,13 +275,14 @@ BOOST_FIXTURE_TEST_CASE(ids_above_2147483647_are_refused_not_run_as_root, Fixtur
 
     bundle.config["process"]["user"]["uid"] = 0;
     const auto id = start("ids");
-    for (const auto& [uid, gid] : {std::pair{4294967295u, 0u}, {0u, 4294967295u},
-                                   {2147483648u, 2147483648u}}) {
+    for (const auto& [uid, gid] :
+         {std::pair{4294967295u, 0u}, {0u, 4294967295u}, {2147483648u, 2147483648u}}) {
         auto eo = exec_options({"id"});
         eo.process.user.uid = uid;
         eo.process.user.gid = gid;
         auto r = exec(id, eo);
-        BOOST_TEST(!r.has_value(), "uid " << uid << " gid " << gid << " ran: " << read_all(out.get()));
+        BOOST_TEST(!r.has_value(),
+                   "uid " << uid << " gid " << gid << " ran: " << read_all(out.get()));
         BOOST_TEST(contains(why(r), "must be at most 2147483647"), why(r));
     }
     auto eo = exec_options({"id"});
