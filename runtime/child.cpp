@@ -409,6 +409,9 @@ void reset_signals() noexcept
     if (!plan.no_new_privs)
         load_filter(plan, sync);
     set_credentials(plan, sync);
+    // A new euid resets dumpable to fs.suid_dumpable (which may be 1): stay out of reach of the
+    // container's processes until execve (exec's helper starts non-dumpable; see exec.cpp).
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     close_fds(plan, sync);
     if (fifo_fd >= 0) {
         send_message(sync, SyncType::Ready, 0, 0, 0);
