@@ -46,12 +46,12 @@ Result<void> apply_user(const std::string& text, runtime::User& user)
     const auto parts = split(text, ':');
     if (parts.size() > 2)
         return Error::invalid("invalid --user ", quoted(text), ": want <uid>[:<gid>]");
-    const auto uid = parse_id(std::string(parts[0]), "uid");
+    auto uid = parse_id(std::string(parts[0]), "uid");
     if (!uid)
         return std::move(uid).error();
     user.uid = *uid;
     if (parts.size() == 2) {
-        const auto gid = parse_id(std::string(parts[1]), "gid");
+        auto gid = parse_id(std::string(parts[1]), "gid");
         if (!gid)
             return std::move(gid).error();
         user.gid = *gid;
@@ -113,7 +113,7 @@ Result<runtime::Process> process_from_flags(const Options& options, const Parsed
             return std::move(user).error();
     }
     for (const auto& text : parsed.all("additional-gids")) {
-        const auto gid = parse_id(text, "additional gid");
+        auto gid = parse_id(text, "additional gid");
         if (!gid)
             return std::move(gid).error().wrap("--additional-gids");
         process.user.additional_gids.push_back(*gid);

@@ -59,7 +59,7 @@ std::string run_sleeper(Runtime& runtime, Bundle& bundle, const std::string& hin
 {
     bundle.set_args({"sleep", "1000"});
     bundle.write();
-    const auto id = runtime.new_id(hint);
+    auto id = runtime.new_id(hint);
     const auto ran = runtime.cli({"run", "--detach", "--bundle", bundle.dir(), id});
     BOOST_TEST_REQUIRE(ran.status == 0, ran.err);
     return id;
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(failing_poststart_and_poststop_hooks_are_logged_as_warnings
     auto berth = berth_runtime();
     TempDir logs("berth-hostile-log");
     const auto log = logs.path() + "/log.json";
-    const auto marks = logs.path();
+    const auto& marks = logs.path();
     const auto sh = [](const std::string& script) {
         return json{{"path", "/bin/sh"}, {"args", {"sh", "-c", script}}};
     };
