@@ -121,10 +121,8 @@ Result<void> check_preserve_fds(unsigned count)
         return Error::from_errno("getrlimit RLIMIT_NOFILE");
     const rlim_t most = std::min(limit.rlim_cur, cap);
     if (count > most - std::min<rlim_t>(most, 3))
-        return Error::invalid("preserve fds: ", count,
-                              " fds after stdio do not fit the open file "
-                              "limit of ",
-                              most, " (RLIMIT_NOFILE)");
+        return Error::invalid("preserve fds: ", count, " fds after stdio exceed the limit of ",
+                              most, " open files (RLIMIT_NOFILE)");
     return {};
 }
 
