@@ -43,10 +43,11 @@
 namespace berth::runtime {
 namespace {
 
-// The state JSON for createContainer/startContainer hooks: sent by the parent once the pid is
-// known. A static buffer, because the child may not allocate.
-char g_state_json[64 * 1024];
-std::size_t g_state_json_len = 0;
+// The state JSON for createContainer hooks (status "creating") and startContainer hooks
+// ("created"): sent by the parent once the pid is known. Static buffers: the child may not
+// allocate.
+char g_state_json[64 * 1024], g_start_json[64 * 1024];
+std::size_t g_state_json_len = 0, g_start_json_len = 0;
 
 void send_message(int sync_fd, SyncType type, int a, int b, int c) noexcept
 {
@@ -69,27 +70,29 @@ void expect(int sync_fd, SyncType type) noexcept
     }
 }
 
-void receive_state_json(int sync_fd) noexcept
+void receive_state_json(int sync_fd, char* buffer, std::size_t size, std::size_t* len) noexcept
 {
     for (;;) {
-        const ssize_t n = ::recv(sync_fd, g_state_json, sizeof g_state_json, 0);
+        const ssize_t n = ::recv(sync_fd, buffer, size, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             ::_exit(126);
-        g_state_json_len = static_cast<std::size_t>(n);
+        *len = static_cast<std::size_t>(n);
         return;
     }
 }
 
 void run_hooks(int sync_fd, const HookPlan* hooks, std::size_t count, ChildStep step) noexcept
 {
+    const bool start = step == ChildStep::StartHook;
     for (std::size_t i = 0; i < count; ++i) {
-        const int r = run_hook_raw(hooks[i], g_state_json, g_state_json_len);
+        const int r = run_hook_raw(hooks[i], start ? g_start_json : g_state_json,
+                                   start ? g_start_json_len : g_state_json_len);
         if (r == -2)
             errno = ETIMEDOUT;
         else if (r > 0)
-            errno = ECANCELED; // the hook ran and failed; the parent says which one
+            errno = -r; // it ran and failed: a negative "errno" carries its wait status (hooks.hpp)
         if (r != 0)
             child_fail(sync_fd, step, static_cast<int>(i));
     }
@@ -446,7 +449,8 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     const int sync = plan.sync_fd;
     // 1. The parent writes our id maps, moves us into the cgroup, sets oom_score_adj.
     expect(sync, SyncType::Go);
-    receive_state_json(sync);
+    receive_state_json(sync, g_state_json, sizeof g_state_json, &g_state_json_len);
+    receive_state_json(sync, g_start_json, sizeof g_start_json, &g_start_json_len);
     if (plan.new_user &&
         (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
         child_fail(sync, ChildStep::UserIds);
@@ -486,6 +490,10 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
             child_fail(sync, ChildStep::Stdio);
     if (plan.terminal && setup_console(plan) < 0)
         child_fail(sync, ChildStep::Console);
+    // Without a terminal too, a session and process group of its own (as runc): in the caller's
+    // group, `kill 0` in the container would stop or kill its monitor (conmon, a shim).
+    if (!plan.terminal && ::setsid() < 0)
+        child_fail(sync, ChildStep::Setsid);
     if (plan.umask >= 0)
         ::umask(static_cast<mode_t>(plan.umask));
     for (std::size_t i = 0; i < plan.rlimit_count; ++i)
@@ -504,6 +512,9 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     if (!plan.no_new_privs)
         load_filter(plan, sync);
     set_credentials(plan, sync);
+    // A new euid resets dumpable to fs.suid_dumpable (which may be 1): stay out of reach of the
+    // container's processes until execve (exec's helper starts non-dumpable; see exec.cpp).
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     // A listener must reach the parent before Ready: the filter then comes before the wait for
     // start (where runc always loads it).
     const bool early = plan.no_new_privs && plan.forward_listener;
@@ -521,24 +532,31 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
 
 int run_hook_raw(const HookPlan& hook, const char* state_json, std::size_t len) noexcept
 {
-    int sv[2];
+    int sv[2] = {-1, -1}, report[2] = {-1, -1};
     // A socket, not a pipe: send(MSG_NOSIGNAL) cannot SIGPIPE us if the hook ignores stdin.
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return -1;
-    const pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+    // The hook's exec errno comes back on report (close-on-exec: nothing once the exec worked).
+    const pid_t pid = ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+                              ::pipe2(report, O_CLOEXEC) < 0
+                          ? -1
+                          : static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
     if (pid < 0) {
-        ::close(sv[0]);
-        ::close(sv[1]);
+        const int saved = errno;
+        for (const int fd : {sv[0], sv[1], report[0], report[1]})
+            if (fd >= 0)
+                ::close(fd);
+        errno = saved;
         return -1;
     }
     if (pid == 0) {
         reset_signals();
-        if (::dup2(sv[1], 0) < 0)
-            ::_exit(127);
-        ::execve(hook.path, hook.argv, hook.envp);
+        if (::dup2(sv[1], 0) >= 0)
+            ::execve(hook.path, hook.argv, hook.envp);
+        const int error = errno;
+        (void)!::write(report[1], &error, sizeof error);
         ::_exit(127);
     }
     ::close(sv[1]);
+    ::close(report[1]);
     (void)!::send(sv[0], state_json, len, MSG_NOSIGNAL);
     ::close(sv[0]);
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -558,10 +576,19 @@ int run_hook_raw(const HookPlan& hook, const char* state_json, std::size_t len) 
         ::close(pidfd);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            ::close(report[0]);
             return -1;
+        }
+    int exec_error = 0;
+    const bool not_run = ::read(report[0], &exec_error, sizeof exec_error) == sizeof exec_error;
+    ::close(report[0]);
     if (timed_out)
         return -2;
+    if (not_run) {
+        errno = exec_error; // "No such file or directory", not "exited with status 127"
+        return -1;
+    }
     return status;
 }
 

@@ -46,6 +46,7 @@ std::string_view step_name(ChildStep step)
     case ChildStep::ProcMount: return "mount lands on /proc and is not allowed there";
     case ChildStep::Console: return "console";
     case ChildStep::Stdio: return "set up stdio";
+    case ChildStep::Setsid: return "setsid";
     case ChildStep::Rlimit: return "setrlimit";
     case ChildStep::NoNewPrivs: return "set no_new_privs";
     case ChildStep::Seccomp: return "load seccomp filter";
@@ -183,6 +184,21 @@ Result<void> plan_capabilities(const Capabilities& caps, ProcessPlan& plan)
 
 } // namespace
 
+Result<void> check_user_ids(const User& user)
+{
+    if (user.uid > max_user_id)
+        return Error::invalid("process.user.uid: must be at most ", max_user_id, ", got ",
+                              user.uid);
+    if (user.gid > max_user_id)
+        return Error::invalid("process.user.gid: must be at most ", max_user_id, ", got ",
+                              user.gid);
+    for (const auto gid : user.additional_gids)
+        if (gid > max_user_id)
+            return Error::invalid("process.user.additionalGids: must be at most ", max_user_id,
+                                  ", got ", gid);
+    return {};
+}
+
 Result<void> build_process_plan(const Process& process, PlanArena& arena, ProcessPlan& plan,
                                 const std::string& rootfs)
 {
@@ -194,6 +210,12 @@ Result<void> build_process_plan(const Process& process, PlanArena& arena, Proces
         return Error::invalid("process.apparmorProfile: AppArmor is not supported by berth");
     if (!process.selinux_label.empty())
         return Error::invalid("process.selinuxLabel: SELinux is not supported by berth");
+    // Checked here too, not only by the parser: the agent and exec build a Process directly.
+    if (process.cwd.empty() || process.cwd.front() != '/')
+        return Error::invalid("process.cwd: must be an absolute path, got ",
+                              berth::quoted(process.cwd));
+    if (auto r = check_user_ids(process.user); !r)
+        return r;
     plan.argv = arena.keep_argv(process.args);
     plan.envp = arena.keep_argv(with_home(process.env, process.user.uid, rootfs));
     auto candidates = exec_candidates(process.args[0], process.env);

@@ -53,6 +53,7 @@ enum class ChildStep : std::int32_t {
     ProcMount,
     Console,
     Stdio,
+    Setsid,
     Rlimit,
     NoNewPrivs,
     Seccomp,
@@ -251,6 +252,8 @@ private:
 std::vector<std::string> exec_candidates(const std::string& arg0,
                                          const std::vector<std::string>& env);
 
+// Refuses a uid, gid or additional gid above max_user_id (spec.hpp), naming the field.
+Result<void> check_user_ids(const User& user);
 // Process attributes into plan (argv, env, user, caps, rlimits, ...); seccomp is set apart.
 // rootfs: the container's root on the host, where HOME is looked up in /etc/passwd when the
 // process's env has none (as runc does; "/" when the user has no entry).

@@ -104,11 +104,11 @@ Error describe_failure(const SyncMessage& m, const ChildPlan& plan, const Spec& 
         break;
     case ChildStep::CreateHook:
         if (i < spec.hooks.create_container.size())
-            what = cat(what, " ", i, " ", berth::quoted(spec.hooks.create_container[i].path));
+            return child_hook_error("createContainer", i, spec.hooks.create_container[i], m.b);
         break;
     case ChildStep::StartHook:
         if (i < spec.hooks.start_container.size())
-            what = cat(what, " ", i, " ", berth::quoted(spec.hooks.start_container[i].path));
+            return child_hook_error("startContainer", i, spec.hooks.start_container[i], m.b);
         break;
     case ChildStep::Chdir:
     case ChildStep::CwdOutsideRoot: what = cat(what, " ", berth::quoted(plan.process.cwd)); break;
@@ -179,6 +179,8 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
     process.stdio[0] = co.stdin_fd;
     process.stdio[1] = co.stdout_fd;
     process.stdio[2] = co.stderr_fd;
+    if (auto r = check_preserve_fds(co.preserve_fds); !r)
+        return r;
     process.preserve_fds = co.preserve_fds;
     p.plan.new_keyring = !co.no_new_keyring;
     p.plan.no_pivot = co.no_pivot;
@@ -236,9 +238,11 @@ Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup,
             !r)
             return std::move(r).error().wrap("process.oomScoreAdj");
     const auto state_json = state_to_json(hook_state(record, Status::Creating));
+    const auto start_json = state_to_json(hook_state(record, Status::Created)); // startContainer
     if (auto r = send_sync(sync.get(), SyncType::Go); !r)
         return std::move(r).error();
-    if (::send(sync.get(), state_json.data(), state_json.size(), MSG_NOSIGNAL) < 0)
+    if (::send(sync.get(), state_json.data(), state_json.size(), MSG_NOSIGNAL) < 0 ||
+        ::send(sync.get(), start_json.data(), start_json.size(), MSG_NOSIGNAL) < 0)
         return Error::from_errno("send state to child");
     for (;;) {
         auto m = receive_sync(sync.get());

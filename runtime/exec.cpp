@@ -3,6 +3,12 @@
 // pidfd (setns(pidfd, flags), the user namespace first by the kernel's own ordering), then
 // clones the process so the pid namespace applies; the parent moves it into the container's
 // cgroup before letting it go. The seccomp filter is recompiled from the stored config.
+//
+// The forked helper is visible in the container from its clone into the pid namespace until its
+// execve, and runs as the container's user with the container's capabilities once it dropped
+// them: it is made non-dumpable as its first act (so no container process can ptrace it or open
+// its /proc/<pid>/fd, mem or exe), and holds none of the caller's other fds.
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -45,6 +51,7 @@ struct ExecPrepared {
     std::optional<SeccompProgram> seccomp;
     Fd pidfd, console;
     cgroups::Cgroup* cgroup = nullptr;
+    std::string program, cwd; // named when the process fails to start
 };
 
 Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::Record& record,
@@ -58,6 +65,8 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
         return std::move(spec).error().wrap("stored config");
     if (auto r = build_process_plan(eo.process, p.arena, p.plan.process, record.rootfs); !r)
         return std::move(r).error().wrap("process");
+    p.program = eo.process.args.front();
+    p.cwd = eo.process.cwd;
     if (spec->linux.seccomp) {
         auto program = compile_seccomp(*spec->linux.seccomp);
         if (!program)
@@ -78,6 +87,8 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
     p.plan.process.stdio[0] = eo.stdin_fd;
     p.plan.process.stdio[1] = eo.stdout_fd;
     p.plan.process.stdio[2] = eo.stderr_fd;
+    if (auto r = check_preserve_fds(eo.preserve_fds); !r)
+        return r;
     p.plan.process.preserve_fds = eo.preserve_fds;
     const int fd = static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0));
     if (fd < 0)
@@ -89,6 +100,28 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
     p.plan.pidfd = p.pidfd.get();
     p.plan.ns_flags = differing_namespaces(record.pid);
     return {};
+}
+
+// In the forked helper, before it joins anything: closes every fd inherited from the caller
+// except stdio, the preserved fds and the ones the plan uses. Async-signal-safe.
+void close_inherited_fds(const ExecPlan& plan) noexcept
+{
+    const int keep[] = {plan.sync_fd,          plan.pidfd,
+                        plan.process.stdio[0], plan.process.stdio[1],
+                        plan.process.stdio[2], plan.process.console_socket};
+    unsigned from = 3 + plan.process.preserve_fds; // checked not to wrap
+    for (;;) {
+        unsigned next = ~0U; // the lowest fd to keep at or above `from`
+        for (const int fd : keep)
+            if (fd >= 0 && static_cast<unsigned>(fd) >= from && static_cast<unsigned>(fd) < next)
+                next = static_cast<unsigned>(fd);
+        if (next == ~0U)
+            break;
+        if (next > from)
+            (void)::syscall(SYS_close_range, from, next - 1, 0);
+        from = next + 1;
+    }
+    (void)::syscall(SYS_close_range, from, ~0U, 0);
 }
 
 Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
@@ -103,7 +136,11 @@ Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
     if (stage < 0)
         return Error::from_errno("fork");
     if (stage == 0) {
+        // Our own flag, not the caller's: a library does not toggle process-wide state. Inherited
+        // by the process cloned into the container; execve resets it for the user's program.
+        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         ::close(sync.get());
+        close_inherited_fds(p.plan);
         exec_stage_main(p.plan);
     }
     child_end.reset();
@@ -114,7 +151,7 @@ Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
     if (!first)
         return std::move(first).error();
     if (first->type == SyncType::Failure)
-        return Error::with_code(first->b, step_name(static_cast<ChildStep>(first->a)));
+        return describe_process_failure(*first, p.program, p.cwd);
     auto child = Child::adopt(first->a);
     if (!child)
         return child;
@@ -126,11 +163,11 @@ Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
 }
 
 // Detached: wait until the process exec'd (EOF on sync) or failed.
-Result<void> wait_exec(Fd& sync)
+Result<void> wait_exec(Fd& sync, const ExecPrepared& p)
 {
     auto m = receive_sync(sync.get());
     if (m && m->type == SyncType::Failure)
-        return Error::with_code(m->b, step_name(static_cast<ChildStep>(m->a)));
+        return describe_process_failure(*m, p.program, p.cwd);
     if (!m && m.error().code != ECHILD)
         return std::move(m).error();
     return {};
@@ -164,12 +201,12 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
         if (auto r = write_file_atomic(eo.pid_file, std::to_string(child->pid()), 0644); !r)
             return std::move(r).error().wrap("pid file");
     if (eo.detach) {
-        if (auto r = wait_exec(sync); !r)
+        if (auto r = wait_exec(sync, *p); !r)
             return std::move(r).error();
         child->release();
         return 0;
     }
-    return wait_foreground(*child, sync, eo.process.args.front(), *signals);
+    return wait_foreground(*child, sync, p->program, *signals, p->cwd);
 }
 
 } // namespace

@@ -138,18 +138,22 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     if (!record)
         return remove_partial(options, id);
     const auto status = store::observe_status(options, *record);
-    if ((status == Status::Running || status == Status::Paused) && !force)
+    // Anything but stopped is refused without force, created included: its init waits, and the
+    // OCI spec lets delete only remove a stopped container (runc deletes a created one).
+    if (status != Status::Stopped && !force)
         return Error::with_code(EBUSY, "container is ", status_name(status),
-                                ": stop it first or force the removal");
+                                ", not stopped: stop it first or force the removal");
     auto cgroup = cgroups::Cgroup::open(record->cgroup_path);
     if (status != Status::Stopped)
         stop_processes(*record, cgroup ? &*cgroup : nullptr);
-    // poststop failures do not stop the removal (the OCI spec: "log a warning").
+    // poststop failures do not stop the removal (the OCI spec: "log a warning"): each goes to
+    // the caller's warning sink and the remaining hooks run.
     auto bytes = read_file(store::config_copy_path(options, id), max_spec_bytes);
     if (bytes)
         if (auto spec = parse_spec(*bytes); spec && !spec->hooks.poststop.empty())
-            (void)run_hooks("poststop", spec->hooks.poststop,
-                            state_to_json(store::to_state(*record, Status::Stopped)));
+            run_hooks_warning("poststop", spec->hooks.poststop,
+                              state_to_json(store::to_state(*record, Status::Stopped)),
+                              options.warn);
     if (cgroup)
         if (auto r = cgroup->destroy(); !r)
             return std::move(r).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));

@@ -6,7 +6,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <algorithm>
 #include <cerrno>
+#include "runtime/hooks.hpp"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -91,6 +94,35 @@ Result<void> Child::signal(int sig) const
 {
     if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) < 0)
         return Error::from_errno("signal ", sig, " to process ", pid_);
+    return {};
+}
+
+Error describe_process_failure(const SyncMessage& m, std::string_view program, std::string_view cwd)
+{
+    const auto step = static_cast<ChildStep>(m.a);
+    switch (step) {
+    case ChildStep::Chdir:
+    case ChildStep::CwdOutsideRoot:
+        return Error::with_code(m.b, step_name(step), " ", berth::quoted(cwd));
+    case ChildStep::Exec:
+        return Error::with_code(m.b, step_name(step), " ", berth::quoted(program));
+    case ChildStep::StartHook:
+        return child_hook_error("startContainer", static_cast<std::size_t>(m.c), Hook{}, m.b);
+    default: return Error::with_code(m.b, step_name(step));
+    }
+}
+
+Result<void> check_preserve_fds(unsigned count)
+{
+    // fs.nr_open's default: no process has more fds than this without a tuned host.
+    constexpr rlim_t cap = rlim_t{1} << 20;
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) < 0)
+        return Error::from_errno("getrlimit RLIMIT_NOFILE");
+    const rlim_t most = std::min(limit.rlim_cur, cap);
+    if (count > most - std::min<rlim_t>(most, 3))
+        return Error::invalid("preserve fds: ", count, " fds after stdio exceed the limit of ",
+                              most, " open files (RLIMIT_NOFILE)");
     return {};
 }
 

@@ -59,10 +59,19 @@ private:
 
 // Waits for child to exit, forwarding what signals collected to it. A failure the child
 // reports on sync (its exec failed) becomes the error; EOF there means the exec happened.
-// Returns the exit code or 128+signal. program: what the child execs, named in the error when
-// that exec fails.
+// Returns the exit code or 128+signal. program and cwd: what the child execs and where, named
+// in the error (describe_process_failure).
 Result<int> wait_foreground(Child& child, Fd& sync, std::string_view program,
-                            const ForwardSignals& signals);
+                            const ForwardSignals& signals, std::string_view cwd = "/");
+
+// A failure the child reported while applying a ProcessPlan, naming what it failed on: the cwd
+// for chdir ("chdir to cwd '/nonexist'"), the program for exec, the hook for startContainer.
+Error describe_process_failure(const SyncMessage& m, std::string_view program,
+                               std::string_view cwd);
+
+// preserve_fds must fit this process's RLIMIT_NOFILE (and a fixed cap): 3 + count must not wrap,
+// and marking the fds must not take forever. EINVAL naming the limit otherwise.
+Result<void> check_preserve_fds(unsigned count);
 
 // 128+signal or the exit code, as a shell reports it.
 int decode_wait_status(int status);

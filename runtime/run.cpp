@@ -49,11 +49,11 @@ Result<void> start_container(const Options& options, const std::string& id)
     fd->reset();
     if (::unlink(fifo.c_str()) < 0)
         return Error::from_errno("unlink ", berth::quoted(fifo));
-    // poststart failures are not the container's: the process already runs. They are ignored
-    // (a library does not log above debug), as the OCI spec allows ("log a warning").
+    // poststart failures are not the container's: the process already runs. Each goes to the
+    // caller's warning sink (a library does not log) and the rest run, as the OCI spec says.
     if (auto spec = load_config_copy(options, id); spec && !spec->hooks.poststart.empty())
-        (void)run_hooks("poststart", spec->hooks.poststart,
-                        state_to_json(store::to_state(*record, Status::Running)));
+        run_hooks_warning("poststart", spec->hooks.poststart,
+                          state_to_json(store::to_state(*record, Status::Running)), options.warn);
     return {};
 }
 
@@ -78,7 +78,7 @@ ForwardSignals::~ForwardSignals()
 }
 
 Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program,
-                            const ForwardSignals& signals)
+                            const ForwardSignals& signals, std::string_view cwd)
 {
     std::optional<Error> exec_error;
     int sync = sync_fd.get();
@@ -97,8 +97,7 @@ Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program,
         if (sync >= 0 && fds[2].revents) {
             auto m = receive_sync(sync);
             if (m && m->type == SyncType::Failure)
-                exec_error = Error::with_code(m->b, step_name(static_cast<ChildStep>(m->a)), " ",
-                                              berth::quoted(program));
+                exec_error = describe_process_failure(*m, program, cwd);
             sync_fd.reset();
             sync = -1;
         }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +23,10 @@ namespace berth::runtime {
 struct Options {
     std::string root = "/run/berth"; // state directory, as runc's --root
     bool systemd_cgroup = false;     // cgroupsPath is "slice:prefix:name"
+    // Failures that do not fail the call (a poststart or poststop hook that failed: the OCI
+    // spec says "log a warning" and go on). The library never logs; it hands them here. Empty:
+    // dropped.
+    std::function<void(const Error&)> warn;
 };
 
 enum class Status { Creating, Created, Running, Paused, Stopped };

@@ -56,8 +56,12 @@ struct Capabilities {
     std::vector<int> bounding, effective, inheritable, permitted, ambient;
 };
 
+// The largest uid or gid berth accepts (runc's limit too): setresuid(2) and setresgid(2) read
+// (uid_t)-1 = 4294967295 as "leave unchanged", so a larger id could leave a process root.
+inline constexpr std::uint32_t max_user_id = 2147483647;
+
 struct User {
-    std::uint32_t uid = 0, gid = 0;
+    std::uint32_t uid = 0, gid = 0; // at most max_user_id
     std::optional<std::uint32_t> umask;
     std::vector<std::uint32_t> additional_gids;
     std::string username; // Windows-only in the spec; refused if set

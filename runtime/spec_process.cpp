@@ -34,6 +34,14 @@ Result<User> parse_user(const At& at)
     obj.refuse("username", "is for Windows; on Linux use uid and gid");
     if (!obj.ok())
         return std::move(obj).error();
+    for (const auto& [name, id] : {std::pair{"uid", user.uid}, std::pair{"gid", user.gid}})
+        if (id > max_user_id)
+            return at.member(name, at.json).invalid("must be at most ", max_user_id, ", got ", id);
+    for (std::size_t i = 0; i < user.additional_gids.size(); ++i)
+        if (user.additional_gids[i] > max_user_id)
+            return at.member("additionalGids", at.json)
+                .element(i, at.json)
+                .invalid("must be at most ", max_user_id, ", got ", user.additional_gids[i]);
     if (user.umask && *user.umask > 0777)
         return at.member("umask", at.json).invalid("must be at most 0777 (511), got ", *user.umask);
     if (user.additional_gids.size() > 65536) // NGROUPS_MAX

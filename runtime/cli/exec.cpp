@@ -29,19 +29,31 @@ const Flag exec_flags[] = {
     {"ignore-paused", 0, false, "allow exec in a paused container"},
 };
 
+// A uid or gid from the command line; above runtime::max_user_id is refused, as runc does:
+// setresuid would read 4294967295 as "unchanged" and leave the process root.
+Result<std::uint32_t> parse_id(const std::string& text, std::string_view what)
+{
+    const auto id = parse_int<std::uint32_t>(text);
+    if (!id)
+        return Error::invalid("parsing ", quoted(text), " as int for ", what, " failed");
+    if (*id > runtime::max_user_id)
+        return Error::invalid(what, " ", *id, " is out of range: at most ", runtime::max_user_id);
+    return *id;
+}
+
 Result<void> apply_user(const std::string& text, runtime::User& user)
 {
     const auto parts = split(text, ':');
     if (parts.size() > 2)
         return Error::invalid("invalid --user ", quoted(text), ": want <uid>[:<gid>]");
-    const auto uid = parse_int<std::uint32_t>(parts[0]);
+    auto uid = parse_id(std::string(parts[0]), "uid");
     if (!uid)
-        return Error::invalid("parsing ", quoted(parts[0]), " as int for uid failed");
+        return std::move(uid).error();
     user.uid = *uid;
     if (parts.size() == 2) {
-        const auto gid = parse_int<std::uint32_t>(parts[1]);
+        auto gid = parse_id(std::string(parts[1]), "gid");
         if (!gid)
-            return Error::invalid("parsing ", quoted(parts[1]), " as int for gid failed");
+            return std::move(gid).error();
         user.gid = *gid;
     }
     return {};
@@ -78,8 +90,11 @@ Result<runtime::Process> process_from_flags(const Options& options, const Parsed
     process.args.assign(positionals.begin() + 1, positionals.end());
     if (process.args.empty())
         return Error::invalid("args must not be empty");
-    if (parsed.has("cwd"))
+    if (parsed.has("cwd")) {
         process.cwd = parsed.value("cwd");
+        if (process.cwd.empty() || process.cwd.front() != '/') // runc requires it too
+            return Error::invalid("--cwd must be an absolute path, got ", quoted(process.cwd));
+    }
     if (parsed.has("apparmor"))
         process.apparmor_profile = parsed.value("apparmor");
     if (parsed.has("process-label"))
@@ -98,9 +113,9 @@ Result<runtime::Process> process_from_flags(const Options& options, const Parsed
             return std::move(user).error();
     }
     for (const auto& text : parsed.all("additional-gids")) {
-        const auto gid = parse_int<std::uint32_t>(text);
+        auto gid = parse_id(text, "additional gid");
         if (!gid)
-            return Error::invalid("additional-gids must be a positive number ", quoted(text));
+            return std::move(gid).error().wrap("--additional-gids");
         process.user.additional_gids.push_back(*gid);
     }
     return process;

@@ -98,6 +98,7 @@ std::optional<int> apply_globals(const Parsed& parsed, Options& options)
         return fail(cat("invalid --rootless argument ", quoted(rootless)));
     options.root = parsed.value("root", options.root);
     options.systemd_cgroup = parsed.flag("systemd-cgroup");
+    options.warn = [](const Error& error) { log_warning(error.message()); };
     return std::nullopt;
 }
 

@@ -53,7 +53,7 @@ std::optional<int> real_time(std::string_view name)
 std::optional<int> parse_signal(std::string_view text)
 {
     if (auto number = parse_int<int>(text)) {
-        if (*number <= 0 || *number > SIGRTMAX)
+        if (*number < 0 || *number > SIGRTMAX) // 0: no signal, only the existence check (runc)
             return std::nullopt;
         return number;
     }
