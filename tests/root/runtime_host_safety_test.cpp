@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <chrono>
@@ -429,6 +430,32 @@ BOOST_FIXTURE_TEST_CASE(exec_takes_its_defaults_from_the_config_frozen_at_create
     auto out = berth->cli({"exec", id, "sh", "-c", "echo $WHICH"});
     BOOST_TEST(out.status == 0, out.err);
     BOOST_TEST(out.out == "frozen\n");
+}
+
+// Under systemd with Delegate=yes the CLI runs in a cgroup systemd marked as delegated (the
+// trusted.delegate xattr): containers go below it. Played here with a name=systemd cgroup the
+// test makes and marks, and a shell that moves itself there before it execs berth-runtime.
+BOOST_FIXTURE_TEST_CASE(the_cli_places_containers_below_its_systemd_delegated_cgroup, Cli)
+{
+    const auto service = test_cgroup("svc");
+    const auto dir = "/sys/fs/cgroup/systemd" + service;
+    BOOST_TEST_REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+    BOOST_TEST_REQUIRE(::setxattr(dir.c_str(), "trusted.delegate", "1", 1, 0) == 0);
+    bundle.config["linux"]["cgroupsPath"] = "web";
+    bundle.set_args({"sleep", "1000"});
+    bundle.write();
+    const auto id = berth->new_id("delegated");
+    auto out = berth::test::run_command(
+        {"sh", "-c", "echo $$ > " + dir + "/cgroup.procs && exec \"$0\" \"$@\"", berth->binary(),
+         "--root", berth->root(), "create", "--bundle", bundle.dir(), id});
+    BOOST_TEST(out.status == 0, out.err);
+    BOOST_TEST(dir_in("memory", service + "/web"));
+    BOOST_TEST(dir_in("systemd", service + "/web"));
+    auto removed = berth->cli({"delete", "--force", id}); // from outside it: the recorded path
+    BOOST_TEST(removed.status == 0, removed.err);
+    BOOST_TEST(!dir_in("memory", service));
+    BOOST_TEST(!dir_in("systemd", service + "/web"));
+    BOOST_TEST(::rmdir(dir.c_str()) == 0); // the test's own: left for it
 }
 
 // A prestart hook that announces itself and then takes a while: the CLI is signalled while it
