@@ -100,7 +100,7 @@ Result<std::string> systemd_cgroup_path(std::string_view slice_prefix_name)
 
 Result<std::optional<std::string>> own_delegated_root()
 {
-    auto text = read_file("/proc/self/cgroup", 64 * 1024);
+    auto text = read_file("/proc/self/cgroup", std::size_t{64} * 1024);
     if (!text)
         return std::move(text).error().wrap("read own cgroup");
     auto root = delegated_root(*text);

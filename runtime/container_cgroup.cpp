@@ -48,7 +48,7 @@ std::vector<std::string> nested_paths(const store::Record& record,
 // /proc/<pid>/stat field 4; 0 when the process is gone.
 pid_t parent_of(pid_t pid)
 {
-    auto stat = read_file(cat("/proc/", pid, "/stat"), 64 * 1024);
+    auto stat = read_file(cat("/proc/", pid, "/stat"), std::size_t{64} * 1024);
     if (!stat)
         return 0;
     const auto close = stat->rfind(')');
