@@ -97,6 +97,27 @@ struct ExistingCgroup {
     }
 };
 
+// Removes a test cgroup tree ("/berth-test-..." only) in every hierarchy, children first, even
+// when a check failed midway.
+struct TreeGuard {
+    std::string path;
+    ~TreeGuard()
+    {
+        std::error_code ec;
+        for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+            const auto top = h.path().string() + path;
+            std::vector<std::string> dirs;
+            for (auto it = fs::recursive_directory_iterator(top, ec);
+                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+                if (it->is_directory(ec))
+                    dirs.push_back(it->path().string());
+            for (auto d = dirs.rbegin(); d != dirs.rend(); ++d)
+                berth::test::destroy_test_cgroup(d->substr(h.path().string().size()));
+        }
+        berth::test::destroy_test_cgroup(path);
+    }
+};
+
 // A mkdtemp state root; the containers it made are force-removed, the state root must then be
 // empty and the bundle's cgroup gone.
 struct Fixture {
@@ -303,6 +324,7 @@ BOOST_FIXTURE_TEST_CASE(relative_and_empty_paths_go_below_the_configured_root_an
 {
     options.cgroups_outside_root = false;
     options.cgroup_root = test_cgroup("root");
+    TreeGuard guard{options.cgroup_root};
     const auto id = new_id("rel");
     start(id, bundle, "task/web", {"sleep", "1000"});
     const auto expected = options.cgroup_root + "/task/web";
