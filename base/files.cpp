@@ -1,7 +1,12 @@
 #include "base/files.hpp"
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <utility>
 
 namespace berth {
 
@@ -80,28 +85,87 @@ Result<void> write_file(const std::string& path, std::string_view value)
     return write_file_at(AT_FDCWD, path, value);
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view value, unsigned mode)
+namespace {
+
+// "<path>.<16 random hex digits>.tmp", created exclusively: a name an attacker cannot plant in
+// advance, and never a symlink followed.
+Result<std::pair<Fd, std::string>> create_temporary(const std::string& path, unsigned mode)
 {
-    const std::string temporary = path + ".tmp";
-    auto fd = open_at(AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        std::uint64_t token = 0;
+        if (::getrandom(&token, sizeof token, 0) != static_cast<ssize_t>(sizeof token))
+            return Error::from_errno("getrandom");
+        char suffix[32];
+        std::snprintf(suffix, sizeof suffix, ".%016llx.tmp",
+                      static_cast<unsigned long long>(token));
+        std::string temporary = path + suffix;
+        const int fd =
+            ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd >= 0)
+            return std::pair{Fd(fd), std::move(temporary)};
+        if (errno != EEXIST)
+            return Error::from_errno("create ", quoted(temporary));
+    }
+    return Error::with_code(EEXIST, "create a temporary file next to ", quoted(path));
+}
+
+Result<void> fsync_directory_of(const std::string& path)
+{
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
+    auto fd = open_at(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY);
     if (!fd)
         return std::move(fd).error();
-    if (auto r = write_all(fd->get(), value); !r) {
+    if (::fsync(fd->get()) < 0)
+        return Error::from_errno("fsync ", quoted(dir));
+    return {};
+}
+
+Result<void> replace_file(const std::string& path, std::string_view value, unsigned mode,
+                          bool durable)
+{
+    auto created = create_temporary(path, mode);
+    if (!created)
+        return std::move(created).error();
+    auto& [fd, temporary] = *created;
+    // fchmod: the mode is exact, whatever the caller's umask.
+    if (::fchmod(fd.get(), mode) < 0) {
+        auto error = Error::from_errno("chmod ", quoted(temporary));
+        ::unlink(temporary.c_str());
+        return error;
+    }
+    if (auto r = write_all(fd.get(), value); !r) {
         ::unlink(temporary.c_str());
         return std::move(r).error().wrap(quoted(temporary));
     }
-    if (::fsync(fd->get()) < 0) {
+    if (durable && ::fsync(fd.get()) < 0) {
         auto error = Error::from_errno("fsync ", quoted(temporary));
         ::unlink(temporary.c_str());
         return error;
     }
-    fd->reset();
+    fd.reset();
     if (::rename(temporary.c_str(), path.c_str()) < 0) {
         auto error = Error::from_errno("rename ", quoted(temporary), " to ", quoted(path));
         ::unlink(temporary.c_str());
         return error;
     }
+    if (durable)
+        return fsync_directory_of(path);
     return {};
+}
+
+} // namespace
+
+Result<void> write_file_atomic(const std::string& path, std::string_view value, unsigned mode)
+{
+    return replace_file(path, value, mode, false);
+}
+
+Result<void> write_file_durable(const std::string& path, std::string_view value, unsigned mode)
+{
+    return replace_file(path, value, mode, true);
 }
 
 Result<void> make_directories(const std::string& path, unsigned mode)

@@ -9,6 +9,8 @@
 # first (under the VM tier the host's files come over 9p). Needs root and cgroup v2. Each
 # runtime gets its own state root and cgroupsPath ("/berth-test-pair-...") and removes them.
 set -euo pipefail
+# The bundles' cgroupsPath ("/berth-test-...") lies outside berth-runtime's default cgroup root.
+export BERTH_CGROUPS_OUTSIDE_ROOT=1
 iterations=20
 warmup=2
 while getopts "n:w:" opt; do

@@ -9,6 +9,8 @@
 # Needs root. Each runtime gets its own state root and cgroupsPath ("/berth-test-bench-...")
 # under mktemp and removes them; nothing else on the host is touched.
 set -euo pipefail
+# The bundles' cgroupsPath ("/berth-test-...") lies outside berth-runtime's default cgroup root.
+export BERTH_CGROUPS_OUTSIDE_ROOT=1
 repo=$(cd "$(dirname "$0")/.." && pwd)
 iterations=50
 warmup=3

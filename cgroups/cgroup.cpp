@@ -14,25 +14,6 @@ using internal::Write;
 
 namespace {
 
-// "/berth//task/web/" -> "/berth/task/web"; "." and ".." are refused: they would leave the tree.
-Result<std::string> normalize(const std::string& path)
-{
-    if (path.empty() || path.front() != '/')
-        return Error::invalid("cgroup path ", quoted(path), " is not absolute");
-    std::string out;
-    for (auto part : split(path, '/')) {
-        if (part.empty())
-            continue;
-        if (part == "." || part == ".." || part.find('\0') != std::string_view::npos)
-            return Error::invalid("cgroup path ", quoted(path), " has a '.' or '..' component");
-        out += '/';
-        out += part;
-    }
-    if (out.empty())
-        return Error::invalid("cgroup path ", quoted(path), " is the hierarchy root");
-    return out;
-}
-
 // v2: a child only gets the files of the controllers its parent enabled for its children.
 // Failures are left for apply() to report on the file it needs ("controller not enabled").
 void enable_controllers(const std::string& parent)
@@ -86,15 +67,19 @@ std::vector<Hierarchy> hierarchies(const Host& host)
     return list;
 }
 
-Result<void> make_path(const Hierarchy& h, const std::string& path, std::vector<std::string>& made)
+// mkdir -p of path in one hierarchy; what it made is appended to `made`. Returns whether the
+// leaf itself was made (false: it existed, the cgroup is adopted there).
+Result<bool> make_path(const Hierarchy& h, const std::string& path, std::vector<std::string>& made)
 {
+    bool leaf_made = false;
     std::string parent = h.mount;
     const std::string relative = path.substr(1); // split() returns views into it
     for (auto part : split(relative, '/')) {
         const std::string dir = cat(parent, '/', part);
         if (h.v2)
             enable_controllers(parent);
-        if (::mkdir(dir.c_str(), 0755) == 0)
+        leaf_made = ::mkdir(dir.c_str(), 0755) == 0;
+        if (leaf_made)
             made.push_back(dir);
         else if (errno != EEXIST)
             return Error::from_errno("mkdir ", quoted(dir));
@@ -103,7 +88,7 @@ Result<void> make_path(const Hierarchy& h, const std::string& path, std::vector<
                 return std::move(r).error().wrap(cat("copy cpuset.cpus/mems to ", quoted(dir)));
         parent = dir;
     }
-    return {};
+    return leaf_made;
 }
 
 void remove_made(const std::vector<std::string>& made)
@@ -131,21 +116,30 @@ Mode Cgroup::mode() const
     return impl_->layout.host.mode;
 }
 
+const Ownership& Cgroup::ownership() const
+{
+    return impl_->ownership;
+}
+
 Result<Cgroup> Cgroup::create(const std::string& path)
 {
     auto host = detect();
     if (!host)
         return std::move(host).error().wrap(cat("create cgroup ", quoted(path)));
-    auto normalized = normalize(path);
+    auto normalized = normalize_path(path);
     if (!normalized)
         return std::move(normalized).error().wrap("create cgroup");
     auto impl = std::make_unique<Impl>();
     impl->layout = internal::layout_for(*host, *normalized);
+    auto& ownership = impl->ownership;
+    ownership.created = true;
     for (const auto& hierarchy : hierarchies(*host)) {
-        if (auto r = make_path(hierarchy, *normalized, impl->made); !r) {
-            remove_made(impl->made); // a failed create leaves nothing behind
-            return std::move(r).error().wrap(cat("create cgroup ", quoted(*normalized)));
+        auto leaf_made = make_path(hierarchy, *normalized, ownership.made);
+        if (!leaf_made) {
+            remove_made(ownership.made); // a failed create leaves nothing behind
+            return std::move(leaf_made).error().wrap(cat("create cgroup ", quoted(*normalized)));
         }
+        ownership.created = ownership.created && *leaf_made;
     }
     return Cgroup(std::move(impl));
 }
@@ -162,16 +156,17 @@ Result<Cgroup> Cgroup::create(const std::string& path, const Resources& resource
     return cgroup;
 }
 
-Result<Cgroup> Cgroup::open(const std::string& path)
+Result<Cgroup> Cgroup::open(const std::string& path, Ownership ownership)
 {
     auto host = detect();
     if (!host)
         return std::move(host).error().wrap(cat("open cgroup ", quoted(path)));
-    auto normalized = normalize(path);
+    auto normalized = normalize_path(path);
     if (!normalized)
         return std::move(normalized).error().wrap("open cgroup");
     auto impl = std::make_unique<Impl>();
     impl->layout = internal::layout_for(*host, *normalized);
+    impl->ownership = std::move(ownership);
     auto& layout = impl->layout;
     // Keep only the directories that exist: another runtime may not have made all of them.
     for (auto it = layout.v1_dirs.begin(); it != layout.v1_dirs.end();)

@@ -1,5 +1,5 @@
-// cgroups/cgroup_impl.hpp — Cgroup's private state, shared by cgroup.cpp, control.cpp and
-// destroy.cpp. Internal to cgroups/.
+// cgroups/cgroup_impl.hpp — Cgroup's private state, shared by cgroup.cpp and control.cpp. Internal
+// to cgroups/.
 #pragma once
 #include <string>
 #include <vector>
@@ -9,10 +9,12 @@ namespace berth::cgroups {
 
 struct Cgroup::Impl {
     internal::Layout layout;
-    std::vector<std::string> made; // directories create() made, in creation order
+    Ownership ownership; // what create() made: undone by destroy()
 
     Result<void> write(const internal::Write& w) const;
     Result<void> apply_device_program(const std::vector<DeviceRule>& rules) const;
+    // Waits (bounded) until no process is left outside the spared subtrees.
+    Result<void> wait_empty(const std::vector<std::string>& spare) const;
 };
 
 } // namespace berth::cgroups

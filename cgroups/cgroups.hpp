@@ -9,9 +9,10 @@
 //
 // Hybrid hosts: a Cgroup is a directory in every v1 hierarchy berth uses (cpu, cpuacct, cpuset,
 // memory, devices, freezer, blkio, pids, hugetlb) and in the v2 hierarchy, which holds whatever
-// controllers the v1 ones left (hugetlb on the CI machine). name=systemd is never touched: it only
-// tracks processes for systemd, which owns it. On v2 the controllers are enabled in each parent's
-// cgroup.subtree_control on the way down, so a task cgroup can hold one child per container.
+// controllers the v1 ones left (hugetlb on the CI machine). name=systemd holds no controller: it
+// only tracks processes for systemd; containers get a directory there too, as with runc. On v2 the
+// controllers are enabled in each parent's cgroup.subtree_control on the way down, so a task cgroup
+// can hold one child per container.
 #pragma once
 #include <sys/types.h>
 #include <cstdint>
@@ -130,29 +131,50 @@ struct Stats {
     std::uint64_t io_read_bytes = 0, io_write_bytes = 0;
 };
 
-// Where berth puts its cgroups. Under systemd with Delegate=yes, root is the delegated subtree of
-// the agent's own cgroup; otherwise a configured path (default "/berth").
-struct Options {
-    std::string root = "/berth";
-};
 // The delegated subtree under systemd (Delegate=yes), from /proc/self/cgroup text: the service's
 // cgroup (the v2 line; on hybrid hosts the name=systemd line). If the agent already moved itself
 // into a leaf named `agent_leaf` (v2 forbids processes in inner cgroups), that leaf is stripped.
 // Pure path logic: no systemd dependency.
 Result<std::string> delegated_root(std::string_view proc_self_cgroup,
                                    std::string_view agent_leaf = "agent");
+// This process's delegated subtree when systemd delegated one to it: delegated_root() of
+// /proc/self/cgroup, if that cgroup carries systemd's delegation mark (the trusted.delegate or
+// user.delegate xattr, systemd 251+). nullopt when not delegated (no systemd, no Delegate=yes).
+Result<std::optional<std::string>> own_delegated_root();
 
-// A cgroup berth made (or recovered) at `path` below the hierarchy root(s). Move-only. Removal
-// is explicit (destroy()), because containers outlive the runtime process that created them.
+// The path rule for cgroup paths (absolute within a hierarchy, as OCI linux.cgroupsPath):
+// "/berth//task/web/" -> "/berth/task/web". "." and ".." components, NUL bytes and relative
+// paths are refused: they would leave the tree. `allow_root`: "/" itself is a valid answer.
+Result<std::string> normalize_path(std::string_view path, bool allow_root = false);
+// True if path is root or below it (both normalized): "/berth/a" is within "/berth" and "/".
+bool path_within(std::string_view path, std::string_view root);
+// runc's --systemd-cgroup "slice:prefix:name" as the cgroupfs path systemd would give the unit:
+// the slice expanded as systemd does ("a-b.slice" -> "/a.slice/a-b.slice", "" -> system.slice,
+// "-.slice" -> "/"), then the unit "prefix-name.scope" (a name ending in ".slice" is itself a
+// slice, nested in the parent slice). Errors name what is wrong with the string.
+Result<std::string> systemd_cgroup_path(std::string_view slice_prefix_name);
+
+// What Cgroup::create made, kept in a container's state so a later process undoes exactly that.
+struct Ownership {
+    bool created = false;          // the leaf directory was made by create() in every hierarchy
+    std::vector<std::string> made; // the directories create() made (absolute), parents first
+};
+
+// A cgroup berth made, adopted or recovered at `path` below the hierarchy root(s). Move-only.
+// Removal is explicit (destroy()), because containers outlive the runtime process that created
+// them. A cgroup whose directory already existed is adopted: berth never kills what it holds nor
+// removes it (it may be a host service's, or another container's parent).
 class Cgroup {
 public:
     // Creates path (and missing parents, enabling controllers in their subtree_control on v2).
     // `path` is absolute within the hierarchy ("/berth/task1/web"), as OCI linux.cgroupsPath.
+    // An existing directory is adopted (ownership().created is false).
     static Result<Cgroup> create(const std::string& path);
     // create + apply; if apply fails, what create made is removed again.
     static Result<Cgroup> create(const std::string& path, const Resources& resources);
-    // Opens an existing cgroup after a restart (recover); ENOENT if it is gone.
-    static Result<Cgroup> open(const std::string& path);
+    // Opens an existing cgroup after a restart (recover), with what create() made then (an empty
+    // Ownership: adopted, nothing to remove); ENOENT if it is gone.
+    static Result<Cgroup> open(const std::string& path, Ownership ownership = {});
     ~Cgroup();
     Cgroup(Cgroup&&) noexcept;
     Cgroup& operator=(Cgroup&&) noexcept;
@@ -165,14 +187,19 @@ public:
     Result<void> freeze();                   // returns once the cgroup is frozen
     Result<void> thaw();
     Result<bool> frozen() const;
-    Result<void> kill(); // SIGKILL to every process (cgroup.kill or a loop)
+    // SIGKILL to every process (cgroup.kill or a loop), except in the subtrees `spare` (cgroup
+    // paths below this one that belong to someone else, such as a nested container).
+    Result<void> kill(const std::vector<std::string>& spare = {});
     Result<Stats> stats() const;
     Result<std::uint64_t> oom_kill_count() const; // from memory.events / memory.oom_control
-    // Kills what is left, waits (bounded) for the cgroup to empty, removes the directories,
-    // child cgroups first (and the parents create() made, when they are empty).
-    Result<void> destroy();
+    // Undoes create(). A created cgroup: kills what is left (outside `spare`), waits (bounded)
+    // for it to empty, removes its directories, child cgroups first (a spared subtree and the
+    // directories above it stay). An adopted one: nothing is killed; only directories create()
+    // made are removed, when empty. Then the parents create() made, when empty.
+    Result<void> destroy(const std::vector<std::string>& spare = {});
     const std::string& path() const;
     Mode mode() const;
+    const Ownership& ownership() const;
 
 private:
     struct Impl;

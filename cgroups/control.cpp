@@ -2,6 +2,7 @@
 // or the v1 freezer), kill (cgroup.kill, else freeze + SIGKILL each + thaw) and destroy.
 // Runs as root on the host; signals only processes inside this cgroup's directories.
 #include <dirent.h>
+#include <algorithm>
 #include <signal.h>
 #include <unistd.h>
 #include <chrono>
@@ -34,16 +35,36 @@ std::vector<std::string> subdirectories(const std::string& dir)
     return out;
 }
 
-Result<void> collect_pids(const std::string& dir, std::vector<pid_t>& out)
+bool spared(const std::string& dir, const std::vector<std::string>& spare_dirs)
+{
+    return std::find(spare_dirs.begin(), spare_dirs.end(), dir) != spare_dirs.end();
+}
+
+// Every pid in dir and below, except in the directories spare_dirs (and below them).
+Result<void> collect_pids(const std::string& dir, std::vector<pid_t>& out,
+                          const std::vector<std::string>& spare_dirs = {})
 {
     auto pids = internal::read_procs(dir);
     if (!pids)
         return std::move(pids).error();
     out.insert(out.end(), pids->begin(), pids->end());
     for (const auto& child : subdirectories(dir))
-        if (auto r = collect_pids(child, out); !r && r.error().code != ENOENT)
-            return r;
+        if (!spared(child, spare_dirs))
+            if (auto r = collect_pids(child, out, spare_dirs); !r && r.error().code != ENOENT)
+                return r;
     return {};
+}
+
+// The directories of `spare` (cgroup paths below layout.path) under `dir`, one of the cgroup's
+// own directories: "/x/b" below "/x" is dir + "/b".
+std::vector<std::string> spare_dirs_in(const Layout& layout, const std::string& dir,
+                                       const std::vector<std::string>& spare)
+{
+    std::vector<std::string> out;
+    for (const auto& path : spare)
+        if (path.size() > layout.path.size() && path_within(path, layout.path))
+            out.push_back(dir + path.substr(layout.path.size()));
+    return out;
 }
 
 enum class Freezer { V2, V1, None };
@@ -82,12 +103,9 @@ Result<void> set_frozen(const Layout& layout, Freezer freezer, bool frozen)
     return write_file(layout.v2_dir + "/cgroup.freeze", frozen ? "1" : "0");
 }
 
-Result<void> remove_tree(const std::string& dir)
+// rmdir, waiting (bounded) while a killed process is still leaving the cgroup.
+Result<void> remove_dir(const std::string& dir)
 {
-    for (const auto& child : subdirectories(dir))
-        if (auto r = remove_tree(child); !r)
-            return r;
-    // A killed process may still be leaving the cgroup: EBUSY for a moment is normal.
     const auto deadline = Clock::now() + std::chrono::seconds(2);
     while (::rmdir(dir.c_str()) < 0) {
         if (errno == ENOENT)
@@ -97,6 +115,25 @@ Result<void> remove_tree(const std::string& dir)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return {};
+}
+
+// Removes dir and its child cgroups; a spared subtree stays, and so does every directory above
+// it (they are not empty).
+Result<void> remove_tree(const std::string& dir, const std::vector<std::string>& spare_dirs)
+{
+    bool keep = false;
+    for (const auto& child : subdirectories(dir)) {
+        if (spared(child, spare_dirs)) {
+            keep = true;
+            continue;
+        }
+        if (auto r = remove_tree(child, spare_dirs); !r)
+            return r;
+        keep = keep || path_exists(child);
+    }
+    if (keep)
+        return {};
+    return remove_dir(dir);
 }
 
 } // namespace
@@ -156,15 +193,16 @@ Result<bool> Cgroup::frozen() const
     return frozen;
 }
 
-Result<void> Cgroup::kill()
+Result<void> Cgroup::kill(const std::vector<std::string>& spare)
 {
     const auto context = cat("kill cgroup ", quoted(path()));
-    const auto& v2 = impl_->layout.v2_dir;
-    if (!v2.empty() && path_exists(v2 + "/cgroup.kill")) { // 5.14+: one write, no races
+    const auto& layout = impl_->layout;
+    const auto& v2 = layout.v2_dir;
+    // cgroup.kill and the freezer act on the whole subtree: with a spared subtree, a loop.
+    if (spare.empty() && !v2.empty() && path_exists(v2 + "/cgroup.kill")) { // 5.14+: no races
         if (auto r = write_file(v2 + "/cgroup.kill", "1"); !r)
             return std::move(r).error().wrap(context);
         // Hybrid: a task frozen by the v1 freezer does not die until thawed.
-        const auto& layout = impl_->layout;
         if (freezer_of(layout) == Freezer::V1) {
             auto frozen = is_frozen(layout, Freezer::V1);
             if (frozen && *frozen)
@@ -174,17 +212,20 @@ Result<void> Cgroup::kill()
         return {};
     }
     // Frozen processes cannot fork new ones behind our back while we signal them.
-    const bool frozen = freezer_of(impl_->layout) != Freezer::None && freeze().has_value();
+    const bool frozen =
+        spare.empty() && freezer_of(layout) != Freezer::None && freeze().has_value();
+    const auto dir = layout.procs_dir();
+    const auto spare_dirs = spare_dirs_in(layout, dir, spare);
     for (int round = 0; round < (frozen ? 1 : 20); ++round) {
-        auto pids = this->pids();
-        if (!pids) {
+        std::vector<pid_t> pids;
+        if (auto r = collect_pids(dir, pids, spare_dirs); !r) {
             if (frozen)
                 (void)thaw();
-            return std::move(pids).error().wrap(context);
+            return std::move(r).error().wrap(context);
         }
-        if (pids->empty())
+        if (pids.empty())
             break;
-        for (pid_t pid : *pids)
+        for (pid_t pid : pids)
             ::kill(pid, SIGKILL);
     }
     if (frozen)
@@ -193,31 +234,45 @@ Result<void> Cgroup::kill()
     return {};
 }
 
-Result<void> Cgroup::destroy()
+Result<void> Cgroup::Impl::wait_empty(const std::vector<std::string>& spare) const
 {
-    const auto context = cat("destroy cgroup ", quoted(path()));
-    if (auto r = kill(); !r && r.error().code != ENOENT)
-        return std::move(r).error().wrap(context);
+    const auto dir = layout.procs_dir();
+    const auto spare_dirs = spare_dirs_in(layout, dir, spare);
     const auto deadline = Clock::now() + empty_timeout;
     for (;;) {
-        auto pids = this->pids();
-        if (!pids || pids->empty())
-            break;
+        std::vector<pid_t> pids;
+        if (!collect_pids(dir, pids, spare_dirs) || pids.empty())
+            return {};
         if (Clock::now() > deadline)
-            return Error::with_code(EBUSY, context, ": ", pids->size(),
+            return Error::with_code(EBUSY, pids.size(),
                                     " processes still present after SIGKILL and 10 s");
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    std::vector<std::string> leaves = impl_->layout.unique_v1_dirs();
-    if (!impl_->layout.v2_dir.empty())
-        leaves.push_back(impl_->layout.v2_dir);
-    for (const auto& dir : leaves)
-        if (auto r = remove_tree(dir); !r)
+}
+
+Result<void> Cgroup::destroy(const std::vector<std::string>& spare)
+{
+    const auto context = cat("destroy cgroup ", quoted(path()));
+    auto& made = impl_->ownership.made;
+    if (impl_->ownership.created) {
+        if (auto r = kill(spare); !r && r.error().code != ENOENT)
             return std::move(r).error().wrap(context);
-    // Parents create() made go too when nothing else lives there (siblings keep them: EBUSY).
-    for (auto dir = impl_->made.rbegin(); dir != impl_->made.rend(); ++dir)
-        ::rmdir(dir->c_str());
-    impl_->made.clear();
+        if (auto r = impl_->wait_empty(spare); !r)
+            return std::move(r).error().wrap(context);
+        std::vector<std::string> leaves = impl_->layout.unique_v1_dirs();
+        if (!impl_->layout.v2_dir.empty())
+            leaves.push_back(impl_->layout.v2_dir);
+        for (const auto& dir : leaves)
+            if (auto r = remove_tree(dir, spare_dirs_in(impl_->layout, dir, spare)); !r)
+                return std::move(r).error().wrap(context);
+    }
+    // What create() made, deepest first, when empty: an adopted leaf's own directories in the
+    // hierarchies where it did not exist, and the parents. A directory that still holds a
+    // cgroup (a sibling container, a spared one) stays: never wait for it.
+    for (auto dir = made.rbegin(); dir != made.rend(); ++dir)
+        if (subdirectories(*dir).empty())
+            (void)remove_dir(*dir);
+    made.clear();
     return {};
 }
 

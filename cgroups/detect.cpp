@@ -53,6 +53,12 @@ Result<Host> detect_from(std::string_view mountinfo, std::string_view v2_root_co
         for (auto c : split(trim(v2_root_controllers), ' '))
             if (!c.empty())
                 host.v2_controllers.emplace_back(c);
+    // name=systemd alone (a pure v2 host that also mounts it for old containers) does not make a
+    // hybrid host: drop it there, v2 then holds every process.
+    if (host.v1_mounts.size() == 1 &&
+        host.v1_mounts.count(std::string(internal::systemd_hierarchy)) != 0 &&
+        !host.unified_mount.empty())
+        host.v1_mounts.clear();
     if (host.v1_mounts.empty())
         host.mode = Mode::Unified;
     else
@@ -94,7 +100,8 @@ namespace berth::cgroups::internal {
 const std::vector<std::string>& v1_controllers()
 {
     static const std::vector<std::string> names = {
-        "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
+        "cpu",     "cpuacct", "cpuset", "memory",  "devices",
+        "freezer", "blkio",   "pids",   "hugetlb", std::string(systemd_hierarchy),
     };
     return names;
 }

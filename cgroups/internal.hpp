@@ -22,8 +22,11 @@ struct MountEntry {
 };
 Result<std::vector<MountEntry>> parse_mountinfo(std::string_view content);
 
-// The v1 controllers berth creates directories for (name=systemd is deliberately absent).
+// The v1 hierarchies berth creates directories in: the controllers, and name=systemd (no
+// controller: systemd tracks processes there, and a container running systemd, or podman
+// --systemd=always, needs its own directory in it, as runc makes).
 const std::vector<std::string>& v1_controllers();
+inline constexpr std::string_view systemd_hierarchy = "name=systemd";
 
 // One write into a cgroup directory. `v2` picks the unified directory, otherwise the v1
 // hierarchy of `controller`. If `file` does not exist, `fallback_file` (if any) is written with

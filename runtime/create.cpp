@@ -5,7 +5,8 @@
 // a SOCK_SEQPACKET socket: pid -> id maps, cgroup, oom_score_adj -> Go -> mounts done ->
 // prestart/createRuntime hooks -> HooksDone -> Ready. Any failure on either side unwinds
 // everything: the child is killed (Child), the cgroup destroyed and the state directory removed
-// (CreateCleanup). Runs as root on the host.
+// (CreateCleanup). The state is saved at each step that makes something (first with pid 0), so
+// a create killed midway is seen and removed by list/state/delete. Runs as root on the host.
 #include "runtime/create.hpp"
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -62,16 +63,6 @@ Result<std::string> real_path(const std::string& path, std::string_view what)
     if (!::realpath(path.c_str(), buf))
         return Error::from_errno(what, " ", berth::quoted(path));
     return std::string(buf);
-}
-
-std::string cgroup_path_for(const Spec& spec, const std::string& id)
-{
-    const auto& p = spec.linux.cgroups_path;
-    if (p.empty())
-        return "/berth/" + id;
-    if (p.front() == '/')
-        return p;
-    return "/berth/" + p;
 }
 
 // Turns the child's {step, errno, index} into words, naming the mount, hook or path involved.
@@ -196,8 +187,8 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
 // Forks the stage and runs the sync protocol up to Ready.
 // lock_fd: our flock on the state directory. flock belongs to the open file description, so a
 // child holding a copy would keep the container locked until it execs: the stage closes it.
-Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup, Fd& sync,
-                    int lock_fd)
+Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
+                    cgroups::Cgroup& cgroup, Fd& sync, int lock_fd)
 {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -227,6 +218,13 @@ Result<Child> spawn(Prepared& p, store::Record& record, cgroups::Cgroup& cgroup,
     if (!child)
         return child;
     record.pid = first->a;
+    // Recorded at once: if we die from here on, state/list/delete find the init and its cgroup.
+    auto start_time = store::process_start_time(record.pid);
+    if (!start_time)
+        return std::move(start_time).error().wrap("container init exited");
+    record.start_time = *start_time;
+    if (auto r = store::save(options, record); !r)
+        return std::move(r).error();
     if (p.plan.new_user)
         if (auto r = write_id_maps(record.pid, p.spec); !r)
             return std::move(r).error();
@@ -304,7 +302,6 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
         return std::move(fifo_fd).error();
     p.plan.fifo_fd = fifo_fd->get();
     p.fds.push_back(std::move(*fifo_fd));
-    record.cgroup_path = cgroup_path_for(p.spec, co.id);
     auto host = cgroups::detect();
     if (!host)
         return std::move(host).error().wrap("detect cgroups");
@@ -313,7 +310,10 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
                       : cgroups::Cgroup::create(record.cgroup_path);
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
+    record.cgroup = cgroup->ownership();
     cleanup.cgroup = std::move(*cgroup);
+    if (auto r = store::save(options, record); !r) // what to undo, should we die from here on
+        return r;
     if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host, record.cgroup_path,
                                   p.arena, p.fds, p.plan);
         !r)
@@ -350,14 +350,31 @@ Result<void> load_bundle(Prepared& p, const CreateOptions& co, store::Record& re
     return {};
 }
 
+// mkdir <root>/<id>. A directory without state.json that nobody holds locked is what a create
+// killed between its mkdir and its first save left: it made nothing else, and is replaced.
+Result<void> make_container_dir(const Options& options, const std::string& id)
+{
+    const auto dir = store::container_dir(options, id);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (::mkdir(dir.c_str(), 0711) == 0)
+            return {};
+        if (errno != EEXIST)
+            return Error::from_errno("mkdir ", berth::quoted(dir));
+        if (attempt > 0 || path_exists(store::state_path(options, id)) ||
+            store::locked(options, id))
+            break;
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    return Error::with_code(EEXIST, "container ", berth::quoted(id), " already exists");
+}
+
 } // namespace
 
 Result<Created> create_container(const Options& options, const CreateOptions& co)
 {
     if (auto r = store::check_id(co.id); !r)
         return std::move(r).error();
-    if (options.systemd_cgroup)
-        return Error::invalid("the systemd cgroup driver is not supported");
     auto p = std::make_unique<Prepared>();
     store::Record record;
     record.id = co.id;
@@ -366,19 +383,24 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
                             .count();
     if (auto r = load_bundle(*p, co, record); !r)
         return std::move(r).error();
+    auto cgroup_path = cgroup_path_for(options, p->spec.linux.cgroups_path, co.id);
+    if (!cgroup_path)
+        return std::move(cgroup_path).error();
+    record.cgroup_path = std::move(*cgroup_path);
     if (auto r = make_directories(options.root, 0711); !r)
         return std::move(r).error().wrap("state root");
     const auto dir = store::container_dir(options, co.id);
-    if (::mkdir(dir.c_str(), 0711) < 0) {
-        if (errno == EEXIST)
-            return Error::with_code(EEXIST, "container ", berth::quoted(co.id), " already exists");
-        return Error::from_errno("mkdir ", berth::quoted(dir));
-    }
+    if (auto r = make_container_dir(options, co.id); !r)
+        return std::move(r).error();
     CreateCleanup cleanup{dir, std::nullopt, true};
     auto lock = store::lock(options, co.id);
     if (!lock)
         return std::move(lock).error();
-    if (auto r = write_file_atomic(store::config_copy_path(options, co.id), p->config_bytes); !r)
+    if (auto r = store::save_config(options, co.id, p->config_bytes); !r)
+        return std::move(r).error();
+    // Written before anything else is made (pid 0: "creating"), so a create that dies midway
+    // (SIGKILL) leaves a container that list and state show and delete removes, not a hidden one.
+    if (auto r = store::save(options, record); !r)
         return std::move(r).error();
     if (auto r = prepare(*p, options, co, record, cleanup); !r)
         return std::move(r).error();
@@ -386,16 +408,10 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     Result<Child> child = Child();
     {
         NotDumpable guard;
-        child = spawn(*p, record, *cleanup.cgroup, sync, lock->get());
+        child = spawn(options, *p, record, *cleanup.cgroup, sync, lock->get());
     }
     if (!child)
         return std::move(child).error();
-    auto start_time = store::process_start_time(record.pid);
-    if (!start_time)
-        return std::move(start_time).error().wrap("container init exited");
-    record.start_time = *start_time;
-    if (auto r = store::save(options, record); !r)
-        return std::move(r).error();
     if (!co.pid_file.empty())
         if (auto r = write_file_atomic(co.pid_file, std::to_string(record.pid), 0644); !r)
             return std::move(r).error().wrap("pid file");

@@ -57,12 +57,9 @@ struct ExecPrepared {
 Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::Record& record,
                           const ExecOptions& eo)
 {
-    auto bytes = read_file(store::config_copy_path(options, record.id), max_spec_bytes);
-    if (!bytes)
-        return std::move(bytes).error();
-    auto spec = parse_spec(*bytes);
+    auto spec = store::load_config(options, record.id);
     if (!spec)
-        return std::move(spec).error().wrap("stored config");
+        return std::move(spec).error();
     if (auto r = build_process_plan(eo.process, p.arena, p.plan.process, record.rootfs); !r)
         return std::move(r).error().wrap("process");
     p.program = eo.process.args.front();
@@ -90,13 +87,10 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
     if (auto r = check_preserve_fds(eo.preserve_fds); !r)
         return r;
     p.plan.process.preserve_fds = eo.preserve_fds;
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0));
-    if (fd < 0)
-        return Error::from_errno("pidfd_open container init ", record.pid);
-    p.pidfd = Fd(fd);
-    auto start = store::process_start_time(record.pid);
-    if (!start || *start != record.start_time)
-        return Error::with_code(ESRCH, "container init ", record.pid, " is gone");
+    auto pidfd = store::open_init(record);
+    if (!pidfd)
+        return std::move(pidfd).error();
+    p.pidfd = std::move(*pidfd);
     p.plan.pidfd = p.pidfd.get();
     p.plan.ns_flags = differing_namespaces(record.pid);
     return {};
@@ -183,7 +177,7 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
     // exec'd) until start, and must stay out of reach of container processes (CVE-2019-5736).
     if (status != Status::Running)
         return Error::invalid("container is ", status_name(status), ", not running");
-    auto cgroup = cgroups::Cgroup::open(record->cgroup_path);
+    auto cgroup = cgroups::Cgroup::open(record->cgroup_path, record->cgroup);
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
     auto p = std::make_unique<ExecPrepared>();

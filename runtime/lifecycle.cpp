@@ -10,6 +10,7 @@
 #include <filesystem>
 #include "base/files.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/container_cgroup.hpp"
 #include "runtime/state_store.hpp"
 
 namespace berth::runtime {
@@ -23,37 +24,18 @@ Result<T> wrap(Result<T> r, std::string_view verb, const std::string& id)
     return r;
 }
 
-// A pidfd for the record's init, checked against the recorded start time after opening it:
-// a signal through this fd can never reach a process that reused the pid.
-Result<Fd> open_init(const store::Record& record)
+Result<cgroups::Cgroup> open_cgroup(const Options& options, const store::Record& record)
 {
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0));
-    if (fd < 0)
-        return Error::with_code(ESRCH, "container init ", record.pid, " is gone");
-    Fd pidfd(fd);
-    auto start = store::process_start_time(record.pid);
-    if (!start || *start != record.start_time)
-        return Error::with_code(ESRCH, "container init ", record.pid, " is gone");
-    return pidfd;
+    return open_container_cgroup(record, cgroup_sharers(options, record));
 }
 
-// Waits up to timeout_ms for the process behind pidfd to exit.
-bool wait_exit(const Fd& pidfd, int timeout_ms)
+Result<void> remove_dir(const std::string& dir)
 {
-    pollfd p{pidfd.get(), POLLIN, 0};
-    int r;
-    do
-        r = ::poll(&p, 1, timeout_ms);
-    while (r < 0 && errno == EINTR);
-    return r > 0;
-}
-
-Result<cgroups::Cgroup> open_cgroup(const store::Record& record)
-{
-    auto cgroup = cgroups::Cgroup::open(record.cgroup_path);
-    if (!cgroup)
-        return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
-    return cgroup;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec)
+        return Error::with_code(ec.value(), "remove ", berth::quoted(dir));
+    return {};
 }
 
 Result<void> require_running(const Options& options, const store::Record& record)
@@ -72,10 +54,11 @@ Result<void> kill_container(const Options& options, const std::string& id, int s
     if (auto r = require_running(options, *record); !r)
         return r;
     if (all) {
-        auto cgroup = open_cgroup(*record);
+        const auto sharers = cgroup_sharers(options, *record);
+        auto cgroup = open_container_cgroup(*record, sharers);
         if (!cgroup)
             return std::move(cgroup).error();
-        auto pids = cgroup->pids();
+        auto pids = container_processes(*record, *cgroup, sharers);
         if (!pids)
             return std::move(pids).error();
         for (const pid_t pid : *pids)
@@ -83,7 +66,7 @@ Result<void> kill_container(const Options& options, const std::string& id, int s
                 return Error::from_errno("kill ", pid);
         return {};
     }
-    auto pidfd = open_init(*record);
+    auto pidfd = store::open_init(*record);
     if (!pidfd)
         return std::move(pidfd).error();
     if (::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) < 0)
@@ -91,42 +74,8 @@ Result<void> kill_container(const Options& options, const std::string& id, int s
     return {};
 }
 
-// Stops everything still running: SIGKILL to the init and to the cgroup, then waits.
-void stop_processes(const store::Record& record, cgroups::Cgroup* cgroup)
-{
-    auto pidfd = open_init(record);
-    if (pidfd)
-        (void)::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
-    if (cgroup) {
-        (void)cgroup->kill();
-        (void)cgroup->thaw(); // a frozen v1 task only dies once thawed
-    }
-    if (pidfd)
-        (void)wait_exit(*pidfd, 10000);
-}
-
-// What a create that died midway left: no (or a broken) state.json. The config copy, if
-// written, still names the cgroup.
-Result<void> remove_partial(const Options& options, const std::string& id)
-{
-    auto bytes = read_file(store::config_copy_path(options, id), max_spec_bytes);
-    if (bytes) {
-        if (auto spec = parse_spec(*bytes)) {
-            const auto& p = spec->linux.cgroups_path;
-            const auto path = p.empty() ? "/berth/" + id : p.front() == '/' ? p : "/berth/" + p;
-            if (auto cgroup = cgroups::Cgroup::open(path))
-                if (auto r = cgroup->destroy(); !r)
-                    return std::move(r).error();
-        }
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(store::container_dir(options, id), ec);
-    if (ec)
-        return Error::with_code(ec.value(), "remove ",
-                                berth::quoted(store::container_dir(options, id)));
-    return {};
-}
-
+// Removes what create made. The record is written before create makes anything, so this also
+// cleans up after a create that died midway (pid 0, or an init that never started).
 Result<void> remove_container(const Options& options, const std::string& id, bool force)
 {
     if (auto r = store::check_id(id); !r)
@@ -134,35 +83,29 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     auto lock = store::lock(options, id);
     if (!lock)
         return std::move(lock).error();
+    const auto dir = store::container_dir(options, id);
     auto record = store::load(options, id);
-    if (!record)
-        return remove_partial(options, id);
+    if (!record) // died before its first save (it made nothing else yet), or a corrupt state
+        return remove_dir(dir);
     const auto status = store::observe_status(options, *record);
     // Anything but stopped is refused without force, created included: its init waits, and the
     // OCI spec lets delete only remove a stopped container (runc deletes a created one).
     if (status != Status::Stopped && !force)
         return Error::with_code(EBUSY, "container is ", status_name(status),
                                 ", not stopped: stop it first or force the removal");
-    auto cgroup = cgroups::Cgroup::open(record->cgroup_path);
+    const auto sharers = cgroup_sharers(options, *record);
+    auto cgroup = open_container_cgroup(*record, sharers);
     if (status != Status::Stopped)
-        stop_processes(*record, cgroup ? &*cgroup : nullptr);
+        stop_container_processes(*record, cgroup ? &*cgroup : nullptr, sharers);
     // poststop failures do not stop the removal (the OCI spec: "log a warning"): each goes to
     // the caller's warning sink and the remaining hooks run.
-    auto bytes = read_file(store::config_copy_path(options, id), max_spec_bytes);
-    if (bytes)
-        if (auto spec = parse_spec(*bytes); spec && !spec->hooks.poststop.empty())
-            run_hooks_warning("poststop", spec->hooks.poststop,
-                              state_to_json(store::to_state(*record, Status::Stopped)),
-                              options.warn);
+    if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststop.empty())
+        run_hooks_warning("poststop", spec->hooks.poststop,
+                          state_to_json(store::to_state(*record, Status::Stopped)), options.warn);
     if (cgroup)
-        if (auto r = cgroup->destroy(); !r)
+        if (auto r = release_container_cgroup(options, *record, *cgroup, sharers); !r)
             return std::move(r).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
-    std::error_code ec;
-    std::filesystem::remove_all(store::container_dir(options, id), ec);
-    if (ec)
-        return Error::with_code(ec.value(), "remove ",
-                                berth::quoted(store::container_dir(options, id)));
-    return {};
+    return remove_dir(dir);
 }
 
 template <class Fn>
@@ -172,7 +115,7 @@ auto with_cgroup(const Options& options, const std::string& id, Fn&& fn)
     auto record = store::load(options, id);
     if (!record)
         return std::move(record).error();
-    auto cgroup = open_cgroup(*record);
+    auto cgroup = open_cgroup(options, *record);
     if (!cgroup)
         return std::move(cgroup).error();
     return fn(*cgroup, store::observe_status(options, *record));
@@ -185,6 +128,10 @@ Result<State> state(const Options& options, const std::string& id)
     auto record = store::load(options, id);
     if (!record)
         return std::move(record).error();
+    // No init yet: creating while its create holds the lock; else a create that died midway,
+    // shown as stopped for delete to remove.
+    if (record->pid <= 0 && store::locked(options, id))
+        return store::to_state(*record, Status::Creating);
     return store::to_state(*record, store::observe_status(options, *record));
 }
 
@@ -205,7 +152,7 @@ Result<std::vector<State>> list(const Options& options)
     ::closedir(dir);
     for (const auto& id : ids) {
         auto s = state(options, id);
-        if (s) // a container still being created (no state.json yet) is not listed
+        if (s) // a directory without state.json made nothing yet: create's mkdir, not listed
             out.push_back(std::move(*s));
     }
     return out;

@@ -183,13 +183,15 @@ std::vector<MountPlan> plan_cgroup_v1(const Mount& m, const cgroups::Host& host,
 Result<void> plan_mounts(const Spec& spec, const std::string& bundle, const cgroups::Host* host,
                          const std::string& cgroup_path, PlanArena& arena, ChildPlan& plan)
 {
-    std::vector<MountPlan> mounts;
+    std::vector<MountPlan> mounts, seals;
     for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
         const auto& m = spec.mounts[i];
         if ((m.type == "cgroup" || m.type == "cgroup2") && !m.options.bind) {
             if (host && host->mode != cgroups::Mode::Unified) {
+                // The tmpfs goes read-only after every mount, not only its hierarchies: later
+                // mounts below it (podman's /sys/fs/cgroup/systemd) need their targets made.
                 for (auto& p : plan_cgroup_v1(m, *host, cgroup_path, arena))
-                    mounts.push_back(p);
+                    (p.self ? seals : mounts).push_back(p);
                 continue;
             }
         }
@@ -200,6 +202,7 @@ Result<void> plan_mounts(const Spec& spec, const std::string& bundle, const cgro
             p->fstype = "cgroup2";
         mounts.push_back(*p);
     }
+    mounts.insert(mounts.end(), seals.begin(), seals.end());
     plan.mounts = arena.keep_array(mounts);
     plan.mount_count = mounts.size();
     return {};

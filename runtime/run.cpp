@@ -17,14 +17,6 @@
 namespace berth::runtime {
 namespace {
 
-Result<Spec> load_config_copy(const Options& options, const std::string& id)
-{
-    auto bytes = read_file(store::config_copy_path(options, id), max_spec_bytes);
-    if (!bytes)
-        return std::move(bytes).error();
-    return parse_spec(*bytes);
-}
-
 Result<void> start_container(const Options& options, const std::string& id)
 {
     auto lock = store::lock(options, id);
@@ -51,7 +43,7 @@ Result<void> start_container(const Options& options, const std::string& id)
         return Error::from_errno("unlink ", berth::quoted(fifo));
     // poststart failures are not the container's: the process already runs. Each goes to the
     // caller's warning sink (a library does not log) and the rest run, as the OCI spec says.
-    if (auto spec = load_config_copy(options, id); spec && !spec->hooks.poststart.empty())
+    if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststart.empty())
         run_hooks_warning("poststart", spec->hooks.poststart,
                           state_to_json(store::to_state(*record, Status::Running)), options.warn);
     return {};

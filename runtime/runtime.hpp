@@ -22,13 +22,26 @@ namespace berth::runtime {
 
 struct Options {
     std::string root = "/run/berth"; // state directory, as runc's --root
-    bool systemd_cgroup = false;     // cgroupsPath is "slice:prefix:name"
+    bool systemd_cgroup = false;     // cgroupsPath is "slice:prefix:name" (runc's form)
+    // berth's cgroup root: an empty or relative cgroupsPath is placed below it, and an absolute
+    // one (or a systemd slice:prefix:name) must lie inside it, unless cgroups_outside_root is
+    // set: a bundle pointing at "/system.slice" would otherwise put its limits on the host's
+    // services. The CLI takes it from --cgroup-root, $BERTH_CGROUP_ROOT, or the subtree systemd
+    // delegated to it (cgroups::own_delegated_root).
+    std::string cgroup_root = "/berth";
+    bool cgroups_outside_root = false;
+    // fsync state.json and the frozen config.json (and their directory) at every write, so the
+    // state survives power loss: for a state root on disk that must outlive a reboot (an agent's
+    // records). Off for /run (tmpfs), where containers and state end together and each write
+    // would cost two fsyncs (about 18 ms on the CI machine's disk).
+    bool durable_state = false;
     // Failures that do not fail the call (a poststart or poststop hook that failed: the OCI
     // spec says "log a warning" and go on). The library never logs; it hands them here. Empty:
     // dropped.
     std::function<void(const Error&)> warn;
 };
 
+// Creating: create is still running (or died midway: then Stopped, and delete removes it).
 enum class Status { Creating, Created, Running, Paused, Stopped };
 std::string_view status_name(Status status); // "created", ... as runc prints them
 
@@ -70,7 +83,10 @@ Result<std::vector<State>> list(const Options& options);
 // kill: sends sig to the init process, or to every process in the container with all=true.
 Result<void> kill(const Options& options, const std::string& id, int sig, bool all);
 // remove: refuses a running container unless force (then SIGKILL and wait); runs poststop
-// hooks; removes the cgroup and state. Also cleans up what a failed create left behind.
+// hooks; removes the cgroup and state. Also cleans up what a failed create left behind. A
+// cgroup berth adopted (it existed before create) keeps its other processes and directory:
+// only the container's own processes are killed (all of its pid namespace; without one, the
+// init and its descendants). Cgroups of other containers nested below are never touched.
 Result<void> remove(const Options& options, const std::string& id, bool force);
 Result<void> pause(const Options& options, const std::string& id);
 Result<void> resume(const Options& options, const std::string& id);
@@ -88,6 +104,14 @@ struct ExecOptions {
 // exec: runs another process inside a running container's namespaces, cgroup and security
 // profile. Foreground: returns its exit status. Detached: returns 0 once it is exec'd.
 Result<int> exec(const Options& options, const std::string& id, const ExecOptions& eo);
+
+// The container's cgroup path, the one rule: the spec's linux.cgroupsPath (systemd form when
+// options.systemd_cgroup) resolved against options.cgroup_root and checked to stay inside it.
+// EPERM naming both paths when it is outside and that was not allowed; EINVAL for a bad path.
+Result<std::string> cgroup_path_for(const Options& options, std::string_view cgroups_path,
+                                    std::string_view id);
+// The config.json frozen when the container was created (what exec's defaults come from).
+Result<Spec> stored_config(const Options& options, const std::string& id);
 
 // recover: every container under options.root, with its status re-derived from the kernel
 // (a process that died while nobody watched shows as stopped). For an agent that restarted.

@@ -2,6 +2,8 @@
 #include "runtime/state_store.hpp"
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 #include "base/files.hpp"
@@ -41,6 +43,8 @@ std::string serialize_state(const Record& record)
         {"created", record.created_ns},
         {"owner", record.owner},
         {"cgroupPath", record.cgroup_path},
+        {"cgroupCreated", record.cgroup.created},
+        {"cgroupMade", record.cgroup.made},
         {"annotations", record.annotations},
     };
     return j.dump(2) + "\n";
@@ -113,20 +117,57 @@ Result<std::map<std::string, std::string>> get_annotations(const json& j)
 
 Result<void> check_keys(const json& j)
 {
-    static const char* const known[] = {"version",   "ociVersion", "id",         "pid",
-                                        "startTime", "bundle",     "rootfs",     "created",
-                                        "owner",     "cgroupPath", "annotations"};
+    static const char* const required[] = {"version",   "ociVersion", "id",         "pid",
+                                           "startTime", "bundle",     "rootfs",     "created",
+                                           "owner",     "cgroupPath", "annotations"};
+    // Absent in states written before berth recorded cgroup ownership: adopted, nothing made.
+    static const char* const optional[] = {"cgroupCreated", "cgroupMade"};
     for (const auto& [key, value] : j.items()) {
         bool found = false;
-        for (const char* k : known)
+        for (const char* k : required)
+            found = found || key == k;
+        for (const char* k : optional)
             found = found || key == k;
         if (!found)
             return Error::invalid("state: unknown key ", berth::quoted(key));
     }
-    for (const char* k : known)
+    for (const char* k : required)
         if (!j.contains(k))
             return Error::invalid("state: missing key ", berth::quoted(k));
     return {};
+}
+
+constexpr std::size_t max_made_dirs = 256;
+
+// cgroupCreated and cgroupMade: a bool and absolute directories under /sys/fs/cgroup, since they
+// are rmdir'ed on delete.
+Result<cgroups::Ownership> get_ownership(const json& j)
+{
+    cgroups::Ownership ownership;
+    if (j.contains("cgroupCreated")) {
+        if (!j.at("cgroupCreated").is_boolean())
+            return Error::invalid("state: cgroupCreated: not a boolean");
+        ownership.created = j.at("cgroupCreated").get<bool>();
+    }
+    if (!j.contains("cgroupMade"))
+        return ownership;
+    const auto& made = j.at("cgroupMade");
+    if (!made.is_array())
+        return Error::invalid("state: cgroupMade: not an array");
+    if (made.size() > max_made_dirs)
+        return Error::invalid("state: cgroupMade: more than ", max_made_dirs, " entries");
+    for (const auto& entry : made) {
+        if (!entry.is_string())
+            return Error::invalid("state: cgroupMade: not a string");
+        auto dir = entry.get<std::string>();
+        auto normalized = cgroups::normalize_path(dir);
+        if (!normalized || *normalized != dir || !cgroups::path_within(dir, "/sys/fs/cgroup") ||
+            dir == "/sys/fs/cgroup")
+            return Error::invalid("state: cgroupMade: ", berth::quoted(dir),
+                                  " is not a directory below /sys/fs/cgroup");
+        ownership.made.push_back(std::move(dir));
+    }
+    return ownership;
 }
 
 Result<Record> parse_object(const json& j)
@@ -150,13 +191,14 @@ Result<Record> parse_object(const json& j)
     auto created = get_int<std::int64_t>(j, "created", 0);
     auto owner = get_string(j, "owner", true);
     auto cgroup = get_path(j, "cgroupPath");
+    auto ownership = get_ownership(j);
     auto annotations = get_annotations(j);
     for (const Error* e :
          {oci ? nullptr : &oci.error(), id ? nullptr : &id.error(), pid ? nullptr : &pid.error(),
           start ? nullptr : &start.error(), bundle ? nullptr : &bundle.error(),
           rootfs ? nullptr : &rootfs.error(), created ? nullptr : &created.error(),
           owner ? nullptr : &owner.error(), cgroup ? nullptr : &cgroup.error(),
-          annotations ? nullptr : &annotations.error()})
+          ownership ? nullptr : &ownership.error(), annotations ? nullptr : &annotations.error()})
         if (e)
             return *e;
     if (auto r = check_id(*id); !r)
@@ -170,6 +212,7 @@ Result<Record> parse_object(const json& j)
     record.created_ns = *created;
     record.owner = std::move(*owner);
     record.cgroup_path = std::move(*cgroup);
+    record.cgroup = std::move(*ownership);
     record.annotations = std::move(*annotations);
     return record;
 }
@@ -277,9 +320,64 @@ Result<Record> load(const Options& options, std::string_view id)
     return record;
 }
 
+namespace {
+
+Result<void> replace(const Options& options, const std::string& path, std::string_view bytes)
+{
+    if (options.durable_state)
+        return write_file_durable(path, bytes);
+    return write_file_atomic(path, bytes);
+}
+
+} // namespace
+
 Result<void> save(const Options& options, const Record& record)
 {
-    return write_file_atomic(state_path(options, record.id), serialize_state(record));
+    return replace(options, state_path(options, record.id), serialize_state(record));
+}
+
+Result<void> save_config(const Options& options, std::string_view id, std::string_view bytes)
+{
+    return replace(options, config_copy_path(options, id), bytes);
+}
+
+Result<Spec> load_config(const Options& options, std::string_view id)
+{
+    const auto path = config_copy_path(options, id);
+    auto bytes = read_file(path, max_spec_bytes);
+    if (!bytes)
+        return std::move(bytes).error().wrap("stored config");
+    auto spec = parse_spec(*bytes);
+    if (!spec)
+        return std::move(spec).error().wrap(path);
+    return spec;
+}
+
+bool locked(const Options& options, std::string_view id)
+{
+    auto dir = open_at(AT_FDCWD, container_dir(options, id), O_RDONLY | O_DIRECTORY);
+    if (!dir)
+        return false;
+    if (::flock(dir->get(), LOCK_SH | LOCK_NB) == 0)
+        return false; // closing the fd drops this probe's lock
+    return errno == EWOULDBLOCK;
+}
+
+Result<Fd> open_init(const Record& record)
+{
+    const auto gone = [&] {
+        return Error::with_code(ESRCH, "container init ", record.pid, " is gone");
+    };
+    if (record.pid <= 0)
+        return gone();
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0));
+    if (fd < 0)
+        return gone();
+    Fd pidfd(fd);
+    auto start = process_start_time(record.pid);
+    if (!start || *start != record.start_time)
+        return gone();
+    return pidfd;
 }
 
 Result<Fd> lock(const Options& options, std::string_view id)

@@ -1,10 +1,14 @@
 // runtime/state_store.hpp — internal: the on-disk record of one container, <root>/<id>/.
 //
-// <root>/<id>/state.json (written atomically) holds what later verbs need to find the container
-// again: the init pid plus its start time (so a recycled pid is not mistaken for ours), the
-// bundle, rootfs, cgroup path and annotations. <root>/<id>/config.json is a copy of the bundle's
-// config taken at create time (exec and delete re-parse it: seccomp, hooks). exec.fifo exists
-// while the container is "created". Mutating verbs hold flock() on the <root>/<id> directory.
+// <root>/<id>/state.json (written atomically; durably with Options::durable_state) holds what
+// later verbs need to find the container again: the init pid plus its start time (so a recycled
+// pid is not mistaken for ours), the bundle, rootfs, the resolved cgroup path with what create
+// made there (created or adopted, the directories it made) and annotations. It is first written
+// before anything else is made (pid 0: "creating"), so a create that died midway is still seen
+// and removed by list/state/delete. <root>/<id>/config.json is the bundle's config frozen at
+// create time: exec, start and delete read it (load_config), never the bundle's current one.
+// exec.fifo exists while the container is "created". Mutating verbs, and create from start to
+// end, hold flock() on the <root>/<id> directory.
 // parse_state_file() is strict (unknown keys, wrong types, out-of-range values are errors) and
 // bounded; it is fuzzed.
 #pragma once
@@ -31,7 +35,8 @@ struct Record {
     std::string bundle, rootfs;   // absolute
     std::int64_t created_ns = 0;  // since the epoch
     std::string owner;
-    std::string cgroup_path; // "/berth/<id>" or linux.cgroupsPath
+    std::string cgroup_path;   // resolved: "/berth/<id>" or linux.cgroupsPath
+    cgroups::Ownership cgroup; // what create made there (adopted: created == false)
     std::map<std::string, std::string> annotations;
 };
 
@@ -61,9 +66,21 @@ std::string config_copy_path(const Options& options, std::string_view id);
 std::string fifo_path(const Options& options, std::string_view id);
 
 Result<Record> load(const Options& options, std::string_view id);
+// Durable (fsync of file and directory) with options.durable_state.
 Result<void> save(const Options& options, const Record& record);
+// Freezes the bundle's config bytes at create (durably, as save()).
+Result<void> save_config(const Options& options, std::string_view id, std::string_view bytes);
+// The config frozen at create (<root>/<id>/config.json), read and parsed: the one place that
+// does it. Errors name the file.
+Result<Spec> load_config(const Options& options, std::string_view id);
 // flock(LOCK_EX) on <root>/<id>; the lock lives as long as the returned Fd.
 Result<Fd> lock(const Options& options, std::string_view id);
+// True while some process holds the lock of <root>/<id> (a create in progress; or a verb).
+bool locked(const Options& options, std::string_view id);
+// A pidfd for the record's init, checked against the recorded start time after opening it: a
+// signal through it never reaches a process that reused the pid. ESRCH "container init <pid> is
+// gone" when it exited.
+Result<Fd> open_init(const Record& record);
 // Observes the kernel for record (process, fifo, freezer) and derives the status.
 Status observe_status(const Options& options, const Record& record);
 // The public State of a record with its derived status.

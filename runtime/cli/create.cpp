@@ -1,4 +1,6 @@
 // runtime/cli/create.cpp — `create`: set the container up, its process waiting before exec.
+#include <signal.h>
+#include <string.h>
 #include <cstdio>
 #include <filesystem>
 #include "runtime/cli/log_output.hpp"
@@ -63,9 +65,27 @@ int create_main(const Options& options, Args args)
     auto create = create_options_from(std::get<Parsed>(parsed));
     if (!create)
         return fail(create.error());
+    // SIGINT, SIGTERM, SIGHUP and SIGQUIT wait until create has finished or unwound, so that
+    // Ctrl-C or a stop cannot leave half a container behind; one that came meanwhile then
+    // removes the container again. (The library leaves signal masks to its caller; the child
+    // processes start with an empty mask.)
+    sigset_t interrupting, saved;
+    sigemptyset(&interrupting);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+        sigaddset(&interrupting, sig);
+    ::sigprocmask(SIG_BLOCK, &interrupting, &saved);
     auto state = runtime::create(options, *create);
+    const timespec now{0, 0};
+    const int interrupted = ::sigtimedwait(&interrupting, nullptr, &now);
+    ::sigprocmask(SIG_SETMASK, &saved, nullptr);
     if (!state)
         return fail(cat("berth-runtime create failed: ", state.error().message()));
+    if (interrupted > 0) {
+        auto removed = runtime::remove(options, create->id, true);
+        fail(cat("berth-runtime create interrupted by ", "SIG", ::sigabbrev_np(interrupted),
+                 removed ? ": container removed" : cat(": ", removed.error().message())));
+        return 128 + interrupted;
+    }
     return 0;
 }
 

@@ -1,6 +1,6 @@
 // runtime/cli/exec.cpp — `exec <id> <command...>` or `exec --process process.json <id>`: the
-// process comes from process.json, or (as runc) from the bundle's config.json process with the
-// command line's args and overrides.
+// process comes from process.json, or (as runc) from the container's config.json process (the
+// copy frozen at create) with the command line's args and overrides.
 #include "base/files.hpp"
 #include "runtime/cli/log_output.hpp"
 #include "runtime/cli/verbs.hpp"
@@ -80,10 +80,8 @@ Result<void> add_capabilities(const std::vector<std::string>& names, runtime::Pr
 Result<runtime::Process> process_from_flags(const Options& options, const Parsed& parsed)
 {
     const auto& positionals = parsed.positionals();
-    auto state = runtime::state(options, positionals[0]);
-    if (!state)
-        return std::move(state).error();
-    auto spec = runtime::load_spec(state->bundle);
+    // The config frozen at create: the bundle's config.json may have changed since.
+    auto spec = runtime::stored_config(options, positionals[0]);
     if (!spec)
         return std::move(spec).error();
     runtime::Process process = spec->process.value_or(runtime::Process{});

@@ -3,6 +3,7 @@
 // run/exec in the foreground the container process's own status.
 #include <seccomp.h>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 #include "runtime/cli/log_output.hpp"
@@ -55,6 +56,13 @@ const Flag global_flags[] = {
     {"criu", 0, true, "path to the criu binary (accepted, not used)"},
     {"systemd-cgroup", 0, false,
      "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\""},
+    {"cgroup-root", 0, true,
+     "cgroup under which containers' cgroups are made; an absolute cgroupsPath must lie inside "
+     "it (default: $BERTH_CGROUP_ROOT, else the cgroup systemd delegated to the caller, else "
+     "\"/berth\")"},
+    {"cgroups-outside-root", 0, false,
+     "allow a cgroupsPath outside the cgroup root, such as an existing cgroup of the host "
+     "(also $BERTH_CGROUPS_OUTSIDE_ROOT=1); needed for engines that pick their own cgroup paths"},
     {"rootless", 0, true, "ignore cgroup permission errors ('true', 'false', or 'auto')"},
     {"help", 'h', false, "show help"},
     {"version", 'v', false, "print the version"},
@@ -82,6 +90,22 @@ void print_usage()
                     static_cast<int>(flag.help.size()), flag.help.data());
 }
 
+// --cgroup-root, else $BERTH_CGROUP_ROOT, else the subtree systemd delegated to us (Delegate=yes
+// on the unit that runs us), else nullopt: the library's default.
+std::optional<std::string> cgroup_root(const Parsed& parsed)
+{
+    if (parsed.has("cgroup-root"))
+        return parsed.value("cgroup-root");
+    if (const char* env = std::getenv("BERTH_CGROUP_ROOT"); env && *env)
+        return std::string(env);
+    auto delegated = berth::cgroups::own_delegated_root();
+    if (!delegated) {
+        log_debug(cat("no delegated cgroup: ", delegated.error().message()));
+        return std::nullopt;
+    }
+    return *delegated;
+}
+
 // Global flags -> options and logging; the exit code if the program should stop here.
 std::optional<int> apply_globals(const Parsed& parsed, Options& options)
 {
@@ -99,6 +123,12 @@ std::optional<int> apply_globals(const Parsed& parsed, Options& options)
     options.root = parsed.value("root", options.root);
     options.systemd_cgroup = parsed.flag("systemd-cgroup");
     options.warn = [](const Error& error) { log_warning(error.message()); };
+    if (auto root = cgroup_root(parsed))
+        options.cgroup_root = std::move(*root);
+    const char* outside = std::getenv("BERTH_CGROUPS_OUTSIDE_ROOT");
+    options.cgroups_outside_root =
+        parsed.flag("cgroups-outside-root") ||
+        (outside && (std::string_view(outside) == "1" || std::string_view(outside) == "true"));
     return std::nullopt;
 }
 

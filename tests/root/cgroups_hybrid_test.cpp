@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(create_makes_every_v1_hierarchy_and_the_unified_one)
     for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "pids"})
         BOOST_TEST(path_exists(v1_dir(c, cg.path)), c);
     BOOST_TEST(path_exists(detect()->unified_mount + cg.path));
-    BOOST_TEST(!path_exists("/sys/fs/cgroup/systemd" + cg.path)); // name=systemd untouched
+    BOOST_TEST(path_exists("/sys/fs/cgroup/systemd" + cg.path)); // name=systemd too, as runc
     // cpuset was seeded from the parent, or no task could join.
     auto cpus = read_file(v1_dir("cpuset", cg.path) + "/cpuset.cpus");
     BOOST_TEST_REQUIRE(cpus.has_value());
@@ -53,6 +53,29 @@ BOOST_AUTO_TEST_CASE(create_makes_every_v1_hierarchy_and_the_unified_one)
     BOOST_TEST_REQUIRE(cg->destroy().has_value());
     BOOST_TEST(!path_exists(v1_dir("memory", cg.path)));
     BOOST_TEST(!path_exists(detect()->unified_mount + cg.path));
+    BOOST_TEST(!path_exists("/sys/fs/cgroup/systemd" + cg.path));
+}
+
+BOOST_AUTO_TEST_CASE(an_existing_cgroup_is_adopted_and_destroy_neither_kills_nor_removes_it)
+{
+    test::TestCgroup existing("adopted");
+    const pid_t sleeper = ::fork();
+    if (sleeper == 0) {
+        ::execl("/bin/sleep", "sleep", "1000", nullptr);
+        ::_exit(127);
+    }
+    BOOST_TEST_REQUIRE(existing->add(sleeper).has_value());
+    auto adopted = Cgroup::create(existing.path + "/../adopted");
+    BOOST_TEST(!adopted.has_value()); // the path rule: no way out of the tree
+    adopted = Cgroup::create(existing.path);
+    BOOST_TEST_REQUIRE(adopted.has_value());
+    BOOST_TEST(!adopted->ownership().created);
+    BOOST_TEST(adopted->ownership().made.empty());
+    BOOST_TEST_REQUIRE(adopted->destroy().has_value());
+    BOOST_TEST(::waitpid(sleeper, nullptr, WNOHANG) == 0); // still running
+    BOOST_TEST(path_exists(v1_dir("memory", existing.path)));
+    ::kill(sleeper, SIGKILL);
+    ::waitpid(sleeper, nullptr, 0);
 }
 
 BOOST_AUTO_TEST_CASE(memory_limit_oom_kills_a_worker_touching_twice_the_limit)

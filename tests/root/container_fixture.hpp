@@ -90,6 +90,7 @@ struct ContainerFixture {
     ContainerFixture()
     {
         options.root = state.path() + "/root";
+        options.cgroups_outside_root = true; // the test cgroups are top-level "/berth-test-..."
         bundle.config["process"]["noNewPrivileges"] = true;
     }
     ~ContainerFixture()

@@ -74,6 +74,7 @@ struct Fixture {
     Fixture()
     {
         options.root = state.path() + "/root";
+        options.cgroups_outside_root = true; // the test cgroups are top-level "/berth-test-..."
         bundle.config["process"]["noNewPrivileges"] = true;
     }
     ~Fixture()

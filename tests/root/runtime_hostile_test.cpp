@@ -85,6 +85,7 @@ struct Fixture {
     Fixture()
     {
         options.root = state.path() + "/root";
+        options.cgroups_outside_root = true; // the test cgroups are top-level "/berth-test-..."
         bundle.set_args({"sleep", "1000"});
         bundle.config["root"]["readonly"] = false;
     }

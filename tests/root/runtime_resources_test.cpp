@@ -80,6 +80,7 @@ struct Fixture {
     Fixture()
     {
         options.root = state.path() + "/root";
+        options.cgroups_outside_root = true; // the test cgroup "/berth-test-..." is top-level
         bundle.config["linux"]["resources"] = nlohmann::json::object();
     }
     ~Fixture()

@@ -27,6 +27,10 @@ Runtime::~Runtime()
 std::vector<std::string> Runtime::argv(const std::vector<std::string>& args) const
 {
     std::vector<std::string> all{binary_, "--root", root_.path()};
+    // Test bundles use runc-compatible cgroupsPath "/berth-test-<pid>-<n>", outside berth's
+    // default cgroup root "/berth": allowed explicitly, as an engine picking its own paths would.
+    if (name_ != "runc")
+        all.emplace_back("--cgroups-outside-root");
     all.insert(all.end(), args.begin(), args.end());
     return all;
 }

@@ -21,7 +21,7 @@ public:
     const std::string& binary() const { return binary_; }
     const std::string& root() const { return root_.path(); }
 
-    // binary --root <root> args...
+    // binary --root <root> [--cgroups-outside-root for berth-runtime] args...
     std::vector<std::string> argv(const std::vector<std::string>& args) const;
     Output cli(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 30s);
     Command start_cli(const std::vector<std::string>& args);

@@ -110,6 +110,47 @@ BOOST_AUTO_TEST_CASE(delegated_root_on_a_hybrid_host_follows_name_systemd)
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(paths)
+
+BOOST_AUTO_TEST_CASE(paths_are_normalized_and_escapes_refused)
+{
+    BOOST_TEST(*normalize_path("/berth//task/web/") == "/berth/task/web");
+    BOOST_TEST(!normalize_path("/").has_value());
+    BOOST_TEST(*normalize_path("/", true) == "/");
+    for (const char* bad : {"relative", "", "/a/../b", "/a/./b"}) {
+        auto r = normalize_path(bad);
+        BOOST_TEST_REQUIRE(!r.has_value());
+        BOOST_TEST(r.error().code == EINVAL);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(within_compares_whole_components)
+{
+    BOOST_TEST(path_within("/berth/a", "/berth"));
+    BOOST_TEST(path_within("/berth", "/berth"));
+    BOOST_TEST(!path_within("/berthx", "/berth"));
+    BOOST_TEST(!path_within("/system.slice", "/berth"));
+    BOOST_TEST(path_within("/system.slice", "/"));
+}
+
+BOOST_AUTO_TEST_CASE(systemd_form_expands_slices_as_systemd_does)
+{
+    BOOST_TEST(*systemd_cgroup_path("system.slice:docker:abc") == "/system.slice/docker-abc.scope");
+    BOOST_TEST(*systemd_cgroup_path("a-b.slice:p:n") == "/a.slice/a-b.slice/p-n.scope");
+    BOOST_TEST(*systemd_cgroup_path(":runc:x") == "/system.slice/runc-x.scope");
+    BOOST_TEST(*systemd_cgroup_path("-.slice:p:n") == "/p-n.scope");
+    BOOST_TEST(*systemd_cgroup_path("machine.slice::n") == "/machine.slice/n.scope");
+    BOOST_TEST(*systemd_cgroup_path("a.slice:p:a-b.slice") == "/a.slice/a-b.slice");
+    for (const char* bad : {"/berth/x", "a.slice:p", "a.slice:p:n:x", "nota:p:n", "a--b.slice:p:n",
+                            "a.slice:p:", "a.slice:p:../x", "a/b.slice:p:n"}) {
+        auto r = systemd_cgroup_path(bad);
+        BOOST_TEST_REQUIRE(!r.has_value(), bad);
+        BOOST_TEST(r.error().message().find(bad) != std::string::npos, r.error().message());
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(flat_keyed)
 
 BOOST_AUTO_TEST_CASE(memory_events_are_read_by_key)
@@ -140,7 +181,7 @@ BOOST_AUTO_TEST_CASE(this_ci_machine_is_hybrid_with_hugetlb_on_v2)
     BOOST_TEST(host.unified_mount == "/sys/fs/cgroup/unified");
     BOOST_TEST(host.v1_mounts.at("memory") == "/sys/fs/cgroup/memory");
     BOOST_TEST(host.v1_mounts.at("cpuacct") == "/sys/fs/cgroup/cpuacct");
-    BOOST_TEST(host.v1_mounts.count("name=systemd") == 0u);
+    BOOST_TEST(host.v1_mounts.at("name=systemd") == "/sys/fs/cgroup/systemd");
     BOOST_TEST(host.v2_controllers == std::vector<std::string>{"hugetlb"});
     BOOST_TEST(*internal::controller_is_v2(host, "hugetlb"));
     BOOST_TEST(!*internal::controller_is_v2(host, "memory"));

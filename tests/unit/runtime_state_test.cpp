@@ -22,6 +22,7 @@ store::Record sample()
     r.rootfs = "/srv/bundle/rootfs";
     r.created_ns = 1700000000123456789;
     r.cgroup_path = "/berth/web-1";
+    r.cgroup = {true, {"/sys/fs/cgroup/memory/berth", "/sys/fs/cgroup/memory/berth/web-1"}};
     r.annotations = {{"org.example/key", "value"}};
     return r;
 }
@@ -48,7 +49,26 @@ BOOST_AUTO_TEST_CASE(serialized_state_parses_back_to_the_same_record)
     BOOST_TEST(parsed->rootfs == "/srv/bundle/rootfs");
     BOOST_TEST(parsed->created_ns == 1700000000123456789);
     BOOST_TEST(parsed->cgroup_path == "/berth/web-1");
+    BOOST_TEST(parsed->cgroup.created);
+    BOOST_TEST(parsed->cgroup.made == sample().cgroup.made);
     BOOST_TEST(parsed->annotations.at("org.example/key") == "value");
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_ownership_is_optional_and_made_dirs_stay_below_sys_fs_cgroup)
+{
+    auto j = nlohmann::json::parse(store::serialize_state(sample()));
+    j.erase("cgroupCreated");
+    j.erase("cgroupMade");
+    auto old = store::parse_state_file(j.dump()); // written before ownership was recorded
+    BOOST_TEST_REQUIRE(old.has_value());
+    BOOST_TEST(!old->cgroup.created); // adopted: nothing of it is killed or removed
+    BOOST_TEST(old->cgroup.made.empty());
+    for (const char* bad : {"/etc", "/sys/fs/cgroup", "/sys/fs/cgroup/../../etc", "relative"}) {
+        auto parsed = store::parse_state_file(with("cgroupMade", {bad}));
+        BOOST_TEST_REQUIRE(!parsed.has_value(), bad);
+        BOOST_TEST(parsed.error().message().find("cgroupMade") != std::string::npos);
+    }
+    BOOST_TEST(!store::parse_state_file(with("cgroupCreated", "yes")).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_by_name)
