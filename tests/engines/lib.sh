@@ -91,6 +91,9 @@ setup_private_world() {
   # Shared, as systemd makes a host's mounts, so that rslave/rshared binds have a peer group.
   mount --make-shared "$work" || return 1
   cg_parent=$BERTH_ENGINES_CGROUP
+  # berth-runtime refuses a cgroupsPath outside its cgroup root: the engines' cgroup parent is
+  # that root here (podman and containerd pass their environment on to the runtime).
+  export BERTH_CGROUP_ROOT=$cg_parent
   mkdir -p "$work"/{cni,cni-data,tmp,libpod,volumes,vol}
   export TMPDIR=$work/tmp
   cd "$work" || return 1       # conmon writes its "oom" marker into its working directory
