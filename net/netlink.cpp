@@ -218,9 +218,8 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
     nlattr* peer = mnl_attr_nest_start(message, VETH_INFO_PEER);
     // The peer's ifinfomsg sits right after the nest header, then its own attributes.
     auto* peer_info = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifinfomsg)));
+    // No IFF_UP for the peer: the kernel opens it before the pair is linked (ENOTCONN).
     peer_info->ifi_family = AF_UNSPEC;
-    peer_info->ifi_flags = IFF_UP;
-    peer_info->ifi_change = IFF_UP;
     mnl_attr_put_strz(message, IFLA_IFNAME, peer_name.c_str());
     mnl_attr_put_u32(message, IFLA_MTU, mtu);
     mnl_attr_put_u32(message, IFLA_NET_NS_FD, static_cast<std::uint32_t>(peer_netns_fd));

@@ -29,7 +29,7 @@ public:
     Result<std::vector<LinkInfo>> links();
     Result<void> create_bridge(const std::string& name, std::optional<std::uint32_t> mtu);
     // The host end named host_name, enslaved to master and up; the peer created directly in
-    // peer_netns_fd as peer_name, up. Both ends get mtu.
+    // peer_netns_fd as peer_name (down: set it up from inside). Both ends get mtu.
     Result<void> create_veth(const std::string& host_name, const std::string& peer_name,
                              int peer_netns_fd, int master, std::uint32_t mtu);
     Result<void> set_up(int index);

@@ -130,6 +130,8 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
     if (!eth0 || !*eth0)
         return Error::with_code(ENODEV, "task ", task.id, ": eth0 missing in its netns");
     auto address = inside.add_address((*eth0)->index, task.address, s.ipam.prefix());
+    if (address)
+        address = inside.set_up((*eth0)->index);
     if (!address)
         return address;
     return inside.add_default_route(s.ipam.gateway());

@@ -34,7 +34,7 @@ std::string table_text(const std::string& bridge, const std::string& subnet)
                "    ",
                dnat,
                "  }\n"
-               "  chain output { type nat hook output priority dstnat; policy accept;\n    ",
+               "  chain output { type nat hook output priority -100; policy accept;\n    ",
                dnat,
                "  }\n"
                "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
@@ -98,6 +98,7 @@ Result<void> Nft::run(const std::string& commands)
 {
     if (commands.empty())
         return {};
+    errno = 0; // libnftables leaves errno from the kernel's answer, if there was one
     if (nft_run_cmd_from_buffer(ctx_of(ctx_), commands.c_str()) != 0) {
         const char* message = nft_ctx_get_error_buffer(ctx_of(ctx_));
         const int code = errno != 0 ? errno : EINVAL;
