@@ -7,8 +7,11 @@ packages=(
   # build
   meson ninja-build pkg-config g++ python3
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
+  libmnl-dev libnftables-dev
   # the runtime's peers and test material
   runc crun busybox-static procps iproute2 util-linux
+  # net/ tests inspect with these (the library never runs them); the net benchmark's peer
+  nftables containernetworking-plugins
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
   # quality gates and benchmarks
