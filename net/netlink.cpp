@@ -232,6 +232,27 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
     return {};
 }
 
+Result<void> Netlink::set_hairpin(const std::string& port)
+{
+    // As `ip link set PORT type bridge_slave hairpin on`: the bridge may then send a frame
+    // back out of the port it came in by. Without it, a task's packet to its own mapped port
+    // (DNATed back to the task) is dropped.
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
+    put_ifinfo(message);
+    mnl_attr_put_strz(message, IFLA_IFNAME, port.c_str());
+    nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
+    mnl_attr_put_strz(message, IFLA_INFO_SLAVE_KIND, "bridge");
+    nlattr* data = mnl_attr_nest_start(message, IFLA_INFO_SLAVE_DATA);
+    mnl_attr_put_u8(message, IFLA_BRPORT_MODE, 1);
+    mnl_attr_nest_end(message, data);
+    mnl_attr_nest_end(message, linkinfo);
+    auto r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("set hairpin mode on ", quoted(port)));
+    return {};
+}
+
 Result<void> Netlink::set_up(int index)
 {
     Buffer buffer;

@@ -32,6 +32,7 @@ public:
     // peer_netns_fd as peer_name (down: set it up from inside). Both ends get mtu.
     Result<void> create_veth(const std::string& host_name, const std::string& peer_name,
                              int peer_netns_fd, int master, std::uint32_t mtu);
+    Result<void> set_hairpin(const std::string& port); // a bridge port may reflect frames
     Result<void> set_up(int index);
     Result<void> add_address(int index, std::uint32_t address, std::uint8_t prefix);
     Result<void> add_default_route(std::uint32_t gateway);

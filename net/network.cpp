@@ -124,6 +124,8 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
 {
     auto veth = s.netlink.create_veth(veth_name(task.address), "eth0", netns_fd,
                                         s.bridge_index, s.mtu);
+    if (veth)
+        veth = s.netlink.set_hairpin(veth_name(task.address));
     if (!veth)
         return veth;
     auto eth0 = inside.link("eth0");
