@@ -103,9 +103,9 @@ std::string nft_task_elements(const TaskRecord& task, std::string_view verb);
 
 // Files a task's containers bind-mount at /etc: resolv.conf, hosts, hostname.
 struct HostFiles {
-    std::string resolv_conf;          // the host's /etc/resolv.conf
+    std::string resolv_conf;             // the host's /etc/resolv.conf
     std::optional<std::string> upstream; // /run/systemd/resolve/resolv.conf, if present
-    std::string hosts;                // the host's /etc/hosts (host mode copies it)
+    std::string hosts;                   // the host's /etc/hosts (host mode copies it)
 };
 std::string task_resolv_conf(Mode mode, const HostFiles& host);
 std::string task_hosts(Mode mode, const HostFiles& host, const std::string& hostname,

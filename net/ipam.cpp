@@ -34,8 +34,8 @@ Result<std::uint32_t> Ipam::allocate(const StateFile& state)
             return candidate;
         }
     }
-    return Error::with_code(ENOSPC, "subnet ", format_ipv4(network()), "/",
-                            int{subnet_.prefix}, " is exhausted (", count, " addresses in use)");
+    return Error::with_code(ENOSPC, "subnet ", format_ipv4(network()), "/", int{subnet_.prefix},
+                            " is exhausted (", count, " addresses in use)");
 }
 
 } // namespace berth::net

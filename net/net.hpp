@@ -71,12 +71,12 @@ struct PortRange {
 };
 
 struct Config {
-    std::string run_dir;               // state.json and netns/<task> live here
-    std::string bridge = "berth0";     // berth's own bridge; its address is the subnet's .1
+    std::string run_dir;           // state.json and netns/<task> live here
+    std::string bridge = "berth0"; // berth's own bridge; its address is the subnet's .1
     std::string subnet = "10.213.0.0/16";
-    std::optional<PortRange> port_range; // default: outside the kernel's ip_local_port_range
+    std::optional<PortRange> port_range;       // default: outside the kernel's ip_local_port_range
     std::vector<std::uint16_t> reserved_ports; // added to 22, 2375, 2376, 51678-51680
-    std::optional<std::uint32_t> mtu;  // default: the MTU of the default-route interface
+    std::optional<std::uint32_t> mtu;          // default: the MTU of the default-route interface
 };
 
 struct TaskRequest {
@@ -89,10 +89,10 @@ struct TaskRequest {
 struct TaskInfo { // what the runtime needs from a started task network
     std::string task_id;
     Mode mode = Mode::Bridge;
-    std::string netns_path;          // empty for host mode: the containers keep the host's netns
+    std::string netns_path; // empty for host mode: the containers keep the host's netns
     std::optional<std::uint32_t> address; // awsvpc and bridge
-    std::vector<PortMapping> ports;  // host ports resolved (no zeros left)
-    std::string files_dir;           // resolv.conf, hosts, hostname for bind mounts
+    std::vector<PortMapping> ports;       // host ports resolved (no zeros left)
+    std::string files_dir;                // resolv.conf, hosts, hostname for bind mounts
 };
 
 struct RecoverReport {

@@ -53,8 +53,7 @@ int link_attribute(const nlattr* attribute, void* data)
         if (mnl_attr_validate(attribute, MNL_TYPE_U32) >= 0)
             link->mtu = mnl_attr_get_u32(attribute);
         break;
-    default:
-        break;
+    default: break;
     }
     return MNL_CB_OK;
 }
@@ -116,7 +115,7 @@ Result<Netlink> Netlink::open()
 }
 
 Result<void> Netlink::request(nlmsghdr* message, int (*callback)(const nlmsghdr*, void*),
-                             void* data)
+                              void* data)
 {
     message->nlmsg_flags |= NLM_F_ACK;
     message->nlmsg_seq = ++seq_;
@@ -127,8 +126,8 @@ Result<void> Netlink::request(nlmsghdr* message, int (*callback)(const nlmsghdr*
         const ssize_t n = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
         if (n < 0)
             return Error::from_errno("netlink receive");
-        const int r = mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq_, port_id_,
-                                 callback, data);
+        const int r =
+            mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq_, port_id_, callback, data);
         if (r < 0)
             return Error::from_errno("netlink");
         if (r == MNL_CB_STOP)
@@ -147,8 +146,8 @@ Result<void> Netlink::dump(nlmsghdr* message, int (*callback)(const nlmsghdr*, v
         const ssize_t n = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
         if (n < 0)
             return Error::from_errno("netlink receive");
-        const int r = mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq_, port_id_,
-                                 callback, data);
+        const int r =
+            mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq_, port_id_, callback, data);
         if (r < 0)
             return Error::from_errno("netlink dump");
         if (r == MNL_CB_STOP)
@@ -217,7 +216,8 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
     nlattr* data = mnl_attr_nest_start(message, IFLA_INFO_DATA);
     nlattr* peer = mnl_attr_nest_start(message, VETH_INFO_PEER);
     // The peer's ifinfomsg sits right after the nest header, then its own attributes.
-    auto* peer_info = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifinfomsg)));
+    auto* peer_info =
+        static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifinfomsg)));
     // No IFF_UP for the peer: the kernel opens it before the pair is linked (ENOTCONN).
     peer_info->ifi_family = AF_UNSPEC;
     mnl_attr_put_strz(message, IFLA_IFNAME, peer_name.c_str());

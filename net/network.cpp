@@ -13,15 +13,16 @@ Result<void> check_config(const Config& config, const Ipv4Cidr& subnet)
 {
     if (config.run_dir.empty() || config.run_dir.front() != '/')
         return Error::invalid("run_dir ", quoted(config.run_dir), ": must be an absolute path");
-    if (config.bridge.empty() || config.bridge.size() > 15
-        || config.bridge.find_first_of("/ \t\n") != std::string::npos)
-        return Error::invalid("bridge name ", quoted(config.bridge), ": 1..15 bytes, no / or space");
+    if (config.bridge.empty() || config.bridge.size() > 15 ||
+        config.bridge.find_first_of("/ \t\n") != std::string::npos)
+        return Error::invalid("bridge name ", quoted(config.bridge),
+                              ": 1..15 bytes, no / or space");
     if (subnet.prefix < 8 || subnet.prefix > 30)
         return Error::invalid("subnet ", quoted(config.subnet), ": prefix must be /8../30");
-    if (config.port_range
-        && (config.port_range->first == 0 || config.port_range->first > config.port_range->last))
-        return Error::invalid("port range ", config.port_range->first, "-",
-                              config.port_range->last, ": must be 1..65535, first <= last");
+    if (config.port_range &&
+        (config.port_range->first == 0 || config.port_range->first > config.port_range->last))
+        return Error::invalid("port range ", config.port_range->first, "-", config.port_range->last,
+                              ": must be 1..65535, first <= last");
     if (config.mtu && (*config.mtu < 68 || *config.mtu > 65535))
         return Error::invalid("mtu ", *config.mtu, ": must be 68..65535");
     return {};
@@ -76,14 +77,12 @@ Result<void> open_host_side(Network::State& s)
             return Error::with_code(ENODEV, "bridge ", quoted(s.config.bridge), " vanished");
     }
     s.bridge_index = (*bridge)->index;
-    for (auto step : {s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix()),
-                      s.netlink.set_up(s.bridge_index),
-                      write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"),
-                      // 127.0.0.1 -> a mapped port is routed out of the bridge with a loopback
-                      // source; only this interface allows it (the guard chain drops the rest).
-                      write_sysctl(cat("/proc/sys/net/ipv4/conf/", s.config.bridge,
-                                       "/route_localnet"),
-                                   "1")})
+    for (auto step :
+         {s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix()),
+          s.netlink.set_up(s.bridge_index), write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"),
+          // 127.0.0.1 -> a mapped port is routed out of the bridge with a loopback
+          // source; only this interface allows it (the guard chain drops the rest).
+          write_sysctl(cat("/proc/sys/net/ipv4/conf/", s.config.bridge, "/route_localnet"), "1")})
         if (!step)
             return step;
     return s.nft.rebuild(s.config.bridge, s.ipam.network(), s.ipam.prefix(), s.file);
@@ -122,8 +121,8 @@ Result<void> plan(Network::State& s, TaskRecord& task, const TaskRequest& reques
 
 Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Netlink& inside)
 {
-    auto veth = s.netlink.create_veth(veth_name(task.address), "eth0", netns_fd,
-                                        s.bridge_index, s.mtu);
+    auto veth =
+        s.netlink.create_veth(veth_name(task.address), "eth0", netns_fd, s.bridge_index, s.mtu);
     if (veth)
         veth = s.netlink.set_hairpin(veth_name(task.address));
     if (!veth)
@@ -158,14 +157,16 @@ Result<void> build(Network::State& s, const TaskRecord& task, const std::string&
     auto mapped = s.nft.add_task(task);
     if (!mapped)
         return mapped;
-    const auto address = task.address != 0 ? std::optional<std::uint32_t>(task.address)
-                                            : std::nullopt;
+    const auto address =
+        task.address != 0 ? std::optional<std::uint32_t>(task.address) : std::nullopt;
     return write_task_files(s.task_files(task.id), task.mode, hostname, address);
 }
 
 } // namespace
 
-Network::Network(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Network::Network(std::unique_ptr<State> state) : s_(std::move(state))
+{
+}
 Network::Network(Network&&) noexcept = default;
 Network& Network::operator=(Network&&) noexcept = default;
 Network::~Network() = default;
@@ -193,11 +194,15 @@ Result<Network> Network::open(Config config)
     if (!nft || !netlink)
         return nft ? std::move(netlink).error() : std::move(nft).error();
     const PortRange range = config.port_range.value_or(PortAllocator::default_range());
-    auto s = std::unique_ptr<State>(new State{config, Ipam(*subnet),
+    auto s = std::unique_ptr<State>(new State{config,
+                                              Ipam(*subnet),
                                               PortAllocator(range, config.reserved_ports),
-                                              std::move(*nft), std::move(*netlink), {},
+                                              std::move(*nft),
+                                              std::move(*netlink),
+                                              {},
                                               config.run_dir + "/state.json",
-                                              config.run_dir + "/netns", config.run_dir + "/files"});
+                                              config.run_dir + "/netns",
+                                              config.run_dir + "/files"});
     for (const auto& dir : {s->netns_dir, s->files_dir}) {
         auto made = make_directories(dir, 0700);
         if (!made)

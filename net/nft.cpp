@@ -39,9 +39,9 @@ std::string table_text(const std::string& bridge, const std::string& subnet)
                "  }\n"
                "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
                "    oifname \"",
-               bridge, "\" ip saddr 127.0.0.0/8 masquerade\n    oifname \"", bridge,
-               "\" ip saddr ", subnet, " ct status dnat masquerade\n    oifname != \"", bridge,
-               "\" ip saddr ", subnet, " masquerade\n  }\n}\n");
+               bridge, "\" ip saddr 127.0.0.0/8 masquerade\n    oifname \"", bridge, "\" ip saddr ",
+               subnet, " ct status dnat masquerade\n    oifname != \"", bridge, "\" ip saddr ",
+               subnet, " masquerade\n  }\n}\n");
 }
 
 std::string element(const TaskRecord& task, const PortMapping& port, bool with_value)
@@ -76,7 +76,9 @@ Result<Nft> Nft::open()
     return Nft(ctx);
 }
 
-Nft::Nft(Nft&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+Nft::Nft(Nft&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr))
+{
+}
 
 Nft& Nft::operator=(Nft&& other) noexcept
 {

@@ -42,8 +42,8 @@ Result<void> sweep_links(Network::State& s, RecoverReport& report)
     if (!links)
         return std::move(links).error();
     for (const auto& link : *links) {
-        if (link.master != s.bridge_index || !starts_with(link.name, "bv")
-            || owned.count(link.name) != 0)
+        if (link.master != s.bridge_index || !starts_with(link.name, "bv") ||
+            owned.count(link.name) != 0)
             continue;
         auto r = s.netlink.delete_link(link.name);
         if (!r)

@@ -14,14 +14,10 @@ constexpr std::size_t state_cap = std::size_t{8} * 1024 * 1024;
 std::string_view mode_name(Mode mode)
 {
     switch (mode) {
-    case Mode::Awsvpc:
-        return "awsvpc";
-    case Mode::Bridge:
-        return "bridge";
-    case Mode::Host:
-        return "host";
-    case Mode::None:
-        return "none";
+    case Mode::Awsvpc: return "awsvpc";
+    case Mode::Bridge: return "bridge";
+    case Mode::Host: return "host";
+    case Mode::None: return "none";
     }
     return "none";
 }
@@ -171,8 +167,8 @@ Result<void> check_task_id(std::string_view id)
     if (id.empty() || id.size() > 64 || id == "." || id == "..")
         return Error::invalid("task id ", quoted(id), ": must be 1..64 bytes, not . or ..");
     for (const char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                        || c == '_' || c == '.' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
         if (!ok)
             return Error::invalid("task id ", quoted(id), ": only A-Z a-z 0-9 _ . - allowed");
     }

@@ -20,8 +20,8 @@ void cidr(std::string_view text)
         return;
     }
     fuzz::require(parsed->prefix <= 32, "a prefix is 0..32");
-    const std::string again = net::format_ipv4(parsed->address) + "/" +
-                              std::to_string(int{parsed->prefix});
+    const std::string again =
+        net::format_ipv4(parsed->address) + "/" + std::to_string(int{parsed->prefix});
     fuzz::require(again == text, "a parsed CIDR formats back to its text");
 }
 
@@ -46,9 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     const auto text = fuzz::as_text(data + 1, size - 1);
     switch (data[0] % 4) {
-    case 0:
-        cidr(text);
-        break;
+    case 0: cidr(text); break;
     case 1:
         if (auto mode = net::parse_mode(text); !mode)
             fuzz::require_explained(mode.error());
@@ -59,9 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (auto id = net::check_task_id(text); !id)
             fuzz::require_explained(id.error());
         break;
-    default:
-        state(text);
-        break;
+    default: state(text); break;
     }
     return 0;
 }

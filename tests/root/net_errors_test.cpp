@@ -74,7 +74,8 @@ BOOST_FIXTURE_TEST_CASE(static_port_in_use_is_eaddrinuse_and_leaves_nothing, Wit
 
 BOOST_FIXTURE_TEST_CASE(static_port_mapped_by_another_task_is_eaddrinuse, WithOneTask)
 {
-    auto bad = network->add_task({"bad", net::Mode::Bridge, {tcp(80, good.ports[0].host_port)}, ""});
+    auto bad =
+        network->add_task({"bad", net::Mode::Bridge, {tcp(80, good.ports[0].host_port)}, ""});
     BOOST_TEST_REQUIRE(!bad.has_value());
     BOOST_TEST(bad.error().code == EADDRINUSE);
     expect_only_the_good_task();
@@ -98,7 +99,8 @@ struct SmallRange : test::FreshHost {
         auto opened = net::Network::open(std::move(c));
         BOOST_TEST_REQUIRE(opened.has_value(), test::why(opened));
         network.emplace(std::move(*opened));
-        BOOST_TEST_REQUIRE(network->add_task({"good", net::Mode::Bridge, {tcp(80)}, ""}).has_value());
+        BOOST_TEST_REQUIRE(
+            network->add_task({"good", net::Mode::Bridge, {tcp(80)}, ""}).has_value());
     }
 };
 

@@ -16,8 +16,7 @@ BOOST_TEST_GLOBAL_FIXTURE(PrivateMounts);
 
 namespace {
 
-net::PortMapping mapping(std::uint16_t container, net::Protocol protocol,
-                         std::uint16_t host = 0)
+net::PortMapping mapping(std::uint16_t container, net::Protocol protocol, std::uint16_t host = 0)
 {
     return net::PortMapping{container, host, protocol, ""};
 }
@@ -73,7 +72,8 @@ BOOST_FIXTURE_TEST_CASE(bridge_ports_answer_from_host_localhost_other_task_and_i
 {
     auto network = net::Network::open(config());
     BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
-    auto a = network->add_task({"task-a", net::Mode::Bridge,
+    auto a = network->add_task({"task-a",
+                                net::Mode::Bridge,
                                 {mapping(80, net::Protocol::Tcp), mapping(53, net::Protocol::Udp)},
                                 ""});
     BOOST_TEST_REQUIRE(a.has_value(), test::why(a));
@@ -93,10 +93,10 @@ BOOST_FIXTURE_TEST_CASE(bridge_ports_answer_from_host_localhost_other_task_and_i
     BOOST_TEST_REQUIRE(udp.ok());
     const std::uint32_t gateway = ip("10.213.7.1"); // the host's address on berth0
 
-    BOOST_TEST(echo(-1, SOCK_STREAM, gateway, tcp_port) == "ping");            // host
-    BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), tcp_port) == "ping");    // localhost
-    BOOST_TEST(echo(b_ns.get(), SOCK_STREAM, gateway, tcp_port) == "ping");    // other task
-    BOOST_TEST(echo(a_ns.get(), SOCK_STREAM, gateway, tcp_port) == "ping");    // hairpin
+    BOOST_TEST(echo(-1, SOCK_STREAM, gateway, tcp_port) == "ping");         // host
+    BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), tcp_port) == "ping"); // localhost
+    BOOST_TEST(echo(b_ns.get(), SOCK_STREAM, gateway, tcp_port) == "ping"); // other task
+    BOOST_TEST(echo(a_ns.get(), SOCK_STREAM, gateway, tcp_port) == "ping"); // hairpin
     BOOST_TEST(echo(-1, SOCK_DGRAM, gateway, udp_port) == "ping");
     BOOST_TEST(echo(-1, SOCK_DGRAM, ip("127.0.0.1"), udp_port) == "ping");
     BOOST_TEST(echo(b_ns.get(), SOCK_DGRAM, gateway, udp_port) == "ping");
@@ -110,15 +110,14 @@ BOOST_FIXTURE_TEST_CASE(bridge_ports_answer_from_host_localhost_other_task_and_i
     BOOST_TEST(network->tasks().size() == 1u);
 }
 
-BOOST_FIXTURE_TEST_CASE(awsvpc_task_has_its_own_address_that_every_container_joins,
-                        test::FreshHost)
+BOOST_FIXTURE_TEST_CASE(awsvpc_task_has_its_own_address_that_every_container_joins, test::FreshHost)
 {
     auto c = config();
     c.mtu = 1400;
     auto network = net::Network::open(c);
     BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
-    auto task = network->add_task({"vpc", net::Mode::Awsvpc, {mapping(8080, net::Protocol::Tcp)},
-                                   "web"});
+    auto task =
+        network->add_task({"vpc", net::Mode::Awsvpc, {mapping(8080, net::Protocol::Tcp)}, "web"});
     BOOST_TEST_REQUIRE(task.has_value(), test::why(task));
     BOOST_TEST_REQUIRE(task->address.has_value());
     BOOST_TEST(task->ports[0].host_port == 8080);
@@ -139,9 +138,11 @@ BOOST_FIXTURE_TEST_CASE(awsvpc_task_has_its_own_address_that_every_container_joi
 
 BOOST_FIXTURE_TEST_CASE(mtu_defaults_to_the_default_route_interface, test::FreshHost)
 {
-    BOOST_TEST_REQUIRE(std::system("ip link add uplink mtu 1420 type veth peer name uplink-peer && ip link set uplink "
-                                   "up && ip addr add 192.0.2.1/24 dev uplink && ip route add "
-                                   "default via 192.0.2.254") == 0);
+    BOOST_TEST_REQUIRE(
+        std::system(
+            "ip link add uplink mtu 1420 type veth peer name uplink-peer && ip link set uplink "
+            "up && ip addr add 192.0.2.1/24 dev uplink && ip route add "
+            "default via 192.0.2.254") == 0);
     auto network = net::Network::open(config());
     BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
     auto task = network->add_task({"mtu", net::Mode::Bridge, {}, ""});
@@ -178,14 +179,14 @@ BOOST_FIXTURE_TEST_CASE(host_mode_keeps_the_host_netns_and_writes_files, test::F
     BOOST_TEST(!path_exists(task->files_dir));
 }
 
-BOOST_FIXTURE_TEST_CASE(state_survives_reopen_and_addresses_are_not_reused_at_once,
-                        test::FreshHost)
+BOOST_FIXTURE_TEST_CASE(state_survives_reopen_and_addresses_are_not_reused_at_once, test::FreshHost)
 {
     std::uint32_t first = 0;
     {
         auto network = net::Network::open(config());
         BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
-        auto task = network->add_task({"keep", net::Mode::Bridge, {mapping(80, net::Protocol::Tcp)}, ""});
+        auto task =
+            network->add_task({"keep", net::Mode::Bridge, {mapping(80, net::Protocol::Tcp)}, ""});
         BOOST_TEST_REQUIRE(task.has_value(), test::why(task));
         first = *task->address;
     }

@@ -28,8 +28,7 @@ bool contains(const std::vector<std::string>& list, const std::string& value)
 
 BOOST_AUTO_TEST_SUITE(recover, *utf::label("root") * utf::precondition(test::is_root))
 
-BOOST_FIXTURE_TEST_CASE(dead_tasks_and_orphans_are_removed_live_ones_still_answer,
-                        test::FreshHost)
+BOOST_FIXTURE_TEST_CASE(dead_tasks_and_orphans_are_removed_live_ones_still_answer, test::FreshHost)
 {
     net::TaskInfo live;
     net::TaskInfo dead;
@@ -63,11 +62,12 @@ BOOST_FIXTURE_TEST_CASE(dead_tasks_and_orphans_are_removed_live_ones_still_answe
     BOOST_TEST(report->removed_tasks == std::vector<std::string>{"dead"});
     BOOST_TEST(contains(report->removed_netns, "lost"));
     BOOST_TEST(contains(report->removed_netns, "half"));
-    BOOST_TEST(contains(report->removed_links, "bv" + [&] {
-                   char hex[9];
-                   std::snprintf(hex, sizeof hex, "%08x", *lost.address);
-                   return std::string(hex);
-               }()));
+    BOOST_TEST(contains(
+        report->removed_links, "bv" + [&] {
+            char hex[9];
+            std::snprintf(hex, sizeof hex, "%08x", *lost.address);
+            return std::string(hex);
+        }()));
     BOOST_TEST(!path_exists(dead.netns_path));
     BOOST_TEST(!path_exists(lost.netns_path));
     BOOST_TEST(network->tasks().size() == 1u);

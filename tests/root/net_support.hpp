@@ -27,8 +27,8 @@ struct PrivateMounts {
     {
         if (::geteuid() != 0)
             return;
-        if (::unshare(CLONE_NEWNS | CLONE_NEWNET) < 0
-            || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+        if (::unshare(CLONE_NEWNS | CLONE_NEWNET) < 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
             std::abort(); // never run net tests in the real root namespaces
     }
 };
@@ -103,8 +103,8 @@ public:
         const int one = 1;
         ::setsockopt(socket_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         auto a = endpoint(INADDR_ANY, port);
-        ok_ = ::bind(socket_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
-              && (type == SOCK_DGRAM || ::listen(socket_.get(), 16) == 0);
+        ok_ = ::bind(socket_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+              (type == SOCK_DGRAM || ::listen(socket_.get(), 16) == 0);
         thread_ = std::thread([this] { serve(); });
     }
     ~EchoServer()

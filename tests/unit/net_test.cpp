@@ -45,9 +45,11 @@ BOOST_AUTO_TEST_CASE(task_ids_that_could_escape_the_run_dir_are_refused)
 BOOST_AUTO_TEST_CASE(state_round_trips_and_bad_fields_are_named)
 {
     net::StateFile state;
-    state.tasks["a"] = {"a", net::Mode::Bridge, 0x0ad50002u,
-                        {{80, 61000, net::Protocol::Tcp, ""}, {53, 61001, net::Protocol::Udp,
-                                                               "127.0.0.1"}}};
+    state.tasks["a"] = {
+        "a",
+        net::Mode::Bridge,
+        0x0ad50002u,
+        {{80, 61000, net::Protocol::Tcp, ""}, {53, 61001, net::Protocol::Udp, "127.0.0.1"}}};
     auto again = net::parse_state(net::serialize_state(state));
     BOOST_TEST_REQUIRE(again.has_value());
     BOOST_TEST(net::serialize_state(*again) == net::serialize_state(state));
