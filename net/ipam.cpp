@@ -14,8 +14,8 @@ std::uint32_t Ipam::network() const
 
 bool Ipam::contains(std::uint32_t address) const
 {
-    const std::uint32_t size = subnet_.prefix == 0 ? 0 : std::uint32_t{1} << (32 - subnet_.prefix);
-    return address - network() < size || subnet_.prefix == 0;
+    const std::uint64_t size = std::uint64_t{1} << (32 - subnet_.prefix);
+    return std::uint64_t{address - network()} < size;
 }
 
 Result<std::uint32_t> Ipam::allocate(const StateFile& state)
@@ -23,7 +23,9 @@ Result<std::uint32_t> Ipam::allocate(const StateFile& state)
     // Hosts are network+2 (network+1 is the bridge) .. broadcast-1; Network::open refuses
     // prefixes above /30, so there is at least one.
     const std::uint32_t first = network() + 2;
-    const std::uint32_t count = (std::uint32_t{1} << (32 - subnet_.prefix)) - 3;
+    if (subnet_.prefix > 30)
+        return Error::with_code(ENOSPC, "subnet /", int{subnet_.prefix}, " has no task addresses");
+    const auto count = static_cast<std::uint32_t>((std::uint64_t{1} << (32 - subnet_.prefix)) - 3);
     std::set<std::uint32_t> used;
     for (const auto& [id, task] : state.tasks)
         used.insert(task.address);

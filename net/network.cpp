@@ -194,15 +194,17 @@ Result<Network> Network::open(Config config)
     if (!nft || !netlink)
         return nft ? std::move(netlink).error() : std::move(nft).error();
     const PortRange range = config.port_range.value_or(PortAllocator::default_range());
-    auto s = std::unique_ptr<State>(new State{config,
-                                              Ipam(*subnet),
-                                              PortAllocator(range, config.reserved_ports),
-                                              std::move(*nft),
-                                              std::move(*netlink),
-                                              {},
-                                              config.run_dir + "/state.json",
-                                              config.run_dir + "/netns",
-                                              config.run_dir + "/files"});
+    std::vector<std::uint16_t> reserved = config.reserved_ports;
+    const std::string run_dir = config.run_dir;
+    auto s = std::make_unique<State>(State{std::move(config),
+                                           Ipam(*subnet),
+                                           PortAllocator(range, std::move(reserved)),
+                                           std::move(*nft),
+                                           std::move(*netlink),
+                                           {},
+                                           run_dir + "/state.json",
+                                           run_dir + "/netns",
+                                           run_dir + "/files"});
     for (const auto& dir : {s->netns_dir, s->files_dir}) {
         auto made = make_directories(dir, 0700);
         if (!made)

@@ -66,7 +66,7 @@ std::string task_hosts(Mode mode, const HostFiles& host, const std::string& host
 Result<void> write_task_files(const std::string& dir, Mode mode, const std::string& hostname,
                               std::optional<std::uint32_t> address)
 {
-    constexpr std::size_t cap = 1024 * 1024;
+    constexpr std::size_t cap = std::size_t{1024} * 1024;
     HostFiles host;
     if (auto text = read_file("/etc/resolv.conf", cap))
         host.resolv_conf = std::move(*text);

@@ -31,8 +31,8 @@ BOOST_FIXTURE_TEST_CASE(forward_drop_policy_needs_the_bridge_allowed_and_nothing
     const std::uint32_t gateway = ip("10.213.7.1");
 
     // Docker's FORWARD policy, in this test's own netns.
-    BOOST_TEST_REQUIRE(std::system("nft 'add table ip filter'; nft 'add chain ip filter FORWARD "
-                                   "{ type filter hook forward priority 0; policy drop; }'") == 0);
+    BOOST_TEST_REQUIRE(test::sh("nft 'add table ip filter'; nft 'add chain ip filter FORWARD "
+                                "{ type filter hook forward priority 0; policy drop; }'") == 0);
     // The host itself and localhost still reach mapped ports: that path is never forwarded.
     BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), port) == "ping");
     BOOST_TEST(echo(-1, SOCK_STREAM, gateway, port) == "ping");
@@ -41,9 +41,9 @@ BOOST_FIXTURE_TEST_CASE(forward_drop_policy_needs_the_bridge_allowed_and_nothing
 
     // What the host must allow (in Docker's DOCKER-USER chain, or firewalld's policy): traffic
     // in and out of berth's bridge. Then everything works again.
-    BOOST_TEST_REQUIRE(std::system("nft 'insert rule ip filter FORWARD iifname \"berth0\" "
-                                   "accept'; nft 'insert rule ip filter FORWARD oifname "
-                                   "\"berth0\" accept'") == 0);
+    BOOST_TEST_REQUIRE(test::sh("nft 'insert rule ip filter FORWARD iifname \"berth0\" "
+                                "accept'; nft 'insert rule ip filter FORWARD oifname "
+                                "\"berth0\" accept'") == 0);
     BOOST_TEST(echo(b_ns.get(), SOCK_STREAM, gateway, port) == "ping");
     BOOST_TEST(echo(a_ns.get(), SOCK_STREAM, gateway, port) == "ping");
 }

@@ -139,7 +139,7 @@ BOOST_FIXTURE_TEST_CASE(awsvpc_task_has_its_own_address_that_every_container_joi
 BOOST_FIXTURE_TEST_CASE(mtu_defaults_to_the_default_route_interface, test::FreshHost)
 {
     BOOST_TEST_REQUIRE(
-        std::system(
+        test::sh(
             "ip link add uplink mtu 1420 type veth peer name uplink-peer && ip link set uplink "
             "up && ip addr add 192.0.2.1/24 dev uplink && ip route add "
             "default via 192.0.2.254") == 0);

@@ -53,7 +53,7 @@ BOOST_FIXTURE_TEST_CASE(dead_tasks_and_orphans_are_removed_live_ones_still_answe
     // A crash between the netns file and its bind mount.
     Fd stray(::open((run_dir + "/netns/half").c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0444));
     // A firewall reload flushed everything.
-    BOOST_TEST_REQUIRE(std::system("nft flush ruleset") == 0);
+    BOOST_TEST_REQUIRE(test::sh("nft flush ruleset") == 0);
 
     auto network = net::Network::open(config());
     BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
@@ -98,8 +98,8 @@ BOOST_FIXTURE_TEST_CASE(destroy_all_leaves_no_bridge_table_or_netns, test::Fresh
     BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
     BOOST_TEST_REQUIRE(network->add_task({"t", net::Mode::Bridge, {tcp(80)}, ""}).has_value());
     BOOST_TEST_REQUIRE(network->destroy_all().has_value());
-    BOOST_TEST(std::system("ip link show berth0 >/dev/null 2>&1") != 0);
-    BOOST_TEST(std::system("nft list table ip berth >/dev/null 2>&1") != 0);
+    BOOST_TEST(test::sh("ip link show berth0 >/dev/null 2>&1") != 0);
+    BOOST_TEST(test::sh("nft list table ip berth >/dev/null 2>&1") != 0);
     BOOST_TEST(!path_exists(run_dir + "/netns/t"));
 }
 

@@ -21,6 +21,13 @@
 
 namespace berth::test {
 
+// A fixed ip/nft command (test inspection tools only; the library runs none), run in this
+// process's netns: the test's own "host", never the real root namespace.
+inline int sh(const char* command)
+{
+    return std::system(command); // NOLINT(cert-env33-c): constant commands, no user input
+}
+
 // Runs once per process: a private mount namespace so every netns bind mount dies with us.
 struct PrivateMounts {
     PrivateMounts()
@@ -39,7 +46,7 @@ struct FreshHost {
     FreshHost()
     {
         BOOST_TEST_REQUIRE(::unshare(CLONE_NEWNET) == 0);
-        BOOST_TEST_REQUIRE(std::system("ip link set lo up") == 0);
+        BOOST_TEST_REQUIRE(sh("ip link set lo up") == 0);
         char dir[] = "/tmp/berth-net-test-XXXXXX";
         BOOST_TEST_REQUIRE(::mkdtemp(dir) != nullptr);
         run_dir = dir;
