@@ -101,6 +101,11 @@ private:
 };
 std::string nft_task_elements(const TaskRecord& task, std::string_view verb);
 
+// Deletes the host netns's IPv4 UDP conntrack entries whose original destination port is one
+// of ports (conntrack.cpp); and a task's mapped UDP host ports.
+Result<void> flush_udp_conntrack(const std::vector<std::uint16_t>& ports);
+std::vector<std::uint16_t> udp_host_ports(const TaskRecord& task);
+
 // Files a task's containers bind-mount at /etc: resolv.conf, hosts, hostname.
 struct HostFiles {
     std::string resolv_conf;             // the host's /etc/resolv.conf

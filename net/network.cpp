@@ -155,6 +155,8 @@ Result<void> build(Network::State& s, const TaskRecord& task, const std::string&
         ns->keep();
     }
     auto mapped = s.nft.add_task(task);
+    if (mapped)
+        mapped = flush_udp_conntrack(udp_host_ports(task));
     if (!mapped)
         return mapped;
     const auto address =
@@ -254,6 +256,7 @@ Result<void> Network::State::teardown(const TaskRecord& task)
             first = std::move(r);
     };
     keep_first(nft.remove_task(task));
+    keep_first(flush_udp_conntrack(udp_host_ports(task)));
     if (task.address != 0 && task.mode != Mode::None)
         keep_first(netlink.delete_link(veth_name(task.address)));
     if (task.mode != Mode::Host) {

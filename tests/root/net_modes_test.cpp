@@ -203,4 +203,33 @@ BOOST_FIXTURE_TEST_CASE(state_survives_reopen_and_addresses_are_not_reused_at_on
     BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), kept->ports[0].host_port) == "ping");
 }
 
+// A UDP client that was already sending to the port before it was mapped has a conntrack
+// entry without DNAT; add_task flushes it, so the same 5-tuple reaches the task at once.
+BOOST_FIXTURE_TEST_CASE(udp_conntrack_from_before_the_mapping_is_flushed, test::FreshHost)
+{
+    auto network = net::Network::open(config());
+    BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
+    Fd client = test::socket_in(-1, SOCK_DGRAM);
+    auto local = test::endpoint(INADDR_ANY, 43999);
+    BOOST_TEST_REQUIRE(::bind(client.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) ==
+                       0);
+    timeval timeout{2, 0};
+    ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    auto target = test::endpoint(ip("10.213.7.1"), 44000);
+    auto send = [&] {
+        return ::sendto(client.get(), "ping", 4, 0, reinterpret_cast<sockaddr*>(&target),
+                        sizeof target) == 4;
+    };
+    BOOST_TEST_REQUIRE(send()); // nobody listens: an un-NATed conntrack entry remains
+    auto task = network->add_task(
+        {"udp", net::Mode::Bridge, {net::PortMapping{53, 44000, net::Protocol::Udp, ""}}, ""});
+    BOOST_TEST_REQUIRE(task.has_value(), test::why(task));
+    Fd ns = test::open_netns(task->netns_path);
+    test::EchoServer server(ns.get(), SOCK_DGRAM, 53);
+    BOOST_TEST_REQUIRE(server.ok());
+    BOOST_TEST_REQUIRE(send());
+    char buffer[8] = {};
+    BOOST_TEST(::recv(client.get(), buffer, sizeof buffer, 0) == 4);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
