@@ -33,7 +33,7 @@ Result<void> write_sysctl(const std::string& path, std::string_view value)
     return write_file(path, value);
 }
 
-Result<Netns> Netns::create(const std::string& path)
+Result<Netns> Netns::create(const std::string& path, const std::function<Result<void>()>& inside)
 {
     const int file = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (file < 0)
@@ -47,7 +47,7 @@ Result<Netns> Netns::create(const std::string& path)
         if (fd < 0)
             return Error::from_errno("open /proc/thread-self/ns/net");
         ns.reset(fd);
-        return {};
+        return inside ? inside() : Result<void>();
     });
     if (!made) {
         ::unlink(path.c_str());

@@ -35,27 +35,22 @@ Result<void> ignore_missing(Result<void> r)
     return r;
 }
 
-// Inside a fresh task netns: no IPv6 duplicate address detection (the address is ours alone,
-// and DAD delays it by a second), then lo up. Runs on a thread that joined the netns.
-Result<Netlink> prepare_task_netns(int netns_fd)
+// Inside a fresh task netns, on the thread that made it: no IPv6 duplicate address detection
+// (the address is ours alone, and DAD delays it by a second), then lo up. The netlink socket
+// opened here keeps acting on the task netns.
+Result<void> prepare_task_netns(std::optional<Netlink>& netlink)
 {
-    std::optional<Netlink> netlink;
-    auto r = run_in_netns(netns_fd, [&]() -> Result<void> {
-        for (const char* name : {"all", "default"}) {
-            auto dad = ignore_missing(
-                write_sysctl(cat("/proc/sys/net/ipv6/conf/", name, "/accept_dad"), "0"));
-            if (!dad)
-                return dad;
-        }
-        auto opened = Netlink::open();
-        if (!opened)
-            return std::move(opened).error();
-        netlink.emplace(std::move(*opened));
-        return netlink->set_up(1); // lo is ifindex 1 in every new netns
-    });
-    if (!r)
-        return std::move(r).error().wrap("prepare task netns");
-    return std::move(*netlink);
+    for (const char* name : {"all", "default"}) {
+        auto dad =
+            ignore_missing(write_sysctl(cat("/proc/sys/net/ipv6/conf/", name, "/accept_dad"), "0"));
+        if (!dad)
+            return std::move(dad).error().wrap("prepare task netns");
+    }
+    auto opened = Netlink::open();
+    if (!opened)
+        return std::move(opened).error().wrap("prepare task netns");
+    netlink.emplace(std::move(*opened));
+    return netlink->set_up(1); // lo is ifindex 1 in every new netns
 }
 
 Result<void> open_host_side(Network::State& s)
@@ -121,10 +116,17 @@ Result<void> plan(Network::State& s, TaskRecord& task, const TaskRequest& reques
 
 Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Netlink& inside)
 {
-    auto veth =
-        s.netlink.create_veth(veth_name(task.address), "eth0", netns_fd, s.bridge_index, s.mtu);
+    const std::string host_end = veth_name(task.address);
+    auto veth = s.netlink.create_veth(host_end, "eth0", netns_fd, s.bridge_index, s.mtu);
+    if (!veth && veth.error().code == EEXIST) {
+        // The last owner of this address went moments ago and the kernel has not finished
+        // freeing its netns (which takes the veth with it): delete it now and retry.
+        veth = s.netlink.delete_link(host_end);
+        if (veth)
+            veth = s.netlink.create_veth(host_end, "eth0", netns_fd, s.bridge_index, s.mtu);
+    }
     if (veth)
-        veth = s.netlink.set_hairpin(veth_name(task.address));
+        veth = s.netlink.set_hairpin(host_end);
     if (!veth)
         return veth;
     auto eth0 = inside.link("eth0");
@@ -141,12 +143,10 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
 Result<void> build(Network::State& s, const TaskRecord& task, const std::string& hostname)
 {
     if (task.mode != Mode::Host) {
-        auto ns = Netns::create(s.netns_path(task.id));
+        std::optional<Netlink> inside;
+        auto ns = Netns::create(s.netns_path(task.id), [&] { return prepare_task_netns(inside); });
         if (!ns)
             return std::move(ns).error();
-        auto inside = prepare_task_netns(ns->fd());
-        if (!inside)
-            return std::move(inside).error();
         if (task.mode != Mode::None) {
             auto r = connect(s, task, ns->fd(), *inside);
             if (!r)
@@ -257,8 +257,9 @@ Result<void> Network::State::teardown(const TaskRecord& task)
     };
     keep_first(nft.remove_task(task));
     keep_first(flush_udp_conntrack(udp_host_ports(task)));
-    if (task.address != 0 && task.mode != Mode::None)
-        keep_first(netlink.delete_link(veth_name(task.address)));
+    // The veth is not deleted here: unmounting the netns lets the kernel free it, and the veth
+    // pair with it, in its batched cleanup work instead of one RCU grace period per link
+    // (30 ms each on this machine). A name not yet freed is handled in connect().
     if (task.mode != Mode::Host) {
         auto ns = Netns::open(netns_path(task.id));
         if (ns)
