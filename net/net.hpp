@@ -105,7 +105,10 @@ struct RecoverReport {
     std::vector<std::string> removed_netns; // bind mounts under run_dir/netns that no task owns
 };
 
-class Network { // move-only; owns berth's bridge, nftables table and state file on this host
+// Move-only; owns berth's bridge, nftables table and state file on this host. Not thread-safe:
+// the agent calls it from one thread. open() sets net.ipv4.ip_forward=1 in the calling netns
+// (bridge and awsvpc tasks are routed through the host).
+class Network {
 public:
     // Creates (or adopts) the bridge and the nftables table and loads the state file.
     static Result<Network> open(Config config);

@@ -203,6 +203,24 @@ BOOST_FIXTURE_TEST_CASE(state_survives_reopen_and_addresses_are_not_reused_at_on
     BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), kept->ports[0].host_port) == "ping");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_mapping_bound_to_one_host_ip_answers_only_there, test::FreshHost)
+{
+    auto network = net::Network::open(config());
+    BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
+    auto task = network->add_task({"bound",
+                                   net::Mode::Bridge,
+                                   {net::PortMapping{80, 0, net::Protocol::Tcp, "127.0.0.1"}},
+                                   ""});
+    BOOST_TEST_REQUIRE(task.has_value(), test::why(task));
+    BOOST_TEST(task->ports[0].host_ip == "127.0.0.1");
+    Fd ns = test::open_netns(task->netns_path);
+    test::EchoServer server(ns.get(), SOCK_STREAM, 80);
+    BOOST_TEST_REQUIRE(server.ok());
+    const std::uint16_t port = task->ports[0].host_port;
+    BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), port) == "ping");
+    BOOST_TEST(echo(-1, SOCK_STREAM, ip("10.213.7.1"), port) == "");
+}
+
 // A UDP client that was already sending to the port before it was mapped has a conntrack
 // entry without DNAT; add_task flushes it, so the same 5-tuple reaches the task at once.
 BOOST_FIXTURE_TEST_CASE(udp_conntrack_from_before_the_mapping_is_flushed, test::FreshHost)
