@@ -72,14 +72,18 @@ Result<void> open_host_side(Network::State& s)
             return Error::with_code(ENODEV, "bridge ", quoted(s.config.bridge), " vanished");
     }
     s.bridge_index = (*bridge)->index;
-    for (auto step :
-         {s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix()),
-          s.netlink.set_up(s.bridge_index), write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"),
-          // 127.0.0.1 -> a mapped port is routed out of the bridge with a loopback
-          // source; only this interface allows it (the guard chain drops the rest).
-          write_sysctl(cat("/proc/sys/net/ipv4/conf/", s.config.bridge, "/route_localnet"), "1")})
-        if (!step)
-            return step;
+    auto step = s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix());
+    if (step)
+        step = s.netlink.set_up(s.bridge_index);
+    if (step)
+        step = write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+    // 127.0.0.1 -> a mapped port is routed out of the bridge with a loopback source; only this
+    // interface allows it (the guard chain drops what arrives on it for 127/8).
+    if (step)
+        step =
+            write_sysctl(cat("/proc/sys/net/ipv4/conf/", s.config.bridge, "/route_localnet"), "1");
+    if (!step)
+        return step;
     return s.nft.rebuild(s.config.bridge, s.ipam.network(), s.ipam.prefix(), s.file);
 }
 
@@ -255,7 +259,13 @@ Result<void> Network::State::teardown(const TaskRecord& task)
         if (!r && first)
             first = std::move(r);
     };
-    keep_first(nft.remove_task(task));
+    auto unmapped = nft.remove_task(task);
+    if (!unmapped) { // its elements are gone (a firewall reload): rebuild without them
+        StateFile rest = file;
+        rest.tasks.erase(task.id);
+        unmapped = nft.rebuild(config.bridge, ipam.network(), ipam.prefix(), rest);
+    }
+    keep_first(std::move(unmapped));
     keep_first(flush_udp_conntrack(udp_host_ports(task)));
     // The veth is not deleted here: unmounting the netns lets the kernel free it, and the veth
     // pair with it, in its batched cleanup work instead of one RCU grace period per link

@@ -83,6 +83,22 @@ BOOST_FIXTURE_TEST_CASE(dead_tasks_and_orphans_are_removed_live_ones_still_answe
     BOOST_TEST_REQUIRE(again.has_value(), test::why(again));
 }
 
+BOOST_FIXTURE_TEST_CASE(remove_after_a_firewall_flush_succeeds_and_restores_the_table,
+                        test::FreshHost)
+{
+    auto network = net::Network::open(config());
+    BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
+    auto a = network->add_task({"a", net::Mode::Bridge, {tcp(80)}, ""});
+    auto b = network->add_task({"b", net::Mode::Bridge, {tcp(80)}, ""});
+    BOOST_TEST_REQUIRE((a && b));
+    BOOST_TEST_REQUIRE(test::sh("nft flush ruleset") == 0);
+    auto removed = network->remove_task("a");
+    BOOST_TEST_REQUIRE(removed.has_value(), test::why(removed));
+    Fd b_ns = test::open_netns(b->netns_path);
+    test::EchoServer server(b_ns.get(), SOCK_STREAM, 80);
+    BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), b->ports[0].host_port) == "ping");
+}
+
 BOOST_FIXTURE_TEST_CASE(corrupt_state_file_is_a_clear_error, test::FreshHost)
 {
     BOOST_TEST_REQUIRE(write_file_atomic(run_dir + "/state.json", "{\"tasks\": 3}").has_value());
