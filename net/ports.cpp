@@ -72,7 +72,7 @@ PortRange PortAllocator::default_range()
     std::uint32_t low = 32768;
     std::uint32_t high = 60999;
     if (auto text = read_file("/proc/sys/net/ipv4/ip_local_port_range", 256)) {
-        auto fields = split(std::string(trim(*text)), '\t');
+        auto fields = split(trim(*text), '\t'); // views into *text, which outlives them
         if (fields.size() == 2) {
             low = parse_int<std::uint32_t>(trim(fields[0])).value_or(low);
             high = parse_int<std::uint32_t>(trim(fields[1])).value_or(high);
