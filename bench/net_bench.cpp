@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include "base/strings.hpp"
 #include "net/net.hpp"
 
 using namespace berth;
@@ -31,7 +32,7 @@ int fail(const char* what, const Error& error)
 
 int main(int argc, char** argv)
 {
-    const int n = argc > 1 ? std::atoi(argv[1]) : 200;
+    const int n = argc > 1 ? berth::parse_int<int>(argv[1]).value_or(0) : 200;
     if (n <= 0 || ::unshare(CLONE_NEWNS | CLONE_NEWNET) < 0 ||
         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
         std::perror("net_bench: usage: net_bench N (as root)");
