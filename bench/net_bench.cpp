@@ -33,9 +33,13 @@ int fail(const char* what, const Error& error)
 int main(int argc, char** argv)
 {
     const int n = argc > 1 ? berth::parse_int<int>(argv[1]).value_or(0) : 200;
-    if (n <= 0 || ::unshare(CLONE_NEWNS | CLONE_NEWNET) < 0 ||
+    if (n <= 0) {
+        std::fprintf(stderr, "usage: net_bench N (N > 0, as root)\n");
+        return 2;
+    }
+    if (::unshare(CLONE_NEWNS | CLONE_NEWNET) < 0 ||
         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
-        std::perror("net_bench: usage: net_bench N (as root)");
+        std::perror("net_bench: private network and mount namespace");
         return 2;
     }
     char dir[] = "/tmp/berth-net-bench-XXXXXX";
