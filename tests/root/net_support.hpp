@@ -34,8 +34,10 @@ struct PrivateMounts {
     {
         if (::geteuid() != 0)
             return;
+        // A private tmpfs on /tmp as well: run dirs vanish with the process even if it aborts.
         if (::unshare(CLONE_NEWNS | CLONE_NEWNET) < 0 ||
-            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+            ::mount("tmpfs", "/tmp", "tmpfs", 0, "size=64m") < 0)
             std::abort(); // never run net tests in the real root namespaces
     }
 };
