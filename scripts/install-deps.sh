@@ -7,10 +7,13 @@ packages=(
   # build
   meson ninja-build pkg-config g++ python3
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
+  libmnl-dev libnftables-dev
   # the runtime's peers and test material
   runc crun busybox-static procps iproute2 util-linux
   # engines tier: real engines driving runc and berth-runtime (bsdutils' script(1) gives -t a pty)
   podman conmon containerd containernetworking-plugins iptables bsdutils
+  # net/ tests inspect with nftables (the library never runs it); CNI plugins are its bench peer
+  nftables
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
   # quality gates and benchmarks

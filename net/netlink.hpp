@@ -1,0 +1,56 @@
+// net/netlink.hpp — rtnetlink over libmnl: the few link, address and route operations berth
+// needs. A Netlink socket acts on the network namespace it was opened in, whatever thread
+// later uses it. Internal to net/.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include "base/result.hpp"
+
+struct mnl_socket;
+struct nlmsghdr;
+
+namespace berth::net {
+
+struct LinkInfo {
+    std::string name;
+    int index = 0;
+    int master = 0; // 0: no master
+    std::uint32_t mtu = 0;
+};
+
+class Netlink {
+public:
+    static Result<Netlink> open(); // in the calling thread's network namespace
+
+    Result<std::optional<LinkInfo>> link(const std::string& name);
+    Result<std::vector<LinkInfo>> links();
+    Result<void> create_bridge(const std::string& name, std::optional<std::uint32_t> mtu);
+    // The host end named host_name, enslaved to master and up; the peer created directly in
+    // peer_netns_fd as peer_name (down: set it up from inside). Both ends get mtu.
+    Result<void> create_veth(const std::string& host_name, const std::string& peer_name,
+                             int peer_netns_fd, int master, std::uint32_t mtu);
+    Result<void> set_hairpin(const std::string& port); // a bridge port may reflect frames
+    Result<void> set_up(int index);
+    Result<void> add_address(int index, std::uint32_t address, std::uint8_t prefix);
+    Result<void> add_default_route(std::uint32_t gateway);
+    Result<void> delete_link(const std::string& name); // absent is success
+    // The MTU of the interface the main table's IPv4 default route leaves by, if any.
+    Result<std::optional<std::uint32_t>> default_route_mtu();
+
+private:
+    struct Closer {
+        void operator()(mnl_socket* socket) const noexcept;
+    };
+    explicit Netlink(mnl_socket* socket);
+    Result<void> request(nlmsghdr* message, int (*callback)(const nlmsghdr*, void*) = nullptr,
+                         void* data = nullptr);
+    Result<void> dump(nlmsghdr* message, int (*callback)(const nlmsghdr*, void*), void* data);
+    std::unique_ptr<mnl_socket, Closer> socket_;
+    std::uint32_t port_id_ = 0;
+    std::uint32_t seq_ = 0;
+};
+
+} // namespace berth::net

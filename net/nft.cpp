@@ -1,0 +1,148 @@
+// berth's nftables table, driven through libnftables (no nft process). Port mappings are
+// elements of two verdict-free NAT maps, so adding or removing a task is one transaction of
+// element commands: no rule handles to track, and lookups stay O(1) at thousands of ports.
+#include <nftables/libnftables.h>
+#include "net/internal.hpp"
+
+namespace berth::net {
+
+namespace {
+
+nft_ctx* ctx_of(void* p)
+{
+    return static_cast<nft_ctx*>(p);
+}
+
+// The table with its maps and base chains. Hooks:
+//   raw prerouting: drop what arrives on the bridge for 127/8 (route_localnet is on there);
+//   nat prerouting/output: DNAT mapped ports (output covers the host itself and 127.0.0.1);
+//   nat postrouting: masquerade localhost->task, hairpin (task -> a mapped port), outbound.
+std::string table_text(const std::string& bridge, const std::string& subnet)
+{
+    const std::string dnat = "fib daddr type local dnat ip to meta l4proto . th dport map "
+                             "@dnat_any\n    dnat ip to ip daddr . meta l4proto . th dport map "
+                             "@dnat_ip\n";
+    return cat("table ip berth {\n"
+               "  map dnat_any { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+               "  map dnat_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . "
+               "inet_service; }\n"
+               "  chain guard { type filter hook prerouting priority raw; policy accept;\n"
+               "    iifname \"",
+               bridge,
+               "\" ip daddr 127.0.0.0/8 drop\n  }\n"
+               "  chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
+               "    ",
+               dnat,
+               "  }\n"
+               "  chain output { type nat hook output priority -100; policy accept;\n    ",
+               dnat,
+               "  }\n"
+               "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+               "    oifname \"",
+               bridge, "\" ip saddr 127.0.0.0/8 masquerade\n    oifname \"", bridge, "\" ip saddr ",
+               subnet, " ct status dnat masquerade\n    oifname != \"", bridge, "\" ip saddr ",
+               subnet, " masquerade\n  }\n}\n");
+}
+
+std::string element(const TaskRecord& task, const PortMapping& port, bool with_value)
+{
+    const std::string key = cat(protocol_name(port.protocol), " . ", port.host_port);
+    const std::string value =
+        with_value ? cat(" : ", format_ipv4(task.address), " . ", port.container_port) : "";
+    if (port.host_ip.empty())
+        return cat("dnat_any { ", key, value, " }");
+    return cat("dnat_ip { ", port.host_ip, " . ", key, value, " }");
+}
+
+} // namespace
+
+std::string nft_task_elements(const TaskRecord& task, std::string_view verb)
+{
+    std::string commands;
+    if (task.mode != Mode::Bridge)
+        return commands;
+    for (const auto& port : task.ports)
+        commands += cat(verb, " element ip berth ", element(task, port, verb == "add"), "\n");
+    return commands;
+}
+
+Result<Nft> Nft::open()
+{
+    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (ctx == nullptr)
+        return Error::with_code(ENOMEM, "create nftables context");
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    return Nft(ctx);
+}
+
+Nft::Nft(Nft&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr))
+{
+}
+
+Nft& Nft::operator=(Nft&& other) noexcept
+{
+    if (this != &other) {
+        if (ctx_ != nullptr)
+            nft_ctx_free(ctx_of(ctx_));
+        ctx_ = std::exchange(other.ctx_, nullptr);
+    }
+    return *this;
+}
+
+Nft::~Nft()
+{
+    if (ctx_ != nullptr)
+        nft_ctx_free(ctx_of(ctx_));
+}
+
+Result<void> Nft::run(const std::string& commands)
+{
+    if (commands.empty())
+        return {};
+    errno = 0; // libnftables leaves errno from the kernel's answer, if there was one
+    if (nft_run_cmd_from_buffer(ctx_of(ctx_), commands.c_str()) != 0) {
+        const char* message = nft_ctx_get_error_buffer(ctx_of(ctx_));
+        const int code = errno != 0 ? errno : EINVAL;
+        return Error::with_code(code, "nftables: ", trim(message != nullptr ? message : ""));
+    }
+    return {};
+}
+
+Result<void> Nft::rebuild(const std::string& bridge, std::uint32_t network, std::uint8_t prefix,
+                          const StateFile& state)
+{
+    // "add table; delete table; table {...}" in one buffer is one transaction: the old table
+    // (if any) and the new one never both exist, and a failure leaves the old one untouched.
+    std::string commands = "add table ip berth\ndelete table ip berth\n";
+    commands += table_text(bridge, cat(format_ipv4(network), "/", int{prefix}));
+    for (const auto& [id, task] : state.tasks)
+        commands += nft_task_elements(task, "add");
+    auto r = run(commands);
+    if (!r)
+        return std::move(r).error().wrap("rebuild table ip berth");
+    return {};
+}
+
+Result<void> Nft::add_task(const TaskRecord& task)
+{
+    auto r = run(nft_task_elements(task, "add"));
+    if (!r)
+        return std::move(r).error().wrap(cat("map ports of task ", task.id));
+    return {};
+}
+
+Result<void> Nft::remove_task(const TaskRecord& task)
+{
+    auto r = run(nft_task_elements(task, "delete"));
+    if (!r)
+        return std::move(r).error().wrap(cat("unmap ports of task ", task.id));
+    return {};
+}
+
+Result<void> Nft::delete_table()
+{
+    return run("add table ip berth\ndelete table ip berth\n");
+}
+
+} // namespace berth::net

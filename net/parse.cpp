@@ -1,0 +1,75 @@
+// Parsers for configuration and task input: CIDRs, IPv4 addresses, modes, protocols. Untrusted
+// (task definitions come from the control plane): every error names the text; fuzzed.
+#include <array>
+#include "net/net.hpp"
+
+namespace berth::net {
+
+Result<std::uint32_t> parse_ipv4(std::string_view text)
+{
+    auto parts = split(text, '.');
+    if (parts.size() != 4 || text.size() > 15)
+        return Error::invalid("bad IPv4 address ", quoted(text));
+    std::uint32_t address = 0;
+    for (auto part : parts) {
+        // No leading zeros: "010" is octal to inet_aton and decimal to others; refuse both.
+        if (part.size() > 1 && part.front() == '0')
+            return Error::invalid("bad IPv4 address ", quoted(text));
+        auto octet = parse_int<std::uint32_t>(part);
+        if (!octet || *octet > 255)
+            return Error::invalid("bad IPv4 address ", quoted(text));
+        address = (address << 8) | *octet;
+    }
+    return address;
+}
+
+Result<Ipv4Cidr> parse_cidr(std::string_view text)
+{
+    const auto slash = text.find('/');
+    if (slash == std::string_view::npos)
+        return Error::invalid("bad CIDR ", quoted(text), ": no '/prefix'");
+    auto address = parse_ipv4(text.substr(0, slash));
+    if (!address)
+        return std::move(address).error().wrap(cat("bad CIDR ", quoted(text)));
+    const auto prefix_text = text.substr(slash + 1);
+    auto prefix = parse_int<std::uint32_t>(prefix_text);
+    if (!prefix || *prefix > 32 || (prefix_text.size() > 1 && prefix_text.front() == '0'))
+        return Error::invalid("bad CIDR ", quoted(text), ": prefix must be 0..32");
+    return Ipv4Cidr{*address, static_cast<std::uint8_t>(*prefix)};
+}
+
+std::string format_ipv4(std::uint32_t address)
+{
+    return cat(address >> 24, '.', (address >> 16) & 0xff, '.', (address >> 8) & 0xff, '.',
+               address & 0xff);
+}
+
+Result<Mode> parse_mode(std::string_view text)
+{
+    if (text == "awsvpc")
+        return Mode::Awsvpc;
+    if (text == "bridge")
+        return Mode::Bridge;
+    if (text == "host")
+        return Mode::Host;
+    if (text == "none")
+        return Mode::None;
+    return Error::invalid("networkMode ", quoted(text),
+                          ": must be one of awsvpc, bridge, host, none");
+}
+
+Result<Protocol> parse_protocol(std::string_view text)
+{
+    if (text == "tcp")
+        return Protocol::Tcp;
+    if (text == "udp")
+        return Protocol::Udp;
+    return Error::invalid("port mapping protocol ", quoted(text), ": must be tcp or udp");
+}
+
+std::string_view protocol_name(Protocol protocol)
+{
+    return protocol == Protocol::Tcp ? "tcp" : "udp";
+}
+
+} // namespace berth::net
