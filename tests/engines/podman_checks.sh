@@ -21,6 +21,8 @@ events_logfile_path = "$work/events.log"
 tmp_dir = "$work/libpod"
 volume_path = "$work/volumes"
 conmon_path = ["$(command -v conmon)"]
+# conmon passes only these to the runtime: berth-runtime's cgroup root is our cgroup parent.
+conmon_env_vars = ["PATH=$PATH", "BERTH_CGROUP_ROOT=$cg_parent"]
 runtime = "runc"
 # podman reads a runtime's JSON error log (--log-format=json) only for runtimes named here.
 runtime_supports_json = ["runc", "berth"]
