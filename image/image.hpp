@@ -123,7 +123,8 @@ public:
     bool has_blob(std::string_view digest) const;
     std::string blob_path(std::string_view digest) const;
     std::string snapshot_path(std::string_view chain_id) const;
-    // Removes temp files and half-made snapshots from a crashed pull (call with no pull running).
+    // Removes half-made snapshots left by a crashed pull; those of pulls still running (their
+    // layer lock held) are left alone, so this is safe to call at any time.
     Result<void> recover();
 
 private:

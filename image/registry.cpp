@@ -262,14 +262,18 @@ Result<void> RegistryClient::blob(const Descriptor& d, const BodySink& sink)
             delivered += size;
         return r;
     };
+    const auto received = [&](Error e) {
+        e.context += cat(" (", delivered, " of ", d.size, " bytes received)");
+        return e;
+    };
     auto r = get(url, {}, counted, &delivered);
     if (!r)
-        return std::move(r).error();
+        return received(std::move(r).error());
     // A transfer that ended early without a transport error (a proxy closing cleanly): resume.
     for (unsigned i = 0; delivered < d.size && i < options_.attempts; ++i) {
         r = get(url, {}, counted, &delivered);
         if (!r)
-            return std::move(r).error();
+            return received(std::move(r).error());
     }
     if (delivered != d.size)
         return Error::with_code(EBADMSG, "blob ", d.digest, ": got ", delivered, " of ", d.size,

@@ -6,6 +6,8 @@
 //   images/<hash>.json      records by reference
 //   containers/<id>/        rootfs upper, work and merged dirs
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <algorithm>
 #include "base/files.hpp"
@@ -93,7 +95,8 @@ Result<void> Store::remove(std::string_view reference)
 
 Result<void> Store::recover()
 {
-    // ingest/ holds only unpacks in progress; snapshots and blobs are renamed in verified.
+    // ingest/ holds only unpacks in progress; snapshots are renamed in verified and blobs are
+    // O_TMPFILEs until linked, so a crash leaves nothing else half-made.
     DIR* d = ::opendir((root_ + "/ingest").c_str());
     if (!d)
         return Error::from_errno("recover ", quoted(root_));
@@ -104,9 +107,15 @@ Result<void> Store::recover()
             leftovers.emplace_back(name);
     }
     ::closedir(d);
-    for (const auto& name : leftovers)
+    for (const auto& name : leftovers) {
+        // "<chain hex>.<random>": a pull still running holds the chain's lock; skip its dir.
+        const auto lock_path = cat(root_, "/locks/", name.substr(0, name.find('.')), ".lock");
+        Fd lock(::open(lock_path.c_str(), O_RDWR | O_CLOEXEC));
+        if (lock.valid() && ::flock(lock.get(), LOCK_EX | LOCK_NB) < 0)
+            continue;
         if (auto r = remove_tree(cat(root_, "/ingest/", name)); !r)
             return std::move(r).error().wrap("recover");
+    }
     return {};
 }
 

@@ -78,6 +78,8 @@ int cmd_pull(const Globals& g, const std::vector<std::string>& args)
     auto store = open_store(g);
     if (!store)
         return fail(store.error());
+    if (auto r = store->recover(); !r) // leftovers of a killed pull; safe beside other pulls
+        return fail(r.error());
     ProgressView view(!g.json && ::isatty(STDOUT_FILENO));
     if (!g.json)
         options.progress = [&view](const image::Progress& p) { view.update(p); };
