@@ -252,6 +252,7 @@ Result<std::string> RegistryClient::small_blob(const Descriptor& d, std::size_t 
 Result<void> RegistryClient::blob(const Descriptor& d, const BodySink& sink)
 {
     std::uint64_t delivered = 0;
+    bool refused = false; // the sink (unpack, disk) failed, not the transfer
     const auto url = cat(base_, "/blobs/", d.digest);
     auto counted = [&](const char* data, std::size_t size) -> Result<void> {
         if (delivered + size > d.size)
@@ -260,10 +261,12 @@ Result<void> RegistryClient::blob(const Descriptor& d, const BodySink& sink)
         auto r = sink(data, size);
         if (r)
             delivered += size;
+        refused = !r;
         return r;
     };
     const auto received = [&](Error e) {
-        e.context += cat(" (", delivered, " of ", d.size, " bytes received)");
+        if (!refused)
+            e.context += cat(" (", delivered, " of ", d.size, " bytes received)");
         return e;
     };
     auto r = get(url, {}, counted, &delivered);

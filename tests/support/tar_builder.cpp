@@ -73,7 +73,13 @@ void TarBuilder::header(char type, std::string_view name, std::uint64_t size,
     octal(h + 100, 8, mode);
     octal(h + 108, 8, uid);
     octal(h + 116, 8, gid);
-    octal(h + 124, 12, size);
+    if (size >> 33) { // over 11 octal digits: GNU base-256, as GNU tar writes it
+        h[124] = static_cast<char>(0x80);
+        for (int i = 11; i >= 1; --i, size >>= 8)
+            h[124 + i] = static_cast<char>(size & 0xff);
+    } else {
+        octal(h + 124, 12, size);
+    }
     octal(h + 136, 12, 1700000000);
     h[156] = type;
     std::memcpy(h + 157, link.data(), link.size());
