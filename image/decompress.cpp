@@ -104,12 +104,9 @@ private:
 std::unique_ptr<Decompressor> Decompressor::create(Compression compression)
 {
     switch (compression) {
-    case Compression::Gzip:
-        return std::make_unique<Gzip>();
-    case Compression::Zstd:
-        return std::make_unique<Zstd>();
-    default:
-        return std::make_unique<Plain>();
+    case Compression::Gzip: return std::make_unique<Gzip>();
+    case Compression::Zstd: return std::make_unique<Zstd>();
+    default: return std::make_unique<Plain>();
     }
 }
 

@@ -15,7 +15,7 @@ struct HttpRequest {
     std::vector<std::string> headers; // "Accept: ...", "Authorization: ..."
     std::string username, password;   // basic auth, only to the first host (curl's rule)
     std::string ca_file;
-    std::uint64_t range_from = 0;     // > 0: ask for bytes=range_from-
+    std::uint64_t range_from = 0; // > 0: ask for bytes=range_from-
     unsigned inactivity_timeout_s = 30;
 };
 
@@ -23,7 +23,7 @@ struct HttpResponse {
     long status = 0;
     std::string content_type, www_authenticate, docker_digest;
     std::string error_body; // the first 64 KiB of a non-2xx body (the registry's error JSON)
-    std::string error; // the transport error text when status is 0
+    std::string error;      // the transport error text when status is 0
     int transport_code = 0; // CURLcode; 0 when the exchange completed
 };
 

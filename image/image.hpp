@@ -19,11 +19,11 @@ namespace berth::image {
 
 // A parsed image reference with Docker's defaults: "busybox" is docker.io/library/busybox:latest.
 struct Reference {
-    std::string domain;     // "docker.io", "localhost:5000", "127.0.0.1:5000"
-    std::string repository; // "library/busybox"
-    std::string tag;        // empty only when a digest was given without a tag
-    std::string digest;     // "sha256:<64 hex>" or empty
-    std::string str() const; // the canonical form: domain/repository[:tag][@digest]
+    std::string domain;           // "docker.io", "localhost:5000", "127.0.0.1:5000"
+    std::string repository;       // "library/busybox"
+    std::string tag;              // empty only when a digest was given without a tag
+    std::string digest;           // "sha256:<64 hex>" or empty
+    std::string str() const;      // the canonical form: domain/repository[:tag][@digest]
     std::string api_host() const; // docker.io is served by registry-1.docker.io
 };
 Result<Reference> parse_reference(std::string_view text);
@@ -67,7 +67,7 @@ bool is_valid_digest(std::string_view digest);
 // chain[0] = diff[0]; chain[i] = sha256(chain[i-1] + " " + diff[i]).
 std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids);
 
-struct Challenge { // one WWW-Authenticate challenge
+struct Challenge {      // one WWW-Authenticate challenge
     std::string scheme; // "bearer" or "basic", lowercased
     std::string realm, service, scope;
 };
@@ -82,21 +82,21 @@ struct Credentials {
 Result<std::optional<Credentials>> credentials_from_config(std::string_view config_json,
                                                            std::string_view host);
 
-struct Progress { // reported from pull worker threads; the callback must be thread-safe
+struct Progress {      // reported from pull worker threads; the callback must be thread-safe
     std::string layer; // digest
     std::uint64_t done = 0, total = 0;
     bool finished = false;
 };
 
 struct PullOptions {
-    std::optional<Platform> platform;        // default: host_platform()
-    std::string docker_config;               // path; default $DOCKER_CONFIG or ~/.docker
-    std::optional<Credentials> credentials;  // overrides docker_config
-    std::vector<std::string> plain_http;     // hosts (host:port) served over http; loopback is
-    std::string ca_file;                     // extra CA bundle for TLS (verification stays on)
+    std::optional<Platform> platform;       // default: host_platform()
+    std::string docker_config;              // path; default $DOCKER_CONFIG or ~/.docker
+    std::optional<Credentials> credentials; // overrides docker_config
+    std::vector<std::string> plain_http;    // hosts (host:port) served over http; loopback is
+    std::string ca_file;                    // extra CA bundle for TLS (verification stays on)
     unsigned parallel_layers = 3;
-    unsigned attempts = 4;                   // per request, with exponential backoff
-    unsigned inactivity_timeout_s = 30;      // no byte for this long: retry
+    unsigned attempts = 4;              // per request, with exponential backoff
+    unsigned inactivity_timeout_s = 30; // no byte for this long: retry
     std::uint64_t max_layer_bytes = std::uint64_t{64} << 30; // uncompressed, per layer
     std::function<void(const Progress&)> progress;
 };

@@ -46,8 +46,7 @@ struct Pipeline {
     std::chrono::steady_clock::time_point last_report{};
 
     Pipeline(const LayerJob& j, const PullOptions& o, Fd root, Fd blob_fd)
-        : job(j), options(o),
-          inflater(Decompressor::create(layer_compression(j.layer.media_type))),
+        : job(j), options(o), inflater(Decompressor::create(layer_compression(j.layer.media_type))),
           writer(std::move(root)), blob(std::move(blob_fd))
     {
     }
@@ -68,9 +67,8 @@ struct Pipeline {
         if (auto r = write_all(blob.get(), std::string_view(data, size)); !r)
             return std::move(r).error().wrap("store blob");
         received += size;
-        auto r = inflater->feed(data, size, [this](const char* d, std::size_t n) {
-            return on_inflated(d, n);
-        });
+        auto r = inflater->feed(data, size,
+                                [this](const char* d, std::size_t n) { return on_inflated(d, n); });
         if (!r)
             return r;
         report(false);
@@ -128,9 +126,8 @@ Result<void> pull_layer(RegistryClient& client, const Store& store, const LayerJ
     if (!blob)
         return std::move(blob).error();
     Pipeline p(job, options, std::move(*root), std::move(*blob));
-    auto r = client.blob(job.layer, [&p](const char* data, std::size_t size) {
-        return p.on_received(data, size);
-    });
+    auto r = client.blob(
+        job.layer, [&p](const char* data, std::size_t size) { return p.on_received(data, size); });
     if (r)
         r = p.verify();
     if (!r)

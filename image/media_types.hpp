@@ -20,11 +20,11 @@ enum class Compression { None, Gzip, Zstd, Unknown };
 
 inline Compression layer_compression(std::string_view media_type)
 {
-    if (media_type == "application/vnd.oci.image.layer.v1.tar"
-        || media_type == "application/vnd.docker.image.rootfs.diff.tar")
+    if (media_type == "application/vnd.oci.image.layer.v1.tar" ||
+        media_type == "application/vnd.docker.image.rootfs.diff.tar")
         return Compression::None;
-    if (media_type == "application/vnd.oci.image.layer.v1.tar+gzip"
-        || media_type == "application/vnd.docker.image.rootfs.diff.tar.gzip")
+    if (media_type == "application/vnd.oci.image.layer.v1.tar+gzip" ||
+        media_type == "application/vnd.docker.image.rootfs.diff.tar.gzip")
         return Compression::Gzip;
     if (media_type == "application/vnd.oci.image.layer.v1.tar+zstd")
         return Compression::Zstd;

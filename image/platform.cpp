@@ -27,8 +27,8 @@ Platform host_platform()
 Result<Platform> parse_platform(std::string_view text)
 {
     const auto parts = split(text, '/');
-    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty()
-        || (parts.size() == 3 && parts[2].empty()))
+    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() ||
+        (parts.size() == 3 && parts[2].empty()))
         return Error::invalid("platform ", quoted(text), ": expected os/arch[/variant]");
     Platform p{std::string(parts[0]), std::string(parts[1]), {}};
     if (parts.size() == 3)

@@ -48,8 +48,8 @@ Result<std::pair<Manifest, std::string>> resolve(RegistryClient& client, const R
     if (!top)
         return std::move(top).error();
     auto media = top->media_type;
-    if (is_index_media_type(media) || (media.empty() && top->body.find("\"manifests\"") !=
-                                                            std::string::npos)) {
+    if (is_index_media_type(media) ||
+        (media.empty() && top->body.find("\"manifests\"") != std::string::npos)) {
         auto index = parse_index(top->body, media);
         if (!index)
             return std::move(index).error();
@@ -68,8 +68,8 @@ Result<std::pair<Manifest, std::string>> resolve(RegistryClient& client, const R
     auto manifest = parse_manifest(top->body, media);
     if (!manifest)
         return std::move(manifest).error();
-    if (auto r = write_verified(store.root() + "/blobs/sha256", store.blob_path(top->digest),
-                                top->body);
+    if (auto r =
+            write_verified(store.root() + "/blobs/sha256", store.blob_path(top->digest), top->body);
         !r)
         return std::move(r).error();
     return std::pair{std::move(*manifest), top->digest};
@@ -87,8 +87,8 @@ Result<void> pull_layers(RegistryClient& client, const Store& store,
                 errors[i] = std::move(r).error();
         }
     };
-    const auto n = std::max(1u, std::min<unsigned>(options.parallel_layers,
-                                                   static_cast<unsigned>(jobs.size())));
+    const auto n = std::max(
+        1u, std::min<unsigned>(options.parallel_layers, static_cast<unsigned>(jobs.size())));
     std::vector<std::thread> threads;
     for (unsigned t = 1; t < n; ++t)
         threads.emplace_back(worker);
@@ -101,8 +101,7 @@ Result<void> pull_layers(RegistryClient& client, const Store& store,
     return {};
 }
 
-Result<ImageRecord> pull_image(const Store& store, const Reference& ref,
-                               const PullOptions& options)
+Result<ImageRecord> pull_image(const Store& store, const Reference& ref, const PullOptions& options)
 {
     auto creds = find_credentials(ref, options);
     if (!creds)
@@ -120,15 +119,19 @@ Result<ImageRecord> pull_image(const Store& store, const Reference& ref,
     if (!config)
         return std::move(config).error().wrap(cat("config ", manifest.config.digest));
     if (config->diff_ids.size() != manifest.layers.size())
-        return Error::invalid("config ", manifest.config.digest, " lists ",
-                              config->diff_ids.size(), " layers, the manifest ",
-                              manifest.layers.size());
+        return Error::invalid("config ", manifest.config.digest, " lists ", config->diff_ids.size(),
+                              " layers, the manifest ", manifest.layers.size());
     if (auto r = write_verified(store.root() + "/blobs/sha256",
                                 store.blob_path(manifest.config.digest), *config_text);
         !r)
         return std::move(r).error();
-    ImageRecord record{ref.str(), manifest_digest, manifest.config.digest, {},
-                       chain_ids(config->diff_ids), manifest.config.size, std::time(nullptr)};
+    ImageRecord record{ref.str(),
+                       manifest_digest,
+                       manifest.config.digest,
+                       {},
+                       chain_ids(config->diff_ids),
+                       manifest.config.size,
+                       std::time(nullptr)};
     std::vector<LayerJob> jobs;
     for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
         jobs.push_back({manifest.layers[i], config->diff_ids[i], record.chain[i]});

@@ -9,9 +9,9 @@ namespace berth::image {
 
 std::string record_to_json(const ImageRecord& r)
 {
-    nlohmann::json j = {{"reference", r.reference},   {"manifest", r.manifest_digest},
-                        {"config", r.config_digest},   {"layers", r.layers},
-                        {"chain", r.chain},            {"size", r.size},
+    nlohmann::json j = {{"reference", r.reference},  {"manifest", r.manifest_digest},
+                        {"config", r.config_digest}, {"layers", r.layers},
+                        {"chain", r.chain},          {"size", r.size},
                         {"created", r.created}};
     return j.dump(2) + "\n";
 }
@@ -35,7 +35,8 @@ Result<ImageRecord> record_from_json(std::string_view text)
         for (const auto& d : j[key]) {
             if (!d.is_string() || !is_valid_digest(d.get<std::string>()))
                 return bad;
-            (std::string_view(key) == "layers" ? r.layers : r.chain).push_back(d.get<std::string>());
+            (std::string_view(key) == "layers" ? r.layers : r.chain)
+                .push_back(d.get<std::string>());
         }
     }
     if (j.contains("size") && j["size"].is_number_unsigned())

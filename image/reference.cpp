@@ -34,8 +34,8 @@ bool valid_path_component(std::string_view c)
         while (j < c.size() && !is_lower_alnum(c[j]))
             ++j;
         const auto sep = c.substr(i, j - i);
-        const bool ok = sep == "." || sep == "_" || sep == "__"
-                        || std::all_of(sep.begin(), sep.end(), [](char s) { return s == '-'; });
+        const bool ok = sep == "." || sep == "_" || sep == "__" ||
+                        std::all_of(sep.begin(), sep.end(), [](char s) { return s == '-'; });
         if (!ok)
             return false;
         i = j;
@@ -69,8 +69,8 @@ bool valid_domain(std::string_view d)
             return false;
         host = host.substr(0, colon);
     }
-    if (host.empty() || host.front() == '-' || host.front() == '.' || host.back() == '-'
-        || host.back() == '.')
+    if (host.empty() || host.front() == '-' || host.front() == '.' || host.back() == '-' ||
+        host.back() == '.')
         return false;
     return std::all_of(host.begin(), host.end(), [](char c) {
         return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '-' || c == '.';
@@ -89,8 +89,8 @@ bool valid_tag(std::string_view t)
 
 bool looks_like_domain(std::string_view first)
 {
-    return first.find_first_of(".:") != std::string_view::npos || first == "localhost"
-           || first.front() == '[';
+    return first.find_first_of(".:") != std::string_view::npos || first == "localhost" ||
+           first.front() == '[';
 }
 
 } // namespace

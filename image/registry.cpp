@@ -25,8 +25,8 @@ std::string registry_message(const std::string& body)
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_object()) {
         const auto errors = j.find("errors");
-        if (errors != j.end() && errors->is_array() && !errors->empty()
-            && errors->front().is_object()) {
+        if (errors != j.end() && errors->is_array() && !errors->empty() &&
+            errors->front().is_object()) {
             const auto& e = errors->front();
             const auto code = e.value("code", nlohmann::json()).is_string()
                                   ? e["code"].get<std::string>()
@@ -43,27 +43,22 @@ std::string registry_message(const std::string& body)
 int transport_errno(int curl_code)
 {
     switch (curl_code) {
-    case CURLE_COULDNT_CONNECT:
-        return ECONNREFUSED;
+    case CURLE_COULDNT_CONNECT: return ECONNREFUSED;
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return EHOSTUNREACH;
-    case CURLE_OPERATION_TIMEDOUT:
-        return ETIMEDOUT;
+    case CURLE_COULDNT_RESOLVE_PROXY: return EHOSTUNREACH;
+    case CURLE_OPERATION_TIMEDOUT: return ETIMEDOUT;
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-        return EPROTO;
-    default:
-        return EIO;
+    case CURLE_SSL_CONNECT_ERROR: return EPROTO;
+    default: return EIO;
     }
 }
 
 bool retryable(const HttpResponse& r)
 {
     if (r.transport_code != 0)
-        return r.transport_code != CURLE_PEER_FAILED_VERIFICATION
-               && r.transport_code != CURLE_SSL_CONNECT_ERROR
-               && r.transport_code != CURLE_UNSUPPORTED_PROTOCOL;
+        return r.transport_code != CURLE_PEER_FAILED_VERIFICATION &&
+               r.transport_code != CURLE_SSL_CONNECT_ERROR &&
+               r.transport_code != CURLE_UNSUPPORTED_PROTOCOL;
     return r.status == 429 || r.status >= 500;
 }
 
@@ -71,7 +66,7 @@ Error status_error(const std::string& url, const HttpResponse& r)
 {
     if (r.transport_code != 0)
         return Error::with_code(transport_errno(r.transport_code), "GET ", url, ": ", r.error);
-    const int code = r.status == 401 ? EACCES
+    const int code = r.status == 401   ? EACCES
                      : r.status == 403 ? EPERM
                      : r.status == 404 ? ENOENT
                      : r.status == 429 ? EBUSY
@@ -137,8 +132,8 @@ Result<void> RegistryClient::authenticate(const Challenge& challenge)
     if (challenge.scheme != "bearer")
         return Error::with_code(EACCES, "registry ", ref_.domain, ": unsupported auth scheme ",
                                 quoted(challenge.scheme));
-    const auto scope = challenge.scope.empty() ? cat("repository:", ref_.repository, ":pull")
-                                               : challenge.scope;
+    const auto scope =
+        challenge.scope.empty() ? cat("repository:", ref_.repository, ":pull") : challenge.scope;
     std::string url = challenge.realm;
     url += url.find('?') == std::string::npos ? "?" : "&";
     url += "scope=" + escape(scope);
@@ -215,14 +210,15 @@ Result<FetchedManifest> RegistryClient::manifest(const std::string& tag_or_diges
 {
     const auto url = cat(base_, "/manifests/", tag_or_digest);
     FetchedManifest m;
-    auto r = get(url, std::string(manifest_accept),
-                 [&](const char* data, std::size_t size) -> Result<void> {
-                     if (m.body.size() + size > max_manifest)
-                         return Error::with_code(EFBIG, "manifest larger than 4 MiB");
-                     m.body.append(data, size);
-                     return {};
-                 },
-                 nullptr);
+    auto r = get(
+        url, std::string(manifest_accept),
+        [&](const char* data, std::size_t size) -> Result<void> {
+            if (m.body.size() + size > max_manifest)
+                return Error::with_code(EFBIG, "manifest larger than 4 MiB");
+            m.body.append(data, size);
+            return {};
+        },
+        nullptr);
     if (!r)
         return std::move(r).error();
     m.media_type = r->content_type.substr(0, r->content_type.find(';'));

@@ -36,7 +36,7 @@ private:
     std::optional<Credentials> creds_;
     std::string base_; // scheme://host/v2/<repository>
     mutable std::mutex mutex_;
-    std::string token_; // bearer token shared by the layer threads
+    std::string token_;  // bearer token shared by the layer threads
     bool basic_ = false; // the registry asked for basic auth
 };
 

@@ -21,8 +21,8 @@ Result<Store> Store::open(std::string root)
 {
     while (root.size() > 1 && root.back() == '/')
         root.pop_back();
-    for (const char* sub : {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images",
-                            "/containers"})
+    for (const char* sub :
+         {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images", "/containers"})
         if (auto r = make_directories(root + sub, 0700); !r)
             return std::move(r).error().wrap(cat("open image store ", quoted(root)));
     return Store(std::move(root));
@@ -76,8 +76,8 @@ Result<ImageRecord> Store::find(std::string_view reference) const
     if (!all)
         return std::move(all).error();
     for (auto& r : *all)
-        if (r.manifest_digest == reference || r.reference == reference
-            || (reference.size() >= 12 && starts_with(digest_hex(r.manifest_digest), reference)))
+        if (r.manifest_digest == reference || r.reference == reference ||
+            (reference.size() >= 12 && starts_with(digest_hex(r.manifest_digest), reference)))
             return std::move(r);
     return Error::with_code(ENOENT, "image ", quoted(reference), " is not in the store");
 }

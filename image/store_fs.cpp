@@ -33,7 +33,8 @@ Result<void> remove_children(int dir, dev_t dev)
                 result = Error::with_code(EBUSY, "a mount point inside: ", quoted(name));
                 continue;
             }
-            const int sub = ::openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            const int sub =
+                ::openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0) {
                 auto r = remove_children(sub, dev);
                 ::close(sub);
@@ -66,14 +67,13 @@ Result<Fd> open_tmpfile(const std::string& dir)
 Result<void> link_tmpfile(const Fd& fd, const std::string& path)
 {
     const auto proc = cat("/proc/self/fd/", fd.get());
-    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) < 0
-        && errno != EEXIST)
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) < 0 &&
+        errno != EEXIST)
         return Error::from_errno("link ", quoted(path));
     return {};
 }
 
-Result<void> write_verified(const std::string& dir, const std::string& path,
-                            std::string_view bytes)
+Result<void> write_verified(const std::string& dir, const std::string& path, std::string_view bytes)
 {
     auto fd = open_tmpfile(dir);
     if (!fd)

@@ -54,8 +54,7 @@ Result<void> TarParser::feed(const char* data, std::size_t size)
 {
     while (size > 0) {
         switch (state_) {
-        case State::End:
-            return {}; // after the end-of-archive blocks: ignore the zero padding
+        case State::End: return {}; // after the end-of-archive blocks: ignore the zero padding
         case State::Header: {
             const auto n = std::min(size, block - have_);
             std::memcpy(block_ + have_, data, n);
@@ -144,7 +143,8 @@ Result<void> TarParser::on_header()
     if (type == 'S')
         return Error::invalid("tar entry ", quoted(field(block_, 0, 100)),
                               ": GNU sparse files are not supported");
-    static constexpr std::string_view known = "0123456\0" "7";
+    static constexpr std::string_view known = "0123456\0"
+                                              "7";
     if (known.find(type) == std::string_view::npos)
         return Error::invalid("tar entry ", quoted(field(block_, 0, 100)), ": unsupported type ",
                               quoted(std::string_view(&type, 1)));
@@ -162,8 +162,8 @@ Result<void> TarParser::on_header()
     const auto mode = number(block_, 100, 8), uid = number(block_, 108, 8),
                gid = number(block_, 116, 8), mtime = number(block_, 136, 12),
                major = number(block_, 329, 8), minor = number(block_, 337, 8);
-    if (!mode || !uid || !gid || !mtime || !major || !minor || *uid > UINT32_MAX
-        || *gid > UINT32_MAX || *major > 0xfff || *minor > 0xfffff)
+    if (!mode || !uid || !gid || !mtime || !major || !minor || *uid > UINT32_MAX ||
+        *gid > UINT32_MAX || *major > 0xfff || *minor > 0xfffff)
         return Error::invalid("tar entry ", quoted(e.path), ": bad numeric field");
     e.mode = static_cast<std::uint32_t>(*mode & 07777);
     if (!pax_uid_)
@@ -200,16 +200,10 @@ Result<void> TarParser::on_extended()
     auto text = std::move(extended_);
     extended_.clear();
     switch (extended_type_) {
-    case 'L':
-        pending_.path = std::string(text.c_str());
-        return {};
-    case 'K':
-        pending_.link = std::string(text.c_str());
-        return {};
-    case 'g':
-        return {}; // global headers carry nothing layers need
-    default:
-        return apply_pax(text);
+    case 'L': pending_.path = std::string(text.c_str()); return {};
+    case 'K': pending_.link = std::string(text.c_str()); return {};
+    case 'g': return {}; // global headers carry nothing layers need
+    default: return apply_pax(text);
     }
 }
 

@@ -45,12 +45,12 @@ private:
     TarHandler& handler_;
     State state_ = State::Header;
     char block_[512] = {};
-    std::size_t have_ = 0;      // bytes of the current header block
+    std::size_t have_ = 0;        // bytes of the current header block
     std::uint64_t remaining_ = 0; // data (or extended header) bytes left
     std::uint64_t padding_ = 0;
-    char extended_type_ = 0;    // 'x', 'g', 'L', 'K'
+    char extended_type_ = 0; // 'x', 'g', 'L', 'K'
     std::string extended_;
-    TarEntry pending_;          // what PAX / GNU headers said about the next entry
+    TarEntry pending_; // what PAX / GNU headers said about the next entry
     bool pending_size_ = false, pax_uid_ = false, pax_gid_ = false, pax_mtime_ = false;
     int zero_blocks_ = 0;
     std::uint64_t entries_ = 0;

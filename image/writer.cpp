@@ -18,8 +18,8 @@ Result<Fd> open_in_root(int root, const std::string& path, std::uint64_t flags)
     open_how how{};
     how.flags = flags | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    const long fd = ::syscall(SYS_openat2, root, path.empty() ? "." : path.c_str(), &how,
-                              sizeof how);
+    const long fd =
+        ::syscall(SYS_openat2, root, path.empty() ? "." : path.c_str(), &how, sizeof how);
     if (fd < 0)
         return Error::from_errno("open ", quoted(path), " in the layer");
     return Fd(static_cast<int>(fd));
@@ -163,8 +163,7 @@ Result<void> LayerWriter::create(const TarEntry& e, int parent, const std::strin
         file_.reset(fd);
         return {};
     }
-    case '1':
-        return hardlink(e, parent, name);
+    case '1': return hardlink(e, parent, name);
     case '2':
         if (::symlinkat(e.link.c_str(), parent, n) < 0) {
             if (errno != EEXIST)
@@ -185,8 +184,8 @@ Result<void> LayerWriter::create(const TarEntry& e, int parent, const std::strin
         remove_existing(parent, name);
         if (::mknodat(parent, n, kind | (e.mode & 07777), makedev(e.dev_major, e.dev_minor)) < 0)
             return Error::from_errno("mknod");
-        if (::fchownat(parent, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0
-            || ::fchmodat(parent, n, e.mode & 07777, 0) < 0)
+        if (::fchownat(parent, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+            ::fchmodat(parent, n, e.mode & 07777, 0) < 0)
             return Error::from_errno("chown/chmod device");
         return {};
     }

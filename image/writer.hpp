@@ -31,7 +31,7 @@ private:
     Fd root_;
     std::string cached_path_ = "\x01"; // never a real path
     Fd cached_parent_;
-    Fd file_;           // the regular file being written
+    Fd file_; // the regular file being written
     TarEntry current_;
     struct DirTime {
         std::string path;

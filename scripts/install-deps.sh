@@ -7,8 +7,11 @@ packages=(
   # build
   meson ninja-build pkg-config g++ python3
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
+  libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev
   # the runtime's peers and test material
   runc crun busybox-static procps iproute2 util-linux
+  # the image tests' peers: a real registry, OCI tools, htpasswd, curl, gzip, openssl
+  docker-registry skopeo umoci apache2-utils curl gzip openssl
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
   # quality gates and benchmarks

@@ -23,7 +23,7 @@ int usage(const char* text)
 
 nlohmann::json to_json(const image::ImageRecord& r)
 {
-    return {{"reference", r.reference}, {"manifest", r.manifest_digest},
+    return {{"reference", r.reference},  {"manifest", r.manifest_digest},
             {"config", r.config_digest}, {"layers", r.layers},
             {"chain", r.chain},          {"size", r.size},
             {"created", r.created}};
@@ -53,9 +53,8 @@ int cmd_pull(const Globals& g, const std::vector<std::string>& args)
         } else if (a == "--creds" && has_value) {
             const auto& v = args[++i];
             const auto colon = v.find(':');
-            options.credentials =
-                image::Credentials{v.substr(0, colon),
-                                   colon == std::string::npos ? "" : v.substr(colon + 1), {}};
+            options.credentials = image::Credentials{
+                v.substr(0, colon), colon == std::string::npos ? "" : v.substr(colon + 1), {}};
         } else if (a == "--parallel" && has_value) {
             auto n = parse_int<unsigned>(args[++i]);
             if (!n || *n == 0)

@@ -61,7 +61,8 @@ void ProgressView::draw()
     if (drawn_ > 0)
         std::printf("\x1b[%zuA", drawn_); // back to the first row
     for (const auto& r : rows_) {
-        const double frac = r.total ? static_cast<double>(r.done) / static_cast<double>(r.total) : 1;
+        const double frac =
+            r.total ? static_cast<double>(r.done) / static_cast<double>(r.total) : 1;
         const int width = 30;
         const int filled = static_cast<int>(frac * width);
         const double secs = std::max(now_s() - r.started, 1e-3);
@@ -69,8 +70,7 @@ void ProgressView::draw()
                     std::string(static_cast<std::size_t>(filled), '=').c_str(),
                     human(static_cast<double>(r.done)).c_str(),
                     human(static_cast<double>(r.total)).c_str(),
-                    human(static_cast<double>(r.done) / secs).c_str(),
-                    r.finished ? " done" : "");
+                    human(static_cast<double>(r.done) / secs).c_str(), r.finished ? " done" : "");
     }
     drawn_ = rows_.size();
     std::fflush(stdout);

@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(basic_auth_pulls_with_the_right_password_and_is_eacces_othe
     auto anonymous = pull(5001);
     BOOST_TEST_REQUIRE(!anonymous.has_value());
     BOOST_TEST(anonymous.error().code == EACCES);
-    BOOST_TEST(anonymous.error().message().find("127.0.0.1:5001/private/app:1") != std::string::npos);
+    BOOST_TEST(anonymous.error().message().find("127.0.0.1:5001/private/app:1") !=
+               std::string::npos);
     auto wrong = pull(5001, with_creds("alice", "nope"));
     BOOST_TEST_REQUIRE(!wrong.has_value());
     BOOST_TEST(wrong.error().code == EACCES);
@@ -89,7 +90,8 @@ BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_s
     Registry registry(storage, 5002,
                       "  token:\n    realm: http://127.0.0.1:5003/token\n"
                       "    service: berth-test-registry\n    issuer: berth-test-issuer\n"
-                      "    rootcertbundle: " + cert + "\n");
+                      "    rootcertbundle: " +
+                          cert + "\n");
     auto denied = pull(5002, with_creds("alice", "wrong"));
     BOOST_TEST_REQUIRE(!denied.has_value());
     BOOST_TEST(denied.error().code == EACCES);

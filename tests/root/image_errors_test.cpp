@@ -66,7 +66,8 @@ BOOST_FIXTURE_TEST_SUITE(errors, Fixture, *utf::label("root") * utf::preconditio
 
 BOOST_AUTO_TEST_CASE(a_blob_with_the_wrong_digest_is_refused_and_the_next_pull_succeeds)
 {
-    const auto layer = push_one("bad/digest", TarBuilder().file("a", random_bytes(100000)).finish());
+    const auto layer =
+        push_one("bad/digest", TarBuilder().file("a", random_bytes(100000)).finish());
     const auto data = registry.blob_data_path(layer);
     const auto good = read_all(data);
     auto bad = good;
@@ -115,8 +116,8 @@ BOOST_AUTO_TEST_CASE(a_corrupt_gzip_stream_with_a_matching_digest_is_refused)
 
 BOOST_AUTO_TEST_CASE(an_unknown_layer_media_type_is_refused_by_name)
 {
-    std::vector<Layer> layers{{TarBuilder().file("a", "b").finish(),
-                               "application/vnd.oci.image.layer.v1.tar+lz4"}};
+    std::vector<Layer> layers{
+        {TarBuilder().file("a", "b").finish(), "application/vnd.oci.image.layer.v1.tar+lz4"}};
     layers[0].blob = layers[0].tar;
     push_image(registry, "bad/type", "1", layers);
     auto r = pull("bad/type:1");
@@ -140,7 +141,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_image_is_enoent_and_an_unreachable_registry_econ
 
 BOOST_AUTO_TEST_CASE(a_decompression_bomb_stops_at_the_layer_size_limit)
 {
-    const auto layer = push_one("bad/bomb", TarBuilder().file("zeros", std::string(64 << 20, '\0')).finish());
+    const auto layer =
+        push_one("bad/bomb", TarBuilder().file("zeros", std::string(64 << 20, '\0')).finish());
     auto options = quick_options();
     options.max_layer_bytes = 1 << 20;
     auto r = pull("bad/bomb:1", options);
@@ -166,7 +168,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_enospc_keeps_nothing_unverified_and_the_next
     BOOST_TEST(list_dir(small_root + "/snapshots").empty());
     BOOST_TEST(list_dir(small_root + "/ingest").empty());
     BOOST_TEST_REQUIRE(::mount(nullptr, small_root.c_str(), nullptr, MS_REMOUNT, "size=64m") == 0);
-    auto again = small->pull(*image::parse_reference(registry.host() + "/big/one:1"), quick_options());
+    auto again =
+        small->pull(*image::parse_reference(registry.host() + "/big/one:1"), quick_options());
     BOOST_TEST(again.has_value(), why(again));
     BOOST_TEST(::umount2(small_root.c_str(), MNT_DETACH) == 0);
 }

@@ -70,7 +70,8 @@ BOOST_FIXTURE_TEST_SUITE(pull, Fixture, *utf::label("root") * utf::precondition(
 
 BOOST_AUTO_TEST_CASE(anonymous_pull_of_gzip_and_zstd_layers_makes_snapshots_and_a_rootfs)
 {
-    std::vector<Layer> layers{{base_layer()}, {top_layer(), "application/vnd.oci.image.layer.v1.tar+zstd"}};
+    std::vector<Layer> layers{{base_layer()},
+                              {top_layer(), "application/vnd.oci.image.layer.v1.tar+zstd"}};
     const auto manifest = push_image(registry, "test/app", "v1", layers);
     auto record = store.pull(ref(registry, "test/app:v1"), quick_options());
     BOOST_TEST_REQUIRE(record.has_value(), why(record));
@@ -100,7 +101,7 @@ BOOST_AUTO_TEST_CASE(anonymous_pull_of_gzip_and_zstd_layers_makes_snapshots_and_
     const auto& root = rootfs->path();
     BOOST_TEST(read_all(root + "/etc/os-release") == "NAME=berth-test\n");
     BOOST_TEST(read_all(root + "/etc/motd") == "hello\n");
-    BOOST_TEST(!path_exists(root + "/etc/gone"));          // whiteout
+    BOOST_TEST(!path_exists(root + "/etc/gone"));                               // whiteout
     BOOST_TEST(list_dir(root + "/opt/app") == std::vector<std::string>{"new"}); // opaque
     BOOST_TEST(read_all(root + "/bin/link") == "#!/bin/sh\n");
     std::ofstream(root + "/etc/written") << "x";
@@ -112,8 +113,9 @@ BOOST_AUTO_TEST_CASE(a_rootfs_of_many_layers_mounts_past_the_option_length_limit
 {
     std::vector<Layer> layers;
     for (int i = 0; i < 60; ++i) // 60 x ~95-byte paths: over one page of mount options
-        layers.push_back({TarBuilder().file("layer" + std::to_string(i), std::to_string(i)).finish(),
-                          "application/vnd.oci.image.layer.v1.tar"});
+        layers.push_back(
+            {TarBuilder().file("layer" + std::to_string(i), std::to_string(i)).finish(),
+             "application/vnd.oci.image.layer.v1.tar"});
     push_image(registry, "test/many", "1", layers);
     auto options = quick_options();
     options.parallel_layers = 8;
@@ -174,8 +176,8 @@ BOOST_AUTO_TEST_CASE(concurrent_pulls_of_one_image_share_one_download_per_layer)
     for (int i = 0; i < 4; ++i)
         pulls.emplace_back([&, i] {
             auto s = image::Store::open(dir.path() + "/store"); // as separate users would
-            results[i] = s->pull(*image::parse_reference("127.0.0.1:5010/test/shared:1"),
-                                 quick_options());
+            results[i] =
+                s->pull(*image::parse_reference("127.0.0.1:5010/test/shared:1"), quick_options());
         });
     for (auto& t : pulls)
         t.join();

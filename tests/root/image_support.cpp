@@ -54,15 +54,16 @@ Registry::Registry(const std::string& storage, int port, const std::string& auth
     : config_dir_("berth-registry"), storage_(storage), port_(port)
 {
     const auto config = config_dir_.path() + "/config.yml";
-    std::ofstream(config) << "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
-                          << "storage:\n  filesystem:\n    rootdirectory: " << storage
-                          << "\n  delete:\n    enabled: true\n"
-                          << "http:\n  addr: 127.0.0.1:" << port << "\n"
-                          << (auth_yaml.empty() ? "" : "auth:\n" + auth_yaml);
+    std::ofstream(config)
+        << "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+        << "storage:\n  filesystem:\n    rootdirectory: " << storage
+        << "\n  delete:\n    enabled: true\n"
+        << "http:\n  addr: 127.0.0.1:" << port << "\n"
+        << (auth_yaml.empty() ? "" : "auth:\n" + auth_yaml);
     process_ = std::make_unique<Command>(Command::start({"docker-registry", "serve", config}));
     for (int i = 0; i < 100; ++i) {
-        auto o = run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url() + "/v2/"},
-                             5s);
+        auto o = run_command(
+            {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url() + "/v2/"}, 5s);
         if (o.out != "000")
             return;
         std::this_thread::sleep_for(50ms);
@@ -100,10 +101,10 @@ std::string push_blob(const Registry& r, const std::string& repo, const std::str
     if (location.rfind("http", 0) != 0)
         location = r.url() + location;
     const auto file = write_temp(bytes);
-    auto put = run_command({"curl", "-s", "-f", "-X", "PUT", "-H",
-                            "Content-Type: application/octet-stream", "--data-binary", "@" + file,
-                            location + (location.find('?') == std::string::npos ? "?" : "&")
-                                + "digest=" + digest});
+    auto put = run_command(
+        {"curl", "-s", "-f", "-X", "PUT", "-H", "Content-Type: application/octet-stream",
+         "--data-binary", "@" + file,
+         location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + digest});
     ::unlink(file.c_str());
     check(put, "upload blob " + digest);
     return digest;
@@ -113,8 +114,9 @@ std::string push_manifest(const Registry& r, const std::string& repo, const std:
                           const std::string& json, const std::string& media_type)
 {
     const auto file = write_temp(json);
-    auto put = run_command({"curl", "-s", "-f", "-X", "PUT", "-H", "Content-Type: " + media_type,
-                            "--data-binary", "@" + file, r.url() + "/v2/" + repo + "/manifests/" + tag});
+    auto put =
+        run_command({"curl", "-s", "-f", "-X", "PUT", "-H", "Content-Type: " + media_type,
+                     "--data-binary", "@" + file, r.url() + "/v2/" + repo + "/manifests/" + tag});
     ::unlink(file.c_str());
     check(put, "put manifest " + repo + ":" + tag);
     return image::sha256_digest(json);
@@ -139,14 +141,13 @@ std::string push_image(const Registry& r, const std::string& repo, const std::st
                                         {"config", nlohmann::json::object()},
                                         {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
     const auto config = config_json.dump();
-    const nlohmann::json manifest = {
-        {"schemaVersion", 2},
-        {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-        {"config",
-         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-          {"digest", push_blob(r, repo, config)},
-          {"size", config.size()}}},
-        {"layers", descriptors}};
+    const nlohmann::json manifest = {{"schemaVersion", 2},
+                                     {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                     {"config",
+                                      {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                                       {"digest", push_blob(r, repo, config)},
+                                       {"size", config.size()}}},
+                                     {"layers", descriptors}};
     return push_manifest(r, repo, tag, manifest.dump(),
                          "application/vnd.oci.image.manifest.v1+json");
 }

@@ -49,9 +49,8 @@ std::string through(const char* command, const std::string& data)
 
 } // namespace
 
-void TarBuilder::header(char type, std::string_view name, std::uint64_t size,
-                        std::string_view link, unsigned mode, unsigned uid, unsigned gid,
-                        unsigned major, unsigned minor)
+void TarBuilder::header(char type, std::string_view name, std::uint64_t size, std::string_view link,
+                        unsigned mode, unsigned uid, unsigned gid, unsigned major, unsigned minor)
 {
     if (name.size() >= 100 || link.size() >= 100) {
         std::string records;

@@ -11,22 +11,22 @@ std::string d(char c)
 }
 const std::string oci_manifest = R"({"schemaVersion":2,
   "mediaType":"application/vnd.oci.image.manifest.v1+json",
-  "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")"
-                                 + d('c') + R"(","size":7},
-  "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")"
-                                 + d('1') + R"(","size":100},
-            {"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")"
-                                 + d('2') + R"(","size":200}]})";
+  "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+                                 d('c') + R"(","size":7},
+  "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" +
+                                 d('1') + R"(","size":100},
+            {"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
+                                 d('2') + R"(","size":200}]})";
 std::string index_of(const std::string& entries)
 {
-    return R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[)"
-           + entries + "]}";
+    return R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[)" +
+           entries + "]}";
 }
 std::string entry(char c, const char* arch, const char* variant)
 {
-    return R"({"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":")"
-           + d(c) + R"(","size":1,"platform":{"os":"linux","architecture":")" + arch
-           + R"(","variant":")" + variant + R"("}})";
+    return R"({"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":")" +
+           d(c) + R"(","size":1,"platform":{"os":"linux","architecture":")" + arch +
+           R"(","variant":")" + variant + R"("}})";
 }
 } // namespace
 
@@ -65,8 +65,8 @@ BOOST_AUTO_TEST_CASE(a_bad_digest_or_negative_size_is_refused)
 
 BOOST_AUTO_TEST_CASE(an_index_picks_the_host_variant_first)
 {
-    auto index = parse_index(index_of(entry('a', "amd64", "") + "," + entry('b', "arm64", "v8")
-                                      + "," + entry('e', "arm", "v7")));
+    auto index = parse_index(index_of(entry('a', "amd64", "") + "," + entry('b', "arm64", "v8") +
+                                      "," + entry('e', "arm", "v7")));
     BOOST_TEST_REQUIRE(index.has_value());
     auto arm = select_platform(*index, {"linux", "arm64", "v8"});
     BOOST_TEST_REQUIRE(arm.has_value());
@@ -88,8 +88,9 @@ BOOST_AUTO_TEST_CASE(no_matching_platform_is_enoent_listing_what_there_is)
 
 BOOST_AUTO_TEST_CASE(a_config_gives_diff_ids_and_chain_ids)
 {
-    auto c = parse_image_config(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")"
-                                + d('1') + "\",\"" + d('2') + "\"]}}");
+    auto c = parse_image_config(
+        R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" + d('1') +
+        "\",\"" + d('2') + "\"]}}");
     BOOST_TEST_REQUIRE(c.has_value());
     BOOST_TEST(c->diff_ids.size() == 2u);
     auto chain = chain_ids(c->diff_ids);

@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(an_ipv6_registry_with_a_port_parses)
 BOOST_AUTO_TEST_CASE(bad_references_are_einval_with_the_reason)
 {
     for (const char* bad : {"", "UPPER/case", "app:", "app@sha256:abc", "app:bad tag",
-                            "host:99999/app", "a//b", "-app", "app@md5:" , "/app", "app/"}) {
+                            "host:99999/app", "a//b", "-app", "app@md5:", "/app", "app/"}) {
         auto r = parse_reference(bad);
         BOOST_TEST(!r.has_value(), "accepted: " << bad);
         if (!r) {
