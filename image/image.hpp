@@ -56,9 +56,9 @@ struct ImageConfig {
     std::vector<std::string> diff_ids; // one per layer, uncompressed sha256
 };
 // Parsers of registry input: size-capped, every field checked, never throw.
-Result<Manifest> parse_manifest(std::string_view json, std::string_view media_type = {});
-Result<Index> parse_index(std::string_view json, std::string_view media_type = {});
-Result<ImageConfig> parse_image_config(std::string_view json);
+Result<Manifest> parse_manifest(std::string_view text, std::string_view media_type = {});
+Result<Index> parse_index(std::string_view text, std::string_view media_type = {});
+Result<ImageConfig> parse_image_config(std::string_view text);
 bool is_index_media_type(std::string_view media_type);
 // The best entry for want (exact variant first, then none); ENOENT names what was there.
 Result<Descriptor> select_platform(const Index& index, const Platform& want);
@@ -137,7 +137,8 @@ private:
 // The destructor unmounts and removes them unless keep() was called.
 class Rootfs {
 public:
-    static Result<Rootfs> mount(const Store& store, const ImageRecord& image, std::string id);
+    static Result<Rootfs> mount(const Store& store, const ImageRecord& image,
+                                const std::string& id);
     Rootfs(Rootfs&& other) noexcept;
     Rootfs& operator=(Rootfs&&) = delete;
     Rootfs(const Rootfs&) = delete;

@@ -169,6 +169,7 @@ Result<Descriptor> select_platform(const Index& index, const Platform& want)
 std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids)
 {
     std::vector<std::string> chain;
+    chain.reserve(diff_ids.size());
     for (const auto& d : diff_ids)
         chain.push_back(chain.empty() ? d : sha256_digest(chain.back() + " " + d));
     return chain;

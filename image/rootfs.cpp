@@ -59,7 +59,7 @@ Result<void> mount_overlay(const Store& store, const ImageRecord& image, const s
 
 } // namespace
 
-Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, std::string id)
+Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, const std::string& id)
 {
     if (!valid_id(id))
         return Error::invalid("rootfs id ", quoted(id), ": letters, digits, '-', '_', '.' only");

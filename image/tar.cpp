@@ -197,11 +197,10 @@ Result<void> TarParser::on_header()
 
 Result<void> TarParser::on_extended()
 {
-    auto text = std::move(extended_);
-    extended_.clear();
+    const std::string_view text(extended_); // cleared by the next extended header
     switch (extended_type_) {
-    case 'L': pending_.path = std::string(text.c_str()); return {};
-    case 'K': pending_.link = std::string(text.c_str()); return {};
+    case 'L': pending_.path = std::string(text.substr(0, text.find('\0'))); return {};
+    case 'K': pending_.link = std::string(text.substr(0, text.find('\0'))); return {};
     case 'g': return {}; // global headers carry nothing layers need
     default: return apply_pax(text);
     }

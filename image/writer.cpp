@@ -74,7 +74,9 @@ Result<int> LayerWriter::parent_of(const std::string& dir_path)
             const std::string name(part);
             if (::mkdirat(at->get(), name.c_str(), 0755) < 0 && errno != EEXIST)
                 return Error::from_errno("mkdir ", quoted(sofar + "/" + name), " in the layer");
-            sofar += (sofar.empty() ? "" : "/") + name;
+            if (!sofar.empty())
+                sofar += '/';
+            sofar += name;
         }
         fd = open_in_root(root_.get(), dir_path, O_PATH | O_DIRECTORY);
     }
