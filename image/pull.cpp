@@ -6,6 +6,7 @@
 #include <ctime>
 #include <thread>
 #include "base/files.hpp"
+#include "image/credential_helper.hpp"
 #include "image/digest.hpp"
 #include "image/layer_pull.hpp"
 #include "image/records.hpp"
@@ -37,6 +38,14 @@ Result<std::optional<Credentials>> find_credentials(const Reference& ref,
     auto creds = credentials_from_config(*text, ref.domain);
     if (!creds)
         return std::move(creds).error().wrap(quoted(path));
+    if (*creds) // an auths entry wins, as in Docker
+        return creds;
+    if (auto helper = credential_helper_for(*text, ref.domain)) {
+        auto from_helper = credentials_from_helper(*helper, ref.domain);
+        if (!from_helper)
+            return std::move(from_helper).error().wrap(cat("credentials for ", ref.domain));
+        return from_helper;
+    }
     return creds;
 }
 

@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE image_auth
+#include <sys/stat.h>
+#include <cstdlib>
 #include <fstream>
 #include <boost/test/unit_test.hpp>
 #include "tests/root/image_support.hpp"
@@ -77,6 +79,33 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_config_json)
     options.docker_config = config;
     auto ok = pull(5001, options);
     BOOST_TEST(ok.has_value(), why(ok));
+}
+
+BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_credential_helper_as_docker_runs_it)
+{
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    // A helper speaking Docker's protocol (the ECR helper is one; it cannot reach AWS here).
+    const auto helper = dir.path() + "/docker-credential-berthtest";
+    std::ofstream(helper) << "#!/bin/sh\nread server\n"
+                             "if [ \"$1\" = get ] && [ \"$server\" = 127.0.0.1:5001 ]; then\n"
+                             "  echo '{\"Username\":\"alice\",\"Secret\":\"wonderland\"}'; exit 0\n"
+                             "fi\necho 'credentials not found in native keychain'; exit 1\n";
+    BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
+    const std::string old_path = std::getenv("PATH");           // NOLINT(concurrency-mt-unsafe)
+    ::setenv("PATH", (dir.path() + ":" + old_path).c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    const auto config = dir.path() + "/config.json";
+    std::ofstream(config) << R"({"credHelpers":{"127.0.0.1:5001":"berthtest"}})";
+    auto options = quick_options();
+    options.docker_config = config;
+    auto ok = pull(5001, options);
+    BOOST_TEST(ok.has_value(), why(ok));
+    std::ofstream(config) << R"({"credsStore":"missing-helper"})";
+    auto missing = pull(5001, options);
+    BOOST_TEST_REQUIRE(!missing.has_value());
+    BOOST_TEST(missing.error().message().find("docker-credential-missing-helper") !=
+                   std::string::npos,
+               why(missing));
+    ::setenv("PATH", old_path.c_str(), 1); // NOLINT(concurrency-mt-unsafe)
 }
 
 BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_scope)
