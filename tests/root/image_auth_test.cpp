@@ -25,7 +25,7 @@ struct Fixture {
         std::vector<Layer> layers{{TarBuilder().file("secret", "s3cret\n").finish()}};
         push_image(open, "private/app", "1", layers);
     }
-    Result<image::ImageRecord> pull(int port, image::PullOptions options = quick_options())
+    Result<image::ImageRecord> pull(int port, const image::PullOptions& options = quick_options())
     {
         return store.pull(
             *image::parse_reference("127.0.0.1:" + std::to_string(port) + "/private/app:1"),

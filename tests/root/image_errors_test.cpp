@@ -40,14 +40,14 @@ struct Fixture {
     image::Store store = *image::Store::open(store_root);
 
     Result<image::ImageRecord> pull(const std::string& name,
-                                    image::PullOptions options = quick_options())
+                                    const image::PullOptions& options = quick_options())
     {
         return store.pull(*image::parse_reference(registry.host() + "/" + name), options);
     }
     // Pushes one layer; returns its (compressed) digest.
-    std::string push_one(const std::string& repo, std::string tar)
+    std::string push_one(const std::string& repo, const std::string& tar)
     {
-        std::vector<Layer> layers{{std::move(tar)}};
+        std::vector<Layer> layers{{tar}};
         push_image(registry, repo, "1", layers);
         return image::sha256_digest(layers[0].blob);
     }

@@ -31,9 +31,9 @@ struct Fixture {
         std::ofstream(outside + "/victim") << "keep";
         std::ofstream(outside + "/target") << "keep";
     }
-    Result<image::ImageRecord> pull_layer(std::string tar)
+    Result<image::ImageRecord> pull_layer(const std::string& tar)
     {
-        std::vector<Layer> layers{{std::move(tar)}};
+        std::vector<Layer> layers{{tar}};
         const auto repo = "hostile/l" + std::to_string(++n);
         push_image(registry, repo, "1", layers);
         return store.pull(*image::parse_reference(registry.host() + "/" + repo + ":1"),

@@ -1,6 +1,7 @@
 // tests/support/tar_builder.cpp — see tar_builder.hpp.
 #include "tests/support/tar_builder.hpp"
 #include <unistd.h>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -68,7 +69,7 @@ void TarBuilder::header(char type, std::string_view name, std::uint64_t size, st
         pax(records);
     }
     char h[512] = {};
-    std::memcpy(h, name.data(), name.size());
+    std::copy_n(name.data(), name.size(), h);
     octal(h + 100, 8, mode);
     octal(h + 108, 8, uid);
     octal(h + 116, 8, gid);
@@ -81,9 +82,9 @@ void TarBuilder::header(char type, std::string_view name, std::uint64_t size, st
     }
     octal(h + 136, 12, 1700000000);
     h[156] = type;
-    std::memcpy(h + 157, link.data(), link.size());
-    std::memcpy(h + 257, "ustar", 6);
-    std::memcpy(h + 263, "00", 2);
+    std::copy_n(link.data(), link.size(), h + 157);
+    std::copy_n("ustar", 6, h + 257);
+    std::copy_n("00", 2, h + 263);
     octal(h + 329, 8, major);
     octal(h + 337, 8, minor);
     std::memset(h + 148, ' ', 8);
@@ -97,12 +98,12 @@ void TarBuilder::header(char type, std::string_view name, std::uint64_t size, st
 void TarBuilder::pax(const std::string& records)
 {
     char h[512] = {};
-    std::memcpy(h, "PaxHeader", 9);
+    std::copy_n("PaxHeader", 9, h);
     octal(h + 100, 8, 0644);
     octal(h + 124, 12, records.size());
     h[156] = 'x';
-    std::memcpy(h + 257, "ustar", 6);
-    std::memcpy(h + 263, "00", 2);
+    std::copy_n("ustar", 6, h + 257);
+    std::copy_n("00", 2, h + 263);
     std::memset(h + 148, ' ', 8);
     unsigned sum = 0;
     for (unsigned char c : h)
