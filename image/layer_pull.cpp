@@ -5,7 +5,9 @@
 #include <unistd.h>
 #include <chrono>
 #include <random>
+#include <thread>
 #include "base/files.hpp"
+#include "image/chunk_queue.hpp"
 #include "image/decompress.hpp"
 #include "image/digest.hpp"
 #include "image/store_fs.hpp"
@@ -44,11 +46,44 @@ struct Pipeline {
     Fd blob;
     std::uint64_t received = 0, inflated = 0;
     std::chrono::steady_clock::time_point last_report{};
+    ChunkQueue queue{std::size_t{8} << 20}; // at most 8 MiB between download and unpack
+    Result<void> unpacked;
+    std::thread unpacker;
 
     Pipeline(const LayerJob& j, const PullOptions& o, Fd root, Fd blob_fd)
         : job(j), options(o), inflater(Decompressor::create(layer_compression(j.layer.media_type))),
           writer(std::move(root)), blob(std::move(blob_fd))
     {
+        unpacker = std::thread([this] {
+            unpacked = unpack();
+            if (!unpacked)
+                queue.stop(); // the download sees push() fail and aborts
+        });
+    }
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+    ~Pipeline() { (void)end_of_stream(); }
+
+    // Runs on the unpack thread.
+    Result<void> unpack()
+    {
+        while (auto chunk = queue.pop()) {
+            auto r =
+                inflater->feed(chunk->data(), chunk->size(),
+                               [this](const char* d, std::size_t n) { return on_inflated(d, n); });
+            if (!r)
+                return r;
+        }
+        return {};
+    }
+
+    // Waits for the unpack thread to drain the queue; its result.
+    Result<void> end_of_stream()
+    {
+        queue.close();
+        if (unpacker.joinable())
+            unpacker.join();
+        return unpacked;
     }
 
     Result<void> on_inflated(const char* data, std::size_t size)
@@ -67,10 +102,8 @@ struct Pipeline {
         if (auto r = write_all(blob.get(), std::string_view(data, size)); !r)
             return std::move(r).error().wrap("store blob");
         received += size;
-        auto r = inflater->feed(data, size,
-                                [this](const char* d, std::size_t n) { return on_inflated(d, n); });
-        if (!r)
-            return r;
+        if (!queue.push(std::string(data, size)))
+            return Error::with_code(ECANCELED, "unpack stopped"); // unpacked says why
         report(false);
         return {};
     }
@@ -128,6 +161,8 @@ Result<void> pull_layer(RegistryClient& client, const Store& store, const LayerJ
     Pipeline p(job, options, std::move(*root), std::move(*blob));
     auto r = client.blob(
         job.layer, [&p](const char* data, std::size_t size) { return p.on_received(data, size); });
+    if (auto u = p.end_of_stream(); !u)
+        return u; // the unpack error explains an aborted download better than the abort
     if (r)
         r = p.verify();
     if (!r)
