@@ -73,7 +73,7 @@ Result<int> LayerWriter::parent_of(const std::string& dir_path)
                 return std::move(at).error();
             const std::string name(part);
             if (::mkdirat(at->get(), name.c_str(), 0755) < 0 && errno != EEXIST)
-                return Error::from_errno("mkdir ", quoted(sofar + "/" + name), " in the layer");
+                return Error::from_errno("mkdir ", quoted(cat(sofar, "/", name)), " in the layer");
             if (!sofar.empty())
                 sofar += '/';
             sofar += name;
