@@ -68,6 +68,7 @@ struct Pipeline {
     Result<void> unpack()
     {
         while (auto chunk = queue.pop()) {
+            // NOLINTNEXTLINE(clang-analyzer-cplusplus.InnerPointer): chunk outlives the call
             auto r =
                 inflater->feed(chunk->data(), chunk->size(),
                                [this](const char* d, std::size_t n) { return on_inflated(d, n); });

@@ -112,10 +112,11 @@ BOOST_AUTO_TEST_CASE(anonymous_pull_of_gzip_and_zstd_layers_makes_snapshots_and_
 BOOST_AUTO_TEST_CASE(a_rootfs_of_many_layers_mounts_past_the_option_length_limit)
 {
     std::vector<Layer> layers;
+    layers.reserve(60);
     for (int i = 0; i < 60; ++i) // 60 x ~95-byte paths: over one page of mount options
-        layers.push_back(
-            {TarBuilder().file("layer" + std::to_string(i), std::to_string(i)).finish(),
-             "application/vnd.oci.image.layer.v1.tar"});
+        layers.emplace_back(
+            TarBuilder().file("layer" + std::to_string(i), std::to_string(i)).finish(),
+            "application/vnd.oci.image.layer.v1.tar");
     push_image(registry, "test/many", "1", layers);
     auto options = quick_options();
     options.parallel_layers = 8;
@@ -172,6 +173,7 @@ BOOST_AUTO_TEST_CASE(concurrent_pulls_of_one_image_share_one_download_per_layer)
     push_image(registry, "test/shared", "1", layers);
     auto proxy = start_peer({"proxy", "5010", "5000", "count"});
     std::vector<std::thread> pulls;
+    pulls.reserve(4);
     std::vector<Result<image::ImageRecord>> results(4, Error::invalid("not run"));
     for (int i = 0; i < 4; ++i)
         pulls.emplace_back([&, i] {

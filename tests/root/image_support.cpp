@@ -89,7 +89,7 @@ std::unique_ptr<Command> start_peer(const std::vector<std::string>& args)
 
 std::string push_blob(const Registry& r, const std::string& repo, const std::string& bytes)
 {
-    const auto digest = image::sha256_digest(bytes);
+    auto digest = image::sha256_digest(bytes);
     auto post = run_command({"curl", "-s", "-f", "-X", "POST", "-D", "-", "-o", "/dev/null",
                              r.url() + "/v2/" + repo + "/blobs/uploads/"});
     check(post, "start blob upload");
@@ -159,7 +159,7 @@ std::string push_index(const Registry& r, const std::string& repo, const std::st
     for (const auto& [digest, arch] : entries) {
         auto o = run_command({"curl", "-s", "-f", "-H",
                               "Accept: application/vnd.oci.image.manifest.v1+json",
-                              r.url() + "/v2/" + repo + "/manifests/" + digest});
+                              cat(r.url(), "/v2/", repo, "/manifests/", digest)});
         check(o, "get manifest " + digest);
         list.push_back({{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
                         {"digest", digest},
