@@ -8,12 +8,15 @@ packages=(
   meson ninja-build pkg-config g++ python3
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
   libmnl-dev libnftables-dev
+  libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev
   # the runtime's peers and test material
   runc crun busybox-static procps iproute2 util-linux
   # engines tier: real engines driving runc and berth-runtime (bsdutils' script(1) gives -t a pty)
   podman conmon containerd containernetworking-plugins iptables bsdutils
   # net/ tests inspect with nftables (the library never runs it); CNI plugins are its bench peer
   nftables
+  # the image tests' peers: a real registry, OCI tools, htpasswd, curl, gzip, openssl
+  docker-registry skopeo umoci apache2-utils curl gzip openssl
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
   # quality gates and benchmarks

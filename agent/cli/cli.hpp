@@ -1,0 +1,40 @@
+// agent/cli/cli.hpp — the berth CLI's commands, each one parsed-arguments-in, exit-code-out.
+#pragma once
+#include <string>
+#include <vector>
+#include "image/image.hpp"
+
+namespace berth::cli {
+
+struct Globals {
+    std::string root = "/var/lib/berth/images";
+    bool json = false;
+};
+
+int cmd_pull(const Globals& g, const std::vector<std::string>& args);
+int cmd_images(const Globals& g, const std::vector<std::string>& args);
+int cmd_rmi(const Globals& g, const std::vector<std::string>& args);
+int cmd_inspect(const Globals& g, const std::vector<std::string>& args);
+
+// Progress for one pull: redraws per-layer bars on a terminal, prints a line per finished layer
+// otherwise. Thread-safe (called from the pull's worker threads).
+class ProgressView {
+public:
+    explicit ProgressView(bool terminal) : terminal_(terminal) {}
+    void update(const image::Progress& p);
+    void done();
+
+private:
+    struct Row {
+        std::string layer;
+        std::uint64_t done = 0, total = 0;
+        bool finished = false;
+        double started = 0;
+    };
+    void draw();
+    bool terminal_;
+    std::vector<Row> rows_;
+    std::size_t drawn_ = 0;
+};
+
+} // namespace berth::cli

@@ -1,0 +1,169 @@
+// image/auth.cpp — WWW-Authenticate challenges (RFC 7235 auth-params, quoted strings with
+// backslash escapes) and credentials from a Docker-style config.json `auths` map.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include "image/image.hpp"
+
+namespace berth::image {
+namespace {
+
+constexpr std::size_t max_header = 8192;
+
+bool is_token_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::string lower(std::string_view s)
+{
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+void skip_spaces(std::string_view& s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+}
+
+std::string_view take_token(std::string_view& s)
+{
+    std::size_t n = 0;
+    while (n < s.size() && is_token_char(s[n]))
+        ++n;
+    auto token = s.substr(0, n);
+    s.remove_prefix(n);
+    return token;
+}
+
+// A quoted-string after the opening quote; false if unterminated.
+bool take_quoted(std::string_view& s, std::string& out)
+{
+    while (!s.empty()) {
+        const char c = s.front();
+        s.remove_prefix(1);
+        if (c == '"')
+            return true;
+        if (c == '\\') {
+            if (s.empty())
+                return false;
+            out += s.front();
+            s.remove_prefix(1);
+        } else {
+            out += c;
+        }
+    }
+    return false;
+}
+
+std::optional<std::string> base64_decode(std::string_view in)
+{
+    static constexpr std::string_view alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : in) {
+        if (c == '=')
+            break;
+        const auto v = alphabet.find(c);
+        if (v == std::string_view::npos)
+            return std::nullopt;
+        buffer = (buffer << 6) | static_cast<unsigned>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((buffer >> bits) & 0xff);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Result<Challenge> parse_www_authenticate(std::string_view header)
+{
+    const auto bad = [&](std::string_view why) {
+        return Error::invalid("WWW-Authenticate ", quoted(header), ": ", why);
+    };
+    if (header.size() > max_header)
+        return bad("too long");
+    auto s = header;
+    skip_spaces(s);
+    Challenge c;
+    c.scheme = lower(take_token(s));
+    if (c.scheme.empty())
+        return bad("no scheme");
+    for (;;) {
+        skip_spaces(s);
+        if (s.empty())
+            break;
+        auto key = lower(take_token(s));
+        skip_spaces(s);
+        if (key.empty() || s.empty() || s.front() != '=')
+            break; // the next challenge (or token68) starts: keep the first challenge only
+        s.remove_prefix(1);
+        skip_spaces(s);
+        std::string value;
+        if (!s.empty() && s.front() == '"') {
+            s.remove_prefix(1);
+            if (!take_quoted(s, value))
+                return bad("unterminated quoted string");
+        } else {
+            value = std::string(take_token(s));
+        }
+        if (key == "realm")
+            c.realm = std::move(value);
+        else if (key == "service")
+            c.service = std::move(value);
+        else if (key == "scope")
+            c.scope = std::move(value);
+        skip_spaces(s);
+        if (!s.empty() && s.front() == ',')
+            s.remove_prefix(1);
+    }
+    if (c.scheme == "bearer" && c.realm.empty())
+        return bad("bearer challenge without a realm");
+    return c;
+}
+
+Result<std::optional<Credentials>> credentials_from_config(std::string_view config_json,
+                                                           std::string_view host)
+{
+    auto j = nlohmann::json::parse(config_json.begin(), config_json.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return Error::invalid("docker config: not a JSON object");
+    const auto auths = j.find("auths");
+    if (auths == j.end() || !auths->is_object())
+        return std::optional<Credentials>{};
+    const bool hub = host == "docker.io" || host == "registry-1.docker.io";
+    for (const auto& [key, entry] : auths->items()) {
+        std::string_view k = key;
+        for (std::string_view scheme : {"https://", "http://"})
+            if (starts_with(k, scheme))
+                k.remove_prefix(scheme.size());
+        k = k.substr(0, k.find('/'));
+        const bool match = k == host || (hub && (k == "index.docker.io" || k == "docker.io"));
+        if (!match || !entry.is_object())
+            continue;
+        Credentials creds;
+        if (const auto a = entry.find("auth"); a != entry.end() && a->is_string()) {
+            auto decoded = base64_decode(a->get<std::string>());
+            const auto colon = decoded ? decoded->find(':') : std::string::npos;
+            if (colon == std::string::npos)
+                return Error::invalid("docker config: auths ", quoted(key),
+                                      ": auth is not base64 of user:password");
+            creds.username = decoded->substr(0, colon);
+            creds.password = decoded->substr(colon + 1);
+        }
+        if (const auto t = entry.find("identitytoken"); t != entry.end() && t->is_string())
+            creds.identity_token = t->get<std::string>();
+        return std::optional<Credentials>{std::move(creds)};
+    }
+    return std::optional<Credentials>{};
+}
+
+} // namespace berth::image

@@ -1,0 +1,22 @@
+// image/decompress.hpp — streaming decompression in process: ISA-L isal_inflate for gzip (about
+// 1.8x zlib here), libzstd for zstd, pass-through for plain tar. Never an external process.
+// Internal to image/.
+#pragma once
+#include <functional>
+#include <memory>
+#include "base/result.hpp"
+#include "image/media_types.hpp"
+
+namespace berth::image {
+
+using ByteSink = std::function<Result<void>(const char* data, std::size_t size)>;
+
+class Decompressor {
+public:
+    static std::unique_ptr<Decompressor> create(Compression compression); // None/Gzip/Zstd
+    virtual ~Decompressor() = default;
+    virtual Result<void> feed(const char* data, std::size_t size, const ByteSink& out) = 0;
+    virtual Result<void> finish() = 0; // the compressed stream must be complete
+};
+
+} // namespace berth::image

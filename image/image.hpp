@@ -1,0 +1,158 @@
+// image/image.hpp — the only header other directories include from image/. image/ owns the
+// content store (default /var/lib/berth/images): blobs by digest that are only ever renamed into
+// place after their digest and size verified, one unpacked snapshot per layer chain ID, image
+// records by reference, and overlayfs root filesystems assembled from snapshots. It pulls from
+// OCI distribution registries (anonymous, basic and bearer auth) and unpacks layers in process,
+// confined to their snapshot directory. Errors: EINVAL bad input (reference, manifest, layer),
+// ENOENT not found, EACCES/EPERM refused by the registry, ECONNREFUSED/ETIMEDOUT unreachable,
+// EBADMSG digest or size mismatch, EFBIG a layer over its size limit, ENOSPC disk full.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include "base/result.hpp"
+
+namespace berth::image {
+
+// A parsed image reference with Docker's defaults: "busybox" is docker.io/library/busybox:latest.
+struct Reference {
+    std::string domain;           // "docker.io", "localhost:5000", "127.0.0.1:5000"
+    std::string repository;       // "library/busybox"
+    std::string tag;              // empty only when a digest was given without a tag
+    std::string digest;           // "sha256:<64 hex>" or empty
+    std::string str() const;      // the canonical form: domain/repository[:tag][@digest]
+    std::string api_host() const; // docker.io is served by registry-1.docker.io
+};
+Result<Reference> parse_reference(std::string_view text);
+
+struct Platform {
+    std::string os = "linux";
+    std::string architecture; // OCI names: amd64, arm64, arm, 386, ppc64le, s390x, riscv64
+    std::string variant;      // "v8", "v7", or empty
+};
+Platform host_platform();
+Result<Platform> parse_platform(std::string_view text); // "linux/arm64/v8"
+
+struct Descriptor {
+    std::string media_type;
+    std::string digest;
+    std::uint64_t size = 0;
+    std::optional<Platform> platform; // in an index only
+};
+struct Manifest { // OCI image manifest or Docker schema 2 manifest
+    std::string media_type;
+    Descriptor config;
+    std::vector<Descriptor> layers;
+};
+struct Index { // OCI index or Docker manifest list
+    std::string media_type;
+    std::vector<Descriptor> manifests;
+};
+struct ImageConfig {
+    Platform platform;
+    std::vector<std::string> diff_ids; // one per layer, uncompressed sha256
+};
+// Parsers of registry input: size-capped, every field checked, never throw.
+Result<Manifest> parse_manifest(std::string_view text, std::string_view media_type = {});
+Result<Index> parse_index(std::string_view text, std::string_view media_type = {});
+Result<ImageConfig> parse_image_config(std::string_view text);
+bool is_index_media_type(std::string_view media_type);
+// The best entry for want (exact variant first, then none); ENOENT names what was there.
+Result<Descriptor> select_platform(const Index& index, const Platform& want);
+// "sha256:<64 lowercase hex>" only.
+bool is_valid_digest(std::string_view digest);
+// chain[0] = diff[0]; chain[i] = sha256(chain[i-1] + " " + diff[i]).
+std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids);
+
+struct Challenge {      // one WWW-Authenticate challenge
+    std::string scheme; // "bearer" or "basic", lowercased
+    std::string realm, service, scope;
+};
+Result<Challenge> parse_www_authenticate(std::string_view header);
+
+struct Credentials {
+    std::string username, password; // basic; ECR's AWS:<token> is just that
+    std::string identity_token;     // a refresh token from `docker login`, if any
+};
+// The credentials for a registry host from a Docker-style config.json (`auths` entries keyed by
+// host or URL; docker.io also under https://index.docker.io/v1/). Empty when none.
+Result<std::optional<Credentials>> credentials_from_config(std::string_view config_json,
+                                                           std::string_view host);
+
+struct Progress {      // reported from pull worker threads; the callback must be thread-safe
+    std::string layer; // digest
+    std::uint64_t done = 0, total = 0;
+    bool finished = false;
+};
+
+struct PullOptions {
+    std::optional<Platform> platform;       // default: host_platform()
+    std::string docker_config;              // path; default $DOCKER_CONFIG or ~/.docker
+    std::optional<Credentials> credentials; // overrides docker_config
+    std::vector<std::string> plain_http;    // hosts (host:port) served over http; loopback is
+    std::string ca_file;                    // extra CA bundle for TLS (verification stays on)
+    unsigned parallel_layers = 3;
+    unsigned attempts = 4;              // per request, with exponential backoff
+    unsigned inactivity_timeout_s = 30; // no byte for this long: retry
+    std::uint64_t max_layer_bytes = std::uint64_t{64} << 30; // uncompressed, per layer
+    std::function<void(const Progress&)> progress;
+};
+
+struct ImageRecord {
+    std::string reference;       // canonical
+    std::string manifest_digest; // of the platform manifest
+    std::string config_digest;
+    std::vector<std::string> layers; // compressed digests, base first
+    std::vector<std::string> chain;  // chain IDs, base first
+    std::uint64_t size = 0;          // compressed bytes of config + layers
+    std::int64_t created = 0;        // pull time, unix seconds
+};
+
+// The store: safe for several threads and processes at once (flock per blob and per image).
+class Store {
+public:
+    static Result<Store> open(std::string root); // creates the layout if missing
+    const std::string& root() const { return root_; }
+    Result<ImageRecord> pull(const Reference& ref, const PullOptions& options = {});
+    Result<std::vector<ImageRecord>> list() const;
+    Result<ImageRecord> find(std::string_view reference) const; // by name or manifest digest
+    Result<void> remove(std::string_view reference); // the record; snapshots stay until gc
+    bool has_blob(std::string_view digest) const;
+    std::string blob_path(std::string_view digest) const;
+    std::string snapshot_path(std::string_view chain_id) const;
+    // Removes half-made snapshots left by a crashed pull; those of pulls still running (their
+    // layer lock held) are left alone, so this is safe to call at any time.
+    Result<void> recover();
+
+private:
+    explicit Store(std::string root) : root_(std::move(root)) {}
+    std::string root_;
+};
+
+// A container root: overlayfs over the image's snapshots (any number of layers, via the
+// new mount API's lowerdir+), with its own upper and work dirs under <root>/containers/<id>.
+// The destructor unmounts and removes them unless keep() was called.
+class Rootfs {
+public:
+    static Result<Rootfs> mount(const Store& store, const ImageRecord& image,
+                                const std::string& id);
+    Rootfs(Rootfs&& other) noexcept;
+    Rootfs& operator=(Rootfs&&) = delete;
+    Rootfs(const Rootfs&) = delete;
+    Rootfs& operator=(const Rootfs&) = delete;
+    ~Rootfs();
+    const std::string& path() const { return merged_; } // usable as the runtime's root.path
+    void keep() { owned_ = false; }
+
+private:
+    Rootfs(std::string dir, std::string merged) : dir_(std::move(dir)), merged_(std::move(merged))
+    {
+    }
+    std::string dir_, merged_;
+    bool owned_ = true;
+};
+
+} // namespace berth::image

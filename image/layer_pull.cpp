@@ -1,0 +1,180 @@
+// image/layer_pull.cpp — see layer_pull.hpp.
+#include "image/layer_pull.hpp"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <chrono>
+#include <random>
+#include <thread>
+#include "base/files.hpp"
+#include "image/chunk_queue.hpp"
+#include "image/decompress.hpp"
+#include "image/digest.hpp"
+#include "image/store_fs.hpp"
+#include "image/writer.hpp"
+
+namespace berth::image {
+namespace {
+
+std::string random_suffix()
+{
+    std::random_device rd;
+    return cat(std::hex, rd(), rd());
+}
+
+// Removes the ingest directory unless committed.
+struct IngestDir {
+    std::string path;
+    bool committed = false;
+    explicit IngestDir(std::string p) : path(std::move(p)) {}
+    IngestDir(const IngestDir&) = delete;
+    IngestDir& operator=(const IngestDir&) = delete;
+    ~IngestDir()
+    {
+        if (!committed)
+            (void)remove_tree(path);
+    }
+};
+
+struct Pipeline {
+    const LayerJob& job;
+    const PullOptions& options;
+    Sha256 compressed, uncompressed;
+    std::unique_ptr<Decompressor> inflater;
+    LayerWriter writer;
+    TarParser tar{writer};
+    Fd blob;
+    std::uint64_t received = 0, inflated = 0;
+    std::chrono::steady_clock::time_point last_report{};
+    ChunkQueue queue{std::size_t{8} << 20}; // at most 8 MiB between download and unpack
+    Result<void> unpacked;
+    std::thread unpacker;
+
+    Pipeline(const LayerJob& j, const PullOptions& o, Fd root, Fd blob_fd)
+        : job(j), options(o), inflater(Decompressor::create(layer_compression(j.layer.media_type))),
+          writer(std::move(root)), blob(std::move(blob_fd))
+    {
+        unpacker = std::thread([this] {
+            unpacked = unpack();
+            if (!unpacked)
+                queue.stop(); // the download sees push() fail and aborts
+        });
+    }
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+    ~Pipeline() { (void)end_of_stream(); }
+
+    // Runs on the unpack thread.
+    Result<void> unpack()
+    {
+        while (auto chunk = queue.pop()) {
+            // NOLINTNEXTLINE(clang-analyzer-cplusplus.InnerPointer): chunk outlives the call
+            auto r =
+                inflater->feed(chunk->data(), chunk->size(),
+                               [this](const char* d, std::size_t n) { return on_inflated(d, n); });
+            if (!r)
+                return r;
+        }
+        return {};
+    }
+
+    // Waits for the unpack thread to drain the queue; its result.
+    Result<void> end_of_stream()
+    {
+        queue.close();
+        if (unpacker.joinable())
+            unpacker.join();
+        return unpacked;
+    }
+
+    Result<void> on_inflated(const char* data, std::size_t size)
+    {
+        inflated += size;
+        if (inflated > options.max_layer_bytes)
+            return Error::with_code(EFBIG, "uncompressed size over the limit of ",
+                                    options.max_layer_bytes, " bytes (decompression bomb?)");
+        uncompressed.update(data, size);
+        return tar.feed(data, size);
+    }
+
+    Result<void> on_received(const char* data, std::size_t size)
+    {
+        compressed.update(data, size);
+        if (auto r = write_all(blob.get(), std::string_view(data, size)); !r)
+            return std::move(r).error().wrap("store blob");
+        received += size;
+        if (!queue.push(std::string(data, size)))
+            return Error::with_code(ECANCELED, "unpack stopped"); // unpacked says why
+        report(false);
+        return {};
+    }
+
+    void report(bool finished)
+    {
+        if (!options.progress)
+            return;
+        const auto now = std::chrono::steady_clock::now();
+        if (!finished && now - last_report < std::chrono::milliseconds(100))
+            return;
+        last_report = now;
+        options.progress({job.layer.digest, received, job.layer.size, finished});
+    }
+
+    Result<void> verify()
+    {
+        if (auto r = inflater->finish(); !r)
+            return r;
+        if (auto r = tar.finish(); !r)
+            return r;
+        if (const auto got = compressed.digest(); got != job.layer.digest)
+            return Error::with_code(EBADMSG, "content has digest ", got, " (wrong digest)");
+        if (const auto got = uncompressed.digest(); got != job.diff_id)
+            return Error::with_code(EBADMSG, "uncompressed content has digest ", got,
+                                    ", the config says ", job.diff_id);
+        return writer.finish(); // syncfs: the blob and the snapshot are on this filesystem
+    }
+};
+
+} // namespace
+
+Result<void> pull_layer(RegistryClient& client, const Store& store, const LayerJob& job,
+                        const PullOptions& options)
+{
+    const auto hex = digest_hex(job.chain_id);
+    auto lock = lock_exclusive(cat(store.root(), "/locks/", hex, ".lock"));
+    if (!lock)
+        return std::move(lock).error();
+    const auto snapshot = store.snapshot_path(job.chain_id);
+    if (path_exists(snapshot)) { // made by another pull while we waited, or before
+        if (options.progress)
+            options.progress({job.layer.digest, job.layer.size, job.layer.size, true});
+        return {};
+    }
+    IngestDir ingest(cat(store.root(), "/ingest/", hex, ".", random_suffix()));
+    if (::mkdir(ingest.path.c_str(), 0755) < 0)
+        return Error::from_errno("mkdir ", quoted(ingest.path));
+    auto root = open_at(AT_FDCWD, ingest.path, O_RDONLY | O_DIRECTORY);
+    if (!root)
+        return std::move(root).error();
+    auto blob = open_tmpfile(store.root() + "/blobs/sha256");
+    if (!blob)
+        return std::move(blob).error();
+    Pipeline p(job, options, std::move(*root), std::move(*blob));
+    auto r = client.blob(
+        job.layer, [&p](const char* data, std::size_t size) { return p.on_received(data, size); });
+    if (auto u = p.end_of_stream(); !u)
+        return u; // the unpack error explains an aborted download better than the abort
+    if (r)
+        r = p.verify();
+    if (!r)
+        return std::move(r).error();
+    if (auto l = link_tmpfile(p.blob, store.blob_path(job.layer.digest)); !l)
+        return l;
+    if (::rename(ingest.path.c_str(), snapshot.c_str()) < 0)
+        return Error::from_errno("commit snapshot ", quoted(snapshot));
+    ingest.committed = true;
+    p.report(true);
+    return {};
+}
+
+} // namespace berth::image

@@ -1,0 +1,168 @@
+// image/pull.cpp — Store::pull: resolve the reference to one platform's manifest, store the
+// manifest and config, pull the layers in parallel (under options.parallel_layers), then write
+// the image record. Every error names the image and, for a layer, its digest.
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+#include "base/files.hpp"
+#include "image/credential_helper.hpp"
+#include "image/digest.hpp"
+#include "image/layer_pull.hpp"
+#include "image/records.hpp"
+#include "image/registry.hpp"
+#include "image/store_fs.hpp"
+
+namespace berth::image {
+namespace {
+
+constexpr std::size_t max_config = std::size_t{8} << 20;
+
+Result<std::optional<Credentials>> find_credentials(const Reference& ref,
+                                                    const PullOptions& options)
+{
+    if (options.credentials)
+        return options.credentials;
+    std::string path = options.docker_config;
+    if (path.empty()) {
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): read-only; the binary does not setenv
+        const char* dir = std::getenv("DOCKER_CONFIG");
+        const char* home = std::getenv("HOME"); // NOLINT(concurrency-mt-unsafe)
+        path = dir ? cat(dir, "/config.json") : home ? cat(home, "/.docker/config.json") : "";
+    }
+    if (path.empty() || !path_exists(path))
+        return std::optional<Credentials>{};
+    auto text = read_file(path, std::size_t{1} << 20);
+    if (!text)
+        return std::move(text).error();
+    auto creds = credentials_from_config(*text, ref.domain);
+    if (!creds)
+        return std::move(creds).error().wrap(quoted(path));
+    if (*creds) // an auths entry wins, as in Docker
+        return creds;
+    if (auto helper = credential_helper_for(*text, ref.domain)) {
+        auto from_helper = credentials_from_helper(*helper, ref.domain);
+        if (!from_helper)
+            return std::move(from_helper).error().wrap(cat("credentials for ", ref.domain));
+        return from_helper;
+    }
+    return creds;
+}
+
+// The platform manifest: through the index when the reference names one.
+Result<std::pair<Manifest, std::string>> resolve(RegistryClient& client, const Reference& ref,
+                                                 const Store& store, const Platform& platform)
+{
+    auto top = client.manifest(ref.digest.empty() ? ref.tag : ref.digest);
+    if (!top)
+        return std::move(top).error();
+    auto media = top->media_type;
+    if (is_index_media_type(media) ||
+        (media.empty() && top->body.find("\"manifests\"") != std::string::npos)) {
+        auto index = parse_index(top->body, media);
+        if (!index)
+            return std::move(index).error();
+        auto entry = select_platform(*index, platform);
+        if (!entry)
+            return std::move(entry).error();
+        if (auto r = write_verified(store.root() + "/blobs/sha256", store.blob_path(top->digest),
+                                    top->body);
+            !r)
+            return std::move(r).error();
+        top = client.manifest(entry->digest);
+        if (!top)
+            return std::move(top).error();
+        media = top->media_type;
+    }
+    auto manifest = parse_manifest(top->body, media);
+    if (!manifest)
+        return std::move(manifest).error();
+    if (auto r =
+            write_verified(store.root() + "/blobs/sha256", store.blob_path(top->digest), top->body);
+        !r)
+        return std::move(r).error();
+    return std::pair{std::move(*manifest), top->digest};
+}
+
+Result<void> pull_layers(RegistryClient& client, const Store& store,
+                         const std::vector<LayerJob>& jobs, const PullOptions& options)
+{
+    std::atomic<std::size_t> next{0};
+    std::vector<std::optional<Error>> errors(jobs.size());
+    auto worker = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+            auto r = pull_layer(client, store, jobs[i], options);
+            if (!r)
+                errors[i] = std::move(r).error();
+        }
+    };
+    const auto n = std::max(
+        1u, std::min<unsigned>(options.parallel_layers, static_cast<unsigned>(jobs.size())));
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < n; ++t)
+        threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads)
+        t.join();
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+        if (errors[i])
+            return std::move(*errors[i]).wrap(cat("layer ", jobs[i].layer.digest));
+    return {};
+}
+
+Result<ImageRecord> pull_image(const Store& store, const Reference& ref, const PullOptions& options)
+{
+    auto creds = find_credentials(ref, options);
+    if (!creds)
+        return std::move(creds).error();
+    RegistryClient client(ref, options, std::move(*creds));
+    const auto platform = options.platform.value_or(host_platform());
+    auto resolved = resolve(client, ref, store, platform);
+    if (!resolved)
+        return std::move(resolved).error();
+    auto& [manifest, manifest_digest] = *resolved;
+    auto config_text = client.small_blob(manifest.config, max_config);
+    if (!config_text)
+        return std::move(config_text).error().wrap("config");
+    auto config = parse_image_config(*config_text);
+    if (!config)
+        return std::move(config).error().wrap(cat("config ", manifest.config.digest));
+    if (config->diff_ids.size() != manifest.layers.size())
+        return Error::invalid("config ", manifest.config.digest, " lists ", config->diff_ids.size(),
+                              " layers, the manifest ", manifest.layers.size());
+    if (auto r = write_verified(store.root() + "/blobs/sha256",
+                                store.blob_path(manifest.config.digest), *config_text);
+        !r)
+        return std::move(r).error();
+    ImageRecord record{ref.str(),
+                       manifest_digest,
+                       manifest.config.digest,
+                       {},
+                       chain_ids(config->diff_ids),
+                       manifest.config.size,
+                       std::time(nullptr)};
+    std::vector<LayerJob> jobs;
+    for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
+        jobs.push_back({manifest.layers[i], config->diff_ids[i], record.chain[i]});
+        record.layers.push_back(manifest.layers[i].digest);
+        record.size += manifest.layers[i].size;
+    }
+    if (auto r = pull_layers(client, store, jobs, options); !r)
+        return std::move(r).error();
+    if (auto r = replace_file(record_file(store.root(), record.reference), record_to_json(record));
+        !r)
+        return std::move(r).error();
+    return record;
+}
+
+} // namespace
+
+Result<ImageRecord> Store::pull(const Reference& ref, const PullOptions& options)
+{
+    auto r = pull_image(*this, ref, options);
+    if (!r)
+        return std::move(r).error().wrap(cat("pull ", ref.str()));
+    return r;
+}
+
+} // namespace berth::image

@@ -1,0 +1,122 @@
+// image/store.cpp — the store's layout and queries:
+//   blobs/sha256/<hex>      verified blobs (manifests, configs, compressed layers)
+//   snapshots/<hex>/        one unpacked layer per chain ID (its own diff, overlay whiteouts)
+//   ingest/                 snapshots being unpacked (removed by recover())
+//   locks/<hex>.lock        flock per chain ID: one download per layer across processes
+//   images/<hash>.json      records by reference
+//   containers/<id>/        rootfs upper, work and merged dirs
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <algorithm>
+#include "base/files.hpp"
+#include "image/image.hpp"
+#include "image/records.hpp"
+#include "image/store_fs.hpp"
+
+namespace berth::image {
+
+Result<Store> Store::open(std::string root)
+{
+    while (root.size() > 1 && root.back() == '/')
+        root.pop_back();
+    for (const char* sub :
+         {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images", "/containers"})
+        if (auto r = make_directories(root + sub, 0700); !r)
+            return std::move(r).error().wrap(cat("open image store ", quoted(root)));
+    return Store(std::move(root));
+}
+
+std::string Store::blob_path(std::string_view digest) const
+{
+    return cat(root_, "/blobs/sha256/", digest_hex(digest));
+}
+
+std::string Store::snapshot_path(std::string_view chain_id) const
+{
+    return cat(root_, "/snapshots/", digest_hex(chain_id));
+}
+
+bool Store::has_blob(std::string_view digest) const
+{
+    return is_valid_digest(digest) && path_exists(blob_path(digest));
+}
+
+Result<std::vector<ImageRecord>> Store::list() const
+{
+    std::vector<ImageRecord> out;
+    DIR* d = ::opendir((root_ + "/images").c_str());
+    if (!d)
+        return Error::from_errno("list images in ", quoted(root_));
+    while (dirent* e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): own DIR stream
+        const std::string name = e->d_name;
+        if (name.size() < 6 || name.substr(name.size() - 5) != ".json")
+            continue;
+        auto text = read_file(cat(root_, "/images/", name), std::size_t{1} << 20);
+        if (!text)
+            continue; // removed meanwhile
+        if (auto r = record_from_json(*text))
+            out.push_back(std::move(*r));
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.reference < b.reference; });
+    return out;
+}
+
+Result<ImageRecord> Store::find(std::string_view reference) const
+{
+    if (auto ref = parse_reference(reference)) {
+        auto text = read_file(record_file(root_, ref->str()), std::size_t{1} << 20);
+        if (text)
+            return record_from_json(*text);
+    }
+    auto all = list();
+    if (!all)
+        return std::move(all).error();
+    for (auto& r : *all)
+        if (r.manifest_digest == reference || r.reference == reference ||
+            (reference.size() >= 12 && starts_with(digest_hex(r.manifest_digest), reference)))
+            return std::move(r);
+    return Error::with_code(ENOENT, "image ", quoted(reference), " is not in the store");
+}
+
+Result<void> Store::remove(std::string_view reference)
+{
+    auto record = find(reference);
+    if (!record)
+        return std::move(record).error();
+    const auto file = record_file(root_, record->reference);
+    if (::unlink(file.c_str()) < 0)
+        return Error::from_errno("remove image ", quoted(record->reference));
+    return {};
+}
+
+Result<void> Store::recover()
+{
+    // ingest/ holds only unpacks in progress; snapshots are renamed in verified and blobs are
+    // O_TMPFILEs until linked, so a crash leaves nothing else half-made.
+    DIR* d = ::opendir((root_ + "/ingest").c_str());
+    if (!d)
+        return Error::from_errno("recover ", quoted(root_));
+    std::vector<std::string> leftovers;
+    while (dirent* e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): own DIR stream
+        const std::string_view name = e->d_name;
+        if (name != "." && name != "..")
+            leftovers.emplace_back(name);
+    }
+    ::closedir(d);
+    for (const auto& name : leftovers) {
+        // "<chain hex>.<random>": a pull still running holds the chain's lock; skip its dir.
+        const auto lock_path = cat(root_, "/locks/", name.substr(0, name.find('.')), ".lock");
+        Fd lock(::open(lock_path.c_str(), O_RDWR | O_CLOEXEC));
+        if (lock.valid() && ::flock(lock.get(), LOCK_EX | LOCK_NB) < 0)
+            continue;
+        if (auto r = remove_tree(cat(root_, "/ingest/", name)); !r)
+            return std::move(r).error().wrap("recover");
+    }
+    return {};
+}
+
+} // namespace berth::image

@@ -1,0 +1,139 @@
+// image/store_fs.cpp — see store_fs.hpp.
+#include "image/store_fs.hpp"
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "base/files.hpp"
+
+namespace berth::image {
+namespace {
+
+Result<void> remove_children(int dir, dev_t dev)
+{
+    const int copy = ::dup(dir);
+    if (copy < 0)
+        return Error::from_errno("dup");
+    DIR* d = ::fdopendir(copy);
+    if (!d) {
+        ::close(copy);
+        return Error::from_errno("fdopendir");
+    }
+    Result<void> result;
+    while (dirent* e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): own DIR stream
+        const std::string_view name = e->d_name;
+        if (name == "." || name == "..")
+            continue;
+        struct stat st {};
+        if (::fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (st.st_dev != dev) {
+                result = Error::with_code(EBUSY, "a mount point inside: ", quoted(name));
+                continue;
+            }
+            const int sub =
+                ::openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) {
+                auto r = remove_children(sub, dev);
+                ::close(sub);
+                if (!r)
+                    result = std::move(r);
+            }
+            if (::unlinkat(dir, e->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                result = Error::from_errno("rmdir ", quoted(name));
+        } else if (::unlinkat(dir, e->d_name, 0) < 0 && errno != ENOENT) {
+            result = Error::from_errno("unlink ", quoted(name));
+        }
+    }
+    ::closedir(d);
+    return result;
+}
+
+} // namespace
+
+std::string digest_hex(std::string_view digest)
+{
+    const auto colon = digest.find(':');
+    return std::string(colon == std::string_view::npos ? digest : digest.substr(colon + 1));
+}
+
+Result<Fd> open_tmpfile(const std::string& dir)
+{
+    return open_at(AT_FDCWD, dir, O_TMPFILE | O_RDWR, 0644);
+}
+
+Result<void> link_tmpfile(const Fd& fd, const std::string& path)
+{
+    const auto proc = cat("/proc/self/fd/", fd.get());
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) < 0 &&
+        errno != EEXIST)
+        return Error::from_errno("link ", quoted(path));
+    return {};
+}
+
+Result<void> write_verified(const std::string& dir, const std::string& path, std::string_view bytes)
+{
+    auto fd = open_tmpfile(dir);
+    if (!fd)
+        return std::move(fd).error();
+    if (auto r = write_all(fd->get(), bytes); !r)
+        return std::move(r).error().wrap(cat("write ", quoted(path)));
+    if (::fdatasync(fd->get()) < 0)
+        return Error::from_errno("fdatasync ", quoted(path));
+    return link_tmpfile(*fd, path);
+}
+
+Result<void> replace_file(const std::string& path, std::string_view bytes)
+{
+    const auto temp = cat(path, ".", ::getpid(), ".", ::gettid(), ".tmp");
+    auto fd = open_at(AT_FDCWD, temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (!fd)
+        return std::move(fd).error();
+    auto r = write_all(fd->get(), bytes);
+    if (r && ::fsync(fd->get()) < 0)
+        r = Error::from_errno("fsync ", quoted(temp));
+    if (r && ::rename(temp.c_str(), path.c_str()) < 0)
+        r = Error::from_errno("rename ", quoted(temp), " to ", quoted(path));
+    if (!r)
+        ::unlink(temp.c_str());
+    return r;
+}
+
+Result<Fd> lock_exclusive(const std::string& path)
+{
+    auto fd = open_at(AT_FDCWD, path, O_RDWR | O_CREAT, 0600);
+    if (!fd)
+        return std::move(fd).error();
+    while (::flock(fd->get(), LOCK_EX) < 0)
+        if (errno != EINTR)
+            return Error::from_errno("flock ", quoted(path));
+    return fd;
+}
+
+Result<void> remove_tree(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return {};
+        if (errno == ENOTDIR || errno == ELOOP) {
+            if (::unlink(path.c_str()) < 0 && errno != ENOENT)
+                return Error::from_errno("unlink ", quoted(path));
+            return {};
+        }
+        return Error::from_errno("open ", quoted(path));
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    auto r = remove_children(fd, st.st_dev);
+    ::close(fd);
+    if (!r)
+        return std::move(r).error().wrap(cat("remove ", quoted(path)));
+    if (::rmdir(path.c_str()) < 0 && errno != ENOENT)
+        return Error::from_errno("rmdir ", quoted(path));
+    return {};
+}
+
+} // namespace berth::image

@@ -1,0 +1,27 @@
+// image/store_fs.hpp — the store's file primitives: anonymous temp files (O_TMPFILE) linked into
+// place only after verification (a crash leaves nothing behind), per-key flock locks shared by
+// threads and processes, and tree removal that never follows symlinks. Internal to image/.
+#pragma once
+#include <string>
+#include <string_view>
+#include "base/fd.hpp"
+#include "base/result.hpp"
+
+namespace berth::image {
+
+Result<Fd> open_tmpfile(const std::string& dir);
+// Gives the O_TMPFILE file its name; an existing name (someone else verified it first) is fine.
+Result<void> link_tmpfile(const Fd& fd, const std::string& path);
+// Writes bytes to dir as an O_TMPFILE and links it as path.
+Result<void> write_verified(const std::string& dir, const std::string& path,
+                            std::string_view bytes);
+// Replaces path atomically (a unique temp name, fsync, rename): for records that change.
+Result<void> replace_file(const std::string& path, std::string_view bytes);
+// Blocks until this process holds an exclusive flock on path (created if missing).
+Result<Fd> lock_exclusive(const std::string& path);
+// rm -rf that stays on one filesystem and never follows a symlink; ENOENT is fine.
+Result<void> remove_tree(const std::string& path);
+// "sha256:abc" -> "abc"
+std::string digest_hex(std::string_view digest);
+
+} // namespace berth::image

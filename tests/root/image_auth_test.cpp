@@ -1,0 +1,133 @@
+#define BOOST_TEST_MODULE image_auth
+#include <sys/stat.h>
+#include <cstdlib>
+#include <fstream>
+#include <boost/test/unit_test.hpp>
+#include "tests/root/image_support.hpp"
+#include "tests/support/privileges.hpp"
+
+using namespace berth;
+using namespace berth::test;
+namespace utf = boost::unit_test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
+
+namespace {
+
+// An image pushed to an anonymous registry; then the same storage served with auth.
+struct Fixture {
+    TempDir dir{"berth-image-auth"};
+    std::string storage = dir.path() + "/registry";
+    image::Store store = *image::Store::open(dir.path() + "/store");
+    Fixture()
+    {
+        Registry open(storage, 5000);
+        std::vector<Layer> layers{{TarBuilder().file("secret", "s3cret\n").finish()}};
+        push_image(open, "private/app", "1", layers);
+    }
+    Result<image::ImageRecord> pull(int port, const image::PullOptions& options = quick_options())
+    {
+        return store.pull(
+            *image::parse_reference("127.0.0.1:" + std::to_string(port) + "/private/app:1"),
+            options);
+    }
+};
+
+std::string htpasswd_yaml(const std::string& dir)
+{
+    const auto file = dir + "/htpasswd";
+    auto o = run_command({"htpasswd", "-Bbn", "alice", "wonderland"});
+    BOOST_TEST_REQUIRE(o.status == 0, o.err);
+    std::ofstream(file) << o.out;
+    return "  htpasswd:\n    realm: berth-test\n    path: " + file + "\n";
+}
+
+image::PullOptions with_creds(const std::string& user, const std::string& password)
+{
+    auto o = quick_options();
+    o.credentials = image::Credentials{user, password, {}};
+    return o;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(auth, Fixture, *utf::label("root") * utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(basic_auth_pulls_with_the_right_password_and_is_eacces_otherwise)
+{
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    auto anonymous = pull(5001);
+    BOOST_TEST_REQUIRE(!anonymous.has_value());
+    BOOST_TEST(anonymous.error().code == EACCES);
+    BOOST_TEST(anonymous.error().message().find("127.0.0.1:5001/private/app:1") !=
+               std::string::npos);
+    auto wrong = pull(5001, with_creds("alice", "nope"));
+    BOOST_TEST_REQUIRE(!wrong.has_value());
+    BOOST_TEST(wrong.error().code == EACCES);
+    BOOST_TEST(wrong.error().message().find("HTTP 401") != std::string::npos, why(wrong));
+    auto ok = pull(5001, with_creds("alice", "wonderland"));
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
+}
+
+BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_config_json)
+{
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    const auto config = dir.path() + "/config.json";
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{"auth":"YWxpY2U6d29uZGVybGFuZA=="}}})";
+    auto options = quick_options();
+    options.docker_config = config;
+    auto ok = pull(5001, options);
+    BOOST_TEST(ok.has_value(), why(ok));
+}
+
+BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_credential_helper_as_docker_runs_it)
+{
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    // A helper speaking Docker's protocol (the ECR helper is one; it cannot reach AWS here).
+    const auto helper = dir.path() + "/docker-credential-berthtest";
+    std::ofstream(helper) << "#!/bin/sh\nread server\n"
+                             "if [ \"$1\" = get ] && [ \"$server\" = 127.0.0.1:5001 ]; then\n"
+                             "  echo '{\"Username\":\"alice\",\"Secret\":\"wonderland\"}'; exit 0\n"
+                             "fi\necho 'credentials not found in native keychain'; exit 1\n";
+    BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
+    const std::string old_path = std::getenv("PATH");           // NOLINT(concurrency-mt-unsafe)
+    ::setenv("PATH", (dir.path() + ":" + old_path).c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    const auto config = dir.path() + "/config.json";
+    std::ofstream(config) << R"({"credHelpers":{"127.0.0.1:5001":"berthtest"}})";
+    auto options = quick_options();
+    options.docker_config = config;
+    auto ok = pull(5001, options);
+    BOOST_TEST(ok.has_value(), why(ok));
+    std::ofstream(config) << R"({"credsStore":"missing-helper"})";
+    auto missing = pull(5001, options);
+    BOOST_TEST_REQUIRE(!missing.has_value());
+    BOOST_TEST(missing.error().message().find("docker-credential-missing-helper") !=
+                   std::string::npos,
+               why(missing));
+    ::setenv("PATH", old_path.c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+}
+
+BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_scope)
+{
+    const auto key = dir.path() + "/key.pem", cert = dir.path() + "/cert.pem";
+    auto o = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-subj", "/CN=berth-test-issuer", "-days", "1"});
+    BOOST_TEST_REQUIRE(o.status == 0, o.err);
+    auto issuer = start_peer({"token", "5003", key, cert, "berth-test-issuer",
+                              "berth-test-registry", "alice:wonderland"});
+    Registry registry(storage, 5002,
+                      "  token:\n    realm: http://127.0.0.1:5003/token\n"
+                      "    service: berth-test-registry\n    issuer: berth-test-issuer\n"
+                      "    rootcertbundle: " +
+                          cert + "\n");
+    auto denied = pull(5002, with_creds("alice", "wrong"));
+    BOOST_TEST_REQUIRE(!denied.has_value());
+    BOOST_TEST(denied.error().code == EACCES);
+    BOOST_TEST(denied.error().message().find("bearer token") != std::string::npos, why(denied));
+    auto ok = pull(5002, with_creds("alice", "wonderland"));
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

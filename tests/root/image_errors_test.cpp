@@ -1,0 +1,205 @@
+#define BOOST_TEST_MODULE image_errors
+#include <signal.h>
+#include <sys/mount.h>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <boost/test/unit_test.hpp>
+#include "base/files.hpp"
+#include "image/digest.hpp"
+#include "tests/root/image_support.hpp"
+#include "tests/support/privileges.hpp"
+
+using namespace berth;
+using namespace berth::test;
+namespace utf = boost::unit_test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
+
+namespace {
+
+std::string random_bytes(std::size_t n)
+{
+    std::mt19937_64 rng(n);
+    std::string out(n, '\0');
+    for (auto& c : out)
+        c = static_cast<char>(rng());
+    return out;
+}
+
+bool contains(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+struct Fixture {
+    TempDir dir{"berth-image-errors"};
+    Registry registry{dir.path() + "/registry", 5000};
+    std::string store_root = dir.path() + "/store";
+    image::Store store = *image::Store::open(store_root);
+
+    Result<image::ImageRecord> pull(const std::string& name,
+                                    const image::PullOptions& options = quick_options())
+    {
+        return store.pull(*image::parse_reference(registry.host() + "/" + name), options);
+    }
+    // Pushes one layer; returns its (compressed) digest.
+    std::string push_one(const std::string& repo, const std::string& tar)
+    {
+        std::vector<Layer> layers{{tar}};
+        push_image(registry, repo, "1", layers);
+        return image::sha256_digest(layers[0].blob);
+    }
+    // The store kept only what verified: no layer blob, no snapshot, nothing in ingest.
+    void check_nothing_kept_for(const std::string& layer)
+    {
+        BOOST_TEST(!store.has_blob(layer));
+        BOOST_TEST(list_dir(store_root + "/snapshots").empty());
+        BOOST_TEST(list_dir(store_root + "/ingest").empty());
+    }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(errors, Fixture, *utf::label("root") * utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(a_blob_with_the_wrong_digest_is_refused_and_the_next_pull_succeeds)
+{
+    const auto layer =
+        push_one("bad/digest", TarBuilder().file("a", random_bytes(100000)).finish());
+    const auto data = registry.blob_data_path(layer);
+    const auto good = read_all(data);
+    auto bad = good;
+    bad[bad.size() / 2] ^= 0x55; // same size, other bytes: the registry serves them unchecked
+    std::ofstream(data, std::ios::binary | std::ios::trunc) << bad;
+    auto r = pull("bad/digest:1");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    const auto message = r.error().message();
+    BOOST_TEST(contains(message, registry.host() + "/bad/digest:1"), message);
+    BOOST_TEST(contains(message, "layer " + layer), message);
+    BOOST_TEST((r.error().code == EBADMSG || r.error().code == EINVAL), message);
+    check_nothing_kept_for(layer);
+    std::ofstream(data, std::ios::binary | std::ios::trunc) << good;
+    auto again = pull("bad/digest:1");
+    BOOST_TEST_REQUIRE(again.has_value(), why(again));
+    BOOST_TEST(store.has_blob(layer));
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_layer_is_refused_naming_the_layer)
+{
+    const auto layer = push_one("bad/short", TarBuilder().file("a", random_bytes(200000)).finish());
+    const auto data = registry.blob_data_path(layer);
+    const auto good = read_all(data);
+    std::ofstream(data, std::ios::binary | std::ios::trunc) << good.substr(0, good.size() / 2);
+    auto r = pull("bad/short:1");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    const auto message = r.error().message();
+    BOOST_TEST(contains(message, "layer " + layer), message);
+    BOOST_TEST((r.error().code == EBADMSG || r.error().code == EIO), message);
+    BOOST_TEST(contains(message, "bytes received"), message);
+    check_nothing_kept_for(layer);
+    std::ofstream(data, std::ios::binary | std::ios::trunc) << good;
+    BOOST_TEST(pull("bad/short:1").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_gzip_stream_with_a_matching_digest_is_refused)
+{
+    std::vector<Layer> layers{{TarBuilder().file("a", "b").finish()}};
+    layers[0].blob = "this is not gzip at all";
+    push_image(registry, "bad/gzip", "1", layers);
+    auto r = pull("bad/gzip:1");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(contains(r.error().message(), "gzip stream is corrupt"), r.error().message());
+    check_nothing_kept_for(image::sha256_digest(layers[0].blob));
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_layer_media_type_is_refused_by_name)
+{
+    std::vector<Layer> layers{
+        {TarBuilder().file("a", "b").finish(), "application/vnd.oci.image.layer.v1.tar+lz4"}};
+    layers[0].blob = layers[0].tar;
+    push_image(registry, "bad/type", "1", layers);
+    auto r = pull("bad/type:1");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().code == EINVAL);
+    BOOST_TEST(contains(r.error().message(), "tar+lz4"), r.error().message());
+    BOOST_TEST(contains(r.error().message(), "bad/type:1"), r.error().message());
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_image_is_enoent_and_an_unreachable_registry_econnrefused)
+{
+    auto missing = pull("no/such:1");
+    BOOST_TEST_REQUIRE(!missing.has_value());
+    BOOST_TEST(missing.error().code == ENOENT);
+    BOOST_TEST(contains(missing.error().message(), "MANIFEST_UNKNOWN"), missing.error().message());
+    auto down = store.pull(*image::parse_reference("127.0.0.1:5999/any/thing:1"), quick_options());
+    BOOST_TEST_REQUIRE(!down.has_value());
+    BOOST_TEST(down.error().code == ECONNREFUSED, down.error().message());
+    BOOST_TEST(contains(down.error().message(), "127.0.0.1:5999/any/thing:1"));
+}
+
+BOOST_AUTO_TEST_CASE(a_decompression_bomb_stops_at_the_layer_size_limit)
+{
+    const auto layer =
+        push_one("bad/bomb", TarBuilder().file("zeros", std::string(64 << 20, '\0')).finish());
+    auto options = quick_options();
+    options.max_layer_bytes = 1 << 20;
+    auto r = pull("bad/bomb:1", options);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().code == EFBIG, r.error().message());
+    BOOST_TEST(contains(r.error().message(), "layer " + layer));
+    check_nothing_kept_for(layer);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_is_enospc_keeps_nothing_unverified_and_the_next_pull_succeeds)
+{
+    const auto layer = push_one("big/one", TarBuilder().file("r", random_bytes(3 << 20)).finish());
+    const auto small_root = dir.path() + "/small";
+    BOOST_TEST_REQUIRE(make_directories(small_root).has_value());
+    BOOST_TEST_REQUIRE(::mount("tmpfs", small_root.c_str(), "tmpfs", 0, "size=2m") == 0);
+    auto small = image::Store::open(small_root);
+    BOOST_TEST_REQUIRE(small.has_value());
+    auto r = small->pull(*image::parse_reference(registry.host() + "/big/one:1"), quick_options());
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().code == ENOSPC, r.error().message());
+    BOOST_TEST(contains(r.error().message(), "layer " + layer), r.error().message());
+    BOOST_TEST(!small->has_blob(layer));
+    BOOST_TEST(list_dir(small_root + "/snapshots").empty());
+    BOOST_TEST(list_dir(small_root + "/ingest").empty());
+    BOOST_TEST_REQUIRE(::mount(nullptr, small_root.c_str(), nullptr, MS_REMOUNT, "size=64m") == 0);
+    auto again =
+        small->pull(*image::parse_reference(registry.host() + "/big/one:1"), quick_options());
+    BOOST_TEST(again.has_value(), why(again));
+    BOOST_TEST(::umount2(small_root.c_str(), MNT_DETACH) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(berth_pull_killed_at_any_point_leaves_a_store_the_next_pull_completes)
+{
+    const char* build = std::getenv("BERTH_BUILD_ROOT"); // NOLINT(concurrency-mt-unsafe)
+    BOOST_TEST_REQUIRE(build != nullptr);
+    const std::string berth = std::string(build) + "/agent/cli/berth";
+    std::vector<Layer> layers{{TarBuilder().file("r1", random_bytes(2 << 20)).finish()},
+                              {TarBuilder().file("r2", random_bytes(1 << 20)).finish()}};
+    push_image(registry, "kill/me", "1", layers);
+    auto proxy = start_peer({"proxy", "5012", "5000", "slow"}); // about 300 KiB/s per layer
+    const std::vector<std::string> argv{berth, "--root", store_root, "pull",
+                                        "127.0.0.1:5012/kill/me:1"};
+    for (int delay_ms : {150, 700, 1500, 2500}) {
+        auto pull_cmd = Command::start(argv);
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        ::kill(pull_cmd.pid(), SIGKILL);
+        pull_cmd.wait(10s);
+        BOOST_TEST(store.recover().has_value());
+        BOOST_TEST(list_dir(store_root + "/ingest").empty());
+        for (const auto& s : list_dir(store_root + "/snapshots")) // only complete snapshots
+            BOOST_TEST(s.find('.') == std::string::npos);
+    }
+    auto done = run_command(argv, 120s);
+    BOOST_TEST_REQUIRE(done.status == 0, done.err + done.out);
+    auto record = store.find("127.0.0.1:5012/kill/me:1");
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(read_all(store.snapshot_path(record->chain[1]) + "/r2").size() == (1u << 20));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

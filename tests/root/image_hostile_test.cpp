@@ -1,0 +1,171 @@
+#define BOOST_TEST_MODULE image_hostile
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <fstream>
+#include <boost/test/unit_test.hpp>
+#include "base/files.hpp"
+#include "tests/root/image_support.hpp"
+#include "tests/support/privileges.hpp"
+
+using namespace berth;
+using namespace berth::test;
+namespace utf = boost::unit_test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
+
+namespace {
+
+// Hostile layers aim at `outside`, a directory next to the store holding files they must not
+// touch. Each layer is pushed to a real registry and pulled like any image.
+struct Fixture {
+    TempDir dir{"berth-image-hostile"};
+    Registry registry{dir.path() + "/registry", 5000};
+    std::string outside = dir.path() + "/outside";
+    std::string store_root = dir.path() + "/store";
+    image::Store store = *image::Store::open(store_root);
+    int n = 0;
+
+    Fixture()
+    {
+        BOOST_TEST_REQUIRE(make_directories(outside).has_value());
+        std::ofstream(outside + "/victim") << "keep";
+        std::ofstream(outside + "/target") << "keep";
+    }
+    Result<image::ImageRecord> pull_layer(const std::string& tar)
+    {
+        std::vector<Layer> layers{{tar}};
+        const auto repo = "hostile/l" + std::to_string(++n);
+        push_image(registry, repo, "1", layers);
+        return store.pull(*image::parse_reference(registry.host() + "/" + repo + ":1"),
+                          quick_options());
+    }
+    std::string snapshot(const image::ImageRecord& r) const
+    {
+        return store.snapshot_path(r.chain[0]);
+    }
+    void check_outside_untouched()
+    {
+        BOOST_TEST(list_dir(outside) == (std::vector<std::string>{"target", "victim"}));
+        BOOST_TEST(read_all(outside + "/victim") == "keep");
+        BOOST_TEST(read_all(outside + "/target") == "keep");
+        BOOST_TEST(list_dir(store_root + "/ingest").empty());
+        BOOST_TEST(list_dir(dir.path()) ==
+                   (std::vector<std::string>{"outside", "registry", "store"}));
+    }
+};
+
+bool refused_with(const Result<image::ImageRecord>& r, const std::string& part)
+{
+    return !r && r.error().message().find(part) != std::string::npos;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(hostile, Fixture, *utf::label("root") * utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(dotdot_paths_are_refused)
+{
+    auto r = pull_layer(TarBuilder().file("../../outside/victim", "pwned").finish());
+    BOOST_TEST(refused_with(r, "climbs out"), why(r));
+    auto deep = pull_layer(TarBuilder().dir("a").file("a/../../../x", "pwned").finish());
+    BOOST_TEST(refused_with(deep, "climbs out"), why(deep));
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(absolute_paths_stay_inside_the_snapshot)
+{
+    auto r = pull_layer(TarBuilder().file(outside + "/victim", "pwned").finish());
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    BOOST_TEST(read_all(snapshot(*r) + outside + "/victim") == "pwned");
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(files_written_through_symlinks_land_inside_the_snapshot)
+{
+    auto r = pull_layer(TarBuilder()
+                            .dir(outside) // the symlinks' targets exist inside the layer too
+                            .symlink("abs", outside)
+                            .file("abs/pwned", "x")
+                            .symlink("rel", "../../../../../../../../.." + outside)
+                            .file("rel/pwned2", "x")
+                            .symlink("a", "b")
+                            .symlink("b", outside)
+                            .file("a/pwned3", "x")
+                            .finish());
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    BOOST_TEST(read_all(snapshot(*r) + outside + "/pwned") == "x");
+    BOOST_TEST(read_all(snapshot(*r) + outside + "/pwned3") == "x");
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(a_symlink_to_a_directory_missing_in_the_layer_is_refused)
+{
+    auto r = pull_layer(TarBuilder().symlink("abs", outside).file("abs/pwned", "x").finish());
+    BOOST_TEST(refused_with(r, "layer entry 'abs/pwned'"), why(r));
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(a_file_replacing_a_symlink_does_not_write_through_it)
+{
+    auto r = pull_layer(
+        TarBuilder().symlink("link", outside + "/target").file("link", "pwned").finish());
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::lstat((snapshot(*r) + "/link").c_str(), &st) == 0);
+    BOOST_TEST(S_ISREG(st.st_mode));
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(hardlinks_to_outside_are_refused)
+{
+    struct stat before {};
+    BOOST_TEST_REQUIRE(::stat((outside + "/victim").c_str(), &before) == 0);
+    auto up = pull_layer(TarBuilder().hardlink("h", "../../outside/victim").finish());
+    BOOST_TEST(refused_with(up, "climbs out"), why(up));
+    auto abs = pull_layer(TarBuilder().hardlink("h", outside + "/victim").finish());
+    BOOST_TEST(!abs.has_value(), "absolute hardlink target resolved outside the layer");
+    auto via = pull_layer(TarBuilder().symlink("s", outside).hardlink("h", "s/victim").finish());
+    BOOST_TEST(!via.has_value(), "hardlink through a symlink resolved outside the layer");
+    struct stat after {};
+    BOOST_TEST_REQUIRE(::stat((outside + "/victim").c_str(), &after) == 0);
+    BOOST_TEST(after.st_nlink == before.st_nlink);
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(whiteouts_cannot_climb_out_or_follow_symlinks_out)
+{
+    auto dots = pull_layer(TarBuilder().dir("d").file("d/.wh..", "").finish());
+    BOOST_TEST(refused_with(dots, "whiteout"), why(dots));
+    auto up = pull_layer(TarBuilder().file("../.wh.victim", "").finish());
+    BOOST_TEST(refused_with(up, "climbs out"), why(up));
+    auto via = pull_layer(
+        TarBuilder().dir(outside).symlink("d", outside).file("d/.wh.victim", "").finish());
+    BOOST_TEST_REQUIRE(via.has_value(), why(via));
+    struct stat st {};
+    BOOST_TEST(::lstat((snapshot(*via) + outside + "/victim").c_str(), &st) == 0);
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(absurd_sizes_and_device_nodes_are_refused_or_contained)
+{
+    auto huge = pull_layer(TarBuilder().header_only("huge", std::uint64_t{1} << 40).finish());
+    BOOST_TEST(refused_with(huge, "truncated"), why(huge));
+    auto dev = pull_layer(TarBuilder().chardev("dev/kmsg", 1, 11).finish());
+    BOOST_TEST_REQUIRE(dev.has_value(), why(dev));
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::lstat((snapshot(*dev) + "/dev/kmsg").c_str(), &st) == 0);
+    BOOST_TEST(S_ISCHR(st.st_mode));
+    check_outside_untouched();
+}
+
+BOOST_AUTO_TEST_CASE(a_layer_cannot_forge_overlay_xattrs)
+{
+    auto r = pull_layer(
+        TarBuilder().pax_xattr("trusted.overlay.opaque", "y").dir("d").file("d/f", "1").finish());
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    char value[8];
+    BOOST_TEST(::lgetxattr((snapshot(*r) + "/d").c_str(), "trusted.overlay.opaque", value,
+                           sizeof value) < 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

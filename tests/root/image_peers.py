@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Test peers for tests/root/image_*_test.cpp (Python standard library and the openssl CLI only).
+
+  image_peers.py token PORT KEY CERT ISSUER SERVICE USER:PASS
+      A bearer token issuer for docker-registry's token auth: GET /token?scope=&service= with
+      HTTP basic USER:PASS returns {"token": JWT} (RS256 signed by KEY, CERT in the x5c header,
+      which the registry checks against its rootcertbundle); wrong or no credentials get 401.
+  image_peers.py proxy PORT UPSTREAM_PORT MODE
+      A TCP proxy to 127.0.0.1:UPSTREAM_PORT that prints each request line (and Range header).
+      MODE count: relay only. MODE cut: the first blob response is cut after 64 KiB.
+      MODE slow: responses trickle (16 KiB every 50 ms), for kill -9 tests.
+Prints "ready" once listening."""
+import base64, http.server, json, os, socket, subprocess, sys, threading, time, uuid
+from urllib.parse import urlparse, parse_qs
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token_server(port, key, cert, issuer, service, userpass):
+    der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    expected = "Basic " + base64.b64encode(userpass.encode()).decode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            query = parse_qs(urlparse(self.path).query)
+            access = []
+            for scope in query.get("scope", []):
+                kind, name, actions = scope.split(":", 2) if scope.count(":") >= 2 else ("", "", "")
+                access.append({"type": kind, "name": name, "actions": actions.split(",")})
+            now = int(time.time())
+            header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
+            claims = {"iss": issuer, "sub": userpass.split(":")[0], "aud": service,
+                      "exp": now + 600, "nbf": now - 60, "iat": now, "jti": uuid.uuid4().hex,
+                      "access": access}
+            signing_input = (b64url(json.dumps(header).encode()) + "." +
+                             b64url(json.dumps(claims).encode()))
+            sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
+                                 input=signing_input.encode(), check=True,
+                                 capture_output=True).stdout
+            body = json.dumps({"token": signing_input + "." + b64url(sig)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+def proxy(port, upstream, mode):
+    cut_left = [1 if mode == "cut" else 0]
+    lock = threading.Lock()
+
+    def pipe(src, dst, blob_request, is_response):
+        sent = 0
+        try:
+            while True:
+                data = src.recv(16384)
+                if not data:
+                    break
+                if not is_response and data.startswith(b"GET "):
+                    lines = data.split(b"\r\n")
+                    rng = [l for l in lines if l.lower().startswith(b"range:")]
+                    print("request", lines[0].decode(errors="replace"),
+                          rng[0].decode(errors="replace") if rng else "", flush=True)
+                    if b"/blobs/" in lines[0]:
+                        blob_request[0] = True
+                dst.sendall(data)
+                sent += len(data)
+                if is_response and blob_request[0]:
+                    if mode == "slow":
+                        time.sleep(0.05)
+                    if mode == "cut" and sent > 65536:
+                        with lock:
+                            if cut_left[0] > 0:
+                                cut_left[0] -= 1
+                                print("cut after", sent, flush=True)
+                                raise ConnectionResetError
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(64)
+    print("ready", flush=True)
+    while True:
+        client, _ = listener.accept()
+        up = socket.create_connection(("127.0.0.1", upstream))
+        blob_request = [False]
+        threading.Thread(target=pipe, args=(client, up, blob_request, False), daemon=True).start()
+        threading.Thread(target=pipe, args=(up, client, blob_request, True), daemon=True).start()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "token":
+        token_server(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6],
+                     sys.argv[7])
+    else:
+        proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])

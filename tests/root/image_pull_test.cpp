@@ -1,0 +1,231 @@
+#define BOOST_TEST_MODULE image_pull
+#include <sys/stat.h>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <boost/test/unit_test.hpp>
+#include "base/files.hpp"
+#include "tests/root/image_support.hpp"
+#include "tests/support/privileges.hpp"
+
+using namespace berth;
+using namespace berth::test;
+namespace utf = boost::unit_test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
+
+namespace {
+
+// A registry on 127.0.0.1:5000 over its own storage, and an empty store.
+struct Fixture {
+    TempDir dir{"berth-image"};
+    Registry registry{dir.path() + "/registry", 5000};
+    image::Store store = *image::Store::open(dir.path() + "/store");
+};
+
+std::string base_layer()
+{
+    return TarBuilder()
+        .dir("etc")
+        .file("etc/os-release", "NAME=berth-test\n")
+        .file("etc/gone", "removed by the next layer\n")
+        .dir("opt/app")
+        .file("opt/app/old", "hidden by an opaque dir\n")
+        .file("bin/tool", "#!/bin/sh\n", 04755, 0, 0)
+        .symlink("bin/link", "tool")
+        .hardlink("bin/hard", "bin/tool")
+        .fifo("run/fifo")
+        .finish();
+}
+
+std::string top_layer()
+{
+    return TarBuilder()
+        .file("etc/.wh.gone", "")
+        .dir("opt/app")
+        .file("opt/app/.wh..wh..opq", "")
+        .file("opt/app/new", "top\n")
+        .pax_xattr("user.berth", "yes")
+        .file("etc/motd", "hello\n", 0640, 1000, 1000)
+        .finish();
+}
+
+std::string random_bytes(std::size_t n)
+{
+    std::mt19937_64 rng(n);
+    std::string out(n, '\0');
+    for (auto& c : out)
+        c = static_cast<char>(rng());
+    return out;
+}
+
+image::Reference ref(const Registry& r, const std::string& name)
+{
+    return *image::parse_reference(r.host() + "/" + name);
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(pull, Fixture, *utf::label("root") * utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(anonymous_pull_of_gzip_and_zstd_layers_makes_snapshots_and_a_rootfs)
+{
+    std::vector<Layer> layers{{base_layer()},
+                              {top_layer(), "application/vnd.oci.image.layer.v1.tar+zstd"}};
+    const auto manifest = push_image(registry, "test/app", "v1", layers);
+    auto record = store.pull(ref(registry, "test/app:v1"), quick_options());
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(record->reference == registry.host() + "/test/app:v1");
+    BOOST_TEST(record->manifest_digest == manifest);
+    BOOST_TEST_REQUIRE(record->chain.size() == 2u);
+    for (const auto& l : record->layers)
+        BOOST_TEST(store.has_blob(l));
+    const auto base = store.snapshot_path(record->chain[0]);
+    BOOST_TEST(read_all(base + "/etc/os-release") == "NAME=berth-test\n");
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::lstat((base + "/bin/tool").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 07777) == 04755u);
+    BOOST_TEST(st.st_nlink == 2u); // bin/hard
+    BOOST_TEST_REQUIRE(::lstat((base + "/run/fifo").c_str(), &st) == 0);
+    BOOST_TEST(S_ISFIFO(st.st_mode));
+    const auto top = store.snapshot_path(record->chain[1]);
+    BOOST_TEST_REQUIRE(::lstat((top + "/etc/gone").c_str(), &st) == 0);
+    BOOST_TEST((S_ISCHR(st.st_mode) && st.st_rdev == 0)); // an overlay whiteout
+    BOOST_TEST_REQUIRE(::lstat((top + "/etc/motd").c_str(), &st) == 0);
+    BOOST_TEST(st.st_uid == 1000u);
+    BOOST_TEST((st.st_mode & 07777) == 0640u);
+    BOOST_TEST(list_dir(dir.path() + "/store/ingest").empty());
+
+    auto rootfs = image::Rootfs::mount(store, *record, "c1");
+    BOOST_TEST_REQUIRE(rootfs.has_value(), why(rootfs));
+    const auto& root = rootfs->path();
+    BOOST_TEST(read_all(root + "/etc/os-release") == "NAME=berth-test\n");
+    BOOST_TEST(read_all(root + "/etc/motd") == "hello\n");
+    BOOST_TEST(!path_exists(root + "/etc/gone"));                               // whiteout
+    BOOST_TEST(list_dir(root + "/opt/app") == std::vector<std::string>{"new"}); // opaque
+    BOOST_TEST(read_all(root + "/bin/link") == "#!/bin/sh\n");
+    std::ofstream(root + "/etc/written") << "x";
+    BOOST_TEST(path_exists(dir.path() + "/store/containers/c1/upper/etc/written"));
+    BOOST_TEST(!path_exists(base + "/etc/written"));
+}
+
+BOOST_AUTO_TEST_CASE(a_rootfs_of_many_layers_mounts_past_the_option_length_limit)
+{
+    std::vector<Layer> layers;
+    layers.reserve(60);
+    for (int i = 0; i < 60; ++i) // 60 x ~95-byte paths: over one page of mount options
+        layers.emplace_back(
+            TarBuilder().file("layer" + std::to_string(i), std::to_string(i)).finish(),
+            "application/vnd.oci.image.layer.v1.tar");
+    push_image(registry, "test/many", "1", layers);
+    auto options = quick_options();
+    options.parallel_layers = 8;
+    auto record = store.pull(ref(registry, "test/many:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    auto rootfs = image::Rootfs::mount(store, *record, "many");
+    BOOST_TEST_REQUIRE(rootfs.has_value(), why(rootfs));
+    BOOST_TEST(read_all(rootfs->path() + "/layer0") == "0");
+    BOOST_TEST(read_all(rootfs->path() + "/layer59") == "59");
+}
+
+BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_enoent)
+{
+    std::vector<Layer> amd{{TarBuilder().file("arch", "amd64").finish()}};
+    std::vector<Layer> arm{{TarBuilder().file("arch", "arm64").finish()}};
+    const auto a = push_image(registry, "test/multi", "amd", amd, "amd64");
+    const auto b = push_image(registry, "test/multi", "arm", arm, "arm64");
+    push_index(registry, "test/multi", "latest", {{a, "amd64"}, {b, "arm64"}});
+    auto options = quick_options();
+    options.platform = image::Platform{"linux", "arm64", ""};
+    auto record = store.pull(ref(registry, "test/multi"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(record->manifest_digest == b);
+    BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/arch") == "arm64");
+    auto host = store.pull(ref(registry, "test/multi"), quick_options());
+    BOOST_TEST_REQUIRE(host.has_value(), why(host));
+    BOOST_TEST(host->manifest_digest == a);
+    options.platform = image::Platform{"linux", "s390x", ""};
+    auto none = store.pull(ref(registry, "test/multi"), options);
+    BOOST_TEST_REQUIRE(!none.has_value());
+    BOOST_TEST(none.error().code == ENOENT);
+    const auto message = none.error().message();
+    BOOST_TEST(message.find("test/multi") != std::string::npos);
+    BOOST_TEST(message.find("linux/s390x") != std::string::npos);
+    BOOST_TEST(message.find("linux/arm64") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_pull_by_digest_verifies_the_manifest)
+{
+    std::vector<Layer> layers{{TarBuilder().file("x", "y").finish()}};
+    const auto digest = push_image(registry, "test/pinned", "1", layers);
+    auto record = store.pull(ref(registry, "test/pinned@" + digest), quick_options());
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(record->manifest_digest == digest);
+    auto found = store.find(registry.host() + "/test/pinned@" + digest);
+    BOOST_TEST(found.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_pulls_of_one_image_share_one_download_per_layer)
+{
+    const auto big = random_bytes(3 << 20);
+    std::vector<Layer> layers{{TarBuilder().file("big", big).finish()},
+                              {TarBuilder().file("small", "s").finish()}};
+    push_image(registry, "test/shared", "1", layers);
+    auto proxy = start_peer({"proxy", "5010", "5000", "count"});
+    std::vector<std::thread> pulls;
+    pulls.reserve(4);
+    std::vector<Result<image::ImageRecord>> results(4, Error::invalid("not run"));
+    for (int i = 0; i < 4; ++i)
+        pulls.emplace_back([&, i] {
+            auto s = image::Store::open(dir.path() + "/store"); // as separate users would
+            results[i] =
+                s->pull(*image::parse_reference("127.0.0.1:5010/test/shared:1"), quick_options());
+        });
+    for (auto& t : pulls)
+        t.join();
+    for (const auto& r : results)
+        BOOST_TEST(r.has_value(), why(r));
+    const auto log = proxy->out();
+    const auto count = [&](const std::string& digest) {
+        std::size_t n = 0;
+        for (auto at = log.find("blobs/" + digest); at != std::string::npos;
+             at = log.find("blobs/" + digest, at + 1))
+            ++n;
+        return n;
+    };
+    BOOST_TEST(count(results[0]->layers[0]) == 1u);
+    BOOST_TEST(count(results[0]->layers[1]) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_blob_cut_mid_transfer_is_resumed_with_a_range_request)
+{
+    const auto big = random_bytes(1 << 20); // incompressible: the blob is over 64 KiB
+    std::vector<Layer> layers{{TarBuilder().file("big", big).finish()}};
+    push_image(registry, "test/cut", "1", layers);
+    auto proxy = start_peer({"proxy", "5011", "5000", "cut"});
+    auto options = quick_options();
+    options.attempts = 3;
+    auto record = store.pull(*image::parse_reference("127.0.0.1:5011/test/cut:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/big") == big);
+    const auto log = proxy->out();
+    BOOST_TEST(log.find("cut after") != std::string::npos, log);
+    BOOST_TEST(log.find("Range: bytes=") != std::string::npos, log);
+}
+
+BOOST_AUTO_TEST_CASE(images_are_listed_found_and_removed)
+{
+    std::vector<Layer> layers{{TarBuilder().file("x", "1").finish()}};
+    push_image(registry, "test/list", "a", layers);
+    BOOST_TEST_REQUIRE(store.pull(ref(registry, "test/list:a"), quick_options()).has_value());
+    auto all = store.list();
+    BOOST_TEST_REQUIRE(all.has_value());
+    BOOST_TEST(all->size() == 1u);
+    BOOST_TEST(store.find(registry.host() + "/test/list:a").has_value());
+    BOOST_TEST(store.remove(registry.host() + "/test/list:a").has_value());
+    auto gone = store.find(registry.host() + "/test/list:a");
+    BOOST_TEST_REQUIRE(!gone.has_value());
+    BOOST_TEST(gone.error().code == ENOENT);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

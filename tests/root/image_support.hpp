@@ -1,0 +1,75 @@
+// tests/root/image_support.hpp — what the image tests share: the whole test process moves into
+// its own network and mount namespaces (lo up, / private), so registries listen on 127.0.0.1
+// without touching the host and every mount vanishes with the process; a real docker-registry
+// started per test; images pushed over the registry's HTTP API (blobs made by TarBuilder).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include "image/image.hpp"
+#include "tests/support/bundle.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/tar_builder.hpp"
+
+namespace berth::test {
+
+// Once per test process (a Boost global fixture): unshare(CLONE_NEWNET | CLONE_NEWNS), lo up.
+struct PrivateNamespaces {
+    PrivateNamespaces();
+};
+
+struct Layer {
+    Layer(std::string t, std::string type = "application/vnd.oci.image.layer.v1.tar+gzip")
+        : tar(std::move(t)), media_type(std::move(type))
+    {
+    }
+    std::string tar; // uncompressed
+    std::string media_type;
+    std::string blob; // compressed per media_type (filled by push_image)
+};
+
+class Registry { // a docker-registry process on 127.0.0.1:port; killed and reaped at the end
+public:
+    // storage is shared between registries (push anonymously, serve with auth); auth is a YAML
+    // fragment under `auth:` (empty: anonymous).
+    Registry(const std::string& storage, int port, const std::string& auth_yaml = {});
+    std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return "http://" + host(); }
+    const std::string& storage() const { return storage_; }
+    // The registry's file holding a blob (to corrupt or truncate it behind its back).
+    std::string blob_data_path(const std::string& digest) const;
+
+private:
+    TempDir config_dir_;
+    std::string storage_;
+    int port_;
+    std::unique_ptr<Command> process_;
+};
+
+// A helper process (image_peers.py token|proxy ...) that printed "ready".
+std::unique_ptr<Command> start_peer(const std::vector<std::string>& args);
+
+std::string push_blob(const Registry& r, const std::string& repo, const std::string& bytes);
+// Pushes layers, a config and a manifest; returns the manifest digest.
+std::string push_image(const Registry& r, const std::string& repo, const std::string& tag,
+                       std::vector<Layer>& layers, const std::string& arch = "amd64");
+// Pushes a Docker manifest list of (manifest digest, arch) entries under tag.
+std::string push_index(const Registry& r, const std::string& repo, const std::string& tag,
+                       const std::vector<std::pair<std::string, std::string>>& entries);
+std::string push_manifest(const Registry& r, const std::string& repo, const std::string& tag,
+                          const std::string& json, const std::string& media_type);
+
+// A result's error text for a test message, or "" when it holds a value.
+template <class R>
+std::string why(const R& r)
+{
+    return r ? std::string() : r.error().message();
+}
+
+image::PullOptions quick_options(); // few attempts, short timeouts: failing tests fail fast
+std::vector<std::string> list_dir(const std::string& path); // names, sorted; empty if missing
+std::string read_all(const std::string& path);
+
+} // namespace berth::test
