@@ -1,9 +1,10 @@
 #include "base/log.hpp"
 #include <unistd.h>
-#include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include "base/files.hpp"
+#include "base/strings.hpp"
 
 namespace berth::log {
 namespace {
@@ -23,43 +24,33 @@ const char* level_name(Level level)
     return "info";
 }
 
-std::string timestamp()
+// logrus' default timestamp: RFC 3339 to the second, UTC.
+std::string now_rfc3339()
 {
-    const auto now = std::chrono::system_clock::now();
-    const auto seconds = std::chrono::system_clock::to_time_t(now);
-    const auto nanos =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() %
-        1000000000;
+    const std::time_t now = std::time(nullptr);
     std::tm utc{};
-    ::gmtime_r(&seconds, &utc);
-    char buffer[64];
-    const auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-    char fraction[16];
-    std::snprintf(fraction, sizeof fraction, ".%09lldZ", static_cast<long long>(nanos));
-    return std::string(buffer, n) + fraction;
+    ::gmtime_r(&now, &utc);
+    char buffer[32];
+    const auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return std::string(buffer, n);
 }
 
-void emit(Level level, std::string_view message, std::initializer_list<Field> fields,
-          const Error* error)
+void emit(Level level, std::string_view message, std::initializer_list<Field> fields)
 {
     if (level < g_level)
         return;
     std::string line;
     if (g_format == Format::Json) {
-        nlohmann::json object;
-        object["level"] = level_name(level);
-        object["msg"] = error ? cat(message, ": ", error->message()) : std::string(message);
-        object["time"] = timestamp();
+        nlohmann::json object = {
+            {"level", level_name(level)}, {"msg", message}, {"time", now_rfc3339()}};
         for (const auto& [key, value] : fields)
             object[std::string(key)] = value;
         line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
-        line = std::string(1, static_cast<char>(level_name(level)[0] - 'a' + 'A')) + " " +
-               std::string(message);
-        if (error)
-            line += cat(": ", error->message());
+        line = cat("time=", logfmt_value(now_rfc3339()), " level=", level_name(level),
+                   " msg=", logfmt_value(message));
         for (const auto& [key, value] : fields)
-            line += cat(" ", key, "=", value);
+            line += cat(" ", key, "=", logfmt_value(value));
         line += "\n";
     }
     (void)write_all(g_fd, line);
@@ -79,22 +70,62 @@ void set_fd(int fd)
 {
     g_fd = fd;
 }
+int fd()
+{
+    return g_fd;
+}
 
 void debug(std::string_view message, std::initializer_list<Field> fields)
 {
-    emit(Level::Debug, message, fields, nullptr);
+    emit(Level::Debug, message, fields);
 }
 void info(std::string_view message, std::initializer_list<Field> fields)
 {
-    emit(Level::Info, message, fields, nullptr);
+    emit(Level::Info, message, fields);
 }
 void warn(std::string_view message, std::initializer_list<Field> fields)
 {
-    emit(Level::Warn, message, fields, nullptr);
+    emit(Level::Warn, message, fields);
+}
+void error(std::string_view message, std::initializer_list<Field> fields)
+{
+    emit(Level::Error, message, fields);
 }
 void error(const Error& error, std::string_view message, std::initializer_list<Field> fields)
 {
-    emit(Level::Error, message, fields, &error);
+    emit(Level::Error, cat(message, ": ", error.message()), fields);
+}
+
+std::string logfmt_value(std::string_view value)
+{
+    const auto bare = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
+    };
+    bool needs_quotes = false;
+    for (char c : value)
+        needs_quotes = needs_quotes || !bare(c);
+    if (!needs_quotes)
+        return std::string(value);
+    std::string out = "\"";
+    for (unsigned char c : value) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char hex[8];
+                std::snprintf(hex, sizeof hex, "\\x%02x", c);
+                out += hex;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    return out + "\"";
 }
 
 } // namespace berth::log

@@ -27,11 +27,6 @@ std::string_view trim(std::string_view text)
     return text;
 }
 
-bool starts_with(std::string_view text, std::string_view prefix)
-{
-    return text.substr(0, prefix.size()) == prefix;
-}
-
 std::string quoted(std::string_view value)
 {
     static constexpr char hex[] = "0123456789abcdef";

@@ -22,7 +22,6 @@ std::string cat(const Parts&... parts)
 // Splits on one character; keeps empty fields ("a,,b" -> {"a", "", "b"}).
 std::vector<std::string_view> split(std::string_view text, char separator);
 std::string_view trim(std::string_view text);
-bool starts_with(std::string_view text, std::string_view prefix);
 
 // Whole-string decimal parse: no sign for unsigned, no spaces, no trailing bytes, no overflow.
 template <class Int>

@@ -8,6 +8,7 @@
 # BUNDLE is a bundle made by scripts/make-example-bundle.sh; its rootfs is copied to a tmpfs
 # first (under the VM tier the host's files come over 9p). Needs root and cgroup v2. Each
 # runtime gets its own state root and cgroupsPath ("/berth-test-pair-...") and removes them.
+# The timing loop is bench/lib.sh.
 set -euo pipefail
 # The bundles' cgroupsPath ("/berth-test-...") lies outside berth-runtime's default cgroup root.
 export BERTH_CGROUPS_OUTSIDE_ROOT=1
@@ -27,61 +28,15 @@ berth=$1 crun=$2 bundle=$3
 [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "runtime_pair: needs cgroup v2" >&2; exit 1; }
 
 work=$(mktemp -d /run/berth-pair-XXXXXX 2>/dev/null || mktemp -d /tmp/berth-pair-XXXXXX)
+. "$(dirname "$0")/lib.sh"
+bench_tag=pair peer=crun peer_bin=$crun
 cleanup() {
-  for rt in berth crun; do
-    bin=$berth; [ $rt = crun ] && bin=$crun
-    "$bin" --root "$work/state-$rt" delete --force "pair-$rt" >/dev/null 2>&1 || true
-  done
+  bench_delete_containers
   rm -rf "$work"
 }
 trap cleanup EXIT
 cp -a "$bundle/rootfs" "$work/rootfs"
-
-make_bundle() { # name args-json
-  mkdir -p "$work/$1"
-  jq --argjson args "$2" --arg root "$work/rootfs" --arg cg "/berth-test-pair-$$-$1" \
-    '.process.args = $args | .root.path = $root | .linux.cgroupsPath = $cg' \
-    "$bundle/config.json" >"$work/$1/config.json"
-}
-
-now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
-
-time_run() { # bin state bundle id -> elapsed microseconds; fails loudly unless the run exits 0
-  local start end
-  start=$(now_us)
-  if ! "$1" --root "$2" run --bundle "$3" "$4" >/dev/null 2>"$work/err" </dev/null; then
-    echo "runtime_pair: $1 run failed: $(cat "$work/err")" >&2
-    exit 1
-  fi
-  end=$(now_us)
-  echo $((end - start))
-}
-
-stats() { # file -> "mean median min stddev" in ms
-  sort -n "$1" | awk '{ v[NR] = $1; s += $1; ss += $1 * $1 }
-    END { m = s / NR; med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-          sd = sqrt(ss / NR - m * m);
-          printf "%.2f %.2f %.2f %.2f\n", m / 1000, med / 1000, v[1] / 1000, sd / 1000 }'
-}
-
-bench() { # slug label args-json
-  local name=$1 label=$2 args=$3 rt bin us i
-  for rt in berth crun; do make_bundle "$name-$rt" "$args"; : >"$work/$name-$rt.us"; done
-  for ((i = 0; i < warmup + iterations; i++)); do
-    for rt in berth crun; do
-      bin=$berth; [ $rt = crun ] && bin=$crun
-      us=$(time_run "$bin" "$work/state-$rt" "$work/$name-$rt" "pair-$rt")
-      [ "$i" -ge "$warmup" ] && echo "$us" >>"$work/$name-$rt.us"
-    done
-  done
-  # Here-strings, not <(...): the VM guest has no /dev/fd.
-  read -r bm bmed bmin bsd <<<"$(stats "$work/$name-berth.us")"
-  read -r cm cmed cmin csd <<<"$(stats "$work/$name-crun.us")"
-  printf '%-14s %-14s %9s %9s %9s %9s\n' "$label" berth-runtime "$bm" "$bmed" "$bmin" "$bsd"
-  printf '%-14s %-14s %9s %9s %9s %9s\n' "" crun "$cm" "$cmed" "$cmin" "$csd"
-  awk -v b="$bm" -v c="$cm" -v bmed="$bmed" -v cmed="$cmed" 'BEGIN {
-    printf "%-14s berth/crun     mean %.2fx   median %.2fx\n", "", b / c, bmed / cmed }'
-}
+rootfs=$work/rootfs base_config=$bundle/config.json
 
 echo "runtime_pair: $iterations runs per runtime and workload (+$warmup warm-up), alternating"
 echo "kernel $(uname -r), $(nproc) cpus;" \
@@ -92,6 +47,6 @@ if grep -qi hypervisor /proc/cpuinfo; then
   echo "NOTE: inside a VM (under the VM tier: qemu TCG emulation): absolute times are many"
   echo "      times slower than on hardware; only the berth/crun ratio means something."
 fi
-printf '%-14s %-14s %9s %9s %9s %9s\n' workload runtime mean_ms median_ms min_ms stddev_ms
+bench_header
 bench true true '["true"]'
 bench env "sh -c env" '["sh", "-c", "env"]'

@@ -97,28 +97,7 @@ struct Host {
 };
 // Reads /proc/self/mountinfo and the v2 root; cached per process after the first call.
 Result<Host> detect();
-// The same from given text (tests, fuzzing): /proc/self/mountinfo and the v2 root's
-// cgroup.controllers ("" when there is no v2 mount).
-Result<Host> detect_from(std::string_view mountinfo, std::string_view v2_root_controllers);
 std::string_view mode_name(Mode mode); // "unified", "hybrid", "legacy"
-
-// ---- Parsers of kernel files (pure, fuzzed). ----
-struct ProcCgroupLine {
-    unsigned hierarchy_id = 0;
-    std::vector<std::string> controllers; // empty for the v2 line "0::/path"
-    std::string path;
-};
-Result<std::vector<ProcCgroupLine>> parse_proc_cgroup(std::string_view content);
-// "key value\n" files: memory.stat, cpu.stat, memory.events, pids.events.
-Result<std::map<std::string, std::uint64_t>> parse_flat_keyed(std::string_view content);
-// Cpu shares (v1, 2..262144) to cpu.weight (v2, 1..10000), the conversion runc and crun use.
-std::uint64_t shares_to_weight(std::uint64_t shares);
-// OCI memory.swap is memory+swap (v1); v2 memory.swap.max is swap alone: swap - limit, as runc
-// converts. nullopt: leave unset; -1: "max". Refuses swap without a limit, or swap < limit.
-Result<std::optional<std::int64_t>> swap_to_v2(std::optional<std::int64_t> swap,
-                                               std::optional<std::int64_t> limit);
-// blkio weight (10..1000) to io.weight (1..10000), runc's conversion.
-std::uint64_t blkio_weight_to_io_weight(std::uint64_t weight);
 
 // ---- Statistics, cheap enough to sample every container every second. ----
 struct Stats {

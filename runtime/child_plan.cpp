@@ -89,7 +89,7 @@ std::vector<std::string> exec_candidates(const std::string& arg0,
         return {arg0};
     std::string_view path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (const auto& e : env)
-        if (starts_with(e, "PATH="))
+        if (e.starts_with("PATH="))
             path = std::string_view(e).substr(5);
     std::vector<std::string> out;
     for (auto dir : split(path, ':')) {
@@ -134,7 +134,7 @@ std::vector<std::string> with_home(const std::vector<std::string>& env, std::uin
                                    const std::string& rootfs)
 {
     for (const auto& e : env)
-        if (starts_with(e, "HOME="))
+        if (e.starts_with("HOME="))
             return env;
     auto out = env;
     out.push_back("HOME=" + home_of(uid, rootfs));

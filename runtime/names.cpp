@@ -11,7 +11,7 @@ Result<int> capability_from_name(std::string_view name)
     // The spec spells capabilities "CAP_SYS_ADMIN"; libcap also takes "cap_sys_admin" and bare
     // numbers, which the spec does not allow.
     constexpr std::string_view prefix = "CAP_";
-    if (!starts_with(name, prefix) || name.size() == prefix.size() || name.size() > 64)
+    if (!name.starts_with(prefix) || name.size() == prefix.size() || name.size() > 64)
         return Error::invalid("unknown capability ", berth::quoted(name), " (expected CAP_...)");
     std::string lower(name);
     for (auto& c : lower) {

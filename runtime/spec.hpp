@@ -191,9 +191,4 @@ Result<int> rlimit_from_name(std::string_view name);     // "RLIMIT_NOFILE" -> 7
 Result<std::string> format_id_map(const std::vector<IdMapping>& mappings);
 Result<std::vector<IdMapping>> parse_id_map(std::string_view proc_text);
 
-// The built-in default seccomp profile, equivalent in intent to Docker's default: allow the
-// syscalls ordinary workloads need, ERRNO(EPERM) for the rest, arch-aware, and with the
-// capability-conditional syscalls allowed only when the process has the capability.
-Seccomp default_seccomp_profile(const Capabilities& capabilities);
-
 } // namespace berth::runtime

@@ -45,7 +45,7 @@ Result<void> check_sysctl(const Spec& spec)
     };
     for (const auto& [key, value] : spec.linux.sysctl) {
         const auto name = berth::quoted(key);
-        bool ipc = starts_with(key, "fs.mqueue.");
+        bool ipc = key.starts_with("fs.mqueue.");
         for (const auto candidate : ipc_keys)
             ipc = ipc || key == candidate;
         if (ipc) {
@@ -54,7 +54,7 @@ Result<void> check_sysctl(const Spec& spec)
                                       " needs an ipc namespace in linux.namespaces");
             continue;
         }
-        if (starts_with(key, "net.")) {
+        if (key.starts_with("net.")) {
             if (!spec.has_namespace(NamespaceType::Network))
                 return Error::invalid("linux.sysctl: ", name,
                                       " needs a network namespace in linux.namespaces");

@@ -59,7 +59,7 @@ Result<std::uint32_t> parse_architecture(const At& at)
     if (!name)
         return std::move(name).error();
     constexpr std::string_view prefix = "SCMP_ARCH_";
-    if (!starts_with(*name, prefix) || name->size() == prefix.size())
+    if (!name->starts_with(prefix) || name->size() == prefix.size())
         return at.invalid("unknown architecture ", berth::quoted(*name));
     std::string lower = name->substr(prefix.size());
     for (auto& c : lower)

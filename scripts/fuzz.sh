@@ -31,7 +31,10 @@ if [ ! -f "$builddir/build.ninja" ]; then
   # fuzzer-no-link: coverage instrumentation in every library, libFuzzer's main only in the
   # harnesses (tests/fuzz/meson.build adds -fsanitize=fuzzer there). -fno-sanitize-recover=all:
   # a UBSan finding aborts, so libFuzzer saves the input.
-  CXX=clang++ meson setup "$builddir" "$top" -Dfuzzing=true \
+  # meson adds ccache by itself only when it picks the compiler; with CXX set it must be named.
+  cxx=clang++
+  command -v ccache >/dev/null && cxx="ccache clang++"
+  CXX=$cxx meson setup "$builddir" "$top" -Dfuzzing=true \
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dcpp_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer' \
     >/dev/null || exit 1

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   # build
   meson ninja-build pkg-config g++ python3
+  ccache  # meson uses it by itself; scripts/fuzz.sh names it with clang (CXX="ccache clang++")
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
   libmnl-dev libnftables-dev
   libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev

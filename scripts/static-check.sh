@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/static-check.sh — clang-tidy 14 (check set in .clang-tidy) and cppcheck 2.10 over every
-# berth source in a build directory's compile_commands.json. Any finding fails the run.
-#   scripts/static-check.sh [builddir] [tidy|cppcheck|all]     (defaults: build, all)
+# berth source in a build directory's compile_commands.json, plus the include rules. Any finding
+# fails the run.
+#   scripts/static-check.sh [builddir] [tidy|cppcheck|includes|all]     (defaults: build, all)
+# "includes" is scripts/check-includes.py: the library layering of docs/ARCHITECTURE.md.
 # The build dir must be configured (meson writes compile_commands.json at setup); building it
 # first is not needed. Why each check is on or off: docs/QUALITY.md.
 set -uo pipefail
@@ -81,10 +83,21 @@ PY
   fi
 }
 
+# The include rule of docs/ARCHITECTURE.md (also a unit-suite test): no library includes another
+# one's internal headers or a library above it.
+run_includes() {
+  echo "== include rules"
+  if ! python3 scripts/check-includes.py "$top"; then
+    echo "include rules: FAILED"
+    status=1
+  fi
+}
+
 case $what in
   tidy) run_tidy ;;
   cppcheck) run_cppcheck ;;
-  all) run_tidy; run_cppcheck ;;
-  *) echo "usage: $0 [builddir] [tidy|cppcheck|all]" >&2; exit 2 ;;
+  includes) run_includes ;;
+  all) run_includes; run_tidy; run_cppcheck ;;
+  *) echo "usage: $0 [builddir] [tidy|cppcheck|includes|all]" >&2; exit 2 ;;
 esac
 exit $status

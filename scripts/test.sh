@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs dependencies, builds, then runs every tier and
 # gate and ends with one summary line "berth: N passed, N failed, N skipped".
-#   unit     Boost.Test unit suite (no root)
+#   unit     Boost.Test unit suite (no root), the fuzz seed replays and the include rules
 #   root     privileged integration suite on this host (namespaces, mounts, v1/hybrid cgroups, runc)
 #   vm       the cgroup v2 suite inside a qemu guest booting Debian's kernel
 #   asan     the unit and root suites again under AddressSanitizer + LSan + UBSan
 #            (asan-unit, asan-root: one of them)
 #   format   clang-format check of every source
 #   fuzz     every libFuzzer harness for a short smoke run
-#   static   clang-tidy and cppcheck over every source (check set: .clang-tidy, docs/QUALITY.md)
+#   static   include rules, clang-tidy and cppcheck over every source (docs/QUALITY.md)
 #   engines  podman and containerd drive runc and berth-runtime through the same checks
-#            (tests/engines/engines.sh prints "engines: N passed, N failed, N skipped")
+#            (tests/engines/engines.sh ends with "engines: N passed, N failed, N skipped")
 # Usage: scripts/test.sh [tier ...]   (default: unit root vm asan format static fuzz engines)
+#
+# What the numbers count: in the meson tiers (unit, root, vm) each Boost.Test CASE is one (from
+# the report every Boost.Test executable prints with BOOST_TEST_REPORT_LEVEL=short; the vm tests
+# pass --report_level=short to the guest); a test that is not Boost.Test (a fuzz seed replay, the
+# include check) is one. A gate (asan, format, static, fuzz) is one case, unless its script ends
+# with its own line "<name>: N passed, N failed, N skipped", whose counts are then added as they
+# are (so a new tier script reports its cases by printing that line last).
+# Each of these is a failure, never a silent pass: meson's non-zero exit status, a missing or
+# stale suite log (it is deleted before the run), a suite with no tests, a Boost.Test executable
+# that ran no test case or printed no report, and a gate whose summary says 0 passed and 0 failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -19,62 +29,115 @@ top=$(pwd)
 tiers=("$@")
 [ ${#tiers[@]} -gt 0 ] || tiers=(unit root vm asan format static fuzz engines)
 
-scripts/install-deps.sh || { echo "berth: 0 passed, 1 failed"; exit 1; }
-scripts/build.sh build >/dev/null || { scripts/build.sh build; echo "berth: 0 passed, 1 failed"; exit 1; }
+scripts/install-deps.sh || { echo "berth: 0 passed, 1 failed, 0 skipped"; exit 1; }
+ccache_before=$(ccache --print-stats 2>/dev/null || true)
+scripts/build.sh build >/dev/null || {
+  scripts/build.sh build
+  echo "berth: 0 passed, 1 failed, 0 skipped"
+  exit 1
+}
 
 passed=0 failed=0 skipped=0
 failures=()
+timings=()
 
-# Adds one meson test log's counts (testlog.json: one object per test) to the totals.
-count_meson_log() {
-  local log=$1 label=$2
-  local counts
-  counts=$(python3 - "$log" <<'PY'
-import json, sys
+add_counts() { # label passed failed skipped [names of failures]
+  passed=$((passed + $2)); failed=$((failed + $3)); skipped=$((skipped + $4))
+  [ "$3" -eq 0 ] || failures+=("$1: ${5:-$3 failed}")
+}
+
+# Test cases of one meson suite run, from its testlog.json: per test, the Boost.Test report's
+# case counts ("12 test cases out of 13 passed", "1 test case out of 13 skipped", ...) when it
+# printed one, else the test itself as one case. Prints "passed failed skipped names".
+count_meson_log() { # log exit-status
+  python3 - "$1" "$2" <<'PY'
+import json, re, sys
+log, meson_status = sys.argv[1], int(sys.argv[2])
+report = re.compile(r"^\s*(\d+) test cases? out of (\d+) (passed|failed|skipped|aborted)", re.M)
 p = f = s = 0
-names = []
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line:
-        continue
-    r = json.loads(line)["result"]
-    if r in ("OK", "EXPECTEDFAIL"):
-        p += 1
-    elif r == "SKIP":
-        s += 1
+bad = []
+tests = [json.loads(line) for line in open(log) if line.strip()]
+if not tests:
+    print(0, 1, 0, "no tests in this suite")
+    sys.exit()
+for t in tests:
+    name, result = t["name"], t["result"]
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "aborted": 0}
+    found = report.findall(out)
+    for n, _, kind in found:
+        counts[kind] += int(n)
+    cases = sum(counts.values())
+    if result in ("EXPECTEDFAIL", "UNEXPECTEDPASS"):  # should_fail: its own report says failed
+        found, counts = [], {"passed": 0, "failed": 0, "skipped": 0, "aborted": 0}
+    if result == "UNEXPECTEDPASS":
+        counts["failed"], why = 1, "passed although it should fail"
+    elif result == "EXPECTEDFAIL":
+        counts["passed"], why = 1, ""
+    elif "Test module" in out and not found:  # a report with no case line: nothing ran
+        counts["failed"], why = 1, "ran no test case"
+    elif found and cases == 0:
+        counts["failed"], why = 1, "ran no test case"
+    elif not found and result == "SKIP":
+        counts["skipped"], why = 1, ""
+    elif not found:
+        counts["passed" if result in ("OK", "EXPECTEDFAIL") else "failed"] = 1
+        why = result
     else:
-        f += 1
-        names.append(json.loads(line)["name"])
-print(p, f, s, ",".join(names))
+        why = result
+    failures = counts["failed"] + counts["aborted"]
+    if result not in ("OK", "EXPECTEDFAIL", "SKIP") and failures == 0:
+        failures, why = 1, f"{result} although its cases passed"  # a crash, leak, timeout...
+    p += counts["passed"]; s += counts["skipped"]; f += failures
+    if failures:
+        bad.append(f"{name} ({why})")
+if meson_status != 0 and f == 0:
+    f, bad = 1, [f"meson test exited {meson_status}"]
+print(p, f, s, ", ".join(bad))
 PY
-)
-  read -r p f s names <<<"$counts"
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-  [ "$f" -eq 0 ] || failures+=("$label: $names")
 }
 
 run_meson_suite() { # builddir suite
-  local builddir=$1 suite=$2 start=$SECONDS
+  local builddir=$1 suite=$2 log status counts p f s names
+  log=$builddir/meson-logs/suite-$suite.json
+  rm -f "$log" # a log from an earlier run must not count as this one's result
   echo "== $suite ($builddir)"
-  meson test -C "$builddir" --suite "$suite" --print-errorlogs --num-processes 2 \
-    --logbase "suite-$suite"
-  count_meson_log "$builddir/meson-logs/suite-$suite.json" "$suite"
-  echo "== $suite took $((SECONDS - start)) s"
+  BOOST_TEST_REPORT_LEVEL=short meson test -C "$builddir" --suite "$suite" --print-errorlogs \
+    --num-processes 2 --logbase "suite-$suite"
+  status=$?
+  if [ ! -s "$log" ]; then
+    add_counts "$suite" 0 1 0 "no test log ($log): meson test exited $status"
+    return
+  fi
+  counts=$(count_meson_log "$log" "$status") || counts="0 1 0 cannot read $log"
+  read -r p f s names <<<"$counts"
+  add_counts "$suite" "$p" "$f" "$s" "$names"
 }
 
+# A gate is one case, or the cases of its own last line "<name>: N passed, N failed, N skipped".
 run_gate() { # name command...
-  local name=$1 start=$SECONDS
+  local name=$1 out status line p f s
   shift
   echo "== $name"
-  if "$@"; then
-    passed=$((passed + 1))
+  out=$(mktemp /tmp/berth-test-gate-XXXXXX)
+  "$@" 2>&1 | tee "$out"
+  status=${PIPESTATUS[0]}
+  line=$(grep -v '^[[:space:]]*$' "$out" | tail -1)
+  rm -f "$out"
+  if [[ $line =~ ^[A-Za-z0-9_.-]+:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+    p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[3]}
+    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi # it ran nothing
+    add_counts "$name" "$p" "$f" "$s"
+  elif [ "$status" -eq 0 ]; then
+    add_counts "$name" 1 0 0
   else
-    failed=$((failed + 1)); failures+=("$name")
+    add_counts "$name" 0 1 0 "exit status $status"
   fi
-  echo "== $name took $((SECONDS - start)) s"
 }
 
 for tier in "${tiers[@]}"; do
+  start=$SECONDS
   case $tier in
     unit|root|vm) run_meson_suite build "$tier" ;;
     asan) run_gate "asan" scripts/sanitize.sh all ;;
@@ -85,10 +148,29 @@ for tier in "${tiers[@]}"; do
     fuzz) run_gate "fuzz" scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-15}" ;;
     engines) run_gate "engines" tests/engines/engines.sh build/runtime/cli/berth-runtime ;;
     *) echo "unknown tier '$tier' (unit root vm asan asan-unit asan-root format static fuzz engines)"
-       failed=$((failed + 1)) ;;
+       add_counts "$tier" 0 1 0 "unknown tier" ;;
   esac
+  timings+=("$tier $((SECONDS - start)) s")
+  echo "== $tier took $((SECONDS - start)) s"
 done
 
+# ccache over this run (every build dir uses it): hits of the compilations it was asked for.
+if [ -n "$ccache_before" ]; then
+  python3 - "$ccache_before" "$(ccache --print-stats 2>/dev/null)" <<'PY'
+import sys
+def stats(text):
+    return {k: int(v) for k, v in (l.split("\t") for l in text.splitlines() if "\t" in l)
+            if v.isdigit()}
+a, b = stats(sys.argv[1]), stats(sys.argv[2])
+d = lambda k: b.get(k, 0) - a.get(k, 0)
+hits = d("direct_cache_hit") + d("preprocessed_cache_hit")
+total = hits + d("cache_miss")
+print(f"ccache: {hits} hits of {total} compilations ({100 * hits / total:.0f}%)" if total
+      else "ccache: no compilations in this run")
+PY
+fi
+echo "tier times: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "(counted: test cases in unit/root/vm; asan, format, static and fuzz count as one case each)"
 echo "berth: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

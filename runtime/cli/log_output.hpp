@@ -1,6 +1,6 @@
-// runtime/cli/log_output.hpp — how berth-runtime reports, the way runc (logrus) does: text lines
-// `time="..." level=error msg="..."` or JSON lines {"level":..,"msg":..,"time":..} to stderr,
-// or to the --log file; with a log file, a fatal error is also printed plainly on stderr.
+// runtime/cli/log_output.hpp — where berth-runtime reports, the way runc does: base/log lines
+// (logrus text or JSON) to stderr or to the --log file; with a log file, a fatal error is also
+// printed plainly on stderr.
 #pragma once
 #include <string>
 #include <string_view>
@@ -14,17 +14,11 @@ struct LogSettings {
     bool debug = false;
 };
 
+// Points base/log at the --log file (kept open until exit), in the chosen format and level.
 Result<void> setup_logging(const LogSettings& settings);
-
-void log_debug(std::string_view message);
-void log_warning(std::string_view message);
-void log_error(std::string_view message);
 
 // Logs message as an error (runc's fatal()) and returns exit code 1.
 int fail(std::string_view message);
 int fail(const Error& error);
-
-// logrus text value quoting: bare when made only of [A-Za-z0-9-._/@^+], else Go's %q.
-std::string logfmt_value(std::string_view value);
 
 } // namespace berth::cli

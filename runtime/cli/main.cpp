@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
+#include "base/log.hpp"
 #include "runtime/cli/log_output.hpp"
 #include "runtime/cli/verbs.hpp"
 
@@ -151,10 +152,10 @@ int dispatch(const Options& options, const std::vector<std::string>& args)
     for (const auto& verb : verbs) {
         if (verb.name != name)
             continue;
-        log_debug(cat("verb ", name));
+        log::debug(cat("verb ", name));
         return verb.main ? verb.main(options, rest) : not_supported(name);
     }
-    log_error(cat("No help topic for '", name, "'"));
+    (void)fail(cat("No help topic for '", name, "'"));
     return 3; // as runc (urfave/cli) for an unknown command
 }
 

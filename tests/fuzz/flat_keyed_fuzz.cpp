@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include "cgroups/cgroups.hpp"
+#include "cgroups/internal.hpp" // the parsers under test
 #include "tests/fuzz/fuzz_common.hpp"
 
 using namespace berth;

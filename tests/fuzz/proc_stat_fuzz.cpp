@@ -3,7 +3,7 @@
 // explain themselves; the parser is pure.
 #include <cstddef>
 #include <cstdint>
-#include "runtime/state_store.hpp"
+#include "runtime/internal.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
 using namespace berth;

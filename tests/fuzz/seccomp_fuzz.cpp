@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include "runtime/seccomp.hpp"
+#include "runtime/internal.hpp"
 #include "runtime/spec.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 

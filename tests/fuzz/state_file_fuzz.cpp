@@ -4,7 +4,7 @@
 // serializes and parses back to the same record (a round trip).
 #include <cstddef>
 #include <cstdint>
-#include "runtime/state_store.hpp"
+#include "runtime/internal.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
 using namespace berth;

@@ -503,7 +503,7 @@ Seen signal_both(const Bundle& bundle,
         seen.berth = run_and_signal(berth, bundle, act);
         expect_clean(berth, bundle);
     } else {
-        note_berth_missing();
+        fail_berth_missing();
     }
     return seen;
 }

@@ -2,7 +2,10 @@
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
 #include <cstdlib>
-#include "base/base.hpp"
+#include "base/fd.hpp"
+#include "base/files.hpp"
+#include "base/result.hpp"
+#include "base/strings.hpp"
 
 using namespace berth;
 

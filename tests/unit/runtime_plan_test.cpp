@@ -2,7 +2,7 @@
 // PATH lookup done ahead of time, process attributes laid out as plain data.
 #define BOOST_TEST_MODULE runtime_plan
 #include <boost/test/unit_test.hpp>
-#include "runtime/child_plan.hpp"
+#include "runtime/internal.hpp"
 
 namespace rt = berth::runtime;
 

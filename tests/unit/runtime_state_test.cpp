@@ -4,7 +4,7 @@
 #define BOOST_TEST_MODULE runtime_state
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
-#include "runtime/state_store.hpp"
+#include "runtime/internal.hpp"
 
 namespace rt = berth::runtime;
 namespace store = berth::runtime::store;

@@ -16,21 +16,13 @@
 #include <cerrno>
 #include <functional>
 #include <boost/test/unit_test.hpp>
-#include "runtime/seccomp.hpp"
+#include "runtime/internal.hpp"
 #include "runtime/spec.hpp"
 #include "tests/unit/spec_fixture.hpp"
 
 using namespace berth::runtime;
 
 namespace {
-
-Capabilities all_capabilities()
-{
-    Capabilities caps;
-    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap)
-        caps.bounding.push_back(cap);
-    return caps;
-}
 
 SeccompProgram compile_ok(const Seccomp& spec)
 {
@@ -79,45 +71,6 @@ SeccompRule rule(std::vector<std::string> names, SeccompAction action,
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(compilation)
-
-BOOST_AUTO_TEST_CASE(default_profile_compiles_to_a_sane_program)
-{
-    for (const auto& caps : {Capabilities{}, all_capabilities()}) {
-        const auto program = compile_ok(default_seccomp_profile(caps));
-        BOOST_TEST_MESSAGE("default profile with " << caps.bounding.size() << " capabilities: "
-                                                   << program.filter.size() << " BPF instructions");
-        BOOST_TEST(program.filter.size() > 100u);  // hundreds of syscalls, three arches
-        BOOST_TEST(program.filter.size() < 4096u); // BPF_MAXINSNS
-        BOOST_TEST(!program.needs_listener);
-        BOOST_TEST(program.flags == 0u);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(default_profile_allows_privileged_syscalls_only_with_the_capability)
-{
-    const auto contains = [](const Seccomp& profile, const std::string& name) {
-        for (const auto& r : profile.syscalls)
-            if (r.args.empty() && r.action == SeccompAction::Allow)
-                for (const auto& n : r.names)
-                    if (n == name)
-                        return true;
-        return false;
-    };
-    const auto plain = default_seccomp_profile({});
-    BOOST_TEST(contains(plain, "read"));
-    BOOST_TEST(!contains(plain, "mount"));
-    BOOST_TEST(!contains(plain, "init_module"));
-    BOOST_TEST(!contains(plain, "clock_settime"));
-    BOOST_TEST((plain.default_action == SeccompAction::Errno));
-    BOOST_TEST(*plain.default_errno_ret == 1u);
-    Capabilities admin;
-    admin.bounding = {CAP_SYS_ADMIN, CAP_SYS_TIME};
-    const auto privileged = default_seccomp_profile(admin);
-    BOOST_TEST(contains(privileged, "mount"));
-    BOOST_TEST(contains(privileged, "clone"));
-    BOOST_TEST(contains(privileged, "clock_settime"));
-    BOOST_TEST(!contains(privileged, "init_module"));
-}
 
 BOOST_AUTO_TEST_CASE(config_profile_compiles_with_its_flags)
 {
@@ -215,37 +168,6 @@ BOOST_AUTO_TEST_CASE(repeated_argument_conditions_are_alternatives)
                    ::getpriority(PRIO_PROCESS, 0);
                    return errno == 0 ? 0 : 12;
                }) == 0);
-}
-
-BOOST_AUTO_TEST_CASE(default_profile_blocks_namespaces_and_privileged_calls_in_the_child)
-{
-    const auto program = compile_ok(default_seccomp_profile({}));
-    BOOST_TEST(
-        run_filtered(program, [] {
-            if (::getpid() <= 0)
-                return 10;
-            if (expect_errno(::unshare(CLONE_NEWUSER), EPERM) != 0)
-                return 11;
-            if (expect_errno(::syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0), EPERM) != 0)
-                return 12;
-            if (expect_errno(::syscall(SYS_clone3, nullptr, 0), ENOSYS) != 0)
-                return 13;
-            if (expect_errno(::socket(40 /* AF_VSOCK */, SOCK_STREAM, 0), EPERM) != 0)
-                return 14;
-            const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-            if (fd < 0)
-                return 15;
-            ::close(fd);
-            if (expect_errno(::syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */),
-                             EPERM) != 0)
-                return 16;
-            // fork() (clone without namespace flags) still works.
-            const pid_t child = ::fork();
-            if (child == 0)
-                ::_exit(0);
-            int status = 0;
-            return child > 0 && ::waitpid(child, &status, 0) == child ? 0 : 17;
-        }) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,63 @@
+// tests/root/runtime_namespaces_test.cpp — the runtime library's API driven directly (no CLI), as
+// root: namespaces: joining by path, wrong or missing paths, user namespace mappings. Shared
+// fixture and helpers: tests/root/runtime_fixture.hpp.
+#define BOOST_TEST_MODULE runtime_namespaces
+#include "tests/root/runtime_fixture.hpp"
+
+BOOST_AUTO_TEST_SUITE(runtime_namespaces,
+                      *utf::label("root") * utf::precondition(berth::test::is_root))
+
+BOOST_FIXTURE_TEST_CASE(unknown_namespace_path_fails_naming_it, Fixture)
+{
+    remove_namespace(bundle.config, "network");
+    bundle.config["linux"]["namespaces"].push_back(
+        {{"type", "network"}, {"path", "/tmp/berth-no-such-netns"}});
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("namespace network") != std::string::npos, r.error);
+    BOOST_TEST(r.error.find("/tmp/berth-no-such-netns") != std::string::npos, r.error);
+    BOOST_TEST(berth::test::list_dir(options.root).empty());
+    BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
+}
+
+BOOST_FIXTURE_TEST_CASE(joins_a_network_namespace_by_path, Fixture)
+{
+    NetnsHolder netns;
+    remove_namespace(bundle.config, "network");
+    bundle.config["linux"]["namespaces"].push_back({{"type", "network"}, {"path", netns.path()}});
+    const auto out = sh("readlink /proc/self/ns/net");
+    BOOST_TEST(out == "net:[" + std::to_string(netns.inode()) + "]\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, Fixture)
+{
+    // mkdtemp made the bundle 0700: the container's root (host uid 100000) must pass through.
+    fs::permissions(bundle.dir(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
+    bundle.config["linux"]["uidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    bundle.config["linux"]["gidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    const auto out = sh("cat /proc/self/uid_map /proc/self/gid_map; id -u; cat /dev/null; "
+                        "grep CapEff /proc/self/status");
+    BOOST_TEST(out.find("0     100000      65536") != std::string::npos, out);
+    BOOST_TEST(out.find("\n0\n") != std::string::npos, out);
+    BOOST_TEST(out.find("CapEff:\t0000000020000420") != std::string::npos, out);
+}
+
+BOOST_FIXTURE_TEST_CASE(namespace_path_of_the_wrong_type_fails_naming_it, Fixture)
+{
+    NetnsHolder netns;
+    remove_namespace(bundle.config, "ipc");
+    bundle.config["linux"]["namespaces"].push_back({{"type", "ipc"}, {"path", netns.path()}});
+    auto r = run({"true"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(r.error.find("join namespace '" + netns.path() + "': Invalid argument") !=
+                   std::string::npos,
+               r.error);
+    BOOST_TEST(berth::test::list_dir(options.root).empty());
+    BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
