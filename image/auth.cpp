@@ -143,7 +143,7 @@ Result<std::optional<Credentials>> credentials_from_config(std::string_view conf
     for (const auto& [key, entry] : auths->items()) {
         std::string_view k = key;
         for (std::string_view scheme : {"https://", "http://"})
-            if (starts_with(k, scheme))
+            if (k.starts_with(scheme))
                 k.remove_prefix(scheme.size());
         k = k.substr(0, k.find('/'));
         const bool match = k == host || (hub && (k == "index.docker.io" || k == "docker.io"));

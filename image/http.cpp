@@ -43,7 +43,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 {
     auto& t = *static_cast<Transfer*>(user);
     const std::string_view line(data, size * count);
-    if (starts_with(line, "HTTP/")) { // a new response (after a redirect or 100): start over
+    if (line.starts_with("HTTP/")) { // a new response (after a redirect or 100): start over
         *t.response = HttpResponse{};
         return size * count;
     }

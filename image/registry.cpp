@@ -16,7 +16,7 @@ constexpr std::size_t max_token_response = std::size_t{1} << 20;
 bool is_loopback(std::string_view host)
 {
     auto name = host.substr(0, host.front() == '[' ? host.find(']') + 1 : host.rfind(':'));
-    return name == "localhost" || starts_with(name, "127.") || name == "[::1]";
+    return name == "localhost" || name.starts_with("127.") || name == "[::1]";
 }
 
 // {"errors":[{"code":"UNAUTHORIZED","message":"..."}]} -> "UNAUTHORIZED: ..."

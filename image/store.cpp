@@ -77,7 +77,7 @@ Result<ImageRecord> Store::find(std::string_view reference) const
         return std::move(all).error();
     for (auto& r : *all)
         if (r.manifest_digest == reference || r.reference == reference ||
-            (reference.size() >= 12 && starts_with(digest_hex(r.manifest_digest), reference)))
+            (reference.size() >= 12 && digest_hex(r.manifest_digest).starts_with(reference)))
             return std::move(r);
     return Error::with_code(ENOENT, "image ", quoted(reference), " is not in the store");
 }

@@ -244,7 +244,7 @@ Result<void> TarParser::apply_pax(std::string_view records)
                 pending_.mtime = *s;
                 pax_mtime_ = true;
             }
-        } else if (starts_with(key, "SCHILY.xattr.")) {
+        } else if (key.starts_with("SCHILY.xattr.")) {
             if (pending_.xattrs.size() < 64)
                 pending_.xattrs.emplace_back(std::string(key.substr(13)), std::string(value));
         }

@@ -103,7 +103,7 @@ Result<void> LayerWriter::begin(const TarEntry& entry)
     auto parent = parent_of(dir);
     if (!parent)
         return std::move(parent).error().wrap(cat("layer entry ", quoted(*path)));
-    if (starts_with(name, ".wh."))
+    if (name.starts_with(".wh."))
         return whiteout(*parent, name, *path);
     auto r = create(current_, *parent, name);
     if (!r)
@@ -124,7 +124,7 @@ Result<void> LayerWriter::whiteout(int parent, const std::string& name, const st
         return {};
     }
     const auto target = name.substr(4);
-    if (target.empty() || target == "." || target == ".." || starts_with(target, ".wh."))
+    if (target.empty() || target == "." || target == ".." || target.starts_with(".wh."))
         return Error::invalid("layer entry ", quoted(path), ": bad whiteout name");
     remove_existing(parent, target);
     if (::mknodat(parent, target.c_str(), S_IFCHR | 0000, makedev(0, 0)) < 0)
@@ -219,7 +219,7 @@ Result<void> LayerWriter::metadata(int fd, const TarEntry& e)
     if (::fchmod(fd, e.mode & 07777) < 0) // after chown: chown clears set-id bits
         return Error::from_errno("chmod");
     for (const auto& [key, value] : e.xattrs) {
-        if (starts_with(key, "trusted.overlay."))
+        if (key.starts_with("trusted.overlay."))
             continue; // a layer must not forge overlay metadata (opaque, redirect, origin)
         if (::fsetxattr(fd, key.c_str(), value.data(), value.size(), 0) < 0 && errno != ENOTSUP)
             return Error::from_errno("set xattr ", quoted(key));

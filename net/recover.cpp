@@ -42,7 +42,7 @@ Result<void> sweep_links(Network::State& s, RecoverReport& report)
     if (!links)
         return std::move(links).error();
     for (const auto& link : *links) {
-        if (link.master != s.bridge_index || !starts_with(link.name, "bv") ||
+        if (link.master != s.bridge_index || !link.name.starts_with("bv") ||
             owned.count(link.name) != 0)
             continue;
         auto r = s.netlink.delete_link(link.name);

@@ -14,10 +14,10 @@ namespace {
 bool loopback_nameserver(std::string_view line)
 {
     line = trim(line);
-    if (!starts_with(line, "nameserver"))
+    if (!line.starts_with("nameserver"))
         return false;
     const auto server = trim(line.substr(10));
-    return starts_with(server, "127.") || server == "::1";
+    return server.starts_with("127.") || server == "::1";
 }
 
 bool has_loopback_nameserver(std::string_view text)

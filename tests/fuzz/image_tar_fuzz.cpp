@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
-#include "image/tar.hpp"
+#include "image/internal.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
 using namespace berth;

@@ -7,7 +7,7 @@
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
-#include "image/digest.hpp"
+#include "image/internal.hpp"
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
 

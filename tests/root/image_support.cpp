@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <thread>
 #include <nlohmann/json.hpp>
-#include "image/digest.hpp"
+#include "image/internal.hpp"
 
 namespace berth::test {
 namespace {

@@ -1,9 +1,6 @@
 #define BOOST_TEST_MODULE image_tar
 #include <boost/test/unit_test.hpp>
-#include "image/decompress.hpp"
-#include "image/digest.hpp"
-#include "image/tar.hpp"
-#include "image/writer.hpp"
+#include "image/internal.hpp"
 #include "tests/support/tar_builder.hpp"
 
 using namespace berth;
