@@ -81,7 +81,7 @@ Result<bool> proc_allowed(const Mount& m, const std::string& source)
             return true;
         return Error::with_code(EPERM, "only a proc filesystem may be mounted on /proc");
     }
-    if (!starts_with(clean, "proc/"))
+    if (!clean.starts_with("proc/"))
         return false;
     for (const auto allowed : emulated)
         if (clean == allowed)
