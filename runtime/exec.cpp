@@ -49,6 +49,8 @@ struct ExecPrepared {
     PlanArena arena;
     ExecPlan plan;
     std::optional<SeccompProgram> seccomp;
+    std::optional<Seccomp> seccomp_spec; // its listenerPath gets the listener, as for create
+    std::string state_json;              // the container's state, sent with the listener
     Fd pidfd, console;
     cgroups::Cgroup* cgroup = nullptr;
     std::string program, cwd; // named when the process fails to start
@@ -71,6 +73,11 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
         p.seccomp = std::move(*program);
         p.plan.process.seccomp = &*p.seccomp;
         p.plan.process.load_seccomp = &load_seccomp;
+        p.plan.process.forward_listener = p.seccomp->needs_listener;
+        if (p.seccomp->needs_listener) {
+            p.seccomp_spec = std::move(spec->linux.seccomp);
+            p.state_json = state_to_json(store::to_state(record, Status::Running));
+        }
     }
     if (eo.process.terminal) {
         if (eo.console_socket.empty())
@@ -118,6 +125,20 @@ void close_inherited_fds(const ExecPlan& plan) noexcept
     (void)::syscall(SYS_close_range, from, ~0U, 0);
 }
 
+// The process loads its filter after Go and, when the profile has notify rules, sends the
+// listener first: it goes to linux.seccomp.listenerPath with this process's pid, as runc does.
+Result<void> forward_exec_listener(const ExecPrepared& p, int sync_fd, pid_t pid)
+{
+    auto m = receive_sync(sync_fd);
+    if (!m)
+        return std::move(m).error();
+    if (m->type == SyncType::Failure)
+        return describe_process_failure(*m, p.program, p.cwd);
+    if (m->type != SyncType::Seccomp)
+        return Error::with_code(EPROTO, "unexpected message from the exec'd process");
+    return forward_seccomp_listener(sync_fd, *p.seccomp_spec, pid, p.state_json);
+}
+
 Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
 {
     int sv[2];
@@ -153,6 +174,9 @@ Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
         return std::move(r).error().wrap("join cgroup");
     if (auto r = send_sync(sync.get(), SyncType::Go); !r)
         return std::move(r).error();
+    if (p.plan.process.forward_listener)
+        if (auto r = forward_exec_listener(p, sync.get(), first->a); !r)
+            return std::move(r).error();
     return child;
 }
 

@@ -101,7 +101,7 @@ std::optional<std::string> cgroup_root(const Parsed& parsed)
         return std::string(env);
     auto delegated = berth::cgroups::own_delegated_root();
     if (!delegated) {
-        log_debug(cat("no delegated cgroup: ", delegated.error().message()));
+        log::debug(cat("no delegated cgroup: ", delegated.error().message()));
         return std::nullopt;
     }
     return *delegated;
@@ -123,7 +123,7 @@ std::optional<int> apply_globals(const Parsed& parsed, Options& options)
         return fail(cat("invalid --rootless argument ", quoted(rootless)));
     options.root = parsed.value("root", options.root);
     options.systemd_cgroup = parsed.flag("systemd-cgroup");
-    options.warn = [](const Error& error) { log_warning(error.message()); };
+    options.warn = [](const Error& error) { log::warn(error.message()); };
     if (auto root = cgroup_root(parsed))
         options.cgroup_root = std::move(*root);
     const char* outside = std::getenv("BERTH_CGROUPS_OUTSIDE_ROOT");

@@ -14,7 +14,9 @@
 #include <sys/utsname.h>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <thread>
 #include "tests/root/container_fixture.hpp"
 #include "tests/support/console.hpp"
 #include "tests/support/privileges.hpp"
@@ -526,6 +528,60 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_is_sent_to_the_listener_path, Co
     const auto err = read_fd_all(this->err.get());
     BOOST_TEST(err.find("cross-device") != std::string::npos, err);
     BOOST_TEST(out == "status=1\n", out);
+}
+
+// The listener of an exec'd process was closed, so its notified syscalls failed with ENOSYS. It
+// goes to listenerPath too, with that process's pid, as runc sends it.
+BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_of_an_exec_is_sent_to_the_listener_path,
+                        ContainerFixture)
+{
+    SeccompAgent agent;
+    bundle.config["linux"]["seccomp"] = {
+        {"defaultAction", "SCMP_ACT_ALLOW"},
+        {"listenerPath", agent.path},
+        {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+    bundle.set_args({"sleep", "1000"});
+    bundle.write();
+    const auto id = new_id("notify-exec");
+    auto co = create_options(id);
+    auto created = rt::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    BOOST_TEST_REQUIRE(agent.receive()); // the init's listener
+    BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
+    rt::ExecOptions eo;
+    eo.process.args = {"sh", "-c", "mkdir /tmp/notified; echo status=$?"};
+    eo.process.env = {"PATH=/bin"};
+    eo.process.no_new_privileges = true;
+    berth::Fd exec_out(::memfd_create("exec-out", MFD_CLOEXEC));
+    eo.stdout_fd = exec_out.get();
+    eo.stderr_fd = exec_out.get();
+    eo.pid_file = state.path() + "/exec.pid";
+    berth::Result<int> exec_result = berth::Error::invalid("exec did not return");
+    std::thread exec_thread([&] { exec_result = rt::exec(options, id, eo); });
+    // Not REQUIRE before the join: the thread must be joined whatever the agent sees.
+    const bool received = agent.receive();
+    const int nr = received ? agent.answer_next(EXDEV) : -1;
+    exec_thread.join();
+    BOOST_TEST_REQUIRE(received, "no listener for the exec'd process");
+    BOOST_TEST((nr == SYS_mkdir || nr == SYS_mkdirat), "notified syscall " << nr);
+    const auto state_json = nlohmann::json::parse(agent.message, nullptr, false);
+    BOOST_TEST_REQUIRE(state_json.is_object(), agent.message);
+    BOOST_TEST(state_json["fds"] == nlohmann::json({"seccompFd"}), agent.message);
+    std::ifstream pid_file(eo.pid_file);
+    pid_t exec_pid = 0;
+    pid_file >> exec_pid;
+    BOOST_TEST(state_json["pid"] == exec_pid, agent.message);
+    BOOST_TEST(state_json["state"]["id"] == id, agent.message);
+    BOOST_TEST(state_json["state"]["status"] == "running", agent.message);
+    BOOST_TEST(state_json["state"]["pid"] == created->pid, agent.message);
+    BOOST_TEST_REQUIRE(exec_result.has_value(), why(exec_result));
+    BOOST_TEST(*exec_result == 0);
+    const auto out = read_fd_all(exec_out.get());
+    BOOST_TEST(out.find("cross-device") != std::string::npos, out);
+    BOOST_TEST(out.find("status=1\n") != std::string::npos, out);
+    BOOST_TEST(rt::remove(options, id, true).has_value());
+    ::waitpid(created->pid, nullptr, 0);
 }
 
 // Issue 13: linux.mountLabel was silently ignored; there is no SELinux here to apply it.
