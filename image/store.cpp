@@ -78,6 +78,7 @@ Result<ImageRecord> Store::find(std::string_view reference) const
     for (auto& r : *all)
         if (r.manifest_digest == reference || r.reference == reference ||
             (reference.size() >= 12 && digest_hex(r.manifest_digest).starts_with(reference)))
+            // cppcheck-suppress returnStdMoveLocal ; r is a vector element, not a local
             return std::move(r);
     return Error::with_code(ENOENT, "image ", quoted(reference), " is not in the store");
 }

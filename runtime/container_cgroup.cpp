@@ -221,7 +221,7 @@ namespace {
 std::string cgroup_path_of(const std::string& dir, const std::string& container_path)
 {
     for (std::string path = container_path; path.size() > 1;
-         path = path.substr(0, std::max<std::size_t>(path.rfind('/'), 1))) {
+         path.resize(std::max<std::size_t>(path.rfind('/'), 1))) {
         if (dir.size() > path.size() &&
             dir.compare(dir.size() - path.size(), path.size(), path) == 0)
             return path;

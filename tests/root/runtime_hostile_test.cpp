@@ -384,6 +384,7 @@ BOOST_FIXTURE_TEST_CASE(failing_poststart_and_poststop_hooks_warn_and_the_rest_s
         {"startContainer", {sh("cat > /tmp/start.json")}},
     };
     std::vector<std::string> warnings;
+    // cppcheck-suppress danglingLifetime ; options lives in this test case only
     options.warn = [&](const berth::Error& e) { warnings.push_back(e.message()); };
     bundle.set_args({"cat", "/tmp/start.json"});
     bundle.write();
