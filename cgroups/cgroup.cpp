@@ -264,4 +264,32 @@ Result<void> Cgroup::add(pid_t pid)
     return {};
 }
 
+Result<Cgroup::JoinFiles> Cgroup::open_join_files() const
+{
+    JoinFiles files;
+    const auto& layout = impl_->layout;
+    if (!layout.v2_dir.empty()) {
+        auto dir = open_at(AT_FDCWD, layout.v2_dir, O_RDONLY | O_DIRECTORY);
+        if (!dir)
+            return std::move(dir).error().wrap(cat("cgroup ", quoted(layout.path)));
+        files.v2_dir = std::move(*dir);
+    }
+    for (const auto& dir : layout.unique_v1_dirs()) {
+        auto tasks = open_at(AT_FDCWD, dir + "/tasks", O_WRONLY);
+        if (!tasks)
+            return std::move(tasks).error().wrap(cat("cgroup ", quoted(layout.path)));
+        files.v1_tasks.push_back(std::move(*tasks));
+    }
+    return files;
+}
+
+Result<void> Cgroup::add_v2(pid_t pid)
+{
+    if (impl_->layout.v2_dir.empty())
+        return {};
+    if (auto r = write_file(impl_->layout.v2_dir + "/cgroup.procs", std::to_string(pid)); !r)
+        return std::move(r).error().wrap(cat("add pid ", pid, " to cgroup ", quoted(impl_->layout.path)));
+    return {};
+}
+
 } // namespace berth::cgroups

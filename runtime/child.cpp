@@ -107,6 +107,39 @@ pid_t clone_init(unsigned long flags) noexcept
     return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
 }
 
+// Born in the container's v2 cgroup (no migration by pid: see Cgroup::JoinFiles). The kernel
+// may refuse (a joined cgroup namespace that does not show the cgroup, an old kernel): then it
+// is a plain clone and *joined stays false; the parent moves the pid.
+pid_t clone_init_into(unsigned long flags, int cgroup_fd, bool* joined) noexcept
+{
+    *joined = false;
+    if (cgroup_fd >= 0) {
+        clone_args args{};
+        args.flags = flags | CLONE_PARENT | CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+        const auto pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+        if (pid >= 0) {
+            *joined = true;
+            return pid;
+        }
+        if (errno == ENOMEM || errno == EAGAIN || errno == EINTR)
+            return -1;
+    }
+    return clone_init(flags);
+}
+
+// The init moves itself into each v1 hierarchy: one thread moving itself ("0" in tasks) does
+// not wait for the RCU grace period a move by pid does. The fds are the parent's, opened as root.
+int join_v1_cgroups(const ChildPlan& plan) noexcept
+{
+    for (std::size_t i = 0; i < plan.cgroup_tasks_count; ++i) {
+        if (::write(plan.cgroup_tasks_fds[i], "0", 1) != 1)
+            return -1;
+        ::close(plan.cgroup_tasks_fds[i]);
+    }
+    return 0;
+}
+
 // ---- A new network namespace starts with lo down: bring it up, as runc does. ----
 
 // RTM_NEWLINK with IFF_UP on ifindex 1 (lo is always the first link of a namespace), acked.
@@ -419,12 +452,13 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     for (std::size_t i = 0; i < plan.join_count; ++i)
         if (::setns(plan.joins[i].fd, plan.joins[i].type) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinNamespace, static_cast<int>(i));
-    const pid_t pid = clone_init(plan.clone_flags);
+    bool in_v2 = false;
+    const pid_t pid = clone_init_into(plan.clone_flags, plan.cgroup_v2_fd, &in_v2);
     if (pid < 0)
         child_fail(plan.sync_fd, ChildStep::Clone);
     if (pid == 0)
         child_main(plan);
-    send_message(plan.sync_fd, SyncType::Pid, pid, 0, 0);
+    send_message(plan.sync_fd, SyncType::Pid, pid, in_v2 ? 1 : 0, 0);
     ::_exit(0);
 }
 
@@ -451,6 +485,10 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     expect(sync, SyncType::Go);
     receive_state_json(sync, g_state_json, sizeof g_state_json, &g_state_json_len);
     receive_state_json(sync, g_start_json, sizeof g_start_json, &g_start_json_len);
+    if (join_v1_cgroups(plan) < 0)
+        child_fail(sync, ChildStep::JoinCgroup);
+    if (plan.cgroup_v2_fd >= 0)
+        ::close(plan.cgroup_v2_fd);
     if (plan.new_user &&
         (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
         child_fail(sync, ChildStep::UserIds);

@@ -19,6 +19,7 @@ std::string_view step_name(ChildStep step)
 {
     switch (step) {
     case ChildStep::None: return "none";
+    case ChildStep::JoinCgroup: return "join cgroup";
     case ChildStep::JoinNamespace: return "join namespace";
     case ChildStep::Clone: return "clone";
     case ChildStep::UserIds: return "set user ids in the new user namespace";

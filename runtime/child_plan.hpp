@@ -71,14 +71,15 @@ enum class ChildStep : std::int32_t {
     StartHook,
     Exec,
     Keyring,
+    JoinCgroup,
 };
 std::string_view step_name(ChildStep step);
 
 // Messages on the SOCK_SEQPACKET sync socket, one struct per datagram.
 enum class SyncType : std::int32_t {
-    Pid,         // stage -> parent: a = host pid of the child
+    Pid,         // stage -> parent: a = host pid of the child, b = 1 if born in the v2 cgroup
     Failure,     // child/stage -> parent: a = step, b = errno, c = index (which mount, hook...)
-    Go,          // parent -> child: id maps written, cgroup joined
+    Go,          // parent -> child: id maps written, v2 cgroup joined (the child joins v1 itself)
     Hooks,       // child -> parent: mounts are ready, run prestart/createRuntime hooks now
     HooksDone,   // parent -> child
     Ready,       // child -> parent: set up, waiting for start
@@ -189,6 +190,12 @@ struct ChildPlan {
     const JoinPlan* joins = nullptr;
     std::size_t join_count = 0;
     unsigned long clone_flags = 0; // new namespaces (cgroup excluded: unshared after the move)
+    // The container's cgroup, joined without a move by pid (Cgroup::JoinFiles): the init is
+    // cloned into the v2 directory and writes "0" to each v1 tasks file itself. Opened by the
+    // parent; -1 / none when the host has no such hierarchy.
+    int cgroup_v2_fd = -1;
+    const int* cgroup_tasks_fds = nullptr;
+    std::size_t cgroup_tasks_count = 0;
     bool new_user = false, new_mount = false, new_uts = false, new_net = false;
     bool unshare_cgroup = false;
     bool has_mount = false; // a mount namespace of its own, new or joined: the rootfs is built

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include "base/files.hpp"
+#include "base/trace.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/seccomp.hpp"
 #include "runtime/state_store.hpp"
@@ -139,7 +140,8 @@ struct Prepared {
     std::string config_bytes;
     PlanArena arena;
     ChildPlan plan;
-    std::vector<Fd> fds; // namespace fds, console socket, fifo
+    std::vector<Fd> fds; // namespace fds, console socket, fifo, cgroup join files
+    std::vector<int> cgroup_tasks_fds; // plan.cgroup_tasks_fds points here
     std::optional<SeccompProgram> seccomp;
     std::vector<HookPlan> create_hooks, start_hooks;
 };
@@ -206,10 +208,12 @@ Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
     }
     child_end.reset();
     p.fds.clear(); // our copies of the fifo, namespace and console fds: the child has its own
+    trace::phase("create: stage forked");
     auto first = receive_sync(sync.get());
     int stage_status = 0;
     while (::waitpid(stage, &stage_status, 0) < 0 && errno == EINTR) {
     }
+    trace::phase("create: init cloned, stage reaped");
     if (!first)
         return std::move(first).error();
     if (first->type == SyncType::Failure)
@@ -228,8 +232,11 @@ Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
     if (p.plan.new_user)
         if (auto r = write_id_maps(record.pid, p.spec); !r)
             return std::move(r).error();
-    if (auto r = cgroup.add(record.pid); !r)
-        return std::move(r).error().wrap("join cgroup");
+    // Born in the v2 cgroup (clone3 CLONE_INTO_CGROUP) unless the kernel refused; the init
+    // joins the v1 hierarchies itself after Go (see Cgroup::JoinFiles).
+    if (first->b == 0)
+        if (auto r = cgroup.add_v2(record.pid); !r)
+            return std::move(r).error().wrap("join cgroup");
     if (p.spec.process->oom_score_adj)
         if (auto r = write_file(cat("/proc/", record.pid, "/oom_score_adj"),
                                 std::to_string(*p.spec.process->oom_score_adj));
@@ -237,6 +244,7 @@ Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
             return std::move(r).error().wrap("process.oomScoreAdj");
     const auto state_json = state_to_json(hook_state(record, Status::Creating));
     const auto start_json = state_to_json(hook_state(record, Status::Created)); // startContainer
+    trace::phase("create: pid saved, id maps, cgroup joined");
     if (auto r = send_sync(sync.get(), SyncType::Go); !r)
         return std::move(r).error();
     if (::send(sync.get(), state_json.data(), state_json.size(), MSG_NOSIGNAL) < 0 ||
@@ -248,8 +256,10 @@ Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
             return std::move(m).error();
         if (m->type == SyncType::Failure)
             return describe_failure(*m, p.plan, p.spec);
-        if (m->type == SyncType::Ready)
+        if (m->type == SyncType::Ready) {
+            trace::phase("create: child ready (rootfs finished, process prepared)");
             break;
+        }
         if (m->type == SyncType::Seccomp) {
             if (auto r = forward_seccomp_listener(sync.get(), *p.spec.linux.seccomp, record.pid,
                                                   state_json);
@@ -259,6 +269,7 @@ Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
         }
         if (m->type != SyncType::Hooks)
             return Error::with_code(EPROTO, "unexpected message from child");
+        trace::phase("create: child mounted the rootfs");
         if (auto r = run_hooks("prestart", p.spec.hooks.prestart, state_json); !r)
             return std::move(r).error();
         if (auto r = run_hooks("createRuntime", p.spec.hooks.create_runtime, state_json); !r)
@@ -305,13 +316,28 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     auto host = cgroups::detect();
     if (!host)
         return std::move(host).error().wrap("detect cgroups");
+    trace::phase("create: fifo made, cgroups detected");
     auto cgroup = p.spec.linux.resources
                       ? cgroups::Cgroup::create(record.cgroup_path, with_default_devices(p.spec))
                       : cgroups::Cgroup::create(record.cgroup_path);
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
+    trace::phase("create: cgroup made");
     record.cgroup = cgroup->ownership();
+    auto join = cgroup->open_join_files();
     cleanup.cgroup = std::move(*cgroup);
+    if (!join)
+        return std::move(join).error().wrap("join cgroup");
+    if (join->v2_dir.valid()) {
+        p.plan.cgroup_v2_fd = join->v2_dir.get();
+        p.fds.push_back(std::move(join->v2_dir));
+    }
+    for (auto& tasks : join->v1_tasks) {
+        p.cgroup_tasks_fds.push_back(tasks.get());
+        p.fds.push_back(std::move(tasks));
+    }
+    p.plan.cgroup_tasks_fds = p.cgroup_tasks_fds.data();
+    p.plan.cgroup_tasks_count = p.cgroup_tasks_fds.size();
     if (auto r = store::save(options, record); !r) // what to undo, should we die from here on
         return r;
     if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host, record.cgroup_path,
@@ -383,6 +409,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
                             .count();
     if (auto r = load_bundle(*p, co, record); !r)
         return std::move(r).error();
+    trace::phase("create: bundle read and parsed");
     auto cgroup_path = cgroup_path_for(options, p->spec.linux.cgroups_path, co.id);
     if (!cgroup_path)
         return std::move(cgroup_path).error();
@@ -402,8 +429,10 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     // (SIGKILL) leaves a container that list and state show and delete removes, not a hidden one.
     if (auto r = store::save(options, record); !r)
         return std::move(r).error();
+    trace::phase("create: state directory, lock, config and state saved");
     if (auto r = prepare(*p, options, co, record, cleanup); !r)
         return std::move(r).error();
+    trace::phase("create: fifo, cgroup, child plan");
     Fd sync;
     Result<Child> child = Child();
     {
@@ -416,6 +445,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
         if (auto r = write_file_atomic(co.pid_file, std::to_string(record.pid), 0644); !r)
             return std::move(r).error().wrap("pid file");
     cleanup.armed = false;
+    trace::phase("create: done");
     return Created{store::to_state(record, Status::Created), std::move(*child), std::move(sync),
                    p->spec.process->args.front()};
 }

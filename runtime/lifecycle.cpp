@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <filesystem>
 #include "base/files.hpp"
+#include "base/trace.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/container_cgroup.hpp"
 #include "runtime/state_store.hpp"
@@ -88,6 +89,7 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     if (!record) // died before its first save (it made nothing else yet), or a corrupt state
         return remove_dir(dir);
     const auto status = store::observe_status(options, *record);
+    trace::phase("delete: locked, state loaded, status observed");
     // Anything but stopped is refused without force, created included: its init waits, and the
     // OCI spec lets delete only remove a stopped container (runc deletes a created one).
     if (status != Status::Stopped && !force)
@@ -95,8 +97,10 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
                                 ", not stopped: stop it first or force the removal");
     const auto sharers = cgroup_sharers(options, *record);
     auto cgroup = open_container_cgroup(*record, sharers);
+    trace::phase("delete: cgroup opened");
     if (status != Status::Stopped)
         stop_container_processes(*record, cgroup ? &*cgroup : nullptr, sharers);
+    trace::phase("delete: processes stopped");
     // poststop failures do not stop the removal (the OCI spec: "log a warning"): each goes to
     // the caller's warning sink and the remaining hooks run.
     if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststop.empty())
@@ -105,6 +109,7 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     if (cgroup)
         if (auto r = release_container_cgroup(options, *record, *cgroup, sharers); !r)
             return std::move(r).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
+    trace::phase("delete: hooks, cgroup removed");
     return remove_dir(dir);
 }
 

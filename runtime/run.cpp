@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <optional>
 #include "base/files.hpp"
+#include "base/trace.hpp"
 #include "runtime/create.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/state_store.hpp"
@@ -28,6 +29,7 @@ Result<void> start_container(const Options& options, const std::string& id)
     const auto status = store::observe_status(options, *record);
     if (status != Status::Created)
         return Error::invalid("container is ", status_name(status), ", not created");
+    trace::phase("start: locked, state loaded, status observed");
     const auto fifo = store::fifo_path(options, id);
     // O_NONBLOCK: with no reader (the init died) this fails with ENXIO instead of hanging.
     auto fd = open_at(AT_FDCWD, fifo, O_WRONLY | O_NONBLOCK);
@@ -41,6 +43,7 @@ Result<void> start_container(const Options& options, const std::string& id)
     fd->reset();
     if (::unlink(fifo.c_str()) < 0)
         return Error::from_errno("unlink ", berth::quoted(fifo));
+    trace::phase("start: fifo written and removed");
     // poststart failures are not the container's: the process already runs. Each goes to the
     // caller's warning sink (a library does not log) and the rest run, as the OCI spec says.
     if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststart.empty())
@@ -132,7 +135,9 @@ Result<int> run(const Options& options, const CreateOptions& co, bool detach)
     // Processes orphaned inside the container (no pid namespace) are re-parented to us.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     auto status = wait_foreground(created->child, created->sync, created->program, *signals);
+    trace::phase("run: container exited");
     auto removed = remove(options, co.id, true);
+    trace::phase("run: deleted");
     if (!status)
         return std::move(status).error().wrap(cat("run container ", co.id));
     if (!removed)

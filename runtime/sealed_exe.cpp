@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include "base/fd.hpp"
+#include "base/trace.hpp"
 
 namespace berth::runtime {
 namespace {
@@ -75,6 +76,7 @@ Result<void> reexec_from_sealed_copy(char** argv)
         return std::move(r).error().wrap("seal runtime binary");
     if (::fcntl(memfd->get(), F_ADD_SEALS, required_seals) < 0)
         return Error::from_errno("seal runtime binary: F_ADD_SEALS");
+    trace::phase("cli: binary copied and sealed, re-exec");
     ::fexecve(memfd->get(), argv, environ);
     return Error::from_errno("seal runtime binary: fexecve");
 }

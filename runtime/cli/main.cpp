@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 #include "base/log.hpp"
+#include "base/trace.hpp"
 #include "runtime/cli/log_output.hpp"
 #include "runtime/cli/verbs.hpp"
 
@@ -165,6 +166,7 @@ int dispatch(const Options& options, const std::vector<std::string>& args)
 int main(int argc, char** argv)
 {
     using namespace berth::cli;
+    berth::trace::phase("cli: main");
     const std::vector<std::string> args(argv + 1, argv + argc);
     auto parsed = berth::cli::parse_args(args, global_flags);
     if (!parsed) {
@@ -183,6 +185,7 @@ int main(int argc, char** argv)
     Options options;
     if (auto code = apply_globals(*parsed, options))
         return *code;
+    berth::trace::phase("cli: global flags");
     // Verbs that start processes inside a container run from a sealed copy of this binary, so a
     // container cannot reach the host's berth-runtime through /proc/self/exe (CVE-2019-5736).
     const std::string& verb = parsed->positionals().front();
@@ -190,5 +193,7 @@ int main(int argc, char** argv)
         if (auto sealed = berth::runtime::reexec_from_sealed_copy(argv); !sealed)
             return fail(sealed.error());
     }
-    return dispatch(options, parsed->positionals());
+    const int code = dispatch(options, parsed->positionals());
+    berth::trace::phase("cli: verb done");
+    return code;
 }
