@@ -117,12 +117,13 @@ Result<Spec> stored_config(const Options& options, const std::string& id);
 // (a process that died while nobody watched shows as stopped). For an agent that restarted.
 Result<std::vector<State>> recover(const Options& options);
 
-// CVE-2019-5736 class defence: copies our own binary into a sealed memfd and fexecve()s it, so
-// that a container binary with "#!/proc/self/exe" cannot reach (and overwrite) the runtime on
-// the host: /proc/self/exe then points at the memfd, whose F_SEAL_WRITE refuses every write.
-// runc and crun do the same. Returns at once when already running from a sealed copy, and
-// otherwise only on failure. Programs that create or enter containers call it first in main().
-Result<void> reexec_from_sealed_copy(char** argv);
-bool running_from_sealed_copy();
+// CVE-2019-5736 class defence: makes sure this process runs from a binary nothing can write,
+// so that a container binary with "#!/proc/self/exe" cannot reach (and overwrite) the runtime on
+// the host through /proc/<pid>/exe. Returns at once when the binary already is on a read-only
+// mount (or a sealed memfd); otherwise copies it into a sealed memfd and re-executes that (runc
+// and crun do the same), returning only on failure. Programs that create or enter containers
+// call it first in main(). A long-lived caller (the agent) pays this once, at its start.
+Result<void> reexec_protected(char** argv);
+bool running_protected();
 
 } // namespace berth::runtime

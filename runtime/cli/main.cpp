@@ -186,11 +186,12 @@ int main(int argc, char** argv)
     if (auto code = apply_globals(*parsed, options))
         return *code;
     berth::trace::phase("cli: global flags");
-    // Verbs that start processes inside a container run from a sealed copy of this binary, so a
-    // container cannot reach the host's berth-runtime through /proc/self/exe (CVE-2019-5736).
+    // Verbs that start processes inside a container run from a binary nothing can write (a
+    // read-only mount of it, else a sealed copy), so a container cannot reach the host's
+    // berth-runtime through /proc/self/exe (CVE-2019-5736).
     const std::string& verb = parsed->positionals().front();
     if (verb == "create" || verb == "run" || verb == "exec") {
-        if (auto sealed = berth::runtime::reexec_from_sealed_copy(argv); !sealed)
+        if (auto sealed = berth::runtime::reexec_protected(argv); !sealed)
             return fail(sealed.error());
     }
     const int code = dispatch(options, parsed->positionals());
