@@ -130,13 +130,15 @@ pid_t clone_init_into(unsigned long flags, int cgroup_fd, bool* joined) noexcept
 
 // The init moves itself into each v1 hierarchy: one thread moving itself ("0" in tasks) does
 // not wait for the RCU grace period a move by pid does. The fds are the parent's, opened as root.
-int join_v1_cgroups(const ChildPlan& plan) noexcept
+int join_cgroup(const CgroupJoinPlan& plan) noexcept
 {
-    for (std::size_t i = 0; i < plan.cgroup_tasks_count; ++i) {
-        if (::write(plan.cgroup_tasks_fds[i], "0", 1) != 1)
+    for (std::size_t i = 0; i < plan.tasks_count; ++i) {
+        if (::write(plan.tasks_fds[i], "0", 1) != 1)
             return -1;
-        ::close(plan.cgroup_tasks_fds[i]);
+        ::close(plan.tasks_fds[i]);
     }
+    if (plan.v2_fd >= 0)
+        ::close(plan.v2_fd);
     return 0;
 }
 
@@ -453,7 +455,7 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
         if (::setns(plan.joins[i].fd, plan.joins[i].type) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinNamespace, static_cast<int>(i));
     bool in_v2 = false;
-    const pid_t pid = clone_init_into(plan.clone_flags, plan.cgroup_v2_fd, &in_v2);
+    const pid_t pid = clone_init_into(plan.clone_flags, plan.cgroup.v2_fd, &in_v2);
     if (pid < 0)
         child_fail(plan.sync_fd, ChildStep::Clone);
     if (pid == 0)
@@ -467,14 +469,17 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     if (plan.ns_flags && ::setns(plan.pidfd, plan.ns_flags) < 0)
         child_fail(plan.sync_fd, ChildStep::JoinNamespace);
     ::close(plan.pidfd);
-    const pid_t pid = clone_init(0); // a child, so that the pid namespace applies to it
+    bool in_v2 = false; // a child, so that the pid namespace applies to it
+    const pid_t pid = clone_init_into(0, plan.cgroup.v2_fd, &in_v2);
     if (pid < 0)
         child_fail(plan.sync_fd, ChildStep::Clone);
     if (pid == 0) {
-        expect(plan.sync_fd, SyncType::Go); // the parent moved us into the cgroup
+        expect(plan.sync_fd, SyncType::Go); // the parent moved us into the v2 cgroup if needed
+        if (join_cgroup(plan.cgroup) < 0)
+            child_fail(plan.sync_fd, ChildStep::JoinCgroup);
         process_main(plan.process, plan.sync_fd, -1);
     }
-    send_message(plan.sync_fd, SyncType::Pid, pid, 0, 0);
+    send_message(plan.sync_fd, SyncType::Pid, pid, in_v2 ? 1 : 0, 0);
     ::_exit(0);
 }
 
@@ -485,10 +490,8 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     expect(sync, SyncType::Go);
     receive_state_json(sync, g_state_json, sizeof g_state_json, &g_state_json_len);
     receive_state_json(sync, g_start_json, sizeof g_start_json, &g_start_json_len);
-    if (join_v1_cgroups(plan) < 0)
+    if (join_cgroup(plan.cgroup) < 0)
         child_fail(sync, ChildStep::JoinCgroup);
-    if (plan.cgroup_v2_fd >= 0)
-        ::close(plan.cgroup_v2_fd);
     if (plan.new_user &&
         (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0))
         child_fail(sync, ChildStep::UserIds);

@@ -184,18 +184,22 @@ struct JoinPlan {
     const char* path = nullptr; // for the parent's error message
 };
 
+// The container's cgroup, joined without a move by pid (Cgroup::JoinFiles): the process is
+// cloned into the v2 directory and writes "0" to each v1 tasks file itself. Opened by the
+// parent; -1 / none when the host has no such hierarchy.
+struct CgroupJoinPlan {
+    int v2_fd = -1;
+    const int* tasks_fds = nullptr;
+    std::size_t tasks_count = 0;
+};
+
 // The container's init: namespaces, rootfs, then the process.
 struct ChildPlan {
     int sync_fd = -1;
     const JoinPlan* joins = nullptr;
     std::size_t join_count = 0;
     unsigned long clone_flags = 0; // new namespaces (cgroup excluded: unshared after the move)
-    // The container's cgroup, joined without a move by pid (Cgroup::JoinFiles): the init is
-    // cloned into the v2 directory and writes "0" to each v1 tasks file itself. Opened by the
-    // parent; -1 / none when the host has no such hierarchy.
-    int cgroup_v2_fd = -1;
-    const int* cgroup_tasks_fds = nullptr;
-    std::size_t cgroup_tasks_count = 0;
+    CgroupJoinPlan cgroup;
     bool new_user = false, new_mount = false, new_uts = false, new_net = false;
     bool unshare_cgroup = false;
     bool has_mount = false; // a mount namespace of its own, new or joined: the rootfs is built
@@ -227,6 +231,7 @@ struct ExecPlan {
     int sync_fd = -1;
     int pidfd = -1;
     int ns_flags = 0; // CLONE_NEW* of the namespaces that differ from ours
+    CgroupJoinPlan cgroup;
     ProcessPlan process;
 };
 

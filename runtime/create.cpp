@@ -329,15 +329,15 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     if (!join)
         return std::move(join).error().wrap("join cgroup");
     if (join->v2_dir.valid()) {
-        p.plan.cgroup_v2_fd = join->v2_dir.get();
+        p.plan.cgroup.v2_fd = join->v2_dir.get();
         p.fds.push_back(std::move(join->v2_dir));
     }
     for (auto& tasks : join->v1_tasks) {
         p.cgroup_tasks_fds.push_back(tasks.get());
         p.fds.push_back(std::move(tasks));
     }
-    p.plan.cgroup_tasks_fds = p.cgroup_tasks_fds.data();
-    p.plan.cgroup_tasks_count = p.cgroup_tasks_fds.size();
+    p.plan.cgroup.tasks_fds = p.cgroup_tasks_fds.data();
+    p.plan.cgroup.tasks_count = p.cgroup_tasks_fds.size();
     if (auto r = store::save(options, record); !r) // what to undo, should we die from here on
         return r;
     if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host, record.cgroup_path,

@@ -53,6 +53,8 @@ struct ExecPrepared {
     std::string state_json;              // the container's state, sent with the listener
     Fd pidfd, console;
     cgroups::Cgroup* cgroup = nullptr;
+    cgroups::Cgroup::JoinFiles join; // plan.cgroup points at these
+    std::vector<int> tasks_fds;
     std::string program, cwd; // named when the process fails to start
 };
 
@@ -113,9 +115,15 @@ void close_inherited_fds(const ExecPlan& plan) noexcept
     unsigned from = 3 + plan.process.preserve_fds; // checked not to wrap
     for (;;) {
         unsigned next = ~0U; // the lowest fd to keep at or above `from`
-        for (const int fd : keep)
+        auto consider = [&](int fd) {
             if (fd >= 0 && static_cast<unsigned>(fd) >= from && static_cast<unsigned>(fd) < next)
                 next = static_cast<unsigned>(fd);
+        };
+        for (const int fd : keep)
+            consider(fd);
+        consider(plan.cgroup.v2_fd); // the cgroup join files (CgroupJoinPlan)
+        for (std::size_t i = 0; i < plan.cgroup.tasks_count; ++i)
+            consider(plan.cgroup.tasks_fds[i]);
         if (next == ~0U)
             break;
         if (next > from)
@@ -170,8 +178,10 @@ Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
     auto child = Child::adopt(first->a);
     if (!child)
         return child;
-    if (auto r = cgroup.add(first->a); !r)
-        return std::move(r).error().wrap("join cgroup");
+    // Born in the v2 cgroup unless the kernel refused; the process joins v1 itself after Go.
+    if (first->b == 0)
+        if (auto r = cgroup.add_v2(first->a); !r)
+            return std::move(r).error().wrap("join cgroup");
     if (auto r = send_sync(sync.get(), SyncType::Go); !r)
         return std::move(r).error();
     if (p.plan.process.forward_listener)
@@ -207,6 +217,15 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
     auto p = std::make_unique<ExecPrepared>();
     if (auto r = prepare_exec(*p, options, *record, eo); !r)
         return std::move(r).error();
+    auto join = cgroup->open_join_files();
+    if (!join)
+        return std::move(join).error().wrap("join cgroup");
+    p->join = std::move(*join);
+    p->plan.cgroup.v2_fd = p->join.v2_dir.valid() ? p->join.v2_dir.get() : -1;
+    for (const auto& tasks : p->join.v1_tasks)
+        p->tasks_fds.push_back(tasks.get());
+    p->plan.cgroup.tasks_fds = p->tasks_fds.data();
+    p->plan.cgroup.tasks_count = p->tasks_fds.size();
     // Held from before the process exists (see run()); the child clears the mask it inherits.
     std::optional<ForwardSignals> signals;
     if (!eo.detach)
