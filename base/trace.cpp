@@ -21,8 +21,8 @@ char* put(char* out, long long v) noexcept
     char digits[24];
     int n = 0;
     const bool negative = v < 0;
-    unsigned long long u = negative ? 0ULL - static_cast<unsigned long long>(v)
-                                    : static_cast<unsigned long long>(v);
+    unsigned long long u =
+        negative ? 0ULL - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);
     do
         digits[n++] = static_cast<char>('0' + u % 10);
     while ((u /= 10) != 0);

@@ -288,7 +288,8 @@ Result<void> Cgroup::add_v2(pid_t pid)
     if (impl_->layout.v2_dir.empty())
         return {};
     if (auto r = write_file(impl_->layout.v2_dir + "/cgroup.procs", std::to_string(pid)); !r)
-        return std::move(r).error().wrap(cat("add pid ", pid, " to cgroup ", quoted(impl_->layout.path)));
+        return std::move(r).error().wrap(
+            cat("add pid ", pid, " to cgroup ", quoted(impl_->layout.path)));
     return {};
 }
 

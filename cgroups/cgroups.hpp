@@ -162,18 +162,18 @@ public:
     // Applies resources; a value the kernel rejects fails naming the file and value. A resource
     // whose controller the host lacks fails naming the controller.
     Result<void> apply(const Resources& resources);
-    Result<void> add(pid_t pid);             // moves pid into the cgroup (all hierarchies)
+    Result<void> add(pid_t pid); // moves pid into the cgroup (all hierarchies)
     // Joining without a move by pid: moving a whole process (cgroup.procs) makes the kernel wait
     // for an RCU grace period (10-20 ms here) unless the cgroup was mounted favordynmods. A new
     // process can instead be cloned straight into the v2 directory (clone3 CLONE_INTO_CGROUP on
     // `v2_dir`) and, single-threaded, move itself into each v1 hierarchy by writing "0" to
     // `v1_tasks` (one thread moving itself skips that wait). Opened here, written by the process.
     struct JoinFiles {
-        Fd v2_dir;                 // O_RDONLY|O_DIRECTORY; invalid when there is no v2 mount
-        std::vector<Fd> v1_tasks;  // O_WRONLY "tasks" of each v1 hierarchy
+        Fd v2_dir;                // O_RDONLY|O_DIRECTORY; invalid when there is no v2 mount
+        std::vector<Fd> v1_tasks; // O_WRONLY "tasks" of each v1 hierarchy
     };
     Result<JoinFiles> open_join_files() const;
-    Result<void> add_v2(pid_t pid); // add() on the v2 directory only (no-op without one)
+    Result<void> add_v2(pid_t pid);          // add() on the v2 directory only (no-op without one)
     Result<std::vector<pid_t>> pids() const; // every process in the cgroup and below
     Result<void> freeze();                   // returns once the cgroup is frozen
     Result<void> thaw();

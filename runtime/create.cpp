@@ -140,7 +140,7 @@ struct Prepared {
     std::string config_bytes;
     PlanArena arena;
     ChildPlan plan;
-    std::vector<Fd> fds; // namespace fds, console socket, fifo, cgroup join files
+    std::vector<Fd> fds;               // namespace fds, console socket, fifo, cgroup join files
     std::vector<int> cgroup_tasks_fds; // plan.cgroup_tasks_fds points here
     std::optional<SeccompProgram> seccomp;
     std::vector<HookPlan> create_hooks, start_hooks;
