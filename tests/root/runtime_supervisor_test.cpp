@@ -87,6 +87,19 @@ std::string describe(const berth::Error& e)
     return e.message();
 }
 
+bool log_has(const std::string& path, const std::string& line)
+{
+    std::ifstream in(path);
+    std::string entry;
+    while (std::getline(in, entry)) {
+        auto j = nlohmann::json::parse(entry, nullptr, false);
+        if (!j.is_discarded() && j.value("log", "") == line && j.value("stream", "") == "stdout" &&
+            j.value("time", "").size() > 20)
+            return true;
+    }
+    return false;
+}
+
 // One container's life in the agent; failures come back as text.
 std::string drive(const Node& node, int i, const std::string& bundle)
 {
@@ -115,6 +128,11 @@ std::string drive(const Node& node, int i, const std::string& bundle)
         return "exec output: " + read_all(out.get());
     if (fate(i) != Fate::Killed)
         return "";
+    // Killed only once its first line is out (the shell may not have run yet): then that line
+    // must be in the log whatever happens to the process.
+    const auto hello = "hello-" + std::to_string(i) + "\n";
+    for (int t = 0; t < 500 && !log_has(node.log(i), hello); ++t)
+        std::this_thread::sleep_for(10ms);
     if (auto r = c->kill(SIGKILL); !r)
         return "kill: " + describe(r.error());
     auto e = c->init().wait();
@@ -162,19 +180,6 @@ std::string read_until_done(int fd)
         text.append(buf, static_cast<std::size_t>(n));
     }
     return text;
-}
-
-bool log_has(const std::string& path, const std::string& line)
-{
-    std::ifstream in(path);
-    std::string entry;
-    while (std::getline(in, entry)) {
-        auto j = nlohmann::json::parse(entry, nullptr, false);
-        if (!j.is_discarded() && j.value("log", "") == line && j.value("stream", "") == "stdout" &&
-            j.value("time", "").size() > 20)
-            return true;
-    }
-    return false;
 }
 
 } // namespace
