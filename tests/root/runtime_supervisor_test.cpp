@@ -82,6 +82,18 @@ struct Node {
     }
 };
 
+// VmRSS, RssAnon, RssFile, RssShmem of pid, as /proc/<pid>/status prints them.
+std::string rss_of(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line, out;
+    while (std::getline(in, line))
+        if (line.starts_with("VmRSS") || line.starts_with("RssAnon") ||
+            line.starts_with("RssFile") || line.starts_with("RssShmem"))
+            out += line + "; ";
+    return out;
+}
+
 std::string describe(const berth::Error& e)
 {
     return e.message();
@@ -194,6 +206,8 @@ BOOST_AUTO_TEST_CASE(an_agent_killed_midway_is_replaced_without_losing_container
     node.bundle.config["process"]["noNewPrivileges"] = true;
     node.start_supervisor();
     BOOST_TEST_REQUIRE(fs::exists(node.options.supervisor_socket));
+    // The figures in docs/BENCHMARKS.md (--log_level=message).
+    BOOST_TEST_MESSAGE("supervisor idle: " << rss_of(node.supervisor));
     std::vector<std::string> bundles;
     for (int i = 0; i < container_count; ++i)
         bundles.push_back(node.write_bundle(i));
@@ -212,6 +226,9 @@ BOOST_AUTO_TEST_CASE(an_agent_killed_midway_is_replaced_without_losing_container
     ::kill(agent_pid, SIGKILL); // mid-life: handles, threads and all
     ::waitpid(agent_pid, nullptr, 0);
     BOOST_TEST(result == "done\n");
+    BOOST_TEST_MESSAGE("supervisor with " << container_count * 3 / 4
+                                          << " containers (and their logs): "
+                                          << rss_of(node.supervisor));
 
     // While no agent runs: a quarter of the containers finish, and log their last line.
     std::ofstream(node.bundle.rootfs() + "/go") << "go";
