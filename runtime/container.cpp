@@ -102,9 +102,8 @@ Result<Container> Container::load(const Options& options, const std::string& id)
     }
     // Gone already: the handle reports the record on disk (or that there is none).
     auto pidfd = store::open_init(*record);
-    ProcessHandle init(record->pid, pidfd ? std::move(*pidfd) : Fd(),
-                       ProcessHandle::Reaper::Caller, Fd(), record_path, record->cgroup_path,
-                       options.durable_state);
+    ProcessHandle init(record->pid, pidfd ? std::move(*pidfd) : Fd(), ProcessHandle::Reaper::Caller,
+                       Fd(), record_path, record->cgroup_path, options.durable_state);
     return Container(options, id, std::move(*dir), std::move(init));
 }
 

@@ -54,7 +54,8 @@ Result<ExitRecord> parse_object(const json& j)
     auto sig = get_int<int>(j, "signal", 0, 64);
     auto core = get_bool(j, "coreDumped");
     auto oom = get_bool(j, "oomKilled");
-    auto finished = get_int<std::int64_t>(j, "finished", 0, std::numeric_limits<std::int64_t>::max());
+    auto finished =
+        get_int<std::int64_t>(j, "finished", 0, std::numeric_limits<std::int64_t>::max());
     for (const Error* e : {pid ? nullptr : &pid.error(), code ? nullptr : &code.error(),
                            sig ? nullptr : &sig.error(), core ? nullptr : &core.error(),
                            oom ? nullptr : &oom.error(), finished ? nullptr : &finished.error()})

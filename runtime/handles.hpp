@@ -36,10 +36,10 @@ struct State;
 // How a process ended, as its reaper saw it.
 struct ExitRecord {
     pid_t pid = 0;
-    int exit_code = 0;        // WEXITSTATUS when it exited; 0 when a signal killed it
-    int signal = 0;           // the signal that killed it, 0 when it exited
-    bool core_dumped = false; // WCOREDUMP
-    bool oom_killed = false;  // killed by SIGKILL while the cgroup counted an OOM kill
+    int exit_code = 0;            // WEXITSTATUS when it exited; 0 when a signal killed it
+    int signal = 0;               // the signal that killed it, 0 when it exited
+    bool core_dumped = false;     // WCOREDUMP
+    bool oom_killed = false;      // killed by SIGKILL while the cgroup counted an OOM kill
     std::int64_t finished_ns = 0; // CLOCK_REALTIME when it was reaped, since the epoch
     std::string boot_id;          // /proc/sys/kernel/random/boot_id of that boot
     // As a shell reports it: the exit code, or 128 + signal.

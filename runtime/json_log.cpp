@@ -67,8 +67,7 @@ Result<void> JsonLog::rotate()
 
 Result<void> JsonLog::write(std::string_view stream, std::string_view text)
 {
-    const nlohmann::json entry = {
-        {"log", text}, {"stream", stream}, {"time", rfc3339_nano_now()}};
+    const nlohmann::json entry = {{"log", text}, {"stream", stream}, {"time", rfc3339_nano_now()}};
     // Invalid UTF-8 from the container becomes U+FFFD instead of an exception.
     const auto line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (!file_.valid())

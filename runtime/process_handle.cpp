@@ -33,8 +33,7 @@ Result<bool> ready(int fd, int timeout_ms)
 ProcessHandle::ProcessHandle(pid_t pid, Fd pidfd, Reaper reaper, Fd exit_fd,
                              std::string record_path, std::string cgroup_path, bool durable)
     : pid_(pid), pidfd_(std::move(pidfd)), reaper_(reaper), exit_fd_(std::move(exit_fd)),
-      record_path_(std::move(record_path)), cgroup_path_(std::move(cgroup_path)),
-      durable_(durable)
+      record_path_(std::move(record_path)), cgroup_path_(std::move(cgroup_path)), durable_(durable)
 {
 }
 

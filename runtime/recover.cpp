@@ -28,8 +28,7 @@ Result<std::vector<std::string>> container_ids(const Options& options)
 
 // No complete state (none, unreadable, or pid 0) and no create holding the lock: a create that
 // died midway. delete removes exactly what it made (cgroup included).
-bool half_made(const Options& options, const std::string& id,
-               const Result<store::Record>& record)
+bool half_made(const Options& options, const std::string& id, const Result<store::Record>& record)
 {
     if (store::locked(options, id))
         return false;

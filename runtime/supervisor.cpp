@@ -262,8 +262,9 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& re
     w.durable = options.durable_state;
     w.init_of = co.id;
     if (!log_path.empty()) {
-        auto log = std::make_shared<JsonLog>(log_path, request.at("logMaxBytes").get<std::uint64_t>(),
-                                             request.at("logMaxFiles").get<unsigned>());
+        auto log =
+            std::make_shared<JsonLog>(log_path, request.at("logMaxBytes").get<std::uint64_t>(),
+                                      request.at("logMaxFiles").get<unsigned>());
         for (auto* p : {&out_pipe, &err_pipe}) {
             const int fd = (*p)[0].get();
             if (auto r = add(fd); !r)

@@ -112,9 +112,8 @@ json process_to_json(const Process& p)
         user["additionalGids"] = p.user.additional_gids;
     if (!p.user.username.empty())
         user["username"] = p.user.username;
-    json j = {{"terminal", p.terminal}, {"user", user},
-              {"args", p.args},         {"env", p.env},
-              {"cwd", p.cwd},           {"noNewPrivileges", p.no_new_privileges}};
+    json j = {{"terminal", p.terminal}, {"user", user}, {"args", p.args},
+              {"env", p.env},           {"cwd", p.cwd}, {"noNewPrivileges", p.no_new_privileges}};
     if (p.console_size)
         j["consoleSize"] = {{"height", p.console_size->height}, {"width", p.console_size->width}};
     if (p.capabilities)

@@ -7,7 +7,8 @@
 #include "base/files.hpp"
 #include "tests/root/runtime_fixture.hpp"
 
-BOOST_AUTO_TEST_SUITE(runtime_handles, *utf::label("root") * utf::precondition(berth::test::is_root))
+BOOST_AUTO_TEST_SUITE(runtime_handles,
+                      *utf::label("root") * utf::precondition(berth::test::is_root))
 
 BOOST_FIXTURE_TEST_CASE(an_in_process_handle_reaps_writes_exit_records_and_recover_reports_them,
                         Fixture)

@@ -52,7 +52,8 @@ struct Node {
     void start_supervisor()
     {
         const char* build = std::getenv("BERTH_BUILD_ROOT");
-        const std::string exe = std::string(build ? build : "build") + "/runtime/cli/berth-supervisor";
+        const std::string exe =
+            std::string(build ? build : "build") + "/runtime/cli/berth-supervisor";
         supervisor = ::fork();
         if (supervisor == 0) {
             ::execl(exe.c_str(), exe.c_str(), "--socket", options.supervisor_socket.c_str(),
@@ -68,12 +69,11 @@ struct Node {
         auto config = bundle.config;
         config["root"]["path"] = bundle.rootfs();
         config["linux"]["cgroupsPath"] = prefix + std::to_string(i);
-        const auto script =
-            fate(i) == Fate::ExitsLater
-                ? "echo hello-" + std::to_string(i) +
-                      "; while [ ! -e /go ]; do sleep 0.2; done; echo bye-" + std::to_string(i) +
-                      "; exit 42"
-                : "echo hello-" + std::to_string(i) + "; exec sleep 100000";
+        const auto script = fate(i) == Fate::ExitsLater
+                                ? "echo hello-" + std::to_string(i) +
+                                      "; while [ ! -e /go ]; do sleep 0.2; done; echo bye-" +
+                                      std::to_string(i) + "; exit 42"
+                                : "echo hello-" + std::to_string(i) + "; exec sleep 100000";
         config["process"]["args"] = {"sh", "-c", script};
         const auto dir = state.path() + "/bundles/" + id(i);
         fs::create_directories(dir);
@@ -199,8 +199,9 @@ std::string read_until_done(int fd)
 BOOST_AUTO_TEST_SUITE(runtime_supervisor,
                       *utf::label("root") * utf::precondition(berth::test::is_root))
 
-BOOST_AUTO_TEST_CASE(an_agent_killed_midway_is_replaced_without_losing_containers_exit_codes_or_logs,
-                     *utf::timeout(280))
+BOOST_AUTO_TEST_CASE(
+    an_agent_killed_midway_is_replaced_without_losing_containers_exit_codes_or_logs,
+    *utf::timeout(280))
 {
     Node node;
     node.bundle.config["process"]["noNewPrivileges"] = true;
@@ -226,16 +227,15 @@ BOOST_AUTO_TEST_CASE(an_agent_killed_midway_is_replaced_without_losing_container
     ::kill(agent_pid, SIGKILL); // mid-life: handles, threads and all
     ::waitpid(agent_pid, nullptr, 0);
     BOOST_TEST(result == "done\n");
-    BOOST_TEST_MESSAGE("supervisor with " << container_count * 3 / 4
-                                          << " containers (and their logs): "
-                                          << rss_of(node.supervisor));
+    BOOST_TEST_MESSAGE("supervisor with "
+                       << container_count * 3 / 4
+                       << " containers (and their logs): " << rss_of(node.supervisor));
 
     // While no agent runs: a quarter of the containers finish, and log their last line.
     std::ofstream(node.bundle.rootfs() + "/go") << "go";
     for (int i = 1; i < container_count; i += 4)
-        for (int t = 0; t < 1000 && !fs::exists(node.options.root + "/" + node.id(i) +
-                                                "/exit-init.json");
-             ++t)
+        for (int t = 0;
+             t < 1000 && !fs::exists(node.options.root + "/" + node.id(i) + "/exit-init.json"); ++t)
             std::this_thread::sleep_for(20ms);
     fs::create_directories(node.options.root + "/half-made"); // a create killed midway
 
