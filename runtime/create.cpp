@@ -404,6 +404,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     auto p = std::make_unique<Prepared>();
     store::Record record;
     record.id = co.id;
+    record.boot_id = store::current_boot_id();
     record.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();

@@ -15,5 +15,7 @@ struct Created {
 };
 // create() without the "create container <id>" prefix on errors.
 Result<Created> create_container(const Options& options, const CreateOptions& co);
+// exec() detached, handing back the exec'd process (our child) once it exec'd.
+Result<Child> exec_child(const Options& options, const std::string& id, ExecOptions eo);
 
 } // namespace berth::runtime

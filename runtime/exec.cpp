@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <optional>
 #include "base/files.hpp"
+#include "runtime/create.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
 #include "runtime/state_store.hpp"
@@ -201,7 +202,9 @@ Result<void> wait_exec(Fd& sync, const ExecPrepared& p)
     return {};
 }
 
-Result<int> exec_process(const Options& options, const std::string& id, const ExecOptions& eo)
+// keep: detached, the caller takes the child (a ProcessHandle) instead of letting it go.
+Result<int> exec_process(const Options& options, const std::string& id, const ExecOptions& eo,
+                         Child* keep = nullptr)
 {
     auto record = store::load(options, id);
     if (!record)
@@ -240,13 +243,25 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
     if (eo.detach) {
         if (auto r = wait_exec(sync, *p); !r)
             return std::move(r).error();
-        child->release();
+        if (keep)
+            *keep = std::move(*child);
+        else
+            child->release();
         return 0;
     }
     return wait_foreground(*child, sync, p->program, *signals, p->cwd);
 }
 
 } // namespace
+
+Result<Child> exec_child(const Options& options, const std::string& id, ExecOptions eo)
+{
+    eo.detach = true;
+    Child child;
+    if (auto r = exec_process(options, id, eo, &child); !r)
+        return std::move(r).error().wrap(cat("exec in container ", id));
+    return child;
+}
 
 Result<int> exec(const Options& options, const std::string& id, const ExecOptions& eo)
 {

@@ -163,11 +163,6 @@ Result<std::vector<State>> list(const Options& options)
     return out;
 }
 
-Result<std::vector<State>> recover(const Options& options)
-{
-    return list(options);
-}
-
 Result<void> kill(const Options& options, const std::string& id, int sig, bool all)
 {
     return wrap(kill_container(options, id, sig, all), "kill", id);

@@ -39,6 +39,10 @@ struct Options {
     // spec says "log a warning" and go on). The library never logs; it hands them here. Empty:
     // dropped.
     std::function<void(const Error&)> warn;
+    // berth-supervisor's unix socket (runtime/supervisor/): Container::create and exec go through
+    // it, so it is the parent and reaper of the container's processes and holds their logs.
+    // Empty: in-process, the caller is the parent (the CLI). See handles.hpp, the reaping rule.
+    std::string supervisor_socket;
 };
 
 // Creating: create is still running (or died midway: then Stopped, and delete removes it).
@@ -69,6 +73,12 @@ struct CreateOptions {
     unsigned preserve_fds = 0; // fds 3..3+N-1 are passed to the container
     // The container's stdio; -1 inherits the caller's (as runc does). For tests and the agent.
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+    // Supervised only: stdout/stderr go to pipes the supervisor drains into this file in
+    // Docker's json-file format, rotated at log_max_bytes keeping log_max_files files. Empty:
+    // the std*_fd above (passed to the supervisor) are used.
+    std::string log_path;
+    std::uint64_t log_max_bytes = std::uint64_t{10} * 1024 * 1024;
+    unsigned log_max_files = 3;
 };
 
 // create: sets everything up and leaves the container's process waiting before exec.
@@ -113,10 +123,6 @@ Result<std::string> cgroup_path_for(const Options& options, std::string_view cgr
 // The config.json frozen when the container was created (what exec's defaults come from).
 Result<Spec> stored_config(const Options& options, const std::string& id);
 
-// recover: every container under options.root, with its status re-derived from the kernel
-// (a process that died while nobody watched shows as stopped). For an agent that restarted.
-Result<std::vector<State>> recover(const Options& options);
-
 // CVE-2019-5736 class defence: makes sure this process runs from a binary nothing can write,
 // so that a container binary with "#!/proc/self/exe" cannot reach (and overwrite) the runtime on
 // the host through /proc/<pid>/exe. Returns at once when the binary already is on a read-only
@@ -127,3 +133,5 @@ Result<void> reexec_protected(char** argv);
 bool running_protected();
 
 } // namespace berth::runtime
+
+#include "runtime/handles.hpp"

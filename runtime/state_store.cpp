@@ -47,6 +47,8 @@ std::string serialize_state(const Record& record)
         {"cgroupMade", record.cgroup.made},
         {"annotations", record.annotations},
     };
+    if (!record.boot_id.empty())
+        j["bootId"] = record.boot_id;
     return j.dump(2) + "\n";
 }
 
@@ -121,7 +123,8 @@ Result<void> check_keys(const json& j)
                                            "startTime", "bundle",     "rootfs",     "created",
                                            "owner",     "cgroupPath", "annotations"};
     // Absent in states written before berth recorded cgroup ownership: adopted, nothing made.
-    static const char* const optional[] = {"cgroupCreated", "cgroupMade"};
+    // bootId: absent in states written before berth recorded it (then pid + start time only).
+    static const char* const optional[] = {"cgroupCreated", "cgroupMade", "bootId"};
     for (const auto& [key, value] : j.items()) {
         bool found = false;
         for (const char* k : required)
@@ -214,6 +217,12 @@ Result<Record> parse_object(const json& j)
     record.cgroup_path = std::move(*cgroup);
     record.cgroup = std::move(*ownership);
     record.annotations = std::move(*annotations);
+    if (j.contains("bootId")) {
+        auto boot = get_string(j, "bootId", false);
+        if (!boot)
+            return std::move(boot).error();
+        record.boot_id = std::move(*boot);
+    }
     return record;
 }
 
@@ -272,7 +281,8 @@ Result<std::uint64_t> process_start_time(pid_t pid)
 
 Status derive_status(const Record& record, const Observed& observed)
 {
-    if (record.pid <= 0 || !observed.start_time || *observed.start_time != record.start_time)
+    if (record.pid <= 0 || !observed.same_boot || !observed.start_time ||
+        *observed.start_time != record.start_time)
         return Status::Stopped;
     if (observed.fifo_exists)
         return Status::Created;
@@ -363,12 +373,27 @@ bool locked(const Options& options, std::string_view id)
     return errno == EWOULDBLOCK;
 }
 
+const std::string& current_boot_id()
+{
+    // Read once: the boot id cannot change while this process lives.
+    static const std::string id = [] {
+        auto text = read_file("/proc/sys/kernel/random/boot_id", 64);
+        return text ? std::string(berth::trim(*text)) : std::string();
+    }();
+    return id;
+}
+
+bool same_boot(const Record& record)
+{
+    return record.boot_id.empty() || record.boot_id == current_boot_id();
+}
+
 Result<Fd> open_init(const Record& record)
 {
     const auto gone = [&] {
         return Error::with_code(ESRCH, "container init ", record.pid, " is gone");
     };
-    if (record.pid <= 0)
+    if (record.pid <= 0 || !same_boot(record))
         return gone();
     const int fd = static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0));
     if (fd < 0)

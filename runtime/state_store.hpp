@@ -38,6 +38,9 @@ struct Record {
     std::string cgroup_path;   // resolved: "/berth/<id>" or linux.cgroupsPath
     cgroups::Ownership cgroup; // what create made there (adopted: created == false)
     std::map<std::string, std::string> annotations;
+    // /proc/sys/kernel/random/boot_id when the record was made: pid + start time only mean
+    // something within the same boot. Empty in states from before it was recorded.
+    std::string boot_id;
 };
 
 // runc's rule: [A-Za-z0-9_.+-]+, not "." or "..", at most 1024 bytes. Errors name the id.
@@ -56,6 +59,7 @@ struct Observed {
     std::optional<std::uint64_t> start_time; // nullopt: no such process (or a zombie)
     bool fifo_exists = false;
     bool frozen = false;
+    bool same_boot = true; // the record's boot id is this boot's (or was not recorded)
 };
 Status derive_status(const Record& record, const Observed& observed);
 
@@ -77,6 +81,10 @@ Result<Spec> load_config(const Options& options, std::string_view id);
 Result<Fd> lock(const Options& options, std::string_view id);
 // True while some process holds the lock of <root>/<id> (a create in progress; or a verb).
 bool locked(const Options& options, std::string_view id);
+// This boot's id (/proc/sys/kernel/random/boot_id, trimmed); "" when unreadable.
+const std::string& current_boot_id();
+// False when the record was made in another boot: its pid names nothing of ours.
+bool same_boot(const Record& record);
 // A pidfd for the record's init, checked against the recorded start time after opening it: a
 // signal through it never reaches a process that reused the pid. ESRCH "container init <pid> is
 // gone" when it exited.

@@ -8,6 +8,7 @@ namespace berth::runtime::store {
 Status observe_status(const Options& options, const Record& record)
 {
     Observed observed;
+    observed.same_boot = same_boot(record);
     if (auto start = process_start_time(record.pid))
         observed.start_time = *start;
     observed.fifo_exists = path_exists(fifo_path(options, record.id));

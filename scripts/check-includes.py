@@ -33,7 +33,7 @@ PUBLIC = {
     "cgroups": ["cgroups.hpp"],
     "net": ["net.hpp"],
     "image": ["image.hpp"],
-    "runtime": ["runtime.hpp", "spec.hpp"],
+    "runtime": ["runtime.hpp", "handles.hpp", "spec.hpp"],
     "agent": [],
     "runtime/cli": [],
     "agent/cli": [],

@@ -17,7 +17,7 @@ bool same(const Record& a, const Record& b)
     return a.oci_version == b.oci_version && a.id == b.id && a.pid == b.pid &&
            a.start_time == b.start_time && a.bundle == b.bundle && a.rootfs == b.rootfs &&
            a.created_ns == b.created_ns && a.owner == b.owner && a.cgroup_path == b.cgroup_path &&
-           a.annotations == b.annotations;
+           a.annotations == b.annotations && a.boot_id == b.boot_id;
 }
 
 } // namespace

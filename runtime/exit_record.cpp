@@ -1,0 +1,65 @@
+// runtime/exit_record.cpp — the reaper's side of ExitRecord: siginfo and the cgroup's OOM count
+// -> record -> atomic file, and reading it back. JSON: exit_record_json.cpp.
+#include "runtime/exit_record.hpp"
+#include <sys/wait.h>
+#include <cerrno>
+#include <chrono>
+#include "base/files.hpp"
+#include "runtime/state_store.hpp"
+
+namespace berth::runtime {
+
+std::string exit_record_path(const Options& options, std::string_view id, pid_t exec_pid)
+{
+    if (exec_pid > 0)
+        return cat(store::container_dir(options, id), "/exit-", exec_pid, ".json");
+    return cat(store::container_dir(options, id), "/exit-init.json");
+}
+
+ExitRecord make_exit_record(const siginfo_t& info, const std::string& cgroup_path)
+{
+    ExitRecord r;
+    r.pid = info.si_pid;
+    if (info.si_code == CLD_EXITED) {
+        r.exit_code = info.si_status;
+    } else {
+        r.signal = info.si_status;
+        r.core_dumped = info.si_code == CLD_DUMPED;
+    }
+    // The kernel counts OOM kills per cgroup: read before the caller may remove it. Only a
+    // SIGKILL can be the OOM killer's.
+    if (r.signal == SIGKILL && !cgroup_path.empty())
+        if (auto cgroup = cgroups::Cgroup::open(cgroup_path))
+            if (auto kills = cgroup->oom_kill_count())
+                r.oom_killed = *kills > 0;
+    r.finished_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    r.boot_id = store::current_boot_id();
+    return r;
+}
+
+Result<void> write_exit_record(const std::string& path, const ExitRecord& record, bool durable)
+{
+    const auto text = exit_record_to_json(record);
+    auto r = durable ? write_file_durable(path, text, 0600) : write_file_atomic(path, text, 0600);
+    if (!r)
+        return std::move(r).error().wrap("write exit record");
+    return {};
+}
+
+Result<std::optional<ExitRecord>> read_exit_record(const std::string& path)
+{
+    auto text = read_file(path, max_exit_record_bytes);
+    if (!text) {
+        if (text.error().code == ENOENT)
+            return std::optional<ExitRecord>();
+        return std::move(text).error();
+    }
+    auto record = parse_exit_record(*text);
+    if (!record)
+        return std::move(record).error().wrap(berth::quoted(path));
+    return std::optional<ExitRecord>(std::move(*record));
+}
+
+} // namespace berth::runtime

@@ -1,0 +1,22 @@
+// runtime/exit_record.hpp — internal: where exit records live and how a reaper makes one.
+// Written by whoever reaps (the caller in-process, berth-supervisor otherwise), atomically, before
+// anything removes the cgroup (the OOM count is read from it).
+#pragma once
+#include <signal.h>
+#include <optional>
+#include <string>
+#include "runtime/runtime.hpp"
+
+namespace berth::runtime {
+
+inline constexpr std::size_t max_exit_record_bytes = 4096;
+
+// <root>/<id>/exit-init.json, or exit-<pid>.json for an exec'd process.
+std::string exit_record_path(const Options& options, std::string_view id, pid_t exec_pid = 0);
+// The record of a reaped process from waitid's siginfo; cgroup_path ("" none) for OOM kills.
+ExitRecord make_exit_record(const siginfo_t& info, const std::string& cgroup_path);
+Result<void> write_exit_record(const std::string& path, const ExitRecord& record, bool durable);
+// nullopt when there is no record (yet); an error for an unreadable or malformed one.
+Result<std::optional<ExitRecord>> read_exit_record(const std::string& path);
+
+} // namespace berth::runtime

@@ -1,0 +1,149 @@
+// runtime/handles.hpp — public (included by runtime.hpp): the runtime as an engine a long-lived,
+// multi-threaded daemon embeds. Move-only handles own their kernel resources instead of ids that
+// each call re-reads from disk: a Container owns an fd on its state directory and its init's
+// ProcessHandle; a ProcessHandle owns a pidfd (and, when a supervisor is the parent, the read end
+// of a pipe the supervisor closes once the exit record is on disk), so an event loop waits on
+// wait_fd() and calls try_reap() without blocking a thread per process.
+//
+// The reaping rule. Exactly one process reaps each container process: its parent.
+//  - In-process (Options::supervisor_socket empty: the CLI, tests): the caller is the parent (the
+//    init is cloned with CLONE_PARENT). Its ProcessHandle::try_reap() reaps (waitid on the
+//    pidfd), reads the cgroup's OOM kills, and writes the exit record before returning. Dropping
+//    the handle of a live process leaves it to the caller to reap (nothing is killed).
+//  - Supervised (Options::supervisor_socket names berth-supervisor's socket): the supervisor is
+//    the parent and the only reaper. It writes the exit record, then closes the pipe behind
+//    wait_fd(); try_reap() reads the record. Exit codes and logs outlive the caller.
+// The library never reaps anything else (no waitpid(-1), no subreaper, no SIGCHLD handler).
+// Exit records: <root>/<id>/exit-init.json for the init, exit-<pid>.json for an exec'd process,
+// written atomically (durably with Options::durable_state) before anything removes the cgroup.
+#pragma once
+#include <sys/types.h>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include "base/fd.hpp"
+#include "base/result.hpp"
+
+namespace berth::runtime {
+
+struct Options;
+struct CreateOptions;
+struct ExecOptions;
+struct State;
+
+// How a process ended, as its reaper saw it.
+struct ExitRecord {
+    pid_t pid = 0;
+    int exit_code = 0;            // WEXITSTATUS when it exited; 0 when a signal killed it
+    int signal = 0;               // the signal that killed it, 0 when it exited
+    bool core_dumped = false;     // WCOREDUMP
+    bool oom_killed = false;      // killed by SIGKILL while the cgroup counted an OOM kill
+    std::int64_t finished_ns = 0; // CLOCK_REALTIME when it was reaped, since the epoch
+    std::string boot_id;          // /proc/sys/kernel/random/boot_id of that boot
+    // As a shell reports it: the exit code, or 128 + signal.
+    int status() const { return signal != 0 ? 128 + signal : exit_code; }
+};
+std::string exit_record_to_json(const ExitRecord& record);
+// Strict and bounded (it is read back from disk); errors name the field.
+Result<ExitRecord> parse_exit_record(std::string_view text);
+
+class ProcessHandle {
+public:
+    enum class Reaper { Caller, Supervisor };
+    ProcessHandle() = default;
+    // pidfd: for pid, owned. exit_fd: Supervisor only, readable once the record is written.
+    // record_path: where the exit record is (to be) written. cgroup_path: for OOM kills ("" none).
+    ProcessHandle(pid_t pid, Fd pidfd, Reaper reaper, Fd exit_fd, std::string record_path,
+                  std::string cgroup_path, bool durable);
+    ProcessHandle(ProcessHandle&&) noexcept = default;
+    ProcessHandle& operator=(ProcessHandle&&) noexcept = default;
+    ProcessHandle(const ProcessHandle&) = delete;
+    ProcessHandle& operator=(const ProcessHandle&) = delete;
+    ~ProcessHandle() = default; // never kills: see the reaping rule
+
+    bool valid() const { return pid_ > 0; }
+    pid_t pid() const { return pid_; }
+    int pidfd() const { return pidfd_.get(); } // for pidfd_send_signal, poll (exited)
+    // What an event loop polls for POLLIN: readable once try_reap() will return a record.
+    int wait_fd() const { return exit_fd_.valid() ? exit_fd_.get() : pidfd_.get(); }
+    // Non-blocking: the exit record once the process ended (and was reaped), nullopt while it
+    // runs. After the first record the same record is returned again.
+    Result<std::optional<ExitRecord>> try_reap();
+    // Blocks (poll on wait_fd) until try_reap() has the record.
+    Result<ExitRecord> wait();
+    // ESRCH once it exited: a signal never reaches a process that reused the pid.
+    Result<void> signal(int sig) const;
+
+private:
+    Result<std::optional<ExitRecord>> reap_own_child();
+    Result<std::optional<ExitRecord>> read_supervisor_record();
+    Result<std::optional<ExitRecord>> record_on_disk();
+    pid_t pid_ = 0;
+    Fd pidfd_;
+    Reaper reaper_ = Reaper::Caller;
+    Fd exit_fd_;
+    std::string record_path_, cgroup_path_;
+    bool durable_ = false;
+    std::optional<ExitRecord> reaped_;
+};
+
+class Container {
+public:
+    Container() = default;
+    Container(Container&&) noexcept = default;
+    Container& operator=(Container&&) noexcept = default;
+    Container(const Container&) = delete;
+    Container& operator=(const Container&) = delete;
+    ~Container() = default; // the container lives on; see remove()
+
+    // create(): through the supervisor when options.supervisor_socket is set.
+    static Result<Container> create(const Options& options, const CreateOptions& co);
+    // An existing container: its init handle reaps only if a supervisor watches it (then the
+    // record comes from there); otherwise try_reap() reports the exit record already on disk.
+    static Result<Container> load(const Options& options, const std::string& id);
+
+    const std::string& id() const { return id_; }
+    int dir_fd() const { return dir_.get(); } // <root>/<id>, O_PATH
+    ProcessHandle& init() { return init_; }
+    Result<void> start();
+    Result<void> kill(int sig, bool all = false);
+    Result<void> pause();
+    Result<void> resume();
+    // Another process in the container; eo.detach is ignored (the handle is the answer).
+    Result<ProcessHandle> exec(const ExecOptions& eo);
+    // Kills (force) and reaps the init if this handle is its reaper, then removes everything.
+    Result<void> remove(bool force);
+    Result<State> state() const;
+    // The init's exit record if it is on disk.
+    std::optional<ExitRecord> exit_record() const;
+
+private:
+    Container(const Options& options, std::string id, Fd dir, ProcessHandle init);
+    std::shared_ptr<const Options> options_; // kept whole: every verb needs it
+    std::string id_;
+    Fd dir_;
+    ProcessHandle init_;
+};
+
+// What recover() finds under options.root after a restart.
+struct Recovered {
+    struct Ended {
+        std::string id;
+        std::optional<ExitRecord> record; // nullopt: it ended with no reaper to record it
+    };
+    std::vector<Container> live; // created, running or paused: re-adopted handles
+    std::vector<Ended> ended;    // stopped containers, kept for the caller to remove
+    std::vector<std::string> removed_incomplete; // half-made (no complete state): cleaned up
+};
+// Every container under options.root. A directory without a complete state that no create
+// holds locked (a create killed midway) is removed like `delete` would (its cgroup too) and
+// named in removed_incomplete, not hidden. With a supervisor, live handles get its exit pipe.
+Result<Recovered> recover(const Options& options);
+
+// berth-supervisor's loop (runtime/supervisor.cpp): serves create/exec/watch on socket_path
+// (mode 0600) and never returns unless it fails. The binary ignores SIGPIPE (watchers go away).
+Result<void> run_supervisor(const std::string& socket_path);
+
+} // namespace berth::runtime

@@ -1,0 +1,83 @@
+// runtime/recover.cpp — recover(): after a restart, every container under the state root as a
+// handle, the exit records of those that ended while nobody watched, and no half-made ones left
+// behind (they are removed, and named, instead of hidden).
+#include <dirent.h>
+#include <cerrno>
+#include "runtime/exit_record.hpp"
+#include "runtime/state_store.hpp"
+
+namespace berth::runtime {
+namespace {
+
+Result<std::vector<std::string>> container_ids(const Options& options)
+{
+    std::vector<std::string> ids;
+    DIR* dir = ::opendir(options.root.c_str());
+    if (!dir) {
+        if (errno == ENOENT)
+            return ids;
+        return Error::from_errno("open state root ", berth::quoted(options.root));
+    }
+    while (const dirent* entry = ::readdir(dir))
+        if (store::check_id(entry->d_name) &&
+            (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN))
+            ids.emplace_back(entry->d_name);
+    ::closedir(dir);
+    return ids;
+}
+
+// No complete state (none, unreadable, or pid 0) and no create holding the lock: a create that
+// died midway. delete removes exactly what it made (cgroup included).
+bool half_made(const Options& options, const std::string& id, const Result<store::Record>& record)
+{
+    if (store::locked(options, id))
+        return false;
+    return !record || record->pid <= 0;
+}
+
+// A stopped container's init record. Supervised, the handle waits for the supervisor to have
+// written it (it may be reaping right now); otherwise it is on disk or it never will be.
+std::optional<ExitRecord> ended_record(const Options& options, const std::string& id)
+{
+    if (!options.supervisor_socket.empty()) {
+        auto c = Container::load(options, id);
+        if (c) {
+            auto r = c->init().wait();
+            return r ? std::optional<ExitRecord>(*r) : std::nullopt;
+        }
+    }
+    auto r = read_exit_record(exit_record_path(options, id));
+    return r ? *r : std::nullopt;
+}
+
+} // namespace
+
+Result<Recovered> recover(const Options& options)
+{
+    auto ids = container_ids(options);
+    if (!ids)
+        return std::move(ids).error().wrap("recover");
+    Recovered out;
+    for (const auto& id : *ids) {
+        auto record = store::load(options, id);
+        if (half_made(options, id, record)) {
+            if (auto r = remove(options, id, true); !r)
+                return std::move(r).error().wrap("recover: remove half-made container");
+            out.removed_incomplete.push_back(id);
+            continue;
+        }
+        if (!record) // a create in progress (locked) in another thread or process
+            continue;
+        if (store::observe_status(options, *record) == Status::Stopped) {
+            out.ended.push_back({id, ended_record(options, id)});
+            continue;
+        }
+        auto container = Container::load(options, id);
+        if (!container)
+            return std::move(container).error().wrap("recover");
+        out.live.push_back(std::move(*container));
+    }
+    return out;
+}
+
+} // namespace berth::runtime

@@ -1,0 +1,418 @@
+// runtime/supervisor.cpp — berth-supervisor's loop: one process per node that is the parent of
+// every supervised container process, so exit codes and logs outlive the agent. It serves
+// create, exec and watch on a root-only unix socket, reaps each process through its pidfd (the
+// only reaper, no waitpid(-1)), writes the exit record, then signals every watcher by writing a
+// byte into and closing its exit pipe; it drains the containers' stdout/stderr pipes into
+// json-file logs, so a container never blocks or gets EPIPE while the agent is down.
+// Single-threaded (epoll): a create or exec runs to completion before the loop goes on; pipes
+// buffer the logs meanwhile. Runs as root on the host.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <memory>
+#include "base/files.hpp"
+#include "runtime/create.hpp"
+#include "runtime/exit_record.hpp"
+#include "runtime/json_log.hpp"
+#include "runtime/state_store.hpp"
+#include "runtime/supervisor_protocol.hpp"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace berth::runtime {
+namespace {
+
+using nlohmann::json;
+
+struct Watched {
+    pid_t pid = 0;
+    Fd pidfd;
+    std::string record_path, cgroup_path;
+    bool durable = false;
+    std::vector<Fd> exit_writers; // one per watcher: a byte, then closed, once recorded
+    std::string init_of;          // the container id when this is its init
+};
+
+struct LogPipe {
+    Fd fd;
+    std::shared_ptr<JsonLog> log;
+    const char* stream = "stdout";
+    std::string pending;
+};
+
+// Signals one watcher: readable at once, whoever else still holds the write end.
+void notify(Fd& writer)
+{
+    (void)!::write(writer.get(), "x", 1);
+    writer.reset();
+}
+
+Result<std::array<Fd, 2>> make_pipe(int flags)
+{
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC | flags) < 0)
+        return Error::from_errno("pipe");
+    return std::array<Fd, 2>{Fd(p[0]), Fd(p[1])};
+}
+
+class Supervisor {
+public:
+    explicit Supervisor(Fd listener) : listener_(std::move(listener)) {}
+    Result<void> run();
+
+private:
+    Result<void> add(int fd);
+    void handle_connection(Fd conn);
+    Result<std::pair<json, std::vector<Fd>>> serve(const json& request, std::vector<Fd>& fds);
+    Result<std::pair<json, std::vector<Fd>>> serve_create(const json& request,
+                                                          std::vector<Fd>& fds);
+    Result<std::pair<json, std::vector<Fd>>> serve_exec(const json& request, std::vector<Fd>& fds);
+    Result<std::pair<json, std::vector<Fd>>> serve_watch(const json& request);
+    Result<std::pair<json, std::vector<Fd>>> adopt(pid_t pid, Fd pidfd, Watched w);
+    void reap(int pidfd);
+    void drain(int fd);
+
+    Fd listener_, epoll_;
+    std::map<int, Watched> watched_; // by pidfd
+    std::map<int, LogPipe> logs_;    // by read end
+};
+
+Result<void> Supervisor::add(int fd)
+{
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0)
+        return Error::from_errno("epoll_ctl");
+    return {};
+}
+
+Result<void> Supervisor::run()
+{
+    epoll_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_.valid())
+        return Error::from_errno("epoll_create1");
+    if (auto r = add(listener_.get()); !r)
+        return r;
+    epoll_event events[64];
+    for (;;) {
+        const int n = ::epoll_wait(epoll_.get(), events, 64, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error::from_errno("epoll_wait");
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == listener_.get()) {
+                Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+                if (conn.valid())
+                    handle_connection(std::move(conn));
+            } else if (watched_.count(fd) != 0) {
+                reap(fd);
+            } else if (logs_.count(fd) != 0) {
+                drain(fd);
+            }
+        }
+    }
+}
+
+// One request, one answer. A client that stalls is cut off after 5 s (it is root anyway).
+void Supervisor::handle_connection(Fd conn)
+{
+    const timeval timeout{5, 0};
+    ::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    std::vector<Fd> fds;
+    auto text = wire::receive_message(conn.get(), fds);
+    if (!text)
+        return;
+    Result<std::pair<json, std::vector<Fd>>> answer = Error::invalid("malformed request");
+    try {
+        const json request = json::parse(*text);
+        answer = serve(request, fds);
+    } catch (const std::exception& e) {
+        answer = Error::invalid("malformed supervisor request: ", e.what());
+    }
+    if (!answer) {
+        (void)wire::send_message(conn.get(), wire::error_answer(answer.error()));
+        return;
+    }
+    std::vector<int> raw;
+    for (const auto& fd : answer->second)
+        raw.push_back(fd.get());
+    (void)wire::send_message(conn.get(), answer->first.dump(), raw);
+}
+
+Result<std::pair<json, std::vector<Fd>>> Supervisor::serve(const json& request,
+                                                           std::vector<Fd>& fds)
+{
+    const auto op = request.at("op").get<std::string>();
+    if (op == "create")
+        return serve_create(request, fds);
+    if (op == "exec")
+        return serve_exec(request, fds);
+    if (op == "watch")
+        return serve_watch(request);
+    return Error::invalid("unknown supervisor request ", berth::quoted(op));
+}
+
+// The caller's stdio as sent (flags say which of the three came), /dev/null for the others:
+// the supervisor's own stdio is not the caller's.
+Result<std::array<Fd, 3>> stdio_from(const json& request, std::vector<Fd>& fds)
+{
+    std::array<Fd, 3> out;
+    std::size_t next = 0;
+    const auto& present = request.at("stdio");
+    for (std::size_t i = 0; i < 3; ++i) {
+        if (present.at(i).get<bool>() && next < fds.size()) {
+            out[i] = std::move(fds[next++]);
+            continue;
+        }
+        auto null = open_at(AT_FDCWD, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+        if (!null)
+            return std::move(null).error();
+        out[i] = std::move(*null);
+    }
+    return out;
+}
+
+// Takes over a process we are the parent of: watched by its pidfd, answered with its exit pipe.
+Result<std::pair<json, std::vector<Fd>>> Supervisor::adopt(pid_t pid, Fd pidfd, Watched w)
+{
+    auto exit_pipe = make_pipe(O_NONBLOCK);
+    if (!exit_pipe)
+        return std::move(exit_pipe).error();
+    Fd caller_pidfd(::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 3));
+    if (!caller_pidfd.valid())
+        return Error::from_errno("dup pidfd");
+    w.pid = pid;
+    w.exit_writers.push_back(std::move((*exit_pipe)[1]));
+    const int key = pidfd.get();
+    w.pidfd = std::move(pidfd);
+    if (auto r = add(key); !r)
+        return std::move(r).error();
+    watched_[key] = std::move(w);
+    std::vector<Fd> out;
+    out.push_back(std::move((*exit_pipe)[0]));
+    out.push_back(std::move(caller_pidfd));
+    return std::pair{json{{"ok", true}, {"pid", pid}, {"hasPidfd", true}}, std::move(out)};
+}
+
+Result<Fd> own_child_pidfd(Child& child)
+{
+    const pid_t pid = child.pid();
+    child.release(); // still our unreaped child: pidfd_open cannot meet a reused pid
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0)
+        return Error::from_errno("pidfd_open ", pid);
+    return Fd(fd);
+}
+
+Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& request,
+                                                                  std::vector<Fd>& fds)
+{
+    const auto options = wire::options_from_json(request.at("options"));
+    CreateOptions co;
+    co.id = request.at("id").get<std::string>();
+    co.bundle = request.at("bundle").get<std::string>();
+    co.console_socket = request.at("consoleSocket").get<std::string>();
+    co.pid_file = request.at("pidFile").get<std::string>();
+    co.no_pivot = request.at("noPivot").get<bool>();
+    co.no_new_keyring = request.at("noNewKeyring").get<bool>();
+    const auto log_path = request.at("logPath").get<std::string>();
+    auto stdio = stdio_from(request, fds);
+    if (!stdio)
+        return std::move(stdio).error();
+    std::array<Fd, 2> out_pipe, err_pipe;
+    if (!log_path.empty()) {
+        auto o = make_pipe(0);
+        auto e = make_pipe(0);
+        if (!o || !e)
+            return Error::from_errno("pipe");
+        out_pipe = std::move(*o);
+        err_pipe = std::move(*e);
+        (*stdio)[1] = std::move(out_pipe[1]);
+        (*stdio)[2] = std::move(err_pipe[1]);
+    }
+    co.stdin_fd = (*stdio)[0].get();
+    co.stdout_fd = (*stdio)[1].get();
+    co.stderr_fd = (*stdio)[2].get();
+    auto created = create_container(options, co);
+    if (!created)
+        return std::move(created).error().wrap(cat("create container ", co.id));
+    const pid_t pid = created->child.pid();
+    auto pidfd = own_child_pidfd(created->child);
+    if (!pidfd)
+        return std::move(pidfd).error();
+    auto record = store::load(options, co.id);
+    Watched w;
+    w.record_path = exit_record_path(options, co.id);
+    w.cgroup_path = record ? record->cgroup_path : "";
+    w.durable = options.durable_state;
+    w.init_of = co.id;
+    if (!log_path.empty()) {
+        auto log =
+            std::make_shared<JsonLog>(log_path, request.at("logMaxBytes").get<std::uint64_t>(),
+                                      request.at("logMaxFiles").get<unsigned>());
+        for (auto* p : {&out_pipe, &err_pipe}) {
+            const int fd = (*p)[0].get();
+            if (auto r = add(fd); !r)
+                return std::move(r).error();
+            logs_[fd] = LogPipe{std::move((*p)[0]), log, p == &out_pipe ? "stdout" : "stderr", {}};
+        }
+    }
+    return adopt(pid, std::move(*pidfd), std::move(w));
+}
+
+Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_exec(const json& request,
+                                                                std::vector<Fd>& fds)
+{
+    const auto options = wire::options_from_json(request.at("options"));
+    const auto id = request.at("id").get<std::string>();
+    auto process = parse_process(request.at("process").dump());
+    if (!process)
+        return std::move(process).error();
+    auto stdio = stdio_from(request, fds);
+    if (!stdio)
+        return std::move(stdio).error();
+    ExecOptions eo;
+    eo.process = std::move(*process);
+    eo.console_socket = request.at("consoleSocket").get<std::string>();
+    eo.pid_file = request.at("pidFile").get<std::string>();
+    eo.stdin_fd = (*stdio)[0].get();
+    eo.stdout_fd = (*stdio)[1].get();
+    eo.stderr_fd = (*stdio)[2].get();
+    auto child = exec_child(options, id, eo);
+    if (!child)
+        return std::move(child).error();
+    const pid_t pid = child->pid();
+    auto pidfd = own_child_pidfd(*child);
+    if (!pidfd)
+        return std::move(pidfd).error();
+    auto record = store::load(options, id);
+    Watched w;
+    w.record_path = exit_record_path(options, id, pid);
+    w.cgroup_path = record ? record->cgroup_path : "";
+    w.durable = options.durable_state;
+    return adopt(pid, std::move(*pidfd), std::move(w));
+}
+
+// A new watcher of a container's init. Unknown here (not ours, or already reaped): the exit
+// pipe comes back signalled; the record is on disk or nowhere.
+Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& request)
+{
+    const auto options = wire::options_from_json(request.at("options"));
+    const auto id = request.at("id").get<std::string>();
+    if (auto r = store::check_id(id); !r)
+        return std::move(r).error();
+    auto exit_pipe = make_pipe(O_NONBLOCK);
+    if (!exit_pipe)
+        return std::move(exit_pipe).error();
+    const auto record_path = exit_record_path(options, id);
+    for (auto& [key, w] : watched_)
+        if (w.init_of == id && w.record_path == record_path) {
+            Fd pidfd(::fcntl(w.pidfd.get(), F_DUPFD_CLOEXEC, 3));
+            if (!pidfd.valid())
+                return Error::from_errno("dup pidfd");
+            w.exit_writers.push_back(std::move((*exit_pipe)[1]));
+            std::vector<Fd> out;
+            out.push_back(std::move((*exit_pipe)[0]));
+            out.push_back(std::move(pidfd));
+            return std::pair{json{{"ok", true}, {"pid", w.pid}, {"hasPidfd", true}},
+                             std::move(out)};
+        }
+    auto record = store::load(options, id);
+    if (!record)
+        return std::move(record).error();
+    notify((*exit_pipe)[1]);
+    std::vector<Fd> out;
+    out.push_back(std::move((*exit_pipe)[0]));
+    auto pidfd = store::open_init(*record);
+    if (pidfd)
+        out.push_back(std::move(*pidfd));
+    return std::pair{json{{"ok", true}, {"pid", record->pid}, {"hasPidfd", pidfd.has_value()}},
+                     std::move(out)};
+}
+
+// The record is on disk before any watcher hears of the exit, and before anyone may remove
+// the cgroup (the agent removes only after its watcher fired).
+void Supervisor::reap(int pidfd)
+{
+    auto it = watched_.find(pidfd);
+    siginfo_t info{};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
+                 WEXITED | WNOHANG) < 0 ||
+        info.si_pid == 0)
+        return;
+    auto& w = it->second;
+    const auto record = make_exit_record(info, w.cgroup_path);
+    // ENOENT: the container was removed meanwhile; nobody is left to read the record.
+    (void)write_exit_record(w.record_path, record, w.durable);
+    for (auto& writer : w.exit_writers)
+        notify(writer);
+    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
+    watched_.erase(it);
+}
+
+void Supervisor::drain(int fd)
+{
+    auto& pipe = logs_.at(fd);
+    char buf[65536];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+        return;
+    const bool eof = n <= 0;
+    // A log that cannot be written (disk full) loses lines but never stalls the container.
+    (void)drain_lines(*pipe.log, pipe.stream, pipe.pending,
+                      std::string_view(buf, n > 0 ? static_cast<std::size_t>(n) : 0), eof);
+    if (eof) {
+        (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        logs_.erase(fd);
+    }
+}
+
+Result<Fd> listen_on(const std::string& path)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof addr.sun_path)
+        return Error::invalid("supervisor socket path ", berth::quoted(path),
+                              " is empty or too long");
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd.valid())
+        return Error::from_errno("socket");
+    (void)::unlink(path.c_str()); // a stale socket of a previous supervisor
+    // Under berth-supervisor's umask 022 others cannot connect (no write) even before chmod.
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
+        return Error::from_errno("bind ", berth::quoted(path));
+    if (::chmod(path.c_str(), 0600) < 0)
+        return Error::from_errno("chmod ", berth::quoted(path));
+    if (::listen(fd.get(), 128) < 0)
+        return Error::from_errno("listen ", berth::quoted(path));
+    return fd;
+}
+
+} // namespace
+
+Result<void> run_supervisor(const std::string& socket_path)
+{
+    auto listener = listen_on(socket_path);
+    if (!listener)
+        return std::move(listener).error();
+    Supervisor supervisor(std::move(*listener));
+    return supervisor.run();
+}
+
+} // namespace berth::runtime

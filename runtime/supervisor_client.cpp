@@ -1,0 +1,108 @@
+// runtime/supervisor_client.cpp — create, exec and watch through berth-supervisor.
+#include "runtime/supervisor_client.hpp"
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <cerrno>
+#include <cstring>
+#include "runtime/supervisor_protocol.hpp"
+
+namespace berth::runtime {
+namespace {
+
+using nlohmann::json;
+
+Result<Fd> connect_supervisor(const std::string& path)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path)
+        return Error::invalid("supervisor socket path ", berth::quoted(path), " is too long");
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd.valid())
+        return Error::from_errno("socket");
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
+        return Error::from_errno("connect to supervisor ", berth::quoted(path));
+    return fd;
+}
+
+// Sends request with the given stdio (-1 entries are not sent; the flags say which are), and
+// reads the answer: pid, pidfd, exit pipe.
+Result<Supervised> call(const Options& options, json request, const int (&stdio)[3])
+{
+    request["options"] = wire::options_to_json(options);
+    std::vector<int> fds;
+    json present = json::array();
+    for (const int fd : stdio) {
+        present.push_back(fd >= 0);
+        if (fd >= 0)
+            fds.push_back(fd);
+    }
+    request["stdio"] = present;
+    auto socket = connect_supervisor(options.supervisor_socket);
+    if (!socket)
+        return std::move(socket).error();
+    const auto body = request.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (auto r = wire::send_message(socket->get(), body, fds); !r)
+        return std::move(r).error();
+    std::vector<Fd> got;
+    auto answer_text = wire::receive_message(socket->get(), got);
+    if (!answer_text)
+        return std::move(answer_text).error();
+    const json answer = json::parse(*answer_text, nullptr, false);
+    if (answer.is_discarded() || !answer.is_object())
+        return Error::with_code(EPROTO, "supervisor answered with something that is not JSON");
+    if (!answer.value("ok", false))
+        return wire::answer_error(answer);
+    // fds: the exit pipe, then the pidfd unless the process is gone already.
+    const bool has_pidfd = answer.value("hasPidfd", false);
+    if (got.size() != (has_pidfd ? 2U : 1U) || !answer.contains("pid") ||
+        !answer.at("pid").is_number_integer())
+        return Error::with_code(EPROTO, "supervisor answer without pid and exit pipe");
+    return Supervised{answer.at("pid").get<pid_t>(), has_pidfd ? std::move(got[1]) : Fd(),
+                      std::move(got[0])};
+}
+
+} // namespace
+
+Result<Supervised> supervised_create(const Options& options, const CreateOptions& co)
+{
+    if (co.preserve_fds > 0)
+        return Error::invalid("preserve_fds cannot be passed through the supervisor");
+    if (!co.log_path.empty() && (co.stdout_fd >= 0 || co.stderr_fd >= 0))
+        return Error::invalid("give either log_path or stdout_fd/stderr_fd, not both");
+    const json request = {{"op", "create"},
+                          {"id", co.id},
+                          {"bundle", co.bundle},
+                          {"consoleSocket", co.console_socket},
+                          {"pidFile", co.pid_file},
+                          {"noPivot", co.no_pivot},
+                          {"noNewKeyring", co.no_new_keyring},
+                          {"logPath", co.log_path},
+                          {"logMaxBytes", co.log_max_bytes},
+                          {"logMaxFiles", co.log_max_files}};
+    const int stdio[3] = {co.stdin_fd, co.stdout_fd, co.stderr_fd};
+    return call(options, request, stdio);
+}
+
+Result<Supervised> supervised_exec(const Options& options, const std::string& id,
+                                   const ExecOptions& eo)
+{
+    if (eo.preserve_fds > 0)
+        return Error::invalid("preserve_fds cannot be passed through the supervisor");
+    const json request = {{"op", "exec"},
+                          {"id", id},
+                          {"process", wire::process_to_json(eo.process)},
+                          {"consoleSocket", eo.console_socket},
+                          {"pidFile", eo.pid_file}};
+    const int stdio[3] = {eo.stdin_fd, eo.stdout_fd, eo.stderr_fd};
+    return call(options, request, stdio);
+}
+
+Result<Supervised> supervised_watch(const Options& options, const std::string& id)
+{
+    const int none[3] = {-1, -1, -1};
+    return call(options, json{{"op", "watch"}, {"id", id}}, none);
+}
+
+} // namespace berth::runtime

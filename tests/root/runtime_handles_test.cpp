@@ -1,0 +1,86 @@
+// tests/root/runtime_handles_test.cpp — the runtime as the agent embeds it: Container and
+// ProcessHandle, exit records, recover(), and berth-supervisor keeping containers, exit codes and
+// logs while the "agent" (a forked child of this test) is SIGKILLed and replaced.
+#define BOOST_TEST_MODULE runtime_handles
+#include <poll.h>
+#include <mutex>
+#include "base/files.hpp"
+#include "tests/root/runtime_fixture.hpp"
+
+BOOST_AUTO_TEST_SUITE(runtime_handles,
+                      *utf::label("root") * utf::precondition(berth::test::is_root))
+
+BOOST_FIXTURE_TEST_CASE(an_in_process_handle_reaps_writes_exit_records_and_recover_reports_them,
+                        Fixture)
+{
+    bundle.set_args({"sh", "-c", "echo hi; exec sleep 1000"});
+    bundle.write();
+    const auto id = new_id("handle");
+    auto co = create_options(id);
+    auto c = rt::Container::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    BOOST_TEST(berth::read_file(options.root + "/" + id + "/state.json")->find("\"bootId\"") !=
+               std::string::npos);
+    BOOST_TEST_REQUIRE(c->start().has_value());
+    auto running = c->init().try_reap();
+    BOOST_TEST_REQUIRE(running.has_value(), why(running));
+    BOOST_TEST(!running->has_value());
+
+    rt::ExecOptions eo;
+    eo.process.args = {"sh", "-c", "exit 3"};
+    eo.process.env = {"PATH=/bin"};
+    auto p = c->exec(eo);
+    BOOST_TEST_REQUIRE(p.has_value(), why(p));
+    auto pe = p->wait();
+    BOOST_TEST_REQUIRE(pe.has_value(), why(pe));
+    BOOST_TEST(pe->exit_code == 3);
+    BOOST_TEST(pe->signal == 0);
+    BOOST_TEST(fs::exists(options.root + "/" + id + "/exit-" + std::to_string(p->pid()) + ".json"));
+
+    // A half-made container: a directory with no state, nobody creating it.
+    const auto half = new_id("half");
+    fs::create_directories(options.root + "/" + half);
+
+    BOOST_TEST_REQUIRE(c->kill(SIGKILL).has_value());
+    auto e = c->init().wait();
+    BOOST_TEST_REQUIRE(e.has_value(), why(e));
+    BOOST_TEST(e->signal == SIGKILL);
+    BOOST_TEST(e->status() == 128 + SIGKILL);
+    BOOST_TEST(!e->oom_killed);
+    BOOST_TEST(!e->boot_id.empty());
+    BOOST_TEST(!c->kill(SIGTERM).has_value()); // reaped: never a recycled pid
+
+    auto recovered = rt::recover(options);
+    BOOST_TEST_REQUIRE(recovered.has_value(), why(recovered));
+    BOOST_TEST(recovered->live.empty());
+    BOOST_TEST_REQUIRE(recovered->ended.size() == 1u);
+    BOOST_TEST(recovered->ended[0].id == id);
+    BOOST_TEST_REQUIRE(recovered->ended[0].record.has_value());
+    BOOST_TEST(recovered->ended[0].record->signal == SIGKILL);
+    BOOST_TEST(recovered->ended[0].record->pid == e->pid);
+    BOOST_TEST((recovered->removed_incomplete == std::vector<std::string>{half}));
+    BOOST_TEST(!fs::exists(options.root + "/" + half));
+    BOOST_TEST_REQUIRE(c->remove(false).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(exit_records_are_parsed_strictly)
+{
+    rt::ExitRecord r;
+    r.pid = 42;
+    r.exit_code = 7;
+    r.finished_ns = 1;
+    r.boot_id = "b";
+    auto back = rt::parse_exit_record(rt::exit_record_to_json(r));
+    BOOST_TEST_REQUIRE(back.has_value(), why(back));
+    BOOST_TEST(back->exit_code == 7);
+    BOOST_TEST(!rt::parse_exit_record("{}").has_value());
+    BOOST_TEST(!rt::parse_exit_record("not json").has_value());
+    auto bad = rt::parse_exit_record(
+        R"({"pid":1,"exitCode":300,"signal":0,"coreDumped":false,"oomKilled":false,)"
+        R"("finished":1,"bootId":""})");
+    BOOST_TEST_REQUIRE(!bad.has_value());
+    BOOST_TEST(bad.error().message().find("exitCode") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
