@@ -73,9 +73,9 @@ Result<void> add_devices(const Build& b, runtime::Linux& linux,
         const std::string field = cat("linuxParameters.devices[", i, "].hostPath");
         struct stat st {};
         if (::stat(d.host_path.c_str(), &st) < 0)
-            return Error::from_errno(field, ": stat ", quoted(d.host_path));
+            return Error::from_errno(field, ": stat ", berth::quoted(d.host_path));
         if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-            return Error::invalid(field, ": ", quoted(d.host_path), " is not a device");
+            return Error::invalid(field, ": ", berth::quoted(d.host_path), " is not a device");
         runtime::Device dev;
         dev.path = d.container_path;
         dev.type = S_ISBLK(st.st_mode) ? 'b' : 'c';

@@ -78,7 +78,7 @@ Result<std::string> volume_path(const Build& b, const std::string& name, const s
     for (const auto& v : b.task.volumes)
         if (v.name == name && v.host_source_path)
             return *v.host_source_path;
-    return Error::with_code(ENOENT, field, ": volume ", quoted(name),
+    return Error::with_code(ENOENT, field, ": volume ", berth::quoted(name),
                             " has no host directory (SpecInputs::volume_paths)");
 }
 
@@ -100,7 +100,7 @@ Result<void> add_volumes(const Build& b, const ContainerDefinition& c,
     for (const auto& from : c.volumes_from) {
         const ContainerDefinition* source = b.task.find(from.source_container);
         if (source == nullptr)
-            return Error::invalid("volumesFrom: ", quoted(from.source_container),
+            return Error::invalid("volumesFrom: ", berth::quoted(from.source_container),
                                   " is not a container of the task");
         std::optional<bool> ro = force_read_only;
         if (from.read_only)

@@ -206,10 +206,10 @@ Result<runtime::Spec> build_spec(const TaskDefinition& task, std::string_view co
 {
     const ContainerDefinition* c = task.find(container_name);
     if (c == nullptr)
-        return Error::invalid("container ", quoted(container_name),
-                              ": not in task definition ", quoted(task.family));
+        return Error::invalid("container ", berth::quoted(container_name),
+                              ": not in task definition ", berth::quoted(task.family));
     if (inputs.rootfs.empty() || inputs.rootfs.front() != '/')
-        return Error::invalid("container ", c->name, ": rootfs ", quoted(inputs.rootfs),
+        return Error::invalid("container ", c->name, ": rootfs ", berth::quoted(inputs.rootfs),
                               " is not an absolute path");
     auto spec = assemble(Build{task, *c, image, inputs});
     if (!spec)

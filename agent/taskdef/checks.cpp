@@ -22,7 +22,7 @@ Result<void> check_names(const TaskDefinition& t)
     for (std::size_t i = 0; i < t.containers.size(); ++i) {
         const auto& c = t.containers[i];
         if (auto [it, fresh] = seen.emplace(c.name, i); !fresh)
-            return Error::invalid(container_path(i), ".name: ", quoted(c.name),
+            return Error::invalid(container_path(i), ".name: ", berth::quoted(c.name),
                                   " is already the name of ", container_path(it->second));
         essential = essential || c.is_essential();
     }
@@ -32,7 +32,7 @@ Result<void> check_names(const TaskDefinition& t)
     for (std::size_t i = 0; i < t.volumes.size(); ++i)
         if (!volumes.insert(t.volumes[i].name).second)
             return Error::invalid(json_read::index("volumes", i), ".name: ",
-                                  quoted(t.volumes[i].name), " is already a volume's name");
+                                  berth::quoted(t.volumes[i].name), " is already a volume's name");
     return {};
 }
 
@@ -46,25 +46,25 @@ Result<void> check_references(const TaskDefinition& t, std::size_t i)
         const std::string path = json_read::index(at + ".dependsOn", d) + ".containerName";
         const ContainerDefinition* target = t.find(dep.container_name);
         if (target == nullptr || target == &c)
-            return Error::invalid(path, ": ", quoted(dep.container_name),
+            return Error::invalid(path, ": ", berth::quoted(dep.container_name),
                                   target ? " is the container itself" : " is not a container of this task");
         if (!targets.insert(dep.container_name).second)
-            return Error::invalid(path, ": ", quoted(dep.container_name), " is listed twice");
+            return Error::invalid(path, ": ", berth::quoted(dep.container_name), " is listed twice");
         if (dep.condition == Condition::Healthy && !target->health_check)
             return Error::invalid(path, ": condition HEALTHY needs a healthCheck on ",
-                                  quoted(dep.container_name));
+                                  berth::quoted(dep.container_name));
         if ((dep.condition == Condition::Complete || dep.condition == Condition::Success) &&
             target->is_essential())
             return Error::invalid(path, ": condition ", condition_name(dep.condition),
                                   " cannot be used on essential container ",
-                                  quoted(dep.container_name));
+                                  berth::quoted(dep.container_name));
     }
     for (std::size_t v = 0; v < c.volumes_from.size(); ++v) {
         const auto& from = c.volumes_from[v];
         const ContainerDefinition* source = t.find(from.source_container);
         if (source == nullptr || source == &c)
             return Error::invalid(json_read::index(at + ".volumesFrom", v), ".sourceContainer: ",
-                                  quoted(from.source_container),
+                                  berth::quoted(from.source_container),
                                   source ? " is the container itself"
                                          : " is not a container of this task");
     }
@@ -75,7 +75,7 @@ Result<void> check_references(const TaskDefinition& t, std::size_t i)
             found = found || v.name == mount.source_volume;
         if (!found)
             return Error::invalid(json_read::index(at + ".mountPoints", m), ".sourceVolume: ",
-                                  quoted(mount.source_volume), " is not a volume of this task");
+                                  berth::quoted(mount.source_volume), " is not a volume of this task");
     }
     return {};
 }
@@ -108,7 +108,7 @@ Result<void> check_cycles(const TaskDefinition& t)
     };
     for (std::size_t i = 0; i < t.containers.size(); ++i)
         if (!visit(i))
-            return Error::invalid(container_path(i), ".dependsOn: ", quoted(t.containers[i].name),
+            return Error::invalid(container_path(i), ".dependsOn: ", berth::quoted(t.containers[i].name),
                                   " is part of a cycle (dependsOn and volumesFrom)");
     return {};
 }
@@ -142,7 +142,7 @@ Result<void> check_ports(const TaskDefinition& t, std::size_t i,
         if (!pm.name.empty()) {
             auto [it, fresh] = names.emplace(pm.name, path);
             if (!fresh)
-                return Error::invalid(path, ".name: ", quoted(pm.name), " is already used by ",
+                return Error::invalid(path, ".name: ", berth::quoted(pm.name), " is already used by ",
                                       it->second);
         }
     }
@@ -166,12 +166,12 @@ Result<void> check_container_modes(const TaskDefinition& t, std::size_t i)
     std::set<std::string_view> targets;
     for (const auto& m : c.mount_points)
         if (!targets.insert(m.container_path).second)
-            return Error::invalid(at, ".mountPoints: ", quoted(m.container_path),
+            return Error::invalid(at, ".mountPoints: ", berth::quoted(m.container_path),
                                   " is mounted twice");
     if (c.linux_parameters)
         for (const auto& tmpfs : c.linux_parameters->tmpfs)
             if (!targets.insert(tmpfs.container_path).second)
-                return Error::invalid(at, ".linuxParameters.tmpfs: ", quoted(tmpfs.container_path),
+                return Error::invalid(at, ".linuxParameters.tmpfs: ", berth::quoted(tmpfs.container_path),
                                       " is mounted twice");
     return {};
 }

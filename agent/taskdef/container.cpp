@@ -63,14 +63,14 @@ Result<std::vector<EnvironmentFile>> parse_environment_files(Fields& f)
                                   ": 's3' not supported by berth (use type 'file' with a local "
                                   "path)");
         if (*type != "file")
-            return Error::invalid(e->at("type"), ": ", quoted(*type), " is not 'file'");
+            return Error::invalid(e->at("type"), ": ", berth::quoted(*type), " is not 'file'");
         auto value = e->required_string("value");
         if (!value)
             return std::move(value).error();
         if (value->front() != '/')
-            return Error::invalid(e->at("value"), ": ", quoted(*value), " is not an absolute path");
+            return Error::invalid(e->at("value"), ": ", berth::quoted(*value), " is not an absolute path");
         if (!value->ends_with(".env"))
-            return Error::invalid(e->at("value"), ": ", quoted(*value),
+            return Error::invalid(e->at("value"), ": ", berth::quoted(*value),
                                   " does not end in .env (as ECS requires)");
         if (auto done = e->finish(); !done)
             return std::move(done).error();
@@ -111,13 +111,13 @@ Result<PortMapping> parse_port_mapping(const json& item, const std::string& path
     if (*protocol && **protocol == "udp")
         p.protocol = Protocol::Udp;
     else if (*protocol && **protocol != "tcp")
-        return Error::invalid(f->at("protocol"), ": ", quoted(**protocol),
+        return Error::invalid(f->at("protocol"), ": ", berth::quoted(**protocol),
                               " is not 'tcp' or 'udp'");
     auto name = f->string("name");
     if (!name)
         return std::move(name).error();
     if (*name && !is_port_name(**name))
-        return Error::invalid(f->at("name"), ": ", quoted(**name),
+        return Error::invalid(f->at("name"), ": ", berth::quoted(**name),
                               " is not 1..64 lowercase letters, digits, '-' or '_'");
     p.name = name->value_or("");
     if (auto done = f->finish(); !done)
@@ -157,7 +157,7 @@ Result<MountPoint> parse_mount_point(const json& item, const std::string& path)
     if (!target)
         return std::move(target).error();
     if (target->front() != '/')
-        return Error::invalid(f->at("containerPath"), ": ", quoted(*target),
+        return Error::invalid(f->at("containerPath"), ": ", berth::quoted(*target),
                               " is not an absolute path");
     auto ro = f->boolean("readOnly");
     if (!ro)
@@ -204,7 +204,7 @@ Result<Dependency> parse_dependency(const json& item, const std::string& path)
     else if (*condition == "HEALTHY")
         d.condition = Condition::Healthy;
     else
-        return Error::invalid(f->at("condition"), ": ", quoted(*condition),
+        return Error::invalid(f->at("condition"), ": ", berth::quoted(*condition),
                               " is not START, COMPLETE, SUCCESS or HEALTHY");
     if (auto done = f->finish(); !done)
         return std::move(done).error();
@@ -242,7 +242,7 @@ Result<void> parse_identity(Fields& f, ContainerDefinition& c)
     if (!name)
         return std::move(name).error();
     if (!is_valid_name(*name))
-        return Error::invalid(f.at("name"), ": ", quoted(*name),
+        return Error::invalid(f.at("name"), ": ", berth::quoted(*name),
                               " is not 1..255 letters, digits, '-' or '_'");
     c.name = std::move(*name);
     auto image = f.required_string("image");
@@ -267,7 +267,7 @@ Result<void> parse_paths_and_flags(Fields& f, ContainerDefinition& c)
         return std::move(cwd).error();
     c.working_directory = cwd->value_or("");
     if (!c.working_directory.empty() && c.working_directory.front() != '/')
-        return Error::invalid(f.at("workingDirectory"), ": ", quoted(c.working_directory),
+        return Error::invalid(f.at("workingDirectory"), ": ", berth::quoted(c.working_directory),
                               " is not an absolute path");
     auto hostname = f.string("hostname");
     if (!hostname)
@@ -278,7 +278,7 @@ Result<void> parse_paths_and_flags(Fields& f, ContainerDefinition& c)
     for (char ch : c.hostname)
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
               ch == '-' || ch == '.'))
-            return Error::invalid(f.at("hostname"), ": ", quoted(c.hostname),
+            return Error::invalid(f.at("hostname"), ": ", berth::quoted(c.hostname),
                                   " is not a host name (letters, digits, '-', '.')");
     for (auto [key, target] : {std::pair{"essential", &c.essential},
                                {"readonlyRootFilesystem", &c.readonly_root_filesystem},

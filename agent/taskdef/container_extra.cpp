@@ -43,7 +43,7 @@ Result<void> check_capabilities(const std::vector<std::string>& names, const std
             continue;
         if (auto cap = runtime::capability_from_name(cat("CAP_", names[i])); !cap)
             return Error::invalid(json_read::index(path, i), ": unknown capability ",
-                                  quoted(names[i]), " (ECS names: SYS_ADMIN, NET_ADMIN, ALL...)");
+                                  berth::quoted(names[i]), " (ECS names: SYS_ADMIN, NET_ADMIN, ALL...)");
     }
     return {};
 }
@@ -77,7 +77,7 @@ Result<void> check_tmpfs_option(const std::string& option, const std::string& pa
     const std::string_view word = std::string_view(option).substr(0, eq);
     if (eq == std::string::npos ? !contains(tmpfs_words, word) || contains(tmpfs_valued, word)
                                 : !contains(tmpfs_valued, word) || eq + 1 == option.size())
-        return Error::invalid(path, ": ", quoted(option), " is not a tmpfs mount option ECS allows");
+        return Error::invalid(path, ": ", berth::quoted(option), " is not a tmpfs mount option ECS allows");
     return {};
 }
 
@@ -91,7 +91,7 @@ Result<Tmpfs> parse_tmpfs(const json& item, const std::string& path)
     if (!target)
         return std::move(target).error();
     if (target->front() != '/')
-        return Error::invalid(f->at("containerPath"), ": ", quoted(*target),
+        return Error::invalid(f->at("containerPath"), ": ", berth::quoted(*target),
                               " is not an absolute path");
     t.container_path = std::move(*target);
     auto size = f->integer("size", 1, max_int32);
@@ -124,14 +124,14 @@ Result<DeviceMapping> parse_device(const json& item, const std::string& path)
     if (!host)
         return std::move(host).error();
     if (host->front() != '/')
-        return Error::invalid(f->at("hostPath"), ": ", quoted(*host), " is not an absolute path");
+        return Error::invalid(f->at("hostPath"), ": ", berth::quoted(*host), " is not an absolute path");
     d.host_path = std::move(*host);
     auto target = f->string("containerPath");
     if (!target)
         return std::move(target).error();
     d.container_path = target->value_or(d.host_path);
     if (d.container_path.empty() || d.container_path.front() != '/')
-        return Error::invalid(f->at("containerPath"), ": ", quoted(d.container_path),
+        return Error::invalid(f->at("containerPath"), ": ", berth::quoted(d.container_path),
                               " is not an absolute path");
     auto permissions = f->strings("permissions", 3);
     if (!permissions)
@@ -139,7 +139,7 @@ Result<DeviceMapping> parse_device(const json& item, const std::string& path)
     for (std::size_t i = 0; i < permissions->size(); ++i) {
         const auto& p = (*permissions)[i];
         if (p != "read" && p != "write" && p != "mknod")
-            return Error::invalid(json_read::index(f->at("permissions"), i), ": ", quoted(p),
+            return Error::invalid(json_read::index(f->at("permissions"), i), ": ", berth::quoted(p),
                                   " is not read, write or mknod");
     }
     d.permissions = std::move(*permissions);
@@ -172,7 +172,7 @@ Result<void> check_log_option(LogDriver driver, const std::string& key, const st
     if (driver == LogDriver::JsonFile && key == "max-file") {
         auto n = parse_int<unsigned>(value);
         if (!n || *n == 0 || *n > 1000)
-            return Error::invalid(path, ": ", quoted(value), " is not a count from 1 to 1000");
+            return Error::invalid(path, ": ", berth::quoted(value), " is not a count from 1 to 1000");
         return {};
     }
     if (driver == LogDriver::JsonFile && key == "max-size") {
@@ -182,7 +182,7 @@ Result<void> check_log_option(LogDriver driver, const std::string& key, const st
             digits.remove_suffix(1);
         auto n = parse_int<std::uint64_t>(digits);
         if (!n || *n == 0 || *n > (std::uint64_t{1} << 40))
-            return Error::invalid(path, ": ", quoted(value),
+            return Error::invalid(path, ": ", berth::quoted(value),
                                   " is not a size such as 10m (bytes, or k, m, g)");
         return {};
     }
@@ -204,7 +204,7 @@ Result<Ulimit> parse_ulimit(const json& value, const std::string& path)
     if (!name)
         return std::move(name).error();
     if (!contains(ulimit_names, *name))
-        return Error::invalid(f->at("name"), ": ", quoted(*name), " is not an ulimit ECS knows");
+        return Error::invalid(f->at("name"), ": ", berth::quoted(*name), " is not an ulimit ECS knows");
     u.name = std::move(*name);
     // -1 is "unlimited", as Docker takes it (memlock: -1 is common in ECS task definitions).
     auto soft = f->integer("softLimit", -1, max_int32);
@@ -313,7 +313,7 @@ Result<LogConfiguration> parse_log_configuration(const json& value, const std::s
     else if (*driver == "journald")
         l.driver = LogDriver::Journald;
     else
-        return Error::invalid(f->at("logDriver"), ": ", quoted(*driver),
+        return Error::invalid(f->at("logDriver"), ": ", berth::quoted(*driver),
                               " not supported by berth (json-file, journald)");
     auto options = f->string_map("options");
     if (!options)

@@ -9,7 +9,7 @@ Result<std::vector<KeyValue>> read_environment_file(const std::string& path)
 {
     auto text = read_file(path, max_environment_file_bytes);
     if (!text)
-        return std::move(text).error().wrap(cat("environment file ", quoted(path)));
+        return std::move(text).error().wrap(cat("environment file ", berth::quoted(path)));
     std::vector<KeyValue> out;
     std::size_t number = 0;
     for (std::string_view line : split(*text, '\n')) {
@@ -18,7 +18,7 @@ Result<std::vector<KeyValue>> read_environment_file(const std::string& path)
             line.remove_suffix(1);
         if (trim(line).empty() || trim(line).front() == '#')
             continue;
-        const std::string where = cat("environment file ", quoted(path), " line ", number);
+        const std::string where = cat("environment file ", berth::quoted(path), " line ", number);
         if (line.find('\0') != std::string_view::npos)
             return Error::invalid(where, ": contains a NUL byte");
         const auto eq = line.find('=');
@@ -26,7 +26,7 @@ Result<std::vector<KeyValue>> read_environment_file(const std::string& path)
             return Error::invalid(where, ": expected KEY=VALUE");
         const std::string_view key = line.substr(0, eq);
         if (key.empty() || key.find_first_of(" \t") != std::string_view::npos)
-            return Error::invalid(where, ": ", quoted(key), " is not a variable name");
+            return Error::invalid(where, ": ", berth::quoted(key), " is not a variable name");
         out.push_back({std::string(key), std::string(line.substr(eq + 1))});
     }
     return out;

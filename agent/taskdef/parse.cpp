@@ -25,7 +25,7 @@ Result<std::optional<NamespaceMode>> parse_namespace_mode(Fields& f, std::string
         return std::optional(NamespaceMode::Task);
     if (**text == "none" && none_allowed)
         return std::optional(NamespaceMode::None);
-    return Error::invalid(f.at(key), ": ", quoted(**text),
+    return Error::invalid(f.at(key), ": ", berth::quoted(**text),
                           none_allowed ? " is not 'host', 'task' or 'none'"
                                        : " is not 'host' or 'task'");
 }
@@ -45,7 +45,7 @@ Result<void> parse_modes(Fields& f, TaskDefinition& t)
         else if (**mode == "none")
             t.network_mode = NetworkMode::None;
         else
-            return Error::invalid(f.at("networkMode"), ": ", quoted(**mode),
+            return Error::invalid(f.at("networkMode"), ": ", berth::quoted(**mode),
                                   " is not bridge, awsvpc, host or none");
     }
     auto pid = parse_namespace_mode(f, "pidMode", false);
@@ -94,7 +94,7 @@ Result<void> parse_compatibilities(Fields& f, TaskDefinition& t)
                                   ": 'FARGATE' not supported by berth (EC2, EXTERNAL)");
         if (c != "EC2" && c != "EXTERNAL")
             return Error::invalid(json_read::index(f.at("requiresCompatibilities"), i), ": ",
-                                  quoted(c), " is not EC2 or EXTERNAL");
+                                  berth::quoted(c), " is not EC2 or EXTERNAL");
     }
     t.requires_compatibilities = std::move(*list);
     return {};
@@ -176,7 +176,7 @@ Result<void> parse_server_fields(Fields& f, TaskDefinition& t)
     t.status = status->value_or("");
     if (!t.status.empty() && t.status != "ACTIVE" && t.status != "INACTIVE" &&
         t.status != "DELETE_IN_PROGRESS")
-        return Error::invalid(f.at("status"), ": ", quoted(t.status), " is not a status");
+        return Error::invalid(f.at("status"), ": ", berth::quoted(t.status), " is not a status");
     for (auto [key, target] : {std::pair{"registeredAt", &t.registered_at},
                                {"deregisteredAt", &t.deregistered_at}}) {
         const json* v = f.get(key);
@@ -202,7 +202,7 @@ Result<TaskDefinition> parse(const json& value, bool described)
     if (!family)
         return std::move(family).error();
     if (!internal::is_valid_name(*family))
-        return Error::invalid("family: ", quoted(*family),
+        return Error::invalid("family: ", berth::quoted(*family),
                               " is not 1..255 letters, digits, '-' or '_'");
     t.family = std::move(*family);
     for (auto step : {parse_modes, parse_sizes, parse_compatibilities, parse_tags, parse_parts}) {
@@ -235,7 +235,7 @@ Result<TaskDefinition> parse_task_definition(const json& register_request)
     return parse(register_request, false);
 }
 
-Result<TaskDefinition> parse_task_definition(std::string_view register_request_text)
+Result<TaskDefinition> parse_task_definition_text(std::string_view register_request_text)
 {
     if (register_request_text.size() > max_task_definition_bytes)
         return Error::invalid("task definition: larger than ", max_task_definition_bytes,

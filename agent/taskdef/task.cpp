@@ -52,13 +52,13 @@ Result<int> scaled(std::string_view text, const std::string& path, std::string_v
 {
     auto q = parse_quantity(text);
     if (!q || (!q->unit.empty() && q->unit != unit))
-        return Error::invalid(path, ": ", quoted(text), " is not ", what);
+        return Error::invalid(path, ": ", berth::quoted(text), " is not ", what);
     const double value = q->unit.empty() ? q->number : q->number * factor;
     if (value != std::floor(value))
-        return Error::invalid(path, ": ", quoted(text), " is not a whole number of ",
+        return Error::invalid(path, ": ", berth::quoted(text), " is not a whole number of ",
                               factor == 1024 && unit == "vcpu" ? "CPU units" : "MiB");
     if (value < min || value > max)
-        return Error::invalid(path, ": ", quoted(text), " is out of range (", min, "..", max, ")");
+        return Error::invalid(path, ": ", berth::quoted(text), " is out of range (", min, "..", max, ")");
     return static_cast<int>(value);
 }
 
@@ -74,7 +74,7 @@ Result<DockerVolume> parse_docker_volume(const json& value, const std::string& p
     if (*scope && **scope == "shared")
         d.scope = VolumeScope::Shared;
     else if (*scope && **scope != "task")
-        return Error::invalid(f->at("scope"), ": ", quoted(**scope), " is not 'task' or 'shared'");
+        return Error::invalid(f->at("scope"), ": ", berth::quoted(**scope), " is not 'task' or 'shared'");
     auto autoprovision = f->boolean("autoprovision");
     if (!autoprovision)
         return std::move(autoprovision).error();
@@ -85,7 +85,7 @@ Result<DockerVolume> parse_docker_volume(const json& value, const std::string& p
     if (!driver)
         return std::move(driver).error();
     if (*driver && **driver != "local")
-        return Error::invalid(f->at("driver"), ": ", quoted(**driver),
+        return Error::invalid(f->at("driver"), ": ", berth::quoted(**driver),
                               " not supported by berth (only 'local')");
     auto labels = f->string_map("labels");
     if (!labels)
@@ -107,7 +107,7 @@ Result<std::optional<std::string>> parse_host(const json& value, const std::stri
     if (!source)
         return std::move(source).error();
     if (*source && ((*source)->empty() || (*source)->front() != '/'))
-        return Error::invalid(f->at("sourcePath"), ": ", quoted(**source),
+        return Error::invalid(f->at("sourcePath"), ": ", berth::quoted(**source),
                               " is not an absolute path");
     if (auto done = f->finish(); !done)
         return std::move(done).error();
@@ -137,7 +137,7 @@ Result<Volume> parse_volume(const json& value, const std::string& path)
     if (!name)
         return std::move(name).error();
     if (!is_valid_name(*name))
-        return Error::invalid(f->at("name"), ": ", quoted(*name),
+        return Error::invalid(f->at("name"), ": ", berth::quoted(*name),
                               " is not 1..255 letters, digits, '-' or '_'");
     v.name = std::move(*name);
     if (const json* host = f->get("host")) {

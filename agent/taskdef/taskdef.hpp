@@ -149,7 +149,7 @@ inline constexpr std::size_t max_task_definition_bytes = std::size_t{1} << 20;
 // are refused there. tags are kept in TaskDefinition::tags.
 Result<TaskDefinition> parse_task_definition(const nlohmann::json& register_request);
 // The same from text (a file for `berth run-task`, fuzz input): size-capped, never throws.
-Result<TaskDefinition> parse_task_definition(std::string_view register_request_text);
+Result<TaskDefinition> parse_task_definition_text(std::string_view register_request_text);
 // A DescribeTaskDefinition "taskDefinition" object (to_json's output): for the agent's store.
 Result<TaskDefinition> from_json(const nlohmann::json& described);
 // The DescribeTaskDefinition "taskDefinition" object, with ECS's defaults filled in.

@@ -31,16 +31,16 @@ Result<std::string> read_in_root(int root, const char* relative)
     if (!fd.valid()) {
         if (errno == ENOENT || errno == ENOTDIR)
             return std::string();
-        return Error::from_errno("open ", quoted(relative), " in the rootfs");
+        return Error::from_errno("open ", berth::quoted(relative), " in the rootfs");
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) < 0)
-        return Error::from_errno("stat ", quoted(relative), " in the rootfs");
+        return Error::from_errno("stat ", berth::quoted(relative), " in the rootfs");
     if (!S_ISREG(st.st_mode))
-        return Error::invalid(quoted(relative), " in the rootfs is not a regular file");
+        return Error::invalid(berth::quoted(relative), " in the rootfs is not a regular file");
     auto text = read_fd(fd.get(), max_account_file_bytes);
     if (!text)
-        return std::move(text).error().wrap(cat("read ", quoted(relative), " in the rootfs"));
+        return std::move(text).error().wrap(cat("read ", berth::quoted(relative), " in the rootfs"));
     return std::move(*text);
 }
 
@@ -61,7 +61,7 @@ Result<std::uint32_t> checked_id(std::string_view text, std::string_view what)
 {
     auto id = parse_int<std::uint32_t>(text);
     if (!id || *id > runtime::max_user_id)
-        return Error::invalid(what, " ", quoted(text), " is not an id from 0 to ",
+        return Error::invalid(what, " ", berth::quoted(text), " is not an id from 0 to ",
                               runtime::max_user_id);
     return *id;
 }
@@ -93,7 +93,7 @@ Result<Resolved> resolve_uid(const std::vector<Account>& passwd, std::string_vie
         auto id = checked_id(a.fields[2], "passwd uid");
         auto gid = checked_id(a.fields[3], "passwd gid");
         if (!id || !gid)
-            return Error::invalid("user ", quoted(who), ": bad /etc/passwd entry");
+            return Error::invalid("user ", berth::quoted(who), ": bad /etc/passwd entry");
         r.user.uid = *id;
         r.user.gid = *gid;
         r.name = std::string(a.fields[0]);
@@ -102,7 +102,7 @@ Result<Resolved> resolve_uid(const std::vector<Account>& passwd, std::string_vie
         return r;
     }
     if (!uid)
-        return Error::invalid("user ", quoted(who), ": no such user in the image's /etc/passwd");
+        return Error::invalid("user ", berth::quoted(who), ": no such user in the image's /etc/passwd");
     r.user.uid = *uid; // a numeric uid need not exist in the image (Docker: gid 0, home /)
     return r;
 }
@@ -114,7 +114,7 @@ Result<std::uint32_t> resolve_gid(const std::vector<Account>& groups, std::strin
     for (const auto& a : groups)
         if (a.fields[0] == group)
             return checked_id(a.fields[2], "group gid");
-    return Error::invalid("group ", quoted(group), ": no such group in the image's /etc/group");
+    return Error::invalid("group ", berth::quoted(group), ": no such group in the image's /etc/group");
 }
 
 } // namespace
@@ -139,7 +139,7 @@ Result<runtime::User> resolve_user(const std::string& rootfs, std::string_view u
     if (who.empty())
         who = colon == std::string_view::npos ? "0" : "";
     if (who.empty())
-        return Error::invalid("user ", quoted(user), ": no user before ':'");
+        return Error::invalid("user ", berth::quoted(user), ": no user before ':'");
     auto resolved = resolve_uid(passwd, who);
     if (!resolved)
         return std::move(resolved).error();
