@@ -15,13 +15,13 @@ namespace {
 
 // moby's defaultCapabilities (oci/caps/defaults.go).
 constexpr auto docker_default_caps = std::to_array<std::string_view>(
-    {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
-     "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"});
+    {"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
+     "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"});
 
 constexpr auto docker_masked_paths = std::to_array<std::string_view>(
     {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-     "/sys/firmware", "/sys/devices/virtual/powercap"});
+     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+     "/sys/devices/virtual/powercap"});
 constexpr auto docker_readonly_paths = std::to_array<std::string_view>(
     {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
 

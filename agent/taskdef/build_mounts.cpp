@@ -17,8 +17,9 @@ Result<void> add_shm(const Build& b, std::vector<Mount>& out)
     case NamespaceMode::Private: {
         const auto& l = b.container.linux_parameters;
         const std::uint32_t mib = l && l->shared_memory_size ? *l->shared_memory_size : 64;
-        out.push_back(make_mount("/dev/shm", "tmpfs", "shm",
-                                 {"nosuid", "noexec", "nodev", "mode=1777", cat("size=", mib, "m")}));
+        out.push_back(
+            make_mount("/dev/shm", "tmpfs", "shm",
+                       {"nosuid", "noexec", "nodev", "mode=1777", cat("size=", mib, "m")}));
         return {};
     }
     case NamespaceMode::Host:
@@ -29,7 +30,8 @@ Result<void> add_shm(const Build& b, std::vector<Mount>& out)
         if (dir.empty())
             return Error::with_code(EINVAL, "ipcMode task: the task's /dev/shm directory was not "
                                             "given (SpecInputs::shared_shm_dir)");
-        out.push_back(make_mount("/dev/shm", "bind", dir, {"rbind", "rprivate", "nosuid", "nodev"}));
+        out.push_back(
+            make_mount("/dev/shm", "bind", dir, {"rbind", "rprivate", "nosuid", "nodev"}));
         return {};
     }
     }
@@ -39,11 +41,11 @@ Result<void> add_shm(const Build& b, std::vector<Mount>& out)
 void add_defaults(const Build& b, std::vector<Mount>& out)
 {
     out.push_back(make_mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
-    out.push_back(make_mount("/dev", "tmpfs", "tmpfs",
-                             {"nosuid", "strictatime", "mode=755", "size=65536k"}));
-    out.push_back(make_mount("/dev/pts", "devpts", "devpts",
-                             {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
-                              "gid=5"}));
+    out.push_back(
+        make_mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+    out.push_back(
+        make_mount("/dev/pts", "devpts", "devpts",
+                   {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
     out.push_back(make_mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
     out.push_back(make_mount("/sys", "sysfs", "sysfs",
                              {"nosuid", "noexec", "nodev", b.privileged() ? "rw" : "ro"}));
@@ -94,8 +96,8 @@ Result<void> add_volumes(const Build& b, const ContainerDefinition& c,
         if (!host)
             return std::move(host).error();
         const bool ro = force_read_only.value_or(m.read_only);
-        out.push_back(make_mount(m.container_path, "bind", *host,
-                                 {"rbind", "rprivate", ro ? "ro" : "rw"}));
+        out.push_back(
+            make_mount(m.container_path, "bind", *host, {"rbind", "rprivate", ro ? "ro" : "rw"}));
     }
     for (const auto& from : c.volumes_from) {
         const ContainerDefinition* source = b.task.find(from.source_container);

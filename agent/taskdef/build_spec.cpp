@@ -114,8 +114,8 @@ Result<runtime::Process> process(const Build& b)
     if (!env)
         return std::move(env).error();
     p.env = std::move(*env);
-    p.cwd = b.container.working_directory.empty() ? b.image.working_dir
-                                                  : b.container.working_directory;
+    p.cwd =
+        b.container.working_directory.empty() ? b.image.working_dir : b.container.working_directory;
     if (p.cwd.empty() || p.cwd.front() != '/')
         p.cwd = cat("/", p.cwd); // Docker takes the image's relative WorkingDir from /
     auto caps = build::capabilities(b);

@@ -31,8 +31,9 @@ Result<void> check_names(const TaskDefinition& t)
     std::set<std::string_view> volumes;
     for (std::size_t i = 0; i < t.volumes.size(); ++i)
         if (!volumes.insert(t.volumes[i].name).second)
-            return Error::invalid(json_read::index("volumes", i), ".name: ",
-                                  berth::quoted(t.volumes[i].name), " is already a volume's name");
+            return Error::invalid(json_read::index("volumes", i),
+                                  ".name: ", berth::quoted(t.volumes[i].name),
+                                  " is already a volume's name");
     return {};
 }
 
@@ -47,9 +48,11 @@ Result<void> check_references(const TaskDefinition& t, std::size_t i)
         const ContainerDefinition* target = t.find(dep.container_name);
         if (target == nullptr || target == &c)
             return Error::invalid(path, ": ", berth::quoted(dep.container_name),
-                                  target ? " is the container itself" : " is not a container of this task");
+                                  target ? " is the container itself"
+                                         : " is not a container of this task");
         if (!targets.insert(dep.container_name).second)
-            return Error::invalid(path, ": ", berth::quoted(dep.container_name), " is listed twice");
+            return Error::invalid(path, ": ", berth::quoted(dep.container_name),
+                                  " is listed twice");
         if (dep.condition == Condition::Healthy && !target->health_check)
             return Error::invalid(path, ": condition HEALTHY needs a healthCheck on ",
                                   berth::quoted(dep.container_name));
@@ -63,8 +66,8 @@ Result<void> check_references(const TaskDefinition& t, std::size_t i)
         const auto& from = c.volumes_from[v];
         const ContainerDefinition* source = t.find(from.source_container);
         if (source == nullptr || source == &c)
-            return Error::invalid(json_read::index(at + ".volumesFrom", v), ".sourceContainer: ",
-                                  berth::quoted(from.source_container),
+            return Error::invalid(json_read::index(at + ".volumesFrom", v),
+                                  ".sourceContainer: ", berth::quoted(from.source_container),
                                   source ? " is the container itself"
                                          : " is not a container of this task");
     }
@@ -74,8 +77,9 @@ Result<void> check_references(const TaskDefinition& t, std::size_t i)
         for (const auto& v : t.volumes)
             found = found || v.name == mount.source_volume;
         if (!found)
-            return Error::invalid(json_read::index(at + ".mountPoints", m), ".sourceVolume: ",
-                                  berth::quoted(mount.source_volume), " is not a volume of this task");
+            return Error::invalid(json_read::index(at + ".mountPoints", m),
+                                  ".sourceVolume: ", berth::quoted(mount.source_volume),
+                                  " is not a volume of this task");
     }
     return {};
 }
@@ -108,7 +112,8 @@ Result<void> check_cycles(const TaskDefinition& t)
     };
     for (std::size_t i = 0; i < t.containers.size(); ++i)
         if (!visit(i))
-            return Error::invalid(container_path(i), ".dependsOn: ", berth::quoted(t.containers[i].name),
+            return Error::invalid(container_path(i),
+                                  ".dependsOn: ", berth::quoted(t.containers[i].name),
                                   " is part of a cycle (dependsOn and volumesFrom)");
     return {};
 }
@@ -130,8 +135,7 @@ Result<void> check_ports(const TaskDefinition& t, std::size_t i,
             return Error::invalid(path, ".hostPort: must equal containerPort (", pm.container_port,
                                   ") in ", network_mode_name(mode), " network mode");
         if (!own.insert({pm.container_port, pm.protocol}).second)
-            return Error::invalid(path, ".containerPort: ", pm.container_port,
-                                  " is mapped twice");
+            return Error::invalid(path, ".containerPort: ", pm.container_port, " is mapped twice");
         const int host = shared_ns ? pm.container_port : pm.host_port.value_or(0);
         if (host != 0) {
             auto [it, fresh] = host_ports.emplace(std::pair{host, pm.protocol}, path);
@@ -142,8 +146,8 @@ Result<void> check_ports(const TaskDefinition& t, std::size_t i,
         if (!pm.name.empty()) {
             auto [it, fresh] = names.emplace(pm.name, path);
             if (!fresh)
-                return Error::invalid(path, ".name: ", berth::quoted(pm.name), " is already used by ",
-                                      it->second);
+                return Error::invalid(path, ".name: ", berth::quoted(pm.name),
+                                      " is already used by ", it->second);
         }
     }
     return {};
@@ -160,8 +164,9 @@ Result<void> check_container_modes(const TaskDefinition& t, std::size_t i)
                                   "has the host's name)");
     if (c.linux_parameters && c.linux_parameters->shared_memory_size &&
         t.ipc_mode != NamespaceMode::Private)
-        return Error::invalid(at, ".linuxParameters.sharedMemorySize: only with a private IPC "
-                                  "namespace (ipcMode is ",
+        return Error::invalid(at,
+                              ".linuxParameters.sharedMemorySize: only with a private IPC "
+                              "namespace (ipcMode is ",
                               namespace_mode_name(t.ipc_mode), ")");
     std::set<std::string_view> targets;
     for (const auto& m : c.mount_points)
@@ -171,8 +176,8 @@ Result<void> check_container_modes(const TaskDefinition& t, std::size_t i)
     if (c.linux_parameters)
         for (const auto& tmpfs : c.linux_parameters->tmpfs)
             if (!targets.insert(tmpfs.container_path).second)
-                return Error::invalid(at, ".linuxParameters.tmpfs: ", berth::quoted(tmpfs.container_path),
-                                      " is mounted twice");
+                return Error::invalid(at, ".linuxParameters.tmpfs: ",
+                                      berth::quoted(tmpfs.container_path), " is mounted twice");
     return {};
 }
 
@@ -196,8 +201,10 @@ Result<void> check_sizes(const TaskDefinition& t)
         return Error::invalid("memory: the containers reserve ", memory,
                               " MiB, more than the task's ", *t.memory, " MiB");
     if (t.cpu && cpu > *t.cpu)
-        return Error::invalid("cpu: the containers ask for ", cpu, " CPU units, more than the "
-                              "task's ", *t.cpu);
+        return Error::invalid("cpu: the containers ask for ", cpu,
+                              " CPU units, more than the "
+                              "task's ",
+                              *t.cpu);
     return {};
 }
 

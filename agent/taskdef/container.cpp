@@ -68,7 +68,8 @@ Result<std::vector<EnvironmentFile>> parse_environment_files(Fields& f)
         if (!value)
             return std::move(value).error();
         if (value->front() != '/')
-            return Error::invalid(e->at("value"), ": ", berth::quoted(*value), " is not an absolute path");
+            return Error::invalid(e->at("value"), ": ", berth::quoted(*value),
+                                  " is not an absolute path");
         if (!value->ends_with(".env"))
             return Error::invalid(e->at("value"), ": ", berth::quoted(*value),
                                   " does not end in .env (as ECS requires)");

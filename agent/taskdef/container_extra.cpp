@@ -14,19 +14,18 @@ namespace {
 
 constexpr std::int64_t max_int32 = 2147483647;
 
-constexpr auto ulimit_names = std::to_array<std::string_view>({
-    "core",  "cpu", "data",   "fsize",  "locks",  "memlock",    "msgqueue", "nice",
-    "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"});
+constexpr auto ulimit_names = std::to_array<std::string_view>(
+    {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
+     "rss", "rtprio", "rttime", "sigpending", "stack"});
 
 // ECS's list of tmpfs mountOptions; the last six take "=value".
-constexpr auto tmpfs_words = std::to_array<std::string_view>({
-    "defaults",   "ro",         "rw",        "suid",       "nosuid",       "dev",
-    "nodev",      "exec",       "noexec",    "sync",       "async",        "dirsync",
-    "remount",    "mand",       "nomand",    "atime",      "noatime",      "diratime",
-    "nodiratime", "bind",       "rbind",     "unbindable", "runbindable",  "private",
-    "rprivate",   "shared",     "rshared",   "slave",      "rslave",       "relatime",
-    "norelatime", "strictatime", "nostrictatime", "mode",  "uid",          "gid",
-    "nr_inodes"});
+constexpr auto tmpfs_words = std::to_array<std::string_view>(
+    {"defaults",   "ro",          "rw",         "suid",        "nosuid",        "dev",     "nodev",
+     "exec",       "noexec",      "sync",       "async",       "dirsync",       "remount", "mand",
+     "nomand",     "atime",       "noatime",    "diratime",    "nodiratime",    "bind",    "rbind",
+     "unbindable", "runbindable", "private",    "rprivate",    "shared",        "rshared", "slave",
+     "rslave",     "relatime",    "norelatime", "strictatime", "nostrictatime", "mode",    "uid",
+     "gid",        "nr_inodes"});
 constexpr auto tmpfs_valued =
     std::to_array<std::string_view>({"mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"});
 
@@ -43,7 +42,8 @@ Result<void> check_capabilities(const std::vector<std::string>& names, const std
             continue;
         if (auto cap = runtime::capability_from_name(cat("CAP_", names[i])); !cap)
             return Error::invalid(json_read::index(path, i), ": unknown capability ",
-                                  berth::quoted(names[i]), " (ECS names: SYS_ADMIN, NET_ADMIN, ALL...)");
+                                  berth::quoted(names[i]),
+                                  " (ECS names: SYS_ADMIN, NET_ADMIN, ALL...)");
     }
     return {};
 }
@@ -77,7 +77,8 @@ Result<void> check_tmpfs_option(const std::string& option, const std::string& pa
     const std::string_view word = std::string_view(option).substr(0, eq);
     if (eq == std::string::npos ? !contains(tmpfs_words, word) || contains(tmpfs_valued, word)
                                 : !contains(tmpfs_valued, word) || eq + 1 == option.size())
-        return Error::invalid(path, ": ", berth::quoted(option), " is not a tmpfs mount option ECS allows");
+        return Error::invalid(path, ": ", berth::quoted(option),
+                              " is not a tmpfs mount option ECS allows");
     return {};
 }
 
@@ -104,8 +105,7 @@ Result<Tmpfs> parse_tmpfs(const json& item, const std::string& path)
     if (!options)
         return std::move(options).error();
     for (std::size_t i = 0; i < options->size(); ++i)
-        if (auto ok = check_tmpfs_option((*options)[i],
-                                         json_read::index(f->at("mountOptions"), i));
+        if (auto ok = check_tmpfs_option((*options)[i], json_read::index(f->at("mountOptions"), i));
             !ok)
             return std::move(ok).error();
     t.mount_options = std::move(*options);
@@ -124,7 +124,8 @@ Result<DeviceMapping> parse_device(const json& item, const std::string& path)
     if (!host)
         return std::move(host).error();
     if (host->front() != '/')
-        return Error::invalid(f->at("hostPath"), ": ", berth::quoted(*host), " is not an absolute path");
+        return Error::invalid(f->at("hostPath"), ": ", berth::quoted(*host),
+                              " is not an absolute path");
     d.host_path = std::move(*host);
     auto target = f->string("containerPath");
     if (!target)
@@ -172,13 +173,14 @@ Result<void> check_log_option(LogDriver driver, const std::string& key, const st
     if (driver == LogDriver::JsonFile && key == "max-file") {
         auto n = parse_int<unsigned>(value);
         if (!n || *n == 0 || *n > 1000)
-            return Error::invalid(path, ": ", berth::quoted(value), " is not a count from 1 to 1000");
+            return Error::invalid(path, ": ", berth::quoted(value),
+                                  " is not a count from 1 to 1000");
         return {};
     }
     if (driver == LogDriver::JsonFile && key == "max-size") {
         std::string_view digits = value;
-        if (!digits.empty() && (digits.back() == 'k' || digits.back() == 'm' ||
-                                digits.back() == 'g'))
+        if (!digits.empty() &&
+            (digits.back() == 'k' || digits.back() == 'm' || digits.back() == 'g'))
             digits.remove_suffix(1);
         auto n = parse_int<std::uint64_t>(digits);
         if (!n || *n == 0 || *n > (std::uint64_t{1} << 40))
@@ -204,7 +206,8 @@ Result<Ulimit> parse_ulimit(const json& value, const std::string& path)
     if (!name)
         return std::move(name).error();
     if (!contains(ulimit_names, *name))
-        return Error::invalid(f->at("name"), ": ", berth::quoted(*name), " is not an ulimit ECS knows");
+        return Error::invalid(f->at("name"), ": ", berth::quoted(*name),
+                              " is not an ulimit ECS knows");
     u.name = std::move(*name);
     // -1 is "unlimited", as Docker takes it (memlock: -1 is common in ECS task definitions).
     auto soft = f->integer("softLimit", -1, max_int32);
@@ -251,8 +254,9 @@ Result<HealthCheck> parse_health_check(const json& value, const std::string& pat
         std::int64_t min, max;
         int* target;
     };
-    for (const Range& r : {Range{"interval", 5, 300, &h.interval}, Range{"timeout", 2, 60, &h.timeout},
-                           Range{"retries", 1, 10, &h.retries}}) {
+    for (const Range& r :
+         {Range{"interval", 5, 300, &h.interval}, Range{"timeout", 2, 60, &h.timeout},
+          Range{"retries", 1, 10, &h.retries}}) {
         auto n = f->integer(r.key, r.min, r.max);
         if (!n)
             return std::move(n).error();
@@ -319,7 +323,8 @@ Result<LogConfiguration> parse_log_configuration(const json& value, const std::s
     if (!options)
         return std::move(options).error();
     for (const auto& [key, option] : *options)
-        if (auto ok = check_log_option(l.driver, key, option, json_read::join(f->at("options"), key));
+        if (auto ok =
+                check_log_option(l.driver, key, option, json_read::join(f->at("options"), key));
             !ok)
             return std::move(ok).error();
     l.options = std::move(*options);

@@ -14,8 +14,8 @@ Result<void> read_config(const json& config, ImageRunConfig& out)
 {
     if (!config.is_object())
         return Error::invalid("image config: config: expected an object");
-    for (auto [key, target] : {std::pair{"Env", &out.env}, {"Entrypoint", &out.entrypoint},
-                               {"Cmd", &out.cmd}}) {
+    for (auto [key, target] :
+         {std::pair{"Env", &out.env}, {"Entrypoint", &out.entrypoint}, {"Cmd", &out.cmd}}) {
         auto it = config.find(key);
         if (it == config.end() || it->is_null())
             continue;

@@ -69,9 +69,8 @@ Result<bool> as_bool(const json& value, const std::string& path)
     return value.get<bool>();
 }
 
-Result<std::vector<std::pair<const json*, std::string>>> as_array(const json& value,
-                                                                  const std::string& path,
-                                                                  std::size_t max_items)
+Result<std::vector<std::pair<const json*, std::string>>>
+as_array(const json& value, const std::string& path, std::size_t max_items)
 {
     if (!value.is_array())
         return Error::invalid(path, ": expected a list, got ", type_name(value));
@@ -100,8 +99,7 @@ Result<std::vector<std::string>> as_strings(const json& value, const std::string
     return out;
 }
 
-Result<std::map<std::string, std::string>> as_string_map(const json& value,
-                                                         const std::string& path)
+Result<std::map<std::string, std::string>> as_string_map(const json& value, const std::string& path)
 {
     if (!value.is_object())
         return Error::invalid(path, ": expected an object of strings, got ", type_name(value));

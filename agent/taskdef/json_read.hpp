@@ -17,7 +17,7 @@ namespace berth::taskdef::json_read {
 using nlohmann::json;
 
 std::string join(std::string_view path, std::string_view key); // "a" + "b" -> "a.b"
-std::string index(std::string_view path, std::size_t i);        // "a" + 2 -> "a[2]"
+std::string index(std::string_view path, std::size_t i);       // "a" + 2 -> "a[2]"
 
 Result<std::string> as_string(const json& value, const std::string& path);
 Result<std::int64_t> as_int(const json& value, const std::string& path, std::int64_t min,
@@ -28,9 +28,8 @@ Result<std::vector<std::string>> as_strings(const json& value, const std::string
 Result<std::map<std::string, std::string>> as_string_map(const json& value,
                                                          const std::string& path);
 // The items of an array, each with its path; refuses a non-array.
-Result<std::vector<std::pair<const json*, std::string>>> as_array(const json& value,
-                                                                  const std::string& path,
-                                                                  std::size_t max_items = 1024);
+Result<std::vector<std::pair<const json*, std::string>>>
+as_array(const json& value, const std::string& path, std::size_t max_items = 1024);
 
 class Fields {
 public:

@@ -177,8 +177,8 @@ Result<void> parse_server_fields(Fields& f, TaskDefinition& t)
     if (!t.status.empty() && t.status != "ACTIVE" && t.status != "INACTIVE" &&
         t.status != "DELETE_IN_PROGRESS")
         return Error::invalid(f.at("status"), ": ", berth::quoted(t.status), " is not a status");
-    for (auto [key, target] : {std::pair{"registeredAt", &t.registered_at},
-                               {"deregisteredAt", &t.deregistered_at}}) {
+    for (auto [key, target] :
+         {std::pair{"registeredAt", &t.registered_at}, {"deregisteredAt", &t.deregistered_at}}) {
         const json* v = f.get(key);
         if (v == nullptr)
             continue;
@@ -238,8 +238,7 @@ Result<TaskDefinition> parse_task_definition(const json& register_request)
 Result<TaskDefinition> parse_task_definition_text(std::string_view register_request_text)
 {
     if (register_request_text.size() > max_task_definition_bytes)
-        return Error::invalid("task definition: larger than ", max_task_definition_bytes,
-                              " bytes");
+        return Error::invalid("task definition: larger than ", max_task_definition_bytes, " bytes");
     // The one place nlohmann's parser is called: its exceptions end here. Depth is bounded by
     // the size cap; parse errors carry a byte offset.
     json document = json::parse(register_request_text, nullptr, false);

@@ -23,7 +23,8 @@ std::optional<Quantity> parse_quantity(std::string_view text)
     text = trim(text);
     std::size_t end = 0;
     bool dot = false;
-    while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || (text[end] == '.' && !dot))) {
+    while (end < text.size() &&
+           ((text[end] >= '0' && text[end] <= '9') || (text[end] == '.' && !dot))) {
         dot = dot || text[end] == '.';
         ++end;
     }
@@ -58,7 +59,8 @@ Result<int> scaled(std::string_view text, const std::string& path, std::string_v
         return Error::invalid(path, ": ", berth::quoted(text), " is not a whole number of ",
                               factor == 1024 && unit == "vcpu" ? "CPU units" : "MiB");
     if (value < min || value > max)
-        return Error::invalid(path, ": ", berth::quoted(text), " is out of range (", min, "..", max, ")");
+        return Error::invalid(path, ": ", berth::quoted(text), " is out of range (", min, "..", max,
+                              ")");
     return static_cast<int>(value);
 }
 
@@ -74,7 +76,8 @@ Result<DockerVolume> parse_docker_volume(const json& value, const std::string& p
     if (*scope && **scope == "shared")
         d.scope = VolumeScope::Shared;
     else if (*scope && **scope != "task")
-        return Error::invalid(f->at("scope"), ": ", berth::quoted(**scope), " is not 'task' or 'shared'");
+        return Error::invalid(f->at("scope"), ": ", berth::quoted(**scope),
+                              " is not 'task' or 'shared'");
     auto autoprovision = f->boolean("autoprovision");
     if (!autoprovision)
         return std::move(autoprovision).error();
@@ -119,7 +122,8 @@ Result<std::optional<std::string>> parse_host(const json& value, const std::stri
 Result<int> parse_task_cpu(std::string_view text, const std::string& path)
 {
     // EC2 and external instances: 0.125 to 192 vCPU.
-    return scaled(text, path, "vcpu", 1024, 128, 196608, "CPU units (\"256\") or vCPUs (\"1 vcpu\")");
+    return scaled(text, path, "vcpu", 1024, 128, 196608,
+                  "CPU units (\"256\") or vCPUs (\"1 vcpu\")");
 }
 
 Result<int> parse_task_memory(std::string_view text, const std::string& path)

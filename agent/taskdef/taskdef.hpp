@@ -54,7 +54,7 @@ struct Dependency {
     Condition condition = Condition::Start;
 };
 struct HealthCheck {
-    std::vector<std::string> command;    // "CMD", args... or "CMD-SHELL", "shell text"
+    std::vector<std::string> command;            // "CMD", args... or "CMD-SHELL", "shell text"
     int interval = 30, timeout = 5, retries = 3; // seconds, seconds, count (ECS defaults)
     std::optional<int> start_period;             // seconds
 };
@@ -126,8 +126,8 @@ struct Tag {
 struct TaskDefinition {
     std::string family;
     std::vector<ContainerDefinition> containers;
-    std::optional<int> cpu;    // CPU units, from "256" or "1 vcpu"
-    std::optional<int> memory; // MiB, from "512" or "0.5 GB"
+    std::optional<int> cpu;                  // CPU units, from "256" or "1 vcpu"
+    std::optional<int> memory;               // MiB, from "512" or "0.5 GB"
     std::optional<NetworkMode> network_mode; // unset: bridge (see network())
     std::vector<Volume> volumes;
     NamespaceMode pid_mode = NamespaceMode::Private, ipc_mode = NamespaceMode::Private;

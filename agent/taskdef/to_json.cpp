@@ -95,11 +95,12 @@ void optional_fields(const ContainerDefinition& c, json& j)
         if (h.start_period)
             j["healthCheck"]["startPeriod"] = *h.start_period;
     }
-    for (auto [key, value] : {std::pair{"startTimeout", c.start_timeout},
-                              {"stopTimeout", c.stop_timeout}})
+    for (auto [key, value] :
+         {std::pair{"startTimeout", c.start_timeout}, {"stopTimeout", c.stop_timeout}})
         if (value)
             j[key] = *value;
-    for (auto [key, value] : {std::pair{"user", &c.user}, {"workingDirectory", &c.working_directory},
+    for (auto [key, value] : {std::pair{"user", &c.user},
+                              {"workingDirectory", &c.working_directory},
                               {"hostname", &c.hostname}})
         if (!value->empty())
             j[key] = *value;

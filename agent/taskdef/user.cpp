@@ -40,7 +40,8 @@ Result<std::string> read_in_root(int root, const char* relative)
         return Error::invalid(berth::quoted(relative), " in the rootfs is not a regular file");
     auto text = read_fd(fd.get(), max_account_file_bytes);
     if (!text)
-        return std::move(text).error().wrap(cat("read ", berth::quoted(relative), " in the rootfs"));
+        return std::move(text).error().wrap(
+            cat("read ", berth::quoted(relative), " in the rootfs"));
     return std::move(*text);
 }
 
@@ -102,7 +103,8 @@ Result<Resolved> resolve_uid(const std::vector<Account>& passwd, std::string_vie
         return r;
     }
     if (!uid)
-        return Error::invalid("user ", berth::quoted(who), ": no such user in the image's /etc/passwd");
+        return Error::invalid("user ", berth::quoted(who),
+                              ": no such user in the image's /etc/passwd");
     r.user.uid = *uid; // a numeric uid need not exist in the image (Docker: gid 0, home /)
     return r;
 }
@@ -114,7 +116,8 @@ Result<std::uint32_t> resolve_gid(const std::vector<Account>& groups, std::strin
     for (const auto& a : groups)
         if (a.fields[0] == group)
             return checked_id(a.fields[2], "group gid");
-    return Error::invalid("group ", berth::quoted(group), ": no such group in the image's /etc/group");
+    return Error::invalid("group ", berth::quoted(group),
+                          ": no such group in the image's /etc/group");
 }
 
 } // namespace

@@ -43,9 +43,10 @@ struct Rootfs {
         BOOST_TEST_REQUIRE(::mkdtemp(templ.data()) != nullptr);
         top = templ;
         root = (top / "rootfs").string();
-        write(top / "rootfs/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
-                                         "app:x:1000:1000:app:/home/app:/bin/sh\n"
-                                         "# comment\nnobody:x:65534:65534::/nonexistent:/bin/false\n");
+        write(top / "rootfs/etc/passwd",
+              "root:x:0:0:root:/root:/bin/sh\n"
+              "app:x:1000:1000:app:/home/app:/bin/sh\n"
+              "# comment\nnobody:x:65534:65534::/nonexistent:/bin/false\n");
         write(top / "rootfs/etc/group", "root:x:0:\napp:x:1000:\nwheel:x:10:app,other\n"
                                         "audio:x:29:app\nnogroup:x:65534:\n");
         write(top / "outside/passwd", "evil:x:4242:4242::/:/bin/sh\n");
@@ -119,8 +120,8 @@ BOOST_AUTO_TEST_CASE(the_image_entrypoint_and_cmd_run_when_the_definition_gives_
 {
     Rootfs r;
     auto s = built(task(), image(), inputs(r));
-    BOOST_TEST(s.process->args == (std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g",
-                                                            "daemon off;"}));
+    BOOST_TEST(s.process->args ==
+               (std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"}));
     BOOST_TEST(s.process->cwd == "/srv");
 }
 
@@ -137,7 +138,8 @@ BOOST_AUTO_TEST_CASE(an_entry_point_resets_the_image_cmd_unless_a_command_is_giv
     Rootfs r;
     auto s = built(task(R"({"entryPoint": ["/bin/sh"]})"), image(), inputs(r));
     BOOST_TEST(s.process->args == (std::vector<std::string>{"/bin/sh"}));
-    s = built(task(R"({"entryPoint": ["/bin/sh", "-c"], "command": ["true"]})"), image(), inputs(r));
+    s = built(task(R"({"entryPoint": ["/bin/sh", "-c"], "command": ["true"]})"), image(),
+              inputs(r));
     BOOST_TEST(s.process->args == (std::vector<std::string>{"/bin/sh", "-c", "true"}));
 }
 
@@ -152,10 +154,13 @@ BOOST_AUTO_TEST_CASE(no_command_anywhere_is_refused)
 BOOST_AUTO_TEST_CASE(environment_merges_by_key_image_then_files_then_definition_then_agent)
 {
     Rootfs r;
-    write(r.top / "vars.env", "# a comment\n\nLANG=en_US.UTF-8\nFROM_FILE=a=b\r\nOVERRIDDEN=file\n");
+    write(r.top / "vars.env",
+          "# a comment\n\nLANG=en_US.UTF-8\nFROM_FILE=a=b\r\nOVERRIDDEN=file\n");
     const std::string file = (r.top / "vars.env").string();
     auto t = task(cat(R"({"environment": [{"name": "OVERRIDDEN", "value": "definition"}],
-        "environmentFiles": [{"value": ")", file, R"(", "type": "file"}]})").c_str());
+        "environmentFiles": [{"value": ")",
+                      file, R"(", "type": "file"}]})")
+                      .c_str());
     auto in = inputs(r);
     in.extra_env = {"ECS_CONTAINER_METADATA_URI=http://169.254.170.2/v3/x"};
     auto s = built(t, image(), in);
@@ -177,8 +182,8 @@ BOOST_AUTO_TEST_CASE(a_default_path_is_added_when_the_image_has_none)
     ImageRunConfig i = image();
     i.env.clear();
     auto s = built(task(), i, inputs(r));
-    BOOST_TEST(has(s.process->env,
-                   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+    BOOST_TEST(
+        has(s.process->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
 }
 
 BOOST_AUTO_TEST_CASE(environment_file_errors_name_the_file_and_line)
@@ -197,7 +202,8 @@ BOOST_AUTO_TEST_CASE(environment_file_errors_name_the_file_and_line)
     BOOST_TEST_REQUIRE(!big.has_value());
     BOOST_TEST(big.error().code == EFBIG);
     auto t = task(cat(R"({"environmentFiles": [{"value": ")", (r.top / "bad.env").string(),
-                      R"(", "type": "file"}]})").c_str());
+                      R"(", "type": "file"}]})")
+                      .c_str());
     auto s = build_spec(t, "web", image(), inputs(r));
     BOOST_TEST_REQUIRE(!s.has_value());
     BOOST_TEST(s.error().message().find("container web: environmentFiles: environment file") !=
@@ -323,15 +329,18 @@ BOOST_AUTO_TEST_CASE(capabilities_are_dockers_defaults_with_add_and_drop)
     BOOST_TEST(has_cap(s, CAP_NET_RAW));
     BOOST_TEST(!has_cap(s, CAP_SYS_ADMIN));
     BOOST_TEST(s.process->capabilities->bounding.size() == 14u);
-    s = built(task(R"({"linuxParameters": {"capabilities": {"add": ["SYS_ADMIN"], "drop": ["NET_RAW"]}}})"),
-              image(), inputs(r));
+    s = built(
+        task(
+            R"({"linuxParameters": {"capabilities": {"add": ["SYS_ADMIN"], "drop": ["NET_RAW"]}}})"),
+        image(), inputs(r));
     BOOST_TEST(has_cap(s, CAP_SYS_ADMIN));
     BOOST_TEST(!has_cap(s, CAP_NET_RAW));
     s = built(task(R"({"linuxParameters": {"capabilities": {"add": ["KILL"], "drop": ["ALL"]}}})"),
               image(), inputs(r));
     BOOST_TEST(s.process->capabilities->bounding == (std::vector<int>{CAP_KILL}));
-    s = built(task(R"({"linuxParameters": {"capabilities": {"add": ["ALL"], "drop": ["SYS_ADMIN"]}}})"),
-              image(), inputs(r));
+    s = built(
+        task(R"({"linuxParameters": {"capabilities": {"add": ["ALL"], "drop": ["SYS_ADMIN"]}}})"),
+        image(), inputs(r));
     BOOST_TEST(!has_cap(s, CAP_SYS_ADMIN));
     BOOST_TEST(has_cap(s, CAP_SYS_PTRACE));
 }
@@ -355,7 +364,8 @@ BOOST_AUTO_TEST_CASE(ulimits_become_rlimits_with_minus_one_unlimited)
 {
     Rootfs r;
     auto s = built(task(R"({"ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 4096},
-        {"name": "memlock", "softLimit": -1, "hardLimit": -1}]})"), image(), inputs(r));
+        {"name": "memlock", "softLimit": -1, "hardLimit": -1}]})"),
+                   image(), inputs(r));
     BOOST_TEST_REQUIRE(s.process->rlimits.size() == 2u);
     BOOST_TEST(s.process->rlimits[0].resource == RLIMIT_NOFILE);
     BOOST_TEST(s.process->rlimits[0].soft == 1024u);
@@ -366,15 +376,17 @@ BOOST_AUTO_TEST_CASE(devices_are_created_and_allowed_with_their_permissions)
 {
     Rootfs r;
     auto s = built(task(R"({"linuxParameters": {"devices": [{"hostPath": "/dev/null",
-        "containerPath": "/dev/mynull", "permissions": ["read"]}]}})"), image(), inputs(r));
+        "containerPath": "/dev/mynull", "permissions": ["read"]}]}})"),
+                   image(), inputs(r));
     BOOST_TEST_REQUIRE(s.linux.devices.size() == 1u);
     BOOST_TEST(s.linux.devices[0].path == "/dev/mynull");
     BOOST_TEST(s.linux.devices[0].type == 'c');
     BOOST_TEST(s.linux.devices[0].major == 1);
     BOOST_TEST(s.linux.devices[0].minor == 3);
     BOOST_TEST(s.linux.resources->devices.back().access == "r");
-    auto bad = build_spec(task(R"({"linuxParameters": {"devices": [{"hostPath": "/etc/hostname"}]}})"),
-                          "web", image(), inputs(r));
+    auto bad =
+        build_spec(task(R"({"linuxParameters": {"devices": [{"hostPath": "/etc/hostname"}]}})"),
+                   "web", image(), inputs(r));
     BOOST_TEST_REQUIRE(!bad.has_value());
     BOOST_TEST(bad.error().message().find("devices[0].hostPath: '/etc/hostname' is not a device") !=
                std::string::npos);
@@ -431,7 +443,8 @@ BOOST_AUTO_TEST_CASE(default_mounts_are_dockers_with_the_shm_size)
 BOOST_AUTO_TEST_CASE(tmpfs_readonly_root_and_volumes_are_mounted)
 {
     Rootfs r;
-    json j = json::parse(R"({"family": "t", "volumes": [{"name": "data", "host": {"sourcePath": "/srv/data"}},
+    json j = json::parse(
+        R"({"family": "t", "volumes": [{"name": "data", "host": {"sourcePath": "/srv/data"}},
         {"name": "scratch"}],
       "containerDefinitions": [
         {"name": "web", "image": "busybox", "memory": 64, "readonlyRootFilesystem": true,
