@@ -1,7 +1,6 @@
 // agent/taskdef/task.cpp — the top level of a task definition: family, task cpu/memory, modes,
 // volumes, tags; then the cross-field checks. Server fields only where the input is a described
 // definition (from_json), never in a RegisterTaskDefinition request.
-#include <cmath>
 #include "agent/taskdef/internal.hpp"
 
 namespace berth::taskdef::internal {
@@ -12,55 +11,58 @@ using nlohmann::json;
 
 namespace {
 
-// "1 vcpu", "0.5GB": a decimal number and an optional unit (case-insensitive, space optional).
+// "1 vcpu", "0.5GB": a decimal number (at most 12 digits) and an optional unit, case-insensitive,
+// space optional. Kept as an exact fraction (digits / 10^decimals): 0.125 vcpu is 128 units
+// exactly, where a double would be off by one ulp and fail the whole-number check.
 struct Quantity {
-    double number = 0;
-    std::string unit; // lowercased, "" if none
+    std::uint64_t digits = 0; // all digits, the decimal point removed
+    int decimals = 0;         // digits after the point
+    std::string unit;         // lowercased, "" if none
 };
 
 std::optional<Quantity> parse_quantity(std::string_view text)
 {
     text = trim(text);
-    std::size_t end = 0;
-    bool dot = false;
-    while (end < text.size() &&
-           ((text[end] >= '0' && text[end] <= '9') || (text[end] == '.' && !dot))) {
-        dot = dot || text[end] == '.';
-        ++end;
-    }
-    if (end == 0 || text.substr(0, end) == "." || end > 12)
-        return std::nullopt;
     Quantity q;
-    double whole = 0, scale = 1;
-    bool fraction = false;
-    for (char c : text.substr(0, end)) { // no strtod: locale-free and exact enough for 12 digits
-        if (c == '.') {
-            fraction = true;
-            continue;
+    std::size_t end = 0, count = 0;
+    bool dot = false;
+    for (; end < text.size(); ++end) {
+        const char c = text[end];
+        if (c == '.' && !dot) {
+            dot = true;
+        } else if (c >= '0' && c <= '9') {
+            if (++count > 12)
+                return std::nullopt;
+            q.digits = q.digits * 10 + static_cast<std::uint64_t>(c - '0');
+            q.decimals += dot ? 1 : 0;
+        } else {
+            break;
         }
-        if (fraction)
-            scale /= 10;
-        whole = whole * (fraction ? 1 : 10) + (c - '0') * (fraction ? scale : 1);
     }
-    q.number = whole;
+    if (count == 0)
+        return std::nullopt;
     for (char c : trim(text.substr(end)))
         q.unit.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
     return q;
 }
 
 Result<int> scaled(std::string_view text, const std::string& path, std::string_view unit,
-                   int factor, int min, int max, std::string_view what)
+                   int min, int max, std::string_view what, std::string_view whole_of)
 {
     auto q = parse_quantity(text);
     if (!q || (!q->unit.empty() && q->unit != unit))
         return Error::invalid(path, ": ", berth::quoted(text), " is not ", what);
-    const double value = q->unit.empty() ? q->number : q->number * factor;
-    if (value != std::floor(value))
+    std::uint64_t scale = 1;
+    for (int i = 0; i < q->decimals; ++i)
+        scale *= 10;
+    const std::uint64_t numerator = q->digits * (q->unit.empty() ? 1 : 1024); // < 2^50
+    if (numerator % scale != 0)
         return Error::invalid(path, ": ", berth::quoted(text), " is not a whole number of ",
-                              factor == 1024 && unit == "vcpu" ? "CPU units" : "MiB");
-    if (value < min || value > max)
-        return Error::invalid(path, ": ", berth::quoted(text), " is out of range (", min, "..", max,
-                              ")");
+                              whole_of);
+    const std::uint64_t value = numerator / scale;
+    if (value < static_cast<std::uint64_t>(min) || value > static_cast<std::uint64_t>(max))
+        return Error::invalid(path, ": ", berth::quoted(text), " is out of range (", min, "..",
+                              max, ")");
     return static_cast<int>(value);
 }
 
@@ -81,7 +83,7 @@ Result<DockerVolume> parse_docker_volume(const json& value, const std::string& p
     auto autoprovision = f->boolean("autoprovision");
     if (!autoprovision)
         return std::move(autoprovision).error();
-    if (*autoprovision && d.scope != VolumeScope::Shared)
+    if (autoprovision->value_or(false) && d.scope != VolumeScope::Shared)
         return Error::invalid(f->at("autoprovision"), ": only with scope 'shared'");
     d.autoprovision = *autoprovision;
     auto driver = f->string("driver");
@@ -122,13 +124,13 @@ Result<std::optional<std::string>> parse_host(const json& value, const std::stri
 Result<int> parse_task_cpu(std::string_view text, const std::string& path)
 {
     // EC2 and external instances: 0.125 to 192 vCPU.
-    return scaled(text, path, "vcpu", 1024, 128, 196608,
-                  "CPU units (\"256\") or vCPUs (\"1 vcpu\")");
+    return scaled(text, path, "vcpu", 128, 196608, "CPU units (\"256\") or vCPUs (\"1 vcpu\")",
+                  "CPU units");
 }
 
 Result<int> parse_task_memory(std::string_view text, const std::string& path)
 {
-    return scaled(text, path, "gb", 1024, 6, 2147483647, "MiB (\"512\") or GB (\"0.5 GB\")");
+    return scaled(text, path, "gb", 6, 2147483647, "MiB (\"512\") or GB (\"0.5 GB\")", "MiB");
 }
 
 Result<Volume> parse_volume(const json& value, const std::string& path)

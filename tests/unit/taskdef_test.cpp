@@ -139,6 +139,9 @@ BOOST_AUTO_TEST_CASE(task_cpu_and_memory_take_the_ecs_string_forms)
     BOOST_TEST(*t.memory == 512);
     BOOST_TEST(*accepted(with(R"({"cpu": "256", "memory": "1GB"})")).cpu == 256);
     BOOST_TEST(*accepted(with(R"({"cpu": "0.25 vCPU", "memory": "128"})")).cpu == 256);
+    BOOST_TEST(*accepted(with(R"({"cpu": "0.125 vcpu", "memory": "0.125GB"})")).cpu == 128);
+    BOOST_TEST(*accepted(with(R"({"cpu": "0.125 vcpu", "memory": "0.125GB"})")).memory == 128);
+    BOOST_TEST(*accepted(with(R"({"cpu": " 2 VCPU ", "memory": "256.0"})")).cpu == 2048);
     refused(with(R"({"cpu": "1.0001 vcpu"})"), "cpu: '1.0001 vcpu' is not a whole number");
     refused(with(R"({"cpu": "64"})"), "cpu: '64' is out of range");
     refused(with(R"({"cpu": "two"})"), "cpu: 'two' is not CPU units");
