@@ -23,9 +23,10 @@ USES = {
     "net": ["base"],
     "image": ["base"],
     "runtime": ["base", "cgroups"],
-    "agent": ["base", "cgroups", "net", "image", "runtime"],
+    "agent": ["base", "cgroups", "net", "image", "runtime", "agent/taskdef"],
+    "agent/taskdef": ["base", "cgroups", "image", "runtime"],  # ECS task definitions -> specs
     "runtime/cli": ["base", "cgroups", "runtime"],  # the berth-runtime binary
-    "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent"],  # the agent's binary
+    "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent", "agent/taskdef"],  # the agent's binary
 }
 # What a library shows to the others. base/ is a toolkit: each small header is public.
 PUBLIC = {
@@ -35,6 +36,7 @@ PUBLIC = {
     "image": ["image.hpp"],
     "runtime": ["runtime.hpp", "handles.hpp", "spec.hpp"],
     "agent": [],
+    "agent/taskdef": ["taskdef.hpp"],
     "runtime/cli": [],
     "agent/cli": [],
 }
@@ -44,6 +46,7 @@ TEST_VISIBLE = [
     "runtime/internal.hpp",
     "net/internal.hpp",
     "image/internal.hpp",
+    "agent/taskdef/internal.hpp",
 ]
 # May include every public header, TEST_VISIBLE and their own headers.
 CONSUMERS = ["tests", "bench"]
