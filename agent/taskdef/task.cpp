@@ -5,7 +5,6 @@
 
 namespace berth::taskdef::internal {
 
-using json_read::as_array;
 using json_read::Fields;
 using nlohmann::json;
 
