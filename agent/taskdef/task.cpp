@@ -5,7 +5,6 @@
 
 namespace berth::taskdef::internal {
 
-using json_read::as_array;
 using json_read::Fields;
 using nlohmann::json;
 
@@ -46,8 +45,8 @@ std::optional<Quantity> parse_quantity(std::string_view text)
     return q;
 }
 
-Result<int> scaled(std::string_view text, const std::string& path, std::string_view unit,
-                   int min, int max, std::string_view what, std::string_view whole_of)
+Result<int> scaled(std::string_view text, const std::string& path, std::string_view unit, int min,
+                   int max, std::string_view what, std::string_view whole_of)
 {
     auto q = parse_quantity(text);
     if (!q || (!q->unit.empty() && q->unit != unit))
@@ -61,8 +60,8 @@ Result<int> scaled(std::string_view text, const std::string& path, std::string_v
                               whole_of);
     const std::uint64_t value = numerator / scale;
     if (value < static_cast<std::uint64_t>(min) || value > static_cast<std::uint64_t>(max))
-        return Error::invalid(path, ": ", berth::quoted(text), " is out of range (", min, "..",
-                              max, ")");
+        return Error::invalid(path, ": ", berth::quoted(text), " is out of range (", min, "..", max,
+                              ")");
     return static_cast<int>(value);
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/taskdef/taskdef.hpp"
@@ -512,6 +513,30 @@ BOOST_AUTO_TEST_CASE(the_run_fields_of_an_image_config_are_read)
     BOOST_TEST(parse_image_run_config(R"({"os": "linux"})").has_value());
     BOOST_TEST(!parse_image_run_config(R"({"config": {"Env": "A=1"}})").has_value());
     BOOST_TEST(!parse_image_run_config("[1]").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(examples)
+
+BOOST_AUTO_TEST_CASE(every_container_of_the_bridge_example_builds_a_spec)
+{
+    Rootfs r;
+    std::ifstream in(std::string(BERTH_EXAMPLES) + "/web-sidecar-bridge.json");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto t = parse_task_definition_text(text);
+    BOOST_TEST_REQUIRE(t.has_value(), why(t));
+    auto in_paths = inputs(r);
+    in_paths.volume_paths["shared"] = "/var/lib/berth/volumes/task/shared";
+    for (const auto& c : t->containers) {
+        auto s = build_spec(*t, c.name, image(), in_paths);
+        BOOST_TEST_REQUIRE(s.has_value(), why(s));
+        BOOST_TEST(!s->process->args.empty());
+    }
+    auto sidecar = build_spec(*t, "sidecar", image(), in_paths);
+    BOOST_TEST(sidecar->root.readonly);
+    BOOST_TEST(mount_at(*sidecar, "/shared")->source == "/var/lib/berth/volumes/task/shared");
+    BOOST_TEST(sidecar->process->args.front() == "/bin/sh");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
