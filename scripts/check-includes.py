@@ -24,8 +24,11 @@ USES = {
     "image": ["base"],
     "runtime": ["base", "cgroups"],
     "agent": ["base", "cgroups", "net", "image", "runtime"],
+    "agent/engine": ["base"],  # pure: the task state machine, resource accounting
+    "agent/config": ["base"],  # berth.conf
     "runtime/cli": ["base", "cgroups", "runtime"],  # the berth-runtime binary
-    "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent"],  # the agent's binary
+    "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent", "agent/engine",
+                  "agent/config"],  # the agent's binary
 }
 # What a library shows to the others. base/ is a toolkit: each small header is public.
 PUBLIC = {
@@ -35,6 +38,8 @@ PUBLIC = {
     "image": ["image.hpp"],
     "runtime": ["runtime.hpp", "spec.hpp"],
     "agent": [],
+    "agent/engine": ["engine.hpp", "resources.hpp"],
+    "agent/config": ["config.hpp"],
     "runtime/cli": [],
     "agent/cli": [],
 }
