@@ -32,29 +32,29 @@ struct PortRange {
 
 struct Config {
     // ECS_* (the ECS agent's names and defaults)
-    std::string cluster = "default";                                  // ECS_CLUSTER
-    std::optional<PortRange> dynamic_host_port_range;                 // ECS_DYNAMIC_HOST_PORT_RANGE
-    Duration task_cleanup_wait = std::chrono::hours(3);   // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION
-    Duration image_cleanup_interval = std::chrono::minutes(30);       // ECS_IMAGE_CLEANUP_INTERVAL
-    Duration image_minimum_cleanup_age = std::chrono::hours(1);   // ECS_IMAGE_MINIMUM_CLEANUP_AGE
-    bool image_cleanup_disabled = false;                              // ECS_DISABLE_IMAGE_CLEANUP
+    std::string cluster = "default";                    // ECS_CLUSTER
+    std::optional<PortRange> dynamic_host_port_range;   // ECS_DYNAMIC_HOST_PORT_RANGE
+    Duration task_cleanup_wait = std::chrono::hours(3); // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION
+    Duration image_cleanup_interval = std::chrono::minutes(30); // ECS_IMAGE_CLEANUP_INTERVAL
+    Duration image_minimum_cleanup_age = std::chrono::hours(1); // ECS_IMAGE_MINIMUM_CLEANUP_AGE
+    bool image_cleanup_disabled = false;                        // ECS_DISABLE_IMAGE_CLEANUP
     unsigned images_deleted_per_cycle = 5;                      // ECS_NUM_IMAGES_DELETE_PER_CYCLE
-    log::Level log_level = log::Level::Info;                          // ECS_LOGLEVEL
+    log::Level log_level = log::Level::Info;                    // ECS_LOGLEVEL
     std::set<std::uint16_t> reserved_ports{22, 2375, 2376, 51678, 51679}; // + ECS_RESERVED_PORTS
-    std::set<std::uint16_t> reserved_ports_udp;                       // ECS_RESERVED_PORTS_UDP
-    std::uint64_t reserved_memory_mib = 0;                            // ECS_RESERVED_MEMORY
-    Duration container_stop_timeout = std::chrono::seconds(30);       // ECS_CONTAINER_STOP_TIMEOUT
-    Duration container_start_timeout = std::chrono::minutes(3);      // ECS_CONTAINER_START_TIMEOUT
-    Duration container_create_timeout = std::chrono::minutes(4);    // ECS_CONTAINER_CREATE_TIMEOUT
-    Duration image_pull_timeout = std::chrono::hours(2);              // ECS_IMAGE_PULL_TIMEOUT
+    std::set<std::uint16_t> reserved_ports_udp;                           // ECS_RESERVED_PORTS_UDP
+    std::uint64_t reserved_memory_mib = 0;                                // ECS_RESERVED_MEMORY
+    Duration container_stop_timeout = std::chrono::seconds(30);  // ECS_CONTAINER_STOP_TIMEOUT
+    Duration container_start_timeout = std::chrono::minutes(3);  // ECS_CONTAINER_START_TIMEOUT
+    Duration container_create_timeout = std::chrono::minutes(4); // ECS_CONTAINER_CREATE_TIMEOUT
+    Duration image_pull_timeout = std::chrono::hours(2);         // ECS_IMAGE_PULL_TIMEOUT
     // BERTH_* (berth's own)
     std::string api_listen = "127.0.0.1:51680";           // BERTH_API_LISTEN
     std::string introspection_listen = "127.0.0.1:51678"; // BERTH_INTROSPECTION_LISTEN
-    std::string state_dir = "/var/lib/berth";            // BERTH_STATE_DIR
-    std::string runtime_dir = "/run/berth";               // BERTH_RUNTIME_DIR (berthd.sock lives here)
-    std::string region = "us-east-1";                     // BERTH_REGION (ARNs, SigV4 scope)
-    std::string api_access_key_id;                        // BERTH_API_ACCESS_KEY_ID
-    std::string api_secret_access_key;                    // BERTH_API_SECRET_ACCESS_KEY
+    std::string state_dir = "/var/lib/berth";             // BERTH_STATE_DIR
+    std::string runtime_dir = "/run/berth"; // BERTH_RUNTIME_DIR (berthd.sock lives here)
+    std::string region = "us-east-1";       // BERTH_REGION (ARNs, SigV4 scope)
+    std::string api_access_key_id;          // BERTH_API_ACCESS_KEY_ID
+    std::string api_secret_access_key;      // BERTH_API_SECRET_ACCESS_KEY
 };
 
 // The variables that matter to berth: ECS_* and BERTH_* entries of an environ-style array.

@@ -101,7 +101,8 @@ Result<Duration> parse_duration(std::string_view text)
         std::uint64_t part = whole * per;
         // frac/scale of a unit: frac < scale <= 10^17 and per <= 3.6e12, so divide first.
         part += static_cast<std::uint64_t>(static_cast<long double>(frac) * per / scale);
-        if (part > static_cast<std::uint64_t>(max_ns) || total > static_cast<std::uint64_t>(max_ns) - part)
+        if (part > static_cast<std::uint64_t>(max_ns) ||
+            total > static_cast<std::uint64_t>(max_ns) - part)
             return bad(text, "out of range");
         total += part;
     }

@@ -105,9 +105,11 @@ Result<void> set_port_range(Config& c, std::string_view v)
 Result<void> set_log_level(Config& c, std::string_view v)
 {
     // The ECS agent's levels; crit maps to error, berth's most severe level.
-    static const std::pair<std::string_view, log::Level> levels[] = {
-        {"debug", log::Level::Debug}, {"info", log::Level::Info}, {"warn", log::Level::Warn},
-        {"error", log::Level::Error}, {"crit", log::Level::Error}};
+    static const std::pair<std::string_view, log::Level> levels[] = {{"debug", log::Level::Debug},
+                                                                     {"info", log::Level::Info},
+                                                                     {"warn", log::Level::Warn},
+                                                                     {"error", log::Level::Error},
+                                                                     {"crit", log::Level::Error}};
     for (const auto& [name, level] : levels)
         if (name == v) {
             c.log_level = level;

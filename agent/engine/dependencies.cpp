@@ -49,14 +49,10 @@ std::optional<std::string> impossible(const ContainerState& s, Condition conditi
 bool met(const ContainerState& s, Condition condition)
 {
     switch (condition) {
-    case Condition::Start:
-        return s.known == ContainerStatus::Running || s.started_at.has_value();
-    case Condition::Complete:
-        return s.known == ContainerStatus::Stopped && s.exit_code.has_value();
-    case Condition::Success:
-        return s.known == ContainerStatus::Stopped && s.exit_code == 0;
-    case Condition::Healthy:
-        return s.health == HealthStatus::Healthy;
+    case Condition::Start: return s.known == ContainerStatus::Running || s.started_at.has_value();
+    case Condition::Complete: return s.known == ContainerStatus::Stopped && s.exit_code.has_value();
+    case Condition::Success: return s.known == ContainerStatus::Stopped && s.exit_code == 0;
+    case Condition::Healthy: return s.health == HealthStatus::Healthy;
     }
     return false;
 }

@@ -37,7 +37,15 @@ enum class TaskStatus {
     Stopped
 };
 // The ECS agent's container statuses (agent/api/container/status), in transition order.
-enum class ContainerStatus { None, ManifestPulled, Pulled, Created, Running, ResourcesProvisioned, Stopped };
+enum class ContainerStatus {
+    None,
+    ManifestPulled,
+    Pulled,
+    Created,
+    Running,
+    ResourcesProvisioned,
+    Stopped
+};
 enum class HealthStatus { Unknown, Healthy, Unhealthy };
 enum class Condition { Start, Complete, Success, Healthy };
 enum class StopCode { None, TaskFailedToStart, EssentialContainerExited, UserInitiated };
@@ -78,8 +86,8 @@ struct Timeouts { // how long an action may take before it counts as failed (ECS
 struct TaskSpec {
     std::string arn;
     std::vector<ContainerSpec> containers;
-    Duration stop_timeout = std::chrono::seconds(30);          // ECS_CONTAINER_STOP_TIMEOUT
-    Duration cleanup_wait = std::chrono::hours(3);             // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION
+    Duration stop_timeout = std::chrono::seconds(30); // ECS_CONTAINER_STOP_TIMEOUT
+    Duration cleanup_wait = std::chrono::hours(3);    // ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION
     Timeouts timeouts;
 };
 
@@ -99,10 +107,10 @@ enum class ActionKind {
 struct Action {
     ActionKind kind;
     std::string container{};
-    std::string image{};     // PullImage
-    int signal = 0;          // Signal
-    Duration timeout{0};     // HealthProbe
-    TaskStatus task_status = TaskStatus::Provisioning; // ReportTask
+    std::string image{};                                      // PullImage
+    int signal = 0;                                           // Signal
+    Duration timeout{0};                                      // HealthProbe
+    TaskStatus task_status = TaskStatus::Provisioning;        // ReportTask
     ContainerStatus container_status = ContainerStatus::None; // ReportContainer
     std::optional<int> exit_code{};                           // ReportContainer
     HealthStatus health = HealthStatus::Unknown;              // ReportContainer
@@ -111,15 +119,24 @@ struct Action {
 };
 
 enum class EventKind {
-    Provisioned, ProvisionFailed, PullDone, PullFailed, Created, CreateFailed,
-    Started, StartFailed, Exited, HealthResult, Deprovisioned
+    Provisioned,
+    ProvisionFailed,
+    PullDone,
+    PullFailed,
+    Created,
+    CreateFailed,
+    Started,
+    StartFailed,
+    Exited,
+    HealthResult,
+    Deprovisioned
 };
 struct Event {
     EventKind kind;
     std::string container;
-    int exit_code = 0;     // Exited
-    bool healthy = false;  // HealthResult
-    std::string reason;    // *Failed: why ("manifest unknown")
+    int exit_code = 0;    // Exited
+    bool healthy = false; // HealthResult
+    std::string reason;   // *Failed: why ("manifest unknown")
 };
 
 struct ContainerState {
@@ -144,8 +161,8 @@ struct TaskState { // everything snapshot() persists
 // What the agent saw of one container after a restart (runtime/recover and exit records).
 struct Observed {
     std::string container;
-    bool exists = false;   // the runtime knows the container
-    bool running = false;  // its process is alive
+    bool exists = false;  // the runtime knows the container
+    bool running = false; // its process is alive
     std::optional<int> exit_code;
 };
 
@@ -167,7 +184,7 @@ public:
 
     const TaskSpec& spec() const;
     const TaskState& state() const; // what the agent persists, before performing the actions
-    bool finished() const;           // STOPPED and removed: the records can go
+    bool finished() const;          // STOPPED and removed: the records can go
 
     Task(Task&&) noexcept;
     Task& operator=(Task&&) noexcept;

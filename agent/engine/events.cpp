@@ -159,8 +159,7 @@ std::optional<Event> timeout_event(const Task::Machine& m, ActionKind kind, std:
                          seconds(t.start)};
     case ActionKind::HealthProbe:
         return Event{EventKind::HealthResult, name, 0, false, "health probe timed out"};
-    default:
-        return std::nullopt; // Deprovision: progress() sends it again
+    default: return std::nullopt; // Deprovision: progress() sends it again
     }
 }
 
@@ -205,8 +204,7 @@ void Task::Machine::on_timers(Time now)
             send(std::move(a), c, now + h.timeout + std::chrono::seconds(1));
             break;
         }
-        case TimerKind::Dependency:
-            break; // progress() re-checks the dependents
+        case TimerKind::Dependency: break; // progress() re-checks the dependents
         case TimerKind::Cleanup:
             for (std::size_t i = 0; i < spec.containers.size(); ++i)
                 if (state.containers[i].exists)

@@ -81,8 +81,17 @@ Duration Task::Machine::stop_timeout(std::size_t c) const
 void Task::Machine::report_container(std::size_t c)
 {
     const auto& s = state.containers[c];
-    Action a{ActionKind::ReportContainer, {}, {}, 0, Duration{0}, state.known, s.known,
-             s.exit_code, s.health, s.reason, StopCode::None};
+    Action a{ActionKind::ReportContainer,
+             {},
+             {},
+             0,
+             Duration{0},
+             state.known,
+             s.known,
+             s.exit_code,
+             s.health,
+             s.reason,
+             StopCode::None};
     send(std::move(a), c, Time{0});
 }
 
@@ -104,8 +113,17 @@ void Task::Machine::set_task(TaskStatus status)
     if (state.known == status)
         return;
     state.known = status;
-    Action a{ActionKind::ReportTask, {}, {}, 0, Duration{0}, status, ContainerStatus::None,
-             std::nullopt, HealthStatus::Unknown, {}, StopCode::None};
+    Action a{ActionKind::ReportTask,
+             {},
+             {},
+             0,
+             Duration{0},
+             status,
+             ContainerStatus::None,
+             std::nullopt,
+             HealthStatus::Unknown,
+             {},
+             StopCode::None};
     if (status == TaskStatus::Stopped) {
         a.reason = state.stopped_reason;
         a.stop_code = state.stop_code;
@@ -201,7 +219,7 @@ struct Down { // desired STOPPED: stop containers in reverse dependency order, t
             return;
         if (known < ContainerStatus::Created) {
             if (m.in_flight(ActionKind::Create, c))
-                return; // it may exist when the answer comes
+                return;                              // it may exist when the answer comes
             m.take_flight(ActionKind::PullImage, c); // its answer is now stale
             m.set_container(c, ContainerStatus::Stopped);
             return;

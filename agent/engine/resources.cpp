@@ -120,9 +120,8 @@ Result<void> Ledger::reserve(const std::string& task, const Demand& demand)
                                 " CPU units, ", free_cpu_units(), " of ", capacity_.cpu_units,
                                 " free)");
     if (demand.memory_mib > free_memory_mib())
-        return Error::with_code(ENOSPC, "RESOURCE:MEMORY (task needs ", demand.memory_mib,
-                                " MiB, ", free_memory_mib(), " of ", capacity_.memory_mib,
-                                " MiB free)");
+        return Error::with_code(ENOSPC, "RESOURCE:MEMORY (task needs ", demand.memory_mib, " MiB, ",
+                                free_memory_mib(), " of ", capacity_.memory_mib, " MiB free)");
     if (auto p = port_clash(demand.tcp_ports, capacity_.reserved_tcp, held_, true))
         return Error::with_code(EADDRINUSE, "RESOURCE:PORTS (host port ", *p,
                                 "/tcp is reserved or in use)");

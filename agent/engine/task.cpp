@@ -76,8 +76,9 @@ Result<void> check_dependencies(const TaskSpec& spec)
         for (const auto& c : spec.containers) {
             if (resolved.count(c.name) != 0)
                 continue;
-            const bool ready = std::all_of(c.depends_on.begin(), c.depends_on.end(),
-                                           [&](const auto& d) { return resolved.count(d.container); });
+            const bool ready =
+                std::all_of(c.depends_on.begin(), c.depends_on.end(),
+                            [&](const auto& d) { return resolved.count(d.container); });
             if (ready) {
                 resolved.insert(c.name);
                 moved = true;
@@ -115,13 +116,15 @@ void adopt(Task::Machine& m, std::size_t c, const Observed& seen, Time now)
         return;
     }
     if (s.known >= ContainerStatus::Created) // ECS: ContainerVanishedError
-        m.on_exit(c, std::nullopt,
-                  "ContainerVanished: the runtime no longer knows this container", now);
+        m.on_exit(c, std::nullopt, "ContainerVanished: the runtime no longer knows this container",
+                  now);
 }
 
 } // namespace
 
-Task::Task(std::unique_ptr<Machine> machine) : m_(std::move(machine)) {}
+Task::Task(std::unique_ptr<Machine> machine) : m_(std::move(machine))
+{
+}
 Task::Task(Task&&) noexcept = default;
 Task& Task::operator=(Task&&) noexcept = default;
 Task::~Task() = default;

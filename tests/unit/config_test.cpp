@@ -85,7 +85,8 @@ BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config
 BOOST_AUTO_TEST_CASE(the_environment_overrides_the_file_key_by_key)
 {
     auto c = parsed("ECS_CLUSTER=prod\nECS_RESERVED_MEMORY=256\n",
-                    {{"ECS_CLUSTER", "staging"}, {"BERTH_API_LISTEN", "127.0.0.1:6000"},
+                    {{"ECS_CLUSTER", "staging"},
+                     {"BERTH_API_LISTEN", "127.0.0.1:6000"},
                      {"ECS_SOMETHING_FOR_THE_REAL_AGENT", "x"}});
     BOOST_TEST(c.cluster == "staging");
     BOOST_TEST(c.reserved_memory_mib == 256U);
@@ -97,7 +98,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_key_is_an_error_naming_file_line_and_key)
     BOOST_TEST(refusal("ECS_CLUSTER=a\n\nECS_CLUSTR=b\n") ==
                "/etc/berth/berth.conf:3: ECS_CLUSTR: unknown key (docs/CONFIGURATION.md lists "
                "them)");
-    BOOST_TEST(refusal("", {{"BERTH_STAT_DIR", "/x"}}) == "environment: BERTH_STAT_DIR: unknown key");
+    BOOST_TEST(refusal("", {{"BERTH_STAT_DIR", "/x"}}) ==
+               "environment: BERTH_STAT_DIR: unknown key");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
@@ -122,7 +124,8 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
     has(refusal("BERTH_REGION=US East\n"), "is not a region name");
     has(refusal("ECS_CLUSTER\n"), "berth.conf:1: expected KEY=VALUE, got 'ECS_CLUSTER'");
     has(refusal("export ECS_CLUSTER=a\n"), "'export ECS_CLUSTER': not a key name");
-    has(refusal("ECS_CLUSTER=a\nECS_CLUSTER=b\n"), "berth.conf:2: ECS_CLUSTER: set twice (first on line 1)");
+    has(refusal("ECS_CLUSTER=a\nECS_CLUSTER=b\n"),
+        "berth.conf:2: ECS_CLUSTER: set twice (first on line 1)");
     has(refusal("BERTH_API_ACCESS_KEY_ID=AKID\n"), "set together or not at all");
     has(refusal("ECS_IMAGE_PULL_TIMEOUT=0\n"), "ECS_IMAGE_PULL_TIMEOUT must be longer than 0");
     has(refusal("", {{"ECS_RESERVED_MEMORY", "-1"}}), "environment: ECS_RESERVED_MEMORY:");

@@ -12,10 +12,22 @@
 
 namespace berth::engine {
 // Boost.Test prints values of failed checks: statuses by their ECS names.
-inline std::ostream& operator<<(std::ostream& out, TaskStatus s) { return out << name_of(s); }
-inline std::ostream& operator<<(std::ostream& out, ContainerStatus s) { return out << name_of(s); }
-inline std::ostream& operator<<(std::ostream& out, HealthStatus s) { return out << name_of(s); }
-inline std::ostream& operator<<(std::ostream& out, StopCode s) { return out << name_of(s); }
+inline std::ostream& operator<<(std::ostream& out, TaskStatus s)
+{
+    return out << name_of(s);
+}
+inline std::ostream& operator<<(std::ostream& out, ContainerStatus s)
+{
+    return out << name_of(s);
+}
+inline std::ostream& operator<<(std::ostream& out, HealthStatus s)
+{
+    return out << name_of(s);
+}
+inline std::ostream& operator<<(std::ostream& out, StopCode s)
+{
+    return out << name_of(s);
+}
 } // namespace berth::engine
 
 namespace berth::engine::testing {

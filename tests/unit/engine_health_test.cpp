@@ -12,7 +12,8 @@ namespace {
 Driver running_with_check(Duration start_period)
 {
     auto web = container("web");
-    web.health_check = HealthCheckSpec{{"CMD-SHELL", "curl -f localhost"}, 30s, 5s, 3, start_period};
+    web.health_check =
+        HealthCheckSpec{{"CMD-SHELL", "curl -f localhost"}, 30s, 5s, 3, start_period};
     Driver d(task_of({web}));
     d.settle(d.begin());
     return d;
@@ -47,7 +48,8 @@ BOOST_AUTO_TEST_CASE(a_container_starts_unknown_and_is_probed_every_interval)
     BOOST_TEST(health_reports(d.event(EventKind::HealthResult, "web", 0, true)).empty());
 }
 
-BOOST_AUTO_TEST_CASE(retries_consecutive_failures_make_the_container_unhealthy_and_a_success_heals_it)
+BOOST_AUTO_TEST_CASE(
+    retries_consecutive_failures_make_the_container_unhealthy_and_a_success_heals_it)
 {
     auto d = running_with_check(0s);
     for (int i = 0; i < 2; ++i) {

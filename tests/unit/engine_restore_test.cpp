@@ -47,15 +47,16 @@ BOOST_AUTO_TEST_CASE(a_task_that_was_starting_finishes_starting_after_a_restart)
     BOOST_TEST(has(d.advance(10s), ActionKind::HealthProbe, "side"));
 }
 
-BOOST_AUTO_TEST_CASE(a_container_that_exited_while_the_agent_was_down_is_reported_with_its_exit_code)
+BOOST_AUTO_TEST_CASE(
+    a_container_that_exited_while_the_agent_was_down_is_reported_with_its_exit_code)
 {
     Driver before(web_and_side());
     before.settle(before.begin());
     const TaskState saved = before.task.state();
 
-    auto d = restored(web_and_side(), saved,
-                      {{"web", true, false, 3}, {"side", true, true, std::nullopt}},
-                      before.now + 1h);
+    auto d =
+        restored(web_and_side(), saved,
+                 {{"web", true, false, 3}, {"side", true, true, std::nullopt}}, before.now + 1h);
     auto resumed = d.begin();
     BOOST_TEST(d.container_state("web").exit_code.value_or(-1) == 3);
     BOOST_TEST(has(d.seen, ActionKind::ReportContainer, "web"));

@@ -7,7 +7,8 @@
 using namespace berth::engine;
 using namespace berth::engine::testing;
 
-BOOST_AUTO_TEST_CASE(a_task_with_two_containers_goes_from_provisioning_through_pending_and_activating_to_running)
+BOOST_AUTO_TEST_CASE(
+    a_task_with_two_containers_goes_from_provisioning_through_pending_and_activating_to_running)
 {
     Driver d(task_of({container("web"), container("side", false)}));
     auto first = d.begin();
@@ -27,7 +28,8 @@ BOOST_AUTO_TEST_CASE(a_task_with_two_containers_goes_from_provisioning_through_p
     BOOST_TEST(!d.task.next_deadline().has_value()); // nothing to wait for: no timer, no flight
 }
 
-BOOST_AUTO_TEST_CASE(an_essential_container_exit_stops_the_task_with_sigterm_then_sigkill_after_stop_timeout)
+BOOST_AUTO_TEST_CASE(
+    an_essential_container_exit_stops_the_task_with_sigterm_then_sigkill_after_stop_timeout)
 {
     auto side = container("side", false);
     side.stop_timeout = 10s;
@@ -105,7 +107,7 @@ BOOST_AUTO_TEST_CASE(a_failed_pull_of_an_essential_container_ends_stopped_with_t
     BOOST_TEST(d.task.state().stop_code == StopCode::TaskFailedToStart);
     BOOST_TEST(d.task.state().stopped_reason == "CannotPullContainerError: manifest unknown");
     BOOST_TEST(d.status("side") == ContainerStatus::Stopped); // its pull's answer is now stale
-    BOOST_TEST(has(failed, ActionKind::Deprovision));          // nothing provisioned is leaked
+    BOOST_TEST(has(failed, ActionKind::Deprovision));         // nothing provisioned is leaked
     d.event(EventKind::PullDone, "side");
     BOOST_TEST(d.status("side") == ContainerStatus::Stopped);
     d.event(EventKind::Deprovisioned);
