@@ -23,7 +23,7 @@ namespace berth::config {
 using Duration = std::chrono::milliseconds;
 
 inline constexpr const char* default_path = "/etc/berth/berth.conf";
-inline constexpr std::size_t max_file_bytes = 64 * 1024;
+inline constexpr std::size_t max_file_bytes = std::size_t{64} * 1024;
 
 struct PortRange {
     std::uint16_t first = 0;

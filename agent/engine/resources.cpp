@@ -45,7 +45,7 @@ Result<HostCapacity> read_host_capacity(std::uint64_t reserved_memory_mib,
                                         std::set<std::uint16_t> reserved_tcp,
                                         std::set<std::uint16_t> reserved_udp)
 {
-    auto text = read_file("/proc/meminfo", 64 * 1024);
+    auto text = read_file("/proc/meminfo", std::size_t{64} * 1024);
     if (!text)
         return std::move(text).error().wrap("host capacity");
     auto total = parse_meminfo_total_mib(*text);
