@@ -172,7 +172,10 @@ public:
     // naming known containers without cycles, HEALTHY only on a container with a health check.
     static Result<Task> create(TaskSpec spec);
     // After an agent restart: statuses only move forward from the snapshot; a container the
-    // runtime no longer knows is STOPPED ("vanished"), one that exited gets its exit code.
+    // runtime no longer knows is STOPPED ("vanished"), one that exited gets its exit code, one
+    // that exists although the record says otherwise is adopted. Answers awaited before the
+    // crash are lost, so begin() sends those actions again: Provision, Deprovision and PullImage
+    // must be idempotent, and Create is re-sent only for a container the runtime does not know.
     static Result<Task> restore(TaskSpec spec, TaskState saved, const std::vector<Observed>& seen,
                                 Time now);
 

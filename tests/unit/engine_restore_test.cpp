@@ -16,7 +16,7 @@ TaskSpec web_and_side()
     return task_of({container("web"), side});
 }
 
-Driver restored(TaskSpec spec, TaskState saved, std::vector<Observed> seen, Time at)
+Driver restored(TaskSpec spec, TaskState saved, const std::vector<Observed>& seen, Time at)
 {
     auto t = Task::restore(std::move(spec), std::move(saved), seen, at);
     BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? std::string() : t.error().message()));
