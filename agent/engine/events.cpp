@@ -14,6 +14,8 @@
 namespace berth::engine {
 namespace {
 
+constexpr Duration kill_retry = std::chrono::seconds(10);
+
 std::string seconds(Duration d)
 {
     return cat(d.count() / 1000, "s");
@@ -190,6 +192,9 @@ void Task::Machine::on_timers(Time now)
                 Action a{ActionKind::Signal};
                 a.signal = SIGKILL;
                 send(std::move(a), c, Time{0});
+                // Sent again until the exit is seen: a lost signal must not leave the task
+                // STOPPING for ever (the ECS agent retries a failed stop the same way).
+                arm(TimerKind::Kill, c, now + kill_retry);
             }
             break;
         case TimerKind::Probe: {

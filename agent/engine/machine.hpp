@@ -14,7 +14,7 @@ namespace berth::engine {
 inline constexpr std::size_t whole_task = static_cast<std::size_t>(-1);
 
 enum class TimerKind {
-    Kill,       // SIGTERM sent stop_timeout ago: SIGKILL if still running
+    Kill,       // SIGTERM sent stop_timeout ago: SIGKILL if still running (again every 10 s)
     Probe,      // the next health probe is due
     Dependency, // a dependency's startTimeout ends: re-check dependents
     Cleanup,    // cleanup_wait after STOPPED: remove the containers
