@@ -38,7 +38,7 @@ PUBLIC = {
     "image": ["image.hpp"],
     "runtime": ["runtime.hpp", "spec.hpp"],
     "agent": [],
-    "agent/engine": ["engine.hpp", "resources.hpp"],
+    "agent/engine": ["engine.hpp", "resources.hpp", "pulls.hpp"],
     "agent/config": ["config.hpp"],
     "runtime/cli": [],
     "agent/cli": [],
