@@ -1,12 +1,13 @@
-// agent/engine/events.cpp — what each answer and timer changes. After amazon-ecs-agent's
-// task_manager.go: an essential container that stops sets the task's desired status to STOPPED
-// (handleStoppedToRunningContainerTransition / essential container exit); a container that
-// cannot be pulled, created or started is STOPPED with its error (CannotPullContainerError,
-// CannotCreateContainerError, CannotStartContainerError) and, if essential, stops the task; an
-// action that does not answer in time fails like the ECS agent's DockerTimeoutError. Health
-// follows Docker's rules, which the ECS agent reports: probe every interval, `retries`
-// consecutive failures make UNHEALTHY, one success makes HEALTHY, failures during startPeriod do
-// not count.
+// agent/engine/events.cpp — what each answer and timer changes. After amazon-ecs-agent:
+// agent/api/task/task.go updateTaskDesiredStatusUnsafe (the task's desired status becomes
+// STOPPED as soon as an essential container is stopped, and every container's desired status
+// follows the task's); agent/engine/task_manager.go handleContainerChange (a status only moves
+// forward: an answer at or below the known status is redundant) and handleEventError (a container
+// that cannot be pulled, created or started is STOPPED with its error, CannotPullContainerError,
+// CannotCreateContainerError, CannotStartContainerError); an action that does not answer in time
+// fails like the ECS agent's DockerTimeoutError. Health follows Docker's rules, which the ECS
+// agent reports: a probe every interval, `retries` consecutive failures make UNHEALTHY, one
+// success makes HEALTHY, failures during startPeriod do not count.
 #include <algorithm>
 #include <csignal>
 #include "agent/engine/machine.hpp"
