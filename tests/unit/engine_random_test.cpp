@@ -20,8 +20,9 @@ TaskSpec random_spec(std::mt19937& rng)
     for (int i = 0; i < n; ++i) {
         auto c = container("c" + std::to_string(i), i == 0 || rng() % 3 == 0);
         if (rng() % 2 == 0) {
-            c.health_check = HealthCheckSpec{{"CMD", "true"}, 5s, 1s, 2, (rng() % 2) * 10s};
-            c.start_timeout = (rng() % 2) * 30s;
+            c.health_check =
+                HealthCheckSpec{{"CMD", "true"}, 5s, 1s, 2, std::chrono::seconds((rng() % 2) * 10)};
+            c.start_timeout = std::chrono::seconds((rng() % 2) * 30);
             if (c.start_timeout->count() == 0)
                 c.start_timeout.reset();
         }
@@ -135,9 +136,10 @@ Actions run(unsigned seed, bool restart)
         step(false);
         if (restart && i == 15) { // the agent dies: answers in flight are lost
             auto seen = d->seen;
-            auto t = Task::restore(spec, d->task.state(), truth.observed(), d->now + 5s);
+            auto t = Task::restore(spec, d->task.state(), truth.observed(),
+                                   d->now + std::chrono::seconds(5));
             BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? std::string() : t.error().message()));
-            d = std::make_unique<Driver>(std::move(*t), d->now + 5s);
+            d = std::make_unique<Driver>(std::move(*t), d->now + std::chrono::seconds(5));
             d->seen = std::move(seen);
             pending = d->begin();
         }
