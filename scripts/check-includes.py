@@ -23,10 +23,13 @@ USES = {
     "net": ["base"],
     "image": ["base"],
     "runtime": ["base", "cgroups"],
-    "agent": ["base", "cgroups", "net", "image", "runtime", "agent/taskdef"],
+    "agent": ["base", "cgroups", "net", "image", "runtime", "agent/taskdef", "agent/engine", "agent/config"],
     "agent/taskdef": ["base", "cgroups", "image", "runtime"],  # ECS task definitions -> specs
     "runtime/cli": ["base", "cgroups", "runtime"],  # the berth-runtime binary
-    "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent", "agent/taskdef"],  # the agent's binary
+    "agent/engine": ["base"],  # pure: the task state machine, resource accounting
+    "agent/config": ["base"],  # berth.conf
+    "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent", "agent/taskdef",
+                  "agent/engine", "agent/config"],  # the agent's binary
 }
 # What a library shows to the others. base/ is a toolkit: each small header is public.
 PUBLIC = {
@@ -37,6 +40,8 @@ PUBLIC = {
     "runtime": ["runtime.hpp", "handles.hpp", "spec.hpp"],
     "agent": [],
     "agent/taskdef": ["taskdef.hpp"],
+    "agent/engine": ["engine.hpp", "resources.hpp", "pulls.hpp"],
+    "agent/config": ["config.hpp"],
     "runtime/cli": [],
     "agent/cli": [],
 }
