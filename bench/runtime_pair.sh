@@ -36,6 +36,13 @@ cleanup() {
 }
 trap cleanup EXIT
 cp -a "$bundle/rootfs" "$work/rootfs"
+# Both binaries run from the tmpfs too: under the VM tier the host's files come over 9p without
+# a page cache (cache=none), so every run would read berth-runtime's whole binary over 9p again
+# for its sealed copy (2.4 s of a 4.6 s run under TCG, bench/runtime_phases.sh), a cost no real
+# host has (the binary sits in the page cache). crun's shared libraries still come over 9p, as
+# do berth-runtime's (glibc only).
+cp "$berth" "$work/berth-runtime" && berth=$work/berth-runtime
+cp "$crun" "$work/crun" && crun=$work/crun peer_bin=$work/crun
 rootfs=$work/rootfs base_config=$bundle/config.json
 
 echo "runtime_pair: $iterations runs per runtime and workload (+$warmup warm-up), alternating"

@@ -510,8 +510,10 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
         child_fail(sync, ChildStep::Domainname);
     // 3. prestart/createRuntime hooks run in the parent; createContainer hooks here, in the
     // container's namespaces but before pivot_root (the hook path is the host's).
-    send_message(sync, SyncType::Hooks, 0, 0, 0);
-    expect(sync, SyncType::HooksDone);
+    if (plan.parent_hooks) {
+        send_message(sync, SyncType::Hooks, 0, 0, 0);
+        expect(sync, SyncType::HooksDone);
+    }
     run_hooks(sync, plan.create_hooks, plan.create_hook_count, ChildStep::CreateHook);
     // 4. Into the new root; then masked/readonly paths, sysctls, readonly root.
     if (finish_rootfs(plan, &step, &index) < 0)

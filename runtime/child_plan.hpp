@@ -222,6 +222,9 @@ struct ChildPlan {
     int fifo_fd = -1;
     const HookPlan* create_hooks = nullptr;
     std::size_t create_hook_count = 0;
+    // prestart/createRuntime hooks to run in the parent: without any, the Hooks/HooksDone round
+    // trip is skipped (two wake-ups fewer per create).
+    bool parent_hooks = false;
     ProcessPlan process;
 };
 

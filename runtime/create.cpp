@@ -180,6 +180,7 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
     p.create_hooks = build_hook_plans(p.spec.hooks.create_container, p.arena);
     p.start_hooks = build_hook_plans(p.spec.hooks.start_container, p.arena);
     p.plan.create_hooks = p.create_hooks.data();
+    p.plan.parent_hooks = !p.spec.hooks.prestart.empty() || !p.spec.hooks.create_runtime.empty();
     p.plan.create_hook_count = p.create_hooks.size();
     process.start_hooks = p.start_hooks.data();
     process.start_hook_count = p.start_hooks.size();

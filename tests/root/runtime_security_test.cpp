@@ -7,6 +7,9 @@
 #include <unistd.h>
 #include <cerrno>
 #include <climits>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <nlohmann/json.hpp>
 #include "tests/support/bundle.hpp"
 #include "tests/support/privileges.hpp"
@@ -60,6 +63,39 @@ BOOST_AUTO_TEST_CASE(created_init_runs_from_a_sealed_memfd_not_the_host_binary,
         BOOST_TEST((saved == EPERM || saved == ETXTBSY || saved == EACCES),
                    "unexpected errno " << saved);
     }
+    BOOST_TEST(berth.cli({"delete", "--force", id}).status == 0);
+    berth.forget(id);
+}
+
+// Issue 14: the init joins its cgroup without a move by pid (clone3 CLONE_INTO_CGROUP for v2, a
+// self-move through each v1 hierarchy's tasks file). Every hierarchy must show it there.
+BOOST_AUTO_TEST_CASE(created_init_is_in_the_container_cgroup_in_every_hierarchy,
+                     *utf::precondition(is_root))
+{
+    const auto binary = berth_runtime_path();
+    BOOST_TEST_REQUIRE(binary.has_value(), "berth-runtime is not built");
+    Runtime berth("berth-runtime", *binary);
+    Bundle bundle;
+    bundle.set_args({"true"});
+    bundle.write();
+    const auto id = berth.new_id("cgjoin");
+    const auto created = berth.cli({"create", "--bundle", bundle.dir(), id});
+    BOOST_TEST_REQUIRE(created.status == 0, "create failed: " << created.err);
+    const auto state = nlohmann::json::parse(berth.cli({"state", id}).out, nullptr, false);
+    BOOST_TEST_REQUIRE(state.is_object());
+    const pid_t pid = state.value("pid", 0);
+    BOOST_TEST_REQUIRE(pid > 0);
+
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line)) {
+        // "<id>:<controllers>:<path>"; the path may not contain ':'.
+        const auto path = line.substr(line.rfind(':') + 1);
+        BOOST_TEST(path == bundle.cgroups_path(), "hierarchy line '" << line << "'");
+        ++lines;
+    }
+    BOOST_TEST(lines > 0);
     BOOST_TEST(berth.cli({"delete", "--force", id}).status == 0);
     berth.forget(id);
 }
