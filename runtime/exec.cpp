@@ -8,7 +8,6 @@
 // execve, and runs as the container's user with the container's capabilities once it dropped
 // them: it is made non-dumpable as its first act (so no container process can ptrace it or open
 // its /proc/<pid>/fd, mem or exe), and holds none of the caller's other fds.
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +16,7 @@
 #include <sched.h>
 #include <optional>
 #include "base/files.hpp"
+#include "runtime/fds.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
 #include "runtime/state_store.hpp"
@@ -53,7 +53,8 @@ struct ExecPrepared {
     std::string state_json;              // the container's state, sent with the listener
     Fd pidfd, console;
     cgroups::Cgroup* cgroup = nullptr;
-    std::string program, cwd; // named when the process fails to start
+    std::string program, cwd;          // named when the process fails to start
+    std::vector<int> fd_map, keep_fds; // what the plan's pointers point at
 };
 
 Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::Record& record,
@@ -91,38 +92,20 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
     p.plan.process.stdio[0] = eo.stdin_fd;
     p.plan.process.stdio[1] = eo.stdout_fd;
     p.plan.process.stdio[2] = eo.stderr_fd;
-    if (auto r = check_preserve_fds(eo.preserve_fds); !r)
+    if (auto r = check_fd_mapping(eo.preserve_fds, eo.pass_fds); !r)
         return r;
     p.plan.process.preserve_fds = eo.preserve_fds;
+    p.fd_map = eo.pass_fds;
+    p.plan.process.fd_map = p.fd_map.data();
+    p.plan.process.fd_map_count = p.fd_map.size();
     auto pidfd = store::open_init(record);
-    if (!pidfd)
-        return std::move(pidfd).error();
+    if (!pidfd) // it died since we looked
+        return pidfd.error().code == ESRCH ? store::wrong_state(Status::Stopped, "running")
+                                           : std::move(pidfd).error();
     p.pidfd = std::move(*pidfd);
     p.plan.pidfd = p.pidfd.get();
     p.plan.ns_flags = differing_namespaces(record.pid);
     return {};
-}
-
-// In the forked helper, before it joins anything: closes every fd inherited from the caller
-// except stdio, the preserved fds and the ones the plan uses. Async-signal-safe.
-void close_inherited_fds(const ExecPlan& plan) noexcept
-{
-    const int keep[] = {plan.sync_fd,          plan.pidfd,
-                        plan.process.stdio[0], plan.process.stdio[1],
-                        plan.process.stdio[2], plan.process.console_socket};
-    unsigned from = 3 + plan.process.preserve_fds; // checked not to wrap
-    for (;;) {
-        unsigned next = ~0U; // the lowest fd to keep at or above `from`
-        for (const int fd : keep)
-            if (fd >= 0 && static_cast<unsigned>(fd) >= from && static_cast<unsigned>(fd) < next)
-                next = static_cast<unsigned>(fd);
-        if (next == ~0U)
-            break;
-        if (next > from)
-            (void)::syscall(SYS_close_range, from, next - 1, 0);
-        from = next + 1;
-    }
-    (void)::syscall(SYS_close_range, from, ~0U, 0);
 }
 
 // The process loads its filter after Go and, when the profile has notify rules, sends the
@@ -147,17 +130,17 @@ Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
     sync = Fd(sv[0]);
     Fd child_end(sv[1]);
     p.plan.sync_fd = child_end.get();
+    std::vector<int> keep(p.fd_map);
+    keep.insert(keep.end(), {child_end.get(), p.pidfd.get(), p.console.get()});
+    keep.insert(keep.end(), std::begin(p.plan.process.stdio), std::end(p.plan.process.stdio));
+    p.keep_fds = keep_list(std::move(keep));
+    p.plan.keep_fds = p.keep_fds.data();
+    p.plan.keep_fd_count = p.keep_fds.size();
     const pid_t stage = ::fork();
     if (stage < 0)
         return Error::from_errno("fork");
-    if (stage == 0) {
-        // Our own flag, not the caller's: a library does not toggle process-wide state. Inherited
-        // by the process cloned into the container; execve resets it for the user's program.
-        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        ::close(sync.get());
-        close_inherited_fds(p.plan);
+    if (stage == 0) // non-dumpable and every fd but the keep-list closed, as its first act
         exec_stage_main(p.plan);
-    }
     child_end.reset();
     auto first = receive_sync(sync.get());
     int stage_status = 0;
@@ -200,17 +183,13 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
     // Not into a created container: its init still runs the runtime's own image (forked, not
     // exec'd) until start, and must stay out of reach of container processes (CVE-2019-5736).
     if (status != Status::Running)
-        return Error::invalid("container is ", status_name(status), ", not running");
+        return store::wrong_state(status, "running");
     auto cgroup = cgroups::Cgroup::open(record->cgroup_path, record->cgroup);
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
     auto p = std::make_unique<ExecPrepared>();
     if (auto r = prepare_exec(*p, options, *record, eo); !r)
         return std::move(r).error();
-    // Held from before the process exists (see run()); the child clears the mask it inherits.
-    std::optional<ForwardSignals> signals;
-    if (!eo.detach)
-        signals.emplace();
     Fd sync;
     auto child = spawn_exec(*p, *cgroup, sync);
     if (!child)
@@ -224,7 +203,7 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
         child->release();
         return 0;
     }
-    return wait_foreground(*child, sync, p->program, *signals, p->cwd);
+    return wait_foreground(*child, sync, p->program, eo.signal_fd, p->cwd);
 }
 
 } // namespace
