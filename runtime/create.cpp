@@ -21,6 +21,7 @@
 #include "runtime/fds.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/seccomp.hpp"
+#include "runtime/spawn.hpp"
 #include "runtime/state_store.hpp"
 
 namespace berth::runtime {
@@ -182,39 +183,17 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
 Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
                     cgroups::Cgroup& cgroup, Fd& sync)
 {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return Error::from_errno("socketpair");
-    sync = Fd(sv[0]);
-    Fd child_end(sv[1]);
-    p.plan.sync_fd = child_end.get();
     std::vector<int> keep(p.fd_map);
-    keep.push_back(child_end.get());
     for (const auto& fd : p.fds) // namespaces to join, console socket, exec.fifo
         keep.push_back(fd.get());
     keep.insert(keep.end(), std::begin(p.plan.process.stdio), std::end(p.plan.process.stdio));
-    p.keep_fds = keep_list(std::move(keep));
-    p.plan.keep_fds = p.keep_fds.data();
-    p.plan.keep_fd_count = p.keep_fds.size();
-    const pid_t stage = ::fork();
-    if (stage < 0)
-        return Error::from_errno("fork");
-    if (stage == 0)         // closes all but the keep-list first: our lock and our end of sync too
-        stage_main(p.plan); // never returns
-    child_end.reset();
+    auto child = spawn_stage(p.plan, std::move(keep), p.keep_fds, sync, [&](const SyncMessage& m) {
+        return describe_failure(m, p.plan, p.spec);
+    });
     p.fds.clear(); // our copies of the fifo, namespace and console fds: the child has its own
-    auto first = receive_sync(sync.get());
-    int stage_status = 0;
-    while (::waitpid(stage, &stage_status, 0) < 0 && errno == EINTR) {
-    }
-    if (!first)
-        return std::move(first).error();
-    if (first->type == SyncType::Failure)
-        return describe_failure(*first, p.plan, p.spec);
-    auto child = Child::adopt(first->a);
     if (!child)
         return child;
-    record.pid = first->a;
+    record.pid = child->pid();
     // Recorded at once: if we die from here on, state/list/delete find the init and its cgroup.
     auto start_time = store::process_start_time(record.pid);
     if (!start_time)

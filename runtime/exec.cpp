@@ -19,6 +19,7 @@
 #include "runtime/fds.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
+#include "runtime/spawn.hpp"
 #include "runtime/state_store.hpp"
 
 namespace berth::runtime {
@@ -124,41 +125,20 @@ Result<void> forward_exec_listener(const ExecPrepared& p, int sync_fd, pid_t pid
 
 Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
 {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return Error::from_errno("socketpair");
-    sync = Fd(sv[0]);
-    Fd child_end(sv[1]);
-    p.plan.sync_fd = child_end.get();
     std::vector<int> keep(p.fd_map);
-    keep.insert(keep.end(), {child_end.get(), p.pidfd.get(), p.console.get()});
+    keep.insert(keep.end(), {p.pidfd.get(), p.console.get()});
     keep.insert(keep.end(), std::begin(p.plan.process.stdio), std::end(p.plan.process.stdio));
-    p.keep_fds = keep_list(std::move(keep));
-    p.plan.keep_fds = p.keep_fds.data();
-    p.plan.keep_fd_count = p.keep_fds.size();
-    const pid_t stage = ::fork();
-    if (stage < 0)
-        return Error::from_errno("fork");
-    if (stage == 0) // non-dumpable and every fd but the keep-list closed, as its first act
-        exec_stage_main(p.plan);
-    child_end.reset();
-    auto first = receive_sync(sync.get());
-    int stage_status = 0;
-    while (::waitpid(stage, &stage_status, 0) < 0 && errno == EINTR) {
-    }
-    if (!first)
-        return std::move(first).error();
-    if (first->type == SyncType::Failure)
-        return describe_process_failure(*first, p.program, p.cwd);
-    auto child = Child::adopt(first->a);
+    auto child = spawn_stage(p.plan, std::move(keep), p.keep_fds, sync, [&](const SyncMessage& m) {
+        return describe_process_failure(m, p.program, p.cwd);
+    });
     if (!child)
         return child;
-    if (auto r = cgroup.add(first->a); !r)
+    if (auto r = cgroup.add(child->pid()); !r)
         return std::move(r).error().wrap("join cgroup");
     if (auto r = send_sync(sync.get(), SyncType::Go); !r)
         return std::move(r).error();
     if (p.plan.process.forward_listener)
-        if (auto r = forward_exec_listener(p, sync.get(), first->a); !r)
+        if (auto r = forward_exec_listener(p, sync.get(), child->pid()); !r)
             return std::move(r).error();
     return child;
 }
