@@ -13,10 +13,14 @@
 // CVE-2019-5736 (overwriting the runtime binary through /proc/<pid>/exe): the init never
 // re-executes the runtime ("runc init"); it runs this code as a forked copy and execs the user's
 // binary directly, so no process in the container ever has our binary as its /proc/self/exe
-// once it runs container code. Before exec the container process is non-dumpable (it inherits
-// PR_SET_DUMPABLE 0 from the parent during setup) so /proc/<pid>/exe and /proc/<pid>/mem of
-// the processes still holding the runtime image cannot be opened by a container process, and
-// exec into a container that is only "created" (its init still runs our image) is refused.
+// once it runs container code. Before exec the container process is non-dumpable (the stage
+// and the init each set PR_SET_DUMPABLE 0 as their first act; the caller's own flag is never
+// touched) so /proc/<pid>/exe and /proc/<pid>/mem of the processes still holding the runtime
+// image cannot be opened by a container process, and exec into a container that is only
+// "created" (its init still runs our image) is refused.
+//
+// Fds: the stage closes every fd but the plan's keep-list first (runtime/fds.hpp), so nothing
+// the caller had open (other containers' locks, sockets) reaches a container.
 #include <fcntl.h>
 #include <linux/keyctl.h>
 #include <linux/netlink.h>
@@ -39,6 +43,7 @@
 #include <cerrno>
 #include <cstring>
 #include "runtime/child_plan.hpp"
+#include "runtime/fds.hpp"
 
 namespace berth::runtime {
 namespace {
@@ -333,13 +338,24 @@ void set_credentials(const ProcessPlan& plan, int sync_fd) noexcept
         child_fail(sync_fd, ChildStep::KeepCaps);
 }
 
-// Only stdio and the preserved fds survive exec: every other fd (host fds the caller leaked
-// without O_CLOEXEC included) is marked close-on-exec.
+// Only stdio, the preserved and the mapped fds survive exec: every other fd (the sync socket and
+// exec.fifo, all that is left after arrange_process_fds) is marked close-on-exec.
 void close_fds(const ProcessPlan& plan, int sync_fd) noexcept
 {
+    const unsigned passed = 3 + plan.preserve_fds + static_cast<unsigned>(plan.fd_map_count);
     for (unsigned fd = 3; fd < 3 + plan.preserve_fds; ++fd)
         (void)::fcntl(static_cast<int>(fd), F_SETFD, 0);
-    if (::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    if (::syscall(SYS_close_range, passed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        child_fail(sync_fd, ChildStep::CloseFds);
+}
+
+// The stage's first act. Non-dumpable: a process of our own (fork), so this is our flag, not the
+// caller's (with a CLONE_VM stage it would be the caller's: then only the init may set it).
+// Then every fd not on the keep-list is closed, before anything else runs.
+void enter_stage(int sync_fd, unsigned preserve_fds, const int* keep, std::size_t count) noexcept
+{
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (close_fds_except(3 + preserve_fds, keep, count) < 0)
         child_fail(sync_fd, ChildStep::CloseFds);
 }
 
@@ -451,6 +467,7 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
 
 [[noreturn]] void stage_main(const ChildPlan& plan) noexcept
 {
+    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count);
     for (std::size_t i = 0; i < plan.join_count; ++i)
         if (::setns(plan.joins[i].fd, plan.joins[i].type) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinNamespace, static_cast<int>(i));
@@ -466,6 +483,7 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
 
 [[noreturn]] void exec_stage_main(const ExecPlan& plan) noexcept
 {
+    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count);
     if (plan.ns_flags && ::setns(plan.pidfd, plan.ns_flags) < 0)
         child_fail(plan.sync_fd, ChildStep::JoinNamespace);
     ::close(plan.pidfd);
@@ -474,6 +492,7 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     if (pid < 0)
         child_fail(plan.sync_fd, ChildStep::Clone);
     if (pid == 0) {
+        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already, unless the stage shared our mm
         expect(plan.sync_fd, SyncType::Go); // the parent moved us into the v2 cgroup if needed
         if (join_cgroup(plan.cgroup) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinCgroup);
@@ -486,6 +505,7 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
 [[noreturn]] void child_main(const ChildPlan& plan) noexcept
 {
     const int sync = plan.sync_fd;
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already, unless the stage shared our mm
     // 1. The parent writes our id maps, moves us into the cgroup, sets oom_score_adj.
     expect(sync, SyncType::Go);
     receive_state_json(sync, g_state_json, sizeof g_state_json, &g_state_json_len);
@@ -537,6 +557,9 @@ void check_executable(const ProcessPlan& plan, int sync_fd) noexcept
     // group, `kill 0` in the container would stop or kill its monitor (conmon, a shim).
     if (!plan.terminal && ::setsid() < 0)
         child_fail(sync, ChildStep::Setsid);
+    // Before setrlimit: a low RLIMIT_NOFILE would refuse the temporary copies.
+    if (arrange_process_fds(plan, &sync, &fifo_fd) < 0)
+        child_fail(sync, ChildStep::MapFds);
     if (plan.umask >= 0)
         ::umask(static_cast<mode_t>(plan.umask));
     for (std::size_t i = 0; i < plan.rlimit_count; ++i)

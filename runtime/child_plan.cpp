@@ -65,6 +65,7 @@ std::string_view step_name(ChildStep step)
     case ChildStep::StartHook: return "startContainer hook";
     case ChildStep::Exec: return "exec";
     case ChildStep::Keyring: return "join a new session keyring";
+    case ChildStep::MapFds: return "move the passed fds to their numbers";
     }
     return "unknown step"; // a number the child never sends
 }

@@ -72,6 +72,7 @@ enum class ChildStep : std::int32_t {
     Exec,
     Keyring,
     JoinCgroup,
+    MapFds,
 };
 std::string_view step_name(ChildStep step);
 
@@ -173,7 +174,9 @@ struct ProcessPlan {
     int console_socket = -1;   // connected AF_UNIX socket to send the pty master to
     unsigned short rows = 0, cols = 0;
     int stdio[3] = {-1, -1, -1}; // dup2'd onto 0,1,2 when >= 0
-    unsigned preserve_fds = 0;
+    unsigned preserve_fds = 0;   // fds 3..3+preserve_fds-1 stay as they are
+    const int* fd_map = nullptr; // fd_map[i] becomes 3 + preserve_fds + i (runtime/fds.hpp)
+    std::size_t fd_map_count = 0;
     const HookPlan* start_hooks = nullptr;
     std::size_t start_hook_count = 0;
 };
@@ -196,6 +199,9 @@ struct CgroupJoinPlan {
 // The container's init: namespaces, rootfs, then the process.
 struct ChildPlan {
     int sync_fd = -1;
+    // The stage closes every other fd >= 3 + process.preserve_fds first (sorted; fds.hpp).
+    const int* keep_fds = nullptr;
+    std::size_t keep_fd_count = 0;
     const JoinPlan* joins = nullptr;
     std::size_t join_count = 0;
     unsigned long clone_flags = 0; // new namespaces (cgroup excluded: unshared after the move)
@@ -232,6 +238,8 @@ struct ChildPlan {
 // (setns(pidfd, flags), one atomic step), then the shared process attributes.
 struct ExecPlan {
     int sync_fd = -1;
+    const int* keep_fds = nullptr; // as in ChildPlan
+    std::size_t keep_fd_count = 0;
     int pidfd = -1;
     int ns_flags = 0; // CLONE_NEW* of the namespaces that differ from ours
     CgroupJoinPlan cgroup;

@@ -9,7 +9,6 @@
 // a create killed midway is seen and removed by list/state/delete. Runs as root on the host.
 #include "runtime/create.hpp"
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,8 +19,10 @@
 #include <filesystem>
 #include "base/files.hpp"
 #include "base/trace.hpp"
+#include "runtime/fds.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/seccomp.hpp"
+#include "runtime/spawn.hpp"
 #include "runtime/state_store.hpp"
 
 namespace berth::runtime {
@@ -43,18 +44,6 @@ struct CreateCleanup {
             std::error_code ec;
             std::filesystem::remove_all(dir, ec);
         }
-    }
-};
-
-// The runtime process is not dumpable while it sets up: a container process (same uid in the
-// host's eyes when there is no user namespace) cannot open its /proc/<pid>/exe, mem or fds.
-struct NotDumpable {
-    int previous = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-    NotDumpable() { ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
-    ~NotDumpable()
-    {
-        if (previous > 0)
-            ::prctl(PR_SET_DUMPABLE, previous, 0, 0, 0);
     }
 };
 
@@ -144,6 +133,7 @@ struct Prepared {
     std::vector<int> cgroup_tasks_fds; // plan.cgroup_tasks_fds points here
     std::optional<SeccompProgram> seccomp;
     std::vector<HookPlan> create_hooks, start_hooks;
+    std::vector<int> fd_map, keep_fds; // what the plan's pointers point at
 };
 
 Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::string& rootfs)
@@ -172,9 +162,12 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
     process.stdio[0] = co.stdin_fd;
     process.stdio[1] = co.stdout_fd;
     process.stdio[2] = co.stderr_fd;
-    if (auto r = check_preserve_fds(co.preserve_fds); !r)
+    if (auto r = check_fd_mapping(co.preserve_fds, co.pass_fds); !r)
         return r;
     process.preserve_fds = co.preserve_fds;
+    p.fd_map = co.pass_fds;
+    process.fd_map = p.fd_map.data();
+    process.fd_map_count = p.fd_map.size();
     p.plan.new_keyring = !co.no_new_keyring;
     p.plan.no_pivot = co.no_pivot;
     p.create_hooks = build_hook_plans(p.spec.hooks.create_container, p.arena);
@@ -187,42 +180,26 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
     return {};
 }
 
-// Forks the stage and runs the sync protocol up to Ready.
-// lock_fd: our flock on the state directory. flock belongs to the open file description, so a
-// child holding a copy would keep the container locked until it execs: the stage closes it.
+// Forks the stage and runs the sync protocol up to Ready. Our flock on the state directory
+// belongs to the open file description: a child holding a copy would keep the container locked
+// until it execs, and the stage closes it with every fd not on its keep-list.
 Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
-                    cgroups::Cgroup& cgroup, Fd& sync, int lock_fd)
+                    cgroups::Cgroup& cgroup, Fd& sync)
 {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return Error::from_errno("socketpair");
-    sync = Fd(sv[0]);
-    Fd child_end(sv[1]);
-    p.plan.sync_fd = child_end.get();
-    const pid_t stage = ::fork();
-    if (stage < 0)
-        return Error::from_errno("fork");
-    if (stage == 0) {
-        ::close(lock_fd);
-        ::close(sync.get()); // the child must see EOF when we die
-        stage_main(p.plan);  // never returns
-    }
-    child_end.reset();
+    std::vector<int> keep(p.fd_map);
+    for (const auto& fd : p.fds) // namespaces to join, console socket, exec.fifo
+        keep.push_back(fd.get());
+    keep.insert(keep.end(), std::begin(p.plan.process.stdio), std::end(p.plan.process.stdio));
+    bool born_in_cgroup = false;
+    auto child = spawn_stage(
+        p.plan, std::move(keep), p.keep_fds, sync,
+        [&](const SyncMessage& m) { return describe_failure(m, p.plan, p.spec); },
+        &born_in_cgroup);
     p.fds.clear(); // our copies of the fifo, namespace and console fds: the child has its own
-    trace::phase("create: stage forked");
-    auto first = receive_sync(sync.get());
-    int stage_status = 0;
-    while (::waitpid(stage, &stage_status, 0) < 0 && errno == EINTR) {
-    }
     trace::phase("create: init cloned, stage reaped");
-    if (!first)
-        return std::move(first).error();
-    if (first->type == SyncType::Failure)
-        return describe_failure(*first, p.plan, p.spec);
-    auto child = Child::adopt(first->a);
     if (!child)
         return child;
-    record.pid = first->a;
+    record.pid = child->pid();
     // Recorded at once: if we die from here on, state/list/delete find the init and its cgroup.
     auto start_time = store::process_start_time(record.pid);
     if (!start_time)
@@ -235,7 +212,7 @@ Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
             return std::move(r).error();
     // Born in the v2 cgroup (clone3 CLONE_INTO_CGROUP) unless the kernel refused; the init
     // joins the v1 hierarchies itself after Go (see Cgroup::JoinFiles).
-    if (first->b == 0)
+    if (!born_in_cgroup)
         if (auto r = cgroup.add_v2(record.pid); !r)
             return std::move(r).error().wrap("join cgroup");
     if (p.spec.process->oom_score_adj)
@@ -436,11 +413,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
         return std::move(r).error();
     trace::phase("create: fifo, cgroup, child plan");
     Fd sync;
-    Result<Child> child = Child();
-    {
-        NotDumpable guard;
-        child = spawn(options, *p, record, *cleanup.cgroup, sync, lock->get());
-    }
+    auto child = spawn(options, *p, record, *cleanup.cgroup, sync);
     if (!child)
         return std::move(child).error();
     if (!co.pid_file.empty())

@@ -8,7 +8,6 @@
 // execve, and runs as the container's user with the container's capabilities once it dropped
 // them: it is made non-dumpable as its first act (so no container process can ptrace it or open
 // its /proc/<pid>/fd, mem or exe), and holds none of the caller's other fds.
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,8 +17,10 @@
 #include <optional>
 #include "base/files.hpp"
 #include "runtime/create.hpp"
+#include "runtime/fds.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
+#include "runtime/spawn.hpp"
 #include "runtime/state_store.hpp"
 
 namespace berth::runtime {
@@ -56,7 +57,8 @@ struct ExecPrepared {
     cgroups::Cgroup* cgroup = nullptr;
     cgroups::Cgroup::JoinFiles join; // plan.cgroup points at these
     std::vector<int> tasks_fds;
-    std::string program, cwd; // named when the process fails to start
+    std::string program, cwd;          // named when the process fails to start
+    std::vector<int> fd_map, keep_fds; // what the plan's pointers point at
 };
 
 Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::Record& record,
@@ -94,44 +96,20 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
     p.plan.process.stdio[0] = eo.stdin_fd;
     p.plan.process.stdio[1] = eo.stdout_fd;
     p.plan.process.stdio[2] = eo.stderr_fd;
-    if (auto r = check_preserve_fds(eo.preserve_fds); !r)
+    if (auto r = check_fd_mapping(eo.preserve_fds, eo.pass_fds); !r)
         return r;
     p.plan.process.preserve_fds = eo.preserve_fds;
+    p.fd_map = eo.pass_fds;
+    p.plan.process.fd_map = p.fd_map.data();
+    p.plan.process.fd_map_count = p.fd_map.size();
     auto pidfd = store::open_init(record);
-    if (!pidfd)
-        return std::move(pidfd).error();
+    if (!pidfd) // it died since we looked
+        return pidfd.error().code == ESRCH ? store::wrong_state(Status::Stopped, "running")
+                                           : std::move(pidfd).error();
     p.pidfd = std::move(*pidfd);
     p.plan.pidfd = p.pidfd.get();
     p.plan.ns_flags = differing_namespaces(record.pid);
     return {};
-}
-
-// In the forked helper, before it joins anything: closes every fd inherited from the caller
-// except stdio, the preserved fds and the ones the plan uses. Async-signal-safe.
-void close_inherited_fds(const ExecPlan& plan) noexcept
-{
-    const int keep[] = {plan.sync_fd,          plan.pidfd,
-                        plan.process.stdio[0], plan.process.stdio[1],
-                        plan.process.stdio[2], plan.process.console_socket};
-    unsigned from = 3 + plan.process.preserve_fds; // checked not to wrap
-    for (;;) {
-        unsigned next = ~0U; // the lowest fd to keep at or above `from`
-        auto consider = [&](int fd) {
-            if (fd >= 0 && static_cast<unsigned>(fd) >= from && static_cast<unsigned>(fd) < next)
-                next = static_cast<unsigned>(fd);
-        };
-        for (const int fd : keep)
-            consider(fd);
-        consider(plan.cgroup.v2_fd); // the cgroup join files (CgroupJoinPlan)
-        for (std::size_t i = 0; i < plan.cgroup.tasks_count; ++i)
-            consider(plan.cgroup.tasks_fds[i]);
-        if (next == ~0U)
-            break;
-        if (next > from)
-            (void)::syscall(SYS_close_range, from, next - 1, 0);
-        from = next + 1;
-    }
-    (void)::syscall(SYS_close_range, from, ~0U, 0);
 }
 
 // The process loads its filter after Go and, when the profile has notify rules, sends the
@@ -150,43 +128,26 @@ Result<void> forward_exec_listener(const ExecPrepared& p, int sync_fd, pid_t pid
 
 Result<Child> spawn_exec(ExecPrepared& p, cgroups::Cgroup& cgroup, Fd& sync)
 {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return Error::from_errno("socketpair");
-    sync = Fd(sv[0]);
-    Fd child_end(sv[1]);
-    p.plan.sync_fd = child_end.get();
-    const pid_t stage = ::fork();
-    if (stage < 0)
-        return Error::from_errno("fork");
-    if (stage == 0) {
-        // Our own flag, not the caller's: a library does not toggle process-wide state. Inherited
-        // by the process cloned into the container; execve resets it for the user's program.
-        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        ::close(sync.get());
-        close_inherited_fds(p.plan);
-        exec_stage_main(p.plan);
-    }
-    child_end.reset();
-    auto first = receive_sync(sync.get());
-    int stage_status = 0;
-    while (::waitpid(stage, &stage_status, 0) < 0 && errno == EINTR) {
-    }
-    if (!first)
-        return std::move(first).error();
-    if (first->type == SyncType::Failure)
-        return describe_process_failure(*first, p.program, p.cwd);
-    auto child = Child::adopt(first->a);
+    std::vector<int> keep(p.fd_map);
+    keep.insert(keep.end(), {p.pidfd.get(), p.console.get()});
+    keep.insert(keep.end(), std::begin(p.plan.process.stdio), std::end(p.plan.process.stdio));
+    keep.push_back(p.plan.cgroup.v2_fd); // the cgroup join files (CgroupJoinPlan)
+    keep.insert(keep.end(), p.tasks_fds.begin(), p.tasks_fds.end());
+    bool born_in_cgroup = false;
+    auto child = spawn_stage(
+        p.plan, std::move(keep), p.keep_fds, sync,
+        [&](const SyncMessage& m) { return describe_process_failure(m, p.program, p.cwd); },
+        &born_in_cgroup);
     if (!child)
         return child;
     // Born in the v2 cgroup unless the kernel refused; the process joins v1 itself after Go.
-    if (first->b == 0)
-        if (auto r = cgroup.add_v2(first->a); !r)
+    if (!born_in_cgroup)
+        if (auto r = cgroup.add_v2(child->pid()); !r)
             return std::move(r).error().wrap("join cgroup");
     if (auto r = send_sync(sync.get(), SyncType::Go); !r)
         return std::move(r).error();
     if (p.plan.process.forward_listener)
-        if (auto r = forward_exec_listener(p, sync.get(), first->a); !r)
+        if (auto r = forward_exec_listener(p, sync.get(), child->pid()); !r)
             return std::move(r).error();
     return child;
 }
@@ -213,7 +174,7 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
     // Not into a created container: its init still runs the runtime's own image (forked, not
     // exec'd) until start, and must stay out of reach of container processes (CVE-2019-5736).
     if (status != Status::Running)
-        return Error::invalid("container is ", status_name(status), ", not running");
+        return store::wrong_state(status, "running");
     auto cgroup = cgroups::Cgroup::open(record->cgroup_path, record->cgroup);
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
@@ -229,10 +190,6 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
         p->tasks_fds.push_back(tasks.get());
     p->plan.cgroup.tasks_fds = p->tasks_fds.data();
     p->plan.cgroup.tasks_count = p->tasks_fds.size();
-    // Held from before the process exists (see run()); the child clears the mask it inherits.
-    std::optional<ForwardSignals> signals;
-    if (!eo.detach)
-        signals.emplace();
     Fd sync;
     auto child = spawn_exec(*p, *cgroup, sync);
     if (!child)
@@ -249,7 +206,7 @@ Result<int> exec_process(const Options& options, const std::string& id, const Ex
             child->release();
         return 0;
     }
-    return wait_foreground(*child, sync, p->program, *signals, p->cwd);
+    return wait_foreground(*child, sync, p->program, eo.signal_fd, p->cwd);
 }
 
 } // namespace

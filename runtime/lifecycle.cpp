@@ -43,12 +43,25 @@ Result<void> require_running(const Options& options, const store::Record& record
 {
     const auto status = store::observe_status(options, record);
     if (status == Status::Stopped)
-        return Error::with_code(ESRCH, "container is not running");
+        return store::wrong_state(status, "running");
     return {};
+}
+
+// kill, pause and resume hold the container's lock like create, start and delete: a signal or
+// freeze never lands between a create's steps or on a container being deleted (and its pid
+// recycled) by another thread or process.
+Result<Fd> lock_container(const Options& options, const std::string& id)
+{
+    if (auto r = store::check_id(id); !r)
+        return std::move(r).error();
+    return store::lock(options, id);
 }
 
 Result<void> kill_container(const Options& options, const std::string& id, int sig, bool all)
 {
+    auto lock = lock_container(options, id);
+    if (!lock)
+        return std::move(lock).error();
     auto record = store::load(options, id);
     if (!record)
         return std::move(record).error();
@@ -68,10 +81,14 @@ Result<void> kill_container(const Options& options, const std::string& id, int s
         return {};
     }
     auto pidfd = store::open_init(*record);
-    if (!pidfd)
-        return std::move(pidfd).error();
-    if (::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) < 0)
+    if (!pidfd) // it died since we looked
+        return pidfd.error().code == ESRCH ? store::wrong_state(Status::Stopped, "running")
+                                           : std::move(pidfd).error();
+    if (::syscall(SYS_pidfd_send_signal, pidfd->get(), sig, nullptr, 0) < 0) {
+        if (errno == ESRCH) // exited, not yet reaped
+            return store::wrong_state(Status::Stopped, "running");
         return Error::from_errno("signal ", sig, " to container init ", record->pid);
+    }
     return {};
 }
 
@@ -113,10 +130,18 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     return remove_dir(dir);
 }
 
+// fn(cgroup, status) on the container's cgroup; under the container's lock when exclusive.
 template <class Fn>
-auto with_cgroup(const Options& options, const std::string& id, Fn&& fn)
+auto with_cgroup(const Options& options, const std::string& id, bool exclusive, Fn&& fn)
     -> decltype(fn(std::declval<cgroups::Cgroup&>(), std::declval<Status>()))
 {
+    Fd lock;
+    if (exclusive) {
+        auto locked = lock_container(options, id);
+        if (!locked)
+            return std::move(locked).error();
+        lock = std::move(*locked);
+    }
     auto record = store::load(options, id);
     if (!record)
         return std::move(record).error();
@@ -175,11 +200,10 @@ Result<void> remove(const Options& options, const std::string& id, bool force)
 
 Result<void> pause(const Options& options, const std::string& id)
 {
-    return wrap(with_cgroup(options, id,
+    return wrap(with_cgroup(options, id, true,
                             [](cgroups::Cgroup& c, Status s) -> Result<void> {
                                 if (s != Status::Running)
-                                    return Error::invalid("container is ", status_name(s),
-                                                          ", not running");
+                                    return store::wrong_state(s, "running");
                                 return c.freeze();
                             }),
                 "pause", id);
@@ -187,11 +211,10 @@ Result<void> pause(const Options& options, const std::string& id)
 
 Result<void> resume(const Options& options, const std::string& id)
 {
-    return wrap(with_cgroup(options, id,
+    return wrap(with_cgroup(options, id, true,
                             [](cgroups::Cgroup& c, Status s) -> Result<void> {
                                 if (s != Status::Paused)
-                                    return Error::invalid("container is ", status_name(s),
-                                                          ", not paused");
+                                    return store::wrong_state(s, "paused");
                                 return c.thaw();
                             }),
                 "resume", id);
@@ -199,14 +222,16 @@ Result<void> resume(const Options& options, const std::string& id)
 
 Result<std::vector<pid_t>> processes(const Options& options, const std::string& id)
 {
-    return wrap(with_cgroup(options, id, [](cgroups::Cgroup& c, Status) { return c.pids(); }), "ps",
-                id);
+    return wrap(
+        with_cgroup(options, id, false, [](cgroups::Cgroup& c, Status) { return c.pids(); }), "ps",
+        id);
 }
 
 Result<cgroups::Stats> stats(const Options& options, const std::string& id)
 {
-    return wrap(with_cgroup(options, id, [](cgroups::Cgroup& c, Status) { return c.stats(); }),
-                "stats", id);
+    return wrap(
+        with_cgroup(options, id, false, [](cgroups::Cgroup& c, Status) { return c.stats(); }),
+        "stats", id);
 }
 
 } // namespace berth::runtime

@@ -2,7 +2,6 @@
 // sync socket. A Child is held by pidfd so its pid cannot be recycled under us; until released
 // it is killed and reaped when the Child goes away (a create that failed midway).
 #pragma once
-#include <signal.h>
 #include <sys/types.h>
 #include "base/fd.hpp"
 #include "base/result.hpp"
@@ -41,28 +40,12 @@ Result<void> send_sync(int fd, SyncType type, int a = 0);
 // Receives one message; EOF is an error "child exited during setup".
 Result<SyncMessage> receive_sync(int fd);
 
-// While alive, blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 and SIGWINCH in this thread;
-// a signalfd collects them for wait_foreground to pass on. Made before the child is spawned, so
-// that no signal is lost (or kills the runtime) while the container starts.
-class ForwardSignals {
-public:
-    ForwardSignals();
-    ~ForwardSignals();
-    ForwardSignals(const ForwardSignals&) = delete;
-    ForwardSignals& operator=(const ForwardSignals&) = delete;
-    int fd() const { return fd_.get(); }
-
-private:
-    sigset_t saved_{};
-    Fd fd_;
-};
-
-// Waits for child to exit, forwarding what signals collected to it. A failure the child
-// reports on sync (its exec failed) becomes the error; EOF there means the exec happened.
-// Returns the exit code or 128+signal. program and cwd: what the child execs and where, named
-// in the error (describe_process_failure).
-Result<int> wait_foreground(Child& child, Fd& sync, std::string_view program,
-                            const ForwardSignals& signals, std::string_view cwd = "/");
+// Waits for child to exit, sending it every signal read from signal_fd (the caller's signalfd;
+// -1: none). A failure the child reports on sync (its exec failed) becomes the error; EOF there
+// means the exec happened. Returns the exit code or 128+signal. program and cwd: what the child
+// execs and where, named in the error (describe_process_failure).
+Result<int> wait_foreground(Child& child, Fd& sync, std::string_view program, int signal_fd,
+                            std::string_view cwd = "/");
 
 // A failure the child reported while applying a ProcessPlan, naming what it failed on: the cwd
 // for chdir ("chdir to cwd '/nonexist'"), the program for exec, the hook for startContainer.

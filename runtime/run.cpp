@@ -2,8 +2,6 @@
 // (create + start, and in the foreground: forward signals, wait, delete).
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,6 +18,8 @@ namespace {
 
 Result<void> start_container(const Options& options, const std::string& id)
 {
+    if (auto r = store::check_id(id); !r)
+        return r;
     auto lock = store::lock(options, id);
     if (!lock)
         return std::move(lock).error();
@@ -28,14 +28,14 @@ Result<void> start_container(const Options& options, const std::string& id)
         return std::move(record).error();
     const auto status = store::observe_status(options, *record);
     if (status != Status::Created)
-        return Error::invalid("container is ", status_name(status), ", not created");
+        return store::wrong_state(status, "created");
     trace::phase("start: locked, state loaded, status observed");
     const auto fifo = store::fifo_path(options, id);
     // O_NONBLOCK: with no reader (the init died) this fails with ENXIO instead of hanging.
     auto fd = open_at(AT_FDCWD, fifo, O_WRONLY | O_NONBLOCK);
     if (!fd) {
         if (fd.error().code == ENXIO)
-            return Error::with_code(ESRCH, "the container's init is not waiting for start");
+            return store::wrong_state(Status::Stopped, "created"); // its init is gone
         return std::move(fd).error();
     }
     if (auto r = write_all(fd->get(), std::string_view("0", 1)); !r)
@@ -52,33 +52,16 @@ Result<void> start_container(const Options& options, const std::string& id)
     return {};
 }
 
-// Signals a foreground `run` or `exec` passes on to the container instead of dying from them.
-constexpr int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
 } // namespace
 
-ForwardSignals::ForwardSignals()
-{
-    sigset_t set;
-    sigemptyset(&set);
-    for (const int s : forwarded)
-        sigaddset(&set, s);
-    ::pthread_sigmask(SIG_BLOCK, &set, &saved_);
-    fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-}
-
-ForwardSignals::~ForwardSignals()
-{
-    ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
-}
-
-Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program,
-                            const ForwardSignals& signals, std::string_view cwd)
+Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program, int signal_fd,
+                            std::string_view cwd)
 {
     std::optional<Error> exec_error;
     int sync = sync_fd.get();
     for (;;) {
-        pollfd fds[3] = {{child.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {sync, POLLIN, 0}};
+        // poll ignores a negative fd: without signal_fd only the child and sync are watched.
+        pollfd fds[3] = {{child.pidfd(), POLLIN, 0}, {signal_fd, POLLIN, 0}, {sync, POLLIN, 0}};
         if (::poll(fds, sync >= 0 ? 3 : 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -86,7 +69,7 @@ Result<int> wait_foreground(Child& child, Fd& sync_fd, std::string_view program,
         }
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo info{};
-            while (::read(signals.fd(), &info, sizeof info) == sizeof info)
+            while (::read(signal_fd, &info, sizeof info) == sizeof info)
                 (void)child.signal(static_cast<int>(info.ssi_signo));
         }
         if (sync >= 0 && fds[2].revents) {
@@ -114,12 +97,9 @@ Result<void> start(const Options& options, const std::string& id)
 
 Result<int> run(const Options& options, const CreateOptions& co, bool detach)
 {
-    // In the foreground, signals are held from before the container exists: one that arrives
-    // while it starts (the caller's Ctrl-C, a stop) is forwarded once it runs, not lost and not
-    // fatal to us. The child clears the blocked mask it inherits before it execs.
-    std::optional<ForwardSignals> signals;
-    if (!detach)
-        signals.emplace();
+    // The caller blocked the signals it forwards before calling (berth-runtime run does): one
+    // that arrives while the container starts is forwarded once it runs, not lost. The child
+    // clears the blocked mask it inherits before it execs.
     auto created = create_container(options, co);
     if (!created)
         return std::move(created).error().wrap(cat("create container ", co.id));
@@ -132,9 +112,7 @@ Result<int> run(const Options& options, const CreateOptions& co, bool detach)
         created->child.release();
         return 0;
     }
-    // Processes orphaned inside the container (no pid namespace) are re-parented to us.
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    auto status = wait_foreground(created->child, created->sync, created->program, *signals);
+    auto status = wait_foreground(created->child, created->sync, created->program, co.signal_fd);
     trace::phase("run: container exited");
     auto removed = remove(options, co.id, true);
     trace::phase("run: deleted");

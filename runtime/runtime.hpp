@@ -6,6 +6,21 @@
 // lives in <root>/<id>/state.json, written atomically, so any later process (the CLI's next
 // verb, or a restarted agent calling recover()) sees every container this host has. The
 // berth-runtime CLI and the agent are thin callers of these functions. Runs as root on the host.
+//
+// Errors: one errno per condition on every verb, so callers branch on Error::code:
+//   ENOENT  no container with that id (every verb that takes one);
+//   EEXIST  create: the id is taken;
+//   EBUSY   the verb does not apply in the container's status: start when not created, exec
+//           and pause when not running, resume when not paused, kill when stopped, delete
+//           without force when not stopped ("container is stopped, not running");
+//   EINVAL  bad input: an invalid id, bundle or config.json, options that do not fit (a terminal
+//           without a console socket, an fd to pass that is not open, too many fds).
+// Anything else is a system call's own errno, passed through with context (EPERM, ENOSPC...).
+// Verbs on one container are serialized by its lock (create, start, kill, pause, resume,
+// delete); different containers may be handled from any number of threads at once. The
+// library changes no process-wide state of its caller: no signal mask, dumpable or subreaper
+// flag, cwd, umask or environment; and no fd of the caller reaches a container but the stdio
+// and the fds it passes on purpose (preserve_fds, pass_fds).
 #pragma once
 #include <sys/types.h>
 #include <chrono>
@@ -71,6 +86,9 @@ struct CreateOptions {
     bool no_pivot = false; // MS_MOVE + chroot instead of pivot_root (ramfs roots only)
     bool no_new_keyring = false;
     unsigned preserve_fds = 0; // fds 3..3+N-1 are passed to the container
+    // More fds for the container, by mapping: pass_fds[i] becomes fd 3 + preserve_fds + i. No
+    // other fd of the caller reaches the container (its stage closes all but these first).
+    std::vector<int> pass_fds;
     // The container's stdio; -1 inherits the caller's (as runc does). For tests and the agent.
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
     // Supervised only: stdout/stderr go to pipes the supervisor drains into this file in
@@ -79,6 +97,10 @@ struct CreateOptions {
     std::string log_path;
     std::uint64_t log_max_bytes = std::uint64_t{10} * 1024 * 1024;
     unsigned log_max_files = 3;
+    // run in the foreground: a signalfd of the caller's (which blocks those signals); each
+    // signal read from it is sent to the container's init. The library never changes a signal
+    // mask or the subreaper flag: that is the caller's (the CLI's) business.
+    int signal_fd = -1;
 };
 
 // create: sets everything up and leaves the container's process waiting before exec.
@@ -86,7 +108,7 @@ Result<State> create(const Options& options, const CreateOptions& co);
 // start: lets a created container exec its process; runs poststart hooks.
 Result<void> start(const Options& options, const std::string& id);
 // run = create + start; with detach=false, waits and returns the process's exit status
-// (128+signal when killed), forwarding signals to it, and deletes the container afterwards.
+// (128+signal when killed), forwarding what co.signal_fd collects, and deletes the container.
 Result<int> run(const Options& options, const CreateOptions& co, bool detach);
 Result<State> state(const Options& options, const std::string& id);
 Result<std::vector<State>> list(const Options& options);
@@ -109,7 +131,9 @@ struct ExecOptions {
     std::string pid_file;
     bool detach = false;
     unsigned preserve_fds = 0;
+    std::vector<int> pass_fds;                         // as in CreateOptions
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1; // -1 inherits the caller's
+    int signal_fd = -1; // foreground: signals read from it go to the process (CreateOptions)
 };
 // exec: runs another process inside a running container's namespaces, cgroup and security
 // profile. Foreground: returns its exit status. Detached: returns 0 once it is exec'd.

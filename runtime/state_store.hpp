@@ -91,6 +91,9 @@ bool same_boot(const Record& record);
 Result<Fd> open_init(const Record& record);
 // Observes the kernel for record (process, fifo, freezer) and derives the status.
 Status observe_status(const Options& options, const Record& record);
+// The one error for a verb that does not apply in the container's status (runtime.hpp's errno
+// vocabulary): EBUSY, "container is <status>, not <wanted>", no strerror text.
+Error wrong_state(Status status, std::string_view wanted);
 // The public State of a record with its derived status.
 State to_state(const Record& record, Status status);
 

@@ -20,4 +20,9 @@ Status observe_status(const Options& options, const Record& record)
     return derive_status(record, observed);
 }
 
+Error wrong_state(Status status, std::string_view wanted)
+{
+    return Error{EBUSY, cat("container is ", status_name(status), ", not ", wanted), true};
+}
+
 } // namespace berth::runtime::store

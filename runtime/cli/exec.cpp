@@ -3,6 +3,7 @@
 // copy frozen at create) with the command line's args and overrides.
 #include "base/files.hpp"
 #include "runtime/cli/log_output.hpp"
+#include "runtime/cli/signals.hpp"
 #include "runtime/cli/verbs.hpp"
 
 namespace berth::cli {
@@ -158,6 +159,11 @@ int exec_main(const Options& options, Args args)
     if (!parse_count(parsed.value("preserve-fds", "0"), exec.preserve_fds))
         return fail(
             cat("invalid value ", quoted(parsed.value("preserve-fds")), " for flag -preserve-fds"));
+    std::optional<ForwardedSignals> signals; // the foreground process gets our signals
+    if (!exec.detach) {
+        signals.emplace();
+        exec.signal_fd = signals->fd();
+    }
     auto status = runtime::exec(options, parsed.positionals()[0], exec);
     if (!status)
         return fail(cat("exec failed: ", status.error().message()));

@@ -1,6 +1,9 @@
 // runtime/cli/run.cpp — `run`: create + start; in the foreground it waits, forwards signals
-// (inside runtime::run) and exits with the container's status, as runc does.
+// (collected here, sent by runtime::run) and exits with the container's status, as runc does.
+#include <sys/prctl.h>
+#include <optional>
 #include "runtime/cli/log_output.hpp"
+#include "runtime/cli/signals.hpp"
 #include "runtime/cli/verbs.hpp"
 
 namespace berth::cli {
@@ -33,7 +36,15 @@ int run_main(const Options& options, Args args)
     auto create = create_options_from(parsed);
     if (!create)
         return fail(create.error());
-    auto status = runtime::run(options, *create, parsed.flag("detach"));
+    const bool detach = parsed.flag("detach");
+    std::optional<ForwardedSignals> signals;
+    if (!detach) {
+        signals.emplace();
+        create->signal_fd = signals->fd();
+        // Processes orphaned inside the container (no pid namespace) are re-parented to us.
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+    auto status = runtime::run(options, *create, detach);
     if (!status)
         return fail(cat("berth-runtime run failed: ", status.error().message()));
     return *status;

@@ -1,5 +1,6 @@
 #include "runtime/cli/signals.hpp"
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -48,7 +49,25 @@ std::optional<int> real_time(std::string_view name)
     return std::nullopt;
 }
 
+// Signals a foreground `run` or `exec` passes on to the container instead of dying from them.
+constexpr int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
 } // namespace
+
+ForwardedSignals::ForwardedSignals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int s : forwarded)
+        sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, &saved_);
+    fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+ForwardedSignals::~ForwardedSignals()
+{
+    ::sigprocmask(SIG_SETMASK, &saved_, nullptr);
+}
 
 std::optional<int> parse_signal(std::string_view text)
 {

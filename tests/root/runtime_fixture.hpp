@@ -68,6 +68,7 @@ struct Fixture {
     Bundle bundle;
     std::vector<std::string> ids;
     std::string last_err;
+    int signal_fd = -1; // run(): CreateOptions::signal_fd
     berth::Fd out{::memfd_create("out", MFD_CLOEXEC)}, err{::memfd_create("err", MFD_CLOEXEC)};
 
     Fixture()
@@ -107,6 +108,7 @@ struct Fixture {
         ::ftruncate(out.get(), 0);
         ::ftruncate(err.get(), 0);
         auto co = create_options(new_id("run"));
+        co.signal_fd = signal_fd;
         auto r = rt::run(options, co, false);
         ::close(co.stdin_fd);
         Ran ran;

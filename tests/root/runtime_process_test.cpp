@@ -2,6 +2,7 @@
 // root: the container process: exit codes, signals, capabilities, no_new_privs, seccomp, user,
 // rlimits, fds, terminal. Shared fixture and helpers: tests/root/runtime_fixture.hpp.
 #define BOOST_TEST_MODULE runtime_process
+#include <sys/signalfd.h>
 #include "tests/root/runtime_fixture.hpp"
 
 BOOST_AUTO_TEST_SUITE(runtime_process,
@@ -130,22 +131,33 @@ BOOST_FIXTURE_TEST_CASE(terminal_sends_the_pty_master_to_the_console_socket, Fix
     ::waitpid(created->pid, nullptr, 0);
 }
 
-BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_sigterm_to_the_container, Fixture)
+BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_what_the_callers_signalfd_collects, Fixture)
 {
+    // The caller (berth-runtime run) blocks the signals and hands run() a signalfd: the library
+    // itself changes no signal mask.
+    sigset_t term, saved;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    ::pthread_sigmask(SIG_BLOCK, &term, &saved);
+    berth::Fd signals(::signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK));
+    BOOST_TEST_REQUIRE(signals.valid());
+    signal_fd = signals.get();
     const pthread_t runner = ::pthread_self();
     std::thread sender([runner] {
         std::this_thread::sleep_for(500ms);
-        // The point of the test: a SIGTERM to the thread blocked in run(), read by its signalfd.
+        // A SIGTERM to the thread blocked in run(), read from the signalfd and passed on.
         ::pthread_kill(runner, SIGTERM); // NOLINT(bugprone-bad-signal-to-kill-thread)
     });
     auto r = run({"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"});
     sender.join();
+    signal_fd = -1;
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     BOOST_TEST_REQUIRE(r.ok(), r.error);
     BOOST_TEST(r.status == 42);
 }
 
 // A caller that blocks or ignores signals (an agent reading them from a signalfd, a shell that
-// ignores SIGPIPE; run() itself holds the forwarded ones) must not hand that on: both the mask
+// ignores SIGPIPE, berth-runtime holding the forwarded ones) must not hand that on: both the mask
 // and SIG_IGN survive execve.
 BOOST_FIXTURE_TEST_CASE(container_starts_with_no_signal_blocked_or_ignored, Fixture)
 {

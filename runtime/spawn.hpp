@@ -1,0 +1,57 @@
+// runtime/spawn.hpp — internal: the start create and exec share. A SOCK_SEQPACKET socketpair,
+// the stage's fd keep-list, the fork, and the stage's first report (the pid of the process it
+// cloned, or where it failed); the stage is reaped and the process it cloned (the caller's own
+// child, CLONE_PARENT) adopted by pidfd. One place, so the fd and dumpable rules hold for both.
+#pragma once
+#include <functional>
+#include <vector>
+#include "base/fd.hpp"
+#include "base/result.hpp"
+#include "runtime/child_plan.hpp"
+#include "runtime/process.hpp"
+
+namespace berth::runtime {
+
+// Where the plan keeps the fields spawn_stage fills in.
+struct StageFds {
+    int& sync_fd;
+    const int*& keep_fds;
+    std::size_t& keep_fd_count;
+};
+
+// Forks a stage running entry(plan) (stage_main or exec_stage_main, below). keep: the
+// fds the stage needs besides stdio and the preserved ones (the child's end of sync is added);
+// keep_storage holds the sorted list the plan points at while the child runs. sync gets our
+// end. describe turns a Failure report into an Error. born_in_cgroup (when given) says whether
+// the stage cloned the process straight into its v2 cgroup (clone3 CLONE_INTO_CGROUP): if not,
+// the caller moves it there by pid.
+Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<int>& keep_storage,
+                          Fd& sync, void (*entry)(const void* plan) noexcept, const void* plan,
+                          const std::function<Error(const SyncMessage&)>& describe,
+                          bool* born_in_cgroup = nullptr);
+
+// The container's init (create): the stage joins namespaces by path and clones the init.
+inline Result<Child> spawn_stage(ChildPlan& plan, std::vector<int> keep,
+                                 std::vector<int>& keep_storage, Fd& sync,
+                                 const std::function<Error(const SyncMessage&)>& describe,
+                                 bool* born_in_cgroup = nullptr)
+{
+    return spawn_stage(
+        StageFds{plan.sync_fd, plan.keep_fds, plan.keep_fd_count}, std::move(keep), keep_storage,
+        sync, [](const void* p) noexcept { stage_main(*static_cast<const ChildPlan*>(p)); }, &plan,
+        describe, born_in_cgroup);
+}
+
+// A process exec'd into a running container: the stage joins through the init's pidfd.
+inline Result<Child> spawn_stage(ExecPlan& plan, std::vector<int> keep,
+                                 std::vector<int>& keep_storage, Fd& sync,
+                                 const std::function<Error(const SyncMessage&)>& describe,
+                                 bool* born_in_cgroup = nullptr)
+{
+    return spawn_stage(
+        StageFds{plan.sync_fd, plan.keep_fds, plan.keep_fd_count}, std::move(keep), keep_storage,
+        sync, [](const void* p) noexcept { exec_stage_main(*static_cast<const ExecPlan*>(p)); },
+        &plan, describe, born_in_cgroup);
+}
+
+} // namespace berth::runtime
