@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv)
 {
-    if (auto r = berth::runtime::reexec_from_sealed_copy(argv); !r) {
+    if (auto r = berth::runtime::reexec_protected(argv); !r) {
         std::fprintf(stderr, "berth-supervisor: %s\n", r.error().message().c_str());
         return 1;
     }
