@@ -48,7 +48,10 @@ struct StagedFile {
 // duplicate layer.tar files) but never for blobs/; hardlinks, devices and fifos are refused.
 class ArchiveStager final : public TarHandler {
 public:
-    ArchiveStager(std::string dir, std::uint64_t max_member) : dir_(std::move(dir)), max_(max_member) {}
+    ArchiveStager(std::string dir, std::uint64_t max_member)
+        : dir_(std::move(dir)), max_(max_member)
+    {
+    }
     Result<void> begin(const TarEntry& entry) override;
     Result<void> data(const char* bytes, std::size_t size) override;
     Result<void> end() override;
@@ -63,7 +66,7 @@ private:
     std::string dir_;
     std::uint64_t max_;
     std::map<std::string, StagedFile> files_;
-    std::map<std::string, std::string> aliases_; // symlink path -> resolved target path
+    std::map<std::string, std::string> aliases_;   // symlink path -> resolved target path
     std::map<std::string, std::uint64_t> digests_; // staged digests -> size
     struct Current;
     std::shared_ptr<Current> current_;

@@ -99,8 +99,7 @@ Result<void> check_oci_layout(std::string_view oci_layout)
         return std::move(j).error();
     const auto version = j->is_object() ? string_at(*j, "imageLayoutVersion") : std::string{};
     if (!version.starts_with("1."))
-        return Error::invalid("oci-layout: imageLayoutVersion ", quoted(version),
-                              " is not 1.x");
+        return Error::invalid("oci-layout: imageLayoutVersion ", quoted(version), " is not 1.x");
     return {};
 }
 

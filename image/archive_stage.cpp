@@ -80,8 +80,8 @@ Result<void> ArchiveStager::end()
     auto c = std::move(current_);
     const auto digest = c->sha.digest();
     if (!c->expected.empty() && digest != c->expected)
-        return Error::with_code(EBADMSG, "archive member ", quoted(c->path), ": content has digest ",
-                                digest, " (digest mismatch)");
+        return Error::with_code(EBADMSG, "archive member ", quoted(c->path),
+                                ": content has digest ", digest, " (digest mismatch)");
     if (!digests_.count(digest))
         if (auto r = link_tmpfile(c->fd, cat(dir_, "/", digest_hex(digest))); !r)
             return r;
@@ -135,7 +135,8 @@ Result<void> stage_archive(int fd, ArchiveStager& stager)
         if (!inflater) { // the first bytes tell the compression
             const auto* b = reinterpret_cast<const unsigned char*>(buffer.data());
             const bool gzip = n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
-            const bool zstd = n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd;
+            const bool zstd =
+                n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd;
             inflater = Decompressor::create(gzip   ? Compression::Gzip
                                             : zstd ? Compression::Zstd
                                                    : Compression::None);

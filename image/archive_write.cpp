@@ -23,8 +23,7 @@ void octal(char* field, std::size_t width, std::uint64_t value)
 
 } // namespace
 
-Result<void> TarWriter::header(std::string_view name, char type, std::uint64_t size,
-                               unsigned mode)
+Result<void> TarWriter::header(std::string_view name, char type, std::uint64_t size, unsigned mode)
 {
     if (name.size() >= 100)
         return Error::invalid("tar member name ", quoted(name), " is 100 bytes or longer");

@@ -45,8 +45,8 @@ std::vector<std::string> dir_names(const std::string& dir)
 Result<Lease> lease_from_json(std::string_view text)
 {
     auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-    if (!j.is_object() || !j.contains("name") || !j["name"].is_string() ||
-        !j.contains("images") || !j["images"].is_array())
+    if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("images") ||
+        !j["images"].is_array())
         return Error::invalid("lease file: not the format berth writes");
     Lease lease{j["name"].get<std::string>(), {}, 0};
     if (j.contains("created") && j["created"].is_number_integer())
@@ -173,6 +173,15 @@ Result<Roots> collect_roots(const Store& store)
         if (name.starts_with("live."))
             if (auto r = add_live_roots(cat(leases_dir(store.root()), "/", name), roots); !r)
                 return r.error();
+    // A container's rootfs lists the snapshots it mounts (rootfs.cpp).
+    for (const auto& id : dir_names(store.root() + "/containers")) {
+        auto text = read_file(cat(store.root(), "/containers/", id, "/snapshots"), max_lease_file);
+        if (!text)
+            continue; // being made (the list comes before the mount) or being removed
+        for (auto line : split(*text, '\n'))
+            if (!line.empty())
+                roots.chains.emplace(line);
+    }
     auto records = store.list();
     if (!records)
         return std::move(records).error();
@@ -210,8 +219,7 @@ Result<void> Store::take_lease(std::string_view name, const std::vector<std::str
             return std::move(record).error().wrap(cat("lease ", quoted(name)));
         images.push_back(nlohmann::json::parse(record_to_json(*record)));
     }
-    const nlohmann::json j = {
-        {"name", name}, {"images", images}, {"created", std::time(nullptr)}};
+    const nlohmann::json j = {{"name", name}, {"images", images}, {"created", std::time(nullptr)}};
     return replace_file(lease_file(root_, name), j.dump(2) + "\n");
 }
 

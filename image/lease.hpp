@@ -1,7 +1,8 @@
-// image/lease.hpp — what keeps content alive against garbage collection. Three kinds of roots:
+// image/lease.hpp — what keeps content alive against garbage collection. Four kinds of roots:
 // image records (images/), named leases (leases/<sha256 of name>.json, persisted: the agent
 // takes one per task or container) and live leases (leases/live.<random>, held by a pull or a
-// load in progress through an flock on the file; a dead owner's lease is stale and removed).
+// load in progress through an flock on the file; a dead owner's lease is stale and removed) and
+// the snapshot list of each container rootfs (containers/<id>/snapshots).
 // Ordering: a writer adds a digest to its lease, under the shared gc lock, BEFORE it writes or
 // relies on that content; gc() marks and sweeps under the exclusive gc lock. So gc either ran
 // before the lease entry (and the content is made afresh) or sees it. Internal to image/.
@@ -43,7 +44,8 @@ private:
     Fd fd_; // flock'd LOCK_EX for our lifetime: how gc tells a live lease from a stale one
 };
 
-// Every root: named leases and live leases first (stale live ones removed), then records.
+// Every root: named leases, live leases (stale ones removed), containers' snapshot lists
+// (containers/<id>/snapshots, written by Rootfs::mount), then records.
 // Call under the exclusive gc lock.
 Result<Roots> collect_roots(const Store& store);
 // The manifests named leases hold, for prune --all.

@@ -67,8 +67,7 @@ struct Planned { // one image, every blob of it staged and checked
     std::vector<std::string> extra_blobs; // an index the archive routed through
 };
 
-Result<std::string> staged_text(const ArchiveStager& st, const Descriptor& d,
-                                std::string_view what)
+Result<std::string> staged_text(const ArchiveStager& st, const Descriptor& d, std::string_view what)
 {
     if (!st.has_digest(d.digest))
         return Error::with_code(ENOENT, what, " ", d.digest, " is not in the archive");
@@ -118,8 +117,13 @@ Result<Planned> plan_manifest(const ArchiveStager& st, const Descriptor& md,
                               config->diff_ids.size(), " layers, the manifest ",
                               manifest->layers.size());
     Planned p;
-    p.record = {std::move(name), md.digest,  manifest->config.digest, {}, chain_ids(config->diff_ids),
-                manifest->config.size, std::time(nullptr)};
+    p.record = {std::move(name),
+                md.digest,
+                manifest->config.digest,
+                {},
+                chain_ids(config->diff_ids),
+                manifest->config.size,
+                std::time(nullptr)};
     for (const auto& layer : manifest->layers) {
         if (layer_compression(layer.media_type) == Compression::Unknown)
             return Error::invalid("layer ", layer.digest, ": unsupported media type ",
@@ -214,7 +218,8 @@ Result<Planned> plan_docker_image(const ArchiveStager& st, const std::string& st
         return std::move(config).error();
     const auto base = image.config.substr(image.config.rfind('/') + 1);
     if (base.size() == 69 && base.ends_with(".json") &&
-        is_valid_digest("sha256:" + base.substr(0, 64)) && config->digest != "sha256:" + base.substr(0, 64))
+        is_valid_digest("sha256:" + base.substr(0, 64)) &&
+        config->digest != "sha256:" + base.substr(0, 64))
         return Error::with_code(EBADMSG, "config ", quoted(image.config), ": content has digest ",
                                 config->digest, " (digest mismatch)");
     nlohmann::json layers = nlohmann::json::array();
@@ -382,8 +387,8 @@ Result<std::vector<ImageRecord>> load_archive(const Store& store, int fd, const 
             auto r = unpack_layer(stager.file_of(p.layers[i].digest), p.layers[i], p.diff_ids[i],
                                   cat(staging.dir, "/snap-", digest_hex(chain)), o.max_layer_bytes);
             if (!r)
-                return std::move(r).error().wrap(cat(p.record.reference, ": layer ",
-                                                     p.layers[i].digest));
+                return std::move(r).error().wrap(
+                    cat(p.record.reference, ": layer ", p.layers[i].digest));
             unpacked.insert(chain);
         }
     if (auto r = commit(store, staging.dir, *plans, unpacked); !r)

@@ -152,13 +152,8 @@ Result<ImageRecord> pull_from(const Store& store, const Reference& ref, const Re
                                 store.blob_path(manifest.config.digest), *config_text);
         !r)
         return std::move(r).error();
-    ImageRecord record{ref.str(),
-                       manifest_digest,
-                       manifest.config.digest,
-                       {},
-                       chain,
-                       manifest.config.size,
-                       std::time(nullptr)};
+    ImageRecord record{ref.str(), manifest_digest,      manifest.config.digest, {},
+                       chain,     manifest.config.size, std::time(nullptr)};
     std::vector<LayerJob> jobs;
     for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
         jobs.push_back({manifest.layers[i], config->diff_ids[i], record.chain[i]});
@@ -189,8 +184,8 @@ Result<ImageRecord> pull_image(const Store& store, const Reference& ref, const P
         }
     auto r = pull_from(store, ref, ref, options);
     if (!r && !mirror_errors.empty())
-        return std::move(r).error().wrap(cat("origin ", ref.domain, " (after mirrors failed",
-                                             mirror_errors, ")"));
+        return std::move(r).error().wrap(
+            cat("origin ", ref.domain, " (after mirrors failed", mirror_errors, ")"));
     return r;
 }
 

@@ -23,8 +23,7 @@ Result<Store> Store::open(std::string root)
     while (root.size() > 1 && root.back() == '/')
         root.pop_back();
     for (const char* sub :
-         {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images", "/containers",
-          "/leases"})
+         {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images", "/containers", "/leases"})
         if (auto r = make_directories(root + sub, 0700); !r)
             return std::move(r).error().wrap(cat("open image store ", quoted(root)));
     return Store(std::move(root));

@@ -61,7 +61,8 @@ int cmd_load(const Globals& g, const std::vector<std::string>& args)
                 return fail(p.error());
             options.platform = *p;
         } else
-            return usage("load [-i FILE] [--name REPO[:TAG]] [--platform OS/ARCH]  (stdin if no -i)");
+            return usage(
+                "load [-i FILE] [--name REPO[:TAG]] [--platform OS/ARCH]  (stdin if no -i)");
     }
     Fd file;
     if (!input.empty()) {

@@ -18,7 +18,8 @@ int main(int argc, char** argv)
             break;
     }
     if (i >= argc) {
-        std::fprintf(stderr, "usage: berth [--root DIR] [--json] pull|images|rmi|inspect|load|save|image prune ...\n");
+        std::fprintf(stderr, "usage: berth [--root DIR] [--json] "
+                             "pull|images|rmi|inspect|load|save|image prune ...\n");
         return 2;
     }
     const std::string command = argv[i];

@@ -15,6 +15,10 @@ namespace berth::test {
 using Members = std::vector<std::pair<std::string, std::string>>; // name -> bytes, in order
 
 struct ArchiveImage {
+    ArchiveImage(std::string n, std::vector<std::string> l, bool g = true)
+        : name(std::move(n)), layers(std::move(l)), gzip(g)
+    {
+    }
     std::string name;                // "" for none
     std::vector<std::string> layers; // uncompressed tars
     bool gzip = true;
@@ -48,14 +52,15 @@ inline BuiltImage build_image(const ArchiveImage& image)
                                    {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}}
                         .dump();
     b.config = image::sha256_digest(b.config_json);
-    b.manifest_json = nlohmann::json{{"schemaVersion", 2},
-                                     {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                                     {"config",
-                                      {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                                       {"digest", b.config},
-                                       {"size", b.config_json.size()}}},
-                                     {"layers", layers}}
-                          .dump();
+    b.manifest_json = nlohmann::json{
+        {"schemaVersion", 2},
+        {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+        {"config",
+         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+          {"digest", b.config},
+          {"size", b.config_json.size()}}},
+        {"layers",
+         layers}}.dump();
     b.manifest = image::sha256_digest(b.manifest_json);
     return b;
 }

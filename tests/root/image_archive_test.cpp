@@ -145,7 +145,8 @@ BOOST_AUTO_TEST_CASE(save_then_load_into_a_fresh_store_round_trips)
     const auto again = dir.path() + "/again.tar";
     {
         const Fd fd(::open(again.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        BOOST_TEST_REQUIRE(store.save({"berth.local/a:1", "berth.local/b:1"}, fd.get()).has_value());
+        BOOST_TEST_REQUIRE(
+            store.save({"berth.local/a:1", "berth.local/b:1"}, fd.get()).has_value());
     }
     BOOST_TEST((read_all(out) == read_all(again)));
 }
@@ -161,9 +162,10 @@ BOOST_AUTO_TEST_CASE(skopeo_reads_what_berth_saves_and_berth_loads_what_skopeo_w
     }
     // skopeo finds the image by the name berth wrote, and converts it to a docker save archive.
     const auto docker = dir.path() + "/docker.tar";
-    auto copy = run_command({"skopeo", "--insecure-policy", "copy", "oci-archive:" + saved +
-                             ":berth.local/peer:1", "docker-archive:" + docker +
-                             ":berth.local/peer:from-skopeo"}, 60s);
+    auto copy = run_command({"skopeo", "--insecure-policy", "copy",
+                             "oci-archive:" + saved + ":berth.local/peer:1",
+                             "docker-archive:" + docker + ":berth.local/peer:from-skopeo"},
+                            60s);
     BOOST_TEST_REQUIRE(copy.status == 0, copy.err);
     auto other = image::Store::open(dir.path() + "/other");
     const Fd in(::open(docker.c_str(), O_RDONLY | O_CLOEXEC));
@@ -195,15 +197,23 @@ std::string without_end(std::string tar)
     return tar.substr(0, tar.size() - 1024);
 }
 
-std::vector<Hostile> hostile_archives()
+std::vector<Hostile> hostile_cases()
 {
     const auto built = build_image({"x", {app_layer(), top_layer()}});
     return {
         {"a member climbing out",
-         [] { auto m = valid_members(); m.emplace_back("../evil", "x"); return tar_of(m); },
+         [] {
+             auto m = valid_members();
+             m.emplace_back("../evil", "x");
+             return tar_of(m);
+         },
          "'../evil': path climbs out"},
         {"an absolute member",
-         [] { auto m = valid_members(); m.emplace_back("/etc/evil", "x"); return tar_of(m); },
+         [] {
+             auto m = valid_members();
+             m.emplace_back("/etc/evil", "x");
+             return tar_of(m);
+         },
          "absolute path"},
         {"a symlinked blob",
          [built] {
@@ -241,23 +251,42 @@ std::vector<Hostile> hostile_archives()
         {"a missing layer",
          [built] {
              auto m = valid_members();
-             std::erase_if(m, [&](auto& e) { return e.first == blob_name(built.layer_digests[1]); });
+             std::erase_if(m,
+                           [&](auto& e) { return e.first == blob_name(built.layer_digests[1]); });
              return tar_of(m);
          },
          "is not in the archive"},
         {"a hardlink member",
-         [] { auto m = valid_members(); m.emplace_back("hardlink:x", "index.json"); return tar_of(m); },
+         [] {
+             auto m = valid_members();
+             m.emplace_back("hardlink:x", "index.json");
+             return tar_of(m);
+         },
          "entry type '1'"},
-        {"a tar cut inside a member", [] { auto t = tar_of(valid_members()); return t.substr(0, t.size() / 2); },
+        {"a tar cut inside a member",
+         [] {
+             auto t = tar_of(valid_members());
+             return t.substr(0, t.size() / 2);
+         },
          "truncated"},
         {"a tar without its end blocks", [] { return without_end(tar_of(valid_members())); },
          "truncated"},
         {"a gzip stream cut short",
-         [] { auto g = gzip_bytes(tar_of(valid_members())); return g.substr(0, g.size() - 100); },
+         [] {
+             auto g = gzip_bytes(tar_of(valid_members()));
+             return g.substr(0, g.size() - 100);
+         },
          "truncated"},
-        {"no index at all", [] { return tar_of({{"hello", "world"}}); }, "neither index.json"},
+        {"no index at all",
+         [] {
+             return tar_of({{"hello", "world"}});
+         },
+         "neither index.json"},
         {"a bare tag and no --name",
-         [] { return tar_of(oci_members({{"latest", {app_layer()}}})); }, "only by the tag"},
+         [] {
+             return tar_of(oci_members({{"latest", {app_layer()}}}));
+         },
+         "only by the tag"},
         {"a docker save layer linked out of the archive",
          [] {
              auto m = docker_legacy_members({{"busybox:evil", {app_layer(), app_layer()}}});
@@ -278,9 +307,10 @@ BOOST_FIXTURE_TEST_SUITE(hostile_archives, Fixture,
 BOOST_AUTO_TEST_CASE(each_hostile_archive_is_refused_by_name_and_leaves_the_store_untouched)
 {
     // Something already in the store that a failed load must not disturb.
-    BOOST_TEST_REQUIRE(load(tar_of(oci_members({{"berth.local/kept:1", {top_layer()}}}))).has_value());
+    BOOST_TEST_REQUIRE(
+        load(tar_of(oci_members({{"berth.local/kept:1", {top_layer()}}}))).has_value());
     const auto before = state();
-    for (const auto& h : hostile_archives()) {
+    for (const auto& h : hostile_cases()) {
         BOOST_TEST_CONTEXT(h.what)
         {
             auto r = load(h.archive());

@@ -75,8 +75,8 @@ BOOST_AUTO_TEST_CASE(gc_removes_what_no_image_references_and_reports_the_bytes_f
     BOOST_TEST_REQUIRE(store.remove("berth.local/a:1").has_value());
     auto report = store.gc();
     BOOST_TEST_REQUIRE(report.has_value(), why(report));
-    BOOST_TEST(report->blobs == 3u);     // a's manifest, config and own layer
-    BOOST_TEST(report->snapshots == 1u); // a's top snapshot; the base is b's too
+    BOOST_TEST(report->blobs == 3u);                     // a's manifest, config and own layer
+    BOOST_TEST(report->snapshots == 1u);                 // a's top snapshot; the base is b's too
     BOOST_TEST(report->bytes_freed > 2u * (256u << 10)); // the layer blob and its unpacked file
     BOOST_TEST(!store.has_blob(a.layers[1]));
     BOOST_TEST(!path_exists(store.snapshot_path(a.chain[1])));
@@ -110,6 +110,23 @@ BOOST_AUTO_TEST_CASE(a_leased_image_survives_rmi_and_gc_until_the_lease_is_relea
     BOOST_TEST(!store.has_blob(a.layers[0]));
 }
 
+BOOST_AUTO_TEST_CASE(a_mounted_rootfs_keeps_its_snapshots_until_it_goes)
+{
+    const auto a = load({"berth.local/running:1", {shared_layer(), own_layer("running")}});
+    {
+        auto rootfs = image::Rootfs::mount(store, a, "running");
+        BOOST_TEST_REQUIRE(rootfs.has_value(), why(rootfs));
+        BOOST_TEST_REQUIRE(store.remove("berth.local/running:1").has_value());
+        auto report = store.gc();
+        BOOST_TEST_REQUIRE(report.has_value(), why(report));
+        BOOST_TEST(report->snapshots == 0u);
+        BOOST_TEST(read_all(rootfs->path() + "/running").size() == (256u << 10));
+    }
+    auto report = store.gc();
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->snapshots == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(a_lease_on_an_unknown_image_is_enoent_and_takes_nothing)
 {
     auto r = store.take_lease("task/2", {"berth.local/nope:1"});
@@ -139,7 +156,8 @@ BOOST_AUTO_TEST_CASE(the_live_lease_of_a_dead_pull_is_stale_and_protects_nothing
     BOOST_TEST_REQUIRE(store.remove("berth.local/dead:1").has_value());
     // What a pull killed mid-way leaves: its live lease file, nobody holding its flock.
     const auto stale = root + "/leases/live.dead";
-    BOOST_TEST_REQUIRE(write_file_atomic(stale, a.layers[0] + "\n" + a.chain[0] + "\n").has_value());
+    BOOST_TEST_REQUIRE(
+        write_file_atomic(stale, a.layers[0] + "\n" + a.chain[0] + "\n").has_value());
     auto report = store.gc();
     BOOST_TEST_REQUIRE(report.has_value(), why(report));
     BOOST_TEST(!path_exists(stale));
@@ -152,7 +170,8 @@ BOOST_AUTO_TEST_CASE(gc_running_throughout_a_pull_never_breaks_it)
     Registry registry(dir.path() + "/registry", 5000);
     std::vector<Layer> layers;
     for (unsigned i = 0; i < 4; ++i)
-        layers.emplace_back(TarBuilder().file("f" + std::to_string(i), random_bytes(192 << 10, i + 10)).finish());
+        layers.emplace_back(
+            TarBuilder().file("f" + std::to_string(i), random_bytes(192 << 10, i + 10)).finish());
     push_image(registry, "gc/pull", "1", layers);
     auto proxy = start_peer({"proxy", "5013", "5000", "slow"}); // each layer takes ~0.6 s
     // Garbage for gc to find while the pull runs.
@@ -200,7 +219,8 @@ BOOST_AUTO_TEST_CASE(gc_running_throughout_loads_never_breaks_them)
     std::thread loader([&] {
         for (int i = 0; i < 10 && failure.empty(); ++i) {
             const auto path = cat(dir.path(), "/load", i, ".tar");
-            const ArchiveImage image{cat("berth.local/l:", i), {shared_layer(), own_layer(cat("l", i))}};
+            const ArchiveImage image{cat("berth.local/l:", i),
+                                     {shared_layer(), own_layer(cat("l", i))}};
             if (!write_file_atomic(path, tar_of(oci_members({image}))))
                 failure = "write";
             const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -226,9 +246,9 @@ BOOST_AUTO_TEST_CASE(the_cli_loads_saves_and_prunes_with_bytes_freed)
     BOOST_TEST_REQUIRE(build != nullptr);
     const std::string berth = std::string(build) + "/agent/cli/berth";
     const auto in = dir.path() + "/cli.tar";
-    BOOST_TEST_REQUIRE(
-        write_file_atomic(in, gzip_bytes(tar_of(oci_members({{"berth.local/cli:1", {own_layer("cli")}}}))))
-            .has_value());
+    BOOST_TEST_REQUIRE(write_file_atomic(in, gzip_bytes(tar_of(oci_members(
+                                                 {{"berth.local/cli:1", {own_layer("cli")}}}))))
+                           .has_value());
     auto loaded = run_command({berth, "--root", root, "load", "-i", in});
     BOOST_TEST_REQUIRE(loaded.status == 0, loaded.err);
     BOOST_TEST(loaded.out.find("loaded berth.local/cli:1 sha256:") != std::string::npos);
@@ -240,7 +260,8 @@ BOOST_AUTO_TEST_CASE(the_cli_loads_saves_and_prunes_with_bytes_freed)
     BOOST_TEST(missing.status == 1);
     BOOST_TEST(missing.err.find("nope") != std::string::npos, missing.err);
     BOOST_TEST(!path_exists(out + "2")); // no half archive
-    BOOST_TEST_REQUIRE(run_command({berth, "--root", root, "rmi", "berth.local/cli:1"}).status == 0);
+    BOOST_TEST_REQUIRE(run_command({berth, "--root", root, "rmi", "berth.local/cli:1"}).status ==
+                       0);
     auto pruned = run_command({berth, "--root", root, "--json", "image", "prune"});
     BOOST_TEST_REQUIRE(pruned.status == 0, pruned.err);
     const auto j = nlohmann::json::parse(pruned.out);

@@ -7,7 +7,12 @@
 #include <algorithm>
 #include <thread>
 #include <boost/test/unit_test.hpp>
-#include "tests/root/image_support.hpp"
+#include <sched.h>
+#include <sys/mount.h>
+#include <stdexcept>
+#include "base/fd.hpp"
+#include "base/files.hpp"
+#include "image/image.hpp"
 #include "tests/support/privileges.hpp"
 #include "tests/support/runner.hpp"
 
@@ -15,9 +20,35 @@ using namespace berth;
 using namespace berth::test;
 namespace utf = boost::unit_test;
 
-BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
-
 namespace {
+
+// The whole test process in its own network and mount namespaces (lo up, / private): httpd
+// listens on 127.0.0.1 without touching the host, and every mount vanishes with the process.
+struct PrivateNamespaces {
+    PrivateNamespaces()
+    {
+        if (::geteuid() != 0)
+            return; // the test is skipped (precondition: root)
+        if (::unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
+            throw std::runtime_error("unshare net+mount namespaces");
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+            throw std::runtime_error("make / private");
+        if (run_command({"ip", "link", "set", "lo", "up"}).status != 0)
+            throw std::runtime_error("ip link set lo up");
+    }
+};
+
+template <class R>
+std::string why(const R& r)
+{
+    return r ? std::string() : r.error().message();
+}
+
+std::string read_all(const std::string& path)
+{
+    auto text = berth::read_file(path);
+    return text ? *text : std::string();
+}
 
 std::string source_root()
 {
@@ -40,6 +71,8 @@ Output fetch(const std::string& url)
 
 } // namespace
 
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
+
 BOOST_AUTO_TEST_SUITE(hello, *utf::label("root") * utf::precondition(is_root))
 
 BOOST_AUTO_TEST_CASE(the_offline_demo_image_loads_unpacks_and_serves_its_hostname_and_addresses)
@@ -55,8 +88,8 @@ BOOST_AUTO_TEST_CASE(the_offline_demo_image_loads_unpacks_and_serves_its_hostnam
     auto records = store->load(in.get());
     BOOST_TEST_REQUIRE(records.has_value(), why(records));
     BOOST_TEST(records->front().reference == "berth.local/hello:latest");
-    auto config = image::parse_image_config(
-        read_all(store->blob_path(records->front().config_digest)));
+    auto config =
+        image::parse_image_config(read_all(store->blob_path(records->front().config_digest)));
     BOOST_TEST_REQUIRE(config.has_value(), why(config));
     BOOST_TEST(config->platform.architecture == image::host_platform().architecture);
 
@@ -69,9 +102,9 @@ BOOST_AUTO_TEST_CASE(the_offline_demo_image_loads_unpacks_and_serves_its_hostnam
     bundle.config["root"] = {{"path", rootfs->path()}, {"readonly", true}};
     bundle.config["hostname"] = "hello-task";
     auto& ns = bundle.config["linux"]["namespaces"]; // share the test's network namespace
-    ns.erase(std::remove_if(ns.begin(), ns.end(),
-                            [](const auto& n) { return n["type"] == "network"; }),
-             ns.end());
+    ns.erase(
+        std::remove_if(ns.begin(), ns.end(), [](const auto& n) { return n["type"] == "network"; }),
+        ns.end());
     bundle.set_args({"/bin/httpd", "-f", "-p", "127.0.0.1:18080", "-h", "/www"});
     bundle.write();
     const auto id = runtime.new_id("hello");

@@ -5,21 +5,27 @@
 using namespace berth::image;
 
 namespace {
-const std::string digest_a = "sha256:" + std::string(64, 'a');
+template <class R>
+std::string why(const R& r)
+{
+    return r ? std::string() : r.error().message();
 }
+const std::string digest_a = "sha256:" + std::string(64, 'a');
+} // namespace
 
 BOOST_AUTO_TEST_SUITE(layout_index)
 
 BOOST_AUTO_TEST_CASE(an_oci_index_gives_descriptors_and_names_containerd_name_first)
 {
     const auto text = R"({"schemaVersion":2,"manifests":[
-      {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + digest_a +
+      {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                      digest_a +
                       R"(","size":12,"annotations":{"org.opencontainers.image.ref.name":"1.0",
         "io.containerd.image.name":"docker.io/library/x:1.0"}},
-      {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + digest_a +
-                      R"(","size":3}]})";
+      {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                      digest_a + R"(","size":3}]})";
     auto entries = parse_layout_index(text);
-    BOOST_TEST_REQUIRE(entries.has_value(), entries ? "" : entries.error().message());
+    BOOST_TEST_REQUIRE(entries.has_value(), why(entries));
     BOOST_TEST_REQUIRE(entries->size() == 2u);
     BOOST_TEST((*entries)[0].name == "docker.io/library/x:1.0");
     BOOST_TEST((*entries)[0].descriptor.size == 12u);
@@ -28,12 +34,12 @@ BOOST_AUTO_TEST_CASE(an_oci_index_gives_descriptors_and_names_containerd_name_fi
 
 BOOST_AUTO_TEST_CASE(a_bad_digest_or_size_names_the_entry)
 {
-    auto bad = parse_layout_index(
-        R"({"manifests":[{"digest":"sha256:../../etc/passwd","size":1}]})");
+    auto bad =
+        parse_layout_index(R"({"manifests":[{"digest":"sha256:../../etc/passwd","size":1}]})");
     BOOST_TEST_REQUIRE(!bad.has_value());
     BOOST_TEST(bad.error().message().find("manifests[0]") != std::string::npos);
-    auto negative = parse_layout_index(R"({"manifests":[{"digest":")" + digest_a +
-                                       R"(","size":-1}]})");
+    auto negative =
+        parse_layout_index(R"({"manifests":[{"digest":")" + digest_a + R"(","size":-1}]})");
     BOOST_TEST_REQUIRE(!negative.has_value());
     BOOST_TEST(negative.error().code == EINVAL);
     BOOST_TEST(!parse_layout_index(R"({"manifests":[]})").has_value());
@@ -57,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_docker_save_manifest_lists_config_layers_and_tags)
     auto images = parse_docker_manifest(
         R"([{"Config":"abc.json","RepoTags":["busybox:latest"],"Layers":["1/layer.tar","2/layer.tar"]},
             {"Config":"def.json","RepoTags":null,"Layers":[]}])");
-    BOOST_TEST_REQUIRE(images.has_value(), images ? "" : images.error().message());
+    BOOST_TEST_REQUIRE(images.has_value(), why(images));
     BOOST_TEST_REQUIRE(images->size() == 2u);
     BOOST_TEST((*images)[0].layers.size() == 2u);
     BOOST_TEST((*images)[0].repo_tags == std::vector<std::string>{"busybox:latest"});
