@@ -3,6 +3,7 @@
 // repositories, a symlinked duplicate layer) and Docker 25's OCI layout with manifest.json. The
 // members are a list a test can edit (to corrupt, truncate or add hostile entries) before tar().
 #pragma once
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,7 +101,9 @@ inline Members oci_members(const std::vector<ArchiveImage>& images, bool docker_
               {"index.json", nlohmann::json{{"schemaVersion", 2}, {"manifests", index}}.dump()}};
     if (docker_manifest)
         m.emplace_back("manifest.json", docker.dump());
-    m.insert(m.end(), blobs.begin(), blobs.end());
+    for (const auto& blob : blobs) // images share layers: each blob once, as in a real layout
+        if (std::find(m.begin(), m.end(), blob) == m.end())
+            m.push_back(blob);
     return m;
 }
 

@@ -126,7 +126,8 @@ BOOST_AUTO_TEST_CASE(save_then_load_into_a_fresh_store_round_trips)
 {
     const ArchiveImage a{"berth.local/a:1", {app_layer(), top_layer()}};
     const ArchiveImage b{"berth.local/b:1", {app_layer()}}; // shares a's base layer
-    BOOST_TEST_REQUIRE(load(tar_of(oci_members({a, b}))).has_value());
+    auto first = load(tar_of(oci_members({a, b})));
+    BOOST_TEST_REQUIRE(first.has_value(), why(first));
     const auto out = dir.path() + "/saved.tar";
     {
         const Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
