@@ -61,6 +61,7 @@ public:
     // The staged file of a digest, if some member had those bytes.
     std::string file_of(std::string_view digest) const;
     bool has_digest(std::string_view digest) const;
+    std::string current_member() const; // the member being received, or ""
 
 private:
     std::string dir_;

@@ -117,6 +117,11 @@ bool ArchiveStager::has_digest(std::string_view digest) const
     return digests_.count(std::string(digest)) != 0;
 }
 
+std::string ArchiveStager::current_member() const
+{
+    return current_ ? current_->path : std::string();
+}
+
 Result<void> stage_archive(int fd, ArchiveStager& stager)
 {
     TarParser tar(stager);
@@ -147,10 +152,14 @@ Result<void> stage_archive(int fd, ArchiveStager& stager)
     }
     if (!inflater)
         return Error::invalid("the archive is empty");
-    if (auto r = inflater->finish(); !r)
-        return std::move(r).error().wrap("archive (truncated?)");
-    if (auto r = tar.finish(); !r)
-        return std::move(r).error().wrap("archive");
+    if (auto r = inflater->finish(); !r) // only an unfinished stream fails here
+        return Error::invalid("the archive is truncated: its compressed stream ends early");
+    if (auto r = tar.finish(); !r) {
+        const auto member = stager.current_member();
+        return Error::invalid("the archive is truncated: it ends inside ",
+                              member.empty() ? std::string("a tar header")
+                                             : cat("member ", quoted(member)));
+    }
     if (!tar.ended())
         return Error::invalid("archive: the tar stream ends without its end-of-archive blocks "
                               "(truncated)");
