@@ -37,7 +37,7 @@ struct Fixture {
 
     std::string write(const std::string& bytes, const std::string& name = "in.tar") const
     {
-        const auto path = dir.path() + "/" + name;
+        auto path = dir.path() + "/" + name;
         BOOST_TEST_REQUIRE(write_file_atomic(path, bytes).has_value());
         return path;
     }
@@ -193,7 +193,7 @@ Members valid_members()
     return oci_members({{"berth.local/victim:1", {app_layer(), top_layer()}}});
 }
 
-std::string without_end(std::string tar)
+std::string without_end(const std::string& tar)
 {
     return tar.substr(0, tar.size() - 1024);
 }
@@ -221,7 +221,7 @@ std::vector<Hostile> hostile_cases()
              auto m = valid_members();
              for (auto& [name, bytes] : m)
                  if (name == blob_name(built.layer_digests[0])) {
-                     name = "symlink:" + name;
+                     name.insert(0, "symlink:");
                      bytes = "/etc/shadow";
                  }
              return tar_of(m);
