@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,6 +95,9 @@ struct PullOptions {
     std::optional<Credentials> credentials; // overrides docker_config
     std::vector<std::string> plain_http;    // hosts (host:port) served over http; loopback is
     std::string ca_file;                    // extra CA bundle for TLS (verification stays on)
+    // Registry domain ("docker.io") -> mirror hosts (host[:port]) tried first, in order, with
+    // the same repository path; the origin is tried last. Digests are verified whoever serves.
+    std::map<std::string, std::vector<std::string>> mirrors;
     unsigned parallel_layers = 3;
     unsigned attempts = 4;              // per request, with exponential backoff
     unsigned inactivity_timeout_s = 30; // no byte for this long: retry
@@ -111,6 +115,27 @@ struct ImageRecord {
     std::int64_t created = 0;        // pull time, unix seconds
 };
 
+// A named hold on images (the agent takes one per task or container): gc never collects what a
+// lease references, even after rmi. Persisted under <root>/leases.
+struct Lease {
+    std::string name;
+    std::vector<ImageRecord> images; // as resolved when the lease was taken
+    std::int64_t created = 0;
+};
+struct GcOptions {
+    bool unleased_images = false; // prune --all: first remove image records no lease holds
+};
+struct GcReport {
+    std::uint64_t bytes_freed = 0; // disk blocks of removed blobs and snapshots
+    std::size_t blobs = 0, snapshots = 0;
+    std::vector<std::string> images; // records removed (unleased_images)
+};
+struct LoadOptions {
+    std::string name; // names an image the archive leaves unnamed or names by tag only
+    std::optional<Platform> platform; // for an index inside the archive; default host_platform()
+    std::uint64_t max_layer_bytes = std::uint64_t{64} << 30; // uncompressed, per layer
+};
+
 // The store: safe for several threads and processes at once (flock per blob and per image).
 class Store {
 public:
@@ -126,6 +151,20 @@ public:
     // Removes half-made snapshots left by a crashed pull; those of pulls still running (their
     // layer lock held) are left alone, so this is safe to call at any time.
     Result<void> recover();
+
+    // Loads an OCI image layout or `docker save` tarball (gzip or not) read from fd as a stream;
+    // every blob and layer verified. EINVAL/EBADMSG name the entry at fault; unless all of it
+    // verified, the store is left as it was.
+    Result<std::vector<ImageRecord>> load(int fd, const LoadOptions& options = {});
+    // Writes the images as one OCI image layout tar to fd (index.json names each reference).
+    Result<void> save(const std::vector<std::string>& references, int fd) const;
+
+    // Takes (or replaces) the named lease on these images; release_lease drops it (ENOENT).
+    Result<void> take_lease(std::string_view name, const std::vector<std::string>& references);
+    Result<void> release_lease(std::string_view name);
+    Result<std::vector<Lease>> leases() const;
+    // Removes blobs and snapshots no image record, lease or pull in progress references.
+    Result<GcReport> gc(const GcOptions& options = {});
 
 private:
     explicit Store(std::string root) : root_(std::move(root)) {}

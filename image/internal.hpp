@@ -2,6 +2,7 @@
 // fuzz harnesses reach the digests, decompressors, tar parser and confined writer through this
 // header only. Nothing outside image/ but tests/ includes it.
 #pragma once
+#include "image/archive.hpp"
 #include "image/decompress.hpp"
 #include "image/digest.hpp"
 #include "image/tar.hpp"

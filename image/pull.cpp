@@ -9,6 +9,7 @@
 #include "image/credential_helper.hpp"
 #include "image/digest.hpp"
 #include "image/layer_pull.hpp"
+#include "image/lease.hpp"
 #include "image/records.hpp"
 #include "image/registry.hpp"
 #include "image/store_fs.hpp"
@@ -51,7 +52,8 @@ Result<std::optional<Credentials>> find_credentials(const Reference& ref,
 
 // The platform manifest: through the index when the reference names one.
 Result<std::pair<Manifest, std::string>> resolve(RegistryClient& client, const Reference& ref,
-                                                 const Store& store, const Platform& platform)
+                                                 const Store& store, const Platform& platform,
+                                                 LiveLease& lease)
 {
     auto top = client.manifest(ref.digest.empty() ? ref.tag : ref.digest);
     if (!top)
@@ -65,6 +67,8 @@ Result<std::pair<Manifest, std::string>> resolve(RegistryClient& client, const R
         auto entry = select_platform(*index, platform);
         if (!entry)
             return std::move(entry).error();
+        if (auto r = lease.add({top->digest}); !r)
+            return r.error();
         if (auto r = write_verified(store.root() + "/blobs/sha256", store.blob_path(top->digest),
                                     top->body);
             !r)
@@ -77,6 +81,8 @@ Result<std::pair<Manifest, std::string>> resolve(RegistryClient& client, const R
     auto manifest = parse_manifest(top->body, media);
     if (!manifest)
         return std::move(manifest).error();
+    if (auto r = lease.add({top->digest}); !r)
+        return r.error();
     if (auto r =
             write_verified(store.root() + "/blobs/sha256", store.blob_path(top->digest), top->body);
         !r)
@@ -110,14 +116,19 @@ Result<void> pull_layers(RegistryClient& client, const Store& store,
     return {};
 }
 
-Result<ImageRecord> pull_image(const Store& store, const Reference& ref, const PullOptions& options)
+// Pulls ref (the record's name) from the registry at `at`: ref itself or a mirror of it.
+Result<ImageRecord> pull_from(const Store& store, const Reference& ref, const Reference& at,
+                              const PullOptions& options)
 {
-    auto creds = find_credentials(ref, options);
+    auto creds = find_credentials(at, options);
     if (!creds)
         return std::move(creds).error();
-    RegistryClient client(ref, options, std::move(*creds));
+    RegistryClient client(at, options, std::move(*creds));
     const auto platform = options.platform.value_or(host_platform());
-    auto resolved = resolve(client, ref, store, platform);
+    auto lease = LiveLease::create(store.root()); // gc leaves what this pull uses alone
+    if (!lease)
+        return std::move(lease).error();
+    auto resolved = resolve(client, ref, store, platform, *lease);
     if (!resolved)
         return std::move(resolved).error();
     auto& [manifest, manifest_digest] = *resolved;
@@ -130,17 +141,19 @@ Result<ImageRecord> pull_image(const Store& store, const Reference& ref, const P
     if (config->diff_ids.size() != manifest.layers.size())
         return Error::invalid("config ", manifest.config.digest, " lists ", config->diff_ids.size(),
                               " layers, the manifest ", manifest.layers.size());
+    const auto chain = chain_ids(config->diff_ids);
+    std::vector<std::string> content{manifest.config.digest};
+    for (const auto& l : manifest.layers)
+        content.push_back(l.digest);
+    content.insert(content.end(), chain.begin(), chain.end());
+    if (auto r = lease->add(content); !r)
+        return r.error();
     if (auto r = write_verified(store.root() + "/blobs/sha256",
                                 store.blob_path(manifest.config.digest), *config_text);
         !r)
         return std::move(r).error();
-    ImageRecord record{ref.str(),
-                       manifest_digest,
-                       manifest.config.digest,
-                       {},
-                       chain_ids(config->diff_ids),
-                       manifest.config.size,
-                       std::time(nullptr)};
+    ImageRecord record{ref.str(), manifest_digest,      manifest.config.digest, {},
+                       chain,     manifest.config.size, std::time(nullptr)};
     std::vector<LayerJob> jobs;
     for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
         jobs.push_back({manifest.layers[i], config->diff_ids[i], record.chain[i]});
@@ -153,6 +166,27 @@ Result<ImageRecord> pull_image(const Store& store, const Reference& ref, const P
         !r)
         return std::move(r).error();
     return record;
+}
+
+// Each configured mirror of ref's registry first, then the origin; the origin's error names the
+// mirrors' errors too.
+Result<ImageRecord> pull_image(const Store& store, const Reference& ref, const PullOptions& options)
+{
+    std::string mirror_errors;
+    if (const auto m = options.mirrors.find(ref.domain); m != options.mirrors.end())
+        for (const auto& host : m->second) {
+            Reference at = ref;
+            at.domain = host;
+            auto r = pull_from(store, ref, at, options);
+            if (r)
+                return r;
+            mirror_errors += cat("; mirror ", host, ": ", r.error().message());
+        }
+    auto r = pull_from(store, ref, ref, options);
+    if (!r && !mirror_errors.empty())
+        return std::move(r).error().wrap(
+            cat("origin ", ref.domain, " (after mirrors failed", mirror_errors, ")"));
+    return r;
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 #include "base/fd.hpp"
 #include "base/files.hpp"
 #include "image/image.hpp"
+#include "image/lease.hpp"
 #include "image/store_fs.hpp"
 
 namespace berth::image {
@@ -69,6 +70,18 @@ Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, const
     if (::mkdir(dir.c_str(), 0700) < 0)
         return Error::from_errno("rootfs ", quoted(id), ": mkdir ", quoted(dir));
     Rootfs rootfs(dir, dir + "/merged"); // from here the destructor cleans up
+    // gc keeps the snapshots of every container dir (lease.hpp): written under the gc lock, so
+    // a gc either ran before (and the mount finds a snapshot missing) or sees the list.
+    std::string chains;
+    for (const auto& c : image.chain)
+        chains += c + "\n";
+    {
+        auto gc = lock_gc(store.root(), false);
+        if (!gc)
+            return std::move(gc).error().wrap(cat("rootfs ", quoted(id)));
+        if (auto r = write_verified(dir, dir + "/snapshots", chains); !r)
+            return std::move(r).error().wrap(cat("rootfs ", quoted(id)));
+    }
     for (const char* sub : {"/upper", "/work", "/merged"})
         if (::mkdir((dir + sub).c_str(), 0755) < 0)
             return Error::from_errno("rootfs ", quoted(id), ": mkdir ", sub);

@@ -5,6 +5,7 @@
 //   locks/<hex>.lock        flock per chain ID: one download per layer across processes
 //   images/<hash>.json      records by reference
 //   containers/<id>/        rootfs upper, work and merged dirs
+//   leases/                 named leases and live leases of pulls in progress (lease.hpp)
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -22,7 +23,7 @@ Result<Store> Store::open(std::string root)
     while (root.size() > 1 && root.back() == '/')
         root.pop_back();
     for (const char* sub :
-         {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images", "/containers"})
+         {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images", "/containers", "/leases"})
         if (auto r = make_directories(root + sub, 0700); !r)
             return std::move(r).error().wrap(cat("open image store ", quoted(root)));
     return Store(std::move(root));

@@ -35,6 +35,7 @@ public:
     Result<void> feed(const char* data, std::size_t size);
     Result<void> finish() const; // the stream must have ended on an entry boundary
     std::uint64_t entries() const { return entries_; }
+    bool ended() const { return state_ == State::End; } // saw the end-of-archive blocks
 
 private:
     enum class State { Header, Data, Padding, Extended, End };

@@ -15,6 +15,9 @@ int cmd_pull(const Globals& g, const std::vector<std::string>& args);
 int cmd_images(const Globals& g, const std::vector<std::string>& args);
 int cmd_rmi(const Globals& g, const std::vector<std::string>& args);
 int cmd_inspect(const Globals& g, const std::vector<std::string>& args);
+int cmd_load(const Globals& g, const std::vector<std::string>& args);
+int cmd_save(const Globals& g, const std::vector<std::string>& args);
+int cmd_prune(const Globals& g, const std::vector<std::string>& args);
 
 // Progress for one pull: redraws per-layer bars on a terminal, prints a line per finished layer
 // otherwise. Thread-safe (called from the pull's worker threads).

@@ -40,6 +40,7 @@ int cmd_pull(const Globals& g, const std::vector<std::string>& args)
 {
     image::PullOptions options;
     std::string name;
+    std::vector<std::string> mirrors;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
         const bool has_value = i + 1 < args.size();
@@ -60,13 +61,16 @@ int cmd_pull(const Globals& g, const std::vector<std::string>& args)
             if (!n || *n == 0)
                 return usage("pull --parallel N (N >= 1)");
             options.parallel_layers = *n;
+        } else if (a == "--mirror" && has_value) {
+            mirrors.push_back(args[++i]);
         } else if (a == "--docker-config" && has_value) {
             options.docker_config = args[++i];
         } else if (name.empty() && !a.empty() && a.front() != '-') {
             name = a;
         } else {
             return usage("pull [--platform OS/ARCH[/VARIANT]] [--plain-http HOST:PORT] "
-                         "[--creds USER:PASS] [--parallel N] [--docker-config FILE] REF");
+                         "[--creds USER:PASS] [--parallel N] [--docker-config FILE] "
+                         "[--mirror HOST:PORT]... REF");
         }
     }
     if (name.empty())
@@ -74,6 +78,8 @@ int cmd_pull(const Globals& g, const std::vector<std::string>& args)
     auto ref = image::parse_reference(name);
     if (!ref)
         return fail(ref.error());
+    if (!mirrors.empty())
+        options.mirrors[ref->domain] = mirrors;
     auto store = open_store(g);
     if (!store)
         return fail(store.error());

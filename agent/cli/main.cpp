@@ -18,7 +18,8 @@ int main(int argc, char** argv)
             break;
     }
     if (i >= argc) {
-        std::fprintf(stderr, "usage: berth [--root DIR] [--json] pull|images|rmi|inspect ...\n");
+        std::fprintf(stderr, "usage: berth [--root DIR] [--json] "
+                             "pull|images|rmi|inspect|load|save|image prune ...\n");
         return 2;
     }
     const std::string command = argv[i];
@@ -31,6 +32,14 @@ int main(int argc, char** argv)
         return cmd_rmi(g, args);
     if (command == "inspect")
         return cmd_inspect(g, args);
+    if (command == "load")
+        return cmd_load(g, args);
+    if (command == "save")
+        return cmd_save(g, args);
+    if (command == "prune")
+        return cmd_prune(g, args);
+    if (command == "image" && !args.empty() && args[0] == "prune")
+        return cmd_prune(g, {args.begin() + 1, args.end()});
     std::fprintf(stderr, "berth: unknown command '%s'\n", command.c_str());
     return 2;
 }

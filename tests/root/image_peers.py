@@ -4,7 +4,8 @@
   image_peers.py token PORT KEY CERT ISSUER SERVICE USER:PASS
       A bearer token issuer for docker-registry's token auth: GET /token?scope=&service= with
       HTTP basic USER:PASS returns {"token": JWT} (RS256 signed by KEY, CERT in the x5c header,
-      which the registry checks against its rootcertbundle); wrong or no credentials get 401.
+      which the registry checks against its rootcertbundle); wrong or no credentials get 401,
+      a scope on a repository under forbidden/ gets 403 DENIED.
   image_peers.py proxy PORT UPSTREAM_PORT MODE
       A TCP proxy to 127.0.0.1:UPSTREAM_PORT that prints each request line (and Range header).
       MODE count: relay only. MODE cut: the first blob response is cut after 64 KiB.
@@ -34,6 +35,18 @@ def token_server(port, key, cert, issuer, service, userpass):
                 self.end_headers()
                 return
             query = parse_qs(urlparse(self.path).query)
+            # Repositories under forbidden/ are refused outright, as registries that know the
+            # user but deny the repository do (HTTP 403 with a DENIED error).
+            if any(s.split(":")[1].startswith("forbidden/") for s in query.get("scope", [])
+                   if s.count(":") >= 2):
+                body = json.dumps({"errors": [{"code": "DENIED", "message":
+                                   "requested access to the resource is denied"}]}).encode()
+                self.send_response(403)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             access = []
             for scope in query.get("scope", []):
                 kind, name, actions = scope.split(":", 2) if scope.count(":") >= 2 else ("", "", "")
