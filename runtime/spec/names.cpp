@@ -1,4 +1,4 @@
-// runtime/names.cpp — capability and rlimit names to kernel values.
+// runtime/spec/names.cpp — capability and rlimit names to kernel values.
 #include <sys/capability.h>
 #include <sys/resource.h>
 #include <array>

@@ -1,8 +1,8 @@
-// runtime/spec_parts.hpp — internal to the spec parser: one parser per part of config.json,
+// runtime/spec/spec_parts.hpp — internal to the spec parser: one parser per part of config.json,
 // each in its own file, all reporting errors by JSON path (see spec_json.hpp).
 #pragma once
 #include "runtime/spec.hpp"
-#include "runtime/spec_json.hpp"
+#include "runtime/spec/spec_json.hpp"
 
 namespace berth::runtime::spec_parts {
 

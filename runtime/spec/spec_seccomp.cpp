@@ -1,9 +1,9 @@
-// runtime/spec_seccomp.cpp — linux.seccomp: names of actions, operators, architectures and
+// runtime/spec/spec_seccomp.cpp — linux.seccomp: names of actions, operators, architectures and
 // flags resolved and checked. Syscall names are resolved later, by compile_seccomp(), against
 // libseccomp's tables for the filter's architectures.
 #include <seccomp.h>
 #include <cctype>
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 

@@ -1,8 +1,8 @@
-// runtime/spec_linux.cpp — the "linux" object: namespaces, id mappings, devices, cgroups path,
+// runtime/spec/spec_linux.cpp — the "linux" object: namespaces, id mappings, devices, cgroups path,
 // sysctl, propagation, masked and read-only paths. Resources and seccomp have their own files.
 #include <sys/mount.h>
 #include <set>
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 
