@@ -4,6 +4,10 @@
 // names (capabilities, rlimits, namespaces, seccomp actions, mount options) are resolved to
 // kernel values, and any problem is an Error naming the JSON path ("process.rlimits[2].type:
 // unknown rlimit 'RLIMIT_FOO'"). Nothing downstream re-parses strings. Fuzzed.
+//
+// The public header of the berth-spec library (sources in runtime/spec/): the model, its parser
+// and its writer, with no process, mount or cgroup-writing code, so the agent and the fuzz
+// harnesses link it alone. It uses cgroups/cgroups.hpp for the resource types only.
 #pragma once
 #include <sys/types.h>
 #include <cstdint>
