@@ -34,6 +34,7 @@ struct DeviceRule {
     std::optional<std::int64_t> major; // nullopt = any ('*')
     std::optional<std::int64_t> minor;
     std::string access = "rwm"; // subset of "rwm"
+    bool operator==(const DeviceRule&) const = default;
 };
 struct Memory {
     std::optional<std::int64_t> limit;       // bytes; -1 = unlimited
@@ -45,6 +46,7 @@ struct Memory {
     std::optional<bool> disable_oom_killer;
     std::optional<bool> use_hierarchy;
     std::optional<bool> check_before_update;
+    bool operator==(const Memory&) const = default;
 };
 struct Cpu {
     std::optional<std::uint64_t> shares; // v1 2..262144; v2 converted to cpu.weight
@@ -56,27 +58,33 @@ struct Cpu {
     std::string cpus; // cpuset list, "" = inherit
     std::string mems;
     std::optional<std::int64_t> idle;
+    bool operator==(const Cpu&) const = default;
 };
 struct Pids {
     std::int64_t limit = 0; // <= 0: unlimited ("max")
+    bool operator==(const Pids&) const = default;
 };
 struct WeightDevice {
     std::int64_t major = 0, minor = 0;
     std::optional<std::uint16_t> weight, leaf_weight;
+    bool operator==(const WeightDevice&) const = default;
 };
 struct ThrottleDevice {
     std::int64_t major = 0, minor = 0;
     std::uint64_t rate = 0;
+    bool operator==(const ThrottleDevice&) const = default;
 };
 struct BlockIo {
     std::optional<std::uint16_t> weight, leaf_weight;
     std::vector<WeightDevice> weight_device;
     std::vector<ThrottleDevice> throttle_read_bps, throttle_write_bps;
     std::vector<ThrottleDevice> throttle_read_iops, throttle_write_iops;
+    bool operator==(const BlockIo&) const = default;
 };
 struct HugepageLimit {
     std::string page_size; // "2MB", "1GB"
     std::uint64_t limit = 0;
+    bool operator==(const HugepageLimit&) const = default;
 };
 struct Resources {
     std::vector<DeviceRule> devices;
@@ -86,6 +94,7 @@ struct Resources {
     std::optional<BlockIo> block_io;
     std::vector<HugepageLimit> hugepage_limits;
     std::map<std::string, std::string> unified; // v2 only: file name -> value
+    bool operator==(const Resources&) const = default;
 };
 
 // ---- What the host offers. ----

@@ -117,27 +117,20 @@ Result<Netlink> Netlink::open()
 Result<void> Netlink::request(nlmsghdr* message, int (*callback)(const nlmsghdr*, void*),
                               void* data)
 {
-    message->nlmsg_flags |= NLM_F_ACK;
-    message->nlmsg_seq = ++seq_;
-    if (mnl_socket_sendto(socket_.get(), message, message->nlmsg_len) < 0)
-        return Error::from_errno("netlink send");
-    Buffer buffer;
-    for (;;) {
-        const ssize_t n = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
-        if (n < 0)
-            return Error::from_errno("netlink receive");
-        const int r =
-            mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq_, port_id_, callback, data);
-        if (r < 0)
-            return Error::from_errno("netlink");
-        if (r == MNL_CB_STOP)
-            return {};
-    }
+    return exchange(message, NLM_F_ACK, "netlink", callback, data);
 }
 
 Result<void> Netlink::dump(nlmsghdr* message, int (*callback)(const nlmsghdr*, void*), void* data)
 {
-    message->nlmsg_flags |= NLM_F_DUMP;
+    return exchange(message, NLM_F_DUMP, "netlink dump", callback, data);
+}
+
+// Sends one message and runs callback over the answers until the kernel ends them (the ACK of
+// a request, NLMSG_DONE of a dump); a netlink error message becomes the error's errno.
+Result<void> Netlink::exchange(nlmsghdr* message, std::uint16_t flags, const char* what,
+                               int (*callback)(const nlmsghdr*, void*), void* data)
+{
+    message->nlmsg_flags |= flags;
     message->nlmsg_seq = ++seq_;
     if (mnl_socket_sendto(socket_.get(), message, message->nlmsg_len) < 0)
         return Error::from_errno("netlink send");
@@ -149,7 +142,7 @@ Result<void> Netlink::dump(nlmsghdr* message, int (*callback)(const nlmsghdr*, v
         const int r =
             mnl_cb_run(buffer.data(), static_cast<std::size_t>(n), seq_, port_id_, callback, data);
         if (r < 0)
-            return Error::from_errno("netlink dump");
+            return Error::from_errno(what);
         if (r == MNL_CB_STOP)
             return {};
     }

@@ -48,6 +48,8 @@ private:
     Result<void> request(nlmsghdr* message, int (*callback)(const nlmsghdr*, void*) = nullptr,
                          void* data = nullptr);
     Result<void> dump(nlmsghdr* message, int (*callback)(const nlmsghdr*, void*), void* data);
+    Result<void> exchange(nlmsghdr* message, std::uint16_t flags, const char* what,
+                          int (*callback)(const nlmsghdr*, void*), void* data);
     std::unique_ptr<mnl_socket, Closer> socket_;
     std::uint32_t port_id_ = 0;
     std::uint32_t seq_ = 0;

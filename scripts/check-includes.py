@@ -22,14 +22,16 @@ USES = {
     "cgroups": ["base"],
     "net": ["base"],
     "image": ["base"],
-    "runtime": ["base", "cgroups"],
-    "agent": ["base", "cgroups", "net", "image", "runtime", "agent/taskdef", "agent/engine", "agent/config"],
-    "agent/taskdef": ["base", "cgroups", "image", "runtime"],  # ECS task definitions -> specs
-    "runtime/cli": ["base", "cgroups", "runtime"],  # the berth-runtime binary
+    "runtime/spec": ["base", "cgroups"],  # the OCI spec model (cgroups' resource types only)
+    "runtime": ["base", "cgroups", "runtime/spec"],
+    "agent": ["base", "cgroups", "net", "image", "runtime/spec", "runtime", "agent/taskdef",
+              "agent/engine", "agent/config"],
+    "agent/taskdef": ["base", "cgroups", "image", "runtime/spec", "runtime"],  # task definitions -> specs
+    "runtime/cli": ["base", "cgroups", "runtime/spec", "runtime"],  # the berth-runtime binary
     "agent/engine": ["base"],  # pure: the task state machine, resource accounting
     "agent/config": ["base"],  # berth.conf
-    "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent", "agent/taskdef",
-                  "agent/engine", "agent/config"],  # the agent's binary
+    "agent/cli": ["base", "cgroups", "net", "image", "runtime/spec", "runtime", "agent",
+                  "agent/taskdef", "agent/engine", "agent/config"],  # the agent's binary
 }
 # What a library shows to the others. base/ is a toolkit: each small header is public.
 PUBLIC = {
@@ -37,7 +39,8 @@ PUBLIC = {
     "cgroups": ["cgroups.hpp"],
     "net": ["net.hpp"],
     "image": ["image.hpp"],
-    "runtime": ["runtime.hpp", "handles.hpp", "spec.hpp"],
+    "runtime/spec": ["spec.hpp"],  # at runtime/spec.hpp (HEADER_OWNER)
+    "runtime": ["runtime.hpp", "handles.hpp"],
     "agent": [],
     "agent/taskdef": ["taskdef.hpp"],
     "agent/engine": ["engine.hpp", "resources.hpp", "pulls.hpp"],
@@ -45,6 +48,9 @@ PUBLIC = {
     "runtime/cli": [],
     "agent/cli": [],
 }
+# Public headers that sit outside their library's directory: runtime/spec.hpp kept its path when
+# the spec model became a library of its own (runtime/spec/).
+HEADER_OWNER = {"runtime/spec.hpp": "runtime/spec"}
 # The one internal header per library that tests and fuzz harnesses may include.
 TEST_VISIBLE = [
     "cgroups/internal.hpp",
@@ -61,6 +67,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]')
 
 def owner(path):
     """The library (or consumer) a source file belongs to: its longest known directory."""
+    if path in HEADER_OWNER:
+        return HEADER_OWNER[path]
     parts = path.split("/")
     for n in range(len(parts) - 1, 0, -1):
         d = "/".join(parts[:n])
@@ -75,7 +83,7 @@ def header_library(include, known):
     if include not in known:
         return None
     d, _, name = include.rpartition("/")
-    return d, name
+    return HEADER_OWNER.get(include, d), name
 
 
 def check(path, text, known):
@@ -126,6 +134,10 @@ def self_test():
         "net/side.cpp": '#include "runtime/spec.hpp"\n',                   # sideways/upward
         "tests/unit/deep_test.cpp": '#include "runtime/state_store.hpp"\n',  # not test-visible
         "runtime/short.cpp": '#include "spec.hpp"\n',                      # not root-relative
+        "runtime/spec/up.cpp": '#include "runtime/runtime.hpp"\n',         # the spec model: upward
+        "runtime/inside.cpp": '#include "runtime/spec/spec_json.hpp"\n',   # the spec's internal
+        "runtime/spec/fine.cpp": '#include "runtime/spec.hpp"\n#include "cgroups/cgroups.hpp"\n'
+                                 '#include "runtime/spec/spec_json.hpp"\n',
         "net/sys.cpp": '#include <net/if.h>\n#include "net/net.hpp"\n',   # a system header
         "runtime/fine.cpp": '#include <vector>\n#include "cgroups/cgroups.hpp"\n'
                             '#include "runtime/child_plan.hpp"\n#include "base/fd.hpp"\n',
@@ -135,7 +147,7 @@ def self_test():
                                     '\n#include "tests/support/bundle.hpp"\n',
     }
     bad = {"cgroups/up.cpp", "runtime/peek.cpp", "net/side.cpp", "tests/unit/deep_test.cpp",
-           "runtime/short.cpp"}
+           "runtime/short.cpp", "runtime/spec/up.cpp", "runtime/inside.cpp"}
     with tempfile.TemporaryDirectory() as root:
         for path, text in tree.items():
             os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
@@ -144,7 +156,8 @@ def self_test():
         known = set(tree) | {"runtime/runtime.hpp", "runtime/spec.hpp", "runtime/state_store.hpp",
                              "runtime/child_plan.hpp", "cgroups/cgroups.hpp", "cgroups/internal.hpp",
                              "base/fd.hpp", "net/net.hpp", "image/image.hpp", "spec.hpp",
-                             "tests/support/bundle.hpp"}
+                             "tests/support/bundle.hpp",
+                             "runtime/spec/spec_json.hpp"}
         flagged = {p.split(":")[0] for path, text in tree.items()
                    for p in check(path, text, known)}
     if flagged != bad:

@@ -2,7 +2,8 @@
 // same bytes as an `exec --process` document -> parse_process. Properties: refusals explain
 // themselves; what is accepted satisfies the invariants spec.hpp promises downstream code, and
 // accepted linux.resources go on through the cgroup planner (cgroups::internal::plan) for a
-// unified and a hybrid host, as create would.
+// unified and a hybrid host, as create would. Everything accepted is written back with
+// spec_to_json / process_to_json and must parse again to the same value.
 #include <cstddef>
 #include <cstdint>
 #include "cgroups/internal.hpp"
@@ -85,6 +86,25 @@ void check_spec(const runtime::Spec& spec)
                       "accepted gidMappings format");
 }
 
+// The writer round-trips with the parser: parse(write(x)) == x for every accepted x.
+void check_round_trip(const runtime::Spec& spec)
+{
+    auto text = runtime::spec_to_json(spec);
+    fuzz::require(text.has_value(), "an accepted spec can be written");
+    auto again = runtime::parse_spec(*text);
+    fuzz::require(again.has_value(), "a written spec parses");
+    fuzz::require(*again == spec, "a written spec parses to the same spec");
+}
+
+void check_round_trip(const runtime::Process& process)
+{
+    auto text = runtime::process_to_json(process);
+    fuzz::require(text.has_value(), "an accepted process can be written");
+    auto again = runtime::parse_process(*text);
+    fuzz::require(again.has_value(), "a written process parses");
+    fuzz::require(*again == process, "a written process parses to the same process");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -94,15 +114,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto text = fuzz::as_text(data, size);
 
     auto spec = runtime::parse_spec(text);
-    if (spec)
+    if (spec) {
         check_spec(*spec);
-    else
+        check_round_trip(*spec);
+    } else
         fuzz::require_explained(spec.error());
 
     auto process = runtime::parse_process(text);
-    if (process)
+    if (process) {
         check_process(*process);
-    else
+        check_round_trip(*process);
+    } else
         fuzz::require_explained(process.error());
     return 0;
 }

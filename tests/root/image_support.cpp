@@ -1,8 +1,6 @@
 // tests/root/image_support.cpp — see image_support.hpp.
 #include "tests/root/image_support.hpp"
 #include <dirent.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -38,17 +36,6 @@ std::string source_root()
 }
 
 } // namespace
-
-PrivateNamespaces::PrivateNamespaces()
-{
-    if (::geteuid() != 0)
-        return; // the tests are skipped (precondition: root)
-    if (::unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
-        throw std::runtime_error("unshare net+mount namespaces");
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
-        throw std::runtime_error("make / private");
-    check(run_command({"ip", "link", "set", "lo", "up"}), "ip link set lo up");
-}
 
 Registry::Registry(const std::string& storage, int port, const std::string& auth_yaml)
     : config_dir_("berth-registry"), storage_(storage), port_(port)

@@ -10,15 +10,11 @@
 #include <vector>
 #include "image/image.hpp"
 #include "tests/support/bundle.hpp"
+#include "tests/support/namespaces.hpp" // PrivateNamespaces, the global fixture
 #include "tests/support/process.hpp"
 #include "tests/support/tar_builder.hpp"
 
 namespace berth::test {
-
-// Once per test process (a Boost global fixture): unshare(CLONE_NEWNET | CLONE_NEWNS), lo up.
-struct PrivateNamespaces {
-    PrivateNamespaces();
-};
 
 struct Layer {
     Layer(std::string t, std::string type = "application/vnd.oci.image.layer.v1.tar+gzip")

@@ -9,8 +9,6 @@ namespace utf = boost::unit_test;
 using namespace berth;
 using test::echo;
 using test::ip;
-using PrivateMounts = test::PrivateMounts;
-BOOST_TEST_GLOBAL_FIXTURE(PrivateMounts);
 
 BOOST_AUTO_TEST_SUITE(firewall, *utf::label("root") * utf::precondition(test::is_root))
 

@@ -11,9 +11,6 @@ using namespace berth;
 using test::echo;
 using test::ip;
 
-using PrivateMounts = test::PrivateMounts;
-BOOST_TEST_GLOBAL_FIXTURE(PrivateMounts);
-
 namespace {
 
 net::PortMapping mapping(std::uint16_t container, net::Protocol protocol, std::uint16_t host = 0)

@@ -17,6 +17,7 @@
 #include <boost/test/unit_test.hpp>
 #include "base/fd.hpp"
 #include "net/net.hpp"
+#include "tests/support/namespaces.hpp"
 #include "tests/support/privileges.hpp"
 
 namespace berth::test {
@@ -28,19 +29,15 @@ inline int sh(const char* command)
     return std::system(command); // NOLINT(cert-env33-c): constant commands, no user input
 }
 
-// Runs once per process: a private mount namespace so every netns bind mount dies with us.
-struct PrivateMounts {
-    PrivateMounts()
-    {
-        if (::geteuid() != 0)
-            return;
-        // A private tmpfs on /tmp as well: run dirs vanish with the process even if it aborts.
-        if (::unshare(CLONE_NEWNS | CLONE_NEWNET) < 0 ||
-            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
-            ::mount("tmpfs", "/tmp", "tmpfs", 0, "size=64m") < 0)
-            std::abort(); // never run net tests in the real root namespaces
-    }
-};
+} // namespace berth::test
+
+// Including this header moves the test process into namespaces of its own, once, before any
+// test case runs: a net test cannot forget it and touch the host's links, routes or nftables.
+// (net_support.hpp is included by exactly one file per test executable.)
+using berth::test::PrivateNamespacesAndTmp;
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
+
+namespace berth::test {
 
 // Each test case: a new, empty "host" netns with lo up, and a run dir under /tmp.
 struct FreshHost {

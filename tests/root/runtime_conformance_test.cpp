@@ -2,7 +2,7 @@
 // from outside (issue 13): seccomp profiles written for runc, exec failures that must surface,
 // rootfs propagation, inherited and joined namespaces, devices with full st_mode, the loopback
 // interface, /dev/console, tmpcopyup, refused fields. Root on this host; each test looks from
-// inside the container and leaves nothing behind (ContainerFixture checks).
+// inside the container and leaves nothing behind (RuntimeFixture checks).
 #define BOOST_TEST_MODULE runtime_conformance
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include "tests/root/container_fixture.hpp"
+#include "tests/root/runtime_fixture.hpp"
 #include "tests/support/console.hpp"
 #include "tests/support/privileges.hpp"
 
@@ -274,7 +274,7 @@ BOOST_AUTO_TEST_SUITE(runtime_conformance,
 
 // Issue 13: "mark fds close-on-exec: Operation not permitted" on every create.
 BOOST_FIXTURE_TEST_CASE(runc_era_seccomp_profile_without_close_range_runs_without_no_new_privs,
-                        ContainerFixture)
+                        RuntimeFixture)
 {
     bundle.config["process"]["noNewPrivileges"] = false;
     bundle.config["linux"]["seccomp"] = runc_era_profile();
@@ -285,7 +285,7 @@ BOOST_FIXTURE_TEST_CASE(runc_era_seccomp_profile_without_close_range_runs_withou
 }
 
 BOOST_FIXTURE_TEST_CASE(runc_era_seccomp_profile_runs_with_no_new_privs_and_a_start_hook,
-                        ContainerFixture)
+                        RuntimeFixture)
 {
     bundle.config["linux"]["seccomp"] = runc_era_profile();
     bundle.config["hooks"]["startContainer"] = {{{"path", "/bin/true"}}};
@@ -293,7 +293,7 @@ BOOST_FIXTURE_TEST_CASE(runc_era_seccomp_profile_runs_with_no_new_privs_and_a_st
 }
 
 // Issue 13: a program that cannot be exec'd left a silent `stopped` and start returned 0.
-BOOST_FIXTURE_TEST_CASE(missing_program_fails_create_with_the_reason, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(missing_program_fails_create_with_the_reason, RuntimeFixture)
 {
     bundle.set_args({"/no/such/program"});
     bundle.write();
@@ -306,7 +306,7 @@ BOOST_FIXTURE_TEST_CASE(missing_program_fails_create_with_the_reason, ContainerF
     BOOST_TEST(message.find("No such file") != std::string::npos, message);
 }
 
-BOOST_FIXTURE_TEST_CASE(program_not_on_path_fails_create_with_the_reason, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(program_not_on_path_fails_create_with_the_reason, RuntimeFixture)
 {
     bundle.set_args({"no-such-program-on-path"});
     bundle.write();
@@ -317,7 +317,7 @@ BOOST_FIXTURE_TEST_CASE(program_not_on_path_fails_create_with_the_reason, Contai
     BOOST_TEST(why(created).find("No such file") != std::string::npos, why(created));
 }
 
-BOOST_FIXTURE_TEST_CASE(program_without_execute_permission_fails_create, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(program_without_execute_permission_fails_create, RuntimeFixture)
 {
     write_text(bundle.rootfs() + "/bin/not-executable", "#!/bin/sh\necho hi\n");
     ::chmod((bundle.rootfs() + "/bin/not-executable").c_str(), 0644);
@@ -334,7 +334,7 @@ BOOST_FIXTURE_TEST_CASE(program_without_execute_permission_fails_create, Contain
 
 // Issue 13: shared failed in pivot_root (EINVAL), unbindable in the rootfs bind (EINVAL).
 BOOST_FIXTURE_TEST_CASE(rootfs_propagation_shared_and_unbindable_apply_to_the_new_root,
-                        ContainerFixture)
+                        RuntimeFixture)
 {
     for (const auto& [propagation, tag] : {std::pair{"shared", "shared:"},
                                            {"rshared", "shared:"},
@@ -348,7 +348,7 @@ BOOST_FIXTURE_TEST_CASE(rootfs_propagation_shared_and_unbindable_apply_to_the_ne
     BOOST_TEST(!has_mounts_under(bundle.dir()));
 }
 
-BOOST_FIXTURE_TEST_CASE(rootfs_propagation_private_and_slave_still_work, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(rootfs_propagation_private_and_slave_still_work, RuntimeFixture)
 {
     for (const auto* propagation : {"private", "rprivate", "slave", "rslave"}) {
         bundle.config["linux"]["rootfsPropagation"] = propagation;
@@ -357,7 +357,7 @@ BOOST_FIXTURE_TEST_CASE(rootfs_propagation_private_and_slave_still_work, Contain
 }
 
 // Issue 13: a namespace missing from linux.namespaces is the caller's, the mount one included.
-BOOST_FIXTURE_TEST_CASE(without_a_mount_namespace_the_container_chroots_in_ours, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(without_a_mount_namespace_the_container_chroots_in_ours, RuntimeFixture)
 {
     remove_namespace(bundle.config, "mount");
     bundle.config["mounts"] = nlohmann::json::array();
@@ -370,7 +370,7 @@ BOOST_FIXTURE_TEST_CASE(without_a_mount_namespace_the_container_chroots_in_ours,
     BOOST_TEST(!has_mounts_under(bundle.dir()));
 }
 
-BOOST_FIXTURE_TEST_CASE(without_a_mount_namespace_mounts_are_refused_by_name, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(without_a_mount_namespace_mounts_are_refused_by_name, RuntimeFixture)
 {
     remove_namespace(bundle.config, "mount");
     auto r = run({"true"});
@@ -383,7 +383,7 @@ BOOST_FIXTURE_TEST_CASE(without_a_mount_namespace_mounts_are_refused_by_name, Co
                r.error);
 }
 
-BOOST_FIXTURE_TEST_CASE(joins_a_mount_namespace_by_path_with_mounts, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(joins_a_mount_namespace_by_path_with_mounts, RuntimeFixture)
 {
     NamespaceHolder holder(CLONE_NEWNS);
     auto& namespaces = bundle.config["linux"]["namespaces"];
@@ -396,7 +396,7 @@ BOOST_FIXTURE_TEST_CASE(joins_a_mount_namespace_by_path_with_mounts, ContainerFi
     BOOST_TEST(!has_mounts_under(bundle.dir()));
 }
 
-BOOST_FIXTURE_TEST_CASE(joins_a_uts_namespace_by_path_and_sets_the_hostname, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(joins_a_uts_namespace_by_path_and_sets_the_hostname, RuntimeFixture)
 {
     utsname before{};
     ::uname(&before);
@@ -413,7 +413,7 @@ BOOST_FIXTURE_TEST_CASE(joins_a_uts_namespace_by_path_and_sets_the_hostname, Con
 }
 
 // Issue 13 (podman --device, --privileged): fileMode carries the full st_mode.
-BOOST_FIXTURE_TEST_CASE(device_file_mode_with_type_bits_is_accepted, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(device_file_mode_with_type_bits_is_accepted, RuntimeFixture)
 {
     bundle.config["linux"]["devices"] = {{{"path", "/dev/berth-null"},
                                           {"type", "c"},
@@ -424,7 +424,7 @@ BOOST_FIXTURE_TEST_CASE(device_file_mode_with_type_bits_is_accepted, ContainerFi
 }
 
 // Issue 13 (podman --network none, ctr run without CNI): 127.0.0.1 must work inside.
-BOOST_FIXTURE_TEST_CASE(loopback_of_a_new_network_namespace_is_up, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(loopback_of_a_new_network_namespace_is_up, RuntimeFixture)
 {
     const auto out = sh("cat /sys/class/net/lo/flags; ip addr show dev lo");
     BOOST_TEST(out.rfind("0x9\n", 0) == 0, out); // IFF_UP | IFF_LOOPBACK
@@ -432,7 +432,7 @@ BOOST_FIXTURE_TEST_CASE(loopback_of_a_new_network_namespace_is_up, ContainerFixt
 }
 
 // Issue 13: with process.terminal the pty must also be /dev/console (runtime-spec).
-BOOST_FIXTURE_TEST_CASE(terminal_is_bound_on_dev_console, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(terminal_is_bound_on_dev_console, RuntimeFixture)
 {
     ConsoleSocket console;
     bundle.config["process"]["terminal"] = true;
@@ -461,7 +461,7 @@ BOOST_FIXTURE_TEST_CASE(terminal_is_bound_on_dev_console, ContainerFixture)
 }
 
 // Issue 13: tmpcopyup was parsed and advertised, never applied.
-BOOST_FIXTURE_TEST_CASE(tmpcopyup_copies_the_covered_directory_into_the_tmpfs, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(tmpcopyup_copies_the_covered_directory_into_the_tmpfs, RuntimeFixture)
 {
     const auto dir = bundle.rootfs() + "/opt/data";
     fs::create_directories(dir + "/sub");
@@ -484,7 +484,7 @@ BOOST_FIXTURE_TEST_CASE(tmpcopyup_copies_the_covered_directory_into_the_tmpfs, C
     BOOST_TEST(!fs::exists(dir + "/written")); // the write went to the tmpfs
 }
 
-BOOST_FIXTURE_TEST_CASE(tmpcopyup_on_a_bind_mount_is_refused, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(tmpcopyup_on_a_bind_mount_is_refused, RuntimeFixture)
 {
     bundle.add_mount({{"destination", "/opt"},
                       {"type", "bind"},
@@ -497,7 +497,7 @@ BOOST_FIXTURE_TEST_CASE(tmpcopyup_on_a_bind_mount_is_refused, ContainerFixture)
 
 // Issue 13: the notify listener was closed, so matching syscalls failed with ENOSYS. It goes to
 // linux.seccomp.listenerPath with the container's state, as runc sends it.
-BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_is_sent_to_the_listener_path, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_is_sent_to_the_listener_path, RuntimeFixture)
 {
     SeccompAgent agent;
     bundle.config["linux"]["seccomp"] = {
@@ -524,8 +524,8 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_is_sent_to_the_listener_path, Co
     const int nr = agent.answer_next(EXDEV);
     BOOST_TEST((nr == SYS_mkdir || nr == SYS_mkdirat), "notified syscall " << nr);
     ::waitpid(created->pid, nullptr, 0);
-    const auto out = read_fd_all(this->out.get());
-    const auto err = read_fd_all(this->err.get());
+    const auto out = read_all(this->out.get());
+    const auto err = read_all(this->err.get());
     BOOST_TEST(err.find("cross-device") != std::string::npos, err);
     BOOST_TEST(out == "status=1\n", out);
 }
@@ -533,7 +533,7 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_is_sent_to_the_listener_path, Co
 // The listener of an exec'd process was closed, so its notified syscalls failed with ENOSYS. It
 // goes to listenerPath too, with that process's pid, as runc sends it.
 BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_of_an_exec_is_sent_to_the_listener_path,
-                        ContainerFixture)
+                        RuntimeFixture)
 {
     SeccompAgent agent;
     bundle.config["linux"]["seccomp"] = {
@@ -577,7 +577,7 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_of_an_exec_is_sent_to_the_listen
     BOOST_TEST(state_json["state"]["pid"] == created->pid, agent.message);
     BOOST_TEST_REQUIRE(exec_result.has_value(), why(exec_result));
     BOOST_TEST(*exec_result == 0);
-    const auto out = read_fd_all(exec_out.get());
+    const auto out = read_all(exec_out.get());
     BOOST_TEST(out.find("cross-device") != std::string::npos, out);
     BOOST_TEST(out.find("status=1\n") != std::string::npos, out);
     BOOST_TEST(rt::remove(options, id, true).has_value());
@@ -585,7 +585,7 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_of_an_exec_is_sent_to_the_listen
 }
 
 // Issue 13: linux.mountLabel was silently ignored; there is no SELinux here to apply it.
-BOOST_FIXTURE_TEST_CASE(mount_label_is_refused_by_name, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(mount_label_is_refused_by_name, RuntimeFixture)
 {
     bundle.config["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0";
     auto r = run({"true"});

@@ -1,11 +1,12 @@
-// tests/root/runtime_fixture.hpp — the fixture shared by the runtime library's root tests
-// (runtime_process, runtime_mounts, runtime_namespaces, runtime_lifecycle): busybox bundles in
-// mkdtemp directories, a mkdtemp state root, cgroups under "/berth-test-<pid>-<n>". Each check
-// looks from inside the container (its /proc/self/status, mountinfo, fds) and each test verifies
-// that nothing is left behind. One test executable includes it once.
+// tests/root/runtime_fixture.hpp — the one fixture of the runtime library's root tests (the
+// library driven directly, no CLI): busybox bundles in mkdtemp directories, a mkdtemp state root,
+// output captured in memfds, cgroups under "/berth-test-<pid>-<n>". Every container is
+// force-deleted at the end, the children left (inits are ours: CLONE_PARENT) are reaped, and the
+// state root and the test cgroup must then be gone. Each check looks from inside the container
+// (its /proc/self/status, mountinfo, fds). One test executable includes it once; a test file with
+// needs of its own derives from RuntimeFixture (runtime_hostile, _host_safety, _resources).
 #pragma once
 #include <fcntl.h>
-#include <algorithm>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,11 +15,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 #include <boost/test/unit_test.hpp>
 #include "runtime/runtime.hpp"
 #include "tests/support/bundle.hpp"
@@ -29,16 +33,16 @@
 namespace utf = boost::unit_test;
 namespace fs = std::filesystem;
 namespace rt = berth::runtime;
-using berth::test::Bundle;
-using berth::test::TempDir;
 using namespace std::chrono_literals;
 
+namespace berth::test {
+
+// Everything written to fd so far (pread from 0: the shared offset is left alone).
 inline std::string read_all(int fd)
 {
     std::string data;
     char buffer[8192];
-    off_t offset = 0;
-    for (;;) {
+    for (off_t offset = 0;;) {
         const ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
         if (n <= 0)
             return data;
@@ -47,9 +51,20 @@ inline std::string read_all(int fd)
     }
 }
 
+inline std::string read_text(const std::string& path)
+{
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void write_text(const std::string& path, const std::string& text)
+{
+    std::ofstream(path) << text;
+}
+
 // The error text of a failed Result, "" for a success (Boost evaluates messages eagerly).
 template <class R>
-inline std::string why(const R& r)
+std::string why(const R& r)
 {
     return r ? std::string() : r.error().message();
 }
@@ -60,35 +75,59 @@ struct Ran {
     bool ok() const { return error.empty(); }
 };
 
-// A state root and a counter of ids; every container is force-deleted at the end and the
-// state root must then be empty.
-struct Fixture {
-    TempDir state{"berth-core-state"};
+inline void remove_namespace(nlohmann::json& config, const std::string& type)
+{
+    auto& namespaces = config["linux"]["namespaces"];
+    for (auto it = namespaces.begin(); it != namespaces.end(); ++it)
+        if ((*it)["type"] == type) {
+            namespaces.erase(it);
+            return;
+        }
+}
+
+inline void remove_mount(nlohmann::json& config, const std::string& destination)
+{
+    auto& mounts = config["mounts"];
+    for (auto it = mounts.begin(); it != mounts.end(); ++it)
+        if ((*it)["destination"] == destination) {
+            mounts.erase(it);
+            return;
+        }
+}
+
+struct RuntimeFixture {
+    TempDir state;
     rt::Options options;
     Bundle bundle;
     std::vector<std::string> ids;
-    std::string last_err;
-    int signal_fd = -1; // run(): CreateOptions::signal_fd
-    berth::Fd out{::memfd_create("out", MFD_CLOEXEC)}, err{::memfd_create("err", MFD_CLOEXEC)};
+    std::string last_err; // the stderr of the last run()
+    int signal_fd = -1;   // run(): CreateOptions::signal_fd
+    Fd out{::memfd_create("out", MFD_CLOEXEC)}, err{::memfd_create("err", MFD_CLOEXEC)};
 
-    Fixture()
+    explicit RuntimeFixture(const std::string& state_prefix = "berth-runtime-state")
+        : state(state_prefix)
     {
         options.root = state.path() + "/root";
         options.cgroups_outside_root = true; // the test cgroups are top-level "/berth-test-..."
-        bundle.config["process"]["noNewPrivileges"] = true;
     }
-    ~Fixture()
+    ~RuntimeFixture()
     {
         for (const auto& id : ids)
             (void)rt::remove(options, id, true);
-        BOOST_TEST(berth::test::list_dir(options.root).empty());
-        BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
+        while (::waitpid(-1, nullptr, WNOHANG) > 0) { // inits and exec'd processes are our children
+        }
+        BOOST_TEST(list_dir(options.root).empty());
+        BOOST_TEST(!cgroup_exists(bundle.cgroups_path()));
     }
+    RuntimeFixture(const RuntimeFixture&) = delete;
+    RuntimeFixture& operator=(const RuntimeFixture&) = delete;
+
     std::string new_id(const std::string& hint)
     {
         ids.push_back(hint + "-" + std::to_string(::getpid()) + "-" + std::to_string(ids.size()));
         return ids.back();
     }
+    // stdin is a new /dev/null descriptor the caller closes; stdout and stderr the memfds.
     rt::CreateOptions create_options(const std::string& id)
     {
         rt::CreateOptions co;
@@ -105,8 +144,11 @@ struct Fixture {
     {
         bundle.set_args(args);
         bundle.write();
-        ::ftruncate(out.get(), 0);
-        ::ftruncate(err.get(), 0);
+        // The container writes at the shared file offset: rewind it as well.
+        for (const int fd : {out.get(), err.get()}) {
+            ::ftruncate(fd, 0);
+            ::lseek(fd, 0, SEEK_SET);
+        }
         auto co = create_options(new_id("run"));
         co.signal_fd = signal_fd;
         auto r = rt::run(options, co, false);
@@ -153,27 +195,17 @@ inline bool wait_status(const rt::Options& options, const std::string& id, rt::S
     return false;
 }
 
-inline void remove_namespace(nlohmann::json& config, const std::string& type)
-{
-    auto& namespaces = config["linux"]["namespaces"];
-    for (auto it = namespaces.begin(); it != namespaces.end(); ++it)
-        if ((*it)["type"] == type) {
-            namespaces.erase(it);
-            return;
-        }
-}
-
-// A process in a fresh network namespace, for joining that namespace by path. Killed and
-// reaped by the destructor.
-struct NetnsHolder {
+// A process parked in fresh namespaces (CLONE_NEW* flags), to be joined by path. Killed and
+// reaped by the destructor, which ends the namespaces with it.
+struct NamespaceHolder {
     pid_t pid = -1;
-    NetnsHolder()
+    explicit NamespaceHolder(int flags)
     {
         int ready[2];
         BOOST_TEST_REQUIRE(::pipe(ready) == 0);
         pid = ::fork();
         if (pid == 0) {
-            if (::unshare(CLONE_NEWNET) < 0)
+            if (::unshare(flags) < 0)
                 ::_exit(1);
             (void)!::write(ready[1], "x", 1);
             ::pause();
@@ -184,16 +216,30 @@ struct NetnsHolder {
         BOOST_TEST_REQUIRE(::read(ready[0], &c, 1) == 1);
         ::close(ready[0]);
     }
-    ~NetnsHolder()
+    ~NamespaceHolder()
     {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
     }
-    std::string path() const { return "/proc/" + std::to_string(pid) + "/ns/net"; }
-    ino_t inode() const
+    NamespaceHolder(const NamespaceHolder&) = delete;
+    NamespaceHolder& operator=(const NamespaceHolder&) = delete;
+    std::string path(const std::string& type) const
+    {
+        return "/proc/" + std::to_string(pid) + "/ns/" + type;
+    }
+    // "mnt:[4026532000]", as readlink /proc/self/ns/mnt prints it inside the container.
+    std::string link(const std::string& type) const
+    {
+        char buf[128] = {};
+        const ssize_t n = ::readlink(path(type).c_str(), buf, sizeof buf - 1);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    }
+    ino_t inode(const std::string& type) const
     {
         struct stat st {};
-        ::stat(path().c_str(), &st);
+        ::stat(path(type).c_str(), &st);
         return st.st_ino;
     }
 };
+
+} // namespace berth::test

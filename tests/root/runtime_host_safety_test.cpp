@@ -17,28 +17,13 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
 #include "cgroups/cgroups.hpp"
-#include "runtime/runtime.hpp"
-#include "tests/support/bundle.hpp"
-#include "tests/support/privileges.hpp"
-#include "tests/support/runner.hpp"
+#include "tests/root/runtime_fixture.hpp"
 
-namespace utf = boost::unit_test;
-namespace fs = std::filesystem;
-namespace rt = berth::runtime;
-using berth::test::Bundle;
-using berth::test::TempDir;
-using namespace std::chrono_literals;
+using namespace berth::test;
 
 namespace {
-
-template <class R>
-std::string why(const R& r)
-{
-    return r ? std::string() : r.error().message();
-}
 
 std::string test_cgroup(const std::string& hint)
 {
@@ -50,14 +35,6 @@ std::string test_cgroup(const std::string& hint)
 bool dir_in(const std::string& hierarchy, const std::string& path)
 {
     return fs::exists("/sys/fs/cgroup/" + hierarchy + path);
-}
-
-std::string slurp(const std::string& path)
-{
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 // A process that is not a container's: `sleep 1000` forked by the test, optionally moved into
@@ -120,29 +97,9 @@ struct TreeGuard {
 
 // A mkdtemp state root; the containers it made are force-removed, the state root must then be
 // empty and the bundle's cgroup gone.
-struct Fixture {
-    TempDir state{"berth-safety-state"};
-    rt::Options options;
-    Bundle bundle;
-    std::vector<std::string> ids;
-
-    Fixture()
-    {
-        options.root = state.path() + "/root";
-        options.cgroups_outside_root = true; // the test cgroups are top-level "/berth-test-..."
-    }
-    ~Fixture()
-    {
-        for (const auto& id : ids)
-            (void)rt::remove(options, id, true);
-        BOOST_TEST(berth::test::list_dir(options.root).empty());
-        BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
-    }
-    std::string new_id(const std::string& hint)
-    {
-        ids.push_back(hint + "-" + std::to_string(::getpid()) + "-" + std::to_string(ids.size()));
-        return ids.back();
-    }
+struct Fixture : RuntimeFixture {
+    Fixture() : RuntimeFixture("berth-safety-state") {}
+    using RuntimeFixture::create_options;
     rt::CreateOptions create_options(const std::string& id, const Bundle& b)
     {
         rt::CreateOptions co;
@@ -166,16 +123,6 @@ struct Fixture {
     }
     berth::Fd devnull{::open("/dev/null", O_RDWR | O_CLOEXEC)};
 };
-
-void remove_namespace(nlohmann::json& config, const std::string& type)
-{
-    auto& namespaces = config["linux"]["namespaces"];
-    for (auto it = namespaces.begin(); it != namespaces.end(); ++it)
-        if ((*it)["type"] == type) {
-            namespaces.erase(it);
-            return;
-        }
-}
 
 // Waits for a process that is not our child (or a zombie child) to be gone.
 bool gone(pid_t pid)
@@ -329,7 +276,7 @@ BOOST_FIXTURE_TEST_CASE(relative_and_empty_paths_go_below_the_configured_root_an
     start(id, bundle, "task/web", {"sleep", "1000"});
     const auto expected = options.cgroup_root + "/task/web";
     BOOST_TEST(dir_in("memory", expected));
-    const auto state = slurp(options.root + "/" + id + "/state.json");
+    const auto state = read_text(options.root + "/" + id + "/state.json");
     BOOST_TEST(state.find("\"cgroupPath\": \"" + expected + "\"") != std::string::npos, state);
     BOOST_TEST(state.find("\"cgroupCreated\": true") != std::string::npos, state);
     const auto empty = new_id("empty");
@@ -381,15 +328,16 @@ BOOST_FIXTURE_TEST_CASE(the_container_joins_name_systemd_and_sees_it_under_a_sea
                "cat /sys/fs/cgroup/systemd/cgroup.procs > /sys/fs/cgroup/extra/procs; "
                "touch /sys/fs/cgroup/x 2>/dev/null || echo ro > /sys/fs/cgroup/extra/ro; "
                "sleep 1000"});
-    const auto procs = slurp("/sys/fs/cgroup/systemd" + bundle.cgroups_path() + "/cgroup.procs");
+    const auto procs =
+        read_text("/sys/fs/cgroup/systemd" + bundle.cgroups_path() + "/cgroup.procs");
     BOOST_TEST(procs.find(std::to_string(init)) != std::string::npos, procs);
     // Read from inside through the container's own /proc/<pid>/root.
     const auto root = "/proc/" + std::to_string(init) + "/root/sys/fs/cgroup/extra/";
     for (int i = 0; i < 200 && !fs::exists(root + "ro"); ++i)
         std::this_thread::sleep_for(10ms);
     // Its own cgroup, seen from its pid namespace: the shell (1) and cat.
-    BOOST_TEST(slurp(root + "procs").rfind("1\n", 0) == 0, slurp(root + "procs"));
-    BOOST_TEST(slurp(root + "ro") == "ro\n");
+    BOOST_TEST(read_text(root + "procs").rfind("1\n", 0) == 0, read_text(root + "procs"));
+    BOOST_TEST(read_text(root + "ro") == "ro\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -410,9 +358,9 @@ BOOST_FIXTURE_TEST_CASE(a_symlink_planted_at_the_pid_files_temporary_name_is_not
     co.pid_file = pid_file;
     auto created = rt::create(options, co);
     BOOST_TEST_REQUIRE(created.has_value(), why(created));
-    BOOST_TEST(slurp(victim) == "precious");
+    BOOST_TEST(read_text(victim) == "precious");
     BOOST_TEST(!fs::is_symlink(pid_file));
-    BOOST_TEST(slurp(pid_file) == std::to_string(created->pid));
+    BOOST_TEST(read_text(pid_file) == std::to_string(created->pid));
     BOOST_TEST(fs::is_symlink(pid_file + ".tmp")); // not ours: left as it was
 }
 

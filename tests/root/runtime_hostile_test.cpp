@@ -17,46 +17,11 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <boost/test/unit_test.hpp>
-#include "runtime/runtime.hpp"
-#include "tests/support/bundle.hpp"
-#include "tests/support/privileges.hpp"
-#include "tests/support/runner.hpp"
+#include "tests/root/runtime_fixture.hpp"
 
-namespace utf = boost::unit_test;
-namespace fs = std::filesystem;
-namespace rt = berth::runtime;
-using berth::test::Bundle;
-using berth::test::TempDir;
-using namespace std::chrono_literals;
+using namespace berth::test;
 
 namespace {
-
-std::string read_all(int fd)
-{
-    std::string data;
-    char buffer[8192];
-    off_t offset = 0;
-    for (;;) {
-        const ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
-        if (n <= 0)
-            return data;
-        data.append(buffer, static_cast<std::size_t>(n));
-        offset += n;
-    }
-}
-
-std::string read_text(const std::string& path)
-{
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-template <class R>
-std::string why(const R& r)
-{
-    return r ? std::string() : r.error().message();
-}
 
 bool contains(const std::string& text, const std::string& part)
 {
@@ -74,35 +39,19 @@ rt::Capabilities container_caps()
 
 // A state root, a bundle running `sleep 1000` and an output memfd; every container is
 // force-deleted at the end, and the state root and the test cgroup must then be gone.
-struct Fixture {
-    TempDir state{"berth-hostile-state"};
-    rt::Options options;
-    Bundle bundle;
-    std::vector<std::string> ids;
-    berth::Fd out{::memfd_create("out", MFD_CLOEXEC)};
+struct Fixture : RuntimeFixture {
     berth::Fd null{::open("/dev/null", O_RDWR | O_CLOEXEC)};
 
-    Fixture()
+    Fixture() : RuntimeFixture("berth-hostile-state")
     {
-        options.root = state.path() + "/root";
-        options.cgroups_outside_root = true; // the test cgroups are top-level "/berth-test-..."
         bundle.set_args({"sleep", "1000"});
         bundle.config["root"]["readonly"] = false;
     }
-    ~Fixture()
-    {
-        for (const auto& id : ids)
-            (void)rt::remove(options, id, true);
-        while (::waitpid(-1, nullptr, WNOHANG) > 0) { // inits and exec'd processes are our children
-        }
-        BOOST_TEST(berth::test::list_dir(options.root).empty());
-        BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
-    }
+    // stdout and stderr both into `out`.
     rt::CreateOptions create_options(const std::string& hint)
     {
-        ids.push_back(hint + "-" + std::to_string(::getpid()) + "-" + std::to_string(ids.size()));
         rt::CreateOptions co;
-        co.id = ids.back();
+        co.id = new_id(hint);
         co.bundle = bundle.dir();
         co.stdin_fd = null.get();
         co.stdout_fd = out.get();

@@ -4,11 +4,13 @@
 #define BOOST_TEST_MODULE runtime_lifecycle
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 BOOST_AUTO_TEST_SUITE(runtime_lifecycle,
                       *utf::label("root") * utf::precondition(berth::test::is_root))
 
 BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete_leaves_nothing,
-                        Fixture)
+                        RuntimeFixture)
 {
     bundle.set_args({"sleep", "1000"});
     bundle.write();
@@ -60,7 +62,7 @@ BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete
     BOOST_TEST(!berth::test::has_mounts_under(bundle.rootfs()));
 }
 
-BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, Fixture)
+BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, RuntimeFixture)
 {
     bundle.config["hostname"] = "exec-box";
     bundle.set_args({"sleep", "1000"});
@@ -91,7 +93,8 @@ BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, Fixture)
     ::waitpid(created->pid, nullptr, 0);
 }
 
-BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_create, Fixture)
+BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_create,
+                        RuntimeFixture)
 {
     const auto dir = state.path();
     auto hook = [&](const std::string& script) {
@@ -128,7 +131,7 @@ BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_cr
     BOOST_TEST(r.error.find("timeout") != std::string::npos, r.error);
 }
 
-BOOST_FIXTURE_TEST_CASE(kill_all_reaches_every_process_and_pid_file_is_written, Fixture)
+BOOST_FIXTURE_TEST_CASE(kill_all_reaches_every_process_and_pid_file_is_written, RuntimeFixture)
 {
     remove_namespace(bundle.config, "pid"); // so that init's death does not kill the rest
     bundle.set_args({"sh", "-c", "sleep 1000 & sleep 1000 & wait"});

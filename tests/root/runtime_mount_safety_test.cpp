@@ -2,12 +2,12 @@
 // (issue 13): masked paths are covered from a verified null device held by fd, never from
 // whatever the image put at /dev/null; sysctls are written through a verified procfs, never by
 // path through the container's /proc; only an allow-list of mounts may land on /proc. Root on
-// this host; each test leaves nothing behind (ContainerFixture checks).
+// this host; each test leaves nothing behind (RuntimeFixture checks).
 #define BOOST_TEST_MODULE runtime_mount_safety
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <filesystem>
-#include "tests/root/container_fixture.hpp"
+#include "tests/root/runtime_fixture.hpp"
 #include "tests/support/privileges.hpp"
 
 namespace utf = boost::unit_test;
@@ -18,7 +18,7 @@ namespace {
 
 // The image brings its own /dev (no tmpfs from the config): what it put at dev/null stays.
 // A masked file holds a secret; the planted /dev/null leads to a file the container may write.
-struct PlantedDevNull : ContainerFixture {
+struct PlantedDevNull : RuntimeFixture {
     std::string masked, target;
     PlantedDevNull()
     {
@@ -61,7 +61,7 @@ BOOST_FIXTURE_TEST_CASE(masked_path_is_not_covered_by_a_regular_file_at_dev_null
 }
 
 BOOST_FIXTURE_TEST_CASE(masked_files_read_empty_and_masked_directories_are_empty_read_only,
-                        ContainerFixture)
+                        RuntimeFixture)
 {
     write_text(bundle.rootfs() + "/etc/berth-masked", "secret\n");
     fs::create_directories(bundle.rootfs() + "/opt/hidden");
@@ -76,7 +76,7 @@ BOOST_FIXTURE_TEST_CASE(masked_files_read_empty_and_masked_directories_are_empty
 // The image's /proc/sys is a symlink to a directory of its own: a write by path would follow it
 // (O_NOFOLLOW only guards the last component) and land in the image's file.
 BOOST_FIXTURE_TEST_CASE(sysctl_is_not_written_through_a_symlink_in_the_containers_proc,
-                        ContainerFixture)
+                        RuntimeFixture)
 {
     remove_mount(bundle.config, "/proc");
     bundle.config["linux"]["maskedPaths"] = nlohmann::json::array();
@@ -94,7 +94,7 @@ BOOST_FIXTURE_TEST_CASE(sysctl_is_not_written_through_a_symlink_in_the_container
     BOOST_TEST(r.out == "planted\n");
 }
 
-BOOST_FIXTURE_TEST_CASE(sysctl_reaches_the_containers_namespace_and_not_ours, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(sysctl_reaches_the_containers_namespace_and_not_ours, RuntimeFixture)
 {
     const auto ours = read_text("/proc/sys/net/ipv4/conf/lo/forwarding");
     bundle.config["linux"]["sysctl"] = {{"net.ipv4.conf.lo.forwarding", ours == "1\n" ? "0" : "1"}};
@@ -103,7 +103,7 @@ BOOST_FIXTURE_TEST_CASE(sysctl_reaches_the_containers_namespace_and_not_ours, Co
     BOOST_TEST(read_text("/proc/sys/net/ipv4/conf/lo/forwarding") == ours);
 }
 
-BOOST_FIXTURE_TEST_CASE(bind_inside_proc_is_refused_naming_it, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(bind_inside_proc_is_refused_naming_it, RuntimeFixture)
 {
     write_text(bundle.dir() + "/pattern", "|/tmp/evil\n");
     bundle.add_mount({{"destination", "/proc/sys/kernel/core_pattern"},
@@ -115,7 +115,7 @@ BOOST_FIXTURE_TEST_CASE(bind_inside_proc_is_refused_naming_it, ContainerFixture)
     BOOST_TEST(r.error.find("cannot be mounted inside /proc") != std::string::npos, r.error);
 }
 
-BOOST_FIXTURE_TEST_CASE(only_a_proc_filesystem_may_be_mounted_on_proc, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(only_a_proc_filesystem_may_be_mounted_on_proc, RuntimeFixture)
 {
     remove_mount(bundle.config, "/proc");
     bundle.add_mount({{"destination", "/proc"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
@@ -126,7 +126,7 @@ BOOST_FIXTURE_TEST_CASE(only_a_proc_filesystem_may_be_mounted_on_proc, Container
 
 // A symlink in the image routes a mount into /proc under another name: caught on the resolved
 // target in the child.
-BOOST_FIXTURE_TEST_CASE(mount_routed_into_proc_by_a_symlink_is_refused, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(mount_routed_into_proc_by_a_symlink_is_refused, RuntimeFixture)
 {
     fs::create_symlink("/proc/sys", bundle.rootfs() + "/sysctl-link");
     bundle.add_mount(
@@ -139,7 +139,7 @@ BOOST_FIXTURE_TEST_CASE(mount_routed_into_proc_by_a_symlink_is_refused, Containe
 }
 
 // What lxcfs does is allowed: a bind over one of the files it emulates.
-BOOST_FIXTURE_TEST_CASE(bind_over_an_emulated_proc_file_is_allowed, ContainerFixture)
+BOOST_FIXTURE_TEST_CASE(bind_over_an_emulated_proc_file_is_allowed, RuntimeFixture)
 {
     write_text(bundle.dir() + "/meminfo", "MemTotal: 42 kB\n");
     bundle.add_mount({{"destination", "/proc/meminfo"},

@@ -4,9 +4,12 @@
 #define BOOST_TEST_MODULE runtime_mounts
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 BOOST_AUTO_TEST_SUITE(runtime_mounts, *utf::label("root") * utf::precondition(berth::test::is_root))
 
-BOOST_FIXTURE_TEST_CASE(masked_paths_are_unreadable_and_readonly_paths_are_read_only, Fixture)
+BOOST_FIXTURE_TEST_CASE(masked_paths_are_unreadable_and_readonly_paths_are_read_only,
+                        RuntimeFixture)
 {
     const auto out = sh("cat /proc/kcore | wc -c; ls /sys/firmware | wc -l; "
                         "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null || echo ro-sys; "
@@ -14,7 +17,7 @@ BOOST_FIXTURE_TEST_CASE(masked_paths_are_unreadable_and_readonly_paths_are_read_
     BOOST_TEST(out == "0\n0\nro-sys\nro-root\n");
 }
 
-BOOST_FIXTURE_TEST_CASE(mount_flags_show_in_mountinfo, Fixture)
+BOOST_FIXTURE_TEST_CASE(mount_flags_show_in_mountinfo, RuntimeFixture)
 {
     const auto out = sh("cat /proc/self/mountinfo");
     auto line_of = [&](const std::string& point) {
@@ -35,7 +38,7 @@ BOOST_FIXTURE_TEST_CASE(mount_flags_show_in_mountinfo, Fixture)
     BOOST_TEST(line_of("/sys/fs/cgroup/memory").find(" ro,") != std::string::npos, out);
 }
 
-BOOST_FIXTURE_TEST_CASE(missing_rootfs_fails_naming_it_and_leaves_nothing, Fixture)
+BOOST_FIXTURE_TEST_CASE(missing_rootfs_fails_naming_it_and_leaves_nothing, RuntimeFixture)
 {
     bundle.config["root"]["path"] = "no-such-rootfs";
     auto r = run({"true"});
@@ -45,7 +48,7 @@ BOOST_FIXTURE_TEST_CASE(missing_rootfs_fails_naming_it_and_leaves_nothing, Fixtu
     BOOST_TEST(berth::test::list_dir(options.root).empty());
 }
 
-BOOST_FIXTURE_TEST_CASE(symlink_in_rootfs_cannot_redirect_a_mount_to_the_host, Fixture)
+BOOST_FIXTURE_TEST_CASE(symlink_in_rootfs_cannot_redirect_a_mount_to_the_host, RuntimeFixture)
 {
     // Both an absolute and a climbing symlink must resolve inside the rootfs.
     fs::create_directories(bundle.rootfs() + "/etc");
@@ -67,7 +70,8 @@ BOOST_FIXTURE_TEST_CASE(symlink_in_rootfs_cannot_redirect_a_mount_to_the_host, F
     BOOST_TEST(fs::exists(bundle.rootfs() + "/etc/berth-escape-b"));
 }
 
-BOOST_FIXTURE_TEST_CASE(sysctl_devices_oom_umask_domainname_and_cgroup_namespace_apply, Fixture)
+BOOST_FIXTURE_TEST_CASE(sysctl_devices_oom_umask_domainname_and_cgroup_namespace_apply,
+                        RuntimeFixture)
 {
     bundle.config["domainname"] = "berth.test";
     bundle.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
@@ -93,7 +97,7 @@ BOOST_FIXTURE_TEST_CASE(sysctl_devices_oom_umask_domainname_and_cgroup_namespace
     BOOST_TEST(std::stoi(cgroup_lines) > 0, out); // the container's cgroup is its root
 }
 
-BOOST_FIXTURE_TEST_CASE(no_pivot_moves_the_root_instead_and_still_runs, Fixture)
+BOOST_FIXTURE_TEST_CASE(no_pivot_moves_the_root_instead_and_still_runs, RuntimeFixture)
 {
     bundle.set_args({"sh", "-c", "test -x /bin/busybox && ! test -e /etc/berth-host-marker"});
     bundle.write();
@@ -105,7 +109,7 @@ BOOST_FIXTURE_TEST_CASE(no_pivot_moves_the_root_instead_and_still_runs, Fixture)
     BOOST_TEST(*r == 0, read_all(err.get()));
 }
 
-BOOST_FIXTURE_TEST_CASE(failing_mount_names_its_destination_and_leaves_nothing, Fixture)
+BOOST_FIXTURE_TEST_CASE(failing_mount_names_its_destination_and_leaves_nothing, RuntimeFixture)
 {
     bundle.add_mount({{"destination", "/mnt/odd"}, {"type", "berthnosuchfs"}, {"source", "x"}});
     auto r = run({"true"});

@@ -4,10 +4,12 @@
 #define BOOST_TEST_MODULE runtime_namespaces
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 BOOST_AUTO_TEST_SUITE(runtime_namespaces,
                       *utf::label("root") * utf::precondition(berth::test::is_root))
 
-BOOST_FIXTURE_TEST_CASE(unknown_namespace_path_fails_naming_it, Fixture)
+BOOST_FIXTURE_TEST_CASE(unknown_namespace_path_fails_naming_it, RuntimeFixture)
 {
     remove_namespace(bundle.config, "network");
     bundle.config["linux"]["namespaces"].push_back(
@@ -20,16 +22,17 @@ BOOST_FIXTURE_TEST_CASE(unknown_namespace_path_fails_naming_it, Fixture)
     BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
 }
 
-BOOST_FIXTURE_TEST_CASE(joins_a_network_namespace_by_path, Fixture)
+BOOST_FIXTURE_TEST_CASE(joins_a_network_namespace_by_path, RuntimeFixture)
 {
-    NetnsHolder netns;
+    NamespaceHolder netns(CLONE_NEWNET);
     remove_namespace(bundle.config, "network");
-    bundle.config["linux"]["namespaces"].push_back({{"type", "network"}, {"path", netns.path()}});
+    bundle.config["linux"]["namespaces"].push_back(
+        {{"type", "network"}, {"path", netns.path("net")}});
     const auto out = sh("readlink /proc/self/ns/net");
-    BOOST_TEST(out == "net:[" + std::to_string(netns.inode()) + "]\n");
+    BOOST_TEST(out == "net:[" + std::to_string(netns.inode("net")) + "]\n");
 }
 
-BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, Fixture)
+BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, RuntimeFixture)
 {
     // mkdtemp made the bundle 0700: the container's root (host uid 100000) must pass through.
     fs::permissions(bundle.dir(),
@@ -46,14 +49,14 @@ BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, Fixture)
     BOOST_TEST(out.find("CapEff:\t0000000020000420") != std::string::npos, out);
 }
 
-BOOST_FIXTURE_TEST_CASE(namespace_path_of_the_wrong_type_fails_naming_it, Fixture)
+BOOST_FIXTURE_TEST_CASE(namespace_path_of_the_wrong_type_fails_naming_it, RuntimeFixture)
 {
-    NetnsHolder netns;
+    NamespaceHolder netns(CLONE_NEWNET);
     remove_namespace(bundle.config, "ipc");
-    bundle.config["linux"]["namespaces"].push_back({{"type", "ipc"}, {"path", netns.path()}});
+    bundle.config["linux"]["namespaces"].push_back({{"type", "ipc"}, {"path", netns.path("net")}});
     auto r = run({"true"});
     BOOST_TEST(!r.ok());
-    BOOST_TEST(r.error.find("join namespace '" + netns.path() + "': Invalid argument") !=
+    BOOST_TEST(r.error.find("join namespace '" + netns.path("net") + "': Invalid argument") !=
                    std::string::npos,
                r.error);
     BOOST_TEST(berth::test::list_dir(options.root).empty());

@@ -5,10 +5,12 @@
 #include <sys/signalfd.h>
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 BOOST_AUTO_TEST_SUITE(runtime_process,
                       *utf::label("root") * utf::precondition(berth::test::is_root))
 
-BOOST_FIXTURE_TEST_CASE(run_echo_prints_and_returns_zero, Fixture)
+BOOST_FIXTURE_TEST_CASE(run_echo_prints_and_returns_zero, RuntimeFixture)
 {
     auto r = run({"echo", "hello from berth"});
     BOOST_TEST_REQUIRE(r.ok(), r.error);
@@ -16,14 +18,14 @@ BOOST_FIXTURE_TEST_CASE(run_echo_prints_and_returns_zero, Fixture)
     BOOST_TEST(r.out == "hello from berth\n");
 }
 
-BOOST_FIXTURE_TEST_CASE(run_returns_the_exit_code, Fixture)
+BOOST_FIXTURE_TEST_CASE(run_returns_the_exit_code, RuntimeFixture)
 {
     auto r = run({"sh", "-c", "exit 7"});
     BOOST_TEST_REQUIRE(r.ok(), r.error);
     BOOST_TEST(r.status == 7);
 }
 
-BOOST_FIXTURE_TEST_CASE(killed_process_reports_128_plus_signal, Fixture)
+BOOST_FIXTURE_TEST_CASE(killed_process_reports_128_plus_signal, RuntimeFixture)
 {
     // Without a pid namespace: a pid namespace's init ignores even SIGKILL from inside it.
     auto& namespaces = bundle.config["linux"]["namespaces"];
@@ -37,7 +39,7 @@ BOOST_FIXTURE_TEST_CASE(killed_process_reports_128_plus_signal, Fixture)
     BOOST_TEST(r.status == 128 + SIGKILL);
 }
 
-BOOST_FIXTURE_TEST_CASE(missing_binary_is_an_exec_error, Fixture)
+BOOST_FIXTURE_TEST_CASE(missing_binary_is_an_exec_error, RuntimeFixture)
 {
     auto r = run({"/no/such/binary"});
     BOOST_TEST(!r.ok());
@@ -45,7 +47,7 @@ BOOST_FIXTURE_TEST_CASE(missing_binary_is_an_exec_error, Fixture)
     BOOST_TEST(r.error.find("No such file") != std::string::npos, r.error);
 }
 
-BOOST_FIXTURE_TEST_CASE(process_sees_its_capabilities_no_new_privs_and_seccomp, Fixture)
+BOOST_FIXTURE_TEST_CASE(process_sees_its_capabilities_no_new_privs_and_seccomp, RuntimeFixture)
 {
     bundle.config["linux"]["seccomp"] = {
         {"defaultAction", "SCMP_ACT_ALLOW"},
@@ -61,7 +63,7 @@ BOOST_FIXTURE_TEST_CASE(process_sees_its_capabilities_no_new_privs_and_seccomp, 
     BOOST_TEST(status.find("mkdir-blocked") != std::string::npos);
 }
 
-BOOST_FIXTURE_TEST_CASE(seccomp_without_no_new_privs_is_loaded_before_dropping_caps, Fixture)
+BOOST_FIXTURE_TEST_CASE(seccomp_without_no_new_privs_is_loaded_before_dropping_caps, RuntimeFixture)
 {
     bundle.config["process"]["noNewPrivileges"] = false;
     bundle.config["linux"]["seccomp"] = {
@@ -73,7 +75,7 @@ BOOST_FIXTURE_TEST_CASE(seccomp_without_no_new_privs_is_loaded_before_dropping_c
     BOOST_TEST(status.find("mkdir-blocked") != std::string::npos);
 }
 
-BOOST_FIXTURE_TEST_CASE(hostname_rlimits_user_cwd_and_env_apply, Fixture)
+BOOST_FIXTURE_TEST_CASE(hostname_rlimits_user_cwd_and_env_apply, RuntimeFixture)
 {
     bundle.config["hostname"] = "berth-box";
     bundle.config["process"]["rlimits"] = {
@@ -87,7 +89,7 @@ BOOST_FIXTURE_TEST_CASE(hostname_rlimits_user_cwd_and_env_apply, Fixture)
     BOOST_TEST(out == "berth-box\n321\n654\n1234\n5678\n5678 42\n/tmp\nhi there\n");
 }
 
-BOOST_FIXTURE_TEST_CASE(no_host_fd_leaks_into_the_container, Fixture)
+BOOST_FIXTURE_TEST_CASE(no_host_fd_leaks_into_the_container, RuntimeFixture)
 {
     const int leaked = ::open("/etc/hostname", O_RDONLY); // deliberately without O_CLOEXEC
     BOOST_TEST_REQUIRE(leaked >= 0);
@@ -97,7 +99,7 @@ BOOST_FIXTURE_TEST_CASE(no_host_fd_leaks_into_the_container, Fixture)
     BOOST_TEST(out == "0\n1\n2\n", last_err);
 }
 
-BOOST_FIXTURE_TEST_CASE(bad_cwd_fails_naming_it_and_leaves_nothing, Fixture)
+BOOST_FIXTURE_TEST_CASE(bad_cwd_fails_naming_it_and_leaves_nothing, RuntimeFixture)
 {
     bundle.config["process"]["cwd"] = "/does/not/exist";
     auto r = run({"true"});
@@ -108,7 +110,7 @@ BOOST_FIXTURE_TEST_CASE(bad_cwd_fails_naming_it_and_leaves_nothing, Fixture)
     BOOST_TEST(!berth::test::has_mounts_under(bundle.rootfs()));
 }
 
-BOOST_FIXTURE_TEST_CASE(terminal_sends_the_pty_master_to_the_console_socket, Fixture)
+BOOST_FIXTURE_TEST_CASE(terminal_sends_the_pty_master_to_the_console_socket, RuntimeFixture)
 {
     berth::test::ConsoleSocket console;
     bundle.config["process"]["terminal"] = true;
@@ -131,7 +133,7 @@ BOOST_FIXTURE_TEST_CASE(terminal_sends_the_pty_master_to_the_console_socket, Fix
     ::waitpid(created->pid, nullptr, 0);
 }
 
-BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_what_the_callers_signalfd_collects, Fixture)
+BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_what_the_callers_signalfd_collects, RuntimeFixture)
 {
     // The caller (berth-runtime run) blocks the signals and hands run() a signalfd: the library
     // itself changes no signal mask.
@@ -159,7 +161,7 @@ BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_what_the_callers_signalfd_collec
 // A caller that blocks or ignores signals (an agent reading them from a signalfd, a shell that
 // ignores SIGPIPE, berth-runtime holding the forwarded ones) must not hand that on: both the mask
 // and SIG_IGN survive execve.
-BOOST_FIXTURE_TEST_CASE(container_starts_with_no_signal_blocked_or_ignored, Fixture)
+BOOST_FIXTURE_TEST_CASE(container_starts_with_no_signal_blocked_or_ignored, RuntimeFixture)
 {
     sigset_t blocked, saved;
     sigemptyset(&blocked);

@@ -15,41 +15,13 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include <boost/test/unit_test.hpp>
 #include "base/fd.hpp"
 #include "cgroups/cgroups.hpp"
-#include "runtime/runtime.hpp"
-#include "tests/support/bundle.hpp"
-#include "tests/support/privileges.hpp"
-#include "tests/support/runner.hpp"
+#include "tests/root/runtime_fixture.hpp"
 
-namespace utf = boost::unit_test;
-namespace rt = berth::runtime;
-using berth::test::Bundle;
-using berth::test::TempDir;
-using namespace std::chrono_literals;
+using namespace berth::test;
 
 namespace {
-
-// The error text of a failed Result, "" for a success (Boost evaluates messages eagerly).
-template <class R>
-std::string why(const R& r)
-{
-    return r ? std::string() : r.error().message();
-}
-
-std::string read_all(int fd)
-{
-    std::string data;
-    char buffer[8192];
-    for (off_t offset = 0;;) {
-        const ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
-        if (n <= 0)
-            return data;
-        data.append(buffer, static_cast<std::size_t>(n));
-        offset += n;
-    }
-}
 
 // Waits for our child pid (the container's init is our child: CLONE_PARENT) and returns its
 // status as a shell would (128+signal when killed); -1 if it did not exit in time.
@@ -70,41 +42,12 @@ int wait_exit(pid_t pid, std::chrono::milliseconds timeout)
 
 // One bundle and a state root; every container it made is force-removed at the end, and then
 // the state root must be empty and the test cgroup gone (in every hierarchy).
-struct Fixture {
-    TempDir state{"berth-resources-state"};
-    rt::Options options;
-    Bundle bundle;
-    std::vector<std::string> ids;
-    berth::Fd out{::memfd_create("out", MFD_CLOEXEC)}, err{::memfd_create("err", MFD_CLOEXEC)};
-
-    Fixture()
+struct Fixture : RuntimeFixture {
+    Fixture() : RuntimeFixture("berth-resources-state")
     {
-        options.root = state.path() + "/root";
-        options.cgroups_outside_root = true; // the test cgroup "/berth-test-..." is top-level
         bundle.config["linux"]["resources"] = nlohmann::json::object();
     }
-    ~Fixture()
-    {
-        for (const auto& id : ids)
-            (void)rt::remove(options, id, true);
-        BOOST_TEST(berth::test::list_dir(options.root).empty());
-        BOOST_TEST(!berth::test::cgroup_exists(bundle.cgroups_path()));
-    }
     nlohmann::json& resources() { return bundle.config["linux"]["resources"]; }
-    std::string new_id(const std::string& hint)
-    {
-        ids.push_back(hint + "-" + std::to_string(::getpid()) + "-" + std::to_string(ids.size()));
-        return ids.back();
-    }
-    rt::CreateOptions create_options(const std::string& id)
-    {
-        rt::CreateOptions co;
-        co.id = id;
-        co.bundle = bundle.dir();
-        co.stdout_fd = out.get();
-        co.stderr_fd = err.get();
-        return co;
-    }
     // create + start of `sh -c script`; returns the init's pid (0 if that failed: test fails).
     pid_t start(const std::string& hint, const std::string& script)
     {
@@ -112,8 +55,7 @@ struct Fixture {
         bundle.write();
         const auto id = new_id(hint);
         auto co = create_options(id);
-        berth::Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-        co.stdin_fd = null.get();
+        berth::Fd null(co.stdin_fd); // closed when start returns
         auto created = rt::create(options, co);
         BOOST_TEST(created.has_value(), "create: " << why(created));
         if (!created)

@@ -1,4 +1,4 @@
-#include "runtime/spec_json.hpp"
+#include "runtime/spec/spec_json.hpp"
 
 namespace berth::runtime::spec_json {
 

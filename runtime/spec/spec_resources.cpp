@@ -1,7 +1,7 @@
-// runtime/spec_resources.cpp — linux.resources to cgroups::Resources. Values are checked here
+// runtime/spec/spec_resources.cpp — linux.resources to cgroups::Resources. Values are checked here
 // against what the spec and the kernel allow, so the cgroup drivers only translate.
 #include <cctype>
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 

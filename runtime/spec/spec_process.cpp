@@ -1,7 +1,7 @@
-// runtime/spec_process.cpp — the "process" object: user, args, env, cwd, capabilities,
+// runtime/spec/spec_process.cpp — the "process" object: user, args, env, cwd, capabilities,
 // rlimits and the rest. Also what `exec --process process.json` reads.
 #include <set>
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 

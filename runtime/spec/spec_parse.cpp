@@ -1,8 +1,8 @@
-// runtime/spec_parse.cpp — config.json bytes to a validated Spec: the JSON document, the
+// runtime/spec/spec_parse.cpp — config.json bytes to a validated Spec: the JSON document, the
 // top-level fields, root, mounts and annotations. The other parts live in spec_*.cpp.
 #include <new>
 #include "base/files.hpp"
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime {
 

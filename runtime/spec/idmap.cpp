@@ -1,4 +1,4 @@
-// runtime/idmap.cpp — /proc/<pid>/{uid,gid}_map text. The checks are the ones the kernel makes
+// runtime/spec/idmap.cpp — /proc/<pid>/{uid,gid}_map text. The checks are the ones the kernel makes
 // on write (map_write()), so a bad mapping fails at parse time with the line named instead of
 // as a bare EINVAL from the kernel halfway through container setup.
 #include <algorithm>

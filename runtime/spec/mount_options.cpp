@@ -1,4 +1,4 @@
-// runtime/mount_options.cpp — mount(8)-style option words to mount(2) flags, propagation
+// runtime/spec/mount_options.cpp — mount(8)-style option words to mount(2) flags, propagation
 // changes, mount_setattr() attributes and filesystem data. The same words as runc: config
 // mounts and --mount style CLI options both come through here.
 #include <sys/mount.h>

@@ -1,9 +1,9 @@
-// runtime/spec_seccomp.cpp — linux.seccomp: names of actions, operators, architectures and
+// runtime/spec/spec_seccomp.cpp — linux.seccomp: names of actions, operators, architectures and
 // flags resolved and checked. Syscall names are resolved later, by compile_seccomp(), against
 // libseccomp's tables for the filter's architectures.
 #include <seccomp.h>
 #include <cctype>
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 
@@ -12,9 +12,36 @@ using spec_json::Object;
 
 namespace {
 
-template <class Value>
+using A = SeccompAction;
+using O = SeccompOp;
+// The first name of an action is the one spec_to_json writes.
+constexpr std::pair<std::string_view, SeccompAction> action_names[] = {
+    {"SCMP_ACT_KILL", A::KillThread},
+    {"SCMP_ACT_KILL_THREAD", A::KillThread},
+    {"SCMP_ACT_KILL_PROCESS", A::KillProcess},
+    {"SCMP_ACT_TRAP", A::Trap},
+    {"SCMP_ACT_ERRNO", A::Errno},
+    {"SCMP_ACT_TRACE", A::Trace},
+    {"SCMP_ACT_ALLOW", A::Allow},
+    {"SCMP_ACT_LOG", A::Log},
+    {"SCMP_ACT_NOTIFY", A::Notify},
+};
+constexpr std::pair<std::string_view, SeccompOp> op_names[] = {
+    {"SCMP_CMP_NE", O::NotEqual},           {"SCMP_CMP_LT", O::LessThan},
+    {"SCMP_CMP_LE", O::LessEqual},          {"SCMP_CMP_EQ", O::Equal},
+    {"SCMP_CMP_GE", O::GreaterEqual},       {"SCMP_CMP_GT", O::GreaterThan},
+    {"SCMP_CMP_MASKED_EQ", O::MaskedEqual},
+};
+// libseccomp's architecture names (2.5 and 2.6): spec_to_json finds a token's name here.
+constexpr std::string_view architecture_names[] = {
+    "x86",    "x86_64",  "x32",      "arm",       "aarch64",     "loongarch64", "m68k",     "mips",
+    "mipsel", "mips64",  "mipsel64", "mips64n32", "mipsel64n32", "parisc",      "parisc64", "ppc",
+    "ppc64",  "ppc64le", "s390",     "s390x",     "riscv64",     "sheb",        "sh",
+};
+
+template <class Value, std::size_t N>
 Result<Value> lookup(const At& at, std::string_view what,
-                     std::initializer_list<std::pair<std::string_view, Value>> table)
+                     const std::pair<std::string_view, Value> (&table)[N])
 {
     auto name = Decoder<std::string>::decode(at);
     if (!name)
@@ -25,32 +52,23 @@ Result<Value> lookup(const At& at, std::string_view what,
     return at.invalid("unknown ", what, ' ', berth::quoted(*name));
 }
 
+template <class Value, std::size_t N>
+std::string_view name_of(Value value, const std::pair<std::string_view, Value> (&table)[N])
+{
+    for (const auto& [text, candidate] : table)
+        if (candidate == value)
+            return text;
+    return "";
+}
+
 Result<SeccompAction> parse_action(const At& at)
 {
-    using A = SeccompAction;
-    return lookup<A>(at, "seccomp action",
-                     {{"SCMP_ACT_KILL", A::KillThread},
-                      {"SCMP_ACT_KILL_THREAD", A::KillThread},
-                      {"SCMP_ACT_KILL_PROCESS", A::KillProcess},
-                      {"SCMP_ACT_TRAP", A::Trap},
-                      {"SCMP_ACT_ERRNO", A::Errno},
-                      {"SCMP_ACT_TRACE", A::Trace},
-                      {"SCMP_ACT_ALLOW", A::Allow},
-                      {"SCMP_ACT_LOG", A::Log},
-                      {"SCMP_ACT_NOTIFY", A::Notify}});
+    return lookup(at, "seccomp action", action_names);
 }
 
 Result<SeccompOp> parse_op(const At& at)
 {
-    using O = SeccompOp;
-    return lookup<O>(at, "seccomp operator",
-                     {{"SCMP_CMP_NE", O::NotEqual},
-                      {"SCMP_CMP_LT", O::LessThan},
-                      {"SCMP_CMP_LE", O::LessEqual},
-                      {"SCMP_CMP_EQ", O::Equal},
-                      {"SCMP_CMP_GE", O::GreaterEqual},
-                      {"SCMP_CMP_GT", O::GreaterThan},
-                      {"SCMP_CMP_MASKED_EQ", O::MaskedEqual}});
+    return lookup(at, "seccomp operator", op_names);
 }
 
 Result<std::uint32_t> parse_architecture(const At& at)
@@ -165,6 +183,28 @@ Result<void> check_notify(const At& at, const Seccomp& seccomp)
 }
 
 } // namespace
+
+std::string_view action_name(SeccompAction action)
+{
+    return name_of(action, action_names);
+}
+
+std::string_view op_name(SeccompOp op)
+{
+    return name_of(op, op_names);
+}
+
+Result<std::string> architecture_name(std::uint32_t token)
+{
+    for (const auto name : architecture_names)
+        if (seccomp_arch_resolve_name(std::string(name).c_str()) == token) {
+            std::string upper(name);
+            for (auto& c : upper)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            return cat("SCMP_ARCH_", upper);
+        }
+    return Error::invalid("no name for seccomp architecture token ", token);
+}
 
 Result<Seccomp> parse_seccomp(const At& at)
 {

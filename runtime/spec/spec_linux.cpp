@@ -1,8 +1,8 @@
-// runtime/spec_linux.cpp — the "linux" object: namespaces, id mappings, devices, cgroups path,
+// runtime/spec/spec_linux.cpp — the "linux" object: namespaces, id mappings, devices, cgroups path,
 // sysctl, propagation, masked and read-only paths. Resources and seccomp have their own files.
 #include <sys/mount.h>
 #include <set>
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 
@@ -14,6 +14,13 @@ namespace {
 constexpr NamespaceType all_namespaces[] = {
     NamespaceType::Pid, NamespaceType::Network, NamespaceType::Mount,  NamespaceType::Ipc,
     NamespaceType::Uts, NamespaceType::User,    NamespaceType::Cgroup, NamespaceType::Time,
+};
+
+constexpr std::pair<std::string_view, unsigned long> propagation_names[] = {
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 Result<std::string> parse_absolute_path(const At& at)
@@ -158,15 +165,9 @@ Result<unsigned long> parse_propagation(const At& at)
     auto name = Decoder<std::string>::decode(at);
     if (!name)
         return std::move(name).error();
-    static const std::pair<std::string_view, unsigned long> table[] = {
-        {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
-        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
-    };
     if (name->empty())
         return 0ul;
-    for (const auto& [text, flags] : table)
+    for (const auto& [text, flags] : propagation_names)
         if (text == *name)
             return flags;
     return at.invalid("unknown propagation ", berth::quoted(*name));
@@ -178,6 +179,14 @@ Result<std::vector<std::string>> parse_path_list(const At& at)
 }
 
 } // namespace
+
+std::string_view propagation_name(unsigned long flags)
+{
+    for (const auto& [text, value] : propagation_names)
+        if (value == flags)
+            return text;
+    return "";
+}
 
 Result<Linux> parse_linux(const At& at)
 {

@@ -1,8 +1,8 @@
-// runtime/spec_checks.cpp — rules that tie fields of different parts together: namespaces
+// runtime/spec/spec_checks.cpp — rules that tie fields of different parts together: namespaces
 // against hostname, id mappings, sysctl and masked paths. Mostly the checks runc's validator
 // makes, so a config runc refuses is refused here too, with the field named.
 #include <array>
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 

@@ -1,6 +1,6 @@
-// runtime/spec_hooks.cpp — the "hooks" object: six lists of programs the runtime runs at
+// runtime/spec/spec_hooks.cpp — the "hooks" object: six lists of programs the runtime runs at
 // points of the container's life.
-#include "runtime/spec_parts.hpp"
+#include "runtime/spec/spec_parts.hpp"
 
 namespace berth::runtime::spec_parts {
 

@@ -1,4 +1,4 @@
-// runtime/spec_json.hpp — internal to the spec parser: typed, path-aware reads of a JSON tree.
+// runtime/spec/spec_json.hpp — internal to the spec parser: typed, path-aware reads of a JSON tree.
 //
 // Every read checks the JSON type before touching the value, so nlohmann::json never throws
 // from here (parse_spec still catches, as a backstop). Errors start with the JSON path of the
