@@ -173,6 +173,11 @@ Result<State> Container::state() const
     return runtime::state(*options_, id_);
 }
 
+Result<cgroups::Stats> Container::stats() const
+{
+    return runtime::stats(*options_, id_);
+}
+
 std::optional<ExitRecord> Container::exit_record() const
 {
     auto r = read_exit_record(exit_record_path(*options_, id_));

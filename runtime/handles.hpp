@@ -25,13 +25,9 @@
 #include <vector>
 #include "base/fd.hpp"
 #include "base/result.hpp"
+#include "runtime/runtime.hpp" // Options, State, ...; it includes this header at its end
 
 namespace berth::runtime {
-
-struct Options;
-struct CreateOptions;
-struct ExecOptions;
-struct State;
 
 // How a process ended, as its reaper saw it.
 struct ExitRecord {
@@ -116,6 +112,7 @@ public:
     // Kills (force) and reaps the init if this handle is its reaper, then removes everything.
     Result<void> remove(bool force);
     Result<State> state() const;
+    Result<cgroups::Stats> stats() const;
     // The init's exit record if it is on disk.
     std::optional<ExitRecord> exit_record() const;
 

@@ -5,7 +5,10 @@
 // cgroups/), hooks, and the OCI lifecycle (creating -> created -> running -> stopped). State
 // lives in <root>/<id>/state.json, written atomically, so any later process (the CLI's next
 // verb, or a restarted agent calling recover()) sees every container this host has. The
-// berth-runtime CLI and the agent are thin callers of these functions. Runs as root on the host.
+// berth-runtime CLI calls the id-keyed verbs below; a long-lived daemon (the agent) uses the
+// handles of runtime/handles.hpp (included at the end): Container, ProcessHandle, exit records,
+// recover(), and berth-supervisor as the reaper (the reaping rule is written there). Runs as
+// root on the host.
 //
 // Errors: one errno per condition on every verb, so callers branch on Error::code:
 //   ENOENT  no container with that id (every verb that takes one);

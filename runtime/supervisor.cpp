@@ -351,14 +351,19 @@ void Supervisor::reap(int pidfd)
 {
     auto it = watched_.find(pidfd);
     siginfo_t info{};
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
-                 WEXITED | WNOHANG) < 0 ||
-        info.si_pid == 0)
-        return;
+    const int r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
+                           WEXITED | WNOHANG);
+    if ((r < 0 && errno == EINTR) || (r == 0 && info.si_pid == 0))
+        return; // not exited yet: epoll reports it again
     auto& w = it->second;
-    const auto record = make_exit_record(info, w.cgroup_path);
-    // ENOENT: the container was removed meanwhile; nobody is left to read the record.
-    (void)write_exit_record(w.record_path, record, w.durable);
+    // r < 0 (not our child any more: cannot happen while we are its only reaper): no record,
+    // and the watchers hear so (ProcessHandle: "went away before recording") instead of the
+    // pidfd spinning in epoll.
+    if (r == 0) {
+        const auto record = make_exit_record(info, w.cgroup_path);
+        // ENOENT: the container was removed meanwhile; nobody is left to read the record.
+        (void)write_exit_record(w.record_path, record, w.durable);
+    }
     for (auto& writer : w.exit_writers)
         notify(writer);
     (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);

@@ -23,6 +23,8 @@ BOOST_FIXTURE_TEST_CASE(an_in_process_handle_reaps_writes_exit_records_and_recov
     BOOST_TEST(berth::read_file(options.root + "/" + id + "/state.json")->find("\"bootId\"") !=
                std::string::npos);
     BOOST_TEST_REQUIRE(c->start().has_value());
+    auto stats = c->stats();
+    BOOST_TEST(stats.has_value(), why(stats));
     auto running = c->init().try_reap();
     BOOST_TEST_REQUIRE(running.has_value(), why(running));
     BOOST_TEST(!running->has_value());
