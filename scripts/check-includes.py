@@ -24,6 +24,8 @@ USES = {
     "image": ["base"],
     "runtime": ["base", "cgroups"],
     "agent": ["base", "cgroups", "net", "image", "runtime"],
+    "agent/store": ["base"],
+    "agent/api": ["base", "agent/store"],
     "runtime/cli": ["base", "cgroups", "runtime"],  # the berth-runtime binary
     "agent/cli": ["base", "cgroups", "net", "image", "runtime", "agent"],  # the agent's binary
 }
@@ -35,6 +37,8 @@ PUBLIC = {
     "image": ["image.hpp"],
     "runtime": ["runtime.hpp", "spec.hpp"],
     "agent": [],
+    "agent/store": ["store.hpp"],
+    "agent/api": ["api.hpp"],
     "runtime/cli": [],
     "agent/cli": [],
 }
@@ -44,6 +48,8 @@ TEST_VISIBLE = [
     "runtime/internal.hpp",
     "net/internal.hpp",
     "image/internal.hpp",
+    "agent/store/internal.hpp",
+    "agent/api/internal.hpp",
 ]
 # May include every public header, TEST_VISIBLE and their own headers.
 CONSUMERS = ["tests", "bench"]
