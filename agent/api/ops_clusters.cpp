@@ -58,7 +58,8 @@ json resources(std::int64_t cpu, std::int64_t memory)
 json instance_json(const store::ContainerInstance& instance, const Counts& counts)
 {
     const std::int64_t cpu = sysconf(_SC_NPROCESSORS_ONLN) * 1024;
-    const std::int64_t memory = sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / (1024 * 1024);
+    const std::int64_t memory =
+        sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / std::int64_t{1024 * 1024};
     return {{"containerInstanceArn", instance.arn},
             {"status", "ACTIVE"},
             {"agentConnected", true},
@@ -96,7 +97,7 @@ Reply describe_clusters(Context& c, const json& in)
     if (input.error())
         return fail(*input.error());
     if (names.empty())
-        names.push_back("default");
+        names.emplace_back("default");
     auto counts = task_counts(c);
     if (!counts)
         return fail(store_failure(counts.error(), "count tasks"));

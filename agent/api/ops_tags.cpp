@@ -41,7 +41,7 @@ Result<bool> resource_exists(Context& c, const std::string& arn, const std::stri
 // The resourceArn input, checked to name an existing resource; empty with input failed if not.
 std::string resource_input(Context& c, Input& input)
 {
-    const auto arn = input.required_string("resourceArn");
+    auto arn = input.required_string("resourceArn");
     if (input.error())
         return {};
     const auto resource = arn_resource(c.options, arn);

@@ -14,14 +14,14 @@ namespace berth::api {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 
 struct Server::Impl {
     Options options;
     store::Store store;
     ControlPlane* engine;
     asio::io_context io{1};
-    tcp::acceptor acceptor{io};
+    Tcp::acceptor acceptor{io};
     std::thread thread;
 
     Impl(Options o, store::Store s, ControlPlane* e)
@@ -42,7 +42,7 @@ std::int64_t epoch_seconds(std::chrono::system_clock::time_point t)
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server)
+    Session(Tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server)
     {
     }
     void start() { read_header(); }
@@ -137,7 +137,7 @@ private:
     void close()
     {
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.socket().shutdown(Tcp::socket::shutdown_both, ignored);
         stream_.close();
     }
 
@@ -152,7 +152,7 @@ private:
 
 void Server::Impl::accept()
 {
-    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept([this](beast::error_code ec, Tcp::socket socket) {
         if (ec == asio::error::operation_aborted)
             return;
         if (!ec)
@@ -196,7 +196,7 @@ Result<std::unique_ptr<Server>> Server::start(Options options, store::Store stor
     const auto address = asio::ip::make_address(options.address, ec);
     if (ec)
         return Error::invalid("API address ", quoted(options.address), ": not an IP address");
-    const tcp::endpoint endpoint(address, options.port);
+    const Tcp::endpoint endpoint(address, options.port);
     auto impl = std::make_unique<Impl>(std::move(options), std::move(store), engine);
     auto& acceptor = impl->acceptor;
     if (acceptor.open(endpoint.protocol(), ec); ec)

@@ -43,7 +43,7 @@ std::string hex(std::string_view bytes);
 
 // "AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/ecs/aws4_request, SignedHeaders=a;b,
 // Signature=<hex>"; nullopt + error text when malformed.
-std::optional<Authorization> parse_authorization(std::string_view header, std::string& error);
+std::optional<Authorization> parse_authorization(std::string_view text, std::string& error);
 std::string canonical_request(const Request& request,
                               const std::vector<std::string>& signed_headers,
                               std::string_view payload_hash);
