@@ -8,8 +8,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <ctime>
 #include <fstream>
 #include <map>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include "agent/api/api.hpp"
 #include "agent/api/internal.hpp"
@@ -82,10 +84,12 @@ public:
 };
 
 struct Fixture {
-    explicit Fixture(api::ControlPlane* engine = nullptr, std::size_t body_limit = 1 << 20)
+    explicit Fixture(api::ControlPlane* engine = nullptr, std::size_t body_limit = 1 << 20,
+                     std::size_t max_connections = 256)
     {
         api::Options options;
         options.port = 0;
+        options.max_connections = max_connections;
         options.credentials = {key_id, secret};
         options.body_limit = body_limit;
         options.header_timeout = std::chrono::milliseconds(1500);
@@ -217,7 +221,72 @@ struct Socket {
     Fd fd;
 };
 
+// One signed ListClusters request as raw HTTP/1.1 text, dated now.
+std::string signed_list_clusters()
+{
+    const auto now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char date[20];
+    std::strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+    api::sigv4::Request request{
+        "POST",
+        "/",
+        {{"Host", "127.0.0.1"},
+         {"X-Amz-Date", date},
+         {"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters"},
+         {"Content-Type", "application/x-amz-json-1.1"}},
+        "{}"};
+    const api::sigv4::Authorization auth{
+        key_id, std::string(date, 8), "us-east-1", "ecs", {"host", "x-amz-date", "x-amz-target"},
+        ""};
+    std::string text = "POST / HTTP/1.1\r\n";
+    for (const auto& [name, value] : request.headers)
+        text += name + ": " + value + "\r\n";
+    text += "Authorization: AWS4-HMAC-SHA256 Credential=" + std::string(key_id) + "/" + auth.date +
+            "/us-east-1/ecs/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target"
+            ", Signature=" +
+            api::sigv4::sign(request, auth, secret, date) + "\r\n";
+    return text + "Content-Length: 2\r\n\r\n{}";
+}
+
+std::size_t count(const std::string& text, const std::string& needle)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+        ++n;
+    return n;
+}
+
 } // namespace
+
+BOOST_AUTO_TEST_CASE(one_connection_serves_several_requests_with_keep_alive)
+{
+    Fixture f;
+    Socket s(f.server->port());
+    s.send_all(signed_list_clusters() + signed_list_clusters());
+    const auto replies = s.read_all(3); // the server keeps the connection until the idle limit
+    BOOST_TEST(count(replies, "HTTP/1.1 200 OK") == 2U, replies);
+    BOOST_TEST(count(replies, "cluster/default") == 2U);
+}
+
+BOOST_AUTO_TEST_CASE(connections_over_the_limit_are_closed_at_once)
+{
+    Fixture f(nullptr, 1 << 20, 2);
+    Socket a(f.server->port()), b(f.server->port());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // both accepted
+    Socket c(f.server->port());
+    const auto begin = std::chrono::steady_clock::now();
+    c.send_all(signed_list_clusters());
+    BOOST_TEST(c.read_all(5).empty());
+    BOOST_TEST((std::chrono::steady_clock::now() - begin < std::chrono::seconds(1)));
+    a.fd.reset();
+    b.fd.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // their sessions end
+    Socket d(f.server->port());
+    d.send_all(signed_list_clusters());
+    BOOST_TEST(d.read_all(3).find("HTTP/1.1 200 OK") == 0U);
+}
 
 BOOST_AUTO_TEST_CASE(the_aws_cli_registers_describes_lists_and_deregisters_task_definitions)
 {
@@ -439,7 +508,7 @@ BOOST_AUTO_TEST_CASE(a_slow_client_is_cut_off_without_stalling_another_request)
     BOOST_TEST(slow.read_all(10).empty()); // closed by the header timeout, nothing answered
     BOOST_TEST(slow_body.read_all(10).empty());
     const auto waited = std::chrono::steady_clock::now() - begin;
-    BOOST_TEST(waited < std::chrono::seconds(8)); // 1.5 s timeouts, not the read's 10 s
+    BOOST_TEST((waited < std::chrono::seconds(8))); // 1.5 s timeouts, not the read's 10 s
 }
 
 BOOST_AUTO_TEST_CASE(the_api_refuses_to_start_without_credentials)
