@@ -39,8 +39,6 @@ struct Options {
     std::chrono::milliseconds header_timeout{10'000}; // also the keep-alive idle limit
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::seconds max_clock_skew{15 * 60}; // x-amz-date vs now, either way
-    // Connections beyond this are closed at once, so idle or slow clients cannot exhaust fds.
-    std::size_t max_connections = 256;
 };
 
 // Overlays BERTH_API_ADDRESS, BERTH_API_PORT, BERTH_API_REGION, BERTH_API_ACCOUNT_ID,

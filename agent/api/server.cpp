@@ -20,9 +20,6 @@ struct Server::Impl {
     Options options;
     store::Store store;
     ControlPlane* engine;
-    // Open sessions; touched only on the io thread. Declared before io: sessions still queued
-    // in io when it is destroyed decrement it.
-    std::size_t connections = 0;
     asio::io_context io{1};
     Tcp::acceptor acceptor{io};
     std::thread thread;
@@ -47,11 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(Tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server)
     {
-        ++server_.connections;
     }
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
-    ~Session() { --server_.connections; }
     void start() { read_header(); }
 
 private:
@@ -162,9 +155,8 @@ void Server::Impl::accept()
     acceptor.async_accept([this](beast::error_code ec, Tcp::socket socket) {
         if (ec == asio::error::operation_aborted)
             return;
-        if (!ec && connections < options.max_connections)
+        if (!ec)
             std::make_shared<Session>(std::move(socket), *this)->start();
-        // Over the limit the socket is closed here, as it goes out of scope.
         // EMFILE and friends: keep accepting; the failed connection was never ours.
         accept();
     });

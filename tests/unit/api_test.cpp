@@ -84,12 +84,10 @@ public:
 };
 
 struct Fixture {
-    explicit Fixture(api::ControlPlane* engine = nullptr, std::size_t body_limit = 1 << 20,
-                     std::size_t max_connections = 256)
+    explicit Fixture(api::ControlPlane* engine = nullptr, std::size_t body_limit = 1 << 20)
     {
         api::Options options;
         options.port = 0;
-        options.max_connections = max_connections;
         options.credentials = {key_id, secret};
         options.body_limit = body_limit;
         options.header_timeout = std::chrono::milliseconds(1500);
@@ -268,24 +266,6 @@ BOOST_AUTO_TEST_CASE(one_connection_serves_several_requests_with_keep_alive)
     const auto replies = s.read_all(3); // the server keeps the connection until the idle limit
     BOOST_TEST(count(replies, "HTTP/1.1 200 OK") == 2U, replies);
     BOOST_TEST(count(replies, "cluster/default") == 2U);
-}
-
-BOOST_AUTO_TEST_CASE(connections_over_the_limit_are_closed_at_once)
-{
-    Fixture f(nullptr, 1 << 20, 2);
-    Socket a(f.server->port()), b(f.server->port());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // both accepted
-    Socket c(f.server->port());
-    const auto begin = std::chrono::steady_clock::now();
-    c.send_all(signed_list_clusters());
-    BOOST_TEST(c.read_all(5).empty());
-    BOOST_TEST((std::chrono::steady_clock::now() - begin < std::chrono::seconds(1)));
-    a.fd.reset();
-    b.fd.reset();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // their sessions end
-    Socket d(f.server->port());
-    d.send_all(signed_list_clusters());
-    BOOST_TEST(d.read_all(3).find("HTTP/1.1 200 OK") == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(the_aws_cli_registers_describes_lists_and_deregisters_task_definitions)
