@@ -30,6 +30,8 @@ USES = {
     "runtime/cli": ["base", "cgroups", "runtime/spec", "runtime"],  # the berth-runtime binary
     "agent/engine": ["base"],  # pure: the task state machine, resource accounting
     "agent/config": ["base"],  # berth.conf
+    "agent/store": ["base"],
+    "agent/api": ["base", "agent/store"],
     "agent/cli": ["base", "cgroups", "net", "image", "runtime/spec", "runtime", "agent",
                   "agent/taskdef", "agent/engine", "agent/config"],  # the agent's binary
 }
@@ -45,6 +47,8 @@ PUBLIC = {
     "agent/taskdef": ["taskdef.hpp"],
     "agent/engine": ["engine.hpp", "resources.hpp", "pulls.hpp"],
     "agent/config": ["config.hpp"],
+    "agent/store": ["store.hpp"],
+    "agent/api": ["api.hpp"],
     "runtime/cli": [],
     "agent/cli": [],
 }
@@ -58,6 +62,8 @@ TEST_VISIBLE = [
     "net/internal.hpp",
     "image/internal.hpp",
     "agent/taskdef/internal.hpp",
+    "agent/store/internal.hpp",
+    "agent/api/internal.hpp",
 ]
 # May include every public header, TEST_VISIBLE and their own headers.
 CONSUMERS = ["tests", "bench"]

@@ -8,6 +8,7 @@ packages=(
   meson ninja-build pkg-config g++ python3
   ccache  # meson uses it by itself; scripts/fuzz.sh names it with clang (CXX="ccache clang++")
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
+  libboost-dev libsqlite3-dev  # agent/api (Beast, Asio), agent/store
   libmnl-dev libnftables-dev
   libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev
   # the runtime's peers and test material
@@ -18,6 +19,8 @@ packages=(
   nftables
   # the image tests' peers: a real registry, OCI tools, htpasswd, curl, gzip, openssl
   docker-registry skopeo umoci apache2-utils curl gzip openssl
+  # agent/api's peer: the aws CLI (v2 in Debian 12) drives the ECS-compatible API
+  awscli
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
   # quality gates and benchmarks

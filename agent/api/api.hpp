@@ -1,0 +1,119 @@
+// agent/api/api.hpp — berth's standalone control plane: an ECS-compatible HTTP API (AWS JSON 1.1,
+// `POST /` with `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`), every request
+// SigV4-verified against locally configured credentials, so the stock `aws ecs ...
+// --endpoint-url` CLI drives the node. It owns: the HTTP server (Boost.Beast on one io_context
+// thread; body size limit, header/body read timeouts so a slow client never stalls others,
+// keep-alive), request authentication, the task-definition, cluster, container-instance and tag
+// operations (persisted in agent/store), and the ECS response shapes (ARNs, epoch-second
+// timestamps, failures[] with MISSING). Task operations (RunTask, StartTask, StopTask,
+// DescribeTasks, ListTasks) go through ControlPlane, the one seam the task engine implements;
+// without an engine they are refused with a ServerException saying so.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include "agent/store/store.hpp"
+#include "base/result.hpp"
+
+namespace berth::api {
+
+struct Credentials {
+    std::string access_key_id;
+    std::string secret_access_key;
+};
+
+struct Options {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 51680; // 0: any free port (tests), read back with Server::port()
+    std::string region = "us-east-1";
+    std::string account_id = "000000000000";
+    std::string cluster = "default"; // this node's one cluster (ECS_CLUSTER)
+    Credentials credentials;         // requests signed with anything else are refused
+    std::size_t body_limit = std::size_t{1} << 20;
+    std::chrono::milliseconds header_timeout{10'000}; // also the keep-alive idle limit
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::seconds max_clock_skew{15 * 60}; // x-amz-date vs now, either way
+};
+
+// Overlays BERTH_API_ADDRESS, BERTH_API_PORT, BERTH_API_REGION, BERTH_API_ACCOUNT_ID,
+// BERTH_API_ACCESS_KEY_ID, BERTH_API_SECRET_ACCESS_KEY and ECS_CLUSTER onto options. lookup returns
+// a variable's value or nullopt (std::getenv in the daemon). A malformed value is an error naming
+// the variable.
+using Lookup = std::function<std::optional<std::string>(std::string_view)>;
+Result<Options> apply_environment(Options options, const Lookup& lookup);
+
+// --- The seam to the task engine ----------------------------------------------------------------
+struct RunTaskRequest {
+    std::string cluster;             // cluster name
+    std::string task_definition_arn; // resolved, ACTIVE
+    store::TaskDefinition task_definition;
+    int count = 1;
+    std::string overrides = "{}";             // the request's overrides object, JSON text
+    std::string network_configuration = "{}"; // awsvpcConfiguration etc., JSON text
+    std::string started_by;
+    std::string group;
+    std::vector<store::Tag> tags;
+};
+
+struct StopTaskRequest {
+    std::string cluster;
+    std::string task_arn;
+    std::string reason;
+};
+
+struct Failure {
+    std::string arn;
+    std::string reason; // "MISSING", "RESOURCE:MEMORY", ...
+    std::string detail;
+};
+
+struct RunTaskResult {
+    std::vector<store::Task> tasks;
+    std::vector<Failure> failures;
+};
+
+// Implemented by the task engine. Called on the API's io thread: an implementation that runs
+// its own loop hands the work over and must not block for long. Each call returns the tasks in
+// the store's shape; a Result error with bad_input set becomes InvalidParameterException (the
+// message names the field), any other error ServerException.
+class ControlPlane {
+public:
+    virtual ~ControlPlane() = default;
+    // Accepts count tasks, each written to durable state before any of its containers is made.
+    virtual Result<RunTaskResult> run_task(const RunTaskRequest& request) = 0;
+    // Sets desired status STOPPED; the returned task shows the state at that moment.
+    // nullopt: no such task in that cluster.
+    virtual Result<std::optional<store::Task>> stop_task(const StopTaskRequest& request) = 0;
+    // Tasks known by ARN (unknown ARNs are left out; the API reports them as MISSING).
+    virtual Result<std::vector<store::Task>>
+    describe_tasks(const std::string& cluster, const std::vector<std::string>& arns) = 0;
+    virtual Result<std::vector<store::Task>> list_tasks(const store::TaskFilter& filter) = 0;
+};
+
+class Server {
+public:
+    // Opens the listener (errors: bad address, port taken) and starts the io thread. The server
+    // owns store; engine may be null (task operations refused) and must outlive the server.
+    static Result<std::unique_ptr<Server>> start(Options options, store::Store store,
+                                                 ControlPlane* engine);
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    ~Server(); // stop()
+    std::uint16_t port() const;
+    // Closes the listener and every connection, joins the io thread. Idempotent.
+    void stop();
+
+    struct Impl;
+
+private:
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace berth::api

@@ -1,0 +1,227 @@
+// agent/api/server.cpp — the HTTP/1.1 server: Boost.Beast on one io_context thread. Each
+// connection reads a header under header_timeout, then its body under body_timeout, with the
+// body capped at body_limit (413, then close); a slow or silent client only runs out its own
+// timers, so it never stalls another connection. Keep-alive follows the request.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <memory>
+#include <thread>
+#include "agent/api/arns.hpp"
+#include "agent/api/context.hpp"
+
+namespace berth::api {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Tcp = asio::ip::tcp;
+
+struct Server::Impl {
+    Options options;
+    store::Store store;
+    ControlPlane* engine;
+    asio::io_context io{1};
+    Tcp::acceptor acceptor{io};
+    std::thread thread;
+
+    Impl(Options o, store::Store s, ControlPlane* e)
+        : options(std::move(o)), store(std::move(s)), engine(e)
+    {
+    }
+    void accept();
+};
+
+namespace {
+
+constexpr std::uint32_t header_limit = 16 * 1024;
+
+std::int64_t epoch_seconds(std::chrono::system_clock::time_point t)
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(Tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server)
+    {
+    }
+    void start() { read_header(); }
+
+private:
+    void read_header()
+    {
+        parser_.emplace();
+        parser_->body_limit(server_.options.body_limit);
+        parser_->header_limit(header_limit);
+        stream_.expires_after(server_.options.header_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->on_header(ec);
+                                });
+    }
+
+    void on_header(beast::error_code ec)
+    {
+        if (ec)
+            return on_read_error(ec);
+        stream_.expires_after(server_.options.body_timeout);
+        http::async_read(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });
+    }
+
+    void on_read_error(beast::error_code ec)
+    {
+        if (ec == http::error::body_limit)
+            return reply_and_close(413, ApiError{413, "ClientException",
+                                                 cat("request body exceeds the limit of ",
+                                                     server_.options.body_limit, " bytes")});
+        if (ec == http::error::header_limit)
+            return reply_and_close(
+                431, ApiError{431, "ClientException",
+                              cat("request headers exceed ", header_limit, " bytes")});
+        if (ec == http::error::bad_target || ec == http::error::bad_method ||
+            ec == http::error::bad_field || ec == http::error::bad_value ||
+            ec == http::error::bad_version || ec == http::error::bad_content_length ||
+            ec == http::error::bad_transfer_encoding || ec == http::error::bad_chunk ||
+            ec == http::error::bad_line_ending || ec == http::error::bad_obs_fold)
+            return reply_and_close(400, ApiError{400, "ClientException",
+                                                 cat("malformed HTTP request: ", ec.message())});
+        close(); // timeout, end of stream, reset: nothing to answer
+    }
+
+    void on_body(beast::error_code ec)
+    {
+        if (ec)
+            return on_read_error(ec);
+        auto request = parser_->release();
+        sigv4::Request signed_request{std::string(request.method_string()),
+                                      std::string(request.target()),
+                                      {},
+                                      std::move(request.body())};
+        for (const auto& field : request)
+            signed_request.headers.emplace_back(std::string(field.name_string()),
+                                                std::string(field.value()));
+        const auto now = std::chrono::system_clock::now();
+        Context context{server_.options, server_.store, server_.engine, epoch_seconds(now)};
+        write(handle_request(context, signed_request, now), request.keep_alive());
+    }
+
+    void reply_and_close(unsigned status, const ApiError& error)
+    {
+        auto response = error_response(error);
+        response.status = status;
+        write(response, false);
+    }
+
+    void write(const HttpResponse& reply, bool keep_alive)
+    {
+        response_ = {};
+        response_.version(11);
+        response_.result(reply.status);
+        response_.set(http::field::content_type, reply.content_type);
+        response_.set(http::field::server, "berth");
+        response_.body() = reply.body;
+        response_.keep_alive(keep_alive);
+        response_.prepare_payload();
+        stream_.expires_after(server_.options.body_timeout);
+        http::async_write(
+            stream_, response_,
+            [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                if (ec || !keep_alive)
+                    return self->close();
+                self->read_header();
+            });
+    }
+
+    void close()
+    {
+        beast::error_code ignored;
+        stream_.socket().shutdown(Tcp::socket::shutdown_both, ignored);
+        stream_.close();
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::response<http::string_body> response_;
+    Server::Impl& server_;
+};
+
+} // namespace
+
+void Server::Impl::accept()
+{
+    acceptor.async_accept([this](beast::error_code ec, Tcp::socket socket) {
+        if (ec == asio::error::operation_aborted)
+            return;
+        if (!ec)
+            std::make_shared<Session>(std::move(socket), *this)->start();
+        // EMFILE and friends: keep accepting; the failed connection was never ours.
+        accept();
+    });
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
+{
+}
+Server::~Server()
+{
+    stop();
+}
+
+std::uint16_t Server::port() const
+{
+    return impl_->acceptor.local_endpoint().port();
+}
+
+Result<std::unique_ptr<Server>> Server::start(Options options, store::Store store,
+                                              ControlPlane* engine)
+{
+    if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty())
+        return Error::invalid("API credentials: BERTH_API_ACCESS_KEY_ID and "
+                              "BERTH_API_SECRET_ACCESS_KEY must be set (every request is "
+                              "SigV4-verified against them)");
+    // The node's cluster and its container instance exist before the first request; the
+    // instance keeps its ARN across restarts (the store returns the existing row).
+    const auto now = epoch_seconds(std::chrono::system_clock::now());
+    if (auto r = store.ensure_cluster(options.cluster, cluster_arn(options, options.cluster), now);
+        !r)
+        return std::move(r).error().wrap("record cluster");
+    const auto instance =
+        make_arn(options, cat("container-instance/", options.cluster, "/", random_id()));
+    if (auto r = store.ensure_container_instance(options.cluster, instance, now); !r)
+        return std::move(r).error().wrap("record container instance");
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(options.address, ec);
+    if (ec)
+        return Error::invalid("API address ", quoted(options.address), ": not an IP address");
+    const Tcp::endpoint endpoint(address, options.port);
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(store), engine);
+    auto& acceptor = impl->acceptor;
+    if (acceptor.open(endpoint.protocol(), ec); ec)
+        return Error::with_code(ec.value(), "open API socket");
+    if (acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec)
+        return Error::with_code(ec.value(), "set SO_REUSEADDR on API socket");
+    if (acceptor.bind(endpoint, ec); ec)
+        return Error::with_code(ec.value(), "bind API socket to ", impl->options.address, ":",
+                                endpoint.port());
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
+        return Error::with_code(ec.value(), "listen on API socket");
+    impl->accept();
+    Impl* raw = impl.get();
+    impl->thread = std::thread([raw] { raw->io.run(); });
+    return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::stop()
+{
+    if (!impl_ || !impl_->thread.joinable())
+        return;
+    impl_->io.stop();
+    impl_->thread.join();
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+}
+
+} // namespace berth::api

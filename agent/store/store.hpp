@@ -1,0 +1,134 @@
+// agent/store/store.hpp — the agent's durable state in one SQLite database (WAL, synchronous=FULL,
+// every change in a transaction): task definitions, tasks and their containers, tags, clusters
+// and this node's container instance. The rule it serves: a change is written here *before* the
+// action it records is taken, so a crash at any point leaves a whole row or none, and a restart
+// reads back what was decided. Schema changes go through numbered migrations (PRAGMA
+// user_version); a database newer than this build is refused, never guessed at.
+// Not thread-safe: one owner (the API's io thread, or the engine's loop) uses a Store at a time.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+#include "base/result.hpp"
+
+struct sqlite3;
+
+namespace berth::store {
+
+inline constexpr int schema_version = 1;
+
+struct TaskDefinition {
+    std::string family;
+    int revision = 0;
+    std::string status; // "ACTIVE" or "INACTIVE"
+    std::string body;   // the registered definition, JSON text (without the service's fields)
+    std::int64_t registered_at = 0;   // epoch seconds
+    std::int64_t deregistered_at = 0; // 0 while ACTIVE
+};
+
+struct Container {
+    std::string name;
+    std::string arn;
+    std::string image;
+    std::string runtime_id; // the runtime's container id, written before create
+    std::string desired_status;
+    std::string last_status;
+    std::optional<int> exit_code;
+    std::string reason;
+    std::string network_bindings; // JSON array text, "[]" when none
+    std::string health_status;    // "UNKNOWN" until a health check reports
+};
+
+struct Task {
+    std::string arn;
+    std::string cluster; // cluster name
+    std::string task_definition_arn;
+    std::string container_instance_arn;
+    std::string desired_status;
+    std::string last_status;
+    std::string started_by;
+    std::string group;
+    std::string stopped_reason;
+    std::string stop_code;
+    std::string overrides = "{}"; // JSON object text
+    std::string cpu, memory;      // task-level, as ECS reports them (strings)
+    std::int64_t created_at = 0, started_at = 0, stopping_at = 0, stopped_at = 0;
+    std::int64_t pull_started_at = 0, pull_stopped_at = 0;
+    std::int64_t version = 1; // bumped on each put
+    std::vector<Container> containers;
+};
+
+struct TaskFilter {
+    std::string cluster;
+    std::string family;         // empty: any
+    std::string started_by;     // empty: any
+    std::string desired_status; // empty: any
+};
+
+struct Cluster {
+    std::string name;
+    std::string arn;
+    std::int64_t created_at = 0;
+};
+
+struct ContainerInstance {
+    std::string arn;
+    std::string cluster;
+    std::int64_t registered_at = 0;
+};
+
+using Tag = std::pair<std::string, std::string>; // key, value
+
+class Store {
+public:
+    // Opens or creates the database at path (":memory:" for tests), applies pending migrations.
+    static Result<Store> open(const std::string& path);
+    Store(Store&&) noexcept;
+    Store& operator=(Store&&) noexcept;
+    ~Store();
+
+    int version() const; // the schema version on disk after open
+
+    // Assigns the next revision of family (1 for a new family) and stores the definition ACTIVE.
+    Result<TaskDefinition> register_task_definition(const std::string& family,
+                                                    const std::string& body, std::int64_t now);
+    // nullopt: no such family/revision. revision 0: the latest ACTIVE revision.
+    Result<std::optional<TaskDefinition>> task_definition(const std::string& family,
+                                                          int revision) const;
+    // Marks a revision INACTIVE (idempotent); nullopt when it does not exist.
+    Result<std::optional<TaskDefinition>>
+    deregister_task_definition(const std::string& family, int revision, std::int64_t now);
+    // Ordered by family then revision; status "" means any; family_prefix "" means all.
+    Result<std::vector<TaskDefinition>> task_definitions(const std::string& family_prefix,
+                                                         const std::string& status) const;
+    // Families with at least one revision in status ("" any; "ACTIVE"; "INACTIVE": no ACTIVE).
+    Result<std::vector<std::string>> families(const std::string& family_prefix,
+                                              const std::string& status) const;
+
+    // Tags: replaces the values of keys already present.
+    Result<void> tag(const std::string& arn, const std::vector<Tag>& tags);
+    Result<void> untag(const std::string& arn, const std::vector<std::string>& keys);
+    Result<std::vector<Tag>> tags(const std::string& arn) const;
+
+    Result<Cluster> ensure_cluster(const std::string& name, const std::string& arn,
+                                   std::int64_t now);
+    Result<std::vector<Cluster>> clusters() const;
+    Result<ContainerInstance> ensure_container_instance(const std::string& cluster,
+                                                        const std::string& arn, std::int64_t now);
+    Result<std::vector<ContainerInstance>> container_instances(const std::string& cluster) const;
+
+    // Inserts or replaces a task and all its containers in one transaction.
+    Result<void> put_task(const Task& task);
+    Result<std::optional<Task>> task(const std::string& arn) const;
+    Result<std::vector<Task>> tasks(const TaskFilter& filter) const;
+
+private:
+    struct Db;
+    explicit Store(std::unique_ptr<Db> db);
+    std::unique_ptr<Db> db_;
+};
+
+} // namespace berth::store

@@ -1,0 +1,167 @@
+// agent/store/tasks.cpp — tasks and their containers. A task is written whole (task row and every
+// container row) in one transaction, so a reader never sees a task with half its containers.
+#include <utility>
+#include "agent/store/internal.hpp"
+
+namespace berth::store {
+namespace {
+
+constexpr const char* task_columns =
+    "SELECT arn, cluster, task_definition_arn, container_instance_arn, desired_status, "
+    "last_status, started_by, task_group, stopped_reason, stop_code, overrides, cpu, memory, "
+    "created_at, started_at, stopping_at, stopped_at, pull_started_at, pull_stopped_at, version "
+    "FROM tasks ";
+
+Task read_task(const Statement& s)
+{
+    Task t;
+    t.arn = s.text(0);
+    t.cluster = s.text(1);
+    t.task_definition_arn = s.text(2);
+    t.container_instance_arn = s.text(3);
+    t.desired_status = s.text(4);
+    t.last_status = s.text(5);
+    t.started_by = s.text(6);
+    t.group = s.text(7);
+    t.stopped_reason = s.text(8);
+    t.stop_code = s.text(9);
+    t.overrides = s.text(10);
+    t.cpu = s.text(11);
+    t.memory = s.text(12);
+    t.created_at = s.integer(13);
+    t.started_at = s.integer(14);
+    t.stopping_at = s.integer(15);
+    t.stopped_at = s.integer(16);
+    t.pull_started_at = s.integer(17);
+    t.pull_stopped_at = s.integer(18);
+    t.version = s.integer(19);
+    return t;
+}
+
+Result<void> insert_task(Connection& db, const Task& t)
+{
+    auto stmt = db.prepare(
+        "INSERT OR REPLACE INTO tasks (arn, cluster, task_definition_arn, container_instance_arn, "
+        "desired_status, last_status, started_by, task_group, stopped_reason, stop_code, "
+        "overrides, cpu, memory, created_at, started_at, stopping_at, stopped_at, "
+        "pull_started_at, pull_stopped_at, version) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+        "?20)");
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, t.arn).bind(2, t.cluster).bind(3, t.task_definition_arn);
+    stmt->bind(4, t.container_instance_arn).bind(5, t.desired_status).bind(6, t.last_status);
+    stmt->bind(7, t.started_by).bind(8, t.group).bind(9, t.stopped_reason).bind(10, t.stop_code);
+    stmt->bind(11, t.overrides).bind(12, t.cpu).bind(13, t.memory).bind(14, t.created_at);
+    stmt->bind(15, t.started_at).bind(16, t.stopping_at).bind(17, t.stopped_at);
+    stmt->bind(18, t.pull_started_at).bind(19, t.pull_stopped_at).bind(20, t.version);
+    return stmt->run();
+}
+
+Result<void> insert_container(Connection& db, const std::string& task_arn, std::int64_t position,
+                              const Container& c)
+{
+    auto stmt = db.prepare(
+        "INSERT INTO containers (task_arn, position, name, arn, image, runtime_id, "
+        "desired_status, last_status, exit_code, reason, network_bindings, health_status) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, task_arn).bind(2, position).bind(3, c.name).bind(4, c.arn).bind(5, c.image);
+    stmt->bind(6, c.runtime_id).bind(7, c.desired_status).bind(8, c.last_status);
+    if (c.exit_code)
+        stmt->bind(9, std::int64_t{*c.exit_code});
+    else
+        stmt->bind_null(9);
+    stmt->bind(10, c.reason).bind(11, c.network_bindings).bind(12, c.health_status);
+    return stmt->run();
+}
+
+Result<void> read_containers(const Connection& db, Task& task)
+{
+    auto stmt = db.prepare("SELECT name, arn, image, runtime_id, desired_status, last_status, "
+                           "exit_code, reason, network_bindings, health_status FROM containers "
+                           "WHERE task_arn = ?1 ORDER BY position");
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, task.arn);
+    for (;;) {
+        auto row = stmt->step();
+        if (!row)
+            return std::move(row).error();
+        if (!*row)
+            return {};
+        Container c{stmt->text(0), stmt->text(1), stmt->text(2), stmt->text(3), stmt->text(4),
+                    stmt->text(5), std::nullopt,  stmt->text(7), stmt->text(8), stmt->text(9)};
+        if (auto code = stmt->optional_integer(6))
+            c.exit_code = static_cast<int>(*code);
+        task.containers.push_back(std::move(c));
+    }
+}
+
+} // namespace
+
+Result<void> Store::put_task(const Task& task)
+{
+    auto& db = db_->connection;
+    auto tx = Transaction::begin(db);
+    if (!tx)
+        return std::move(tx).error();
+    auto drop = db.prepare("DELETE FROM containers WHERE task_arn = ?1");
+    if (!drop)
+        return std::move(drop).error();
+    drop->bind(1, task.arn);
+    if (auto r = drop->run(); !r)
+        return r;
+    if (auto r = insert_task(db, task); !r)
+        return std::move(r).error().wrap(cat("store task ", task.arn));
+    std::int64_t position = 0;
+    for (const auto& c : task.containers)
+        if (auto r = insert_container(db, task.arn, position++, c); !r)
+            return std::move(r).error().wrap(cat("store container ", quoted(c.name)));
+    return tx->commit();
+}
+
+Result<std::optional<Task>> Store::task(const std::string& arn) const
+{
+    auto stmt = db_->connection.prepare(cat(task_columns, "WHERE arn = ?1"));
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, arn);
+    auto row = stmt->step();
+    if (!row)
+        return std::move(row).error();
+    if (!*row)
+        return std::optional<Task>{};
+    Task t = read_task(*stmt);
+    if (auto r = read_containers(db_->connection, t); !r)
+        return std::move(r).error();
+    return std::optional<Task>{std::move(t)};
+}
+
+Result<std::vector<Task>> Store::tasks(const TaskFilter& f) const
+{
+    // family matches the task definition ARN's "task-definition/<family>:" part.
+    auto stmt = db_->connection.prepare(
+        cat(task_columns, "WHERE cluster = ?1 AND (?2 = '' OR instr(task_definition_arn, "
+                          "'task-definition/' || ?2 || ':') > 0) AND (?3 = '' OR started_by = ?3) "
+                          "AND (?4 = '' OR desired_status = ?4) ORDER BY created_at, arn"));
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, f.cluster).bind(2, f.family).bind(3, f.started_by).bind(4, f.desired_status);
+    std::vector<Task> out;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row)
+            return std::move(row).error();
+        if (!*row)
+            break;
+        out.push_back(read_task(*stmt));
+    }
+    for (auto& t : out)
+        if (auto r = read_containers(db_->connection, t); !r)
+            return std::move(r).error();
+    return out;
+}
+
+} // namespace berth::store
