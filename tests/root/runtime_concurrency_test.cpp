@@ -9,6 +9,8 @@
 #include <mutex>
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 namespace {
 
 constexpr int containers = 50;
@@ -91,7 +93,7 @@ void lifecycle(const rt::Options& options, const std::string& id, const std::str
 BOOST_AUTO_TEST_SUITE(runtime_concurrency,
                       *utf::label("root") * utf::precondition(berth::test::is_root))
 
-BOOST_FIXTURE_TEST_CASE(fifty_containers_live_and_die_from_eight_threads_at_once, Fixture)
+BOOST_FIXTURE_TEST_CASE(fifty_containers_live_and_die_from_eight_threads_at_once, RuntimeFixture)
 {
     bundle.set_args({"sleep", "1000"});
     Bundles bundles(bundle, containers);

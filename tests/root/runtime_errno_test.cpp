@@ -5,6 +5,8 @@
 #include <functional>
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 namespace {
 
 // Every verb that takes an id, called on `id`, each returning its error code (0: success).
@@ -38,7 +40,7 @@ std::vector<std::pair<std::string, std::function<int()>>> verbs(const rt::Option
 BOOST_AUTO_TEST_SUITE(runtime_errno, *utf::label("root") * utf::precondition(berth::test::is_root))
 
 BOOST_FIXTURE_TEST_CASE(every_verb_says_enoent_for_a_missing_container_and_einval_for_a_bad_id,
-                        Fixture)
+                        RuntimeFixture)
 {
     for (const auto& [name, verb] : verbs(options, "no-such-container"))
         BOOST_TEST(verb() == ENOENT, name);
@@ -62,7 +64,7 @@ BOOST_FIXTURE_TEST_CASE(every_verb_says_enoent_for_a_missing_container_and_einva
     ::waitpid(created->pid, nullptr, __WALL);
 }
 
-BOOST_FIXTURE_TEST_CASE(create_says_eexist_for_a_taken_id_and_einval_for_bad_input, Fixture)
+BOOST_FIXTURE_TEST_CASE(create_says_eexist_for_a_taken_id_and_einval_for_bad_input, RuntimeFixture)
 {
     bundle.set_args({"sleep", "1000"});
     bundle.write();
@@ -85,7 +87,7 @@ BOOST_FIXTURE_TEST_CASE(create_says_eexist_for_a_taken_id_and_einval_for_bad_inp
     ::waitpid(created->pid, nullptr, __WALL);
 }
 
-BOOST_FIXTURE_TEST_CASE(every_verb_says_ebusy_when_the_status_does_not_allow_it, Fixture)
+BOOST_FIXTURE_TEST_CASE(every_verb_says_ebusy_when_the_status_does_not_allow_it, RuntimeFixture)
 {
     bundle.set_args({"sleep", "1000"});
     bundle.write();

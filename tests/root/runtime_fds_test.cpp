@@ -9,6 +9,8 @@
 #include <set>
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 namespace {
 
 // fd number -> what /proc/<pid>/fd/<n> links to.
@@ -94,7 +96,7 @@ std::string fds_after_exec(pid_t pid, const std::string& program)
 
 BOOST_AUTO_TEST_SUITE(runtime_fds, *utf::label("root") * utf::precondition(berth::test::is_root))
 
-BOOST_FIXTURE_TEST_CASE(a_created_container_holds_only_stdio_and_the_runtimes_sync_fds, Fixture)
+BOOST_FIXTURE_TEST_CASE(a_created_container_holds_only_stdio_and_the_runtimes_sync_fds, RuntimeFixture)
 {
     Unrelated unrelated;
     bundle.set_args({"sleep", "1000"});
@@ -128,7 +130,7 @@ BOOST_FIXTURE_TEST_CASE(a_created_container_holds_only_stdio_and_the_runtimes_sy
     ::waitpid(created->pid, nullptr, __WALL);
 }
 
-BOOST_FIXTURE_TEST_CASE(mapped_fds_arrive_at_their_numbers_and_nothing_else_does, Fixture)
+BOOST_FIXTURE_TEST_CASE(mapped_fds_arrive_at_their_numbers_and_nothing_else_does, RuntimeFixture)
 {
     Unrelated unrelated;
     auto first = pipe_with("first");
@@ -153,7 +155,7 @@ BOOST_FIXTURE_TEST_CASE(mapped_fds_arrive_at_their_numbers_and_nothing_else_does
     ::waitpid(created->pid, nullptr, __WALL);
 }
 
-BOOST_FIXTURE_TEST_CASE(preserved_and_mapped_fds_line_up_for_an_exec, Fixture)
+BOOST_FIXTURE_TEST_CASE(preserved_and_mapped_fds_line_up_for_an_exec, RuntimeFixture)
 {
     bundle.set_args({"sleep", "1000"});
     bundle.write();

@@ -7,11 +7,13 @@
 #include "base/files.hpp"
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 BOOST_AUTO_TEST_SUITE(runtime_handles,
                       *utf::label("root") * utf::precondition(berth::test::is_root))
 
 BOOST_FIXTURE_TEST_CASE(an_in_process_handle_reaps_writes_exit_records_and_recover_reports_them,
-                        Fixture)
+                        RuntimeFixture)
 {
     bundle.set_args({"sh", "-c", "echo hi; exec sleep 1000"});
     bundle.write();

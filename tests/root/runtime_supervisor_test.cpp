@@ -9,6 +9,8 @@
 #include "base/files.hpp"
 #include "tests/root/runtime_fixture.hpp"
 
+using namespace berth::test;
+
 namespace {
 
 constexpr int container_count = 100;
