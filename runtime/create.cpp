@@ -193,8 +193,7 @@ Result<Child> spawn(const Options& options, Prepared& p, store::Record& record,
     bool born_in_cgroup = false;
     auto child = spawn_stage(
         p.plan, std::move(keep), p.keep_fds, sync,
-        [&](const SyncMessage& m) { return describe_failure(m, p.plan, p.spec); },
-        &born_in_cgroup);
+        [&](const SyncMessage& m) { return describe_failure(m, p.plan, p.spec); }, &born_in_cgroup);
     p.fds.clear(); // our copies of the fifo, namespace and console fds: the child has its own
     trace::phase("create: init cloned, stage reaped");
     if (!child)

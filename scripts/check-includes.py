@@ -31,7 +31,7 @@ USES = {
     "agent/engine": ["base"],  # pure: the task state machine, resource accounting
     "agent/config": ["base"],  # berth.conf
     "agent/store": ["base"],
-    "agent/api": ["base", "agent/store"],
+    "agent/api": ["base", "agent/store", "agent/taskdef"],
     "agent/cli": ["base", "cgroups", "net", "image", "runtime/spec", "runtime", "agent",
                   "agent/taskdef", "agent/engine", "agent/config"],  # the agent's binary
 }

@@ -31,8 +31,8 @@ Reply stop_task(Context& c, const nlohmann::json& in);
 Reply describe_tasks(Context& c, const nlohmann::json& in);
 Reply list_tasks(Context& c, const nlohmann::json& in);
 
-// validate_task_definition.cpp: the minimum berth checks until agent/taskdef's parser replaces
-// it. nullopt when acceptable.
+// validate_task_definition.cpp: agent/taskdef's parser on the request (ClientException naming
+// the field). nullopt when acceptable.
 std::optional<ApiError> validate_task_definition(const nlohmann::json& definition);
 
 // Shared by the ops files: the "cluster" input (default: the node's cluster). Sets

@@ -96,7 +96,8 @@ std::string fds_after_exec(pid_t pid, const std::string& program)
 
 BOOST_AUTO_TEST_SUITE(runtime_fds, *utf::label("root") * utf::precondition(berth::test::is_root))
 
-BOOST_FIXTURE_TEST_CASE(a_created_container_holds_only_stdio_and_the_runtimes_sync_fds, RuntimeFixture)
+BOOST_FIXTURE_TEST_CASE(a_created_container_holds_only_stdio_and_the_runtimes_sync_fds,
+                        RuntimeFixture)
 {
     Unrelated unrelated;
     bundle.set_args({"sleep", "1000"});

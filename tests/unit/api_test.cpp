@@ -183,6 +183,7 @@ json two_container_definition()
                {"portMappings", {{{"containerPort", 80}, {"hostPort", 0}}}}},
               {{"name", "sidecar"},
                {"image", "busybox"},
+               {"memory", 32},
                {"essential", false},
                {"dependsOn", {{{"containerName", "web"}, {"condition", "START"}}}}}}},
             {"tags", {{{"key", "team"}, {"value", "berth"}}}}};
