@@ -301,6 +301,11 @@ std::optional<ApiError> verify(const Request& request, const Verifier& verifier,
     for (const char* needed : {"host", "x-amz-date"})
         if (std::find(names.begin(), names.end(), needed) == names.end())
             return incomplete_signature(cat("Signed headers must include '", needed, "'"));
+    // X-Amz-Target picks the operation: unsigned, a captured DescribeTaskDefinition could be
+    // replayed as DeregisterTaskDefinition with the same body. botocore always signs it.
+    if (header(request, "x-amz-target") &&
+        std::find(names.begin(), names.end(), "x-amz-target") == names.end())
+        return incomplete_signature("Signed headers must include 'x-amz-target'");
     const auto amz_date = header(request, "x-amz-date");
     const auto when = amz_date ? parse_amz_date(*amz_date) : std::nullopt;
     if (!when)

@@ -198,6 +198,22 @@ BOOST_AUTO_TEST_CASE(a_signature_that_leaves_the_date_unsigned_is_refused)
     BOOST_TEST(error->message.find("x-amz-date") != std::string::npos);
 }
 
+// The operation must be signed: otherwise a captured read could be replayed as a write.
+BOOST_AUTO_TEST_CASE(an_operation_header_left_out_of_the_signature_is_refused)
+{
+    auto request = suite_request(
+        "POST", "/",
+        {{"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DeregisterTaskDefinition"}});
+    request.headers.emplace_back(
+        "Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+                         "aws4_request, SignedHeaders=host;x-amz-date, Signature=" +
+                             sign(request, suite_auth({"host", "x-amz-date"}), secret, amz_date));
+    const auto error = verify(request, suite_verifier(), suite_now());
+    BOOST_REQUIRE(error);
+    BOOST_TEST(error->type == "IncompleteSignatureException");
+    BOOST_TEST(error->message.find("x-amz-target") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_authorization_headers_name_what_is_missing)
 {
     std::string why;

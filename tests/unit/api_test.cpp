@@ -26,7 +26,7 @@ namespace {
 constexpr const char* key_id = "AKIDBERTHTEST";
 constexpr const char* secret = "berth-test-secret/xyz";
 
-// A stand-in for the task engine (agent/engine implements ControlPlane for real): it only
+// A stand-in for the task engine (berthd will implement ControlPlane over agent/engine): it only
 // records tasks, so the API's side of the seam -- input checks, shapes -- can be tested here.
 class RecordingEngine : public api::ControlPlane {
 public:
