@@ -74,6 +74,7 @@ public:
 
 private:
     Result<std::optional<ExitRecord>> reap_own_child();
+    Result<void> write_record(); // reaped_ to record_path_; clears record_pending_
     Result<std::optional<ExitRecord>> read_supervisor_record();
     Result<std::optional<ExitRecord>> record_on_disk();
     pid_t pid_ = 0;
@@ -83,6 +84,7 @@ private:
     std::string record_path_, cgroup_path_;
     bool durable_ = false;
     std::optional<ExitRecord> reaped_;
+    bool record_pending_ = false; // reaped, but its record not yet written: retried by try_reap
 };
 
 class Container {

@@ -86,33 +86,33 @@ Result<void> drain_lines(JsonLog& log, std::string_view stream, std::string& pen
                          std::string_view data, bool flush)
 {
     pending.append(data);
+    // A line that cannot be written (disk full) is dropped, not kept: pending never grows past
+    // one partial line and nothing is written twice once writes work again. The first error is
+    // returned for the caller to report.
+    Result<void> result;
+    auto emit = [&](std::size_t from, std::size_t count) {
+        if (auto r = log.write(stream, std::string_view(pending).substr(from, count)); !r && result)
+            result = std::move(r);
+    };
     std::size_t start = 0;
     for (;;) {
         const auto nl = pending.find('\n', start);
-        const bool whole = nl != std::string::npos && nl - start < max_log_line;
-        if (whole) {
-            if (auto r = log.write(stream, std::string_view(pending).substr(start, nl + 1 - start));
-                !r)
-                return r;
+        if (nl != std::string::npos && nl - start < max_log_line) {
+            emit(start, nl + 1 - start);
             start = nl + 1;
-            continue;
-        }
-        if (pending.size() - start >= max_log_line) {
-            if (auto r = log.write(stream, std::string_view(pending).substr(start, max_log_line));
-                !r)
-                return r;
+        } else if (pending.size() - start >= max_log_line) {
+            emit(start, max_log_line);
             start += max_log_line;
-            continue;
+        } else {
+            break;
         }
-        break;
     }
     if (flush && start < pending.size()) {
-        if (auto r = log.write(stream, std::string_view(pending).substr(start)); !r)
-            return r;
+        emit(start, pending.size() - start);
         start = pending.size();
     }
     pending.erase(0, start);
-    return {};
+    return result;
 }
 
 } // namespace berth::runtime

@@ -39,11 +39,24 @@ ProcessHandle::ProcessHandle(pid_t pid, Fd pidfd, Reaper reaper, Fd exit_fd,
 
 Result<std::optional<ExitRecord>> ProcessHandle::try_reap()
 {
+    if (reaped_ && record_pending_) // the last write failed (disk full): the record must exist
+        if (auto w = write_record(); !w)
+            return std::move(w).error();
     if (reaped_)
         return reaped_;
     if (!valid())
         return Error::invalid("no process");
     return reaper_ == Reaper::Caller ? reap_own_child() : read_supervisor_record();
+}
+
+Result<void> ProcessHandle::write_record()
+{
+    if (!record_path_.empty())
+        if (auto w = write_exit_record(record_path_, *reaped_, durable_);
+            !w && w.error().code != ENOENT) // ENOENT: the container was removed already
+            return w;
+    record_pending_ = false;
+    return {};
 }
 
 // We are the parent: reap, then write the record before anyone can remove the cgroup (the
@@ -64,10 +77,9 @@ Result<std::optional<ExitRecord>> ProcessHandle::reap_own_child()
         if (info.si_pid == 0)
             return std::optional<ExitRecord>(); // still running
         reaped_ = make_exit_record(info, cgroup_path_);
-        if (!record_path_.empty())
-            if (auto w = write_exit_record(record_path_, *reaped_, durable_);
-                !w && w.error().code != ENOENT) // ENOENT: the container was removed already
-                return std::move(w).error();
+        record_pending_ = true;
+        if (auto w = write_record(); !w)
+            return std::move(w).error();
         return reaped_;
     }
     auto exited = ready(pidfd_.get(), 0); // ECHILD: not ours

@@ -2,7 +2,10 @@
 // handle, the exit records of those that ended while nobody watched, and no half-made ones left
 // behind (they are removed, and named, instead of hidden).
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <cerrno>
+#include "base/files.hpp"
 #include "runtime/exit_record.hpp"
 #include "runtime/state_store.hpp"
 
@@ -26,12 +29,23 @@ Result<std::vector<std::string>> container_ids(const Options& options)
     return ids;
 }
 
-// No complete state (none, unreadable, or pid 0) and no create holding the lock: a create that
-// died midway. delete removes exactly what it made (cgroup included).
-bool half_made(const Options& options, const std::string& id, const Result<store::Record>& record)
+// The state of a container no create is working on: the lock is taken (without waiting) before
+// the state is read, so a create that finishes between the two cannot be mistaken for one that
+// died. nullopt: a create (or another verb) holds the lock; leave the container alone.
+std::optional<Result<store::Record>> load_unlocked(const Options& options, const std::string& id)
 {
-    if (store::locked(options, id))
-        return false;
+    auto dir = open_at(AT_FDCWD, store::container_dir(options, id), O_RDONLY | O_DIRECTORY);
+    if (!dir)
+        return Result<store::Record>(std::move(dir).error());
+    if (::flock(dir->get(), LOCK_EX | LOCK_NB) < 0)
+        return std::nullopt; // EWOULDBLOCK: busy; released when dir closes
+    return store::load(options, id);
+}
+
+// No complete state (none, unreadable, or pid 0) while nobody held the lock: a create that died
+// midway. delete removes exactly what it made (cgroup included).
+bool half_made(const Result<store::Record>& record)
+{
     return !record || record->pid <= 0;
 }
 
@@ -59,15 +73,16 @@ Result<Recovered> recover(const Options& options)
         return std::move(ids).error().wrap("recover");
     Recovered out;
     for (const auto& id : *ids) {
-        auto record = store::load(options, id);
-        if (half_made(options, id, record)) {
+        auto loaded = load_unlocked(options, id);
+        if (!loaded) // a create in progress (locked) in another thread or process
+            continue;
+        auto& record = *loaded;
+        if (half_made(record)) {
             if (auto r = remove(options, id, true); !r)
                 return std::move(r).error().wrap("recover: remove half-made container");
             out.removed_incomplete.push_back(id);
             continue;
         }
-        if (!record) // a create in progress (locked) in another thread or process
-            continue;
         if (store::observe_status(options, *record) == Status::Stopped) {
             out.ended.push_back({id, ended_record(options, id)});
             continue;

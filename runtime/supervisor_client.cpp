@@ -67,8 +67,8 @@ Result<Supervised> call(const Options& options, json request, const int (&stdio)
 
 Result<Supervised> supervised_create(const Options& options, const CreateOptions& co)
 {
-    if (co.preserve_fds > 0)
-        return Error::invalid("preserve_fds cannot be passed through the supervisor");
+    if (co.preserve_fds > 0 || !co.pass_fds.empty())
+        return Error::invalid("preserve_fds and pass_fds cannot be passed through the supervisor");
     if (!co.log_path.empty() && (co.stdout_fd >= 0 || co.stderr_fd >= 0))
         return Error::invalid("give either log_path or stdout_fd/stderr_fd, not both");
     const json request = {{"op", "create"},
@@ -88,8 +88,8 @@ Result<Supervised> supervised_create(const Options& options, const CreateOptions
 Result<Supervised> supervised_exec(const Options& options, const std::string& id,
                                    const ExecOptions& eo)
 {
-    if (eo.preserve_fds > 0)
-        return Error::invalid("preserve_fds cannot be passed through the supervisor");
+    if (eo.preserve_fds > 0 || !eo.pass_fds.empty())
+        return Error::invalid("preserve_fds and pass_fds cannot be passed through the supervisor");
     const json request = {{"op", "exec"},
                           {"id", id},
                           {"process", wire::process_to_json(eo.process)},
