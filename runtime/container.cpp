@@ -22,16 +22,14 @@ Result<Fd> open_dir(const Options& options, const std::string& id)
     return open_at(AT_FDCWD, store::container_dir(options, id), O_PATH | O_DIRECTORY);
 }
 
-// The caller's child, handed over from a Child: we are its parent and have not reaped it, so
-// its pid cannot be reused between release() and pidfd_open().
+// The caller's child, handed over from a Child with its pidfd (nothing to reopen, so nothing
+// that can fail and leave it unwatched).
 Result<Fd> pidfd_of_own_child(Child& child)
 {
-    const pid_t pid = child.pid();
-    child.release();
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0)
-        return Error::from_errno("pidfd_open ", pid);
-    return Fd(fd);
+    auto fd = child.take_pidfd();
+    if (!fd.valid())
+        return Error::invalid("no process to watch");
+    return fd;
 }
 
 Result<std::string> cgroup_of(const Options& options, const std::string& id)

@@ -51,6 +51,12 @@ void Child::release()
     pidfd_.reset();
 }
 
+Fd Child::take_pidfd()
+{
+    pid_ = 0;
+    return std::move(pidfd_);
+}
+
 void Child::kill_and_reap() noexcept
 {
     if (pid_ <= 0)

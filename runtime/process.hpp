@@ -23,6 +23,10 @@ public:
     bool valid() const { return pid_ > 0; }
     // The process lives on without us (a created container): nothing is killed or reaped.
     void release();
+    // Like release, but hands over the pidfd instead of closing it: the new owner (a handle, the
+    // supervisor) watches and reaps the process with no pidfd_open that could fail (EMFILE) and
+    // leave it unwatched.
+    Fd take_pidfd();
     // Waits for the exit (EINTR retried): the exit code, or 128+signal.
     Result<int> wait();
     Result<void> signal(int sig) const;

@@ -187,21 +187,40 @@ Result<std::array<Fd, 3>> stdio_from(const json& request, std::vector<Fd>& fds)
     return out;
 }
 
+// A process we could not take over is killed and reaped here: never left running unwatched, nor
+// as a zombie nobody reaps.
+void kill_and_reap(const Fd& pidfd)
+{
+    (void)::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    siginfo_t info{};
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info,
+                    WEXITED) < 0 &&
+           errno == EINTR) {
+    }
+}
+
 // Takes over a process we are the parent of: watched by its pidfd, answered with its exit pipe.
 Result<std::pair<json, std::vector<Fd>>> Supervisor::adopt(pid_t pid, Fd pidfd, Watched w)
 {
     auto exit_pipe = make_pipe(O_NONBLOCK);
-    if (!exit_pipe)
+    if (!exit_pipe) {
+        kill_and_reap(pidfd);
         return std::move(exit_pipe).error();
+    }
     Fd caller_pidfd(::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 3));
-    if (!caller_pidfd.valid())
-        return Error::from_errno("dup pidfd");
+    if (!caller_pidfd.valid()) {
+        auto error = Error::from_errno("dup pidfd");
+        kill_and_reap(pidfd);
+        return error;
+    }
     w.pid = pid;
     w.exit_writers.push_back(std::move((*exit_pipe)[1]));
     const int key = pidfd.get();
-    w.pidfd = std::move(pidfd);
-    if (auto r = add(key); !r)
+    if (auto r = add(key); !r) {
+        kill_and_reap(pidfd);
         return std::move(r).error();
+    }
+    w.pidfd = std::move(pidfd);
     watched_[key] = std::move(w);
     std::vector<Fd> out;
     out.push_back(std::move((*exit_pipe)[0]));
@@ -211,12 +230,10 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::adopt(pid_t pid, Fd pidfd, 
 
 Result<Fd> own_child_pidfd(Child& child)
 {
-    const pid_t pid = child.pid();
-    child.release(); // still our unreaped child: pidfd_open cannot meet a reused pid
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0)
-        return Error::from_errno("pidfd_open ", pid);
-    return Fd(fd);
+    auto fd = child.take_pidfd();
+    if (!fd.valid())
+        return Error::invalid("no process to watch");
+    return fd;
 }
 
 Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& request,
