@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(logs_rotate_by_size_keeping_max_files)
 // to grow without bound or be written twice once writes work again.
 BOOST_AUTO_TEST_CASE(lines_that_cannot_be_written_are_dropped_not_kept_or_written_twice)
 {
-    JsonLog full("/dev/full", 1024 * 1024, 1); // every write fails with ENOSPC
+    JsonLog full("/dev/full", std::uint64_t{1} << 20, 1); // every write fails with ENOSPC
     std::string pending;
     auto r = drain_lines(full, "stdout", pending, "one\ntwo\npart", false);
     BOOST_TEST(!r.has_value());
@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(lines_that_cannot_be_written_are_dropped_not_kept_or_writte
     BOOST_TEST(pending == "part"); // only the unfinished line stays
 
     Dir dir;
-    JsonLog log(dir.path + "/c.log", 1024 * 1024, 1);
+    JsonLog log(dir.path + "/c.log", std::uint64_t{1} << 20, 1);
     BOOST_TEST(drain_lines(log, "stdout", pending, "ial\n", false).has_value());
     const auto written = entries(dir.path + "/c.log");
     BOOST_TEST_REQUIRE(written.size() == 1U);
