@@ -3,6 +3,7 @@
 // body capped at body_limit (413, then close); a slow or silent client only runs out its own
 // timers, so it never stalls another connection. Keep-alive follows the request.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -22,6 +23,7 @@ struct Server::Impl {
     ControlPlane* engine;
     asio::io_context io{1};
     Tcp::acceptor acceptor{io};
+    asio::steady_timer accept_pause{io}; // after an accept error (EMFILE): no busy loop
     std::thread thread;
 
     Impl(Options o, store::Store s, ControlPlane* e)
@@ -155,10 +157,18 @@ void Server::Impl::accept()
     acceptor.async_accept([this](beast::error_code ec, Tcp::socket socket) {
         if (ec == asio::error::operation_aborted)
             return;
-        if (!ec)
+        if (!ec) {
             std::make_shared<Session>(std::move(socket), *this)->start();
-        // EMFILE and friends: keep accepting; the failed connection was never ours.
-        accept();
+            accept();
+            return;
+        }
+        // EMFILE and friends: the pending connection stays queued and the next accept would
+        // fail at once, spinning this thread; wait a little for fds to come back, then retry.
+        accept_pause.expires_after(std::chrono::milliseconds(100));
+        accept_pause.async_wait([this](beast::error_code wait_ec) {
+            if (wait_ec != asio::error::operation_aborted)
+                accept();
+        });
     });
 }
 
