@@ -41,7 +41,7 @@ Result<void> TarWriter::header(std::string_view name, char type, std::uint64_t s
     }
     octal(h + 136, 12, 0);
     h[156] = type;
-    std::memcpy(h + 257, "ustar", 6);
+    std::memcpy(h + 257, "ustar\0", 6); // magic: "ustar" and its NUL
     std::memcpy(h + 263, "00", 2);
     std::memset(h + 148, ' ', 8);
     unsigned sum = 0;

@@ -59,7 +59,7 @@ json instance_json(const store::ContainerInstance& instance, const Counts& count
 {
     const std::int64_t cpu = sysconf(_SC_NPROCESSORS_ONLN) * 1024;
     const std::int64_t memory =
-        sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / std::int64_t{1024 * 1024};
+        sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / (std::int64_t{1} << 20);
     return {{"containerInstanceArn", instance.arn},
             {"status", "ACTIVE"},
             {"agentConnected", true},

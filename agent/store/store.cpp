@@ -222,6 +222,7 @@ Result<Cluster> Store::ensure_cluster(const std::string& name, const std::string
         return std::move(all).error();
     for (auto& c : *all)
         if (c.name == name)
+            // cppcheck-suppress returnStdMoveLocal ; c is a vector element, not a local
             return std::move(c);
     return Error::with_code(EIO, "cluster ", quoted(name), " vanished after insert");
 }

@@ -98,6 +98,7 @@ BOOST_FIXTURE_TEST_CASE(fifty_containers_live_and_die_from_eight_threads_at_once
     bundle.set_args({"sleep", "1000"});
     Bundles bundles(bundle, containers);
     std::vector<std::string> container_ids;
+    container_ids.reserve(static_cast<std::size_t>(containers));
     for (int i = 0; i < containers; ++i)
         container_ids.push_back(new_id("conc"));
     BOOST_TEST_REQUIRE(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
@@ -111,6 +112,7 @@ BOOST_FIXTURE_TEST_CASE(fifty_containers_live_and_die_from_eight_threads_at_once
     Failures failures;
     std::atomic<int> next{0};
     std::vector<std::thread> workers;
+    workers.reserve(static_cast<std::size_t>(threads));
     for (int t = 0; t < threads; ++t)
         workers.emplace_back([&] {
             for (int i = next++; i < containers; i = next++)

@@ -77,7 +77,7 @@ struct Node {
                                       std::to_string(i) + "; exit 42"
                                 : "echo hello-" + std::to_string(i) + "; exec sleep 100000";
         config["process"]["args"] = {"sh", "-c", script};
-        const auto dir = state.path() + "/bundles/" + id(i);
+        auto dir = state.path() + "/bundles/" + id(i);
         fs::create_directories(dir);
         std::ofstream(dir + "/config.json") << config.dump();
         return dir;
@@ -121,7 +121,7 @@ std::string drive(const Node& node, int i, const std::string& bundle)
     co.id = node.id(i);
     co.bundle = bundle;
     co.log_path = node.log(i);
-    co.log_max_bytes = 1024 * 1024;
+    co.log_max_bytes = std::uint64_t{1} << 20;
     auto c = rt::Container::create(node.options, co);
     if (!c)
         return "create: " + describe(c.error());
@@ -162,6 +162,7 @@ std::string drive(const Node& node, int i, const std::string& bundle)
     std::mutex mutex;
     std::string failures;
     std::vector<std::thread> threads;
+    threads.reserve(thread_count);
     for (int t = 0; t < thread_count; ++t)
         threads.emplace_back([&, t] {
             for (int i = t; i < container_count; i += thread_count) {
@@ -212,6 +213,7 @@ BOOST_AUTO_TEST_CASE(
     // The figures in docs/BENCHMARKS.md (--log_level=message).
     BOOST_TEST_MESSAGE("supervisor idle: " << rss_of(node.supervisor));
     std::vector<std::string> bundles;
+    bundles.reserve(container_count);
     for (int i = 0; i < container_count; ++i)
         bundles.push_back(node.write_bundle(i));
 

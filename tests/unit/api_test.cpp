@@ -157,7 +157,7 @@ struct Cli {
         return out.out.empty() ? json::object() : json::parse(out.out);
     }
     // The command fails and its stderr names the error type.
-    std::string fails(std::vector<std::string> args, const std::string& type) const
+    std::string fails(const std::vector<std::string>& args, const std::string& type) const
     {
         const auto out = run(args);
         BOOST_TEST(out.status != 0, binary << " " << args[0] << " succeeded: " << out.out);
@@ -241,7 +241,7 @@ std::string signed_list_clusters()
         ""};
     std::string text = "POST / HTTP/1.1\r\n";
     for (const auto& [name, value] : request.headers)
-        text += name + ": " + value + "\r\n";
+        text.append(name).append(": ").append(value).append("\r\n");
     text += "Authorization: AWS4-HMAC-SHA256 Credential=" + std::string(key_id) + "/" + auth.date +
             "/us-east-1/ecs/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target"
             ", Signature=" +
