@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <vector>
 #include "base/files.hpp"
 #include "image/archive.hpp"
@@ -41,8 +42,9 @@ Result<void> TarWriter::header(std::string_view name, char type, std::uint64_t s
     }
     octal(h + 136, 12, 0);
     h[156] = type;
-    std::memcpy(h + 257, "ustar\0", 6); // magic: "ustar" and its NUL
-    std::memcpy(h + 263, "00", 2);
+    // magic "ustar\0" and version "00": fixed bytes, not C strings
+    constexpr char magic_and_version[8] = {'u', 's', 't', 'a', 'r', '\0', '0', '0'};
+    std::copy(std::begin(magic_and_version), std::end(magic_and_version), h + 257);
     std::memset(h + 148, ' ', 8);
     unsigned sum = 0;
     for (char c : h)
