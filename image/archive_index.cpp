@@ -157,22 +157,27 @@ std::string resolve_link(std::string_view link_path, std::string_view target)
     if (target.starts_with('/'))
         return {};
     std::vector<std::string_view> parts;
-    const auto slash = link_path.rfind('/');
-    if (slash != std::string_view::npos)
-        for (auto p : split(link_path.substr(0, slash), '/'))
-            if (!p.empty() && p != ".")
+    // The link's own directory and then its target, each ".." taking one step back: a link path
+    // that is not canonical ("a/../../b") cannot lend the target a way out either.
+    auto walk = [&parts](std::string_view path) {
+        for (auto p : split(path, '/')) {
+            if (p.empty() || p == ".")
+                continue;
+            if (p == "..") {
+                if (parts.empty())
+                    return false; // climbs out of the archive
+                parts.pop_back();
+            } else {
                 parts.push_back(p);
-    for (auto p : split(target, '/')) {
-        if (p.empty() || p == ".")
-            continue;
-        if (p == "..") {
-            if (parts.empty())
-                return {}; // climbs out of the archive
-            parts.pop_back();
-        } else {
-            parts.push_back(p);
+            }
         }
-    }
+        return true;
+    };
+    const auto slash = link_path.rfind('/');
+    if (slash != std::string_view::npos && !walk(link_path.substr(0, slash)))
+        return {};
+    if (!walk(target))
+        return {};
     std::string out;
     for (auto p : parts)
         out += (out.empty() ? "" : "/") + std::string(p);
