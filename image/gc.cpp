@@ -17,21 +17,6 @@
 namespace berth::image {
 namespace {
 
-std::vector<std::string> entries(const std::string& dir)
-{
-    std::vector<std::string> names;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d)
-        return names;
-    while (dirent* e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): own DIR stream
-        const std::string_view name = e->d_name;
-        if (name != "." && name != "..")
-            names.emplace_back(name);
-    }
-    ::closedir(d);
-    return names;
-}
-
 // Disk bytes of a tree, each inode once (hardlinks inside a layer are common).
 std::uint64_t tree_bytes(int dir, std::set<std::pair<dev_t, ino_t>>& seen)
 {
@@ -85,7 +70,7 @@ Result<void> remove_unleased_images(Store& store, GcReport& report)
 Result<void> sweep_blobs(const Store& store, const Roots& roots, GcReport& report)
 {
     const auto dir = store.root() + "/blobs/sha256";
-    for (const auto& hex : entries(dir)) {
+    for (const auto& hex : dir_names(dir)) {
         if (roots.blobs.count("sha256:" + hex))
             continue;
         const auto path = cat(dir, "/", hex);
@@ -103,7 +88,7 @@ Result<void> sweep_blobs(const Store& store, const Roots& roots, GcReport& repor
 Result<void> sweep_snapshots(const Store& store, const Roots& roots, GcReport& report)
 {
     const auto dir = store.root() + "/snapshots";
-    for (const auto& hex : entries(dir)) {
+    for (const auto& hex : dir_names(dir)) {
         if (roots.chains.count("sha256:" + hex))
             continue;
         const auto path = cat(dir, "/", hex);

@@ -27,21 +27,6 @@ std::string lease_file(const std::string& root, std::string_view name)
     return cat(leases_dir(root), "/", digest_hex(sha256_digest(name)), ".json");
 }
 
-std::vector<std::string> dir_names(const std::string& dir)
-{
-    std::vector<std::string> names;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d)
-        return names;
-    while (dirent* e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): own DIR stream
-        const std::string_view name = e->d_name;
-        if (name != "." && name != "..")
-            names.emplace_back(name);
-    }
-    ::closedir(d);
-    return names;
-}
-
 Result<Lease> lease_from_json(std::string_view text)
 {
     auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);

@@ -136,4 +136,19 @@ Result<void> remove_tree(const std::string& path)
     return {};
 }
 
+std::vector<std::string> dir_names(const std::string& dir)
+{
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d)
+        return names;
+    while (dirent* e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): own DIR stream
+        const std::string_view name = e->d_name;
+        if (name != "." && name != "..")
+            names.emplace_back(name);
+    }
+    ::closedir(d);
+    return names;
+}
+
 } // namespace berth::image

@@ -4,6 +4,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 #include "base/fd.hpp"
 #include "base/result.hpp"
 
@@ -21,6 +22,8 @@ Result<void> replace_file(const std::string& path, std::string_view bytes);
 Result<Fd> lock_exclusive(const std::string& path);
 // rm -rf that stays on one filesystem and never follows a symlink; ENOENT is fine.
 Result<void> remove_tree(const std::string& path);
+// The names in dir (no "." or ".."); none when it is missing or unreadable.
+std::vector<std::string> dir_names(const std::string& dir);
 // "sha256:abc" -> "abc"
 std::string digest_hex(std::string_view digest);
 
