@@ -32,6 +32,10 @@ USES = {
     "agent/config": ["base"],  # berth.conf
     "agent/store": ["base"],
     "agent/api": ["base", "agent/store", "agent/taskdef"],
+    # berthd's loop: composes everything below it (and implements agent/api's ControlPlane).
+    "agent/daemon": ["base", "cgroups", "net", "image", "runtime/spec", "runtime",
+                     "agent/taskdef", "agent/engine", "agent/config", "agent/store", "agent/api"],
+    "agent/berthd": ["base", "agent/daemon", "agent/api", "agent/config", "agent/store"],
     "agent/cli": ["base", "cgroups", "net", "image", "runtime/spec", "runtime", "agent",
                   "agent/taskdef", "agent/engine", "agent/config"],  # the agent's binary
 }
@@ -49,6 +53,8 @@ PUBLIC = {
     "agent/config": ["config.hpp"],
     "agent/store": ["store.hpp"],
     "agent/api": ["api.hpp"],
+    "agent/daemon": ["daemon.hpp"],
+    "agent/berthd": [],
     "runtime/cli": [],
     "agent/cli": [],
 }
@@ -64,6 +70,7 @@ TEST_VISIBLE = [
     "agent/taskdef/internal.hpp",
     "agent/store/internal.hpp",
     "agent/api/internal.hpp",
+    "agent/daemon/pure.hpp",  # overrides, state JSON, record conversions (unit-tested)
 ]
 # May include every public header, TEST_VISIBLE and their own headers.
 CONSUMERS = ["tests", "bench"]
