@@ -103,9 +103,7 @@ int fail(const Error& error, std::string_view what)
     return 1;
 }
 
-} // namespace
-
-int main(int argc, char** argv, char** envp)
+int run_berthd(int argc, char** argv, char** envp)
 {
     auto flags = parse_flags(argc, argv);
     if (!flags) {
@@ -158,4 +156,18 @@ int main(int argc, char** argv, char** envp)
     (*server)->stop();
     waiter.join();
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv, char** envp)
+{
+    try {
+        return run_berthd(argc, argv, envp);
+    } catch (const std::exception& e) { // bad_alloc, or a library's throw we did not expect
+        std::fprintf(stderr, "berthd: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "berthd: unknown exception\n");
+    }
+    return 1;
 }

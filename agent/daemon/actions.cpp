@@ -138,7 +138,7 @@ void Daemon::Impl::deprovision(TaskEntry& task)
                 return r;
             return {};
         },
-        [this, arn = task.record.arn](Result<void> r) {
+        [this, arn = task.record.arn](const Result<void>& r) {
             if (!r)
                 log::error(r.error(), "cannot remove the task network, continuing",
                            {{"task", arn}});

@@ -83,7 +83,7 @@ void Daemon::Impl::start(TaskEntry& task, std::size_t index)
         return;
     }
     offload([container] { return container->start(); },
-            [this, arn = task.record.arn, index, name](Result<void> r) {
+            [this, arn = task.record.arn, index, name](const Result<void>& r) {
                 auto* t = find(arn);
                 if (t == nullptr)
                     return;
@@ -177,7 +177,7 @@ void Daemon::Impl::remove(TaskEntry& task, std::size_t index)
                 std::filesystem::remove(i == 0 ? log : cat(log, ".", i), ec);
             return result;
         },
-        [id = c.runtime_id](Result<void> r) {
+        [id = c.runtime_id](const Result<void>& r) {
             if (!r)
                 log::warn("cannot remove container, continuing",
                           {{"container", id}, {"error", r.error().message()}});

@@ -34,7 +34,7 @@ void Daemon::Impl::persist(TaskEntry& task)
         log::error(r.error(), "cannot write task state, continuing", {{"task", task.record.arn}});
 }
 
-void Daemon::Impl::apply(TaskEntry& task, std::vector<engine::Action> actions)
+void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& actions)
 {
     persist(task);
     const std::string arn = task.record.arn;

@@ -95,7 +95,7 @@ struct Daemon::Impl {
 
     // drive.cpp: engine calls, persistence, timers.
     TaskEntry* find(const std::string& arn);
-    void apply(TaskEntry& task, std::vector<engine::Action> actions);
+    void apply(TaskEntry& task, const std::vector<engine::Action>& actions);
     void deliver(const std::string& arn, const engine::Event& event);
     void persist(TaskEntry& task);
     void arm_timer(TaskEntry& task);

@@ -3,6 +3,7 @@
 // of its containers: live ones re-adopted (their exits watched again), those that ended while
 // berthd was down with their exit records; its network from net's state file. Then begin()
 // resumes what was in flight (a half-started task is finished, or stopped if it cannot be).
+#include <cstdlib>
 #include <map>
 #include "agent/daemon/internal.hpp"
 #include "base/log.hpp"
@@ -31,8 +32,11 @@ Result<std::unique_ptr<TaskEntry>> Daemon::Impl::entry_for(store::Task record)
     if (at == std::string::npos || colon == std::string::npos || colon < at)
         return Error::invalid("task definition ARN ", quoted(arn));
     const auto family = arn.substr(at + 16, colon - at - 16);
-    const int revision = std::atoi(arn.c_str() + colon + 1);
-    auto stored = store.task_definition(family, revision);
+    char* end = nullptr;
+    const long revision = std::strtol(arn.c_str() + colon + 1, &end, 10);
+    if (end == nullptr || *end != '\0' || revision <= 0 || revision > 1'000'000)
+        return Error::invalid("task definition ARN ", quoted(arn), ": bad revision");
+    auto stored = store.task_definition(family, static_cast<int>(revision));
     if (!stored)
         return std::move(stored).error();
     if (!*stored)
