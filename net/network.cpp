@@ -84,7 +84,7 @@ Result<void> open_host_side(Network::State& s)
             write_sysctl(cat("/proc/sys/net/ipv4/conf/", s.config.bridge, "/route_localnet"), "1");
     if (!step)
         return step;
-    return s.nft.rebuild(s.config.bridge, s.ipam.network(), s.ipam.prefix(), s.file);
+    return s.nft.rebuild(s.table(), s.file);
 }
 
 Result<void> plan(Network::State& s, TaskRecord& task, const TaskRequest& request,
@@ -216,6 +216,12 @@ Result<Network> Network::open(Config config)
         if (!made)
             return std::move(made).error().wrap("net run dir");
     }
+    if (!s->config.credentials_endpoint.empty()) {
+        auto endpoint = parse_endpoint(s->config.credentials_endpoint);
+        if (!endpoint)
+            return std::move(endpoint).error().wrap("net config: credentials_endpoint");
+        s->credentials = *endpoint;
+    }
     auto file = load_state(s->state_path);
     if (!file)
         return std::move(file).error();
@@ -263,7 +269,7 @@ Result<void> Network::State::teardown(const TaskRecord& task)
     if (!unmapped) { // its elements are gone (a firewall reload): rebuild without them
         StateFile rest = file;
         rest.tasks.erase(task.id);
-        unmapped = nft.rebuild(config.bridge, ipam.network(), ipam.prefix(), rest);
+        unmapped = nft.rebuild(table(), rest);
     }
     keep_first(std::move(unmapped));
     keep_first(flush_udp_conntrack(udp_host_ports(task)));
@@ -294,6 +300,19 @@ Result<void> Network::remove_task(std::string_view task_id)
         return std::move(r).error().wrap(cat("remove network of task ", task_id));
     s_->file.tasks.erase(found);
     return save_state(s_->state_path, s_->file);
+}
+
+Result<bool> Network::check_and_repair()
+{
+    auto stale = s_->nft.stale();
+    if (!stale)
+        return std::move(stale).error();
+    if (!*stale)
+        return false;
+    auto rebuilt = s_->nft.rebuild(s_->table(), s_->file);
+    if (!rebuilt)
+        return std::move(rebuilt).error().wrap("repair table ip berth");
+    return true;
 }
 
 std::optional<TaskInfo> Network::find_task(std::string_view task_id) const
