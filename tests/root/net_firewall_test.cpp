@@ -47,6 +47,53 @@ BOOST_FIXTURE_TEST_CASE(forward_drop_policy_needs_the_bridge_allowed_and_nothing
     BOOST_TEST(echo(a_ns.get(), SOCK_STREAM, gateway, port) == "ping");
 }
 
+// Docker's own setup, written by the iptables binary Docker uses: iptables-nft (Debian's
+// default, `table ip filter` in nftables) or iptables-legacy (x_tables, a separate code path
+// in the kernel). The fix net/README.md gives is two DOCKER-USER rules; the credentials
+// endpoint needs none (after its DNAT the packet is input, not forwarded).
+void docker_forward_drop_then_allow(const test::FreshHost& host, const std::string& iptables)
+{
+    net::Config c = host.config();
+    c.credentials_endpoint = "127.0.0.1:51679";
+    auto network = net::Network::open(c);
+    BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
+    auto a = network->add_task(
+        {"a", net::Mode::Bridge, {net::PortMapping{80, 0, net::Protocol::Tcp, ""}}, ""});
+    auto b = network->add_task({"b", net::Mode::Awsvpc, {}, ""});
+    BOOST_TEST_REQUIRE((a && b));
+    Fd a_ns = test::open_netns(a->netns_path);
+    Fd b_ns = test::open_netns(b->netns_path);
+    test::EchoServer server(a_ns.get(), SOCK_STREAM, 80);
+    test::EchoServer agent(-1, SOCK_STREAM, 51679);
+    BOOST_TEST_REQUIRE((server.ok() && agent.ok()));
+    const std::uint16_t port = a->ports[0].host_port;
+    const std::uint32_t gateway = ip("10.213.7.1");
+    const std::string docker = iptables + " -P FORWARD DROP && " + iptables +
+                               " -N DOCKER-USER && " + iptables + " -I FORWARD -j DOCKER-USER";
+    BOOST_TEST_REQUIRE(test::sh(docker.c_str()) == 0);
+    BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), port) == "ping");
+    BOOST_TEST(echo(b_ns.get(), SOCK_STREAM, net::credentials_address, 80) == "ping");
+    BOOST_TEST(echo(b_ns.get(), SOCK_STREAM, gateway, port) == "");
+    BOOST_TEST(echo(a_ns.get(), SOCK_STREAM, gateway, port) == "");
+    const std::string allow = iptables + " -I DOCKER-USER -i berth0 -j ACCEPT && " + iptables +
+                              " -I DOCKER-USER -o berth0 -j ACCEPT";
+    BOOST_TEST_REQUIRE(test::sh(allow.c_str()) == 0);
+    BOOST_TEST(echo(b_ns.get(), SOCK_STREAM, gateway, port) == "ping");
+    BOOST_TEST(echo(a_ns.get(), SOCK_STREAM, gateway, port) == "ping");
+    BOOST_TEST(echo(b_ns.get(), SOCK_STREAM, a->address.value_or(0), 80) == "ping");
+    BOOST_TEST(network->destroy_all().has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(docker_user_accept_rules_suffice_with_iptables_nft, test::FreshHost)
+{
+    docker_forward_drop_then_allow(*this, "iptables-nft");
+}
+
+BOOST_FIXTURE_TEST_CASE(docker_user_accept_rules_suffice_with_iptables_legacy, test::FreshHost)
+{
+    docker_forward_drop_then_allow(*this, "iptables-legacy");
+}
+
 // A firewall reload or `nft flush ruleset` takes berth's table with it; check_and_repair()
 // notices (the ruleset generation moved without berth) and rebuilds it from the state.
 struct Mapped : test::FreshHost {
