@@ -87,15 +87,36 @@ Result<void> open_host_side(Network::State& s)
     return s.nft.rebuild(s.table(), s.file);
 }
 
+// Host and awsvpc mappings are recorded as given (no DNAT): still, a hostIp that is not an
+// address would make the state file unreadable on the next open.
+Result<void> check_unmapped_ports(const std::vector<PortMapping>& ports)
+{
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        if (ports[i].container_port == 0)
+            return Error::invalid("portMappings[", i, "]: containerPort must be 1..65535");
+        if (!ports[i].host_ip.empty() && !parse_ipv4(ports[i].host_ip))
+            return Error::invalid("portMappings[", i, "]: hostIp ", quoted(ports[i].host_ip),
+                                  " is not IPv4");
+    }
+    return {};
+}
+
 Result<void> plan(Network::State& s, TaskRecord& task, const TaskRequest& request,
                   std::vector<Fd>& held)
 {
-    if (request.mode == Mode::None || request.mode == Mode::Host) {
-        if (request.mode == Mode::None && !request.ports.empty())
-            return Error::invalid("networkMode none: portMappings must be empty");
-        task.ports = request.ports; // host mode: containers bind the host ports themselves
+    if (request.mode == Mode::None && !request.ports.empty())
+        return Error::invalid("networkMode none: portMappings must be empty");
+    if (request.mode != Mode::Bridge) {
+        auto valid = check_unmapped_ports(request.ports);
+        if (!valid)
+            return valid;
+    }
+    if (request.mode == Mode::Host) {
+        task.ports = request.ports; // the containers bind the host ports themselves
         return {};
     }
+    if (request.mode == Mode::None)
+        return {};
     auto address = s.ipam.allocate(s.file);
     if (!address)
         return std::move(address).error();
