@@ -28,24 +28,10 @@ Result<void> check_config(const Config& config, const Ipv4Cidr& subnet)
     return {};
 }
 
-Result<void> ignore_missing(Result<void> r)
-{
-    if (!r && r.error().code == ENOENT)
-        return {}; // IPv6 disabled: nothing to turn off
-    return r;
-}
-
-// Inside a fresh task netns, on the thread that made it: no IPv6 duplicate address detection
-// (the address is ours alone, and DAD delays it by a second), then lo up. The netlink socket
-// opened here keeps acting on the task netns.
+// Inside a fresh task netns, on the thread that made it: lo up. The netlink socket opened here
+// keeps acting on the task netns. (eth0 gets no IPv6 link-local address: up_without_ipv6.)
 Result<void> prepare_task_netns(std::optional<Netlink>& netlink)
 {
-    for (const char* name : {"all", "default"}) {
-        auto dad =
-            ignore_missing(write_sysctl(cat("/proc/sys/net/ipv6/conf/", name, "/accept_dad"), "0"));
-        if (!dad)
-            return std::move(dad).error().wrap("prepare task netns");
-    }
     auto opened = Netlink::open();
     if (!opened)
         return std::move(opened).error().wrap("prepare task netns");
@@ -151,6 +137,8 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
             veth = s.netlink.create_veth(host_end, "eth0", netns_fd, s.bridge_index, s.mtu);
     }
     if (veth)
+        veth = s.netlink.up_without_ipv6(host_end);
+    if (veth)
         veth = s.netlink.set_hairpin(host_end);
     if (!veth)
         return veth;
@@ -159,7 +147,7 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
         return Error::with_code(ENODEV, "task ", task.id, ": eth0 missing in its netns");
     auto address = inside.add_address((*eth0)->index, task.address, s.ipam.prefix());
     if (address)
-        address = inside.set_up((*eth0)->index);
+        address = inside.up_without_ipv6("eth0");
     if (!address)
         return address;
     return inside.add_default_route(s.ipam.gateway());
