@@ -29,7 +29,9 @@ Clock::duration cpu_time()
 {
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
-    const auto us = [](const timeval& t) { return std::chrono::microseconds(t.tv_sec * 1000000 + t.tv_usec); };
+    const auto us = [](const timeval& t) {
+        return std::chrono::microseconds(t.tv_sec * 1000000 + t.tv_usec);
+    };
     return std::chrono::duration_cast<Clock::duration>(us(usage.ru_utime) + us(usage.ru_stime));
 }
 

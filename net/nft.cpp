@@ -49,8 +49,8 @@ std::string table_text(const TableSpec& spec)
                "  chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
                "    oifname ",
                bridge, " ip saddr 127.0.0.0/8 masquerade\n    oifname ", bridge, " ip saddr ",
-               subnet, " ct status dnat masquerade\n    oifname != ", bridge, " ip saddr ",
-               subnet, " masquerade\n  }\n}\n");
+               subnet, " ct status dnat masquerade\n    oifname != ", bridge, " ip saddr ", subnet,
+               " masquerade\n  }\n}\n");
 }
 
 std::string element(const TaskRecord& task, const PortMapping& port, bool with_value)
@@ -151,8 +151,8 @@ Result<void> Nft::rebuild(const TableSpec& spec, const StateFile& state)
     for (const auto& [id, task] : state.tasks)
         commands += nft_task_elements(task, "add");
     auto before = generation_.read();
-    auto [r, clean] = run_counted(commands, before ? std::optional<std::uint32_t>(*before)
-                                                   : std::nullopt);
+    auto [r, clean] =
+        run_counted(commands, before ? std::optional<std::uint32_t>(*before) : std::nullopt);
     if (!r) {
         suspect_ = true;
         return std::move(r).error().wrap("rebuild table ip berth");

@@ -1,7 +1,7 @@
 // tests/fuzz/net_config_fuzz.cpp — net/'s parsers of untrusted input: CIDRs, IPv4 addresses and
-// endpoints (agent configuration, task hostIp), modes and protocols (task definitions) and state.json
-// (on disk, possibly torn or edited). The input is "kind-byte text". Properties: refusals
-// explain themselves; what parses round-trips through format/serialize unchanged.
+// endpoints (agent configuration, task hostIp), modes and protocols (task definitions) and
+// state.json (on disk, possibly torn or edited). The input is "kind-byte text". Properties:
+// refusals explain themselves; what parses round-trips through format/serialize unchanged.
 #include <cstddef>
 #include <cstdint>
 #include "net/internal.hpp"
@@ -33,7 +33,8 @@ void endpoint(std::string_view text)
         return;
     }
     fuzz::require(parsed->port != 0, "a port is 1..65535");
-    const std::string again = net::format_ipv4(parsed->address) + ":" + std::to_string(parsed->port);
+    const std::string again =
+        net::format_ipv4(parsed->address) + ":" + std::to_string(parsed->port);
     fuzz::require(again == text, "a parsed endpoint formats back to its text");
 }
 

@@ -64,8 +64,9 @@ BOOST_FIXTURE_TEST_CASE(a_listener_on_the_bridge_address_works_too, WithEndpoint
 BOOST_FIXTURE_TEST_CASE(host_mode_tasks_reach_it_through_the_output_hook, WithEndpoint)
 {
     // A host has a route for 169.254.170.2 (its default route); this test's host gets one.
-    BOOST_TEST_REQUIRE(test::sh("ip link add uplink type veth peer name uplink2 && ip link set uplink up && "
-                                "ip route add default dev uplink") == 0);
+    BOOST_TEST_REQUIRE(
+        test::sh("ip link add uplink type veth peer name uplink2 && ip link set uplink up && "
+                 "ip route add default dev uplink") == 0);
     auto network = net::Network::open(with_endpoint("127.0.0.1:51679"));
     BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
     auto task = network->add_task({"h", net::Mode::Host, {}, ""});

@@ -131,7 +131,8 @@ BOOST_FIXTURE_TEST_CASE(awsvpc_task_has_its_own_address_that_every_container_joi
     BOOST_TEST(read_in(first.get(), "/proc/sys/net/ipv6/conf/eth0/addr_gen_mode") == "1");
     char host_end[16];
     std::snprintf(host_end, sizeof host_end, "bv%08x", *task->address);
-    auto host_mode = read_file(std::string("/proc/sys/net/ipv6/conf/") + host_end + "/addr_gen_mode");
+    auto host_mode =
+        read_file(std::string("/proc/sys/net/ipv6/conf/") + host_end + "/addr_gen_mode");
     BOOST_TEST_REQUIRE(host_mode.has_value(), test::why(host_mode));
     BOOST_TEST(trim(*host_mode) == "1");
     auto hosts = read_file(task->files_dir + "/hosts");
