@@ -88,8 +88,8 @@ struct Config {
     std::vector<std::uint16_t> reserved_ports; // added to 22, 2375, 2376, 51678-51680
     std::optional<std::uint32_t> mtu;          // default: the MTU of the default-route interface
     // The agent's credentials/metadata listener, "ADDRESS:PORT" on this host (e.g.
-    // "127.0.0.1:51679"): TCP to 169.254.170.2:80 from any task (every mode) is DNATed to it.
-    // Empty: 169.254.170.2 is not redirected.
+    // "127.0.0.1:51679"): TCP to 169.254.170.2:80 from bridge, awsvpc and host tasks is DNATed
+    // to it (none has no route). Empty: 169.254.170.2 is not redirected.
     std::string credentials_endpoint;
 };
 
