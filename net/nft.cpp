@@ -181,10 +181,10 @@ Result<void> Nft::run_task(const std::string& commands)
 {
     if (commands.empty())
         return {};
-    auto [r, clean] = run_counted(commands, known_);
-    if (!clean)
+    auto counted = run_counted(commands, known_);
+    if (!counted.second)
         suspect_ = true;
-    return std::move(r);
+    return std::move(counted.first);
 }
 
 Result<void> Nft::delete_table()
