@@ -4,6 +4,7 @@
 // phase. Usage: net_bench N
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,18 @@ namespace {
 double ms_per(Clock::duration total, int n)
 {
     return std::chrono::duration<double, std::milli>(total).count() / n;
+}
+
+// CPU time (user + system) of this process so far: unlike wall time, barely moved by other
+// load on the machine, so runs on a busy host can still be compared.
+Clock::duration cpu_time()
+{
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto us = [](const timeval& t) {
+        return std::chrono::microseconds(t.tv_sec * 1000000 + t.tv_usec);
+    };
+    return std::chrono::duration_cast<Clock::duration>(us(usage.ru_utime) + us(usage.ru_stime));
 }
 
 int fail(const char* what, const Error& error)
@@ -54,6 +67,7 @@ int main(int argc, char** argv)
     if (!network)
         return fail("open", network.error());
     const auto start = Clock::now();
+    const auto cpu_start = cpu_time();
     for (int i = 0; i < n; ++i) {
         auto task = network->add_task({"t" + std::to_string(i),
                                        net::Mode::Bridge,
@@ -63,13 +77,17 @@ int main(int argc, char** argv)
             return fail("add", task.error());
     }
     const auto added = Clock::now();
+    const auto cpu_added = cpu_time();
     for (int i = 0; i < n; ++i)
         if (auto r = network->remove_task("t" + std::to_string(i)); !r)
             return fail("remove", r.error());
     const auto removed = Clock::now();
+    const auto cpu_removed = cpu_time();
     (void)network->destroy_all();
-    std::printf("berth N=%d setup_ms_per_task=%.3f teardown_ms_per_task=%.3f\n", n,
-                ms_per(added - start, n), ms_per(removed - added, n));
+    std::printf("berth N=%d setup_ms_per_task=%.3f teardown_ms_per_task=%.3f "
+                "setup_cpu_ms_per_task=%.3f teardown_cpu_ms_per_task=%.3f\n",
+                n, ms_per(added - start, n), ms_per(removed - added, n),
+                ms_per(cpu_added - cpu_start, n), ms_per(cpu_removed - cpu_added, n));
     ::umount2(dir, MNT_DETACH);
     return ::rmdir(dir) == 0 ? 0 : 1;
 }

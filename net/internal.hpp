@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <utility>
@@ -11,6 +12,8 @@
 #include "base/fd.hpp"
 #include "base/result.hpp"
 #include "net/net.hpp"
+
+struct mnl_socket;
 
 namespace berth::net {
 
@@ -80,7 +83,34 @@ private:
     std::uint32_t cursor_ = 0;
 };
 
-// berth's nftables table. Each call is one libnftables transaction.
+// What `table ip berth` is made of besides the task elements.
+struct TableSpec {
+    std::string bridge;
+    std::uint32_t network = 0;
+    std::uint8_t prefix = 0;
+    std::optional<Ipv4Endpoint> credentials; // where 169.254.170.2:80 is DNATed, if anywhere
+};
+
+// The nftables ruleset generation of the calling thread's netns (NFT_MSG_GETGEN): every
+// committed transaction, by anyone, moves it by one (nft_gen.cpp).
+class NftGeneration {
+public:
+    static Result<NftGeneration> open();
+    Result<std::uint32_t> read();
+
+private:
+    struct Closer {
+        void operator()(mnl_socket* socket) const noexcept;
+    };
+    explicit NftGeneration(mnl_socket* socket) : socket_(socket) {}
+    std::unique_ptr<mnl_socket, Closer> socket_;
+    std::uint32_t seq_ = 0;
+};
+
+// berth's nftables table. Each call is one libnftables transaction. It also notices when
+// someone else changed the ruleset since berth's last transaction (a firewall reload, `nft
+// flush ruleset`, or any other program's change): then the table may be damaged and
+// stale() is true until the next rebuild.
 class Nft {
 public:
     static Result<Nft> open();
@@ -88,16 +118,26 @@ public:
     Nft& operator=(Nft&&) noexcept;
     ~Nft();
     // Replaces `table ip berth` atomically with the base chains and every task's mappings.
-    Result<void> rebuild(const std::string& bridge, std::uint32_t network, std::uint8_t prefix,
-                         const StateFile& state);
+    Result<void> rebuild(const TableSpec& spec, const StateFile& state);
     Result<void> add_task(const TaskRecord& task);
     Result<void> remove_task(const TaskRecord& task);
     Result<void> delete_table();
-    Result<void> run(const std::string& commands); // error carries nft's own message
+    // True when the ruleset moved since berth's last transaction for any other reason (one
+    // netlink round trip), or when berth's own last transaction could not be accounted for.
+    Result<bool> stale();
 
 private:
-    explicit Nft(void* ctx) : ctx_(ctx) {}
+    // One transaction; also whether the generation moved exactly as that transaction explains
+    // (from before, the generation the caller expects to find).
+    std::pair<Result<void>, bool> run_counted(const std::string& commands,
+                                              std::optional<std::uint32_t> before);
+    // Errors carry nft's own message; the table is marked suspect if the generation is off.
+    Result<void> run_task(const std::string& commands);
+    Nft(void* ctx, NftGeneration generation) : ctx_(ctx), generation_(std::move(generation)) {}
     void* ctx_ = nullptr; // struct nft_ctx*
+    NftGeneration generation_;
+    std::optional<std::uint32_t> known_; // the generation right after berth's last transaction
+    bool suspect_ = true;                // known_ may include someone else's change
 };
 std::string nft_task_elements(const TaskRecord& task, std::string_view verb);
 

@@ -29,6 +29,12 @@ struct Ipv4Cidr { // address in host byte order; prefix 0..32
 Result<Ipv4Cidr> parse_cidr(std::string_view text);
 Result<std::uint32_t> parse_ipv4(std::string_view text);
 std::string format_ipv4(std::uint32_t address);
+struct Ipv4Endpoint { // host byte order
+    std::uint32_t address = 0;
+    std::uint16_t port = 0;
+};
+// "127.0.0.1:51679": an IPv4 address and a port 1..65535. Errors name the text.
+Result<Ipv4Endpoint> parse_endpoint(std::string_view text);
 
 enum class Mode { Awsvpc, Bridge, Host, None }; // the ECS networkMode values
 Result<Mode> parse_mode(std::string_view text);
@@ -81,7 +87,15 @@ struct Config {
     std::optional<PortRange> port_range;       // default: outside the kernel's ip_local_port_range
     std::vector<std::uint16_t> reserved_ports; // added to 22, 2375, 2376, 51678-51680
     std::optional<std::uint32_t> mtu;          // default: the MTU of the default-route interface
+    // The agent's credentials/metadata listener, "ADDRESS:PORT" on this host (e.g.
+    // "127.0.0.1:51679"): TCP to 169.254.170.2:80 from bridge, awsvpc and host tasks is DNATed
+    // to it (none has no route). Empty: 169.254.170.2 is not redirected.
+    std::string credentials_endpoint;
 };
+
+// The link-local address tasks reach the agent's credentials endpoint at (as on ECS).
+inline constexpr std::uint32_t credentials_address = 0xa9feaa02; // 169.254.170.2
+inline constexpr std::uint16_t credentials_port = 80;
 
 struct TaskRequest {
     std::string task_id; // [A-Za-z0-9_.-], 1..64 bytes: it names files and nftables elements
@@ -123,6 +137,11 @@ public:
     // Tears down every task not in live, removes leftovers no task owns, and rebuilds berth's
     // nftables table from the state file in one transaction.
     Result<RecoverReport> recover(const std::vector<std::string>& live_task_ids);
+    // Whether anyone else committed to the host's nftables ruleset since berth last wrote its
+    // table (a firewall reload, `nft flush ruleset`, iptables-nft, Docker) and if so rebuilds
+    // `table ip berth` from the state in one transaction (true). One netlink round trip when
+    // nothing changed: the agent calls it every few seconds.
+    Result<bool> check_and_repair();
     // Removes every task network, the table and the bridge (uninstall, tests).
     Result<void> destroy_all();
 

@@ -200,7 +200,7 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
 {
     Buffer buffer;
     nlmsghdr* message = start(buffer, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-    put_ifinfo(message, 0, IFF_UP);
+    put_ifinfo(message); // down: up_without_ipv6() brings it up
     mnl_attr_put_strz(message, IFLA_IFNAME, host_name.c_str());
     mnl_attr_put_u32(message, IFLA_MTU, mtu);
     mnl_attr_put_u32(message, IFLA_MASTER, static_cast<std::uint32_t>(master));
@@ -243,6 +243,34 @@ Result<void> Netlink::set_hairpin(const std::string& port)
     auto r = request(message);
     if (!r)
         return std::move(r).error().wrap(cat("set hairpin mode on ", quoted(port)));
+    return {};
+}
+
+Result<void> Netlink::up_without_ipv6(const std::string& name)
+{
+    // As `ip link set NAME addrgenmode none`, before the link goes up: no IPv6 link-local
+    // address, so no duplicate address detection, no fe80 routes and no MLD on it. In the host
+    // netns every such route lengthens the IPv6 table that the kernel walks on each link
+    // change (setup time grew with the number of tasks); in a task netns it is why no sysctl
+    // (accept_dad, an O(namespaces) /proc/sys lookup) is needed. Not accepted at creation.
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
+    put_ifinfo(message);
+    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    nlattr* spec = mnl_attr_nest_start(message, IFLA_AF_SPEC);
+    nlattr* inet6 = mnl_attr_nest_start(message, AF_INET6);
+    mnl_attr_put_u8(message, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+    mnl_attr_nest_end(message, inet6);
+    mnl_attr_nest_end(message, spec);
+    auto r = request(message);
+    if (!r && r.error().code != EAFNOSUPPORT) // a kernel without IPv6: nothing to turn off
+        return std::move(r).error().wrap(cat("turn off IPv6 addresses on ", quoted(name)));
+    message = start(buffer, RTM_NEWLINK, 0);
+    put_ifinfo(message, 0, IFF_UP);
+    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("set link ", quoted(name), " up"));
     return {};
 }
 

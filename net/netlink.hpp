@@ -28,12 +28,14 @@ public:
     Result<std::optional<LinkInfo>> link(const std::string& name);
     Result<std::vector<LinkInfo>> links();
     Result<void> create_bridge(const std::string& name, std::optional<std::uint32_t> mtu);
-    // The host end named host_name, enslaved to master and up; the peer created directly in
-    // peer_netns_fd as peer_name (down: set it up from inside). Both ends get mtu.
+    // The host end named host_name, enslaved to master; the peer created directly in
+    // peer_netns_fd as peer_name. Both ends get mtu and are down: up_without_ipv6() each.
     Result<void> create_veth(const std::string& host_name, const std::string& peer_name,
                              int peer_netns_fd, int master, std::uint32_t mtu);
     Result<void> set_hairpin(const std::string& port); // a bridge port may reflect frames
     Result<void> set_up(int index);
+    // Up with no IPv6 address generation (addrgenmode none): no link-local, no DAD.
+    Result<void> up_without_ipv6(const std::string& name);
     Result<void> add_address(int index, std::uint32_t address, std::uint8_t prefix);
     Result<void> add_default_route(std::uint32_t gateway);
     Result<void> delete_link(const std::string& name); // absent is success

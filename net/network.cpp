@@ -28,24 +28,10 @@ Result<void> check_config(const Config& config, const Ipv4Cidr& subnet)
     return {};
 }
 
-Result<void> ignore_missing(Result<void> r)
-{
-    if (!r && r.error().code == ENOENT)
-        return {}; // IPv6 disabled: nothing to turn off
-    return r;
-}
-
-// Inside a fresh task netns, on the thread that made it: no IPv6 duplicate address detection
-// (the address is ours alone, and DAD delays it by a second), then lo up. The netlink socket
-// opened here keeps acting on the task netns.
+// Inside a fresh task netns, on the thread that made it: lo up. The netlink socket opened here
+// keeps acting on the task netns. (eth0 gets no IPv6 link-local address: up_without_ipv6.)
 Result<void> prepare_task_netns(std::optional<Netlink>& netlink)
 {
-    for (const char* name : {"all", "default"}) {
-        auto dad =
-            ignore_missing(write_sysctl(cat("/proc/sys/net/ipv6/conf/", name, "/accept_dad"), "0"));
-        if (!dad)
-            return std::move(dad).error().wrap("prepare task netns");
-    }
     auto opened = Netlink::open();
     if (!opened)
         return std::move(opened).error().wrap("prepare task netns");
@@ -84,18 +70,39 @@ Result<void> open_host_side(Network::State& s)
             write_sysctl(cat("/proc/sys/net/ipv4/conf/", s.config.bridge, "/route_localnet"), "1");
     if (!step)
         return step;
-    return s.nft.rebuild(s.config.bridge, s.ipam.network(), s.ipam.prefix(), s.file);
+    return s.nft.rebuild(s.table(), s.file);
+}
+
+// Host and awsvpc mappings are recorded as given (no DNAT): still, a hostIp that is not an
+// address would make the state file unreadable on the next open.
+Result<void> check_unmapped_ports(const std::vector<PortMapping>& ports)
+{
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        if (ports[i].container_port == 0)
+            return Error::invalid("portMappings[", i, "]: containerPort must be 1..65535");
+        if (!ports[i].host_ip.empty() && !parse_ipv4(ports[i].host_ip))
+            return Error::invalid("portMappings[", i, "]: hostIp ", quoted(ports[i].host_ip),
+                                  " is not IPv4");
+    }
+    return {};
 }
 
 Result<void> plan(Network::State& s, TaskRecord& task, const TaskRequest& request,
                   std::vector<Fd>& held)
 {
-    if (request.mode == Mode::None || request.mode == Mode::Host) {
-        if (request.mode == Mode::None && !request.ports.empty())
-            return Error::invalid("networkMode none: portMappings must be empty");
-        task.ports = request.ports; // host mode: containers bind the host ports themselves
+    if (request.mode == Mode::None && !request.ports.empty())
+        return Error::invalid("networkMode none: portMappings must be empty");
+    if (request.mode != Mode::Bridge) {
+        auto valid = check_unmapped_ports(request.ports);
+        if (!valid)
+            return valid;
+    }
+    if (request.mode == Mode::Host) {
+        task.ports = request.ports; // the containers bind the host ports themselves
         return {};
     }
+    if (request.mode == Mode::None)
+        return {};
     auto address = s.ipam.allocate(s.file);
     if (!address)
         return std::move(address).error();
@@ -130,6 +137,8 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
             veth = s.netlink.create_veth(host_end, "eth0", netns_fd, s.bridge_index, s.mtu);
     }
     if (veth)
+        veth = s.netlink.up_without_ipv6(host_end);
+    if (veth)
         veth = s.netlink.set_hairpin(host_end);
     if (!veth)
         return veth;
@@ -138,7 +147,7 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
         return Error::with_code(ENODEV, "task ", task.id, ": eth0 missing in its netns");
     auto address = inside.add_address((*eth0)->index, task.address, s.ipam.prefix());
     if (address)
-        address = inside.set_up((*eth0)->index);
+        address = inside.up_without_ipv6("eth0");
     if (!address)
         return address;
     return inside.add_default_route(s.ipam.gateway());
@@ -216,6 +225,12 @@ Result<Network> Network::open(Config config)
         if (!made)
             return std::move(made).error().wrap("net run dir");
     }
+    if (!s->config.credentials_endpoint.empty()) {
+        auto endpoint = parse_endpoint(s->config.credentials_endpoint);
+        if (!endpoint)
+            return std::move(endpoint).error().wrap("net config: credentials_endpoint");
+        s->credentials = *endpoint;
+    }
     auto file = load_state(s->state_path);
     if (!file)
         return std::move(file).error();
@@ -263,7 +278,7 @@ Result<void> Network::State::teardown(const TaskRecord& task)
     if (!unmapped) { // its elements are gone (a firewall reload): rebuild without them
         StateFile rest = file;
         rest.tasks.erase(task.id);
-        unmapped = nft.rebuild(config.bridge, ipam.network(), ipam.prefix(), rest);
+        unmapped = nft.rebuild(table(), rest);
     }
     keep_first(std::move(unmapped));
     keep_first(flush_udp_conntrack(udp_host_ports(task)));
@@ -294,6 +309,19 @@ Result<void> Network::remove_task(std::string_view task_id)
         return std::move(r).error().wrap(cat("remove network of task ", task_id));
     s_->file.tasks.erase(found);
     return save_state(s_->state_path, s_->file);
+}
+
+Result<bool> Network::check_and_repair()
+{
+    auto stale = s_->nft.stale();
+    if (!stale)
+        return std::move(stale).error();
+    if (!*stale)
+        return false;
+    auto rebuilt = s_->nft.rebuild(s_->table(), s_->file);
+    if (!rebuilt)
+        return std::move(rebuilt).error().wrap("repair table ip berth");
+    return true;
 }
 
 std::optional<TaskInfo> Network::find_task(std::string_view task_id) const

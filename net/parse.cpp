@@ -38,6 +38,21 @@ Result<Ipv4Cidr> parse_cidr(std::string_view text)
     return Ipv4Cidr{*address, static_cast<std::uint8_t>(*prefix)};
 }
 
+Result<Ipv4Endpoint> parse_endpoint(std::string_view text)
+{
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+        return Error::invalid("bad endpoint ", quoted(text), ": no ':port'");
+    auto address = parse_ipv4(text.substr(0, colon));
+    if (!address)
+        return std::move(address).error().wrap(cat("bad endpoint ", quoted(text)));
+    const auto port_text = text.substr(colon + 1);
+    auto port = parse_int<std::uint32_t>(port_text);
+    if (!port || *port == 0 || *port > 65535 || port_text.front() == '0')
+        return Error::invalid("bad endpoint ", quoted(text), ": port must be 1..65535");
+    return Ipv4Endpoint{*address, static_cast<std::uint16_t>(*port)};
+}
+
 std::string format_ipv4(std::uint32_t address)
 {
     return cat(address >> 24, '.', (address >> 16) & 0xff, '.', (address >> 8) & 0xff, '.',

@@ -109,7 +109,7 @@ Result<RecoverReport> Network::recover(const std::vector<std::string>& live_task
     auto netns = sweep_netns(s, report);
     if (!netns)
         return std::move(netns).error().wrap("recover");
-    auto table = s.nft.rebuild(s.config.bridge, s.ipam.network(), s.ipam.prefix(), s.file);
+    auto table = s.nft.rebuild(s.table(), s.file);
     if (!table)
         return std::move(table).error().wrap("recover");
     return report;

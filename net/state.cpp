@@ -100,6 +100,37 @@ Result<StateFile> parse_json(const nlohmann::json& j)
     return state;
 }
 
+void append_ipv4(std::string& text, std::uint32_t address)
+{
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        text += std::to_string((address >> shift) & 0xff);
+        if (shift != 0)
+            text += '.';
+    }
+}
+
+// A JSON string literal: quotes, backslashes and control bytes escaped.
+std::string json_string(std::string_view value)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (const char c : value) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20) {
+            out += "\\u00";
+            out += hex[byte >> 4];
+            out += hex[byte & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+    return out;
+}
+
 } // namespace
 
 Result<StateFile> parse_state(std::string_view text)
@@ -120,24 +151,46 @@ Result<StateFile> parse_state(std::string_view text)
 
 std::string serialize_state(const StateFile& state)
 {
-    nlohmann::json tasks = nlohmann::json::object();
+    // Written by hand with plain appends (no JSON tree, no stream per field), one task per
+    // line: the file is rewritten before every add and remove, and the tree and streams cost
+    // milliseconds per write at a thousand tasks. The ids and host IPs in it are checked on
+    // the way in; json_string() escapes them regardless.
+    std::string text = "{\"tasks\": {";
+    const char* separator = "\n";
     for (const auto& [id, task] : state.tasks) {
-        nlohmann::json t = {{"mode", mode_name(task.mode)}};
-        if (task.address != 0)
-            t["address"] = format_ipv4(task.address);
-        nlohmann::json ports = nlohmann::json::array();
-        for (const auto& port : task.ports) {
-            nlohmann::json p = {{"container_port", port.container_port},
-                                {"host_port", port.host_port},
-                                {"protocol", protocol_name(port.protocol)}};
-            if (!port.host_ip.empty())
-                p["host_ip"] = port.host_ip;
-            ports.push_back(std::move(p));
+        text += separator;
+        separator = ",\n";
+        text += json_string(id);
+        text += ": {\"mode\": \"";
+        text += mode_name(task.mode);
+        text += '"';
+        if (task.address != 0) {
+            text += ", \"address\": \"";
+            append_ipv4(text, task.address);
+            text += '"';
         }
-        t["ports"] = std::move(ports);
-        tasks[id] = std::move(t);
+        text += ", \"ports\": [";
+        const char* comma = "";
+        for (const auto& port : task.ports) {
+            text += comma;
+            comma = ", ";
+            text += "{\"container_port\": ";
+            text += std::to_string(port.container_port);
+            text += ", \"host_port\": ";
+            text += std::to_string(port.host_port);
+            text += ", \"protocol\": \"";
+            text += protocol_name(port.protocol);
+            text += '"';
+            if (!port.host_ip.empty()) {
+                text += ", \"host_ip\": ";
+                text += json_string(port.host_ip);
+            }
+            text += '}';
+        }
+        text += "]}";
     }
-    return nlohmann::json{{"tasks", std::move(tasks)}}.dump(1) + "\n";
+    text += "\n}}\n";
+    return text;
 }
 
 Result<StateFile> load_state(const std::string& path)

@@ -1,7 +1,7 @@
-// tests/fuzz/net_config_fuzz.cpp — net/'s parsers of untrusted input: CIDRs and IPv4 addresses
-// (agent configuration, task hostIp), modes and protocols (task definitions) and state.json
-// (on disk, possibly torn or edited). The input is "kind-byte text". Properties: refusals
-// explain themselves; what parses round-trips through format/serialize unchanged.
+// tests/fuzz/net_config_fuzz.cpp — net/'s parsers of untrusted input: CIDRs, IPv4 addresses and
+// endpoints (agent configuration, task hostIp), modes and protocols (task definitions) and
+// state.json (on disk, possibly torn or edited). The input is "kind-byte text". Properties:
+// refusals explain themselves; what parses round-trips through format/serialize unchanged.
 #include <cstddef>
 #include <cstdint>
 #include "net/internal.hpp"
@@ -25,6 +25,19 @@ void cidr(std::string_view text)
     fuzz::require(again == text, "a parsed CIDR formats back to its text");
 }
 
+void endpoint(std::string_view text)
+{
+    auto parsed = net::parse_endpoint(text);
+    if (!parsed) {
+        fuzz::require_explained(parsed.error());
+        return;
+    }
+    fuzz::require(parsed->port != 0, "a port is 1..65535");
+    const std::string again =
+        net::format_ipv4(parsed->address) + ":" + std::to_string(parsed->port);
+    fuzz::require(again == text, "a parsed endpoint formats back to its text");
+}
+
 void state(std::string_view text)
 {
     auto parsed = net::parse_state(text);
@@ -46,7 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     const auto text = fuzz::as_text(data + 1, size - 1);
     switch (data[0] % 4) {
-    case 0: cidr(text); break;
+    case 0:
+        cidr(text);
+        endpoint(text);
+        break;
     case 1:
         if (auto mode = net::parse_mode(text); !mode)
             fuzz::require_explained(mode.error());

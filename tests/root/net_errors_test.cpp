@@ -143,6 +143,15 @@ BOOST_FIXTURE_TEST_CASE(bad_cidr_and_protocol_and_task_id_are_einval, WithOneTas
     BOOST_TEST_REQUIRE(!none_ports.has_value());
     auto vpc = network->add_task({"bad", net::Mode::Awsvpc, {tcp(80, 81)}, ""});
     BOOST_TEST_REQUIRE(!vpc.has_value());
+    // Unmapped modes record their ports as given: a hostIp that is no address is refused there
+    // too (it would make the state file unreadable on the next open).
+    for (const auto mode : {net::Mode::Awsvpc, net::Mode::Host}) {
+        auto bad_ip = network->add_task(
+            {"bad", mode, {net::PortMapping{80, 0, net::Protocol::Tcp, "not-an-ip"}}, ""});
+        BOOST_TEST_REQUIRE(!bad_ip.has_value());
+        BOOST_TEST(bad_ip.error().code == EINVAL);
+        BOOST_TEST(bad_ip.error().message().find("not-an-ip") != std::string::npos);
+    }
     BOOST_TEST(network->remove_task("nope").error().code == ENOENT);
     expect_only_the_good_task();
 }

@@ -24,6 +24,21 @@ BOOST_AUTO_TEST_CASE(cidr_and_addresses_parse_strictly)
     BOOST_TEST(net::format_ipv4(0x7f000001u) == "127.0.0.1");
 }
 
+BOOST_AUTO_TEST_CASE(endpoints_need_an_ipv4_address_and_a_port_from_1_to_65535)
+{
+    auto endpoint = net::parse_endpoint("127.0.0.1:51679");
+    BOOST_TEST_REQUIRE(endpoint.has_value());
+    BOOST_TEST(endpoint->address == 0x7f000001u);
+    BOOST_TEST(endpoint->port == 51679);
+    for (const char* bad : {"127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+                            "127.0.0.1:080", "127.0.0.1:+80", ":80", "localhost:80", "[::1]:80"}) {
+        auto r = net::parse_endpoint(bad);
+        BOOST_TEST_REQUIRE(!r.has_value(), bad);
+        BOOST_TEST(r.error().code == EINVAL);
+        BOOST_TEST(r.error().message().find(bad) != std::string::npos, r.error().message());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(only_tcp_and_udp_and_the_four_modes_are_accepted)
 {
     BOOST_TEST(net::parse_protocol("udp").has_value());
