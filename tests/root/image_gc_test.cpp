@@ -1,12 +1,10 @@
 #define BOOST_TEST_MODULE image_gc
 #include <fcntl.h>
 #include <atomic>
-#include <random>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
-#include "tests/root/image_archive_support.hpp"
-#include "tests/root/image_support.hpp"
+#include "tests/root/image_gc_support.hpp"
 #include "tests/support/privileges.hpp"
 
 using namespace berth;
@@ -15,53 +13,7 @@ namespace utf = boost::unit_test;
 
 BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
 
-namespace {
-
-std::string random_bytes(std::size_t n, unsigned seed)
-{
-    std::mt19937_64 rng(seed);
-    std::string out(n, '\0');
-    for (auto& c : out)
-        c = static_cast<char>(rng());
-    return out;
-}
-
-std::string shared_layer()
-{
-    return TarBuilder().file("shared", random_bytes(64 << 10, 1)).finish();
-}
-
-std::string own_layer(const std::string& name)
-{
-    return TarBuilder().file(name, random_bytes(256 << 10, name.size())).finish();
-}
-
-struct Fixture {
-    TempDir dir{"berth-gc"};
-    std::string root = dir.path() + "/store";
-    image::Store store = *image::Store::open(root);
-
-    image::ImageRecord load(const ArchiveImage& image)
-    {
-        const auto path = dir.path() + "/in.tar";
-        BOOST_TEST_REQUIRE(write_file_atomic(path, tar_of(oci_members({image}))).has_value());
-        const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        auto r = store.load(fd.get());
-        BOOST_TEST_REQUIRE(r.has_value(), why(r));
-        return r->front();
-    }
-    bool complete(const image::ImageRecord& r) const
-    {
-        bool ok = store.has_blob(r.manifest_digest) && store.has_blob(r.config_digest);
-        for (const auto& l : r.layers)
-            ok = ok && store.has_blob(l);
-        for (const auto& c : r.chain)
-            ok = ok && path_exists(store.snapshot_path(c));
-        return ok;
-    }
-};
-
-} // namespace
+using Fixture = GcFixture;
 
 BOOST_FIXTURE_TEST_SUITE(gc, Fixture, *utf::label("root") * utf::precondition(is_root))
 
