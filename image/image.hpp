@@ -160,6 +160,10 @@ struct LoadOptions {
     std::string name; // names an image the archive leaves unnamed or names by tag only
     std::optional<Platform> platform; // for an index inside the archive; default host_platform()
     std::uint64_t max_layer_bytes = std::uint64_t{64} << 30; // uncompressed, per layer
+    // The whole archive once decompressed (headers and every member), and its member count:
+    // a hostile archive is refused (EFBIG) before it fills the disk or the memory of the index.
+    std::uint64_t max_archive_bytes = std::uint64_t{256} << 30;
+    std::size_t max_members = 65536;
 };
 
 // The store: safe for several threads and processes at once (flock per blob and per image).

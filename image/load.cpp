@@ -359,7 +359,8 @@ Result<std::vector<ImageRecord>> load_archive(const Store& store, int fd, const 
     Staging staging;
     if (auto r = make_staging(store, staging); !r)
         return r.error();
-    ArchiveStager stager(staging.dir + "/blobs", o.max_layer_bytes);
+    ArchiveStager stager(staging.dir + "/blobs", o.max_layer_bytes, o.max_archive_bytes,
+                         o.max_members);
     if (auto r = stage_archive(fd, stager); !r)
         return r.error();
     const bool layout = stager.has("index.json"), docker = stager.has("manifest.json");
