@@ -151,6 +151,7 @@ std::vector<IdleImage> idle_images(const std::vector<ImageRecord>& records, cons
                        (!r.chain.empty() && roots.mounted_tops.count(r.chain.back()));
     }
     std::vector<IdleImage> out;
+    out.reserve(by_manifest.size());
     for (auto& [manifest, image] : by_manifest)
         out.push_back(std::move(image));
     return out;
