@@ -110,7 +110,7 @@ run_variant() { # tag comp n
     if ("skopeo+umoci" in t)
       printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx\n", t["skopeo+umoci"], t["berth"] / t["skopeo+umoci"] }' "$work/times"
   rm -f "$work/times"
-  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/oci-$1"
+  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/oci-$1" "$work/store-$1"
 }
 
 variants=${VARIANTS:-gz zst many}
