@@ -150,6 +150,7 @@ BOOST_AUTO_TEST_CASE(a_token_that_expires_mid_pull_is_renewed_and_the_pull_compl
     { // layers large enough that the slow proxy takes well over the token's life
         Registry open(storage, 5000);
         std::vector<Layer> layers;
+        layers.reserve(3);
         for (int i = 0; i < 3; ++i)
             layers.emplace_back(
                 TarBuilder().file("f" + std::to_string(i), noise(400 << 10, i)).finish());

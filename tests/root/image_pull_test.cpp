@@ -200,6 +200,7 @@ BOOST_AUTO_TEST_CASE(concurrent_pulls_of_one_image_share_one_download_per_layer)
 BOOST_AUTO_TEST_CASE(one_pull_reuses_one_connection_for_its_manifest_config_and_layers)
 {
     std::vector<Layer> layers;
+    layers.reserve(4);
     for (int i = 0; i < 4; ++i)
         layers.emplace_back(
             TarBuilder().file("f" + std::to_string(i), random_bytes(1 << 16)).finish());
