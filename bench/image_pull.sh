@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# bench/image_pull.sh — one image (a single gzip layer made from SRC, default /usr/include: many
-# small files) pulled from a loopback docker-registry, inside a network namespace of its own, by
-#   berth pull            (download, verify, ISA-L inflate, confined unpack, one syncfs)
-#   curl | tar -xzf       (no verification; followed by sync -f)
-#   skopeo copy + umoci unpack (followed by sync -f)
-# and prints wall times and ratios. ctr (containerd) is not run here: it needs a private daemon.
-# Usage (root): bench/image_pull.sh [SRC]     BERTH=build/agent/cli/berth by default.
+# bench/image_pull.sh — images made from SRC (default /usr/include: many small files) pulled from
+# a loopback docker-registry, inside network and mount namespaces of their own, by
+#   berth pull            (download, verify, ISA-L inflate / zstd, confined unpack, one syncfs)
+#   curl | tar -x         (no verification; followed by sync -f)
+#   ctr images pull       (a private containerd, overlayfs snapshotter; followed by sync -f)
+#   skopeo copy + umoci unpack (gzip only; followed by sync -f)
+# in three variants: gz (one gzip layer), zst (one zstd layer), many (N gzip layers, default 16);
+# prints wall times and ratios.
+# Usage (root): bench/image_pull.sh [SRC [N]]   BERTH=build/agent/cli/berth by default;
+#               VARIANTS="gz zst many" by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-/usr/include}
@@ -13,4 +16,4 @@ berth=$(realpath "${BERTH:-build/agent/cli/berth}")
 work=$(mktemp -d /tmp/berth-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-unshare -n bash bench/image_pull_netns.sh "$src" "$berth" "$work"
+unshare -n -m --propagation private bash bench/image_pull_netns.sh "$src" "$berth" "$work" "${2:-16}"

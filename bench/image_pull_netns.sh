@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/image_pull_netns.sh — the body of bench/image_pull.sh, run inside its network namespace.
+# bench/image_pull_netns.sh — the body of bench/image_pull.sh, run inside its own network and
+# mount namespaces (containerd's unpack mounts vanish with them).
 set -euo pipefail
-src=$1 berth=$2 work=$3
+src=$1 berth=$2 work=$3 layers_many=${4:-16}
 ip link set lo up
 cat >"$work/reg.yml" <<YAML
 version: 0.1
@@ -11,54 +12,112 @@ http: {addr: 127.0.0.1:5099}
 YAML
 docker-registry serve "$work/reg.yml" >"$work/reg.log" 2>&1 &
 reg=$!
-trap 'kill $reg 2>/dev/null; wait $reg 2>/dev/null || true' EXIT
+# containerd of its own (root, state, socket under $work; no CRI), for ctr images pull.
+mkdir -p "$work/ctd"
+cat >"$work/ctd/config.toml" <<TOML
+version = 2
+root = "$work/ctd/root"
+state = "$work/ctd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$work/ctd/sock"
+TOML
+containerd --config "$work/ctd/config.toml" >"$work/ctd/log" 2>&1 &
+ctd=$!
+trap 'kill $reg $ctd 2>/dev/null; wait $reg $ctd 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:5099/v2/ && break; sleep 0.1; done
+for _ in $(seq 100); do ctr -a "$work/ctd/sock" version >/dev/null 2>&1 && break; sleep 0.1; done
 
-# An OCI layout by hand: layer, config, manifest, index; skopeo pushes it unchanged.
-oci=$work/oci
-mkdir -p "$oci/blobs/sha256"
-tar -C "$src" -cf "$work/layer.tar" .
-gzip -n -c "$work/layer.tar" >"$work/layer.tar.gz"
-entries=$(tar -tf "$work/layer.tar" | wc -l)
-diff_id=$(sha256sum <"$work/layer.tar" | cut -d' ' -f1)
-layer=$(sha256sum <"$work/layer.tar.gz" | cut -d' ' -f1)
-layer_size=$(stat -c %s "$work/layer.tar.gz")
-mv "$work/layer.tar.gz" "$oci/blobs/sha256/$layer"
-rm -f "$work/layer.tar"
-printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-  "$diff_id" >"$work/config"
-config=$(sha256sum <"$work/config" | cut -d' ' -f1)
-cp "$work/config" "$oci/blobs/sha256/$config"
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
-  "$config" "$(stat -c %s "$work/config")" "$layer" "$layer_size" >"$work/manifest"
-manifest=$(sha256sum <"$work/manifest" | cut -d' ' -f1)
-cp "$work/manifest" "$oci/blobs/sha256/$manifest"
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"gz"}}]}' \
-  "$manifest" "$(stat -c %s "$work/manifest")" >"$oci/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
-skopeo copy -q --dest-tls-verify=false "oci:$oci:gz" docker://127.0.0.1:5099/bench:gz
-echo "image: $entries entries, $((layer_size / 1000000)) MB gzip, from $src"
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
+blob() { # file -> its digest, copied into the layout
+  local d; d=$(sha "$1"); cp "$1" "$oci/blobs/sha256/$d"; echo "$d"
+}
+# make_image TAG COMPRESSION(gzip|zstd) N: an OCI layout of N layers (SRC's top-level entries
+# dealt round-robin), pushed unchanged by skopeo as bench:TAG. Sets layer_digests.
+make_image() {
+  local tag=$1 comp=$2 n=$3 i=0 mt ext diff_ids="" descs="" entries=0
+  oci=$work/oci-$tag
+  mkdir -p "$oci/blobs/sha256" "$work/parts"
+  mapfile -t names < <(ls -A "$src")
+  for ((i = 0; i < n; i++)); do
+    local part=() j
+    for ((j = i; j < ${#names[@]}; j += n)); do part+=("${names[j]}"); done
+    tar -C "$src" -cf "$work/parts/l.tar" "${part[@]}"
+    entries=$((entries + $(tar -tf "$work/parts/l.tar" | wc -l)))
+    diff_ids+="${diff_ids:+,}\"sha256:$(sha "$work/parts/l.tar")\""
+    if [ "$comp" = gzip ]; then
+      gzip -n -c "$work/parts/l.tar" >"$work/parts/l.z"; mt=tar+gzip
+    else
+      zstd -q -3 -c "$work/parts/l.tar" >"$work/parts/l.z"; mt=tar+zstd
+    fi
+    local d; d=$(blob "$work/parts/l.z")
+    layer_digests+=("$d")
+    descs+="${descs:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.$mt\",\"digest\":\"sha256:$d\",\"size\":$(stat -c %s "$work/parts/l.z")}"
+  done
+  rm -rf "$work/parts"
+  printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[%s]}}' "$diff_ids" >"$work/config"
+  local config; config=$(blob "$work/config")
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
+    "$config" "$(stat -c %s "$work/config")" "$descs" >"$work/manifest"
+  local manifest; manifest=$(blob "$work/manifest")
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s"}}]}' \
+    "$manifest" "$(stat -c %s "$work/manifest")" "$tag" >"$oci/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
+  skopeo copy -q --dest-tls-verify=false "oci:$oci:$tag" "docker://127.0.0.1:5099/bench:$tag"
+  echo "image bench:$tag: $entries entries, $n $comp layer(s), $(($(du -sb "$oci/blobs" | cut -f1) / 1000000)) MB compressed, from $src"
+}
 
 now() { date +%s.%N; }
-# Each tool starts with the filesystem clean (sync -f first): otherwise the one that runs right
-# after the image was built pays for flushing the build's dirty pages (dirty-page throttling).
-mkdir "$work/curl"
-sync -f "$work"
-t0=$(now)
-curl -s "http://127.0.0.1:5099/v2/bench/blobs/sha256:$layer" | /usr/bin/time -f "tar cpu: user %U s, sys %S s" tar -xzf - -C "$work/curl"
-sync -f "$work/curl"
-t1=$(now)
-sync -f "$work"
-t2=$(now)
-/usr/bin/time -f "berth cpu: user %U s, sys %S s, wall %e s" "$berth" --root "$work/store" pull 127.0.0.1:5099/bench:gz >/dev/null
-t3=$(now)
-sync -f "$work"
-t4=$(now)
-skopeo copy -q --src-tls-verify=false docker://127.0.0.1:5099/bench:gz "oci:$work/sk:gz"
-umoci unpack --image "$work/sk:gz" "$work/umoci" >/dev/null 2>&1
-sync -f "$work/umoci"
-t5=$(now)
-awk -v c="$(echo "$t1 - $t0" | bc)" -v b="$(echo "$t3 - $t2" | bc)" -v s="$(echo "$t5 - $t4" | bc)" 'BEGIN {
-  printf "berth pull           %6.2f s\n", b
-  printf "curl | tar -xzf      %6.2f s   berth / curl|tar       = %.2fx\n", c, b / c
-  printf "skopeo + umoci       %6.2f s   berth / skopeo+umoci   = %.2fx\n", s, b / s }'
+# timed NAME CMD...: runs CMD on a clean filesystem (sync -f first: otherwise a tool pays for
+# the previous one's dirty pages), its data synced at the end; prints the wall time.
+timed() {
+  local name=$1; shift
+  sync -f "$work"
+  local t0; t0=$(now)
+  "$@"
+  sync -f "$work"
+  printf '%s %s\n' "$name" "$(echo "$(now) - $t0" | bc)" >>"$work/times"
+}
+curl_tar() { # tag comp dir
+  mkdir -p "$3"
+  for d in "${layer_digests[@]}"; do
+    if [ "$2" = gzip ]; then
+      curl -s "http://127.0.0.1:5099/v2/bench/blobs/sha256:$d" | tar -xzf - -C "$3"
+    else
+      curl -s "http://127.0.0.1:5099/v2/bench/blobs/sha256:$d" | zstd -q -d -c | tar -xf - -C "$3"
+    fi
+  done
+}
+skopeo_umoci() { # tag
+  skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:5099/bench:$1" "oci:$work/sk-$1:$1"
+  umoci unpack --image "$work/sk-$1:$1" "$work/umoci-$1" >/dev/null 2>&1
+}
+berth_pull() { "$berth" --root "$work/store-$1" pull "127.0.0.1:5099/bench:$1" >/dev/null; }
+ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127.0.0.1:5099/bench:$1" >/dev/null; }
+
+run_variant() { # tag comp n
+  layer_digests=()
+  make_image "$1" "$2" "$3"
+  timed "curl|tar" curl_tar "$1" "$2" "$work/curl-$1"
+  timed berth berth_pull "$1"
+  timed ctr ctr_pull "$1"
+  if [ "$2" = gzip ]; then timed skopeo+umoci skopeo_umoci "$1"; fi
+  awk -v tag="$1" '{ t[$1] = $2 } END {
+    printf "%s:\n", tag
+    printf "  berth pull           %6.2f s\n", t["berth"]
+    printf "  curl | tar           %6.2f s   berth / curl|tar      = %.2fx\n", t["curl|tar"], t["berth"] / t["curl|tar"]
+    printf "  ctr images pull      %6.2f s   berth / ctr           = %.2fx\n", t["ctr"], t["berth"] / t["ctr"]
+    if ("skopeo+umoci" in t)
+      printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx\n", t["skopeo+umoci"], t["berth"] / t["skopeo+umoci"] }' "$work/times"
+  rm -f "$work/times"
+  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/oci-$1" "$work/store-$1"
+}
+
+variants=${VARIANTS:-gz zst many}
+for v in $variants; do
+  case $v in
+  gz) run_variant gz gzip 1 ;;
+  zst) run_variant zst zstd 1 ;;
+  many) run_variant many gzip "$layers_many" ;;
+  esac
+done

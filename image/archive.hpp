@@ -46,12 +46,18 @@ struct StagedFile {
 // O_TMPFILE linked once complete), so no member is ever held in memory. blobs/sha256/<hex>
 // members must hash to their name. Symlinks are kept as aliases (legacy docker save links
 // duplicate layer.tar files) but never for blobs/; hardlinks, devices and fifos are refused.
+// Limits: max_member bytes per member, max_total bytes of the decompressed stream (checked by
+// stage_archive; a member declaring more than what is left is refused at its header), and
+// max_members entries of any type; member paths are at most 1024 bytes.
 class ArchiveStager final : public TarHandler {
 public:
-    ArchiveStager(std::string dir, std::uint64_t max_member)
-        : dir_(std::move(dir)), max_(max_member)
+    ArchiveStager(std::string dir, std::uint64_t max_member,
+                  std::uint64_t max_total = std::uint64_t{256} << 30,
+                  std::size_t max_members = 65536)
+        : dir_(std::move(dir)), max_(max_member), max_total_(max_total), max_members_(max_members)
     {
     }
+    std::uint64_t max_total() const { return max_total_; }
     Result<void> begin(const TarEntry& entry) override;
     Result<void> data(const char* bytes, std::size_t size) override;
     Result<void> end() override;
@@ -65,7 +71,9 @@ public:
 
 private:
     std::string dir_;
-    std::uint64_t max_;
+    std::uint64_t max_, max_total_;
+    std::size_t max_members_, members_ = 0;
+    std::uint64_t staged_ = 0; // member bytes declared so far
     std::map<std::string, StagedFile> files_;
     std::map<std::string, std::string> aliases_;   // symlink path -> resolved target path
     std::map<std::string, std::uint64_t> digests_; // staged digests -> size

@@ -10,6 +10,11 @@
 #include "image/store_fs.hpp"
 
 namespace berth::image {
+namespace {
+
+constexpr std::size_t max_member_path = 1024; // berth's and docker's paths are under 100
+
+} // namespace
 
 struct ArchiveStager::Current {
     std::string path;     // canonical member path
@@ -21,6 +26,11 @@ struct ArchiveStager::Current {
 
 Result<void> ArchiveStager::begin(const TarEntry& entry)
 {
+    if (++members_ > max_members_)
+        return Error::with_code(EFBIG, "archive: more than ", max_members_, " members (the limit)");
+    if (entry.path.size() > max_member_path)
+        return Error::invalid("archive member path of ", entry.path.size(), " bytes (over ",
+                              max_member_path, ")");
     auto path = archive_path(entry.path);
     if (!path)
         return std::move(path).error();
@@ -46,6 +56,11 @@ Result<void> ArchiveStager::begin(const TarEntry& entry)
         return Error::invalid(what, ": appears twice");
     if (entry.size > max_)
         return Error::with_code(EFBIG, what, ": ", entry.size, " bytes, over the limit of ", max_);
+    if (entry.size > max_total_ - staged_)
+        return Error::with_code(EFBIG, what, ": ", entry.size,
+                                " bytes would take the archive over ", "its limit of ", max_total_,
+                                " bytes");
+    staged_ += entry.size;
     auto c = std::make_shared<Current>();
     c->path = *path;
     if (blob) {
@@ -127,7 +142,14 @@ Result<void> stage_archive(int fd, ArchiveStager& stager)
     TarParser tar(stager);
     std::unique_ptr<Decompressor> inflater;
     std::vector<char> buffer(std::size_t{1} << 20);
-    const ByteSink to_tar = [&tar](const char* d, std::size_t n) { return tar.feed(d, n); };
+    std::uint64_t unpacked = 0;
+    const ByteSink to_tar = [&](const char* d, std::size_t n) -> Result<void> {
+        unpacked += n;
+        if (unpacked > stager.max_total()) // a bomb of headers or padding, not only of members
+            return Error::with_code(EFBIG, "archive: more than ", stager.max_total(),
+                                    " bytes once decompressed (the limit)");
+        return tar.feed(d, n);
+    };
     std::uint64_t total = 0;
     for (;;) {
         const auto n = ::read(fd, buffer.data(), buffer.size());

@@ -4,6 +4,7 @@
 #include "image/http.hpp"
 #include <curl/curl.h>
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -92,6 +93,42 @@ struct ListFree {
 
 } // namespace
 
+struct HttpPool::Impl {
+    CURLSH* share = nullptr;
+    std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
+};
+
+HttpPool::HttpPool() : impl_(std::make_unique<Impl>())
+{
+    global_init();
+    impl_->share = curl_share_init();
+    if (!impl_->share)
+        std::abort(); // out of memory: an invariant, as in global_init
+    const auto lock = [](CURL*, curl_lock_data data, curl_lock_access, void* user) {
+        static_cast<Impl*>(user)->locks.at(static_cast<std::size_t>(data)).lock();
+    };
+    const auto unlock = [](CURL*, curl_lock_data data, void* user) {
+        static_cast<Impl*>(user)->locks.at(static_cast<std::size_t>(data)).unlock();
+    };
+    curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC,
+                      static_cast<void (*)(CURL*, curl_lock_data, curl_lock_access, void*)>(lock));
+    curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC,
+                      static_cast<void (*)(CURL*, curl_lock_data, void*)>(unlock));
+    curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
+    for (auto data : {CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION})
+        curl_share_setopt(impl_->share, CURLSHOPT_SHARE, data);
+}
+
+HttpPool::~HttpPool()
+{
+    curl_share_cleanup(impl_->share); // every transfer using it has ended: its easy handles too
+}
+
+void* HttpPool::share() const
+{
+    return impl_->share;
+}
+
 Result<HttpResponse> http_get(const HttpRequest& request, const BodySink& sink)
 {
     global_init();
@@ -104,6 +141,8 @@ Result<HttpResponse> http_get(const HttpRequest& request, const BodySink& sink)
     for (const auto& h : request.headers)
         headers.reset(curl_slist_append(headers.release(), h.c_str()));
     CURL* c = easy.get();
+    if (request.pool)
+        curl_easy_setopt(c, CURLOPT_SHARE, request.pool->share());
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L); // blob storage redirects

@@ -1,14 +1,31 @@
 // image/http.hpp — one HTTP GET through libcurl (OpenSSL, TLS verification always on). The body
 // goes to a sink callback as it arrives; the headers a registry client needs are captured.
+// Transfers given the same HttpPool reuse its connections.
 // Internal to image/.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 #include "base/result.hpp"
 
 namespace berth::image {
+
+// Connections (keep-alive), DNS answers and TLS sessions shared by every transfer of one
+// RegistryClient, across blobs and layer threads (a libcurl share handle with a lock per kind).
+class HttpPool {
+public:
+    HttpPool();
+    ~HttpPool();
+    HttpPool(const HttpPool&) = delete;
+    HttpPool& operator=(const HttpPool&) = delete;
+    void* share() const; // CURLSH*
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 struct HttpRequest {
     std::string url;
@@ -17,6 +34,7 @@ struct HttpRequest {
     std::string ca_file;
     std::uint64_t range_from = 0; // > 0: ask for bytes=range_from-
     unsigned inactivity_timeout_s = 30;
+    const HttpPool* pool = nullptr; // none: a connection of its own
 };
 
 struct HttpResponse {

@@ -7,6 +7,7 @@
 // ENOENT not found, EACCES/EPERM refused by the registry, ECONNREFUSED/ETIMEDOUT unreachable,
 // EBADMSG digest or size mismatch, EFBIG a layer over its size limit, ENOSPC disk full.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -113,6 +114,9 @@ struct ImageRecord {
     std::vector<std::string> chain;  // chain IDs, base first
     std::uint64_t size = 0;          // compressed bytes of config + layers
     std::int64_t created = 0;        // pull time, unix seconds
+    // When a lease or a rootfs last took or let go of this manifest (unix seconds; 0: never).
+    // Filled by list() and find() from <root>/used; not part of the record file.
+    std::int64_t last_used = 0;
 };
 
 // A named hold on images (the agent takes one per task or container): gc never collects what a
@@ -122,18 +126,44 @@ struct Lease {
     std::vector<ImageRecord> images; // as resolved when the lease was taken
     std::int64_t created = 0;
 };
+// The agent's periodic image cleanup, after the ECS agent's settings. An image (a manifest
+// digest, with every reference naming it) is in use while a named lease holds it, a rootfs of
+// its exact layer stack is mounted, or a pull or load of it runs; otherwise it has been idle
+// since max(created, last_used). Idle images go oldest first: at most images_per_cycle of those
+// idle for minimum_age; then, while the store's filesystem has less free space than a pressure
+// threshold, more of those idle for pressure_minimum_age, until it is back above it.
+struct GcPolicy {
+    std::chrono::seconds minimum_age{3600}; // ECS_IMAGE_MINIMUM_CLEANUP_AGE
+    unsigned images_per_cycle = 5;          // ECS_NUM_IMAGES_DELETE_PER_CYCLE
+    std::uint64_t pressure_free_bytes = 0;  // 0: no byte threshold
+    unsigned pressure_free_percent = 0;     // of the filesystem's size; 0: no percent threshold
+    std::chrono::seconds pressure_minimum_age{120}; // a just-pulled image awaits its lease
+};
 struct GcOptions {
-    bool unleased_images = false; // prune --all: first remove image records no lease holds
+    bool unleased_images = false;   // prune --all: first remove image records no lease holds
+    std::optional<GcPolicy> policy; // remove idle images by age, count and disk pressure first
+    std::int64_t now = 0;           // unix seconds the policy measures idleness at; 0: the clock
 };
 struct GcReport {
     std::uint64_t bytes_freed = 0; // disk blocks of removed blobs and snapshots
     std::size_t blobs = 0, snapshots = 0;
-    std::vector<std::string> images; // records removed (unleased_images)
+    std::vector<std::string> images; // records removed (unleased_images, policy)
+    std::size_t locks = 0;           // lock files of finished pulls and loads removed
+    bool disk_pressure = false;      // the policy found free space below its threshold
+    std::uint64_t free_bytes = 0;    // on the store's filesystem after this run
+    // Container dirs from before the per-container snapshot list whose mount is not visible
+    // here: what they use is unknown, so while any exists gc keeps every snapshot and the policy
+    // removes no image.
+    std::vector<std::string> unknown_containers;
 };
 struct LoadOptions {
     std::string name; // names an image the archive leaves unnamed or names by tag only
     std::optional<Platform> platform; // for an index inside the archive; default host_platform()
     std::uint64_t max_layer_bytes = std::uint64_t{64} << 30; // uncompressed, per layer
+    // The whole archive once decompressed (headers and every member), and its member count:
+    // a hostile archive is refused (EFBIG) before it fills the disk or the memory of the index.
+    std::uint64_t max_archive_bytes = std::uint64_t{256} << 30;
+    std::size_t max_members = 65536;
 };
 
 // The store: safe for several threads and processes at once (flock per blob and per image).
@@ -163,7 +193,8 @@ public:
     Result<void> take_lease(std::string_view name, const std::vector<std::string>& references);
     Result<void> release_lease(std::string_view name);
     Result<std::vector<Lease>> leases() const;
-    // Removes blobs and snapshots no image record, lease or pull in progress references.
+    // Removes blobs and snapshots no image record, lease, rootfs or pull in progress references,
+    // after the image records the policy picks (GcPolicy). Lock files nobody holds go too.
     Result<GcReport> gc(const GcOptions& options = {});
 
 private:
@@ -188,12 +219,16 @@ public:
     ~Rootfs();
     const std::string& path() const { return merged_; } // usable as the runtime's root.path
     void keep() { owned_ = false; }
+    // Unmounts and removes the rootfs <id> that an earlier Rootfs kept (keep(), then a restart
+    // of the agent); ENOENT when there is none. Its image's last_used becomes now.
+    static Result<void> remove(const Store& store, const std::string& id);
 
 private:
     Rootfs(std::string dir, std::string merged) : dir_(std::move(dir)), merged_(std::move(merged))
     {
     }
     std::string dir_, merged_;
+    std::string store_root_, manifest_; // for last_used when the rootfs goes
     bool owned_ = true;
 };
 

@@ -8,7 +8,9 @@
 #include <random>
 #include <nlohmann/json.hpp>
 #include "base/files.hpp"
+#include "image/containers.hpp"
 #include "image/digest.hpp"
+#include "image/gc_policy.hpp"
 #include "image/records.hpp"
 #include "image/store_fs.hpp"
 
@@ -83,6 +85,7 @@ Result<void> add_live_roots(const std::string& path, Roots& roots)
             continue;
         roots.blobs.emplace(line); // a chain ID in blobs (or a digest in chains) is harmless
         roots.chains.emplace(line);
+        roots.live.emplace(line);
     }
     return {};
 }
@@ -158,15 +161,10 @@ Result<Roots> collect_roots(const Store& store)
         if (name.starts_with("live."))
             if (auto r = add_live_roots(cat(leases_dir(store.root()), "/", name), roots); !r)
                 return r.error();
-    // A container's rootfs lists the snapshots it mounts (rootfs.cpp).
-    for (const auto& id : dir_names(store.root() + "/containers")) {
-        auto text = read_file(cat(store.root(), "/containers/", id, "/snapshots"), max_lease_file);
-        if (!text)
-            continue; // being made (the list comes before the mount) or being removed
-        for (auto line : split(*text, '\n'))
-            if (!line.empty())
-                roots.chains.emplace(line);
-    }
+    auto use = scan_containers(store.root());
+    roots.chains.merge(use.chains);
+    roots.mounted_tops = std::move(use.tops);
+    roots.unknown_containers = std::move(use.unknown);
     auto records = store.list();
     if (!records)
         return std::move(records).error();
@@ -205,7 +203,11 @@ Result<void> Store::take_lease(std::string_view name, const std::vector<std::str
         images.push_back(nlohmann::json::parse(record_to_json(*record)));
     }
     const nlohmann::json j = {{"name", name}, {"images", images}, {"created", std::time(nullptr)}};
-    return replace_file(lease_file(root_, name), j.dump(2) + "\n");
+    if (auto r = replace_file(lease_file(root_, name), j.dump(2) + "\n"); !r)
+        return r;
+    for (const auto& image : images)
+        touch_used(root_, image["manifest"].get<std::string>());
+    return {};
 }
 
 Result<void> Store::release_lease(std::string_view name)
@@ -213,9 +215,15 @@ Result<void> Store::release_lease(std::string_view name)
     auto gc = lock_gc(root_, false);
     if (!gc)
         return std::move(gc).error();
-    if (::unlink(lease_file(root_, name).c_str()) < 0)
+    const auto file = lease_file(root_, name);
+    auto text = read_file(file, max_lease_file); // which images stop being used now
+    auto lease = text ? lease_from_json(*text) : Result<Lease>(Error::invalid("unreadable"));
+    if (::unlink(file.c_str()) < 0)
         return errno == ENOENT ? Error::with_code(ENOENT, "lease ", quoted(name), " is not held")
                                : Error::from_errno("release lease ", quoted(name));
+    if (lease) // an unreadable lease still goes; its images just keep their older stamps
+        for (const auto& image : lease->images)
+            touch_used(root_, image.manifest_digest);
     return {};
 }
 

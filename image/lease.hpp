@@ -19,8 +19,11 @@ namespace berth::image {
 Result<Fd> lock_gc(const std::string& root, bool exclusive);
 
 struct Roots {
-    std::set<std::string> blobs;  // digests
-    std::set<std::string> chains; // chain IDs (snapshots)
+    std::set<std::string> blobs;        // digests
+    std::set<std::string> chains;       // chain IDs (snapshots)
+    std::set<std::string> live;         // digests and chain IDs of pulls and loads in progress
+    std::set<std::string> mounted_tops; // the top snapshot of each container rootfs
+    std::vector<std::string> unknown_containers; // gc keeps every snapshot while any exists
     void add(const ImageRecord& record);
 };
 
@@ -45,7 +48,7 @@ private:
 };
 
 // Every root: named leases, live leases (stale ones removed), containers' snapshot lists
-// (containers/<id>/snapshots, written by Rootfs::mount), then records.
+// (containers/<id>/snapshots, written by Rootfs::mount; containers.hpp), then records.
 // Call under the exclusive gc lock.
 Result<Roots> collect_roots(const Store& store);
 // The manifests named leases hold, for prune --all.

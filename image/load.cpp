@@ -343,6 +343,9 @@ Result<void> commit(const Store& store, const std::string& staging,
         if (::rename(cat(staging, "/snap-", hex).c_str(), snapshot.c_str()) < 0)
             return Error::from_errno("commit snapshot ", quoted(snapshot));
     }
+    auto gc = lock_gc(store.root(), false); // as in pull: gc never unlinks a record being named
+    if (!gc)
+        return std::move(gc).error();
     for (const auto& p : plans)
         if (auto r = replace_file(record_file(store.root(), p.record.reference),
                                   record_to_json(p.record));
@@ -359,7 +362,8 @@ Result<std::vector<ImageRecord>> load_archive(const Store& store, int fd, const 
     Staging staging;
     if (auto r = make_staging(store, staging); !r)
         return r.error();
-    ArchiveStager stager(staging.dir + "/blobs", o.max_layer_bytes);
+    ArchiveStager stager(staging.dir + "/blobs", o.max_layer_bytes, o.max_archive_bytes,
+                         o.max_members);
     if (auto r = stage_archive(fd, stager); !r)
         return r.error();
     const bool layout = stager.has("index.json"), docker = stager.has("manifest.json");

@@ -162,6 +162,11 @@ Result<ImageRecord> pull_from(const Store& store, const Reference& ref, const Re
     }
     if (auto r = pull_layers(client, store, jobs, options); !r)
         return std::move(r).error();
+    // Under the shared gc lock: a gc policy removing this reference's older record decides and
+    // unlinks under the exclusive lock, so it can never unlink the record written here.
+    auto gc = lock_gc(store.root(), false);
+    if (!gc)
+        return std::move(gc).error();
     if (auto r = replace_file(record_file(store.root(), record.reference), record_to_json(record));
         !r)
         return std::move(r).error();

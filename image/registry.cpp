@@ -107,6 +107,7 @@ HttpRequest RegistryClient::request_for(const std::string& url, const std::strin
     req.url = url;
     req.ca_file = options_.ca_file;
     req.inactivity_timeout_s = options_.inactivity_timeout_s;
+    req.pool = &pool_;
     if (!accept.empty())
         req.headers.push_back("Accept: " + accept);
     const std::lock_guard lock(mutex_);
@@ -143,6 +144,7 @@ Result<void> RegistryClient::authenticate(const Challenge& challenge)
     req.url = url;
     req.ca_file = options_.ca_file;
     req.inactivity_timeout_s = options_.inactivity_timeout_s;
+    req.pool = &pool_;
     if (creds_) {
         req.username = creds_->username;
         req.password = creds_->password;

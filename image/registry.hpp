@@ -35,6 +35,7 @@ private:
     const PullOptions& options_;
     std::optional<Credentials> creds_;
     std::string base_; // scheme://host/v2/<repository>
+    HttpPool pool_;    // keep-alive across the manifest, the configs and every layer
     mutable std::mutex mutex_;
     std::string token_;  // bearer token shared by the layer threads
     bool basic_ = false; // the registry asked for basic auth

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "base/fd.hpp"
 #include "base/files.hpp"
+#include "image/gc_policy.hpp"
 #include "image/image.hpp"
 #include "image/lease.hpp"
 #include "image/store_fs.hpp"
@@ -58,6 +59,19 @@ Result<void> mount_overlay(const Store& store, const ImageRecord& image, const s
     return {};
 }
 
+// Upper and work go before the snapshot list, so gc never sees a dir with an upper but no list
+// (what a container from before the lists looks like: containers.hpp).
+Result<void> unmount_and_remove(const std::string& dir)
+{
+    const auto merged = dir + "/merged";
+    if (::umount2(merged.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        return Error::from_errno("unmount ", quoted(merged));
+    for (const char* sub : {"/upper", "/work", "/merged", "/image", "/snapshots"})
+        if (auto r = remove_tree(dir + sub); !r)
+            return r;
+    return remove_tree(dir);
+}
+
 } // namespace
 
 Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, const std::string& id)
@@ -70,6 +84,8 @@ Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, const
     if (::mkdir(dir.c_str(), 0700) < 0)
         return Error::from_errno("rootfs ", quoted(id), ": mkdir ", quoted(dir));
     Rootfs rootfs(dir, dir + "/merged"); // from here the destructor cleans up
+    rootfs.store_root_ = store.root();
+    rootfs.manifest_ = image.manifest_digest;
     // gc keeps the snapshots of every container dir (lease.hpp): written under the gc lock, so
     // a gc either ran before (and the mount finds a snapshot missing) or sees the list.
     std::string chains;
@@ -81,7 +97,10 @@ Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, const
             return std::move(gc).error().wrap(cat("rootfs ", quoted(id)));
         if (auto r = write_verified(dir, dir + "/snapshots", chains); !r)
             return std::move(r).error().wrap(cat("rootfs ", quoted(id)));
+        if (is_valid_digest(image.manifest_digest)) // for last_used when it goes after a restart
+            (void)write_verified(dir, dir + "/image", image.manifest_digest);
     }
+    touch_used(store.root(), image.manifest_digest);
     for (const char* sub : {"/upper", "/work", "/merged"})
         if (::mkdir((dir + sub).c_str(), 0755) < 0)
             return Error::from_errno("rootfs ", quoted(id), ": mkdir ", sub);
@@ -105,6 +124,7 @@ Result<Rootfs> Rootfs::adopt(const Store& store, const std::string& id)
 
 Rootfs::Rootfs(Rootfs&& other) noexcept
     : dir_(std::move(other.dir_)), merged_(std::move(other.merged_)),
+      store_root_(std::move(other.store_root_)), manifest_(std::move(other.manifest_)),
       owned_(std::exchange(other.owned_, false))
 {
 }
@@ -113,8 +133,23 @@ Rootfs::~Rootfs()
 {
     if (!owned_ || dir_.empty())
         return;
-    (void)::umount2(merged_.c_str(), MNT_DETACH); // EINVAL when mounting had failed: fine
-    (void)remove_tree(dir_);
+    (void)unmount_and_remove(dir_);
+    touch_used(store_root_, manifest_);
+}
+
+Result<void> Rootfs::remove(const Store& store, const std::string& id)
+{
+    if (!valid_id(id))
+        return Error::invalid("rootfs id ", quoted(id), ": letters, digits, '-', '_', '.' only");
+    const auto dir = cat(store.root(), "/containers/", id);
+    if (!path_exists(dir))
+        return Error::with_code(ENOENT, "rootfs ", quoted(id), " does not exist");
+    auto manifest = read_file(dir + "/image", 256);
+    if (auto r = unmount_and_remove(dir); !r)
+        return std::move(r).error().wrap(cat("remove rootfs ", quoted(id)));
+    if (manifest)
+        touch_used(store.root(), *manifest);
+    return {};
 }
 
 } // namespace berth::image

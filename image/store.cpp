@@ -6,12 +6,14 @@
 //   images/<hash>.json      records by reference
 //   containers/<id>/        rootfs upper, work and merged dirs
 //   leases/                 named leases and live leases of pulls in progress (lease.hpp)
+//   used/<manifest hex>     last-used stamps (mtime) for the gc policy (gc_policy.hpp)
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <algorithm>
 #include "base/files.hpp"
+#include "image/gc_policy.hpp"
 #include "image/image.hpp"
 #include "image/records.hpp"
 #include "image/store_fs.hpp"
@@ -22,8 +24,8 @@ Result<Store> Store::open(std::string root)
 {
     while (root.size() > 1 && root.back() == '/')
         root.pop_back();
-    for (const char* sub :
-         {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images", "/containers", "/leases"})
+    for (const char* sub : {"/blobs/sha256", "/snapshots", "/ingest", "/locks", "/images",
+                            "/containers", "/leases", "/used"})
         if (auto r = make_directories(root + sub, 0700); !r)
             return std::move(r).error().wrap(cat("open image store ", quoted(root)));
     return Store(std::move(root));
@@ -57,8 +59,10 @@ Result<std::vector<ImageRecord>> Store::list() const
         auto text = read_file(cat(root_, "/images/", name), std::size_t{1} << 20);
         if (!text)
             continue; // removed meanwhile
-        if (auto r = record_from_json(*text))
+        if (auto r = record_from_json(*text)) {
+            r->last_used = last_used(root_, r->manifest_digest);
             out.push_back(std::move(*r));
+        }
     }
     ::closedir(d);
     std::sort(out.begin(), out.end(),
@@ -70,8 +74,12 @@ Result<ImageRecord> Store::find(std::string_view reference) const
 {
     if (auto ref = parse_reference(reference)) {
         auto text = read_file(record_file(root_, ref->str()), std::size_t{1} << 20);
-        if (text)
-            return record_from_json(*text);
+        if (text) {
+            auto record = record_from_json(*text);
+            if (record)
+                record->last_used = last_used(root_, record->manifest_digest);
+            return record;
+        }
     }
     auto all = list();
     if (!all)
@@ -112,11 +120,13 @@ Result<void> Store::recover()
     for (const auto& name : leftovers) {
         // "<chain hex>.<random>": a pull still running holds the chain's lock; skip its dir.
         const auto lock_path = cat(root_, "/locks/", name.substr(0, name.find('.')), ".lock");
-        Fd lock(::open(lock_path.c_str(), O_RDWR | O_CLOEXEC));
-        if (lock.valid() && ::flock(lock.get(), LOCK_EX | LOCK_NB) < 0)
+        auto lock = try_lock_exclusive(lock_path);
+        if (!lock && lock.error().code != ENOENT)
             continue;
         if (auto r = remove_tree(cat(root_, "/ingest/", name)); !r)
             return std::move(r).error().wrap("recover");
+        if (lock)
+            unlink_held_lock(*lock, lock_path);
     }
     return {};
 }

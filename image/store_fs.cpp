@@ -101,15 +101,60 @@ Result<void> replace_file(const std::string& path, std::string_view bytes)
     return r;
 }
 
+namespace {
+
+// Whether path still names the file fd holds: a lock file is only ever unlinked by someone
+// holding its flock (unlink_held_lock), so once this is true it stays true while we hold it.
+Result<bool> still_named(const Fd& fd, const std::string& path)
+{
+    struct stat held {
+    }, named{};
+    if (::fstat(fd.get(), &held) < 0)
+        return Error::from_errno("fstat ", quoted(path));
+    if (::stat(path.c_str(), &named) < 0)
+        return errno == ENOENT ? Result<bool>(false) : Error::from_errno("stat ", quoted(path));
+    return held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
+} // namespace
+
 Result<Fd> lock_exclusive(const std::string& path)
 {
-    auto fd = open_at(AT_FDCWD, path, O_RDWR | O_CREAT, 0600);
+    for (;;) {
+        auto fd = open_at(AT_FDCWD, path, O_RDWR | O_CREAT, 0600);
+        if (!fd)
+            return std::move(fd).error();
+        while (::flock(fd->get(), LOCK_EX) < 0)
+            if (errno != EINTR)
+                return Error::from_errno("flock ", quoted(path));
+        auto named = still_named(*fd, path);
+        if (!named)
+            return std::move(named).error();
+        if (*named)
+            return fd;
+        // gc removed the file while we waited for it: lock the one at the path now.
+    }
+}
+
+Result<Fd> try_lock_exclusive(const std::string& path)
+{
+    auto fd = open_at(AT_FDCWD, path, O_RDWR | O_NOFOLLOW);
     if (!fd)
         return std::move(fd).error();
-    while (::flock(fd->get(), LOCK_EX) < 0)
-        if (errno != EINTR)
-            return Error::from_errno("flock ", quoted(path));
+    if (::flock(fd->get(), LOCK_EX | LOCK_NB) < 0)
+        return Error::from_errno("flock ", quoted(path));
+    auto named = still_named(*fd, path);
+    if (!named)
+        return std::move(named).error();
+    if (!*named)
+        return Error::with_code(ENOENT, "lock ", quoted(path), " was removed");
     return fd;
+}
+
+void unlink_held_lock(const Fd& fd, const std::string& path)
+{
+    if (auto named = still_named(fd, path); named && *named)
+        ::unlink(path.c_str());
 }
 
 Result<void> remove_tree(const std::string& path)

@@ -18,8 +18,15 @@ Result<void> write_verified(const std::string& dir, const std::string& path,
                             std::string_view bytes);
 // Replaces path atomically (a unique temp name, fsync, rename): for records that change.
 Result<void> replace_file(const std::string& path, std::string_view bytes);
-// Blocks until this process holds an exclusive flock on path (created if missing).
+// Blocks until this process holds an exclusive flock on path (created if missing). Lock files
+// may be removed (gc), but only by whoever holds their flock, and a locker checks after flock
+// that the path still names its file (else it locks the new one): so a removal never splits a
+// lock between the old file and a new one.
 Result<Fd> lock_exclusive(const std::string& path);
+// The lock if it exists and nobody holds it: ENOENT, EWOULDBLOCK otherwise.
+Result<Fd> try_lock_exclusive(const std::string& path);
+// Removes the lock file fd holds (an flock from lock_exclusive or try_lock_exclusive).
+void unlink_held_lock(const Fd& fd, const std::string& path);
 // rm -rf that stays on one filesystem and never follows a symlink; ENOENT is fine.
 Result<void> remove_tree(const std::string& path);
 // The names in dir (no "." or ".."); none when it is missing or unreadable.

@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE image_archive
 #include <fcntl.h>
+#include <cstdio>
 #include <functional>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
@@ -324,6 +325,61 @@ BOOST_AUTO_TEST_CASE(each_hostile_archive_is_refused_by_name_and_leaves_the_stor
     BOOST_TEST(!path_exists(dir.path() + "/evil"));
     // And the store still loads what is honest.
     BOOST_TEST(load(tar_of(valid_members())).has_value());
+}
+
+// A tar holding one member that declares `size` bytes but carries one block.
+std::string lying_size_tar(std::uint64_t size)
+{
+    auto tar = TarBuilder().file("blobs/sha256/" + std::string(64, 'a'), "x").finish();
+    char field[12];
+    std::snprintf(field, sizeof field, "%011llo", static_cast<unsigned long long>(size));
+    tar.replace(124, 12, field, 12); // with its NUL
+    tar.replace(148, 8, "        ");
+    unsigned sum = 0;
+    for (int i = 0; i < 512; ++i)
+        sum += static_cast<unsigned char>(tar[static_cast<std::size_t>(i)]);
+    std::snprintf(field, sizeof field, "%06o", sum);
+    tar.replace(148, 7, field, 7);
+    return tar;
+}
+
+BOOST_AUTO_TEST_CASE(archives_over_the_total_size_or_member_count_are_refused_and_leave_nothing)
+{
+    BOOST_TEST_REQUIRE(
+        load(tar_of(oci_members({{"berth.local/kept:1", {top_layer()}}}))).has_value());
+    const auto before = state();
+    const auto valid = tar_of(valid_members());
+    image::LoadOptions small;
+    small.max_archive_bytes = valid.size() + (64 << 10);
+    small.max_members = 12;
+    struct Case {
+        const char* what;
+        std::string archive;
+        const char* says;
+    };
+    Members many = valid_members();
+    for (int i = 0; i < 12; ++i)
+        many.emplace_back("extra/f" + std::to_string(i), "");
+    const std::vector<Case> cases = {
+        {"more members than the limit", tar_of(many), "members (the limit)"},
+        {"a member declaring 64 GiB", lying_size_tar(std::uint64_t{64} << 30),
+         "would take the archive over its limit"},
+        {"zeros after the end blocks, gzipped",
+         gzip_bytes(valid + std::string(std::size_t{4} << 20, '\0')),
+         "once decompressed (the limit)"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.what)
+        {
+            auto r = load(c.archive, small);
+            BOOST_TEST_REQUIRE(!r.has_value());
+            BOOST_TEST(r.error().code == EFBIG);
+            BOOST_TEST(r.error().message().find(c.says) != std::string::npos, r.error().message());
+            BOOST_TEST(state() == before, boost::test_tools::per_element());
+        }
+    }
+    BOOST_TEST(valid_members().size() < 12u);
+    BOOST_TEST(load(valid, small).has_value()); // under both limits it loads
 }
 
 BOOST_AUTO_TEST_SUITE_END()

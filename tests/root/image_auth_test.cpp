@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE image_auth
 #include <sys/stat.h>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <boost/test/unit_test.hpp>
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
@@ -47,6 +49,15 @@ image::PullOptions with_creds(const std::string& user, const std::string& passwo
     auto o = quick_options();
     o.credentials = image::Credentials{user, password, {}};
     return o;
+}
+
+std::string noise(std::size_t n, unsigned seed) // incompressible: the proxy's pace sets the time
+{
+    std::mt19937_64 rng(seed);
+    std::string out(n, '\0');
+    for (auto& c : out)
+        c = static_cast<char>(rng());
+    return out;
 }
 
 } // namespace
@@ -128,6 +139,44 @@ BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_s
     auto ok = pull(5002, with_creds("alice", "wonderland"));
     BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
     BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_token_that_expires_mid_pull_is_renewed_and_the_pull_completes)
+{
+    const auto key = dir.path() + "/key.pem", cert = dir.path() + "/cert.pem";
+    auto o = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-subj", "/CN=berth-test-issuer", "-days", "1"});
+    BOOST_TEST_REQUIRE(o.status == 0, o.err);
+    { // layers large enough that the slow proxy takes well over the token's life
+        Registry open(storage, 5000);
+        std::vector<Layer> layers;
+        layers.reserve(3);
+        for (int i = 0; i < 3; ++i)
+            layers.emplace_back(
+                TarBuilder().file("f" + std::to_string(i), noise(400 << 10, i)).finish());
+        push_image(open, "private/slow", "1", layers);
+    }
+    auto issuer = start_peer({"token", "5005", key, cert, "berth-test-issuer",
+                              "berth-test-registry", "alice:wonderland", "2"});
+    Registry registry(storage, 5004,
+                      "  token:\n    realm: http://127.0.0.1:5005/token\n"
+                      "    service: berth-test-registry\n    issuer: berth-test-issuer\n"
+                      "    rootcertbundle: " +
+                          cert + "\n");
+    auto proxy = start_peer({"proxy", "5006", "5004", "slow"});
+    auto options = with_creds("alice", "wonderland");
+    options.parallel_layers = 1;
+    const auto started = std::chrono::steady_clock::now();
+    auto pulled = store.pull(*image::parse_reference("127.0.0.1:5006/private/slow:1"), options);
+    BOOST_TEST_REQUIRE(pulled.has_value(), why(pulled));
+    const auto took = std::chrono::steady_clock::now() - started;
+    BOOST_TEST((took > std::chrono::seconds(3))); // longer than the token lives
+    const auto log = issuer->out();
+    std::size_t issued = 0;
+    for (auto at = log.find("issued"); at != std::string::npos; at = log.find("issued", at + 1))
+        ++issued;
+    BOOST_TEST(issued >= 2u, log); // the first token, then one after it expired mid-pull
+    BOOST_TEST(proxy->out().find("HTTP") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

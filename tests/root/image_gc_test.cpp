@@ -1,12 +1,13 @@
 #define BOOST_TEST_MODULE image_gc
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <algorithm>
 #include <atomic>
-#include <random>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
-#include "tests/root/image_archive_support.hpp"
-#include "tests/root/image_support.hpp"
+#include "image/internal.hpp"
+#include "tests/root/image_gc_support.hpp"
 #include "tests/support/privileges.hpp"
 
 using namespace berth;
@@ -15,53 +16,7 @@ namespace utf = boost::unit_test;
 
 BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
 
-namespace {
-
-std::string random_bytes(std::size_t n, unsigned seed)
-{
-    std::mt19937_64 rng(seed);
-    std::string out(n, '\0');
-    for (auto& c : out)
-        c = static_cast<char>(rng());
-    return out;
-}
-
-std::string shared_layer()
-{
-    return TarBuilder().file("shared", random_bytes(64 << 10, 1)).finish();
-}
-
-std::string own_layer(const std::string& name)
-{
-    return TarBuilder().file(name, random_bytes(256 << 10, name.size())).finish();
-}
-
-struct Fixture {
-    TempDir dir{"berth-gc"};
-    std::string root = dir.path() + "/store";
-    image::Store store = *image::Store::open(root);
-
-    image::ImageRecord load(const ArchiveImage& image)
-    {
-        const auto path = dir.path() + "/in.tar";
-        BOOST_TEST_REQUIRE(write_file_atomic(path, tar_of(oci_members({image}))).has_value());
-        const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        auto r = store.load(fd.get());
-        BOOST_TEST_REQUIRE(r.has_value(), why(r));
-        return r->front();
-    }
-    bool complete(const image::ImageRecord& r) const
-    {
-        bool ok = store.has_blob(r.manifest_digest) && store.has_blob(r.config_digest);
-        for (const auto& l : r.layers)
-            ok = ok && store.has_blob(l);
-        for (const auto& c : r.chain)
-            ok = ok && path_exists(store.snapshot_path(c));
-        return ok;
-    }
-};
-
-} // namespace
+using Fixture = GcFixture;
 
 BOOST_FIXTURE_TEST_SUITE(gc, Fixture, *utf::label("root") * utf::precondition(is_root))
 
@@ -238,6 +193,107 @@ BOOST_AUTO_TEST_CASE(gc_running_throughout_loads_never_breaks_them)
     BOOST_TEST_REQUIRE(failure.empty(), failure);
     for (const auto& r : loaded)
         BOOST_TEST(complete(r), r.reference);
+}
+
+BOOST_AUTO_TEST_CASE(lock_files_nobody_holds_are_removed_and_held_ones_stay)
+{
+    load({"berth.local/locks:1", {shared_layer(), own_layer("locks")}});
+    BOOST_TEST(list_dir(root + "/locks").size() > 1u); // the chains' locks, left by the load
+    const auto held_path = root + "/locks/held.lock";
+    auto held = image::lock_exclusive(held_path);
+    BOOST_TEST_REQUIRE(held.has_value(), why(held));
+    auto report = store.gc();
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->locks == 2u);
+    auto left = list_dir(root + "/locks");
+    std::sort(left.begin(), left.end());
+    BOOST_TEST(left == (std::vector<std::string>{"gc.lock", "held.lock"}));
+    held->reset();
+    BOOST_TEST_REQUIRE(store.gc().has_value());
+    BOOST_TEST(list_dir(root + "/locks") == std::vector<std::string>{"gc.lock"});
+}
+
+BOOST_AUTO_TEST_CASE(a_waiter_on_a_removed_lock_file_takes_the_new_file_so_the_lock_never_splits)
+{
+    const auto path = root + "/locks/chain.lock";
+    auto first = image::lock_exclusive(path);
+    BOOST_TEST_REQUIRE(first.has_value(), why(first));
+    std::atomic<bool> got{false};
+    Result<Fd> waiter = Error::invalid("not run");
+    std::thread t([&] {
+        waiter = image::lock_exclusive(path); // opens the first file and waits on it
+        got = true;
+    });
+    std::this_thread::sleep_for(200ms);
+    image::unlink_held_lock(*first, path);     // what gc does with a lock it holds
+    auto second = image::lock_exclusive(path); // a newcomer: the new file, free at once
+    BOOST_TEST_REQUIRE(second.has_value(), why(second));
+    first->reset(); // the waiter wakes on the removed file...
+    std::this_thread::sleep_for(200ms);
+    BOOST_TEST(!got); // ...and now waits on the newcomer's file instead of sharing the lock
+    second->reset();
+    t.join();
+    BOOST_TEST_REQUIRE(waiter.has_value(), why(waiter));
+    struct stat held {
+    }, named{};
+    BOOST_TEST_REQUIRE(::fstat(waiter->get(), &held) == 0);
+    BOOST_TEST_REQUIRE(::stat(path.c_str(), &named) == 0);
+    BOOST_TEST(held.st_ino == named.st_ino);
+}
+
+BOOST_AUTO_TEST_CASE(a_rootfs_mounted_before_snapshot_lists_existed_keeps_its_snapshots)
+{
+    const auto a = load({"berth.local/old:1", {shared_layer(), own_layer("old")}});
+    {
+        auto rootfs = image::Rootfs::mount(store, a, "old");
+        BOOST_TEST_REQUIRE(rootfs.has_value(), why(rootfs));
+        const auto list = root + "/containers/old/snapshots";
+        BOOST_TEST_REQUIRE(::unlink(list.c_str()) == 0); // as an older berth mounted it
+        BOOST_TEST_REQUIRE(store.remove("berth.local/old:1").has_value());
+        auto report = store.gc();
+        BOOST_TEST_REQUIRE(report.has_value(), why(report));
+        BOOST_TEST(report->snapshots == 0u);
+        BOOST_TEST(report->unknown_containers.empty()); // read from its overlay mount
+        BOOST_TEST(read_all(list) == a.chain[0] + "\n" + a.chain[1] + "\n"); // and written down
+        BOOST_TEST(read_all(rootfs->path() + "/old").size() == (256u << 10));
+    }
+    auto report = store.gc();
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->snapshots == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_old_container_dir_whose_mount_is_not_visible_keeps_every_snapshot)
+{
+    const auto a = load({"berth.local/unknown:1", {own_layer("unknown")}});
+    BOOST_TEST_REQUIRE(make_directories(root + "/containers/elsewhere/upper", 0700).has_value());
+    BOOST_TEST_REQUIRE(store.remove("berth.local/unknown:1").has_value());
+    image::GcOptions policy;
+    policy.policy = image::GcPolicy{};
+    policy.policy->minimum_age = std::chrono::seconds(0);
+    auto report = store.gc(policy);
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->unknown_containers == std::vector<std::string>{"elsewhere"});
+    BOOST_TEST(report->snapshots == 0u);
+    BOOST_TEST(path_exists(store.snapshot_path(a.chain[0])));
+    BOOST_TEST_REQUIRE(image::Rootfs::remove(store, "elsewhere").has_value());
+    auto after = store.gc();
+    BOOST_TEST_REQUIRE(after.has_value(), why(after));
+    BOOST_TEST(after->unknown_containers.empty());
+    BOOST_TEST(after->snapshots == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_policy_removes_no_image_while_an_unknown_container_exists)
+{
+    const auto a = load({"berth.local/maybe-running:1", {own_layer("maybe-running")}});
+    BOOST_TEST_REQUIRE(make_directories(root + "/containers/elsewhere/upper", 0700).has_value());
+    image::GcOptions policy;
+    policy.now = a.created + 100000;
+    policy.policy = image::GcPolicy{};
+    auto report = store.gc(policy);
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->images.empty());
+    BOOST_TEST(complete(a));
+    BOOST_TEST_REQUIRE(image::Rootfs::remove(store, "elsewhere").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_loads_saves_and_prunes_with_bytes_freed)

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Test peers for tests/root/image_*_test.cpp (Python standard library and the openssl CLI only).
 
-  image_peers.py token PORT KEY CERT ISSUER SERVICE USER:PASS
+  image_peers.py token PORT KEY CERT ISSUER SERVICE USER:PASS [TTL]
       A bearer token issuer for docker-registry's token auth: GET /token?scope=&service= with
       HTTP basic USER:PASS returns {"token": JWT} (RS256 signed by KEY, CERT in the x5c header,
       which the registry checks against its rootcertbundle); wrong or no credentials get 401,
-      a scope on a repository under forbidden/ gets 403 DENIED.
+      a scope on a repository under forbidden/ gets 403 DENIED. Prints "issued" per token.
+      TTL (seconds, default 600): how long the registry accepts a token (it allows 60 s past
+      "exp", so exp is set TTL - 60 s from now).
   image_peers.py proxy PORT UPSTREAM_PORT MODE
-      A TCP proxy to 127.0.0.1:UPSTREAM_PORT that prints each request line (and Range header).
+      A TCP proxy to 127.0.0.1:UPSTREAM_PORT that prints each connection ("connection") and
+      request line (and Range header).
       MODE count: relay only. MODE cut: the first blob response is cut after 64 KiB.
       MODE slow: responses trickle (16 KiB every 50 ms), for kill -9 tests.
 Prints "ready" once listening."""
@@ -19,7 +22,7 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def token_server(port, key, cert, issuer, service, userpass):
+def token_server(port, key, cert, issuer, service, userpass, ttl):
     der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
                          check=True, capture_output=True).stdout
     expected = "Basic " + base64.b64encode(userpass.encode()).decode()
@@ -54,7 +57,7 @@ def token_server(port, key, cert, issuer, service, userpass):
             now = int(time.time())
             header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
             claims = {"iss": issuer, "sub": userpass.split(":")[0], "aud": service,
-                      "exp": now + 600, "nbf": now - 60, "iat": now, "jti": uuid.uuid4().hex,
+                      "exp": now + ttl - 60, "nbf": now - 60, "iat": now, "jti": uuid.uuid4().hex,
                       "access": access}
             signing_input = (b64url(json.dumps(header).encode()) + "." +
                              b64url(json.dumps(claims).encode()))
@@ -67,6 +70,7 @@ def token_server(port, key, cert, issuer, service, userpass):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            print("issued", flush=True)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     print("ready", flush=True)
@@ -118,6 +122,7 @@ def proxy(port, upstream, mode):
     print("ready", flush=True)
     while True:
         client, _ = listener.accept()
+        print("connection", flush=True)
         up = socket.create_connection(("127.0.0.1", upstream))
         blob_request = [False]
         threading.Thread(target=pipe, args=(client, up, blob_request, False), daemon=True).start()
@@ -127,6 +132,6 @@ def proxy(port, upstream, mode):
 if __name__ == "__main__":
     if sys.argv[1] == "token":
         token_server(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6],
-                     sys.argv[7])
+                     sys.argv[7], int(sys.argv[8]) if len(sys.argv) > 8 else 600)
     else:
         proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])

@@ -197,6 +197,30 @@ BOOST_AUTO_TEST_CASE(concurrent_pulls_of_one_image_share_one_download_per_layer)
     BOOST_TEST(count(results[0]->layers[1]) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(one_pull_reuses_one_connection_for_its_manifest_config_and_layers)
+{
+    std::vector<Layer> layers;
+    layers.reserve(4);
+    for (int i = 0; i < 4; ++i)
+        layers.emplace_back(
+            TarBuilder().file("f" + std::to_string(i), random_bytes(1 << 16)).finish());
+    push_image(registry, "test/keepalive", "1", layers);
+    auto proxy = start_peer({"proxy", "5012", "5000", "count"});
+    auto options = quick_options();
+    options.parallel_layers = 1; // one transfer at a time: one connection is enough
+    auto record = store.pull(*image::parse_reference("127.0.0.1:5012/test/keepalive:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    const auto log = proxy->out();
+    const auto count = [&](std::string_view what) {
+        std::size_t n = 0;
+        for (auto at = log.find(what); at != std::string::npos; at = log.find(what, at + 1))
+            ++n;
+        return n;
+    };
+    BOOST_TEST(count("request GET") >= 6u, log); // manifest, config, four layers
+    BOOST_TEST(count("connection") == 1u, log);
+}
+
 BOOST_AUTO_TEST_CASE(a_blob_cut_mid_transfer_is_resumed_with_a_range_request)
 {
     const auto big = random_bytes(1 << 20); // incompressible: the blob is over 64 KiB
