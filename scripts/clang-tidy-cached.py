@@ -128,7 +128,7 @@ def main():
     p.add_argument("--tidy", default="clang-tidy-14")
     p.add_argument("units", nargs="+")
     a = p.parse_args()
-    start = time.monotonic()
+    start, wall_start = time.monotonic(), time.time() - 1
     top = os.path.realpath(a.source_root)
     cache = os.path.join(a.cache_dir, "tidy")
     os.makedirs(cache, exist_ok=True)
@@ -147,39 +147,46 @@ def main():
     def key_of(unit):
         text = preprocess(db[unit])
         if text is None:  # clang-tidy will say why; never cached
-            return unit, None, int(time.time())
+            return unit, None, int(time.time()), []
         h = hashlib.sha256(base.encode())
         h.update(os.path.relpath(unit, top).encode() + b"\0")
         h.update(" ".join(compile_args(db[unit], "cc")).replace(top, "<top>").encode() + b"\0")
         newest = times.get(os.path.relpath(unit, top), 0)
+        files = [unit]
         for hdr in tree_headers(text, in_tree):
-            rel = os.path.relpath(os.path.realpath(os.path.join(a.build_dir, hdr)), top)
-            newest = max(newest, times.get(rel, 0))
+            files.append(os.path.realpath(os.path.join(a.build_dir, hdr)))
+            newest = max(newest, times.get(os.path.relpath(files[-1], top), 0))
         h.update(text.replace(top.encode(), b"<top>"))
-        return unit, h.hexdigest(), newest
+        return unit, h.hexdigest(), newest, files
 
     units = [u for u in dict.fromkeys(os.path.realpath(u) for u in a.units) if u in db]
     missing = len(a.units) - len(units)
     with ThreadPoolExecutor(a.jobs) as ex:
         keyed = list(ex.map(key_of, units))
     cached, todo = [], []
-    for unit, key, newest in keyed:
+    for unit, key, newest, files in keyed:
         if key and os.path.exists(entry_path(cache, key)):
             os.utime(entry_path(cache, key))
             cached.append(unit)
         else:
             rotation = hashlib.sha256((head + unit).encode()).hexdigest()
-            todo.append((-newest, rotation, unit, key))
+            todo.append((-newest, rotation, unit, key, files))
     todo.sort()
     print(f"clang-tidy: {len(units)} units, {len(cached)} clean in the cache, "
           f"{len(todo)} to check (keys in {time.monotonic() - start:.0f} s)", flush=True)
 
-    def check(unit, key):
+    def edited(files):  # a file changed after its key was taken: the key may not be what was checked
+        try:
+            return any(os.stat(f).st_mtime >= wall_start for f in files)
+        except OSError:
+            return True
+
+    def check(unit, key, files):
         r = subprocess.run([a.tidy, "-p", a.build_dir, "--quiet", f"-header-filter={a.header_filter}",
                             unit], capture_output=True, text=True, check=False)
         out = r.stdout + r.stderr
         clean = r.returncode == 0 and not FINDING.search(out)
-        if clean and key:
+        if clean and key and not edited(files):
             path = entry_path(cache, key)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             tmp = f"{path}.{os.getpid()}.tmp"
@@ -198,8 +205,8 @@ def main():
                     deferred += [q[2] for q in queue]
                     queue = []
                     break
-                _, _, unit, key = queue.pop(0)
-                pending[ex.submit(check, unit, key)] = unit
+                _, _, unit, key, files = queue.pop(0)
+                pending[ex.submit(check, unit, key, files)] = unit
             if not pending:
                 break
             done = next(as_completed(pending))
