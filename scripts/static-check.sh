@@ -39,8 +39,16 @@ PY
 
 # Caches outside the clone, so that they outlive it (CI is a fresh clone on the same machine):
 # $BERTH_CACHE_DIR, else ~/.cache/berth (root's on CI). Both are bounded (see below).
-cache_dir=${BERTH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/berth}
-mkdir -p "$cache_dir" || exit 1
+if [ -n "${BERTH_CACHE_DIR:-}" ]; then cache_dir=$BERTH_CACHE_DIR
+elif [ -n "${XDG_CACHE_HOME:-}" ]; then cache_dir=$XDG_CACHE_HOME/berth
+elif [ -n "${HOME:-}" ]; then cache_dir=$HOME/.cache/berth
+else cache_dir=/var/cache/berth
+fi
+if ! mkdir -p "$cache_dir" 2>/dev/null || [ ! -w "$cache_dir" ]; then
+  echo "static-check: cannot write $cache_dir; caching in $builddir/berth-cache (lost with the clone)"
+  cache_dir=$builddir/berth-cache
+  mkdir -p "$cache_dir" || exit 1
+fi
 
 status=0
 passed=0 failed=0 skipped=0
