@@ -6,6 +6,10 @@
 #   BERTH_FUZZ_BUILDDIR   clang build dir (default: build-fuzz in the source tree; configured here)
 #   BERTH_FUZZ_ARTIFACTS  where crashing inputs are copied (default: tests/fuzz/artifacts, ignored)
 #   BERTH_FUZZ_PARALLEL   harnesses run at once (default: number of CPUs)
+#   BERTH_FUZZ_TOTAL      a bound on the whole run's fuzzing wall time in seconds (scripts/test.sh
+#                         sets 180): each harness then gets min(seconds, TOTAL * PARALLEL / harnesses)
+#                         but never less than 5 s, so more harnesses share the time instead of
+#                         lengthening CI (the campaigns in docs/QUALITY.md are where depth comes from)
 # New corpus entries go to <builddir>/fuzz-corpus/<harness>, never into the seed corpus; logs to
 # <builddir>/fuzz-logs/<harness>.log. -timeout=30 (per input, wall clock) is generous because CI
 # shares 2 cores with builds; no parser input below 4 KiB legitimately takes even 1 s.
@@ -41,11 +45,22 @@ if [ ! -f "$builddir/build.ninja" ]; then
 fi
 targets=()
 for h in "${harnesses[@]}"; do targets+=("tests/fuzz/fuzz_$h"); done
+build_start=$SECONDS
 if ! ninja -C "$builddir" "${targets[@]}" >"$builddir/fuzz-build.log" 2>&1; then
   tail -30 "$builddir/fuzz-build.log"
   echo "fuzz: build FAILED (log: $builddir/fuzz-build.log)"
   exit 1
 fi
+echo "fuzz: build of ${#targets[@]} harnesses took $((SECONDS - build_start)) s"
+
+if [ -n "${BERTH_FUZZ_TOTAL:-}" ]; then
+  share=$((BERTH_FUZZ_TOTAL * parallel / ${#harnesses[@]}))
+  [ "$share" -ge 5 ] || share=5
+  [ "$share" -ge "$seconds" ] || seconds=$share
+fi
+rounds=$(((${#harnesses[@]} + parallel - 1) / parallel))
+echo "fuzz: ${#harnesses[@]} harnesses x ${seconds} s, ${parallel} at a time: about $((rounds * seconds)) s" \
+  "of fuzzing${BERTH_FUZZ_TOTAL:+ (budget ${BERTH_FUZZ_TOTAL} s)}"
 
 mkdir -p "$artifacts" "$builddir/fuzz-logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -87,20 +102,22 @@ fuzz_one() {
   echo "fuzz $h: OK ${seconds}s (${cpu} CPU-s) $last"
 }
 
-status=0
+status=0 bad=0
 running=0
+fuzz_start=$SECONDS
 for h in "${harnesses[@]}"; do
   fuzz_one "$h" &
   running=$((running + 1))
   if [ "$running" -ge "$parallel" ]; then
-    wait -n || status=1
+    wait -n || { status=1; bad=$((bad + 1)); }
     running=$((running - 1))
   fi
 done
 while [ "$running" -gt 0 ]; do
-  wait -n || status=1
+  wait -n || { status=1; bad=$((bad + 1)); }
   running=$((running - 1))
 done
-[ $status -eq 0 ] && echo "fuzz: OK (${#harnesses[@]} harnesses, ${seconds}s each)" \
+[ $status -eq 0 ] && echo "fuzz: OK (${#harnesses[@]} harnesses, ${seconds}s each, $((SECONDS - fuzz_start)) s)" \
   || echo "fuzz: FAILED (crashing inputs in $artifacts)"
+echo "fuzz: $((${#harnesses[@]} - bad)) passed, $bad failed, 0 skipped"
 exit $status

@@ -13,12 +13,19 @@
 #            (tests/engines/engines.sh ends with "engines: N passed, N failed, N skipped")
 # Usage: scripts/test.sh [tier ...]   (default: unit root vm asan format static fuzz engines)
 #
-# What the numbers count: in the meson tiers (unit, root, vm) each Boost.Test CASE is one (from
-# the report every Boost.Test executable prints with BOOST_TEST_REPORT_LEVEL=short; the vm tests
-# pass --report_level=short to the guest); a test that is not Boost.Test (a fuzz seed replay, the
-# include check) is one. A gate (asan, format, static, fuzz) is one case, unless its script ends
-# with its own line "<name>: N passed, N failed, N skipped", whose counts are then added as they
-# are (so a new tier script reports its cases by printing that line last).
+# What the numbers count: in the meson tiers (unit, root, vm, and asan's unit and root) each
+# Boost.Test CASE is one (from the report every Boost.Test executable prints with
+# BOOST_TEST_REPORT_LEVEL=short; the vm tests pass --report_level=short to the guest); a test
+# that is not Boost.Test (a fuzz seed replay, the include check) is one. A gate (format, static,
+# fuzz) is one case, unless its script ends with its own line "<name>: N passed, N failed,
+# N skipped", whose counts are then added as they are (so a new tier script reports its cases by
+# printing that line last): static counts clang-tidy's units (a unit its time budget deferred is
+# skipped), fuzz its harnesses.
+# Time (docs/QUALITY.md, "CI budget"): every build dir goes through ccache; clang-tidy's results
+# and cppcheck's build dir are cached outside the clone ($BERTH_CACHE_DIR, else ~/.cache/berth);
+# clang-tidy stops starting units after $BERTH_TIDY_BUDGET s (600, less when the run is late:
+# tidy_budget below) and fuzzing shares $BERTH_FUZZ_TOTAL s (180) among the harnesses. The
+# build's and each tier's wall time and the total are printed.
 # Each of these is a failure, never a silent pass: meson's non-zero exit status, a missing or
 # stale suite log (it is deleted before the run), a suite with no tests, a Boost.Test executable
 # that ran no test case or printed no report, and a gate whose summary says 0 passed and 0 failed.
@@ -31,6 +38,7 @@ tiers=("$@")
 
 scripts/install-deps.sh || { echo "berth: 0 passed, 1 failed, 0 skipped"; exit 1; }
 ccache_before=$(ccache --print-stats 2>/dev/null || true)
+start=$SECONDS
 scripts/build.sh build >/dev/null || {
   scripts/build.sh build
   echo "berth: 0 passed, 1 failed, 0 skipped"
@@ -39,7 +47,8 @@ scripts/build.sh build >/dev/null || {
 
 passed=0 failed=0 skipped=0
 failures=()
-timings=()
+timings=("build $((SECONDS - start)) s")
+echo "== build took $((SECONDS - start)) s"
 
 add_counts() { # label passed failed skipped [names of failures]
   passed=$((passed + $2)); failed=$((failed + $3)); skipped=$((skipped + $4))
@@ -114,6 +123,34 @@ run_meson_suite() { # builddir suite
   add_counts "$suite" "$p" "$f" "$s" "$names"
 }
 
+# The asan tiers: scripts/sanitize.sh builds and runs the suites; their cases are counted from its
+# meson logs exactly as in the plain tiers (Boost.Test's short report is asked for here).
+run_sanitized() { # tier unit|root|all
+  local tier=$1 what=$2 dir=${BERTH_ASAN_BUILDDIR:-build-asan} suites status s log counts p f s2 names
+  suites=(unit root)
+  [ "$what" = all ] || suites=("$what")
+  echo "== $tier"
+  for s in "${suites[@]}"; do rm -f "$dir/meson-logs/sanitize-$s.json"; done
+  BOOST_TEST_REPORT_LEVEL=short scripts/sanitize.sh "$what"
+  status=$?
+  local counted_failure=0
+  for s in "${suites[@]}"; do
+    log=$dir/meson-logs/sanitize-$s.json
+    if [ ! -s "$log" ]; then
+      add_counts "$tier-$s" 0 1 0 "no test log ($log): scripts/sanitize.sh exited $status"
+      counted_failure=1
+      continue
+    fi
+    counts=$(count_meson_log "$log" 0) || counts="0 1 0 cannot read $log"
+    read -r p f s2 names <<<"$counts"
+    add_counts "$tier-$s" "$p" "$f" "$s2" "$names"
+    [ "$f" -eq 0 ] || counted_failure=1
+  done
+  if [ "$status" -ne 0 ] && [ "$counted_failure" -eq 0 ]; then
+    add_counts "$tier" 0 1 0 "scripts/sanitize.sh exited $status"
+  fi
+}
+
 # A gate is one case, or the cases of its own last line "<name>: N passed, N failed, N skipped".
 run_gate() { # name command...
   local name=$1 out status line p f s
@@ -136,16 +173,28 @@ run_gate() { # name command...
   fi
 }
 
+# clang-tidy's budget (scripts/static-check.sh): $BERTH_TIDY_BUDGET when set; else what is left of
+# a 45-minute run after reserving 10 minutes for the tiers after it, between 120 and 600 s. A
+# run that got here late (a cold ccache rebuilt everything) defers more units to the next run
+# instead of running past its limit; a warm run gets the full 600 s.
+tidy_budget() {
+  if [ -n "${BERTH_TIDY_BUDGET:-}" ]; then echo "$BERTH_TIDY_BUDGET"; return; fi
+  local left=$((45 * 60 - SECONDS - 10 * 60))
+  [ "$left" -le 600 ] || left=600
+  [ "$left" -ge 120 ] || left=120
+  echo "$left"
+}
+
 for tier in "${tiers[@]}"; do
   start=$SECONDS
   case $tier in
     unit|root|vm) run_meson_suite build "$tier" ;;
-    asan) run_gate "asan" scripts/sanitize.sh all ;;
-    asan-unit) run_gate "asan-unit" scripts/sanitize.sh unit ;;
-    asan-root) run_gate "asan-root" scripts/sanitize.sh root ;;
+    asan) run_sanitized asan all ;;
+    asan-unit) run_sanitized asan unit ;;
+    asan-root) run_sanitized asan root ;;
     format) run_gate "format" scripts/check-format.sh ;;
-    static) run_gate "static" scripts/static-check.sh build ;;
-    fuzz) run_gate "fuzz" scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-15}" ;;
+    static) run_gate "static" env BERTH_TIDY_BUDGET="$(tidy_budget)" scripts/static-check.sh build ;;
+    fuzz) BERTH_FUZZ_TOTAL=${BERTH_FUZZ_TOTAL:-180} run_gate "fuzz" scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-15}" ;;
     engines) run_gate "engines" tests/engines/engines.sh build/runtime/cli/berth-runtime ;;
     *) echo "unknown tier '$tier' (unit root vm asan asan-unit asan-root format static fuzz engines)"
        add_counts "$tier" 0 1 0 "unknown tier" ;;
@@ -169,8 +218,9 @@ print(f"ccache: {hits} hits of {total} compilations ({100 * hits / total:.0f}%)"
       else "ccache: no compilations in this run")
 PY
 fi
-echo "tier times: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')"
+echo "tier times: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); total $SECONDS s"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "(counted: test cases in unit/root/vm; asan, format, static and fuzz count as one case each)"
+echo "(counted: Boost.Test cases in unit, root, vm and asan; static: clang-tidy units, cppcheck and"
+echo " the include rules; fuzz: harnesses; format: one)"
 echo "berth: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_SUITE(round_trip)
 BOOST_AUTO_TEST_CASE(every_spec_seed_that_parses_comes_back_equal)
 {
     int specs = 0, processes = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(BERTH_SPEC_SEEDS)) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(berth::test::source_path("tests/fuzz/corpus/spec"))) {
         const auto name = entry.path().filename().string();
         const auto text = berth::test::read_spec_seed(name.c_str());
         if (auto spec = parse_spec(text)) {

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/taskdef/taskdef.hpp"
+#include "tests/unit/source_tree.hpp"
 
 using nlohmann::json;
 using namespace berth;
@@ -522,7 +523,7 @@ BOOST_AUTO_TEST_SUITE(examples)
 BOOST_AUTO_TEST_CASE(every_container_of_the_bridge_example_builds_a_spec)
 {
     Rootfs r;
-    std::ifstream in(std::string(BERTH_EXAMPLES) + "/web-sidecar-bridge.json");
+    std::ifstream in(berth::test::source_path("examples/web-sidecar-bridge.json"));
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto t = parse_task_definition_text(text);
     BOOST_TEST_REQUIRE(t.has_value(), why(t));

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/taskdef/taskdef.hpp"
+#include "tests/unit/source_tree.hpp"
 
 using nlohmann::json;
 using namespace berth::taskdef;
@@ -61,7 +62,7 @@ TaskDefinition accepted(const json& request)
 
 std::string read_example(const std::string& name)
 {
-    std::ifstream in(std::string(BERTH_EXAMPLES) + "/" + name);
+    std::ifstream in(berth::test::source_path("examples/" + name));
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
