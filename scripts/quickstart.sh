@@ -17,7 +17,7 @@ introspection=${BERTH_INTROSPECTION_LISTEN:-127.0.0.1:51678}
 state=$dir/state run=$dir/run log=$dir/berthd.log pidfile=$dir/berthd.pid
 berthd=$top/build/agent/berthd/berthd
 berth=$top/build/agent/cli/berth
-family=berth-web-bridge
+family="berth-web-bridge"
 
 say() { printf '== %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
@@ -26,7 +26,7 @@ die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
 agent_pid() { [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && cat "$pidfile"; }
 aws_ecs() {
   # shellcheck disable=SC1091
-  (. "$dir/credentials.env" && AWS_PAGER= AWS_CONFIG_FILE=/dev/null aws ecs "$@" \
+  (. "$dir/credentials.env" && AWS_PAGER="" AWS_CONFIG_FILE=/dev/null aws ecs "$@" \
     --endpoint-url "http://$api" --region us-east-1 --output json)
 }
 
@@ -87,7 +87,7 @@ aws_ecs register-task-definition --cli-input-json "file://$top/examples/web-side
 say "aws ecs run-task --task-definition $family"
 arn=$(aws_ecs run-task --task-definition "$family" --started-by quickstart \
   | jq -r '.tasks[0].taskArn')
-[ -n "$arn" ] && [ "$arn" != null ] || die "run-task returned no task; see $log"
+if [ -z "$arn" ] || [ "$arn" = null ]; then die "run-task returned no task; see $log"; fi
 echo "$arn"
 status=
 for _ in $(seq 60); do

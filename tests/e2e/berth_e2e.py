@@ -60,6 +60,9 @@ def free_port():
 
 def hello_archive(work):
     """The offline demo image (examples/hello/build.sh), built once per run into `work`."""
+    built = os.environ.get("BERTH_E2E_HELLO")  # tests/e2e/meson.build builds it once
+    if built and os.path.exists(built):
+        return built
     out = os.path.join(work, "hello.tar")
     if not os.path.exists(out):
         subprocess.run([os.path.join(SOURCE, "examples/hello/build.sh"), out], check=True,
@@ -194,9 +197,20 @@ class Agent:
         return out["tasks"][0]
 
     def wait_status(self, arn, status, timeout=30.0):
-        return wait_for(f"task {arn} {status}",
-                        lambda: (lambda t: t if t.get("lastStatus") == status else None)(
-                            self.describe(arn)), timeout)
+        """Polls DescribeTasks until lastStatus is `status`; a task that STOPPED instead fails
+        at once, with its stoppedReason and the containers' reasons."""
+        def probe():
+            task = self.describe(arn)
+            if task.get("lastStatus") == status:
+                return task
+            if task.get("lastStatus") == "STOPPED":
+                raise Failure(f"task {arn} STOPPED while waiting for {status}: "
+                              f"{task.get('stoppedReason')}; containers: " + json.dumps(
+                                  [{k: c.get(k) for k in ("name", "lastStatus", "reason",
+                                                          "exitCode")}
+                                   for c in task.get("containers", [])]))
+            return None
+        return wait_for(f"task {arn} {status}", probe, timeout)
 
     def container_pid(self, task_id, name):
         """The pid berth-runtime's state reports for a task's container (None once gone)."""
@@ -210,11 +224,11 @@ class Agent:
 
     def container_log(self, task_id, name):
         path = os.path.join(self.state, "logs", task_id, f"{name}.log")
-        lines = []
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                lines = [json.loads(line)["log"] for line in f if line.strip()]
-        return lines
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as f:
+            records = f.read().split("\n")[:-1]  # the last piece: a record still being written
+        return [json.loads(record)["log"] for record in records if record.strip()]
 
 
 def task_id(arn):
