@@ -16,14 +16,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 ids=$(mktemp /tmp/berth-e2e-ids-XXXXXX)
 cleanup() {
-  # Empty task cgroups whose names carry one of this run's task ids (UUIDs: only ours).
-  local id dir
-  while read -r id; do
-    [ -n "$id" ] || continue
-    while read -r dir; do
-      rmdir "$dir" 2>/dev/null || true
-    done < <(find /sys/fs/cgroup -depth -type d -name "*$id*" 2>/dev/null)
-  done < "$ids"
+  # Empty task cgroups whose paths carry one of this run's task ids (UUIDs: only ours), deepest
+  # first; a cgroup that still holds a process stays (rmdir refuses) and the stop hook shows it.
+  if [ -s "$ids" ]; then
+    find /sys/fs/cgroup -depth -type d 2>/dev/null | grep -F -f "$ids" |
+      while read -r dir; do rmdir "$dir" 2>/dev/null || true; done
+  fi
   rm -f "$ids"
 }
 trap cleanup EXIT
