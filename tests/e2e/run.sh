@@ -18,10 +18,14 @@ ids=$(mktemp /tmp/berth-e2e-ids-XXXXXX)
 cleanup() {
   # Empty task cgroups whose paths carry one of this run's task ids (UUIDs: only ours), deepest
   # first; a cgroup that still holds a process stays (rmdir refuses) and the stop hook shows it.
-  if [ -s "$ids" ]; then
-    find /sys/fs/cgroup -depth -type d 2>/dev/null | grep -F -f "$ids" |
-      while read -r dir; do rmdir "$dir" 2>/dev/null || true; done
-  fi
+  local try left
+  for try in 1 2 3 4 5; do # the killed processes may take a moment to leave their cgroups
+    [ -s "$ids" ] || break
+    left=$(find /sys/fs/cgroup -depth -type d 2>/dev/null | grep -F -f "$ids" || true)
+    [ -n "$left" ] || break
+    while read -r dir; do rmdir "$dir" 2>/dev/null || true; done <<<"$left"
+    [ "$try" -eq 5 ] || sleep 0.2
+  done
   rm -f "$ids"
 }
 trap cleanup EXIT
