@@ -94,6 +94,12 @@ def web_task_end_to_end(work, mode):
     if mode == "awsvpc":
         check(f"<li>{ip}</li>" in page, f"the page does not show the task address {ip}: {page}")
 
+    if mode == "bridge":  # the introspection server (as the ECS agent's, on its own port)
+        base = f"http://127.0.0.1:{a.introspection_port}"
+        check(arn in fetch(base + "/v1/tasks"), "introspection /v1/tasks misses the task")
+        check(json.loads(fetch(base + "/v1/metadata")).get("Cluster") == "default",
+              "introspection /v1/metadata: Cluster")
+
     listed = aws.ok("list-tasks")["taskArns"]  # desiredStatus RUNNING by default
     check(arn in listed, f"list-tasks misses the running task: {listed}")
 
