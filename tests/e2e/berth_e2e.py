@@ -222,6 +222,14 @@ class Agent:
         state = json.loads(out.stdout)
         return state.get("pid") if state.get("status") in ("running", "created") else None
 
+    def berth(self, *args):
+        """The berth CLI against this agent (its socket and state dir); stdout, or Failure."""
+        out = subprocess.run([BERTH, "--state-dir", self.state, "--runtime-dir", self.runtime,
+                              *args], capture_output=True, text=True, timeout=30, check=False)
+        check(out.returncode == 0, f"berth {' '.join(args)} exited {out.returncode}: "
+              f"{out.stderr}")
+        return out.stdout
+
     def container_log(self, task_id, name):
         path = os.path.join(self.state, "logs", task_id, f"{name}.log")
         if not os.path.exists(path):

@@ -149,6 +149,16 @@ def kill_while_a_container_exits(work):
     listed = a.call("ListTasks")["taskArns"]
     check(arns["ticker"] in listed and arns["exiter"] not in listed, f"ListTasks: {listed}")
 
+
+def the_cli_reads_logs_and_execs_into_readopted_containers_then_stops(work):
+    check("arns" in STATE, "needs the first case's tasks")
+    a, arns, pids = STATE["agent"], STATE["arns"], STATE["pids"]
+    ids = {name: task_id(arn) for name, arn in arns.items()}
+    check(a.berth("logs", ids["exiter"], "exiter") == "waiting\nbye\n", "berth logs exiter")
+    check(ids["ticker"] in a.berth("--json", "ps"), "berth ps misses the re-adopted ticker")
+    check(a.berth("exec", ids["ticker"], "ticker", "cat", "/proc/1/cmdline").startswith(
+        "/bin/sh"), "berth exec into the re-adopted ticker")
+
     a.call("StopTask", {"task": arns["ticker"], "reason": "e2e done"})
     task = a.wait_status(arns["ticker"], "STOPPED", timeout=20)
     check(container(task, "ticker").get("exitCode") == 0, f"ticker: {task['containers']}")
@@ -168,6 +178,8 @@ def main():
          kill_while_running_and_starting),
         ("sigkill_while_a_container_exits_reports_its_exit_code_and_keeps_the_logs",
          kill_while_a_container_exits),
+        ("the_berth_cli_reads_logs_execs_into_readopted_containers_and_stops_them",
+         the_cli_reads_logs_and_execs_into_readopted_containers_then_stops),
     ], teardown)
 
 
