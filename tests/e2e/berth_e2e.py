@@ -114,7 +114,9 @@ class Agent:
             os.unlink(notify_path)
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(notify_path)
-        env = dict(os.environ, NOTIFY_SOCKET=notify_path, BERTH_API_ACCESS_KEY_ID=KEY_ID,
+        # berthd refuses unknown BERTH_*/ECS_* keys in its environment: pass only its own.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BERTH_", "ECS_"))}
+        env.update(NOTIFY_SOCKET=notify_path, BERTH_API_ACCESS_KEY_ID=KEY_ID,
                    BERTH_API_SECRET_ACCESS_KEY=SECRET, ECS_LOGLEVEL="debug", **self.extra_env)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
