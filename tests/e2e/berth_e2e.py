@@ -70,6 +70,14 @@ def hello_archive(work):
     return out
 
 
+def record_id(name):
+    """A name run.sh looks for in cgroup paths when the run ends (task ids, cgroup roots)."""
+    ids = os.environ.get("BERTH_E2E_IDS")
+    if ids:
+        with open(ids, "a", encoding="utf-8") as f:
+            f.write(name + "\n")
+
+
 class UnixHTTP(http.client.HTTPConnection):
     def __init__(self, path, timeout=30):
         super().__init__("localhost", timeout=timeout)
@@ -97,7 +105,10 @@ class Agent:
         self.introspection_port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.api_port}"
         self.log = os.path.join(self.dir, "berthd.log")
-        self.extra_env = env or {}
+        # Its own cgroup root: several agents side by side; run.sh removes what is left of it.
+        self.cgroup_root = f"/berth-e2e-{os.getpid()}-{name}"
+        record_id(self.cgroup_root.lstrip("/"))
+        self.extra_env = dict({"BERTH_CGROUP_ROOT": self.cgroup_root}, **(env or {}))
         self.proc = None
         self.conn = None
 
@@ -244,10 +255,7 @@ class Agent:
 def task_id(arn):
     """The task id (last ARN component), recorded for run.sh's cgroup clean-up."""
     tid = arn.rsplit("/", 1)[1]
-    ids = os.environ.get("BERTH_E2E_IDS")
-    if ids:
-        with open(ids, "a", encoding="utf-8") as f:
-            f.write(tid + "\n")
+    record_id(tid)
     return tid
 
 
