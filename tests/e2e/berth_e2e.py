@@ -153,7 +153,8 @@ class Agent:
         # berthd refuses unknown BERTH_*/ECS_* keys in its environment: pass only its own.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BERTH_", "ECS_"))}
         env.update(NOTIFY_SOCKET=notify_path, BERTH_API_ACCESS_KEY_ID=KEY_ID,
-                   BERTH_API_SECRET_ACCESS_KEY=SECRET, ECS_LOGLEVEL="debug", **self.extra_env)
+                   BERTH_API_SECRET_ACCESS_KEY=SECRET, ECS_LOGLEVEL="debug")
+        env.update(self.extra_env)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [BERTHD, "--config", self.config, "--state-dir", self.state, "--runtime-dir",
