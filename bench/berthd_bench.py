@@ -75,7 +75,7 @@ def berth_processes():
                 comm = f.read().strip()
         except OSError:
             continue
-        if comm.startswith("berth") or exe.startswith(os.path.realpath(BUILD)):
+        if comm.startswith("berth") or exe.startswith((os.path.realpath(BUILD), "/memfd:berth")):
             pids.append((int(entry), comm))
     return pids
 
