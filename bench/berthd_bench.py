@@ -149,7 +149,7 @@ def rss(work, counts):
 def main():
     if len(sys.argv) < 2 or sys.argv[1] not in ("start", "rss"):
         sys.exit(__doc__)
-    work = tempfile.mkdtemp(prefix="berth-bench-", dir="/tmp")
+    work = tempfile.mkdtemp(prefix="bench-", dir=os.environ.get("BERTH_E2E_PARENT", "/tmp"))
     try:
         if sys.argv[1] == "start":
             start(work, int(sys.argv[2]) if len(sys.argv) > 2 else 50)

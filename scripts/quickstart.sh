@@ -69,8 +69,9 @@ else
   say "starting berthd (state $state, log $log)"
   # shellcheck disable=SC1091
   . "$dir/credentials.env"
-  BERTH_API_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID BERTH_API_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
-    setsid "$berthd" --state-dir "$state" --runtime-dir "$run" --api-listen "$api" \
+  # berthd refuses BERTH_* keys it does not know: BERTH_QUICKSTART_DIR is this script's.
+  env -u BERTH_QUICKSTART_DIR BERTH_API_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" \
+    BERTH_API_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" setsid "$berthd" --state-dir "$state" --runtime-dir "$run" --api-listen "$api" \
     --introspection-listen "$introspection" </dev/null >>"$log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 100); do # ready once the API answers

@@ -362,7 +362,7 @@ def run_cases(module, cases, teardown=None):
     """Runs each (name, function) in order; prints a Boost.Test-like report. Exit 1 unless every
     case passed and at least one ran."""
     passed = failed = 0
-    work = tempfile.mkdtemp(prefix=f"berth-e2e-{module}-", dir="/tmp")
+    work = tempfile.mkdtemp(prefix=f"{module}-", dir=os.environ.get("BERTH_E2E_PARENT", "/tmp"))
     print(f"Running {len(cases)} test cases... (module {module}, work dir {work})", flush=True)
     os.environ["BERTH_E2E_WORK"] = work
     try:

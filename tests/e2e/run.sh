@@ -15,6 +15,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1 # never a skip: a suite that ran nothing is a failure
 fi
 ids=$(mktemp /tmp/berth-e2e-ids-XXXXXX)
+# The scripts' work dirs go under this one, removed once the namespaces (and so every mount the
+# agent made in them) are gone.
+work=$(mktemp -d /tmp/berth-e2e-XXXXXX)
 cleanup() {
   # Empty task cgroups whose paths carry one of this run's task ids (UUIDs: only ours), deepest
   # first; a cgroup that still holds a process stays (rmdir refuses) and the stop hook shows it.
@@ -27,9 +30,10 @@ cleanup() {
     [ "$try" -eq 5 ] || sleep 0.2
   done
   rm -f "$ids"
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 # bash as the pid namespace's init: it reaps orphans, and its exit kills the rest.
-BERTH_E2E_IDS=$ids PYTHONPATH=$here${PYTHONPATH:+:$PYTHONPATH} unshare --net --mount --propagation private --pid --fork --mount-proc \
+BERTH_E2E_IDS=$ids BERTH_E2E_PARENT=$work PYTHONPATH=$here${PYTHONPATH:+:$PYTHONPATH} unshare --net --mount --propagation private --pid --fork --mount-proc \
   --kill-child bash -c 'ip link set lo up && python3 -u "$@"; exit $?' run.sh \
   "$script" "$@"
