@@ -106,7 +106,7 @@ curl -sf "$url" | sed -e 's/<[^>]*>//g' -e '/^[[:space:]]*$/d'
 cat <<EOF_HELP
 == left running. Try:
   (. $dir/credentials.env; aws ecs describe-tasks --tasks $arn --endpoint-url http://$api --region us-east-1)
-  curl http://${introspection}/v1/tasks
+  (. $dir/credentials.env; aws ecs list-tasks --endpoint-url http://$api --region us-east-1)
   tail $log
 == to stop the task and the agent: scripts/quickstart.sh stop
 EOF_HELP
