@@ -110,6 +110,7 @@ def kill_while_running_and_starting(work):
     open(os.path.join(STATE["ctl"], "healthy"), "w", encoding="utf-8").close()
     task = wait_for("the starter RUNNING or STOPPED", lambda: (lambda t: t if t["lastStatus"] in (
         "RUNNING", "STOPPED") else None)(a.describe(arns["starter"])), timeout=30)
+    print(f"the task caught starting ended {task['lastStatus']}", flush=True)
     if task["lastStatus"] == "RUNNING":
         check(a.container_pid(ids["starter"], "gate") == pids["gate"], "gate was restarted")
         check(a.container_pid(ids["starter"], "late"), "late RUNNING without a process")

@@ -34,6 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 # bash as the pid namespace's init: it reaps orphans, and its exit kills the rest.
-BERTH_E2E_IDS=$ids BERTH_E2E_PARENT=$work PYTHONPATH=$here${PYTHONPATH:+:$PYTHONPATH} unshare --net --mount --propagation private --pid --fork --mount-proc \
+PYTHONDONTWRITEBYTECODE=1 BERTH_E2E_IDS=$ids BERTH_E2E_PARENT=$work PYTHONPATH=$here${PYTHONPATH:+:$PYTHONPATH} unshare --net --mount --propagation private --pid --fork --mount-proc \
   --kill-child bash -c 'ip link set lo up && python3 -u "$@"; exit $?' run.sh \
   "$script" "$@"
