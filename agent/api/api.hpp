@@ -9,6 +9,7 @@
 // DescribeTasks, ListTasks) go through ControlPlane, the one seam the task engine implements;
 // without an engine they are refused with a ServerException saying so.
 #pragma once
+#include <sys/types.h>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,13 @@ struct Options {
     std::chrono::milliseconds header_timeout{10'000}; // also the keep-alive idle limit
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::seconds max_clock_skew{15 * 60}; // x-amz-date vs now, either way
+    std::size_t max_connections = 256; // beyond: accepted and closed at once
+    // The CLI's socket (<runtime_dir>/berthd.sock; empty: none). The same API without SigV4,
+    // served only to peers whose SO_PEERCRED uid is unix_socket_uid (others get a 403
+    // AccessDeniedException and are closed). Created mode 0600; a stale socket file is replaced,
+    // one that a live server holds (its <path>.lock is locked) is refused with EADDRINUSE.
+    std::string unix_socket;
+    uid_t unix_socket_uid = 0; // root; tests serve their own uid
 };
 
 // Overlays BERTH_API_ADDRESS, BERTH_API_PORT, BERTH_API_REGION, BERTH_API_ACCOUNT_ID,

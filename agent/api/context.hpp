@@ -24,9 +24,11 @@ struct HttpResponse {
     std::string content_type = "application/x-amz-json-1.1";
 };
 
-// Authenticates, routes and runs one request. Never throws.
+// Authenticates, routes and runs one request. Never throws. peer_authenticated: the transport
+// already vouched for the peer (the unix socket's SO_PEERCRED check), so SigV4 is not asked for.
 HttpResponse handle_request(Context& context, const sigv4::Request& request,
-                            std::chrono::system_clock::time_point now);
+                            std::chrono::system_clock::time_point now,
+                            bool peer_authenticated = false);
 // The error response shape: {"__type": ..., "message": ...}.
 HttpResponse error_response(const ApiError& error);
 

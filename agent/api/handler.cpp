@@ -36,13 +36,14 @@ HttpResponse error_response(const ApiError& error)
 }
 
 HttpResponse handle_request(Context& context, const sigv4::Request& request,
-                            std::chrono::system_clock::time_point now)
+                            std::chrono::system_clock::time_point now, bool peer_authenticated)
 {
     const sigv4::Verifier verifier{context.options.credentials.access_key_id,
                                    context.options.credentials.secret_access_key,
                                    context.options.region, "ecs", context.options.max_clock_skew};
-    if (auto denied = sigv4::verify(request, verifier, now))
-        return error_response(*denied);
+    if (!peer_authenticated)
+        if (auto denied = sigv4::verify(request, verifier, now))
+            return error_response(*denied);
     if (request.method != "POST" || (request.target != "/" && !request.target.starts_with("/?")))
         return error_response({404, "UnknownOperationException",
                                cat("the ECS API is served by POST /, not ", request.method, " ",

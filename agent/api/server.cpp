@@ -1,8 +1,12 @@
 // agent/api/server.cpp — the HTTP/1.1 server: Boost.Beast on one io_context thread. Each
 // connection reads a header under header_timeout, then its body under body_timeout, with the
 // body capped at body_limit (413, then close); a slow or silent client only runs out its own
-// timers, so it never stalls another connection. Keep-alive follows the request.
+// timers, so it never stalls another connection. Keep-alive follows the request. The same
+// sessions serve the CLI's unix socket, where the peer's uid (SO_PEERCRED) stands in for SigV4.
+// At most max_connections at once: more are closed at accept, so a flood of idle clients cannot
+// take every fd.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -10,27 +14,36 @@
 #include <thread>
 #include "agent/api/arns.hpp"
 #include "agent/api/context.hpp"
+#include "agent/api/unix_socket.hpp"
 
 namespace berth::api {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using Tcp = asio::ip::tcp;
+using Local = asio::local::stream_protocol;
 
 struct Server::Impl {
     Options options;
     store::Store store;
     ControlPlane* engine;
+    // Open sessions; only the io thread touches it. Declared before io: the handlers io still
+    // holds when it is destroyed end sessions, which count down.
+    std::size_t connections = 0;
     asio::io_context io{1};
     Tcp::acceptor acceptor{io};
     asio::steady_timer accept_pause{io}; // after an accept error (EMFILE): no busy loop
+    Local::acceptor unix_acceptor{io};
+    asio::steady_timer unix_accept_pause{io};
+    UnixListener unix_listener;   // the socket file and its lock
     std::thread thread;
 
     Impl(Options o, store::Store s, ControlPlane* e)
         : options(std::move(o)), store(std::move(s)), engine(e)
     {
     }
-    void accept();
+    template <class Acceptor>
+    void accept(Acceptor& acceptor, asio::steady_timer& pause);
 };
 
 namespace {
@@ -42,11 +55,21 @@ std::int64_t epoch_seconds(std::chrono::system_clock::time_point t)
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// How a session's peer was authenticated: SigV4 on each request (TCP), the uid at accept (the
+// unix socket), or not at all (the unix socket, wrong uid: every request gets a 403).
+enum class Peer { SigV4, Trusted, Denied };
+
+template <class Protocol>
+class Session : public std::enable_shared_from_this<Session<Protocol>> {
 public:
-    Session(Tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server)
+    Session(typename Protocol::socket socket, Server::Impl& server, Peer peer)
+        : stream_(std::move(socket)), server_(server), peer_(peer)
     {
+        ++server_.connections;
     }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    ~Session() { --server_.connections; }
     void start() { read_header(); }
 
 private:
@@ -57,7 +80,7 @@ private:
         parser_->header_limit(header_limit);
         stream_.expires_after(server_.options.header_timeout);
         http::async_read_header(stream_, buffer_, *parser_,
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                                     self->on_header(ec);
                                 });
     }
@@ -66,10 +89,14 @@ private:
     {
         if (ec)
             return on_read_error(ec);
+        if (peer_ == Peer::Denied)
+            return reply_and_close(
+                403, ApiError{403, "AccessDeniedException",
+                              "the berthd socket serves root only (peer credentials checked)"});
         stream_.expires_after(server_.options.body_timeout);
         http::async_read(
             stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });
+            [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });
     }
 
     void on_read_error(beast::error_code ec)
@@ -106,7 +133,8 @@ private:
                                                 std::string(field.value()));
         const auto now = std::chrono::system_clock::now();
         Context context{server_.options, server_.store, server_.engine, epoch_seconds(now)};
-        write(handle_request(context, signed_request, now), request.keep_alive());
+        write(handle_request(context, signed_request, now, peer_ == Peer::Trusted),
+              request.keep_alive());
     }
 
     void reply_and_close(unsigned status, const ApiError& error)
@@ -129,7 +157,7 @@ private:
         stream_.expires_after(server_.options.body_timeout);
         http::async_write(
             stream_, response_,
-            [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+            [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                 if (ec || !keep_alive)
                     return self->close();
                 self->read_header();
@@ -139,35 +167,54 @@ private:
     void close()
     {
         beast::error_code ignored;
-        stream_.socket().shutdown(Tcp::socket::shutdown_both, ignored);
+        stream_.socket().shutdown(asio::socket_base::shutdown_both, ignored);
         stream_.close();
     }
 
-    beast::tcp_stream stream_;
+    beast::basic_stream<Protocol> stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
     Server::Impl& server_;
+    Peer peer_;
 };
+
+Peer peer_of(const Tcp::socket& /*socket*/, const Options& /*options*/)
+{
+    return Peer::SigV4;
+}
+
+Peer peer_of(Local::socket& socket, const Options& options)
+{
+    auto uid = peer_uid(socket.native_handle());
+    return uid && *uid == options.unix_socket_uid ? Peer::Trusted : Peer::Denied;
+}
 
 } // namespace
 
-void Server::Impl::accept()
+template <class Acceptor>
+void Server::Impl::accept(Acceptor& from, asio::steady_timer& pause)
 {
-    acceptor.async_accept([this](beast::error_code ec, Tcp::socket socket) {
+    using Protocol = typename Acceptor::protocol_type;
+    from.async_accept([this, &from, &pause](beast::error_code ec,
+                                            typename Protocol::socket socket) {
         if (ec == asio::error::operation_aborted)
             return;
         if (!ec) {
-            std::make_shared<Session>(std::move(socket), *this)->start();
-            accept();
+            if (connections < options.max_connections) {
+                const Peer peer = peer_of(socket, options);
+                std::make_shared<Session<Protocol>>(std::move(socket), *this, peer)->start();
+            }
+            // else: the socket closes as it leaves scope
+            accept(from, pause);
             return;
         }
         // EMFILE and friends: the pending connection stays queued and the next accept would
         // fail at once, spinning this thread; wait a little for fds to come back, then retry.
-        accept_pause.expires_after(std::chrono::milliseconds(100));
-        accept_pause.async_wait([this](beast::error_code wait_ec) {
+        pause.expires_after(std::chrono::milliseconds(100));
+        pause.async_wait([this, &from, &pause](beast::error_code wait_ec) {
             if (wait_ec != asio::error::operation_aborted)
-                accept();
+                accept(from, pause);
         });
     });
 }
@@ -218,7 +265,20 @@ Result<std::unique_ptr<Server>> Server::start(Options options, store::Store stor
                                 endpoint.port());
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
         return Error::with_code(ec.value(), "listen on API socket");
-    impl->accept();
+    if (!impl->options.unix_socket.empty()) {
+        auto listener = open_unix_listener(impl->options.unix_socket);
+        if (!listener)
+            return std::move(listener).error().wrap("open the CLI socket");
+        const int fd = listener->socket.get();
+        impl->unix_listener = std::move(*listener);
+        if (impl->unix_acceptor.assign(Local(), fd, ec); ec) {
+            remove_unix_listener(impl->unix_listener);
+            return Error::with_code(ec.value(), "watch the CLI socket");
+        }
+        (void)impl->unix_listener.socket.release(); // the acceptor owns the fd now
+        impl->accept(impl->unix_acceptor, impl->unix_accept_pause);
+    }
+    impl->accept(impl->acceptor, impl->accept_pause);
     Impl* raw = impl.get();
     impl->thread = std::thread([raw] { raw->io.run(); });
     return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -232,6 +292,9 @@ void Server::stop()
     impl_->thread.join();
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    remove_unix_listener(impl_->unix_listener);
+    impl_->unix_acceptor.close(ignored);
+    impl_->unix_listener.lock.reset();
 }
 
 } // namespace berth::api

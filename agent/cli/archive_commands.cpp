@@ -70,7 +70,7 @@ int cmd_load(const Globals& g, const std::vector<std::string>& args)
         if (!file.valid())
             return fail(Error::from_errno("open ", quoted(input)));
     }
-    auto store = image::Store::open(g.root);
+    auto store = image::Store::open(g.image_root());
     if (!store)
         return fail(store.error());
     if (auto r = store->recover(); !r)
@@ -103,7 +103,7 @@ int cmd_save(const Globals& g, const std::vector<std::string>& args)
     }
     if (output.empty() || refs.empty())
         return usage("save -o FILE REF...");
-    auto store = image::Store::open(g.root);
+    auto store = image::Store::open(g.image_root());
     if (!store)
         return fail(store.error());
     if (auto r = save_to(*store, refs, output); !r)
@@ -122,7 +122,7 @@ int cmd_prune(const Globals& g, const std::vector<std::string>& args)
         else
             return usage("image prune [--all]  (--all: also images no lease holds)");
     }
-    auto store = image::Store::open(g.root);
+    auto store = image::Store::open(g.image_root());
     if (!store)
         return fail(store.error());
     if (auto r = store->recover(); !r)

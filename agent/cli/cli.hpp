@@ -6,9 +6,19 @@
 
 namespace berth::cli {
 
+// Paths: flags beat BERTH_STATE_DIR / BERTH_RUNTIME_DIR / BERTH_SOCKET beat these defaults,
+// the same ones berthd uses.
 struct Globals {
-    std::string root = "/var/lib/berth/images";
+    std::string root; // image store; empty: <state_dir>/images
+    std::string state_dir = "/var/lib/berth";
+    std::string runtime_dir = "/run/berth";
+    std::string socket; // empty: <runtime_dir>/berthd.sock
     bool json = false;
+    std::string image_root() const { return root.empty() ? state_dir + "/images" : root; }
+    std::string socket_path() const
+    {
+        return socket.empty() ? runtime_dir + "/berthd.sock" : socket;
+    }
 };
 
 int cmd_pull(const Globals& g, const std::vector<std::string>& args);
@@ -18,6 +28,15 @@ int cmd_inspect(const Globals& g, const std::vector<std::string>& args);
 int cmd_load(const Globals& g, const std::vector<std::string>& args);
 int cmd_save(const Globals& g, const std::vector<std::string>& args);
 int cmd_prune(const Globals& g, const std::vector<std::string>& args);
+
+// Task commands: clients of berthd's socket (task_commands.cpp, logs_command.cpp,
+// exec_command.cpp).
+int cmd_run_task(const Globals& g, const std::vector<std::string>& args);
+int cmd_ps(const Globals& g, const std::vector<std::string>& args);
+int cmd_describe(const Globals& g, const std::vector<std::string>& args);
+int cmd_stop(const Globals& g, const std::vector<std::string>& args);
+int cmd_logs(const Globals& g, const std::vector<std::string>& args);
+int cmd_exec(const Globals& g, const std::vector<std::string>& args);
 
 // Progress for one pull: redraws per-layer bars on a terminal, prints a line per finished layer
 // otherwise. Thread-safe (called from the pull's worker threads).

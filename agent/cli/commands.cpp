@@ -31,7 +31,7 @@ nlohmann::json to_json(const image::ImageRecord& r)
 
 Result<image::Store> open_store(const Globals& g)
 {
-    return image::Store::open(g.root);
+    return image::Store::open(g.image_root());
 }
 
 } // namespace

@@ -1,0 +1,148 @@
+// agent/cli/logs_command.cpp — berth logs: reads <state_dir>/logs/<task-id>/<container>.log
+// directly (berthd need not run), stdout entries to stdout and stderr entries to stderr, or the
+// stored JSON lines with --json. -f follows until the container has stopped (its runtime state
+// under <runtime_dir>/containers says so) or the user interrupts.
+#include <dirent.h>
+#include <sys/stat.h>
+#include <chrono>
+#include <cstdio>
+#include "agent/cli/cli.hpp"
+#include "agent/cli/logs.hpp"
+#include "agent/cli/resolve.hpp"
+#include "runtime/runtime.hpp"
+
+namespace berth::cli {
+namespace {
+
+int fail(const Error& e)
+{
+    std::fprintf(stderr, "berth: %s\n", e.message().c_str());
+    return 1;
+}
+
+int usage()
+{
+    std::fprintf(stderr,
+                 "usage: berth logs [-f] [--since DURATION|RFC3339] [--tail N] TASK [CONTAINER]\n");
+    return 2;
+}
+
+std::vector<std::string> entries_of(const std::string& dir, bool directories)
+{
+    std::vector<std::string> out;
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr)
+        return out;
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name == "." || name == "..")
+            continue;
+        if (directories ? e->d_type == DT_DIR : name.ends_with(".log"))
+            out.push_back(directories ? name : name.substr(0, name.size() - 4));
+    }
+    ::closedir(d);
+    return out;
+}
+
+// The container whose log to read: the one named, or the task's only one.
+Result<std::string> container_of(const std::string& task_dir, const std::string& named)
+{
+    if (!named.empty())
+        return named;
+    const auto names = entries_of(task_dir, false);
+    if (names.size() == 1)
+        return names.front();
+    if (names.empty())
+        return Error::with_code(ENOENT, "no container logs in ", berth::quoted(task_dir));
+    std::string list;
+    for (const auto& n : names)
+        list += (list.empty() ? "" : ", ") + n;
+    return Error::invalid("the task has several containers (", list, "): name one");
+}
+
+void print(const LogEntry& e, bool json)
+{
+    if (json) {
+        std::printf("%s\n", e.raw.c_str());
+        return;
+    }
+    std::FILE* out = e.stream == "stderr" ? stderr : stdout;
+    std::fwrite(e.log.data(), 1, e.log.size(), out);
+}
+
+// Whether the container is over: stopped, or gone after it was seen.
+bool container_ended(const runtime::Options& options, const std::string& id, bool& seen)
+{
+    auto state = runtime::state(options, id);
+    if (!state)
+        return seen && state.error().code == ENOENT;
+    seen = true;
+    return state->status == runtime::Status::Stopped;
+}
+
+} // namespace
+
+int cmd_logs(const Globals& g, const std::vector<std::string>& args)
+{
+    bool follow = false;
+    LogQuery query;
+    std::vector<std::string> positional;
+    const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const bool has_value = i + 1 < args.size();
+        if (args[i] == "-f" || args[i] == "--follow") {
+            follow = true;
+        } else if (args[i] == "--since" && has_value) {
+            auto since = parse_since(args[++i], now);
+            if (!since)
+                return fail(since.error());
+            query.since_ns = *since;
+        } else if ((args[i] == "--tail" || args[i] == "-n") && has_value) {
+            const auto n = parse_int<std::size_t>(args[++i]);
+            if (!n)
+                return fail(Error::invalid("--tail ", berth::quoted(args[i]), ": want a count"));
+            query.tail = *n;
+        } else if (!args[i].empty() && args[i].front() != '-') {
+            positional.push_back(args[i]);
+        } else {
+            return usage();
+        }
+    }
+    if (positional.empty() || positional.size() > 2)
+        return usage();
+    const auto logs_dir = g.state_dir + "/logs";
+    auto task = resolve_task(entries_of(logs_dir, true), task_id(positional[0]));
+    if (!task)
+        return fail(std::move(task).error().wrap(cat("logs under ", berth::quoted(logs_dir))));
+    const auto task_dir = logs_dir + "/" + *task;
+    auto container = container_of(task_dir, positional.size() == 2 ? positional[1] : "");
+    if (!container)
+        return fail(container.error());
+    auto reader = LogReader::open(task_dir + "/" + *container + ".log", query, follow);
+    if (!reader)
+        return fail(reader.error());
+    for (const auto& e : reader->existing())
+        print(e, g.json);
+    std::fflush(stdout);
+    if (!follow)
+        return 0;
+    runtime::Options options;
+    options.root = g.runtime_dir + "/containers";
+    const auto id = *task + "-" + *container;
+    bool seen = false;
+    for (;;) {
+        const bool ended = container_ended(options, id, seen);
+        auto more = reader->poll(ended ? 0 : 500);
+        if (!more)
+            return fail(more.error());
+        for (const auto& e : *more)
+            print(e, g.json);
+        std::fflush(stdout);
+        if (ended)
+            return 0;
+    }
+}
+
+} // namespace berth::cli

@@ -1,0 +1,67 @@
+// agent/cli/resolve.cpp — TASK resolution (see resolve.hpp).
+#include "agent/cli/resolve.hpp"
+
+namespace berth::cli {
+
+std::string task_id(std::string_view arn)
+{
+    const auto slash = arn.rfind('/');
+    return std::string(slash == std::string_view::npos ? arn : arn.substr(slash + 1));
+}
+
+Result<std::string> resolve_task(const std::vector<std::string>& arns, std::string_view text)
+{
+    if (text.empty())
+        return Error::invalid("TASK: empty; give a task ARN, id or id prefix");
+    std::vector<std::string> matches;
+    for (const auto& arn : arns) {
+        if (arn == text || task_id(arn) == text)
+            return arn; // exact: wins over any prefix match
+        if (task_id(arn).starts_with(text))
+            matches.push_back(arn);
+    }
+    if (matches.size() == 1)
+        return matches.front();
+    if (matches.empty())
+        return Error::with_code(ENOENT, "no task ", berth::quoted(text),
+                                " (berth ps --all lists the tasks berthd knows)");
+    std::string names;
+    for (const auto& arn : matches)
+        names += (names.empty() ? "" : ", ") + task_id(arn);
+    return Error::invalid("TASK ", berth::quoted(text), " is ambiguous: it starts ", matches.size(),
+                          " task ids (", names, ")");
+}
+
+Result<std::vector<std::string>> all_task_arns(const AgentClient& client)
+{
+    std::vector<std::string> out;
+    for (const char* status : {"RUNNING", "PENDING", "STOPPED"}) {
+        std::string token;
+        do {
+            nlohmann::json input = {{"desiredStatus", status}, {"maxResults", 100}};
+            if (!token.empty())
+                input["nextToken"] = token;
+            auto reply = client.call("ListTasks", input);
+            if (!reply)
+                return std::move(reply).error();
+            token.clear();
+            if (auto it = reply->find("taskArns"); it != reply->end() && it->is_array())
+                for (const auto& arn : *it)
+                    if (arn.is_string())
+                        out.push_back(arn.get<std::string>());
+            if (auto it = reply->find("nextToken"); it != reply->end() && it->is_string())
+                token = it->get<std::string>();
+        } while (!token.empty());
+    }
+    return out;
+}
+
+Result<std::string> find_task(const AgentClient& client, std::string_view text)
+{
+    auto arns = all_task_arns(client);
+    if (!arns)
+        return std::move(arns).error();
+    return resolve_task(*arns, text);
+}
+
+} // namespace berth::cli

@@ -1,0 +1,163 @@
+"""bench/berthd_bench.py — berthd's figures next to the incumbent's (amazon-ecs-agent + Docker,
+as recorded in issue 17 on this machine kind: 275 ms payload-to-RUNNING, 100-115 MB RSS idle).
+Runs as root inside the namespaces tests/e2e/run.sh makes (bench/berthd.sh calls it that way).
+  start [N]          task start to RUNNING: a cached image, bridge mode, one dynamic host port;
+                     from the RunTask request to the first DescribeTasks answer saying RUNNING
+                     (polled every 2 ms on the unix socket), N timed runs after 3 untimed ones
+  rss [COUNTS...]    PSS and RSS of every process berth runs (berthd, berth-supervisor, any
+                     other berth binary; not the containers' own processes) idle and with each
+                     count of running containers (default 1 100)"""
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+from berth_e2e import BUILD, HELLO, Agent, check, hello_archive, task_id, stop_everything
+
+INCUMBENT_START_MS = 275.0
+INCUMBENT_RSS_MB = (100.0, 115.0)
+IDLE = "trap 'exit 0' TERM; while true; do sleep 1; done"
+
+
+def agent(work):
+    a = Agent(work, "bench", env={"ECS_LOGLEVEL": "info"})
+    a.load(hello_archive(work))
+    a.start()
+    return a
+
+
+def start(work, runs):
+    a = agent(work)
+    try:
+        a.call("RegisterTaskDefinition", {
+            "family": "bench-start", "networkMode": "bridge", "containerDefinitions": [{
+                "name": "web", "image": HELLO, "essential": True, "memory": 32,
+                "entryPoint": ["/bin/sh", "-c"], "command": [IDLE], "stopTimeout": 2,
+                "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]}]})
+        times = []
+        for i in range(runs + 3):
+            t0 = time.monotonic()
+            out = a.call("RunTask", {"taskDefinition": "bench-start"})
+            check(not out.get("failures"), f"RunTask: {out}")
+            arn = out["tasks"][0]["taskArn"]
+            task_id(arn)
+            while a.describe(arn)["lastStatus"] != "RUNNING":
+                check(time.monotonic() - t0 < 30, f"task {arn} not RUNNING in 30 s")
+                time.sleep(0.002)
+            elapsed = (time.monotonic() - t0) * 1000
+            if i >= 3:
+                times.append(elapsed)
+            a.call("StopTask", {"task": arn})
+            a.wait_status(arn, "STOPPED", timeout=30)
+        times.sort()
+        p50 = statistics.median(times)
+        p90 = times[min(len(times) - 1, int(round(0.9 * len(times))) - 1)]
+        print(f"task start to RUNNING, {runs} runs (ms): p50 {p50:.1f}  p90 {p90:.1f}  "
+              f"mean {statistics.mean(times):.1f}  min {times[0]:.1f}  max {times[-1]:.1f}")
+        print(f"incumbent (amazon-ecs-agent + Docker, issue 17): {INCUMBENT_START_MS:.0f} ms; "
+              f"berth p50 / incumbent = {p50 / INCUMBENT_START_MS:.3f}x (goal <= 0.11x, 30 ms)")
+    finally:
+        stop_everything(a)
+
+
+def berth_processes():
+    """Pids of berth's own processes in this pid namespace: berthd, berth-supervisor and any
+    other binary of the build tree (or its sealed-memfd re-exec), never a container's."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            exe = os.readlink(f"/proc/{entry}/exe")
+            with open(f"/proc/{entry}/comm", encoding="utf-8") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm.startswith("berth") or exe.startswith((os.path.realpath(BUILD), "/memfd:berth")):
+            pids.append((int(entry), comm))
+    return pids
+
+
+def memory(pids):
+    """(PSS, RSS) in kB summed over pids, from smaps_rollup."""
+    pss = rss = 0
+    for pid, _ in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key == "Pss":
+                        pss += int(value.split()[0])
+                    elif key == "Rss":
+                        rss += int(value.split()[0])
+        except OSError:
+            pass
+    return pss, rss
+
+
+def report(label, containers):
+    time.sleep(2.0)  # let start-up allocations settle
+    pids = berth_processes()
+    pss, rss = memory(pids)
+    names = ", ".join(sorted({c for _, c in pids}))
+    print(f"{label:>16}: {len(pids)} berth processes ({names}): PSS {pss / 1024:.1f} MB, "
+          f"RSS {rss / 1024:.1f} MB", flush=True)
+    return containers, pss, rss
+
+
+def rss(work, counts):
+    a = agent(work)
+    try:
+        a.call("RegisterTaskDefinition", {
+            "family": "bench-idle", "networkMode": "bridge", "containerDefinitions": [{
+                "name": "idle", "image": HELLO, "essential": True, "memory": 16,
+                "entryPoint": ["/bin/sleep"], "command": ["1000000"], "stopTimeout": 2}]})
+        rows = [report("idle", 0)]
+        arns = []
+        for count in counts:
+            while len(arns) < count:
+                n = min(10, count - len(arns))
+                out = a.call("RunTask", {"taskDefinition": "bench-idle", "count": n})
+                check(not out.get("failures"), f"RunTask: {out}")
+                arns += [t["taskArn"] for t in out["tasks"]]
+                for arn in arns[-n:]:
+                    task_id(arn)
+            for chunk in range(0, len(arns), 100):
+                batch = arns[chunk:chunk + 100]
+                deadline = time.monotonic() + 120
+                while True:
+                    tasks = a.call("DescribeTasks", {"tasks": batch})["tasks"]
+                    if all(t["lastStatus"] == "RUNNING" for t in tasks):
+                        break
+                    check(time.monotonic() < deadline, "tasks not RUNNING in 120 s")
+                    time.sleep(0.2)
+            rows.append(report(f"{count} containers", count))
+        idle_pss, idle_rss = rows[0][1], rows[0][2]
+        print(f"incumbent (amazon-ecs-agent + Docker, issue 17): {INCUMBENT_RSS_MB[0]:.0f}-"
+              f"{INCUMBENT_RSS_MB[1]:.0f} MB RSS idle; berth idle RSS / incumbent = "
+              f"{idle_rss / 1024 / INCUMBENT_RSS_MB[1]:.3f}-{idle_rss / 1024 / INCUMBENT_RSS_MB[0]:.3f}x"
+              " (goal <= 10 MB)")
+        for count, pss, rss_kb in rows[1:]:
+            print(f"per container at {count}: PSS +{(pss - idle_pss) / count / 1024:.3f} MB, "
+                  f"RSS +{(rss_kb - idle_rss) / count / 1024:.3f} MB (goal <= 0.5 MB)")
+    finally:
+        stop_everything(a, timeout=180)
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in ("start", "rss"):
+        sys.exit(__doc__)
+    work = tempfile.mkdtemp(prefix="bench-", dir=os.environ.get("BERTH_E2E_PARENT", "/tmp"))
+    try:
+        if sys.argv[1] == "start":
+            start(work, int(sys.argv[2]) if len(sys.argv) > 2 else 50)
+        else:
+            rss(work, [int(c) for c in sys.argv[2:]] or [1, 100])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
