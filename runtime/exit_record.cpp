@@ -16,7 +16,30 @@ std::string exit_record_path(const Options& options, std::string_view id, pid_t 
     return cat(store::container_dir(options, id), "/exit-init.json");
 }
 
-ExitRecord make_exit_record(const siginfo_t& info, const std::string& cgroup_path)
+std::uint64_t oom_kills_now(const std::string& cgroup_path)
+{
+    if (cgroup_path.empty())
+        return 0;
+    auto cgroup = cgroups::Cgroup::open(cgroup_path);
+    if (!cgroup)
+        return 0;
+    auto kills = cgroup->oom_kill_count();
+    return kills ? *kills : 0;
+}
+
+namespace {
+
+std::int64_t now_ns()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+ExitRecord make_exit_record(const siginfo_t& info, const std::string& cgroup_path,
+                            std::uint64_t oom_kills_before)
 {
     ExitRecord r;
     r.pid = info.si_pid;
@@ -27,14 +50,23 @@ ExitRecord make_exit_record(const siginfo_t& info, const std::string& cgroup_pat
         r.core_dumped = info.si_code == CLD_DUMPED;
     }
     // The kernel counts OOM kills per cgroup: read before the caller may remove it. Only a
-    // SIGKILL can be the OOM killer's.
-    if (r.signal == SIGKILL && !cgroup_path.empty())
-        if (auto cgroup = cgroups::Cgroup::open(cgroup_path))
-            if (auto kills = cgroup->oom_kill_count())
-                r.oom_killed = *kills > 0;
-    r.finished_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+    // SIGKILL can be the OOM killer's, and only one counted since this process started (a
+    // `kill -9` after an earlier OOM kill of another process is not an OOM kill).
+    if (r.signal == SIGKILL)
+        r.oom_killed = oom_kills_now(cgroup_path) > oom_kills_before;
+    r.finished_ns = now_ns();
+    r.boot_id = store::current_boot_id();
+    return r;
+}
+
+ExitRecord make_unknown_exit_record(pid_t pid, const std::string& cgroup_path,
+                                    std::uint64_t oom_kills_before, bool finished)
+{
+    ExitRecord r;
+    r.pid = pid;
+    r.exit_unknown = true;
+    r.oom_killed = finished && oom_kills_now(cgroup_path) > oom_kills_before;
+    r.finished_ns = finished ? now_ns() : 0;
     r.boot_id = store::current_boot_id();
     return r;
 }

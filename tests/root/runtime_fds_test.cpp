@@ -207,4 +207,42 @@ BOOST_FIXTURE_TEST_CASE(preserved_and_mapped_fds_line_up_for_an_exec, RuntimeFix
     ::waitpid(created->pid, nullptr, __WALL);
 }
 
+// A free number in the preserved range would be taken by one of the runtime's own fds (the sync
+// socket, exec.fifo, the state lock) and passed into the container: refused first, naming it.
+BOOST_FIXTURE_TEST_CASE(a_preserved_fd_that_is_not_open_is_refused_naming_it, RuntimeFixture)
+{
+    int closed = 3;
+    while (::fcntl(closed, F_GETFD) >= 0)
+        ++closed;
+    const auto preserve = static_cast<unsigned>(closed - 3 + 2); // the hole, and one above it
+    bundle.set_args({"true"});
+    bundle.write();
+    const auto id = new_id("holes");
+    auto co = create_options(id);
+    co.preserve_fds = preserve;
+    auto created = rt::create(options, co);
+    BOOST_TEST_REQUIRE(!created.has_value());
+    BOOST_TEST(created.error().code == EINVAL);
+    const auto expected = "preserve fds: fd " + std::to_string(closed) + " is not open";
+    BOOST_TEST(created.error().message().find(expected) != std::string::npos,
+               created.error().message());
+    BOOST_TEST(!fs::exists(options.root + "/" + id)); // refused before anything was made
+    // With the range open it goes through (ours: /dev/null on each number).
+    std::vector<berth::Fd> fillers;
+    for (int fd = closed; fd < 3 + static_cast<int>(preserve); ++fd)
+        if (::fcntl(fd, F_GETFD) < 0) {
+            const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (null != fd) {
+                ::dup3(null, fd, O_CLOEXEC);
+                ::close(null);
+            }
+            fillers.emplace_back(fd);
+        }
+    auto ok = rt::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    BOOST_TEST(rt::remove(options, id, true).has_value());
+    ::waitpid(ok->pid, nullptr, __WALL);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
