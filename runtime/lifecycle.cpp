@@ -10,6 +10,7 @@
 #include <filesystem>
 #include "base/files.hpp"
 #include "base/trace.hpp"
+#include "runtime/exit_record.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/container_cgroup.hpp"
 #include "runtime/state_store.hpp"
@@ -128,6 +129,7 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     if (cgroup)
         if (auto r = release_container_cgroup(options, *record, *cgroup, sharers); !r)
             return std::move(r).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
+    forget_oom_claims(record->cgroup_path);
     trace::phase("delete: hooks, cgroup removed");
     return remove_dir(dir);
 }

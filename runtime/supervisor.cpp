@@ -10,7 +10,8 @@
 // signalfd here) it also reaps the orphans that land on it, e.g. what an exec'd process in a
 // container without a pid namespace left behind, so none stays a zombie. After a restart it
 // re-adopts the live inits the agent asks to watch: not their parent any more, it sees them end
-// through their pidfd and records that honestly (ExitRecord::exit_unknown). Runs as root on the
+// through their pidfd and records that honestly (ExitRecord::exit_unknown), and drains their
+// logs again from the pipes they still hold (runtime/supervisor_logs.hpp). Runs as root on the
 // host.
 #include <fcntl.h>
 #include <signal.h>
@@ -34,6 +35,7 @@
 #include "runtime/json_log.hpp"
 #include "runtime/log_pump.hpp"
 #include "runtime/state_store.hpp"
+#include "runtime/supervisor_logs.hpp"
 #include "runtime/supervisor_protocol.hpp"
 
 #ifndef P_PIDFD
@@ -63,6 +65,12 @@ void notify(Fd& writer)
     writer.reset();
 }
 
+ino_t inode_of(const Fd& fd)
+{
+    struct stat st {};
+    return ::fstat(fd.get(), &st) == 0 ? st.st_ino : 0;
+}
+
 Result<std::array<Fd, 2>> make_pipe(int flags)
 {
     int p[2];
@@ -86,6 +94,7 @@ private:
     Result<std::pair<json, std::vector<Fd>>> serve_watch(const json& request);
     Result<std::pair<json, std::vector<Fd>>> adopt(pid_t pid, Fd pidfd, Watched w);
     Result<std::pair<json, std::vector<Fd>>> readopt(const std::string& id, Fd pidfd, Watched w);
+    void reattach(const Options& options, const std::string& id, pid_t pid);
     void reap(int pidfd);
     void reap_orphans();
 
@@ -278,10 +287,10 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& re
         return std::move(stdio).error();
     std::array<Fd, 2> out_pipe, err_pipe;
     if (!log_path.empty()) {
-        auto o = make_pipe(0);
-        auto e = make_pipe(0);
+        auto o = make_log_pipe();
+        auto e = make_log_pipe();
         if (!o || !e)
-            return Error::from_errno("pipe");
+            return std::move(o ? e : o).error();
         out_pipe = std::move(*o);
         err_pipe = std::move(*e);
         (*stdio)[1] = std::move(out_pipe[1]);
@@ -305,9 +314,13 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& re
     w.durable = options.durable_state;
     w.init_of = co.id;
     if (!log_path.empty()) {
-        auto log =
-            std::make_shared<JsonLog>(log_path, request.at("logMaxBytes").get<std::uint64_t>(),
-                                      request.at("logMaxFiles").get<unsigned>());
+        LogConfig config{log_path, request.at("logMaxBytes").get<std::uint64_t>(),
+                         request.at("logMaxFiles").get<unsigned>(), inode_of(out_pipe[0]),
+                         inode_of(err_pipe[0])};
+        // Without it a restarted supervisor cannot find the log again; the container runs on.
+        if (log_path.front() == '/')
+            (void)save_log_config(options, co.id, config);
+        auto log = std::make_shared<JsonLog>(log_path, config.max_bytes, config.max_files);
         for (auto* p : {&out_pipe, &err_pipe})
             if (auto r = pump_.add(std::move((*p)[0]), log, p == &out_pipe ? "stdout" : "stderr");
                 !r)
@@ -384,6 +397,17 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::readopt(const std::string& 
     return std::pair{json{{"ok", true}, {"pid", pid}, {"hasPidfd", true}}, std::move(out)};
 }
 
+// Drains the logs of a re-adopted container again, from the pipes its init still holds. What
+// cannot be reattached stays in the pipe (the container blocks once it is full, never EPIPE).
+void Supervisor::reattach(const Options& options, const std::string& id, pid_t pid)
+{
+    auto logs = reattach_logs(options, id, pid);
+    if (!logs || !*logs)
+        return;
+    (void)pump_.add(std::move((*logs)->out), (*logs)->log, "stdout");
+    (void)pump_.add(std::move((*logs)->err), (*logs)->log, "stderr");
+}
+
 // A new watcher of a container's init. Ours: one more exit pipe. Alive but not known here (a
 // supervisor before us started it): re-adopted. Ended: its record is on disk, or, when nobody
 // was left to reap it (the supervisor died first), written now marked exit_unknown; the exit
@@ -424,7 +448,10 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& req
         w.cgroup_path = record->cgroup_path;
         w.durable = options.durable_state;
         w.init_of = id;
-        return readopt(id, std::move(*pidfd), std::move(w));
+        auto answer = readopt(id, std::move(*pidfd), std::move(w));
+        if (answer)
+            reattach(options, id, record->pid);
+        return answer;
     }
     if (record->pid > 0 && unrecorded)
         (void)write_exit_record(
@@ -467,6 +494,8 @@ void Supervisor::reap(int pidfd)
             (void)write_exit_record(w.record_path, record, w.durable);
         }
     }
+    if (!w.init_of.empty()) // the container ended: no later exit in it to label
+        forget_oom_claims(w.cgroup_path);
     for (auto& writer : w.exit_writers)
         notify(writer);
     (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);

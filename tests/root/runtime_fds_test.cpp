@@ -211,33 +211,27 @@ BOOST_FIXTURE_TEST_CASE(preserved_and_mapped_fds_line_up_for_an_exec, RuntimeFix
 // socket, exec.fifo, the state lock) and passed into the container: refused first, naming it.
 BOOST_FIXTURE_TEST_CASE(a_preserved_fd_that_is_not_open_is_refused_naming_it, RuntimeFixture)
 {
-    int closed = 3;
-    while (::fcntl(closed, F_GETFD) >= 0)
-        ++closed;
-    const auto preserve = static_cast<unsigned>(closed - 3 + 2); // the hole, and one above it
     bundle.set_args({"true"});
     bundle.write();
     const auto id = new_id("holes");
     auto co = create_options(id);
-    co.preserve_fds = preserve;
+    int hole = 3;
+    while (::fcntl(hole, F_GETFD) >= 0)
+        ++hole;
+    co.preserve_fds = static_cast<unsigned>(hole - 3 + 1); // 3 .. hole
     auto created = rt::create(options, co);
     BOOST_TEST_REQUIRE(!created.has_value());
     BOOST_TEST(created.error().code == EINVAL);
-    const auto expected = "preserve fds: fd " + std::to_string(closed) + " is not open";
+    const auto expected = "preserve fds: fd " + std::to_string(hole) + " is not open";
     BOOST_TEST(created.error().message().find(expected) != std::string::npos,
                created.error().message());
     BOOST_TEST(!fs::exists(options.root + "/" + id)); // refused before anything was made
-    // With the range open it goes through (ours: /dev/null on each number).
-    std::vector<berth::Fd> fillers;
-    for (int fd = closed; fd < 3 + static_cast<int>(preserve); ++fd)
-        if (::fcntl(fd, F_GETFD) < 0) {
-            const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-            if (null != fd) {
-                ::dup3(null, fd, O_CLOEXEC);
-                ::close(null);
-            }
-            fillers.emplace_back(fd);
-        }
+    // With the hole filled (/dev/null) it goes through.
+    berth::Fd filler(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (filler.get() != hole) {
+        BOOST_TEST_REQUIRE(::dup3(filler.get(), hole, O_CLOEXEC) == hole);
+        filler = berth::Fd(hole);
+    }
     auto ok = rt::create(options, co);
     ::close(co.stdin_fd);
     BOOST_TEST_REQUIRE(ok.has_value(), why(ok));

@@ -1,8 +1,9 @@
 // tests/root/runtime_supervisor_restart_test.cpp — berth-supervisor under the agent's weight: a
 // slow create does not stall other containers' logs (the log pump thread), orphans of exec'd
 // processes are reaped by it as subreaper, and a supervisor SIGKILLed and restarted re-adopts
-// the live containers and records their end honestly (exit_unknown). Only the supervisors this
-// test started are killed, by pid.
+// the live containers, records their end honestly (exit_unknown) and drains their logs again
+// without losing a line written meanwhile. Only the supervisors this test started are killed,
+// by pid.
 #define BOOST_TEST_MODULE runtime_supervisor_restart
 #include <sys/prctl.h>
 #include "base/files.hpp"
@@ -183,21 +184,32 @@ BOOST_FIXTURE_TEST_CASE(
     a_restarted_supervisor_readopts_live_containers_and_records_their_end_as_unknown,
     SupervisorFixture)
 {
-    bundle.set_args({"sleep", "100000"});
+    // The live one writes a numbered line every 20 ms, before, during and after the outage.
+    bundle.set_args({"sh", "-c", "i=0; while :; do echo tick-$i; i=$((i+1)); usleep 20000; done"});
     bundle.write();
+    Bundle sleeper;
+    sleeper.config["root"]["path"] = sleeper.rootfs();
+    sleeper.set_args({"sleep", "100000"});
+    sleeper.write();
     const auto live_id = new_id("lives");
     const auto ended_id = new_id("ends");
+    const auto log = logs + "/" + live_id + ".log";
     pid_t ended_pid = 0;
     {
-        auto live = rt::Container::create(options, supervised(live_id, false));
-        auto ended = rt::Container::create(options, supervised(ended_id, false));
+        auto ended_co = supervised(ended_id, false);
+        ended_co.bundle = sleeper.dir();
+        auto live = rt::Container::create(options, supervised(live_id, true));
+        auto ended = rt::Container::create(options, ended_co);
         BOOST_TEST_REQUIRE(live.has_value(), why(live));
         BOOST_TEST_REQUIRE(ended.has_value(), why(ended));
         BOOST_TEST_REQUIRE(live->start().has_value());
         BOOST_TEST_REQUIRE(ended->start().has_value());
         ended_pid = ended->init().pid();
     }
+    std::this_thread::sleep_for(300ms);
     kill_supervisor(); // its containers go on, reparented to us (subreaper)
+    const auto before_outage = log_times(log).size();
+    std::this_thread::sleep_for(500ms); // the talker writes on: into the pipe, no EPIPE
     // One ends while no supervisor runs; we reap it as its new parent would (pid 1 would).
     BOOST_TEST_REQUIRE(::kill(ended_pid, SIGKILL) == 0);
     BOOST_TEST(::waitpid(ended_pid, nullptr, 0) == ended_pid);
@@ -215,9 +227,22 @@ BOOST_FIXTURE_TEST_CASE(
 
     auto& live = recovered->live[0];
     BOOST_TEST(live.id() == live_id);
+    std::this_thread::sleep_for(500ms);
     auto running = live.init().try_reap();
     BOOST_TEST_REQUIRE(running.has_value(), why(running));
-    BOOST_TEST(!running->has_value());
+    BOOST_TEST(!running->has_value()); // alive: no SIGPIPE while no supervisor read its pipe
+    // Every line, those written while no supervisor ran included, in order, none lost.
+    std::ifstream in(log);
+    std::string entry;
+    int next = 0;
+    while (std::getline(in, entry)) {
+        auto j = nlohmann::json::parse(entry, nullptr, false);
+        BOOST_TEST_REQUIRE(!j.is_discarded());
+        BOOST_TEST_REQUIRE(j.value("log", "") == "tick-" + std::to_string(next) + "\n", entry);
+        ++next;
+    }
+    BOOST_TEST_MESSAGE("log lines before the outage " << before_outage << ", after " << next);
+    BOOST_TEST(static_cast<std::size_t>(next) > before_outage + 30);
     BOOST_TEST_REQUIRE(live.kill(SIGKILL).has_value());
     auto e = live.init().wait(); // through the new supervisor's exit pipe
     BOOST_TEST_REQUIRE(e.has_value(), why(e));
