@@ -162,8 +162,6 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
     process.stdio[0] = co.stdin_fd;
     process.stdio[1] = co.stdout_fd;
     process.stdio[2] = co.stderr_fd;
-    if (auto r = check_fd_mapping(co.preserve_fds, co.pass_fds); !r)
-        return r;
     process.preserve_fds = co.preserve_fds;
     p.fd_map = co.pass_fds;
     process.fd_map = p.fd_map.data();
@@ -348,6 +346,8 @@ Result<void> load_bundle(Prepared& p, const CreateOptions& co, store::Record& re
     record.rootfs = *rootfs;
     record.oci_version = spec->oci_version;
     record.annotations = spec->annotations;
+    record.hooks =
+        store::Record::Hooks{!spec->hooks.poststart.empty(), !spec->hooks.poststop.empty()};
     p.spec = std::move(*spec);
     p.config_bytes = std::move(*bytes);
     return {};
@@ -377,6 +377,9 @@ Result<void> make_container_dir(const Options& options, const std::string& id)
 Result<Created> create_container(const Options& options, const CreateOptions& co)
 {
     if (auto r = store::check_id(co.id); !r)
+        return std::move(r).error();
+    // Before we open any fd of our own: one could take a free number in the preserved range.
+    if (auto r = check_fd_mapping(co.preserve_fds, co.pass_fds); !r)
         return std::move(r).error();
     auto p = std::make_unique<Prepared>();
     store::Record record;

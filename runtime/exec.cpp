@@ -96,8 +96,6 @@ Result<void> prepare_exec(ExecPrepared& p, const Options& options, const store::
     p.plan.process.stdio[0] = eo.stdin_fd;
     p.plan.process.stdio[1] = eo.stdout_fd;
     p.plan.process.stdio[2] = eo.stderr_fd;
-    if (auto r = check_fd_mapping(eo.preserve_fds, eo.pass_fds); !r)
-        return r;
     p.plan.process.preserve_fds = eo.preserve_fds;
     p.fd_map = eo.pass_fds;
     p.plan.process.fd_map = p.fd_map.data();
@@ -167,6 +165,10 @@ Result<void> wait_exec(Fd& sync, const ExecPrepared& p)
 Result<int> exec_process(const Options& options, const std::string& id, const ExecOptions& eo,
                          Child* keep = nullptr)
 {
+    // First, before we open any fd of our own: one could take a free number in the preserved
+    // range and reach the container.
+    if (auto r = check_fd_mapping(eo.preserve_fds, eo.pass_fds); !r)
+        return std::move(r).error();
     auto record = store::load(options, id);
     if (!record)
         return std::move(record).error();

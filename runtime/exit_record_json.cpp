@@ -17,7 +17,8 @@ std::string exit_record_to_json(const ExitRecord& record)
                     {"coreDumped", record.core_dumped},
                     {"oomKilled", record.oom_killed},
                     {"finished", record.finished_ns},
-                    {"bootId", record.boot_id}};
+                    {"bootId", record.boot_id},
+                    {"exitUnknown", record.exit_unknown}};
     return j.dump() + "\n";
 }
 
@@ -43,9 +44,17 @@ Result<bool> get_bool(const json& j, const char* key)
 
 Result<ExitRecord> parse_object(const json& j)
 {
-    if (!j.is_object() || j.size() != 7)
-        return Error::invalid("exit record: not an object of the 7 known fields");
+    // exitUnknown is newer: a record written before it has the other 7 fields alone.
+    const std::size_t fields = j.is_object() && j.contains("exitUnknown") ? 8 : 7;
+    if (!j.is_object() || j.size() != fields)
+        return Error::invalid("exit record: not an object of the known fields");
     ExitRecord r;
+    if (fields == 8) {
+        auto unknown = get_bool(j, "exitUnknown");
+        if (!unknown)
+            return std::move(unknown).error();
+        r.exit_unknown = *unknown;
+    }
     auto pid = get_int<pid_t>(j, "pid", 1, std::numeric_limits<pid_t>::max());
     auto code = get_int<int>(j, "exitCode", 0, 255);
     auto sig = get_int<int>(j, "signal", 0, 64);

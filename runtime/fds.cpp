@@ -35,7 +35,16 @@ Result<void> check_fd_mapping(unsigned preserve_fds, const std::vector<int>& fds
                                   " is not open");
     if (fds.size() > ~0U - preserve_fds)
         return Error::invalid("too many fds to pass");
-    return check_preserve_fds(preserve_fds + static_cast<unsigned>(fds.size()));
+    if (auto r = check_preserve_fds(preserve_fds + static_cast<unsigned>(fds.size())); !r)
+        return r;
+    // Every preserved fd must be the caller's: a number left free there would be taken by the
+    // runtime's own fds (the sync socket, exec.fifo, a cgroup directory) opened before the
+    // fork, and the range is passed to the container as it is.
+    for (unsigned fd = 3; fd < 3 + preserve_fds; ++fd)
+        if (::fcntl(static_cast<int>(fd), F_GETFD) < 0)
+            return Error::invalid("preserve fds: fd ", fd, " is not open (fds 3 to ",
+                                  2 + preserve_fds, " are passed to the container as they are)");
+    return {};
 }
 
 int close_fds_except(unsigned keep_below, const int* keep, std::size_t count) noexcept

@@ -18,8 +18,9 @@ struct ProcessPlan;
 // Parent side: the sorted, de-duplicated list of the non-negative fds in `fds`, for the plans.
 std::vector<int> keep_list(std::vector<int> fds);
 
-// Checks the caller's fd mapping (fds[i] becomes 3 + preserve_fds + i): each an open fd, and the
-// total within RLIMIT_NOFILE. EINVAL naming the fd or the limit.
+// Checks the caller's fd mapping (fds[i] becomes 3 + preserve_fds + i): each an open fd, the
+// total within RLIMIT_NOFILE, and every preserved fd (3 .. 2 + preserve_fds) open. EINVAL naming
+// the fd or the limit.
 Result<void> check_fd_mapping(unsigned preserve_fds, const std::vector<int>& fds);
 
 // Child side, async-signal-safe (raw system calls only).

@@ -13,7 +13,10 @@
 //  - Supervised (Options::supervisor_socket names berth-supervisor's socket): the supervisor is
 //    the parent and the only reaper. It writes the exit record, then closes the pipe behind
 //    wait_fd(); try_reap() reads the record. Exit codes and logs outlive the caller.
-// The library never reaps anything else (no waitpid(-1), no subreaper, no SIGCHLD handler).
+// The library never reaps anything else (no waitpid(-1), no subreaper, no SIGCHLD handler);
+// only run_supervisor(), berth-supervisor's own loop, reaps the orphans a subreaper inherits.
+// A supervisor restarted after dying re-adopts the live inits it is asked to watch (load,
+// recover): not their parent, it records their end with ExitRecord::exit_unknown.
 // Exit records: <root>/<id>/exit-init.json for the init, exit-<pid>.json for an exec'd process,
 // written atomically (durably with Options::durable_state) before anything removes the cgroup.
 #pragma once
@@ -32,12 +35,19 @@ namespace berth::runtime {
 // How a process ended, as its reaper saw it.
 struct ExitRecord {
     pid_t pid = 0;
-    int exit_code = 0;            // WEXITSTATUS when it exited; 0 when a signal killed it
-    int signal = 0;               // the signal that killed it, 0 when it exited
-    bool core_dumped = false;     // WCOREDUMP
-    bool oom_killed = false;      // killed by SIGKILL while the cgroup counted an OOM kill
-    std::int64_t finished_ns = 0; // CLOCK_REALTIME when it was reaped, since the epoch
+    int exit_code = 0;        // WEXITSTATUS when it exited; 0 when a signal killed it
+    int signal = 0;           // the signal that killed it, 0 when it exited
+    bool core_dumped = false; // WCOREDUMP
+    // Killed by SIGKILL while its cgroup counted a new OOM kill (the count at its exit above the
+    // count when it started: an earlier OOM kill of another process does not label this one).
+    bool oom_killed = false;
+    std::int64_t finished_ns = 0; // CLOCK_REALTIME when it was reaped, since the epoch; 0 unknown
     std::string boot_id;          // /proc/sys/kernel/random/boot_id of that boot
+    // Its reaper was not its parent (a restarted berth-supervisor re-adopted it, or found it gone
+    // with no record): that it ended is known, how is not; exit_code, signal and core_dumped are
+    // 0, oom_killed says whether its cgroup counted a new OOM kill while it was watched, and
+    // finished_ns is 0 when it ended while nobody watched.
+    bool exit_unknown = false;
     // As a shell reports it: the exit code, or 128 + signal.
     int status() const { return signal != 0 ? 128 + signal : exit_code; }
 };
@@ -50,7 +60,8 @@ public:
     enum class Reaper { Caller, Supervisor };
     ProcessHandle() = default;
     // pidfd: for pid, owned. exit_fd: Supervisor only, readable once the record is written.
-    // record_path: where the exit record is (to be) written. cgroup_path: for OOM kills ("" none).
+    // record_path: where the exit record is (to be) written. cgroup_path: for OOM kills ("" none);
+    // the kills it counts already are not this process's (read here, so make it at the start).
     ProcessHandle(pid_t pid, Fd pidfd, Reaper reaper, Fd exit_fd, std::string record_path,
                   std::string cgroup_path, bool durable);
     ProcessHandle(ProcessHandle&&) noexcept = default;
@@ -83,6 +94,7 @@ private:
     Fd exit_fd_;
     std::string record_path_, cgroup_path_;
     bool durable_ = false;
+    std::uint64_t oom_kills_before_ = 0; // the cgroup's OOM kills when this handle was made
     std::optional<ExitRecord> reaped_;
     bool record_pending_ = false; // reaped, but its record not yet written: retried by try_reap
 };
@@ -142,7 +154,8 @@ struct Recovered {
 Result<Recovered> recover(const Options& options);
 
 // berth-supervisor's loop (runtime/supervisor.cpp): serves create/exec/watch on socket_path
-// (mode 0600) and never returns unless it fails. The binary ignores SIGPIPE (watchers go away).
+// (mode 0600) and never returns unless it fails. The binary ignores SIGPIPE (watchers go away);
+// when it blocks SIGCHLD (and is a subreaper) the loop reaps every orphan it inherits.
 Result<void> run_supervisor(const std::string& socket_path);
 
 } // namespace berth::runtime

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include "base/files.hpp"
 #include "base/trace.hpp"
+#include "runtime/exit_record.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/container_cgroup.hpp"
 #include "runtime/state_store.hpp"
@@ -120,12 +121,15 @@ Result<void> remove_container(const Options& options, const std::string& id, boo
     trace::phase("delete: processes stopped");
     // poststop failures do not stop the removal (the OCI spec: "log a warning"): each goes to
     // the caller's warning sink and the remaining hooks run.
-    if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststop.empty())
-        run_hooks_warning("poststop", spec->hooks.poststop,
-                          state_to_json(store::to_state(*record, Status::Stopped)), options.warn);
+    if (!record->hooks || record->hooks->poststop)
+        if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststop.empty())
+            run_hooks_warning("poststop", spec->hooks.poststop,
+                              state_to_json(store::to_state(*record, Status::Stopped)),
+                              options.warn);
     if (cgroup)
         if (auto r = release_container_cgroup(options, *record, *cgroup, sharers); !r)
             return std::move(r).error().wrap(cat("cgroup ", berth::quoted(record->cgroup_path)));
+    forget_oom_claims(record->cgroup_path);
     trace::phase("delete: hooks, cgroup removed");
     return remove_dir(dir);
 }

@@ -33,7 +33,8 @@ Result<bool> ready(int fd, int timeout_ms)
 ProcessHandle::ProcessHandle(pid_t pid, Fd pidfd, Reaper reaper, Fd exit_fd,
                              std::string record_path, std::string cgroup_path, bool durable)
     : pid_(pid), pidfd_(std::move(pidfd)), reaper_(reaper), exit_fd_(std::move(exit_fd)),
-      record_path_(std::move(record_path)), cgroup_path_(std::move(cgroup_path)), durable_(durable)
+      record_path_(std::move(record_path)), cgroup_path_(std::move(cgroup_path)), durable_(durable),
+      oom_kills_before_(reaper == Reaper::Caller ? oom_kills_now(cgroup_path_) : 0)
 {
 }
 
@@ -76,7 +77,7 @@ Result<std::optional<ExitRecord>> ProcessHandle::reap_own_child()
     if (r == 0) {
         if (info.si_pid == 0)
             return std::optional<ExitRecord>(); // still running
-        reaped_ = make_exit_record(info, cgroup_path_);
+        reaped_ = make_exit_record(info, cgroup_path_, oom_kills_before_);
         record_pending_ = true;
         if (auto w = write_record(); !w)
             return std::move(w).error();

@@ -46,9 +46,13 @@ Result<void> start_container(const Options& options, const std::string& id)
     trace::phase("start: fifo written and removed");
     // poststart failures are not the container's: the process already runs. Each goes to the
     // caller's warning sink (a library does not log) and the rest run, as the OCI spec says.
-    if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststart.empty())
-        run_hooks_warning("poststart", spec->hooks.poststart,
-                          state_to_json(store::to_state(*record, Status::Running)), options.warn);
+    // The state says whether there are any: config.json is parsed only then.
+    if (!record->hooks || record->hooks->poststart)
+        if (auto spec = store::load_config(options, id); spec && !spec->hooks.poststart.empty())
+            run_hooks_warning("poststart", spec->hooks.poststart,
+                              state_to_json(store::to_state(*record, Status::Running)),
+                              options.warn);
+    trace::phase("start: poststart hooks");
     return {};
 }
 

@@ -49,6 +49,8 @@ std::string serialize_state(const Record& record)
     };
     if (!record.boot_id.empty())
         j["bootId"] = record.boot_id;
+    if (record.hooks)
+        j["hooks"] = {{"poststart", record.hooks->poststart}, {"poststop", record.hooks->poststop}};
     return j.dump(2) + "\n";
 }
 
@@ -124,7 +126,8 @@ Result<void> check_keys(const json& j)
                                            "owner",     "cgroupPath", "annotations"};
     // Absent in states written before berth recorded cgroup ownership: adopted, nothing made.
     // bootId: absent in states written before berth recorded it (then pid + start time only).
-    static const char* const optional[] = {"cgroupCreated", "cgroupMade", "bootId"};
+    // hooks: absent before berth recorded it (then config.json says which hooks there are).
+    static const char* const optional[] = {"cgroupCreated", "cgroupMade", "bootId", "hooks"};
     for (const auto& [key, value] : j.items()) {
         bool found = false;
         for (const char* k : required)
@@ -171,6 +174,14 @@ Result<cgroups::Ownership> get_ownership(const json& j)
         ownership.made.push_back(std::move(dir));
     }
     return ownership;
+}
+
+Result<Record::Hooks> get_hooks(const json& j)
+{
+    if (!j.is_object() || j.size() != 2 || !j.contains("poststart") || !j.contains("poststop") ||
+        !j.at("poststart").is_boolean() || !j.at("poststop").is_boolean())
+        return Error::invalid("state: hooks: not an object of the booleans poststart, poststop");
+    return Record::Hooks{j.at("poststart").get<bool>(), j.at("poststop").get<bool>()};
 }
 
 Result<Record> parse_object(const json& j)
@@ -222,6 +233,12 @@ Result<Record> parse_object(const json& j)
         if (!boot)
             return std::move(boot).error();
         record.boot_id = std::move(*boot);
+    }
+    if (j.contains("hooks")) {
+        auto hooks = get_hooks(j.at("hooks"));
+        if (!hooks)
+            return std::move(hooks).error();
+        record.hooks = *hooks;
     }
     return record;
 }

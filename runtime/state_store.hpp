@@ -41,6 +41,13 @@ struct Record {
     // /proc/sys/kernel/random/boot_id when the record was made: pid + start time only mean
     // something within the same boot. Empty in states from before it was recorded.
     std::string boot_id;
+    // Whether the frozen config has poststart / poststop hooks, so that start and delete parse
+    // config.json only when they have hooks to run. nullopt in states from before it was
+    // recorded: then config.json tells.
+    struct Hooks {
+        bool poststart = false, poststop = false;
+    };
+    std::optional<Hooks> hooks;
 };
 
 // runc's rule: [A-Za-z0-9_.+-]+, not "." or "..", at most 1024 bytes. Errors name the id.

@@ -4,11 +4,20 @@
 // only reaper, no waitpid(-1)), writes the exit record, then signals every watcher by writing a
 // byte into and closing its exit pipe; it drains the containers' stdout/stderr pipes into
 // json-file logs, so a container never blocks or gets EPIPE while the agent is down.
-// Single-threaded (epoll): a create or exec runs to completion before the loop goes on; pipes
-// buffer the logs meanwhile. Runs as root on the host.
+// Two threads: this loop (requests and reaping: a create or exec runs to completion before it
+// goes on) and the log pump (runtime/log_pump.cpp), so a slow create never stalls a container
+// writing its logs. As a child subreaper (set by the binary, which also blocks SIGCHLD for the
+// signalfd here) it also reaps the orphans that land on it, e.g. what an exec'd process in a
+// container without a pid namespace left behind, so none stays a zombie. After a restart it
+// re-adopts the live inits the agent asks to watch: not their parent any more, it sees them end
+// through their pidfd and records that honestly (ExitRecord::exit_unknown), and drains their
+// logs again from the pipes they still hold (runtime/supervisor_logs.hpp). Runs as root on the
+// host.
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,13 +26,16 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include "base/files.hpp"
 #include "runtime/create.hpp"
 #include "runtime/exit_record.hpp"
 #include "runtime/json_log.hpp"
+#include "runtime/log_pump.hpp"
 #include "runtime/state_store.hpp"
+#include "runtime/supervisor_logs.hpp"
 #include "runtime/supervisor_protocol.hpp"
 
 #ifndef P_PIDFD
@@ -40,15 +52,10 @@ struct Watched {
     Fd pidfd;
     std::string record_path, cgroup_path;
     bool durable = false;
-    std::vector<Fd> exit_writers; // one per watcher: a byte, then closed, once recorded
-    std::string init_of;          // the container id when this is its init
-};
-
-struct LogPipe {
-    Fd fd;
-    std::shared_ptr<JsonLog> log;
-    const char* stream = "stdout";
-    std::string pending;
+    std::vector<Fd> exit_writers;       // one per watcher: a byte, then closed, once recorded
+    std::string init_of;                // the container id when this is its init
+    std::uint64_t oom_kills_before = 0; // the cgroup's OOM kills when we took it on
+    bool foreign = false;               // re-adopted after a restart: not our child, no waitid
 };
 
 // Signals one watcher: readable at once, whoever else still holds the write end.
@@ -56,6 +63,12 @@ void notify(Fd& writer)
 {
     (void)!::write(writer.get(), "x", 1);
     writer.reset();
+}
+
+ino_t inode_of(const Fd& fd)
+{
+    struct stat st {};
+    return ::fstat(fd.get(), &st) == 0 ? st.st_ino : 0;
 }
 
 Result<std::array<Fd, 2>> make_pipe(int flags)
@@ -80,12 +93,14 @@ private:
     Result<std::pair<json, std::vector<Fd>>> serve_exec(const json& request, std::vector<Fd>& fds);
     Result<std::pair<json, std::vector<Fd>>> serve_watch(const json& request);
     Result<std::pair<json, std::vector<Fd>>> adopt(pid_t pid, Fd pidfd, Watched w);
+    Result<std::pair<json, std::vector<Fd>>> readopt(const std::string& id, Fd pidfd, Watched w);
+    void reattach(const Options& options, const std::string& id, pid_t pid);
     void reap(int pidfd);
-    void drain(int fd);
+    void reap_orphans();
 
-    Fd listener_, epoll_;
+    Fd listener_, epoll_, sigchld_;
     std::map<int, Watched> watched_; // by pidfd
-    std::map<int, LogPipe> logs_;    // by read end
+    LogPump pump_;
 };
 
 Result<void> Supervisor::add(int fd)
@@ -105,6 +120,22 @@ Result<void> Supervisor::run()
         return Error::from_errno("epoll_create1");
     if (auto r = add(listener_.get()); !r)
         return r;
+    if (auto r = pump_.start(); !r)
+        return r;
+    // The orphans a subreaper inherits announce themselves by SIGCHLD only; the binary blocks it
+    // (before any thread starts) so that it queues for the signalfd. Not blocked: nothing here
+    // changes the caller's signal mask, and orphans go unreaped (none come without subreaper).
+    sigset_t blocked;
+    if (::pthread_sigmask(SIG_BLOCK, nullptr, &blocked) == 0 && sigismember(&blocked, SIGCHLD)) {
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigchld_ = Fd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+        if (!sigchld_.valid())
+            return Error::from_errno("signalfd");
+        if (auto r = add(sigchld_.get()); !r)
+            return r;
+    }
     epoll_event events[64];
     for (;;) {
         const int n = ::epoll_wait(epoll_.get(), events, 64, -1);
@@ -118,10 +149,13 @@ Result<void> Supervisor::run()
                 Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
                 if (conn.valid())
                     handle_connection(std::move(conn));
+            } else if (sigchld_.valid() && fd == sigchld_.get()) {
+                signalfd_siginfo info[16];
+                while (::read(sigchld_.get(), info, sizeof info) > 0) {
+                }
+                reap_orphans();
             } else if (watched_.count(fd) != 0) {
                 reap(fd);
-            } else if (logs_.count(fd) != 0) {
-                drain(fd);
             }
         }
     }
@@ -253,10 +287,10 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& re
         return std::move(stdio).error();
     std::array<Fd, 2> out_pipe, err_pipe;
     if (!log_path.empty()) {
-        auto o = make_pipe(0);
-        auto e = make_pipe(0);
+        auto o = make_log_pipe();
+        auto e = make_log_pipe();
         if (!o || !e)
-            return Error::from_errno("pipe");
+            return std::move(o ? e : o).error();
         out_pipe = std::move(*o);
         err_pipe = std::move(*e);
         (*stdio)[1] = std::move(out_pipe[1]);
@@ -276,18 +310,21 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& re
     Watched w;
     w.record_path = exit_record_path(options, co.id);
     w.cgroup_path = record ? record->cgroup_path : "";
+    w.oom_kills_before = oom_kills_now(w.cgroup_path);
     w.durable = options.durable_state;
     w.init_of = co.id;
     if (!log_path.empty()) {
-        auto log =
-            std::make_shared<JsonLog>(log_path, request.at("logMaxBytes").get<std::uint64_t>(),
-                                      request.at("logMaxFiles").get<unsigned>());
-        for (auto* p : {&out_pipe, &err_pipe}) {
-            const int fd = (*p)[0].get();
-            if (auto r = add(fd); !r)
+        LogConfig config{log_path, request.at("logMaxBytes").get<std::uint64_t>(),
+                         request.at("logMaxFiles").get<unsigned>(), inode_of(out_pipe[0]),
+                         inode_of(err_pipe[0])};
+        // Without it a restarted supervisor cannot find the log again; the container runs on.
+        if (log_path.front() == '/')
+            (void)save_log_config(options, co.id, config);
+        auto log = std::make_shared<JsonLog>(log_path, config.max_bytes, config.max_files);
+        for (auto* p : {&out_pipe, &err_pipe})
+            if (auto r = pump_.add(std::move((*p)[0]), log, p == &out_pipe ? "stdout" : "stderr");
+                !r)
                 return std::move(r).error();
-            logs_[fd] = LogPipe{std::move((*p)[0]), log, p == &out_pipe ? "stdout" : "stderr", {}};
-        }
     }
     return adopt(pid, std::move(*pidfd), std::move(w));
 }
@@ -310,6 +347,10 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_exec(const json& requ
     eo.stdin_fd = (*stdio)[0].get();
     eo.stdout_fd = (*stdio)[1].get();
     eo.stderr_fd = (*stdio)[2].get();
+    auto record = store::load(options, id);
+    Watched w;
+    w.cgroup_path = record ? record->cgroup_path : "";
+    w.oom_kills_before = oom_kills_now(w.cgroup_path);
     auto child = exec_child(options, id, eo);
     if (!child)
         return std::move(child).error();
@@ -317,16 +358,60 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_exec(const json& requ
     auto pidfd = own_child_pidfd(*child);
     if (!pidfd)
         return std::move(pidfd).error();
-    auto record = store::load(options, id);
-    Watched w;
     w.record_path = exit_record_path(options, id, pid);
-    w.cgroup_path = record ? record->cgroup_path : "";
     w.durable = options.durable_state;
     return adopt(pid, std::move(*pidfd), std::move(w));
 }
 
-// A new watcher of a container's init. Unknown here (not ours, or already reaped): the exit
-// pipe comes back signalled; the record is on disk or nowhere.
+// True once the process behind pidfd has ended (it need not be our child).
+bool has_ended(int pidfd)
+{
+    pollfd p{pidfd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+}
+
+// Watches a live init a supervisor before us started (it died, SIGKILL): we are not its parent
+// now (pid 1 or the subreaper above that supervisor is), so its exit code is not ours to read,
+// but its pidfd tells us when it ends, and the record says so honestly. Never killed on failure.
+Result<std::pair<json, std::vector<Fd>>> Supervisor::readopt(const std::string& id, Fd pidfd,
+                                                             Watched w)
+{
+    auto exit_pipe = make_pipe(O_NONBLOCK);
+    if (!exit_pipe)
+        return std::move(exit_pipe).error();
+    Fd caller_pidfd(::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 3));
+    if (!caller_pidfd.valid())
+        return Error::from_errno("dup pidfd");
+    const int key = pidfd.get();
+    if (auto r = add(key); !r)
+        return std::move(r).error().wrap(cat("re-adopt container ", id));
+    w.foreign = true;
+    w.oom_kills_before = oom_kills_now(w.cgroup_path);
+    w.exit_writers.push_back(std::move((*exit_pipe)[1]));
+    w.pidfd = std::move(pidfd);
+    const pid_t pid = w.pid;
+    watched_[key] = std::move(w);
+    std::vector<Fd> out;
+    out.push_back(std::move((*exit_pipe)[0]));
+    out.push_back(std::move(caller_pidfd));
+    return std::pair{json{{"ok", true}, {"pid", pid}, {"hasPidfd", true}}, std::move(out)};
+}
+
+// Drains the logs of a re-adopted container again, from the pipes its init still holds. What
+// cannot be reattached stays in the pipe (the container blocks once it is full, never EPIPE).
+void Supervisor::reattach(const Options& options, const std::string& id, pid_t pid)
+{
+    auto logs = reattach_logs(options, id, pid);
+    if (!logs || !*logs)
+        return;
+    (void)pump_.add(std::move((*logs)->out), (*logs)->log, "stdout");
+    (void)pump_.add(std::move((*logs)->err), (*logs)->log, "stderr");
+}
+
+// A new watcher of a container's init. Ours: one more exit pipe. Alive but not known here (a
+// supervisor before us started it): re-adopted. Ended: its record is on disk, or, when nobody
+// was left to reap it (the supervisor died first), written now marked exit_unknown; the exit
+// pipe comes back signalled.
 Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& request)
 {
     const auto options = wire::options_from_json(request.at("options"));
@@ -352,10 +437,29 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& req
     auto record = store::load(options, id);
     if (!record)
         return std::move(record).error();
+    auto pidfd = record->pid > 0 ? store::open_init(*record)
+                                 : Result<Fd>(Error::with_code(ESRCH, "never started"));
+    auto on_disk = read_exit_record(record_path);
+    const bool unrecorded = on_disk && !*on_disk;
+    if (pidfd && !has_ended(pidfd->get()) && unrecorded) {
+        Watched w;
+        w.pid = record->pid;
+        w.record_path = record_path;
+        w.cgroup_path = record->cgroup_path;
+        w.durable = options.durable_state;
+        w.init_of = id;
+        auto answer = readopt(id, std::move(*pidfd), std::move(w));
+        if (answer)
+            reattach(options, id, record->pid);
+        return answer;
+    }
+    if (record->pid > 0 && unrecorded)
+        (void)write_exit_record(
+            record_path, make_unknown_exit_record(record->pid, record->cgroup_path, 0, false),
+            options.durable_state);
     notify((*exit_pipe)[1]);
     std::vector<Fd> out;
     out.push_back(std::move((*exit_pipe)[0]));
-    auto pidfd = store::open_init(*record);
     if (pidfd)
         out.push_back(std::move(*pidfd));
     return std::pair{json{{"ok", true}, {"pid", record->pid}, {"hasPidfd", pidfd.has_value()}},
@@ -367,40 +471,56 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& req
 void Supervisor::reap(int pidfd)
 {
     auto it = watched_.find(pidfd);
-    siginfo_t info{};
-    const int r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
-                           WEXITED | WNOHANG);
-    if ((r < 0 && errno == EINTR) || (r == 0 && info.si_pid == 0))
-        return; // not exited yet: epoll reports it again
     auto& w = it->second;
-    // r < 0 (not our child any more: cannot happen while we are its only reaper): no record,
-    // and the watchers hear so (ProcessHandle: "went away before recording") instead of the
-    // pidfd spinning in epoll.
-    if (r == 0) {
-        const auto record = make_exit_record(info, w.cgroup_path);
-        // ENOENT: the container was removed meanwhile; nobody is left to read the record.
-        (void)write_exit_record(w.record_path, record, w.durable);
+    if (w.foreign) {
+        // Not our child: its pidfd became readable when it ended; its parent has the code.
+        if (!has_ended(pidfd))
+            return; // a stale event for a reused fd number: not ended yet
+        (void)write_exit_record(
+            w.record_path, make_unknown_exit_record(w.pid, w.cgroup_path, w.oom_kills_before, true),
+            w.durable);
+    } else {
+        siginfo_t info{};
+        const int r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
+                               WEXITED | WNOHANG);
+        if ((r < 0 && errno == EINTR) || (r == 0 && info.si_pid == 0))
+            return; // not exited yet: epoll reports it again
+        // r < 0 (not our child any more: cannot happen while we are its only reaper): no
+        // record, and the watchers hear so (ProcessHandle: "went away before recording")
+        // instead of the pidfd spinning in epoll.
+        if (r == 0) {
+            const auto record = make_exit_record(info, w.cgroup_path, w.oom_kills_before);
+            // ENOENT: the container was removed meanwhile; nobody is left to read the record.
+            (void)write_exit_record(w.record_path, record, w.durable);
+        }
     }
+    if (!w.init_of.empty()) // the container ended: no later exit in it to label
+        forget_oom_claims(w.cgroup_path);
     for (auto& writer : w.exit_writers)
         notify(writer);
     (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
     watched_.erase(it);
 }
 
-void Supervisor::drain(int fd)
+// Every exited child: peeked first (WNOWAIT), so one we watch is reaped by reap(), which records
+// it; any other is an orphan we inherited as subreaper (the processes an exec'd process left
+// behind in a container without a pid namespace): reaped, nothing to record it in.
+void Supervisor::reap_orphans()
 {
-    auto& pipe = logs_.at(fd);
-    char buf[65536];
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-        return;
-    const bool eof = n <= 0;
-    // A log that cannot be written (disk full) loses lines but never stalls the container.
-    (void)drain_lines(*pipe.log, pipe.stream, pipe.pending,
-                      std::string_view(buf, n > 0 ? static_cast<std::size_t>(n) : 0), eof);
-    if (eof) {
-        (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-        logs_.erase(fd);
+    for (;;) {
+        siginfo_t info{};
+        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
+            return;
+        const pid_t pid = info.si_pid;
+        auto ours = std::find_if(watched_.begin(), watched_.end(), [pid](const auto& entry) {
+            return !entry.second.foreign && entry.second.pid == pid;
+        });
+        if (ours != watched_.end()) {
+            reap(ours->first);
+            continue;
+        }
+        siginfo_t gone{};
+        (void)::waitid(P_PID, static_cast<id_t>(pid), &gone, WEXITED | WNOHANG);
     }
 }
 

@@ -1,9 +1,12 @@
 // runtime/cli/spec.cpp — `spec [-b dir] [--rootless]`: writes runc 1.1's default config.json
-// (same fields, order and tab indentation), so bundles made for runc work unchanged.
+// (same fields, order and tab indentation), so bundles made for runc work unchanged. The default
+// is the library's (runtime/spec.hpp default_spec, spec_to_json); --rootless is applied here, on
+// the JSON, as runc's specconv.ToRootless does.
 #include <fcntl.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 #include "base/files.hpp"
+#include "runtime/runtime.hpp"
 #include "runtime/cli/log_output.hpp"
 #include "runtime/cli/verbs.hpp"
 
@@ -24,55 +27,6 @@ Json mount(const char* destination, const char* type, const char* source,
     if (!options.empty())
         m["options"] = options;
     return m;
-}
-
-Json default_spec()
-{
-    const std::vector<std::string> caps{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
-    Json process = {
-        {"terminal", true},
-        {"user", {{"uid", 0}, {"gid", 0}}},
-        {"args", {"sh"}},
-        {"env",
-         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
-        {"cwd", "/"},
-        {"capabilities",
-         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
-        {"rlimits", Json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}})},
-        {"noNewPrivileges", true},
-    };
-    Json mounts = Json::array({
-        mount("/proc", "proc", "proc"),
-        mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
-        mount("/dev/pts", "devpts", "devpts",
-              {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
-        mount("/dev/shm", "tmpfs", "shm",
-              {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
-        mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
-        mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
-        mount("/sys/fs/cgroup", "cgroup", "cgroup",
-              {"nosuid", "noexec", "nodev", "relatime", "ro"}),
-    });
-    Json linux_section = {
-        {"resources", {{"devices", Json::array({{{"allow", false}, {"access", "rwm"}}})}}},
-        {"namespaces", Json::array({{{"type", "pid"}},
-                                    {{"type", "network"}},
-                                    {{"type", "ipc"}},
-                                    {{"type", "uts"}},
-                                    {{"type", "mount"}}})},
-        {"maskedPaths",
-         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-          "/proc/scsi"}},
-        {"readonlyPaths",
-         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
-    };
-    return Json{{"ociVersion", "1.0.2-dev"},
-                {"process", process},
-                {"root", {{"path", "rootfs"}, {"readonly", true}}},
-                {"hostname", "runc"},
-                {"mounts", mounts},
-                {"linux", linux_section}};
 }
 
 // runc's specconv.ToRootless: a user namespace mapping the caller to root, no network
@@ -121,13 +75,20 @@ int spec_main(const Options&, Args args)
         return fail(Error::from_errno("chdir ", bundle));
     if (path_exists("config.json"))
         return fail("File config.json exists. Remove it first");
-    auto spec = default_spec();
-    if (parsed.flag("rootless"))
+    auto text = runtime::spec_to_json(runtime::default_spec());
+    if (!text)
+        return fail(std::move(text).error().wrap("default spec"));
+    if (parsed.flag("rootless")) {
+        auto spec = Json::parse(*text, nullptr, false);
+        if (spec.is_discarded())
+            return fail("default spec: not valid JSON");
         make_rootless(spec);
+        *text = spec.dump(1, '\t');
+    }
     auto fd = open_at(AT_FDCWD, "config.json", O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (!fd)
         return fail(fd.error());
-    auto written = write_all(fd->get(), spec.dump(1, '\t'));
+    auto written = write_all(fd->get(), *text);
     if (!written)
         return fail(std::move(written).error().wrap("write config.json"));
     return 0;

@@ -207,4 +207,36 @@ BOOST_FIXTURE_TEST_CASE(preserved_and_mapped_fds_line_up_for_an_exec, RuntimeFix
     ::waitpid(created->pid, nullptr, __WALL);
 }
 
+// A free number in the preserved range would be taken by one of the runtime's own fds (the sync
+// socket, exec.fifo, the state lock) and passed into the container: refused first, naming it.
+BOOST_FIXTURE_TEST_CASE(a_preserved_fd_that_is_not_open_is_refused_naming_it, RuntimeFixture)
+{
+    bundle.set_args({"true"});
+    bundle.write();
+    const auto id = new_id("holes");
+    auto co = create_options(id);
+    int hole = 3;
+    while (::fcntl(hole, F_GETFD) >= 0)
+        ++hole;
+    co.preserve_fds = static_cast<unsigned>(hole - 3 + 1); // 3 .. hole
+    auto created = rt::create(options, co);
+    BOOST_TEST_REQUIRE(!created.has_value());
+    BOOST_TEST(created.error().code == EINVAL);
+    const auto expected = "preserve fds: fd " + std::to_string(hole) + " is not open";
+    BOOST_TEST(created.error().message().find(expected) != std::string::npos,
+               created.error().message());
+    BOOST_TEST(!fs::exists(options.root + "/" + id)); // refused before anything was made
+    // With the hole filled (/dev/null) it goes through.
+    berth::Fd filler(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (filler.get() != hole) {
+        BOOST_TEST_REQUIRE(::dup3(filler.get(), hole, O_CLOEXEC) == hole);
+        filler = berth::Fd(hole);
+    }
+    auto ok = rt::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    BOOST_TEST(rt::remove(options, id, true).has_value());
+    ::waitpid(ok->pid, nullptr, __WALL);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -85,6 +85,78 @@ BOOST_AUTO_TEST_CASE(exit_records_are_parsed_strictly)
         R"("finished":1,"bootId":""})");
     BOOST_TEST_REQUIRE(!bad.has_value());
     BOOST_TEST(bad.error().message().find("exitCode") != std::string::npos);
+    // exitUnknown: written by a reaper that was not the parent; absent in older records.
+    r.exit_unknown = true;
+    auto unknown = rt::parse_exit_record(rt::exit_record_to_json(r));
+    BOOST_TEST_REQUIRE(unknown.has_value(), why(unknown));
+    BOOST_TEST(unknown->exit_unknown);
+    auto old = rt::parse_exit_record(
+        R"({"pid":1,"exitCode":3,"signal":0,"coreDumped":false,"oomKilled":false,)"
+        R"("finished":1,"bootId":""})");
+    BOOST_TEST_REQUIRE(old.has_value(), why(old));
+    BOOST_TEST(!old->exit_unknown);
+    auto wrong = rt::parse_exit_record(
+        R"({"pid":1,"exitCode":3,"signal":0,"coreDumped":false,"oomKilled":false,)"
+        R"("finished":1,"bootId":"","exitUnknown":1})");
+    BOOST_TEST_REQUIRE(!wrong.has_value());
+    BOOST_TEST(wrong.error().message().find("exitUnknown") != std::string::npos);
+}
+
+// An exec'd process killed by the OOM killer is labelled OOM; a `kill -9` of the init after
+// that is not (the cgroup's OOM count at its exit is compared with the count at its start).
+BOOST_FIXTURE_TEST_CASE(a_sigkill_after_another_processes_oom_kill_is_not_labelled_oom,
+                        RuntimeFixture)
+{
+    bundle.config["linux"]["resources"]["memory"] = {{"limit", 32 << 20}, {"swap", 32 << 20}};
+    bundle.set_args({"sleep", "100000"});
+    bundle.write();
+    const auto id = new_id("oom");
+    auto co = create_options(id);
+    auto c = rt::Container::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    BOOST_TEST_REQUIRE(c->start().has_value());
+    rt::ExecOptions eo;
+    // tail keeps the last "line" of /dev/zero, which never ends: it grows until the OOM killer
+    // (32 MiB, no swap) takes it; after a pause, so that its handle (which reads the count it
+    // starts from) exists before the kill.
+    eo.process.args = {"sh", "-c", "sleep 0.3; exec tail /dev/zero"};
+    eo.process.env = {"PATH=/bin"};
+    auto hog = c->exec(eo);
+    BOOST_TEST_REQUIRE(hog.has_value(), why(hog));
+    auto he = hog->wait();
+    BOOST_TEST_REQUIRE(he.has_value(), why(he));
+    BOOST_TEST(he->signal == SIGKILL);
+    BOOST_TEST(he->oom_killed);
+    auto stats = c->stats();
+    BOOST_TEST_REQUIRE(stats.has_value(), why(stats));
+    BOOST_TEST_REQUIRE(stats->oom_kill_events >= 1u);
+
+    BOOST_TEST_REQUIRE(c->kill(SIGKILL).has_value());
+    auto e = c->init().wait();
+    BOOST_TEST_REQUIRE(e.has_value(), why(e));
+    BOOST_TEST(e->signal == SIGKILL);
+    BOOST_TEST(!e->oom_killed);
+    BOOST_TEST_REQUIRE(c->remove(false).has_value());
+}
+
+// The OOM killer's own victim is labelled OOM: the init itself touching too much.
+BOOST_FIXTURE_TEST_CASE(an_init_killed_by_the_oom_killer_is_labelled_oom, RuntimeFixture)
+{
+    bundle.config["linux"]["resources"]["memory"] = {{"limit", 32 << 20}, {"swap", 32 << 20}};
+    bundle.set_args({"tail", "/dev/zero"});
+    bundle.write();
+    const auto id = new_id("oominit");
+    auto co = create_options(id);
+    auto c = rt::Container::create(options, co);
+    ::close(co.stdin_fd);
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    BOOST_TEST_REQUIRE(c->start().has_value());
+    auto e = c->init().wait();
+    BOOST_TEST_REQUIRE(e.has_value(), why(e));
+    BOOST_TEST(e->signal == SIGKILL);
+    BOOST_TEST(e->oom_killed);
+    BOOST_TEST_REQUIRE(c->remove(false).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

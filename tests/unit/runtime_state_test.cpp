@@ -71,6 +71,28 @@ BOOST_AUTO_TEST_CASE(cgroup_ownership_is_optional_and_made_dirs_stay_below_sys_f
     BOOST_TEST(!store::parse_state_file(with("cgroupCreated", "yes")).has_value());
 }
 
+// start and delete parse config.json only when the state says there are hooks to run.
+BOOST_AUTO_TEST_CASE(which_hooks_exist_is_kept_in_the_state_and_optional)
+{
+    auto record = sample();
+    record.hooks = store::Record::Hooks{false, true};
+    auto parsed = store::parse_state_file(store::serialize_state(record));
+    BOOST_TEST_REQUIRE(parsed.has_value());
+    BOOST_TEST_REQUIRE(parsed->hooks.has_value());
+    BOOST_TEST(!parsed->hooks->poststart);
+    BOOST_TEST(parsed->hooks->poststop);
+    auto old = store::parse_state_file(store::serialize_state(sample())); // before it was kept
+    BOOST_TEST_REQUIRE(old.has_value());
+    BOOST_TEST(!old->hooks.has_value());
+    for (const auto& bad : {nlohmann::json("yes"), nlohmann::json{{"poststart", true}},
+                            nlohmann::json{{"poststart", 1}, {"poststop", false}},
+                            nlohmann::json{{"poststart", true}, {"poststop", false}, {"x", 1}}}) {
+        auto refused = store::parse_state_file(with("hooks", bad));
+        BOOST_TEST_REQUIRE(!refused.has_value(), bad.dump());
+        BOOST_TEST(refused.error().message().find("hooks") != std::string::npos);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_by_name)
 {
     auto parsed = store::parse_state_file(with("surprise", 1));

@@ -1,0 +1,262 @@
+// tests/root/runtime_supervisor_restart_test.cpp — berth-supervisor under the agent's weight: a
+// slow create does not stall other containers' logs (the log pump thread), orphans of exec'd
+// processes are reaped by it as subreaper, and a supervisor SIGKILLed and restarted re-adopts
+// the live containers, records their end honestly (exit_unknown) and drains their logs again
+// without losing a line written meanwhile. Only the supervisors this test started are killed,
+// by pid.
+#define BOOST_TEST_MODULE runtime_supervisor_restart
+#include <sys/prctl.h>
+#include "base/files.hpp"
+#include "tests/root/runtime_fixture.hpp"
+
+using namespace berth::test;
+
+namespace {
+
+// The test process is a subreaper: containers a killed supervisor leaves behind are reparented
+// to it (not to this host's pid 1), and RuntimeFixture reaps them at the end.
+struct SupervisorFixture : RuntimeFixture {
+    pid_t supervisor = -1;
+    std::string logs = state.path() + "/logs";
+
+    SupervisorFixture()
+    {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        options.supervisor_socket = state.path() + "/supervisor.sock";
+        fs::create_directories(logs);
+        start_supervisor();
+    }
+    ~SupervisorFixture() { kill_supervisor(); }
+    SupervisorFixture(const SupervisorFixture&) = delete;
+    SupervisorFixture& operator=(const SupervisorFixture&) = delete;
+
+    void start_supervisor()
+    {
+        const char* build = std::getenv("BERTH_BUILD_ROOT");
+        const std::string exe =
+            std::string(build ? build : "build") + "/runtime/cli/berth-supervisor";
+        (void)::unlink(options.supervisor_socket.c_str());
+        supervisor = ::fork();
+        if (supervisor == 0) {
+            ::execl(exe.c_str(), exe.c_str(), "--socket", options.supervisor_socket.c_str(),
+                    nullptr);
+            ::_exit(127);
+        }
+        for (int i = 0; i < 500 && !fs::exists(options.supervisor_socket); ++i)
+            std::this_thread::sleep_for(10ms);
+        BOOST_TEST_REQUIRE(fs::exists(options.supervisor_socket));
+    }
+    void kill_supervisor()
+    {
+        if (supervisor <= 0)
+            return;
+        ::kill(supervisor, SIGKILL);
+        ::waitpid(supervisor, nullptr, 0);
+        supervisor = -1;
+    }
+    // Supervised: stdio /dev/null, or the log file when log is set.
+    rt::CreateOptions supervised(const std::string& id, bool log)
+    {
+        auto co = create_options(id);
+        ::close(co.stdin_fd);
+        co.stdin_fd = co.stdout_fd = co.stderr_fd = -1;
+        if (log)
+            co.log_path = logs + "/" + id + ".log";
+        return co;
+    }
+};
+
+// The "time" of each json-file entry, in ns since the epoch (RFC3339Nano, UTC).
+std::vector<std::int64_t> log_times(const std::string& path)
+{
+    std::vector<std::int64_t> out;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded())
+            continue;
+        const auto t = j.value("time", "");
+        std::tm tm{};
+        const char* rest = ::strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+        if (rest == nullptr)
+            continue;
+        std::int64_t ns = 0;
+        if (*rest == '.') {
+            std::string frac;
+            for (++rest; *rest >= '0' && *rest <= '9'; ++rest)
+                frac += *rest;
+            frac.resize(9, '0');
+            ns = std::stoll(frac);
+        }
+        out.push_back(static_cast<std::int64_t>(::timegm(&tm)) * 1000000000 + ns);
+    }
+    return out;
+}
+
+std::string proc_field(pid_t pid, const std::string& key)
+{
+    return status_line(read_text("/proc/" + std::to_string(pid) + "/status"), key);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(runtime_supervisor_restart,
+                      *utf::label("root") * utf::precondition(berth::test::is_root))
+
+BOOST_FIXTURE_TEST_CASE(a_slow_create_does_not_stall_another_containers_log, SupervisorFixture)
+{
+    // A: a line every 10 ms for 4 s. B: its createRuntime hook takes 2 s, in the supervisor.
+    bundle.set_args({"sh", "-c",
+                     "i=0; while [ $i -lt 400 ]; do echo line-$i; i=$((i+1)); usleep 10000; "
+                     "done; exec sleep 100000"});
+    bundle.write();
+    const auto a_id = new_id("talker");
+    auto a = rt::Container::create(options, supervised(a_id, true));
+    BOOST_TEST_REQUIRE(a.has_value(), why(a));
+    BOOST_TEST_REQUIRE(a->start().has_value());
+    std::this_thread::sleep_for(500ms);
+
+    Bundle slow;
+    slow.config["root"]["path"] = slow.rootfs();
+    slow.config["hooks"]["createRuntime"] = {{{"path", "/bin/sleep"}, {"args", {"sleep", "2"}}}};
+    slow.set_args({"sleep", "100000"});
+    slow.write();
+    auto co = supervised(new_id("slow"), false);
+    co.bundle = slow.dir();
+    const auto before = std::chrono::steady_clock::now();
+    auto b = rt::Container::create(options, co);
+    const auto create_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - before)
+                               .count();
+    BOOST_TEST_REQUIRE(b.has_value(), why(b));
+    BOOST_TEST(create_ms >= 2000);
+    std::this_thread::sleep_for(500ms);
+
+    // Each entry's time is when the supervisor read it: a stalled drain shows as a gap of the
+    // whole create, then a burst of entries with one time.
+    const auto times = log_times(logs + "/" + a_id + ".log");
+    BOOST_TEST_REQUIRE(times.size() >= 200u);
+    std::int64_t max_gap = 0;
+    for (std::size_t i = 1; i < times.size(); ++i)
+        max_gap = std::max(max_gap, times[i] - times[i - 1]);
+    BOOST_TEST_MESSAGE("create took " << create_ms << " ms; longest gap between log entries of "
+                                      << "another container meanwhile: " << max_gap / 1000000
+                                      << " ms");
+    BOOST_TEST(max_gap < 500 * 1000000LL, "gap " << max_gap / 1000000 << " ms");
+    BOOST_TEST(a->remove(true).has_value());
+    BOOST_TEST(b->remove(true).has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(an_orphan_an_exec_leaves_behind_is_reaped_by_the_supervisor,
+                        SupervisorFixture)
+{
+    remove_namespace(bundle.config, "pid"); // its orphans are the host's, not a container init's
+    bundle.set_args({"sleep", "100000"});
+    bundle.write();
+    auto c = rt::Container::create(options, supervised(new_id("orphans"), false));
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    BOOST_TEST_REQUIRE(c->start().has_value());
+    rt::ExecOptions eo;
+    eo.process.args = {"sh", "-c", "sleep 1 & echo $!"};
+    eo.process.env = {"PATH=/bin"};
+    berth::Fd out(::memfd_create("exec-out", MFD_CLOEXEC));
+    eo.stdout_fd = out.get();
+    auto p = c->exec(eo);
+    BOOST_TEST_REQUIRE(p.has_value(), why(p));
+    auto e = p->wait();
+    BOOST_TEST_REQUIRE(e.has_value(), why(e));
+    BOOST_TEST(e->exit_code == 0);
+    const pid_t orphan = std::stoi(read_all(out.get()));
+    // Reparented to the supervisor (not pid 1), which reaps it: no zombie left.
+    BOOST_TEST(proc_field(orphan, "PPid") == std::to_string(supervisor));
+    bool gone = false;
+    for (int i = 0; i < 500 && !gone; ++i) {
+        gone = !fs::exists("/proc/" + std::to_string(orphan));
+        if (!gone)
+            std::this_thread::sleep_for(10ms);
+    }
+    BOOST_TEST(gone, "process " << orphan << " still there: " << proc_field(orphan, "State"));
+    BOOST_TEST(c->remove(true).has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(
+    a_restarted_supervisor_readopts_live_containers_and_records_their_end_as_unknown,
+    SupervisorFixture)
+{
+    // The live one writes a numbered line every 20 ms, before, during and after the outage.
+    bundle.set_args({"sh", "-c", "i=0; while :; do echo tick-$i; i=$((i+1)); usleep 20000; done"});
+    bundle.write();
+    Bundle sleeper;
+    sleeper.config["root"]["path"] = sleeper.rootfs();
+    sleeper.set_args({"sleep", "100000"});
+    sleeper.write();
+    const auto live_id = new_id("lives");
+    const auto ended_id = new_id("ends");
+    const auto log = logs + "/" + live_id + ".log";
+    pid_t ended_pid = 0;
+    {
+        auto ended_co = supervised(ended_id, false);
+        ended_co.bundle = sleeper.dir();
+        auto live = rt::Container::create(options, supervised(live_id, true));
+        auto ended = rt::Container::create(options, ended_co);
+        BOOST_TEST_REQUIRE(live.has_value(), why(live));
+        BOOST_TEST_REQUIRE(ended.has_value(), why(ended));
+        BOOST_TEST_REQUIRE(live->start().has_value());
+        BOOST_TEST_REQUIRE(ended->start().has_value());
+        ended_pid = ended->init().pid();
+    }
+    std::this_thread::sleep_for(300ms);
+    kill_supervisor(); // its containers go on, reparented to us (subreaper)
+    const auto before_outage = log_times(log).size();
+    std::this_thread::sleep_for(500ms); // the talker writes on: into the pipe, no EPIPE
+    // One ends while no supervisor runs; we reap it as its new parent would (pid 1 would).
+    BOOST_TEST_REQUIRE(::kill(ended_pid, SIGKILL) == 0);
+    BOOST_TEST(::waitpid(ended_pid, nullptr, 0) == ended_pid);
+    start_supervisor();
+
+    auto recovered = rt::recover(options);
+    BOOST_TEST_REQUIRE(recovered.has_value(), why(recovered));
+    BOOST_TEST_REQUIRE(recovered->live.size() == 1u);
+    BOOST_TEST_REQUIRE(recovered->ended.size() == 1u);
+    BOOST_TEST(recovered->ended[0].id == ended_id);
+    BOOST_TEST_REQUIRE(recovered->ended[0].record.has_value());
+    BOOST_TEST(recovered->ended[0].record->exit_unknown);
+    BOOST_TEST(recovered->ended[0].record->finished_ns == 0); // nobody saw when
+    BOOST_TEST(recovered->ended[0].record->pid == ended_pid);
+
+    auto& live = recovered->live[0];
+    BOOST_TEST(live.id() == live_id);
+    std::this_thread::sleep_for(500ms);
+    auto running = live.init().try_reap();
+    BOOST_TEST_REQUIRE(running.has_value(), why(running));
+    BOOST_TEST(!running->has_value()); // alive: no SIGPIPE while no supervisor read its pipe
+    // Every line, those written while no supervisor ran included, in order, none lost.
+    std::ifstream in(log);
+    std::string entry;
+    int next = 0;
+    while (std::getline(in, entry)) {
+        auto j = nlohmann::json::parse(entry, nullptr, false);
+        BOOST_TEST_REQUIRE(!j.is_discarded());
+        BOOST_TEST_REQUIRE(j.value("log", "") == "tick-" + std::to_string(next) + "\n", entry);
+        ++next;
+    }
+    BOOST_TEST_MESSAGE("log lines before the outage " << before_outage << ", after " << next);
+    BOOST_TEST(static_cast<std::size_t>(next) > before_outage + 30);
+    BOOST_TEST_REQUIRE(live.kill(SIGKILL).has_value());
+    auto e = live.init().wait(); // through the new supervisor's exit pipe
+    BOOST_TEST_REQUIRE(e.has_value(), why(e));
+    BOOST_TEST(e->exit_unknown);
+    BOOST_TEST(e->signal == 0);
+    BOOST_TEST(e->finished_ns > 0);
+    BOOST_TEST(!e->oom_killed);
+    auto on_disk = berth::read_file(options.root + "/" + live_id + "/exit-init.json");
+    BOOST_TEST_REQUIRE(on_disk.has_value());
+    BOOST_TEST(on_disk->find("\"exitUnknown\":true") != std::string::npos);
+    const pid_t live_pid = live.init().pid();
+    BOOST_TEST(::waitpid(live_pid, nullptr, 0) == live_pid); // its parent is us now
+    BOOST_TEST(live.remove(false).has_value());
+    BOOST_TEST(rt::remove(options, ended_id, false).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
