@@ -1,0 +1,109 @@
+#!/bin/bash
+# tests/vm/systemd_service.sh SOURCE_DIR BUILD_DIR — the install flow and the units under a real
+# systemd (PID 1, pure cgroup v2). Runs INSIDE the guest of `run-in-vm.sh --systemd` (meson's vm
+# suite starts it that way), as a oneshot service after basic.target:
+#   1. scripts/install.sh from BUILD_DIR (meson install, units, /etc/berth/berth.conf), enable,
+#      start;
+#   2. berth-supervisor.service: active, its socket, the supervisor in the leaf "supervisor" of its
+#      delegated cgroup, controllers delegatable to the containers' cgroups, and a stand-in
+#      container in that subtree surviving `systemctl stop` (KillMode=process);
+#   3. berthd.service when berthd is built: active only after READY=1, the API answers, a task
+#      keeps its container pid across `systemctl restart berthd` and `systemctl stop berthd`
+#      (tests/vm/systemd_berthd.sh);
+#   4. scripts/uninstall.sh --purge leaves no unit, file, directory or process behind.
+# Prints "systemd_service: N passed, N failed, 0 skipped" last; exit status 1 on any failure.
+set -uo pipefail
+src=$1 build=$2
+passed=0 failed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
+fail() { echo "FAILED: $*"; failed=$((failed + 1)); }
+check() { # description command...
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+finish() {
+    echo "systemd_service: $passed passed, $failed failed, 0 skipped"
+    [ "$failed" -eq 0 ]
+    exit
+}
+export PATH=/usr/local/sbin:/usr/local/bin:$PATH
+unit_cgroup() { echo "/sys/fs/cgroup$(systemctl show -P ControlGroup "$1")"; }
+
+# ---- 1. install ----
+have_berthd=0
+[ -x "$build/agent/berthd/berthd" ] && have_berthd=1
+start_flag=()
+[ $have_berthd -eq 1 ] || start_flag=(--no-start) # berthd.service cannot start without berthd
+t0=$(date +%s)
+if "$src/scripts/install.sh" --no-deps --no-build --build-dir "$build" "${start_flag[@]}"; then
+    ok "scripts/install.sh (meson install, units, configuration) in $(($(date +%s) - t0)) s"
+else
+    fail "scripts/install.sh"
+    finish
+fi
+check "the units are installed where systemd finds them" \
+    systemctl cat berthd.service berth-supervisor.service >/dev/null
+check "/etc/berth/berth.conf is installed from the example, mode 0600" \
+    test "$(stat -c %a /etc/berth/berth.conf 2>/dev/null)" = 600
+check "both units are enabled" systemctl is-enabled --quiet berthd.service berth-supervisor.service
+[ $have_berthd -eq 1 ] || systemctl start berth-supervisor.service
+
+# ---- 2. berth-supervisor.service ----
+check "berth-supervisor.service is active" systemctl is-active --quiet berth-supervisor.service
+check "its socket /run/berth/supervisor.sock is there, mode 0600" \
+    test "$(stat -c %A /run/berth/supervisor.sock 2>/dev/null)" = srw-------
+cg=$(unit_cgroup berth-supervisor.service)
+pid=$(systemctl show -P MainPID berth-supervisor.service)
+check "the supervisor (pid $pid) runs in the leaf supervisor of its unit's cgroup" \
+    grep -qx "0::$(systemctl show -P ControlGroup berth-supervisor.service)/supervisor" \
+    "/proc/$pid/cgroup"
+check "no process sits in the unit's own cgroup (v2: it may delegate controllers)" \
+    test -z "$(cat "$cg/cgroup.procs")"
+check "the unit's cgroup can enable cpu, memory and pids for the containers' cgroups" \
+    sh -c "echo '+cpu +memory +pids' >'$cg/cgroup.subtree_control'"
+# A stand-in container: a process in a sibling cgroup of the supervisor, as the runtime makes.
+mkdir "$cg/standin"
+sleep 600 &
+standin=$!
+echo $standin >"$cg/standin/cgroup.procs"
+check "a container's cgroup below the unit gets a memory limit" \
+    sh -c "echo 64M >'$cg/standin/memory.max' && grep -qx 67108864 '$cg/standin/memory.max'"
+systemctl stop berth-supervisor.service
+check "systemctl stop berth-supervisor leaves the containers running (KillMode=process)" \
+    kill -0 $standin
+check "and keeps /run/berth (RuntimeDirectoryPreserve=yes)" test -d /run/berth
+kill $standin && wait $standin 2>/dev/null
+rmdir "$cg/standin"
+# What a restart needs on cgroup v2 with systemd < 254 (systemd/README.md): no controllers enabled
+# in the unit's own cgroup, which systemd's stop leaves when the cgroup is not pruned.
+[ ! -d "$cg" ] || echo "-cpu -memory -pids" >"$cg/cgroup.subtree_control" 2>/dev/null || true
+systemctl start berth-supervisor.service
+check "berth-supervisor.service starts again (new pid)" \
+    test "$(systemctl show -P MainPID berth-supervisor.service)" != "$pid"
+
+# ---- 3. berthd.service ----
+if [ $have_berthd -eq 1 ]; then
+    . "$(dirname "$0")/systemd_berthd.sh"
+else
+    echo "note: berthd is not built in $build: berthd.service is installed, not started"
+fi
+
+# ---- 4. uninstall ----
+if "$src/scripts/uninstall.sh" --purge --build-dir "$build"; then
+    ok "scripts/uninstall.sh --purge"
+else
+    fail "scripts/uninstall.sh --purge"
+fi
+check "no berth unit is left" \
+    test -z "$(systemctl list-units --all --no-legend 'berth*' | grep -v berth-vm)"
+check "no unit file is left" sh -c '! systemctl cat berthd.service berth-supervisor.service 2>/dev/null'
+left=
+for f in /usr/local/sbin/berthd /usr/local/bin/berth /usr/local/bin/berth-supervisor \
+    /usr/local/bin/berth-runtime /usr/local/libexec/berth /usr/local/share/berth \
+    /usr/local/lib/systemd/system/berthd.service /etc/berth /var/lib/berth /run/berth; do
+    [ ! -e $f ] || left="$left $f"
+done
+check "no installed file or directory is left${left:+ (left:$left)}" test -z "$left"
+check "no berth process is left" sh -c '! pgrep -l berth | grep -v berth-vm'
+finish
