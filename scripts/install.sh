@@ -17,7 +17,7 @@
 #   --no-start        install and enable only (also the way to install without a running systemd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-prefix=/usr/local builddir=build-install cluster= region= deps=1 build=1 start=1
+prefix=/usr/local builddir=build-install cluster='' region='' deps=1 build=1 start=1
 die() { echo "berth install: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
     case $1 in

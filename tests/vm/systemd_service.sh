@@ -106,4 +106,7 @@ for f in /usr/local/sbin/berthd /usr/local/bin/berth /usr/local/bin/berth-superv
 done
 check "no installed file or directory is left${left:+ (left:$left)}" test -z "$left"
 check "no berth process is left" sh -c '! pgrep -l berth | grep -v berth-vm'
+if [ -n "${cpid:-}" ]; then
+    check "the task's container is gone (uninstall stopped the task)" sh -c "! kill -0 $cpid 2>/dev/null"
+fi
 finish

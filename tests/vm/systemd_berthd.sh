@@ -1,0 +1,72 @@
+# tests/vm/systemd_berthd.sh — part 3 of systemd_service.sh (sourced by it, in the systemd guest,
+# after scripts/install.sh started both units): berthd.service with a task. Uses its ok/fail/check.
+#   active only after READY=1; the API answers on /run/berth/berthd.sock; a task (the offline demo
+#   image examples/hello, loaded with `berth load`) runs in berth-supervisor.service's delegated
+#   subtree; `systemctl restart berthd` keeps the container's pid and the task RUNNING
+#   (re-adopted); `systemctl stop berthd` leaves it running; berthd starts again for uninstall.
+sock=/run/berth/berthd.sock
+api() { # OPERATION JSON
+    curl -sf --max-time 60 --unix-socket $sock -X POST http://localhost/ \
+        -H "X-Amz-Target: AmazonEC2ContainerServiceV20141113.$1" \
+        -H 'Content-Type: application/x-amz-json-1.1' -d "$2"
+}
+task_status() { # ARN -> lastStatus
+    api DescribeTasks "{\"tasks\":[\"$1\"]}" | jq -r '.tasks[0].lastStatus // "MISSING"'
+}
+wait_status() { # ARN STATUS SECONDS
+    local i
+    for ((i = 0; i < $3; i++)); do
+        [ "$(task_status "$1")" = "$2" ] && return 0
+        sleep 1
+    done
+    return 1
+}
+container_pid() { # container id -> its init's pid from the runtime's state
+    berth-runtime --root /run/berth/containers state "$1" 2>/dev/null | jq -r '.pid // 0'
+}
+
+check "berthd.service is active" systemctl is-active --quiet berthd.service
+start_us=$(systemctl show -P ExecMainStartTimestampMonotonic berthd.service)
+active_us=$(systemctl show -P ActiveEnterTimestampMonotonic berthd.service)
+check "berthd.service became active after its start, on READY=1 (Type=notify)" \
+    test "$active_us" -ge "$start_us" -a "$(systemctl show -P Type berthd.service)" = notify
+clusters=$(api ListClusters '{}' || echo "")
+if echo "$clusters" | jq -e '.clusterArns' >/dev/null 2>&1; then
+    ok "ListClusters over $sock: $clusters"
+else
+    fail "ListClusters over $sock answered '$clusters'"
+fi
+
+hello=$(mktemp /tmp/berth-hello.XXXXXX.tar)
+if "$src/examples/hello/build.sh" "$hello" >/dev/null && berth load -i "$hello" >/dev/null; then
+    ok "the demo image examples/hello is built and loaded offline (berth load)"
+else
+    fail "building or loading examples/hello"
+fi
+rm -f "$hello"
+taskdef='{"family":"berth-vm-hello","networkMode":"none","containerDefinitions":[{"name":"web","image":"berth.local/hello:latest","essential":true,"memory":64}]}'
+api RegisterTaskDefinition "$taskdef" >/dev/null || fail "RegisterTaskDefinition"
+arn=$(api RunTask '{"taskDefinition":"berth-vm-hello"}' | jq -r '.tasks[0].taskArn // empty')
+if [ -n "$arn" ] && wait_status "$arn" RUNNING 180; then
+    ok "RunTask: $arn is RUNNING"
+    id=${arn##*/}-web
+    cpid=$(container_pid "$id")
+    check "the container $id has a live pid ($cpid)" kill -0 "$cpid"
+    check "its cgroup is in berth-supervisor.service's delegated subtree" \
+        grep -q "^0::/system.slice/berth-supervisor.service/" "/proc/$cpid/cgroup"
+
+    systemctl restart berthd.service
+    check "systemctl restart berthd: active again" systemctl is-active --quiet berthd.service
+    check "the container kept its pid $cpid across the restart" kill -0 "$cpid"
+    check "the task is RUNNING after the restart (re-adopted)" wait_status "$arn" RUNNING 60
+    check "the runtime still reports the same pid" test "$(container_pid "$id")" = "$cpid"
+
+    systemctl stop berthd.service
+    check "systemctl stop berthd: inactive" sh -c '! systemctl is-active --quiet berthd.service'
+    check "the container still runs with berthd stopped" kill -0 "$cpid"
+    systemctl start berthd.service
+    check "berthd starts again and the task is RUNNING" wait_status "$arn" RUNNING 60
+else
+    fail "RunTask did not reach RUNNING (task '$arn', status $(task_status "$arn" 2>/dev/null))"
+    journalctl -u berthd --no-pager | tail -20
+fi
