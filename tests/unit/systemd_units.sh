@@ -56,13 +56,23 @@ else
     echo "note: berthd is not built in this tree; berthd.service is checked by the grep below only"
 fi
 
+# The checks above are not no-ops: a misspelt setting is a warning (an exit status of 0, caught by
+# the empty-output rule) and a missing executable an error.
 mkdir "$tmp/bad"
 sed 's/^Type=exec/Type=bogus/' "$tmp/berth-supervisor.service" >"$tmp/bad/berth-supervisor.service"
+if (cd "$tmp/bad" && systemd-analyze verify --man=no ./berth-supervisor.service 2>&1) |
+    grep -q "Failed to parse service type"; then
+    ok "systemd-analyze verify reports Type=bogus (the empty-output rule catches it)"
+else
+    fail "systemd-analyze verify said nothing about Type=bogus: the checks above prove little"
+fi
+sed "s|^ExecStart=.*|ExecStart=$tmp/absent-program|" "$tmp/berth-supervisor.service" \
+    >"$tmp/bad/berth-supervisor.service"
 if (cd "$tmp/bad" && systemd-analyze verify --man=no ./berth-supervisor.service) >/dev/null 2>&1
 then
-    fail "systemd-analyze verify accepted Type=bogus: the check above proves nothing"
+    fail "systemd-analyze verify accepted a missing ExecStart= program"
 else
-    ok "systemd-analyze verify refuses a unit with Type=bogus"
+    ok "systemd-analyze verify refuses a missing ExecStart= program"
 fi
 
 expect() { # unit line
