@@ -5,22 +5,21 @@
 # removes the installed files; with --purge also the configuration, the state (database, images,
 # logs), /run/berth, berth's bridge and its nftables table. Idempotent.
 #
-#   scripts/uninstall.sh [--prefix DIR] [--build-dir DIR] [--purge]
+#   scripts/uninstall.sh [--prefix DIR] [--purge]
 #
-#   --prefix DIR     the prefix install.sh used (default /usr/local)
-#   --build-dir DIR  its build directory (default ./build-install): its install log lists the
-#                    files to remove; without it the known list under DIR is removed
+#   --prefix DIR     the prefix install.sh used (default /usr/local); install.sh's list of the
+#                    files it installed, DIR/share/berth/installed-files, says what to remove
+#                    (without it, the known list under DIR)
 #   --purge          also /etc/berth, /var/lib/berth, /run/berth, link berth0, table ip berth
 set -euo pipefail
 cd "$(dirname "$0")/.."
-prefix=/usr/local builddir=build-install purge=0
+prefix=/usr/local purge=0
 die() { echo "berth uninstall: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
     case $1 in
     --prefix) prefix=${2:?--prefix needs a directory}; shift 2 ;;
-    --build-dir) builddir=${2:?--build-dir needs a directory}; shift 2 ;;
     --purge) purge=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -69,8 +68,8 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
         stop_tasks
     fi
     echo "== services"
-    systemctl disable --now --quiet berthd.service 2>/dev/null || true
-    systemctl disable --now --quiet berth-supervisor.service 2>/dev/null || true
+    # One call, one daemon reload: berthd stops before the supervisor (it is ordered after it).
+    systemctl disable --now --quiet berthd.service berth-supervisor.service 2>/dev/null || true
     # KillMode=process spared the containers on stop: whatever berthd did not stop goes now.
     if [ -n "$(systemctl show -P ControlGroup berth-supervisor.service 2>/dev/null)" ]; then
         echo "   killing the processes left in berth-supervisor.service's cgroup"
@@ -80,10 +79,11 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
 fi
 
 echo "== files"
-if [ -f "$builddir/meson-logs/install-log.txt" ]; then
-    grep -v '^#' "$builddir/meson-logs/install-log.txt" | while read -r f; do
-        rm -f "$f"
-    done
+manifest=$prefix/share/berth/installed-files
+if [ -f "$manifest" ]; then
+    while read -r f; do
+        case $f in /*) [ -d "$f" ] || rm -f "$f" ;; esac
+    done <"$manifest"
 else
     rm -f "$prefix"/sbin/berthd "$prefix"/bin/berth "$prefix"/bin/berth-runtime \
         "$prefix"/bin/berth-supervisor "$prefix"/lib/systemd/system/berthd.service \
@@ -103,8 +103,10 @@ if [ $purge -eq 1 ]; then
         fi
     done
     rm -rf /etc/berth /var/lib/berth /run/berth
-    if ip link show berth0 >/dev/null 2>&1; then ip link del berth0; fi
-    if command -v nft >/dev/null && nft list table ip berth >/dev/null 2>&1; then
+    if [ -e /sys/class/net/berth0 ]; then ip link del berth0; fi
+    # No nf_tables (module or built in): no table to look for.
+    if [ -d /sys/module/nf_tables ] && command -v nft >/dev/null &&
+        nft list table ip berth >/dev/null 2>&1; then
         nft delete table ip berth
     fi
 fi
