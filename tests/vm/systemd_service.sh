@@ -51,6 +51,7 @@ if "$src/scripts/install.sh" --from-destdir "$stage" "${start_flag[@]}"; then
     ok "scripts/install.sh --from-destdir (files, units, configuration, services)"
 else
     fail "scripts/install.sh"
+    journalctl --no-pager -u berthd.service -u berth-supervisor.service | tail -30
     finish
 fi
 check "the units are installed where systemd finds them" \
