@@ -1,5 +1,6 @@
 # tests/vm/systemd_berthd.sh — part 3 of systemd_service.sh (sourced by it, in the systemd guest,
-# after scripts/install.sh started both units): berthd.service with a task. Uses its ok/fail/check.
+# after part 2 restarted berth-supervisor.service): berthd.service with a task. Uses its
+# ok/fail/check. scripts/install.sh a second time (the upgrade path) starts berthd, which is
 #   active only after READY=1; the API answers on /run/berth/berthd.sock; a task (the offline demo
 #   image examples/hello, loaded with `berth load`) runs in berth-supervisor.service's delegated
 #   subtree; `systemctl restart berthd` keeps the container's pid and the task RUNNING
@@ -25,6 +26,12 @@ container_pid() { # container id -> its init's pid from the runtime's state
     berth-runtime --root /run/berth/containers state "$1" 2>/dev/null | jq -r '.pid // 0'
 }
 
+if "$src/scripts/install.sh" --from-destdir "$stage"; then
+    ok "scripts/install.sh again: idempotent, starts berthd (returns once READY=1)"
+else
+    fail "scripts/install.sh (second run, starting berthd)"
+    journalctl --no-pager -u berthd.service -u berth-supervisor.service | tail -30
+fi
 check "berthd.service is active" systemctl is-active --quiet berthd.service
 start_us=$(systemctl show -P ExecMainStartTimestampMonotonic berthd.service)
 active_us=$(systemctl show -P ActiveEnterTimestampMonotonic berthd.service)
