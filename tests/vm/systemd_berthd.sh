@@ -38,19 +38,17 @@ active_us=$(systemctl show -P ActiveEnterTimestampMonotonic berthd.service)
 check "berthd.service became active after its start, on READY=1 (Type=notify)" \
     test "$active_us" -ge "$start_us" -a "$(systemctl show -P Type berthd.service)" = notify
 clusters=$(api ListClusters '{}' || echo "")
-if echo "$clusters" | jq -e '.clusterArns' >/dev/null 2>&1; then
+if [ -n "$clusters" ] && echo "$clusters" | jq -e '.clusterArns' >/dev/null 2>&1; then
     ok "ListClusters over $sock: $clusters"
 else
     fail "ListClusters over $sock answered '$clusters'"
 fi
 
-hello=$(mktemp /tmp/berth-hello.XXXXXX.tar)
-if "$src/examples/hello/build.sh" "$hello" >/dev/null && berth load -i "$hello" >/dev/null; then
-    ok "the demo image examples/hello is built and loaded offline (berth load)"
+if berth load -i "$stage/hello.tar" >/dev/null; then
+    ok "the demo image examples/hello (built on the host) is loaded offline (berth load)"
 else
-    fail "building or loading examples/hello"
+    fail "berth load -i $stage/hello.tar"
 fi
-rm -f "$hello"
 taskdef='{"family":"berth-vm-hello","networkMode":"none","containerDefinitions":[{"name":"web","image":"berth.local/hello:latest","essential":true,"memory":64}]}'
 api RegisterTaskDefinition "$taskdef" >/dev/null || fail "RegisterTaskDefinition"
 arn=$(api RunTask '{"taskDefinition":"berth-vm-hello"}' | jq -r '.tasks[0].taskArn // empty')
