@@ -103,6 +103,8 @@ if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable --quiet berth-supervisor.service berthd.service
     if [ $start -eq 1 ]; then
+        [ -x "$prefix/sbin/berthd" ] ||
+            die "$prefix/sbin/berthd was not installed (is agent/berthd in this tree?): use --no-start"
         # The supervisor is the containers' parent: started when down, never restarted here.
         systemctl start berth-supervisor.service
         # berthd: restarted when running (an upgrade; its tasks keep running and are re-adopted),
