@@ -7,6 +7,8 @@
 # 2. verify is not a no-op: the same unit with a bad Type= is refused.
 # 3. The settings the design rests on are there (systemd/README.md says why each one).
 # 4. install-config.sh installs the example configuration once and never overwrites it.
+# 5. scripts/install.sh and uninstall.sh refuse a non-root user, and install.sh a host without
+#    systemd as init (this machine kind; skipped where systemd is PID 1) and unknown arguments.
 # Prints "systemd_units: N passed, N failed, 0 skipped" last.
 set -uo pipefail
 prefix=$1 built=$2 supervisor=$3 berthd=${4:-}
@@ -112,6 +114,36 @@ if DESTDIR=$dest "$src/install-config.sh" /usr/share/berth/berth.conf.example \
     ok "install-config.sh keeps an existing /etc/berth/berth.conf"
 else
     fail "install-config.sh overwrote an existing /etc/berth/berth.conf"
+fi
+
+# scripts/install.sh and uninstall.sh refuse, with a message saying why, before touching anything.
+scripts=$(cd "$src/../scripts" && pwd)
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+    for s in install.sh uninstall.sh; do
+        out=$(nobody "$scripts/$s" 2>&1 </dev/null)
+        status=$?
+        if [ $status -ne 0 ] && echo "$out" | grep -q "must run as root"; then
+            ok "$s refuses a non-root user: $out"
+        else
+            fail "$s as non-root said: $out"
+        fi
+    done
+fi
+if [ ! -d /run/systemd/system ] && [ "$(id -u)" -eq 0 ]; then
+    out=$("$scripts/install.sh" --no-deps --no-build --prefix "$tmp/never" 2>&1 </dev/null)
+    if [ $? -ne 0 ] && echo "$out" | grep -q "systemd is not running as init" &&
+        [ ! -e "$tmp/never" ]; then
+        ok "install.sh refuses to start services without systemd as init, having installed nothing"
+    else
+        fail "install.sh without systemd said: $out"
+    fi
+    out=$("$scripts/install.sh" --bogus 2>&1 </dev/null)
+    if [ $? -ne 0 ] && echo "$out" | grep -q "unknown argument '--bogus'"; then
+        ok "install.sh names an unknown argument"
+    else
+        fail "install.sh --bogus said: $out"
+    fi
 fi
 
 echo "systemd_units: $passed passed, $failed failed, 0 skipped"
