@@ -7,7 +7,7 @@
 #   (re-adopted); `systemctl stop berthd` leaves it running; berthd starts again for uninstall.
 sock=/run/berth/berthd.sock
 api() { # OPERATION JSON: over berthd.sock, or the TCP port while berthd has no unix socket yet
-    local via=(--unix-socket $sock http://localhost/)
+    local via=(--unix-socket "$sock" http://localhost/)
     [ -S $sock ] || via=(http://127.0.0.1:51680/)
     curl -sf --max-time 60 -X POST "${via[@]}" \
         -H "X-Amz-Target: AmazonEC2ContainerServiceV20141113.$1" \
