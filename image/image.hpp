@@ -178,6 +178,9 @@ class Rootfs {
 public:
     static Result<Rootfs> mount(const Store& store, const ImageRecord& image,
                                 const std::string& id);
+    // The rootfs `id` a previous process mounted and kept (an agent restarting): an owning
+    // handle again, so its destructor unmounts and removes it. ENOENT when there is none.
+    static Result<Rootfs> adopt(const Store& store, const std::string& id);
     Rootfs(Rootfs&& other) noexcept;
     Rootfs& operator=(Rootfs&&) = delete;
     Rootfs(const Rootfs&) = delete;

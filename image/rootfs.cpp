@@ -90,6 +90,19 @@ Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, const
     return rootfs;
 }
 
+Result<Rootfs> Rootfs::adopt(const Store& store, const std::string& id)
+{
+    if (!valid_id(id))
+        return Error::invalid("rootfs id ", quoted(id), ": letters, digits, '-', '_', '.' only");
+    const auto dir = cat(store.root(), "/containers/", id);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) < 0)
+        return Error::from_errno("rootfs ", quoted(id), ": ", quoted(dir));
+    if (!S_ISDIR(st.st_mode))
+        return Error::with_code(ENOTDIR, "rootfs ", quoted(id), ": ", quoted(dir));
+    return Rootfs(dir, dir + "/merged");
+}
+
 Rootfs::Rootfs(Rootfs&& other) noexcept
     : dir_(std::move(other.dir_)), merged_(std::move(other.merged_)),
       owned_(std::exchange(other.owned_, false))

@@ -9,6 +9,7 @@ packages=(
   ccache  # meson uses it by itself; scripts/fuzz.sh names it with clang (CXX="ccache clang++")
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
   libboost-dev libsqlite3-dev  # agent/api (Beast, Asio), agent/store
+  libsystemd-dev  # berthd: sd_notify (systemd Type=notify)
   libmnl-dev libnftables-dev
   libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev
   # the runtime's peers and test material

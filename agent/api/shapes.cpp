@@ -40,8 +40,9 @@ json container_json(const store::Task& task, const store::Container& c)
                 {"name", c.name},
                 {"image", c.image},
                 {"lastStatus", c.last_status},
-                {"healthStatus", c.health_status.empty() ? "UNKNOWN" : c.health_status},
-                {"networkInterfaces", json::array()}};
+                {"healthStatus", c.health_status.empty() ? "UNKNOWN" : c.health_status}};
+    json interfaces = json::parse(c.network_interfaces, nullptr, false);
+    out["networkInterfaces"] = interfaces.is_array() ? interfaces : json::array();
     set_text(out, "runtimeId", c.runtime_id);
     if (c.exit_code)
         out["exitCode"] = *c.exit_code;

@@ -53,6 +53,9 @@ struct Config {
     std::string state_dir = "/var/lib/berth";             // BERTH_STATE_DIR
     std::string runtime_dir = "/run/berth"; // BERTH_RUNTIME_DIR (berthd.sock lives here)
     std::string region = "us-east-1";       // BERTH_REGION (ARNs, SigV4 scope)
+    std::string cgroup_root = "/berth";     // BERTH_CGROUP_ROOT (containers' cgroups below it)
+    std::string bridge = "berth0";          // BERTH_BRIDGE (net checks the name at start)
+    std::string subnet = "10.213.0.0/16";   // BERTH_SUBNET (net checks the CIDR at start)
     std::string api_access_key_id;          // BERTH_API_ACCESS_KEY_ID
     std::string api_secret_access_key;      // BERTH_API_SECRET_ACCESS_KEY
 };

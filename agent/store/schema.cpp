@@ -74,6 +74,11 @@ CREATE TABLE containers (
     PRIMARY KEY (task_arn, name)
 );
 )sql",
+    // 2: the engine's snapshot per task (restore after a restart) and awsvpc interfaces.
+    R"sql(
+ALTER TABLE tasks ADD COLUMN engine_state TEXT NOT NULL DEFAULT '';
+ALTER TABLE containers ADD COLUMN network_interfaces TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 
 Result<int> user_version(Connection& db)

@@ -18,7 +18,7 @@ struct sqlite3;
 
 namespace berth::store {
 
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 struct TaskDefinition {
     std::string family;
@@ -38,8 +38,9 @@ struct Container {
     std::string last_status;
     std::optional<int> exit_code;
     std::string reason;
-    std::string network_bindings; // JSON array text, "[]" when none
-    std::string health_status;    // "UNKNOWN" until a health check reports
+    std::string network_bindings;          // JSON array text, "[]" when none
+    std::string health_status;             // "UNKNOWN" until a health check reports
+    std::string network_interfaces = "[]"; // JSON array text (awsvpc: privateIpv4Address)
 };
 
 struct Task {
@@ -58,6 +59,9 @@ struct Task {
     std::int64_t created_at = 0, started_at = 0, stopping_at = 0, stopped_at = 0;
     std::int64_t pull_started_at = 0, pull_stopped_at = 0;
     std::int64_t version = 1; // bumped on each put
+    // The task engine's snapshot (agent/daemon's JSON of engine::TaskState), written before
+    // the actions it records; "" for a task the engine never saw.
+    std::string engine_state;
     std::vector<Container> containers;
 };
 

@@ -9,8 +9,8 @@ namespace {
 constexpr const char* task_columns =
     "SELECT arn, cluster, task_definition_arn, container_instance_arn, desired_status, "
     "last_status, started_by, task_group, stopped_reason, stop_code, overrides, cpu, memory, "
-    "created_at, started_at, stopping_at, stopped_at, pull_started_at, pull_stopped_at, version "
-    "FROM tasks ";
+    "created_at, started_at, stopping_at, stopped_at, pull_started_at, pull_stopped_at, version, "
+    "engine_state FROM tasks ";
 
 Task read_task(const Statement& s)
 {
@@ -35,6 +35,7 @@ Task read_task(const Statement& s)
     t.pull_started_at = s.integer(17);
     t.pull_stopped_at = s.integer(18);
     t.version = s.integer(19);
+    t.engine_state = s.text(20);
     return t;
 }
 
@@ -44,9 +45,9 @@ Result<void> insert_task(Connection& db, const Task& t)
         "INSERT OR REPLACE INTO tasks (arn, cluster, task_definition_arn, container_instance_arn, "
         "desired_status, last_status, started_by, task_group, stopped_reason, stop_code, "
         "overrides, cpu, memory, created_at, started_at, stopping_at, stopped_at, "
-        "pull_started_at, pull_stopped_at, version) VALUES "
+        "pull_started_at, pull_stopped_at, version, engine_state) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-        "?20)");
+        "?20, ?21)");
     if (!stmt)
         return std::move(stmt).error();
     stmt->bind(1, t.arn).bind(2, t.cluster).bind(3, t.task_definition_arn);
@@ -55,6 +56,7 @@ Result<void> insert_task(Connection& db, const Task& t)
     stmt->bind(11, t.overrides).bind(12, t.cpu).bind(13, t.memory).bind(14, t.created_at);
     stmt->bind(15, t.started_at).bind(16, t.stopping_at).bind(17, t.stopped_at);
     stmt->bind(18, t.pull_started_at).bind(19, t.pull_stopped_at).bind(20, t.version);
+    stmt->bind(21, t.engine_state);
     return stmt->run();
 }
 
@@ -63,8 +65,8 @@ Result<void> insert_container(Connection& db, const std::string& task_arn, std::
 {
     auto stmt = db.prepare(
         "INSERT INTO containers (task_arn, position, name, arn, image, runtime_id, "
-        "desired_status, last_status, exit_code, reason, network_bindings, health_status) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        "desired_status, last_status, exit_code, reason, network_bindings, health_status, "
+        "network_interfaces) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     if (!stmt)
         return std::move(stmt).error();
     stmt->bind(1, task_arn).bind(2, position).bind(3, c.name).bind(4, c.arn).bind(5, c.image);
@@ -74,13 +76,15 @@ Result<void> insert_container(Connection& db, const std::string& task_arn, std::
     else
         stmt->bind_null(9);
     stmt->bind(10, c.reason).bind(11, c.network_bindings).bind(12, c.health_status);
+    stmt->bind(13, c.network_interfaces);
     return stmt->run();
 }
 
 Result<void> read_containers(const Connection& db, Task& task)
 {
     auto stmt = db.prepare("SELECT name, arn, image, runtime_id, desired_status, last_status, "
-                           "exit_code, reason, network_bindings, health_status FROM containers "
+                           "exit_code, reason, network_bindings, health_status, network_interfaces "
+                           "FROM containers "
                            "WHERE task_arn = ?1 ORDER BY position");
     if (!stmt)
         return std::move(stmt).error();
@@ -91,8 +95,9 @@ Result<void> read_containers(const Connection& db, Task& task)
             return std::move(row).error();
         if (!*row)
             return {};
-        Container c{stmt->text(0), stmt->text(1), stmt->text(2), stmt->text(3), stmt->text(4),
-                    stmt->text(5), std::nullopt,  stmt->text(7), stmt->text(8), stmt->text(9)};
+        Container c{stmt->text(0), stmt->text(1), stmt->text(2), stmt->text(3),
+                    stmt->text(4), stmt->text(5), std::nullopt,  stmt->text(7),
+                    stmt->text(8), stmt->text(9), stmt->text(10)};
         if (auto code = stmt->optional_integer(6))
             c.exit_code = static_cast<int>(*code);
         task.containers.push_back(std::move(c));

@@ -1,0 +1,161 @@
+// agent/berthd/main.cpp — berthd, the node agent. Flags, then the environment, then the
+// configuration file (flags beat environment beats file); the Daemon (agent/daemon) with the
+// ECS-compatible API server on it; sd_notify READY=1 once the listener is open and restore is
+// done. SIGTERM/SIGINT stop the loop and berthd exits 0, leaving every task running (the
+// supervisor keeps reaping and logging them). Never daemonizes itself (systemd Type=notify).
+#include <pthread.h>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <systemd/sd-daemon.h>
+#include "agent/berthd/berthd.hpp"
+#include "agent/daemon/daemon.hpp"
+#include "base/log.hpp"
+#include "base/strings.hpp"
+
+namespace {
+
+using namespace berth;
+
+constexpr const char* usage =
+    "usage: berthd [--config PATH] [--state-dir DIR] [--runtime-dir DIR]\n"
+    "              [--api-listen HOST:PORT] [--introspection-listen HOST:PORT] [--foreground]\n"
+    "The node agent: runs ECS task definitions and serves the ECS API (docs/CONFIGURATION.md).\n";
+
+struct Flags {
+    std::string config_path = config::default_path;
+    bool config_given = false;
+    config::Environment overrides; // flags, as the keys they set
+};
+
+// Flag -> the configuration key it sets.
+constexpr std::pair<std::string_view, std::string_view> flag_keys[] = {
+    {"--state-dir", "BERTH_STATE_DIR"},
+    {"--runtime-dir", "BERTH_RUNTIME_DIR"},
+    {"--api-listen", "BERTH_API_LISTEN"},
+    {"--introspection-listen", "BERTH_INTROSPECTION_LISTEN"},
+};
+
+Result<Flags> parse_flags(int argc, char** argv)
+{
+    Flags f;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg =
+            argv[i]; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+        if (arg == "--foreground")
+            continue; // always: berthd never daemonizes itself
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(usage, stdout);
+            std::exit(0); // NOLINT(concurrency-mt-unsafe): no thread yet
+        }
+        if (arg == "--version") {
+            std::puts("berthd " BERTH_VERSION);
+            std::exit(0); // NOLINT(concurrency-mt-unsafe): no thread yet
+        }
+        const auto eq = arg.find('=');
+        const auto name = arg.substr(0, eq);
+        std::string value;
+        if (eq != std::string_view::npos)
+            value = std::string(arg.substr(eq + 1));
+        else if (i + 1 < argc)
+            value = argv[++i]; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+        else
+            return Error::invalid(name, ": a value is required");
+        if (name == "--config") {
+            f.config_path = value;
+            f.config_given = true;
+            continue;
+        }
+        bool known = false;
+        for (const auto& [flag, key] : flag_keys)
+            if (name == flag) {
+                f.overrides[std::string(key)] = value;
+                known = true;
+            }
+        if (!known)
+            return Error::invalid(quoted(name), ": unknown flag (berthd --help)");
+    }
+    return f;
+}
+
+Result<api::Options> api_options(const config::Config& c, const std::string& account_id)
+{
+    api::Options o;
+    const auto colon = c.api_listen.rfind(':');
+    o.address = c.api_listen.substr(0, colon);
+    o.port = static_cast<std::uint16_t>(std::stoul(c.api_listen.substr(colon + 1)));
+    o.region = c.region;
+    o.account_id = account_id;
+    o.cluster = c.cluster;
+    auto credentials = berthd::api_credentials(c);
+    if (!credentials)
+        return std::move(credentials).error();
+    o.credentials = std::move(*credentials);
+    return o;
+}
+
+int fail(const Error& error, std::string_view what)
+{
+    log::error(error, what);
+    return 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv, char** envp)
+{
+    auto flags = parse_flags(argc, argv);
+    if (!flags) {
+        std::fprintf(stderr, "berthd: %s\n%s", flags.error().message().c_str(), usage);
+        return 2;
+    }
+    auto env = config::environment_from(envp);
+    for (const auto& [key, value] : flags->overrides)
+        env[key] = value; // flags beat the environment
+    auto config = config::load(flags->config_path, env, flags->config_given);
+    if (!config)
+        return fail(config.error(), "cannot load the configuration");
+    log::set_level(config->log_level);
+    // Every thread berthd starts inherits this mask: SIGTERM/SIGINT are taken by sigwait below
+    // only. SIGPIPE: a client that went away is an error on its socket, not death.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    daemon::Options options;
+    options.config = *config;
+    auto node = daemon::Daemon::open(std::move(options));
+    if (!node)
+        return fail(node.error(), "cannot start the node");
+    auto api = api_options(*config, "000000000000");
+    if (!api)
+        return fail(api.error(), "cannot configure the API");
+    auto db = store::Store::open(config->state_dir + "/berth.db");
+    if (!db)
+        return fail(db.error(), "cannot open the store for the API");
+    auto server = api::Server::start(std::move(*api), std::move(*db), node->get());
+    if (!server)
+        return fail(server.error(), "cannot start the API server");
+    log::info("berthd ready",
+              {{"api", config->api_listen},
+               {"state_dir", config->state_dir},
+               {"container_instance", (*node)->node_info().container_instance_arn}});
+    std::thread waiter([&] {
+        int signal = 0;
+        sigwait(&stop_signals, &signal);
+        ::sd_notify(0, "STOPPING=1");
+        log::info("stopping; tasks keep running", {{"signal", std::to_string(signal)}});
+        (*node)->stop();
+    });
+    ::sd_notify(0, "READY=1");
+    (*node)->run();
+    (*server)->stop();
+    waiter.join();
+    return 0;
+}

@@ -1,0 +1,188 @@
+// agent/daemon/actions.cpp — the engine's task-wide actions: Provision (the task network and
+// volumes), PullImage (one pull per image through engine::PullQueue, a lease per container),
+// Deprovision, and the reports. Container actions are in containers.cpp. Anything that blocks
+// runs on a worker and comes back as an engine event.
+#include <filesystem>
+#include "agent/daemon/containers.hpp"
+#include "base/log.hpp"
+
+namespace berth::daemon {
+namespace {
+
+std::size_t index_of(const TaskEntry& task, const std::string& container)
+{
+    for (std::size_t i = 0; i < task.def.containers.size(); ++i)
+        if (task.def.containers[i].name == container)
+            return i;
+    return task.def.containers.size();
+}
+
+engine::Event event(engine::EventKind kind, std::string container = {}, std::string reason = {})
+{
+    return engine::Event{kind, std::move(container), 0, false, std::move(reason)};
+}
+
+} // namespace
+
+std::map<std::string, std::string> volume_paths(const taskdef::TaskDefinition& def,
+                                                const std::string& volumes_dir,
+                                                const std::string& task_id)
+{
+    std::map<std::string, std::string> out;
+    for (const auto& v : def.volumes) {
+        if (v.host_source_path)
+            out[v.name] = *v.host_source_path;
+        else if (v.docker && v.docker->scope == taskdef::VolumeScope::Shared)
+            out[v.name] = cat(volumes_dir, "/shared/", v.name);
+        else
+            out[v.name] = cat(volumes_dir, "/", task_id, "/", v.name);
+    }
+    return out;
+}
+
+void Daemon::Impl::perform(TaskEntry& task, const engine::Action& action)
+{
+    const auto& arn = task.record.arn;
+    switch (action.kind) {
+    case engine::ActionKind::Provision: return provision(task);
+    case engine::ActionKind::Deprovision: return deprovision(task);
+    case engine::ActionKind::PullImage: {
+        if (task.record.pull_started_at == 0)
+            task.record.pull_started_at = now_s();
+        if (pulls.request(action.image, {arn, action.container}) == engine::PullStart::Now)
+            start_pull(action.image);
+        return;
+    }
+    case engine::ActionKind::Create:
+    case engine::ActionKind::Start:
+    case engine::ActionKind::Signal:
+    case engine::ActionKind::HealthProbe:
+    case engine::ActionKind::Remove: {
+        const auto i = index_of(task, action.container);
+        if (i < task.containers.size())
+            container_action(task, i, action);
+        return;
+    }
+    case engine::ActionKind::ReportTask:
+        log::info("task status", {{"task", arn},
+                                  {"status", std::string(engine::name_of(action.task_status))},
+                                  {"reason", action.reason}});
+        return;
+    case engine::ActionKind::ReportContainer:
+        log::debug("container status",
+                   {{"task", arn},
+                    {"container", action.container},
+                    {"status", std::string(engine::name_of(action.container_status))}});
+        return;
+    }
+}
+
+void Daemon::Impl::provision(TaskEntry& task)
+{
+    net::TaskRequest request;
+    request.task_id = task_id_of(task.record.arn);
+    request.mode = network_mode(task.def);
+    request.ports = port_mappings(task.def);
+    auto volumes = volume_paths(task.def, paths.volumes(), request.task_id);
+    offload(
+        [this, request, volumes]() -> Result<net::TaskInfo> {
+            for (const auto& [name, path] : volumes) {
+                std::error_code ec;
+                std::filesystem::create_directories(path, ec);
+                if (ec)
+                    return Error::with_code(ec.value(), "volume ", quoted(name), ": mkdir ",
+                                            quoted(path));
+            }
+            const std::lock_guard lock(network_mutex);
+            if (auto existing = network.find_task(request.task_id)) // Provision is re-sent
+                return *existing;                                   // after a restart
+            return network.add_task(request);
+        },
+        [this, arn = task.record.arn](Result<net::TaskInfo> info) {
+            auto* t = find(arn);
+            if (t == nullptr)
+                return;
+            if (!info) {
+                deliver(arn, event(engine::EventKind::ProvisionFailed, {},
+                                   cat("task network: ", info.error().message())));
+                return;
+            }
+            t->network = std::move(*info);
+            for (std::size_t i = 0; i < t->def.containers.size(); ++i) {
+                auto& c = t->record.containers[i];
+                c.network_bindings = network_bindings_json(t->def.containers[i], t->network->ports);
+                if (t->network->mode == net::Mode::Awsvpc && t->network->address)
+                    c.network_interfaces = network_interfaces_json(
+                        t->network->task_id, net::format_ipv4(*t->network->address));
+            }
+            deliver(arn, event(engine::EventKind::Provisioned));
+        });
+}
+
+void Daemon::Impl::deprovision(TaskEntry& task)
+{
+    const auto id = task_id_of(task.record.arn);
+    const auto task_volumes = cat(paths.volumes(), "/", id);
+    pulls.forget(task.record.arn);
+    for (auto& c : task.containers)
+        if (!c.container && c.leased) { // never created: Remove will not release it
+            (void)images.release_lease(c.runtime_id);
+            c.leased = false;
+        }
+    offload(
+        [this, id, task_volumes]() -> Result<void> {
+            std::error_code ec;
+            std::filesystem::remove_all(task_volumes, ec);
+            const std::lock_guard lock(network_mutex);
+            if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
+                return r;
+            return {};
+        },
+        [this, arn = task.record.arn](Result<void> r) {
+            if (!r)
+                log::error(r.error(), "cannot remove the task network, continuing",
+                           {{"task", arn}});
+            ledger.release(arn);
+            deliver(arn, event(engine::EventKind::Deprovisioned));
+        });
+}
+
+void Daemon::Impl::start_pull(const std::string& image)
+{
+    offload(
+        [this, image]() -> Result<image::ImageRecord> {
+            if (auto found = images.find(image))
+                return found;
+            auto ref = image::parse_reference(image);
+            if (!ref)
+                return std::move(ref).error();
+            return images.pull(*ref);
+        },
+        [this, image](Result<image::ImageRecord> r) {
+            auto done = pulls.complete(image);
+            for (const auto& waiter : done.waiters) {
+                auto* t = find(waiter.task);
+                const auto i = t ? index_of(*t, waiter.container) : 0;
+                if (t == nullptr || i >= t->containers.size())
+                    continue;
+                if (!r) {
+                    deliver(waiter.task, event(engine::EventKind::PullFailed, waiter.container,
+                                               cat("pull ", image, ": ", r.error().message())));
+                    continue;
+                }
+                auto& c = t->containers[i];
+                c.image = *r;
+                if (auto lease = images.take_lease(c.runtime_id, {r->reference}); lease)
+                    c.leased = true;
+                else
+                    log::warn("cannot take an image lease, continuing",
+                              {{"container", c.runtime_id}, {"error", lease.error().message()}});
+                t->record.pull_stopped_at = now_s();
+                deliver(waiter.task, event(engine::EventKind::PullDone, waiter.container));
+            }
+            if (done.next)
+                start_pull(*done.next);
+        });
+}
+
+} // namespace berth::daemon

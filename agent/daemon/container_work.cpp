@@ -1,0 +1,151 @@
+// agent/daemon/container_work.cpp — a container's blocking steps, on a worker thread: rootfs,
+// spec, bundle, runtime create; health probes. Every step that fails undoes the ones before it
+// (the Rootfs handle unmounts on destruction), so a failed create leaks no mount.
+#include <fcntl.h>
+#include <poll.h>
+#include <csignal>
+#include <filesystem>
+#include "agent/daemon/containers.hpp"
+#include "base/fd.hpp"
+#include "base/files.hpp"
+
+namespace berth::daemon {
+namespace {
+
+// A leftover rootfs of the same id (a create cut short by a crash) is unmounted first: the
+// engine re-sends Create only for a container the runtime does not know.
+std::unique_ptr<image::Rootfs> fresh_rootfs(const image::Store& images,
+                                            const image::ImageRecord& image, const std::string& id,
+                                            Error& error)
+{
+    if (auto old = image::Rootfs::adopt(images, id)) {
+        auto dropped = std::move(*old); // its destructor unmounts and removes
+    }
+    auto rootfs = image::Rootfs::mount(images, image, id);
+    if (!rootfs) {
+        error = std::move(rootfs).error();
+        return nullptr;
+    }
+    return std::make_unique<image::Rootfs>(std::move(*rootfs));
+}
+
+Result<taskdef::ImageRunConfig> image_run_config(const image::Store& images,
+                                                 const image::ImageRecord& image)
+{
+    auto text = read_file(images.blob_path(image.config_digest));
+    if (!text)
+        return std::move(text).error().wrap(cat("image config of ", image.reference));
+    return taskdef::parse_image_run_config(*text);
+}
+
+// The task network's /etc files (net writes them per task), bound over the image's.
+Result<void> add_network_files(runtime::Spec& spec, const std::string& files_dir)
+{
+    if (files_dir.empty())
+        return {};
+    for (const char* name : {"resolv.conf", "hosts", "hostname"}) {
+        const auto destination = cat("/etc/", name);
+        bool taken = false;
+        for (const auto& m : spec.mounts)
+            taken = taken || m.destination == destination;
+        if (taken)
+            continue;
+        auto mount = runtime::make_mount(destination, "bind", cat(files_dir, "/", name),
+                                         {"rbind", "rprivate"});
+        if (!mount)
+            return std::move(mount).error();
+        spec.mounts.push_back(std::move(*mount));
+    }
+    return {};
+}
+
+Result<runtime::Spec> make_spec(const image::Store& images, const CreateInput& in,
+                                const std::string& rootfs)
+{
+    auto image_config = image_run_config(images, in.image);
+    if (!image_config)
+        return std::move(image_config).error();
+    taskdef::SpecInputs inputs;
+    inputs.rootfs = rootfs;
+    inputs.volume_paths = in.volume_paths;
+    inputs.netns_path = in.netns_path;
+    inputs.hostname = in.hostname;
+    inputs.cgroups_path = in.runtime_id;
+    auto spec = taskdef::build_spec(in.def, in.container, *image_config, inputs);
+    if (!spec)
+        return std::move(spec).error();
+    if (auto r = add_network_files(*spec, in.files_dir); !r)
+        return std::move(r).error();
+    return spec;
+}
+
+} // namespace
+
+Result<Made> create_container(const image::Store& images, const runtime::Options& rt,
+                              const CreateInput& in)
+{
+    Error error;
+    auto rootfs = fresh_rootfs(images, in.image, in.runtime_id, error);
+    if (!rootfs)
+        return error.wrap("rootfs");
+    auto spec = make_spec(images, in, rootfs->path());
+    if (!spec)
+        return std::move(spec).error().wrap("spec");
+    auto json = runtime::spec_to_json(*spec);
+    if (!json)
+        return std::move(json).error().wrap("spec");
+    std::error_code ec;
+    std::filesystem::remove_all(in.bundle_dir, ec);
+    if (auto r = make_directories(in.bundle_dir, 0700); !r)
+        return std::move(r).error().wrap("bundle");
+    if (auto r = write_file_atomic(in.bundle_dir + "/config.json", *json, 0600); !r)
+        return std::move(r).error().wrap("bundle");
+    if (auto r = make_directories(std::filesystem::path(in.log_path).parent_path(), 0700); !r)
+        return std::move(r).error().wrap("log directory");
+    runtime::CreateOptions co;
+    co.id = in.runtime_id;
+    co.bundle = in.bundle_dir;
+    co.log_path = in.log_path;
+    auto container = runtime::Container::create(rt, co);
+    std::filesystem::remove_all(in.bundle_dir, ec); // the runtime froze its own copy
+    if (!container)
+        return std::move(container).error();
+    Made made;
+    made.container = std::make_shared<runtime::Container>(std::move(*container));
+    made.rootfs = std::move(rootfs);
+    return made;
+}
+
+Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,
+                       const std::vector<std::string>& command, std::chrono::milliseconds timeout)
+{
+    if (command.size() < 2)
+        return Error::invalid("healthCheck.command: too short");
+    auto config = runtime::stored_config(rt, container.id());
+    if (!config || !config->process)
+        return config ? Error::invalid("container has no process") : config.error();
+    runtime::ExecOptions eo;
+    eo.process = *config->process;
+    eo.process.terminal = false;
+    if (command[0] == "CMD-SHELL")
+        eo.process.args = {"/bin/sh", "-c", command[1]};
+    else
+        eo.process.args.assign(command.begin() + 1, command.end());
+    const Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    eo.stdin_fd = eo.stdout_fd = eo.stderr_fd = null.get();
+    auto process = container.exec(eo);
+    if (!process)
+        return std::move(process).error();
+    pollfd p{process->wait_fd(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
+        (void)process->signal(SIGKILL);
+        (void)process->wait();
+        return false;
+    }
+    auto record = process->wait();
+    if (!record)
+        return std::move(record).error();
+    return record->status() == 0;
+}
+
+} // namespace berth::daemon

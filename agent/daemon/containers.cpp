@@ -1,0 +1,187 @@
+// agent/daemon/containers.cpp — the engine's container actions on the loop side: Create, Start,
+// Signal, HealthProbe and Remove hand their blocking part to a worker (container_work.cpp) and
+// turn its answer into an engine event; a started container's exit is an asio wait on its
+// ProcessHandle::wait_fd() (the supervisor's exit pipe), then try_reap() for the exit record.
+#include <unistd.h>
+#include <cerrno>
+#include <filesystem>
+#include "agent/daemon/containers.hpp"
+#include "base/log.hpp"
+
+namespace berth::daemon {
+namespace {
+
+engine::Event event(engine::EventKind kind, std::string container, std::string reason = {})
+{
+    return engine::Event{kind, std::move(container), 0, false, std::move(reason)};
+}
+
+} // namespace
+
+void Daemon::Impl::container_action(TaskEntry& task, std::size_t index,
+                                    const engine::Action& action)
+{
+    auto& c = task.containers[index];
+    switch (action.kind) {
+    case engine::ActionKind::Create: return create(task, index);
+    case engine::ActionKind::Start: return start(task, index);
+    case engine::ActionKind::HealthProbe: return probe(task, index, action.timeout);
+    case engine::ActionKind::Remove: return remove(task, index);
+    case engine::ActionKind::Signal:
+        // pidfd_send_signal: never blocks, never reaches a reused pid. ESRCH: it already
+        // exited and the exit watch reports it.
+        if (c.container && c.container->init().valid())
+            if (auto r = c.container->init().signal(action.signal); !r && r.error().code != ESRCH)
+                log::warn("cannot signal container, continuing",
+                          {{"container", c.runtime_id}, {"error", r.error().message()}});
+        return;
+    default: return;
+    }
+}
+
+void Daemon::Impl::create(TaskEntry& task, std::size_t index)
+{
+    auto& c = task.containers[index];
+    const auto& name = task.def.containers[index].name;
+    if (!c.image) {
+        deliver(task.record.arn, event(engine::EventKind::CreateFailed, name, "no image"));
+        return;
+    }
+    const auto task_id = task_id_of(task.record.arn);
+    CreateInput in{task.def,
+                   name,
+                   *c.image,
+                   c.runtime_id,
+                   task.network ? task.network->netns_path : "",
+                   task.network ? task.network->files_dir : "",
+                   task_id,
+                   volume_paths(task.def, paths.volumes(), task_id),
+                   cat(paths.logs(), "/", task_id, "/", name, ".log"),
+                   cat(paths.bundles(), "/", c.runtime_id)};
+    offload([this, in = std::move(in)] { return create_container(images, rt, in); },
+            [this, arn = task.record.arn, index, name](Result<Made> made) {
+                auto* t = find(arn);
+                if (t == nullptr)
+                    return; // cannot happen: a task waits for its Create answer
+                if (!made) {
+                    deliver(arn, event(engine::EventKind::CreateFailed, name,
+                                       cat("create: ", made.error().message())));
+                    return;
+                }
+                t->containers[index].container = std::move(made->container);
+                made->rootfs->keep(); // outlives berthd: Remove adopts and unmounts it
+                deliver(arn, event(engine::EventKind::Created, name));
+            });
+}
+
+void Daemon::Impl::start(TaskEntry& task, std::size_t index)
+{
+    auto container = task.containers[index].container;
+    const auto& name = task.def.containers[index].name;
+    if (!container) {
+        deliver(task.record.arn, event(engine::EventKind::StartFailed, name, "not created"));
+        return;
+    }
+    offload([container] { return container->start(); },
+            [this, arn = task.record.arn, index, name](Result<void> r) {
+                auto* t = find(arn);
+                if (t == nullptr)
+                    return;
+                if (!r) {
+                    deliver(arn, event(engine::EventKind::StartFailed, name,
+                                       cat("start: ", r.error().message())));
+                    return;
+                }
+                watch_exit(*t, index);
+                deliver(arn, event(engine::EventKind::Started, name));
+            });
+}
+
+void Daemon::Impl::watch_exit(TaskEntry& task, std::size_t index)
+{
+    auto& c = task.containers[index];
+    const int fd = ::dup(c.container->init().wait_fd());
+    if (fd < 0) {
+        log::error(Error::from_errno("dup wait fd"), "cannot watch a container's exit",
+                   {{"container", c.runtime_id}});
+        return;
+    }
+    c.watch = std::make_unique<asio::posix::stream_descriptor>(io, fd);
+    c.watch->async_wait(
+        asio::posix::stream_descriptor::wait_read,
+        [this, arn = task.record.arn, index](const boost::system::error_code& ec) {
+            auto* t = find(arn);
+            if (ec || t == nullptr || !t->containers[index].container)
+                return;
+            auto& tc = t->containers[index];
+            auto record = tc.container->init().try_reap();
+            if (record && !*record) { // woken early: wait again
+                watch_exit(*t, index);
+                return;
+            }
+            engine::Event e{engine::EventKind::Exited, t->def.containers[index].name, 0, false, {}};
+            if (record) {
+                e.exit_code = (*record)->status();
+                if ((*record)->oom_killed)
+                    e.reason = "OutOfMemoryError: container killed due to memory usage";
+            } else {
+                e.exit_code = 137;
+                e.reason = cat("exit status unknown: ", record.error().message());
+            }
+            tc.watch.reset();
+            deliver(arn, e);
+        });
+}
+
+void Daemon::Impl::probe(TaskEntry& task, std::size_t index, engine::Duration timeout)
+{
+    auto container = task.containers[index].container;
+    const auto& def = task.def.containers[index];
+    if (!container || !def.health_check)
+        return;
+    offload([this, container, command = def.health_check->command,
+             timeout] { return run_probe(rt, *container, command, timeout); },
+            [this, arn = task.record.arn, name = def.name](Result<bool> healthy) {
+                engine::Event e{engine::EventKind::HealthResult, name, 0, false, {}};
+                e.healthy = healthy && *healthy;
+                if (!healthy)
+                    e.reason = healthy.error().message();
+                deliver(arn, e);
+            });
+}
+
+void Daemon::Impl::remove(TaskEntry& task, std::size_t index)
+{
+    auto& c = task.containers[index];
+    auto container = std::move(c.container);
+    c.watch.reset();
+    const bool leased = std::exchange(c.leased, false);
+    const auto log = cat(paths.logs(), "/", task_id_of(task.record.arn), "/",
+                         task.def.containers[index].name, ".log");
+    offload(
+        [this, container, leased, id = c.runtime_id, log]() -> Result<void> {
+            Result<void> result;
+            if (container)
+                result = container->remove(true);
+            else if (auto r = runtime::remove(rt, id, true); !r && r.error().code != ENOENT)
+                result = r;
+            // The rootfs was kept at create (it outlives berthd): an owning handle again,
+            // dropped at once, unmounts and removes it.
+            if (auto adopted = image::Rootfs::adopt(images, id)) {
+                auto dropped = std::move(*adopted);
+            }
+            if (leased)
+                (void)images.release_lease(id);
+            std::error_code ec;
+            for (int i = 0; i < 10; ++i)
+                std::filesystem::remove(i == 0 ? log : cat(log, ".", i), ec);
+            return result;
+        },
+        [id = c.runtime_id](Result<void> r) {
+            if (!r)
+                log::warn("cannot remove container, continuing",
+                          {{"container", id}, {"error", r.error().message()}});
+        });
+}
+
+} // namespace berth::daemon

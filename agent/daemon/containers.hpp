@@ -1,0 +1,38 @@
+// agent/daemon/containers.hpp — one container's blocking work, run on a worker: the rootfs,
+// the OCI spec (agent/taskdef) and the runtime's create; health probes; removal. Internal.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include "agent/daemon/internal.hpp"
+
+namespace berth::daemon {
+
+// Host directory of each volume of the task (bind source, or one berth makes).
+std::map<std::string, std::string> volume_paths(const taskdef::TaskDefinition& def,
+                                                const std::string& volumes_dir,
+                                                const std::string& task_id);
+
+struct CreateInput {
+    taskdef::TaskDefinition def;
+    std::string container; // its name
+    image::ImageRecord image;
+    std::string runtime_id;
+    std::string netns_path, files_dir, hostname;
+    std::map<std::string, std::string> volume_paths;
+    std::string log_path, bundle_dir;
+};
+struct Made {
+    std::shared_ptr<runtime::Container> container;
+    std::unique_ptr<image::Rootfs> rootfs;
+};
+// Mounts the rootfs, builds and writes the spec, creates the container. On failure nothing is
+// left behind (the rootfs handle unmounts, the bundle is removed).
+Result<Made> create_container(const image::Store& images, const runtime::Options& rt,
+                              const CreateInput& in);
+// Runs an ECS health check command ("CMD", args... / "CMD-SHELL", text) in the container:
+// healthy when it exits 0 within timeout (then it is killed).
+Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,
+                       const std::vector<std::string>& command, std::chrono::milliseconds timeout);
+
+} // namespace berth::daemon

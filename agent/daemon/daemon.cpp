@@ -1,0 +1,126 @@
+// agent/daemon/daemon.cpp — opening the node (directories, berth-supervisor, store, images,
+// network, runtime options, capacity), restoring, and the loop's life. Asio's io_context is the
+// one loop: timers, exit waits on fds and the hand-over from workers and the API thread all
+// land there, so the engine and the store are only ever touched from one thread.
+#include <unistd.h>
+#include <csignal>
+#include "agent/daemon/internal.hpp"
+#include "base/files.hpp"
+#include "base/log.hpp"
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.0.0"
+#endif
+
+namespace berth::daemon {
+namespace {
+
+Result<void> make_dirs(const Paths& p)
+{
+    for (const auto& dir : {p.state_dir, p.runtime_dir, p.logs(), p.volumes(), p.bundles()})
+        if (auto r = make_directories(dir, 0700); !r)
+            return r;
+    return {};
+}
+
+net::Config net_config(const config::Config& c, const Paths& p)
+{
+    net::Config n;
+    n.run_dir = p.net();
+    n.bridge = c.bridge;
+    n.subnet = c.subnet;
+    if (c.dynamic_host_port_range)
+        n.port_range =
+            net::PortRange{c.dynamic_host_port_range->first, c.dynamic_host_port_range->last};
+    n.reserved_ports.assign(c.reserved_ports.begin(), c.reserved_ports.end());
+    return n;
+}
+
+runtime::Options runtime_options(const config::Config& c, const Paths& p)
+{
+    runtime::Options o;
+    o.root = p.containers();
+    o.cgroup_root = c.cgroup_root;
+    o.supervisor_socket = p.supervisor_socket();
+    o.warn = [](const Error& e) { log::warn("runtime warning", {{"error", e.message()}}); };
+    return o;
+}
+
+std::string random_hex()
+{
+    std::string out;
+    auto bytes = read_file("/proc/sys/kernel/random/uuid");
+    for (const char ch : bytes ? *bytes : std::string())
+        if (ch != '-' && ch != '\n')
+            out += ch;
+    return out;
+}
+
+} // namespace
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
+{
+}
+
+Daemon::~Daemon()
+{
+    stop();
+    impl_->workers.join(); // running steps finish; their answers are dropped with the loop
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::open(Options options)
+{
+    const auto& c = options.config;
+    Paths paths{c.state_dir, c.runtime_dir};
+    if (auto r = make_dirs(paths); !r)
+        return std::move(r).error().wrap("directories");
+    if (auto r = ensure_supervisor(options, paths); !r) // before any thread exists
+        return r.error();
+    auto store = store::Store::open(paths.db());
+    if (!store)
+        return std::move(store).error().wrap(cat("open ", paths.db()));
+    const auto prefix = cat("arn:aws:ecs:", c.region, ":", options.account_id, ":");
+    if (auto r = store->ensure_cluster(c.cluster, cat(prefix, "cluster/", c.cluster), now_s()); !r)
+        return std::move(r).error().wrap("record cluster");
+    auto instance = store->ensure_container_instance(
+        c.cluster, cat(prefix, "container-instance/", c.cluster, "/", random_hex()), now_s());
+    if (!instance)
+        return std::move(instance).error().wrap("record container instance");
+    auto images = image::Store::open(paths.images());
+    if (!images)
+        return std::move(images).error().wrap("open image store");
+    if (auto r = images->recover(); !r)
+        return std::move(r).error().wrap("recover image store");
+    auto network = net::Network::open(net_config(c, paths));
+    if (!network)
+        return std::move(network).error().wrap("open task network");
+    std::set<std::uint16_t> reserved(c.reserved_ports.begin(), c.reserved_ports.end());
+    auto capacity =
+        engine::read_host_capacity(c.reserved_memory_mib, reserved, c.reserved_ports_udp);
+    if (!capacity)
+        return std::move(capacity).error().wrap("host capacity");
+    auto impl = std::make_unique<Impl>(std::move(options), paths, std::move(*store),
+                                       std::move(*images), std::move(*network),
+                                       runtime_options(c, paths), std::move(*capacity));
+    impl->node = NodeInfo{c.cluster, instance->arn, BERTH_VERSION};
+    if (auto r = impl->restore(); !r)
+        return std::move(r).error().wrap("restore");
+    return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+void Daemon::run()
+{
+    impl_->io.run();
+}
+
+void Daemon::stop()
+{
+    impl_->io.stop();
+}
+
+NodeInfo Daemon::node_info() const
+{
+    return impl_->node;
+}
+
+} // namespace berth::daemon

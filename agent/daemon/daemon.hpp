@@ -1,0 +1,64 @@
+// agent/daemon/daemon.hpp — berthd's core: one event loop (Boost.Asio io_context on one thread)
+// composing the task engine (agent/engine), the durable store (agent/store), images (image/),
+// task networks (net/) and containers (runtime/, through berth-supervisor). It implements the
+// API's ControlPlane: RunTask admits a task against the host's capacity, writes it to the store
+// and drives an engine::Task; every engine snapshot is persisted before the actions it returned
+// are performed. Blocking library calls (pull, rootfs mount, create/start/exec/remove, net
+// add/remove) run on a two-thread worker pool and come back to the loop as engine events; a
+// container's exit is an asio wait on its ProcessHandle::wait_fd(). No thread per container.
+// open() restores what a previous berthd left: unfinished tasks from the store, containers
+// re-adopted through runtime::recover(), task networks through net recover(). Destroying the
+// Daemon leaves every task running (berthd stops; containers do not). Runs as root on the host.
+#pragma once
+#include <memory>
+#include <string>
+#include "agent/api/api.hpp"
+#include "agent/config/config.hpp"
+#include "base/result.hpp"
+
+namespace berth::daemon {
+
+struct Options {
+    config::Config config;
+    // berth-supervisor is spawned (detached, own session) when nothing listens on
+    // <runtime_dir>/supervisor.sock; false: it must already run.
+    bool spawn_supervisor = true;
+    std::string supervisor_binary; // "" : next to /proc/self/exe, else the build-time path
+    std::string account_id = "000000000000";
+};
+
+// What an introspection endpoint shows of this node (/v1/metadata).
+struct NodeInfo {
+    std::string cluster;
+    std::string container_instance_arn;
+    std::string version;
+};
+
+class Daemon : public api::ControlPlane {
+public:
+    // Opens the store, image store, network and runtime under the configured directories,
+    // makes sure berth-supervisor runs, and restores the tasks a previous berthd left.
+    static Result<std::unique_ptr<Daemon>> open(Options options);
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+    ~Daemon() override; // stop(); tasks keep running
+
+    // Runs the loop on the calling thread until stop() (which any thread may call).
+    void run();
+    void stop();
+    NodeInfo node_info() const;
+
+    Result<api::RunTaskResult> run_task(const api::RunTaskRequest& request) override;
+    Result<std::optional<store::Task>> stop_task(const api::StopTaskRequest& request) override;
+    Result<std::vector<store::Task>> describe_tasks(const std::string& cluster,
+                                                    const std::vector<std::string>& arns) override;
+    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter& filter) override;
+
+    struct Impl;
+
+private:
+    explicit Daemon(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace berth::daemon

@@ -1,0 +1,83 @@
+// agent/daemon/drive.cpp — the loop's side of the engine: every call's snapshot is written to
+// the store before the actions it returned are performed (the ECS agent's rule: state before
+// the action it records), then the actions run and the task's timer is re-armed at the engine's
+// next deadline. A finished task (STOPPED and removed) is written one last time and forgotten.
+#include "agent/daemon/internal.hpp"
+#include "base/log.hpp"
+
+namespace berth::daemon {
+
+engine::Time now_ms()
+{
+    return std::chrono::duration_cast<engine::Time>(
+        std::chrono::system_clock::now().time_since_epoch());
+}
+
+std::int64_t now_s()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+TaskEntry* Daemon::Impl::find(const std::string& arn)
+{
+    const auto it = tasks.find(arn);
+    return it == tasks.end() ? nullptr : it->second.get();
+}
+
+void Daemon::Impl::persist(TaskEntry& task)
+{
+    update_record(task.record, task.engine->state(), now_s());
+    task.record.engine_state = task.engine->finished() ? "" : state_to_json(task.engine->state());
+    if (auto r = store.put_task(task.record); !r)
+        log::error(r.error(), "cannot write task state, continuing", {{"task", task.record.arn}});
+}
+
+void Daemon::Impl::apply(TaskEntry& task, std::vector<engine::Action> actions)
+{
+    persist(task);
+    const std::string arn = task.record.arn;
+    for (const auto& action : actions) {
+        perform(task, action);
+        if (find(arn) == nullptr)
+            return;
+    }
+    if (task.engine->finished()) {
+        log::info("task finished", {{"task", arn}});
+        if (task.timer)
+            task.timer->cancel();
+        // Later callbacks look the task up by ARN and find nothing: erasing is safe here, but
+        // the caller may still hold the reference, so the erase runs after it returns.
+        asio::post(io, [this, arn] { tasks.erase(arn); });
+        return;
+    }
+    arm_timer(task);
+}
+
+void Daemon::Impl::deliver(const std::string& arn, const engine::Event& event)
+{
+    auto* task = find(arn);
+    if (task == nullptr)
+        return; // finished meanwhile
+    apply(*task, task->engine->handle(event, now_ms()));
+}
+
+void Daemon::Impl::arm_timer(TaskEntry& task)
+{
+    const auto deadline = task.engine->next_deadline();
+    if (!deadline)
+        return;
+    if (!task.timer)
+        task.timer = std::make_unique<asio::system_timer>(io);
+    task.timer->expires_at(std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(*deadline)));
+    task.timer->async_wait([this, arn = task.record.arn](const boost::system::error_code& ec) {
+        if (ec)
+            return; // cancelled: re-armed or finished
+        if (auto* t = find(arn))
+            apply(*t, t->engine->on_timer(now_ms()));
+    });
+}
+
+} // namespace berth::daemon

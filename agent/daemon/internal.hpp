@@ -1,0 +1,128 @@
+// agent/daemon/internal.hpp — the Daemon's state, shared by its .cpp files. Everything here is
+// owned by the loop thread except what the comments say: workers get copies or shared_ptrs, and
+// net::Network (not thread-safe) is used under network_mutex.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include "agent/daemon/daemon.hpp"
+#include "agent/daemon/pure.hpp"
+#include "agent/engine/pulls.hpp"
+#include "image/image.hpp"
+#include "runtime/runtime.hpp"
+
+namespace berth::daemon {
+
+namespace asio = boost::asio;
+
+struct ContainerRuntime {
+    std::string runtime_id;
+    std::optional<image::ImageRecord> image{};
+    std::shared_ptr<runtime::Container> container{};         // shared with workers (start, exec)
+    std::unique_ptr<asio::posix::stream_descriptor> watch{}; // the init's wait_fd (a dup)
+    bool leased = false;
+};
+
+struct TaskEntry {
+    store::Task record;
+    taskdef::TaskDefinition def;
+    std::optional<engine::Task> engine;
+    std::optional<net::TaskInfo> network;
+    std::vector<ContainerRuntime> containers; // in def.containers order
+    std::unique_ptr<asio::system_timer> timer;
+};
+
+struct Paths {
+    std::string state_dir, runtime_dir;
+    std::string db() const { return state_dir + "/berth.db"; }
+    std::string images() const { return state_dir + "/images"; }
+    std::string logs() const { return state_dir + "/logs"; }
+    std::string volumes() const { return state_dir + "/volumes"; }
+    std::string net() const { return runtime_dir + "/net"; }
+    std::string containers() const { return runtime_dir + "/containers"; }
+    std::string bundles() const { return runtime_dir + "/bundles"; }
+    std::string supervisor_socket() const { return runtime_dir + "/supervisor.sock"; }
+    std::string supervisor_pid() const { return runtime_dir + "/supervisor.pid"; }
+};
+
+struct Daemon::Impl {
+    Impl(Options o, Paths p, store::Store s, image::Store i, net::Network n, runtime::Options r,
+         engine::HostCapacity capacity)
+        : options(std::move(o)), paths(std::move(p)), store(std::move(s)), images(std::move(i)),
+          network(std::move(n)), rt(std::move(r)), ledger(std::move(capacity))
+    {
+    }
+    Options options;
+    Paths paths;
+    store::Store store;
+    image::Store images;
+    net::Network network;
+    std::mutex network_mutex; // workers call network under it
+    runtime::Options rt;
+    engine::Ledger ledger;
+    engine::PullQueue pulls{2};
+    NodeInfo node;
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+    asio::thread_pool workers{2};
+    std::map<std::string, std::unique_ptr<TaskEntry>> tasks; // unfinished, by ARN
+
+    // Runs work on a worker; its result comes back to done on the loop.
+    template <class Work, class Done>
+    void offload(Work work, Done done)
+    {
+        asio::post(workers, [this, work = std::move(work), done = std::move(done)]() mutable {
+            auto result = std::make_shared<decltype(work())>(work());
+            asio::post(io,
+                       [result, done = std::move(done)]() mutable { done(std::move(*result)); });
+        });
+    }
+    // Runs f on the loop and waits for its answer (the API's io thread).
+    template <class T>
+    Result<T> on_loop(std::function<Result<T>()> f);
+
+    // drive.cpp: engine calls, persistence, timers.
+    TaskEntry* find(const std::string& arn);
+    void apply(TaskEntry& task, std::vector<engine::Action> actions);
+    void deliver(const std::string& arn, const engine::Event& event);
+    void persist(TaskEntry& task);
+    void arm_timer(TaskEntry& task);
+    // actions.cpp
+    void perform(TaskEntry& task, const engine::Action& action);
+    void provision(TaskEntry& task);
+    void deprovision(TaskEntry& task);
+    void start_pull(const std::string& image);
+    // containers.cpp
+    void container_action(TaskEntry& task, std::size_t index, const engine::Action& action);
+    void create(TaskEntry& task, std::size_t index);
+    void start(TaskEntry& task, std::size_t index);
+    void probe(TaskEntry& task, std::size_t index, engine::Duration timeout);
+    void remove(TaskEntry& task, std::size_t index);
+    void watch_exit(TaskEntry& task, std::size_t index);
+    // control.cpp
+    Result<api::RunTaskResult> admit(const api::RunTaskRequest& request);
+    Result<std::optional<store::Task>> stop(const api::StopTaskRequest& request);
+    // restore.cpp
+    Result<void> restore();
+    Result<std::unique_ptr<TaskEntry>> entry_for(store::Task record);
+};
+
+// supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
+Result<void> ensure_supervisor(const Options& options, const Paths& paths);
+
+engine::Time now_ms();
+std::int64_t now_s();
+
+} // namespace berth::daemon

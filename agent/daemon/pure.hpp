@@ -1,0 +1,52 @@
+// agent/daemon/pure.hpp — the daemon's pure pieces (no I/O), internal but unit-tested: RunTask
+// overrides applied to a task definition, a task definition as the engine's TaskSpec, the
+// engine's TaskState as JSON for the store, and a store record refreshed from the engine state.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+#include "agent/config/config.hpp"
+#include "agent/engine/engine.hpp"
+#include "agent/engine/resources.hpp"
+#include "agent/store/store.hpp"
+#include "agent/taskdef/taskdef.hpp"
+#include "base/result.hpp"
+#include "net/net.hpp"
+
+namespace berth::daemon {
+
+// RunTask's "overrides" object (JSON text) applied to def: containerOverrides (name, command,
+// environment merged by name, cpu, memory, memoryReservation) and task-level cpu/memory. Any
+// other field is refused by name (bad_input), never ignored.
+Result<void> apply_overrides(taskdef::TaskDefinition& def, std::string_view overrides_json);
+
+// The engine's view of a task definition, timeouts from the configuration.
+engine::TaskSpec task_spec(const taskdef::TaskDefinition& def, const std::string& task_arn,
+                           const config::Config& config);
+// What admission holds for the task (agent/engine/resources.hpp).
+engine::Demand task_demand(const taskdef::TaskDefinition& def);
+// The ports net maps for the task: every container's portMappings (hostPort 0 dynamic).
+std::vector<net::PortMapping> port_mappings(const taskdef::TaskDefinition& def);
+net::Mode network_mode(const taskdef::TaskDefinition& def);
+
+std::string state_to_json(const engine::TaskState& state);
+// Strict: errors name the field (the store's text is read back after a crash).
+Result<engine::TaskState> state_from_json(std::string_view text);
+
+// The task id (the ARN's last component) and a container's runtime id "<task-id>-<name>".
+std::string task_id_of(std::string_view task_arn);
+std::string runtime_id_of(std::string_view task_arn, std::string_view container);
+
+// ECS's container lastStatus for an engine container status (PENDING, RUNNING, STOPPED).
+std::string container_status_name(engine::ContainerStatus status);
+// Refreshes record's statuses, exit codes, reasons, stop code and timestamps (epoch seconds
+// `now`, each set once) from the engine's state. record.containers are in spec order.
+void update_record(store::Task& record, const engine::TaskState& state, std::int64_t now);
+// containers[].networkBindings JSON for one container from the task network's resolved ports.
+std::string network_bindings_json(const taskdef::ContainerDefinition& container,
+                                  const std::vector<net::PortMapping>& resolved);
+// containers[].networkInterfaces JSON (awsvpc): [{"attachmentId", "privateIpv4Address"}].
+std::string network_interfaces_json(const std::string& task_id, const std::string& address);
+
+} // namespace berth::daemon

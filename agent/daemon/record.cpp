@@ -1,0 +1,192 @@
+// agent/daemon/record.cpp — between the three shapes of a task: the task definition (taskdef),
+// the engine's spec and state, and the store's record that DescribeTasks shows.
+#include <nlohmann/json.hpp>
+#include "agent/daemon/pure.hpp"
+#include "base/strings.hpp"
+
+namespace berth::daemon {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+engine::Condition condition_of(taskdef::Condition c)
+{
+    switch (c) {
+    case taskdef::Condition::Start: return engine::Condition::Start;
+    case taskdef::Condition::Complete: return engine::Condition::Complete;
+    case taskdef::Condition::Success: return engine::Condition::Success;
+    case taskdef::Condition::Healthy: return engine::Condition::Healthy;
+    }
+    return engine::Condition::Start;
+}
+
+engine::ContainerSpec container_spec(const taskdef::ContainerDefinition& c)
+{
+    engine::ContainerSpec out;
+    out.name = c.name;
+    out.image = c.image;
+    out.essential = c.is_essential();
+    for (const auto& d : c.depends_on)
+        out.depends_on.push_back({d.container_name, condition_of(d.condition)});
+    if (c.health_check) {
+        engine::HealthCheckSpec h;
+        h.command = c.health_check->command;
+        h.interval = seconds(c.health_check->interval);
+        h.timeout = seconds(c.health_check->timeout);
+        h.retries = c.health_check->retries;
+        h.start_period = seconds(c.health_check->start_period.value_or(0));
+        out.health_check = std::move(h);
+    }
+    if (c.start_timeout)
+        out.start_timeout = seconds(*c.start_timeout);
+    if (c.stop_timeout)
+        out.stop_timeout = seconds(*c.stop_timeout);
+    return out;
+}
+
+} // namespace
+
+engine::TaskSpec task_spec(const taskdef::TaskDefinition& def, const std::string& task_arn,
+                           const config::Config& config)
+{
+    engine::TaskSpec spec;
+    spec.arn = task_arn;
+    for (const auto& c : def.containers)
+        spec.containers.push_back(container_spec(c));
+    spec.stop_timeout = config.container_stop_timeout;
+    spec.cleanup_wait = config.task_cleanup_wait;
+    spec.timeouts.pull = config.image_pull_timeout;
+    spec.timeouts.create = config.container_create_timeout;
+    spec.timeouts.start = config.container_start_timeout;
+    return spec;
+}
+
+engine::Demand task_demand(const taskdef::TaskDefinition& def)
+{
+    std::vector<engine::ContainerDemand> containers;
+    for (const auto& c : def.containers) {
+        engine::ContainerDemand d;
+        d.cpu_units = static_cast<std::uint64_t>(c.cpu.value_or(0));
+        if (c.memory)
+            d.memory_mib = static_cast<std::uint64_t>(*c.memory);
+        if (c.memory_reservation)
+            d.memory_reservation_mib = static_cast<std::uint64_t>(*c.memory_reservation);
+        containers.push_back(d);
+    }
+    auto to_u64 = [](std::optional<int> v) {
+        return v ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(*v)) : std::nullopt;
+    };
+    auto demand = engine::task_demand(to_u64(def.cpu), to_u64(def.memory), containers);
+    for (const auto& c : def.containers)
+        for (const auto& p : c.port_mappings) {
+            const auto host = def.network() == taskdef::NetworkMode::Bridge
+                                  ? p.host_port.value_or(0)
+                                  : p.host_port.value_or(p.container_port);
+            if (host == 0 || def.network() == taskdef::NetworkMode::Awsvpc)
+                continue; // dynamic, or inside the task's own namespace
+            (p.protocol == taskdef::Protocol::Tcp ? demand.tcp_ports : demand.udp_ports)
+                .push_back(host);
+        }
+    return demand;
+}
+
+std::vector<net::PortMapping> port_mappings(const taskdef::TaskDefinition& def)
+{
+    std::vector<net::PortMapping> out;
+    for (const auto& c : def.containers)
+        for (const auto& p : c.port_mappings) {
+            net::PortMapping m;
+            m.container_port = p.container_port;
+            m.host_port = p.host_port.value_or(0);
+            m.protocol =
+                p.protocol == taskdef::Protocol::Tcp ? net::Protocol::Tcp : net::Protocol::Udp;
+            out.push_back(m);
+        }
+    return out;
+}
+
+net::Mode network_mode(const taskdef::TaskDefinition& def)
+{
+    switch (def.network()) {
+    case taskdef::NetworkMode::Awsvpc: return net::Mode::Awsvpc;
+    case taskdef::NetworkMode::Host: return net::Mode::Host;
+    case taskdef::NetworkMode::None: return net::Mode::None;
+    case taskdef::NetworkMode::Bridge: break;
+    }
+    return net::Mode::Bridge;
+}
+
+std::string task_id_of(std::string_view task_arn)
+{
+    const auto slash = task_arn.rfind('/');
+    return std::string(slash == std::string_view::npos ? task_arn : task_arn.substr(slash + 1));
+}
+
+std::string runtime_id_of(std::string_view task_arn, std::string_view container)
+{
+    return cat(task_id_of(task_arn), "-", container);
+}
+
+std::string container_status_name(engine::ContainerStatus status)
+{
+    switch (status) {
+    case engine::ContainerStatus::Running:
+    case engine::ContainerStatus::ResourcesProvisioned: return "RUNNING";
+    case engine::ContainerStatus::Stopped: return "STOPPED";
+    default: return "PENDING";
+    }
+}
+
+void update_record(store::Task& record, const engine::TaskState& state, std::int64_t now)
+{
+    record.last_status = std::string(engine::name_of(state.known));
+    record.desired_status = std::string(engine::name_of(state.desired));
+    record.stop_code = std::string(engine::name_of(state.stop_code));
+    record.stopped_reason = state.stopped_reason;
+    if (state.known == engine::TaskStatus::Running && record.started_at == 0)
+        record.started_at = now;
+    if (state.desired == engine::TaskStatus::Stopped && record.stopping_at == 0)
+        record.stopping_at = now;
+    if (state.known == engine::TaskStatus::Stopped && record.stopped_at == 0)
+        record.stopped_at = now;
+    for (std::size_t i = 0; i < record.containers.size() && i < state.containers.size(); ++i) {
+        auto& c = record.containers[i];
+        const auto& s = state.containers[i];
+        c.last_status = container_status_name(s.known);
+        c.desired_status = container_status_name(s.desired);
+        c.exit_code = s.exit_code;
+        c.reason = s.reason;
+        c.health_status = std::string(engine::name_of(s.health));
+    }
+    ++record.version;
+}
+
+std::string network_bindings_json(const taskdef::ContainerDefinition& container,
+                                  const std::vector<net::PortMapping>& resolved)
+{
+    json out = json::array();
+    for (const auto& p : container.port_mappings) {
+        const auto protocol =
+            p.protocol == taskdef::Protocol::Tcp ? net::Protocol::Tcp : net::Protocol::Udp;
+        for (const auto& r : resolved) {
+            if (r.container_port != p.container_port || r.protocol != protocol)
+                continue;
+            out.push_back({{"bindIP", r.host_ip.empty() ? "0.0.0.0" : r.host_ip},
+                           {"containerPort", r.container_port},
+                           {"hostPort", r.host_port},
+                           {"protocol", std::string(net::protocol_name(r.protocol))}});
+            break;
+        }
+    }
+    return out.dump();
+}
+
+std::string network_interfaces_json(const std::string& task_id, const std::string& address)
+{
+    json out = json::array();
+    out.push_back({{"attachmentId", task_id}, {"privateIpv4Address", address}});
+    return out.dump();
+}
+
+} // namespace berth::daemon

@@ -1,0 +1,136 @@
+// agent/daemon/restore.cpp — after a restart: every task the store holds as unfinished gets its
+// engine back (engine::Task::restore) from the saved snapshot and what runtime::recover() finds
+// of its containers: live ones re-adopted (their exits watched again), those that ended while
+// berthd was down with their exit records; its network from net's state file. Then begin()
+// resumes what was in flight (a half-started task is finished, or stopped if it cannot be).
+#include <map>
+#include "agent/daemon/internal.hpp"
+#include "base/log.hpp"
+
+namespace berth::daemon {
+namespace {
+
+struct Found {
+    std::map<std::string, runtime::Container> live;
+    std::map<std::string, std::optional<runtime::ExitRecord>> ended;
+};
+
+bool is_running(const runtime::Container& c)
+{
+    auto state = c.state();
+    return state && state->status == runtime::Status::Running;
+}
+
+} // namespace
+
+Result<std::unique_ptr<TaskEntry>> Daemon::Impl::entry_for(store::Task record)
+{
+    const auto& arn = record.task_definition_arn;
+    const auto at = arn.find("task-definition/");
+    const auto colon = arn.rfind(':');
+    if (at == std::string::npos || colon == std::string::npos || colon < at)
+        return Error::invalid("task definition ARN ", quoted(arn));
+    const auto family = arn.substr(at + 16, colon - at - 16);
+    const int revision = std::atoi(arn.c_str() + colon + 1);
+    auto stored = store.task_definition(family, revision);
+    if (!stored)
+        return std::move(stored).error();
+    if (!*stored)
+        return Error::with_code(ENOENT, "task definition ", quoted(arn), " is gone");
+    auto def = taskdef::parse_task_definition_text((*stored)->body);
+    if (!def)
+        return std::move(def).error();
+    if (auto r = apply_overrides(*def, record.overrides); !r)
+        return std::move(r).error();
+    auto task = std::make_unique<TaskEntry>();
+    task->def = std::move(*def);
+    for (const auto& c : record.containers)
+        task->containers.push_back({c.runtime_id});
+    task->record = std::move(record);
+    return task;
+}
+
+Result<void> Daemon::Impl::restore()
+{
+    auto recovered = runtime::recover(rt);
+    if (!recovered)
+        return std::move(recovered).error().wrap("recover containers");
+    Found found;
+    for (auto& c : recovered->live) {
+        auto id = c.id();
+        found.live.emplace(std::move(id), std::move(c));
+    }
+    for (auto& e : recovered->ended)
+        found.ended.emplace(e.id, e.record);
+    store::TaskFilter filter;
+    filter.cluster = options.config.cluster;
+    auto stored = store.tasks(filter);
+    if (!stored)
+        return std::move(stored).error().wrap("read tasks");
+    std::vector<std::string> live_networks;
+    for (auto& record : *stored) {
+        if (record.engine_state.empty())
+            continue;
+        const auto arn = record.arn;
+        auto saved = state_from_json(record.engine_state);
+        auto task = saved ? entry_for(std::move(record)) : saved.error();
+        if (!task) {
+            log::error(task.error(), "cannot restore task, leaving it as it is", {{"task", arn}});
+            continue;
+        }
+        std::vector<engine::Observed> seen;
+        for (auto& c : (*task)->containers) {
+            engine::Observed o;
+            o.container = c.runtime_id.substr(task_id_of(arn).size() + 1);
+            if (auto live = found.live.find(c.runtime_id); live != found.live.end()) {
+                o.exists = true;
+                o.running = is_running(live->second);
+                c.container = std::make_shared<runtime::Container>(std::move(live->second));
+                found.live.erase(live);
+            } else if (auto ended = found.ended.find(c.runtime_id); ended != found.ended.end()) {
+                o.exists = true;
+                o.exit_code = ended->second ? std::optional(ended->second->status()) : 137;
+            }
+            seen.push_back(o);
+        }
+        auto engine = engine::Task::restore(task_spec((*task)->def, arn, options.config), *saved,
+                                            seen, now_ms());
+        if (!engine) {
+            log::error(engine.error(), "cannot restore task, leaving it as it is", {{"task", arn}});
+            continue;
+        }
+        (*task)->engine = std::move(*engine);
+        (void)ledger.reserve(arn, task_demand((*task)->def));
+        live_networks.push_back(task_id_of(arn));
+        tasks[arn] = std::move(*task);
+    }
+    for (const auto& [id, c] : found.live)
+        log::warn("a container no unfinished task owns, leaving it alone", {{"container", id}});
+    {
+        const std::lock_guard lock(network_mutex);
+        auto report = network.recover(live_networks);
+        if (!report)
+            return std::move(report).error().wrap("recover task networks");
+    }
+    for (auto& [arn, task] : tasks) {
+        for (std::size_t i = 0; i < task->containers.size(); ++i) {
+            auto& c = task->containers[i];
+            if (auto image = images.find(task->def.containers[i].image)) {
+                c.image = *image;
+                c.leased = true; // the lease taken before the restart is on disk
+            }
+            if (c.container && is_running(*c.container))
+                watch_exit(*task, i);
+        }
+        task->network = network.find_task(task_id_of(arn));
+        log::info("restored task", {{"task", arn}});
+    }
+    std::vector<TaskEntry*> all;
+    for (auto& [arn, task] : tasks)
+        all.push_back(task.get());
+    for (auto* task : all)
+        apply(*task, task->engine->begin(now_ms()));
+    return {};
+}
+
+} // namespace berth::daemon

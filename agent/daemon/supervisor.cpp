@@ -1,0 +1,123 @@
+// agent/daemon/supervisor.cpp — berth-supervisor, the parent and reaper of every container,
+// must outlive berthd (containers keep running and their exits keep being recorded while the
+// agent is down). If nothing answers on its socket, berthd starts one: double-forked so it is
+// nobody's child here, in a session of its own, stdio on /dev/null. Its pid goes to
+// <runtime_dir>/supervisor.pid (tests and uninstall stop it by pid). Called before berthd
+// starts any thread: the forked child only calls async-signal-safe functions anyway.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include "agent/daemon/internal.hpp"
+#include "base/fd.hpp"
+#include "base/files.hpp"
+#include "base/log.hpp"
+
+#ifndef BERTH_SUPERVISOR_BUILD_PATH
+#define BERTH_SUPERVISOR_BUILD_PATH ""
+#endif
+#ifndef BERTH_SUPERVISOR_INSTALL_PATH
+#define BERTH_SUPERVISOR_INSTALL_PATH ""
+#endif
+
+namespace berth::daemon {
+namespace {
+
+bool answers(const std::string& socket_path)
+{
+    const Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (!s.valid() || socket_path.size() >= sizeof(address.sun_path))
+        return false;
+    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockaddr API
+    return ::connect(s.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+}
+
+std::string find_binary(const std::string& configured)
+{
+    if (!configured.empty())
+        return configured;
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::vector<std::string> candidates;
+    if (!ec)
+        candidates.push_back((self.parent_path() / "berth-supervisor").string());
+    candidates.emplace_back(BERTH_SUPERVISOR_INSTALL_PATH);
+    candidates.emplace_back(BERTH_SUPERVISOR_BUILD_PATH);
+    for (const auto& c : candidates)
+        if (!c.empty() && ::access(c.c_str(), X_OK) == 0)
+            return c;
+    return {};
+}
+
+// fork, setsid, fork again; the middle child writes the grandchild's pid to pid_fd and exits.
+Result<void> spawn(const std::string& binary, const std::string& socket_path, int pid_fd)
+{
+    const pid_t middle = ::fork();
+    if (middle < 0)
+        return Error::from_errno("fork");
+    if (middle == 0) {
+        ::setsid();
+        const pid_t child = ::fork();
+        if (child == 0) {
+            sigset_t none; // berthd blocks SIGTERM/SIGINT for its sigwait; the supervisor must not
+            sigemptyset(&none);
+            ::sigprocmask(SIG_SETMASK, &none, nullptr);
+            const int null = ::open("/dev/null", O_RDWR);
+            ::dup2(null, 0);
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+            ::execl(binary.c_str(), binary.c_str(), "--socket", socket_path.c_str(), nullptr);
+            ::_exit(127);
+        }
+        const auto text = std::to_string(child) + "\n";   // NOLINT: allocation after fork is
+        (void)!::write(pid_fd, text.data(), text.size()); // fine: no thread runs yet
+        ::_exit(child > 0 ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(middle, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return Error::with_code(ECHILD, "spawn berth-supervisor");
+    return {};
+}
+
+} // namespace
+
+Result<void> ensure_supervisor(const Options& options, const Paths& paths)
+{
+    const auto socket_path = paths.supervisor_socket();
+    if (answers(socket_path))
+        return {};
+    if (!options.spawn_supervisor)
+        return Error::with_code(ECONNREFUSED, "berth-supervisor: nothing listens on ",
+                                quoted(socket_path));
+    const auto binary = find_binary(options.supervisor_binary);
+    if (binary.empty())
+        return Error::with_code(ENOENT, "berth-supervisor: not found next to berthd nor at ",
+                                BERTH_SUPERVISOR_INSTALL_PATH);
+    std::error_code ec;
+    std::filesystem::remove(socket_path, ec); // a dead one's socket file
+    const Fd pid_file(
+        ::open(paths.supervisor_pid().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!pid_file.valid())
+        return Error::from_errno("open ", quoted(paths.supervisor_pid()));
+    if (auto r = spawn(binary, socket_path, pid_file.get()); !r)
+        return r;
+    for (int i = 0; i < 500; ++i) { // up to 5 s
+        if (answers(socket_path)) {
+            log::info("started berth-supervisor", {{"socket", socket_path}});
+            return {};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Error::with_code(ETIMEDOUT, "berth-supervisor did not open ", quoted(socket_path));
+}
+
+} // namespace berth::daemon

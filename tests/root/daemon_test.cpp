@@ -1,0 +1,331 @@
+#define BOOST_TEST_MODULE daemon
+// berthd end to end, as a child process inside the network and mount namespaces this test
+// made (never the host's): the offline demo image loaded into its image store, a task
+// definition registered and run through the real aws CLI, RUNNING with a dynamic host port that
+// serves the page, StopTask to STOPPED with an exit code, then nothing left (rootfs mounts,
+// task netns, nftables port elements, container cgroups). Also: a task whose image is missing
+// ends STOPPED saying why, and berthd stopped (SIGTERM) and started again re-adopts a running
+// task. Only processes this test started are killed, by pid.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+#include "base/fd.hpp"
+#include "base/files.hpp"
+#include "image/image.hpp"
+#include "tests/support/bundle.hpp"
+#include "tests/support/namespaces.hpp"
+#include "tests/support/privileges.hpp"
+#include "tests/support/process.hpp"
+
+using namespace berth;
+using namespace berth::test;
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace utf = boost::unit_test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
+
+namespace {
+
+constexpr const char* key_id = "AKIDDAEMONTEST";
+constexpr const char* secret = "daemon-test-secret";
+
+std::string env_or(const char* name, const char* fallback)
+{
+    const char* v = std::getenv(name); // NOLINT(concurrency-mt-unsafe): read before threads
+    return v ? v : fallback;
+}
+
+std::string read_all(const std::string& path)
+{
+    auto text = berth::read_file(path);
+    return text ? *text : std::string();
+}
+
+std::string cgroup_root()
+{
+    return "/berth-daemon-test-" + std::to_string(::getpid());
+}
+
+// The cgroup directories of cgroup_root() in every v1 hierarchy and the unified one.
+std::vector<std::string> cgroup_dirs()
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+        if (fs::exists(h.path().string() + cgroup_root()))
+            out.push_back(h.path().string() + cgroup_root());
+    return out;
+}
+
+struct Node {
+    TempDir dir{"berth-daemon"};
+    std::string state = dir.path() + "/state", run = dir.path() + "/run";
+    std::string endpoint = "http://127.0.0.1:18680";
+    std::optional<Command> berthd;
+
+    Node()
+    {
+        fs::create_directories(state + "/images");
+        std::ofstream(dir.path() + "/berth.conf") << "# defaults, and the environment below\n";
+        // Built once per test process (the private /tmp goes with it).
+        const std::string archive = "/tmp/berth-daemon-test-hello.tar";
+        if (!fs::exists(archive)) {
+            auto built = run_command(
+                {"bash", env_or("BERTH_SOURCE_ROOT", ".") + "/examples/hello/build.sh", archive},
+                120s);
+            BOOST_TEST_REQUIRE(built.status == 0, built.err);
+        }
+        auto images = image::Store::open(state + "/images");
+        BOOST_TEST_REQUIRE(images.has_value());
+        const Fd in(::open(archive.c_str(), O_RDONLY | O_CLOEXEC));
+        BOOST_TEST_REQUIRE(images->load(in.get()).has_value());
+        start();
+    }
+    ~Node()
+    {
+        stop();
+        const auto pid_text = read_all(run + "/supervisor.pid");
+        if (const int pid = std::atoi(pid_text.c_str()); pid > 0)
+            ::kill(pid, SIGKILL); // the supervisor berthd spawned for this test
+        // Anything still mounted under our dirs (a failed test) goes with the mount namespace;
+        // the cgroups must go explicitly.
+        for (const auto& d : cgroup_dirs()) {
+            std::error_code ec;
+            for (const auto& child : fs::directory_iterator(d, ec))
+                if (child.is_directory())
+                    ::rmdir(child.path().c_str());
+            ::rmdir(d.c_str());
+        }
+    }
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    void start()
+    {
+        berthd.emplace(Command::start(
+            // berthd refuses BERTH_* variables it does not know: meson's are not for it.
+            {"env",
+             "-u",
+             "BERTH_BUILD_ROOT",
+             "-u",
+             "BERTH_SOURCE_ROOT",
+             "BERTH_API_ACCESS_KEY_ID=" + std::string(key_id),
+             "BERTH_API_SECRET_ACCESS_KEY=" + std::string(secret),
+             "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s",
+             "ECS_CONTAINER_STOP_TIMEOUT=2s",
+             "BERTH_CGROUP_ROOT=" + cgroup_root(),
+             "BERTH_SUBNET=10.213.77.0/24",
+             env_or("BERTH_BUILD_ROOT", "build") + "/agent/berthd/berthd",
+             "--config",
+             dir.path() + "/berth.conf",
+             "--state-dir",
+             state,
+             "--runtime-dir",
+             run,
+             "--api-listen",
+             "127.0.0.1:18680"}));
+        for (int i = 0; i < 200 && berthd->err().find("berthd ready") == std::string::npos; ++i)
+            std::this_thread::sleep_for(50ms);
+        BOOST_TEST_REQUIRE(berthd->err().find("berthd ready") != std::string::npos, berthd->err());
+    }
+    void stop()
+    {
+        if (!berthd)
+            return;
+        ::kill(berthd->pid(), SIGTERM);
+        const auto out = berthd->wait(20s);
+        BOOST_TEST(out.status == 0, "berthd exit status " << out.status << ": " << out.err);
+        berthd.reset();
+    }
+
+    Output aws(std::vector<std::string> args) const
+    {
+        std::vector<std::string> argv = {"env",
+                                         "-u",
+                                         "AWS_SESSION_TOKEN",
+                                         "-u",
+                                         "AWS_PROFILE",
+                                         std::string("AWS_ACCESS_KEY_ID=") + key_id,
+                                         std::string("AWS_SECRET_ACCESS_KEY=") + secret,
+                                         "AWS_CONFIG_FILE=/nonexistent",
+                                         "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
+                                         "AWS_MAX_ATTEMPTS=1",
+                                         "AWS_PAGER=",
+                                         "AWS_EC2_METADATA_DISABLED=true",
+                                         "/usr/bin/aws",
+                                         "ecs"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        for (const auto& tail :
+             {std::string("--endpoint-url"), endpoint, std::string("--region"),
+              std::string("us-east-1"), std::string("--output"), std::string("json")})
+            argv.push_back(tail);
+        return run_command(argv, 60s);
+    }
+    json ok(std::vector<std::string> args) const
+    {
+        const auto out = aws(std::move(args));
+        BOOST_TEST_REQUIRE(out.status == 0, out.err);
+        return json::parse(out.out);
+    }
+    void register_definition(const json& definition) const
+    {
+        const auto path = dir.path() + "/td.json";
+        std::ofstream(path) << definition.dump();
+        ok({"register-task-definition", "--cli-input-json", "file://" + path});
+    }
+    json describe(const std::string& arn) const
+    {
+        const auto out = ok({"describe-tasks", "--tasks", arn});
+        BOOST_TEST_REQUIRE(out["tasks"].size() == 1U, out.dump());
+        return out["tasks"][0];
+    }
+    json wait_status(const std::string& arn, const std::string& status) const
+    {
+        json task;
+        for (int i = 0; i < 60; ++i) {
+            task = describe(arn);
+            if (task["lastStatus"] == status)
+                return task;
+            std::this_thread::sleep_for(500ms);
+        }
+        BOOST_TEST_REQUIRE(task["lastStatus"] == status, task.dump());
+        return task;
+    }
+    std::string mounts_of_ours() const
+    {
+        std::string out;
+        std::istringstream lines(read_all("/proc/self/mountinfo"));
+        for (std::string line; std::getline(lines, line);)
+            if (line.find(dir.path()) != std::string::npos)
+                out += line + "\n";
+        return out;
+    }
+};
+
+json hello_definition(const std::string& family, const std::string& image)
+{
+    return {{"family", family},
+            {"networkMode", "bridge"},
+            {"containerDefinitions",
+             {{{"name", "web"},
+               {"image", image},
+               {"memory", 64},
+               {"command", {"/bin/httpd", "-f", "-p", "80", "-h", "/www"}},
+               {"portMappings", {{{"containerPort", 80}, {"hostPort", 0}}}}}}}};
+}
+
+Output fetch(const std::string& url)
+{
+    Output o;
+    for (int i = 0; i < 50; ++i) {
+        o = run_command({"curl", "-s", "-f", "--max-time", "5", url}, 10s);
+        if (o.status == 0)
+            break;
+        std::this_thread::sleep_for(100ms);
+    }
+    return o;
+}
+
+std::string nft_ports()
+{
+    return run_command({"nft", "list", "map", "ip", "berth", "dnat_any"}).out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(berthd, *utf::label("root") * utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(
+    a_task_runs_serves_its_page_on_the_reported_host_port_and_stops_leaving_nothing)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    BOOST_TEST_REQUIRE(ran["tasks"].size() == 1U, ran.dump());
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto task = node.wait_status(arn, "RUNNING");
+    const auto& bindings = task["containers"][0]["networkBindings"];
+    BOOST_TEST_REQUIRE(bindings.size() == 1U, task.dump());
+    const int port = bindings[0]["hostPort"];
+    BOOST_TEST(port != 0);
+    BOOST_TEST(task.contains("startedAt"));
+    const auto page = fetch("http://127.0.0.1:" + std::to_string(port) + "/");
+    BOOST_TEST_REQUIRE(page.status == 0, page.err);
+    BOOST_TEST(page.out.find("Hello from berth") != std::string::npos, page.out);
+    BOOST_TEST(!node.mounts_of_ours().empty()); // the rootfs overlay while it runs
+    BOOST_TEST(nft_ports().find(std::to_string(port)) != std::string::npos, nft_ports());
+
+    node.ok({"stop-task", "--task", arn, "--reason", "done here"});
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["stoppedReason"] == "done here");
+    BOOST_TEST(stopped["stopCode"] == "UserInitiated");
+    BOOST_TEST(stopped["containers"][0].contains("exitCode"), stopped.dump());
+    BOOST_TEST(stopped.contains("stoppedAt"));
+
+    // Removal comes after ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION (1 s here).
+    std::string left;
+    for (int i = 0; i < 50; ++i) {
+        left = node.mounts_of_ours();
+        if (left.empty())
+            break;
+        std::this_thread::sleep_for(200ms);
+    }
+    BOOST_TEST(left.empty(), left);
+    BOOST_TEST(nft_ports().find(std::to_string(port)) == std::string::npos, nft_ports());
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.run + "/net/netns", ec));
+    for (const auto& d : cgroup_dirs())
+        for (const auto& child : fs::directory_iterator(d, ec))
+            BOOST_TEST(!child.is_directory(), child.path());
+    const auto listed = node.ok({"list-tasks", "--desired-status", "STOPPED"});
+    BOOST_TEST(listed["taskArns"].size() == 1U, listed.dump());
+}
+
+BOOST_AUTO_TEST_CASE(a_task_whose_image_is_missing_ends_stopped_saying_why)
+{
+    Node node;
+    node.register_definition(hello_definition("ghost", "berth.local/ghost:latest"));
+    const auto ran = node.ok({"run-task", "--task-definition", "ghost"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["stopCode"] == "TaskFailedToStart", stopped.dump());
+    BOOST_TEST(std::string(stopped["stoppedReason"]).find("ghost") != std::string::npos,
+               stopped.dump());
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.run + "/net/netns", ec));
+    BOOST_TEST(node.mounts_of_ours().empty(), node.mounts_of_ours());
+}
+
+BOOST_AUTO_TEST_CASE(a_running_task_survives_a_berthd_restart_and_stops_afterwards)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto task = node.wait_status(arn, "RUNNING");
+    const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+
+    node.stop(); // SIGTERM: berthd exits 0 and leaves the task running
+    const auto url = "http://127.0.0.1:" + std::to_string(port) + "/";
+    const auto while_down = fetch(url);
+    BOOST_TEST(while_down.status == 0, while_down.err);
+    node.start();
+    const auto again = node.describe(arn);
+    BOOST_TEST(again["lastStatus"] == "RUNNING", again.dump());
+    BOOST_TEST(fetch(url).status == 0);
+
+    node.ok({"stop-task", "--task", arn});
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["containers"][0].contains("exitCode"), stopped.dump());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,189 @@
+#define BOOST_TEST_MODULE daemon
+// agent/daemon's pure pieces: RunTask overrides, the engine state as stored JSON, a task
+// definition as the engine spec and admission demand, and the store record refreshed from the
+// engine's state (statuses, exit codes, timestamps, networkBindings).
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+#include "agent/daemon/pure.hpp"
+
+using namespace berth;
+using namespace berth::daemon;
+using nlohmann::json;
+
+namespace {
+
+// The failure text of a Result, "" for a success (Boost evaluates messages eagerly).
+template <class R>
+std::string why(const R& r)
+{
+    return r ? std::string() : r.error().message();
+}
+
+taskdef::TaskDefinition definition()
+{
+    auto def = taskdef::parse_task_definition_text(R"({
+        "family": "web", "networkMode": "bridge",
+        "containerDefinitions": [
+          {"name": "app", "image": "busybox", "memory": 128, "cpu": 256,
+           "command": ["httpd"], "environment": [{"name": "A", "value": "1"}],
+           "portMappings": [{"containerPort": 80, "hostPort": 0},
+                            {"containerPort": 53, "hostPort": 5353, "protocol": "udp"}],
+           "stopTimeout": 5},
+          {"name": "side", "image": "busybox", "memoryReservation": 32, "essential": false,
+           "dependsOn": [{"containerName": "app", "condition": "START"}]}]})");
+    BOOST_TEST_REQUIRE(def.has_value(), why(def));
+    return *def;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(overrides)
+
+BOOST_AUTO_TEST_CASE(container_overrides_replace_command_and_merge_environment_by_name)
+{
+    auto def = definition();
+    auto r = apply_overrides(def, R"({"containerOverrides": [{"name": "app",
+        "command": ["sleep", "1"], "environment": [{"name": "A", "value": "2"},
+        {"name": "B", "value": "3"}], "memory": 256, "cpu": 512}], "memory": "1024"})");
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    const auto& app = def.containers[0];
+    BOOST_TEST((app.command == std::vector<std::string>{"sleep", "1"}));
+    BOOST_TEST(app.environment.size() == 2U);
+    BOOST_TEST(app.environment[0].value == "2");
+    BOOST_TEST(app.environment[1].name == "B");
+    BOOST_TEST(*app.memory == 256);
+    BOOST_TEST(*app.cpu == 512);
+    BOOST_TEST(*def.memory == 1024);
+}
+
+BOOST_AUTO_TEST_CASE(unsupported_overrides_are_refused_by_name)
+{
+    auto def = definition();
+    auto r = apply_overrides(def, R"({"taskRoleArn": "arn:aws:iam::1:role/x"})");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().bad_input);
+    BOOST_TEST(r.error().message() == "overrides.taskRoleArn: not supported by berth");
+    r = apply_overrides(def,
+                        R"({"containerOverrides": [{"name": "app", "environmentFiles": []}]})");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message() ==
+               "overrides.containerOverrides[0].environmentFiles: not supported by berth");
+}
+
+BOOST_AUTO_TEST_CASE(an_override_naming_no_container_or_with_a_bad_value_is_refused)
+{
+    auto def = definition();
+    auto r = apply_overrides(def, R"({"containerOverrides": [{"name": "nope"}]})");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message().find("\"nope\" is no container") != std::string::npos);
+    r = apply_overrides(def, R"({"containerOverrides": [{"name": "app", "memory": "lots"}]})");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message().find("overrides.containerOverrides[0].memory") == 0U);
+    r = apply_overrides(def, "[]");
+    BOOST_TEST(!r.has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(conversions)
+
+BOOST_AUTO_TEST_CASE(the_engine_state_reads_back_as_it_was_written)
+{
+    engine::TaskState s;
+    s.known = engine::TaskStatus::Running;
+    s.desired = engine::TaskStatus::Stopped;
+    s.stop_code = engine::StopCode::UserInitiated;
+    s.stopped_reason = "bye \"now\"";
+    s.provisioned = true;
+    s.stopped_at = engine::Time(1234);
+    engine::ContainerState c;
+    c.known = engine::ContainerStatus::Stopped;
+    c.exit_code = 137;
+    c.reason = "killed";
+    c.health = engine::HealthStatus::Unhealthy;
+    c.started_at = engine::Time(99);
+    c.failed_probes = 2;
+    c.exists = true;
+    s.containers = {c, engine::ContainerState{}};
+    auto back = state_from_json(state_to_json(s));
+    BOOST_TEST_REQUIRE(back.has_value(), why(back));
+    BOOST_TEST(state_to_json(*back) == state_to_json(s));
+    BOOST_TEST(back->containers[0].exit_code.value_or(0) == 137);
+    BOOST_TEST(!back->containers[1].exit_code.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_engine_state_is_an_error_naming_the_field)
+{
+    BOOST_TEST(!state_from_json("").has_value());
+    auto r = state_from_json(R"({"known": 99, "desired": 0, "stop_code": 0, "containers": []})");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message().find("known") != std::string::npos);
+    r = state_from_json(R"({"known": 0, "desired": 0, "stop_code": 0})");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message().find("containers") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_definition_becomes_the_engine_spec_and_its_demand)
+{
+    const auto def = definition();
+    config::Config config;
+    const auto spec = task_spec(def, "arn:aws:ecs:r:1:task/c/abc", config);
+    BOOST_TEST(spec.containers.size() == 2U);
+    BOOST_TEST(!spec.containers[1].essential);
+    BOOST_TEST(spec.containers[1].depends_on.at(0).container == "app");
+    BOOST_TEST(spec.containers[0].stop_timeout->count() == 5000);
+    BOOST_TEST(spec.cleanup_wait.count() == config.task_cleanup_wait.count());
+    const auto demand = task_demand(def);
+    BOOST_TEST(demand.memory_mib == 160U); // 128 hard + 32 reservation
+    BOOST_TEST(demand.cpu_units == 256U);
+    BOOST_TEST(demand.tcp_ports.empty()); // dynamic
+    BOOST_TEST((demand.udp_ports == std::vector<std::uint16_t>{5353}));
+    const auto ports = port_mappings(def);
+    BOOST_TEST(ports.size() == 2U);
+    BOOST_TEST(ports[0].host_port == 0);
+    BOOST_TEST(task_id_of("arn:aws:ecs:r:1:task/c/abc") == "abc");
+    BOOST_TEST(runtime_id_of("arn:aws:ecs:r:1:task/c/abc", "app") == "abc-app");
+}
+
+BOOST_AUTO_TEST_CASE(the_record_follows_the_engine_state_and_keeps_first_timestamps)
+{
+    store::Task record;
+    record.containers.resize(2);
+    engine::TaskState s;
+    s.known = engine::TaskStatus::Running;
+    s.containers.resize(2);
+    s.containers[0].known = engine::ContainerStatus::Running;
+    update_record(record, s, 100);
+    BOOST_TEST(record.last_status == "RUNNING");
+    BOOST_TEST(record.started_at == 100);
+    BOOST_TEST(record.containers[0].last_status == "RUNNING");
+    BOOST_TEST(record.containers[1].last_status == "PENDING");
+    s.known = engine::TaskStatus::Stopped;
+    s.desired = engine::TaskStatus::Stopped;
+    s.stop_code = engine::StopCode::EssentialContainerExited;
+    s.containers[0].known = engine::ContainerStatus::Stopped;
+    s.containers[0].exit_code = 3;
+    update_record(record, s, 200);
+    BOOST_TEST(record.started_at == 100);
+    BOOST_TEST(record.stopped_at == 200);
+    BOOST_TEST(record.stopping_at == 200);
+    BOOST_TEST(record.stop_code == "EssentialContainerExited");
+    BOOST_TEST(record.containers[0].exit_code.value_or(0) == 3);
+}
+
+BOOST_AUTO_TEST_CASE(network_bindings_show_the_host_ports_net_chose)
+{
+    const auto def = definition();
+    net::PortMapping tcp{80, 61005, net::Protocol::Tcp, ""};
+    net::PortMapping udp{53, 5353, net::Protocol::Udp, ""};
+    const auto bindings = json::parse(network_bindings_json(def.containers[0], {tcp, udp}));
+    BOOST_TEST_REQUIRE(bindings.size() == 2U);
+    BOOST_TEST(bindings[0]["hostPort"] == 61005);
+    BOOST_TEST(bindings[0]["protocol"] == "tcp");
+    BOOST_TEST(bindings[1]["protocol"] == "udp");
+    BOOST_TEST(bindings[0]["bindIP"] == "0.0.0.0");
+    const auto interfaces = json::parse(network_interfaces_json("abc", "10.213.0.5"));
+    BOOST_TEST(interfaces[0]["privateIpv4Address"] == "10.213.0.5");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
