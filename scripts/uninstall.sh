@@ -70,11 +70,14 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     echo "== services"
     # One call, one daemon reload: berthd stops before the supervisor (it is ordered after it).
     systemctl disable --now --quiet berthd.service berth-supervisor.service 2>/dev/null || true
-    # KillMode=process spared the containers on stop: whatever berthd did not stop goes now.
-    if [ -n "$(systemctl show -P ControlGroup berth-supervisor.service 2>/dev/null)" ]; then
-        echo "   killing the processes left in berth-supervisor.service's cgroup"
-        systemctl kill --kill-whom=all --signal=SIGKILL berth-supervisor.service 2>/dev/null || true
-    fi
+    # KillMode=process spared the containers on stop: whatever berthd did not stop goes now, and
+    # a supervisor berthd may have started itself (in berthd.service's cgroup) with its children.
+    for unit in berth-supervisor.service berthd.service; do
+        if [ -n "$(systemctl show -P ControlGroup $unit 2>/dev/null)" ]; then
+            echo "   killing the processes left in $unit's cgroup"
+            systemctl kill --kill-whom=all --signal=SIGKILL $unit 2>/dev/null || true
+        fi
+    done
     systemctl reset-failed berthd.service berth-supervisor.service 2>/dev/null || true
 fi
 
