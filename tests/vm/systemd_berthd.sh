@@ -6,9 +6,16 @@
 #   subtree; `systemctl restart berthd` keeps the container's pid and the task RUNNING
 #   (re-adopted); `systemctl stop berthd` leaves it running; berthd starts again for uninstall.
 sock=/run/berth/berthd.sock
-api() { # OPERATION JSON: over berthd.sock, or the TCP port while berthd has no unix socket yet
+api() { # OPERATION JSON: over berthd.sock (root, unsigned), else the TCP port, signed (SigV4)
+    # with the credentials berthd generated (<state_dir>/api-credentials) by curl --aws-sigv4
     local via=(--unix-socket "$sock" http://localhost/)
-    [ -S $sock ] || via=(http://127.0.0.1:51680/)
+    if [ ! -S $sock ]; then
+        local BERTH_API_ACCESS_KEY_ID='' BERTH_API_SECRET_ACCESS_KEY=''
+        # shellcheck disable=SC1091
+        . /var/lib/berth/api-credentials
+        via=(--aws-sigv4 aws:amz:us-east-1:ecs
+             --user "$BERTH_API_ACCESS_KEY_ID:$BERTH_API_SECRET_ACCESS_KEY" http://127.0.0.1:51680/)
+    fi
     curl -sf --max-time 60 -X POST "${via[@]}" \
         -H "X-Amz-Target: AmazonEC2ContainerServiceV20141113.$1" \
         -H 'Content-Type: application/x-amz-json-1.1' -d "$2"
