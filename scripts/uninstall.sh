@@ -27,8 +27,18 @@ done
 socket=/run/berth/berthd.sock
 target=AmazonEC2ContainerServiceV20141113
 
-api() { # OPERATION JSON: one ECS call over berthd's root-only unix socket
-    curl -sf --max-time 30 --unix-socket "$socket" -X POST http://localhost/ \
+credentials=/var/lib/berth/api-credentials # what berthd generates when none are configured
+api() { # OPERATION JSON: one ECS call over berthd's root-only unix socket, else over the default
+    # TCP port signed (SigV4) with berthd's generated credentials
+    local via=(--unix-socket "$socket" http://localhost/)
+    if [ ! -S "$socket" ]; then
+        local BERTH_API_ACCESS_KEY_ID='' BERTH_API_SECRET_ACCESS_KEY=''
+        # shellcheck disable=SC1090
+        [ -f $credentials ] && . $credentials
+        via=(--aws-sigv4 aws:amz:us-east-1:ecs
+             --user "$BERTH_API_ACCESS_KEY_ID:$BERTH_API_SECRET_ACCESS_KEY" http://127.0.0.1:51680/)
+    fi
+    curl -sf --max-time 30 -X POST "${via[@]}" \
         -H "X-Amz-Target: $target.$1" -H 'Content-Type: application/x-amz-json-1.1' -d "$2"
 }
 running_tasks() { # the ARNs of tasks whose desired status is RUNNING
@@ -43,7 +53,8 @@ print(sum(1 for t in json.load(sys.stdin).get("tasks", []) if t.get("lastStatus"
 }
 stop_tasks() {
     local arn arns tries=0
-    [ -S $socket ] || { echo "   berthd's socket is absent: no tasks to stop through it"; return; }
+    [ -S $socket ] || [ -f $credentials ] ||
+        { echo "   neither berthd's socket nor its credentials: no tasks to stop through it"; return; }
     arns=$(running_tasks) || { echo "   berthd did not answer ListTasks" >&2; return; }
     [ -n "$arns" ] || { echo "   no running tasks"; return; }
     for arn in $arns; do
