@@ -23,9 +23,9 @@ api() { # OPERATION JSON: over berthd.sock (root, unsigned), else the TCP port, 
 task_status() { # ARN -> lastStatus
     api DescribeTasks "{\"tasks\":[\"$1\"]}" | jq -r '.tasks[0].lastStatus // "MISSING"'
 }
-wait_status() { # ARN STATUS SECONDS
-    local i
-    for ((i = 0; i < $3; i++)); do
+wait_status() { # ARN STATUS SECONDS (of real time: each DescribeTasks costs seconds under TCG)
+    local deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
         [ "$(task_status "$1")" = "$2" ] && return 0
         sleep 1
     done
@@ -61,7 +61,7 @@ fi
 taskdef='{"family":"berth-vm-hello","networkMode":"none","containerDefinitions":[{"name":"web","image":"berth.local/hello:latest","essential":true,"memory":64}]}'
 api RegisterTaskDefinition "$taskdef" >/dev/null || fail "RegisterTaskDefinition"
 arn=$(api RunTask '{"taskDefinition":"berth-vm-hello"}' | jq -r '.tasks[0].taskArn // empty')
-if [ -n "$arn" ] && wait_status "$arn" RUNNING 180; then
+if [ -n "$arn" ] && wait_status "$arn" RUNNING 120; then
     ok "RunTask: $arn is RUNNING"
     id=${arn##*/}-web
     cpid=$(container_pid "$id")
@@ -81,6 +81,7 @@ if [ -n "$arn" ] && wait_status "$arn" RUNNING 180; then
     systemctl start berthd.service
     check "berthd starts again and the task is RUNNING" wait_status "$arn" RUNNING 60
 else
-    fail "RunTask did not reach RUNNING (task '$arn', status $(task_status "$arn" 2>/dev/null))"
+    fail "RunTask did not reach RUNNING (task '$arn'): $(api DescribeTasks "{\"tasks\":[\"$arn\"]}" |
+        jq -c '.tasks[0] | {lastStatus, stoppedReason, containers: [.containers[] | {lastStatus, reason}]}')"
     journalctl -u berthd --no-pager | tail -20
 fi
