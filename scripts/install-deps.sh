@@ -24,6 +24,8 @@ packages=(
   awscli
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
+  # systemd/: systemd-analyze verify (unit tier); the VM tier's systemd guest boots it as PID 1
+  systemd
   # quality gates and benchmarks
   clang libclang-rt-14-dev clang-tidy clang-format cppcheck gcovr hyperfine jq
 )

@@ -20,7 +20,29 @@ mount -t overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work overlay /
     fail "mount overlay"
 mkdir -p /newroot/berth-vm-io
 mount -t 9p -o "$opts" berthio /newroot/berth-vm-io || fail "mount io share"
+# run-in-vm.sh --systemd: the host's systemd becomes PID 1 of the guest. The io share brings the
+# units that run the command and power off (copied into the overlay's /etc/systemd/system).
+init_mode=stage2
+if [ -d /newroot/berth-vm-io/systemd-units ]; then
+    cp /newroot/berth-vm-io/systemd-units/* /newroot/etc/systemd/system/ || fail "copy units"
+    # The host's own services that sysinit would start and that cost boot time for nothing.
+    for u in $(cat /newroot/berth-vm-io/systemd-mask); do
+        ln -sf /dev/null "/newroot/etc/systemd/system/$u"
+    done
+    init_mode=systemd
+    # The guest kernel's modules, for on-demand loading (veth, bridge, nf_tables ...).
+    read version </newroot/berth-vm-io/kernel-version
+    read cache </newroot/berth-vm-io/cache-dir
+    if [ -d "/newroot$cache/kernel-$version/lib/modules/$version" ]; then
+        mkdir -p "/newroot/lib/modules/$version"
+        mount --bind "/newroot$cache/kernel-$version/lib/modules/$version" \
+            "/newroot/lib/modules/$version"
+    fi
+fi
 umount /proc
 umount /dev
+if [ $init_mode = systemd ]; then
+    exec switch_root /newroot /lib/systemd/systemd --unit=berth-vm.target
+fi
 exec switch_root /newroot /bin/busybox sh /berth-vm-io/stage2.sh
 fail "switch_root"

@@ -2,7 +2,7 @@
 # tests/vm/run-in-vm.sh — runs one command line inside a qemu guest with a pure cgroup v2 kernel
 # and returns its exit code, printing its output.
 #
-#   tests/vm/run-in-vm.sh [--timeout SECONDS] [--] COMMAND [ARGS...]
+#   tests/vm/run-in-vm.sh [--timeout SECONDS] [--systemd] [--] COMMAND [ARGS...]
 #   e.g. tests/vm/run-in-vm.sh /work/build-x/tests/root/runtime_root_test --log_level=message
 #
 # The guest boots Debian's kernel (downloaded with apt-get download, never installed on the host)
@@ -12,6 +12,9 @@
 # root in the caller's cwd with the caller's exported environment. Kernel modules of the guest
 # kernel load on demand (modprobe sees them at /lib/modules/<version>). A second, writable 9p
 # share carries the command line in and the output and exit code out.
+# --systemd: the host's systemd is the guest's PID 1 instead (a pure cgroup v2 hierarchy, as it
+# mounts it); the command runs as a oneshot service after basic.target (systemd-guest/), so it can
+# install and drive real units with systemctl.
 #
 # Cache (kernel, initramfs): $BERTH_VM_CACHE, default /work/cache/vm; reused across runs.
 # Exit code: COMMAND's; 124 if the guest timed out ($BERTH_VM_TIMEOUT, default 300 s);
@@ -19,16 +22,18 @@
 set -euo pipefail
 
 timeout_s=${BERTH_VM_TIMEOUT:-300}
+init=stage2
 while [[ $# -gt 0 ]]; do
     case $1 in
     --timeout) timeout_s=$2; shift 2 ;;
+    --systemd) init=systemd; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) break ;;
     esac
 done
 if [[ $# -eq 0 ]]; then
-    echo "usage: $0 [--timeout SECONDS] [--] COMMAND [ARGS...]" >&2
+    echo "usage: $0 [--timeout SECONDS] [--systemd] [--] COMMAND [ARGS...]" >&2
     exit 125
 fi
 
@@ -129,6 +134,12 @@ done >"$io/env.sh"
 echo "$version" >"$io/kernel-version"
 echo "$cache" >"$io/cache-dir"
 cp "$here/guest-stage2.sh" "$io/stage2.sh"
+if [[ $init == systemd ]]; then
+    mkdir "$io/systemd-units"
+    cp "$here"/systemd-guest/*.service "$here"/systemd-guest/*.target "$io/systemd-units/"
+    cp "$here/systemd-guest/systemd-run.sh" "$io/systemd-run.sh"
+    cp "$here/systemd-guest/mask" "$io/systemd-mask"
+fi
 
 kernel=$cache/kernel-$version/boot/vmlinuz-$version
 start=$(date +%s%N)
@@ -146,6 +157,8 @@ set -e
 wall_ms=$((($(date +%s%N) - start) / 1000000))
 
 [[ -f $io/output ]] && cat "$io/output"
+# BERTH_VM_CONSOLE=FILE keeps the guest's console (boot messages) for a look after the run.
+[[ -n ${BERTH_VM_CONSOLE:-} ]] && cp "$io/console.log" "$BERTH_VM_CONSOLE"
 if [[ $qemu_status -eq 124 || $qemu_status -eq 137 ]]; then
     echo "run-in-vm: guest timed out after ${timeout_s} s; console:" >&2
     tail -n 40 "$io/console.log" >&2 || true

@@ -1,0 +1,150 @@
+#!/bin/bash
+# tests/unit/systemd_units.sh — the unit tier's check of systemd/ (no root, no systemd as PID 1):
+#   systemd_units.sh PREFIX BUILD_SYSTEMD_DIR BERTH_SUPERVISOR [BERTHD]
+# 1. `systemd-analyze verify` accepts berth-supervisor.service and berthd.service as meson
+#    configured them, with their executables pointed at this build (verify checks they exist);
+#    berthd.service only when berthd is built (BERTHD given).
+# 2. verify is not a no-op: the same unit with a bad Type= is refused.
+# 3. The settings the design rests on are there (systemd/README.md says why each one).
+# 4. install-config.sh installs the example configuration once and never overwrites it.
+# 5. scripts/install.sh and uninstall.sh refuse a non-root user, and install.sh a host without
+#    systemd as init (this machine kind; skipped where systemd is PID 1) and unknown arguments.
+# Prints "systemd_units: N passed, N failed, 0 skipped" last.
+set -uo pipefail
+prefix=$1 built=$2 supervisor=$3 berthd=${4:-}
+src=$(cd "$(dirname "$0")/../../systemd" && pwd)
+tmp=$(mktemp -d /tmp/berth-units-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+ok() { echo "ok: $*"; passed=$((passed + 1)); }
+fail() { echo "FAILED: $*"; failed=$((failed + 1)); }
+
+command -v systemd-analyze >/dev/null || { fail "systemd-analyze is not installed"; exit 1; }
+
+# The configured units, their executables pointed at the build tree (the wrapper execs the built
+# berth-supervisor through its own copy).
+sed "s|$prefix/bin/berth-supervisor|$supervisor|" "$built/berth-supervisor-start" \
+    >"$tmp/berth-supervisor-start"
+chmod 755 "$tmp/berth-supervisor-start"
+point() { # unit
+    sed -e "s|$prefix/libexec/berth/berth-supervisor-start|$tmp/berth-supervisor-start|g" \
+        -e "s|$prefix/sbin/berthd|${berthd:-$prefix/sbin/berthd}|g" "$built/$1" >"$tmp/$1"
+}
+point berth-supervisor.service
+point berthd.service
+
+verify() { # unit files...
+    (cd "$tmp" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$@") \
+        >"$tmp/verify.log" 2>&1
+    local status=$?
+    # Noise of running outside a systemd system (no PID 1 to read, this is a container).
+    grep -v -e 'Failed to read \$container of PID 1' -e '^Found container virtualization' \
+        "$tmp/verify.log" >"$tmp/verify.out"
+    return $status
+}
+
+if verify ./berth-supervisor.service && [ ! -s "$tmp/verify.out" ]; then
+    ok "systemd-analyze verify berth-supervisor.service"
+else
+    fail "systemd-analyze verify berth-supervisor.service:"; cat "$tmp/verify.out"
+fi
+if [ -n "$berthd" ]; then
+    if verify ./berth-supervisor.service ./berthd.service && [ ! -s "$tmp/verify.out" ]; then
+        ok "systemd-analyze verify berthd.service"
+    else
+        fail "systemd-analyze verify berthd.service:"; cat "$tmp/verify.out"
+    fi
+else
+    echo "note: berthd is not built in this tree; berthd.service is checked by the grep below only"
+fi
+
+# The checks above are not no-ops: a misspelt setting is a warning (an exit status of 0, caught by
+# the empty-output rule) and a missing executable an error.
+mkdir "$tmp/bad"
+sed 's/^Type=exec/Type=bogus/' "$tmp/berth-supervisor.service" >"$tmp/bad/berth-supervisor.service"
+if (cd "$tmp/bad" && systemd-analyze verify --man=no ./berth-supervisor.service 2>&1) |
+    grep -q "Failed to parse service type"; then
+    ok "systemd-analyze verify reports Type=bogus (the empty-output rule catches it)"
+else
+    fail "systemd-analyze verify said nothing about Type=bogus: the checks above prove little"
+fi
+sed "s|^ExecStart=.*|ExecStart=$tmp/absent-program|" "$tmp/berth-supervisor.service" \
+    >"$tmp/bad/berth-supervisor.service"
+if (cd "$tmp/bad" && systemd-analyze verify --man=no ./berth-supervisor.service) >/dev/null 2>&1
+then
+    fail "systemd-analyze verify accepted a missing ExecStart= program"
+else
+    ok "systemd-analyze verify refuses a missing ExecStart= program"
+fi
+
+expect() { # unit line
+    if grep -qx -- "$2" "$built/$1"; then ok "$1: $2"; else fail "$1 lacks the line '$2'"; fi
+}
+expect berth-supervisor.service "Delegate=yes"
+expect berth-supervisor.service "KillMode=process"
+expect berth-supervisor.service "RuntimeDirectoryPreserve=yes"
+expect berth-supervisor.service "TasksMax=infinity"
+expect berthd.service "Type=notify"
+expect berthd.service "KillMode=process"
+expect berthd.service "Requires=berth-supervisor.service"
+expect berthd.service "RuntimeDirectoryPreserve=yes"
+expect berthd.service "ExecStart=$prefix/sbin/berthd --config /etc/berth/berth.conf"
+if grep -q '^Delegate=' "$built/berthd.service"; then
+    fail "berthd.service delegates a cgroup: a restart would fail with 219/CGROUP (README.md)"
+else
+    ok "berthd.service has no Delegate= (its restarts never meet a populated inner cgroup)"
+fi
+
+# install-config.sh: the example once, mode 0600; a node's own file is kept as it is.
+dest=$tmp/dest
+mkdir -p "$dest/usr/share/berth"
+cp "$src/berth.conf.example" "$dest/usr/share/berth/"
+if DESTDIR=$dest "$src/install-config.sh" /usr/share/berth/berth.conf.example \
+    /etc/berth/berth.conf >/dev/null &&
+    cmp -s "$src/berth.conf.example" "$dest/etc/berth/berth.conf" &&
+    [ "$(stat -c %a "$dest/etc/berth/berth.conf")" = 600 ]; then
+    ok "install-config.sh installs the example as /etc/berth/berth.conf, mode 0600"
+else
+    fail "install-config.sh did not install the example with mode 0600"
+fi
+echo "ECS_CLUSTER=mine" >"$dest/etc/berth/berth.conf"
+if DESTDIR=$dest "$src/install-config.sh" /usr/share/berth/berth.conf.example \
+    /etc/berth/berth.conf | grep -q keeping &&
+    [ "$(cat "$dest/etc/berth/berth.conf")" = ECS_CLUSTER=mine ]; then
+    ok "install-config.sh keeps an existing /etc/berth/berth.conf"
+else
+    fail "install-config.sh overwrote an existing /etc/berth/berth.conf"
+fi
+
+# scripts/install.sh and uninstall.sh refuse, with a message saying why, before touching anything.
+scripts=$(cd "$src/../scripts" && pwd)
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+    for s in install.sh uninstall.sh; do
+        out=$(nobody "$scripts/$s" 2>&1 </dev/null)
+        status=$?
+        if [ $status -ne 0 ] && echo "$out" | grep -q "must run as root"; then
+            ok "$s refuses a non-root user: $out"
+        else
+            fail "$s as non-root said: $out"
+        fi
+    done
+fi
+if [ ! -d /run/systemd/system ] && [ "$(id -u)" -eq 0 ]; then
+    out=$("$scripts/install.sh" --no-deps --no-build --prefix "$tmp/never" 2>&1 </dev/null)
+    if [ $? -ne 0 ] && echo "$out" | grep -q "systemd is not running as init" &&
+        [ ! -e "$tmp/never" ]; then
+        ok "install.sh refuses to start services without systemd as init, having installed nothing"
+    else
+        fail "install.sh without systemd said: $out"
+    fi
+    out=$("$scripts/install.sh" --bogus 2>&1 </dev/null)
+    if [ $? -ne 0 ] && echo "$out" | grep -q "unknown argument '--bogus'"; then
+        ok "install.sh names an unknown argument"
+    else
+        fail "install.sh --bogus said: $out"
+    fi
+fi
+
+echo "systemd_units: $passed passed, $failed failed, 0 skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,87 @@
+# tests/vm/systemd_berthd.sh — part 3 of systemd_service.sh (sourced by it, in the systemd guest,
+# after part 2 restarted berth-supervisor.service): berthd.service with a task. Uses its
+# ok/fail/check. scripts/install.sh a second time (the upgrade path) starts berthd, which is
+#   active only after READY=1; the API answers on /run/berth/berthd.sock; a task (the offline demo
+#   image examples/hello, loaded with `berth load`) runs in berth-supervisor.service's delegated
+#   subtree; `systemctl restart berthd` keeps the container's pid and the task RUNNING
+#   (re-adopted); `systemctl stop berthd` leaves it running; berthd starts again for uninstall.
+sock=/run/berth/berthd.sock
+api() { # OPERATION JSON: over berthd.sock (root, unsigned), else the TCP port, signed (SigV4)
+    # with the credentials berthd generated (<state_dir>/api-credentials) by curl --aws-sigv4
+    local via=(--unix-socket "$sock" http://localhost/)
+    if [ ! -S $sock ]; then
+        local BERTH_API_ACCESS_KEY_ID='' BERTH_API_SECRET_ACCESS_KEY=''
+        # shellcheck disable=SC1091
+        . /var/lib/berth/api-credentials
+        via=(--aws-sigv4 aws:amz:us-east-1:ecs
+             --user "$BERTH_API_ACCESS_KEY_ID:$BERTH_API_SECRET_ACCESS_KEY" http://127.0.0.1:51680/)
+    fi
+    curl -sf --max-time 60 -X POST "${via[@]}" \
+        -H "X-Amz-Target: AmazonEC2ContainerServiceV20141113.$1" \
+        -H 'Content-Type: application/x-amz-json-1.1' -d "$2"
+}
+task_status() { # ARN -> lastStatus
+    api DescribeTasks "{\"tasks\":[\"$1\"]}" | jq -r '.tasks[0].lastStatus // "MISSING"'
+}
+wait_status() { # ARN STATUS SECONDS (of real time: each DescribeTasks costs seconds under TCG)
+    local deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(task_status "$1")" = "$2" ] && return 0
+        sleep 1
+    done
+    return 1
+}
+container_pid() { # container id -> its init's pid from the runtime's state
+    berth-runtime --root /run/berth/containers state "$1" 2>/dev/null | jq -r '.pid // 0'
+}
+
+if "$src/scripts/install.sh" --from-destdir "$stage"; then
+    ok "scripts/install.sh again: idempotent, starts berthd (returns once READY=1)"
+else
+    fail "scripts/install.sh (second run, starting berthd)"
+    journalctl --no-pager -u berthd.service -u berth-supervisor.service | tail -30
+fi
+check "berthd.service is active" systemctl is-active --quiet berthd.service
+start_us=$(systemctl show -P ExecMainStartTimestampMonotonic berthd.service)
+active_us=$(systemctl show -P ActiveEnterTimestampMonotonic berthd.service)
+check "berthd.service became active after its start, on READY=1 (Type=notify)" \
+    test "$active_us" -ge "$start_us" -a "$(systemctl show -P Type berthd.service)" = notify
+clusters=$(api ListClusters '{}' || echo "")
+if [ -n "$clusters" ] && echo "$clusters" | jq -e '.clusterArns' >/dev/null 2>&1; then
+    ok "ListClusters ($( [ -S $sock ] && echo $sock || echo 127.0.0.1:51680)): $clusters"
+else
+    fail "ListClusters answered '$clusters' ($(ls /run/berth))"
+fi
+
+if berth load -i "$stage/hello.tar" >/dev/null; then
+    ok "the demo image examples/hello (built on the host) is loaded offline (berth load)"
+else
+    fail "berth load -i $stage/hello.tar"
+fi
+taskdef='{"family":"berth-vm-hello","networkMode":"none","containerDefinitions":[{"name":"web","image":"berth.local/hello:latest","essential":true,"memory":64}]}'
+api RegisterTaskDefinition "$taskdef" >/dev/null || fail "RegisterTaskDefinition"
+arn=$(api RunTask '{"taskDefinition":"berth-vm-hello"}' | jq -r '.tasks[0].taskArn // empty')
+if [ -n "$arn" ] && wait_status "$arn" RUNNING 120; then
+    ok "RunTask: $arn is RUNNING"
+    id=${arn##*/}-web
+    cpid=$(container_pid "$id")
+    check "the container $id has a live pid ($cpid)" kill -0 "$cpid"
+    check "its cgroup is in berth-supervisor.service's delegated subtree" \
+        grep -q "^0::/system.slice/berth-supervisor.service/" "/proc/$cpid/cgroup"
+
+    systemctl restart berthd.service
+    check "systemctl restart berthd: active again" systemctl is-active --quiet berthd.service
+    check "the container kept its pid $cpid across the restart" kill -0 "$cpid"
+    check "the task is RUNNING after the restart (re-adopted)" wait_status "$arn" RUNNING 60
+    check "the runtime still reports the same pid" test "$(container_pid "$id")" = "$cpid"
+
+    systemctl stop berthd.service
+    check "systemctl stop berthd: inactive" sh -c '! systemctl is-active --quiet berthd.service'
+    check "the container still runs with berthd stopped" kill -0 "$cpid"
+    systemctl start berthd.service
+    check "berthd starts again and the task is RUNNING" wait_status "$arn" RUNNING 60
+else
+    fail "RunTask did not reach RUNNING (task '$arn'): $(api DescribeTasks "{\"tasks\":[\"$arn\"]}" |
+        jq -c '.tasks[0] | {lastStatus, stoppedReason, containers: [.containers[] | {lastStatus, reason}]}')"
+    journalctl -u berthd --no-pager | tail -20
+fi
