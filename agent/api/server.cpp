@@ -35,7 +35,8 @@ struct Server::Impl {
     asio::steady_timer accept_pause{io}; // after an accept error (EMFILE): no busy loop
     Local::acceptor unix_acceptor{io};
     asio::steady_timer unix_accept_pause{io};
-    UnixListener unix_listener;   // the socket file and its lock
+    UnixListener unix_listener; // the socket file and its lock
+    std::string instance_arn;
     std::thread thread;
 
     Impl(Options o, store::Store s, ControlPlane* e)
@@ -232,6 +233,11 @@ std::uint16_t Server::port() const
     return impl_->acceptor.local_endpoint().port();
 }
 
+const std::string& Server::container_instance_arn() const
+{
+    return impl_->instance_arn;
+}
+
 Result<std::unique_ptr<Server>> Server::start(Options options, store::Store store,
                                               ControlPlane* engine)
 {
@@ -247,14 +253,16 @@ Result<std::unique_ptr<Server>> Server::start(Options options, store::Store stor
         return std::move(r).error().wrap("record cluster");
     const auto instance =
         make_arn(options, cat("container-instance/", options.cluster, "/", random_id()));
-    if (auto r = store.ensure_container_instance(options.cluster, instance, now); !r)
-        return std::move(r).error().wrap("record container instance");
+    auto recorded = store.ensure_container_instance(options.cluster, instance, now);
+    if (!recorded)
+        return std::move(recorded).error().wrap("record container instance");
     beast::error_code ec;
     const auto address = asio::ip::make_address(options.address, ec);
     if (ec)
         return Error::invalid("API address ", quoted(options.address), ": not an IP address");
     const Tcp::endpoint endpoint(address, options.port);
     auto impl = std::make_unique<Impl>(std::move(options), std::move(store), engine);
+    impl->instance_arn = recorded->arn;
     auto& acceptor = impl->acceptor;
     if (acceptor.open(endpoint.protocol(), ec); ec)
         return Error::with_code(ec.value(), "open API socket");
