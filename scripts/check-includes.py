@@ -64,6 +64,7 @@ TEST_VISIBLE = [
     "agent/taskdef/internal.hpp",
     "agent/store/internal.hpp",
     "agent/api/internal.hpp",
+    "agent/cli/internal.hpp",
 ]
 # May include every public header, TEST_VISIBLE and their own headers.
 CONSUMERS = ["tests", "bench"]
