@@ -40,7 +40,7 @@ struct Options {
     std::chrono::milliseconds header_timeout{10'000}; // also the keep-alive idle limit
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::seconds max_clock_skew{15 * 60}; // x-amz-date vs now, either way
-    std::size_t max_connections = 256; // beyond: accepted and closed at once
+    std::size_t max_connections = 256;            // beyond: accepted and closed at once
     // The CLI's socket (<runtime_dir>/berthd.sock; empty: none). The same API without SigV4,
     // served only to peers whose SO_PEERCRED uid is unix_socket_uid (others get a 403
     // AccessDeniedException and are closed). Created mode 0600; a stale socket file is replaced,
@@ -149,8 +149,8 @@ class IntrospectionServer {
 public:
     // Opens the listener (errors: bad address, port taken) and starts the io thread. engine
     // must outlive the server.
-    static Result<std::unique_ptr<IntrospectionServer>>
-    start(IntrospectionOptions options, NodeInfo node, ControlPlane& engine);
+    static Result<std::unique_ptr<IntrospectionServer>> start(IntrospectionOptions options,
+                                                              NodeInfo node, ControlPlane& engine);
     IntrospectionServer(const IntrospectionServer&) = delete;
     IntrospectionServer& operator=(const IntrospectionServer&) = delete;
     ~IntrospectionServer(); // stop()

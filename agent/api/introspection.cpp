@@ -57,10 +57,9 @@ private:
         parser_->header_limit(header_limit);
         parser_->body_limit(0); // GET: no body
         stream_.expires_after(server_.options.header_timeout);
-        http::async_read(stream_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->on_read(ec);
-                         });
+        http::async_read(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec)
@@ -169,8 +168,8 @@ IntrospectionServer::start(IntrospectionOptions options, NodeInfo node, ControlP
     if (acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec)
         return Error::with_code(ec.value(), "set SO_REUSEADDR on introspection socket");
     if (acceptor.bind(endpoint, ec); ec)
-        return Error::with_code(ec.value(), "bind introspection socket to ",
-                                impl->options.address, ":", endpoint.port());
+        return Error::with_code(ec.value(), "bind introspection socket to ", impl->options.address,
+                                ":", endpoint.port());
     if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
         return Error::with_code(ec.value(), "listen on introspection socket");
     impl->accept();

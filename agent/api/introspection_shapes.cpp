@@ -62,9 +62,8 @@ json task_json(const store::Task& task)
     const auto id = slash == std::string::npos ? task.arn : task.arn.substr(slash + 1);
     json containers = json::array();
     for (const auto& c : task.containers) {
-        json container = {{"DockerId", c.runtime_id},
-                          {"DockerName", id + "-" + c.name},
-                          {"Name", c.name}};
+        json container = {
+            {"DockerId", c.runtime_id}, {"DockerName", id + "-" + c.name}, {"Name", c.name}};
         if (auto ports = ports_json(c.network_bindings); !ports.empty())
             container["Ports"] = std::move(ports);
         containers.push_back(std::move(container));
@@ -169,8 +168,8 @@ IntrospectionResponse introspection_response(const NodeInfo& node, ControlPlane&
 {
     const auto question = target.find('?');
     const auto path = target.substr(0, question);
-    const auto query = question == std::string_view::npos ? std::string_view()
-                                                           : target.substr(question + 1);
+    const auto query =
+        question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
     try {
         if (path == "/v1/metadata" || path == "/v1/metadata/")
             return {200, dump({{"Cluster", node.cluster},

@@ -81,9 +81,8 @@ private:
         parser_->header_limit(header_limit);
         stream_.expires_after(server_.options.header_timeout);
         http::async_read_header(stream_, buffer_, *parser_,
-                                [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                    self->on_header(ec);
-                                });
+                                [self = this->shared_from_this()](
+                                    beast::error_code ec, std::size_t) { self->on_header(ec); });
     }
 
     void on_header(beast::error_code ec)
@@ -95,9 +94,10 @@ private:
                 403, ApiError{403, "AccessDeniedException",
                               "the berthd socket serves root only (peer credentials checked)"});
         stream_.expires_after(server_.options.body_timeout);
-        http::async_read(
-            stream_, buffer_, *parser_,
-            [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                             self->on_body(e);
+                         });
     }
 
     void on_read_error(beast::error_code ec)
@@ -197,27 +197,27 @@ template <class Acceptor>
 void Server::Impl::accept(Acceptor& from, asio::steady_timer& pause)
 {
     using Protocol = typename Acceptor::protocol_type;
-    from.async_accept([this, &from, &pause](beast::error_code ec,
-                                            typename Protocol::socket socket) {
-        if (ec == asio::error::operation_aborted)
-            return;
-        if (!ec) {
-            if (connections < options.max_connections) {
-                const Peer peer = peer_of(socket, options);
-                std::make_shared<Session<Protocol>>(std::move(socket), *this, peer)->start();
-            }
-            // else: the socket closes as it leaves scope
-            accept(from, pause);
-            return;
-        }
-        // EMFILE and friends: the pending connection stays queued and the next accept would
-        // fail at once, spinning this thread; wait a little for fds to come back, then retry.
-        pause.expires_after(std::chrono::milliseconds(100));
-        pause.async_wait([this, &from, &pause](beast::error_code wait_ec) {
-            if (wait_ec != asio::error::operation_aborted)
+    from.async_accept(
+        [this, &from, &pause](beast::error_code ec, typename Protocol::socket socket) {
+            if (ec == asio::error::operation_aborted)
+                return;
+            if (!ec) {
+                if (connections < options.max_connections) {
+                    const Peer peer = peer_of(socket, options);
+                    std::make_shared<Session<Protocol>>(std::move(socket), *this, peer)->start();
+                }
+                // else: the socket closes as it leaves scope
                 accept(from, pause);
+                return;
+            }
+            // EMFILE and friends: the pending connection stays queued and the next accept would
+            // fail at once, spinning this thread; wait a little for fds to come back, then retry.
+            pause.expires_after(std::chrono::milliseconds(100));
+            pause.async_wait([this, &from, &pause](beast::error_code wait_ec) {
+                if (wait_ec != asio::error::operation_aborted)
+                    accept(from, pause);
+            });
         });
-    });
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl))

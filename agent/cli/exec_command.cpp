@@ -66,7 +66,8 @@ Result<std::string> container_id(const runtime::Options& options, const ExecArgs
 {
     auto states = runtime::list(options);
     if (!states)
-        return std::move(states).error().wrap(cat("list containers under ", berth::quoted(options.root)));
+        return std::move(states).error().wrap(
+            cat("list containers under ", berth::quoted(options.root)));
     const auto suffix = "-" + a.container;
     std::vector<std::string> tasks;
     for (const auto& s : *states)

@@ -51,8 +51,8 @@ BOOST_AUTO_TEST_SUITE(cli_exec, *utf::label("root") * utf::precondition(berth::t
 
 BOOST_FIXTURE_TEST_CASE(exec_returns_the_exit_status_and_both_streams, ExecFixture)
 {
-    const auto r = run_command(berth({task.substr(0, 8), "web", "sh", "-c",
-                                      "echo $GREETING; echo oops >&2; exit 7"}));
+    const auto r = run_command(
+        berth({task.substr(0, 8), "web", "sh", "-c", "echo $GREETING; echo oops >&2; exit 7"}));
     BOOST_TEST(r.status == 7, r.err);
     BOOST_TEST(r.out == "hello\n");
     BOOST_TEST(r.err == "oops\n");

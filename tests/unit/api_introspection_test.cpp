@@ -76,8 +76,9 @@ struct Fixture {
         options.max_connections = max_connections;
         options.header_timeout = std::chrono::milliseconds(400);
         auto started = api::IntrospectionServer::start(
-            options, {"default", "arn:aws:ecs:us-east-1:000000000000:container-instance/default/ci",
-                      "0.1.0"},
+            options,
+            {"default", "arn:aws:ecs:us-east-1:000000000000:container-instance/default/ci",
+             "0.1.0"},
             engine);
         BOOST_REQUIRE_MESSAGE(started, (started ? "" : started.error().message()));
         server = std::move(*started);
@@ -175,7 +176,9 @@ BOOST_FIXTURE_TEST_CASE(one_task_by_its_url_encoded_arn_or_by_docker_id, Fixture
 {
     std::string encoded;
     for (const char c : task_arn)
-        encoded += c == ':' ? std::string("%3A") : c == '/' ? std::string("%2F") : std::string(1, c);
+        encoded += c == ':'   ? std::string("%3A")
+                   : c == '/' ? std::string("%2F")
+                              : std::string(1, c);
     BOOST_TEST(get_json(server->port(), "/v1/tasks?taskarn=" + encoded)["Arn"] == task_arn);
     BOOST_TEST(get_json(server->port(), "/v1/tasks?taskarn=" + task_arn)["Arn"] == task_arn);
     BOOST_TEST(get_json(server->port(),

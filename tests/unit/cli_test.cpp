@@ -60,10 +60,9 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(task_resolution)
 
-const std::vector<std::string> arns = {
-    "arn:aws:ecs:us-east-1:000000000000:task/default/4f1c2b3a",
-    "arn:aws:ecs:us-east-1:000000000000:task/default/4f1c9999",
-    "arn:aws:ecs:us-east-1:000000000000:task/default/77aa"};
+const std::vector<std::string> arns = {"arn:aws:ecs:us-east-1:000000000000:task/default/4f1c2b3a",
+                                       "arn:aws:ecs:us-east-1:000000000000:task/default/4f1c9999",
+                                       "arn:aws:ecs:us-east-1:000000000000:task/default/77aa"};
 
 BOOST_AUTO_TEST_CASE(an_arn_an_id_or_a_unique_prefix_names_one_task)
 {
@@ -314,9 +313,9 @@ BOOST_FIXTURE_TEST_CASE(service_errors_keep_their_ecs_type, Agent)
 BOOST_FIXTURE_TEST_CASE(run_task_registers_once_per_file_content_then_tasks_resolve, Agent)
 {
     const auto file = dir.path() + "/web.json";
-    json def = {{"family", "web"},
-                {"containerDefinitions",
-                 {{{"name", "web"}, {"image", "busybox"}, {"memory", 32}}}}};
+    json def = {
+        {"family", "web"},
+        {"containerDefinitions", {{{"name", "web"}, {"image", "busybox"}, {"memory", 32}}}}};
     std::ofstream(file) << def.dump();
     BOOST_REQUIRE(cli::cmd_run_task(globals, {file, "--count", "2", "--started-by", "me"}) == 0);
     BOOST_REQUIRE(cli::cmd_run_task(globals, {file}) == 0); // unchanged: the same revision
