@@ -44,7 +44,7 @@ struct Server::Impl {
     {
     }
     template <class Acceptor>
-    void accept(Acceptor& acceptor, asio::steady_timer& pause);
+    void accept(Acceptor& from, asio::steady_timer& pause);
 };
 
 namespace {
