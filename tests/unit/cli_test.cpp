@@ -4,6 +4,7 @@
 // server with a stand-in ControlPlane), including run-task's register-once rule.
 #define BOOST_TEST_MODULE cli
 #include <boost/test/unit_test.hpp>
+#include <fcntl.h>
 #include <unistd.h>
 #include <fstream>
 #include <map>
@@ -11,6 +12,7 @@
 #include "agent/api/api.hpp"
 #include "agent/api/internal.hpp"
 #include "agent/cli/internal.hpp"
+#include "base/files.hpp"
 #include "runtime/internal.hpp"
 #include "tests/support/bundle.hpp"
 
@@ -209,6 +211,39 @@ BOOST_AUTO_TEST_CASE(follow_sees_every_new_entry_once_across_rotations)
     auto idle = reader->poll(50);
     BOOST_REQUIRE(idle);
     BOOST_TEST(idle->empty());
+}
+
+// berth logs as a command: TASK resolved among the task directories under <state_dir>/logs, the
+// only container's log chosen when none is named, stdout entries on stdout.
+BOOST_AUTO_TEST_CASE(the_logs_command_finds_the_task_and_its_only_container)
+{
+    test::TempDir dir("berth-cli-logs");
+    const std::string task = "5e1f00aa11bb22cc";
+    BOOST_REQUIRE(berth::make_directories(dir.path() + "/logs/" + task));
+    runtime::JsonLog log(dir.path() + "/logs/" + task + "/web.log", 1 << 20, 2);
+    BOOST_REQUIRE(log.write("stdout", "first\n"));
+    BOOST_REQUIRE(log.write("stdout", "second\n"));
+    cli::Globals g;
+    g.state_dir = dir.path();
+    const auto captured = dir.path() + "/stdout";
+    std::fflush(stdout);
+    const int saved = ::dup(STDOUT_FILENO);
+    {
+        const Fd out(::open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        ::dup2(out.get(), STDOUT_FILENO);
+    }
+    const int rc = cli::cmd_logs(g, {"5e1f", "--tail", "1"});
+    const int unknown = cli::cmd_logs(g, {"beef"});
+    std::fflush(stdout);
+    ::dup2(saved, STDOUT_FILENO);
+    ::close(saved);
+    BOOST_TEST(rc == 0);
+    BOOST_TEST(unknown == 1);
+    BOOST_TEST(*berth::read_file(captured) == "second\n");
+    runtime::JsonLog other(dir.path() + "/logs/" + task + "/sidecar.log", 1 << 20, 2);
+    BOOST_REQUIRE(other.write("stdout", "x\n"));
+    BOOST_TEST(cli::cmd_logs(g, {task}) == 1); // two containers now: which one?
+    BOOST_TEST(cli::cmd_logs(g, {task, "--since", "soon"}) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
