@@ -168,7 +168,7 @@ Result<std::int64_t> parse_rfc3339(std::string_view text)
         const auto h = digits_at(zone, 1, 2), m = digits_at(zone, 4, 2);
         if (!h || !m || *h > 23 || *m > 59)
             return bad();
-        offset = (zone[0] == '+' ? 1 : -1) * (*h * 3600 + *m * 60);
+        offset = (zone[0] == '+' ? 1 : -1) * (std::int64_t{*h} * 3600 + std::int64_t{*m} * 60);
     } else {
         return bad();
     }

@@ -100,6 +100,7 @@ void print_tasks(const std::vector<json>& tasks)
 {
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     std::vector<Row> rows;
+    rows.reserve(tasks.size());
     for (const auto& t : tasks)
         rows.push_back({task_id(text_of(t, "taskArn")),
                         definition_name(text_of(t, "taskDefinitionArn")), text_of(t, "lastStatus"),
