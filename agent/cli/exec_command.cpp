@@ -6,6 +6,7 @@
 // on); signals to berth (INT, TERM, HUP, QUIT) go to the process.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <csignal>
@@ -170,6 +171,9 @@ Result<int> run_exec(const Globals& g, const ExecArgs& a)
     eo.process = spec->process.value_or(runtime::Process{});
     eo.process.args = a.command;
     eo.process.terminal = a.tty;
+    if (a.tty) // the pty is made with our size: the process may ask before we could resize it
+        if (winsize size{}; ::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0)
+            eo.process.console_size = runtime::ConsoleSize{size.ws_row, size.ws_col};
     Fd null_input;
     if (!a.interactive && !a.tty) { // as docker exec: no stdin unless -i
         null_input = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
