@@ -80,6 +80,11 @@ BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_termina
     termios before{};
     BOOST_REQUIRE(::tcgetattr(slave, &before) == 0);
     const auto argv = berth({"-t", "-i", task, "web", "sh", "-c", "tty; stty size; exit 5"});
+    std::vector<char*> args; // built before fork: the child only calls exec
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
     const pid_t child = ::fork();
     BOOST_REQUIRE(child >= 0);
     if (child == 0) {
@@ -87,10 +92,6 @@ BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_termina
         ::ioctl(slave, TIOCSCTTY, 0);
         for (int fd = 0; fd < 3; ++fd)
             ::dup2(slave, fd);
-        std::vector<char*> args;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
         ::execv(args[0], args.data());
         ::_exit(127);
     }

@@ -26,6 +26,7 @@ constexpr std::int64_t s = 1'000'000'000;
 std::vector<std::string> texts(const std::vector<cli::LogEntry>& entries)
 {
     std::vector<std::string> out;
+    out.reserve(entries.size());
     for (const auto& e : entries)
         out.push_back(e.log);
     return out;
@@ -201,7 +202,7 @@ BOOST_AUTO_TEST_CASE(follow_sees_every_new_entry_once_across_rotations)
             BOOST_REQUIRE_MESSAGE(more, (more ? "" : more.error().message()));
             for (auto& t : texts(*more))
                 seen.push_back(t);
-            if (seen.size() >= static_cast<std::size_t>(3 + (burst + 1) * 8))
+            if (seen.size() >= 3 + (static_cast<std::size_t>(burst) + 1) * 8)
                 break;
         }
     }
