@@ -71,6 +71,7 @@ TEST_VISIBLE = [
     "agent/store/internal.hpp",
     "agent/api/internal.hpp",
     "agent/daemon/pure.hpp",  # overrides, state JSON, record conversions (unit-tested)
+    "agent/cli/internal.hpp",
 ]
 # May include every public header, TEST_VISIBLE and their own headers.
 CONSUMERS = ["tests", "bench"]

@@ -40,7 +40,7 @@ struct Options {
     std::chrono::milliseconds header_timeout{10'000}; // also the keep-alive idle limit
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::seconds max_clock_skew{15 * 60}; // x-amz-date vs now, either way
-    std::size_t max_connections = 256; // beyond: accepted and closed at once
+    std::size_t max_connections = 256;            // beyond: accepted and closed at once
     // The CLI's socket (<runtime_dir>/berthd.sock; empty: none). The same API without SigV4,
     // served only to peers whose SO_PEERCRED uid is unix_socket_uid (others get a 403
     // AccessDeniedException and are closed). Created mode 0600; a stale socket file is replaced,
@@ -114,13 +114,53 @@ public:
     Server& operator=(const Server&) = delete;
     ~Server(); // stop()
     std::uint16_t port() const;
-    // Closes the listener and every connection, joins the io thread. Idempotent.
+    // This node's container instance ARN (made at the first start, kept across restarts).
+    const std::string& container_instance_arn() const;
+    // Closes the listeners and every connection, joins the io thread. Idempotent.
     void stop();
 
     struct Impl;
 
 private:
     explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// --- Introspection: the ECS agent's local API (127.0.0.1:51678) -------------------------------
+// Unauthenticated and read-only (GET): /v1/metadata {Cluster, ContainerInstanceArn, Version},
+// /v1/tasks {Tasks: [...]}, /v1/tasks?taskarn=ARN and ?dockerid=RUNTIME-ID (404 when unknown;
+// a dockerid of up to 12 characters may be a prefix), in the ECS agent's v1 shapes. It calls
+// ControlPlane::list_tasks from its own io thread, concurrently with the API server's.
+struct NodeInfo {
+    std::string cluster;
+    std::string container_instance_arn;
+    std::string version; // shown as "berth <version>"
+};
+
+struct IntrospectionOptions {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 51678; // 0: any free port (tests)
+    std::size_t max_connections = 64;
+    std::chrono::milliseconds header_timeout{10'000}; // also the keep-alive idle limit
+    std::chrono::milliseconds write_timeout{10'000};
+};
+
+class IntrospectionServer {
+public:
+    // Opens the listener (errors: bad address, port taken) and starts the io thread. engine
+    // must outlive the server.
+    static Result<std::unique_ptr<IntrospectionServer>> start(IntrospectionOptions options,
+                                                              NodeInfo node, ControlPlane& engine);
+    IntrospectionServer(const IntrospectionServer&) = delete;
+    IntrospectionServer& operator=(const IntrospectionServer&) = delete;
+    ~IntrospectionServer(); // stop()
+    std::uint16_t port() const;
+    void stop(); // idempotent
+
+    struct Impl;
+
+private:
+    explicit IntrospectionServer(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

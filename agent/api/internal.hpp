@@ -3,4 +3,5 @@
 #pragma once
 #include "agent/api/arns.hpp"
 #include "agent/api/context.hpp"
+#include "agent/api/introspection.hpp"
 #include "agent/api/sigv4.hpp"

@@ -35,7 +35,8 @@ struct Server::Impl {
     asio::steady_timer accept_pause{io}; // after an accept error (EMFILE): no busy loop
     Local::acceptor unix_acceptor{io};
     asio::steady_timer unix_accept_pause{io};
-    UnixListener unix_listener;   // the socket file and its lock
+    UnixListener unix_listener; // the socket file and its lock
+    std::string instance_arn;
     std::thread thread;
 
     Impl(Options o, store::Store s, ControlPlane* e)
@@ -43,7 +44,7 @@ struct Server::Impl {
     {
     }
     template <class Acceptor>
-    void accept(Acceptor& acceptor, asio::steady_timer& pause);
+    void accept(Acceptor& from, asio::steady_timer& pause);
 };
 
 namespace {
@@ -80,9 +81,8 @@ private:
         parser_->header_limit(header_limit);
         stream_.expires_after(server_.options.header_timeout);
         http::async_read_header(stream_, buffer_, *parser_,
-                                [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                    self->on_header(ec);
-                                });
+                                [self = this->shared_from_this()](
+                                    beast::error_code ec, std::size_t) { self->on_header(ec); });
     }
 
     void on_header(beast::error_code ec)
@@ -94,9 +94,10 @@ private:
                 403, ApiError{403, "AccessDeniedException",
                               "the berthd socket serves root only (peer credentials checked)"});
         stream_.expires_after(server_.options.body_timeout);
-        http::async_read(
-            stream_, buffer_, *parser_,
-            [self = this->shared_from_this()](beast::error_code e, std::size_t) { self->on_body(e); });
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                             self->on_body(e);
+                         });
     }
 
     void on_read_error(beast::error_code ec)
@@ -196,27 +197,27 @@ template <class Acceptor>
 void Server::Impl::accept(Acceptor& from, asio::steady_timer& pause)
 {
     using Protocol = typename Acceptor::protocol_type;
-    from.async_accept([this, &from, &pause](beast::error_code ec,
-                                            typename Protocol::socket socket) {
-        if (ec == asio::error::operation_aborted)
-            return;
-        if (!ec) {
-            if (connections < options.max_connections) {
-                const Peer peer = peer_of(socket, options);
-                std::make_shared<Session<Protocol>>(std::move(socket), *this, peer)->start();
-            }
-            // else: the socket closes as it leaves scope
-            accept(from, pause);
-            return;
-        }
-        // EMFILE and friends: the pending connection stays queued and the next accept would
-        // fail at once, spinning this thread; wait a little for fds to come back, then retry.
-        pause.expires_after(std::chrono::milliseconds(100));
-        pause.async_wait([this, &from, &pause](beast::error_code wait_ec) {
-            if (wait_ec != asio::error::operation_aborted)
+    from.async_accept(
+        [this, &from, &pause](beast::error_code ec, typename Protocol::socket socket) {
+            if (ec == asio::error::operation_aborted)
+                return;
+            if (!ec) {
+                if (connections < options.max_connections) {
+                    const Peer peer = peer_of(socket, options);
+                    std::make_shared<Session<Protocol>>(std::move(socket), *this, peer)->start();
+                }
+                // else: the socket closes as it leaves scope
                 accept(from, pause);
+                return;
+            }
+            // EMFILE and friends: the pending connection stays queued and the next accept would
+            // fail at once, spinning this thread; wait a little for fds to come back, then retry.
+            pause.expires_after(std::chrono::milliseconds(100));
+            pause.async_wait([this, &from, &pause](beast::error_code wait_ec) {
+                if (wait_ec != asio::error::operation_aborted)
+                    accept(from, pause);
+            });
         });
-    });
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
@@ -230,6 +231,11 @@ Server::~Server()
 std::uint16_t Server::port() const
 {
     return impl_->acceptor.local_endpoint().port();
+}
+
+const std::string& Server::container_instance_arn() const
+{
+    return impl_->instance_arn;
 }
 
 Result<std::unique_ptr<Server>> Server::start(Options options, store::Store store,
@@ -247,14 +253,16 @@ Result<std::unique_ptr<Server>> Server::start(Options options, store::Store stor
         return std::move(r).error().wrap("record cluster");
     const auto instance =
         make_arn(options, cat("container-instance/", options.cluster, "/", random_id()));
-    if (auto r = store.ensure_container_instance(options.cluster, instance, now); !r)
-        return std::move(r).error().wrap("record container instance");
+    auto recorded = store.ensure_container_instance(options.cluster, instance, now);
+    if (!recorded)
+        return std::move(recorded).error().wrap("record container instance");
     beast::error_code ec;
     const auto address = asio::ip::make_address(options.address, ec);
     if (ec)
         return Error::invalid("API address ", quoted(options.address), ": not an IP address");
     const Tcp::endpoint endpoint(address, options.port);
     auto impl = std::make_unique<Impl>(std::move(options), std::move(store), engine);
+    impl->instance_arn = recorded->arn;
     auto& acceptor = impl->acceptor;
     if (acceptor.open(endpoint.protocol(), ec); ec)
         return Error::with_code(ec.value(), "open API socket");

@@ -30,8 +30,7 @@ bool someone_listens(const sockaddr_un& address)
 {
     const Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     return probe.valid() &&
-           ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) ==
-               0;
+           ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
 }
 
 // What may already be at path: nothing, or a socket nobody serves (removed by the rename).

@@ -22,10 +22,11 @@ Error connect_error(const std::string& path, const beast::error_code& ec)
 {
     const int code = ec.value();
     if (code == ENOENT)
-        return Error::with_code(code, "berthd is not running (no socket at ", berth::quoted(path), ")");
-    if (code == ECONNREFUSED)
-        return Error::with_code(code, "berthd is not running (nothing listens on ", berth::quoted(path),
+        return Error::with_code(code, "berthd is not running (no socket at ", berth::quoted(path),
                                 ")");
+    if (code == ECONNREFUSED)
+        return Error::with_code(code, "berthd is not running (nothing listens on ",
+                                berth::quoted(path), ")");
     if (code == EACCES || code == EPERM)
         return Error::with_code(code, "cannot reach berthd at ", berth::quoted(path),
                                 ": the berth CLI's task commands need root");

@@ -6,6 +6,7 @@
 // on); signals to berth (INT, TERM, HUP, QUIT) go to the process.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <csignal>
@@ -66,7 +67,8 @@ Result<std::string> container_id(const runtime::Options& options, const ExecArgs
 {
     auto states = runtime::list(options);
     if (!states)
-        return std::move(states).error().wrap(cat("list containers under ", berth::quoted(options.root)));
+        return std::move(states).error().wrap(
+            cat("list containers under ", berth::quoted(options.root)));
     const auto suffix = "-" + a.container;
     std::vector<std::string> tasks;
     for (const auto& s : *states)
@@ -169,6 +171,9 @@ Result<int> run_exec(const Globals& g, const ExecArgs& a)
     eo.process = spec->process.value_or(runtime::Process{});
     eo.process.args = a.command;
     eo.process.terminal = a.tty;
+    if (a.tty) // the pty is made with our size: the process may ask before we could resize it
+        if (winsize size{}; ::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0)
+            eo.process.console_size = runtime::ConsoleSize{size.ws_row, size.ws_col};
     Fd null_input;
     if (!a.interactive && !a.tty) { // as docker exec: no stdin unless -i
         null_input = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));

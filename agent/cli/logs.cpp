@@ -57,7 +57,8 @@ Result<void> read_file_entries(const std::string& path, std::vector<LogEntry>& o
 {
     const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid())
-        return errno == ENOENT ? Result<void>{} : Error::from_errno("open log ", berth::quoted(path));
+        return errno == ENOENT ? Result<void>{}
+                               : Error::from_errno("open log ", berth::quoted(path));
     std::string pending;
     if (auto r = read_to_end(fd.get(), pending, out); !r)
         return std::move(r).error().wrap(berth::quoted(path));
@@ -73,9 +74,12 @@ bool same_file(const struct stat& a, const struct stat& b)
 // Digits and a unit, repeated: Go's time.ParseDuration without signs and fractions.
 std::optional<std::int64_t> parse_duration(std::string_view text)
 {
-    static const std::pair<std::string_view, std::int64_t> units[] = {
-        {"ns", 1},           {"us", 1'000}, {"ms", 1'000'000},
-        {"s", ns_per_second}, {"m", 60 * ns_per_second}, {"h", 3600 * ns_per_second}};
+    static const std::pair<std::string_view, std::int64_t> units[] = {{"ns", 1},
+                                                                      {"us", 1'000},
+                                                                      {"ms", 1'000'000},
+                                                                      {"s", ns_per_second},
+                                                                      {"m", 60 * ns_per_second},
+                                                                      {"h", 3600 * ns_per_second}};
     std::int64_t total = 0;
     if (text.empty())
         return std::nullopt;
@@ -133,15 +137,16 @@ std::optional<LogEntry> parse_log_line(std::string_view line)
 Result<std::int64_t> parse_rfc3339(std::string_view text)
 {
     auto bad = [&] {
-        return Error::invalid(berth::quoted(text), " is not an RFC 3339 time (2026-11-26T07:00:00Z)");
+        return Error::invalid(berth::quoted(text),
+                              " is not an RFC 3339 time (2026-11-26T07:00:00Z)");
     };
     const auto year = digits_at(text, 0, 4), month = digits_at(text, 5, 2),
                day = digits_at(text, 8, 2), hour = digits_at(text, 11, 2),
                minute = digits_at(text, 14, 2), second = digits_at(text, 17, 2);
     if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' ||
         text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-        text[13] != ':' || text[16] != ':' || *month < 1 || *month > 12 || *day < 1 ||
-        *day > 31 || *hour > 23 || *minute > 59 || *second > 60)
+        text[13] != ':' || text[16] != ':' || *month < 1 || *month > 12 || *day < 1 || *day > 31 ||
+        *hour > 23 || *minute > 59 || *second > 60)
         return bad();
     std::size_t at = 19;
     std::int64_t fraction = 0;
@@ -163,7 +168,7 @@ Result<std::int64_t> parse_rfc3339(std::string_view text)
         const auto h = digits_at(zone, 1, 2), m = digits_at(zone, 4, 2);
         if (!h || !m || *h > 23 || *m > 59)
             return bad();
-        offset = (zone[0] == '+' ? 1 : -1) * (*h * 3600 + *m * 60);
+        offset = (zone[0] == '+' ? 1 : -1) * (std::int64_t{*h} * 3600 + std::int64_t{*m} * 60);
     } else {
         return bad();
     }
@@ -300,7 +305,8 @@ Result<std::vector<LogEntry>> LogReader::poll(int timeout_ms)
     }
     if (auto r = read_current(out); !r)
         return std::move(r).error();
-    struct stat named {}, ours{};
+    struct stat named {
+    }, ours{};
     const bool exists = ::stat(path_.c_str(), &named) == 0;
     const bool have = current_.valid() && ::fstat(current_.get(), &ours) == 0;
     if (exists && (!have || !same_file(named, ours)))

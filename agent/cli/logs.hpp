@@ -14,10 +14,10 @@
 namespace berth::cli {
 
 struct LogEntry {
-    std::string log;     // the text, with its "\n" when the line was whole
-    std::string stream;  // "stdout" or "stderr"
+    std::string log;    // the text, with its "\n" when the line was whole
+    std::string stream; // "stdout" or "stderr"
     std::int64_t time_ns = 0;
-    std::string raw;     // the line as stored, without its "\n" (for --json)
+    std::string raw; // the line as stored, without its "\n" (for --json)
 };
 
 // One stored line; nullopt when it is not an entry (a torn or foreign line is skipped).

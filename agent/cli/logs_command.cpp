@@ -134,7 +134,9 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
     bool seen = false;
     for (;;) {
         const bool ended = container_ended(options, id, seen);
-        auto more = reader->poll(ended ? 0 : 500);
+        // Once it ended, one last look a little later: the supervisor may still be draining the
+        // container's pipes into the log.
+        auto more = reader->poll(ended ? 300 : 500);
         if (!more)
             return fail(more.error());
         for (const auto& e : *more)

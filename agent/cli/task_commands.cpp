@@ -100,11 +100,12 @@ void print_tasks(const std::vector<json>& tasks)
 {
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     std::vector<Row> rows;
+    rows.reserve(tasks.size());
     for (const auto& t : tasks)
         rows.push_back({task_id(text_of(t, "taskArn")),
-                        definition_name(text_of(t, "taskDefinitionArn")),
-                        text_of(t, "lastStatus"), text_of(t, "desiredStatus"),
-                        age(number_of(t, "createdAt"), now), ports_of(t)});
+                        definition_name(text_of(t, "taskDefinitionArn")), text_of(t, "lastStatus"),
+                        text_of(t, "desiredStatus"), age(number_of(t, "createdAt"), now),
+                        ports_of(t)});
     std::fputs(
         format_table({"TASK ID", "DEFINITION", "STATUS", "DESIRED", "CREATED", "PORTS"}, rows)
             .c_str(),
@@ -116,9 +117,9 @@ Result<std::vector<json>> describe(const AgentClient& client, const std::vector<
 {
     std::vector<json> out;
     for (std::size_t i = 0; i < arns.size(); i += 100) {
-        const std::vector<std::string> batch(
-            arns.begin() + static_cast<long>(i),
-            arns.begin() + static_cast<long>(std::min(arns.size(), i + 100)));
+        const std::vector<std::string> batch(arns.begin() + static_cast<long>(i),
+                                             arns.begin() +
+                                                 static_cast<long>(std::min(arns.size(), i + 100)));
         auto reply = client.call("DescribeTasks", {{"tasks", batch}, {"include", {"TAGS"}}});
         if (!reply)
             return std::move(reply).error();
@@ -137,14 +138,15 @@ Result<std::string> definition_for(const AgentClient& client, const std::string&
         return std::move(text).error().wrap("read task definition");
     auto input = json::parse(*text, nullptr, false);
     if (!input.is_object())
-        return Error::invalid(berth::quoted(path), ": not a JSON object (a task definition, as given to "
-                                            "aws ecs register-task-definition --cli-input-json)");
+        return Error::invalid(berth::quoted(path),
+                              ": not a JSON object (a task definition, as given to "
+                              "aws ecs register-task-definition --cli-input-json)");
     const auto family = text_of(input, "family");
     if (family.empty())
         return Error::invalid(berth::quoted(path), ": family: required, a string");
     const auto digest = sha256_hex(input.dump());
-    auto current = client.call("DescribeTaskDefinition",
-                               {{"taskDefinition", family}, {"include", {"TAGS"}}});
+    auto current =
+        client.call("DescribeTaskDefinition", {{"taskDefinition", family}, {"include", {"TAGS"}}});
     if (current) {
         for (const auto& tag : current->value("tags", json::array()))
             if (text_of(tag, "key") == source_tag && text_of(tag, "value") == digest)

@@ -135,8 +135,7 @@ BOOST_FIXTURE_TEST_CASE(a_stale_socket_file_is_replaced, Fixture)
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
         std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-        BOOST_REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) ==
-                      0);
+        BOOST_REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
     }
     auto server = start(::geteuid());
     BOOST_REQUIRE_MESSAGE(server, (server ? "" : server.error().message()));

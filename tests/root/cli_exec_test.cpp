@@ -1,0 +1,127 @@
+// `berth exec` (agent/cli/exec_command.cpp) against a real running container made with the
+// runtime library under a private runtime root laid out as berthd lays it out
+// (<runtime_dir>/containers/<task-id>-<container>): the exit status and both output streams come
+// back, TASK may be an id prefix, an unknown container is named; with -t the process gets a pty
+// of the size of berth's terminal, and berth's terminal leaves raw mode when it is done.
+#define BOOST_TEST_MODULE cli_exec
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include "tests/root/runtime_fixture.hpp"
+#include "tests/support/process.hpp"
+
+using namespace berth::test;
+
+namespace {
+
+std::string berth_binary()
+{
+    const char* root = std::getenv("BERTH_BUILD_ROOT");
+    return std::string(root != nullptr ? root : "build") + "/agent/cli/berth";
+}
+
+struct ExecFixture : RuntimeFixture {
+    ExecFixture()
+    {
+        options.root = state.path() + "/containers";
+        task = "c0ffee" + std::to_string(::getpid()) + "a11";
+        ids.push_back(task + "-web");
+        bundle.set_args({"sleep", "1000"});
+        bundle.config["process"]["env"] = {"PATH=/bin", "GREETING=hello"};
+        bundle.write();
+        auto co = create_options(ids.back());
+        auto c = rt::Container::create(options, co);
+        ::close(co.stdin_fd);
+        BOOST_TEST_REQUIRE(c.has_value(), why(c));
+        BOOST_TEST_REQUIRE(c->start().has_value());
+    }
+    std::vector<std::string> berth(const std::vector<std::string>& args) const
+    {
+        std::vector<std::string> argv = {berth_binary(), "--runtime-dir", state.path(), "exec"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return argv;
+    }
+    std::string task;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_exec, *utf::label("root") * utf::precondition(berth::test::is_root))
+
+BOOST_FIXTURE_TEST_CASE(exec_returns_the_exit_status_and_both_streams, ExecFixture)
+{
+    const auto r = run_command(
+        berth({task.substr(0, 8), "web", "sh", "-c", "echo $GREETING; echo oops >&2; exit 7"}));
+    BOOST_TEST(r.status == 7, r.err);
+    BOOST_TEST(r.out == "hello\n");
+    BOOST_TEST(r.err == "oops\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_unknown_container_or_task_is_named, ExecFixture)
+{
+    const auto r = run_command(berth({task, "db", "true"}));
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(r.err.find("container 'db'") != std::string::npos, r.err);
+    const auto t = run_command(berth({"ffff", "web", "true"}));
+    BOOST_TEST(t.status == 1);
+    BOOST_TEST(t.err.find("no task 'ffff'") != std::string::npos, t.err);
+    BOOST_TEST(run_command(berth({task, "web"})).status == 2); // no command: usage
+}
+
+BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_terminal, ExecFixture)
+{
+    int master = -1, slave = -1;
+    winsize size{};
+    size.ws_row = 33;
+    size.ws_col = 101;
+    BOOST_REQUIRE(::openpty(&master, &slave, nullptr, nullptr, &size) == 0);
+    berth::Fd master_fd(master), slave_fd(slave);
+    termios before{};
+    BOOST_REQUIRE(::tcgetattr(slave, &before) == 0);
+    const auto argv = berth({"-t", "-i", task, "web", "sh", "-c", "tty; stty size; exit 5"});
+    std::vector<char*> args; // built before fork: the child only calls exec
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        ::setsid();
+        ::ioctl(slave, TIOCSCTTY, 0);
+        for (int fd = 0; fd < 3; ++fd)
+            ::dup2(slave, fd);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    std::string out;
+    int status = 0;
+    for (int i = 0; i < 1000; ++i) { // 10 s
+        pollfd pfd{master, POLLIN, 0};
+        if (::poll(&pfd, 1, 10) > 0) {
+            char buffer[1024];
+            const auto n = ::read(master, buffer, sizeof buffer);
+            if (n > 0)
+                out.append(buffer, static_cast<std::size_t>(n));
+        }
+        if (::waitpid(child, &status, WNOHANG) == child)
+            break;
+        status = -1;
+    }
+    if (status == -1) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &status, 0);
+        BOOST_FAIL("berth exec -t did not finish: " << out);
+    }
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 5, out);
+    BOOST_TEST(out.find("/dev/pts/") != std::string::npos, out);
+    BOOST_TEST(out.find("33 101") != std::string::npos, out);
+    termios after{};
+    BOOST_REQUIRE(::tcgetattr(slave, &after) == 0);
+    BOOST_TEST(after.c_lflag == before.c_lflag); // out of raw mode again
+    BOOST_TEST(after.c_oflag == before.c_oflag);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
