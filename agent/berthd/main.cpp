@@ -5,11 +5,14 @@
 // supervisor keeps reaping and logging them). Never daemonizes itself (systemd Type=notify).
 #include <pthread.h>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <systemd/sd-daemon.h>
 #include "agent/berthd/berthd.hpp"
 #include "agent/daemon/daemon.hpp"
@@ -81,12 +84,19 @@ Result<Flags> parse_flags(int argc, char** argv)
     return f;
 }
 
+// "HOST:PORT", already checked by the configuration loader.
+std::pair<std::string, std::uint16_t> split_listen(const std::string& listen)
+{
+    const auto colon = listen.rfind(':');
+    return {listen.substr(0, colon),
+            static_cast<std::uint16_t>(std::stoul(listen.substr(colon + 1)))};
+}
+
 Result<api::Options> api_options(const config::Config& c, const std::string& account_id)
 {
     api::Options o;
-    const auto colon = c.api_listen.rfind(':');
-    o.address = c.api_listen.substr(0, colon);
-    o.port = static_cast<std::uint16_t>(std::stoul(c.api_listen.substr(colon + 1)));
+    std::tie(o.address, o.port) = split_listen(c.api_listen);
+    o.unix_socket = c.runtime_dir + "/berthd.sock"; // the berth CLI's way in (root only)
     o.region = c.region;
     o.account_id = account_id;
     o.cluster = c.cluster;
@@ -140,8 +150,17 @@ int run_berthd(int argc, char** argv, char** envp)
     auto server = api::Server::start(std::move(*api), std::move(*db), node->get());
     if (!server)
         return fail(server.error(), "cannot start the API server");
+    api::IntrospectionOptions introspection;
+    std::tie(introspection.address, introspection.port) =
+        split_listen(config->introspection_listen);
+    auto introspection_server =
+        api::IntrospectionServer::start(introspection, (*node)->node_info(), **node);
+    if (!introspection_server)
+        return fail(introspection_server.error(), "cannot start the introspection server");
     log::info("berthd ready",
               {{"api", config->api_listen},
+               {"introspection", config->introspection_listen},
+               {"socket", config->runtime_dir + "/berthd.sock"},
                {"state_dir", config->state_dir},
                {"container_instance", (*node)->node_info().container_instance_arn}});
     std::thread waiter([&] {
@@ -153,6 +172,7 @@ int run_berthd(int argc, char** argv, char** envp)
     });
     ::sd_notify(0, "READY=1");
     (*node)->run();
+    (*introspection_server)->stop();
     (*server)->stop();
     waiter.join();
     return 0;

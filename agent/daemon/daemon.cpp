@@ -102,7 +102,7 @@ Result<std::unique_ptr<Daemon>> Daemon::open(Options options)
     auto impl = std::make_unique<Impl>(std::move(options), paths, std::move(*store),
                                        std::move(*images), std::move(*network),
                                        runtime_options(c, paths), std::move(*capacity));
-    impl->node = NodeInfo{c.cluster, instance->arn, BERTH_VERSION};
+    impl->node = api::NodeInfo{c.cluster, instance->arn, BERTH_VERSION};
     if (auto r = impl->restore(); !r)
         return std::move(r).error().wrap("restore");
     return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
@@ -118,7 +118,7 @@ void Daemon::stop()
     impl_->io.stop();
 }
 
-NodeInfo Daemon::node_info() const
+api::NodeInfo Daemon::node_info() const
 {
     return impl_->node;
 }

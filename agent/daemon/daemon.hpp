@@ -27,13 +27,6 @@ struct Options {
     std::string account_id = "000000000000";
 };
 
-// What an introspection endpoint shows of this node (/v1/metadata).
-struct NodeInfo {
-    std::string cluster;
-    std::string container_instance_arn;
-    std::string version;
-};
-
 class Daemon : public api::ControlPlane {
 public:
     // Opens the store, image store, network and runtime under the configured directories,
@@ -46,7 +39,7 @@ public:
     // Runs the loop on the calling thread until stop() (which any thread may call).
     void run();
     void stop();
-    NodeInfo node_info() const;
+    api::NodeInfo node_info() const; // what the introspection server shows (/v1/metadata)
 
     Result<api::RunTaskResult> run_task(const api::RunTaskRequest& request) override;
     Result<std::optional<store::Task>> stop_task(const api::StopTaskRequest& request) override;

@@ -73,7 +73,7 @@ struct Daemon::Impl {
     runtime::Options rt;
     engine::Ledger ledger;
     engine::PullQueue pulls{2};
-    NodeInfo node;
+    api::NodeInfo node;
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
     asio::thread_pool workers{2};

@@ -8,7 +8,7 @@
 #include <string>
 #include <boost/test/unit_test.hpp>
 #include "agent/config/config.hpp"
-#include "source_tree.hpp"
+#include "tests/unit/source_tree.hpp"
 
 using namespace berth;
 
