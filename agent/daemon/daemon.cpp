@@ -99,10 +99,11 @@ Result<std::unique_ptr<Daemon>> Daemon::open(Options options)
         engine::read_host_capacity(c.reserved_memory_mib, reserved, c.reserved_ports_udp);
     if (!capacity)
         return std::move(capacity).error().wrap("host capacity");
+    api::NodeInfo node{c.cluster, instance->arn, BERTH_VERSION}; // before options moves away
     auto impl = std::make_unique<Impl>(std::move(options), paths, std::move(*store),
                                        std::move(*images), std::move(*network),
                                        runtime_options(c, paths), std::move(*capacity));
-    impl->node = api::NodeInfo{c.cluster, instance->arn, BERTH_VERSION};
+    impl->node = std::move(node);
     if (auto r = impl->restore(); !r)
         return std::move(r).error().wrap("restore");
     return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
