@@ -4,13 +4,10 @@
 // land there, so the engine and the store are only ever touched from one thread.
 #include <unistd.h>
 #include <csignal>
+#include "agent/daemon/build_paths.hpp"
 #include "agent/daemon/internal.hpp"
 #include "base/files.hpp"
 #include "base/log.hpp"
-
-#ifndef BERTH_VERSION
-#define BERTH_VERSION "0.0.0"
-#endif
 
 namespace berth::daemon {
 namespace {
@@ -106,6 +103,7 @@ Result<std::unique_ptr<Daemon>> Daemon::open(Options options)
     impl->node = std::move(node);
     if (auto r = impl->restore(); !r)
         return std::move(r).error().wrap("restore");
+    impl->start_housekeeping();
     return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 

@@ -77,7 +77,8 @@ struct Daemon::Impl {
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
     asio::thread_pool workers{2};
-    std::map<std::string, std::unique_ptr<TaskEntry>> tasks; // unfinished, by ARN
+    std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
+    std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
 
     // Runs work on a worker; its result comes back to done on the loop.
     template <class Work, class Done>
@@ -114,6 +115,10 @@ struct Daemon::Impl {
     // control.cpp
     Result<api::RunTaskResult> admit(const api::RunTaskRequest& request);
     Result<std::optional<store::Task>> stop(const api::StopTaskRequest& request);
+    // housekeeping.cpp: periodic firewall-reload repair and image cleanup, armed after restore.
+    void start_housekeeping();
+    void arm_firewall_check();
+    void arm_image_cleanup();
     // restore.cpp
     Result<void> restore();
     Result<std::unique_ptr<TaskEntry>> entry_for(store::Task record);

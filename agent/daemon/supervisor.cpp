@@ -13,17 +13,11 @@
 #include <cstring>
 #include <filesystem>
 #include <thread>
+#include "agent/daemon/build_paths.hpp"
 #include "agent/daemon/internal.hpp"
 #include "base/fd.hpp"
 #include "base/files.hpp"
 #include "base/log.hpp"
-
-#ifndef BERTH_SUPERVISOR_BUILD_PATH
-#define BERTH_SUPERVISOR_BUILD_PATH ""
-#endif
-#ifndef BERTH_SUPERVISOR_INSTALL_PATH
-#define BERTH_SUPERVISOR_INSTALL_PATH ""
-#endif
 
 namespace berth::daemon {
 namespace {

@@ -7,6 +7,7 @@ the v1 CLI (pip/pyenv) awsvpc mode when present (else v2 again)."""
 import copy
 import json
 import os
+import subprocess
 import urllib.error
 
 from berth_e2e import (HELLO, SOURCE, Agent, Aws, Failure, aws_clis, check, container, fetch,
@@ -94,6 +95,9 @@ def web_task_end_to_end(work, mode):
     if mode == "awsvpc":
         check(f"<li>{ip}</li>" in page, f"the page does not show the task address {ip}: {page}")
 
+    if mode == "bridge":
+        firewall_reload_is_repaired(url)
+
     listed = aws.ok("list-tasks")["taskArns"]  # desiredStatus RUNNING by default
     check(arn in listed, f"list-tasks misses the running task: {listed}")
 
@@ -118,6 +122,15 @@ def web_task_end_to_end(work, mode):
         pass
     else:
         raise Failure(f"{url} still answers after the task stopped")
+
+
+def firewall_reload_is_repaired(url):
+    """A firewall reload (`nft flush ruleset`, here in the test's own network namespace) takes
+    the task's DNAT away; berthd notices the ruleset changed and rebuilds its table."""
+    subprocess.run(["nft", "flush", "ruleset"], check=True)
+    page = wait_for(f"the page at {url} after the ruleset was flushed", lambda: fetch(url),
+                    timeout=20)
+    check("Hello from berth" in page, f"unexpected page after the repair: {page[:300]}")
 
 
 def bridge(work):
