@@ -1,10 +1,15 @@
 // image/rootfs.cpp — a container root as overlayfs over the image's snapshots. The new mount API
 // adds each lower layer with its own fsconfig("lowerdir+") call (Linux 6.8), so the page-sized
-// limit of a mount(2) option string never caps the layer count. Runs as root on the host.
+// limit of a mount(2) option string never caps the layer count. Older kernels (Debian 12's 6.1,
+// Amazon Linux 2's 5.10) refuse "lowerdir+" with EINVAL: there the layers go in one mount(2)
+// option string, which caps their number at what fits in a page (a clear error beyond it).
+// Runs as root on the host.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <string>
+#include <vector>
 #include "base/fd.hpp"
 #include "base/files.hpp"
 #include "image/gc_policy.hpp"
@@ -32,25 +37,63 @@ Result<void> set_string(int fs, const char* key, const std::string& value)
     return {};
 }
 
+// The image's snapshot directories, topmost first (overlayfs' lowerdir order).
+Result<std::vector<std::string>> lower_dirs(const Store& store, const ImageRecord& image)
+{
+    std::vector<std::string> lowers;
+    for (auto it = image.chain.rbegin(); it != image.chain.rend(); ++it) {
+        auto snapshot = store.snapshot_path(*it);
+        if (!path_exists(snapshot))
+            return Error::with_code(ENOENT, "snapshot ", *it, " is missing (pull again)");
+        lowers.push_back(std::move(snapshot));
+    }
+    return lowers;
+}
+
+// Kernels before 6.8: every layer in one option string of mount(2), at most a page long.
+Result<void> mount_overlay_legacy(const std::vector<std::string>& lowers, const std::string& dir,
+                                  const std::string& merged)
+{
+    std::string options = "lowerdir=";
+    for (std::size_t i = 0; i < lowers.size(); ++i)
+        options += (i == 0 ? "" : ":") + lowers[i];
+    options += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    if (options.size() >= page)
+        return Error::with_code(E2BIG, "overlay of ", lowers.size(), " layers: its options (",
+                                options.size(), " bytes) exceed this kernel's limit of ", page,
+                                " (Linux 6.8 lifts it)");
+    if (::mount("overlay", merged.c_str(), "overlay", 0, options.c_str()) < 0)
+        return Error::from_errno("mount overlay on ", quoted(merged));
+    return {};
+}
+
 Result<void> mount_overlay(const Store& store, const ImageRecord& image, const std::string& dir,
                            const std::string& merged)
 {
+    auto lowers = lower_dirs(store, image);
+    if (!lowers)
+        return std::move(lowers).error();
     Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
     if (!fs.valid())
         return Error::from_errno("fsopen overlay");
-    for (auto it = image.chain.rbegin(); it != image.chain.rend(); ++it) { // topmost first
-        const auto snapshot = store.snapshot_path(*it);
-        if (!path_exists(snapshot))
-            return Error::with_code(ENOENT, "snapshot ", *it, " is missing (pull again)");
-        if (auto r = set_string(fs.get(), "lowerdir+", snapshot); !r)
-            return r;
-    }
+    // Before 6.8 "lowerdir+" is refused here (6.5-6.7) or at create (older kernels, where
+    // overlayfs parses the legacy option string only then).
+    for (const auto& lower : *lowers)
+        if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", lower.c_str(), 0) < 0) {
+            if (errno == EINVAL)
+                return mount_overlay_legacy(*lowers, dir, merged);
+            return Error::from_errno("overlay option lowerdir+=", quoted(lower));
+        }
     if (auto r = set_string(fs.get(), "upperdir", dir + "/upper"); !r)
         return r;
     if (auto r = set_string(fs.get(), "workdir", dir + "/work"); !r)
         return r;
-    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+        if (errno == EINVAL) // an old kernel's legacy parser met "lowerdir+"
+            return mount_overlay_legacy(*lowers, dir, merged);
         return Error::from_errno("create overlay");
+    }
     Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
     if (!mnt.valid())
         return Error::from_errno("fsmount overlay");

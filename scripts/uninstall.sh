@@ -111,6 +111,15 @@ command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl daemo
 
 if [ $purge -eq 1 ]; then
     echo "== purge"
+    # What stopped tasks still hold until their cleanup wait ends (ECS_ENGINE_TASK_CLEANUP_WAIT_
+    # DURATION): container root filesystems (overlay) and task netns handles (nsfs bind mounts).
+    # Their processes are gone (above), so each unmounts; deepest first. Nothing is removed while
+    # a mount is left: rm -rf must never walk into a mounted tree.
+    for dir in /var/lib/berth /run/berth; do
+        findmnt -rn -o TARGET | grep "^$dir/" | sort -r | while read -r target; do
+            umount "$target" 2>/dev/null || echo "   cannot unmount $target"
+        done
+    done
     for dir in /var/lib/berth /run/berth; do
         if [ -d $dir ] && findmnt -rn -o TARGET | grep -q "^$dir/"; then
             die "mounts remain under $dir (findmnt | grep $dir): not removing it"
