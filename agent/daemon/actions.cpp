@@ -2,6 +2,7 @@
 // volumes), PullImage (one pull per image through engine::PullQueue, a lease per container),
 // Deprovision, and the reports. Container actions are in containers.cpp. Anything that blocks
 // runs on a worker and comes back as an engine event.
+#include <cerrno>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
@@ -126,7 +127,7 @@ void Daemon::Impl::deprovision(TaskEntry& task)
     pulls.forget(task.record.arn);
     for (auto& c : task.containers)
         if (!c.container && c.leased) { // never created: Remove will not release it
-            (void)images.release_lease(c.runtime_id);
+            release_lease(c.runtime_id);
             c.leased = false;
         }
     offload(
@@ -147,9 +148,28 @@ void Daemon::Impl::deprovision(TaskEntry& task)
         });
 }
 
+void Daemon::Impl::take_lease(const std::string& name, const std::string& reference)
+{
+    asio::post(lease_strand, [this, name, reference] {
+        if (auto r = images.take_lease(name, {reference}); !r)
+            log::warn("cannot take an image lease, continuing",
+                      {{"container", name}, {"error", r.error().message()}});
+    });
+}
+
+void Daemon::Impl::release_lease(const std::string& name)
+{
+    asio::post(lease_strand, [this, name] {
+        if (auto r = images.release_lease(name); !r && r.error().code != ENOENT)
+            log::warn("cannot release an image lease, continuing",
+                      {{"container", name}, {"error", r.error().message()}});
+    });
+}
+
 void Daemon::Impl::start_pull(const std::string& image)
 {
-    offload(
+    offload_on(
+        pull_workers.get_executor(),
         [this, image]() -> Result<image::ImageRecord> {
             if (auto found = images.find(image))
                 return found;
@@ -172,11 +192,8 @@ void Daemon::Impl::start_pull(const std::string& image)
                 }
                 auto& c = t->containers[i];
                 c.image = *r;
-                if (auto lease = images.take_lease(c.runtime_id, {r->reference}); lease)
-                    c.leased = true;
-                else
-                    log::warn("cannot take an image lease, continuing",
-                              {{"container", c.runtime_id}, {"error", lease.error().message()}});
+                take_lease(c.runtime_id, r->reference); // queued before any release of it
+                c.leased = true;
                 t->record.pull_stopped_at = now_s();
                 deliver(waiter.task, event(engine::EventKind::PullDone, waiter.container));
             }

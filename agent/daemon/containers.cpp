@@ -69,7 +69,6 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
                     return;
                 }
                 t->containers[index].container = std::move(made->container);
-                made->rootfs->keep(); // outlives berthd: Remove adopts and unmounts it
                 deliver(arn, event(engine::EventKind::Created, name));
             });
 }
@@ -171,7 +170,7 @@ void Daemon::Impl::remove(TaskEntry& task, std::size_t index)
                 auto dropped = std::move(*adopted);
             }
             if (leased)
-                (void)images.release_lease(id);
+                release_lease(id); // after its take, on the lease strand
             std::error_code ec;
             for (int i = 0; i < 10; ++i)
                 std::filesystem::remove(i == 0 ? log : cat(log, ".", i), ec);

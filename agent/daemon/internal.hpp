@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include "agent/daemon/daemon.hpp"
@@ -76,7 +77,14 @@ struct Daemon::Impl {
     api::NodeInfo node;
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-    asio::thread_pool workers{2};
+    asio::thread_pool workers{2}; // container steps, task networks, probes, housekeeping
+    // Pulls have their own threads: two slow pulls must not hold up every create, start,
+    // remove and probe of every task. Image leases (they take the image store's gc lock, which
+    // a cleanup on a worker may hold for long) run there too, in order, on one strand: never on
+    // the loop, and a container's release never overtakes its take.
+    asio::thread_pool pull_workers{2};
+    asio::strand<asio::thread_pool::executor_type> lease_strand{
+        asio::make_strand(pull_workers.get_executor())};
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
 
@@ -84,12 +92,20 @@ struct Daemon::Impl {
     template <class Work, class Done>
     void offload(Work work, Done done)
     {
-        asio::post(workers, [this, work = std::move(work), done = std::move(done)]() mutable {
+        offload_on(workers.get_executor(), std::move(work), std::move(done));
+    }
+    template <class Executor, class Work, class Done>
+    void offload_on(const Executor& executor, Work work, Done done)
+    {
+        asio::post(executor, [this, work = std::move(work), done = std::move(done)]() mutable {
             auto result = std::make_shared<decltype(work())>(work());
             asio::post(io,
                        [result, done = std::move(done)]() mutable { done(std::move(*result)); });
         });
     }
+    // Image leases, off the loop, in order (see lease_strand); a failure is logged.
+    void take_lease(const std::string& name, const std::string& reference);
+    void release_lease(const std::string& name);
     // Runs f on the loop and waits for its answer (the API's io thread).
     template <class T>
     Result<T> on_loop(std::function<Result<T>()> f);
