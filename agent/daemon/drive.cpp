@@ -34,9 +34,24 @@ void Daemon::Impl::persist(TaskEntry& task)
         log::error(r.error(), "cannot write task state, continuing", {{"task", task.record.arn}});
 }
 
+void Daemon::Impl::release_holds(TaskEntry& task)
+{
+    ledger.release(task.record.arn); // idempotent
+    pulls.forget(task.record.arn);
+    for (auto& c : task.containers)
+        if (!c.container && c.leased) { // never created: no Remove will release it
+            release_lease(c.runtime_id);
+            c.leased = false;
+        }
+}
+
 void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& actions)
 {
     persist(task);
+    // STOPPED comes after Deprovision (or without Provision ever succeeding: then no
+    // Deprovision runs), so the task's reservation and never-used leases go here at the latest.
+    if (task.engine->state().known == engine::TaskStatus::Stopped)
+        release_holds(task);
     const std::string arn = task.record.arn;
     for (const auto& action : actions) {
         perform(task, action);

@@ -115,6 +115,8 @@ struct Daemon::Impl {
     void apply(TaskEntry& task, const std::vector<engine::Action>& actions);
     void deliver(const std::string& arn, const engine::Event& event);
     void persist(TaskEntry& task);
+    // A STOPPED task's reservation, pull waits and never-used image leases (idempotent).
+    void release_holds(TaskEntry& task);
     void arm_timer(TaskEntry& task);
     // actions.cpp
     void perform(TaskEntry& task, const engine::Action& action);
