@@ -2,6 +2,7 @@
 // Signal, HealthProbe and Remove hand their blocking part to a worker (container_work.cpp) and
 // turn its answer into an engine event; a started container's exit is an asio wait on its
 // ProcessHandle::wait_fd() (the supervisor's exit pipe), then try_reap() for the exit record.
+#include <poll.h>
 #include <unistd.h>
 #include <cerrno>
 #include <filesystem>
@@ -14,6 +15,15 @@ namespace {
 engine::Event event(engine::EventKind kind, std::string container, std::string reason = {})
 {
     return engine::Event{kind, std::move(container), 0, false, std::move(reason)};
+}
+
+// Its pidfd is not readable (readable: it exited). No pidfd: not known to be alive.
+bool alive(const runtime::ProcessHandle& process)
+{
+    if (process.pidfd() < 0)
+        return false;
+    pollfd p{process.pidfd(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
 }
 
 } // namespace
@@ -118,17 +128,61 @@ void Daemon::Impl::watch_exit(TaskEntry& task, std::size_t index)
                 watch_exit(*t, index);
                 return;
             }
+            tc.watch.reset();
+            if (!record && alive(tc.container->init())) {
+                // The supervisor died (its exit pipe closed) but the container did not: it is
+                // not Exited. A new supervisor is asked to watch it (load), then we wait again.
+                log::error(record.error(),
+                           "lost the exit watch of a live container: restarting "
+                           "berth-supervisor and watching it again",
+                           {{"container", tc.runtime_id}});
+                rewatch(arn, index);
+                return;
+            }
             engine::Event e{engine::EventKind::Exited, t->def.containers[index].name, 0, false, {}};
             if (record) {
-                e.exit_code = (*record)->status();
-                if ((*record)->oom_killed)
-                    e.reason = "OutOfMemoryError: container killed due to memory usage";
+                auto report = exit_report(**record);
+                e.exit_code = report.code;
+                e.reason = std::move(report.reason);
             } else {
                 e.exit_code = 137;
                 e.reason = cat("exit status unknown: ", record.error().message());
             }
-            tc.watch.reset();
             deliver(arn, e);
+        });
+}
+
+void Daemon::Impl::rewatch(const std::string& arn, std::size_t index)
+{
+    auto* t = find(arn);
+    if (t == nullptr)
+        return;
+    offload(
+        [this, id = t->containers[index].runtime_id]() -> Result<runtime::Container> {
+            {
+                const std::lock_guard lock(supervisor_mutex); // one spawn, not one per watch
+                if (auto r = ensure_supervisor(options, paths); !r)
+                    return std::move(r).error();
+            }
+            return runtime::Container::load(rt, id);
+        },
+        [this, arn, index](Result<runtime::Container> loaded) {
+            auto* t = find(arn);
+            if (t == nullptr || !t->containers[index].container)
+                return; // finished or removed meanwhile
+            auto& tc = t->containers[index];
+            if (!loaded) {
+                log::error(loaded.error(), "cannot watch a live container again, retrying in 5 s",
+                           {{"container", tc.runtime_id}});
+                auto timer = std::make_shared<asio::system_timer>(io, std::chrono::seconds(5));
+                timer->async_wait([this, arn, index, timer](const boost::system::error_code& ec) {
+                    if (!ec)
+                        rewatch(arn, index);
+                });
+                return;
+            }
+            tc.container = std::make_shared<runtime::Container>(std::move(*loaded));
+            watch_exit(*t, index);
         });
 }
 

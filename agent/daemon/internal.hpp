@@ -70,7 +70,8 @@ struct Daemon::Impl {
     store::Store store;
     image::Store images;
     net::Network network;
-    std::mutex network_mutex; // workers call network under it
+    std::mutex network_mutex;    // workers call network under it
+    std::mutex supervisor_mutex; // ensure_supervisor from workers (rewatch)
     runtime::Options rt;
     engine::Ledger ledger;
     engine::PullQueue pulls{2};
@@ -130,6 +131,8 @@ struct Daemon::Impl {
     void probe(TaskEntry& task, std::size_t index, engine::Duration timeout);
     void remove(TaskEntry& task, std::size_t index);
     void watch_exit(TaskEntry& task, std::size_t index);
+    // A live container whose supervisor died: a new one watches it (Container::load).
+    void rewatch(const std::string& arn, std::size_t index);
     // control.cpp
     Result<api::RunTaskResult> admit(const api::RunTaskRequest& request);
     Result<std::optional<store::Task>> stop(const api::StopTaskRequest& request);

@@ -189,4 +189,14 @@ std::string network_interfaces_json(const std::string& task_id, const std::strin
     return out.dump();
 }
 
+ExitReport exit_report(const runtime::ExitRecord& record)
+{
+    if (record.exit_unknown)
+        return {137, "exit status unknown (its supervisor was restarted)"};
+    ExitReport out{record.status(), {}};
+    if (record.oom_killed)
+        out.reason = "OutOfMemoryError: container killed due to memory usage";
+    return out;
+}
+
 } // namespace berth::daemon

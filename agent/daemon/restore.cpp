@@ -93,7 +93,7 @@ Result<void> Daemon::Impl::restore()
                 found.live.erase(live);
             } else if (auto ended = found.ended.find(c.runtime_id); ended != found.ended.end()) {
                 o.exists = true;
-                o.exit_code = ended->second ? std::optional(ended->second->status()) : 137;
+                o.exit_code = ended->second ? exit_report(*ended->second).code : 137;
             }
             seen.push_back(o);
         }
@@ -123,7 +123,9 @@ Result<void> Daemon::Impl::restore()
                 c.image = *image;
                 c.leased = true; // the lease taken before the restart is on disk
             }
-            if (c.container && is_running(*c.container))
+            // Watched whenever the handle exists, not only if it runs now: one that exited
+            // since recover() (it was adopted as running) has a readable wait_fd at once.
+            if (c.container && c.container->init().valid())
                 watch_exit(*task, i);
         }
         task->network = network.find_task(task_id_of(arn));

@@ -186,4 +186,24 @@ BOOST_AUTO_TEST_CASE(network_bindings_show_the_host_ports_net_chose)
     BOOST_TEST(interfaces[0]["privateIpv4Address"] == "10.213.0.5");
 }
 
+BOOST_AUTO_TEST_CASE(an_exit_the_supervisor_could_not_learn_is_137_not_success)
+{
+    runtime::ExitRecord unknown;
+    unknown.exit_unknown = true; // exit_code 0, signal 0: status() would say success
+    const auto report = exit_report(unknown);
+    BOOST_TEST(report.code == 137);
+    BOOST_TEST(report.reason == "exit status unknown (its supervisor was restarted)");
+
+    runtime::ExitRecord killed;
+    killed.signal = 9;
+    killed.oom_killed = true;
+    BOOST_TEST(exit_report(killed).code == 137);
+    BOOST_TEST(exit_report(killed).reason.find("OutOfMemoryError") == 0U);
+
+    runtime::ExitRecord ok;
+    ok.exit_code = 3;
+    BOOST_TEST(exit_report(ok).code == 3);
+    BOOST_TEST(exit_report(ok).reason.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
