@@ -76,6 +76,9 @@ Result<void> Daemon::Impl::restore()
         if (record.engine_state.empty())
             continue;
         const auto arn = record.arn;
+        // Kept even if the task cannot be restored below: its containers may still run, and
+        // net recover() would otherwise tear their network down under them.
+        live_networks.push_back(task_id_of(arn));
         auto saved = state_from_json(record.engine_state);
         auto task = saved ? entry_for(std::move(record)) : saved.error();
         if (!task) {
@@ -105,7 +108,6 @@ Result<void> Daemon::Impl::restore()
         }
         (*task)->engine = std::move(*engine);
         (void)ledger.reserve(arn, task_demand((*task)->def));
-        live_networks.push_back(task_id_of(arn));
         tasks[arn] = std::move(*task);
     }
     for (const auto& [id, c] : found.live)
