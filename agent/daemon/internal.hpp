@@ -115,7 +115,7 @@ struct Daemon::Impl {
     TaskEntry* find(const std::string& arn);
     void apply(TaskEntry& task, const std::vector<engine::Action>& actions);
     void deliver(const std::string& arn, const engine::Event& event);
-    void persist(TaskEntry& task);
+    Result<void> persist(TaskEntry& task); // the engine snapshot and record to the store
     // A STOPPED task's reservation, pull waits and never-used image leases (idempotent).
     void release_holds(TaskEntry& task);
     void arm_timer(TaskEntry& task);
