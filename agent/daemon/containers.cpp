@@ -53,8 +53,13 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
 {
     auto& c = task.containers[index];
     const auto& name = task.def.containers[index].name;
-    if (!c.image) {
-        deliver(task.record.arn, event(engine::EventKind::CreateFailed, name, "no image"));
+    if (!c.image) { // posted: apply() is still running over this call's actions
+        asio::post(io, [this, arn = task.record.arn, name,
+                        image = task.def.containers[index].image] {
+            deliver(arn, event(engine::EventKind::CreateFailed, name,
+                               cat("no image ", quoted(image), " pulled for container ",
+                                   quoted(name))));
+        });
         return;
     }
     const auto task_id = task_id_of(task.record.arn);
@@ -87,8 +92,11 @@ void Daemon::Impl::start(TaskEntry& task, std::size_t index)
 {
     auto container = task.containers[index].container;
     const auto& name = task.def.containers[index].name;
-    if (!container) {
-        deliver(task.record.arn, event(engine::EventKind::StartFailed, name, "not created"));
+    if (!container) { // posted: apply() is still running over this call's actions
+        asio::post(io, [this, arn = task.record.arn, name, id = task.containers[index].runtime_id] {
+            deliver(arn, event(engine::EventKind::StartFailed, name,
+                               cat("container ", quoted(id), " was not created")));
+        });
         return;
     }
     offload([container] { return container->start(); },
