@@ -101,8 +101,11 @@ void Daemon::Impl::provision(TaskEntry& task)
         },
         [this, arn = task.record.arn](Result<net::TaskInfo> info) {
             auto* t = find(arn);
-            if (t == nullptr)
+            if (t == nullptr) {
+                if (info)
+                    undo_network(arn);
                 return;
+            }
             if (!info) {
                 deliver(arn, event(engine::EventKind::ProvisionFailed, {},
                                    cat("task network: ", info.error().message())));
@@ -117,6 +120,29 @@ void Daemon::Impl::provision(TaskEntry& task)
                         t->network->task_id, net::format_ipv4(*t->network->address));
             }
             deliver(arn, event(engine::EventKind::Provisioned));
+            // A late answer (the engine timed the Provision out and failed the task) is
+            // ignored by the engine: no Deprovision will come, so the network goes now.
+            if (auto* after = find(arn); after != nullptr && !after->engine->state().provisioned) {
+                log::warn("a task network made after its Provision timed out: removing it",
+                          {{"task", arn}});
+                after->network.reset();
+                undo_network(arn);
+            }
+        });
+}
+
+void Daemon::Impl::undo_network(const std::string& arn)
+{
+    offload(
+        [this, id = task_id_of(arn)]() -> Result<void> {
+            const std::lock_guard lock(network_mutex);
+            if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
+                return r;
+            return {};
+        },
+        [arn](const Result<void>& r) {
+            if (!r)
+                log::error(r.error(), "cannot remove a stale task network", {{"task", arn}});
         });
 }
 

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <unistd.h>
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
@@ -76,15 +77,25 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
     offload([this, in = std::move(in)] { return create_container(images, rt, in); },
             [this, arn = task.record.arn, index, name](Result<Made> made) {
                 auto* t = find(arn);
-                if (t == nullptr)
-                    return; // cannot happen: a task waits for its Create answer
                 if (!made) {
                     deliver(arn, event(engine::EventKind::CreateFailed, name,
                                        cat("create: ", made.error().message())));
                     return;
                 }
+                if (t == nullptr) { // finished while the create ran: nobody will remove it
+                    discard(made->container);
+                    return;
+                }
                 t->containers[index].container = std::move(made->container);
                 deliver(arn, event(engine::EventKind::Created, name));
+                // A late answer (the engine timed the Create out): the engine holds the
+                // container as never made, so no Remove would come for it.
+                if (auto* after = find(arn);
+                    after != nullptr && !after->engine->state().containers[index].exists) {
+                    log::warn("a container created after its Create timed out: removing it",
+                              {{"task", arn}, {"container", name}});
+                    remove(*after, index);
+                }
             });
 }
 
@@ -111,6 +122,16 @@ void Daemon::Impl::start(TaskEntry& task, std::size_t index)
                 }
                 watch_exit(*t, index);
                 deliver(arn, event(engine::EventKind::Started, name));
+                // A late answer (the engine timed the Start out and holds it as failed): the
+                // process must not run on unseen; its exit is then ignored by the engine.
+                auto* after = find(arn);
+                if (after != nullptr && after->containers[index].container &&
+                    after->engine->state().containers[index].known !=
+                        engine::ContainerStatus::Running) {
+                    log::warn("a container started after its Start timed out: killing it",
+                              {{"task", arn}, {"container", name}});
+                    (void)after->containers[index].container->init().signal(SIGKILL);
+                }
             });
 }
 
@@ -209,6 +230,25 @@ void Daemon::Impl::probe(TaskEntry& task, std::size_t index, engine::Duration ti
                     e.reason = healthy.error().message();
                 deliver(arn, e);
             });
+}
+
+void Daemon::Impl::discard(std::shared_ptr<runtime::Container> container)
+{
+    log::warn("a container created for a task that is gone: removing it",
+              {{"container", container->id()}});
+    offload(
+        [this, container]() -> Result<void> {
+            auto r = container->remove(true);
+            if (auto adopted = image::Rootfs::adopt(images, container->id())) {
+                auto dropped = std::move(*adopted);
+            }
+            return r;
+        },
+        [id = container->id()](const Result<void>& r) {
+            if (!r)
+                log::warn("cannot remove container, continuing",
+                          {{"container", id}, {"error", r.error().message()}});
+        });
 }
 
 void Daemon::Impl::remove(TaskEntry& task, std::size_t index)

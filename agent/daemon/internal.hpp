@@ -123,6 +123,8 @@ struct Daemon::Impl {
     void perform(TaskEntry& task, const engine::Action& action);
     void provision(TaskEntry& task);
     void deprovision(TaskEntry& task);
+    // Removes a task network the engine does not know it has (a late Provision answer).
+    void undo_network(const std::string& arn);
     void start_pull(const std::string& image);
     // containers.cpp
     void container_action(TaskEntry& task, std::size_t index, const engine::Action& action);
@@ -130,6 +132,8 @@ struct Daemon::Impl {
     void start(TaskEntry& task, std::size_t index);
     void probe(TaskEntry& task, std::size_t index, engine::Duration timeout);
     void remove(TaskEntry& task, std::size_t index);
+    // Removes a container (and its kept rootfs) no task holds any more (a late Create answer).
+    void discard(std::shared_ptr<runtime::Container> container);
     void watch_exit(TaskEntry& task, std::size_t index);
     // A live container whose supervisor died: a new one watches it (Container::load).
     void rewatch(const std::string& arn, std::size_t index);
