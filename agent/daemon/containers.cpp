@@ -57,9 +57,9 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
     if (!c.image) { // posted: apply() is still running over this call's actions
         asio::post(io, [this, arn = task.record.arn, name,
                         image = task.def.containers[index].image] {
-            deliver(arn, event(engine::EventKind::CreateFailed, name,
-                               cat("no image ", quoted(image), " pulled for container ",
-                                   quoted(name))));
+            deliver(arn,
+                    event(engine::EventKind::CreateFailed, name,
+                          cat("no image ", quoted(image), " pulled for container ", quoted(name))));
         });
         return;
     }
@@ -232,7 +232,7 @@ void Daemon::Impl::probe(TaskEntry& task, std::size_t index, engine::Duration ti
             });
 }
 
-void Daemon::Impl::discard(std::shared_ptr<runtime::Container> container)
+void Daemon::Impl::discard(const std::shared_ptr<runtime::Container>& container)
 {
     log::warn("a container created for a task that is gone: removing it",
               {{"container", container->id()}});

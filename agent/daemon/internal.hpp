@@ -133,7 +133,7 @@ struct Daemon::Impl {
     void probe(TaskEntry& task, std::size_t index, engine::Duration timeout);
     void remove(TaskEntry& task, std::size_t index);
     // Removes a container (and its kept rootfs) no task holds any more (a late Create answer).
-    void discard(std::shared_ptr<runtime::Container> container);
+    void discard(const std::shared_ptr<runtime::Container>& container);
     void watch_exit(TaskEntry& task, std::size_t index);
     // A live container whose supervisor died: a new one watches it (Container::load).
     void rewatch(const std::string& arn, std::size_t index);
