@@ -122,7 +122,8 @@ void Daemon::Impl::provision(TaskEntry& task)
             deliver(arn, event(engine::EventKind::Provisioned));
             // A late answer (the engine timed the Provision out and failed the task) is
             // ignored by the engine: no Deprovision will come, so the network goes now.
-            if (auto* after = find(arn); after != nullptr && !after->engine->state().provisioned) {
+            if (auto* after = find(arn);
+                after != nullptr && late_provisioned(after->engine->state())) {
                 log::warn("a task network made after its Provision timed out: removing it",
                           {{"task", arn}});
                 after->network.reset();

@@ -91,7 +91,7 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
                 // A late answer (the engine timed the Create out): the engine holds the
                 // container as never made, so no Remove would come for it.
                 if (auto* after = find(arn);
-                    after != nullptr && !after->engine->state().containers[index].exists) {
+                    after != nullptr && late_created(after->engine->state(), index)) {
                     log::warn("a container created after its Create timed out: removing it",
                               {{"task", arn}, {"container", name}});
                     remove(*after, index);
@@ -126,8 +126,7 @@ void Daemon::Impl::start(TaskEntry& task, std::size_t index)
                 // process must not run on unseen; its exit is then ignored by the engine.
                 auto* after = find(arn);
                 if (after != nullptr && after->containers[index].container &&
-                    after->engine->state().containers[index].known !=
-                        engine::ContainerStatus::Running) {
+                    late_started(after->engine->state(), index)) {
                     log::warn("a container started after its Start timed out: killing it",
                               {{"task", arn}, {"container", name}});
                     (void)after->containers[index].container->init().signal(SIGKILL);

@@ -52,6 +52,12 @@ struct ExitReport {
     std::string reason;
 };
 ExitReport exit_report(const runtime::ExitRecord& record);
+// After the engine handled a Provisioned / Created / Started answer: whether it ignored it as
+// late (it had timed the action out and failed the task or container). Then what the answer
+// made is the daemon's to undo (no Deprovision / Remove would come; the process would run).
+bool late_provisioned(const engine::TaskState& after);
+bool late_created(const engine::TaskState& after, std::size_t container);
+bool late_started(const engine::TaskState& after, std::size_t container);
 // containers[].networkBindings JSON for one container from the task network's resolved ports.
 std::string network_bindings_json(const taskdef::ContainerDefinition& container,
                                   const std::vector<net::PortMapping>& resolved);

@@ -199,4 +199,21 @@ ExitReport exit_report(const runtime::ExitRecord& record)
     return out;
 }
 
+// A timely Provisioned sets provisioned (only Deprovisioned clears it); a timely Created
+// sets exists; a timely Started makes the container RUNNING (only its exit moves it on).
+bool late_provisioned(const engine::TaskState& after)
+{
+    return !after.provisioned;
+}
+
+bool late_created(const engine::TaskState& after, std::size_t container)
+{
+    return !after.containers.at(container).exists;
+}
+
+bool late_started(const engine::TaskState& after, std::size_t container)
+{
+    return after.containers.at(container).known != engine::ContainerStatus::Running;
+}
+
 } // namespace berth::daemon
