@@ -2,6 +2,7 @@
 // volumes), PullImage (one pull per image through engine::PullQueue, a lease per container),
 // Deprovision, and the reports. Container actions are in containers.cpp. Anything that blocks
 // runs on a worker and comes back as an engine event.
+#include <cerrno>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
@@ -100,8 +101,11 @@ void Daemon::Impl::provision(TaskEntry& task)
         },
         [this, arn = task.record.arn](Result<net::TaskInfo> info) {
             auto* t = find(arn);
-            if (t == nullptr)
+            if (t == nullptr) {
+                if (info)
+                    undo_network(arn);
                 return;
+            }
             if (!info) {
                 deliver(arn, event(engine::EventKind::ProvisionFailed, {},
                                    cat("task network: ", info.error().message())));
@@ -116,6 +120,30 @@ void Daemon::Impl::provision(TaskEntry& task)
                         t->network->task_id, net::format_ipv4(*t->network->address));
             }
             deliver(arn, event(engine::EventKind::Provisioned));
+            // A late answer (the engine timed the Provision out and failed the task) is
+            // ignored by the engine: no Deprovision will come, so the network goes now.
+            if (auto* after = find(arn);
+                after != nullptr && late_provisioned(after->engine->state())) {
+                log::warn("a task network made after its Provision timed out: removing it",
+                          {{"task", arn}});
+                after->network.reset();
+                undo_network(arn);
+            }
+        });
+}
+
+void Daemon::Impl::undo_network(const std::string& arn)
+{
+    offload(
+        [this, id = task_id_of(arn)]() -> Result<void> {
+            const std::lock_guard lock(network_mutex);
+            if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
+                return r;
+            return {};
+        },
+        [arn](const Result<void>& r) {
+            if (!r)
+                log::error(r.error(), "cannot remove a stale task network", {{"task", arn}});
         });
 }
 
@@ -126,7 +154,7 @@ void Daemon::Impl::deprovision(TaskEntry& task)
     pulls.forget(task.record.arn);
     for (auto& c : task.containers)
         if (!c.container && c.leased) { // never created: Remove will not release it
-            (void)images.release_lease(c.runtime_id);
+            release_lease(c.runtime_id);
             c.leased = false;
         }
     offload(
@@ -147,9 +175,28 @@ void Daemon::Impl::deprovision(TaskEntry& task)
         });
 }
 
+void Daemon::Impl::take_lease(const std::string& name, const std::string& reference)
+{
+    asio::post(lease_strand, [this, name, reference] {
+        if (auto r = images.take_lease(name, {reference}); !r)
+            log::warn("cannot take an image lease, continuing",
+                      {{"container", name}, {"error", r.error().message()}});
+    });
+}
+
+void Daemon::Impl::release_lease(const std::string& name)
+{
+    asio::post(lease_strand, [this, name] {
+        if (auto r = images.release_lease(name); !r && r.error().code != ENOENT)
+            log::warn("cannot release an image lease, continuing",
+                      {{"container", name}, {"error", r.error().message()}});
+    });
+}
+
 void Daemon::Impl::start_pull(const std::string& image)
 {
-    offload(
+    offload_on(
+        pull_workers.get_executor(),
         [this, image]() -> Result<image::ImageRecord> {
             if (auto found = images.find(image))
                 return found;
@@ -172,11 +219,8 @@ void Daemon::Impl::start_pull(const std::string& image)
                 }
                 auto& c = t->containers[i];
                 c.image = *r;
-                if (auto lease = images.take_lease(c.runtime_id, {r->reference}); lease)
-                    c.leased = true;
-                else
-                    log::warn("cannot take an image lease, continuing",
-                              {{"container", c.runtime_id}, {"error", lease.error().message()}});
+                take_lease(c.runtime_id, r->reference); // queued before any release of it
+                c.leased = true;
                 t->record.pull_stopped_at = now_s();
                 deliver(waiter.task, event(engine::EventKind::PullDone, waiter.container));
             }

@@ -109,10 +109,13 @@ Result<Made> create_container(const image::Store& images, const runtime::Options
     auto container = runtime::Container::create(rt, co);
     std::filesystem::remove_all(in.bundle_dir, ec); // the runtime froze its own copy
     if (!container)
-        return std::move(container).error();
+        return std::move(container).error().wrap(cat("runtime create ", in.runtime_id));
+    // From here the rootfs belongs to a container that exists: kept at once, on this worker,
+    // so that an answer dropped on the floor (the loop stopped, SIGTERM) never unmounts and
+    // deletes a live container's writable layer. Remove adopts and unmounts it.
+    rootfs->keep();
     Made made;
     made.container = std::make_shared<runtime::Container>(std::move(*container));
-    made.rootfs = std::move(rootfs);
     return made;
 }
 

@@ -2,8 +2,10 @@
 // Signal, HealthProbe and Remove hand their blocking part to a worker (container_work.cpp) and
 // turn its answer into an engine event; a started container's exit is an asio wait on its
 // ProcessHandle::wait_fd() (the supervisor's exit pipe), then try_reap() for the exit record.
+#include <poll.h>
 #include <unistd.h>
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
@@ -14,6 +16,15 @@ namespace {
 engine::Event event(engine::EventKind kind, std::string container, std::string reason = {})
 {
     return engine::Event{kind, std::move(container), 0, false, std::move(reason)};
+}
+
+// Its pidfd is not readable (readable: it exited). No pidfd: not known to be alive.
+bool alive(const runtime::ProcessHandle& process)
+{
+    if (process.pidfd() < 0)
+        return false;
+    pollfd p{process.pidfd(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
 }
 
 } // namespace
@@ -43,8 +54,13 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
 {
     auto& c = task.containers[index];
     const auto& name = task.def.containers[index].name;
-    if (!c.image) {
-        deliver(task.record.arn, event(engine::EventKind::CreateFailed, name, "no image"));
+    if (!c.image) { // posted: apply() is still running over this call's actions
+        asio::post(io, [this, arn = task.record.arn, name,
+                        image = task.def.containers[index].image] {
+            deliver(arn,
+                    event(engine::EventKind::CreateFailed, name,
+                          cat("no image ", quoted(image), " pulled for container ", quoted(name))));
+        });
         return;
     }
     const auto task_id = task_id_of(task.record.arn);
@@ -61,16 +77,25 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
     offload([this, in = std::move(in)] { return create_container(images, rt, in); },
             [this, arn = task.record.arn, index, name](Result<Made> made) {
                 auto* t = find(arn);
-                if (t == nullptr)
-                    return; // cannot happen: a task waits for its Create answer
                 if (!made) {
                     deliver(arn, event(engine::EventKind::CreateFailed, name,
                                        cat("create: ", made.error().message())));
                     return;
                 }
+                if (t == nullptr) { // finished while the create ran: nobody will remove it
+                    discard(made->container);
+                    return;
+                }
                 t->containers[index].container = std::move(made->container);
-                made->rootfs->keep(); // outlives berthd: Remove adopts and unmounts it
                 deliver(arn, event(engine::EventKind::Created, name));
+                // A late answer (the engine timed the Create out): the engine holds the
+                // container as never made, so no Remove would come for it.
+                if (auto* after = find(arn);
+                    after != nullptr && late_created(after->engine->state(), index)) {
+                    log::warn("a container created after its Create timed out: removing it",
+                              {{"task", arn}, {"container", name}});
+                    remove(*after, index);
+                }
             });
 }
 
@@ -78,8 +103,11 @@ void Daemon::Impl::start(TaskEntry& task, std::size_t index)
 {
     auto container = task.containers[index].container;
     const auto& name = task.def.containers[index].name;
-    if (!container) {
-        deliver(task.record.arn, event(engine::EventKind::StartFailed, name, "not created"));
+    if (!container) { // posted: apply() is still running over this call's actions
+        asio::post(io, [this, arn = task.record.arn, name, id = task.containers[index].runtime_id] {
+            deliver(arn, event(engine::EventKind::StartFailed, name,
+                               cat("container ", quoted(id), " was not created")));
+        });
         return;
     }
     offload([container] { return container->start(); },
@@ -94,6 +122,15 @@ void Daemon::Impl::start(TaskEntry& task, std::size_t index)
                 }
                 watch_exit(*t, index);
                 deliver(arn, event(engine::EventKind::Started, name));
+                // A late answer (the engine timed the Start out and holds it as failed): the
+                // process must not run on unseen; its exit is then ignored by the engine.
+                auto* after = find(arn);
+                if (after != nullptr && after->containers[index].container &&
+                    late_started(after->engine->state(), index)) {
+                    log::warn("a container started after its Start timed out: killing it",
+                              {{"task", arn}, {"container", name}});
+                    (void)after->containers[index].container->init().signal(SIGKILL);
+                }
             });
 }
 
@@ -119,17 +156,61 @@ void Daemon::Impl::watch_exit(TaskEntry& task, std::size_t index)
                 watch_exit(*t, index);
                 return;
             }
+            tc.watch.reset();
+            if (!record && alive(tc.container->init())) {
+                // The supervisor died (its exit pipe closed) but the container did not: it is
+                // not Exited. A new supervisor is asked to watch it (load), then we wait again.
+                log::error(record.error(),
+                           "lost the exit watch of a live container: restarting "
+                           "berth-supervisor and watching it again",
+                           {{"container", tc.runtime_id}});
+                rewatch(arn, index);
+                return;
+            }
             engine::Event e{engine::EventKind::Exited, t->def.containers[index].name, 0, false, {}};
             if (record) {
-                e.exit_code = (*record)->status();
-                if ((*record)->oom_killed)
-                    e.reason = "OutOfMemoryError: container killed due to memory usage";
+                auto report = exit_report(**record);
+                e.exit_code = report.code;
+                e.reason = std::move(report.reason);
             } else {
                 e.exit_code = 137;
                 e.reason = cat("exit status unknown: ", record.error().message());
             }
-            tc.watch.reset();
             deliver(arn, e);
+        });
+}
+
+void Daemon::Impl::rewatch(const std::string& arn, std::size_t index)
+{
+    auto* t = find(arn);
+    if (t == nullptr)
+        return;
+    offload(
+        [this, id = t->containers[index].runtime_id]() -> Result<runtime::Container> {
+            {
+                const std::lock_guard lock(supervisor_mutex); // one spawn, not one per watch
+                if (auto r = ensure_supervisor(options, paths); !r)
+                    return std::move(r).error();
+            }
+            return runtime::Container::load(rt, id);
+        },
+        [this, arn, index](Result<runtime::Container> loaded) {
+            auto* t = find(arn);
+            if (t == nullptr || !t->containers[index].container)
+                return; // finished or removed meanwhile
+            auto& tc = t->containers[index];
+            if (!loaded) {
+                log::error(loaded.error(), "cannot watch a live container again, retrying in 5 s",
+                           {{"container", tc.runtime_id}});
+                auto timer = std::make_shared<asio::system_timer>(io, std::chrono::seconds(5));
+                timer->async_wait([this, arn, index, timer](const boost::system::error_code& ec) {
+                    if (!ec)
+                        rewatch(arn, index);
+                });
+                return;
+            }
+            tc.container = std::make_shared<runtime::Container>(std::move(*loaded));
+            watch_exit(*t, index);
         });
 }
 
@@ -148,6 +229,25 @@ void Daemon::Impl::probe(TaskEntry& task, std::size_t index, engine::Duration ti
                     e.reason = healthy.error().message();
                 deliver(arn, e);
             });
+}
+
+void Daemon::Impl::discard(const std::shared_ptr<runtime::Container>& container)
+{
+    log::warn("a container created for a task that is gone: removing it",
+              {{"container", container->id()}});
+    offload(
+        [this, container]() -> Result<void> {
+            auto r = container->remove(true);
+            if (auto adopted = image::Rootfs::adopt(images, container->id())) {
+                auto dropped = std::move(*adopted);
+            }
+            return r;
+        },
+        [id = container->id()](const Result<void>& r) {
+            if (!r)
+                log::warn("cannot remove container, continuing",
+                          {{"container", id}, {"error", r.error().message()}});
+        });
 }
 
 void Daemon::Impl::remove(TaskEntry& task, std::size_t index)
@@ -171,7 +271,7 @@ void Daemon::Impl::remove(TaskEntry& task, std::size_t index)
                 auto dropped = std::move(*adopted);
             }
             if (leased)
-                (void)images.release_lease(id);
+                release_lease(id); // after its take, on the lease strand
             std::error_code ec;
             for (int i = 0; i < 10; ++i)
                 std::filesystem::remove(i == 0 ? log : cat(log, ".", i), ec);

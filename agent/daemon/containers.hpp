@@ -24,10 +24,10 @@ struct CreateInput {
 };
 struct Made {
     std::shared_ptr<runtime::Container> container;
-    std::unique_ptr<image::Rootfs> rootfs;
 };
 // Mounts the rootfs, builds and writes the spec, creates the container. On failure nothing is
-// left behind (the rootfs handle unmounts, the bundle is removed).
+// left behind (the rootfs handle unmounts, the bundle is removed); on success the rootfs is
+// kept (it outlives berthd and this answer: Remove adopts and unmounts it).
 Result<Made> create_container(const image::Store& images, const runtime::Options& rt,
                               const CreateInput& in);
 // Runs an ECS health check command ("CMD", args... / "CMD-SHELL", text) in the container:

@@ -101,7 +101,14 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
             ledger.release(r.arn);
             return std::move(tagged).error().wrap("store tags");
         }
-        persist(*task); // the task is durable before anything of it is made
+        if (auto durable = persist(*task); !durable) { // durable before anything is made
+            ledger.release(r.arn);
+            auto error = std::move(durable).error().wrap(cat("store task ", r.arn));
+            if (result.tasks.empty())
+                return error; // a ServerException: nothing of this call was started
+            result.failures.push_back({r.arn, "STORE", error.message()});
+            break;
+        }
         auto* entry = task.get();
         tasks[r.arn] = std::move(task);
         apply(*entry, entry->engine->begin(now_ms()));

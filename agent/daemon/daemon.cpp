@@ -62,7 +62,13 @@ Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
 Daemon::~Daemon()
 {
     stop();
-    impl_->workers.join(); // running steps finish; their answers are dropped with the loop
+    // Steps already running finish; queued ones are dropped (stop() before join(), or they
+    // would run after the loop stopped). Their answers are dropped with the loop: none owns
+    // anything whose destructor undoes work (create keeps its rootfs on the worker).
+    impl_->workers.stop();
+    impl_->pull_workers.stop();
+    impl_->workers.join();
+    impl_->pull_workers.join();
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::open(Options options)

@@ -4,7 +4,8 @@
 // API's ControlPlane: RunTask admits a task against the host's capacity, writes it to the store
 // and drives an engine::Task; every engine snapshot is persisted before the actions it returned
 // are performed. Blocking library calls (pull, rootfs mount, create/start/exec/remove, net
-// add/remove) run on a two-thread worker pool and come back to the loop as engine events; a
+// add/remove) run on a two-thread worker pool (pulls and image leases on a pool of their own)
+// and come back to the loop as engine events; a
 // container's exit is an asio wait on its ProcessHandle::wait_fd(). No thread per container.
 // open() restores what a previous berthd left: unfinished tasks from the store, containers
 // re-adopted through runtime::recover(), task networks through net recover(). Destroying the

@@ -26,19 +26,51 @@ TaskEntry* Daemon::Impl::find(const std::string& arn)
     return it == tasks.end() ? nullptr : it->second.get();
 }
 
-void Daemon::Impl::persist(TaskEntry& task)
+Result<void> Daemon::Impl::persist(TaskEntry& task)
 {
     update_record(task.record, task.engine->state(), now_s());
     task.record.engine_state = task.engine->finished() ? "" : state_to_json(task.engine->state());
-    if (auto r = store.put_task(task.record); !r)
-        log::error(r.error(), "cannot write task state, continuing", {{"task", task.record.arn}});
+    return store.put_task(task.record);
+}
+
+namespace {
+
+// What makes something a restart must know of: not done unless the state before it is durable.
+bool makes_something(engine::ActionKind kind)
+{
+    return kind == engine::ActionKind::Provision || kind == engine::ActionKind::Create ||
+           kind == engine::ActionKind::Start;
+}
+
+} // namespace
+
+void Daemon::Impl::release_holds(TaskEntry& task)
+{
+    ledger.release(task.record.arn); // idempotent
+    pulls.forget(task.record.arn);
+    for (auto& c : task.containers)
+        if (!c.container && c.leased) { // never created: no Remove will release it
+            release_lease(c.runtime_id);
+            c.leased = false;
+        }
 }
 
 void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& actions)
 {
-    persist(task);
+    const auto durable = persist(task);
+    if (!durable)
+        log::error(durable.error(),
+                   "CANNOT WRITE TASK STATE: its Provision/Create/Start actions are not performed "
+                   "(they time out in the engine); stops and removals go on",
+                   {{"task", task.record.arn}});
+    // STOPPED comes after Deprovision (or without Provision ever succeeding: then no
+    // Deprovision runs), so the task's reservation and never-used leases go here at the latest.
+    if (task.engine->state().known == engine::TaskStatus::Stopped)
+        release_holds(task);
     const std::string arn = task.record.arn;
     for (const auto& action : actions) {
+        if (!durable && makes_something(action.kind))
+            continue;
         perform(task, action);
         if (find(arn) == nullptr)
             return;

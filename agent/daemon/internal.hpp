@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include "agent/daemon/daemon.hpp"
@@ -69,14 +70,22 @@ struct Daemon::Impl {
     store::Store store;
     image::Store images;
     net::Network network;
-    std::mutex network_mutex; // workers call network under it
+    std::mutex network_mutex;    // workers call network under it
+    std::mutex supervisor_mutex; // ensure_supervisor from workers (rewatch)
     runtime::Options rt;
     engine::Ledger ledger;
     engine::PullQueue pulls{2};
     api::NodeInfo node;
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-    asio::thread_pool workers{2};
+    asio::thread_pool workers{2}; // container steps, task networks, probes, housekeeping
+    // Pulls have their own threads: two slow pulls must not hold up every create, start,
+    // remove and probe of every task. Image leases (they take the image store's gc lock, which
+    // a cleanup on a worker may hold for long) run there too, in order, on one strand: never on
+    // the loop, and a container's release never overtakes its take.
+    asio::thread_pool pull_workers{2};
+    asio::strand<asio::thread_pool::executor_type> lease_strand{
+        asio::make_strand(pull_workers.get_executor())};
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
 
@@ -84,12 +93,20 @@ struct Daemon::Impl {
     template <class Work, class Done>
     void offload(Work work, Done done)
     {
-        asio::post(workers, [this, work = std::move(work), done = std::move(done)]() mutable {
+        offload_on(workers.get_executor(), std::move(work), std::move(done));
+    }
+    template <class Executor, class Work, class Done>
+    void offload_on(const Executor& executor, Work work, Done done)
+    {
+        asio::post(executor, [this, work = std::move(work), done = std::move(done)]() mutable {
             auto result = std::make_shared<decltype(work())>(work());
             asio::post(io,
                        [result, done = std::move(done)]() mutable { done(std::move(*result)); });
         });
     }
+    // Image leases, off the loop, in order (see lease_strand); a failure is logged.
+    void take_lease(const std::string& name, const std::string& reference);
+    void release_lease(const std::string& name);
     // Runs f on the loop and waits for its answer (the API's io thread).
     template <class T>
     Result<T> on_loop(std::function<Result<T>()> f);
@@ -98,12 +115,16 @@ struct Daemon::Impl {
     TaskEntry* find(const std::string& arn);
     void apply(TaskEntry& task, const std::vector<engine::Action>& actions);
     void deliver(const std::string& arn, const engine::Event& event);
-    void persist(TaskEntry& task);
+    Result<void> persist(TaskEntry& task); // the engine snapshot and record to the store
+    // A STOPPED task's reservation, pull waits and never-used image leases (idempotent).
+    void release_holds(TaskEntry& task);
     void arm_timer(TaskEntry& task);
     // actions.cpp
     void perform(TaskEntry& task, const engine::Action& action);
     void provision(TaskEntry& task);
     void deprovision(TaskEntry& task);
+    // Removes a task network the engine does not know it has (a late Provision answer).
+    void undo_network(const std::string& arn);
     void start_pull(const std::string& image);
     // containers.cpp
     void container_action(TaskEntry& task, std::size_t index, const engine::Action& action);
@@ -111,7 +132,11 @@ struct Daemon::Impl {
     void start(TaskEntry& task, std::size_t index);
     void probe(TaskEntry& task, std::size_t index, engine::Duration timeout);
     void remove(TaskEntry& task, std::size_t index);
+    // Removes a container (and its kept rootfs) no task holds any more (a late Create answer).
+    void discard(const std::shared_ptr<runtime::Container>& container);
     void watch_exit(TaskEntry& task, std::size_t index);
+    // A live container whose supervisor died: a new one watches it (Container::load).
+    void rewatch(const std::string& arn, std::size_t index);
     // control.cpp
     Result<api::RunTaskResult> admit(const api::RunTaskRequest& request);
     Result<std::optional<store::Task>> stop(const api::StopTaskRequest& request);

@@ -13,6 +13,7 @@
 #include "agent/taskdef/taskdef.hpp"
 #include "base/result.hpp"
 #include "net/net.hpp"
+#include "runtime/handles.hpp"
 
 namespace berth::daemon {
 
@@ -43,6 +44,20 @@ std::string container_status_name(engine::ContainerStatus status);
 // Refreshes record's statuses, exit codes, reasons, stop code and timestamps (epoch seconds
 // `now`, each set once) from the engine's state. record.containers are in spec order.
 void update_record(store::Task& record, const engine::TaskState& state, std::int64_t now);
+// A container's exit as the engine gets it: the shell-style status and a reason. An exit the
+// supervisor could not learn (exit_unknown: it re-adopted the container after a restart) is
+// 137, never 0: it must not count as success (dependsOn SUCCESS, essential exit codes).
+struct ExitReport {
+    int code = 0;
+    std::string reason;
+};
+ExitReport exit_report(const runtime::ExitRecord& record);
+// After the engine handled a Provisioned / Created / Started answer: whether it ignored it as
+// late (it had timed the action out and failed the task or container). Then what the answer
+// made is the daemon's to undo (no Deprovision / Remove would come; the process would run).
+bool late_provisioned(const engine::TaskState& after);
+bool late_created(const engine::TaskState& after, std::size_t container);
+bool late_started(const engine::TaskState& after, std::size_t container);
 // containers[].networkBindings JSON for one container from the task network's resolved ports.
 std::string network_bindings_json(const taskdef::ContainerDefinition& container,
                                   const std::vector<net::PortMapping>& resolved);

@@ -189,4 +189,31 @@ std::string network_interfaces_json(const std::string& task_id, const std::strin
     return out.dump();
 }
 
+ExitReport exit_report(const runtime::ExitRecord& record)
+{
+    if (record.exit_unknown)
+        return {137, "exit status unknown (its supervisor was restarted)"};
+    ExitReport out{record.status(), {}};
+    if (record.oom_killed)
+        out.reason = "OutOfMemoryError: container killed due to memory usage";
+    return out;
+}
+
+// A timely Provisioned sets provisioned (only Deprovisioned clears it); a timely Created
+// sets exists; a timely Started makes the container RUNNING (only its exit moves it on).
+bool late_provisioned(const engine::TaskState& after)
+{
+    return !after.provisioned;
+}
+
+bool late_created(const engine::TaskState& after, std::size_t container)
+{
+    return !after.containers.at(container).exists;
+}
+
+bool late_started(const engine::TaskState& after, std::size_t container)
+{
+    return after.containers.at(container).known != engine::ContainerStatus::Running;
+}
+
 } // namespace berth::daemon

@@ -76,6 +76,9 @@ Result<void> Daemon::Impl::restore()
         if (record.engine_state.empty())
             continue;
         const auto arn = record.arn;
+        // Kept even if the task cannot be restored below: its containers may still run, and
+        // net recover() would otherwise tear their network down under them.
+        live_networks.push_back(task_id_of(arn));
         auto saved = state_from_json(record.engine_state);
         auto task = saved ? entry_for(std::move(record)) : saved.error();
         if (!task) {
@@ -93,7 +96,7 @@ Result<void> Daemon::Impl::restore()
                 found.live.erase(live);
             } else if (auto ended = found.ended.find(c.runtime_id); ended != found.ended.end()) {
                 o.exists = true;
-                o.exit_code = ended->second ? std::optional(ended->second->status()) : 137;
+                o.exit_code = ended->second ? exit_report(*ended->second).code : 137;
             }
             seen.push_back(o);
         }
@@ -105,7 +108,6 @@ Result<void> Daemon::Impl::restore()
         }
         (*task)->engine = std::move(*engine);
         (void)ledger.reserve(arn, task_demand((*task)->def));
-        live_networks.push_back(task_id_of(arn));
         tasks[arn] = std::move(*task);
     }
     for (const auto& [id, c] : found.live)
@@ -123,7 +125,9 @@ Result<void> Daemon::Impl::restore()
                 c.image = *image;
                 c.leased = true; // the lease taken before the restart is on disk
             }
-            if (c.container && is_running(*c.container))
+            // Watched whenever the handle exists, not only if it runs now: one that exited
+            // since recover() (it was adopted as running) has a readable wait_fd at once.
+            if (c.container && c.container->init().valid())
                 watch_exit(*task, i);
         }
         task->network = network.find_task(task_id_of(arn));

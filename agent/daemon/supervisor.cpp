@@ -71,14 +71,23 @@ Result<void> spawn(const std::string& binary, const std::string& socket_path, in
             ::execl(binary.c_str(), binary.c_str(), "--socket", socket_path.c_str(), nullptr);
             ::_exit(127);
         }
-        const auto text = std::to_string(child) + "\n";   // NOLINT: allocation after fork is
-        (void)!::write(pid_fd, text.data(), text.size()); // fine: no thread runs yet
+        // No allocation after fork: other threads may exist (a re-spawn from rewatch).
+        char text[16];
+        std::size_t n = sizeof text;
+        text[--n] = '\n';
+        for (auto v = static_cast<unsigned long>(child > 0 ? child : 0); n > 0;) {
+            text[--n] = static_cast<char>('0' + v % 10);
+            v /= 10;
+            if (v == 0)
+                break;
+        }
+        (void)!::write(pid_fd, text + n, sizeof text - n);
         ::_exit(child > 0 ? 0 : 1);
     }
     int status = 0;
     ::waitpid(middle, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return Error::with_code(ECHILD, "spawn berth-supervisor");
+        return Error::with_code(ECHILD, "spawn ", quoted(binary));
     return {};
 }
 
@@ -111,7 +120,7 @@ Result<void> ensure_supervisor(const Options& options, const Paths& paths)
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return Error::with_code(ETIMEDOUT, "berth-supervisor did not open ", quoted(socket_path));
+    return Error::with_code(ETIMEDOUT, quoted(binary), " did not open ", quoted(socket_path));
 }
 
 } // namespace berth::daemon

@@ -186,4 +186,78 @@ BOOST_AUTO_TEST_CASE(network_bindings_show_the_host_ports_net_chose)
     BOOST_TEST(interfaces[0]["privateIpv4Address"] == "10.213.0.5");
 }
 
+BOOST_AUTO_TEST_CASE(an_exit_the_supervisor_could_not_learn_is_137_not_success)
+{
+    runtime::ExitRecord unknown;
+    unknown.exit_unknown = true; // exit_code 0, signal 0: status() would say success
+    const auto report = exit_report(unknown);
+    BOOST_TEST(report.code == 137);
+    BOOST_TEST(report.reason == "exit status unknown (its supervisor was restarted)");
+
+    runtime::ExitRecord killed;
+    killed.signal = 9;
+    killed.oom_killed = true;
+    BOOST_TEST(exit_report(killed).code == 137);
+    BOOST_TEST(exit_report(killed).reason.find("OutOfMemoryError") == 0U);
+
+    runtime::ExitRecord ok;
+    ok.exit_code = 3;
+    BOOST_TEST(exit_report(ok).code == 3);
+    BOOST_TEST(exit_report(ok).reason.empty());
+}
+
+BOOST_AUTO_TEST_CASE(answers_the_engine_timed_out_are_told_from_timely_ones)
+{
+    using engine::EventKind;
+    const auto spec = task_spec(definition(), "arn:aws:ecs:r:1:task/c/abc", config::Config{});
+    const engine::Time t0{1'000'000};
+    const engine::Time late = t0 + std::chrono::hours(24); // past every action's deadline
+    auto ev = [](EventKind kind, std::string container = {}) {
+        return engine::Event{kind, std::move(container), 0, false, {}};
+    };
+
+    // Provision timed out, then its answer: the engine ignores it, the daemon undoes it.
+    auto a = engine::Task::create(spec);
+    BOOST_TEST_REQUIRE(a.has_value(), why(a));
+    (void)a->begin(t0);
+    (void)a->on_timer(late);
+    (void)a->handle(ev(EventKind::Provisioned), late);
+    BOOST_TEST(late_provisioned(a->state()));
+
+    // Timely Provisioned and Created; Start timed out, then Started.
+    auto b = engine::Task::create(spec);
+    BOOST_TEST_REQUIRE(b.has_value(), why(b));
+    (void)b->begin(t0);
+    (void)b->handle(ev(EventKind::Provisioned), t0);
+    BOOST_TEST(!late_provisioned(b->state()));
+    (void)b->handle(ev(EventKind::PullDone, "app"), t0);
+    (void)b->handle(ev(EventKind::PullDone, "side"), t0);
+    (void)b->handle(ev(EventKind::Created, "app"), t0);
+    BOOST_TEST(!late_created(b->state(), 0));
+    (void)b->on_timer(late);
+    (void)b->handle(ev(EventKind::Started, "app"), late);
+    BOOST_TEST(late_started(b->state(), 0));
+
+    // Create timed out, then Created; and a timely Started is not late.
+    auto c = engine::Task::create(spec);
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    (void)c->begin(t0);
+    (void)c->handle(ev(EventKind::Provisioned), t0);
+    (void)c->handle(ev(EventKind::PullDone, "app"), t0);
+    (void)c->handle(ev(EventKind::PullDone, "side"), t0);
+    (void)c->on_timer(late);
+    (void)c->handle(ev(EventKind::Created, "app"), late);
+    BOOST_TEST(late_created(c->state(), 0));
+
+    auto d = engine::Task::create(spec);
+    BOOST_TEST_REQUIRE(d.has_value(), why(d));
+    (void)d->begin(t0);
+    (void)d->handle(ev(EventKind::Provisioned), t0);
+    (void)d->handle(ev(EventKind::PullDone, "app"), t0);
+    (void)d->handle(ev(EventKind::PullDone, "side"), t0);
+    (void)d->handle(ev(EventKind::Created, "app"), t0);
+    (void)d->handle(ev(EventKind::Started, "app"), t0);
+    BOOST_TEST(!late_started(d->state(), 0));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
