@@ -116,7 +116,7 @@ if [ $purge -eq 1 ]; then
     # Their processes are gone (above), so each unmounts; deepest first. Nothing is removed while
     # a mount is left: rm -rf must never walk into a mounted tree.
     for dir in /var/lib/berth /run/berth; do
-        findmnt -rn -o TARGET | grep "^$dir/" | sort -r | while read -r target; do
+        { findmnt -rn -o TARGET | grep "^$dir/" || true; } | sort -r | while read -r target; do
             umount "$target" 2>/dev/null || echo "   cannot unmount $target"
         done
     done
