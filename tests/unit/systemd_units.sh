@@ -84,6 +84,33 @@ expect berth-supervisor.service "Delegate=yes"
 expect berth-supervisor.service "KillMode=process"
 expect berth-supervisor.service "RuntimeDirectoryPreserve=yes"
 expect berth-supervisor.service "TasksMax=infinity"
+expect berth-supervisor.service \
+    "ExecStartPre=$prefix/libexec/berth/berth-supervisor-start --clean /run/berth/supervisor.sock"
+
+# --wait returns only once something listens: not for a stale file, nor a bound socket that does
+# not listen yet (berthd would then spawn a second supervisor); --clean removes the stale file.
+wait_for() { "$tmp/berth-supervisor-start" --wait "$tmp/sup.sock" 1 2>/dev/null; }
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sup.sock"
+if wait_for; then fail "--wait accepted a stale socket file"; else ok "--wait refuses a stale socket file"; fi
+rm -f "$tmp/sup.sock"
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); print(flush=True); time.sleep(2)' \
+    "$tmp/sup.sock" | { read -r; wait_for; echo $? >"$tmp/bound.rc"; }
+if [ "$(cat "$tmp/bound.rc")" != 0 ]; then
+    ok "--wait refuses a socket bound but not listening"
+else
+    fail "--wait accepted a socket bound but not listening"
+fi
+rm -f "$tmp/sup.sock"
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sup.sock"
+"$tmp/berth-supervisor-start" --clean "$tmp/sup.sock"
+if [ ! -e "$tmp/sup.sock" ]; then ok "--clean removes a stale socket"; else fail "--clean left $tmp/sup.sock"; fi
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print(flush=True); time.sleep(2)' \
+    "$tmp/sup.sock" | { read -r; wait_for; echo $? >"$tmp/listen.rc"; }
+if [ "$(cat "$tmp/listen.rc")" = 0 ]; then
+    ok "--wait returns once a supervisor listens"
+else
+    fail "--wait did not see a listening socket"
+fi
 expect berthd.service "Type=notify"
 expect berthd.service "KillMode=process"
 expect berthd.service "Requires=berth-supervisor.service"
