@@ -37,6 +37,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 config=/etc/berth/berth.conf
+# Written into berth.conf (sed replacement, one KEY=VALUE line): plain names only.
+for value in "$cluster" "$region"; do
+    [[ -z $value || $value =~ ^[A-Za-z0-9_-]+$ ]] ||
+        die "invalid cluster or region '$value': letters, digits, '-' and '_' only"
+done
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it installs to $prefix and /etc, and manages services)"
 if [ $start -eq 1 ] && [ ! -d /run/systemd/system ]; then
@@ -55,7 +60,10 @@ if [ -n "$staged" ]; then
         die "$staged does not hold a berth tree for prefix $prefix (meson install --destdir $staged)"
     echo "== install (from $staged)"
     # Everything but the configuration, which is installed below only when absent.
-    (cd "$staged" && tar -cf - --exclude=./etc/berth/berth.conf .) | (cd / && tar -xpf -) ||
+    # Directories that exist (/, /usr, /etc ...) keep their mode and owner (--no-overwrite-dir),
+    # and files belong to root whoever staged them (--no-same-owner).
+    (cd "$staged" && tar -cf - --exclude=./etc/berth/berth.conf .) |
+        (cd / && tar -xpf - --no-overwrite-dir --no-same-owner) ||
         die "copying $staged to / failed"
     if [ ! -e $config ] && [ -f "$staged$config" ]; then
         install -D -m 0600 "$staged$config" $config

@@ -165,6 +165,14 @@ if [ ! -d /run/systemd/system ] && [ "$(id -u)" -eq 0 ]; then
     else
         fail "install.sh without systemd said: $out"
     fi
+    out=$("$scripts/install.sh" --no-deps --no-build --prefix "$tmp/never" --cluster 'a|b;x' \
+        2>&1 </dev/null)
+    if [ $? -ne 0 ] && echo "$out" | grep -q "invalid cluster or region 'a|b;x'" &&
+        [ ! -e "$tmp/never" ]; then
+        ok "install.sh refuses a cluster name that is not [A-Za-z0-9_-]+"
+    else
+        fail "install.sh --cluster 'a|b;x' said: $out"
+    fi
     out=$("$scripts/install.sh" --bogus 2>&1 </dev/null)
     if [ $? -ne 0 ] && echo "$out" | grep -q "unknown argument '--bogus'"; then
         ok "install.sh names an unknown argument"
