@@ -12,7 +12,8 @@
 #                     /lib/systemd/system for /usr)
 #   --build-dir DIR   meson build directory (default ./build-install)
 #   --cluster NAME    ECS_CLUSTER in /etc/berth/berth.conf;  --region REGION: BERTH_REGION
-#   --no-deps         do not run scripts/install-deps.sh (apt-get)
+#   --no-deps         do not run scripts/install-deps.sh --runtime (apt-get: the build and
+#                     runtime packages only, none of the test peers)
 #   --no-build        install what DIR already built (must be configured with the same prefix)
 #   --from-destdir D  install the tree `meson install --destdir D` staged (built elsewhere, or on
 #                     the host of a VM) instead of building: implies --no-deps --no-build
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --no-start) start=0; shift ;;
     --from-destdir) staged=${2:?--from-destdir needs a directory}; deps=0; build=0; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -51,8 +52,8 @@ fi
 command -v systemctl >/dev/null || [ $start -eq 0 ] || die "systemctl not found"
 
 if [ $deps -eq 1 ]; then
-    echo "== dependencies (scripts/install-deps.sh)"
-    scripts/install-deps.sh
+    echo "== dependencies (scripts/install-deps.sh --runtime)"
+    scripts/install-deps.sh --runtime
 fi
 manifest=$prefix/share/berth/installed-files
 if [ -n "$staged" ]; then
