@@ -7,7 +7,8 @@
 # 2. verify is not a no-op: the same unit with a bad Type= is refused.
 # 3. The settings the design rests on are there (systemd/README.md says why each one).
 # 4. install-config.sh installs the example configuration once and never overwrites it.
-# 5. scripts/install.sh and uninstall.sh refuse a non-root user, and install.sh a host without
+# 5. quickstart.sh refuses a directory that is not root's; install.sh and uninstall.sh refuse a
+#    non-root user, install.sh bad --cluster values and a host without
 #    systemd as init (this machine kind; skipped where systemd is PID 1) and unknown arguments.
 # Prints "systemd_units: N passed, N failed, 0 skipped" last.
 set -uo pipefail
@@ -155,6 +156,25 @@ if [ "$(id -u)" -eq 0 ]; then
         else
             fail "$s as non-root said: $out"
         fi
+    done
+fi
+# quickstart.sh trusts its directory (it sources credentials.env, kills the pids it finds there):
+# one another user made, or a symlink, is refused before anything runs or is read.
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir "$tmp/qs-user" "$tmp/qs-real"
+    chown 65534:65534 "$tmp/qs-user"
+    ln -s qs-real "$tmp/qs-link"
+    for d in qs-user qs-link; do
+        for verb in start stop; do
+            arg=; [ $verb = start ] || arg=stop
+            out=$(BERTH_QUICKSTART_DIR=$tmp/$d "$scripts/quickstart.sh" $arg 2>&1 </dev/null)
+            if [ $? -ne 0 ] && echo "$out" | grep -q "is not a directory owned by root" &&
+                [ -z "$(ls -A "$tmp/$d/")" ]; then
+                ok "quickstart.sh $verb refuses a directory not root's ($d)"
+            else
+                fail "quickstart.sh $verb with $d said: $out"
+            fi
+        done
     done
 fi
 if [ ! -d /run/systemd/system ] && [ "$(id -u)" -eq 0 ]; then
