@@ -1,5 +1,6 @@
 // agent/cli/resolve.cpp — TASK resolution (see resolve.hpp).
 #include "agent/cli/resolve.hpp"
+#include <algorithm>
 
 namespace berth::cli {
 
@@ -17,7 +18,9 @@ Result<std::string> resolve_task(const std::vector<std::string>& arns, std::stri
     for (const auto& arn : arns) {
         if (arn == text || task_id(arn) == text)
             return arn; // exact: wins over any prefix match
-        if (task_id(arn).starts_with(text))
+        // A task listed twice (RUNNING, then STOPPED by the next ListTasks) is one candidate.
+        if (task_id(arn).starts_with(text) &&
+            std::find(matches.begin(), matches.end(), arn) == matches.end())
             matches.push_back(arn);
     }
     if (matches.size() == 1)
@@ -45,9 +48,12 @@ Result<std::vector<std::string>> all_task_arns(const AgentClient& client)
             if (!reply)
                 return std::move(reply).error();
             token.clear();
+            // The statuses are listed one after another: a task that moved on in between is in
+            // two lists, and kept once.
             if (auto it = reply->find("taskArns"); it != reply->end() && it->is_array())
                 for (const auto& arn : *it)
-                    if (arn.is_string())
+                    if (arn.is_string() &&
+                        std::find(out.begin(), out.end(), arn.get<std::string>()) == out.end())
                         out.push_back(arn.get<std::string>());
             if (auto it = reply->find("nextToken"); it != reply->end() && it->is_string())
                 token = it->get<std::string>();

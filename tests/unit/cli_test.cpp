@@ -94,6 +94,15 @@ BOOST_AUTO_TEST_CASE(no_match_is_enoent_and_empty_is_refused)
     BOOST_TEST(!cli::resolve_task(arns, ""));
 }
 
+BOOST_AUTO_TEST_CASE(a_task_listed_twice_is_one_candidate)
+{
+    // ListTasks RUNNING, then STOPPED: a task that stopped in between is in both answers.
+    const std::vector<std::string> twice = {arns[0], arns[2], arns[0]};
+    auto r = cli::resolve_task(twice, "4f1c");
+    BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error().message()));
+    BOOST_TEST(*r == arns[0]);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(since)
@@ -123,6 +132,19 @@ BOOST_AUTO_TEST_CASE(durations_count_back_from_now_and_plain_numbers_are_unix_se
     BOOST_TEST(bad.error().message().find("'10 minutes'") != std::string::npos);
     BOOST_TEST(!cli::parse_since("5d", now));
     BOOST_TEST(!cli::parse_since("m", now));
+}
+
+BOOST_AUTO_TEST_CASE(a_duration_too_long_to_count_is_refused_not_wrapped)
+{
+    const std::int64_t now = 10'000 * s;
+    for (const char* huge : {"1000000000h", "9223372036854775807s", "106751991167h1h"}) {
+        auto r = cli::parse_since(huge, now);
+        BOOST_REQUIRE_MESSAGE(!r, huge);
+        BOOST_TEST(r.error().code == EINVAL);
+        BOOST_TEST(r.error().message().find("more than 290 years") != std::string::npos,
+                   r.error().message());
+    }
+    BOOST_TEST(*cli::parse_since("2000000h", now) == now - 2'000'000LL * 3600 * s);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -212,6 +234,33 @@ BOOST_AUTO_TEST_CASE(follow_sees_every_new_entry_once_across_rotations)
     auto idle = reader->poll(50);
     BOOST_REQUIRE(idle);
     BOOST_TEST(idle->empty());
+}
+
+// max-file=1: the writer truncates the file in place when it is full. The reader, past the new
+// end, starts over at the beginning instead of waiting for the file to grow past its offset.
+BOOST_AUTO_TEST_CASE(follow_starts_over_when_the_only_file_is_truncated_in_place)
+{
+    test::TempDir dir("berth-cli-logs");
+    const auto path = dir.path() + "/web.log";
+    const std::string pad(40, 'x');
+    runtime::JsonLog log(path, 250, 1); // two entries fit, the third truncates
+    BOOST_REQUIRE(log.write("stdout", "a0 " + pad + "\n"));
+    BOOST_REQUIRE(log.write("stdout", "a1 " + pad + "\n"));
+    auto reader = cli::LogReader::open(path, {}, true);
+    BOOST_REQUIRE(reader);
+    BOOST_TEST(reader->existing().size() == 2u);
+    BOOST_REQUIRE(log.write("stdout", "b0\n"));
+    BOOST_REQUIRE(log.write("stdout", "b1\n")); // the file is now shorter than what was read
+    BOOST_REQUIRE(cli::log_files(path).size() == 1u);
+    std::vector<std::string> seen;
+    for (int tries = 0; tries < 20 && seen.size() < 2; ++tries) {
+        auto more = reader->poll(100);
+        BOOST_REQUIRE_MESSAGE(more, (more ? "" : more.error().message()));
+        for (auto& t : texts(*more))
+            seen.push_back(t);
+    }
+    BOOST_TEST(seen == (std::vector<std::string>{"b0\n", "b1\n"}),
+               boost::test_tools::per_element());
 }
 
 // berth logs as a command: TASK resolved among the task directories under <state_dir>/logs, the
