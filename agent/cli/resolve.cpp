@@ -35,6 +35,17 @@ Result<std::string> resolve_task(const std::vector<std::string>& arns, std::stri
                           " task ids (", names, ")");
 }
 
+std::vector<std::string> tasks_with_container(const std::vector<std::string>& runtime_ids,
+                                              std::string_view container)
+{
+    std::vector<std::string> out;
+    for (const auto& id : runtime_ids)
+        if (id.size() == task_id_length + 1 + container.size() && id[task_id_length] == '-' &&
+            std::string_view(id).substr(task_id_length + 1) == container)
+            out.push_back(id.substr(0, task_id_length));
+    return out;
+}
+
 Result<std::vector<std::string>> all_task_arns(const AgentClient& client)
 {
     std::vector<std::string> out;

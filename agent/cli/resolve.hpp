@@ -16,6 +16,12 @@ std::string task_id(std::string_view arn);
 Result<std::string> resolve_task(const std::vector<std::string>& arns, std::string_view text);
 // Every task berthd knows, in every desired status (ListTasks, all pages).
 Result<std::vector<std::string>> all_task_arns(const AgentClient& client);
+// Task ids are UUIDs (36 characters): a runtime container id is <task-id>-<container-name>.
+constexpr std::size_t task_id_length = 36;
+// The task ids of the runtime ids that are <task-id>-<container>, split at the task id's fixed
+// length (a container name may itself contain '-' and end like another's).
+std::vector<std::string> tasks_with_container(const std::vector<std::string>& runtime_ids,
+                                              std::string_view container);
 // all_task_arns, then resolve_task.
 Result<std::string> find_task(const AgentClient& client, std::string_view text);
 

@@ -25,7 +25,9 @@ struct ExecFixture : RuntimeFixture {
     ExecFixture()
     {
         options.root = state.path() + "/containers";
-        task = "c0ffee" + std::to_string(::getpid()) + "a11";
+        char uuid[40]; // task ids are UUIDs: the CLI splits <task-id>-<container> at 36
+        std::snprintf(uuid, sizeof uuid, "c0ffee00-0000-4000-8000-%012d", ::getpid());
+        task = uuid;
         ids.push_back(task + "-web");
         bundle.set_args({"sleep", "1000"});
         bundle.config["process"]["env"] = {"PATH=/bin", "GREETING=hello"};
@@ -67,6 +69,13 @@ BOOST_FIXTURE_TEST_CASE(an_unknown_container_or_task_is_named, ExecFixture)
     BOOST_TEST(t.status == 1);
     BOOST_TEST(t.err.find("no task 'ffff'") != std::string::npos, t.err);
     BOOST_TEST(run_command(berth({task, "web"})).status == 2); // no command: usage
+}
+
+BOOST_FIXTURE_TEST_CASE(tty_exec_without_a_terminal_is_refused_as_docker_does, ExecFixture)
+{
+    const auto r = run_command(berth({"-t", task, "web", "true"})); // stdin: not a terminal
+    BOOST_TEST(r.status == 1, r.err);
+    BOOST_TEST(r.err.find("the input device is not a TTY") != std::string::npos, r.err);
 }
 
 BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_terminal, ExecFixture)

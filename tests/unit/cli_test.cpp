@@ -103,6 +103,21 @@ BOOST_AUTO_TEST_CASE(a_task_listed_twice_is_one_candidate)
     BOOST_TEST(*r == arns[0]);
 }
 
+BOOST_AUTO_TEST_CASE(runtime_ids_split_at_the_task_ids_length_not_at_the_container_suffix)
+{
+    const std::string t1 = "0a1b2c3d-0000-4000-8000-000000000001";
+    const std::string t2 = "0a1b2c3d-0000-4000-8000-000000000002";
+    // t2's container "app-web" ends like t1's "web": it is not t1's nor a task "<t2>-app".
+    const std::vector<std::string> ids = {t1 + "-web", t2 + "-app-web", t2 + "-sidecar",
+                                          "short-web"};
+    BOOST_TEST(cli::tasks_with_container(ids, "web") == std::vector<std::string>{t1},
+               boost::test_tools::per_element());
+    BOOST_TEST(cli::tasks_with_container(ids, "app-web") == std::vector<std::string>{t2},
+               boost::test_tools::per_element());
+    BOOST_TEST(cli::tasks_with_container(ids, "db").empty());
+    BOOST_TEST(*cli::resolve_task(cli::tasks_with_container(ids, "web"), "0a1b") == t1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(since)
