@@ -401,6 +401,49 @@ BOOST_AUTO_TEST_CASE(no_socket_means_berthd_is_not_running)
                r.error().message());
 }
 
+// logs -f of a container without runtime state (cleaned up, or never found under this
+// --runtime-dir) ends instead of waiting forever: at once when berthd says the task STOPPED,
+// after 5 s of an idle log when berthd cannot be asked.
+BOOST_FIXTURE_TEST_CASE(logs_follow_without_runtime_state_ends, Agent)
+{
+    const std::string id = "7a9e0c4e-1111-4000-8000-00000000c0de";
+    store::Task t;
+    t.arn = "arn:aws:ecs:us-east-1:000000000000:task/default/" + id;
+    t.cluster = "default";
+    t.desired_status = "STOPPED";
+    t.last_status = "STOPPED";
+    engine.tasks.push_back(t);
+    BOOST_REQUIRE(berth::make_directories(dir.path() + "/logs/" + id));
+    runtime::JsonLog log(dir.path() + "/logs/" + id + "/web.log", 1 << 20, 2);
+    BOOST_REQUIRE(log.write("stdout", "bye\n"));
+    cli::Globals g = globals;
+    g.state_dir = dir.path();
+    g.runtime_dir = dir.path() + "/run"; // no containers/ in it
+    const auto captured = dir.path() + "/stdout";
+    std::fflush(stdout);
+    const int saved = ::dup(STDOUT_FILENO);
+    {
+        const Fd out(::open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        ::dup2(out.get(), STDOUT_FILENO);
+    }
+    auto started = std::chrono::steady_clock::now();
+    const int stopped = cli::cmd_logs(g, {"-f", id});
+    const auto stopped_took = std::chrono::steady_clock::now() - started;
+    g.socket = dir.path() + "/absent.sock"; // berthd cannot be asked
+    started = std::chrono::steady_clock::now();
+    const int unreachable = cli::cmd_logs(g, {"-f", id});
+    const auto unreachable_took = std::chrono::steady_clock::now() - started;
+    std::fflush(stdout);
+    ::dup2(saved, STDOUT_FILENO);
+    ::close(saved);
+    BOOST_TEST(stopped == 0);
+    BOOST_TEST(stopped_took < std::chrono::seconds(3));
+    BOOST_TEST(unreachable == 0);
+    BOOST_TEST(unreachable_took >= std::chrono::seconds(5));
+    BOOST_TEST(unreachable_took < std::chrono::seconds(9));
+    BOOST_TEST(*berth::read_file(captured) == "bye\nbye\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(service_errors_keep_their_ecs_type, Agent)
 {
     const cli::AgentClient client(globals.socket_path());
