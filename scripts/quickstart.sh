@@ -34,32 +34,42 @@ own_dir() {
   chmod 0700 "$dir"
 }
 
-# pid of the process named $2 whose pid is in file $1, if it runs.
+# The pid in file $1 if that process runs with the arguments $2 (a pid reused by another program
+# is not ours to signal).
 running() {
   local pid
   [ -s "$1" ] || return 1
   pid=$(cat "$1")
-  [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ] || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [[ "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" == *"$2"* ]] || return 1
   echo "$pid"
 }
-agent_pid() { running "$pidfile" berthd; }
+agent_pid() { running "$pidfile" "--config $conf"; }
 aws_ecs() {
   # shellcheck disable=SC1091
   (. "$dir/credentials.env" && AWS_PAGER="" AWS_CONFIG_FILE=/dev/null aws ecs "$@" \
     --endpoint-url "http://$api" --region us-east-1 --output json)
 }
-system_berthd() { command -v systemctl >/dev/null && systemctl is-active --quiet berthd.service; }
+system_berthd() {
+  [ -d /run/systemd/system ] && systemctl is-active --quiet berthd.service 2>/dev/null
+}
 
 if [ "${1:-}" = stop ]; then
   [ -e "$dir" ] || [ -L "$dir" ] || { say "nothing to stop ($dir does not exist)"; exit 0; }
   own_dir
   if pid=$(agent_pid); then
-    for arn in $(aws_ecs list-tasks | jq -r '.taskArns[]'); do
+    arns=$(aws_ecs list-tasks | jq -r '.taskArns[]')
+    for arn in $arns; do
       say "stopping $arn"
       aws_ecs stop-task --task "$arn" --reason "quickstart stop" >/dev/null
     done
+    # Until they are STOPPED (list-tasks drops them as soon as they are asked to stop): SIGTERM
+    # before that would leave their containers running.
     for _ in $(seq 60); do
-      [ "$(aws_ecs list-tasks | jq '.taskArns | length')" -eq 0 ] && break
+      [ -z "$arns" ] && break
+      # shellcheck disable=SC2086 # one argument per ARN
+      aws_ecs describe-tasks --tasks $arns |
+        jq -e 'all(.tasks[]; .lastStatus == "STOPPED")' >/dev/null && break
       sleep 1
     done
     say "stopping berthd (pid $pid)"
@@ -67,12 +77,18 @@ if [ "${1:-}" = stop ]; then
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   # berthd leaves its supervisor (the containers' parent) running by design: this is a full stop.
-  if pid=$(running "$run/supervisor.pid" berth-supervisor); then
+  if pid=$(running "$run/supervisor.pid" "--socket $run/supervisor.sock"); then
     say "stopping berth-supervisor (pid $pid)"
     kill -TERM "$pid"
   fi
-  # What berthd made on the host: the bridge and its nftables table, unless a system berthd
-  # (berthd.service) uses them.
+  # What berthd made on the host: the stopped tasks' (empty) cgroups, named <task-id>-<container>
+  # (berthd removes them only at its task cleanup, hours later), and the bridge and its nftables
+  # table, unless a system berthd (berthd.service) uses them.
+  for arn in ${arns:-}; do
+    id=${arn##*/}
+    [[ $id =~ ^[0-9a-f-]{32,36}$ ]] || continue
+    find /sys/fs/cgroup -depth -type d -name "$id-*" -exec rmdir {} \; 2>/dev/null || true
+  done
   if system_berthd; then
     say "berthd.service is active: leaving the bridge berth0 and the table ip berth to it"
   else

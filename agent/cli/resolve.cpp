@@ -35,14 +35,30 @@ Result<std::string> resolve_task(const std::vector<std::string>& arns, std::stri
                           " task ids (", names, ")");
 }
 
+bool is_task_id(std::string_view text)
+{
+    const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    if (text.size() == 32)
+        return std::all_of(text.begin(), text.end(), hex);
+    if (text.size() != 36)
+        return false;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? text[i] != '-' : !hex(text[i]))
+            return false;
+    return true;
+}
+
 std::vector<std::string> tasks_with_container(const std::vector<std::string>& runtime_ids,
                                               std::string_view container)
 {
     std::vector<std::string> out;
-    for (const auto& id : runtime_ids)
-        if (id.size() == task_id_length + 1 + container.size() && id[task_id_length] == '-' &&
-            std::string_view(id).substr(task_id_length + 1) == container)
-            out.push_back(id.substr(0, task_id_length));
+    for (const auto& id : runtime_ids) {
+        if (id.size() <= container.size() + 1 || !std::string_view(id).ends_with(container))
+            continue;
+        const auto task = std::string_view(id).substr(0, id.size() - container.size() - 1);
+        if (id[task.size()] == '-' && is_task_id(task))
+            out.emplace_back(task);
+    }
     return out;
 }
 

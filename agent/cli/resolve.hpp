@@ -16,10 +16,10 @@ std::string task_id(std::string_view arn);
 Result<std::string> resolve_task(const std::vector<std::string>& arns, std::string_view text);
 // Every task berthd knows, in every desired status (ListTasks, all pages).
 Result<std::vector<std::string>> all_task_arns(const AgentClient& client);
-// Task ids are UUIDs (36 characters): a runtime container id is <task-id>-<container-name>.
-constexpr std::size_t task_id_length = 36;
-// The task ids of the runtime ids that are <task-id>-<container>, split at the task id's fixed
-// length (a container name may itself contain '-' and end like another's).
+// Whether text has a task id's shape: 32 hex digits (berthd's, as ECS's) or a UUID.
+bool is_task_id(std::string_view text);
+// The task ids of the runtime ids that are <task-id>-<container>: the part before "-<container>"
+// must be a whole task id (a container name may itself contain '-' and end like another's).
 std::vector<std::string> tasks_with_container(const std::vector<std::string>& runtime_ids,
                                               std::string_view container);
 // all_task_arns, then resolve_task.

@@ -103,13 +103,17 @@ BOOST_AUTO_TEST_CASE(a_task_listed_twice_is_one_candidate)
     BOOST_TEST(*r == arns[0]);
 }
 
-BOOST_AUTO_TEST_CASE(runtime_ids_split_at_the_task_ids_length_not_at_the_container_suffix)
+BOOST_AUTO_TEST_CASE(runtime_ids_split_at_a_whole_task_id_not_at_the_container_suffix)
 {
-    const std::string t1 = "0a1b2c3d-0000-4000-8000-000000000001";
-    const std::string t2 = "0a1b2c3d-0000-4000-8000-000000000002";
+    const std::string t1 = "0a1b2c3d-0000-4000-8000-000000000001"; // a UUID
+    const std::string t2 = "0a1b2c3d00004000800000000000000e";      // berthd's 32 hex digits
+    BOOST_TEST(cli::is_task_id(t1));
+    BOOST_TEST(cli::is_task_id(t2));
+    BOOST_TEST(!cli::is_task_id(t2 + "-app"));
+    BOOST_TEST(!cli::is_task_id("0a1b2c3d00004000800000000000000e-a1b")); // 36, not a UUID
     // t2's container "app-web" ends like t1's "web": it is not t1's nor a task "<t2>-app".
     const std::vector<std::string> ids = {t1 + "-web", t2 + "-app-web", t2 + "-sidecar",
-                                          "short-web"};
+                                          "short-web", t2 + "-a1b-web"};
     BOOST_TEST(cli::tasks_with_container(ids, "web") == std::vector<std::string>{t1},
                boost::test_tools::per_element());
     BOOST_TEST(cli::tasks_with_container(ids, "app-web") == std::vector<std::string>{t2},
