@@ -238,7 +238,7 @@ Result<LogReader> LogReader::open(const std::string& path, const LogQuery& query
     if (auto r = reader.open_current(); !r)
         return std::move(r).error();
     const auto files = log_files(path);
-    if (files.empty() && !reader.current_.valid())
+    if (files.empty() && !reader.current_.valid() && !(follow && query.may_not_exist_yet))
         return Error::with_code(ENOENT, "no log at ", berth::quoted(path));
     auto& out = reader.existing_;
     struct stat ours {};

@@ -176,6 +176,11 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
     auto container = container_of(task_dir, positional.size() == 2 ? positional[1] : "");
     if (!container)
         return fail(container.error());
+    runtime::Options options;
+    options.root = g.runtime_dir + "/containers";
+    const auto id = *task + "-" + *container;
+    // A container that has written nothing has no log file yet: one that exists is followed.
+    query.may_not_exist_yet = follow && runtime::state(options, id).has_value();
     auto reader = LogReader::open(task_dir + "/" + *container + ".log", query, follow);
     if (!reader)
         return fail(reader.error());
@@ -184,9 +189,6 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
     std::fflush(stdout);
     if (!follow)
         return 0;
-    runtime::Options options;
-    options.root = g.runtime_dir + "/containers";
-    const auto id = *task + "-" + *container;
     bool seen = false;
     StatelessEnd stateless(g, *task, options.root);
     for (;;) {

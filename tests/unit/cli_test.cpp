@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(a_task_listed_twice_is_one_candidate)
 BOOST_AUTO_TEST_CASE(runtime_ids_split_at_a_whole_task_id_not_at_the_container_suffix)
 {
     const std::string t1 = "0a1b2c3d-0000-4000-8000-000000000001"; // a UUID
-    const std::string t2 = "0a1b2c3d00004000800000000000000e";      // berthd's 32 hex digits
+    const std::string t2 = "0a1b2c3d00004000800000000000000e";     // berthd's 32 hex digits
     BOOST_TEST(cli::is_task_id(t1));
     BOOST_TEST(cli::is_task_id(t2));
     BOOST_TEST(!cli::is_task_id(t2 + "-app"));
@@ -253,6 +253,30 @@ BOOST_AUTO_TEST_CASE(follow_sees_every_new_entry_once_across_rotations)
     auto idle = reader->poll(50);
     BOOST_REQUIRE(idle);
     BOOST_TEST(idle->empty());
+}
+
+// A container that has printed nothing has no log file yet: followed, it is read from its
+// creation; not followed (or not allowed), it stays ENOENT.
+BOOST_AUTO_TEST_CASE(follow_waits_for_a_log_not_written_yet)
+{
+    test::TempDir dir("berth-cli-logs");
+    const auto path = dir.path() + "/web.log";
+    cli::LogQuery query;
+    query.may_not_exist_yet = true;
+    BOOST_TEST(!cli::LogReader::open(path, {}, true));
+    BOOST_TEST(!cli::LogReader::open(path, query, false));
+    auto reader = cli::LogReader::open(path, query, true);
+    BOOST_REQUIRE_MESSAGE(reader, (reader ? "" : reader.error().message()));
+    BOOST_TEST(reader->existing().empty());
+    runtime::JsonLog log(path, 1 << 20, 2);
+    BOOST_REQUIRE(log.write("stdout", "first words\n"));
+    std::vector<std::string> seen;
+    for (int tries = 0; tries < 20 && seen.empty(); ++tries) {
+        auto more = reader->poll(100);
+        BOOST_REQUIRE(more);
+        seen = texts(*more);
+    }
+    BOOST_TEST(seen == std::vector<std::string>{"first words\n"}, boost::test_tools::per_element());
 }
 
 // max-file=1: the writer truncates the file in place when it is full. The reader, past the new
