@@ -133,4 +133,59 @@ BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_termina
     BOOST_TEST(after.c_oflag == before.c_oflag);
 }
 
+// berth's stdout gone (berth exec -t ... | head): no SIGPIPE death with the terminal left raw;
+// berth waits for the process, restores the terminal and returns the process's status.
+BOOST_FIXTURE_TEST_CASE(tty_exec_with_its_output_closed_still_restores_the_terminal, ExecFixture)
+{
+    int master = -1, slave = -1;
+    BOOST_REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+    berth::Fd master_fd(master), slave_fd(slave);
+    int pipe_fds[2];
+    BOOST_REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    berth::Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    termios before{};
+    BOOST_REQUIRE(::tcgetattr(slave, &before) == 0);
+    const auto argv = berth({"-t", task, "web", "sh", "-c",
+                             "sleep 0.3; i=0; while [ $i -lt 2000 ]; do "
+                             "echo line $i; i=$((i+1)); done; exit 3"});
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        ::setsid();
+        ::ioctl(slave, TIOCSCTTY, 0);
+        ::dup2(slave, 0);
+        ::dup2(write_end.get(), 1);
+        ::dup2(slave, 2);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    read_end.reset(); // the reader is gone before berth writes anything
+    write_end.reset();
+    int status = -1;
+    for (int i = 0; i < 1000 && status == -1; ++i) { // 10 s, draining the terminal meanwhile
+        pollfd pfd{master, POLLIN, 0};
+        if (::poll(&pfd, 1, 10) > 0) {
+            char buffer[1024];
+            (void)::read(master, buffer, sizeof buffer);
+        }
+        if (::waitpid(child, &status, WNOHANG) != child)
+            status = -1;
+    }
+    if (status == -1) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &status, 0);
+        BOOST_FAIL("berth exec -t with a closed stdout did not finish");
+    }
+    BOOST_TEST(WIFEXITED(status), "berth died of signal " << WTERMSIG(status));
+    BOOST_TEST(WEXITSTATUS(status) == 3);
+    termios after{};
+    BOOST_REQUIRE(::tcgetattr(slave, &after) == 0);
+    BOOST_TEST(after.c_lflag == before.c_lflag); // out of raw mode again
+}
+
 BOOST_AUTO_TEST_SUITE_END()
