@@ -145,9 +145,9 @@ BOOST_FIXTURE_TEST_CASE(tty_exec_with_its_output_closed_still_restores_the_termi
     berth::Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
     termios before{};
     BOOST_REQUIRE(::tcgetattr(slave, &before) == 0);
-    const auto argv = berth({"-t", task, "web", "sh", "-c",
-                             "sleep 0.3; i=0; while [ $i -lt 2000 ]; do "
-                             "echo line $i; i=$((i+1)); done; exit 3"});
+    const std::string script =
+        "sleep 0.3; i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; exit 3";
+    const auto argv = berth({"-t", task, "web", "sh", "-c", script});
     std::vector<char*> args;
     args.reserve(argv.size() + 1);
     for (const auto& a : argv)
