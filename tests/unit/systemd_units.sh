@@ -158,6 +158,14 @@ if [ "$(id -u)" -eq 0 ]; then
         fi
     done
 fi
+# install.sh --from-destdir extracts a staged tree onto /: existing directories (/, /usr, /etc)
+# must keep their mode and owner, and files belong to root. (Not run here: it writes to /.)
+if grep -q -- "tar -xpf - --no-overwrite-dir --no-same-owner" "$scripts/install.sh"; then
+    ok "install.sh --from-destdir extracts with --no-overwrite-dir --no-same-owner"
+else
+    fail "install.sh --from-destdir extracts without --no-overwrite-dir --no-same-owner"
+fi
+
 # quickstart.sh trusts its directory (it sources credentials.env, kills the pids it finds there):
 # one another user made, or a symlink, is refused before anything runs or is read.
 if [ "$(id -u)" -eq 0 ]; then
