@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package berth needs to build, test, fuzz and benchmark. Idempotent:
-# packages already present are skipped, so a second run costs a dpkg query.
+# Installs the Debian 12 packages berth needs. Idempotent: packages already present are skipped,
+# so a second run costs a dpkg query.
+#   scripts/install-deps.sh            everything to build, test, fuzz and benchmark (CI)
+#   scripts/install-deps.sh --runtime  only what building berth and running berthd and the
+#                                      quickstart demo need (scripts/quickstart.sh): no test peers
+#                                      (no registry, containerd, podman, qemu, ...)
+# The test peers that come with a service of their own (docker-registry listens on :5000 on every
+# interface, unauthenticated; containerd) are disabled and stopped when this script installed
+# them: the tests start private instances of both.
 set -euo pipefail
 
-packages=(
-  # build
+runtime_only=0
+case ${1:-} in
+'') ;;
+--runtime) runtime_only=1 ;;
+*) echo "install-deps: unknown argument '$1' (--runtime or nothing)" >&2; exit 2 ;;
+esac
+
+build_packages=(
   meson ninja-build pkg-config g++ python3
   ccache  # meson uses it by itself; scripts/fuzz.sh names it with clang (CXX="ccache clang++")
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
@@ -12,6 +25,15 @@ packages=(
   libsystemd-dev  # berthd: sd_notify (systemd Type=notify)
   libmnl-dev libnftables-dev
   libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev
+)
+# berthd's host tools and the quickstart demo: the demo image is busybox-static, the aws CLI and
+# jq drive the API, curl fetches the page, openssl makes the API key.
+runtime_packages=(
+  busybox-static procps iproute2 util-linux nftables awscli jq curl openssl
+)
+
+packages=(
+  "${build_packages[@]}"
   # the runtime's peers and test material
   runc crun busybox-static procps iproute2 util-linux
   # engines tier: real engines driving runc and berth-runtime (bsdutils' script(1) gives -t a pty)
@@ -30,6 +52,10 @@ packages=(
   clang libclang-rt-14-dev clang-tidy clang-format cppcheck gcovr hyperfine jq
 )
 
+if [ $runtime_only -eq 1 ]; then
+  packages=("${build_packages[@]}" "${runtime_packages[@]}")
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
@@ -40,8 +66,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Peers installed just now whose Debian packages enable and start a system service: the tests
+  # run their own, and a registry open to the network is nobody's wish. Ones already installed
+  # are left as the host had them.
+  if [ -d /run/systemd/system ]; then
+    for p in "${missing[@]}"; do
+      case $p in docker-registry | containerd)
+        systemctl disable --now "$p.service" >/dev/null 2>&1 || true ;;
+      esac
+    done
+  fi
 fi
 # The VM tier downloads Debian's kernel package with apt-get download: it needs package lists.
-if ! compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null; then
+if [ $runtime_only -eq 0 ] && ! compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null; then
   apt-get update -q
 fi

@@ -12,7 +12,8 @@
 #                     /lib/systemd/system for /usr)
 #   --build-dir DIR   meson build directory (default ./build-install)
 #   --cluster NAME    ECS_CLUSTER in /etc/berth/berth.conf;  --region REGION: BERTH_REGION
-#   --no-deps         do not run scripts/install-deps.sh (apt-get)
+#   --no-deps         do not run scripts/install-deps.sh --runtime (apt-get: the build and
+#                     runtime packages only, none of the test peers)
 #   --no-build        install what DIR already built (must be configured with the same prefix)
 #   --from-destdir D  install the tree `meson install --destdir D` staged (built elsewhere, or on
 #                     the host of a VM) instead of building: implies --no-deps --no-build
@@ -32,11 +33,16 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --no-start) start=0; shift ;;
     --from-destdir) staged=${2:?--from-destdir needs a directory}; deps=0; build=0; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
 config=/etc/berth/berth.conf
+# Written into berth.conf (sed replacement, one KEY=VALUE line): plain names only.
+for value in "$cluster" "$region"; do
+    [[ -z $value || $value =~ ^[A-Za-z0-9_-]+$ ]] ||
+        die "invalid cluster or region '$value': letters, digits, '-' and '_' only"
+done
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it installs to $prefix and /etc, and manages services)"
 if [ $start -eq 1 ] && [ ! -d /run/systemd/system ]; then
@@ -46,8 +52,8 @@ fi
 command -v systemctl >/dev/null || [ $start -eq 0 ] || die "systemctl not found"
 
 if [ $deps -eq 1 ]; then
-    echo "== dependencies (scripts/install-deps.sh)"
-    scripts/install-deps.sh
+    echo "== dependencies (scripts/install-deps.sh --runtime)"
+    scripts/install-deps.sh --runtime
 fi
 manifest=$prefix/share/berth/installed-files
 if [ -n "$staged" ]; then
@@ -55,7 +61,10 @@ if [ -n "$staged" ]; then
         die "$staged does not hold a berth tree for prefix $prefix (meson install --destdir $staged)"
     echo "== install (from $staged)"
     # Everything but the configuration, which is installed below only when absent.
-    (cd "$staged" && tar -cf - --exclude=./etc/berth/berth.conf .) | (cd / && tar -xpf -) ||
+    # Directories that exist (/, /usr, /etc ...) keep their mode and owner (--no-overwrite-dir),
+    # and files belong to root whoever staged them (--no-same-owner).
+    (cd "$staged" && tar -cf - --exclude=./etc/berth/berth.conf .) |
+        (cd / && tar -xpf - --no-overwrite-dir --no-same-owner) ||
         die "copying $staged to / failed"
     if [ ! -e $config ] && [ -f "$staged$config" ]; then
         install -D -m 0600 "$staged$config" $config

@@ -122,6 +122,9 @@ IntrospectionResponse tasks_response(const NodeInfo& node, ControlPlane& engine,
     }
     if (task_arn && docker_id)
         return error(400, "give taskarn or dockerid, not both");
+    // An empty dockerid would be a prefix of every container's id.
+    if ((task_arn && task_arn->empty()) || (docker_id && docker_id->empty()))
+        return error(400, task_arn ? "taskarn is empty" : "dockerid is empty");
     store::TaskFilter filter;
     filter.cluster = node.cluster;
     auto tasks = engine.list_tasks(filter);

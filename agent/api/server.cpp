@@ -3,8 +3,9 @@
 // body capped at body_limit (413, then close); a slow or silent client only runs out its own
 // timers, so it never stalls another connection. Keep-alive follows the request. The same
 // sessions serve the CLI's unix socket, where the peer's uid (SO_PEERCRED) stands in for SigV4.
-// At most max_connections at once: more are closed at accept, so a flood of idle clients cannot
-// take every fd.
+// At most max_connections at once on the TCP port and, counted apart, as many on the unix socket:
+// more are closed at accept, so a flood of idle clients cannot take every fd, and clients of the
+// TCP port (any local user can connect to it) cannot lock root out of the CLI socket.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -27,9 +28,10 @@ struct Server::Impl {
     Options options;
     store::Store store;
     ControlPlane* engine;
-    // Open sessions; only the io thread touches it. Declared before io: the handlers io still
-    // holds when it is destroyed end sessions, which count down.
-    std::size_t connections = 0;
+    // Open sessions, TCP and unix apart; only the io thread touches them. Declared before io:
+    // the handlers io still holds when it is destroyed end sessions, which count down.
+    std::size_t tcp_connections = 0;
+    std::size_t unix_connections = 0;
     asio::io_context io{1};
     Tcp::acceptor acceptor{io};
     asio::steady_timer accept_pause{io}; // after an accept error (EMFILE): no busy loop
@@ -44,7 +46,7 @@ struct Server::Impl {
     {
     }
     template <class Acceptor>
-    void accept(Acceptor& from, asio::steady_timer& pause);
+    void accept(Acceptor& from, asio::steady_timer& pause, std::size_t& connections);
 };
 
 namespace {
@@ -63,14 +65,15 @@ enum class Peer { SigV4, Trusted, Denied };
 template <class Protocol>
 class Session : public std::enable_shared_from_this<Session<Protocol>> {
 public:
-    Session(typename Protocol::socket socket, Server::Impl& server, Peer peer)
-        : stream_(std::move(socket)), server_(server), peer_(peer)
+    Session(typename Protocol::socket socket, Server::Impl& server, Peer peer,
+            std::size_t& connections)
+        : stream_(std::move(socket)), server_(server), peer_(peer), connections_(connections)
     {
-        ++server_.connections;
+        ++connections_;
     }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
-    ~Session() { --server_.connections; }
+    ~Session() { --connections_; }
     void start() { read_header(); }
 
 private:
@@ -178,6 +181,7 @@ private:
     http::response<http::string_body> response_;
     Server::Impl& server_;
     Peer peer_;
+    std::size_t& connections_; // the count of this session's transport
 };
 
 Peer peer_of(const Tcp::socket& /*socket*/, const Options& /*options*/)
@@ -194,30 +198,31 @@ Peer peer_of(Local::socket& socket, const Options& options)
 } // namespace
 
 template <class Acceptor>
-void Server::Impl::accept(Acceptor& from, asio::steady_timer& pause)
+void Server::Impl::accept(Acceptor& from, asio::steady_timer& pause, std::size_t& connections)
 {
     using Protocol = typename Acceptor::protocol_type;
-    from.async_accept(
-        [this, &from, &pause](beast::error_code ec, typename Protocol::socket socket) {
-            if (ec == asio::error::operation_aborted)
-                return;
-            if (!ec) {
-                if (connections < options.max_connections) {
-                    const Peer peer = peer_of(socket, options);
-                    std::make_shared<Session<Protocol>>(std::move(socket), *this, peer)->start();
-                }
-                // else: the socket closes as it leaves scope
-                accept(from, pause);
-                return;
+    from.async_accept([this, &from, &pause, &connections](beast::error_code ec,
+                                                          typename Protocol::socket socket) {
+        if (ec == asio::error::operation_aborted)
+            return;
+        if (!ec) {
+            if (connections < options.max_connections) {
+                const Peer peer = peer_of(socket, options);
+                std::make_shared<Session<Protocol>>(std::move(socket), *this, peer, connections)
+                    ->start();
             }
-            // EMFILE and friends: the pending connection stays queued and the next accept would
-            // fail at once, spinning this thread; wait a little for fds to come back, then retry.
-            pause.expires_after(std::chrono::milliseconds(100));
-            pause.async_wait([this, &from, &pause](beast::error_code wait_ec) {
-                if (wait_ec != asio::error::operation_aborted)
-                    accept(from, pause);
-            });
+            // else: the socket closes as it leaves scope
+            accept(from, pause, connections);
+            return;
+        }
+        // EMFILE and friends: the pending connection stays queued and the next accept would
+        // fail at once, spinning this thread; wait a little for fds to come back, then retry.
+        pause.expires_after(std::chrono::milliseconds(100));
+        pause.async_wait([this, &from, &pause, &connections](beast::error_code wait_ec) {
+            if (wait_ec != asio::error::operation_aborted)
+                accept(from, pause, connections);
         });
+    });
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
@@ -284,9 +289,9 @@ Result<std::unique_ptr<Server>> Server::start(Options options, store::Store stor
             return Error::with_code(ec.value(), "watch the CLI socket");
         }
         (void)impl->unix_listener.socket.release(); // the acceptor owns the fd now
-        impl->accept(impl->unix_acceptor, impl->unix_accept_pause);
+        impl->accept(impl->unix_acceptor, impl->unix_accept_pause, impl->unix_connections);
     }
-    impl->accept(impl->acceptor, impl->accept_pause);
+    impl->accept(impl->acceptor, impl->accept_pause, impl->tcp_connections);
     Impl* raw = impl.get();
     impl->thread = std::thread([raw] { raw->io.run(); });
     return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -69,15 +69,14 @@ Result<std::string> container_id(const runtime::Options& options, const ExecArgs
     if (!states)
         return std::move(states).error().wrap(
             cat("list containers under ", berth::quoted(options.root)));
-    const auto suffix = "-" + a.container;
-    std::vector<std::string> tasks;
+    std::vector<std::string> ids;
+    ids.reserve(states->size());
     for (const auto& s : *states)
-        if (s.id.size() > suffix.size() && s.id.ends_with(suffix))
-            tasks.push_back(s.id.substr(0, s.id.size() - suffix.size()));
-    auto task = resolve_task(tasks, task_id(a.task));
+        ids.push_back(s.id);
+    auto task = resolve_task(tasks_with_container(ids, a.container), task_id(a.task));
     if (!task)
         return std::move(task).error().wrap(cat("container ", berth::quoted(a.container)));
-    return *task + suffix;
+    return *task + "-" + a.container;
 }
 
 // Signals berth forwards, read from a signalfd; blocked while this object lives.
@@ -159,6 +158,16 @@ Result<int> supervise(runtime::ProcessHandle& process, const Signals& signals, i
 
 Result<int> run_exec(const Globals& g, const ExecArgs& a)
 {
+    // As docker exec -t: a pty needs a terminal on our side to connect it to (and to make raw).
+    if (a.tty && ::isatty(STDIN_FILENO) == 0)
+        return Error::invalid("the input device is not a TTY (-t needs berth's stdin to be a "
+                              "terminal; drop -t to pipe input with -i)");
+    // A reader of our output that goes away (berth exec ... | head) must not kill berth with
+    // SIGPIPE before it restores the terminal and reaps the process: a failed write is ignored
+    // instead. The process itself starts with default dispositions (the runtime resets them).
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, nullptr);
     runtime::Options options;
     options.root = g.runtime_dir + "/containers";
     auto id = container_id(options, a);

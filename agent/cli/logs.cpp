@@ -71,9 +71,13 @@ bool same_file(const struct stat& a, const struct stat& b)
     return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-// Digits and a unit, repeated: Go's time.ParseDuration without signs and fractions.
-std::optional<std::int64_t> parse_duration(std::string_view text)
+constexpr std::int64_t max_duration_ns = 290LL * 365 * 24 * 3600 * ns_per_second;
+
+// Digits and a unit, repeated: Go's time.ParseDuration without signs and fractions. nullopt when
+// text is not a duration, EINVAL when it is one too long to count back from now.
+std::optional<Result<std::int64_t>> parse_duration(std::string_view text)
 {
+    const std::string_view whole = text;
     static const std::pair<std::string_view, std::int64_t> units[] = {{"ns", 1},
                                                                       {"us", 1'000},
                                                                       {"ms", 1'000'000},
@@ -88,7 +92,7 @@ std::optional<std::int64_t> parse_duration(std::string_view text)
         while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
             ++digits;
         const auto n = parse_int<std::int64_t>(text.substr(0, digits));
-        if (!n || *n > 1'000'000'000)
+        if (!n)
             return std::nullopt;
         text.remove_prefix(digits);
         std::size_t letters = 0;
@@ -99,6 +103,10 @@ std::optional<std::int64_t> parse_duration(std::string_view text)
         bool known = false;
         for (const auto& [name, scale] : units)
             if (unit == name) {
+                // 1e9 h is 3.6e24 ns: past int64. Beyond ~292 years is refused, not wrapped.
+                if (*n > (max_duration_ns - total) / scale)
+                    return Error::invalid("--since ", berth::quoted(whole),
+                                          ": a duration of more than 290 years");
                 total += *n * scale;
                 known = true;
             }
@@ -187,8 +195,11 @@ Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ns)
 {
     if (auto seconds = parse_int<std::int64_t>(text); seconds && *seconds < (1LL << 40))
         return *seconds * ns_per_second;
-    if (auto duration = parse_duration(text))
-        return now_ns - *duration;
+    if (auto duration = parse_duration(text)) {
+        if (!*duration)
+            return std::move(*duration).error();
+        return now_ns - **duration;
+    }
     if (auto time = parse_rfc3339(text))
         return *time;
     return Error::invalid("--since ", berth::quoted(text),
@@ -227,7 +238,7 @@ Result<LogReader> LogReader::open(const std::string& path, const LogQuery& query
     if (auto r = reader.open_current(); !r)
         return std::move(r).error();
     const auto files = log_files(path);
-    if (files.empty() && !reader.current_.valid())
+    if (files.empty() && !reader.current_.valid() && !(follow && query.may_not_exist_yet))
         return Error::with_code(ENOENT, "no log at ", berth::quoted(path));
     auto& out = reader.existing_;
     struct stat ours {};
@@ -261,6 +272,15 @@ Result<void> LogReader::read_current(std::vector<LogEntry>& out)
 {
     if (!current_.valid())
         return {};
+    // With max-file=1 the writer truncates the file in place instead of renaming it: a file now
+    // shorter than what was read restarts at its beginning (what it held before is gone).
+    struct stat st {};
+    const off_t offset = ::lseek(current_.get(), 0, SEEK_CUR);
+    if (::fstat(current_.get(), &st) == 0 && offset > st.st_size) {
+        if (::lseek(current_.get(), 0, SEEK_SET) < 0)
+            return Error::from_errno("seek log ", berth::quoted(path_));
+        pending_.clear();
+    }
     if (auto r = read_to_end(current_.get(), pending_, out); !r)
         return std::move(r).error().wrap(berth::quoted(path_));
     return {};
@@ -270,6 +290,9 @@ Result<void> LogReader::read_current(std::vector<LogEntry>& out)
 // written after it (.j-1 ... .1) are read whole, then the new path_.
 Result<void> LogReader::after_rotation(std::vector<LogEntry>& out)
 {
+    // What was appended to our file between the last read and its rename comes first.
+    if (auto r = read_current(out); !r)
+        return r;
     struct stat ours {};
     const bool have = current_.valid() && ::fstat(current_.get(), &ours) == 0;
     const auto files = log_files(path_); // oldest first

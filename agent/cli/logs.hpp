@@ -33,6 +33,9 @@ std::vector<std::string> log_files(const std::string& path);
 struct LogQuery {
     std::int64_t since_ns = 0;       // entries at or after; 0: all
     std::optional<std::size_t> tail; // the last N (after since)
+    // Following only: a log not written yet (the writer creates it at the first output) is
+    // followed from its creation instead of being ENOENT.
+    bool may_not_exist_yet = false;
 };
 
 // Reads a log and, when asked, keeps following it. The existing entries are read after the

@@ -1,12 +1,15 @@
 // agent/cli/logs_command.cpp — berth logs: reads <state_dir>/logs/<task-id>/<container>.log
 // directly (berthd need not run), stdout entries to stdout and stderr entries to stderr, or the
 // stored JSON lines with --json. -f follows until the container has stopped (its runtime state
-// under <runtime_dir>/containers says so) or the user interrupts.
+// under <runtime_dir>/containers says so) or the user interrupts. Without runtime state (not
+// created yet, cleaned up, or another --runtime-dir) berthd is asked: the task STOPPED or
+// unknown to it ends the follow; berthd unreachable, the log idle for 5 s does.
 #include <dirent.h>
 #include <sys/stat.h>
 #include <chrono>
 #include <cstdio>
 #include "agent/cli/cli.hpp"
+#include "agent/cli/client.hpp"
 #include "agent/cli/logs.hpp"
 #include "agent/cli/resolve.hpp"
 #include "runtime/runtime.hpp"
@@ -80,6 +83,59 @@ bool container_ended(const runtime::Options& options, const std::string& id, boo
     return state->status == runtime::Status::Stopped;
 }
 
+// What berthd says of the task: its lastStatus, "MISSING" when it does not know it; an Error
+// when it cannot be asked (not running, another runtime dir, not root).
+Result<std::string> task_status(const Globals& g, const std::string& task)
+{
+    const AgentClient client(g.socket_path(), std::chrono::seconds(2));
+    auto reply = client.call("DescribeTasks", {{"tasks", {task}}});
+    if (!reply)
+        return std::move(reply).error();
+    const auto tasks = reply->find("tasks");
+    if (tasks == reply->end() || !tasks->is_array() || tasks->empty())
+        return std::string("MISSING");
+    return tasks->front().value("lastStatus", std::string());
+}
+
+// -f's end while the container has no runtime state: asks berthd every 2 s; when it cannot be
+// asked, the log not growing for 5 s ends it (a hang forever helps nobody).
+class StatelessEnd {
+public:
+    StatelessEnd(const Globals& g, std::string task, std::string root)
+        : globals_(g), task_(std::move(task)), root_(std::move(root))
+    {
+    }
+    void grew() { grew_at_ = Clock::now(); }
+    bool ended()
+    {
+        const auto now = Clock::now();
+        if (now - asked_at_ >= std::chrono::seconds(2)) {
+            asked_at_ = now;
+            auto status = task_status(globals_, task_);
+            if (status && (*status == "STOPPED" || *status == "MISSING"))
+                return true;
+            if (status) { // berthd knows it and it is not over: keep following
+                unreachable_.clear();
+                return false;
+            }
+            unreachable_ = status.error().message();
+        }
+        if (unreachable_.empty() || now - grew_at_ < std::chrono::seconds(5))
+            return false;
+        std::fprintf(stderr,
+                     "berth: no runtime state for the container under %s, berthd cannot say "
+                     "(%s), and the log has been idle for 5 s: stopped following\n",
+                     berth::quoted(root_).c_str(), unreachable_.c_str());
+        return true;
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    const Globals& globals_;
+    std::string task_, root_, unreachable_;
+    Clock::time_point asked_at_{}, grew_at_ = Clock::now();
+};
+
 } // namespace
 
 int cmd_logs(const Globals& g, const std::vector<std::string>& args)
@@ -120,6 +176,11 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
     auto container = container_of(task_dir, positional.size() == 2 ? positional[1] : "");
     if (!container)
         return fail(container.error());
+    runtime::Options options;
+    options.root = g.runtime_dir + "/containers";
+    const auto id = *task + "-" + *container;
+    // A container that has written nothing has no log file yet: one that exists is followed.
+    query.may_not_exist_yet = follow && runtime::state(options, id).has_value();
     auto reader = LogReader::open(task_dir + "/" + *container + ".log", query, follow);
     if (!reader)
         return fail(reader.error());
@@ -128,12 +189,12 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
     std::fflush(stdout);
     if (!follow)
         return 0;
-    runtime::Options options;
-    options.root = g.runtime_dir + "/containers";
-    const auto id = *task + "-" + *container;
     bool seen = false;
+    StatelessEnd stateless(g, *task, options.root);
     for (;;) {
-        const bool ended = container_ended(options, id, seen);
+        bool ended = container_ended(options, id, seen);
+        if (!ended && !seen)
+            ended = stateless.ended();
         // Once it ended, one last look a little later: the supervisor may still be draining the
         // container's pipes into the log.
         auto more = reader->poll(ended ? 300 : 500);
@@ -141,6 +202,8 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
             return fail(more.error());
         for (const auto& e : *more)
             print(e, g.json);
+        if (!more->empty())
+            stateless.grew();
         std::fflush(stdout);
         if (ended)
             return 0;

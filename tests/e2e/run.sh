@@ -21,10 +21,13 @@ work=$(mktemp -d /tmp/berth-e2e-XXXXXX)
 cleanup() {
   # Empty task cgroups whose paths carry one of this run's task ids (UUIDs: only ours), deepest
   # first; a cgroup that still holds a process stays (rmdir refuses) and the stop hook shows it.
-  local try left
+  local try left patterns
+  # Only ids of 8 characters or more, never an empty line: an empty pattern matches every path
+  # (and rmdir would then remove every empty cgroup on the machine).
+  patterns=$(grep -E '^[^[:space:]]{8,}$' "$ids" || true)
   for try in 1 2 3 4 5; do # the killed processes may take a moment to leave their cgroups
-    [ -s "$ids" ] || break
-    left=$(find /sys/fs/cgroup -depth -type d 2>/dev/null | grep -F -f "$ids" || true)
+    [ -n "$patterns" ] || break
+    left=$(find /sys/fs/cgroup -depth -type d 2>/dev/null | grep -F -e "$patterns" || true)
     [ -n "$left" ] || break
     while read -r dir; do rmdir "$dir" 2>/dev/null || true; done <<<"$left"
     [ "$try" -eq 5 ] || sleep 0.2

@@ -25,7 +25,9 @@ struct ExecFixture : RuntimeFixture {
     ExecFixture()
     {
         options.root = state.path() + "/containers";
-        task = "c0ffee" + std::to_string(::getpid()) + "a11";
+        char uuid[40]; // task ids are UUIDs: the CLI splits <task-id>-<container> at 36
+        std::snprintf(uuid, sizeof uuid, "c0ffee00-0000-4000-8000-%012d", ::getpid());
+        task = uuid;
         ids.push_back(task + "-web");
         bundle.set_args({"sleep", "1000"});
         bundle.config["process"]["env"] = {"PATH=/bin", "GREETING=hello"};
@@ -67,6 +69,13 @@ BOOST_FIXTURE_TEST_CASE(an_unknown_container_or_task_is_named, ExecFixture)
     BOOST_TEST(t.status == 1);
     BOOST_TEST(t.err.find("no task 'ffff'") != std::string::npos, t.err);
     BOOST_TEST(run_command(berth({task, "web"})).status == 2); // no command: usage
+}
+
+BOOST_FIXTURE_TEST_CASE(tty_exec_without_a_terminal_is_refused_as_docker_does, ExecFixture)
+{
+    const auto r = run_command(berth({"-t", task, "web", "true"})); // stdin: not a terminal
+    BOOST_TEST(r.status == 1, r.err);
+    BOOST_TEST(r.err.find("the input device is not a TTY") != std::string::npos, r.err);
 }
 
 BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_terminal, ExecFixture)
@@ -122,6 +131,61 @@ BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_termina
     BOOST_REQUIRE(::tcgetattr(slave, &after) == 0);
     BOOST_TEST(after.c_lflag == before.c_lflag); // out of raw mode again
     BOOST_TEST(after.c_oflag == before.c_oflag);
+}
+
+// berth's stdout gone (berth exec -t ... | head): no SIGPIPE death with the terminal left raw;
+// berth waits for the process, restores the terminal and returns the process's status.
+BOOST_FIXTURE_TEST_CASE(tty_exec_with_its_output_closed_still_restores_the_terminal, ExecFixture)
+{
+    int master = -1, slave = -1;
+    BOOST_REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+    berth::Fd master_fd(master), slave_fd(slave);
+    int pipe_fds[2];
+    BOOST_REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    berth::Fd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    termios before{};
+    BOOST_REQUIRE(::tcgetattr(slave, &before) == 0);
+    const std::string script =
+        "sleep 0.3; i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; exit 3";
+    const auto argv = berth({"-t", task, "web", "sh", "-c", script});
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        ::setsid();
+        ::ioctl(slave, TIOCSCTTY, 0);
+        ::dup2(slave, 0);
+        ::dup2(write_end.get(), 1);
+        ::dup2(slave, 2);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    read_end.reset(); // the reader is gone before berth writes anything
+    write_end.reset();
+    int status = -1;
+    for (int i = 0; i < 1000 && status == -1; ++i) { // 10 s, draining the terminal meanwhile
+        pollfd pfd{master, POLLIN, 0};
+        if (::poll(&pfd, 1, 10) > 0) {
+            char buffer[1024];
+            (void)::read(master, buffer, sizeof buffer);
+        }
+        if (::waitpid(child, &status, WNOHANG) != child)
+            status = -1;
+    }
+    if (status == -1) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &status, 0);
+        BOOST_FAIL("berth exec -t with a closed stdout did not finish");
+    }
+    BOOST_TEST(WIFEXITED(status), "berth died of signal " << WTERMSIG(status));
+    BOOST_TEST(WEXITSTATUS(status) == 3);
+    termios after{};
+    BOOST_REQUIRE(::tcgetattr(slave, &after) == 0);
+    BOOST_TEST(after.c_lflag == before.c_lflag); // out of raw mode again
 }
 
 BOOST_AUTO_TEST_SUITE_END()

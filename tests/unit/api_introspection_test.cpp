@@ -195,6 +195,12 @@ BOOST_FIXTURE_TEST_CASE(unknown_tasks_are_404_and_bad_queries_400, Fixture)
     get_json(server->port(), "/v1/tasks?dockerid=0f6a3e5b9c2d4e1f8a7b6c5d4e3f2a1b", 404);
     get_json(server->port(), "/v1/tasks?taskarn=a&dockerid=b", 400);
     get_json(server->port(), "/v1/tasks?taskarn=%zz", 400);
+    // Empty: not a prefix of every id (the one task here would have matched).
+    BOOST_TEST(
+        get_json(server->port(), "/v1/tasks?dockerid=", 400).dump().find("dockerid is empty") !=
+        std::string::npos);
+    get_json(server->port(), "/v1/tasks?dockerid", 400);
+    get_json(server->port(), "/v1/tasks?taskarn=", 400);
     get_json(server->port(), "/v2/metadata", 404);
 }
 

@@ -25,9 +25,10 @@ namespace {
 
 struct Fixture {
     Fixture() : path(dir.path() + "/berthd.sock") {}
-    Result<std::unique_ptr<api::Server>> start(uid_t uid) const
+    Result<std::unique_ptr<api::Server>> start(uid_t uid, std::size_t max_connections = 256) const
     {
         api::Options options;
+        options.max_connections = max_connections;
         options.port = 0;
         options.credentials = {"AKIDUNIX", "unix-secret"};
         options.unix_socket = path;
@@ -94,16 +95,51 @@ BOOST_FIXTURE_TEST_CASE(another_uid_gets_access_denied_and_the_connection_closes
     BOOST_TEST(reply.find("cluster/default") == std::string::npos, reply);
 }
 
+Fd connect_tcp(std::uint16_t port)
+{
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+        return Fd();
+    return fd;
+}
+
+// True when the server closed fd at once (accepted beyond its limit), false when it keeps it.
+bool closed_at_once(const Fd& fd)
+{
+    timeval tv{2, 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char byte = 0;
+    return ::recv(fd.get(), &byte, 1, 0) == 0;
+}
+
+// Any local user can open the TCP port: idle clients filling its connection limit must not lock
+// root out of the CLI socket, whose connections are counted apart.
+BOOST_FIXTURE_TEST_CASE(a_full_tcp_port_leaves_the_cli_socket_served, Fixture)
+{
+    auto server = start(::geteuid(), 2);
+    BOOST_REQUIRE(server);
+    std::vector<Fd> idle;
+    for (int i = 0; i < 2; ++i) {
+        idle.push_back(connect_tcp((*server)->port()));
+        BOOST_REQUIRE(idle.back().valid());
+    }
+    const Fd third = connect_tcp((*server)->port());
+    BOOST_REQUIRE(third.valid());
+    BOOST_TEST_REQUIRE(closed_at_once(third)); // the TCP limit is reached
+    const auto reply = round_trip(path, "ListClusters");
+    BOOST_TEST(reply.starts_with("HTTP/1.1 200"), reply);
+}
+
 BOOST_FIXTURE_TEST_CASE(tcp_still_requires_sigv4_while_the_socket_is_open, Fixture)
 {
     auto server = start(::geteuid());
     BOOST_REQUIRE(server);
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons((*server)->port());
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    const Fd fd = connect_tcp((*server)->port());
+    BOOST_REQUIRE(fd.valid());
     const std::string request = "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                                 "X-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters\r\n"
                                 "Content-Type: application/x-amz-json-1.1\r\n"

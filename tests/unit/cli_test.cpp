@@ -94,6 +94,34 @@ BOOST_AUTO_TEST_CASE(no_match_is_enoent_and_empty_is_refused)
     BOOST_TEST(!cli::resolve_task(arns, ""));
 }
 
+BOOST_AUTO_TEST_CASE(a_task_listed_twice_is_one_candidate)
+{
+    // ListTasks RUNNING, then STOPPED: a task that stopped in between is in both answers.
+    const std::vector<std::string> twice = {arns[0], arns[2], arns[0]};
+    auto r = cli::resolve_task(twice, "4f1c");
+    BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error().message()));
+    BOOST_TEST(*r == arns[0]);
+}
+
+BOOST_AUTO_TEST_CASE(runtime_ids_split_at_a_whole_task_id_not_at_the_container_suffix)
+{
+    const std::string t1 = "0a1b2c3d-0000-4000-8000-000000000001"; // a UUID
+    const std::string t2 = "0a1b2c3d00004000800000000000000e";     // berthd's 32 hex digits
+    BOOST_TEST(cli::is_task_id(t1));
+    BOOST_TEST(cli::is_task_id(t2));
+    BOOST_TEST(!cli::is_task_id(t2 + "-app"));
+    BOOST_TEST(!cli::is_task_id("0a1b2c3d00004000800000000000000e-a1b")); // 36, not a UUID
+    // t2's container "app-web" ends like t1's "web": it is not t1's nor a task "<t2>-app".
+    const std::vector<std::string> ids = {t1 + "-web", t2 + "-app-web", t2 + "-sidecar",
+                                          "short-web", t2 + "-a1b-web"};
+    BOOST_TEST(cli::tasks_with_container(ids, "web") == std::vector<std::string>{t1},
+               boost::test_tools::per_element());
+    BOOST_TEST(cli::tasks_with_container(ids, "app-web") == std::vector<std::string>{t2},
+               boost::test_tools::per_element());
+    BOOST_TEST(cli::tasks_with_container(ids, "db").empty());
+    BOOST_TEST(*cli::resolve_task(cli::tasks_with_container(ids, "web"), "0a1b") == t1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(since)
@@ -123,6 +151,19 @@ BOOST_AUTO_TEST_CASE(durations_count_back_from_now_and_plain_numbers_are_unix_se
     BOOST_TEST(bad.error().message().find("'10 minutes'") != std::string::npos);
     BOOST_TEST(!cli::parse_since("5d", now));
     BOOST_TEST(!cli::parse_since("m", now));
+}
+
+BOOST_AUTO_TEST_CASE(a_duration_too_long_to_count_is_refused_not_wrapped)
+{
+    const std::int64_t now = 10'000 * s;
+    for (const char* huge : {"1000000000h", "9223372036854775807s", "106751991167h1h"}) {
+        auto r = cli::parse_since(huge, now);
+        BOOST_REQUIRE_MESSAGE(!r, huge);
+        BOOST_TEST(r.error().code == EINVAL);
+        BOOST_TEST(r.error().message().find("more than 290 years") != std::string::npos,
+                   r.error().message());
+    }
+    BOOST_TEST(*cli::parse_since("2000000h", now) == now - 2'000'000LL * 3600 * s);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -212,6 +253,57 @@ BOOST_AUTO_TEST_CASE(follow_sees_every_new_entry_once_across_rotations)
     auto idle = reader->poll(50);
     BOOST_REQUIRE(idle);
     BOOST_TEST(idle->empty());
+}
+
+// A container that has printed nothing has no log file yet: followed, it is read from its
+// creation; not followed (or not allowed), it stays ENOENT.
+BOOST_AUTO_TEST_CASE(follow_waits_for_a_log_not_written_yet)
+{
+    test::TempDir dir("berth-cli-logs");
+    const auto path = dir.path() + "/web.log";
+    cli::LogQuery query;
+    query.may_not_exist_yet = true;
+    BOOST_TEST(!cli::LogReader::open(path, {}, true));
+    BOOST_TEST(!cli::LogReader::open(path, query, false));
+    auto reader = cli::LogReader::open(path, query, true);
+    BOOST_REQUIRE_MESSAGE(reader, (reader ? "" : reader.error().message()));
+    BOOST_TEST(reader->existing().empty());
+    runtime::JsonLog log(path, 1 << 20, 2);
+    BOOST_REQUIRE(log.write("stdout", "first words\n"));
+    std::vector<std::string> seen;
+    for (int tries = 0; tries < 20 && seen.empty(); ++tries) {
+        auto more = reader->poll(100);
+        BOOST_REQUIRE(more);
+        seen = texts(*more);
+    }
+    BOOST_TEST(seen == std::vector<std::string>{"first words\n"}, boost::test_tools::per_element());
+}
+
+// max-file=1: the writer truncates the file in place when it is full. The reader, past the new
+// end, starts over at the beginning instead of waiting for the file to grow past its offset.
+BOOST_AUTO_TEST_CASE(follow_starts_over_when_the_only_file_is_truncated_in_place)
+{
+    test::TempDir dir("berth-cli-logs");
+    const auto path = dir.path() + "/web.log";
+    const std::string pad(40, 'x');
+    runtime::JsonLog log(path, 250, 1); // two entries fit, the third truncates
+    BOOST_REQUIRE(log.write("stdout", "a0 " + pad + "\n"));
+    BOOST_REQUIRE(log.write("stdout", "a1 " + pad + "\n"));
+    auto reader = cli::LogReader::open(path, {}, true);
+    BOOST_REQUIRE(reader);
+    BOOST_TEST(reader->existing().size() == 2u);
+    BOOST_REQUIRE(log.write("stdout", "b0\n"));
+    BOOST_REQUIRE(log.write("stdout", "b1\n")); // the file is now shorter than what was read
+    BOOST_REQUIRE(cli::log_files(path).size() == 1u);
+    std::vector<std::string> seen;
+    for (int tries = 0; tries < 20 && seen.size() < 2; ++tries) {
+        auto more = reader->poll(100);
+        BOOST_REQUIRE_MESSAGE(more, (more ? "" : more.error().message()));
+        for (auto& t : texts(*more))
+            seen.push_back(t);
+    }
+    BOOST_TEST(seen == (std::vector<std::string>{"b0\n", "b1\n"}),
+               boost::test_tools::per_element());
 }
 
 // berth logs as a command: TASK resolved among the task directories under <state_dir>/logs, the
@@ -335,6 +427,49 @@ BOOST_AUTO_TEST_CASE(no_socket_means_berthd_is_not_running)
     BOOST_TEST(r.error().message().find("berthd is not running (no socket at "
                                         "'/nonexistent/berthd.sock')") != std::string::npos,
                r.error().message());
+}
+
+// logs -f of a container without runtime state (cleaned up, or never found under this
+// --runtime-dir) ends instead of waiting forever: at once when berthd says the task STOPPED,
+// after 5 s of an idle log when berthd cannot be asked.
+BOOST_FIXTURE_TEST_CASE(logs_follow_without_runtime_state_ends, Agent)
+{
+    const std::string id = "7a9e0c4e-1111-4000-8000-00000000c0de";
+    store::Task t;
+    t.arn = "arn:aws:ecs:us-east-1:000000000000:task/default/" + id;
+    t.cluster = "default";
+    t.desired_status = "STOPPED";
+    t.last_status = "STOPPED";
+    engine.tasks.push_back(t);
+    BOOST_REQUIRE(berth::make_directories(dir.path() + "/logs/" + id));
+    runtime::JsonLog log(dir.path() + "/logs/" + id + "/web.log", 1 << 20, 2);
+    BOOST_REQUIRE(log.write("stdout", "bye\n"));
+    cli::Globals g = globals;
+    g.state_dir = dir.path();
+    g.runtime_dir = dir.path() + "/run"; // no containers/ in it
+    const auto captured = dir.path() + "/stdout";
+    std::fflush(stdout);
+    const int saved = ::dup(STDOUT_FILENO);
+    {
+        const Fd out(::open(captured.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        ::dup2(out.get(), STDOUT_FILENO);
+    }
+    auto started = std::chrono::steady_clock::now();
+    const int stopped = cli::cmd_logs(g, {"-f", id});
+    const auto stopped_took = std::chrono::steady_clock::now() - started;
+    g.socket = dir.path() + "/absent.sock"; // berthd cannot be asked
+    started = std::chrono::steady_clock::now();
+    const int unreachable = cli::cmd_logs(g, {"-f", id});
+    const auto unreachable_took = std::chrono::steady_clock::now() - started;
+    std::fflush(stdout);
+    ::dup2(saved, STDOUT_FILENO);
+    ::close(saved);
+    BOOST_TEST(stopped == 0);
+    BOOST_TEST(stopped_took < std::chrono::seconds(3));
+    BOOST_TEST(unreachable == 0);
+    BOOST_TEST(unreachable_took >= std::chrono::seconds(5));
+    BOOST_TEST(unreachable_took < std::chrono::seconds(9));
+    BOOST_TEST(*berth::read_file(captured) == "bye\nbye\n");
 }
 
 BOOST_FIXTURE_TEST_CASE(service_errors_keep_their_ecs_type, Agent)

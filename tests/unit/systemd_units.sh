@@ -7,7 +7,8 @@
 # 2. verify is not a no-op: the same unit with a bad Type= is refused.
 # 3. The settings the design rests on are there (systemd/README.md says why each one).
 # 4. install-config.sh installs the example configuration once and never overwrites it.
-# 5. scripts/install.sh and uninstall.sh refuse a non-root user, and install.sh a host without
+# 5. quickstart.sh refuses a directory that is not root's; install.sh and uninstall.sh refuse a
+#    non-root user, install.sh bad --cluster values and a host without
 #    systemd as init (this machine kind; skipped where systemd is PID 1) and unknown arguments.
 # Prints "systemd_units: N passed, N failed, 0 skipped" last.
 set -uo pipefail
@@ -84,6 +85,33 @@ expect berth-supervisor.service "Delegate=yes"
 expect berth-supervisor.service "KillMode=process"
 expect berth-supervisor.service "RuntimeDirectoryPreserve=yes"
 expect berth-supervisor.service "TasksMax=infinity"
+expect berth-supervisor.service \
+    "ExecStartPre=$prefix/libexec/berth/berth-supervisor-start --clean /run/berth/supervisor.sock"
+
+# --wait returns only once something listens: not for a stale file, nor a bound socket that does
+# not listen yet (berthd would then spawn a second supervisor); --clean removes the stale file.
+wait_for() { "$tmp/berth-supervisor-start" --wait "$tmp/sup.sock" 1 2>/dev/null; }
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sup.sock"
+if wait_for; then fail "--wait accepted a stale socket file"; else ok "--wait refuses a stale socket file"; fi
+rm -f "$tmp/sup.sock"
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); print(flush=True); time.sleep(2)' \
+    "$tmp/sup.sock" | { read -r; wait_for; echo $? >"$tmp/bound.rc"; }
+if [ "$(cat "$tmp/bound.rc")" != 0 ]; then
+    ok "--wait refuses a socket bound but not listening"
+else
+    fail "--wait accepted a socket bound but not listening"
+fi
+rm -f "$tmp/sup.sock"
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sup.sock"
+"$tmp/berth-supervisor-start" --clean "$tmp/sup.sock"
+if [ ! -e "$tmp/sup.sock" ]; then ok "--clean removes a stale socket"; else fail "--clean left $tmp/sup.sock"; fi
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print(flush=True); time.sleep(2)' \
+    "$tmp/sup.sock" | { read -r; wait_for; echo $? >"$tmp/listen.rc"; }
+if [ "$(cat "$tmp/listen.rc")" = 0 ]; then
+    ok "--wait returns once a supervisor listens"
+else
+    fail "--wait did not see a listening socket"
+fi
 expect berthd.service "Type=notify"
 expect berthd.service "KillMode=process"
 expect berthd.service "Requires=berth-supervisor.service"
@@ -130,6 +158,33 @@ if [ "$(id -u)" -eq 0 ]; then
         fi
     done
 fi
+# install.sh --from-destdir extracts a staged tree onto /: existing directories (/, /usr, /etc)
+# must keep their mode and owner, and files belong to root. (Not run here: it writes to /.)
+if grep -q -- "tar -xpf - --no-overwrite-dir --no-same-owner" "$scripts/install.sh"; then
+    ok "install.sh --from-destdir extracts with --no-overwrite-dir --no-same-owner"
+else
+    fail "install.sh --from-destdir extracts without --no-overwrite-dir --no-same-owner"
+fi
+
+# quickstart.sh trusts its directory (it sources credentials.env, kills the pids it finds there):
+# one another user made, or a symlink, is refused before anything runs or is read.
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir "$tmp/qs-user" "$tmp/qs-real"
+    chown 65534:65534 "$tmp/qs-user"
+    ln -s qs-real "$tmp/qs-link"
+    for d in qs-user qs-link; do
+        for verb in start stop; do
+            arg=; [ $verb = start ] || arg=stop
+            out=$(BERTH_QUICKSTART_DIR=$tmp/$d "$scripts/quickstart.sh" $arg 2>&1 </dev/null)
+            if [ $? -ne 0 ] && echo "$out" | grep -q "is not a directory owned by root" &&
+                [ -z "$(ls -A "$tmp/$d/")" ]; then
+                ok "quickstart.sh $verb refuses a directory not root's ($d)"
+            else
+                fail "quickstart.sh $verb with $d said: $out"
+            fi
+        done
+    done
+fi
 if [ ! -d /run/systemd/system ] && [ "$(id -u)" -eq 0 ]; then
     out=$("$scripts/install.sh" --no-deps --no-build --prefix "$tmp/never" 2>&1 </dev/null)
     if [ $? -ne 0 ] && echo "$out" | grep -q "systemd is not running as init" &&
@@ -137,6 +192,14 @@ if [ ! -d /run/systemd/system ] && [ "$(id -u)" -eq 0 ]; then
         ok "install.sh refuses to start services without systemd as init, having installed nothing"
     else
         fail "install.sh without systemd said: $out"
+    fi
+    out=$("$scripts/install.sh" --no-deps --no-build --prefix "$tmp/never" --cluster 'a|b;x' \
+        2>&1 </dev/null)
+    if [ $? -ne 0 ] && echo "$out" | grep -q "invalid cluster or region 'a|b;x'" &&
+        [ ! -e "$tmp/never" ]; then
+        ok "install.sh refuses a cluster name that is not [A-Za-z0-9_-]+"
+    else
+        fail "install.sh --cluster 'a|b;x' said: $out"
     fi
     out=$("$scripts/install.sh" --bogus 2>&1 </dev/null)
     if [ $? -ne 0 ] && echo "$out" | grep -q "unknown argument '--bogus'"; then
