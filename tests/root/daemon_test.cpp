@@ -94,8 +94,10 @@ struct Node {
     {
         stop();
         const auto pid_text = read_all(run + "/supervisor.pid");
-        if (const int pid = std::atoi(pid_text.c_str()); pid > 0)
-            ::kill(pid, SIGKILL); // the supervisor berthd spawned for this test
+        char* end = nullptr;
+        const long pid = std::strtol(pid_text.c_str(), &end, 10);
+        if (end != pid_text.c_str() && pid > 0)
+            ::kill(static_cast<pid_t>(pid), SIGKILL); // the supervisor berthd spawned for this test
         // Anything still mounted under our dirs (a failed test) goes with the mount namespace;
         // the cgroups must go explicitly.
         for (const auto& d : cgroup_dirs()) {
