@@ -6,8 +6,10 @@ Runs as root inside the namespaces tests/e2e/run.sh makes (bench/berthd.sh calls
                      (polled every 2 ms on the unix socket), N timed runs after 3 untimed ones
   rss [COUNTS...]    PSS and RSS of every process berth runs (berthd, berth-supervisor, any
                      other berth binary; not the containers' own processes) idle and with each
-                     count of running containers (default 1 100)"""
+                     count of running containers (default 1 100); with BERTH_BENCH_SMAPS=1, each
+                     process's RSS by mapping (/proc/<pid>/smaps: anonymous, file, shmem)"""
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -18,6 +20,7 @@ from berth_e2e import BUILD, HELLO, Agent, check, hello_archive, task_id, stop_e
 
 INCUMBENT_START_MS = 275.0
 INCUMBENT_RSS_MB = (100.0, 115.0)
+HEADER = re.compile(r"^[0-9a-f]+-[0-9a-f]+ ")
 IDLE = "trap 'exit 0' TERM; while true; do sleep 1; done"
 
 
@@ -97,13 +100,73 @@ def memory(pids):
     return pss, rss
 
 
+def sealed_copies(pids):
+    """kB held by the sealed memfd copies the processes run from: all of a copy is resident
+    (shmem) whether or not its pages are mapped, and only its mapped pages are in RSS."""
+    total = 0
+    for pid, _ in pids:
+        try:
+            if os.readlink(f"/proc/{pid}/exe").startswith("/memfd:"):
+                total += os.stat(f"/proc/{pid}/exe").st_size // 1024
+        except OSError:
+            pass
+    return total
+
+
+def mapping_name(header):
+    """A smaps mapping header -> the group it is counted in: the file's base name, [heap],
+    [stack], or "anon" (thread stacks, malloc arenas and mmap'd blocks have no name)."""
+    fields = header.split(None, 5)
+    name = fields[5].strip() if len(fields) > 5 else ""
+    if not name:
+        return "anon"
+    return os.path.basename(name) if name.startswith("/") else name
+
+
+def breakdown(pid):
+    """{group: [rss, pss, anonymous, shmem-or-file]} in kB from /proc/<pid>/smaps, and the
+    thread count."""
+    groups = {}
+    current = None
+    with open(f"/proc/{pid}/smaps", encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if HEADER.match(line):  # a mapping's header: "start-end perms offset dev inode path"
+                current = groups.setdefault(mapping_name(line), [0, 0, 0, 0])
+            elif key in ("Rss", "Pss", "Anonymous"):
+                current[("Rss", "Pss", "Anonymous").index(key)] += int(value.split()[0])
+    with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+        threads = next(line.split()[1] for line in f if line.startswith("Threads:"))
+    return groups, threads
+
+
+def print_breakdown(pids):
+    for pid, comm in pids:
+        try:
+            groups, threads = breakdown(pid)
+        except OSError:
+            continue
+        print(f"    {comm} (pid {pid}, {threads} threads): mappings by RSS (kB)")
+        print(f"      {'RSS':>7} {'PSS':>7} {'anon':>7}  mapping")
+        top = sorted(groups.items(), key=lambda kv: -kv[1][0])
+        for name, (rss_kb, pss_kb, anon, _) in top:
+            if rss_kb >= 64:
+                print(f"      {rss_kb:>7} {pss_kb:>7} {anon:>7}  {name}")
+        rest = [v for _, v in top if v[0] < 64]
+        print(f"      {sum(v[0] for v in rest):>7} {sum(v[1] for v in rest):>7} "
+              f"{sum(v[2] for v in rest):>7}  ({len(rest)} smaller groups)", flush=True)
+
+
 def report(label, containers):
     time.sleep(2.0)  # let start-up allocations settle
     pids = berth_processes()
     pss, rss = memory(pids)
     names = ", ".join(sorted({c for _, c in pids}))
     print(f"{label:>16}: {len(pids)} berth processes ({names}): PSS {pss / 1024:.1f} MB, "
-          f"RSS {rss / 1024:.1f} MB", flush=True)
+          f"RSS {rss / 1024:.1f} MB; sealed binary copies {sealed_copies(pids) / 1024:.1f} MB",
+          flush=True)
+    if os.environ.get("BERTH_BENCH_SMAPS") == "1":
+        print_breakdown(pids)
     return containers, pss, rss
 
 
