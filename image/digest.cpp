@@ -1,38 +1,43 @@
-// image/digest.cpp — sha256 through OpenSSL's EVP interface (uses SHA-NI/AVX2 where present).
+// image/digest.cpp — sha256 through OpenSSL's SHA256_Init/Update/Final: the same assembly as the
+// EVP interface (SHA-NI/AVX2 where present, chosen by libcrypto's CPU probe at load), without the
+// EVP fetch. Why not EVP: its first use initialises OpenSSL 3's configuration and providers, which
+// cost berthd about 2 MB of RSS at its first task, where all it hashes is an image name
+// (Store::find's record file; docs/BENCHMARKS.md, berthd's memory). These functions are deprecated
+// in OpenSSL 3 in favour of EVP but present in every 3.x.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "image/digest.hpp"
+#include <openssl/sha.h>
 #include <cstdlib>
-#include <openssl/evp.h>
 
 namespace berth::image {
 
-void Sha256::Free::operator()(evp_md_ctx_st* ctx) const
+void Sha256::Free::operator()(SHA256state_st* ctx) const
 {
-    EVP_MD_CTX_free(ctx);
+    delete ctx; // NOLINT(cppcoreguidelines-owning-memory): owned by the unique_ptr
 }
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new())
+Sha256::Sha256() : ctx_(new SHA256_CTX{})
 {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-        std::abort(); // only out of memory gets here: an invariant, not an input error
+    if (SHA256_Init(ctx_.get()) != 1)
+        std::abort(); // cannot fail for SHA256_CTX: an invariant, not an input error
 }
 
 Sha256::~Sha256() = default;
 
 void Sha256::update(const void* data, std::size_t size)
 {
-    EVP_DigestUpdate(ctx_.get(), data, size);
+    SHA256_Update(ctx_.get(), data, size);
 }
 
 std::string Sha256::digest()
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256_Final(md, ctx_.get());
     static constexpr char hex[] = "0123456789abcdef";
     std::string out = "sha256:";
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 0xf];
+    for (const unsigned char byte : md) {
+        out += hex[byte >> 4];
+        out += hex[byte & 0xf];
     }
     return out;
 }

@@ -1,10 +1,10 @@
-// image/digest.hpp — incremental sha256 (OpenSSL EVP) producing "sha256:<hex>" digests.
+// image/digest.hpp — incremental sha256 (OpenSSL's SHA256_* functions) producing "sha256:<hex>" digests.
 #pragma once
 #include <memory>
 #include <string>
 #include <string_view>
 
-struct evp_md_ctx_st;
+struct SHA256state_st; // OpenSSL's SHA256_CTX
 
 namespace berth::image {
 
@@ -20,9 +20,9 @@ public:
 
 private:
     struct Free {
-        void operator()(evp_md_ctx_st* ctx) const;
+        void operator()(SHA256state_st* ctx) const;
     };
-    std::unique_ptr<evp_md_ctx_st, Free> ctx_;
+    std::unique_ptr<SHA256state_st, Free> ctx_;
 };
 
 std::string sha256_digest(std::string_view bytes);
