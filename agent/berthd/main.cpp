@@ -3,6 +3,7 @@
 // ECS-compatible API server on it; sd_notify READY=1 once the listener is open and restore is
 // done. SIGTERM/SIGINT stop the loop and berthd exits 0, leaving every task running (the
 // supervisor keeps reaping and logging them). Never daemonizes itself (systemd Type=notify).
+#include <malloc.h>
 #include <pthread.h>
 #include <csignal>
 #include <cstdint>
@@ -170,6 +171,9 @@ int run_berthd(int argc, char** argv, char** envp)
         log::info("stopping; tasks keep running", {{"signal", std::to_string(signal)}});
         (*node)->stop();
     });
+    // Start-up (configuration, restore, the stores, the servers) leaves freed heap that glibc
+    // keeps for reuse; an idle node would hold it for ever (about 0.5 MB; docs/BENCHMARKS.md).
+    ::malloc_trim(0);
     ::sd_notify(0, "READY=1");
     (*node)->run();
     (*introspection_server)->stop();
