@@ -43,18 +43,18 @@ bool bind(void* library, const char* name, F& f)
 
 bool bind_all(void* l, Api& a)
 {
-    return bind(l, "curl_global_init", a.global_init) && bind(l, "curl_easy_init", a.easy_init)
-        && bind(l, "curl_easy_setopt", a.easy_setopt)
-        && bind(l, "curl_easy_perform", a.easy_perform)
-        && bind(l, "curl_easy_getinfo", a.easy_getinfo)
-        && bind(l, "curl_easy_cleanup", a.easy_cleanup)
-        && bind(l, "curl_easy_escape", a.easy_escape)
-        && bind(l, "curl_easy_strerror", a.easy_strerror) && bind(l, "curl_free", a.free)
-        && bind(l, "curl_share_init", a.share_init)
-        && bind(l, "curl_share_setopt", a.share_setopt)
-        && bind(l, "curl_share_cleanup", a.share_cleanup)
-        && bind(l, "curl_slist_append", a.slist_append)
-        && bind(l, "curl_slist_free_all", a.slist_free_all);
+    return bind(l, "curl_global_init", a.global_init) && bind(l, "curl_easy_init", a.easy_init) &&
+           bind(l, "curl_easy_setopt", a.easy_setopt) &&
+           bind(l, "curl_easy_perform", a.easy_perform) &&
+           bind(l, "curl_easy_getinfo", a.easy_getinfo) &&
+           bind(l, "curl_easy_cleanup", a.easy_cleanup) &&
+           bind(l, "curl_easy_escape", a.easy_escape) &&
+           bind(l, "curl_easy_strerror", a.easy_strerror) && bind(l, "curl_free", a.free) &&
+           bind(l, "curl_share_init", a.share_init) &&
+           bind(l, "curl_share_setopt", a.share_setopt) &&
+           bind(l, "curl_share_cleanup", a.share_cleanup) &&
+           bind(l, "curl_slist_append", a.slist_append) &&
+           bind(l, "curl_slist_free_all", a.slist_free_all);
 }
 
 // The loaded library, or nullptr once loading failed. Never unloaded: GnuTLS and OpenSSL do
@@ -108,6 +108,7 @@ CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...)
     va_start(args, option);
     CURLcode rc = CURLE_OK;
     const int n = option;
+    // NOLINTBEGIN(bugprone-branch-clone): the branches differ in the type va_arg reads
     if (n < CURLOPTTYPE_OBJECTPOINT)
         rc = a->easy_setopt(curl, option, va_arg(args, long));
     else if (n < CURLOPTTYPE_FUNCTIONPOINT)
@@ -118,6 +119,7 @@ CURLcode curl_easy_setopt(CURL* curl, CURLoption option, ...)
         rc = a->easy_setopt(curl, option, va_arg(args, curl_off_t));
     else
         rc = a->easy_setopt(curl, option, va_arg(args, void*));
+    // NOLINTEND(bugprone-branch-clone)
     va_end(args);
     return rc;
 }
@@ -147,10 +149,10 @@ void curl_easy_cleanup(CURL* curl)
         a->easy_cleanup(curl);
 }
 
-char* curl_easy_escape(CURL* curl, const char* string, int length)
+char* curl_easy_escape(CURL* handle, const char* string, int length)
 {
     const Api* a = api();
-    return a ? a->easy_escape(curl, string, length) : nullptr;
+    return a ? a->easy_escape(handle, string, length) : nullptr;
 }
 
 const char* curl_easy_strerror(CURLcode code)
@@ -180,21 +182,16 @@ CURLSHcode curl_share_setopt(CURLSH* share, CURLSHoption option, ...)
     va_list args;
     va_start(args, option);
     CURLSHcode rc = CURLSHE_BAD_OPTION;
+    // NOLINTBEGIN(bugprone-branch-clone): the branches differ in the type va_arg reads
     switch (option) {
     case CURLSHOPT_SHARE:
-    case CURLSHOPT_UNSHARE:
-        rc = a->share_setopt(share, option, va_arg(args, int));
-        break;
+    case CURLSHOPT_UNSHARE: rc = a->share_setopt(share, option, va_arg(args, int)); break;
     case CURLSHOPT_LOCKFUNC:
-    case CURLSHOPT_UNLOCKFUNC:
-        rc = a->share_setopt(share, option, va_arg(args, void (*)()));
-        break;
-    case CURLSHOPT_USERDATA:
-        rc = a->share_setopt(share, option, va_arg(args, void*));
-        break;
-    default:
-        break;
+    case CURLSHOPT_UNLOCKFUNC: rc = a->share_setopt(share, option, va_arg(args, void (*)())); break;
+    case CURLSHOPT_USERDATA: rc = a->share_setopt(share, option, va_arg(args, void*)); break;
+    default: break;
     }
+    // NOLINTEND(bugprone-branch-clone)
     va_end(args);
     return rc;
 }
@@ -205,10 +202,10 @@ CURLSHcode curl_share_cleanup(CURLSH* share)
     return a ? a->share_cleanup(share) : CURLSHE_NOT_BUILT_IN;
 }
 
-curl_slist* curl_slist_append(curl_slist* list, const char* string)
+curl_slist* curl_slist_append(curl_slist* list, const char* data)
 {
     const Api* a = api();
-    return a ? a->slist_append(list, string) : nullptr;
+    return a ? a->slist_append(list, data) : nullptr;
 }
 
 void curl_slist_free_all(curl_slist* list)

@@ -1,4 +1,5 @@
-// image/digest.hpp — incremental sha256 (OpenSSL's SHA256_* functions) producing "sha256:<hex>" digests.
+// image/digest.hpp — incremental sha256 (OpenSSL's SHA256_* functions) producing "sha256:<hex>"
+// digests.
 #pragma once
 #include <memory>
 #include <string>
