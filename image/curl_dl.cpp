@@ -83,6 +83,14 @@ const Api* api()
 
 } // namespace
 
+// libcurl's signatures end their named parameters with an enum (CURLoption, CURLINFO,
+// CURLSHoption) before the "...": clang warns that va_start after a parameter of a promotable type
+// is undefined. These enums are int-sized (values up to 40000+, no fixed underlying type), so the
+// promoted type has the same representation, as in libcurl's own implementation of them (C).
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 extern "C" {
 
 CURLcode curl_global_init(long flags)
