@@ -73,8 +73,8 @@ std::vector<std::string> journal_fields(log::Level level, std::string_view messa
         if (key == "task") {
             out.push_back(cat("TASK_ARN=", value));
             const auto slash = value.rfind('/');
-            out.push_back(cat("TASK_ID=", slash == std::string::npos ? value
-                                                                     : value.substr(slash + 1)));
+            out.push_back(
+                cat("TASK_ID=", slash == std::string::npos ? value : value.substr(slash + 1)));
             continue;
         }
         if (key == "container") {
@@ -94,7 +94,8 @@ std::vector<std::string> journal_fields(log::Level level, std::string_view messa
 
 bool stderr_is_journal()
 {
-    const char* stream = std::getenv("JOURNAL_STREAM"); // NOLINT(concurrency-mt-unsafe): no thread yet
+    const char* stream =
+        std::getenv("JOURNAL_STREAM"); // NOLINT(concurrency-mt-unsafe): no thread yet
     if (stream == nullptr)
         return false;
     unsigned long long dev = 0, ino = 0;

@@ -106,8 +106,8 @@ void start_watchdog(daemon::Daemon& node)
     if (watchdog)
         log::info("watchdog enabled", {{"interval_ms", std::to_string(usec / 1000)}});
     node.start_heartbeat(interval, [watchdog](std::size_t running, std::size_t unfinished) {
-        ::sd_notifyf(0, "%sSTATUS=%zu tasks running, %zu unfinished", watchdog ? "WATCHDOG=1\n" : "",
-                     running, unfinished);
+        ::sd_notifyf(0, "%sSTATUS=%zu tasks running, %zu unfinished",
+                     watchdog ? "WATCHDOG=1\n" : "", running, unfinished);
     });
 }
 

@@ -107,7 +107,8 @@ Result<ReloadPlan> Daemon::reconfigure(const config::Config& fresh)
     // leaves the configuration as it was (the watchdog deals with such a loop).
     auto promise = std::make_shared<std::promise<ReloadPlan>>();
     auto answer = promise->get_future();
-    asio::post(impl_->io, [this, promise, fresh] { promise->set_value(impl_->reconfigure(fresh)); });
+    asio::post(impl_->io,
+               [this, promise, fresh] { promise->set_value(impl_->reconfigure(fresh)); });
     if (answer.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
         return Error::with_code(ETIMEDOUT, "the task engine did not answer within 30 s");
     return answer.get();
@@ -116,9 +117,9 @@ Result<ReloadPlan> Daemon::reconfigure(const config::Config& fresh)
 ReloadPlan Daemon::Impl::reconfigure(const config::Config& fresh)
 {
     auto plan = plan_reload(options.config, fresh);
-    const bool cleanup_changed = options.config.image_cleanup_interval !=
-                                     fresh.image_cleanup_interval ||
-                                 options.config.image_cleanup_disabled != fresh.image_cleanup_disabled;
+    const bool cleanup_changed =
+        options.config.image_cleanup_interval != fresh.image_cleanup_interval ||
+        options.config.image_cleanup_disabled != fresh.image_cleanup_disabled;
     options.config = apply_live(options.config, fresh);
     log::set_level(options.config.log_level);
     // A disabled cleanup lapses: arm_image_cleanup does not re-arm it (a run already on a
