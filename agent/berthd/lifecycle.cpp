@@ -69,6 +69,10 @@ sigset_t block_signals()
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGHUP);
     ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // An ignored signal is discarded even while blocked: a parent that ignored SIGHUP (nohup, a
+    // shell's job control) would otherwise make reload silently impossible.
+    for (const int s : {SIGTERM, SIGINT, SIGHUP})
+        std::signal(s, SIG_DFL);
     return signals;
 }
 
