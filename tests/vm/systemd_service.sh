@@ -111,7 +111,10 @@ else
 fi
 
 # ---- 4. uninstall ----
-if "$src/scripts/uninstall.sh" --purge; then
+# Each line of its output with the test's clock, to see where its time goes.
+if "$src/scripts/uninstall.sh" --purge 2>&1 | while IFS= read -r line; do
+    echo "   [$(($(date +%s) - t0)) s] $line"
+done; then
     ok "scripts/uninstall.sh --purge"
 else
     fail "scripts/uninstall.sh --purge"
