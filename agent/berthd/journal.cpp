@@ -3,7 +3,8 @@
 // line is one journal entry: MESSAGE (the message and its fields in logfmt, as on stderr),
 // PRIORITY, and every field as a journal field of its own, so `journalctl -u berthd TASK_ARN=...`
 // finds what berthd did with a task. Names follow Docker's journald driver where they mean the
-// same: task -> TASK_ARN and TASK_ID, container -> CONTAINER_NAME; other fields become
+// same: task -> TASK_ARN and TASK_ID, container -> CONTAINER_NAME (and CONTAINER_ID when it is
+// a runtime id); other fields become
 // BERTH_<NAME>. An entry journald refuses goes to stderr as text instead: never lost.
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -42,6 +43,23 @@ const char* level_name(log::Level level)
     return "info";
 }
 
+// Some lines name a container by its runtime id, "<task id (32 hex)>-<name>" (agent/daemon):
+// then CONTAINER_ID is that id, CONTAINER_NAME the name, and TASK_ID the task's.
+void add_container(std::vector<std::string>& out, const std::string& value, bool has_task)
+{
+    constexpr std::size_t id_length = 32;
+    const bool runtime_id = value.size() > id_length + 1 && value[id_length] == '-' &&
+                            value.find_first_not_of("0123456789abcdef") == id_length;
+    if (!runtime_id) {
+        out.push_back(cat("CONTAINER_NAME=", value));
+        return;
+    }
+    out.push_back(cat("CONTAINER_ID=", value));
+    out.push_back(cat("CONTAINER_NAME=", value.substr(id_length + 1)));
+    if (!has_task)
+        out.push_back(cat("TASK_ID=", value.substr(0, id_length)));
+}
+
 void write_entry(log::Level level, std::string_view message,
                  std::initializer_list<log::Field> fields)
 {
@@ -69,6 +87,9 @@ std::vector<std::string> journal_fields(log::Level level, std::string_view messa
     std::vector<std::string> out = {cat("MESSAGE=", text),
                                     cat("PRIORITY=", std::to_string(priority_of(level))),
                                     "SYSLOG_IDENTIFIER=berthd"};
+    bool has_task = false;
+    for (const auto& field : fields)
+        has_task = has_task || field.first == "task";
     for (const auto& [key, value] : fields) {
         if (key == "task") {
             out.push_back(cat("TASK_ARN=", value));
@@ -78,7 +99,7 @@ std::vector<std::string> journal_fields(log::Level level, std::string_view messa
             continue;
         }
         if (key == "container") {
-            out.push_back(cat("CONTAINER_NAME=", value));
+            add_container(out, value, has_task);
             continue;
         }
         // Journal field names: upper-case letters, digits and '_', not starting with '_'.

@@ -35,6 +35,20 @@ BOOST_AUTO_TEST_CASE(a_line_about_a_task_and_container_carries_them_as_journal_f
     BOOST_TEST(has(e, "BERTH_STATUS=RUNNING"));
 }
 
+BOOST_AUTO_TEST_CASE(a_container_named_by_its_runtime_id_gets_its_id_name_and_task_id)
+{
+    const std::string id = "0123456789abcdef0123456789abcdef-web-1";
+    const auto e =
+        berthd::journal_fields(log::Level::Warn, "cannot signal container", {{"container", id}});
+    BOOST_TEST(has(e, "CONTAINER_ID=" + id));
+    BOOST_TEST(has(e, "CONTAINER_NAME=web-1"));
+    BOOST_TEST(has(e, "TASK_ID=0123456789abcdef0123456789abcdef"));
+    // Not a runtime id: a name only.
+    const auto named = berthd::journal_fields(log::Level::Info, "m", {{"container", "sidecar"}});
+    BOOST_TEST(has(named, "CONTAINER_NAME=sidecar"));
+    BOOST_TEST(named.size() == 4U);
+}
+
 BOOST_AUTO_TEST_CASE(levels_map_to_syslog_priorities_and_odd_field_names_are_made_valid)
 {
     BOOST_TEST(has(berthd::journal_fields(log::Level::Debug, "m", {}), "PRIORITY=7"));
