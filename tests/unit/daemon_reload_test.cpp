@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include "agent/config/config.hpp"
-#include "agent/daemon/reload.hpp"
+#include "agent/daemon/daemon.hpp" // reload.hpp, through the public header
 
 using namespace berth;
 using namespace std::chrono_literals;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/vm/systemd_lifecycle.sh — sourced by systemd_berthd.sh once its task ($arn, container $id
 # with pid $cpid) is RUNNING under berthd.service, in the systemd guest (WatchdogSec=10s from
 # its drop-in): STATUS=, SIGHUP reload, the watchdog restarting a hung berthd, the journal's
