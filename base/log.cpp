@@ -1,5 +1,6 @@
 #include "base/log.hpp"
 #include <unistd.h>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -9,7 +10,8 @@
 namespace berth::log {
 namespace {
 
-Level g_level = Level::Info;
+std::atomic<Level> g_level{Level::Info}; // a SIGHUP reload changes it while threads log
+Sink g_sink = nullptr;
 Format g_format = Format::Text;
 int g_fd = STDERR_FILENO;
 
@@ -37,8 +39,12 @@ std::string now_rfc3339()
 
 void emit(Level level, std::string_view message, std::initializer_list<Field> fields)
 {
-    if (level < g_level)
+    if (level < g_level.load(std::memory_order_relaxed))
         return;
+    if (g_sink != nullptr) {
+        g_sink(level, message, fields);
+        return;
+    }
     std::string line;
     if (g_format == Format::Json) {
         nlohmann::json object = {
@@ -60,7 +66,15 @@ void emit(Level level, std::string_view message, std::initializer_list<Field> fi
 
 void set_level(Level level)
 {
-    g_level = level;
+    g_level.store(level, std::memory_order_relaxed);
+}
+Level level()
+{
+    return g_level.load(std::memory_order_relaxed);
+}
+void set_sink(Sink sink)
+{
+    g_sink = sink;
 }
 void set_format(Format format)
 {

@@ -18,11 +18,16 @@ enum class Format { Text, Json }; // Json: one object per line, as runc's --log-
 
 using Field = std::pair<std::string_view, std::string>;
 
-void set_level(Level level); // lines below it are dropped (default Info)
+void set_level(Level level); // lines below it are dropped (default Info); any thread may call it
+Level level();
 void set_format(Format format);
 // Where lines go: stderr by default; an fd the caller owns (kept open by the caller).
 void set_fd(int fd);
 int fd();
+// Another destination for each line that passes the level: berthd's journald writer under
+// systemd (structured fields). nullptr: lines go to fd() again. Set before threads start.
+using Sink = void (*)(Level level, std::string_view message, std::initializer_list<Field> fields);
+void set_sink(Sink sink);
 
 void debug(std::string_view message, std::initializer_list<Field> fields = {});
 void info(std::string_view message, std::initializer_list<Field> fields = {});

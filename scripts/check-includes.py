@@ -72,6 +72,7 @@ TEST_VISIBLE = [
     "agent/api/internal.hpp",
     "agent/daemon/pure.hpp",  # overrides, state JSON, record conversions (unit-tested)
     "agent/cli/internal.hpp",
+    "agent/berthd/berthd.hpp",  # the journal entries' fields (unit-tested)
 ]
 # May include every public header, TEST_VISIBLE and their own headers.
 CONSUMERS = ["tests", "bench"]

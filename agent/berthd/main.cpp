@@ -2,9 +2,10 @@
 // configuration file (flags beat environment beats file); the Daemon (agent/daemon) with the
 // ECS-compatible API server on it; sd_notify READY=1 once the listener is open and restore is
 // done. SIGTERM/SIGINT stop the loop and berthd exits 0, leaving every task running (the
-// supervisor keeps reaping and logging them). Never daemonizes itself (systemd Type=notify).
+// supervisor keeps reaping and logging them) unless BERTH_STOP_TASKS_ON_SHUTDOWN; SIGHUP reloads
+// the configuration; the watchdog and the journal under systemd (lifecycle.cpp, journal.cpp).
+// Never daemonizes itself (systemd Type=notify).
 #include <malloc.h>
-#include <pthread.h>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -121,20 +122,18 @@ int run_berthd(int argc, char** argv, char** envp)
         std::fprintf(stderr, "berthd: %s\n%s", flags.error().message().c_str(), usage);
         return 2;
     }
-    auto env = config::environment_from(envp);
+    if (berthd::stderr_is_journal())
+        berthd::log_to_journal();
+    berthd::ReloadSource source{flags->config_path, config::environment_from(envp),
+                                flags->config_given};
     for (const auto& [key, value] : flags->overrides)
-        env[key] = value; // flags beat the environment
-    auto config = config::load(flags->config_path, env, flags->config_given);
+        source.env[key] = value; // flags beat the environment
+    auto config = config::load(source.path, source.env, source.must_exist);
     if (!config)
         return fail(config.error(), "cannot load the configuration");
     log::set_level(config->log_level);
-    // Every thread berthd starts inherits this mask: SIGTERM/SIGINT are taken by sigwait below
-    // only. SIGPIPE: a client that went away is an error on its socket, not death.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    const sigset_t signals = berthd::block_signals();
+    // SIGPIPE: a client that went away is an error on its socket, not death.
     std::signal(SIGPIPE, SIG_IGN);
 
     daemon::Options options;
@@ -165,15 +164,15 @@ int run_berthd(int argc, char** argv, char** envp)
                {"state_dir", config->state_dir},
                {"container_instance", (*node)->node_info().container_instance_arn}});
     std::thread waiter([&] {
-        int signal = 0;
-        sigwait(&stop_signals, &signal);
-        ::sd_notify(0, "STOPPING=1");
-        log::info("stopping; tasks keep running", {{"signal", std::to_string(signal)}});
-        (*node)->stop();
+        berthd::serve_signals(signals, source, config->stop_tasks_on_shutdown, **node, [&] {
+            (*server)->stop();
+            (*introspection_server)->stop();
+        });
     });
     // Start-up (configuration, restore, the stores, the servers) leaves freed heap that glibc
     // keeps for reuse; an idle node would hold it for ever (about 0.5 MB; docs/BENCHMARKS.md).
     ::malloc_trim(0);
+    berthd::start_watchdog(**node);
     ::sd_notify(0, "READY=1");
     (*node)->run();
     (*introspection_server)->stop();

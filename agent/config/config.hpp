@@ -58,6 +58,9 @@ struct Config {
     std::string subnet = "10.213.0.0/16";   // BERTH_SUBNET (net checks the CIDR at start)
     std::string api_access_key_id;          // BERTH_API_ACCESS_KEY_ID
     std::string api_secret_access_key;      // BERTH_API_SECRET_ACCESS_KEY
+    // SIGTERM stops every task (SIGTERM, stopTimeout, SIGKILL, cleanup) before berthd exits:
+    // decommissioning a node. false: berthd exits at once and the tasks keep running (upgrade).
+    bool stop_tasks_on_shutdown = false; // BERTH_STOP_TASKS_ON_SHUTDOWN
 };
 
 // The variables that matter to berth: ECS_* and BERTH_* entries of an environ-style array.

@@ -145,6 +145,16 @@ Result<void> set_disable_cleanup(Config& c, std::string_view v)
     return {};
 }
 
+template <bool Config::*Field>
+Result<void> set_bool(Config& c, std::string_view v)
+{
+    auto b = parse_bool(v);
+    if (!b)
+        return std::move(b).error();
+    c.*Field = *b;
+    return {};
+}
+
 Result<void> set_cluster(Config& c, std::string_view v)
 {
     // ECS cluster names: up to 255 letters, digits, hyphens and underscores (or a cluster ARN).
@@ -239,6 +249,7 @@ const std::vector<Key>& keys()
         {"BERTH_SUBNET", set_text<&Config::subnet>},
         {"BERTH_API_ACCESS_KEY_ID", set_text<&Config::api_access_key_id>},
         {"BERTH_API_SECRET_ACCESS_KEY", set_text<&Config::api_secret_access_key>},
+        {"BERTH_STOP_TASKS_ON_SHUTDOWN", set_bool<&Config::stop_tasks_on_shutdown>},
     };
     return table;
 }

@@ -11,10 +11,14 @@
 // re-adopted through runtime::recover(), task networks through net recover(). Destroying the
 // Daemon leaves every task running (berthd stops; containers do not). Runs as root on the host.
 #pragma once
+#include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include "agent/api/api.hpp"
 #include "agent/config/config.hpp"
+#include "agent/daemon/reload.hpp"
 #include "base/result.hpp"
 
 namespace berth::daemon {
@@ -41,6 +45,17 @@ public:
     void run();
     void stop();
     api::NodeInfo node_info() const; // what the introspection server shows (/v1/metadata)
+
+    // berthd's systemd side (watchdog.cpp, reload.cpp, drain.cpp). Every `interval`, a no-op
+    // goes through the container worker pool; when it is back on the loop, alive(tasks RUNNING,
+    // tasks unfinished) runs there. A stuck loop or pool stops the calls (the watchdog's cue).
+    void start_heartbeat(std::chrono::milliseconds interval,
+                         std::function<void(std::size_t, std::size_t)> alive);
+    // Applies the live keys of `fresh` (reload.hpp) on the loop; says which changed keys were
+    // applied and which need a restart. Any thread.
+    Result<ReloadPlan> reconfigure(const config::Config& fresh);
+    // Stops every task, cleans each up once STOPPED, then makes run() return. Any thread.
+    void drain();
 
     Result<api::RunTaskResult> run_task(const api::RunTaskRequest& request) override;
     Result<std::optional<store::Task>> stop_task(const api::StopTaskRequest& request) override;

@@ -52,6 +52,8 @@ void Daemon::Impl::arm_firewall_check()
 void Daemon::Impl::arm_image_cleanup()
 {
     const auto& c = options.config;
+    if (c.image_cleanup_disabled)
+        return; // turned off by a reload (reload.cpp)
     image_timer->expires_after(c.image_cleanup_interval);
     image_timer->async_wait([this](const boost::system::error_code& ec) {
         if (ec)

@@ -19,6 +19,7 @@
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include "agent/daemon/daemon.hpp"
+#include "agent/daemon/lifecycle.hpp"
 #include "agent/daemon/pure.hpp"
 #include "agent/engine/pulls.hpp"
 #include "image/image.hpp"
@@ -88,6 +89,7 @@ struct Daemon::Impl {
         asio::make_strand(pull_workers.get_executor())};
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
+    Lifecycle lifecycle; // watchdog.cpp, reload.cpp, drain.cpp: berthd's systemd side
 
     // Runs work on a worker; its result comes back to done on the loop.
     template <class Work, class Done>
@@ -144,6 +146,12 @@ struct Daemon::Impl {
     void start_housekeeping();
     void arm_firewall_check();
     void arm_image_cleanup();
+    // watchdog.cpp, reload.cpp, drain.cpp
+    void beat();
+    ReloadPlan reconfigure(const config::Config& fresh);
+    void begin_drain();
+    void drain_step();
+    void settle_then_stop();
     // restore.cpp
     Result<void> restore();
     Result<std::unique_ptr<TaskEntry>> entry_for(store::Task record);

@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(c.reserved_memory_mib == 0U);
     BOOST_TEST(!c.dynamic_host_port_range.has_value());
     BOOST_TEST(c.api_access_key_id.empty());
-    BOOST_TEST(known_keys().size() == 25U);
+    BOOST_TEST(!c.stop_tasks_on_shutdown);
+    BOOST_TEST(known_keys().size() == 26U);
 }
 
 BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config_does)
@@ -117,6 +118,7 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
     has(refusal("ECS_DYNAMIC_HOST_PORT_RANGE=600-500\n"), "is not a port range");
     has(refusal("ECS_LOGLEVEL=loud\n"), "is not a log level");
     has(refusal("ECS_DISABLE_IMAGE_CLEANUP=yes\n"), "'yes' is not a boolean");
+    has(refusal("BERTH_STOP_TASKS_ON_SHUTDOWN=maybe\n"), "'maybe' is not a boolean");
     has(refusal("ECS_CLUSTER=my cluster\n"), "is not a cluster name");
     has(refusal("BERTH_API_LISTEN=51680\n"), "is not host:port");
     has(refusal("BERTH_API_LISTEN=::1:51680\n"), "IPv6 goes in brackets");

@@ -117,6 +117,10 @@ expect berthd.service "KillMode=process"
 expect berthd.service "Requires=berth-supervisor.service"
 expect berthd.service "RuntimeDirectoryPreserve=yes"
 expect berthd.service "ExecStart=$prefix/sbin/berthd --config /etc/berth/berth.conf"
+expect berthd.service 'ExecReload=/bin/kill -HUP $MAINPID'
+expect berthd.service "WatchdogSec=120s"
+expect berthd.service "Restart=on-failure"
+expect berthd.service "TimeoutStopSec=180s"
 if grep -q '^Delegate=' "$built/berthd.service"; then
     fail "berthd.service delegates a cgroup: a restart would fail with 219/CGROUP (README.md)"
 else

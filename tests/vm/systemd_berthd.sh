@@ -4,7 +4,12 @@
 #   active only after READY=1; the API answers on /run/berth/berthd.sock; a task (the offline demo
 #   image examples/hello, loaded with `berth load`) runs in berth-supervisor.service's delegated
 #   subtree; `systemctl restart berthd` keeps the container's pid and the task RUNNING
-#   (re-adopted); `systemctl stop berthd` leaves it running; berthd starts again for uninstall.
+#   (re-adopted); `systemctl stop berthd` leaves it running; STATUS= counts it; `systemctl reload`
+#   applies ECS_LOGLEVEL and BERTH_STOP_TASKS_ON_SHUTDOWN live; the watchdog (WatchdogSec=10s
+#   here, by a drop-in) restarts a berthd hung with SIGSTOP, the container running on and
+#   re-adopted; the journal's entries carry TASK_ARN, TASK_ID and CONTAINER_NAME; with the drain
+#   key on, `systemctl stop berthd` stops and cleans up the task (no container left); a second
+#   task is left running for uninstall to stop.
 sock=/run/berth/berthd.sock
 api() { # OPERATION JSON: over berthd.sock (root, unsigned), else the TCP port, signed (SigV4)
     # with the credentials berthd generated (<state_dir>/api-credentials) by curl --aws-sigv4
@@ -34,6 +39,13 @@ wait_status() { # ARN STATUS SECONDS (of real time: each DescribeTasks costs sec
 container_pid() { # container id -> its init's pid from the runtime's state
     berth-runtime --root /run/berth/containers state "$1" 2>/dev/null | jq -r '.pid // 0'
 }
+
+# A short watchdog for this test's wall time (the unit's own is 120 s): set before berthd first
+# starts, since systemd passes WATCHDOG_USEC at exec. No core file from the SIGABRT.
+dropin=/etc/systemd/system/berthd.service.d
+mkdir -p $dropin
+printf '[Service]\nWatchdogSec=10s\nTimeoutAbortSec=5s\nRestartSec=1s\nLimitCORE=0\n' >$dropin/test-watchdog.conf
+systemctl daemon-reload
 
 if "$src/scripts/install.sh" --from-destdir "$stage"; then
     ok "scripts/install.sh again: idempotent, starts berthd (returns once READY=1)"
@@ -82,8 +94,11 @@ if [ -n "$arn" ] && wait_status "$arn" RUNNING 120; then
     check "the container still runs with berthd stopped" kill -0 "$cpid"
     systemctl start berthd.service
     check "berthd starts again and the task is RUNNING" wait_status "$arn" RUNNING 60
+    . "$(dirname "${BASH_SOURCE[0]}")/systemd_lifecycle.sh"
 else
     fail "RunTask did not reach RUNNING (task '$arn'): $(api DescribeTasks "{\"tasks\":[\"$arn\"]}" |
         jq -c '.tasks[0] | {lastStatus, stoppedReason, containers: [.containers[] | {lastStatus, reason}]}')"
     journalctl -u berthd --no-pager | tail -20
 fi
+rm -rf "$dropin" # the test's watchdog drop-in: uninstall removes only what install.sh added
+systemctl daemon-reload
