@@ -8,7 +8,9 @@
 # in three variants: gz (one gzip layer), zst (one zstd layer), many (N gzip layers, default 16);
 # prints wall times and ratios.
 # Usage (root): bench/image_pull.sh [SRC [N]]   BERTH=build/agent/cli/berth by default;
-#               VARIANTS="gz zst many" by default.
+#               VARIANTS="gz zst many" by default; ROUNDS=1 by default (each round runs
+#               every tool once, the order rotated; medians and their ratios are printed);
+#               NO_UMOCI=1 skips skopeo+umoci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-/usr/include}
