@@ -10,7 +10,8 @@
 # Usage (root): bench/image_pull.sh [SRC [N]]   BERTH=build/agent/cli/berth by default;
 #               VARIANTS="gz zst many" by default; ROUNDS=1 by default (each round runs
 #               every tool once, the order rotated; medians and their ratios are printed);
-#               NO_UMOCI=1 skips skopeo+umoci.
+#               NO_UMOCI=1 skips skopeo+umoci; SETTLE=40 seconds between rounds (outputs are
+#               deleted only between rounds: see one_round in image_pull_netns.sh for why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-/usr/include}

@@ -96,7 +96,11 @@ berth_pull() { "$berth" --root "$work/store-$1" pull "127.0.0.1:5099/bench:$1" >
 ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127.0.0.1:5099/bench:$1" >/dev/null; }
 
 # one_round TAG COMP: each tool once, in an order rotated by the round number (a busy minute
-# then lands on a different tool each round), outputs removed after each.
+# then lands on a different tool each round). Nothing is deleted between tools: this machine
+# kind's root filesystem is ext4 without a journal, where inode allocation skips (by scanning
+# them, one by one) the inodes deleted in the last ~30 s, so creating 24k files right after
+# deleting 24k others costs 2-5x the sys time. All outputs go at the end of the round, then
+# SETTLE seconds (default 40) pass before the next round is timed.
 one_round() {
   local tools=(curl berth ctr) k i
   if [ "$2" = gzip ] && [ -z "${NO_UMOCI:-}" ]; then tools+=(umoci); fi
@@ -105,17 +109,20 @@ one_round() {
     case ${tools[i]} in
     curl) timed "curl|tar" curl_tar "$1" "$2" "$work/curl-$1" ;;
     berth) timed berth berth_pull "$1" ;;
-    ctr) timed ctr ctr_pull "$1"
-      ctr -a "$work/ctd/sock" -n "bench-$1" images rm --sync "127.0.0.1:5099/bench:$1" >/dev/null ;;
+    ctr) timed ctr ctr_pull "$1" ;;
     umoci) timed skopeo+umoci skopeo_umoci "$1" ;;
     esac
-    rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1"
   done
+  ctr -a "$work/ctd/sock" -n "bench-$1" images rm --sync "127.0.0.1:5099/bench:$1" >/dev/null
+  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1"
+  sync -f "$work"
+  sleep "${SETTLE:-40}"
 }
 
 run_variant() { # tag comp n
   layer_digests=()
   make_image "$1" "$2" "$3"
+  sleep "${SETTLE:-40}" # the previous variant's deletions age out (one_round says why)
   echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   for ((round = 0; round < ${ROUNDS:-1}; round++)); do one_round "$1" "$2"; done
   echo "  load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
