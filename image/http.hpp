@@ -1,7 +1,7 @@
-// image/http.hpp — one HTTP GET (or a form POST, for OAuth2 token requests) through libcurl (OpenSSL, TLS verification always on). The body
-// goes to a sink callback as it arrives; the headers a registry client needs are captured.
-// Transfers given the same HttpPool reuse its connections.
-// Internal to image/.
+// image/http.hpp — one HTTP GET (or a form POST, for OAuth2 token requests) through libcurl
+// (OpenSSL, TLS verification always on). The body goes to a sink callback as it arrives; the
+// headers a registry client needs are captured. Transfers given the same HttpPool reuse its
+// connections. Internal to image/.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -169,7 +169,8 @@ Result<void> RegistryClient::authenticate(const Challenge& challenge)
     if (!challenge.service.empty())
         query += "&service=" + escape(challenge.service);
     HttpRequest get;
-    get.url = challenge.realm + (challenge.realm.find('?') == std::string::npos ? "?" : "&") + query;
+    get.url =
+        challenge.realm + (challenge.realm.find('?') == std::string::npos ? "?" : "&") + query;
     Result<std::string> token = Error::invalid("no token request made");
     if (creds_ && !creds_->identity_token.empty()) {
         // Docker's OAuth2 flow for a `docker login` identity token: a refresh_token grant POSTed
@@ -177,8 +178,9 @@ Result<void> RegistryClient::authenticate(const Challenge& challenge)
         // did, as containerd notes): then the GET below, the identity token as the password.
         HttpRequest post;
         post.url = challenge.realm;
-        post.post_form = cat("grant_type=refresh_token&refresh_token=",
-                             escape(creds_->identity_token), "&client_id=berth&", query);
+        post.post_form =
+            cat("grant_type=refresh_token&refresh_token=", escape(creds_->identity_token),
+                "&client_id=berth&", query);
         long status = 0;
         token = token_request(post, &status);
         if (!token && status != 400 && status != 401 && status != 404 && status != 405)

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <boost/test/unit_test.hpp>
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
@@ -68,15 +67,6 @@ std::string token_yaml(int realm_port, const std::string& cert)
            "/token\n    service: berth-test-registry\n    issuer: berth-test-issuer\n"
            "    rootcertbundle: " +
            cert + "\n";
-}
-
-std::string noise(std::size_t n, unsigned seed) // incompressible: the proxy's pace sets the time
-{
-    std::mt19937_64 rng(seed);
-    std::string out(n, '\0');
-    for (auto& c : out)
-        c = static_cast<char>(rng());
-    return out;
 }
 
 } // namespace
@@ -162,7 +152,7 @@ BOOST_AUTO_TEST_CASE(a_token_that_expires_mid_pull_is_renewed_and_the_pull_compl
         layers.reserve(3);
         for (int i = 0; i < 3; ++i)
             layers.emplace_back(
-                TarBuilder().file("f" + std::to_string(i), noise(400 << 10, i)).finish());
+                TarBuilder().file("f" + std::to_string(i), random_bytes(400 << 10, i)).finish());
         push_image(open, "private/slow", "1", layers);
     }
     auto issuer = start_peer({"token", "5005", key, cert, "berth-test-issuer",
