@@ -4,6 +4,23 @@
 set -euo pipefail
 src=$1 berth=$2 work=$3 layers_many=${4:-16}
 ip link set lo up
+# FS=fresh (default): everything happens on a new ext4 (journalled, as Debian's mkfs makes it)
+# on a loop device in this mount namespace, so no tool pays for the state of the host's
+# filesystem. This machine kind's root filesystem is ext4 *without* a journal, where inode
+# allocation scans past every inode deleted in the last ~50 minutes (recently_deleted() compares
+# seconds with dirty_expire_centisecs): with other sessions deleting build trees, 75% of
+# `tar -x`'s and berth's CPU went there (perf), and a tool's time depended on which block groups
+# its directories landed in. FS=host measures on the host's filesystem as it is.
+if [ "${FS:-fresh}" = fresh ]; then
+  truncate -s "${FS_MB:-8192}M" "$work/fs.img"
+  mkfs.ext4 -q "$work/fs.img"
+  mkdir "$work/fs"
+  mount -o loop "$work/fs.img" "$work/fs" # autoclear: the loop device goes with the mount
+  work=$work/fs
+  settle=${SETTLE:-0}
+else
+  settle=${SETTLE:-40}
+fi
 cat >"$work/reg.yml" <<YAML
 version: 0.1
 log: {level: error, accesslog: {disabled: true}}
@@ -24,7 +41,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 TOML
 containerd --config "$work/ctd/config.toml" >"$work/ctd/log" 2>&1 &
 ctd=$!
-trap 'kill $reg $ctd 2>/dev/null; wait $reg $ctd 2>/dev/null || true' EXIT
+trap 'kill $reg $ctd 2>/dev/null; wait $reg $ctd 2>/dev/null || true
+      if [ "${FS:-fresh}" = fresh ]; then umount "$work"; fi' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:5099/v2/ && break; sleep 0.1; done
 for _ in $(seq 100); do ctr -a "$work/ctd/sock" version >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -97,10 +115,10 @@ ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127
 
 # one_round TAG COMP: each tool once, in an order rotated by the round number (a busy minute
 # then lands on a different tool each round). Nothing is deleted between tools: this machine
-# kind's root filesystem is ext4 without a journal, where inode allocation skips (by scanning
-# them, one by one) the inodes deleted in the last ~30 s, so creating 24k files right after
-# deleting 24k others costs 2-5x the sys time. All outputs go at the end of the round, then
-# SETTLE seconds (default 40) pass before the next round is timed.
+# kind's root filesystem (FS=host) is ext4 without a journal, where inode allocation scans past
+# recently deleted inodes one by one, so creating 24k files after deleting 24k others costs 2-5x
+# the sys time. All outputs go at the end of the round, then SETTLE seconds pass (default 0 on
+# FS=fresh, 40 on FS=host) before the next round is timed.
 one_round() {
   local tools=(curl berth ctr) k i
   if [ "$2" = gzip ] && [ -z "${NO_UMOCI:-}" ]; then tools+=(umoci); fi
@@ -116,13 +134,13 @@ one_round() {
   ctr -a "$work/ctd/sock" -n "bench-$1" images rm --sync "127.0.0.1:5099/bench:$1" >/dev/null
   rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1"
   sync -f "$work"
-  sleep "${SETTLE:-40}"
+  sleep "$settle"
 }
 
 run_variant() { # tag comp n
   layer_digests=()
   make_image "$1" "$2" "$3"
-  sleep "${SETTLE:-40}" # the previous variant's deletions age out (one_round says why)
+  sleep "$settle" # FS=host: the previous variant's deletions age out (one_round says why)
   echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   for ((round = 0; round < ${ROUNDS:-1}; round++)); do one_round "$1" "$2"; done
   echo "  load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
