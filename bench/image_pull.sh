@@ -8,7 +8,11 @@
 # in three variants: gz (one gzip layer), zst (one zstd layer), many (N gzip layers, default 16);
 # prints wall times and ratios.
 # Usage (root): bench/image_pull.sh [SRC [N]]   BERTH=build/agent/cli/berth by default;
-#               VARIANTS="gz zst many" by default.
+#               VARIANTS="gz zst many" by default; ROUNDS=1 by default (each round runs
+#               every tool once, the order rotated; medians and their ratios are printed);
+#               NO_UMOCI=1 skips skopeo+umoci; FS=fresh (default: a new ext4 of FS_MB=8192 on a
+#               loop device, in the bench's mount namespace) or FS=host (the work dir's own
+#               filesystem); SETTLE seconds between rounds (image_pull_netns.sh says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-/usr/include}

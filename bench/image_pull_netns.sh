@@ -4,6 +4,23 @@
 set -euo pipefail
 src=$1 berth=$2 work=$3 layers_many=${4:-16}
 ip link set lo up
+# FS=fresh (default): everything happens on a new ext4 (journalled, as Debian's mkfs makes it)
+# on a loop device in this mount namespace, so no tool pays for the state of the host's
+# filesystem. This machine kind's root filesystem is ext4 *without* a journal, where inode
+# allocation scans past every inode deleted in the last ~50 minutes (recently_deleted() compares
+# seconds with dirty_expire_centisecs): with other sessions deleting build trees, 75% of
+# `tar -x`'s and berth's CPU went there (perf), and a tool's time depended on which block groups
+# its directories landed in. FS=host measures on the host's filesystem as it is.
+if [ "${FS:-fresh}" = fresh ]; then
+  truncate -s "${FS_MB:-8192}M" "$work/fs.img"
+  mkfs.ext4 -q "$work/fs.img"
+  mkdir "$work/fs"
+  mount -o loop "$work/fs.img" "$work/fs" # autoclear: the loop device goes with the mount
+  work=$work/fs
+  settle=${SETTLE:-0}
+else
+  settle=${SETTLE:-40}
+fi
 cat >"$work/reg.yml" <<YAML
 version: 0.1
 log: {level: error, accesslog: {disabled: true}}
@@ -24,7 +41,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 TOML
 containerd --config "$work/ctd/config.toml" >"$work/ctd/log" 2>&1 &
 ctd=$!
-trap 'kill $reg $ctd 2>/dev/null; wait $reg $ctd 2>/dev/null || true' EXIT
+trap 'kill $reg $ctd 2>/dev/null; wait $reg $ctd 2>/dev/null || true
+      if [ "${FS:-fresh}" = fresh ]; then umount "$work"; fi' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:5099/v2/ && break; sleep 0.1; done
 for _ in $(seq 100); do ctr -a "$work/ctd/sock" version >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -95,22 +113,54 @@ skopeo_umoci() { # tag
 berth_pull() { "$berth" --root "$work/store-$1" pull "127.0.0.1:5099/bench:$1" >/dev/null; }
 ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127.0.0.1:5099/bench:$1" >/dev/null; }
 
+# one_round TAG COMP: each tool once, in an order rotated by the round number (a busy minute
+# then lands on a different tool each round). Nothing is deleted between tools: this machine
+# kind's root filesystem (FS=host) is ext4 without a journal, where inode allocation scans past
+# recently deleted inodes one by one, so creating 24k files after deleting 24k others costs 2-5x
+# the sys time. All outputs go at the end of the round, then SETTLE seconds pass (default 0 on
+# FS=fresh, 40 on FS=host) before the next round is timed.
+one_round() {
+  local tools=(curl berth ctr) k i
+  if [ "$2" = gzip ] && [ -z "${NO_UMOCI:-}" ]; then tools+=(umoci); fi
+  for ((k = 0; k < ${#tools[@]}; k++)); do
+    i=$(((k + round) % ${#tools[@]}))
+    case ${tools[i]} in
+    curl) timed "curl|tar" curl_tar "$1" "$2" "$work/curl-$1" ;;
+    berth) timed berth berth_pull "$1" ;;
+    ctr) timed ctr ctr_pull "$1" ;;
+    umoci) timed skopeo+umoci skopeo_umoci "$1" ;;
+    esac
+  done
+  ctr -a "$work/ctd/sock" -n "bench-$1" images rm --sync "127.0.0.1:5099/bench:$1" >/dev/null
+  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1"
+  sync -f "$work"
+  sleep "$settle"
+}
+
 run_variant() { # tag comp n
   layer_digests=()
   make_image "$1" "$2" "$3"
-  timed "curl|tar" curl_tar "$1" "$2" "$work/curl-$1"
-  timed berth berth_pull "$1"
-  timed ctr ctr_pull "$1"
-  if [ "$2" = gzip ]; then timed skopeo+umoci skopeo_umoci "$1"; fi
-  awk -v tag="$1" '{ t[$1] = $2 } END {
-    printf "%s:\n", tag
-    printf "  berth pull           %6.2f s\n", t["berth"]
-    printf "  curl | tar           %6.2f s   berth / curl|tar      = %.2fx\n", t["curl|tar"], t["berth"] / t["curl|tar"]
-    printf "  ctr images pull      %6.2f s   berth / ctr           = %.2fx\n", t["ctr"], t["berth"] / t["ctr"]
-    if ("skopeo+umoci" in t)
-      printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx\n", t["skopeo+umoci"], t["berth"] / t["skopeo+umoci"] }' "$work/times"
+  sleep "$settle" # FS=host: the previous variant's deletions age out (one_round says why)
+  echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for ((round = 0; round < ${ROUNDS:-1}; round++)); do one_round "$1" "$2"; done
+  echo "  load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+  # Per tool: the median wall time over the rounds; ratios of medians.
+  awk -v tag="$1" '
+    { n[$1]++; t[$1, n[$1]] = $2 }
+    function median(k,   i, j, v, m, a) {
+      m = n[k]; for (i = 1; i <= m; i++) a[i] = t[k, i]
+      for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { v = a[i]; a[i] = a[j]; a[j] = v }
+      return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+    END {
+    b = median("berth"); c = median("curl|tar"); r = median("ctr")
+    printf "%s (median of %d rounds):\n", tag, n["berth"]
+    printf "  berth pull           %6.2f s\n", b
+    printf "  curl | tar           %6.2f s   berth / curl|tar      = %.2fx\n", c, b / c
+    printf "  ctr images pull      %6.2f s   berth / ctr           = %.2fx\n", r, b / r
+    if ("skopeo+umoci" in n)
+      printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx\n", median("skopeo+umoci"), b / median("skopeo+umoci") }' "$work/times"
   rm -f "$work/times"
-  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/oci-$1" "$work/store-$1"
+  rm -rf "$work/oci-$1"
 }
 
 variants=${VARIANTS:-gz zst many}

@@ -1,19 +1,21 @@
 // image/gc.cpp — Store::gc: mark (records, named leases, live leases of pulls and loads in
-// progress) and sweep (blobs and snapshots nobody references) under the exclusive gc lock, so a
-// concurrent pull either added its content to its lease before gc looked, or makes that content
-// afresh after gc is done (lease.hpp). ingest/ is left to recover(). Lock files nobody holds are
-// removed under their own flock (store_fs.hpp says why that cannot split a lock). The policy
-// (gc_policy.hpp) first removes the image records it picks; the sweep then frees their content.
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
+// progress, containers' snapshot lists) and move what nobody references into the trash, under the
+// exclusive gc lock, so a concurrent pull either added its content to its lease before gc looked,
+// or makes that content afresh after (lease.hpp); then empty the trash with the lock released, so
+// pulls and leases never wait for the removal of trees (gc_trash.hpp). ingest/ is left to
+// recover(). Lock files nobody holds are removed under their own flock (store_fs.hpp says why
+// that cannot split a lock). The policy (gc_policy.hpp) first removes the image records it picks;
+// the sweep then frees their content. Under disk pressure it goes one image at a time, each
+// under the lock again, until the trash emptied brings free space back above the threshold.
 #include <unistd.h>
 #include <algorithm>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
 #include "image/gc_policy.hpp"
+#include "image/gc_trash.hpp"
 #include "image/image.hpp"
 #include "image/lease.hpp"
 #include "image/records.hpp"
@@ -22,47 +24,15 @@
 namespace berth::image {
 namespace {
 
-// Disk bytes of a tree, each inode once (hardlinks inside a layer are common).
-std::uint64_t tree_bytes(int dir, std::set<std::pair<dev_t, ino_t>>& seen)
+// Unlinks the records `pick` selects (prune --all, the policy); names them in report.
+Result<void> remove_records(const Store& store, const std::function<bool(const ImageRecord&)>& pick,
+                            GcReport& report)
 {
-    std::uint64_t total = 0;
-    const int copy = ::dup(dir);
-    DIR* d = copy < 0 ? nullptr : ::fdopendir(copy);
-    if (!d) {
-        if (copy >= 0)
-            ::close(copy);
-        return 0;
-    }
-    while (dirent* e = ::readdir(d)) { // NOLINT(concurrency-mt-unsafe): own DIR stream
-        const std::string_view name = e->d_name;
-        if (name == "." || name == "..")
-            continue;
-        struct stat st {};
-        if (::fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (seen.emplace(st.st_dev, st.st_ino).second)
-            total += static_cast<std::uint64_t>(st.st_blocks) * 512;
-        if (S_ISDIR(st.st_mode)) {
-            const Fd sub(::openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (sub.valid())
-                total += tree_bytes(sub.get(), seen);
-        }
-    }
-    ::closedir(d);
-    return total;
-}
-
-// prune --all: image records that no named lease holds go first.
-Result<void> remove_unleased_images(Store& store, GcReport& report)
-{
-    auto leased = leased_manifests(store);
-    if (!leased)
-        return std::move(leased).error();
     auto records = store.list();
     if (!records)
         return std::move(records).error();
     for (const auto& record : *records) {
-        if (leased->count(record.manifest_digest))
+        if (!pick(record))
             continue;
         const auto file = record_file(store.root(), record.reference);
         if (::unlink(file.c_str()) < 0 && errno != ENOENT)
@@ -72,68 +42,27 @@ Result<void> remove_unleased_images(Store& store, GcReport& report)
     return {};
 }
 
-Result<void> sweep_blobs(const Store& store, const Roots& roots, GcReport& report)
-{
-    const auto dir = store.root() + "/blobs/sha256";
-    for (const auto& hex : dir_names(dir)) {
-        if (roots.blobs.count("sha256:" + hex))
-            continue;
-        const auto path = cat(dir, "/", hex);
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) < 0)
-            continue;
-        if (::unlink(path.c_str()) < 0 && errno != ENOENT)
-            return Error::from_errno("remove blob ", quoted(path));
-        report.bytes_freed += static_cast<std::uint64_t>(st.st_blocks) * 512;
-        ++report.blobs;
-    }
-    return {};
-}
-
-Result<void> sweep_snapshots(const Store& store, const Roots& roots, GcReport& report)
-{
-    const auto dir = store.root() + "/snapshots";
-    for (const auto& hex : dir_names(dir)) {
-        if (roots.chains.count("sha256:" + hex))
-            continue;
-        const auto path = cat(dir, "/", hex);
-        std::set<std::pair<dev_t, ino_t>> seen;
-        const Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        const auto bytes = fd.valid() ? tree_bytes(fd.get(), seen) : 0;
-        if (auto r = remove_tree(path); !r)
-            return std::move(r).error().wrap("remove snapshot");
-        report.bytes_freed += bytes;
-        ++report.snapshots;
-    }
-    return {};
-}
-
-// Everything no root references; snapshots stay while an unknown container may use any.
-Result<void> sweep(const Store& store, GcReport& report)
+// Blobs and snapshots no root references go to the trash; snapshots stay while an unknown
+// container may use any. Under the exclusive gc lock.
+Result<void> trash_unreferenced(const Store& store, Trash& trash, GcReport& report)
 {
     auto roots = collect_roots(store);
     if (!roots)
         return std::move(roots).error();
     report.unknown_containers = roots->unknown_containers;
-    if (auto r = sweep_blobs(store, *roots, report); !r)
-        return r;
-    if (!roots->unknown_containers.empty())
-        return {};
-    return sweep_snapshots(store, *roots, report);
-}
-
-// One image of the policy: every record naming the manifest.
-Result<void> remove_image(const Store& store, const std::vector<ImageRecord>& records,
-                          const std::string& manifest, GcReport& report)
-{
-    for (const auto& record : records) {
-        if (record.manifest_digest != manifest)
-            continue;
-        const auto file = record_file(store.root(), record.reference);
-        if (::unlink(file.c_str()) < 0 && errno != ENOENT)
-            return Error::from_errno("remove image ", quoted(record.reference));
-        report.images.push_back(record.reference);
-    }
+    struct Kind {
+        const char* dir;
+        const std::set<std::string>& kept;
+        Result<void> (Trash::*take)(const std::string&);
+    };
+    std::vector<Kind> kinds{{"/blobs/sha256", roots->blobs, &Trash::take_blob}};
+    if (roots->unknown_containers.empty())
+        kinds.push_back({"/snapshots", roots->chains, &Trash::take_snapshot});
+    for (const auto& kind : kinds)
+        for (const auto& hex : dir_names(store.root() + kind.dir))
+            if (!kind.kept.count("sha256:" + hex))
+                if (auto r = (trash.*kind.take)(hex); !r)
+                    return r;
     return {};
 }
 
@@ -157,8 +86,9 @@ std::vector<IdleImage> idle_images(const std::vector<ImageRecord>& records, cons
     return out;
 }
 
-Result<void> apply_policy(const Store& store, const GcPolicy& policy, std::int64_t now,
-                          GcReport& report)
+// The policy's plan as things stand (under the gc lock); none while unknown containers exist.
+Result<PolicyPlan> plan_now(const Store& store, const GcPolicy& policy, std::int64_t now,
+                            bool pressured)
 {
     auto leased = leased_manifests(store);
     if (!leased)
@@ -169,32 +99,90 @@ Result<void> apply_policy(const Store& store, const GcPolicy& policy, std::int64
     auto records = store.list();
     if (!records)
         return std::move(records).error();
-    auto space = free_space(store.root());
-    if (!space)
-        return std::move(space).error();
-    report.disk_pressure = under_pressure(*space, policy);
     if (!roots->unknown_containers.empty())
-        return {}; // any image might be running in them
-    const auto plan =
-        plan_policy(idle_images(*records, *roots, *leased), policy, now, report.disk_pressure);
-    for (const auto& manifest : plan.normal)
-        if (auto r = remove_image(store, *records, manifest, report); !r)
+        return PolicyPlan{}; // any image might be running in them
+    return plan_policy(idle_images(*records, *roots, *leased), policy, now, pressured);
+}
+
+Result<void> remove_image(const Store& store, const std::string& manifest, GcReport& report)
+{
+    return remove_records(
+        store, [&](const ImageRecord& r) { return r.manifest_digest == manifest; }, report);
+}
+
+// One locked step: `first` (record removals) then the unreferenced content into a trash, which
+// is emptied after the lock is released.
+Result<void> locked_sweep(const Store& store, const std::function<Result<void>()>& first,
+                          GcReport& report)
+{
+    auto trash = Trash::create(store.root());
+    if (!trash)
+        return std::move(trash).error();
+    {
+        auto lock = lock_gc(store.root(), true);
+        if (!lock)
+            return std::move(lock).error();
+        if (auto r = first(); !r)
             return r;
-    for (const auto& manifest : plan.pressure) {
-        if (auto r = sweep(store, report); !r)
+        if (auto r = trash_unreferenced(store, *trash, report); !r)
             return r;
-        space = free_space(store.root());
+    }
+    return trash->empty(report);
+}
+
+// prune --all: the records no named lease holds.
+Result<void> remove_unleased(const Store& store, GcReport& report)
+{
+    auto leased = leased_manifests(store);
+    if (!leased)
+        return std::move(leased).error();
+    return remove_records(
+        store, [&](const ImageRecord& r) { return !leased->count(r.manifest_digest); }, report);
+}
+
+// The policy's images idle long enough (under the gc lock).
+Result<void> remove_idle(const Store& store, const GcPolicy& policy, std::int64_t now,
+                         GcReport& report)
+{
+    auto plan = plan_now(store, policy, now, false);
+    if (!plan)
+        return std::move(plan).error();
+    for (const auto& manifest : plan->normal)
+        if (auto r = remove_image(store, manifest, report); !r)
+            return r;
+    return {};
+}
+
+// Under disk pressure more idle images, one per locked step (re-planned each time: a lease may
+// have taken one meanwhile), until free space is back above the threshold or none is left.
+Result<void> relieve_pressure(const Store& store, const GcPolicy& policy, std::int64_t now,
+                              GcReport& report)
+{
+    auto pressure_policy = policy;
+    pressure_policy.images_per_cycle = 0; // every idle image is a pressure candidate now
+    for (bool removed = true; removed;) {
+        auto space = free_space(store.root());
         if (!space)
             return std::move(space).error();
         if (!under_pressure(*space, policy))
-            break;
-        if (auto r = remove_image(store, *records, manifest, report); !r)
+            return {};
+        removed = false;
+        auto next = [&]() -> Result<void> {
+            auto plan = plan_now(store, pressure_policy, now, true);
+            if (!plan)
+                return std::move(plan).error();
+            if (plan->pressure.empty())
+                return {};
+            removed = true;
+            return remove_image(store, plan->pressure.front(), report);
+        };
+        if (auto r = locked_sweep(store, next, report); !r)
             return r;
     }
     return {};
 }
 
-// Lock files of finished pulls and loads (chains, load-<random>); gc.lock is ours, held.
+// Lock files of finished pulls and loads (chains, load-<random>); gc.lock stays.
 void sweep_locks(const Store& store, GcReport& report)
 {
     const auto dir = store.root() + "/locks";
@@ -227,22 +215,36 @@ void sweep_stamps(const Store& store)
 
 Result<GcReport> Store::gc(const GcOptions& options)
 {
-    auto lock = lock_gc(root_, true);
-    if (!lock)
-        return std::move(lock).error().wrap("gc");
     GcReport report;
-    if (options.unleased_images)
-        if (auto r = remove_unleased_images(*this, report); !r)
-            return std::move(r).error().wrap("gc");
-    if (options.policy) {
-        const auto now = options.now ? options.now : static_cast<std::int64_t>(std::time(nullptr));
-        if (auto r = apply_policy(*this, *options.policy, now, report); !r)
-            return std::move(r).error().wrap("gc policy");
-    }
-    if (auto r = sweep(*this, report); !r)
+    if (auto r = empty_stale_trash(root_); !r)
         return std::move(r).error().wrap("gc");
+    const auto now = options.now ? options.now : static_cast<std::int64_t>(std::time(nullptr));
+    if (options.policy) {
+        auto space = free_space(root_);
+        if (!space)
+            return std::move(space).error().wrap("gc policy");
+        report.disk_pressure = under_pressure(*space, *options.policy);
+    }
+    auto records_first = [&]() -> Result<void> {
+        if (options.unleased_images)
+            if (auto r = remove_unleased(*this, report); !r)
+                return r;
+        if (options.policy)
+            return remove_idle(*this, *options.policy, now, report);
+        return {};
+    };
+    if (auto r = locked_sweep(*this, records_first, report); !r)
+        return std::move(r).error().wrap("gc");
+    if (options.policy && report.disk_pressure)
+        if (auto r = relieve_pressure(*this, *options.policy, now, report); !r)
+            return std::move(r).error().wrap("gc policy");
     sweep_locks(*this, report);
-    sweep_stamps(*this);
+    {
+        auto lock = lock_gc(root_, true); // a pull writing a record must not lose its stamp
+        if (!lock)
+            return std::move(lock).error().wrap("gc");
+        sweep_stamps(*this);
+    }
     if (auto space = free_space(root_))
         report.free_bytes = space->free;
     return report;

@@ -164,6 +164,10 @@ Result<HttpResponse> http_get(const HttpRequest& request, const BodySink& sink)
         curl_easy_setopt(c, CURLOPT_USERNAME, request.username.c_str());
         curl_easy_setopt(c, CURLOPT_PASSWORD, request.password.c_str());
     }
+    if (!request.post_form.empty()) { // curl sends it as application/x-www-form-urlencoded
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.post_form.size()));
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.post_form.c_str());
+    }
     const std::string range = cat(request.range_from, "-");
     if (request.range_from > 0)
         curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());

@@ -1,7 +1,7 @@
-// image/http.hpp — one HTTP GET through libcurl (OpenSSL, TLS verification always on). The body
-// goes to a sink callback as it arrives; the headers a registry client needs are captured.
-// Transfers given the same HttpPool reuse its connections.
-// Internal to image/.
+// image/http.hpp — one HTTP GET (or a form POST, for OAuth2 token requests) through libcurl
+// (OpenSSL, TLS verification always on). The body goes to a sink callback as it arrives; the
+// headers a registry client needs are captured. Transfers given the same HttpPool reuse its
+// connections. Internal to image/.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -35,6 +35,7 @@ struct HttpRequest {
     std::uint64_t range_from = 0; // > 0: ask for bytes=range_from-
     unsigned inactivity_timeout_s = 30;
     const HttpPool* pool = nullptr; // none: a connection of its own
+    std::string post_form; // non-empty: a POST of this application/x-www-form-urlencoded body
 };
 
 struct HttpResponse {

@@ -120,6 +120,36 @@ HttpRequest RegistryClient::request_for(const std::string& url, const std::strin
     return req;
 }
 
+Result<std::string> RegistryClient::token_request(HttpRequest req, long* status) const
+{
+    req.ca_file = options_.ca_file;
+    req.inactivity_timeout_s = options_.inactivity_timeout_s;
+    req.pool = &pool_;
+    std::string body;
+    auto r = http_get(req, [&](const char* data, std::size_t size) -> Result<void> {
+        if (body.size() + size > max_token_response)
+            return Error::with_code(EFBIG, "token response too large");
+        body.append(data, size);
+        return {};
+    });
+    if (!r)
+        return std::move(r).error();
+    if (status)
+        *status = r->status;
+    if (r->transport_code != 0 || r->status != 200) {
+        auto e = status_error(req.url, *r);
+        if (!req.post_form.empty())
+            e.context.replace(0, 3, "POST");
+        return e;
+    }
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    for (const char* key : {"token", "access_token"})
+        if (j.is_object() && j.contains(key) && j[key].is_string() &&
+            !j[key].get<std::string>().empty())
+            return j[key].get<std::string>();
+    return Error::invalid(req.url, ": the token response has no token");
+}
+
 Result<void> RegistryClient::authenticate(const Challenge& challenge)
 {
     if (challenge.scheme == "basic") {
@@ -135,41 +165,38 @@ Result<void> RegistryClient::authenticate(const Challenge& challenge)
                                 quoted(challenge.scheme));
     const auto scope =
         challenge.scope.empty() ? cat("repository:", ref_.repository, ":pull") : challenge.scope;
-    std::string url = challenge.realm;
-    url += url.find('?') == std::string::npos ? "?" : "&";
-    url += "scope=" + escape(scope);
+    std::string query = "scope=" + escape(scope);
     if (!challenge.service.empty())
-        url += "&service=" + escape(challenge.service);
-    HttpRequest req;
-    req.url = url;
-    req.ca_file = options_.ca_file;
-    req.inactivity_timeout_s = options_.inactivity_timeout_s;
-    req.pool = &pool_;
-    if (creds_) {
-        req.username = creds_->username;
-        req.password = creds_->password;
+        query += "&service=" + escape(challenge.service);
+    HttpRequest get;
+    get.url =
+        challenge.realm + (challenge.realm.find('?') == std::string::npos ? "?" : "&") + query;
+    Result<std::string> token = Error::invalid("no token request made");
+    if (creds_ && !creds_->identity_token.empty()) {
+        // Docker's OAuth2 flow for a `docker login` identity token: a refresh_token grant POSTed
+        // to the realm. Token servers without it answer 400/401/404/405 (GCR, Artifactory and ACR
+        // did, as containerd notes): then the GET below, the identity token as the password.
+        HttpRequest post;
+        post.url = challenge.realm;
+        post.post_form =
+            cat("grant_type=refresh_token&refresh_token=", escape(creds_->identity_token),
+                "&client_id=berth&", query);
+        long status = 0;
+        token = token_request(post, &status);
+        if (!token && status != 400 && status != 401 && status != 404 && status != 405)
+            return std::move(token).error().wrap("bearer token (refresh_token grant)");
+        get.username = creds_->username; // as containerd: the token as the basic secret
+        get.password = creds_->identity_token;
+    } else if (creds_) {
+        get.username = creds_->username;
+        get.password = creds_->password;
     }
-    std::string body;
-    auto r = http_get(req, [&](const char* data, std::size_t size) -> Result<void> {
-        if (body.size() + size > max_token_response)
-            return Error::with_code(EFBIG, "token response too large");
-        body.append(data, size);
-        return {};
-    });
-    if (!r)
-        return std::move(r).error().wrap("bearer token");
-    if (r->transport_code != 0 || r->status != 200)
-        return status_error(url, *r).wrap("bearer token");
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    std::string token;
-    for (const char* key : {"token", "access_token"})
-        if (j.is_object() && j.contains(key) && j[key].is_string() && token.empty())
-            token = j[key].get<std::string>();
-    if (token.empty())
-        return Error::invalid("bearer token from ", quoted(challenge.realm),
-                              ": response has no token");
+    if (!token)
+        token = token_request(get, nullptr);
+    if (!token)
+        return std::move(token).error().wrap("bearer token");
     const std::lock_guard lock(mutex_);
-    token_ = std::move(token);
+    token_ = std::move(*token);
     return {};
 }
 

@@ -1,5 +1,6 @@
 // image/registry.hpp — the OCI distribution pull protocol against one repository: manifests,
-// blobs, auth (anonymous, basic, bearer tokens from the WWW-Authenticate challenge), retries with
+// blobs, auth (anonymous, basic, bearer tokens from the WWW-Authenticate challenge, Docker's
+// OAuth2 refresh_token grant for an identity token), retries with
 // exponential backoff, resume of an interrupted blob with Range. Internal to image/.
 #pragma once
 #include <cstdint>
@@ -29,6 +30,9 @@ private:
     Result<HttpResponse> get(const std::string& url, const std::string& accept,
                              const BodySink& sink, const std::uint64_t* delivered);
     Result<void> authenticate(const Challenge& challenge);
+    // A bearer token from the token server (GET, or the POST of an OAuth2 form).
+    // status: the HTTP status of the answer (0 when none came).
+    Result<std::string> token_request(HttpRequest req, long* status) const;
     HttpRequest request_for(const std::string& url, const std::string& accept) const;
 
     Reference ref_;

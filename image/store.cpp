@@ -7,6 +7,7 @@
 //   containers/<id>/        rootfs upper, work and merged dirs
 //   leases/                 named leases and live leases of pulls in progress (lease.hpp)
 //   used/<manifest hex>     last-used stamps (mtime) for the gc policy (gc_policy.hpp)
+//   trash/<random>/         what a gc collected, removed after its lock (gc_trash.hpp)
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include "base/files.hpp"
 #include "image/gc_policy.hpp"
+#include "image/gc_trash.hpp"
 #include "image/image.hpp"
 #include "image/records.hpp"
 #include "image/store_fs.hpp"
@@ -117,6 +119,8 @@ Result<void> Store::recover()
             leftovers.emplace_back(name);
     }
     ::closedir(d);
+    if (auto r = empty_stale_trash(root_); !r) // a gc killed before it emptied its trash
+        return std::move(r).error().wrap("recover");
     for (const auto& name : leftovers) {
         // "<chain hex>.<random>": a pull still running holds the chain's lock; skip its dir.
         const auto lock_path = cat(root_, "/locks/", name.substr(0, name.find('.')), ".lock");

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <boost/test/unit_test.hpp>
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
@@ -51,13 +50,23 @@ image::PullOptions with_creds(const std::string& user, const std::string& passwo
     return o;
 }
 
-std::string noise(std::size_t n, unsigned seed) // incompressible: the proxy's pace sets the time
+// A key and a self-signed certificate for the test's token issuer: {key, cert}.
+std::pair<std::string, std::string> issuer_keys(const std::string& dir)
 {
-    std::mt19937_64 rng(seed);
-    std::string out(n, '\0');
-    for (auto& c : out)
-        c = static_cast<char>(rng());
-    return out;
+    const auto key = dir + "/key.pem", cert = dir + "/cert.pem";
+    auto o = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-subj", "/CN=berth-test-issuer", "-days", "1"});
+    BOOST_TEST_REQUIRE(o.status == 0, o.err);
+    return {key, cert};
+}
+
+// docker-registry's token auth trusting the issuer on realm_port.
+std::string token_yaml(int realm_port, const std::string& cert)
+{
+    return "  token:\n    realm: http://127.0.0.1:" + std::to_string(realm_port) +
+           "/token\n    service: berth-test-registry\n    issuer: berth-test-issuer\n"
+           "    rootcertbundle: " +
+           cert + "\n";
 }
 
 } // namespace
@@ -121,17 +130,10 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_credential_helper_as_docker_
 
 BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_scope)
 {
-    const auto key = dir.path() + "/key.pem", cert = dir.path() + "/cert.pem";
-    auto o = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                          key, "-out", cert, "-subj", "/CN=berth-test-issuer", "-days", "1"});
-    BOOST_TEST_REQUIRE(o.status == 0, o.err);
+    const auto [key, cert] = issuer_keys(dir.path());
     auto issuer = start_peer({"token", "5003", key, cert, "berth-test-issuer",
                               "berth-test-registry", "alice:wonderland"});
-    Registry registry(storage, 5002,
-                      "  token:\n    realm: http://127.0.0.1:5003/token\n"
-                      "    service: berth-test-registry\n    issuer: berth-test-issuer\n"
-                      "    rootcertbundle: " +
-                          cert + "\n");
+    Registry registry(storage, 5002, token_yaml(5003, cert));
     auto denied = pull(5002, with_creds("alice", "wrong"));
     BOOST_TEST_REQUIRE(!denied.has_value());
     BOOST_TEST(denied.error().code == EACCES);
@@ -143,26 +145,19 @@ BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_s
 
 BOOST_AUTO_TEST_CASE(a_token_that_expires_mid_pull_is_renewed_and_the_pull_completes)
 {
-    const auto key = dir.path() + "/key.pem", cert = dir.path() + "/cert.pem";
-    auto o = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                          key, "-out", cert, "-subj", "/CN=berth-test-issuer", "-days", "1"});
-    BOOST_TEST_REQUIRE(o.status == 0, o.err);
+    const auto [key, cert] = issuer_keys(dir.path());
     { // layers large enough that the slow proxy takes well over the token's life
         Registry open(storage, 5000);
         std::vector<Layer> layers;
         layers.reserve(3);
         for (int i = 0; i < 3; ++i)
             layers.emplace_back(
-                TarBuilder().file("f" + std::to_string(i), noise(400 << 10, i)).finish());
+                TarBuilder().file("f" + std::to_string(i), random_bytes(400 << 10, i)).finish());
         push_image(open, "private/slow", "1", layers);
     }
     auto issuer = start_peer({"token", "5005", key, cert, "berth-test-issuer",
                               "berth-test-registry", "alice:wonderland", "2"});
-    Registry registry(storage, 5004,
-                      "  token:\n    realm: http://127.0.0.1:5005/token\n"
-                      "    service: berth-test-registry\n    issuer: berth-test-issuer\n"
-                      "    rootcertbundle: " +
-                          cert + "\n");
+    Registry registry(storage, 5004, token_yaml(5005, cert));
     auto proxy = start_peer({"proxy", "5006", "5004", "slow"});
     auto options = with_creds("alice", "wonderland");
     options.parallel_layers = 1;
@@ -177,6 +172,47 @@ BOOST_AUTO_TEST_CASE(a_token_that_expires_mid_pull_is_renewed_and_the_pull_compl
         ++issued;
     BOOST_TEST(issued >= 2u, log); // the first token, then one after it expired mid-pull
     BOOST_TEST(proxy->out().find("HTTP") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_identity_token_gets_bearer_tokens_by_the_oauth2_refresh_token_grant)
+{
+    const auto [key, cert] = issuer_keys(dir.path());
+    auto issuer = start_peer({"token", "5008", key, cert, "berth-test-issuer",
+                              "berth-test-registry", "alice:wonderland", "600", "refresh-42"});
+    Registry registry(storage, 5007, token_yaml(5008, cert));
+    // As `docker login` leaves it for an OAuth2 token server: no password, an identity token.
+    const auto config = dir.path() + "/config.json";
+    auto options = quick_options();
+    options.docker_config = config;
+    std::ofstream(config)
+        << R"({"auths":{"127.0.0.1:5007":{"auth":"YWxpY2U6","identitytoken":"refresh-42"}}})";
+    auto ok = pull(5007, options);
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
+    BOOST_TEST(issuer->out().find("issued post") != std::string::npos, issuer->out());
+
+    std::ofstream(config)
+        << R"({"auths":{"127.0.0.1:5007":{"auth":"YWxpY2U6","identitytoken":"stale"}}})";
+    auto refused = pull(5007, options);
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().code == EACCES);
+    BOOST_TEST(refused.error().message().find("bearer token") != std::string::npos, why(refused));
+}
+
+BOOST_AUTO_TEST_CASE(a_token_server_without_the_oauth2_post_gets_the_identity_token_by_get)
+{
+    const auto [key, cert] = issuer_keys(dir.path());
+    auto issuer =
+        start_peer({"token", "5010", key, cert, "berth-test-issuer", "berth-test-registry",
+                    "alice:wonderland", "600", "refresh-42", "nopost"});
+    Registry registry(storage, 5009, token_yaml(5010, cert));
+    auto options = quick_options();
+    options.credentials = image::Credentials{"alice", "", "refresh-42"};
+    auto ok = pull(5009, options);
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    const auto log = issuer->out();
+    BOOST_TEST(log.find("issued") != std::string::npos, log);
+    BOOST_TEST(log.find("issued post") == std::string::npos, log); // the POST got 404
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,7 +3,6 @@
 #include <sys/mount.h>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
@@ -19,38 +18,13 @@ BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
 
 namespace {
 
-std::string random_bytes(std::size_t n)
-{
-    std::mt19937_64 rng(n);
-    std::string out(n, '\0');
-    for (auto& c : out)
-        c = static_cast<char>(rng());
-    return out;
-}
-
 bool contains(const std::string& text, const std::string& part)
 {
     return text.find(part) != std::string::npos;
 }
 
-struct Fixture {
-    TempDir dir{"berth-image-errors"};
-    Registry registry{dir.path() + "/registry", 5000};
-    std::string store_root = dir.path() + "/store";
-    image::Store store = *image::Store::open(store_root);
-
-    Result<image::ImageRecord> pull(const std::string& name,
-                                    const image::PullOptions& options = quick_options())
-    {
-        return store.pull(*image::parse_reference(registry.host() + "/" + name), options);
-    }
-    // Pushes one layer; returns its (compressed) digest.
-    std::string push_one(const std::string& repo, const std::string& tar)
-    {
-        std::vector<Layer> layers{{tar}};
-        push_image(registry, repo, "1", layers);
-        return image::sha256_digest(layers[0].blob);
-    }
+struct Fixture : RegistryStoreFixture {
+    Fixture() : RegistryStoreFixture("berth-image-errors") {}
     // The store kept only what verified: no layer blob, no snapshot, nothing in ingest.
     void check_nothing_kept_for(const std::string& layer)
     {

@@ -3,22 +3,12 @@
 #pragma once
 #include <fcntl.h>
 #include <sys/mount.h>
-#include <random>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
 #include "tests/root/image_archive_support.hpp"
 #include "tests/root/image_support.hpp"
 
 namespace berth::test {
-
-inline std::string random_bytes(std::size_t n, unsigned seed)
-{
-    std::mt19937_64 rng(seed);
-    std::string out(n, '\0');
-    for (auto& c : out)
-        c = static_cast<char>(rng());
-    return out;
-}
 
 inline std::string shared_layer()
 {

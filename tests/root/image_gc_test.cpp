@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE image_gc
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <algorithm>
 #include <atomic>
@@ -164,6 +165,63 @@ BOOST_AUTO_TEST_CASE(gc_running_throughout_a_pull_never_breaks_it)
     auto after = store.gc();
     BOOST_TEST_REQUIRE(after.has_value());
     BOOST_TEST(after->bytes_freed == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(prune_removes_trees_after_releasing_the_gc_lock_so_pulls_and_leases_go_ahead)
+{
+    Registry registry(dir.path() + "/registry", 5000);
+    std::vector<Layer> layers{{TarBuilder().file("quick", "pulled during gc\n").finish()}};
+    push_image(registry, "gc/quick", "1", layers);
+    const auto held = load({"berth.local/held:1", {own_layer("held")}});
+    // A large garbage snapshot: 20,000 files take gc a while to remove.
+    const auto garbage = root + "/snapshots/" + std::string(64, 'a');
+    for (int d = 0; d < 20; ++d) {
+        const auto sub = garbage + "/d" + std::to_string(d);
+        BOOST_TEST_REQUIRE(make_directories(sub, 0755).has_value());
+        for (int f = 0; f < 1000; ++f)
+            BOOST_TEST_REQUIRE(Fd(::creat((sub + "/" + std::to_string(f)).c_str(), 0644)).valid());
+    }
+    std::atomic<bool> done{false};
+    Result<image::GcReport> report = Error::invalid("not run");
+    std::thread gc([&] {
+        auto s = image::Store::open(root);
+        report = s->gc();
+        done = true;
+    });
+    // Wait for the garbage to be in the trash, then for the gc lock to be free while it is.
+    bool free_while_trashing = false;
+    const Fd lock(::open((root + "/locks/gc.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    while (!done && !free_while_trashing) {
+        bool trashing = false;
+        for (const auto& sub : list_dir(root + "/trash"))
+            trashing = trashing || !list_dir(root + "/trash/" + sub).empty();
+        if (trashing && ::flock(lock.get(), LOCK_SH | LOCK_NB) == 0) {
+            free_while_trashing = true;
+            ::flock(lock.get(), LOCK_UN);
+        }
+    }
+    // What a pull and a container's lease take meanwhile: the shared gc lock, briefly.
+    auto pulled = store.pull(*image::parse_reference("127.0.0.1:5000/gc/quick:1"), quick_options());
+    auto leased = store.take_lease("task-1", {"berth.local/held:1"});
+    gc.join();
+    BOOST_TEST(free_while_trashing);
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->snapshots >= 1u);
+    BOOST_TEST_REQUIRE(pulled.has_value(), why(pulled));
+    BOOST_TEST(leased.has_value(), why(leased));
+    BOOST_TEST(complete(*pulled));
+    BOOST_TEST(complete(held));
+    BOOST_TEST(!path_exists(garbage));
+    BOOST_TEST(list_dir(root + "/trash").empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_trash_of_a_gc_that_died_is_emptied_by_recover)
+{
+    const auto dead = root + "/trash/dead";
+    BOOST_TEST_REQUIRE(make_directories(dead + "/s.abc/usr", 0755).has_value());
+    BOOST_TEST_REQUIRE(write_file_atomic(dead + "/b.def", "blob").has_value());
+    BOOST_TEST_REQUIRE(store.recover().has_value());
+    BOOST_TEST(list_dir(root + "/trash").empty());
 }
 
 BOOST_AUTO_TEST_CASE(gc_running_throughout_loads_never_breaks_them)

@@ -17,15 +17,11 @@ namespace {
 
 // Hostile layers aim at `outside`, a directory next to the store holding files they must not
 // touch. Each layer is pushed to a real registry and pulled like any image.
-struct Fixture {
-    TempDir dir{"berth-image-hostile"};
-    Registry registry{dir.path() + "/registry", 5000};
+struct Fixture : RegistryStoreFixture {
     std::string outside = dir.path() + "/outside";
-    std::string store_root = dir.path() + "/store";
-    image::Store store = *image::Store::open(store_root);
     int n = 0;
 
-    Fixture()
+    Fixture() : RegistryStoreFixture("berth-image-hostile")
     {
         BOOST_TEST_REQUIRE(make_directories(outside).has_value());
         std::ofstream(outside + "/victim") << "keep";
@@ -33,11 +29,9 @@ struct Fixture {
     }
     Result<image::ImageRecord> pull_layer(const std::string& tar)
     {
-        std::vector<Layer> layers{{tar}};
         const auto repo = "hostile/l" + std::to_string(++n);
-        push_image(registry, repo, "1", layers);
-        return store.pull(*image::parse_reference(registry.host() + "/" + repo + ":1"),
-                          quick_options());
+        push_one(repo, tar);
+        return pull(repo + ":1");
     }
     std::string snapshot(const image::ImageRecord& r) const
     {

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Test peers for tests/root/image_*_test.cpp (Python standard library and the openssl CLI only).
 
-  image_peers.py token PORT KEY CERT ISSUER SERVICE USER:PASS [TTL]
+  image_peers.py token PORT KEY CERT ISSUER SERVICE USER:PASS [TTL [REFRESH [POST]]]
       A bearer token issuer for docker-registry's token auth: GET /token?scope=&service= with
       HTTP basic USER:PASS returns {"token": JWT} (RS256 signed by KEY, CERT in the x5c header,
       which the registry checks against its rootcertbundle); wrong or no credentials get 401,
       a scope on a repository under forbidden/ gets 403 DENIED. Prints "issued" per token.
       TTL (seconds, default 600): how long the registry accepts a token (it allows 60 s past
       "exp", so exp is set TTL - 60 s from now).
+      REFRESH (default none): an OAuth2 refresh token. POST /token with the form
+      grant_type=refresh_token&refresh_token=REFRESH&service=&scope= returns {"access_token":
+      JWT} (prints "issued post"); a wrong refresh token gets 401 invalid_grant. With POST "nopost"
+      every POST gets 404 (token servers without OAuth2) and GET also takes basic
+      <user>:REFRESH (the identity token as the password, as containerd sends it).
   image_peers.py proxy PORT UPSTREAM_PORT MODE
       A TCP proxy to 127.0.0.1:UPSTREAM_PORT that prints each connection ("connection") and
       request line (and Range header).
@@ -22,22 +27,39 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def token_server(port, key, cert, issuer, service, userpass, ttl):
+def token_server(port, key, cert, issuer, service, userpass, ttl, refresh, post):
     der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
                          check=True, capture_output=True).stdout
-    expected = "Basic " + base64.b64encode(userpass.encode()).decode()
+    expected = ["Basic " + base64.b64encode(userpass.encode()).decode()]
+    if refresh and post == "nopost":
+        user = userpass.split(":")[0]
+        expected.append("Basic " + base64.b64encode((user + ":" + refresh).encode()).decode())
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
+        def refuse(self, status, body=b""):
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+            if not refresh or post == "nopost":
+                return self.refuse(404)
+            if (form.get("grant_type") != ["refresh_token"] or
+                    form.get("refresh_token") != [refresh] or form.get("service") != [service]):
+                return self.refuse(401, b'{"error":"invalid_grant"}')
+            self.issue(form, "access_token", "issued post")
+
         def do_GET(self):
-            if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            query = parse_qs(urlparse(self.path).query)
+            if self.headers.get("Authorization") not in expected:
+                return self.refuse(401)
+            self.issue(parse_qs(urlparse(self.path).query), "token", "issued")
+
+        def issue(self, query, field, note):
             # Repositories under forbidden/ are refused outright, as registries that know the
             # user but deny the repository do (HTTP 403 with a DENIED error).
             if any(s.split(":")[1].startswith("forbidden/") for s in query.get("scope", [])
@@ -64,13 +86,13 @@ def token_server(port, key, cert, issuer, service, userpass, ttl):
             sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
                                  input=signing_input.encode(), check=True,
                                  capture_output=True).stdout
-            body = json.dumps({"token": signing_input + "." + b64url(sig)}).encode()
+            body = json.dumps({field: signing_input + "." + b64url(sig)}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            print("issued", flush=True)
+            print(note, flush=True)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     print("ready", flush=True)
@@ -132,6 +154,8 @@ def proxy(port, upstream, mode):
 if __name__ == "__main__":
     if sys.argv[1] == "token":
         token_server(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6],
-                     sys.argv[7], int(sys.argv[8]) if len(sys.argv) > 8 else 600)
+                     sys.argv[7], int(sys.argv[8]) if len(sys.argv) > 8 else 600,
+                     sys.argv[9] if len(sys.argv) > 9 else "",
+                     sys.argv[10] if len(sys.argv) > 10 else "post")
     else:
         proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])

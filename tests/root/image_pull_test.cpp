@@ -1,7 +1,6 @@
 #define BOOST_TEST_MODULE image_pull
 #include <sys/stat.h>
 #include <fstream>
-#include <random>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
@@ -17,10 +16,8 @@ BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespaces);
 namespace {
 
 // A registry on 127.0.0.1:5000 over its own storage, and an empty store.
-struct Fixture {
-    TempDir dir{"berth-image"};
-    Registry registry{dir.path() + "/registry", 5000};
-    image::Store store = *image::Store::open(dir.path() + "/store");
+struct Fixture : RegistryStoreFixture {
+    Fixture() : RegistryStoreFixture("berth-image") {}
 };
 
 std::string base_layer()
@@ -48,15 +45,6 @@ std::string top_layer()
         .pax_xattr("user.berth", "yes")
         .file("etc/motd", "hello\n", 0640, 1000, 1000)
         .finish();
-}
-
-std::string random_bytes(std::size_t n)
-{
-    std::mt19937_64 rng(n);
-    std::string out(n, '\0');
-    for (auto& c : out)
-        c = static_cast<char>(rng());
-    return out;
 }
 
 image::Reference ref(const Registry& r, const std::string& name)

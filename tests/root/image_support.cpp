@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -166,6 +167,39 @@ image::PullOptions quick_options()
     o.inactivity_timeout_s = 5;
     o.docker_config = "/nonexistent/config.json"; // never the host's own credentials
     return o;
+}
+
+std::string random_bytes(std::size_t n, unsigned seed)
+{
+    std::mt19937_64 rng(seed);
+    std::string out(n, '\0');
+    for (auto& c : out)
+        c = static_cast<char>(rng());
+    return out;
+}
+
+std::string random_bytes(std::size_t n)
+{
+    return random_bytes(n, static_cast<unsigned>(n));
+}
+
+RegistryStoreFixture::RegistryStoreFixture(const std::string& name, int port)
+    : dir(name), registry(dir.path() + "/registry", port),
+      store(*image::Store::open(dir.path() + "/store"))
+{
+}
+
+Result<image::ImageRecord> RegistryStoreFixture::pull(const std::string& name,
+                                                      const image::PullOptions& options)
+{
+    return store.pull(*image::parse_reference(registry.host() + "/" + name), options);
+}
+
+std::string RegistryStoreFixture::push_one(const std::string& repo, const std::string& tar)
+{
+    std::vector<Layer> layers{{tar}};
+    push_image(registry, repo, "1", layers);
+    return image::sha256_digest(layers[0].blob);
 }
 
 std::vector<std::string> list_dir(const std::string& path)

@@ -65,6 +65,26 @@ std::string why(const R& r)
 }
 
 image::PullOptions quick_options(); // few attempts, short timeouts: failing tests fail fast
+
+// Incompressible bytes (a blob's size then sets its transfer time); the same n and seed give the
+// same bytes. random_bytes(n) seeds with n.
+std::string random_bytes(std::size_t n, unsigned seed);
+std::string random_bytes(std::size_t n);
+
+// The preamble most image tests share: a temp dir, a docker-registry on 127.0.0.1:port over
+// dir/registry and an empty store at dir/store.
+struct RegistryStoreFixture {
+    explicit RegistryStoreFixture(const std::string& name, int port = 5000);
+    TempDir dir;
+    Registry registry;
+    std::string store_root = dir.path() + "/store";
+    image::Store store;
+    // Pulls registry.host()/name ("repo:tag").
+    Result<image::ImageRecord> pull(const std::string& name,
+                                    const image::PullOptions& options = quick_options());
+    // Pushes one layer as repo:1; returns the layer's compressed digest.
+    std::string push_one(const std::string& repo, const std::string& tar);
+};
 std::vector<std::string> list_dir(const std::string& path); // names, sorted; empty if missing
 std::string read_all(const std::string& path);
 
