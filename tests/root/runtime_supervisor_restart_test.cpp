@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include "base/files.hpp"
 #include "tests/root/runtime_fixture.hpp"
+#include "tests/root/supervisor_process.hpp"
 
 using namespace berth::test;
 
@@ -16,7 +17,7 @@ namespace {
 // The test process is a subreaper: containers a killed supervisor leaves behind are reparented
 // to it (not to this host's pid 1), and RuntimeFixture reaps them at the end.
 struct SupervisorFixture : RuntimeFixture {
-    pid_t supervisor = -1;
+    SupervisorProcess supervisor;
     std::string logs = state.path() + "/logs";
 
     SupervisorFixture()
@@ -26,34 +27,8 @@ struct SupervisorFixture : RuntimeFixture {
         fs::create_directories(logs);
         start_supervisor();
     }
-    ~SupervisorFixture() { kill_supervisor(); }
-    SupervisorFixture(const SupervisorFixture&) = delete;
-    SupervisorFixture& operator=(const SupervisorFixture&) = delete;
-
-    void start_supervisor()
-    {
-        const char* build = std::getenv("BERTH_BUILD_ROOT");
-        const std::string exe =
-            std::string(build ? build : "build") + "/runtime/cli/berth-supervisor";
-        (void)::unlink(options.supervisor_socket.c_str());
-        supervisor = ::fork();
-        if (supervisor == 0) {
-            ::execl(exe.c_str(), exe.c_str(), "--socket", options.supervisor_socket.c_str(),
-                    nullptr);
-            ::_exit(127);
-        }
-        for (int i = 0; i < 500 && !fs::exists(options.supervisor_socket); ++i)
-            std::this_thread::sleep_for(10ms);
-        BOOST_TEST_REQUIRE(fs::exists(options.supervisor_socket));
-    }
-    void kill_supervisor()
-    {
-        if (supervisor <= 0)
-            return;
-        ::kill(supervisor, SIGKILL);
-        ::waitpid(supervisor, nullptr, 0);
-        supervisor = -1;
-    }
+    void start_supervisor() { BOOST_TEST_REQUIRE(supervisor.start(options.supervisor_socket)); }
+    void kill_supervisor() { supervisor.kill(); }
     // Supervised: stdio /dev/null, or the log file when log is set.
     rt::CreateOptions supervised(const std::string& id, bool log)
     {
@@ -169,7 +144,7 @@ BOOST_FIXTURE_TEST_CASE(an_orphan_an_exec_leaves_behind_is_reaped_by_the_supervi
     BOOST_TEST(e->exit_code == 0);
     const pid_t orphan = std::stoi(read_all(out.get()));
     // Reparented to the supervisor (not pid 1), which reaps it: no zombie left.
-    BOOST_TEST(proc_field(orphan, "PPid") == std::to_string(supervisor));
+    BOOST_TEST(proc_field(orphan, "PPid") == std::to_string(supervisor.pid()));
     bool gone = false;
     for (int i = 0; i < 500 && !gone; ++i) {
         gone = !fs::exists("/proc/" + std::to_string(orphan));
