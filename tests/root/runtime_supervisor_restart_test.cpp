@@ -234,4 +234,72 @@ BOOST_FIXTURE_TEST_CASE(
     BOOST_TEST(rt::remove(options, ended_id, false).has_value());
 }
 
+// Issue 14: what a supervisor exec'd is re-adopted by its successor like an init: the one still
+// running ends with exit_unknown when its successor sees it end, the one that ended during the
+// outage comes back recorded as exit_unknown with no finish time, and no marker is left.
+BOOST_FIXTURE_TEST_CASE(a_restarted_supervisor_readopts_execd_processes_and_records_their_end,
+                        SupervisorFixture)
+{
+    bundle.set_args({"sleep", "100000"});
+    bundle.write();
+    const auto id = new_id("execs");
+    pid_t lives = 0, ends = 0;
+    {
+        auto c = rt::Container::create(options, supervised(id, false));
+        BOOST_TEST_REQUIRE(c.has_value(), why(c));
+        BOOST_TEST_REQUIRE(c->start().has_value());
+        rt::ExecOptions eo;
+        eo.process.args = {"sleep", "100000"};
+        eo.process.env = {"PATH=/bin"};
+        auto a = c->exec(eo);
+        auto b = c->exec(eo);
+        BOOST_TEST_REQUIRE(a.has_value(), why(a));
+        BOOST_TEST_REQUIRE(b.has_value(), why(b));
+        lives = a->pid();
+        ends = b->pid();
+    } // the handles go; the processes run on
+    const auto dir = options.root + "/" + id;
+    BOOST_TEST(fs::exists(dir + "/exec-" + std::to_string(lives) + ".json"));
+    kill_supervisor(); // the exec'd processes are reparented to us (subreaper)
+    BOOST_TEST_REQUIRE(::kill(ends, SIGKILL) == 0);
+    BOOST_TEST(::waitpid(ends, nullptr, 0) == ends);
+    start_supervisor();
+
+    auto c = rt::Container::load(options, id);
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    auto execs = c->execs();
+    BOOST_TEST_REQUIRE(execs.has_value(), why(execs));
+    BOOST_TEST_REQUIRE(execs->size() == 2u);
+    for (auto& p : *execs) {
+        auto r = p.try_reap();
+        BOOST_TEST_REQUIRE(r.has_value(), why(r));
+        if (p.pid() == ends) {
+            BOOST_TEST_REQUIRE(r->has_value()); // ended while no supervisor ran
+            BOOST_TEST((*r)->exit_unknown);
+            BOOST_TEST((*r)->finished_ns == 0);
+            continue;
+        }
+        BOOST_TEST(p.pid() == lives);
+        BOOST_TEST(!r->has_value()); // alive, watched again
+        BOOST_TEST_REQUIRE(p.signal(SIGKILL).has_value());
+        auto e = p.wait(); // through the new supervisor's exit pipe
+        BOOST_TEST_REQUIRE(e.has_value(), why(e));
+        BOOST_TEST(e->exit_unknown);
+        BOOST_TEST(e->finished_ns > 0);
+        BOOST_TEST(::waitpid(lives, nullptr, 0) == lives); // its parent is us now
+    }
+    for (const pid_t pid : {lives, ends}) {
+        BOOST_TEST(!fs::exists(dir + "/exec-" + std::to_string(pid) + ".json"));
+        BOOST_TEST(fs::exists(dir + "/exit-" + std::to_string(pid) + ".json"));
+    }
+    auto again = c->execs(); // everything recorded: nothing left to watch
+    BOOST_TEST_REQUIRE(again.has_value(), why(again));
+    BOOST_TEST(again->empty());
+    const pid_t init = c->init().pid();
+    BOOST_TEST_REQUIRE(c->kill(SIGKILL).has_value());
+    BOOST_TEST(c->init().wait().has_value());
+    BOOST_TEST(::waitpid(init, nullptr, 0) == init);
+    BOOST_TEST(c->remove(false).has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
