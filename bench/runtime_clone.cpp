@@ -79,8 +79,8 @@ int main(int argc, char** argv)
     for (const std::size_t mb : {0UL, 256UL, 1024UL}) {
         const std::size_t bytes = (mb - have) << 20;
         if (bytes > 0) {
-            void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                           -1, 0);
+            void* p =
+                mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (p == MAP_FAILED) {
                 std::perror("mmap");
                 return 1;
@@ -93,9 +93,9 @@ int main(int argc, char** argv)
             bool vm;
             int (*body)(void*);
         };
-        for (const Case c : {Case{"fork", false, exit_at_once}, Case{"vfork", true, exit_at_once},
-                             Case{"fork+fork", false, fork_one_more},
-                             Case{"vfork+fork", true, fork_one_more}}) {
+        for (const Case c :
+             {Case{"fork", false, exit_at_once}, Case{"vfork", true, exit_at_once},
+              Case{"fork+fork", false, fork_one_more}, Case{"vfork+fork", true, fork_one_more}}) {
             std::vector<double> t;
             for (int i = 0; i < n; ++i)
                 t.push_back(one(c.vm, c.body));

@@ -68,8 +68,8 @@ Result<std::optional<ExecMarker>> read_exec_marker(const std::string& path)
     const auto boot = j.find("bootId");
     if (boot == j.end() || !boot->is_string() || boot->get_ref<const std::string&>().size() > 64)
         return Error::invalid(berth::quoted(path), ": bootId: a string of at most 64 is required");
-    return std::optional<ExecMarker>(ExecMarker{pid->get<pid_t>(), start->get<std::uint64_t>(),
-                                                boot->get<std::string>()});
+    return std::optional<ExecMarker>(
+        ExecMarker{pid->get<pid_t>(), start->get<std::uint64_t>(), boot->get<std::string>()});
 }
 
 Result<std::vector<pid_t>> exec_marker_pids(const Options& options, std::string_view id)

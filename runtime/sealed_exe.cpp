@@ -96,8 +96,8 @@ bool on_readonly_mount(int fd)
 // before the exec, so the re-executed copy never loops back here.
 void reexec_from_readonly_bind(int self, char** argv)
 {
-    Fd tree(static_cast<int>(::syscall(SYS_open_tree, self, "",
-                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+    Fd tree(static_cast<int>(
+        ::syscall(SYS_open_tree, self, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
     if (!tree.valid())
         return;
     mount_attr attr{};

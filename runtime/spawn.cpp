@@ -64,8 +64,9 @@ pid_t start_stage(StageStart& start)
     sigset_t all, saved;
     sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &saved); // this thread's only, restored at once
-    const pid_t pid = ::clone(run_stage, static_cast<char*>(stack) + guard_bytes + stage_stack_bytes,
-                              CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+    const pid_t pid =
+        ::clone(run_stage, static_cast<char*>(stack) + guard_bytes + stage_stack_bytes,
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     const int saved_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     ::munmap(stack, stage_stack_bytes + guard_bytes); // the stage is gone; the init has a copy
@@ -96,8 +97,8 @@ Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<in
     fields.keep_fds = keep_storage.data();
     fields.keep_fd_count = keep_storage.size();
     // The stage's first act (child.cpp's enter_stage): non-dumpable (unless it shares our
-    // memory: the flag is the address space's, ours), then every fd but the keep-list closed, our end of sync and the caller's locks included. Our end must go: the
-    // child sees EOF when we die.
+    // memory: the flag is the address space's, ours), then every fd but the keep-list closed, our
+    // end of sync and the caller's locks included. Our end must go: the child sees EOF when we die.
     StageStart start{entry, plan};
     const pid_t stage = start_stage(start);
     if (stage < 0)

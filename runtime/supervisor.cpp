@@ -96,8 +96,8 @@ private:
     Result<std::pair<json, std::vector<Fd>>> serve_watch(const json& request);
     Result<std::pair<json, std::vector<Fd>>> watch_exec(const Options& options,
                                                         const std::string& id, pid_t pid);
-    std::optional<Result<std::pair<json, std::vector<Fd>>>> watch_known(
-        const std::string& record_path, std::array<Fd, 2>& exit_pipe);
+    std::optional<Result<std::pair<json, std::vector<Fd>>>>
+    watch_known(const std::string& record_path, std::array<Fd, 2>& exit_pipe);
     Result<std::pair<json, std::vector<Fd>>> adopt(pid_t pid, Fd pidfd, Watched w);
     Result<std::pair<json, std::vector<Fd>>> readopt(const std::string& id, Fd pidfd, Watched w);
     void reattach(const Options& options, const std::string& id, pid_t pid);
@@ -419,8 +419,8 @@ void Supervisor::reattach(const Options& options, const std::string& id, pid_t p
 }
 
 // A process we watch already (by its record path, one per process): one more exit pipe.
-std::optional<Result<std::pair<json, std::vector<Fd>>>> Supervisor::watch_known(
-    const std::string& record_path, std::array<Fd, 2>& exit_pipe)
+std::optional<Result<std::pair<json, std::vector<Fd>>>>
+Supervisor::watch_known(const std::string& record_path, std::array<Fd, 2>& exit_pipe)
 {
     for (auto& [key, w] : watched_) {
         if (w.record_path != record_path)

@@ -99,8 +99,7 @@ Result<Supervised> supervised_exec(const Options& options, const std::string& id
     return call(options, request, stdio);
 }
 
-Result<Supervised> supervised_watch(const Options& options, const std::string& id,
-                                    pid_t exec_pid)
+Result<Supervised> supervised_watch(const Options& options, const std::string& id, pid_t exec_pid)
 {
     const int none[3] = {-1, -1, -1};
     json request{{"op", "watch"}, {"id", id}};
