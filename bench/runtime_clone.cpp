@@ -21,7 +21,7 @@
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using Clock = std::chrono::steady_clock;
 
 int exit_at_once(void* /*unused*/)
 {
@@ -42,8 +42,8 @@ int fork_one_more(void* /*unused*/)
 // reaps it; the wall time in microseconds.
 double one(bool vm, int (*body)(void*))
 {
-    static std::vector<char> stack(256 * 1024);
-    const auto start = clock_type::now();
+    static std::vector<char> stack(std::size_t{256} * 1024);
+    const auto start = Clock::now();
     pid_t pid;
     if (vm) {
         pid = clone(body, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, nullptr);
@@ -58,7 +58,7 @@ double one(bool vm, int (*body)(void*))
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    return std::chrono::duration<double, std::micro>(clock_type::now() - start).count();
+    return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
 
 double median(std::vector<double> v)
@@ -73,7 +73,11 @@ int main(int argc, char** argv)
 {
     int n = 200;
     if (argc == 3 && std::strcmp(argv[1], "-n") == 0)
-        n = std::atoi(argv[2]);
+        n = static_cast<int>(std::strtol(argv[2], nullptr, 10));
+    if (n <= 0) {
+        std::fprintf(stderr, "usage: runtime_clone_bench [-n N], N > 0\n");
+        return 2;
+    }
     std::printf("%-10s %-12s %12s %12s\n", "rss_mb", "clone", "median_us", "mean_us");
     std::size_t have = 0;
     for (const std::size_t mb : {0UL, 256UL, 1024UL}) {
@@ -97,6 +101,7 @@ int main(int argc, char** argv)
              {Case{"fork", false, exit_at_once}, Case{"vfork", true, exit_at_once},
               Case{"fork+fork", false, fork_one_more}, Case{"vfork+fork", true, fork_one_more}}) {
             std::vector<double> t;
+            t.reserve(static_cast<std::size_t>(n));
             for (int i = 0; i < n; ++i)
                 t.push_back(one(c.vm, c.body));
             double sum = 0;

@@ -241,7 +241,7 @@ struct MarkerDir {
     MarkerDir& operator=(const MarkerDir&) = delete;
     std::string put(const std::string& name, const std::string& text) const
     {
-        const auto path = root + "/c1/" + name;
+        auto path = root + "/c1/" + name;
         std::ofstream(path) << text;
         return path;
     }
