@@ -24,16 +24,19 @@ for ((i = 0; i < iterations; i++)); do
     </dev/null 2>&1 >/dev/null | grep '^berth-phase ' | sed "s/^/run=$i /" >>"$work/trace"
 done
 # Columns: run=I berth-phase pid=P t_us=T dt_us=D name...; a name seen twice in one run (the
-# re-exec'd copy's "cli: main") gets "#2".
-awk '{
-  run = $1; sub(/^dt_us=/, "", $5); dt = $5; t = $4; sub(/^t_us=/, "", t);
+# re-exec'd copy's "cli: main") gets "#2". Each phase's time is measured from the previous line
+# of the same run whatever process wrote it (t_us is CLOCK_MONOTONIC in every process), so the
+# re-exec and the dynamic loader's work before "cli: main #2" count too.
+sort -t' ' -k1,1 -k4,4 -s "$work/trace" | awk '{
+  run = $1; t = $4; sub(/^t_us=/, "", t);
   name = $6; for (i = 7; i <= NF; i++) name = name " " $i;
   key = run SUBSEP name; seen[key]++; if (seen[key] > 1) name = name " #" seen[key];
   if (!(name in order)) { order[name] = ++n; names[n] = name }
+  dt = (run in last) ? t - last[run] : 0;
   vals[name] = vals[name] " " dt / 1000.0;
   if (!(run in first)) first[run] = t; last[run] = t
 } END {
-  printf "%-70s %9s %9s\n", "phase (time since the previous one)", "median_ms", "mean_ms"
+  printf "%-70s %9s %9s\n", "phase (time since the previous one, any process)", "median_ms", "mean_ms"
   for (i = 1; i <= n; i++) {
     k = split(vals[names[i]], v, " "); s = 0
     for (a = 1; a <= k; a++) { s += v[a]; for (b = a + 1; b <= k; b++) if (v[b] < v[a]) { x = v[a]; v[a] = v[b]; v[b] = x } }
@@ -43,4 +46,4 @@ awk '{
   k = 0; for (r in first) tot[++k] = (last[r] - first[r]) / 1000.0
   for (a = 1; a <= k; a++) for (b = a + 1; b <= k; b++) if (tot[b] < tot[a]) { x = tot[a]; tot[a] = tot[b]; tot[b] = x }
   printf "%-70s %9.2f\n", "total, first phase to last (median)", (k % 2) ? tot[(k + 1) / 2] : (tot[k / 2] + tot[k / 2 + 1]) / 2
-}' "$work/trace"
+}'

@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstring>
 #include "runtime/child_plan.hpp"
+#include "runtime/fd_passing.hpp"
 #include "runtime/fds.hpp"
 #include "runtime/child_internal.hpp"
 
@@ -34,20 +35,8 @@ namespace {
 
 int send_fd(int socket, int fd) noexcept
 {
-    char name[] = "berth-console";
-    iovec iov{name, sizeof name - 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    return ::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+    static const char name[] = "berth-console"; // what runc sends with the fd
+    return send_with_fds(socket, name, sizeof name - 1, &fd, 1) < 0 ? -1 : 0;
 }
 
 // The pty's peer end, unlocked and sized, or -1.

@@ -26,6 +26,7 @@
 #include "runtime/child_plan.hpp"
 #include "runtime/fds.hpp"
 #include "runtime/child_internal.hpp"
+#include "runtime/spawn.hpp"
 
 namespace berth::runtime {
 
@@ -59,12 +60,14 @@ pid_t clone_init_into(unsigned long flags, int cgroup_fd, bool* joined) noexcept
     return clone_init(flags);
 }
 
-// The stage's first act. Non-dumpable: a process of our own (fork), so this is our flag, not the
-// caller's (with a CLONE_VM stage it would be the caller's: then only the init may set it).
-// Then every fd not on the keep-list is closed, before anything else runs.
+// The stage's first act. Non-dumpable when it has an address space of its own (a fork: the flag
+// is the address space's); a stage sharing the caller's memory (spawn.cpp) leaves the caller's
+// flag alone, and the init and the exec'd process set theirs as their first act. Then every fd
+// not on the keep-list is closed, before anything else runs.
 void enter_stage(int sync_fd, unsigned preserve_fds, const int* keep, std::size_t count) noexcept
 {
-    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!stage_shares_caller_memory())
+        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (close_fds_except(3 + preserve_fds, keep, count) < 0)
         child_fail(sync_fd, ChildStep::CloseFds);
 }

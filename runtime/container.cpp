@@ -10,6 +10,7 @@
 #include <cerrno>
 #include "base/files.hpp"
 #include "runtime/create.hpp"
+#include "runtime/exec_marker.hpp"
 #include "runtime/exit_record.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/supervisor_client.hpp"
@@ -150,6 +151,29 @@ Result<ProcessHandle> Container::exec(const ExecOptions& eo)
     return ProcessHandle(pid, std::move(*pidfd), ProcessHandle::Reaper::Caller, Fd(),
                          exit_record_path(*options_, id_, pid), cgroup ? *cgroup : "",
                          options_->durable_state);
+}
+
+Result<std::vector<ProcessHandle>> Container::execs()
+{
+    if (options_->supervisor_socket.empty())
+        return Error::invalid("container ", id_,
+                              ": exec'd processes are tracked only with a supervisor");
+    auto pids = exec_marker_pids(*options_, id_);
+    if (!pids)
+        return std::move(pids).error();
+    std::vector<ProcessHandle> out;
+    for (const pid_t pid : *pids) {
+        auto s = supervised_watch(*options_, id_, pid);
+        if (!s) {
+            if (s.error().code == ENOENT) // recorded and unmarked meanwhile by its reaper
+                continue;
+            return std::move(s).error().wrap(cat("watch process ", pid, " in container ", id_));
+        }
+        out.emplace_back(s->pid, std::move(s->pidfd), ProcessHandle::Reaper::Supervisor,
+                         std::move(s->exit_fd), exit_record_path(*options_, id_, pid), "",
+                         options_->durable_state);
+    }
+    return out;
 }
 
 Result<void> Container::remove(bool force)

@@ -15,8 +15,9 @@
 //    wait_fd(); try_reap() reads the record. Exit codes and logs outlive the caller.
 // The library never reaps anything else (no waitpid(-1), no subreaper, no SIGCHLD handler);
 // only run_supervisor(), berth-supervisor's own loop, reaps the orphans a subreaper inherits.
-// A supervisor restarted after dying re-adopts the live inits it is asked to watch (load,
-// recover): not their parent, it records their end with ExitRecord::exit_unknown.
+// A supervisor restarted after dying re-adopts the live inits (load, recover) and exec'd
+// processes (Container::execs) it is asked to watch: not their parent, it records their end
+// with ExitRecord::exit_unknown.
 // Exit records: <root>/<id>/exit-init.json for the init, exit-<pid>.json for an exec'd process,
 // written atomically (durably with Options::durable_state) before anything removes the cgroup.
 #pragma once
@@ -123,6 +124,12 @@ public:
     Result<void> resume();
     // Another process in the container; eo.detach is ignored (the handle is the answer).
     Result<ProcessHandle> exec(const ExecOptions& eo);
+    // Supervised only (EINVAL otherwise): handles on the processes a supervisor exec'd here
+    // whose end is not recorded yet, e.g. after the agent or the supervisor restarted. Those
+    // a dead supervisor started are re-adopted by its successor (pid, start time and boot id
+    // were recorded, so a reused pid is never taken for them) and end with exit_unknown; those
+    // that ended while no supervisor ran come back with that record already.
+    Result<std::vector<ProcessHandle>> execs();
     // Kills (force) and reaps the init if this handle is its reaper, then removes everything.
     Result<void> remove(bool force);
     Result<State> state() const;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include "runtime/fd_passing.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
 
@@ -52,19 +53,7 @@ Result<void> send_with_fd(const std::string& path, const std::string& text, int 
         return Error::from_errno("seccomp listener socket");
     if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
         return Error::from_errno("connect to linux.seccomp.listenerPath ", berth::quoted(path));
-    iovec iov{const_cast<char*>(text.data()), text.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    const ssize_t sent = ::sendmsg(socket.get(), &msg, MSG_NOSIGNAL);
+    const ssize_t sent = send_with_fds(socket.get(), text.data(), text.size(), &fd, 1);
     if (sent != static_cast<ssize_t>(text.size()))
         return Error::from_errno("send the seccomp listener to ", berth::quoted(path));
     return {};

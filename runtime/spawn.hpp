@@ -12,6 +12,11 @@
 
 namespace berth::runtime {
 
+// Whether the stage runs in the caller's address space (clone CLONE_VM|CLONE_VFORK; not in
+// sanitizer builds). Then it must not touch what belongs to the address space (the dumpable
+// flag): the processes it clones do that as their first act.
+bool stage_shares_caller_memory() noexcept;
+
 // Where the plan keeps the fields spawn_stage fills in.
 struct StageFds {
     int& sync_fd;
@@ -19,7 +24,7 @@ struct StageFds {
     std::size_t& keep_fd_count;
 };
 
-// Forks a stage running entry(plan) (stage_main or exec_stage_main, below). keep: the
+// Starts a stage running entry(plan) (stage_main or exec_stage_main, below). keep: the
 // fds the stage needs besides stdio and the preserved ones (the child's end of sync is added);
 // keep_storage holds the sorted list the plan points at while the child runs. sync gets our
 // end. describe turns a Failure report into an Error. born_in_cgroup (when given) says whether

@@ -31,6 +31,7 @@
 #include <memory>
 #include "base/files.hpp"
 #include "runtime/create.hpp"
+#include "runtime/exec_marker.hpp"
 #include "runtime/exit_record.hpp"
 #include "runtime/json_log.hpp"
 #include "runtime/log_pump.hpp"
@@ -56,6 +57,7 @@ struct Watched {
     std::string init_of;                // the container id when this is its init
     std::uint64_t oom_kills_before = 0; // the cgroup's OOM kills when we took it on
     bool foreign = false;               // re-adopted after a restart: not our child, no waitid
+    std::string marker_path;            // an exec'd process's exec-<pid>.json (exec_marker.hpp)
 };
 
 // Signals one watcher: readable at once, whoever else still holds the write end.
@@ -92,6 +94,10 @@ private:
                                                           std::vector<Fd>& fds);
     Result<std::pair<json, std::vector<Fd>>> serve_exec(const json& request, std::vector<Fd>& fds);
     Result<std::pair<json, std::vector<Fd>>> serve_watch(const json& request);
+    Result<std::pair<json, std::vector<Fd>>> watch_exec(const Options& options,
+                                                        const std::string& id, pid_t pid);
+    std::optional<Result<std::pair<json, std::vector<Fd>>>>
+    watch_known(const std::string& record_path, std::array<Fd, 2>& exit_pipe);
     Result<std::pair<json, std::vector<Fd>>> adopt(pid_t pid, Fd pidfd, Watched w);
     Result<std::pair<json, std::vector<Fd>>> readopt(const std::string& id, Fd pidfd, Watched w);
     void reattach(const Options& options, const std::string& id, pid_t pid);
@@ -360,6 +366,10 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_exec(const json& requ
         return std::move(pidfd).error();
     w.record_path = exit_record_path(options, id, pid);
     w.durable = options.durable_state;
+    // What a supervisor after us re-adopts it by. Without it the process runs on all the same,
+    // only a successor could not tell it from a process that reused its pid.
+    if (write_exec_marker(options, id, pid))
+        w.marker_path = exec_marker_path(options, id, pid);
     return adopt(pid, std::move(*pidfd), std::move(w));
 }
 
@@ -408,6 +418,75 @@ void Supervisor::reattach(const Options& options, const std::string& id, pid_t p
     (void)pump_.add(std::move((*logs)->err), (*logs)->log, "stderr");
 }
 
+// A process we watch already (by its record path, one per process): one more exit pipe.
+std::optional<Result<std::pair<json, std::vector<Fd>>>>
+Supervisor::watch_known(const std::string& record_path, std::array<Fd, 2>& exit_pipe)
+{
+    for (auto& [key, w] : watched_) {
+        if (w.record_path != record_path)
+            continue;
+        Fd pidfd(::fcntl(w.pidfd.get(), F_DUPFD_CLOEXEC, 3));
+        if (!pidfd.valid())
+            return Result<std::pair<json, std::vector<Fd>>>(Error::from_errno("dup pidfd"));
+        w.exit_writers.push_back(std::move(exit_pipe[1]));
+        std::vector<Fd> out;
+        out.push_back(std::move(exit_pipe[0]));
+        out.push_back(std::move(pidfd));
+        return Result<std::pair<json, std::vector<Fd>>>(
+            std::pair{json{{"ok", true}, {"pid", w.pid}, {"hasPidfd", true}}, std::move(out)});
+    }
+    return std::nullopt;
+}
+
+// A new watcher of a process exec'd into container id, as serve_watch for an init: ours, or
+// alive and marked by a supervisor before us (re-adopted: exit_unknown), or ended (its record
+// on disk, or written now as exit_unknown when nobody was left to reap it). ENOENT when no such
+// process was ever exec'd by a supervisor (no marker, no record).
+Result<std::pair<json, std::vector<Fd>>> Supervisor::watch_exec(const Options& options,
+                                                                const std::string& id, pid_t pid)
+{
+    if (pid <= 0)
+        return Error::invalid("watch: pid must be positive");
+    auto exit_pipe = make_pipe(O_NONBLOCK);
+    if (!exit_pipe)
+        return std::move(exit_pipe).error();
+    const auto record_path = exit_record_path(options, id, pid);
+    if (auto known = watch_known(record_path, *exit_pipe))
+        return std::move(*known);
+    const auto marker_path = exec_marker_path(options, id, pid);
+    auto marker = read_exec_marker(marker_path);
+    if (!marker)
+        return std::move(marker).error();
+    auto on_disk = read_exit_record(record_path);
+    const bool recorded = on_disk && *on_disk;
+    if (!*marker && !recorded)
+        return Error::with_code(ENOENT, "no process ", pid, " was exec'd into container ",
+                                berth::quoted(id));
+    auto pidfd = *marker ? open_marked(**marker) : Result<Fd>(Error::with_code(ESRCH, "gone"));
+    auto record = store::load(options, id);
+    const std::string cgroup_path = record ? record->cgroup_path : "";
+    if (pidfd && !has_ended(pidfd->get()) && !recorded) {
+        Watched w;
+        w.pid = pid;
+        w.record_path = record_path;
+        w.cgroup_path = cgroup_path;
+        w.durable = options.durable_state;
+        w.marker_path = marker_path;
+        return readopt(id, std::move(*pidfd), std::move(w));
+    }
+    if (!recorded &&
+        write_exit_record(record_path, make_unknown_exit_record(pid, cgroup_path, 0, false),
+                          options.durable_state))
+        (void)::unlink(marker_path.c_str());
+    notify((*exit_pipe)[1]);
+    std::vector<Fd> out;
+    out.push_back(std::move((*exit_pipe)[0]));
+    if (pidfd)
+        out.push_back(std::move(*pidfd));
+    return std::pair{json{{"ok", true}, {"pid", pid}, {"hasPidfd", pidfd.has_value()}},
+                     std::move(out)};
+}
+
 // A new watcher of a container's init. Ours: one more exit pipe. Alive but not known here (a
 // supervisor before us started it): re-adopted. Ended: its record is on disk, or, when nobody
 // was left to reap it (the supervisor died first), written now marked exit_unknown; the exit
@@ -418,22 +497,14 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& req
     const auto id = request.at("id").get<std::string>();
     if (auto r = store::check_id(id); !r)
         return std::move(r).error();
+    if (request.contains("pid")) // an exec'd process, not the init
+        return watch_exec(options, id, request.at("pid").get<pid_t>());
     auto exit_pipe = make_pipe(O_NONBLOCK);
     if (!exit_pipe)
         return std::move(exit_pipe).error();
     const auto record_path = exit_record_path(options, id);
-    for (auto& [key, w] : watched_)
-        if (w.init_of == id && w.record_path == record_path) {
-            Fd pidfd(::fcntl(w.pidfd.get(), F_DUPFD_CLOEXEC, 3));
-            if (!pidfd.valid())
-                return Error::from_errno("dup pidfd");
-            w.exit_writers.push_back(std::move((*exit_pipe)[1]));
-            std::vector<Fd> out;
-            out.push_back(std::move((*exit_pipe)[0]));
-            out.push_back(std::move(pidfd));
-            return std::pair{json{{"ok", true}, {"pid", w.pid}, {"hasPidfd", true}},
-                             std::move(out)};
-        }
+    if (auto known = watch_known(record_path, *exit_pipe))
+        return std::move(*known);
     auto record = store::load(options, id);
     if (!record)
         return std::move(record).error();
@@ -476,9 +547,12 @@ void Supervisor::reap(int pidfd)
         // Not our child: its pidfd became readable when it ended; its parent has the code.
         if (!has_ended(pidfd))
             return; // a stale event for a reused fd number: not ended yet
-        (void)write_exit_record(
-            w.record_path, make_unknown_exit_record(w.pid, w.cgroup_path, w.oom_kills_before, true),
-            w.durable);
+        if (write_exit_record(
+                w.record_path,
+                make_unknown_exit_record(w.pid, w.cgroup_path, w.oom_kills_before, true),
+                w.durable) &&
+            !w.marker_path.empty())
+            (void)::unlink(w.marker_path.c_str());
     } else {
         siginfo_t info{};
         const int r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
@@ -491,7 +565,8 @@ void Supervisor::reap(int pidfd)
         if (r == 0) {
             const auto record = make_exit_record(info, w.cgroup_path, w.oom_kills_before);
             // ENOENT: the container was removed meanwhile; nobody is left to read the record.
-            (void)write_exit_record(w.record_path, record, w.durable);
+            if (write_exit_record(w.record_path, record, w.durable) && !w.marker_path.empty())
+                (void)::unlink(w.marker_path.c_str()); // the record says it all now
         }
     }
     if (!w.init_of.empty()) // the container ended: no later exit in it to label

@@ -99,10 +99,13 @@ Result<Supervised> supervised_exec(const Options& options, const std::string& id
     return call(options, request, stdio);
 }
 
-Result<Supervised> supervised_watch(const Options& options, const std::string& id)
+Result<Supervised> supervised_watch(const Options& options, const std::string& id, pid_t exec_pid)
 {
     const int none[3] = {-1, -1, -1};
-    return call(options, json{{"op", "watch"}, {"id", id}}, none);
+    json request{{"op", "watch"}, {"id", id}};
+    if (exec_pid > 0)
+        request["pid"] = exec_pid;
+    return call(options, request, none);
 }
 
 } // namespace berth::runtime

@@ -17,9 +17,11 @@ struct Supervised {
 Result<Supervised> supervised_create(const Options& options, const CreateOptions& co);
 Result<Supervised> supervised_exec(const Options& options, const std::string& id,
                                    const ExecOptions& eo);
-// The init of a container the supervisor is (or was) the parent of. Unknown to it (it did not
-// start it, or already reaped it): the exit pipe comes back closed; the record is on disk or
-// not at all.
-Result<Supervised> supervised_watch(const Options& options, const std::string& id);
+// The init (exec_pid 0) or an exec'd process of a container the supervisor is (or was) the
+// parent of. Alive but started by a supervisor before it: re-adopted (exit_unknown at its end).
+// Ended: the exit pipe comes back closed; the record is on disk or not at all. An exec_pid no
+// supervisor exec'd there: ENOENT.
+Result<Supervised> supervised_watch(const Options& options, const std::string& id,
+                                    pid_t exec_pid = 0);
 
 } // namespace berth::runtime

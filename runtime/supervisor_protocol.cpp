@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <cerrno>
 #include <cstring>
+#include "runtime/fd_passing.hpp"
 
 namespace berth::runtime::wire {
 
@@ -13,23 +14,8 @@ Result<void> send_message(int socket, std::string_view body, std::span<const int
 {
     if (fds.size() > max_fds)
         return Error::invalid("too many fds for one message");
-    iovec iov{const_cast<char*>(body.data()), body.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds)] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (!fds.empty()) {
-        msg.msg_control = control;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    while (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR)
-            return Error::from_errno("send to supervisor socket");
+    if (send_with_fds(socket, body.data(), body.size(), fds.data(), fds.size()) < 0)
+        return Error::from_errno("send to supervisor socket");
     return {};
 }
 

@@ -12,7 +12,7 @@
 namespace berth::runtime::wire {
 
 inline constexpr std::size_t max_message_bytes = std::size_t{256} * 1024;
-inline constexpr std::size_t max_fds = 4;
+inline constexpr std::size_t max_fds = 4; // at most max_passed_fds (fd_passing.hpp)
 
 Result<void> send_message(int socket, std::string_view body, std::span<const int> fds = {});
 // One message; fds received are appended to fds (close-on-exec). EOF is EPIPE.

@@ -1,9 +1,12 @@
 // tests/root/runtime_security_test.cpp — the CVE-2019-5736 class through the CLI: while a
-// container is in the created state its init is still a copy of berth-runtime, so that copy
-// must be a sealed memfd, not the binary on the host. Needs root.
+// container is in the created state its init is still a copy of berth-runtime, so what its
+// /proc/<pid>/exe reaches must be unwritable (a detached read-only bind mount of the binary, or
+// a sealed memfd), also once the init is gone. Needs root.
 #define BOOST_TEST_MODULE runtime_security
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <cerrno>
 #include <climits>
@@ -11,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <nlohmann/json.hpp>
+#include "base/fd.hpp"
 #include "tests/support/bundle.hpp"
 #include "tests/support/privileges.hpp"
 #include "tests/support/runner.hpp"
@@ -28,9 +32,26 @@ std::string exe_link(pid_t pid)
     return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
 }
 
+// A write through fd (a reopen of /proc/<pid>/exe) must fail: EROFS from the read-only mount,
+// EPERM from F_SEAL_WRITE (a sealed memfd opens for writing, its writes fail), ETXTBSY while a
+// process still runs it.
+void expect_unwritable(int path_fd)
+{
+    const auto path = "/proc/self/fd/" + std::to_string(path_fd);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    const int saved = errno;
+    if (fd >= 0) {
+        BOOST_TEST(::write(fd, "x", 1) < 0, "write to the runtime copy succeeded");
+        ::close(fd);
+    } else {
+        BOOST_TEST((saved == EROFS || saved == EPERM || saved == ETXTBSY || saved == EACCES),
+                   "unexpected errno " << saved);
+    }
+}
+
 } // namespace
 
-BOOST_AUTO_TEST_CASE(created_init_runs_from_a_sealed_memfd_not_the_host_binary,
+BOOST_AUTO_TEST_CASE(created_init_runs_from_a_binary_nothing_can_write_not_the_host_file,
                      *utf::precondition(is_root))
 {
     const auto binary = berth_runtime_path();
@@ -50,21 +71,25 @@ BOOST_AUTO_TEST_CASE(created_init_runs_from_a_sealed_memfd_not_the_host_binary,
 
     const auto link = exe_link(pid);
     BOOST_TEST_MESSAGE("created init's /proc/<pid>/exe -> " << link);
-    BOOST_TEST(link.rfind("/memfd:berth-runtime", 0) == 0);
     BOOST_TEST(link != *binary);
-    // The write an attacker would need: refused by F_SEAL_WRITE (or ETXTBSY while it runs).
+    // What an attacker in the container would hold: an O_PATH fd on the init's exe, reopened for
+    // writing now and again once every runtime process has exited.
     const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
-    const int fd = ::open(exe.c_str(), O_WRONLY | O_CLOEXEC);
-    const int saved = errno;
-    if (fd >= 0) {
-        BOOST_TEST(::write(fd, "x", 1) < 0, "write to the sealed runtime copy succeeded");
-        ::close(fd);
-    } else {
-        BOOST_TEST((saved == EPERM || saved == ETXTBSY || saved == EACCES),
-                   "unexpected errno " << saved);
-    }
+    const int held = ::open(exe.c_str(), O_PATH | O_CLOEXEC);
+    BOOST_TEST_REQUIRE(held >= 0);
+    struct statvfs vfs {};
+    const bool readonly = ::fstatvfs(held, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+    const berth::Fd readable(::open(exe.c_str(), O_RDONLY | O_CLOEXEC));
+    const int seals = ::fcntl(readable.get(), F_GET_SEALS); // EINVAL unless a memfd
+    BOOST_TEST((readonly || (seals >= 0 && (seals & F_SEAL_WRITE))),
+               "the init's binary is neither on a read-only mount nor a sealed memfd");
+    expect_unwritable(held);
     BOOST_TEST(berth.cli({"delete", "--force", id}).status == 0);
     berth.forget(id);
+    for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i)
+        ::usleep(10 * 1000); // the init is killed and reaped by its adopter
+    expect_unwritable(held);
+    ::close(held);
 }
 
 // Issue 14: the init joins its cgroup without a move by pid (clone3 CLONE_INTO_CGROUP for v2, a

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include "base/files.hpp"
 #include "tests/root/runtime_fixture.hpp"
+#include "tests/root/supervisor_process.hpp"
 
 using namespace berth::test;
 
@@ -16,7 +17,7 @@ namespace {
 // The test process is a subreaper: containers a killed supervisor leaves behind are reparented
 // to it (not to this host's pid 1), and RuntimeFixture reaps them at the end.
 struct SupervisorFixture : RuntimeFixture {
-    pid_t supervisor = -1;
+    SupervisorProcess supervisor;
     std::string logs = state.path() + "/logs";
 
     SupervisorFixture()
@@ -26,34 +27,8 @@ struct SupervisorFixture : RuntimeFixture {
         fs::create_directories(logs);
         start_supervisor();
     }
-    ~SupervisorFixture() { kill_supervisor(); }
-    SupervisorFixture(const SupervisorFixture&) = delete;
-    SupervisorFixture& operator=(const SupervisorFixture&) = delete;
-
-    void start_supervisor()
-    {
-        const char* build = std::getenv("BERTH_BUILD_ROOT");
-        const std::string exe =
-            std::string(build ? build : "build") + "/runtime/cli/berth-supervisor";
-        (void)::unlink(options.supervisor_socket.c_str());
-        supervisor = ::fork();
-        if (supervisor == 0) {
-            ::execl(exe.c_str(), exe.c_str(), "--socket", options.supervisor_socket.c_str(),
-                    nullptr);
-            ::_exit(127);
-        }
-        for (int i = 0; i < 500 && !fs::exists(options.supervisor_socket); ++i)
-            std::this_thread::sleep_for(10ms);
-        BOOST_TEST_REQUIRE(fs::exists(options.supervisor_socket));
-    }
-    void kill_supervisor()
-    {
-        if (supervisor <= 0)
-            return;
-        ::kill(supervisor, SIGKILL);
-        ::waitpid(supervisor, nullptr, 0);
-        supervisor = -1;
-    }
+    void start_supervisor() { BOOST_TEST_REQUIRE(supervisor.start(options.supervisor_socket)); }
+    void kill_supervisor() { supervisor.kill(); }
     // Supervised: stdio /dev/null, or the log file when log is set.
     rt::CreateOptions supervised(const std::string& id, bool log)
     {
@@ -169,7 +144,7 @@ BOOST_FIXTURE_TEST_CASE(an_orphan_an_exec_leaves_behind_is_reaped_by_the_supervi
     BOOST_TEST(e->exit_code == 0);
     const pid_t orphan = std::stoi(read_all(out.get()));
     // Reparented to the supervisor (not pid 1), which reaps it: no zombie left.
-    BOOST_TEST(proc_field(orphan, "PPid") == std::to_string(supervisor));
+    BOOST_TEST(proc_field(orphan, "PPid") == std::to_string(supervisor.pid()));
     bool gone = false;
     for (int i = 0; i < 500 && !gone; ++i) {
         gone = !fs::exists("/proc/" + std::to_string(orphan));
@@ -257,6 +232,74 @@ BOOST_FIXTURE_TEST_CASE(
     BOOST_TEST(::waitpid(live_pid, nullptr, 0) == live_pid); // its parent is us now
     BOOST_TEST(live.remove(false).has_value());
     BOOST_TEST(rt::remove(options, ended_id, false).has_value());
+}
+
+// Issue 14: what a supervisor exec'd is re-adopted by its successor like an init: the one still
+// running ends with exit_unknown when its successor sees it end, the one that ended during the
+// outage comes back recorded as exit_unknown with no finish time, and no marker is left.
+BOOST_FIXTURE_TEST_CASE(a_restarted_supervisor_readopts_execd_processes_and_records_their_end,
+                        SupervisorFixture)
+{
+    bundle.set_args({"sleep", "100000"});
+    bundle.write();
+    const auto id = new_id("execs");
+    pid_t lives = 0, ends = 0;
+    {
+        auto c = rt::Container::create(options, supervised(id, false));
+        BOOST_TEST_REQUIRE(c.has_value(), why(c));
+        BOOST_TEST_REQUIRE(c->start().has_value());
+        rt::ExecOptions eo;
+        eo.process.args = {"sleep", "100000"};
+        eo.process.env = {"PATH=/bin"};
+        auto a = c->exec(eo);
+        auto b = c->exec(eo);
+        BOOST_TEST_REQUIRE(a.has_value(), why(a));
+        BOOST_TEST_REQUIRE(b.has_value(), why(b));
+        lives = a->pid();
+        ends = b->pid();
+    } // the handles go; the processes run on
+    const auto dir = options.root + "/" + id;
+    BOOST_TEST(fs::exists(dir + "/exec-" + std::to_string(lives) + ".json"));
+    kill_supervisor(); // the exec'd processes are reparented to us (subreaper)
+    BOOST_TEST_REQUIRE(::kill(ends, SIGKILL) == 0);
+    BOOST_TEST(::waitpid(ends, nullptr, 0) == ends);
+    start_supervisor();
+
+    auto c = rt::Container::load(options, id);
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    auto execs = c->execs();
+    BOOST_TEST_REQUIRE(execs.has_value(), why(execs));
+    BOOST_TEST_REQUIRE(execs->size() == 2u);
+    for (auto& p : *execs) {
+        auto r = p.try_reap();
+        BOOST_TEST_REQUIRE(r.has_value(), why(r));
+        if (p.pid() == ends) {
+            BOOST_TEST_REQUIRE(r->has_value()); // ended while no supervisor ran
+            BOOST_TEST((*r)->exit_unknown);
+            BOOST_TEST((*r)->finished_ns == 0);
+            continue;
+        }
+        BOOST_TEST(p.pid() == lives);
+        BOOST_TEST(!r->has_value()); // alive, watched again
+        BOOST_TEST_REQUIRE(p.signal(SIGKILL).has_value());
+        auto e = p.wait(); // through the new supervisor's exit pipe
+        BOOST_TEST_REQUIRE(e.has_value(), why(e));
+        BOOST_TEST(e->exit_unknown);
+        BOOST_TEST(e->finished_ns > 0);
+        BOOST_TEST(::waitpid(lives, nullptr, 0) == lives); // its parent is us now
+    }
+    for (const pid_t pid : {lives, ends}) {
+        BOOST_TEST(!fs::exists(dir + "/exec-" + std::to_string(pid) + ".json"));
+        BOOST_TEST(fs::exists(dir + "/exit-" + std::to_string(pid) + ".json"));
+    }
+    auto again = c->execs(); // everything recorded: nothing left to watch
+    BOOST_TEST_REQUIRE(again.has_value(), why(again));
+    BOOST_TEST(again->empty());
+    const pid_t init = c->init().pid();
+    BOOST_TEST_REQUIRE(c->kill(SIGKILL).has_value());
+    BOOST_TEST(c->init().wait().has_value());
+    BOOST_TEST(::waitpid(init, nullptr, 0) == init);
+    BOOST_TEST(c->remove(false).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

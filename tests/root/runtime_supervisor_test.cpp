@@ -8,6 +8,7 @@
 #include <mutex>
 #include "base/files.hpp"
 #include "tests/root/runtime_fixture.hpp"
+#include "tests/root/supervisor_process.hpp"
 
 using namespace berth::test;
 
@@ -29,7 +30,7 @@ struct Node {
     Bundle bundle; // its rootfs is shared by all containers (root.path absolute)
     rt::Options options;
     std::string prefix = "/berth-test-" + std::to_string(::getpid()) + "-sup-";
-    pid_t supervisor = -1;
+    SupervisorProcess supervisor;
 
     Node()
     {
@@ -41,30 +42,14 @@ struct Node {
     }
     ~Node()
     {
-        if (supervisor > 0) {
-            ::kill(supervisor, SIGKILL);
-            ::waitpid(supervisor, nullptr, 0);
-        }
+        supervisor.kill(); // before the cgroups go
         for (int i = 0; i < container_count; ++i)
             berth::test::destroy_test_cgroup(prefix + std::to_string(i));
     }
     std::string id(int i) const { return "c" + std::to_string(i); }
     std::string log(int i) const { return state.path() + "/logs/" + id(i) + ".log"; }
 
-    void start_supervisor()
-    {
-        const char* build = std::getenv("BERTH_BUILD_ROOT");
-        const std::string exe =
-            std::string(build ? build : "build") + "/runtime/cli/berth-supervisor";
-        supervisor = ::fork();
-        if (supervisor == 0) {
-            ::execl(exe.c_str(), exe.c_str(), "--socket", options.supervisor_socket.c_str(),
-                    nullptr);
-            ::_exit(127);
-        }
-        for (int i = 0; i < 500 && !fs::exists(options.supervisor_socket); ++i)
-            std::this_thread::sleep_for(10ms);
-    }
+    void start_supervisor() { (void)supervisor.start(options.supervisor_socket); }
 
     std::string write_bundle(int i)
     {
@@ -211,7 +196,7 @@ BOOST_AUTO_TEST_CASE(
     node.start_supervisor();
     BOOST_TEST_REQUIRE(fs::exists(node.options.supervisor_socket));
     // The figures in docs/BENCHMARKS.md (--log_level=message).
-    BOOST_TEST_MESSAGE("supervisor idle: " << rss_of(node.supervisor));
+    BOOST_TEST_MESSAGE("supervisor idle: " << rss_of(node.supervisor.pid()));
     std::vector<std::string> bundles;
     bundles.reserve(container_count);
     for (int i = 0; i < container_count; ++i)
@@ -233,7 +218,7 @@ BOOST_AUTO_TEST_CASE(
     BOOST_TEST(result == "done\n");
     BOOST_TEST_MESSAGE("supervisor with "
                        << container_count * 3 / 4
-                       << " containers (and their logs): " << rss_of(node.supervisor));
+                       << " containers (and their logs): " << rss_of(node.supervisor.pid()));
 
     // While no agent runs: a quarter of the containers finish, and log their last line.
     std::ofstream(node.bundle.rootfs() + "/go") << "go";

@@ -3,7 +3,12 @@
 // derivation and the OCI state JSON.
 #define BOOST_TEST_MODULE runtime_state
 #include <boost/test/unit_test.hpp>
+#include <cerrno>
+#include <fstream>
+#include <filesystem>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
+#include "runtime/exec_marker.hpp"
 #include "runtime/internal.hpp"
 
 namespace rt = berth::runtime;
@@ -209,6 +214,88 @@ BOOST_AUTO_TEST_CASE(oci_state_json_has_the_spec_fields)
     auto stopped = store::to_state(sample(), rt::Status::Stopped);
     BOOST_TEST(stopped.pid == 0);
     BOOST_TEST(rt::status_name(rt::Status::Paused) == "paused");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// exec-<pid>.json (runtime/exec_marker.hpp): what a restarted supervisor re-adopts an exec'd
+// process by. Read back strictly: every malformed field is named; a missing file is no marker.
+BOOST_AUTO_TEST_SUITE(exec_markers)
+
+struct MarkerDir {
+    std::string root;
+    rt::Options options;
+    MarkerDir()
+    {
+        char tmpl[] = "/tmp/berth-marker-XXXXXX";
+        root = ::mkdtemp(tmpl);
+        options.root = root;
+        std::filesystem::create_directories(root + "/c1");
+    }
+    ~MarkerDir()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(root, ec);
+    }
+    MarkerDir(const MarkerDir&) = delete;
+    MarkerDir& operator=(const MarkerDir&) = delete;
+    std::string put(const std::string& name, const std::string& text) const
+    {
+        auto path = root + "/c1/" + name;
+        std::ofstream(path) << text;
+        return path;
+    }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_marker_of_this_process_reads_back_and_opens_it, MarkerDir)
+{
+    BOOST_TEST_REQUIRE(rt::write_exec_marker(options, "c1", ::getpid()).has_value());
+    auto marker = rt::read_exec_marker(rt::exec_marker_path(options, "c1", ::getpid()));
+    BOOST_TEST_REQUIRE(marker.has_value());
+    BOOST_TEST_REQUIRE(marker->has_value());
+    BOOST_TEST((*marker)->pid == ::getpid());
+    BOOST_TEST(rt::open_marked(**marker).has_value());
+    auto reused = **marker; // the same pid with another start time: a reused pid, not ours
+    reused.start_time += 1;
+    auto gone = rt::open_marked(reused);
+    BOOST_TEST_REQUIRE(!gone.has_value());
+    BOOST_TEST(gone.error().code == ESRCH);
+    auto other_boot = **marker;
+    other_boot.boot_id = "another-boot";
+    BOOST_TEST(!rt::open_marked(other_boot).has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_missing_marker_is_none_and_malformed_ones_name_the_field, MarkerDir)
+{
+    auto none = rt::read_exec_marker(root + "/c1/exec-7.json");
+    BOOST_TEST_REQUIRE(none.has_value());
+    BOOST_TEST(!none->has_value());
+    const std::pair<std::string, std::string> bad[] = {
+        {"not json", "not a JSON object"},
+        {R"({"pid":0,"startTime":1,"bootId":"b"})", "pid"},
+        {R"({"pid":"7","startTime":1,"bootId":"b"})", "pid"},
+        {R"({"pid":7,"startTime":-1,"bootId":"b"})", "startTime"},
+        {R"({"pid":7,"bootId":"b"})", "startTime"},
+        {R"({"pid":7,"startTime":1,"bootId":7})", "bootId"},
+        {R"({"pid":7,"startTime":1,"bootId":")" + std::string(65, 'x') + "\"}", "bootId"},
+    };
+    for (const auto& [text, field] : bad) {
+        auto r = rt::read_exec_marker(put("exec-7.json", text));
+        BOOST_TEST_REQUIRE(!r.has_value(), text);
+        BOOST_TEST(r.error().code == EINVAL);
+        BOOST_TEST(r.error().message().find(field) != std::string::npos, r.error().message());
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(only_exec_pid_json_names_count_as_markers, MarkerDir)
+{
+    for (const char* name : {"exec-12.json", "exec-3.json", "exec-012.json", "exec-.json",
+                             "exec-1x.json", "exit-5.json", "exec-9.json.tmp", "state.json"})
+        put(name, "{}");
+    auto pids = rt::exec_marker_pids(options, "c1");
+    BOOST_TEST_REQUIRE(pids.has_value());
+    BOOST_TEST((*pids == std::vector<pid_t>{3, 12}));
+    BOOST_TEST(!rt::exec_marker_pids(options, "missing").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
