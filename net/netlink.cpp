@@ -237,14 +237,15 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
     return {};
 }
 
-Result<void> Netlink::set_hairpin(const std::string& port)
+Result<void> Netlink::up_as_hairpin_port(const std::string& port)
 {
-    // As `ip link set PORT type bridge_slave hairpin on`: the bridge may then send a frame
-    // back out of the port it came in by. Without it, a task's packet to its own mapped port
-    // (DNATed back to the task) is dropped.
+    // As `ip link set PORT type bridge_slave hairpin on up`, in one request (the kernel applies
+    // the port option before the flags): the bridge may then send a frame back out of the port
+    // it came in by. Without it, a task's packet to its own mapped port (DNATed back to the
+    // task) is dropped.
     Buffer buffer;
     nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
-    put_ifinfo(message);
+    put_ifinfo(message, 0, IFF_UP);
     mnl_attr_put_strz(message, IFLA_IFNAME, port.c_str());
     nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
     mnl_attr_put_strz(message, IFLA_INFO_SLAVE_KIND, "bridge");
@@ -254,7 +255,28 @@ Result<void> Netlink::set_hairpin(const std::string& port)
     mnl_attr_nest_end(message, linkinfo);
     auto r = request(message);
     if (!r)
-        return std::move(r).error().wrap(cat("set hairpin mode on ", quoted(port)));
+        return std::move(r).error().wrap(cat("set hairpin mode on ", quoted(port), " and up"));
+    return {};
+}
+
+Result<void> Netlink::set_multicast_snooping_off(int bridge)
+{
+    // As `ip link set BRIDGE type bridge mcast_snooping 0`. With snooping on, enabling any port
+    // re-arms the multicast timers of every port (br_port_state_selection), so each task's
+    // setup cost grew with the number of tasks on the bridge. Tasks lose nothing they use:
+    // multicast is flooded to every port, as on a bridge without a querier.
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
+    put_ifinfo(message, bridge);
+    nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
+    mnl_attr_put_strz(message, IFLA_INFO_KIND, "bridge");
+    nlattr* data = mnl_attr_nest_start(message, IFLA_INFO_DATA);
+    mnl_attr_put_u8(message, IFLA_BR_MCAST_SNOOPING, 0);
+    mnl_attr_nest_end(message, data);
+    mnl_attr_nest_end(message, linkinfo);
+    auto r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("turn multicast snooping off on bridge ", bridge));
     return {};
 }
 

@@ -32,7 +32,9 @@ public:
     // peer_netns_fd as peer_name. Both ends get mtu and are down: up_without_ipv6() each.
     Result<void> create_veth(const std::string& host_name, const std::string& peer_name,
                              int peer_netns_fd, int master, std::uint32_t mtu);
-    Result<void> set_hairpin(const std::string& port); // a bridge port may reflect frames
+    // Hairpin mode on (a bridge port may reflect frames) and the link up, in one request.
+    Result<void> up_as_hairpin_port(const std::string& port);
+    Result<void> set_multicast_snooping_off(int bridge);
     Result<void> set_up(int index);
     // Up with no IPv6 address generation (addrgenmode none): no link-local, no DAD.
     Result<void> up_without_ipv6(const std::string& name);

@@ -58,7 +58,9 @@ Result<void> open_host_side(Network::State& s)
             return Error::with_code(ENODEV, "bridge ", quoted(s.config.bridge), " vanished");
     }
     s.bridge_index = (*bridge)->index;
-    auto step = s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix());
+    auto step = s.netlink.set_multicast_snooping_off(s.bridge_index);
+    if (step)
+        step = s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix());
     if (step)
         step = s.netlink.set_up(s.bridge_index);
     if (step)
@@ -125,6 +127,14 @@ Result<void> plan(Network::State& s, TaskRecord& task, const TaskRequest& reques
     return {};
 }
 
+Result<void> disable_ipv6(const std::string& link)
+{
+    auto r = write_sysctl(cat("/proc/sys/net/ipv6/conf/", link, "/disable_ipv6"), "1");
+    if (!r && r.error().code != ENOENT) // a kernel without IPv6: nothing to turn off
+        return std::move(r).error().wrap(cat("turn off IPv6 on ", quoted(link)));
+    return {};
+}
+
 Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Netlink& inside)
 {
     const std::string host_end = veth_name(task.address);
@@ -136,10 +146,14 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
         if (veth)
             veth = s.netlink.create_veth(host_end, "eth0", netns_fd, s.bridge_index, s.mtu);
     }
+    // No IPv6 at all on the host end (a bridge port needs no address): with only address
+    // generation off, bringing it up still adds its ff00::/8 route to the host's table, which
+    // the kernel walks on every later link change (setup cost grew with the number of tasks).
+    // Its sysctl directory is its own (the name is unique), so this is no O(netns) lookup.
     if (veth)
-        veth = s.netlink.up_without_ipv6(host_end);
+        veth = disable_ipv6(host_end);
     if (veth)
-        veth = s.netlink.set_hairpin(host_end);
+        veth = s.netlink.up_as_hairpin_port(host_end);
     if (!veth)
         return veth;
     auto eth0 = inside.link("eth0");
