@@ -119,6 +119,26 @@ struct RecoverReport {
     std::vector<std::string> removed_netns; // bind mounts under run_dir/netns that no task owns
 };
 
+// Wakes its user when anyone commits an nftables transaction in the network namespace it was
+// opened in (a netlink socket subscribed to NFNLGRP_NFTABLES): fd() turns readable, for poll()
+// or an event loop; drain() then reads what queued, never blocking. berth's own transactions
+// wake it too: on a wake-up call Network::check_and_repair(), which tells them apart in one
+// round trip, so a firewall reload is repaired at once instead of at the next poll. Notifications
+// can be lost (the socket's queue overflows during a large ruleset load: drain() reports that as
+// a change), so keep polling check_and_repair() slowly as well. Needs CAP_NET_ADMIN.
+class RulesetWatch {
+public:
+    static Result<RulesetWatch> open();
+    int fd() const { return fd_.get(); } // borrowed; non-blocking
+    // Reads every queued notification: true if there was any (or some were lost), false if
+    // none; EAGAIN never escapes.
+    Result<bool> drain();
+
+private:
+    explicit RulesetWatch(Fd fd) : fd_(std::move(fd)) {}
+    Fd fd_;
+};
+
 // Move-only; owns berth's bridge, nftables table and state file on this host. Not thread-safe:
 // the agent calls it from one thread. open() sets net.ipv4.ip_forward=1 in the calling netns
 // (bridge and awsvpc tasks are routed through the host).
