@@ -88,6 +88,10 @@ struct Daemon::Impl {
         asio::make_strand(pull_workers.get_executor())};
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
+    // housekeeping.cpp: readable on any nftables commit (net::RulesetWatch), so a firewall
+    // reload is repaired at once; the 5 s poll stays as the fallback.
+    std::optional<net::RulesetWatch> ruleset_watch;
+    std::unique_ptr<asio::posix::stream_descriptor> ruleset_events;
 
     // Runs work on a worker; its result comes back to done on the loop.
     template <class Work, class Done>
@@ -143,6 +147,8 @@ struct Daemon::Impl {
     // housekeeping.cpp: periodic firewall-reload repair and image cleanup, armed after restore.
     void start_housekeeping();
     void arm_firewall_check();
+    void arm_ruleset_watch();
+    void check_firewall(std::function<void()> then);
     void arm_image_cleanup();
     // restore.cpp
     Result<void> restore();
