@@ -206,8 +206,7 @@ BOOST_FIXTURE_TEST_CASE(a_ruleset_watch_wakes_on_any_nftables_commit_and_drains_
     BOOST_TEST(drained(*watch));
 }
 
-BOOST_FIXTURE_TEST_CASE(a_flushed_ruleset_wakes_the_watch_and_is_repaired_on_the_wake_up,
-                        Mapped)
+BOOST_FIXTURE_TEST_CASE(a_flushed_ruleset_wakes_the_watch_and_is_repaired_on_the_wake_up, Mapped)
 {
     test::EchoServer server(task_ns.get(), SOCK_STREAM, 80);
     BOOST_TEST_REQUIRE(server.ok());
