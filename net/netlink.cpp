@@ -353,6 +353,41 @@ Result<void> Netlink::add_default_route(std::uint32_t gateway)
     return {};
 }
 
+Result<void> Netlink::add_address6(int index, const std::array<std::uint8_t, 16>& address,
+                                   std::uint8_t prefix)
+{
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+    auto* info = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifaddrmsg)));
+    info->ifa_family = AF_INET6;
+    info->ifa_prefixlen = prefix;
+    info->ifa_flags = IFA_F_NODAD;
+    info->ifa_index = static_cast<std::uint32_t>(index);
+    mnl_attr_put(message, IFA_LOCAL, address.size(), address.data());
+    mnl_attr_put(message, IFA_ADDRESS, address.size(), address.data());
+    auto r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("add address ", format_ipv6(address)));
+    return {};
+}
+
+Result<void> Netlink::add_default_route6(const std::array<std::uint8_t, 16>& gateway)
+{
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(rtmsg)));
+    route->rtm_family = AF_INET6;
+    route->rtm_table = RT_TABLE_MAIN;
+    route->rtm_protocol = RTPROT_BOOT;
+    route->rtm_scope = RT_SCOPE_UNIVERSE;
+    route->rtm_type = RTN_UNICAST;
+    mnl_attr_put(message, RTA_GATEWAY, gateway.size(), gateway.data());
+    auto r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("add default route via ", format_ipv6(gateway)));
+    return {};
+}
+
 Result<void> Netlink::delete_link(const std::string& name)
 {
     Buffer buffer;
