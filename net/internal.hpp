@@ -45,6 +45,10 @@ std::string serialize_state(const StateFile& state);
 Result<StateFile> load_state(const std::string& path); // a missing file is an empty state
 Result<void> save_state(const std::string& path, const StateFile& state);
 
+// The IPv6 address at offset within subnet (its host bits): a dual-stack task's IPv6 address
+// is at the same offset as its IPv4 one, the bridge's at 1 (ipam.cpp).
+Ipv6Address ipv6_at(const Ipv6Cidr& subnet, std::uint32_t offset);
+
 // IPv4 address management within one subnet: .0 network, .1 the bridge, last broadcast.
 class Ipam {
 public:
@@ -154,8 +158,10 @@ struct HostFiles {
 };
 std::string task_resolv_conf(Mode mode, const HostFiles& host);
 std::string task_hosts(Mode mode, const HostFiles& host, const std::string& hostname,
-                       std::optional<std::uint32_t> address);
+                       std::optional<std::uint32_t> address,
+                       std::optional<Ipv6Address> address6 = std::nullopt);
 Result<void> write_task_files(const std::string& dir, Mode mode, const std::string& hostname,
-                              std::optional<std::uint32_t> address);
+                              std::optional<std::uint32_t> address,
+                              std::optional<Ipv6Address> address6 = std::nullopt);
 
 } // namespace berth::net

@@ -40,4 +40,14 @@ Result<std::uint32_t> Ipam::allocate(const StateFile& state)
                             " is exhausted (", count, " addresses in use)");
 }
 
+Ipv6Address ipv6_at(const Ipv6Cidr& subnet, std::uint32_t offset)
+{
+    Ipv6Address address = subnet.address;
+    for (std::size_t bit = subnet.prefix; bit < 128; ++bit) // clear the host bits
+        address[bit / 8] &= static_cast<std::uint8_t>(~(0x80U >> (bit % 8)));
+    for (std::size_t i = 0; i < 4; ++i) // offset < 2^(128 - prefix): checked by open()
+        address[15 - i] |= static_cast<std::uint8_t>(offset >> (8 * i));
+    return address;
+}
+
 } // namespace berth::net

@@ -9,6 +9,7 @@
 // ENOSPC the subnet or port range is exhausted, EEXIST a task id already has a network,
 // ENOENT an unknown task. A failed add_task leaves nothing behind and touches no other task.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -35,6 +36,16 @@ struct Ipv4Endpoint { // host byte order
 };
 // "127.0.0.1:51679": an IPv4 address and a port 1..65535. Errors name the text.
 Result<Ipv4Endpoint> parse_endpoint(std::string_view text);
+
+// IPv6 (dual stack, optional): an address in network byte order and a prefix 0..128.
+using Ipv6Address = std::array<std::uint8_t, 16>;
+struct Ipv6Cidr {
+    Ipv6Address address{};
+    std::uint8_t prefix = 0;
+};
+// "fd42:b::/64". Errors name the text.
+Result<Ipv6Cidr> parse_cidr6(std::string_view text);
+std::string format_ipv6(const Ipv6Address& address); // the RFC 5952 form inet_ntop gives
 
 enum class Mode { Awsvpc, Bridge, Host, None }; // the ECS networkMode values
 Result<Mode> parse_mode(std::string_view text);
@@ -84,6 +95,11 @@ struct Config {
     std::string run_dir;           // state.json and netns/<task> live here
     std::string bridge = "berth0"; // berth's own bridge; its address is the subnet's .1
     std::string subnet = "10.213.0.0/16";
+    // Dual stack (optional, e.g. a ULA "fd42:b::/64"; empty: IPv4 only). The bridge gets the
+    // prefix's ::1 and each bridge/awsvpc task the address at the same offset as its IPv4 one
+    // in `subnet` (so no IPv6 allocation state), with a default route via the bridge. Reaches
+    // the host and other tasks on the bridge; not yet routed beyond it (net/README.md).
+    std::string subnet6;
     std::optional<PortRange> port_range;       // default: outside the kernel's ip_local_port_range
     std::vector<std::uint16_t> reserved_ports; // added to 22, 2375, 2376, 51678-51680
     std::optional<std::uint32_t> mtu;          // default: the MTU of the default-route interface
@@ -108,15 +124,36 @@ struct TaskInfo { // what the runtime needs from a started task network
     std::string task_id;
     Mode mode = Mode::Bridge;
     std::string netns_path; // empty for host mode: the containers keep the host's netns
-    std::optional<std::uint32_t> address; // awsvpc and bridge
-    std::vector<PortMapping> ports;       // host ports resolved (no zeros left)
-    std::string files_dir;                // resolv.conf, hosts, hostname for bind mounts
+    std::optional<std::uint32_t> address;  // awsvpc and bridge
+    std::vector<PortMapping> ports;        // host ports resolved (no zeros left)
+    std::string files_dir;                 // resolv.conf, hosts, hostname for bind mounts
+    std::optional<Ipv6Address> address6{}; // as address, when Config::subnet6 is set
 };
 
 struct RecoverReport {
     std::vector<std::string> removed_tasks; // in the state file but not alive: torn down
     std::vector<std::string> removed_links; // veths on berth's bridge that no task owns
     std::vector<std::string> removed_netns; // bind mounts under run_dir/netns that no task owns
+};
+
+// Wakes its user when anyone commits an nftables transaction in the network namespace it was
+// opened in (a netlink socket subscribed to NFNLGRP_NFTABLES): fd() turns readable, for poll()
+// or an event loop; drain() then reads what queued, never blocking. berth's own transactions
+// wake it too: on a wake-up call Network::check_and_repair(), which tells them apart in one
+// round trip, so a firewall reload is repaired at once instead of at the next poll. Notifications
+// can be lost (the socket's queue overflows during a large ruleset load: drain() reports that as
+// a change), so keep polling check_and_repair() slowly as well. Needs CAP_NET_ADMIN.
+class RulesetWatch {
+public:
+    static Result<RulesetWatch> open();
+    int fd() const { return fd_.get(); } // borrowed; non-blocking
+    // Reads every queued notification: true if there was any (or some were lost), false if
+    // none; EAGAIN never escapes.
+    Result<bool> drain();
+
+private:
+    explicit RulesetWatch(Fd fd) : fd_(std::move(fd)) {}
+    Fd fd_;
 };
 
 // Move-only; owns berth's bridge, nftables table and state file on this host. Not thread-safe:

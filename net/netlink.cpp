@@ -69,6 +69,16 @@ int collect_link(const nlmsghdr* message, void* data)
     return MNL_CB_OK;
 }
 
+// One TX and one RX queue, asked for at creation. Without them a veth end is allocated with a
+// queue per possible CPU and then cut down to one (veth_init_queues), and cutting the queues of
+// a registered device waits for an RCU grace period (synchronize_net under RTNL): two per pair,
+// the largest wait in a task's setup on a 2-CPU host (most of the wall time beyond CPU time).
+void put_one_queue(nlmsghdr* message)
+{
+    mnl_attr_put_u32(message, IFLA_NUM_TX_QUEUES, 1);
+    mnl_attr_put_u32(message, IFLA_NUM_RX_QUEUES, 1);
+}
+
 struct DefaultRoute {
     std::optional<int> oif;
 };
@@ -203,6 +213,7 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
     put_ifinfo(message); // down: up_without_ipv6() brings it up
     mnl_attr_put_strz(message, IFLA_IFNAME, host_name.c_str());
     mnl_attr_put_u32(message, IFLA_MTU, mtu);
+    put_one_queue(message);
     mnl_attr_put_u32(message, IFLA_MASTER, static_cast<std::uint32_t>(master));
     nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
     mnl_attr_put_strz(message, IFLA_INFO_KIND, "veth");
@@ -215,6 +226,7 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
     peer_info->ifi_family = AF_UNSPEC;
     mnl_attr_put_strz(message, IFLA_IFNAME, peer_name.c_str());
     mnl_attr_put_u32(message, IFLA_MTU, mtu);
+    put_one_queue(message);
     mnl_attr_put_u32(message, IFLA_NET_NS_FD, static_cast<std::uint32_t>(peer_netns_fd));
     mnl_attr_nest_end(message, peer);
     mnl_attr_nest_end(message, data);
@@ -225,14 +237,15 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
     return {};
 }
 
-Result<void> Netlink::set_hairpin(const std::string& port)
+Result<void> Netlink::up_as_hairpin_port(const std::string& port)
 {
-    // As `ip link set PORT type bridge_slave hairpin on`: the bridge may then send a frame
-    // back out of the port it came in by. Without it, a task's packet to its own mapped port
-    // (DNATed back to the task) is dropped.
+    // As `ip link set PORT type bridge_slave hairpin on up`, in one request (the kernel applies
+    // the port option before the flags): the bridge may then send a frame back out of the port
+    // it came in by. Without it, a task's packet to its own mapped port (DNATed back to the
+    // task) is dropped.
     Buffer buffer;
     nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
-    put_ifinfo(message);
+    put_ifinfo(message, 0, IFF_UP);
     mnl_attr_put_strz(message, IFLA_IFNAME, port.c_str());
     nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
     mnl_attr_put_strz(message, IFLA_INFO_SLAVE_KIND, "bridge");
@@ -242,7 +255,28 @@ Result<void> Netlink::set_hairpin(const std::string& port)
     mnl_attr_nest_end(message, linkinfo);
     auto r = request(message);
     if (!r)
-        return std::move(r).error().wrap(cat("set hairpin mode on ", quoted(port)));
+        return std::move(r).error().wrap(cat("set hairpin mode on ", quoted(port), " and up"));
+    return {};
+}
+
+Result<void> Netlink::set_multicast_snooping_off(int bridge)
+{
+    // As `ip link set BRIDGE type bridge mcast_snooping 0`. With snooping on, enabling any port
+    // re-arms the multicast timers of every port (br_port_state_selection), so each task's
+    // setup cost grew with the number of tasks on the bridge. Tasks lose nothing they use:
+    // multicast is flooded to every port, as on a bridge without a querier.
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
+    put_ifinfo(message, bridge);
+    nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
+    mnl_attr_put_strz(message, IFLA_INFO_KIND, "bridge");
+    nlattr* data = mnl_attr_nest_start(message, IFLA_INFO_DATA);
+    mnl_attr_put_u8(message, IFLA_BR_MCAST_SNOOPING, 0);
+    mnl_attr_nest_end(message, data);
+    mnl_attr_nest_end(message, linkinfo);
+    auto r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("turn multicast snooping off on bridge ", bridge));
     return {};
 }
 
@@ -316,6 +350,41 @@ Result<void> Netlink::add_default_route(std::uint32_t gateway)
     auto r = request(message);
     if (!r)
         return std::move(r).error().wrap(cat("add default route via ", format_ipv4(gateway)));
+    return {};
+}
+
+Result<void> Netlink::add_address6(int index, const std::array<std::uint8_t, 16>& address,
+                                   std::uint8_t prefix)
+{
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+    auto* info = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifaddrmsg)));
+    info->ifa_family = AF_INET6;
+    info->ifa_prefixlen = prefix;
+    info->ifa_flags = IFA_F_NODAD;
+    info->ifa_index = static_cast<std::uint32_t>(index);
+    mnl_attr_put(message, IFA_LOCAL, address.size(), address.data());
+    mnl_attr_put(message, IFA_ADDRESS, address.size(), address.data());
+    auto r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("add address ", format_ipv6(address)));
+    return {};
+}
+
+Result<void> Netlink::add_default_route6(const std::array<std::uint8_t, 16>& gateway)
+{
+    Buffer buffer;
+    nlmsghdr* message = start(buffer, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(rtmsg)));
+    route->rtm_family = AF_INET6;
+    route->rtm_table = RT_TABLE_MAIN;
+    route->rtm_protocol = RTPROT_BOOT;
+    route->rtm_scope = RT_SCOPE_UNIVERSE;
+    route->rtm_type = RTN_UNICAST;
+    mnl_attr_put(message, RTA_GATEWAY, gateway.size(), gateway.data());
+    auto r = request(message);
+    if (!r)
+        return std::move(r).error().wrap(cat("add default route via ", format_ipv6(gateway)));
     return {};
 }
 

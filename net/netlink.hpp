@@ -2,6 +2,7 @@
 // needs. A Netlink socket acts on the network namespace it was opened in, whatever thread
 // later uses it. Internal to net/.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,12 +33,18 @@ public:
     // peer_netns_fd as peer_name. Both ends get mtu and are down: up_without_ipv6() each.
     Result<void> create_veth(const std::string& host_name, const std::string& peer_name,
                              int peer_netns_fd, int master, std::uint32_t mtu);
-    Result<void> set_hairpin(const std::string& port); // a bridge port may reflect frames
+    // Hairpin mode on (a bridge port may reflect frames) and the link up, in one request.
+    Result<void> up_as_hairpin_port(const std::string& port);
+    Result<void> set_multicast_snooping_off(int bridge);
     Result<void> set_up(int index);
     // Up with no IPv6 address generation (addrgenmode none): no link-local, no DAD.
     Result<void> up_without_ipv6(const std::string& name);
     Result<void> add_address(int index, std::uint32_t address, std::uint8_t prefix);
     Result<void> add_default_route(std::uint32_t gateway);
+    // IPv6, without duplicate address detection (IFA_F_NODAD): usable at once.
+    Result<void> add_address6(int index, const std::array<std::uint8_t, 16>& address,
+                              std::uint8_t prefix);
+    Result<void> add_default_route6(const std::array<std::uint8_t, 16>& gateway);
     Result<void> delete_link(const std::string& name); // absent is success
     // The MTU of the interface the main table's IPv4 default route leaves by, if any.
     Result<std::optional<std::uint32_t>> default_route_mtu();

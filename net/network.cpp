@@ -28,6 +28,21 @@ Result<void> check_config(const Config& config, const Ipv4Cidr& subnet)
     return {};
 }
 
+// Every IPv4 offset must have its IPv6 twin: the IPv6 prefix leaves at least as many host bits.
+Result<std::optional<Ipv6Cidr>> check_subnet6(const Config& config, const Ipv4Cidr& subnet)
+{
+    if (config.subnet6.empty())
+        return std::optional<Ipv6Cidr>();
+    auto subnet6 = parse_cidr6(config.subnet6);
+    if (!subnet6)
+        return std::move(subnet6).error();
+    if (128 - subnet6->prefix < 32 - subnet.prefix)
+        return Error::invalid("subnet6 ", quoted(config.subnet6), ": prefix /",
+                              int{subnet6->prefix}, " has fewer host addresses than subnet ",
+                              quoted(config.subnet), " (at most /", 96 + subnet.prefix, ")");
+    return std::optional<Ipv6Cidr>(*subnet6);
+}
+
 // Inside a fresh task netns, on the thread that made it: lo up. The netlink socket opened here
 // keeps acting on the task netns. (eth0 gets no IPv6 link-local address: up_without_ipv6.)
 Result<void> prepare_task_netns(std::optional<Netlink>& netlink)
@@ -58,7 +73,11 @@ Result<void> open_host_side(Network::State& s)
             return Error::with_code(ENODEV, "bridge ", quoted(s.config.bridge), " vanished");
     }
     s.bridge_index = (*bridge)->index;
-    auto step = s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix());
+    auto step = s.netlink.set_multicast_snooping_off(s.bridge_index);
+    if (step)
+        step = s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix());
+    if (step && s.subnet6)
+        step = s.netlink.add_address6(s.bridge_index, ipv6_at(*s.subnet6, 1), s.subnet6->prefix);
     if (step)
         step = s.netlink.set_up(s.bridge_index);
     if (step)
@@ -125,6 +144,14 @@ Result<void> plan(Network::State& s, TaskRecord& task, const TaskRequest& reques
     return {};
 }
 
+Result<void> disable_ipv6(const std::string& link)
+{
+    auto r = write_sysctl(cat("/proc/sys/net/ipv6/conf/", link, "/disable_ipv6"), "1");
+    if (!r && r.error().code != ENOENT) // a kernel without IPv6: nothing to turn off
+        return std::move(r).error().wrap(cat("turn off IPv6 on ", quoted(link)));
+    return {};
+}
+
 Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Netlink& inside)
 {
     const std::string host_end = veth_name(task.address);
@@ -136,21 +163,30 @@ Result<void> connect(Network::State& s, const TaskRecord& task, int netns_fd, Ne
         if (veth)
             veth = s.netlink.create_veth(host_end, "eth0", netns_fd, s.bridge_index, s.mtu);
     }
+    // No IPv6 at all on the host end (a bridge port needs no address): with only address
+    // generation off, bringing it up still adds its ff00::/8 route to the host's table, which
+    // the kernel walks on every later link change (setup cost grew with the number of tasks).
+    // Its sysctl directory is its own (the name is unique), so this is no O(netns) lookup.
     if (veth)
-        veth = s.netlink.up_without_ipv6(host_end);
+        veth = disable_ipv6(host_end);
     if (veth)
-        veth = s.netlink.set_hairpin(host_end);
+        veth = s.netlink.up_as_hairpin_port(host_end);
     if (!veth)
         return veth;
     auto eth0 = inside.link("eth0");
     if (!eth0 || !*eth0)
         return Error::with_code(ENODEV, "task ", task.id, ": eth0 missing in its netns");
     auto address = inside.add_address((*eth0)->index, task.address, s.ipam.prefix());
+    const auto address6 = s.address6(task.address);
+    if (address && address6) // no DAD (the address is berth's alone on its bridge)
+        address = inside.add_address6((*eth0)->index, *address6, s.subnet6->prefix);
     if (address)
         address = inside.up_without_ipv6("eth0");
-    if (!address)
-        return address;
-    return inside.add_default_route(s.ipam.gateway());
+    if (address)
+        address = inside.add_default_route(s.ipam.gateway());
+    if (address && address6)
+        address = inside.add_default_route6(ipv6_at(*s.subnet6, 1));
+    return address;
 }
 
 Result<void> build(Network::State& s, const TaskRecord& task, const std::string& hostname)
@@ -174,7 +210,8 @@ Result<void> build(Network::State& s, const TaskRecord& task, const std::string&
         return mapped;
     const auto address =
         task.address != 0 ? std::optional<std::uint32_t>(task.address) : std::nullopt;
-    return write_task_files(s.task_files(task.id), task.mode, hostname, address);
+    return write_task_files(s.task_files(task.id), task.mode, hostname, address,
+                            s.address6(task.address));
 }
 
 } // namespace
@@ -193,6 +230,7 @@ TaskInfo Network::State::info(const TaskRecord& task) const
         info.netns_path = netns_path(task.id);
     if (task.address != 0)
         info.address = task.address;
+    info.address6 = address6(task.address);
     return info;
 }
 
@@ -204,6 +242,9 @@ Result<Network> Network::open(Config config)
     auto valid = check_config(config, *subnet);
     if (!valid)
         return std::move(valid).error().wrap("net config");
+    auto subnet6 = check_subnet6(config, *subnet);
+    if (!subnet6)
+        return std::move(subnet6).error().wrap("net config");
     auto nft = Nft::open();
     auto netlink = Netlink::open();
     if (!nft || !netlink)
@@ -231,6 +272,7 @@ Result<Network> Network::open(Config config)
             return std::move(endpoint).error().wrap("net config: credentials_endpoint");
         s->credentials = *endpoint;
     }
+    s->subnet6 = *subnet6;
     auto file = load_state(s->state_path);
     if (!file)
         return std::move(file).error();

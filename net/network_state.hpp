@@ -18,6 +18,15 @@ struct Network::State {
     int bridge_index = 0;
     std::uint32_t mtu = 1500;
     std::optional<Ipv4Endpoint> credentials{}; // parsed Config::credentials_endpoint
+    std::optional<Ipv6Cidr> subnet6{};         // parsed Config::subnet6 (dual stack)
+
+    // A task's IPv6 address: at its IPv4 address's offset in the IPv4 subnet.
+    std::optional<Ipv6Address> address6(std::uint32_t address) const
+    {
+        if (!subnet6 || address == 0)
+            return std::nullopt;
+        return ipv6_at(*subnet6, address - ipam.network());
+    }
 
     std::string netns_path(const std::string& id) const { return cat(netns_dir, "/", id); }
     std::string task_files(const std::string& id) const { return cat(files_dir, "/", id); }

@@ -1,5 +1,6 @@
 // Parsers for configuration and task input: CIDRs, IPv4 addresses, modes, protocols. Untrusted
 // (task definitions come from the control plane): every error names the text; fuzzed.
+#include <arpa/inet.h>
 #include <array>
 #include "net/net.hpp"
 
@@ -51,6 +52,31 @@ Result<Ipv4Endpoint> parse_endpoint(std::string_view text)
     if (!port || *port == 0 || *port > 65535 || port_text.front() == '0')
         return Error::invalid("bad endpoint ", quoted(text), ": port must be 1..65535");
     return Ipv4Endpoint{*address, static_cast<std::uint16_t>(*port)};
+}
+
+Result<Ipv6Cidr> parse_cidr6(std::string_view text)
+{
+    const auto slash = text.find('/');
+    if (slash == std::string_view::npos)
+        return Error::invalid("bad IPv6 CIDR ", quoted(text), ": no '/prefix'");
+    const std::string address_text(text.substr(0, slash));
+    Ipv6Cidr cidr;
+    if (address_text.size() > 45 ||
+        ::inet_pton(AF_INET6, address_text.c_str(), cidr.address.data()) != 1)
+        return Error::invalid("bad IPv6 CIDR ", quoted(text), ": not an IPv6 address");
+    const auto prefix_text = text.substr(slash + 1);
+    auto prefix = parse_int<std::uint32_t>(prefix_text);
+    if (!prefix || *prefix > 128 || (prefix_text.size() > 1 && prefix_text.front() == '0'))
+        return Error::invalid("bad IPv6 CIDR ", quoted(text), ": prefix must be 0..128");
+    cidr.prefix = static_cast<std::uint8_t>(*prefix);
+    return cidr;
+}
+
+std::string format_ipv6(const Ipv6Address& address)
+{
+    std::array<char, INET6_ADDRSTRLEN> text{};
+    ::inet_ntop(AF_INET6, address.data(), text.data(), text.size());
+    return text.data();
 }
 
 std::string format_ipv4(std::uint32_t address)

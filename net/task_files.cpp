@@ -69,7 +69,7 @@ std::string task_resolv_conf(Mode mode, const HostFiles& host)
 }
 
 std::string task_hosts(Mode mode, const HostFiles& host, const std::string& hostname,
-                       std::optional<std::uint32_t> address)
+                       std::optional<std::uint32_t> address, std::optional<Ipv6Address> address6)
 {
     if (mode == Mode::Host)
         return host.hosts;
@@ -78,11 +78,14 @@ std::string task_hosts(Mode mode, const HostFiles& host, const std::string& host
         out += cat(format_ipv4(*address), "\t", hostname, "\n");
     else
         out += cat("127.0.1.1\t", hostname, "\n");
+    if (address6)
+        out += cat(format_ipv6(*address6), "\t", hostname, "\n");
     return out;
 }
 
 Result<void> write_task_files(const std::string& dir, Mode mode, const std::string& hostname,
-                              std::optional<std::uint32_t> address)
+                              std::optional<std::uint32_t> address,
+                              std::optional<Ipv6Address> address6)
 {
     constexpr std::size_t cap = std::size_t{1024} * 1024;
     HostFiles host;
@@ -96,7 +99,7 @@ Result<void> write_task_files(const std::string& dir, Mode mode, const std::stri
         return Error::from_errno("create task files dir ", quoted(dir));
     const std::pair<const char*, std::string> files[] = {
         {"resolv.conf", task_resolv_conf(mode, host)},
-        {"hosts", task_hosts(mode, host, hostname, address)},
+        {"hosts", task_hosts(mode, host, hostname, address, address6)},
         {"hostname", cat(hostname, "\n")},
     };
     for (const auto& [name, text] : files) {

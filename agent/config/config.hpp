@@ -56,6 +56,7 @@ struct Config {
     std::string cgroup_root = "/berth";     // BERTH_CGROUP_ROOT (containers' cgroups below it)
     std::string bridge = "berth0";          // BERTH_BRIDGE (net checks the name at start)
     std::string subnet = "10.213.0.0/16";   // BERTH_SUBNET (net checks the CIDR at start)
+    std::string subnet6;                    // BERTH_SUBNET6: dual stack when set
     std::string api_access_key_id;          // BERTH_API_ACCESS_KEY_ID
     std::string api_secret_access_key;      // BERTH_API_SECRET_ACCESS_KEY
     // SIGTERM stops every task (SIGTERM, stopTimeout, SIGKILL, cleanup) before berthd exits:

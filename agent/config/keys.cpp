@@ -247,6 +247,7 @@ const std::vector<Key>& keys()
         {"BERTH_CGROUP_ROOT", set_path<&Config::cgroup_root>},
         {"BERTH_BRIDGE", set_text<&Config::bridge>},
         {"BERTH_SUBNET", set_text<&Config::subnet>},
+        {"BERTH_SUBNET6", set_text<&Config::subnet6>},
         {"BERTH_API_ACCESS_KEY_ID", set_text<&Config::api_access_key_id>},
         {"BERTH_API_SECRET_ACCESS_KEY", set_text<&Config::api_secret_access_key>},
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", set_bool<&Config::stop_tasks_on_shutdown>},

@@ -26,6 +26,7 @@ net::Config net_config(const config::Config& c, const Paths& p)
     n.run_dir = p.net();
     n.bridge = c.bridge;
     n.subnet = c.subnet;
+    n.subnet6 = c.subnet6;
     if (c.dynamic_host_port_range)
         n.port_range =
             net::PortRange{c.dynamic_host_port_range->first, c.dynamic_host_port_range->last};

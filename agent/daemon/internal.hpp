@@ -90,6 +90,10 @@ struct Daemon::Impl {
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
     Lifecycle lifecycle; // watchdog.cpp, reload.cpp, drain.cpp: berthd's systemd side
+    // housekeeping.cpp: readable on any nftables commit (net::RulesetWatch), so a firewall
+    // reload is repaired at once; the 5 s poll stays as the fallback.
+    std::optional<net::RulesetWatch> ruleset_watch;
+    std::unique_ptr<asio::posix::stream_descriptor> ruleset_events;
 
     // Runs work on a worker; its result comes back to done on the loop.
     template <class Work, class Done>
@@ -145,6 +149,8 @@ struct Daemon::Impl {
     // housekeeping.cpp: periodic firewall-reload repair and image cleanup, armed after restore.
     void start_housekeeping();
     void arm_firewall_check();
+    void arm_ruleset_watch();
+    void check_firewall(std::function<void()> then);
     void arm_image_cleanup();
     // watchdog.cpp, reload.cpp, drain.cpp
     void beat();

@@ -57,6 +57,7 @@ const std::vector<KeyRule>& rules()
         {"BERTH_CGROUP_ROOT", false, [](const Config& a, const Config& b) { return a.cgroup_root == b.cgroup_root; }},
         {"BERTH_BRIDGE", false, [](const Config& a, const Config& b) { return a.bridge == b.bridge; }},
         {"BERTH_SUBNET", false, [](const Config& a, const Config& b) { return a.subnet == b.subnet; }},
+        {"BERTH_SUBNET6", false, [](const Config& a, const Config& b) { return a.subnet6 == b.subnet6; }},
         {"BERTH_API_ACCESS_KEY_ID", false, [](const Config& a, const Config& b) { return a.api_access_key_id == b.api_access_key_id; }},
         {"BERTH_API_SECRET_ACCESS_KEY", false, [](const Config& a, const Config& b) { return a.api_secret_access_key == b.api_secret_access_key; }},
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", true, [](const Config& a, const Config& b) { return a.stop_tasks_on_shutdown == b.stop_tasks_on_shutdown; }},

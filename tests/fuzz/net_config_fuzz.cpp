@@ -1,7 +1,8 @@
-// tests/fuzz/net_config_fuzz.cpp — net/'s parsers of untrusted input: CIDRs, IPv4 addresses and
-// endpoints (agent configuration, task hostIp), modes and protocols (task definitions) and
-// state.json (on disk, possibly torn or edited). The input is "kind-byte text". Properties:
-// refusals explain themselves; what parses round-trips through format/serialize unchanged.
+// tests/fuzz/net_config_fuzz.cpp — net/'s parsers of untrusted input: CIDRs (IPv4, IPv6), IPv4
+// addresses and endpoints (agent configuration, task hostIp), modes and protocols (task
+// definitions) and state.json (on disk, possibly torn or edited). The input is "kind-byte text".
+// Properties: refusals explain themselves; what parses round-trips through format/serialize
+// unchanged.
 #include <cstddef>
 #include <cstdint>
 #include "net/internal.hpp"
@@ -23,6 +24,24 @@ void cidr(std::string_view text)
     const std::string again =
         net::format_ipv4(parsed->address) + "/" + std::to_string(int{parsed->prefix});
     fuzz::require(again == text, "a parsed CIDR formats back to its text");
+}
+
+// IPv6 has many spellings of one address: the property is that the canonical form parses back
+// to the same address and prefix.
+void cidr6(std::string_view text)
+{
+    auto parsed = net::parse_cidr6(text);
+    if (!parsed) {
+        fuzz::require_explained(parsed.error());
+        return;
+    }
+    fuzz::require(parsed->prefix <= 128, "an IPv6 prefix is 0..128");
+    const std::string canonical =
+        net::format_ipv6(parsed->address) + "/" + std::to_string(int{parsed->prefix});
+    auto again = net::parse_cidr6(canonical);
+    fuzz::require(again.has_value() && again->address == parsed->address &&
+                      again->prefix == parsed->prefix,
+                  "a parsed IPv6 CIDR's canonical form parses to the same");
 }
 
 void endpoint(std::string_view text)
@@ -61,6 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (data[0] % 4) {
     case 0:
         cidr(text);
+        cidr6(text);
         endpoint(text);
         break;
     case 1:

@@ -156,4 +156,20 @@ BOOST_FIXTURE_TEST_CASE(bad_cidr_and_protocol_and_task_id_are_einval, WithOneTas
     expect_only_the_good_task();
 }
 
+BOOST_FIXTURE_TEST_CASE(a_bad_or_too_small_ipv6_subnet_is_einval_naming_it, test::FreshHost)
+{
+    // The last: a /120 has 8 host bits, the IPv4 /16 16, so some tasks would have no twin.
+    for (const char* bad :
+         {"fd42:b::", "fd42:zz::/64", "fd42:b::/129", "10.0.0.0/8", "fd42:b::/120"}) {
+        net::Config c = config("10.213.0.0/16");
+        c.subnet6 = bad;
+        auto opened = net::Network::open(c);
+        BOOST_TEST_REQUIRE(!opened.has_value(), bad);
+        BOOST_TEST(opened.error().code == EINVAL);
+        BOOST_TEST(opened.error().message().find(c.subnet6) != std::string::npos,
+                   opened.error().message());
+    }
+    BOOST_TEST(test::sh("! ip link show berth0 2>/dev/null") == 0); // nothing half made
+}
+
 BOOST_AUTO_TEST_SUITE_END()

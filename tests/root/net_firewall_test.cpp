@@ -173,4 +173,73 @@ BOOST_FIXTURE_TEST_CASE(another_programs_change_leaves_berth_working_after_a_reb
     BOOST_TEST(test::sh("nft list table inet someone_else >/dev/null") == 0);
 }
 
+// The event-driven path: a RulesetWatch turns readable on any nftables commit in its netns, so
+// the agent repairs at once instead of at its next poll.
+bool readable(const net::RulesetWatch& watch, int timeout_ms)
+{
+    pollfd p{watch.fd(), POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
+}
+
+bool drained(net::RulesetWatch& watch)
+{
+    auto r = watch.drain();
+    BOOST_TEST_REQUIRE(r.has_value(), test::why(r));
+    return *r;
+}
+
+BOOST_FIXTURE_TEST_CASE(a_ruleset_watch_wakes_on_any_nftables_commit_and_drains_to_quiet,
+                        test::FreshHost)
+{
+    auto watch = net::RulesetWatch::open();
+    BOOST_TEST_REQUIRE(watch.has_value(), test::why(watch));
+    BOOST_TEST(!drained(*watch));
+    BOOST_TEST(!readable(*watch, 0));
+    BOOST_TEST_REQUIRE(test::sh("nft add table inet someone_else") == 0);
+    BOOST_TEST(readable(*watch, 2000));
+    BOOST_TEST(drained(*watch));
+    BOOST_TEST(!readable(*watch, 0));
+    BOOST_TEST(!drained(*watch));
+    // iptables-nft commits through nftables too (Docker, firewalld's iptables backend).
+    BOOST_TEST_REQUIRE(test::sh("iptables-nft -P FORWARD DROP") == 0);
+    BOOST_TEST(readable(*watch, 2000));
+    BOOST_TEST(drained(*watch));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_flushed_ruleset_wakes_the_watch_and_is_repaired_on_the_wake_up, Mapped)
+{
+    test::EchoServer server(task_ns.get(), SOCK_STREAM, 80);
+    BOOST_TEST_REQUIRE(server.ok());
+    auto watch = net::RulesetWatch::open();
+    BOOST_TEST_REQUIRE(watch.has_value(), test::why(watch));
+    BOOST_TEST_REQUIRE(test::sh("nft flush ruleset") == 0);
+    BOOST_TEST_REQUIRE(readable(*watch, 2000));
+    BOOST_TEST(drained(*watch));
+    BOOST_TEST(repaired());
+    BOOST_TEST(echo(-1, SOCK_STREAM, ip("127.0.0.1"), port()) == "ping");
+    // berth's own rebuild and task changes wake the watch as well; check_and_repair() then
+    // finds nothing to do (one round trip), so the wake-ups never turn into a rebuild loop.
+    BOOST_TEST(readable(*watch, 2000));
+    BOOST_TEST(drained(*watch));
+    BOOST_TEST(!repaired());
+    auto b = network->add_task(
+        {"b", net::Mode::Bridge, {net::PortMapping{80, 0, net::Protocol::Tcp, ""}}, ""});
+    BOOST_TEST_REQUIRE(b.has_value(), test::why(b));
+    BOOST_TEST(drained(*watch));
+    BOOST_TEST(!repaired());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_ruleset_watch_ignores_other_network_namespaces, Mapped)
+{
+    auto watch = net::RulesetWatch::open();
+    BOOST_TEST_REQUIRE(watch.has_value(), test::why(watch));
+    // A task's netns (made by this test) has its own ruleset: changing it is no reload here.
+    const std::string inside =
+        "nsenter --net=" + task.netns_path + " nft add table inet inside_the_task";
+    BOOST_TEST_REQUIRE(test::sh(inside.c_str()) == 0);
+    BOOST_TEST(!readable(*watch, 200));
+    BOOST_TEST(!drained(*watch));
+    BOOST_TEST(!repaired());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

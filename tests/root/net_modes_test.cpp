@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE net_modes
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <cstring>
+#include <thread>
 #include "base/files.hpp"
 #include "tests/root/net_support.hpp"
 
@@ -126,15 +128,25 @@ BOOST_FIXTURE_TEST_CASE(awsvpc_task_has_its_own_address_that_every_container_joi
     BOOST_TEST(echo(second.get(), SOCK_STREAM, ip("127.0.0.1"), 8080) == "ping");
     BOOST_TEST(echo(-1, SOCK_STREAM, *task->address, 8080) == "ping");
     BOOST_TEST(mtu_in(first.get(), "eth0") == 1400);
-    // No IPv6 address generation on either end (1: IN6_ADDR_GEN_MODE_NONE), so nothing waits
-    // on duplicate address detection and the host's IPv6 table does not grow per task.
+    // No IPv6 address generation in the task (1: IN6_ADDR_GEN_MODE_NONE), so nothing waits on
+    // duplicate address detection; no IPv6 at all on the host end (a bridge port), so the
+    // host's IPv6 table gets no route per task (not even ff00::/8).
     BOOST_TEST(read_in(first.get(), "/proc/sys/net/ipv6/conf/eth0/addr_gen_mode") == "1");
     char host_end[16];
     std::snprintf(host_end, sizeof host_end, "bv%08x", *task->address);
-    auto host_mode =
-        read_file(std::string("/proc/sys/net/ipv6/conf/") + host_end + "/addr_gen_mode");
-    BOOST_TEST_REQUIRE(host_mode.has_value(), test::why(host_mode));
-    BOOST_TEST(trim(*host_mode) == "1");
+    auto host_v6 = read_file(std::string("/proc/sys/net/ipv6/conf/") + host_end + "/disable_ipv6");
+    BOOST_TEST_REQUIRE(host_v6.has_value(), test::why(host_v6));
+    BOOST_TEST(trim(*host_v6) == "1");
+    BOOST_TEST(
+        test::sh((std::string("! ip -6 route show table all dev ") + host_end + " | grep -q .")
+                     .c_str()) == 0);
+    // One queue each way, asked for at creation (no RCU grace period to cut them down).
+    BOOST_TEST(test::sh((std::string("ip -d link show ") + host_end +
+                         " | grep -q 'numtxqueues 1 numrxqueues 1 '")
+                            .c_str()) == 0);
+    // Multicast snooping off on the bridge: it made every port's setup walk every port.
+    // (/sys shows the root netns's links: ask over netlink, in this netns.)
+    BOOST_TEST(test::sh("ip -d link show berth0 | grep -q 'mcast_snooping 0'") == 0);
     auto hosts = read_file(task->files_dir + "/hosts");
     BOOST_TEST_REQUIRE(hosts.has_value());
     BOOST_TEST(hosts->find(net::format_ipv4(*task->address) + "\tweb") != std::string::npos);
@@ -253,6 +265,86 @@ BOOST_FIXTURE_TEST_CASE(udp_conntrack_from_before_the_mapping_is_flushed, test::
     BOOST_TEST_REQUIRE(send());
     char buffer[8] = {};
     BOOST_TEST(::recv(client.get(), buffer, sizeof buffer, 0) == 4);
+}
+
+namespace {
+
+// IPv6 TCP in a netns (-1: the test's own), on a thread so this one never switches: a listener
+// on port, and whether a connection to address:port is accepted within 3 s (the kernel
+// completes the handshake for the listener's backlog: traffic went both ways).
+Fd listen6_in(int netns_fd, std::uint16_t port)
+{
+    Fd fd;
+    std::thread([&] {
+        if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) < 0)
+            return;
+        fd.reset(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    }).join();
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    a.sin6_addr = in6addr_any;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 ||
+        ::listen(fd.get(), 4) < 0)
+        fd.reset();
+    return fd;
+}
+
+bool connects6(int netns_fd, const net::Ipv6Address& address, std::uint16_t port)
+{
+    Fd fd;
+    std::thread([&] {
+        if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) < 0)
+            return;
+        fd.reset(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    }).join();
+    timeval timeout{3, 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    std::memcpy(&a.sin6_addr, address.data(), address.size());
+    return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+}
+
+} // namespace
+
+// Dual stack: with Config::subnet6 each task also gets the IPv6 address at its IPv4 offset,
+// and IPv6 flows between tasks and between a task and the host over berth's bridge.
+BOOST_FIXTURE_TEST_CASE(dual_stack_tasks_talk_ipv6_to_each_other_and_the_host, test::FreshHost)
+{
+    net::Config c = config();
+    c.subnet6 = "fd42:b::/64";
+    auto network = net::Network::open(c);
+    BOOST_TEST_REQUIRE(network.has_value(), test::why(network));
+    auto a = network->add_task({"a", net::Mode::Bridge, {}, ""});
+    auto b = network->add_task({"b", net::Mode::Awsvpc, {}, ""});
+    BOOST_TEST_REQUIRE((a && b));
+    BOOST_TEST_REQUIRE((a->address6 && b->address6 && a->address && b->address));
+    const auto offset = [](std::uint32_t v4) { return "fd42:b::" + std::to_string(v4 & 0xff); };
+    const std::string a6 = net::format_ipv6(*a->address6);
+    BOOST_TEST(a6 == offset(*a->address)); // .2 -> ::2: same offset, no IPv6 allocation state
+    BOOST_TEST(net::format_ipv6(*b->address6) == offset(*b->address));
+    Fd a_ns = test::open_netns(a->netns_path);
+    Fd b_ns = test::open_netns(b->netns_path);
+    Fd in_a = listen6_in(a_ns.get(), 7000);
+    Fd in_b = listen6_in(b_ns.get(), 7000);
+    Fd in_host = listen6_in(-1, 7000);
+    BOOST_TEST_REQUIRE((in_a.valid() && in_b.valid() && in_host.valid()));
+    net::Ipv6Address bridge = *a->address6;
+    bridge[15] = 1;
+    BOOST_TEST(connects6(b_ns.get(), *a->address6, 7000)); // task -> task over the bridge
+    BOOST_TEST(connects6(a_ns.get(), bridge, 7000));       // task -> the host's bridge address
+    BOOST_TEST(connects6(-1, *b->address6, 7000));         // host -> task
+    BOOST_TEST(!connects6(-1, *b->address6, 7001));        // (nothing listens there: refused)
+    // The default route goes to the bridge; eth0 needs no link-local address for it.
+    const std::string route = "nsenter --net=" + a->netns_path +
+                              " ip -6 route show default | grep -q 'via fd42:b::1 dev eth0'";
+    BOOST_TEST(test::sh(route.c_str()) == 0);
+    auto hosts = read_file(a->files_dir + "/hosts");
+    BOOST_TEST_REQUIRE(hosts.has_value());
+    BOOST_TEST(hosts->find(a6 + "\ta\n") != std::string::npos);
+    BOOST_TEST(network->destroy_all().has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

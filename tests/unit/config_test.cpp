@@ -46,7 +46,8 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(!c.dynamic_host_port_range.has_value());
     BOOST_TEST(c.api_access_key_id.empty());
     BOOST_TEST(!c.stop_tasks_on_shutdown);
-    BOOST_TEST(known_keys().size() == 26U);
+    BOOST_TEST(c.subnet6.empty()); // IPv4 only unless BERTH_SUBNET6 is set
+    BOOST_TEST(known_keys().size() == 27U);
 }
 
 BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config_does)
