@@ -84,6 +84,13 @@ std::optional<double> task_memory_mib(const std::string& text)
     return lower(trim(end)) == "gb" ? v * 1024 : v;
 }
 
+// A string member, or fallback when absent or not a string (definitions come from API clients).
+std::string string_field(const json& object, const char* name, const std::string& fallback)
+{
+    const auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 json number_field(const json& object, const char* name)
 {
     const auto it = object.find(name);
@@ -185,12 +192,12 @@ json container_json(const TaskView& view, const store::Container& c, const std::
         out["ExitCode"] = *c.exit_code;
     if (auto p = ports(c.network_bindings); !p.empty())
         out["Ports"] = std::move(p);
-    out["Networks"] = networks(view.definition.value("networkMode", std::string("bridge")),
+    out["Networks"] = networks(string_field(view.definition, "networkMode", "bridge"),
                                c.network_interfaces);
     if (v4) {
         out["ContainerARN"] = c.arn;
         if (auto log = def.find("logConfiguration"); log != def.end() && log->is_object())
-            out["LogDriver"] = log->value("logDriver", std::string("json-file"));
+            out["LogDriver"] = string_field(*log, "logDriver", "json-file");
     }
     return out;
 }
