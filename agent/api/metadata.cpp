@@ -22,8 +22,8 @@ struct MetadataServer::Impl {
     std::thread thread;
 
     Impl(MetadataOptions o, NodeInfo node, std::string key, ControlPlane& engine, store::Store s)
-        : options(std::move(o)), store(std::move(s)),
-          source{std::move(node), std::move(key), engine, {}}
+        : options(std::move(o)),
+          store(std::move(s)), source{std::move(node), std::move(key), engine, {}}
     {
         source.definition = [this](const std::string& arn) { return definition(arn); };
         limits.header_timeout = options.header_timeout;
@@ -81,8 +81,8 @@ Result<std::unique_ptr<MetadataServer>> MetadataServer::start(MetadataOptions op
                                                               ControlPlane& engine,
                                                               store::Store store)
 {
-    auto impl = std::make_unique<Impl>(std::move(options), std::move(node), std::move(key),
-                                       engine, std::move(store));
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(node), std::move(key), engine,
+                                       std::move(store));
     if (auto r = hs::open_listener(impl->acceptor, impl->options.address, impl->options.port,
                                    "task metadata");
         !r)

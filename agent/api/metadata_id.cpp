@@ -71,8 +71,7 @@ Result<std::string> load_metadata_key(const std::string& path)
     return key;
 }
 
-std::string metadata_id(std::string_view key, std::string_view task_arn,
-                        std::string_view container)
+std::string metadata_id(std::string_view key, std::string_view task_arn, std::string_view container)
 {
     std::string message = cat(task_arn, "\n", container);
     std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};

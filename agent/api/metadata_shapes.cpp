@@ -192,8 +192,8 @@ json container_json(const TaskView& view, const store::Container& c, const std::
         out["ExitCode"] = *c.exit_code;
     if (auto p = ports(c.network_bindings); !p.empty())
         out["Ports"] = std::move(p);
-    out["Networks"] = networks(string_field(view.definition, "networkMode", "bridge"),
-                               c.network_interfaces);
+    out["Networks"] =
+        networks(string_field(view.definition, "networkMode", "bridge"), c.network_interfaces);
     if (v4) {
         out["ContainerARN"] = c.arn;
         if (auto log = def.find("logConfiguration"); log != def.end() && log->is_object())
@@ -209,9 +209,12 @@ json task_json(const TaskView& view, const std::string& cluster, bool v4)
     json containers = json::array();
     for (const auto& c : task.containers)
         containers.push_back(container_json(view, c, cluster, v4));
-    json out = {{"Cluster", cluster},         {"TaskARN", task.arn},
-                {"Family", family},           {"Revision", revision},
-                {"DesiredStatus", task.desired_status}, {"KnownStatus", task.last_status},
+    json out = {{"Cluster", cluster},
+                {"TaskARN", task.arn},
+                {"Family", family},
+                {"Revision", revision},
+                {"DesiredStatus", task.desired_status},
+                {"KnownStatus", task.last_status},
                 {"Containers", std::move(containers)}};
     json limits = json::object();
     if (const auto cpu = task_cpu_vcpus(task.cpu))
@@ -282,8 +285,7 @@ MetadataResponse answer(const MetadataSource& source, const Route& route)
                 return error(501, "berth does not serve container statistics yet (the runtime "
                                   "exposes no per-container stats to berthd)");
             auto definition_text = source.definition(task.task_definition_arn);
-            TaskView view{task,
-                          json::parse(definition_text.value_or("{}"), nullptr, false),
+            TaskView view{task, json::parse(definition_text.value_or("{}"), nullptr, false),
                           json::parse(task.overrides, nullptr, false)};
             if (!view.definition.is_object())
                 view.definition = json::object();
@@ -295,8 +297,8 @@ MetadataResponse answer(const MetadataSource& source, const Route& route)
             return {200, dump(container_json(view, c, cluster, route.v4))};
         }
     return error(404, cat(route.v4 ? "V4" : "V3",
-                          " container metadata handler: unable to get container for id ",
-                          route.id, ": no such container on this node"));
+                          " container metadata handler: unable to get container for id ", route.id,
+                          ": no such container on this node"));
 }
 
 } // namespace

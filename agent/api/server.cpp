@@ -205,8 +205,8 @@ void Server::Impl::accept(Acceptor& from, asio::steady_timer& pause, std::size_t
     http_server::accept_loop(from, pause, connections, options.max_connections,
                              [this, &connections](typename Protocol::socket socket) {
                                  const Peer peer = peer_of(socket, options);
-                                 std::make_shared<Session<Protocol>>(std::move(socket), *this,
-                                                                     peer, connections)
+                                 std::make_shared<Session<Protocol>>(std::move(socket), *this, peer,
+                                                                     connections)
                                      ->start();
                              });
 }

@@ -73,10 +73,7 @@ public:
     {
         return tasks;
     }
-    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter&) override
-    {
-        return tasks;
-    }
+    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter&) override { return tasks; }
     std::vector<store::Task> tasks;
 };
 
@@ -206,7 +203,7 @@ BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404_stats_501_and_credentials_400
     const Shapes s;
     for (const std::string& target : std::vector<std::string>{
              "/v4/00000000-0000-4000-8000-000000000000", "/v4/" + id_of("nope") + "/task", "/v4/",
-          "/v4", "/", "/v1/metadata", "/v4/" + id_of("web") + "/elsewhere", "/v5/x"}) {
+             "/v4", "/", "/v1/metadata", "/v4/" + id_of("web") + "/elsewhere", "/v5/x"}) {
         const auto reply = s.get(target);
         BOOST_TEST(reply.status == 404U, target << ": " << reply.status);
         BOOST_TEST(json::parse(reply.body, nullptr, false).is_string(), reply.body);
@@ -294,9 +291,8 @@ BOOST_AUTO_TEST_CASE(a_bad_listen_address_is_refused_by_name)
     BOOST_TEST_REQUIRE(db.has_value());
     api::MetadataOptions options;
     options.address = "not-an-address";
-    auto server =
-        api::MetadataServer::start(options, {"default", "arn:ci", "0.1.0"}, key, engine,
-                                   std::move(*db));
+    auto server = api::MetadataServer::start(options, {"default", "arn:ci", "0.1.0"}, key, engine,
+                                             std::move(*db));
     BOOST_TEST_REQUIRE(!server);
     BOOST_TEST(server.error().message().find("task metadata address") != std::string::npos,
                server.error().message());

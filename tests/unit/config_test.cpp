@@ -137,9 +137,9 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
 BOOST_AUTO_TEST_CASE(the_metadata_listener_must_be_an_ipv4_address_tasks_can_be_dnated_to)
 {
     BOOST_TEST(parsed("BERTH_METADATA_LISTEN=10.0.0.5:80\n").metadata_listen == "10.0.0.5:80");
-    for (const char* bad : {"BERTH_METADATA_LISTEN=0.0.0.0:51679\n",
-                            "BERTH_METADATA_LISTEN=localhost:51679\n",
-                            "BERTH_METADATA_LISTEN=[::1]:51679\n"}) {
+    for (const char* bad :
+         {"BERTH_METADATA_LISTEN=0.0.0.0:51679\n", "BERTH_METADATA_LISTEN=localhost:51679\n",
+          "BERTH_METADATA_LISTEN=[::1]:51679\n"}) {
         const auto message = refusal(bad);
         BOOST_TEST(message.find("BERTH_METADATA_LISTEN") != std::string::npos, message);
         BOOST_TEST(message.find("IPv4") != std::string::npos, message);
