@@ -268,7 +268,7 @@ MetadataResponse credentials_refused()
 
 MetadataResponse answer(const MetadataSource& source, const Route& route)
 {
-    if (route.rest != "" && route.rest != "task" && route.rest != "stats" &&
+    if (!route.rest.empty() && route.rest != "task" && route.rest != "stats" &&
         route.rest != "task/stats")
         return error(404, cat("no such metadata path: ", route.rest,
                               " (try the container itself, /task, /stats or /task/stats)"));
