@@ -1,6 +1,6 @@
 // agent/cli/console.hpp — berth exec -t: the console socket the runtime sends the pty master to
-// (base/console_socket.hpp), and this terminal in raw mode for as long as the session lasts (restored by the destructor,
-// also when the exec fails).
+// (base/console_socket.hpp), and this terminal in raw mode for as long as the session lasts
+// (restored by the destructor, also when the exec fails).
 #pragma once
 #include <termios.h>
 #include <chrono>
