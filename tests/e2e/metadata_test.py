@@ -1,11 +1,12 @@
 """tests/e2e/metadata_test.py — the task metadata endpoint seen from inside a task, as an ECS
-container sees it: in bridge and awsvpc modes a container fetches ${ECS_CONTAINER_METADATA_URI_V4}
+container sees it: in bridge, awsvpc and host modes a container fetches ${ECS_CONTAINER_METADATA_URI_V4}
 and its /task through 169.254.170.2 (busybox wget; berth's nftables table DNATs it to berthd's
 listener) and prints them to its log; the test checks DockerId, Name, Networks, Limits and the
 task, that an unknown id is a 404 from inside the task too, the refusals (stats 501, credentials
 400), and that the container's id still answers after berthd is SIGKILLed and restarted. Runs
 inside run.sh's namespaces."""
 import json
+import subprocess
 import urllib.error
 
 from berth_e2e import (HELLO, Agent, Failure, check, container, fetch, hello_archive, run_cases,
@@ -91,6 +92,10 @@ def metadata_from_inside(work, mode):
     check(mine.get("Labels", {}).get("team") == "berth" and
           mine["Labels"].get("com.amazonaws.ecs.task-arn") == arn, f"Labels: {mine}")
     check(mine.get("KnownStatus") == "RUNNING" and mine.get("Image") == HELLO, str(mine))
+    if mode == "host":
+        check(mine.get("Networks", [{}])[0].get("NetworkMode") == "host", str(mine))
+        STATE[mode] = (arn, mid)
+        return
     networks = mine.get("Networks", [])
     check(len(networks) == 1 and networks[0].get("NetworkMode") == mode, f"Networks: {networks}")
     if mode == "awsvpc":
@@ -110,6 +115,17 @@ def bridge(work):
 
 def awsvpc(work):
     metadata_from_inside(work, "awsvpc")
+
+
+def host(work):
+    """A host-mode container shares this netns: its 169.254.170.2 goes through the nat output
+    chain, which needs a route for the address to exist first (a default route on a real host;
+    here one through a veth pair of run.sh's own netns)."""
+    for cmd in (["ip", "link", "add", "e2e-gw0", "type", "veth", "peer", "name", "e2e-gw1"],
+                ["ip", "link", "set", "e2e-gw1", "up"], ["ip", "link", "set", "e2e-gw0", "up"],
+                ["ip", "route", "add", "default", "dev", "e2e-gw0"]):
+        subprocess.run(cmd, check=True)
+    metadata_from_inside(work, "host")
 
 
 def refusals_and_unknown_ids(work):
@@ -147,6 +163,7 @@ def teardown():
 if __name__ == "__main__":
     run_cases("metadata", [("bridge_container_reads_its_metadata_at_169_254_170_2", bridge),
                            ("awsvpc_container_reads_its_metadata_at_169_254_170_2", awsvpc),
+                           ("host_container_reads_its_metadata_at_169_254_170_2", host),
                            ("unknown_ids_404_stats_501_credentials_400",
                             refusals_and_unknown_ids),
                            ("a_container_id_survives_a_berthd_restart",
