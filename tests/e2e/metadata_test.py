@@ -1,10 +1,10 @@
 """tests/e2e/metadata_test.py — the task metadata endpoint seen from inside a task, as an ECS
 container sees it: in bridge, awsvpc and host modes a container fetches
-${ECS_CONTAINER_METADATA_URI_V4} and its /task through 169.254.170.2 (busybox wget; berth's nftables table DNATs it to berthd's
-listener) and prints them to its log; the test checks DockerId, Name, Networks, Limits and the
-task, that an unknown id is a 404 from inside the task too, the refusals (stats 501, credentials
-400), and that the container's id still answers after berthd is SIGKILLed and restarted. Runs
-inside run.sh's namespaces."""
+${ECS_CONTAINER_METADATA_URI_V4} and its /task through 169.254.170.2 (busybox wget; berth's
+nftables table DNATs it to berthd's listener) and prints them to its log; the test checks
+DockerId, Name, Networks, Limits and the task, that an unknown id is a 404 from inside the task
+too, the refusals (stats 501, credentials 400), and that the container's id still answers after
+berthd is SIGKILLed and restarted. Runs inside run.sh's namespaces."""
 import json
 import subprocess
 import urllib.error
