@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         nul == std::string_view::npos ? std::string("{}") : std::string(input.substr(nul + 1));
     static Engine engine;
     api::MetadataSource source{{"default", "arn:ci", "0"}, key, engine, {}};
-    source.definition = [&](const std::string&) { return definition; };
+    source.definition = [&](const std::string&) { return std::optional<std::string>(definition); };
     const auto reply = api::metadata_response(source, target);
     fuzz::require(reply.status == 200 || reply.status == 400 || reply.status == 404 ||
                       reply.status == 501,
