@@ -164,4 +164,48 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// --- Task metadata: the ECS agent's endpoint (127.0.0.1:51679, reached from tasks as
+// http://169.254.170.2, which net/ DNATs here). Unauthenticated, GET only. /v4/<id> (this
+// container), /v4/<id>/task, and /v3/ alike, in the ECS shapes; /stats and /task/stats answer 501
+// (no statistics yet); /v2/credentials/<id> answers 400 (standalone berth has no task roles).
+// <id> is metadata_id(): an unknown one is a 404.
+inline constexpr std::string_view metadata_address = "169.254.170.2";
+
+struct MetadataOptions {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 51679; // 0: any free port (tests)
+    std::size_t max_connections = 256;
+    std::chrono::milliseconds header_timeout{10'000}; // also the keep-alive idle limit
+    std::chrono::milliseconds write_timeout{10'000};
+};
+
+// The node's secret for metadata ids at path: read, or made (random, mode 0600) when absent.
+Result<std::string> load_metadata_key(const std::string& path);
+// A container's unguessable id (a v4-UUID-shaped HMAC of task ARN and name under key).
+std::string metadata_id(std::string_view key, std::string_view task_arn,
+                        std::string_view container);
+// "ECS_CONTAINER_METADATA_URI_V4=http://169.254.170.2/v4/<id>" and the v3 variable.
+std::vector<std::string> metadata_environment(std::string_view key, std::string_view task_arn,
+                                              std::string_view container);
+
+class MetadataServer {
+public:
+    // Opens the listener and starts the io thread. Task definitions (for limits, labels and the
+    // network mode) are read from store; engine must outlive the server.
+    static Result<std::unique_ptr<MetadataServer>> start(MetadataOptions options, NodeInfo node,
+                                                         std::string key, ControlPlane& engine,
+                                                         store::Store store);
+    MetadataServer(const MetadataServer&) = delete;
+    MetadataServer& operator=(const MetadataServer&) = delete;
+    ~MetadataServer(); // stop()
+    std::uint16_t port() const;
+    void stop(); // idempotent
+
+    struct Impl;
+
+private:
+    explicit MetadataServer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
 } // namespace berth::api

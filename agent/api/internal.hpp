@@ -4,4 +4,5 @@
 #include "agent/api/arns.hpp"
 #include "agent/api/context.hpp"
 #include "agent/api/introspection.hpp"
+#include "agent/api/metadata.hpp"
 #include "agent/api/sigv4.hpp"

@@ -15,6 +15,7 @@
 #include <thread>
 #include "agent/api/arns.hpp"
 #include "agent/api/context.hpp"
+#include "agent/api/http_listen.hpp"
 #include "agent/api/unix_socket.hpp"
 
 namespace berth::api {
@@ -201,28 +202,13 @@ template <class Acceptor>
 void Server::Impl::accept(Acceptor& from, asio::steady_timer& pause, std::size_t& connections)
 {
     using Protocol = typename Acceptor::protocol_type;
-    from.async_accept([this, &from, &pause, &connections](beast::error_code ec,
-                                                          typename Protocol::socket socket) {
-        if (ec == asio::error::operation_aborted)
-            return;
-        if (!ec) {
-            if (connections < options.max_connections) {
-                const Peer peer = peer_of(socket, options);
-                std::make_shared<Session<Protocol>>(std::move(socket), *this, peer, connections)
-                    ->start();
-            }
-            // else: the socket closes as it leaves scope
-            accept(from, pause, connections);
-            return;
-        }
-        // EMFILE and friends: the pending connection stays queued and the next accept would
-        // fail at once, spinning this thread; wait a little for fds to come back, then retry.
-        pause.expires_after(std::chrono::milliseconds(100));
-        pause.async_wait([this, &from, &pause, &connections](beast::error_code wait_ec) {
-            if (wait_ec != asio::error::operation_aborted)
-                accept(from, pause, connections);
-        });
-    });
+    http_server::accept_loop(from, pause, connections, options.max_connections,
+                             [this, &connections](typename Protocol::socket socket) {
+                                 const Peer peer = peer_of(socket, options);
+                                 std::make_shared<Session<Protocol>>(std::move(socket), *this, peer,
+                                                                     connections)
+                                     ->start();
+                             });
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
@@ -261,23 +247,13 @@ Result<std::unique_ptr<Server>> Server::start(Options options, store::Store stor
     auto recorded = store.ensure_container_instance(options.cluster, instance, now);
     if (!recorded)
         return std::move(recorded).error().wrap("record container instance");
-    beast::error_code ec;
-    const auto address = asio::ip::make_address(options.address, ec);
-    if (ec)
-        return Error::invalid("API address ", quoted(options.address), ": not an IP address");
-    const Tcp::endpoint endpoint(address, options.port);
     auto impl = std::make_unique<Impl>(std::move(options), std::move(store), engine);
     impl->instance_arn = recorded->arn;
-    auto& acceptor = impl->acceptor;
-    if (acceptor.open(endpoint.protocol(), ec); ec)
-        return Error::with_code(ec.value(), "open API socket");
-    if (acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec)
-        return Error::with_code(ec.value(), "set SO_REUSEADDR on API socket");
-    if (acceptor.bind(endpoint, ec); ec)
-        return Error::with_code(ec.value(), "bind API socket to ", impl->options.address, ":",
-                                endpoint.port());
-    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
-        return Error::with_code(ec.value(), "listen on API socket");
+    if (auto r = http_server::open_listener(impl->acceptor, impl->options.address,
+                                            impl->options.port, "API");
+        !r)
+        return std::move(r).error();
+    beast::error_code ec;
     if (!impl->options.unix_socket.empty()) {
         auto listener = open_unix_listener(impl->options.unix_socket);
         if (!listener)

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -27,7 +28,8 @@ using namespace berth;
 
 constexpr const char* usage =
     "usage: berthd [--config PATH] [--state-dir DIR] [--runtime-dir DIR]\n"
-    "              [--api-listen HOST:PORT] [--introspection-listen HOST:PORT] [--foreground]\n"
+    "              [--api-listen HOST:PORT] [--introspection-listen HOST:PORT]\n"
+    "              [--metadata-listen IPV4:PORT] [--foreground]\n"
     "The node agent: runs ECS task definitions and serves the ECS API (docs/CONFIGURATION.md).\n";
 
 struct Flags {
@@ -42,6 +44,7 @@ constexpr std::pair<std::string_view, std::string_view> flag_keys[] = {
     {"--runtime-dir", "BERTH_RUNTIME_DIR"},
     {"--api-listen", "BERTH_API_LISTEN"},
     {"--introspection-listen", "BERTH_INTROSPECTION_LISTEN"},
+    {"--metadata-listen", "BERTH_METADATA_LISTEN"},
 };
 
 Result<Flags> parse_flags(int argc, char** argv)
@@ -109,6 +112,17 @@ Result<api::Options> api_options(const config::Config& c, const std::string& acc
     return o;
 }
 
+Result<std::unique_ptr<api::MetadataServer>>
+start_metadata(const config::Config& c, const std::string& key, daemon::Daemon& node)
+{
+    api::MetadataOptions options;
+    std::tie(options.address, options.port) = split_listen(c.metadata_listen);
+    auto db = store::Store::open(c.state_dir + "/berth.db"); // its own connection, its thread
+    if (!db)
+        return std::move(db).error().wrap("open the store for the metadata server");
+    return api::MetadataServer::start(options, node.node_info(), key, node, std::move(*db));
+}
+
 int fail(const Error& error, std::string_view what)
 {
     log::error(error, what);
@@ -136,8 +150,14 @@ int run_berthd(int argc, char** argv, char** envp)
     // SIGPIPE: a client that went away is an error on its socket, not death.
     std::signal(SIGPIPE, SIG_IGN);
 
+    // The node key of the containers' metadata ids (ECS_CONTAINER_METADATA_URI_V4), kept in the
+    // state dir so the ids of running containers survive a restart.
+    auto metadata_key = api::load_metadata_key(config->state_dir + "/metadata.key");
+    if (!metadata_key)
+        return fail(metadata_key.error(), "cannot load the task metadata key");
     daemon::Options options;
     options.config = *config;
+    options.metadata_key = *metadata_key;
     auto node = daemon::Daemon::open(std::move(options));
     if (!node)
         return fail(node.error(), "cannot start the node");
@@ -157,9 +177,13 @@ int run_berthd(int argc, char** argv, char** envp)
         api::IntrospectionServer::start(introspection, (*node)->node_info(), **node);
     if (!introspection_server)
         return fail(introspection_server.error(), "cannot start the introspection server");
+    auto metadata_server = start_metadata(*config, *metadata_key, **node);
+    if (!metadata_server)
+        return fail(metadata_server.error(), "cannot start the task metadata server");
     log::info("berthd ready",
               {{"api", config->api_listen},
                {"introspection", config->introspection_listen},
+               {"metadata", config->metadata_listen},
                {"socket", config->runtime_dir + "/berthd.sock"},
                {"state_dir", config->state_dir},
                {"container_instance", (*node)->node_info().container_instance_arn}});
@@ -175,6 +199,7 @@ int run_berthd(int argc, char** argv, char** envp)
     berthd::start_watchdog(**node);
     ::sd_notify(0, "READY=1");
     (*node)->run();
+    (*metadata_server)->stop();
     (*introspection_server)->stop();
     (*server)->stop();
     waiter.join();

@@ -50,6 +50,7 @@ struct Config {
     // BERTH_* (berth's own)
     std::string api_listen = "127.0.0.1:51680";           // BERTH_API_LISTEN
     std::string introspection_listen = "127.0.0.1:51678"; // BERTH_INTROSPECTION_LISTEN
+    std::string metadata_listen = "127.0.0.1:51679";      // BERTH_METADATA_LISTEN (IPv4)
     std::string state_dir = "/var/lib/berth";             // BERTH_STATE_DIR
     std::string runtime_dir = "/run/berth"; // BERTH_RUNTIME_DIR (berthd.sock lives here)
     std::string region = "us-east-1";       // BERTH_REGION (ARNs, SigV4 scope)

@@ -3,6 +3,8 @@
 // strconv.ParseBool, ECS_RESERVED_PORTS as a JSON array of port numbers ("[22, 80]"), added to
 // the agent's defaults as the ECS agent does; ECS_DYNAMIC_HOST_PORT_RANGE as "first-last".
 #include "agent/config/keys.hpp"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <algorithm>
 #include <cctype>
 #include "base/strings.hpp"
@@ -187,6 +189,21 @@ Result<void> set_listen(Config& c, std::string_view v)
     return {};
 }
 
+// The task metadata listener: tasks reach it through a DNAT of 169.254.170.2:80, so an IPv4
+// address of this host, not a name and not 0.0.0.0 (a DNAT needs one destination).
+Result<void> set_metadata_listen(Config& c, std::string_view v)
+{
+    if (auto r = set_listen<&Config::metadata_listen>(c, v); !r)
+        return r;
+    const std::string host(v.substr(0, v.rfind(':')));
+    in_addr address{};
+    if (::inet_pton(AF_INET, host.c_str(), &address) != 1 || address.s_addr == 0)
+        return Error::invalid(quoted(v), ": the task metadata listener needs an IPv4 address "
+                                         "of this host (169.254.170.2 is DNATed to it), like "
+                                         "127.0.0.1:51679");
+    return {};
+}
+
 template <std::string Config::*Field>
 Result<void> set_path(Config& c, std::string_view v)
 {
@@ -241,6 +258,7 @@ const std::vector<Key>& keys()
         {"ECS_LOGLEVEL", set_log_level},
         {"BERTH_API_LISTEN", set_listen<&Config::api_listen>},
         {"BERTH_INTROSPECTION_LISTEN", set_listen<&Config::introspection_listen>},
+        {"BERTH_METADATA_LISTEN", set_metadata_listen},
         {"BERTH_STATE_DIR", set_path<&Config::state_dir>},
         {"BERTH_RUNTIME_DIR", set_path<&Config::runtime_dir>},
         {"BERTH_REGION", set_region},

@@ -71,6 +71,7 @@ Result<runtime::Spec> make_spec(const image::Store& images, const CreateInput& i
     inputs.netns_path = in.netns_path;
     inputs.hostname = in.hostname;
     inputs.cgroups_path = in.runtime_id;
+    inputs.extra_env = in.extra_env;
     auto spec = taskdef::build_spec(in.def, in.container, *image_config, inputs);
     if (!spec)
         return std::move(spec).error();

@@ -73,7 +73,10 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
                    task_id,
                    volume_paths(task.def, paths.volumes(), task_id),
                    cat(paths.logs(), "/", task_id, "/", name, ".log"),
-                   cat(paths.bundles(), "/", c.runtime_id)};
+                   cat(paths.bundles(), "/", c.runtime_id),
+                   options.metadata_key.empty()
+                       ? std::vector<std::string>()
+                       : api::metadata_environment(options.metadata_key, task.record.arn, name)};
     offload([this, in = std::move(in)] { return create_container(images, rt, in); },
             [this, arn = task.record.arn, index, name](Result<Made> made) {
                 auto* t = find(arn);

@@ -21,6 +21,7 @@ struct CreateInput {
     std::string netns_path, files_dir, hostname;
     std::map<std::string, std::string> volume_paths;
     std::string log_path, bundle_dir;
+    std::vector<std::string> extra_env; // "KEY=value" berthd adds (the metadata URIs)
 };
 struct Made {
     std::shared_ptr<runtime::Container> container;

@@ -20,7 +20,7 @@ Result<void> make_dirs(const Paths& p)
     return {};
 }
 
-net::Config net_config(const config::Config& c, const Paths& p)
+net::Config net_config(const config::Config& c, const Paths& p, bool metadata)
 {
     net::Config n;
     n.run_dir = p.net();
@@ -31,6 +31,8 @@ net::Config net_config(const config::Config& c, const Paths& p)
         n.port_range =
             net::PortRange{c.dynamic_host_port_range->first, c.dynamic_host_port_range->last};
     n.reserved_ports.assign(c.reserved_ports.begin(), c.reserved_ports.end());
+    if (metadata)
+        n.credentials_endpoint = c.metadata_listen; // 169.254.170.2:80 -> berthd's listener
     return n;
 }
 
@@ -95,7 +97,7 @@ Result<std::unique_ptr<Daemon>> Daemon::open(Options options)
         return std::move(images).error().wrap("open image store");
     if (auto r = images->recover(); !r)
         return std::move(r).error().wrap("recover image store");
-    auto network = net::Network::open(net_config(c, paths));
+    auto network = net::Network::open(net_config(c, paths, !options.metadata_key.empty()));
     if (!network)
         return std::move(network).error().wrap("open task network");
     std::set<std::uint16_t> reserved(c.reserved_ports.begin(), c.reserved_ports.end());

@@ -30,6 +30,10 @@ struct Options {
     bool spawn_supervisor = true;
     std::string supervisor_binary; // "" : next to /proc/self/exe, else the build-time path
     std::string account_id = "000000000000";
+    // api::load_metadata_key()'s key: every container gets ECS_CONTAINER_METADATA_URI_V4 (and
+    // _URI) with its id under it, and 169.254.170.2 is DNATed to config.metadata_listen.
+    // Empty: neither (tests that serve no metadata).
+    std::string metadata_key;
 };
 
 class Daemon : public api::ControlPlane {

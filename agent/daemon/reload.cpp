@@ -51,6 +51,7 @@ const std::vector<KeyRule>& rules()
         {"ECS_LOGLEVEL", true, [](const Config& a, const Config& b) { return a.log_level == b.log_level; }},
         {"BERTH_API_LISTEN", false, [](const Config& a, const Config& b) { return a.api_listen == b.api_listen; }},
         {"BERTH_INTROSPECTION_LISTEN", false, [](const Config& a, const Config& b) { return a.introspection_listen == b.introspection_listen; }},
+        {"BERTH_METADATA_LISTEN", false, [](const Config& a, const Config& b) { return a.metadata_listen == b.metadata_listen; }},
         {"BERTH_STATE_DIR", false, [](const Config& a, const Config& b) { return a.state_dir == b.state_dir; }},
         {"BERTH_RUNTIME_DIR", false, [](const Config& a, const Config& b) { return a.runtime_dir == b.runtime_dir; }},
         {"BERTH_REGION", false, [](const Config& a, const Config& b) { return a.region == b.region; }},

@@ -47,6 +47,50 @@ struct ExecFixture : RuntimeFixture {
     std::string task;
 };
 
+// Runs argv with slave as its controlling terminal and stdin/stderr (stdout: out_fd, or slave
+// when -1), in a session of its own. argv's pointers are built before fork: the child only
+// calls exec.
+pid_t spawn_on_terminal(const std::vector<std::string>& argv, int slave, int out_fd = -1)
+{
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::setsid();
+        ::ioctl(slave, TIOCSCTTY, 0);
+        ::dup2(slave, 0);
+        ::dup2(out_fd == -1 ? slave : out_fd, 1);
+        ::dup2(slave, 2);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return child;
+}
+
+// Waits up to 10 s for child, reading what the terminal shows into out meanwhile (a full pty
+// would block the writer). The wait status, or -1 after killing a child that did not finish.
+int wait_draining(pid_t child, int master, std::string& out)
+{
+    for (int i = 0; i < 1000; ++i) {
+        pollfd pfd{master, POLLIN, 0};
+        if (::poll(&pfd, 1, 10) > 0) {
+            char buffer[1024];
+            const auto n = ::read(master, buffer, sizeof buffer);
+            if (n > 0)
+                out.append(buffer, static_cast<std::size_t>(n));
+        }
+        int status = 0;
+        if (::waitpid(child, &status, WNOHANG) == child)
+            return status;
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return -1;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(cli_exec, *utf::label("root") * utf::precondition(berth::test::is_root))
@@ -88,41 +132,13 @@ BOOST_FIXTURE_TEST_CASE(tty_exec_gets_a_pty_of_our_size_and_restores_the_termina
     berth::Fd master_fd(master), slave_fd(slave);
     termios before{};
     BOOST_REQUIRE(::tcgetattr(slave, &before) == 0);
-    const auto argv = berth({"-t", "-i", task, "web", "sh", "-c", "tty; stty size; exit 5"});
-    std::vector<char*> args; // built before fork: the child only calls exec
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const pid_t child = ::fork();
+    const pid_t child = spawn_on_terminal(
+        berth({"-t", "-i", task, "web", "sh", "-c", "tty; stty size; exit 5"}), slave);
     BOOST_REQUIRE(child >= 0);
-    if (child == 0) {
-        ::setsid();
-        ::ioctl(slave, TIOCSCTTY, 0);
-        for (int fd = 0; fd < 3; ++fd)
-            ::dup2(slave, fd);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
     std::string out;
-    int status = 0;
-    for (int i = 0; i < 1000; ++i) { // 10 s
-        pollfd pfd{master, POLLIN, 0};
-        if (::poll(&pfd, 1, 10) > 0) {
-            char buffer[1024];
-            const auto n = ::read(master, buffer, sizeof buffer);
-            if (n > 0)
-                out.append(buffer, static_cast<std::size_t>(n));
-        }
-        if (::waitpid(child, &status, WNOHANG) == child)
-            break;
-        status = -1;
-    }
-    if (status == -1) {
-        ::kill(child, SIGKILL);
-        ::waitpid(child, &status, 0);
+    const int status = wait_draining(child, master, out);
+    if (status == -1)
         BOOST_FAIL("berth exec -t did not finish: " << out);
-    }
     BOOST_TEST(WIFEXITED(status));
     BOOST_TEST(WEXITSTATUS(status) == 5, out);
     BOOST_TEST(out.find("/dev/pts/") != std::string::npos, out);
@@ -147,40 +163,15 @@ BOOST_FIXTURE_TEST_CASE(tty_exec_with_its_output_closed_still_restores_the_termi
     BOOST_REQUIRE(::tcgetattr(slave, &before) == 0);
     const std::string script =
         "sleep 0.3; i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; exit 3";
-    const auto argv = berth({"-t", task, "web", "sh", "-c", script});
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const pid_t child = ::fork();
+    const pid_t child =
+        spawn_on_terminal(berth({"-t", task, "web", "sh", "-c", script}), slave, write_end.get());
     BOOST_REQUIRE(child >= 0);
-    if (child == 0) {
-        ::setsid();
-        ::ioctl(slave, TIOCSCTTY, 0);
-        ::dup2(slave, 0);
-        ::dup2(write_end.get(), 1);
-        ::dup2(slave, 2);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
     read_end.reset(); // the reader is gone before berth writes anything
     write_end.reset();
-    int status = -1;
-    for (int i = 0; i < 1000 && status == -1; ++i) { // 10 s, draining the terminal meanwhile
-        pollfd pfd{master, POLLIN, 0};
-        if (::poll(&pfd, 1, 10) > 0) {
-            char buffer[1024];
-            (void)::read(master, buffer, sizeof buffer);
-        }
-        if (::waitpid(child, &status, WNOHANG) != child)
-            status = -1;
-    }
-    if (status == -1) {
-        ::kill(child, SIGKILL);
-        ::waitpid(child, &status, 0);
+    std::string shown;
+    const int status = wait_draining(child, master, shown);
+    if (status == -1)
         BOOST_FAIL("berth exec -t with a closed stdout did not finish");
-    }
     BOOST_TEST(WIFEXITED(status), "berth died of signal " << WTERMSIG(status));
     BOOST_TEST(WEXITSTATUS(status) == 3);
     termios after{};

@@ -1,25 +1,22 @@
-// tests/support/console.hpp — the receiving end of --console-socket: an AF_UNIX stream
-// listener in a fresh temp directory that accepts one connection and takes the pty master fd
-// the runtime sends with SCM_RIGHTS.
+// tests/support/console.hpp — the receiving end of --console-socket for the tests: base's
+// ConsoleSocket (the one `berth exec -t` uses) made at construction, an invalid Fd on failure.
 #pragma once
 #include <chrono>
 #include <string>
+#include "base/console_socket.hpp"
 #include "base/fd.hpp"
-#include "tests/support/bundle.hpp"
 
 namespace berth::test {
 
 class ConsoleSocket {
 public:
-    ConsoleSocket();
-    const std::string& path() const { return path_; }
+    ConsoleSocket(); // throws when the socket cannot be made (the test fails)
+    const std::string& path() const { return socket_.path(); }
     // Accepts one connection and receives one fd; an invalid Fd on timeout or error.
     Fd receive(std::chrono::milliseconds timeout);
 
 private:
-    TempDir dir_;
-    std::string path_;
-    Fd listener_;
+    berth::ConsoleSocket socket_;
 };
 
 // Reads what is available from fd until it contains needle or the timeout passes.

@@ -61,6 +61,7 @@ BOOST_AUTO_TEST_CASE(every_value_the_example_shows_is_valid_and_is_the_default)
     BOOST_TEST_REQUIRE(defaults.has_value());
     BOOST_TEST(shown->api_listen == defaults->api_listen);
     BOOST_TEST(shown->introspection_listen == defaults->introspection_listen);
+    BOOST_TEST(shown->metadata_listen == defaults->metadata_listen);
     BOOST_TEST(shown->state_dir == defaults->state_dir);
     BOOST_TEST(shown->runtime_dir == defaults->runtime_dir);
     BOOST_TEST(shown->cluster == defaults->cluster);

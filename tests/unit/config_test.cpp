@@ -37,6 +37,7 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(c.cluster == "default");
     BOOST_TEST(c.api_listen == "127.0.0.1:51680");
     BOOST_TEST(c.introspection_listen == "127.0.0.1:51678");
+    BOOST_TEST(c.metadata_listen == "127.0.0.1:51679");
     BOOST_TEST(c.state_dir == "/var/lib/berth");
     BOOST_TEST(c.runtime_dir == "/run/berth");
     BOOST_TEST((c.task_cleanup_wait == 3h));
@@ -47,7 +48,7 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(c.api_access_key_id.empty());
     BOOST_TEST(!c.stop_tasks_on_shutdown);
     BOOST_TEST(c.subnet6.empty()); // IPv4 only unless BERTH_SUBNET6 is set
-    BOOST_TEST(known_keys().size() == 27U);
+    BOOST_TEST(known_keys().size() == 28U);
 }
 
 BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config_does)
@@ -134,6 +135,18 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
     has(refusal("", {{"ECS_RESERVED_MEMORY", "-1"}}), "environment: ECS_RESERVED_MEMORY:");
     has(refusal(std::string("ECS_CLUSTER=a\0b\n", 16)), "contains a NUL byte");
     has(refusal(std::string(max_file_bytes + 1, '#')), "larger than");
+}
+
+BOOST_AUTO_TEST_CASE(the_metadata_listener_must_be_an_ipv4_address_tasks_can_be_dnated_to)
+{
+    BOOST_TEST(parsed("BERTH_METADATA_LISTEN=10.0.0.5:80\n").metadata_listen == "10.0.0.5:80");
+    for (const char* bad :
+         {"BERTH_METADATA_LISTEN=0.0.0.0:51679\n", "BERTH_METADATA_LISTEN=localhost:51679\n",
+          "BERTH_METADATA_LISTEN=[::1]:51679\n"}) {
+        const auto message = refusal(bad);
+        BOOST_TEST(message.find("BERTH_METADATA_LISTEN") != std::string::npos, message);
+        BOOST_TEST(message.find("IPv4") != std::string::npos, message);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(durations_are_read_in_go_form)

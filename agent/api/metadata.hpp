@@ -1,0 +1,28 @@
+// agent/api/metadata.hpp — the task metadata endpoint's answers, independent of HTTP (the server
+// in metadata.cpp feeds it; tests and the fuzz harness call it directly). Internal.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include "agent/api/api.hpp"
+
+namespace berth::api {
+
+struct MetadataResponse {
+    unsigned status = 200;
+    std::string body; // JSON
+};
+
+struct MetadataSource {
+    NodeInfo node;
+    std::string key; // load_metadata_key()
+    ControlPlane& engine;
+    // The registered task definition (JSON text) of an ARN; nullopt when unknown.
+    std::function<std::optional<std::string>(const std::string& arn)> definition;
+};
+
+// One GET of target ("/v4/<id>/task", ...).
+MetadataResponse metadata_response(const MetadataSource& source, std::string_view target);
+
+} // namespace berth::api
