@@ -103,11 +103,10 @@ Result<Made> create_container(const image::Store& images, const runtime::Options
         return std::move(r).error().wrap("bundle");
     if (auto r = make_directories(std::filesystem::path(in.log_path).parent_path(), 0700); !r)
         return std::move(r).error().wrap("log directory");
-    runtime::CreateOptions co;
-    co.id = in.runtime_id;
-    co.bundle = in.bundle_dir;
-    co.log_path = in.log_path;
-    auto container = runtime::Container::create(rt, co);
+    auto co = create_options(in.def, in.container, in.runtime_id, in.bundle_dir, in.log_path);
+    if (!co)
+        return std::move(co).error();
+    auto container = runtime::Container::create(rt, *co);
     std::filesystem::remove_all(in.bundle_dir, ec); // the runtime froze its own copy
     if (!container)
         return std::move(container).error().wrap(cat("runtime create ", in.runtime_id));

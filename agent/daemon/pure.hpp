@@ -39,6 +39,13 @@ Result<engine::TaskState> state_from_json(std::string_view text);
 std::string task_id_of(std::string_view task_arn);
 std::string runtime_id_of(std::string_view task_arn, std::string_view container);
 
+// The runtime's create options of container `name` of def: its runtime id, bundle and json-file
+// log path, rotated as its logConfiguration says (max-size, max-file; the runtime's defaults
+// otherwise). Errors name the container and option.
+Result<runtime::CreateOptions> create_options(const taskdef::TaskDefinition& def,
+                                              std::string_view name, std::string runtime_id,
+                                              std::string bundle, std::string log_path);
+
 // ECS's container lastStatus for an engine container status (PENDING, RUNNING, STOPPED).
 std::string container_status_name(engine::ContainerStatus status);
 // Refreshes record's statuses, exit codes, reasons, stop code and timestamps (epoch seconds

@@ -262,9 +262,9 @@ std::string_view namespace_mode_name(NamespaceMode mode)
     return "private";
 }
 
-std::string_view log_driver_name(LogDriver driver)
+std::string_view log_driver_name(LogDriver /*driver*/)
 {
-    return driver == LogDriver::Journald ? "journald" : "json-file";
+    return "json-file"; // the only one berth writes
 }
 
 } // namespace berth::taskdef::internal

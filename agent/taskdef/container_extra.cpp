@@ -167,31 +167,54 @@ Result<std::vector<T>> parse_items(const json* value, const std::string& path, P
     return out;
 }
 
-Result<void> check_log_option(LogDriver driver, const std::string& key, const std::string& value,
+// Docker's max-size: bytes, or a count of KiB / MiB / GiB ("10k", "20m", "1g"; either case).
+std::optional<std::uint64_t> parse_log_size(std::string_view text)
+{
+    std::uint64_t unit = 1;
+    if (!text.empty()) {
+        switch (text.back()) {
+        case 'k':
+        case 'K': unit = std::uint64_t{1} << 10; break;
+        case 'm':
+        case 'M': unit = std::uint64_t{1} << 20; break;
+        case 'g':
+        case 'G': unit = std::uint64_t{1} << 30; break;
+        default: break;
+        }
+        if (unit != 1)
+            text.remove_suffix(1);
+    }
+    auto n = parse_int<std::uint64_t>(text);
+    constexpr std::uint64_t limit = std::uint64_t{1} << 40; // 1 TiB: far past any log
+    if (!n || *n == 0 || *n > limit / unit)
+        return std::nullopt;
+    return *n * unit;
+}
+
+std::optional<unsigned> parse_log_count(std::string_view text)
+{
+    auto n = parse_int<unsigned>(text);
+    if (!n || *n == 0 || *n > 1000)
+        return std::nullopt;
+    return n;
+}
+
+Result<void> check_log_option(const std::string& key, const std::string& value,
                               const std::string& path)
 {
-    if (driver == LogDriver::JsonFile && key == "max-file") {
-        auto n = parse_int<unsigned>(value);
-        if (!n || *n == 0 || *n > 1000)
+    if (key == "max-file") {
+        if (!parse_log_count(value))
             return Error::invalid(path, ": ", berth::quoted(value),
                                   " is not a count from 1 to 1000");
         return {};
     }
-    if (driver == LogDriver::JsonFile && key == "max-size") {
-        std::string_view digits = value;
-        if (!digits.empty() &&
-            (digits.back() == 'k' || digits.back() == 'm' || digits.back() == 'g'))
-            digits.remove_suffix(1);
-        auto n = parse_int<std::uint64_t>(digits);
-        if (!n || *n == 0 || *n > (std::uint64_t{1} << 40))
+    if (key == "max-size") {
+        if (!parse_log_size(value))
             return Error::invalid(path, ": ", berth::quoted(value),
-                                  " is not a size such as 10m (bytes, or k, m, g)");
+                                  " is not a size such as 10m (bytes, or k, m, g; at most 1 TiB)");
         return {};
     }
-    if (driver == LogDriver::Journald && key == "tag")
-        return {};
-    return Error::invalid(path, ": not supported by berth (json-file: max-size, max-file; "
-                                "journald: tag)");
+    return Error::invalid(path, ": not supported by berth (json-file: max-size, max-file)");
 }
 
 } // namespace
@@ -312,20 +335,20 @@ Result<LogConfiguration> parse_log_configuration(const json& value, const std::s
     auto driver = f->required_string("logDriver");
     if (!driver)
         return std::move(driver).error();
-    if (*driver == "json-file")
-        l.driver = LogDriver::JsonFile;
-    else if (*driver == "journald")
-        l.driver = LogDriver::Journald;
-    else
+    // journald is ECS's other local driver; berth's supervisor has no journald sink yet, and
+    // accepting it would silently write json-file logs instead.
+    if (*driver == "journald")
+        return Error::invalid(f->at("logDriver"),
+                              ": journald is not supported yet; berth writes json-file logs");
+    if (*driver != "json-file")
         return Error::invalid(f->at("logDriver"), ": ", berth::quoted(*driver),
-                              " not supported by berth (json-file, journald)");
+                              " not supported by berth (json-file)");
+    l.driver = LogDriver::JsonFile;
     auto options = f->string_map("options");
     if (!options)
         return std::move(options).error();
     for (const auto& [key, option] : *options)
-        if (auto ok =
-                check_log_option(l.driver, key, option, json_read::join(f->at("options"), key));
-            !ok)
+        if (auto ok = check_log_option(key, option, json_read::join(f->at("options"), key)); !ok)
             return std::move(ok).error();
     l.options = std::move(*options);
     if (auto done = f->finish(); !done)
@@ -334,3 +357,27 @@ Result<LogConfiguration> parse_log_configuration(const json& value, const std::s
 }
 
 } // namespace berth::taskdef::internal
+
+namespace berth::taskdef {
+
+Result<LogRotation> log_rotation(const ContainerDefinition& container)
+{
+    LogRotation rotation;
+    if (!container.log_configuration)
+        return rotation;
+    const auto& options = container.log_configuration->options;
+    const auto path = cat("containerDefinitions ", container.name, ": logConfiguration.options.");
+    if (auto it = options.find("max-size"); it != options.end()) {
+        rotation.max_bytes = internal::parse_log_size(it->second);
+        if (!rotation.max_bytes)
+            return Error::invalid(path, "max-size: ", berth::quoted(it->second), " is not a size");
+    }
+    if (auto it = options.find("max-file"); it != options.end()) {
+        rotation.max_files = internal::parse_log_count(it->second);
+        if (!rotation.max_files)
+            return Error::invalid(path, "max-file: ", berth::quoted(it->second), " is not a count");
+    }
+    return rotation;
+}
+
+} // namespace berth::taskdef

@@ -26,7 +26,7 @@ enum class NetworkMode { Bridge, Awsvpc, Host, None };
 enum class NamespaceMode { Private, Host, Task, None }; // pidMode/ipcMode; None: ipcMode only
 enum class Protocol { Tcp, Udp };
 enum class Condition { Start, Complete, Success, Healthy };
-enum class LogDriver { JsonFile, Journald };
+enum class LogDriver { JsonFile }; // the supervisor writes json-file logs only
 enum class VolumeScope { Task, Shared };
 
 struct KeyValue {
@@ -154,6 +154,15 @@ Result<TaskDefinition> parse_task_definition_text(std::string_view register_requ
 Result<TaskDefinition> from_json(const nlohmann::json& described);
 // The DescribeTaskDefinition "taskDefinition" object, with ECS's defaults filled in.
 nlohmann::json to_json(const TaskDefinition& task);
+
+// A container's json-file log rotation from its logConfiguration options: max-size (Docker's
+// size syntax: bytes or 10k / 20m / 1g, binary multiples) and max-file (a count). Each is unset
+// when the container does not say (the runtime's defaults apply). Errors name the option.
+struct LogRotation {
+    std::optional<std::uint64_t> max_bytes;
+    std::optional<unsigned> max_files;
+};
+Result<LogRotation> log_rotation(const ContainerDefinition& container);
 
 // ---- One container -> an OCI spec ----
 

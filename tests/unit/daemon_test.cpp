@@ -85,6 +85,36 @@ BOOST_AUTO_TEST_CASE(an_override_naming_no_container_or_with_a_bad_value_is_refu
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(create_options_of_a_container)
+
+BOOST_AUTO_TEST_CASE(log_max_size_and_max_file_reach_the_runtime_create_options)
+{
+    auto def = taskdef::parse_task_definition_text(R"({
+        "family": "logs", "containerDefinitions": [
+          {"name": "app", "image": "busybox", "memory": 16, "logConfiguration":
+            {"logDriver": "json-file", "options": {"max-size": "1k", "max-file": "2"}}},
+          {"name": "plain", "image": "busybox", "memory": 16}]})");
+    BOOST_TEST_REQUIRE(def.has_value(), why(def));
+    auto co = create_options(*def, "app", "t1-app", "/b/t1-app", "/logs/t1/app.log");
+    BOOST_TEST_REQUIRE(co.has_value(), why(co));
+    BOOST_TEST(co->id == "t1-app");
+    BOOST_TEST(co->bundle == "/b/t1-app");
+    BOOST_TEST(co->log_path == "/logs/t1/app.log");
+    BOOST_TEST(co->log_max_bytes == 1024u);
+    BOOST_TEST(co->log_max_files == 2u);
+    // Without logConfiguration the runtime's defaults stay.
+    co = create_options(*def, "plain", "t1-plain", "/b", "/l");
+    BOOST_TEST_REQUIRE(co.has_value(), why(co));
+    const runtime::CreateOptions defaults;
+    BOOST_TEST(co->log_max_bytes == defaults.log_max_bytes);
+    BOOST_TEST(co->log_max_files == defaults.log_max_files);
+    co = create_options(*def, "nope", "x", "/b", "/l");
+    BOOST_TEST_REQUIRE(!co.has_value());
+    BOOST_TEST(co.error().message().find("'nope'") != std::string::npos, co.error().message());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(conversions)
 
 BOOST_AUTO_TEST_CASE(the_engine_state_reads_back_as_it_was_written)

@@ -103,7 +103,8 @@ BOOST_AUTO_TEST_CASE(every_supported_container_field_is_read)
           "tmpfs": [{"containerPath": "/run", "size": 16, "mountOptions": ["nosuid", "mode=1777"]}],
           "devices": [{"hostPath": "/dev/fuse", "permissions": ["read", "write"]}]},
         "hostname": "a-host", "dockerLabels": {"k": "v"},
-        "logConfiguration": {"logDriver": "journald", "options": {"tag": "a"}}},
+        "logConfiguration": {"logDriver": "json-file",
+                             "options": {"max-size": "20m", "max-file": "4"}}},
        {"name": "b", "image": "busybox", "memory": 10, "essential": false,
         "healthCheck": {"command": ["CMD", "true"]}}]})"));
     const auto& a = t.containers[0];
@@ -124,7 +125,8 @@ BOOST_AUTO_TEST_CASE(every_supported_container_field_is_read)
     BOOST_TEST(*a.linux_parameters->shared_memory_size == 128u);
     BOOST_TEST(a.linux_parameters->tmpfs[0].size_mib == 16u);
     BOOST_TEST(a.linux_parameters->devices[0].container_path == "/dev/fuse");
-    BOOST_TEST((a.log_configuration->driver == LogDriver::Journald));
+    BOOST_TEST((a.log_configuration->driver == LogDriver::JsonFile));
+    BOOST_TEST(a.log_configuration->options.at("max-size") == "20m");
     BOOST_TEST(a.docker_labels.at("k") == "v");
     const auto& h = *t.containers[1].health_check;
     BOOST_TEST(h.interval == 30);
@@ -203,6 +205,40 @@ BOOST_AUTO_TEST_CASE(volumes_are_host_binds_or_task_and_shared_named_volumes)
             "volumes[1].name: 'a' is already");
 }
 
+BOOST_AUTO_TEST_CASE(json_file_max_size_and_max_file_become_the_log_rotation)
+{
+    auto t = accepted(container_with(
+        R"({"logConfiguration": {"logDriver": "json-file", "options": {"max-size": "1k", "max-file": "2"}}})"));
+    auto r = log_rotation(t.containers[0]);
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    BOOST_TEST(*r->max_bytes == 1024u);
+    BOOST_TEST(*r->max_files == 2u);
+    for (const auto& [text, bytes] : std::vector<std::pair<std::string, std::uint64_t>>{
+             {"512", 512}, {"20m", 20u << 20}, {"1g", std::uint64_t{1} << 30}, {"3K", 3072}}) {
+        t = accepted(container_with(json{
+            {"logConfiguration", {{"logDriver", "json-file"}, {"options", {{"max-size", text}}}}}}
+                                        .dump()
+                                        .c_str()));
+        r = log_rotation(t.containers[0]);
+        BOOST_TEST_REQUIRE(r.has_value(), why(r));
+        BOOST_TEST(*r->max_bytes == bytes, text);
+        BOOST_TEST(!r->max_files);
+    }
+    // No logConfiguration, or no options: nothing set, the runtime's defaults apply.
+    r = log_rotation(accepted(minimal()).containers[0]);
+    BOOST_TEST_REQUIRE(r.has_value(), why(r));
+    BOOST_TEST((!r->max_bytes && !r->max_files));
+    // A definition built by hand (not parsed) is still checked, naming the option.
+    ContainerDefinition c;
+    c.name = "web";
+    c.log_configuration = LogConfiguration{LogDriver::JsonFile, {{"max-size", "5t"}}};
+    r = log_rotation(c);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message().find("web: logConfiguration.options.max-size: '5t'") !=
+                   std::string::npos,
+               r.error().message());
+}
+
 BOOST_AUTO_TEST_CASE(tags_and_compatibilities_are_kept)
 {
     auto t = accepted(with(
@@ -244,6 +280,15 @@ BOOST_AUTO_TEST_CASE(unsupported_fields_are_refused_by_name)
     refused(container_with(
                 R"({"logConfiguration": {"logDriver": "json-file", "options": {"labels": "a"}}})"),
             "logConfiguration.options.labels: not supported by berth");
+    // berth's supervisor writes json-file only: journald is refused by name, never turned into
+    // json-file behind the user's back.
+    refused(container_with(
+                R"({"logConfiguration": {"logDriver": "journald", "options": {"tag": "a"}}})"),
+            "containerDefinitions[0].logConfiguration.logDriver: journald is not supported yet; "
+            "berth writes json-file logs");
+    refused(container_with(
+                R"({"logConfiguration": {"logDriver": "json-file", "options": {"tag": "a"}}})"),
+            "logConfiguration.options.tag: not supported by berth");
     refused(container_with(
                 R"({"environmentFiles": [{"value": "arn:aws:s3:::b/a.env", "type": "s3"}]})"),
             "environmentFiles[0].type: 's3' not supported by berth");
@@ -378,6 +423,17 @@ BOOST_AUTO_TEST_CASE(nested_objects_check_ecs_ranges)
         container_with(
             R"({"logConfiguration": {"logDriver": "json-file", "options": {"max-size": "ten"}}})"),
         "options.max-size: 'ten' is not a size");
+    for (const char* size : {"0", "-1", "10x", "10mb", "", "k", "2048g", "1.5m"})
+        refused(
+            container_with(json{{"logConfiguration",
+                                 {{"logDriver", "json-file"}, {"options", {{"max-size", size}}}}}}
+                               .dump()
+                               .c_str()),
+            "containerDefinitions[0].logConfiguration.options.max-size: '");
+    refused(
+        container_with(
+            R"({"logConfiguration": {"logDriver": "json-file", "options": {"max-file": "1001"}}})"),
+        "containerDefinitions[0].logConfiguration.options.max-file: '1001' is not a count");
     refused(container_with(R"({"logConfiguration": {"options": {}}})"),
             "logConfiguration.logDriver: required");
 }
