@@ -45,6 +45,26 @@ struct TaskEntry {
     std::unique_ptr<asio::system_timer> timer;
 };
 
+// A finished task's container still to remove (cleanup.cpp): the runtime's container, then its
+// kept rootfs (only once the container is gone), its bundle and logs, then its image lease.
+struct Leftover {
+    std::string runtime_id;
+    std::shared_ptr<runtime::Container> container{}; // null: removed by id (ENOENT is done)
+    bool leased = false;
+    std::string log_path, bundle_dir;
+    bool done = false;
+};
+
+// A finished task whose removal has not completed. Its last engine snapshot stays in the store
+// (engine_state not empty) until every Leftover is gone, so a crash in between resumes the
+// cleanup at restore (the engine's Cleanup timer is then already due).
+struct Cleanup {
+    store::Task record;
+    std::vector<Leftover> containers;
+    int attempts = 0;
+    std::unique_ptr<asio::system_timer> retry{};
+};
+
 struct Paths {
     std::string state_dir, runtime_dir;
     std::string db() const { return state_dir + "/berth.db"; }
@@ -87,6 +107,7 @@ struct Daemon::Impl {
     asio::strand<asio::thread_pool::executor_type> lease_strand{
         asio::make_strand(pull_workers.get_executor())};
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
+    std::map<std::string, std::unique_ptr<Cleanup>> cleanups;       // finished, being removed
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
 
     // Runs work on a worker; its result comes back to done on the loop.
@@ -132,8 +153,14 @@ struct Daemon::Impl {
     void start(TaskEntry& task, std::size_t index);
     void probe(TaskEntry& task, std::size_t index, engine::Duration timeout);
     void remove(TaskEntry& task, std::size_t index);
-    // Removes a container (and its kept rootfs) no task holds any more (a late Create answer).
+    // Removes a container (and its kept rootfs) no task holds any more (a late Create answer,
+    // or one found at restore that no stored task owns).
     void discard(const std::shared_ptr<runtime::Container>& container);
+    // cleanup.cpp: a finished task's containers removed, retried until they are, then the
+    // task written finished (engine_state "") and forgotten.
+    void begin_cleanup(TaskEntry& task);
+    void run_cleanup(const std::string& arn);
+    Leftover leftover_of(const TaskEntry& task, std::size_t index) const;
     void watch_exit(TaskEntry& task, std::size_t index);
     // A live container whose supervisor died: a new one watches it (Container::load).
     void rewatch(const std::string& arn, std::size_t index);
