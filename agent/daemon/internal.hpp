@@ -167,6 +167,11 @@ struct Daemon::Impl {
     // control.cpp
     Result<api::RunTaskResult> admit(const api::RunTaskRequest& request);
     Result<std::optional<store::Task>> stop(const api::StopTaskRequest& request);
+    std::unique_ptr<TaskEntry> new_task(const api::RunTaskRequest& request,
+                                        const taskdef::TaskDefinition& def);
+    // idempotency.cpp: the answer of an earlier RunTask with this clientToken (nullopt: none,
+    // or expired), or ConflictException (EEXIST, bad_input) for another request.
+    std::optional<Result<api::RunTaskResult>> replay(const api::RunTaskRequest& request);
     // housekeeping.cpp: periodic firewall-reload repair and image cleanup, armed after restore.
     void start_housekeeping();
     void arm_firewall_check();
@@ -178,6 +183,11 @@ struct Daemon::Impl {
 
 // supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
 Result<void> ensure_supervisor(const Options& options, const Paths& paths);
+
+// idempotency.cpp: a RunTask request's canonical text, and its answer as stored with its token.
+std::string fingerprint(const api::RunTaskRequest& request);
+std::string result_text(const std::vector<store::Task>& tasks,
+                        const std::vector<api::Failure>& failures);
 
 engine::Time now_ms();
 std::int64_t now_s();
