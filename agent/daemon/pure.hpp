@@ -58,7 +58,8 @@ ExitReport exit_report(const runtime::ExitRecord& record);
 bool late_provisioned(const engine::TaskState& after);
 bool late_created(const engine::TaskState& after, std::size_t container);
 bool late_started(const engine::TaskState& after, std::size_t container);
-// containers[].networkBindings JSON for one container from the task network's resolved ports.
+// containers[].networkBindings JSON for one container: `resolved` is the task network's
+// resolved ports for this container's portMappings, in their order (port_mappings() order).
 std::string network_bindings_json(const taskdef::ContainerDefinition& container,
                                   const std::vector<net::PortMapping>& resolved);
 // containers[].networkInterfaces JSON (awsvpc): [{"attachmentId", "privateIpv4Address"}].
