@@ -46,9 +46,8 @@ Reply tasks_reply(Context& c, const RunTaskResult& result)
 // ECS: up to 64 ASCII characters in the range 33-126.
 bool valid_client_token(const std::string& token)
 {
-    return token.size() <= 64 && std::all_of(token.begin(), token.end(), [](char ch) {
-               return ch >= 33 && ch <= 126;
-           });
+    return token.size() <= 64 &&
+           std::all_of(token.begin(), token.end(), [](char ch) { return ch >= 33 && ch <= 126; });
 }
 
 // What RunTask and StartTask share: the input, resolved into an engine request.

@@ -70,8 +70,8 @@ std::unique_ptr<TaskEntry> Daemon::Impl::new_task(const api::RunTaskRequest& req
     for (const auto& c : task->def.containers) {
         store::Container sc;
         sc.name = c.name;
-        sc.arn = cat("arn:aws:ecs:", options.config.region, ":", options.account_id,
-                     ":container/", request.cluster, "/", id, "/", random_id());
+        sc.arn = cat("arn:aws:ecs:", options.config.region, ":", options.account_id, ":container/",
+                     request.cluster, "/", id, "/", random_id());
         sc.image = c.image;
         sc.runtime_id = runtime_id_of(r.arn, c.name); // written before create
         sc.network_bindings = "[]";

@@ -106,8 +106,11 @@ struct Daemon::Impl {
     asio::thread_pool pull_workers{2};
     asio::strand<asio::thread_pool::executor_type> lease_strand{
         asio::make_strand(pull_workers.get_executor())};
+    // Image cleanup's own lane (one thread): a long gc (it walks and deletes snapshots) must
+    // never hold a container worker while creates, starts and removals wait.
+    asio::thread_pool cleanup_worker{1};
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
-    std::map<std::string, std::unique_ptr<Cleanup>> cleanups;       // finished, being removed
+    std::map<std::string, std::unique_ptr<Cleanup>> cleanups;        // finished, being removed
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
 
     // Runs work on a worker; its result comes back to done on the loop.

@@ -164,15 +164,15 @@ Result<void> Daemon::Impl::restore()
             Leftover l;
             l.runtime_id = id;
             l.bundle_dir = cat(paths.bundles(), "/", id);
-            offload([this, l] { return remove_leftover(images, rt, l); },
-                    [id = id](const Result<void>& r) {
-                        if (!r)
-                            log::error(r.error(), "cannot remove an ended container no task owns",
-                                       {{"container", id}});
-                        else
-                            log::warn("removed an ended container no task owns",
-                                      {{"container", id}});
-                    });
+            offload(
+                [this, l] { return remove_leftover(images, rt, l); },
+                [id = id](const Result<void>& r) {
+                    if (!r)
+                        log::error(r.error(), "cannot remove an ended container no task owns",
+                                   {{"container", id}});
+                    else
+                        log::warn("removed an ended container no task owns", {{"container", id}});
+                });
         }
     {
         const std::lock_guard lock(network_mutex);

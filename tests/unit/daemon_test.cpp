@@ -279,8 +279,8 @@ BOOST_AUTO_TEST_CASE(one_container_port_mapped_to_two_host_ports_reports_each_bi
     BOOST_TEST(bindings[0]["hostPort"] == 61007);
     BOOST_TEST(bindings[1]["hostPort"] == 8080);
     // Out of order (not net's order): still each its own, paired by the fixed host port.
-    const auto unordered =
-        json::parse(network_bindings_json(web, {second, first, net::PortMapping{53, 53, net::Protocol::Udp, ""}}));
+    const auto unordered = json::parse(network_bindings_json(
+        web, {second, first, net::PortMapping{53, 53, net::Protocol::Udp, ""}}));
     BOOST_TEST_REQUIRE(unordered.size() == 2U, unordered.dump());
     BOOST_TEST(unordered[0]["hostPort"] == 61007);
     BOOST_TEST(unordered[1]["hostPort"] == 8080);
