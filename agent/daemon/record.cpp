@@ -217,7 +217,7 @@ ExitReport exit_report(const runtime::ExitRecord& record)
         return {137, "exit status unknown (its supervisor was restarted)"};
     ExitReport out{record.status(), {}};
     if (record.oom_killed)
-        out.reason = "OutOfMemoryError: container killed due to memory usage";
+        out.reason = "OutOfMemoryError: Container killed due to memory usage";
     return out;
 }
 
