@@ -12,7 +12,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t token_lifetime_s = 24 * 3600; // ECS: a RunTask token lives 24 hours
+constexpr std::int64_t token_lifetime_s =
+    std::int64_t{24} * 3600; // ECS: a RunTask token lives 24 hours
 
 json parsed(const std::string& text)
 {

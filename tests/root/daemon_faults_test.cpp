@@ -5,8 +5,10 @@
 // berth-supervisor SIGKILLed under running containers (respawned, exits still reported),
 // two concurrent supervisor starts (exactly one supervisor), RunTask's clientToken (same
 // answer, ConflictException, kept over a restart), a store another writer holds (RunTask
-// refused with nothing made, a stop still carried out and written later), and a cleanup cut short by a crash resumed at restart. Only
-// processes this test started are killed, by pid.
+// refused with nothing made, a stop still carried out and written later), berthd SIGTERMed
+// while a task is being created (finished or stopped after the restart, nothing leaked), and a
+// cleanup cut short by a crash resumed at restart. Only processes this test started are killed, by
+// pid.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -60,12 +62,12 @@ std::vector<pid_t> supervisors_of(const std::string& socket)
 // aws CLI of Debian 12 predates RunTask's clientToken, so it cannot send one.
 std::pair<int, std::string> call(const Node& node, const std::string& operation, const json& body)
 {
-    const auto out = run_command(
-        {"curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "60", "--unix-socket",
-         node.run + "/berthd.sock", "-H", "Content-Type: application/x-amz-json-1.1", "-H",
-         "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation, "--data-binary",
-         body.dump(), "http://localhost/"},
-        70s);
+    const auto out = run_command({"curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time",
+                                  "60", "--unix-socket", node.run + "/berthd.sock", "-H",
+                                  "Content-Type: application/x-amz-json-1.1", "-H",
+                                  "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation,
+                                  "--data-binary", body.dump(), "http://localhost/"},
+                                 70s);
     const auto newline = out.out.rfind('\n');
     if (newline == std::string::npos)
         return {0, out.out + out.err};
@@ -117,8 +119,7 @@ BOOST_AUTO_TEST_CASE(a_static_host_port_already_taken_stops_the_task_naming_the_
     BOOST_TEST_REQUIRE(again["tasks"].size() == 1U, again.dump());
     const std::string second = again["tasks"][0]["taskArn"];
     const auto running = node.wait_status(second, "RUNNING");
-    BOOST_TEST(running["containers"][0]["networkBindings"][0]["hostPort"] == 18777,
-               running.dump());
+    BOOST_TEST(running["containers"][0]["networkBindings"][0]["hostPort"] == 18777, running.dump());
     node.ok({"stop-task", "--task", second});
     node.wait_status(second, "STOPPED");
     const auto after = node.wait_nothing_left();
@@ -309,6 +310,39 @@ BOOST_AUTO_TEST_CASE(a_stopped_task_whose_cleanup_a_crash_cut_short_is_removed_a
     std::error_code ec;
     BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
     BOOST_TEST(node.describe(arn)["lastStatus"] == "STOPPED");
+}
+
+BOOST_AUTO_TEST_CASE(berthd_stopped_while_a_task_is_being_created_settles_it_after_restart)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    // SIGTERM right after RunTask answers: the task is being provisioned, pulled or created.
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    node.stop();
+    node.start();
+    json task;
+    for (int i = 0; i < 60; ++i) {
+        task = node.describe(arn);
+        if (task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED")
+            break;
+        std::this_thread::sleep_for(500ms);
+    }
+    BOOST_TEST_MESSAGE("the task caught starting ended " << task["lastStatus"]);
+    if (task["lastStatus"] == "RUNNING") {
+        const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+        BOOST_TEST(fetch("http://127.0.0.1:" + std::to_string(port) + "/").status == 0);
+        BOOST_TEST(node.mounts_of_ours().find("overlay") != std::string::npos); // rootfs kept
+        node.ok({"stop-task", "--task", arn});
+        node.wait_status(arn, "STOPPED");
+    } else {
+        BOOST_TEST_REQUIRE(task["lastStatus"] == "STOPPED", task.dump());
+        BOOST_TEST(!std::string(task.value("stoppedReason", "")).empty(), task.dump());
+    }
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

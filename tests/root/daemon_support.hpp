@@ -27,7 +27,6 @@ namespace berth::test::daemon {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-
 inline constexpr const char* key_id = "AKIDDAEMONTEST";
 inline constexpr const char* secret = "daemon-test-secret";
 
@@ -133,17 +132,11 @@ struct Node {
     {
         std::vector<std::string> argv(
             // berthd refuses BERTH_* variables it does not know: meson's are not for it.
-            {"env",
-             "-u",
-             "BERTH_BUILD_ROOT",
-             "-u",
-             "BERTH_SOURCE_ROOT",
+            {"env", "-u", "BERTH_BUILD_ROOT", "-u", "BERTH_SOURCE_ROOT",
              "BERTH_API_ACCESS_KEY_ID=" + std::string(key_id),
              "BERTH_API_SECRET_ACCESS_KEY=" + std::string(secret),
-             "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s",
-             "ECS_CONTAINER_STOP_TIMEOUT=2s",
-             "BERTH_CGROUP_ROOT=" + cgroup_root(),
-             "BERTH_SUBNET=10.213.77.0/24"});
+             "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s", "ECS_CONTAINER_STOP_TIMEOUT=2s",
+             "BERTH_CGROUP_ROOT=" + cgroup_root(), "BERTH_SUBNET=10.213.77.0/24"});
         argv.insert(argv.end(), extra_env.begin(), extra_env.end());
         for (const auto& arg : {env_or("BERTH_BUILD_ROOT", "build") + "/agent/berthd/berthd",
                                 std::string("--config"), dir.path() + "/berth.conf",
@@ -257,6 +250,5 @@ inline std::string nft_ports()
 {
     return run_command({"nft", "list", "map", "ip", "berth", "dnat_any"}).out;
 }
-
 
 } // namespace berth::test::daemon

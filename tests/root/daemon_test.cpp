@@ -17,7 +17,6 @@ namespace utf = boost::unit_test;
 
 BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
 
-
 BOOST_AUTO_TEST_SUITE(berthd, *utf::label("root") * utf::precondition(is_root))
 
 BOOST_AUTO_TEST_CASE(
