@@ -123,6 +123,7 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
         admitted.push_back(std::move(task));
     }
     std::vector<store::Task> records;
+    records.reserve(admitted.size());
     for (const auto& t : admitted)
         records.push_back(t->record);
     std::optional<store::ClientToken> token;

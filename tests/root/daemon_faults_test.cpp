@@ -6,7 +6,8 @@
 // two concurrent supervisor starts (exactly one supervisor), RunTask's clientToken (same
 // answer, ConflictException, kept over a restart), a store another writer holds (RunTask
 // refused with nothing made, a stop still carried out and written later), berthd SIGTERMed
-// while a task is being created (finished or stopped after the restart, nothing leaked), and a
+// while a task is being created (finished or stopped after the restart, nothing leaked), a
+// live container no task owns (removed at restart), and a
 // cleanup cut short by a crash resumed at restart. Only processes this test started are killed, by
 // pid.
 #include <arpa/inet.h>
@@ -343,6 +344,33 @@ BOOST_AUTO_TEST_CASE(berthd_stopped_while_a_task_is_being_created_settles_it_aft
     BOOST_TEST(left.empty(), left);
     std::error_code ec;
     BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
+}
+
+BOOST_AUTO_TEST_CASE(a_live_container_no_task_owns_is_removed_at_restart)
+{
+    Node node;
+    node.stop();
+    // A container under berthd's runtime root that no task records (as a create whose task was
+    // never written would leave): made with berth-runtime while berthd is down.
+    Bundle bundle;
+    bundle.set_args({"/bin/sleep", "1000"});
+    bundle.write();
+    const auto runtime =
+        env_or("BERTH_BUILD_ROOT", "build") + std::string("/runtime/cli/berth-runtime");
+    const auto root = node.run + "/containers";
+    const auto made = run_command(
+        {runtime, "--root", root, "run", "-d", "--bundle", bundle.dir(), "stray-1"}, 30s);
+    BOOST_TEST_REQUIRE(made.status == 0, made.err);
+    BOOST_TEST_REQUIRE(run_command({runtime, "--root", root, "state", "stray-1"}).status == 0);
+    node.start();
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        gone = run_command({runtime, "--root", root, "state", "stray-1"}).status != 0;
+        if (!gone)
+            std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(gone);
+    BOOST_TEST(!cgroup_exists(bundle.cgroups_path()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
