@@ -354,12 +354,14 @@ BOOST_AUTO_TEST_CASE(a_live_container_no_task_owns_is_removed_at_restart)
     // never written would leave): made with berth-runtime while berthd is down.
     Bundle bundle;
     bundle.set_args({"/bin/sleep", "1000"});
+    bundle.config["linux"]["cgroupsPath"] = "stray-1"; // under berthd's cgroup root, like its own
     bundle.write();
     const auto runtime =
         env_or("BERTH_BUILD_ROOT", "build") + std::string("/runtime/cli/berth-runtime");
     const auto root = node.run + "/containers";
-    const auto made = run_command(
-        {runtime, "--root", root, "run", "-d", "--bundle", bundle.dir(), "stray-1"}, 30s);
+    const auto made = run_command({runtime, "--root", root, "--cgroup-root", cgroup_root(), "run",
+                                   "-d", "--bundle", bundle.dir(), "stray-1"},
+                                  30s);
     BOOST_TEST_REQUIRE(made.status == 0, made.err);
     BOOST_TEST_REQUIRE(run_command({runtime, "--root", root, "state", "stray-1"}).status == 0);
     node.start();
@@ -370,7 +372,7 @@ BOOST_AUTO_TEST_CASE(a_live_container_no_task_owns_is_removed_at_restart)
             std::this_thread::sleep_for(100ms);
     }
     BOOST_TEST(gone);
-    BOOST_TEST(!cgroup_exists(bundle.cgroups_path()));
+    BOOST_TEST(!cgroup_exists(cgroup_root() + "/stray-1"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
