@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 #include "agent/config/config.hpp"
+#include "agent/daemon/daemon.hpp"
 #include "agent/engine/engine.hpp"
 #include "agent/engine/resources.hpp"
 #include "agent/store/store.hpp"
@@ -64,5 +65,9 @@ std::string network_bindings_json(const taskdef::ContainerDefinition& container,
                                   const std::vector<net::PortMapping>& resolved);
 // containers[].networkInterfaces JSON (awsvpc): [{"attachmentId", "privateIpv4Address"}].
 std::string network_interfaces_json(const std::string& task_id, const std::string& address);
+
+// Not pure (it spawns berth-supervisor), but here as the tests' one white-box seam: makes sure
+// exactly one berth-supervisor serves <runtime_dir>/supervisor.sock (supervisor.cpp).
+Result<void> ensure_supervisor_in(const Options& options, const std::string& runtime_dir);
 
 } // namespace berth::daemon

@@ -165,4 +165,9 @@ Result<void> ensure_supervisor(const Options& options, const Paths& paths)
     return Error::with_code(ETIMEDOUT, quoted(binary), " did not open ", quoted(socket_path));
 }
 
+Result<void> ensure_supervisor_in(const Options& options, const std::string& runtime_dir)
+{
+    return ensure_supervisor(options, Paths{"", runtime_dir});
+}
+
 } // namespace berth::daemon

@@ -14,7 +14,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <future>
-#include "agent/daemon/internal.hpp"
+#include "agent/daemon/pure.hpp"
 #include "tests/root/daemon_support.hpp"
 
 using namespace berth;
@@ -188,12 +188,11 @@ BOOST_AUTO_TEST_CASE(two_concurrent_supervisor_starts_leave_exactly_one_supervis
     options.supervisor_binary =
         env_or("BERTH_BUILD_ROOT", "build") + std::string("/runtime/cli/berth-supervisor");
     BOOST_TEST_REQUIRE(fs::exists(options.supervisor_binary), options.supervisor_binary);
-    const berth::daemon::Paths paths{dir.path() + "/state", dir.path()};
     std::promise<void> go;
     auto gate = go.get_future().share();
     auto ensure = [&] {
         gate.wait();
-        return berth::daemon::ensure_supervisor(options, paths);
+        return berth::daemon::ensure_supervisor_in(options, dir.path());
     };
     auto a = std::async(std::launch::async, ensure);
     auto b = std::async(std::launch::async, ensure);
@@ -202,7 +201,7 @@ BOOST_AUTO_TEST_CASE(two_concurrent_supervisor_starts_leave_exactly_one_supervis
     const auto rb = b.get();
     BOOST_TEST(ra.has_value(), (ra ? "" : ra.error().message()));
     BOOST_TEST(rb.has_value(), (rb ? "" : rb.error().message()));
-    const auto live = supervisors_of(paths.supervisor_socket());
+    const auto live = supervisors_of(dir.path() + "/supervisor.sock");
     BOOST_TEST(live.size() == 1U);
     for (const auto pid : live)
         ::kill(pid, SIGKILL); // ours: it serves this test's socket
