@@ -67,6 +67,9 @@ struct RunTaskRequest {
     std::string started_by;
     std::string group;
     std::vector<store::Tag> tags;
+    // RunTask's clientToken ("" none): a retry with the same token and request gets the first
+    // call's tasks; another request with it is refused (EEXIST, bad_input: ConflictException).
+    std::string client_token;
 };
 
 struct StopTaskRequest {

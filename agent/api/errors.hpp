@@ -22,6 +22,11 @@ inline ApiError invalid_parameter(std::string message)
 {
     return {400, "InvalidParameterException", std::move(message)};
 }
+// ECS's answer to a clientToken reused with a different request.
+inline ApiError conflict_exception(std::string message)
+{
+    return {400, "ConflictException", std::move(message)};
+}
 inline ApiError server_exception(std::string message)
 {
     return {500, "ServerException", std::move(message)};

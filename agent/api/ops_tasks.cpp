@@ -1,6 +1,7 @@
 // agent/api/ops_tasks.cpp — RunTask, StartTask, StopTask, DescribeTasks, ListTasks: the API side
 // checks the input and resolves the task definition, the engine (ControlPlane) does the rest.
 #include <algorithm>
+#include <cerrno>
 #include "agent/api/arns.hpp"
 #include "agent/api/operations.hpp"
 #include "agent/api/shapes.hpp"
@@ -20,6 +21,8 @@ ApiError no_engine()
 
 ApiError engine_failure(const Error& error, std::string_view doing)
 {
+    if (error.bad_input && error.code == EEXIST) // a clientToken used for another request
+        return conflict_exception(error.message());
     if (error.bad_input)
         return invalid_parameter(error.message());
     return server_exception(cat(doing, ": ", error.message()));
@@ -38,6 +41,13 @@ Reply tasks_reply(Context& c, const RunTaskResult& result)
     for (const auto& f : result.failures)
         body["failures"].push_back(failure_json(f.arn, f.reason, f.detail));
     return ok(std::move(body));
+}
+
+// ECS: up to 64 ASCII characters in the range 33-126.
+bool valid_client_token(const std::string& token)
+{
+    return token.size() <= 64 &&
+           std::all_of(token.begin(), token.end(), [](char ch) { return ch >= 33 && ch <= 126; });
 }
 
 // What RunTask and StartTask share: the input, resolved into an engine request.
@@ -91,12 +101,16 @@ Reply run_task(Context& c, const json& in)
 {
     Input input(in);
     const auto count = input.integer("count", 1, 10);
+    const auto token = input.string("clientToken").value_or("");
+    if (!token.empty() && !valid_client_token(token))
+        input.fail(invalid_parameter("clientToken: up to 64 ASCII characters from 33 to 126"));
     auto request = read_run_request(c, input, in);
     if (!request)
         return fail(*input.error());
     if (c.engine == nullptr)
         return fail(no_engine());
     request->count = static_cast<int>(count.value_or(1));
+    request->client_token = token;
     auto result = c.engine->run_task(*request);
     if (!result)
         return fail(engine_failure(result.error(), "run task"));

@@ -7,6 +7,7 @@
 // the file's value; then the whole is checked.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 #include "agent/config/keys.hpp"
 #include "base/files.hpp"
 #include "base/strings.hpp"
@@ -53,6 +54,35 @@ Result<void> parse_line(Config& c, std::string_view line, const std::string& whe
     return apply(c, *key, value, where);
 }
 
+// Levenshtein distance, stopping early past `limit` (keys are short).
+std::size_t distance(std::string_view a, std::string_view b, std::size_t limit)
+{
+    if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit)
+        return limit + 1;
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+const Key* near_miss(std::string_view name)
+{
+    for (const auto& k : keys())
+        if (distance(name, k.name, 2) <= 2)
+            return &k;
+    return nullptr;
+}
+
 } // namespace
 
 Environment environment_from(char** envp)
@@ -92,9 +122,14 @@ Result<Config> parse(std::string_view text, std::string_view origin, const Envir
     for (const auto& [name, value] : env) {
         const auto* key = find_key(name);
         if (key == nullptr) {
-            if (name.substr(0, 6) == "BERTH_") // berth's namespace: a typo must not pass
-                return Error::invalid("environment: ", name, ": unknown key");
-            continue; // ECS_*: the real ECS agent's namespace, maybe set for it
+            // The ECS agent ignores environment variables it does not know, and so does berthd:
+            // scripts and build systems export their own BERTH_* (meson's BERTH_SOURCE_ROOT).
+            // Only a BERTH_* near miss of a known key (at most two edits) is refused as the typo
+            // it is; ECS_* keys are the real ECS agent's too (it has many berth does not know).
+            if (const auto* near = name.substr(0, 6) == "BERTH_" ? near_miss(name) : nullptr)
+                return Error::invalid("environment: ", name, ": unknown key (did you mean ",
+                                      near->name, "?)");
+            continue;
         }
         if (auto ok = apply(c, *key, value, "environment: "); !ok)
             return std::move(ok).error();

@@ -2,6 +2,7 @@
 // volumes), PullImage (one pull per image through engine::PullQueue, a lease per container),
 // Deprovision, and the reports. Container actions are in containers.cpp. Anything that blocks
 // runs on a worker and comes back as an engine event.
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
@@ -112,9 +113,16 @@ void Daemon::Impl::provision(TaskEntry& task)
                 return;
             }
             t->network = std::move(*info);
+            std::size_t first = 0; // this container's first mapping in the network's ports
             for (std::size_t i = 0; i < t->def.containers.size(); ++i) {
                 auto& c = t->record.containers[i];
-                c.network_bindings = network_bindings_json(t->def.containers[i], t->network->ports);
+                const auto n = t->def.containers[i].port_mappings.size();
+                const auto& all = t->network->ports;
+                const std::vector<net::PortMapping> mine(
+                    all.begin() + static_cast<std::ptrdiff_t>(std::min(first, all.size())),
+                    all.begin() + static_cast<std::ptrdiff_t>(std::min(first + n, all.size())));
+                first += n;
+                c.network_bindings = network_bindings_json(t->def.containers[i], mine);
                 if (t->network->mode == net::Mode::Awsvpc && t->network->address)
                     c.network_interfaces = network_interfaces_json(
                         t->network->task_id, net::format_ipv4(*t->network->address));

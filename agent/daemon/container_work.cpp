@@ -3,6 +3,7 @@
 // (the Rootfs handle unmounts on destruction), so a failed create leaks no mount.
 #include <fcntl.h>
 #include <poll.h>
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
@@ -117,6 +118,26 @@ Result<Made> create_container(const image::Store& images, const runtime::Options
     Made made;
     made.container = std::make_shared<runtime::Container>(std::move(*container));
     return made;
+}
+
+Result<void> remove_leftover(const image::Store& images, const runtime::Options& rt,
+                             const Leftover& leftover)
+{
+    const auto& id = leftover.runtime_id;
+    auto removed =
+        leftover.container ? leftover.container->remove(true) : runtime::remove(rt, id, true);
+    if (!removed && removed.error().code != ENOENT)
+        return std::move(removed).error().wrap(cat("remove container ", quoted(id)));
+    if (auto r = image::Rootfs::remove(images, id); !r && r.error().code != ENOENT)
+        return std::move(r).error().wrap(cat("remove the rootfs of ", quoted(id)));
+    std::error_code ec;
+    if (!leftover.bundle_dir.empty())
+        std::filesystem::remove_all(leftover.bundle_dir, ec);
+    if (!leftover.log_path.empty())
+        for (int i = 0; i < 10; ++i) // the json-file log and its rotated files
+            std::filesystem::remove(i == 0 ? leftover.log_path : cat(leftover.log_path, ".", i),
+                                    ec);
+    return {};
 }
 
 Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,

@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <cerrno>
 #include <csignal>
-#include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
 
@@ -236,55 +235,34 @@ void Daemon::Impl::probe(TaskEntry& task, std::size_t index, engine::Duration ti
 
 void Daemon::Impl::discard(const std::shared_ptr<runtime::Container>& container)
 {
-    log::warn("a container created for a task that is gone: removing it",
-              {{"container", container->id()}});
-    offload(
-        [this, container]() -> Result<void> {
-            auto r = container->remove(true);
-            if (auto adopted = image::Rootfs::adopt(images, container->id())) {
-                auto dropped = std::move(*adopted);
-            }
-            return r;
-        },
-        [id = container->id()](const Result<void>& r) {
-            if (!r)
-                log::warn("cannot remove container, continuing",
-                          {{"container", id}, {"error", r.error().message()}});
-        });
+    log::warn("a container no task holds: removing it", {{"container", container->id()}});
+    Leftover l;
+    l.runtime_id = container->id();
+    l.container = container;
+    l.bundle_dir = cat(paths.bundles(), "/", l.runtime_id);
+    offload([this, l] { return remove_leftover(images, rt, l); },
+            [id = l.runtime_id](const Result<void>& r) {
+                if (!r)
+                    log::error(r.error(), "cannot remove a container no task holds, leaving it",
+                               {{"container", id}});
+            });
 }
 
+// A container the engine holds as never made (a late Create answer): removed now, while the
+// task goes on. Its lease stays with the task (released at the task's cleanup, which also
+// removes by id whatever this removal could not).
 void Daemon::Impl::remove(TaskEntry& task, std::size_t index)
 {
+    const auto l = leftover_of(task, index);
     auto& c = task.containers[index];
-    auto container = std::move(c.container);
+    c.container.reset();
     c.watch.reset();
-    const bool leased = std::exchange(c.leased, false);
-    const auto log = cat(paths.logs(), "/", task_id_of(task.record.arn), "/",
-                         task.def.containers[index].name, ".log");
-    offload(
-        [this, container, leased, id = c.runtime_id, log]() -> Result<void> {
-            Result<void> result;
-            if (container)
-                result = container->remove(true);
-            else if (auto r = runtime::remove(rt, id, true); !r && r.error().code != ENOENT)
-                result = r;
-            // The rootfs was kept at create (it outlives berthd): an owning handle again,
-            // dropped at once, unmounts and removes it.
-            if (auto adopted = image::Rootfs::adopt(images, id)) {
-                auto dropped = std::move(*adopted);
-            }
-            if (leased)
-                release_lease(id); // after its take, on the lease strand
-            std::error_code ec;
-            for (int i = 0; i < 10; ++i)
-                std::filesystem::remove(i == 0 ? log : cat(log, ".", i), ec);
-            return result;
-        },
-        [id = c.runtime_id](const Result<void>& r) {
-            if (!r)
-                log::warn("cannot remove container, continuing",
-                          {{"container", id}, {"error", r.error().message()}});
-        });
+    offload([this, l] { return remove_leftover(images, rt, l); },
+            [id = l.runtime_id](const Result<void>& r) {
+                if (!r)
+                    log::warn("cannot remove container, the task's cleanup retries",
+                              {{"container", id}, {"error", r.error().message()}});
+            });
 }
 
 } // namespace berth::daemon

@@ -31,6 +31,12 @@ struct Made {
 // kept (it outlives berthd and this answer: Remove adopts and unmounts it).
 Result<Made> create_container(const image::Store& images, const runtime::Options& rt,
                               const CreateInput& in);
+// Removes one container and what it left (a Leftover): the runtime's container (force: a live
+// one is killed), then, only once that is gone, its kept rootfs (never unmounted under a
+// container that still exists), its bundle directory and its json-file logs. Whatever is
+// already gone (ENOENT) counts as removed, so it can be retried and repeated after a restart.
+Result<void> remove_leftover(const image::Store& images, const runtime::Options& rt,
+                             const Leftover& leftover);
 // Runs an ECS health check command ("CMD", args... / "CMD-SHELL", text) in the container:
 // healthy when it exits 0 within timeout (then it is killed).
 Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,

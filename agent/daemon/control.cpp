@@ -49,6 +49,42 @@ Result<T> Daemon::Impl::on_loop(std::function<Result<T>()> f)
     return answer.get();
 }
 
+std::unique_ptr<TaskEntry> Daemon::Impl::new_task(const api::RunTaskRequest& request,
+                                                  const taskdef::TaskDefinition& def)
+{
+    auto task = std::make_unique<TaskEntry>();
+    task->def = def;
+    auto& r = task->record;
+    const auto id = random_id();
+    r.arn = cat("arn:aws:ecs:", options.config.region, ":", options.account_id, ":task/",
+                request.cluster, "/", id);
+    r.cluster = request.cluster;
+    r.task_definition_arn = request.task_definition_arn;
+    r.container_instance_arn = node.container_instance_arn;
+    r.started_by = request.started_by;
+    r.group = request.group.empty() ? cat("family:", def.family) : request.group;
+    r.overrides = request.overrides;
+    r.cpu = units_text(def.cpu);
+    r.memory = units_text(def.memory);
+    r.created_at = now_s();
+    for (const auto& c : task->def.containers) {
+        store::Container sc;
+        sc.name = c.name;
+        sc.arn = cat("arn:aws:ecs:", options.config.region, ":", options.account_id, ":container/",
+                     request.cluster, "/", id, "/", random_id());
+        sc.image = c.image;
+        sc.runtime_id = runtime_id_of(r.arn, c.name); // written before create
+        sc.network_bindings = "[]";
+        task->containers.push_back({sc.runtime_id});
+        r.containers.push_back(std::move(sc));
+    }
+    return task;
+}
+
+// All or nothing: every task of the call is built and admitted (what does not fit is a
+// failures[] entry, as ECS reports per task), then all of them, their tags and the client
+// token are written in one transaction, and only then does any of them begin. A failure
+// before that releases every reservation of the call: no task of it runs, none is recorded.
 Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& request)
 {
     auto def = taskdef::parse_task_definition_text(request.task_definition.body);
@@ -59,58 +95,48 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
         return std::move(r).error();
     if (request.network_configuration != "{}" && def->network() != taskdef::NetworkMode::Awsvpc)
         return Error::invalid("networkConfiguration: only for networkMode awsvpc");
+    if (!request.client_token.empty())
+        if (auto earlier = replay(request))
+            return std::move(*earlier);
     api::RunTaskResult result;
+    std::vector<std::unique_ptr<TaskEntry>> admitted;
+    auto release_all = [&] {
+        for (const auto& t : admitted)
+            ledger.release(t->record.arn);
+    };
     for (int i = 0; i < request.count; ++i) {
-        auto task = std::make_unique<TaskEntry>();
-        task->def = *def;
-        auto& r = task->record;
-        const auto id = random_id();
-        r.arn = cat("arn:aws:ecs:", options.config.region, ":", options.account_id, ":task/",
-                    request.cluster, "/", id);
-        auto engine = engine::Task::create(task_spec(task->def, r.arn, options.config));
-        if (!engine)
+        auto task = new_task(request, *def);
+        auto engine = engine::Task::create(task_spec(task->def, task->record.arn, options.config));
+        if (!engine) {
+            release_all();
             return std::move(engine).error().wrap("taskDefinition");
-        if (auto held = ledger.reserve(r.arn, task_demand(task->def)); !held) {
+        }
+        if (auto held = ledger.reserve(task->record.arn, task_demand(task->def)); !held) {
             const auto& why = held.error().context;
             result.failures.push_back(
                 {node.container_instance_arn, why.substr(0, why.find(' ')), why});
             continue;
         }
         task->engine = std::move(*engine);
-        r.cluster = request.cluster;
-        r.task_definition_arn = request.task_definition_arn;
-        r.container_instance_arn = node.container_instance_arn;
-        r.started_by = request.started_by;
-        r.group = request.group.empty() ? cat("family:", def->family) : request.group;
-        r.overrides = request.overrides;
-        r.cpu = units_text(def->cpu);
-        r.memory = units_text(def->memory);
-        r.created_at = now_s();
-        for (const auto& c : task->def.containers) {
-            store::Container sc;
-            sc.name = c.name;
-            sc.arn = cat("arn:aws:ecs:", options.config.region, ":", options.account_id,
-                         ":container/", request.cluster, "/", id, "/", random_id());
-            sc.image = c.image;
-            sc.runtime_id = runtime_id_of(r.arn, c.name); // written before create
-            sc.network_bindings = "[]";
-            task->containers.push_back({sc.runtime_id});
-            r.containers.push_back(std::move(sc));
-        }
-        if (auto tagged = store.tag(r.arn, request.tags); !tagged) {
-            ledger.release(r.arn);
-            return std::move(tagged).error().wrap("store tags");
-        }
-        if (auto durable = persist(*task); !durable) { // durable before anything is made
-            ledger.release(r.arn);
-            auto error = std::move(durable).error().wrap(cat("store task ", r.arn));
-            if (result.tasks.empty())
-                return error; // a ServerException: nothing of this call was started
-            result.failures.push_back({r.arn, "STORE", error.message()});
-            break;
-        }
+        update_record(task->record, task->engine->state(), now_s());
+        task->record.engine_state = state_to_json(task->engine->state());
+        admitted.push_back(std::move(task));
+    }
+    std::vector<store::Task> records;
+    records.reserve(admitted.size());
+    for (const auto& t : admitted)
+        records.push_back(t->record);
+    std::optional<store::ClientToken> token;
+    if (!request.client_token.empty())
+        token = store::ClientToken{request.cluster, request.client_token, fingerprint(request),
+                                   result_text(records, result.failures), now_s()};
+    if (auto durable = store.put_new_tasks(records, request.tags, token); !durable) {
+        release_all(); // durable before anything is made: nothing of this call starts
+        return std::move(durable).error().wrap("store the new tasks");
+    }
+    for (auto& task : admitted) {
         auto* entry = task.get();
-        tasks[r.arn] = std::move(task);
+        tasks[entry->record.arn] = std::move(task);
         apply(*entry, entry->engine->begin(now_ms()));
         result.tasks.push_back(entry->record);
     }

@@ -70,8 +70,10 @@ Daemon::~Daemon()
     // anything whose destructor undoes work (create keeps its rootfs on the worker).
     impl_->workers.stop();
     impl_->pull_workers.stop();
+    impl_->cleanup_worker.stop();
     impl_->workers.join();
     impl_->pull_workers.join();
+    impl_->cleanup_worker.join();
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::open(Options options)

@@ -1,7 +1,8 @@
 // agent/daemon/drive.cpp — the loop's side of the engine: every call's snapshot is written to
 // the store before the actions it returned are performed (the ECS agent's rule: state before
 // the action it records), then the actions run and the task's timer is re-armed at the engine's
-// next deadline. A finished task (STOPPED and removed) is written one last time and forgotten.
+// next deadline. A finished task (STOPPED, its cleanup wait over) goes to cleanup.cpp, which
+// writes it finished only once its containers are removed.
 #include "agent/daemon/internal.hpp"
 #include "base/log.hpp"
 
@@ -29,7 +30,9 @@ TaskEntry* Daemon::Impl::find(const std::string& arn)
 Result<void> Daemon::Impl::persist(TaskEntry& task)
 {
     update_record(task.record, task.engine->state(), now_s());
-    task.record.engine_state = task.engine->finished() ? "" : state_to_json(task.engine->state());
+    // A finished task keeps its snapshot until its cleanup is done (cleanup.cpp): written ""
+    // only once nothing of it is left, so a crash before that resumes the removal.
+    task.record.engine_state = state_to_json(task.engine->state());
     return store.put_task(task.record);
 }
 
@@ -71,14 +74,17 @@ void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& act
     for (const auto& action : actions) {
         if (!durable && makes_something(action.kind))
             continue;
+        if (action.kind == engine::ActionKind::Remove && task.engine->finished())
+            continue; // the whole task's cleanup below removes every container
         perform(task, action);
         if (find(arn) == nullptr)
             return;
     }
     if (task.engine->finished()) {
-        log::info("task finished", {{"task", arn}});
+        log::info("task finished, removing its containers", {{"task", arn}});
         if (task.timer)
             task.timer->cancel();
+        begin_cleanup(task);
         // Later callbacks look the task up by ARN and find nothing: erasing is safe here, but
         // the caller may still hold the reference, so the erase runs after it returns.
         asio::post(io, [this, arn] { tasks.erase(arn); });

@@ -103,16 +103,17 @@ void Daemon::Impl::arm_image_cleanup()
         gc.policy->minimum_age =
             std::chrono::duration_cast<std::chrono::seconds>(c.image_minimum_cleanup_age);
         gc.policy->images_per_cycle = c.images_deleted_per_cycle;
-        offload([this, gc] { return images.gc(gc); },
-                [this](Result<image::GcReport> report) {
-                    if (!report)
-                        log::error(report.error(), "image cleanup failed");
-                    else if (!report->images.empty() || report->bytes_freed != 0)
-                        log::info("image cleanup",
-                                  {{"images", std::to_string(report->images.size())},
-                                   {"bytes_freed", std::to_string(report->bytes_freed)}});
-                    arm_image_cleanup();
-                });
+        offload_on(
+            cleanup_worker.get_executor(), [this, gc] { return images.gc(gc); },
+            [this](Result<image::GcReport> report) {
+                if (!report)
+                    log::error(report.error(), "image cleanup failed");
+                else if (!report->images.empty() || report->bytes_freed != 0)
+                    log::info("image cleanup",
+                              {{"images", std::to_string(report->images.size())},
+                               {"bytes_freed", std::to_string(report->bytes_freed)}});
+                arm_image_cleanup();
+            });
     });
 }
 

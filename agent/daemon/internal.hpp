@@ -46,6 +46,26 @@ struct TaskEntry {
     std::unique_ptr<asio::system_timer> timer;
 };
 
+// A finished task's container still to remove (cleanup.cpp): the runtime's container, then its
+// kept rootfs (only once the container is gone), its bundle and logs, then its image lease.
+struct Leftover {
+    std::string runtime_id;
+    std::shared_ptr<runtime::Container> container{}; // null: removed by id (ENOENT is done)
+    bool leased = false;
+    std::string log_path, bundle_dir;
+    bool done = false;
+};
+
+// A finished task whose removal has not completed. Its last engine snapshot stays in the store
+// (engine_state not empty) until every Leftover is gone, so a crash in between resumes the
+// cleanup at restore (the engine's Cleanup timer is then already due).
+struct Cleanup {
+    store::Task record;
+    std::vector<Leftover> containers;
+    int attempts = 0;
+    std::unique_ptr<asio::system_timer> retry{};
+};
+
 struct Paths {
     std::string state_dir, runtime_dir;
     std::string db() const { return state_dir + "/berth.db"; }
@@ -87,7 +107,11 @@ struct Daemon::Impl {
     asio::thread_pool pull_workers{2};
     asio::strand<asio::thread_pool::executor_type> lease_strand{
         asio::make_strand(pull_workers.get_executor())};
+    // Image cleanup's own lane (one thread): a long gc (it walks and deletes snapshots) must
+    // never hold a container worker while creates, starts and removals wait.
+    asio::thread_pool cleanup_worker{1};
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
+    std::map<std::string, std::unique_ptr<Cleanup>> cleanups;        // finished, being removed
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
     Lifecycle lifecycle; // watchdog.cpp, reload.cpp, drain.cpp: berthd's systemd side
     // housekeeping.cpp: readable on any nftables commit (net::RulesetWatch), so a firewall
@@ -138,14 +162,25 @@ struct Daemon::Impl {
     void start(TaskEntry& task, std::size_t index);
     void probe(TaskEntry& task, std::size_t index, engine::Duration timeout);
     void remove(TaskEntry& task, std::size_t index);
-    // Removes a container (and its kept rootfs) no task holds any more (a late Create answer).
+    // Removes a container (and its kept rootfs) no task holds any more (a late Create answer,
+    // or one found at restore that no stored task owns).
     void discard(const std::shared_ptr<runtime::Container>& container);
+    // cleanup.cpp: a finished task's containers removed, retried until they are, then the
+    // task written finished (engine_state "") and forgotten.
+    void begin_cleanup(TaskEntry& task);
+    void run_cleanup(const std::string& arn);
+    Leftover leftover_of(const TaskEntry& task, std::size_t index) const;
     void watch_exit(TaskEntry& task, std::size_t index);
     // A live container whose supervisor died: a new one watches it (Container::load).
     void rewatch(const std::string& arn, std::size_t index);
     // control.cpp
     Result<api::RunTaskResult> admit(const api::RunTaskRequest& request);
     Result<std::optional<store::Task>> stop(const api::StopTaskRequest& request);
+    std::unique_ptr<TaskEntry> new_task(const api::RunTaskRequest& request,
+                                        const taskdef::TaskDefinition& def);
+    // idempotency.cpp: the answer of an earlier RunTask with this clientToken (nullopt: none,
+    // or expired), or ConflictException (EEXIST, bad_input) for another request.
+    std::optional<Result<api::RunTaskResult>> replay(const api::RunTaskRequest& request);
     // housekeeping.cpp: periodic firewall-reload repair and image cleanup, armed after restore.
     void start_housekeeping();
     void arm_firewall_check();
@@ -165,6 +200,11 @@ struct Daemon::Impl {
 
 // supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
 Result<void> ensure_supervisor(const Options& options, const Paths& paths);
+
+// idempotency.cpp: a RunTask request's canonical text, and its answer as stored with its token.
+std::string fingerprint(const api::RunTaskRequest& request);
+std::string result_text(const std::vector<store::Task>& tasks,
+                        const std::vector<api::Failure>& failures);
 
 engine::Time now_ms();
 std::int64_t now_s();

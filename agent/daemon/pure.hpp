@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 #include "agent/config/config.hpp"
+#include "agent/daemon/daemon.hpp"
 #include "agent/engine/engine.hpp"
 #include "agent/engine/resources.hpp"
 #include "agent/store/store.hpp"
@@ -65,10 +66,15 @@ ExitReport exit_report(const runtime::ExitRecord& record);
 bool late_provisioned(const engine::TaskState& after);
 bool late_created(const engine::TaskState& after, std::size_t container);
 bool late_started(const engine::TaskState& after, std::size_t container);
-// containers[].networkBindings JSON for one container from the task network's resolved ports.
+// containers[].networkBindings JSON for one container: `resolved` is the task network's
+// resolved ports for this container's portMappings, in their order (port_mappings() order).
 std::string network_bindings_json(const taskdef::ContainerDefinition& container,
                                   const std::vector<net::PortMapping>& resolved);
 // containers[].networkInterfaces JSON (awsvpc): [{"attachmentId", "privateIpv4Address"}].
 std::string network_interfaces_json(const std::string& task_id, const std::string& address);
+
+// Not pure (it spawns berth-supervisor), but here as the tests' one white-box seam: makes sure
+// exactly one berth-supervisor serves <runtime_dir>/supervisor.sock (supervisor.cpp).
+Result<void> ensure_supervisor_in(const Options& options, const std::string& runtime_dir);
 
 } // namespace berth::daemon

@@ -166,19 +166,41 @@ std::string network_bindings_json(const taskdef::ContainerDefinition& container,
                                   const std::vector<net::PortMapping>& resolved)
 {
     json out = json::array();
-    for (const auto& p : container.port_mappings) {
-        const auto protocol =
-            p.protocol == taskdef::Protocol::Tcp ? net::Protocol::Tcp : net::Protocol::Udp;
-        for (const auto& r : resolved) {
-            if (r.container_port != p.container_port || r.protocol != protocol)
-                continue;
-            out.push_back({{"bindIP", r.host_ip.empty() ? "0.0.0.0" : r.host_ip},
-                           {"containerPort", r.container_port},
-                           {"hostPort", r.host_port},
-                           {"protocol", std::string(net::protocol_name(r.protocol))}});
-            break;
-        }
+    auto add = [&](const net::PortMapping& r) {
+        out.push_back({{"bindIP", r.host_ip.empty() ? "0.0.0.0" : r.host_ip},
+                       {"containerPort", r.container_port},
+                       {"hostPort", r.host_port},
+                       {"protocol", std::string(net::protocol_name(r.protocol))}});
+    };
+    // net resolves the mappings in request order: the i-th is this container's i-th, even when
+    // one containerPort is mapped twice (to two host ports) or two containers map the same one.
+    if (resolved.size() == container.port_mappings.size()) {
+        for (const auto& r : resolved)
+            add(r);
+        return out.dump();
     }
+    // Defensive (not net's order): fixed host ports pair first, then dynamic ones take what is
+    // left with the same containerPort and protocol; each resolved mapping is used once.
+    std::vector<bool> used(resolved.size(), false);
+    std::vector<std::optional<std::size_t>> pick(container.port_mappings.size());
+    for (const bool fixed : {true, false})
+        for (std::size_t m = 0; m < container.port_mappings.size(); ++m) {
+            const auto& p = container.port_mappings[m];
+            const auto host = p.host_port.value_or(0);
+            if ((host != 0) != fixed)
+                continue;
+            const auto protocol =
+                p.protocol == taskdef::Protocol::Tcp ? net::Protocol::Tcp : net::Protocol::Udp;
+            for (std::size_t i = 0; i < resolved.size() && !pick[m]; ++i)
+                if (!used[i] && resolved[i].container_port == p.container_port &&
+                    resolved[i].protocol == protocol && (!fixed || resolved[i].host_port == host)) {
+                    used[i] = true;
+                    pick[m] = i;
+                }
+        }
+    for (const auto& i : pick)
+        if (i)
+            add(resolved[*i]);
     return out.dump();
 }
 
@@ -195,7 +217,7 @@ ExitReport exit_report(const runtime::ExitRecord& record)
         return {137, "exit status unknown (its supervisor was restarted)"};
     ExitReport out{record.status(), {}};
     if (record.oom_killed)
-        out.reason = "OutOfMemoryError: container killed due to memory usage";
+        out.reason = "OutOfMemoryError: Container killed due to memory usage";
     return out;
 }
 

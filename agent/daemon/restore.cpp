@@ -3,9 +3,12 @@
 // of its containers: live ones re-adopted (their exits watched again), those that ended while
 // berthd was down with their exit records; its network from net's state file. Then begin()
 // resumes what was in flight (a half-started task is finished, or stopped if it cannot be).
+#include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
-#include "agent/daemon/internal.hpp"
+#include <set>
+#include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
 
 namespace berth::daemon {
@@ -20,6 +23,43 @@ bool is_running(const runtime::Container& c)
 {
     auto state = c.state();
     return state && state->status == runtime::Status::Running;
+}
+
+struct Stored {
+    std::vector<store::Task> here;   // unfinished tasks of this node's cluster
+    std::vector<store::Task> others; // unfinished tasks of other clusters (left alone)
+};
+
+Result<Stored> unfinished_tasks(const store::Store& store, const std::string& cluster)
+{
+    auto clusters = store.clusters();
+    if (!clusters)
+        return std::move(clusters).error();
+    Stored out;
+    for (const auto& c : *clusters) {
+        store::TaskFilter filter;
+        filter.cluster = c.name;
+        auto tasks = store.tasks(filter);
+        if (!tasks)
+            return std::move(tasks).error();
+        for (auto& t : *tasks)
+            if (!t.engine_state.empty()) // "": finished and removed
+                (c.name == cluster ? out.here : out.others).push_back(std::move(t));
+    }
+    return out;
+}
+
+// A container the runtime does not know: a create cut short by a crash may have mounted its
+// rootfs (and written its bundle). Nothing uses them; a new Create mounts afresh.
+void remove_half_made(const image::Store& images, const Paths& paths, const std::string& id)
+{
+    if (auto r = image::Rootfs::remove(images, id); !r && r.error().code != ENOENT)
+        log::error(r.error(), "cannot remove the rootfs of a half-made container",
+                   {{"container", id}});
+    else if (r)
+        log::warn("removed the rootfs of a half-made container", {{"container", id}});
+    std::error_code ec;
+    std::filesystem::remove_all(cat(paths.bundles(), "/", id), ec);
 }
 
 } // namespace
@@ -66,15 +106,17 @@ Result<void> Daemon::Impl::restore()
     }
     for (auto& e : recovered->ended)
         found.ended.emplace(e.id, e.record);
-    store::TaskFilter filter;
-    filter.cluster = options.config.cluster;
-    auto stored = store.tasks(filter);
+    auto stored = unfinished_tasks(store, options.config.cluster);
     if (!stored)
         return std::move(stored).error().wrap("read tasks");
+    std::set<std::string> owned; // runtime ids of every unfinished task, restorable or not
+    for (const auto& record : stored->others)
+        for (const auto& c : record.containers)
+            owned.insert(c.runtime_id);
     std::vector<std::string> live_networks;
-    for (auto& record : *stored) {
-        if (record.engine_state.empty())
-            continue;
+    for (auto& record : stored->here) {
+        for (const auto& c : record.containers)
+            owned.insert(c.runtime_id);
         const auto arn = record.arn;
         // Kept even if the task cannot be restored below: its containers may still run, and
         // net recover() would otherwise tear their network down under them.
@@ -97,6 +139,8 @@ Result<void> Daemon::Impl::restore()
             } else if (auto ended = found.ended.find(c.runtime_id); ended != found.ended.end()) {
                 o.exists = true;
                 o.exit_code = ended->second ? exit_report(*ended->second).code : 137;
+            } else {
+                remove_half_made(images, paths, c.runtime_id);
             }
             seen.push_back(o);
         }
@@ -110,21 +154,45 @@ Result<void> Daemon::Impl::restore()
         (void)ledger.reserve(arn, task_demand((*task)->def));
         tasks[arn] = std::move(*task);
     }
-    for (const auto& [id, c] : found.live)
-        log::warn("a container no unfinished task owns, leaving it alone", {{"container", id}});
+    // Half-made or left by a task written finished: nothing will ever watch or remove it, and
+    // berthd alone creates containers under its runtime root. Killed and removed, and said so.
+    for (auto& [id, c] : found.live)
+        if (owned.count(id) == 0)
+            discard(std::make_shared<runtime::Container>(std::move(c)));
+    for (const auto& [id, record] : found.ended)
+        if (owned.count(id) == 0) {
+            Leftover l;
+            l.runtime_id = id;
+            l.bundle_dir = cat(paths.bundles(), "/", id);
+            offload(
+                [this, l] { return remove_leftover(images, rt, l); },
+                [id = id](const Result<void>& r) {
+                    if (!r)
+                        log::error(r.error(), "cannot remove an ended container no task owns",
+                                   {{"container", id}});
+                    else
+                        log::warn("removed an ended container no task owns", {{"container", id}});
+                });
+        }
     {
         const std::lock_guard lock(network_mutex);
         auto report = network.recover(live_networks);
         if (!report)
             return std::move(report).error().wrap("recover task networks");
     }
+    std::set<std::string> leases; // the image store's record of who holds a lease
+    if (auto held = images.leases())
+        for (const auto& l : *held)
+            leases.insert(l.name);
+    else
+        log::warn("cannot read image leases: a lease may outlive its task",
+                  {{"error", held.error().message()}});
     for (auto& [arn, task] : tasks) {
         for (std::size_t i = 0; i < task->containers.size(); ++i) {
             auto& c = task->containers[i];
-            if (auto image = images.find(task->def.containers[i].image)) {
+            c.leased = leases.count(c.runtime_id) != 0;
+            if (auto image = images.find(task->def.containers[i].image))
                 c.image = *image;
-                c.leased = true; // the lease taken before the restart is on disk
-            }
             // Watched whenever the handle exists, not only if it runs now: one that exited
             // since recover() (it was adopted as running) has a readable wait_fd at once.
             if (c.container && c.container->init().valid())

@@ -2,14 +2,19 @@
 // must outlive berthd (containers keep running and their exits keep being recorded while the
 // agent is down). If nothing answers on its socket, berthd starts one: double-forked so it is
 // nobody's child here, in a session of its own, stdio on /dev/null. Its pid goes to
-// <runtime_dir>/supervisor.pid (tests and uninstall stop it by pid). Called before berthd
-// starts any thread: the forked child only calls async-signal-safe functions anyway.
+// <runtime_dir>/supervisor.pid (tests and uninstall stop it by pid). The check-and-spawn runs
+// under an flock on <runtime_dir>/supervisor.lock, so concurrent callers never start two.
+// The forked child only calls async-signal-safe functions (rewatch calls this from a worker).
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <optional>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -91,6 +96,27 @@ Result<void> spawn(const std::string& binary, const std::string& socket_path, in
     return {};
 }
 
+// A previous supervisor of this runtime dir that is still alive (its pid file names a process
+// called berth-supervisor): it may be hung, but a second one must not start beside it.
+std::optional<long> live_recorded(const Paths& paths)
+{
+    const auto text = read_file(paths.supervisor_pid());
+    if (!text)
+        return std::nullopt;
+    char* end = nullptr;
+    const long pid = std::strtol(text->c_str(), &end, 10);
+    if (end == text->c_str() || pid <= 0)
+        return std::nullopt;
+    const auto comm = read_file(cat("/proc/", pid, "/comm"));
+    if (!comm || comm->rfind("berth-superviso", 0) != 0) // comm is cut at 15 characters
+        return std::nullopt;
+    const auto stat = read_file(cat("/proc/", pid, "/stat"));
+    const auto close = stat ? stat->rfind(") ") : std::string::npos;
+    if (close == std::string::npos || stat->substr(close + 2, 1) == "Z")
+        return std::nullopt;
+    return pid;
+}
+
 } // namespace
 
 Result<void> ensure_supervisor(const Options& options, const Paths& paths)
@@ -98,6 +124,22 @@ Result<void> ensure_supervisor(const Options& options, const Paths& paths)
     const auto socket_path = paths.supervisor_socket();
     if (answers(socket_path))
         return {};
+    // Exactly one supervisor per runtime dir: whoever holds this lock checks, spawns and waits
+    // for the socket; a concurrent caller (another thread's rewatch, a second berthd) waits for
+    // the lock and then finds the socket answering. flock locks the open file description, so
+    // threads of one process exclude each other too; the lock goes with the fd (or a crash).
+    const auto lock_path = paths.runtime_dir + "/supervisor.lock";
+    const Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock.valid())
+        return Error::from_errno("open ", quoted(lock_path));
+    while (::flock(lock.get(), LOCK_EX) != 0)
+        if (errno != EINTR)
+            return Error::from_errno("flock ", quoted(lock_path));
+    if (answers(socket_path))
+        return {};
+    if (const auto pid = live_recorded(paths))
+        return Error::with_code(EBUSY, "berth-supervisor pid ", *pid, " is alive but does not ",
+                                "answer on ", quoted(socket_path), ": not starting a second one");
     if (!options.spawn_supervisor)
         return Error::with_code(ECONNREFUSED, "berth-supervisor: nothing listens on ",
                                 quoted(socket_path));
@@ -121,6 +163,11 @@ Result<void> ensure_supervisor(const Options& options, const Paths& paths)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return Error::with_code(ETIMEDOUT, quoted(binary), " did not open ", quoted(socket_path));
+}
+
+Result<void> ensure_supervisor_in(const Options& options, const std::string& runtime_dir)
+{
+    return ensure_supervisor(options, Paths{"", runtime_dir});
 }
 
 } // namespace berth::daemon

@@ -129,7 +129,7 @@ void Task::Machine::on_event(const Event& e, Time now)
             state.containers[c].known != ContainerStatus::Stopped) {
             if (!state.containers[c].started_at)
                 state.containers[c].started_at = now;
-            on_exit(c, e.exit_code, {}, now);
+            on_exit(c, e.exit_code, e.reason, now); // "OutOfMemoryError: ..." when OOM-killed
         }
         return;
     case EventKind::HealthResult:

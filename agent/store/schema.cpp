@@ -79,6 +79,17 @@ CREATE TABLE containers (
 ALTER TABLE tasks ADD COLUMN engine_state TEXT NOT NULL DEFAULT '';
 ALTER TABLE containers ADD COLUMN network_interfaces TEXT NOT NULL DEFAULT '[]';
 )sql",
+    // 3: RunTask client tokens (idempotency; per cluster, as ECS scopes them).
+    R"sql(
+CREATE TABLE client_tokens (
+    cluster TEXT NOT NULL,
+    token TEXT NOT NULL,
+    request TEXT NOT NULL,
+    result TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (cluster, token)
+);
+)sql",
 };
 
 Result<int> user_version(Connection& db)

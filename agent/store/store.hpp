@@ -18,7 +18,7 @@ struct sqlite3;
 
 namespace berth::store {
 
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
 
 struct TaskDefinition {
     std::string family;
@@ -63,6 +63,16 @@ struct Task {
     // the actions it records; "" for a task the engine never saw.
     std::string engine_state;
     std::vector<Container> containers;
+};
+
+// A RunTask's clientToken (idempotency): the request it came with (a canonical text the
+// daemon builds) and what it answered (JSON text), per cluster as ECS scopes tokens.
+struct ClientToken {
+    std::string cluster;
+    std::string token;
+    std::string request;
+    std::string result;
+    std::int64_t created_at = 0;
 };
 
 struct TaskFilter {
@@ -126,6 +136,13 @@ public:
 
     // Inserts or replaces a task and all its containers in one transaction.
     Result<void> put_task(const Task& task);
+    // A RunTask's new tasks, each with the same tags, and its client token (if any), in one
+    // transaction: all of them are recorded or none (then nothing of the call may start).
+    Result<void> put_new_tasks(const std::vector<Task>& tasks, const std::vector<Tag>& tags,
+                               const std::optional<ClientToken>& token);
+    // nullopt: the token was never recorded in that cluster.
+    Result<std::optional<ClientToken>> client_token(const std::string& cluster,
+                                                    const std::string& token) const;
     Result<std::optional<Task>> task(const std::string& arn) const;
     Result<std::vector<Task>> tasks(const TaskFilter& filter) const;
 

@@ -104,14 +104,9 @@ Result<void> read_containers(const Connection& db, Task& task)
     }
 }
 
-} // namespace
-
-Result<void> Store::put_task(const Task& task)
+// The task row and its container rows; the caller holds the transaction.
+Result<void> write_task(Connection& db, const Task& task)
 {
-    auto& db = db_->connection;
-    auto tx = Transaction::begin(db);
-    if (!tx)
-        return std::move(tx).error();
     auto drop = db.prepare("DELETE FROM containers WHERE task_arn = ?1");
     if (!drop)
         return std::move(drop).error();
@@ -124,7 +119,81 @@ Result<void> Store::put_task(const Task& task)
     for (const auto& c : task.containers)
         if (auto r = insert_container(db, task.arn, position++, c); !r)
             return std::move(r).error().wrap(cat("store container ", quoted(c.name)));
+    return {};
+}
+
+Result<void> write_tags(Connection& db, const std::string& arn, const std::vector<Tag>& tags)
+{
+    for (const auto& [key, value] : tags) {
+        auto stmt = db.prepare("INSERT INTO tags (arn, key, value) VALUES (?1, ?2, ?3) "
+                               "ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value");
+        if (!stmt)
+            return std::move(stmt).error();
+        stmt->bind(1, arn).bind(2, key).bind(3, value);
+        if (auto r = stmt->run(); !r)
+            return r;
+    }
+    return {};
+}
+
+Result<void> write_token(Connection& db, const ClientToken& t)
+{
+    auto stmt = db.prepare("INSERT OR REPLACE INTO client_tokens (cluster, token, request, "
+                           "result, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, t.cluster).bind(2, t.token).bind(3, t.request).bind(4, t.result);
+    stmt->bind(5, t.created_at);
+    return stmt->run();
+}
+
+} // namespace
+
+Result<void> Store::put_task(const Task& task)
+{
+    auto& db = db_->connection;
+    auto tx = Transaction::begin(db);
+    if (!tx)
+        return std::move(tx).error();
+    if (auto r = write_task(db, task); !r)
+        return r;
     return tx->commit();
+}
+
+Result<void> Store::put_new_tasks(const std::vector<Task>& tasks, const std::vector<Tag>& tags,
+                                  const std::optional<ClientToken>& token)
+{
+    auto& db = db_->connection;
+    auto tx = Transaction::begin(db);
+    if (!tx)
+        return std::move(tx).error();
+    for (const auto& task : tasks) {
+        if (auto r = write_task(db, task); !r)
+            return r;
+        if (auto r = write_tags(db, task.arn, tags); !r)
+            return std::move(r).error().wrap(cat("store tags of ", task.arn));
+    }
+    if (token)
+        if (auto r = write_token(db, *token); !r)
+            return std::move(r).error().wrap("store clientToken");
+    return tx->commit();
+}
+
+Result<std::optional<ClientToken>> Store::client_token(const std::string& cluster,
+                                                       const std::string& token) const
+{
+    auto stmt = db_->connection.prepare("SELECT request, result, created_at FROM client_tokens "
+                                        "WHERE cluster = ?1 AND token = ?2");
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, cluster).bind(2, token);
+    auto row = stmt->step();
+    if (!row)
+        return std::move(row).error();
+    if (!*row)
+        return std::optional<ClientToken>{};
+    return std::optional<ClientToken>{
+        ClientToken{cluster, token, stmt->text(0), stmt->text(1), stmt->integer(2)}};
 }
 
 Result<std::optional<Task>> Store::task(const std::string& arn) const

@@ -102,7 +102,20 @@ BOOST_AUTO_TEST_CASE(an_unknown_key_is_an_error_naming_file_line_and_key)
                "/etc/berth/berth.conf:3: ECS_CLUSTR: unknown key (docs/CONFIGURATION.md lists "
                "them)");
     BOOST_TEST(refusal("", {{"BERTH_STAT_DIR", "/x"}}) ==
-               "environment: BERTH_STAT_DIR: unknown key");
+               "environment: BERTH_STAT_DIR: unknown key (did you mean BERTH_STATE_DIR?)");
+    BOOST_TEST(refusal("", {{"BERTH_SUBNETS", "x"}}) ==
+               "environment: BERTH_SUBNETS: unknown key (did you mean BERTH_SUBNET?)");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_environment_keys_that_are_no_near_miss_are_ignored_like_ecs_does)
+{
+    // meson exports these to every test; the ECS agent ignores environment it does not know.
+    const auto c = parse("", "/etc/berth/berth.conf",
+                         {{"BERTH_SOURCE_ROOT", "/src"},
+                          {"BERTH_BUILD_ROOT", "/src/build"},
+                          {"BERTH_E2E_HELLO", "/x.tar"},
+                          {"MESON_TEST_ITERATION", "1"}});
+    BOOST_TEST(c.has_value(), (c ? "" : c.error().message()));
 }
 
 BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)

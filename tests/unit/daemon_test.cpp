@@ -291,3 +291,27 @@ BOOST_AUTO_TEST_CASE(answers_the_engine_timed_out_are_told_from_timely_ones)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(one_container_port_mapped_to_two_host_ports_reports_each_binding)
+{
+    taskdef::ContainerDefinition web;
+    web.name = "web";
+    taskdef::PortMapping dynamic;
+    dynamic.container_port = 80;
+    taskdef::PortMapping fixed;
+    fixed.container_port = 80;
+    fixed.host_port = 8080;
+    web.port_mappings = {dynamic, fixed};
+    net::PortMapping first{80, 61007, net::Protocol::Tcp, ""};
+    net::PortMapping second{80, 8080, net::Protocol::Tcp, ""};
+    const auto bindings = json::parse(network_bindings_json(web, {first, second}));
+    BOOST_TEST_REQUIRE(bindings.size() == 2U, bindings.dump());
+    BOOST_TEST(bindings[0]["hostPort"] == 61007);
+    BOOST_TEST(bindings[1]["hostPort"] == 8080);
+    // Out of order (not net's order): still each its own, paired by the fixed host port.
+    const auto unordered = json::parse(network_bindings_json(
+        web, {second, first, net::PortMapping{53, 53, net::Protocol::Udp, ""}}));
+    BOOST_TEST_REQUIRE(unordered.size() == 2U, unordered.dump());
+    BOOST_TEST(unordered[0]["hostPort"] == 61007);
+    BOOST_TEST(unordered[1]["hostPort"] == 8080);
+}

@@ -1,0 +1,106 @@
+// agent/daemon/cleanup.cpp — a finished task (STOPPED, its cleanup wait over) made to leave
+// nothing: every container of the task is removed (not only those the engine knows it created:
+// a create cut short by a crash may have left a rootfs), then its image leases released, and
+// only then is the task written finished (engine_state ""). Until that write its last engine
+// snapshot stays in the store, so a crash at any point in between resumes the cleanup at
+// restore. A removal that fails (a cgroup still busy, say) keeps the rootfs and is retried with
+// a growing delay; the task stays "cleanup pending" meanwhile, never silently forgotten.
+#include <algorithm>
+#include "agent/daemon/containers.hpp"
+#include "base/log.hpp"
+
+namespace berth::daemon {
+namespace {
+
+std::chrono::seconds retry_delay(int attempts)
+{
+    return std::chrono::seconds(std::min(60, 5 << std::min(attempts, 4)));
+}
+
+} // namespace
+
+Leftover Daemon::Impl::leftover_of(const TaskEntry& task, std::size_t index) const
+{
+    const auto& c = task.containers[index];
+    Leftover l;
+    l.runtime_id = c.runtime_id;
+    l.container = c.container;
+    l.leased = c.leased;
+    l.log_path = cat(paths.logs(), "/", task_id_of(task.record.arn), "/",
+                     task.def.containers[index].name, ".log");
+    l.bundle_dir = cat(paths.bundles(), "/", c.runtime_id);
+    return l;
+}
+
+void Daemon::Impl::begin_cleanup(TaskEntry& task)
+{
+    auto job = std::make_unique<Cleanup>();
+    job->record = task.record;
+    for (std::size_t i = 0; i < task.containers.size(); ++i) {
+        job->containers.push_back(leftover_of(task, i));
+        task.containers[i].watch.reset();
+    }
+    const auto arn = task.record.arn;
+    cleanups[arn] = std::move(job);
+    run_cleanup(arn);
+}
+
+void Daemon::Impl::run_cleanup(const std::string& arn)
+{
+    const auto it = cleanups.find(arn);
+    if (it == cleanups.end())
+        return;
+    std::vector<Leftover> todo;
+    for (const auto& l : it->second->containers)
+        if (!l.done)
+            todo.push_back(l);
+    offload(
+        [this, todo] {
+            std::vector<Result<void>> out;
+            out.reserve(todo.size());
+            for (const auto& l : todo)
+                out.push_back(remove_leftover(images, rt, l));
+            return out;
+        },
+        [this, arn](std::vector<Result<void>> results) {
+            const auto it = cleanups.find(arn);
+            if (it == cleanups.end())
+                return;
+            auto& job = *it->second;
+            bool all = true;
+            std::size_t next = 0;
+            for (auto& l : job.containers) {
+                if (l.done)
+                    continue;
+                const auto& r = results.at(next++);
+                if (!r) {
+                    all = false;
+                    log::error(r.error(), "cannot remove a finished task's container, retrying",
+                               {{"task", arn}, {"container", l.runtime_id}});
+                    continue;
+                }
+                if (l.leased)
+                    release_lease(l.runtime_id); // after its take, on the lease strand
+                l.done = true;
+            }
+            if (all) {
+                job.record.engine_state = ""; // finished: nothing of it is left on the host
+                auto written = store.put_task(job.record);
+                if (written) {
+                    log::info("task removed", {{"task", arn}});
+                    cleanups.erase(it);
+                    return;
+                }
+                log::error(written.error(), "cannot record a task's cleanup as done, retrying",
+                           {{"task", arn}});
+            }
+            const auto delay = retry_delay(job.attempts++);
+            job.retry = std::make_unique<asio::system_timer>(io, delay);
+            job.retry->async_wait([this, arn](const boost::system::error_code& ec) {
+                if (!ec)
+                    run_cleanup(arn);
+            });
+        });
+}
+
+} // namespace berth::daemon

@@ -1,0 +1,377 @@
+#define BOOST_TEST_MODULE daemon_faults
+// berthd when things fail, as a child process in the namespaces this test made (never the
+// host's): a static host port already taken (the task STOPPED naming the port, its network and
+// reservation released), a container killed for memory (OutOfMemoryError, exit 137),
+// berth-supervisor SIGKILLed under running containers (respawned, exits still reported),
+// two concurrent supervisor starts (exactly one supervisor), RunTask's clientToken (same
+// answer, ConflictException, kept over a restart), a store another writer holds (RunTask
+// refused with nothing made, a stop still carried out and written later), berthd SIGTERMed
+// while a task is being created (finished or stopped after the restart, nothing leaked), a
+// live container no task owns (removed at restart), and a
+// cleanup cut short by a crash resumed at restart. Only processes this test started are killed, by
+// pid.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <future>
+#include "agent/daemon/pure.hpp"
+#include "tests/root/daemon_support.hpp"
+
+using namespace berth;
+using namespace berth::test;
+using namespace berth::test::daemon;
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace utf = boost::unit_test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
+
+namespace {
+
+json shell_definition(const std::string& family, const std::string& script, int memory)
+{
+    return {{"family", family},
+            {"networkMode", "bridge"},
+            {"containerDefinitions",
+             {{{"name", "main"},
+               {"image", "berth.local/hello:latest"},
+               {"memory", memory},
+               {"entryPoint", {"/bin/sh", "-c"}},
+               {"command", {script}}}}}};
+}
+
+// Live berth-supervisor processes serving this socket (their command line names it).
+std::vector<pid_t> supervisors_of(const std::string& socket)
+{
+    std::vector<pid_t> out;
+    std::error_code ec;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        const auto name = p.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        auto cmdline = read_all(p.path().string() + "/cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (cmdline.find("berth-supervisor") != std::string::npos &&
+            cmdline.find(socket) != std::string::npos &&
+            read_all(p.path().string() + "/stat").find(") Z") == std::string::npos)
+            out.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+    return out;
+}
+
+// One API call over berthd's root-only unix socket (no SigV4): HTTP status and body. The
+// aws CLI of Debian 12 predates RunTask's clientToken, so it cannot send one.
+std::pair<int, std::string> call(const Node& node, const std::string& operation, const json& body)
+{
+    const auto out = run_command({"curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time",
+                                  "60", "--unix-socket", node.run + "/berthd.sock", "-H",
+                                  "Content-Type: application/x-amz-json-1.1", "-H",
+                                  "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation,
+                                  "--data-binary", body.dump(), "http://localhost/"},
+                                 70s);
+    const auto newline = out.out.rfind('\n');
+    if (newline == std::string::npos)
+        return {0, out.out + out.err};
+    return {static_cast<int>(std::strtol(out.out.c_str() + newline + 1, nullptr, 10)),
+            out.out.substr(0, newline)};
+}
+
+pid_t recorded_supervisor(const Node& node)
+{
+    const auto text = read_all(node.run + "/supervisor.pid");
+    char* end = nullptr;
+    const long pid = std::strtol(text.c_str(), &end, 10);
+    return end != text.c_str() ? static_cast<pid_t>(pid) : -1;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(berthd_faults, *utf::label("root") * utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(a_static_host_port_already_taken_stops_the_task_naming_the_port)
+{
+    Node node;
+    // Someone else's listener on the port, in the namespace berthd serves.
+    Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(18777);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockaddr API
+    BOOST_TEST_REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) ==
+                       0);
+    BOOST_TEST_REQUIRE(::listen(taken.get(), 1) == 0);
+    auto def = hello_definition("fixed", "berth.local/hello:latest");
+    def["containerDefinitions"][0]["portMappings"][0]["hostPort"] = 18777;
+    node.register_definition(def);
+    const auto ran = node.ok({"run-task", "--task-definition", "fixed"});
+    BOOST_TEST_REQUIRE(ran["tasks"].size() == 1U, ran.dump());
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["stopCode"] == "TaskFailedToStart", stopped.dump());
+    BOOST_TEST(std::string(stopped["stoppedReason"]).find("18777") != std::string::npos,
+               stopped.dump());
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+
+    // The failed Provision released the task's reservation of the port: once the port is free
+    // the same task is admitted and runs.
+    taken.reset();
+    const auto again = node.ok({"run-task", "--task-definition", "fixed"});
+    BOOST_TEST_REQUIRE(again["tasks"].size() == 1U, again.dump());
+    const std::string second = again["tasks"][0]["taskArn"];
+    const auto running = node.wait_status(second, "RUNNING");
+    BOOST_TEST(running["containers"][0]["networkBindings"][0]["hostPort"] == 18777, running.dump());
+    node.ok({"stop-task", "--task", second});
+    node.wait_status(second, "STOPPED");
+    const auto after = node.wait_nothing_left();
+    BOOST_TEST(after.empty(), after);
+}
+
+BOOST_AUTO_TEST_CASE(a_container_killed_for_memory_says_out_of_memory_with_exit_137)
+{
+    Node node;
+    // Doubles a shell string until the 16 MiB limit kills it.
+    node.register_definition(
+        shell_definition("hog", "x=0123456789abcdef; while true; do x=$x$x; done", 16));
+    const auto ran = node.ok({"run-task", "--task-definition", "hog"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    const auto& c = stopped["containers"][0];
+    BOOST_TEST(c.value("exitCode", 0) == 137, stopped.dump());
+    BOOST_TEST(c.value("reason", "") == "OutOfMemoryError: Container killed due to memory usage",
+               stopped.dump());
+    BOOST_TEST(stopped["stopCode"] == "EssentialContainerExited", stopped.dump());
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_supervisor_is_respawned_and_exit_codes_are_still_reported)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto task = node.wait_status(arn, "RUNNING");
+    const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+    const pid_t first = recorded_supervisor(node);
+    BOOST_TEST_REQUIRE(first > 0);
+    BOOST_TEST_REQUIRE(::kill(first, SIGKILL) == 0);
+
+    pid_t second = -1;
+    for (int i = 0; i < 100 && (second <= 0 || second == first); ++i) {
+        std::this_thread::sleep_for(100ms);
+        second = recorded_supervisor(node);
+    }
+    BOOST_TEST_REQUIRE(second != first, "no new berth-supervisor was started");
+    std::vector<pid_t> live;
+    for (int i = 0; i < 50; ++i) { // the killed one may linger as a zombie for a moment
+        live = supervisors_of(node.run + "/supervisor.sock");
+        if (live.size() == 1U)
+            break;
+        std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(live.size() == 1U);
+    BOOST_TEST(fetch("http://127.0.0.1:" + std::to_string(port) + "/").status == 0);
+    BOOST_TEST(node.describe(arn)["lastStatus"] == "RUNNING");
+
+    node.ok({"stop-task", "--task", arn});
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["containers"][0].contains("exitCode"), stopped.dump());
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+}
+
+BOOST_AUTO_TEST_CASE(two_concurrent_supervisor_starts_leave_exactly_one_supervisor)
+{
+    TempDir dir{"berth-supervisor-lock"};
+    berth::daemon::Options options;
+    options.supervisor_binary =
+        env_or("BERTH_BUILD_ROOT", "build") + std::string("/runtime/cli/berth-supervisor");
+    BOOST_TEST_REQUIRE(fs::exists(options.supervisor_binary), options.supervisor_binary);
+    std::promise<void> go;
+    auto gate = go.get_future().share();
+    auto ensure = [&] {
+        gate.wait();
+        return berth::daemon::ensure_supervisor_in(options, dir.path());
+    };
+    auto a = std::async(std::launch::async, ensure);
+    auto b = std::async(std::launch::async, ensure);
+    go.set_value();
+    const auto ra = a.get();
+    const auto rb = b.get();
+    BOOST_TEST(ra.has_value(), (ra ? "" : ra.error().message()));
+    BOOST_TEST(rb.has_value(), (rb ? "" : rb.error().message()));
+    const auto live = supervisors_of(dir.path() + "/supervisor.sock");
+    BOOST_TEST(live.size() == 1U);
+    for (const auto pid : live)
+        ::kill(pid, SIGKILL); // ours: it serves this test's socket
+}
+
+BOOST_AUTO_TEST_CASE(run_task_with_a_client_token_is_idempotent_across_a_restart)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    const json once = {{"taskDefinition", "hello"}, {"clientToken", "t-1"}};
+    const auto first = call(node, "RunTask", once);
+    BOOST_TEST_REQUIRE(first.first == 200, first.second);
+    const auto tasks = json::parse(first.second)["tasks"];
+    BOOST_TEST_REQUIRE(tasks.size() == 1U, first.second);
+    const std::string arn = tasks[0]["taskArn"];
+    const auto retry = call(node, "RunTask", once);
+    BOOST_TEST_REQUIRE(retry.first == 200, retry.second);
+    BOOST_TEST(json::parse(retry.second)["tasks"][0]["taskArn"] == arn, retry.second);
+    auto other = once;
+    other["count"] = 2;
+    const auto conflict = call(node, "RunTask", other);
+    BOOST_TEST(conflict.first == 400);
+    BOOST_TEST(conflict.second.find("ConflictException") != std::string::npos, conflict.second);
+    auto bad = once;
+    bad["clientToken"] = std::string(65, 'x');
+    const auto refused = call(node, "RunTask", bad);
+    BOOST_TEST(refused.first == 400);
+    BOOST_TEST(refused.second.find("clientToken") != std::string::npos, refused.second);
+    BOOST_TEST(node.ok({"list-tasks"})["taskArns"].size() == 1U);
+
+    node.stop();
+    node.start();
+    const auto after = call(node, "RunTask", once);
+    BOOST_TEST_REQUIRE(after.first == 200, after.second);
+    BOOST_TEST(json::parse(after.second)["tasks"][0]["taskArn"] == arn, after.second);
+    BOOST_TEST(node.ok({"list-tasks"})["taskArns"].size() == 1U);
+    node.ok({"stop-task", "--task", arn});
+    node.wait_status(arn, "STOPPED");
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+}
+
+BOOST_AUTO_TEST_CASE(a_store_that_cannot_be_written_refuses_run_task_and_loses_nothing)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    node.wait_status(arn, "RUNNING");
+    {
+        // Another writer holds the database (berthd waits 5 s for it, then fails the write).
+        auto holder = Command::start(
+            {"python3", "-c",
+             "import sqlite3, sys, time\n"
+             "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+             "c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(60)\n",
+             node.state + "/berth.db"});
+        for (int i = 0; i < 100 && holder.out().find("locked") == std::string::npos; ++i)
+            std::this_thread::sleep_for(50ms);
+        BOOST_TEST_REQUIRE(holder.out().find("locked") != std::string::npos, holder.err());
+        const auto refused = node.aws({"run-task", "--task-definition", "hello", "--count", "2"});
+        BOOST_TEST(refused.status != 0);
+        BOOST_TEST(refused.err.find("store") != std::string::npos, refused.err);
+        // A running task's stop goes on although its state cannot be written now.
+        node.ok({"stop-task", "--task", arn, "--reason", "stopped while the store was locked"});
+        ::kill(holder.pid(), SIGKILL);
+        (void)holder.wait(10s);
+    }
+    // Nothing of the refused call was made or recorded; the stop was written once it could be.
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["stoppedReason"] == "stopped while the store was locked", stopped.dump());
+    const auto listed = node.ok({"list-tasks", "--desired-status", "STOPPED"});
+    BOOST_TEST(listed["taskArns"].size() == 1U, listed.dump());
+    BOOST_TEST(node.ok({"list-tasks"})["taskArns"].empty());
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
+    const auto again = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string next = again["tasks"][0]["taskArn"];
+    node.wait_status(next, "RUNNING");
+    node.ok({"stop-task", "--task", next});
+    node.wait_status(next, "STOPPED");
+}
+
+BOOST_AUTO_TEST_CASE(a_stopped_task_whose_cleanup_a_crash_cut_short_is_removed_after_restart)
+{
+    Node node;
+    node.stop();
+    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=3s"};
+    node.start();
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    node.wait_status(arn, "RUNNING");
+    node.ok({"stop-task", "--task", arn});
+    node.wait_status(arn, "STOPPED");
+    ::kill(node.berthd->pid(), SIGKILL); // before its cleanup
+    (void)node.berthd->wait(20s);
+    node.berthd.reset();
+    std::this_thread::sleep_for(3500ms);
+    BOOST_TEST(!node.mounts_of_ours().empty()); // its rootfs is still there
+    node.start();
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
+    BOOST_TEST(node.describe(arn)["lastStatus"] == "STOPPED");
+}
+
+BOOST_AUTO_TEST_CASE(berthd_stopped_while_a_task_is_being_created_settles_it_after_restart)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    // SIGTERM right after RunTask answers: the task is being provisioned, pulled or created.
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    node.stop();
+    node.start();
+    json task;
+    for (int i = 0; i < 60; ++i) {
+        task = node.describe(arn);
+        if (task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED")
+            break;
+        std::this_thread::sleep_for(500ms);
+    }
+    BOOST_TEST_MESSAGE("the task caught starting ended " << task["lastStatus"]);
+    if (task["lastStatus"] == "RUNNING") {
+        const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+        BOOST_TEST(fetch("http://127.0.0.1:" + std::to_string(port) + "/").status == 0);
+        BOOST_TEST(node.mounts_of_ours().find("overlay") != std::string::npos); // rootfs kept
+        node.ok({"stop-task", "--task", arn});
+        node.wait_status(arn, "STOPPED");
+    } else {
+        BOOST_TEST_REQUIRE(task["lastStatus"] == "STOPPED", task.dump());
+        BOOST_TEST(!std::string(task.value("stoppedReason", "")).empty(), task.dump());
+    }
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
+}
+
+BOOST_AUTO_TEST_CASE(a_live_container_no_task_owns_is_removed_at_restart)
+{
+    Node node;
+    node.stop();
+    // A container under berthd's runtime root that no task records (as a create whose task was
+    // never written would leave): made with berth-runtime while berthd is down.
+    Bundle bundle;
+    bundle.set_args({"/bin/sleep", "1000"});
+    bundle.config["linux"]["cgroupsPath"] = "stray-1"; // under berthd's cgroup root, like its own
+    bundle.write();
+    const auto runtime =
+        env_or("BERTH_BUILD_ROOT", "build") + std::string("/runtime/cli/berth-runtime");
+    const auto root = node.run + "/containers";
+    const auto made = run_command({runtime, "--root", root, "--cgroup-root", cgroup_root(), "run",
+                                   "-d", "--bundle", bundle.dir(), "stray-1"},
+                                  30s);
+    BOOST_TEST_REQUIRE(made.status == 0, made.err);
+    BOOST_TEST_REQUIRE(run_command({runtime, "--root", root, "state", "stray-1"}).status == 0);
+    node.start();
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        gone = run_command({runtime, "--root", root, "state", "stray-1"}).status != 0;
+        if (!gone)
+            std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(gone);
+    BOOST_TEST(!cgroup_exists(cgroup_root() + "/stray-1"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

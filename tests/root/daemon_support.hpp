@@ -1,0 +1,254 @@
+// tests/root/daemon_support.hpp — what the berthd root tests share: a berthd child process in
+// the namespaces the test made (Node: its own state and runtime dirs, the offline demo image
+// loaded, the real aws CLI pointed at it), task definitions, and leak probes. Header-only.
+#pragma once
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+#include "base/fd.hpp"
+#include "base/files.hpp"
+#include "image/image.hpp"
+#include "tests/support/bundle.hpp"
+#include "tests/support/namespaces.hpp"
+#include "tests/support/privileges.hpp"
+#include "tests/support/process.hpp"
+
+namespace berth::test::daemon {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+inline constexpr const char* key_id = "AKIDDAEMONTEST";
+inline constexpr const char* secret = "daemon-test-secret";
+
+inline std::string env_or(const char* name, const char* fallback)
+{
+    const char* v = std::getenv(name); // NOLINT(concurrency-mt-unsafe): read before threads
+    return v ? v : fallback;
+}
+
+inline std::string read_all(const std::string& path)
+{
+    auto text = berth::read_file(path);
+    return text ? *text : std::string();
+}
+
+inline std::string cgroup_root()
+{
+    return "/berth-daemon-test-" + std::to_string(::getpid());
+}
+
+// The cgroup directories of cgroup_root() in every v1 hierarchy and the unified one.
+inline std::vector<std::string> cgroup_dirs()
+{
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+        if (fs::exists(h.path().string() + cgroup_root()))
+            out.push_back(h.path().string() + cgroup_root());
+    return out;
+}
+
+struct Node {
+    TempDir dir{"berth-daemon"};
+    std::string state = dir.path() + "/state", run = dir.path() + "/run";
+    std::string endpoint = "http://127.0.0.1:18680";
+    std::optional<Command> berthd;
+    std::vector<std::string> extra_env; // KEY=VALUE, after (so over) the defaults below
+
+    Node()
+    {
+        fs::create_directories(state + "/images");
+        std::ofstream(dir.path() + "/berth.conf") << "# defaults, and the environment below\n";
+        // Built once per test process (the private /tmp goes with it).
+        const std::string archive = "/tmp/berth-daemon-test-hello.tar";
+        if (!fs::exists(archive)) {
+            auto built = run_command(
+                {"bash", env_or("BERTH_SOURCE_ROOT", ".") + "/examples/hello/build.sh", archive},
+                120s);
+            BOOST_TEST_REQUIRE(built.status == 0, built.err);
+        }
+        auto images = image::Store::open(state + "/images");
+        BOOST_TEST_REQUIRE(images.has_value());
+        const Fd in(::open(archive.c_str(), O_RDONLY | O_CLOEXEC));
+        BOOST_TEST_REQUIRE(images->load(in.get()).has_value());
+        start();
+    }
+    // Nothing of the agent's tasks left on the host: rootfs mounts, task netns, cgroups.
+    std::string left_behind() const
+    {
+        std::string out = mounts_of_ours();
+        std::error_code ec;
+        for (const auto& n : fs::directory_iterator(run + "/net/netns", ec))
+            out += "netns " + n.path().string() + "\n";
+        for (const auto& d : cgroup_dirs())
+            for (const auto& child : fs::directory_iterator(d, ec))
+                if (child.is_directory())
+                    out += "cgroup " + child.path().string() + "\n";
+        return out;
+    }
+    std::string wait_nothing_left() const
+    {
+        std::string left;
+        for (int i = 0; i < 75; ++i) {
+            left = left_behind();
+            if (left.empty())
+                break;
+            std::this_thread::sleep_for(200ms);
+        }
+        return left;
+    }
+    ~Node()
+    {
+        stop();
+        const auto pid_text = read_all(run + "/supervisor.pid");
+        char* end = nullptr;
+        const long pid = std::strtol(pid_text.c_str(), &end, 10);
+        if (end != pid_text.c_str() && pid > 0)
+            ::kill(static_cast<pid_t>(pid), SIGKILL); // the supervisor berthd spawned for this test
+        // Anything still mounted under our dirs (a failed test) goes with the mount namespace;
+        // the cgroups must go explicitly.
+        for (const auto& d : cgroup_dirs()) {
+            std::error_code ec;
+            for (const auto& child : fs::directory_iterator(d, ec))
+                if (child.is_directory())
+                    ::rmdir(child.path().c_str());
+            ::rmdir(d.c_str());
+        }
+    }
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    void start()
+    {
+        std::vector<std::string> argv(
+            // berthd refuses BERTH_* variables it does not know: meson's are not for it.
+            {"env", "-u", "BERTH_BUILD_ROOT", "-u", "BERTH_SOURCE_ROOT",
+             "BERTH_API_ACCESS_KEY_ID=" + std::string(key_id),
+             "BERTH_API_SECRET_ACCESS_KEY=" + std::string(secret),
+             "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s", "ECS_CONTAINER_STOP_TIMEOUT=2s",
+             "BERTH_CGROUP_ROOT=" + cgroup_root(), "BERTH_SUBNET=10.213.77.0/24"});
+        argv.insert(argv.end(), extra_env.begin(), extra_env.end());
+        for (const auto& arg : {env_or("BERTH_BUILD_ROOT", "build") + "/agent/berthd/berthd",
+                                std::string("--config"), dir.path() + "/berth.conf",
+                                std::string("--state-dir"), state, std::string("--runtime-dir"),
+                                run, std::string("--api-listen"), std::string("127.0.0.1:18680")})
+            argv.push_back(arg);
+        berthd.emplace(Command::start(argv));
+        for (int i = 0; i < 200 && berthd->err().find("berthd ready") == std::string::npos; ++i)
+            std::this_thread::sleep_for(50ms);
+        BOOST_TEST_REQUIRE(berthd->err().find("berthd ready") != std::string::npos, berthd->err());
+    }
+    void stop()
+    {
+        if (!berthd)
+            return;
+        ::kill(berthd->pid(), SIGTERM);
+        const auto out = berthd->wait(20s);
+        BOOST_TEST(out.status == 0, "berthd exit status " << out.status << ": " << out.err);
+        berthd.reset();
+    }
+
+    Output aws(std::vector<std::string> args) const
+    {
+        std::vector<std::string> argv = {"env",
+                                         "-u",
+                                         "AWS_SESSION_TOKEN",
+                                         "-u",
+                                         "AWS_PROFILE",
+                                         std::string("AWS_ACCESS_KEY_ID=") + key_id,
+                                         std::string("AWS_SECRET_ACCESS_KEY=") + secret,
+                                         "AWS_CONFIG_FILE=/nonexistent",
+                                         "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
+                                         "AWS_MAX_ATTEMPTS=1",
+                                         "AWS_PAGER=",
+                                         "AWS_EC2_METADATA_DISABLED=true",
+                                         "/usr/bin/aws",
+                                         "ecs"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        for (const auto& tail :
+             {std::string("--endpoint-url"), endpoint, std::string("--region"),
+              std::string("us-east-1"), std::string("--output"), std::string("json")})
+            argv.push_back(tail);
+        return run_command(argv, 60s);
+    }
+    json ok(std::vector<std::string> args) const
+    {
+        const auto out = aws(std::move(args));
+        BOOST_TEST_REQUIRE(out.status == 0, out.err);
+        return json::parse(out.out);
+    }
+    void register_definition(const json& definition) const
+    {
+        const auto path = dir.path() + "/td.json";
+        std::ofstream(path) << definition.dump();
+        ok({"register-task-definition", "--cli-input-json", "file://" + path});
+    }
+    json describe(const std::string& arn) const
+    {
+        const auto out = ok({"describe-tasks", "--tasks", arn});
+        BOOST_TEST_REQUIRE(out["tasks"].size() == 1U, out.dump());
+        return out["tasks"][0];
+    }
+    json wait_status(const std::string& arn, const std::string& status) const
+    {
+        json task;
+        for (int i = 0; i < 60; ++i) {
+            task = describe(arn);
+            if (task["lastStatus"] == status)
+                return task;
+            std::this_thread::sleep_for(500ms);
+        }
+        BOOST_TEST_REQUIRE(task["lastStatus"] == status, task.dump());
+        return task;
+    }
+    std::string mounts_of_ours() const
+    {
+        std::string out;
+        std::istringstream lines(read_all("/proc/self/mountinfo"));
+        for (std::string line; std::getline(lines, line);)
+            if (line.find(dir.path()) != std::string::npos)
+                out += line + "\n";
+        return out;
+    }
+};
+
+inline json hello_definition(const std::string& family, const std::string& image)
+{
+    return {{"family", family},
+            {"networkMode", "bridge"},
+            {"containerDefinitions",
+             {{{"name", "web"},
+               {"image", image},
+               {"memory", 64},
+               {"command", {"/bin/httpd", "-f", "-p", "80", "-h", "/www"}},
+               {"portMappings", {{{"containerPort", 80}, {"hostPort", 0}}}}}}}};
+}
+
+inline Output fetch(const std::string& url)
+{
+    Output o;
+    for (int i = 0; i < 50; ++i) {
+        o = run_command({"curl", "-s", "-f", "--max-time", "5", url}, 10s);
+        if (o.status == 0)
+            break;
+        std::this_thread::sleep_for(100ms);
+    }
+    return o;
+}
+
+inline std::string nft_ports()
+{
+    return run_command({"nft", "list", "map", "ip", "berth", "dnat_any"}).out;
+}
+
+} // namespace berth::test::daemon
