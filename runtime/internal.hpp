@@ -5,6 +5,7 @@
 // include the parts directly.
 #pragma once
 #include "runtime/child_plan.hpp"
+#include "runtime/exec_marker.hpp"
 #include "runtime/json_log.hpp"
 #include "runtime/seccomp.hpp"
 #include "runtime/state_store.hpp"

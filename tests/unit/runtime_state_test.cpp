@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
-#include "runtime/exec_marker.hpp"
 #include "runtime/internal.hpp"
 
 namespace rt = berth::runtime;
