@@ -2,6 +2,9 @@
 // agent/daemon's pure pieces: RunTask overrides, the engine state as stored JSON, a task
 // definition as the engine spec and admission demand, and the store record refreshed from the
 // engine's state (statuses, exit codes, timestamps, networkBindings).
+#include <stdlib.h>
+#include <filesystem>
+#include <fstream>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/daemon/pure.hpp"
@@ -315,3 +318,47 @@ BOOST_AUTO_TEST_CASE(one_container_port_mapped_to_two_host_ports_reports_each_bi
     BOOST_TEST(unordered[0]["hostPort"] == 61007);
     BOOST_TEST(unordered[1]["hostPort"] == 8080);
 }
+
+BOOST_AUTO_TEST_SUITE(task_logs)
+
+BOOST_AUTO_TEST_CASE(a_log_and_every_rotated_file_of_it_are_recognised_by_name)
+{
+    BOOST_TEST(is_log_file_of("app.log", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.1", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.9", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.10", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.999", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.log.", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.log.1x", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.logx", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.log.tmp", "app.log"));
+    BOOST_TEST(!is_log_file_of("side.log", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.lo", "app.log"));
+}
+
+BOOST_AUTO_TEST_CASE(
+    removing_a_containers_logs_removes_rotated_files_past_nine_and_the_empty_task_directory)
+{
+    char base_template[] = "/tmp/berth-daemon-logs-XXXXXX";
+    BOOST_TEST_REQUIRE(::mkdtemp(base_template) != nullptr);
+    const std::string base = base_template;
+    const std::string task_dir = base + "/task-1";
+    std::filesystem::create_directories(task_dir);
+    const auto touch = [](const std::string& path) { std::ofstream(path) << "x\n"; };
+    for (const std::string name : {"app.log", "side.log"})
+        touch(task_dir + "/" + name);
+    for (int i = 1; i < 20; ++i)
+        touch(task_dir + "/app.log." + std::to_string(i));
+
+    remove_logs(task_dir + "/app.log");
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(task_dir))
+        left.push_back(e.path().filename().string());
+    BOOST_TEST((left == std::vector<std::string>{"side.log"}), "other container's log kept");
+
+    remove_logs(task_dir + "/side.log"); // the last container: the directory goes too
+    BOOST_TEST(!std::filesystem::exists(task_dir));
+    std::filesystem::remove_all(base);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
