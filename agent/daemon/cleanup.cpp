@@ -6,6 +6,7 @@
 // at restore. A removal that fails (a cgroup still busy, say) keeps the rootfs and is retried with
 // a growing delay; the task stays "cleanup pending" meanwhile, never silently forgotten.
 #include <algorithm>
+#include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
 
@@ -59,12 +60,21 @@ void Daemon::Impl::run_cleanup(const std::string& arn)
     for (const auto& l : it->second->containers)
         if (!l.done)
             todo.push_back(l);
+    const auto log_dir = cat(paths.logs(), "/", task_id_of(arn));
     offload(
-        [this, todo] {
+        [this, todo, log_dir] {
             std::vector<Result<void>> out;
             out.reserve(todo.size());
-            for (const auto& l : todo)
+            bool all = true;
+            for (const auto& l : todo) {
                 out.push_back(remove_leftover(images, rt, l));
+                all = all && out.back();
+            }
+            // The task's log directory goes with its last container's logs (the task is
+            // finished: nothing creates in it any more). Removed only if empty.
+            std::error_code ec;
+            if (all)
+                std::filesystem::remove(log_dir, ec);
             return out;
         },
         [this, arn](std::vector<Result<void>> results) {

@@ -165,8 +165,6 @@ void remove_logs(const std::string& log_path)
             doomed.push_back(it->path());
     for (const auto& p : doomed)
         std::filesystem::remove(p, ec);
-    // The task's log directory goes with its last container's logs (removes only if empty).
-    std::filesystem::remove(dir, ec);
 }
 
 Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,
