@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/daemon/pure.hpp"
+#include "base/strings.hpp"
 
 using namespace berth;
 using namespace berth::daemon;
@@ -347,7 +348,7 @@ BOOST_AUTO_TEST_CASE(removing_a_containers_logs_removes_its_rotated_files_past_n
     for (const std::string name : {"app.log", "side.log"})
         touch(task_dir + "/" + name);
     for (int i = 1; i < 20; ++i)
-        touch(task_dir + "/app.log." + std::to_string(i));
+        touch(cat(task_dir, "/app.log.", i));
 
     remove_logs(task_dir + "/app.log");
     std::vector<std::string> left;
