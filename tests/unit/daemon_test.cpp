@@ -345,8 +345,8 @@ BOOST_AUTO_TEST_CASE(removing_a_containers_logs_removes_its_rotated_files_past_n
     const std::string task_dir = base + "/task-1";
     std::filesystem::create_directories(task_dir);
     const auto touch = [](const std::string& path) { std::ofstream(path) << "x\n"; };
-    for (const std::string name : {"app.log", "side.log"})
-        touch(task_dir + "/" + name);
+    touch(task_dir + "/app.log");
+    touch(task_dir + "/side.log");
     for (int i = 1; i < 20; ++i)
         touch(cat(task_dir, "/app.log.", i));
 
