@@ -1,11 +1,12 @@
 // agent/daemon/cleanup.cpp — a finished task (STOPPED, its cleanup wait over) made to leave
 // nothing: every container of the task is removed (not only those the engine knows it created:
 // a create cut short by a crash may have left a rootfs), then its image leases released, and
-// only then is the task written finished (engine_state ""). Until that write its last engine
-// snapshot stays in the store, so a crash at any point in between resumes the cleanup at
-// restore. A removal that fails (a cgroup still busy, say) keeps the rootfs and is retried with
+// only once the releases ran is the task written finished (engine_state ""). Until that write its
+// last engine snapshot stays in the store, so a crash at any point in between resumes the cleanup
+// at restore. A removal that fails (a cgroup still busy, say) keeps the rootfs and is retried with
 // a growing delay; the task stays "cleanup pending" meanwhile, never silently forgotten.
 #include <algorithm>
+#include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "base/log.hpp"
 
@@ -34,6 +35,11 @@ Leftover Daemon::Impl::leftover_of(const TaskEntry& task, std::size_t index) con
 
 void Daemon::Impl::begin_cleanup(TaskEntry& task)
 {
+    // Once only: the finished task stays findable until the erase drive.cpp posts, and an
+    // apply() queued before it (a fired timer, StopTask) would start a second removal of the
+    // same containers on another worker.
+    if (cleanups.count(task.record.arn) != 0)
+        return;
     auto job = std::make_unique<Cleanup>();
     job->record = task.record;
     for (std::size_t i = 0; i < task.containers.size(); ++i) {
@@ -54,12 +60,21 @@ void Daemon::Impl::run_cleanup(const std::string& arn)
     for (const auto& l : it->second->containers)
         if (!l.done)
             todo.push_back(l);
+    const auto log_dir = cat(paths.logs(), "/", task_id_of(arn));
     offload(
-        [this, todo] {
+        [this, todo, log_dir] {
             std::vector<Result<void>> out;
             out.reserve(todo.size());
-            for (const auto& l : todo)
+            bool all = true;
+            for (const auto& l : todo) {
                 out.push_back(remove_leftover(images, rt, l));
+                all = all && out.back();
+            }
+            // The task's log directory goes with its last container's logs (the task is
+            // finished: nothing creates in it any more). Removed only if empty.
+            std::error_code ec;
+            if (all)
+                std::filesystem::remove(log_dir, ec);
             return out;
         },
         [this, arn](std::vector<Result<void>> results) {
@@ -84,23 +99,43 @@ void Daemon::Impl::run_cleanup(const std::string& arn)
                 l.done = true;
             }
             if (all) {
-                job.record.engine_state = ""; // finished: nothing of it is left on the host
-                auto written = store.put_task(job.record);
-                if (written) {
-                    log::info("task removed", {{"task", arn}});
-                    cleanups.erase(it);
-                    return;
-                }
-                log::error(written.error(), "cannot record a task's cleanup as done, retrying",
-                           {{"task", arn}});
+                // Written finished only after the lease releases queued above have run (the
+                // lease strand keeps order): a crash in between resumes the cleanup at restore
+                // instead of leaving a lease no unfinished task owns, held forever.
+                asio::post(lease_strand,
+                           [this, arn] { asio::post(io, [this, arn] { finish_cleanup(arn); }); });
+                return;
             }
-            const auto delay = retry_delay(job.attempts++);
-            job.retry = std::make_unique<asio::system_timer>(io, delay);
-            job.retry->async_wait([this, arn](const boost::system::error_code& ec) {
-                if (!ec)
-                    run_cleanup(arn);
-            });
+            retry_cleanup(job);
         });
+}
+
+void Daemon::Impl::finish_cleanup(const std::string& arn)
+{
+    const auto it = cleanups.find(arn);
+    if (it == cleanups.end())
+        return;
+    auto& job = *it->second;
+    job.record.engine_state = ""; // finished: nothing of it is left on the host
+    auto written = store.put_task(job.record);
+    if (written) {
+        log::info("task removed", {{"task", arn}});
+        cleanups.erase(it);
+        return;
+    }
+    log::error(written.error(), "cannot record a task's cleanup as done, retrying",
+               {{"task", arn}});
+    retry_cleanup(job); // every container is done: the retry only writes again
+}
+
+void Daemon::Impl::retry_cleanup(Cleanup& job)
+{
+    const auto delay = retry_delay(job.attempts++);
+    job.retry = std::make_unique<asio::system_timer>(io, delay);
+    job.retry->async_wait([this, arn = job.record.arn](const boost::system::error_code& ec) {
+        if (!ec)
+            run_cleanup(arn);
+    });
 }
 
 } // namespace berth::daemon

@@ -3,6 +3,7 @@
 // (the Rootfs handle unmounts on destruction), so a failed create leaks no mount.
 #include <fcntl.h>
 #include <poll.h>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
@@ -134,10 +135,36 @@ Result<void> remove_leftover(const image::Store& images, const runtime::Options&
     if (!leftover.bundle_dir.empty())
         std::filesystem::remove_all(leftover.bundle_dir, ec);
     if (!leftover.log_path.empty())
-        for (int i = 0; i < 10; ++i) // the json-file log and its rotated files
-            std::filesystem::remove(i == 0 ? leftover.log_path : cat(leftover.log_path, ".", i),
-                                    ec);
+        remove_logs(leftover.log_path);
     return {};
+}
+
+bool is_log_file_of(std::string_view file, std::string_view log_name)
+{
+    if (file.substr(0, log_name.size()) != log_name)
+        return false;
+    const auto rest = file.substr(log_name.size());
+    if (rest.empty())
+        return true;
+    if (rest.size() < 2 || rest[0] != '.')
+        return false;
+    return std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+void remove_logs(const std::string& log_path)
+{
+    // Every rotated file, however many max-file kept (up to 1000), not a fixed .1-.9: listed.
+    const std::filesystem::path path(log_path);
+    const auto dir = path.parent_path();
+    const auto name = path.filename().string();
+    std::error_code ec;
+    std::vector<std::filesystem::path> doomed;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        if (is_log_file_of(it->path().filename().string(), name))
+            doomed.push_back(it->path());
+    for (const auto& p : doomed)
+        std::filesystem::remove(p, ec);
 }
 
 Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,

@@ -2,9 +2,9 @@
 // unfinished task is stopped as StopTask would (SIGTERM, its stopTimeout, SIGKILL; networks and
 // mounts released), and once STOPPED its cleanup is brought forward (the engine's cleanup
 // deadline is handed to it now instead of after ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION), so the
-// containers, their logs and rootfs go too. The loop stops when no task is left; berthd then
-// exits. systemd's TimeoutStopSec bounds the whole (a SIGKILL ends berthd, the tasks stay as
-// they were and the next berthd carries on with them).
+// containers, their logs and rootfs go too. The loop stops when no task and no cleanup is left;
+// berthd then exits. systemd's TimeoutStopSec bounds the whole (a SIGKILL ends berthd, the tasks
+// stay as they were and the next berthd carries on with them).
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -78,7 +78,9 @@ void Daemon::Impl::drain_step()
         log::info("task stopped, cleaning up", {{"task", arn}});
         apply(*task, task->engine->on_timer(std::max(*deadline, now_ms())));
     }
-    if (tasks.empty()) {
+    // A task leaves `tasks` when its cleanup starts (drive.cpp), not when it ends: stopped
+    // only once every cleanup wrote its task finished, failed removals retried included.
+    if (tasks.empty() && cleanups.empty()) {
         settle_then_stop();
         return;
     }

@@ -169,6 +169,8 @@ struct Daemon::Impl {
     // task written finished (engine_state "") and forgotten.
     void begin_cleanup(TaskEntry& task);
     void run_cleanup(const std::string& arn);
+    void finish_cleanup(const std::string& arn); // writes it finished, once its leases are gone
+    void retry_cleanup(Cleanup& job);
     Leftover leftover_of(const TaskEntry& task, std::size_t index) const;
     void watch_exit(TaskEntry& task, std::size_t index);
     // A live container whose supervisor died: a new one watches it (Container::load).

@@ -47,6 +47,13 @@ Result<runtime::CreateOptions> create_options(const taskdef::TaskDefinition& def
                                               std::string_view name, std::string runtime_id,
                                               std::string bundle, std::string log_path);
 
+// Whether `file` (a name in a task's log directory) is the json-file log `log_name` or one of
+// its rotated files (<log_name>.<digits>, however many max-file kept).
+bool is_log_file_of(std::string_view file, std::string_view log_name);
+// Not pure: removes a container's log and every rotated file of it (container_work.cpp). The
+// task's log directory is left to the task's cleanup (another container may be creating).
+void remove_logs(const std::string& log_path);
+
 // ECS's container lastStatus for an engine container status (PENDING, RUNNING, STOPPED).
 std::string container_status_name(engine::ContainerStatus status);
 // Refreshes record's statuses, exit codes, reasons, stop code and timestamps (epoch seconds

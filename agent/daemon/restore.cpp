@@ -49,6 +49,15 @@ Result<Stored> unfinished_tasks(const store::Store& store, const std::string& cl
     return out;
 }
 
+// Whether the runtime has a state directory for id (<root>/<id>, runc's --root layout).
+// recover() lists neither as live nor ended a container whose lock a verb holds (berth-runtime
+// kill/pause/resume in flight): it exists, its state unknown, and may be running.
+bool runtime_has(const runtime::Options& rt, const std::string& id)
+{
+    std::error_code ec;
+    return std::filesystem::exists(cat(rt.root, "/", id), ec) || ec;
+}
+
 // A container the runtime does not know: a create cut short by a crash may have mounted its
 // rootfs (and written its bundle). Nothing uses them; a new Create mounts afresh.
 void remove_half_made(const image::Store& images, const Paths& paths, const std::string& id)
@@ -139,6 +148,18 @@ Result<void> Daemon::Impl::restore()
             } else if (auto ended = found.ended.find(c.runtime_id); ended != found.ended.end()) {
                 o.exists = true;
                 o.exit_code = ended->second ? exit_report(*ended->second).code : 137;
+            } else if (runtime_has(rt, c.runtime_id)) {
+                // Busy (a verb holds its lock): never remove its rootfs under it. Loaded
+                // without the lock, as a handle to watch; if even that fails it is left alone
+                // and counts as existing.
+                o.exists = true;
+                if (auto busy = runtime::Container::load(rt, c.runtime_id)) {
+                    o.running = is_running(*busy);
+                    c.container = std::make_shared<runtime::Container>(std::move(*busy));
+                } else {
+                    log::warn("a container is busy in the runtime, leaving it as it is",
+                              {{"container", c.runtime_id}, {"error", busy.error().message()}});
+                }
             } else {
                 remove_half_made(images, paths, c.runtime_id);
             }

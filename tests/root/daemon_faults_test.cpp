@@ -7,11 +7,13 @@
 // answer, ConflictException, kept over a restart), a store another writer holds (RunTask
 // refused with nothing made, a stop still carried out and written later), berthd SIGTERMed
 // while a task is being created (finished or stopped after the restart, nothing leaked), a
-// live container no task owns (removed at restart), and a
-// cleanup cut short by a crash resumed at restart. Only processes this test started are killed, by
+// live container no task owns (removed at restart), a container whose lock a runtime verb
+// holds at restart (its rootfs kept, its task running on), and a cleanup cut short by a crash
+// resumed at restart. Only processes this test started are killed, by
 // pid.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <future>
 #include "agent/daemon/pure.hpp"
@@ -372,6 +374,33 @@ BOOST_AUTO_TEST_CASE(a_live_container_no_task_owns_is_removed_at_restart)
     }
     BOOST_TEST(gone);
     BOOST_TEST(!cgroup_exists(cgroup_root() + "/stray-1"));
+}
+
+BOOST_AUTO_TEST_CASE(a_container_busy_in_the_runtime_at_restart_keeps_its_rootfs_and_runs_on)
+{
+    Node node;
+    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
+    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto task = node.wait_status(arn, "RUNNING");
+    const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+    node.stop();
+    {
+        // As a berth-runtime kill/pause/resume in flight would: the container's lock is held
+        // while berthd restarts, so recover() lists it neither live nor ended.
+        const auto dir = node.run + "/containers/" + berth::daemon::runtime_id_of(arn, "web");
+        const Fd locked(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        BOOST_TEST_REQUIRE(locked.valid());
+        BOOST_TEST_REQUIRE(::flock(locked.get(), LOCK_EX) == 0);
+        node.start(); // restore has run once berthd is ready
+        BOOST_TEST(node.mounts_of_ours().find("overlay") != std::string::npos); // rootfs kept
+        BOOST_TEST(fetch("http://127.0.0.1:" + std::to_string(port) + "/").status == 0);
+    }
+    BOOST_TEST(node.describe(arn)["lastStatus"] == "RUNNING");
+    node.ok({"stop-task", "--task", arn});
+    node.wait_status(arn, "STOPPED");
+    const auto left = node.wait_nothing_left();
+    BOOST_TEST(left.empty(), left);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,9 +2,13 @@
 // agent/daemon's pure pieces: RunTask overrides, the engine state as stored JSON, a task
 // definition as the engine spec and admission demand, and the store record refreshed from the
 // engine's state (statuses, exit codes, timestamps, networkBindings).
+#include <stdlib.h>
+#include <filesystem>
+#include <fstream>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/daemon/pure.hpp"
+#include "base/strings.hpp"
 
 using namespace berth;
 using namespace berth::daemon;
@@ -315,3 +319,46 @@ BOOST_AUTO_TEST_CASE(one_container_port_mapped_to_two_host_ports_reports_each_bi
     BOOST_TEST(unordered[0]["hostPort"] == 61007);
     BOOST_TEST(unordered[1]["hostPort"] == 8080);
 }
+
+BOOST_AUTO_TEST_SUITE(task_logs)
+
+BOOST_AUTO_TEST_CASE(a_log_and_every_rotated_file_of_it_are_recognised_by_name)
+{
+    BOOST_TEST(is_log_file_of("app.log", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.1", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.9", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.10", "app.log"));
+    BOOST_TEST(is_log_file_of("app.log.999", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.log.", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.log.1x", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.logx", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.log.tmp", "app.log"));
+    BOOST_TEST(!is_log_file_of("side.log", "app.log"));
+    BOOST_TEST(!is_log_file_of("app.lo", "app.log"));
+}
+
+BOOST_AUTO_TEST_CASE(removing_a_containers_logs_removes_its_rotated_files_past_nine_only)
+{
+    char base_template[] = "/tmp/berth-daemon-logs-XXXXXX";
+    BOOST_TEST_REQUIRE(::mkdtemp(base_template) != nullptr);
+    const std::string base = base_template;
+    const std::string task_dir = base + "/task-1";
+    std::filesystem::create_directories(task_dir);
+    const auto touch = [](const std::string& path) { std::ofstream(path) << "x\n"; };
+    touch(task_dir + "/app.log");
+    touch(task_dir + "/side.log");
+    for (int i = 1; i < 20; ++i)
+        touch(cat(task_dir, "/app.log.", i));
+
+    remove_logs(task_dir + "/app.log");
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(task_dir))
+        left.push_back(e.path().filename().string());
+    BOOST_TEST((left == std::vector<std::string>{"side.log"}), "other container's log kept");
+
+    remove_logs(task_dir + "/side.log"); // the directory is the task cleanup's to remove
+    BOOST_TEST(std::filesystem::is_empty(task_dir));
+    std::filesystem::remove_all(base);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
