@@ -6,6 +6,7 @@
 // PullStoppedAt, ExecutionStoppedAt, LaunchType, Containers}. Not shown because berth does not
 // track them: ImageID, CreatedAt/StartedAt per container, and a bridge task's IPv4Addresses.
 #include <ctime>
+#include <openssl/crypto.h>
 #include <nlohmann/json.hpp>
 #include "agent/api/metadata.hpp"
 #include "base/strings.hpp"
@@ -240,6 +241,28 @@ struct Route {
     std::string rest; // "", "task", "stats", "task/stats", or anything else (404)
 };
 
+// The shape metadata_id() makes (8-4-4-4-12 lowercase hex): anything else cannot be a
+// container's id and is answered without touching the task engine.
+bool is_id_shaped(std::string_view id)
+{
+    if (id.size() != 36)
+        return false;
+    for (std::size_t i = 0; i < id.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        const char ch = id[i];
+        if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+// Both are id-shaped (36 bytes): compared in constant time, so the time to answer tells a
+// container nothing about how close a guess came to another container's id.
+bool same_id(const std::string& a, const std::string& b)
+{
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 std::optional<Route> route_of(std::string_view path)
 {
     for (const auto& [prefix, v4] : {std::pair{"/v4/", true}, std::pair{"/v3/", false}}) {
@@ -272,14 +295,25 @@ MetadataResponse answer(const MetadataSource& source, const Route& route)
         route.rest != "task/stats")
         return error(404, cat("no such metadata path: ", route.rest,
                               " (try the container itself, /task, /stats or /task/stats)"));
+    const auto not_found = [&route] {
+        return error(404, cat(route.v4 ? "V4" : "V3",
+                              " container metadata handler: unable to get container for id ",
+                              route.id, ": no such container on this node"));
+    };
+    // Every lookup runs on berthd's loop: a made-up id costs nothing, and a real one is searched
+    // among the unfinished tasks only (a container's URI answers while its task is not yet
+    // cleaned up), never the whole task history.
+    if (!is_id_shaped(route.id))
+        return not_found();
     store::TaskFilter filter;
     filter.cluster = source.node.cluster;
+    filter.unfinished_only = true;
     auto tasks = source.engine.list_tasks(filter);
     if (!tasks)
         return error(500, "list tasks: " + tasks.error().message());
     for (const auto& task : *tasks)
         for (const auto& c : task.containers) {
-            if (metadata_id(source.key, task.arn, c.name) != route.id)
+            if (!same_id(metadata_id(source.key, task.arn, c.name), route.id))
                 continue;
             if (route.rest.ends_with("stats"))
                 return error(501, "berth does not serve container statistics yet (the runtime "
@@ -296,9 +330,7 @@ MetadataResponse answer(const MetadataSource& source, const Route& route)
                 return {200, dump(task_json(view, cluster, route.v4))};
             return {200, dump(container_json(view, c, cluster, route.v4))};
         }
-    return error(404, cat(route.v4 ? "V4" : "V3",
-                          " container metadata handler: unable to get container for id ", route.id,
-                          ": no such container on this node"));
+    return not_found();
 }
 
 } // namespace

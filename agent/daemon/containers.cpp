@@ -222,15 +222,18 @@ void Daemon::Impl::probe(TaskEntry& task, std::size_t index, engine::Duration ti
     const auto& def = task.def.containers[index];
     if (!container || !def.health_check)
         return;
-    offload([this, container, command = def.health_check->command,
-             timeout] { return run_probe(rt, *container, command, timeout); },
-            [this, arn = task.record.arn, name = def.name](Result<bool> healthy) {
-                engine::Event e{engine::EventKind::HealthResult, name, 0, false, {}};
-                e.healthy = healthy && *healthy;
-                if (!healthy)
-                    e.reason = healthy.error().message();
-                deliver(arn, e);
-            });
+    offload_on(
+        probe_workers.get_executor(),
+        [this, container, command = def.health_check->command, timeout] {
+            return run_probe(rt, *container, command, timeout);
+        },
+        [this, arn = task.record.arn, name = def.name](Result<bool> healthy) {
+            engine::Event e{engine::EventKind::HealthResult, name, 0, false, {}};
+            e.healthy = healthy && *healthy;
+            if (!healthy)
+                e.reason = healthy.error().message();
+            deliver(arn, e);
+        });
 }
 
 void Daemon::Impl::discard(const std::shared_ptr<runtime::Container>& container)

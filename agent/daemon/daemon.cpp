@@ -71,9 +71,11 @@ Daemon::~Daemon()
     impl_->workers.stop();
     impl_->pull_workers.stop();
     impl_->cleanup_worker.stop();
+    impl_->probe_workers.stop();
     impl_->workers.join();
     impl_->pull_workers.join();
     impl_->cleanup_worker.join();
+    impl_->probe_workers.join();
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::open(Options options)

@@ -99,7 +99,11 @@ struct Daemon::Impl {
     api::NodeInfo node;
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-    asio::thread_pool workers{2}; // container steps, task networks, probes, housekeeping
+    asio::thread_pool workers{2}; // container steps, task networks, housekeeping
+    // Health probes have their own lane: a probe may hang up to its timeout (60 s), and a few
+    // hanging ones on `workers` would hold up every create and start and the watchdog's
+    // heartbeat (watchdog.cpp), which then kills a healthy berthd.
+    asio::thread_pool probe_workers{2};
     // Pulls have their own threads: two slow pulls must not hold up every create, start,
     // remove and probe of every task. Image leases (they take the image store's gc lock, which
     // a cleanup on a worker may hold for long) run there too, in order, on one strand: never on

@@ -109,10 +109,20 @@ Result<ReloadPlan> Daemon::reconfigure(const config::Config& fresh)
     // leaves the configuration as it was (the watchdog deals with such a loop).
     auto promise = std::make_shared<std::promise<ReloadPlan>>();
     auto answer = promise->get_future();
-    asio::post(impl_->io,
-               [this, promise, fresh] { promise->set_value(impl_->reconfigure(fresh)); });
-    if (answer.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-        return Error::with_code(ETIMEDOUT, "the task engine did not answer within 30 s");
+    auto handoff = std::make_shared<ReloadHandoff>();
+    asio::post(impl_->io, [this, promise, handoff, fresh] {
+        if (!handoff->take()) {
+            log::warn("a reload given up after 30 s reached the task engine: not applied (send "
+                      "SIGHUP again to apply the file)");
+            return;
+        }
+        promise->set_value(impl_->reconfigure(fresh));
+    });
+    if (answer.wait_for(std::chrono::seconds(30)) != std::future_status::ready &&
+        handoff->abandon())
+        return Error::with_code(ETIMEDOUT, "the task engine did not answer within 30 s; this "
+                                           "reload is abandoned and will not be applied");
+    // Answered, or taken by the loop just now: it is being applied, wait for its plan.
     return answer.get();
 }
 

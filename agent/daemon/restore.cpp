@@ -90,9 +90,14 @@ Result<std::unique_ptr<TaskEntry>> Daemon::Impl::entry_for(store::Task record)
         return std::move(stored).error();
     if (!*stored)
         return Error::with_code(ENOENT, "task definition ", quoted(arn), " is gone");
-    auto def = taskdef::parse_task_definition_text((*stored)->body);
+    // Leniently: a definition an older berth accepted (journald) must not leave its task
+    // unwatched; RunTask and registration still refuse it.
+    std::vector<std::string> warnings;
+    auto def = taskdef::parse_stored_task_definition_text((*stored)->body, warnings);
     if (!def)
         return std::move(def).error();
+    for (const auto& w : warnings)
+        log::warn(w, {{"task", record.arn}});
     if (auto r = apply_overrides(*def, record.overrides); !r)
         return std::move(r).error();
     auto task = std::make_unique<TaskEntry>();

@@ -3,7 +3,8 @@
 // called (berthd then sends WATCHDOG=1 and STATUS=). So a loop that is stuck, or a pool whose
 // threads are all stuck (a hung mount, a wedged supervisor call), stops the calls and systemd
 // restarts berthd; the containers live under berth-supervisor.service and are re-adopted. The
-// pull pool is left out on purpose: two slow pulls are normal work, not a hang.
+// pull pool and the probe pool are left out on purpose: two slow pulls or hanging health probes
+// (each bounded by its timeout) are a container's trouble, not berthd's.
 #include "agent/daemon/internal.hpp"
 
 namespace berth::daemon {

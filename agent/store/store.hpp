@@ -80,6 +80,8 @@ struct TaskFilter {
     std::string family;         // empty: any
     std::string started_by;     // empty: any
     std::string desired_status; // empty: any
+    // Only tasks not yet finished (engine_state not ""): the metadata endpoint's lookups.
+    bool unfinished_only = false;
 };
 
 struct Cluster {

@@ -219,10 +219,15 @@ Result<std::vector<Task>> Store::tasks(const TaskFilter& f) const
     auto stmt = db_->connection.prepare(
         cat(task_columns, "WHERE cluster = ?1 AND (?2 = '' OR instr(task_definition_arn, "
                           "'task-definition/' || ?2 || ':') > 0) AND (?3 = '' OR started_by = ?3) "
-                          "AND (?4 = '' OR desired_status = ?4) ORDER BY created_at, arn"));
+                          "AND (?4 = '' OR desired_status = ?4) AND (?5 = 0 OR engine_state != '') "
+                          "ORDER BY created_at, arn"));
     if (!stmt)
         return std::move(stmt).error();
-    stmt->bind(1, f.cluster).bind(2, f.family).bind(3, f.started_by).bind(4, f.desired_status);
+    stmt->bind(1, f.cluster)
+        .bind(2, f.family)
+        .bind(3, f.started_by)
+        .bind(4, f.desired_status)
+        .bind(5, std::int64_t{f.unfinished_only ? 1 : 0});
     std::vector<Task> out;
     for (;;) {
         auto row = stmt->step();

@@ -247,6 +247,36 @@ Result<TaskDefinition> parse_task_definition_text(std::string_view register_requ
     return parse(document, false);
 }
 
+Result<TaskDefinition> parse_stored_task_definition_text(std::string_view register_request_text,
+                                                         std::vector<std::string>& warnings)
+{
+    if (register_request_text.size() > max_task_definition_bytes)
+        return Error::invalid("task definition: larger than ", max_task_definition_bytes, " bytes");
+    json document = json::parse(register_request_text, nullptr, false);
+    if (document.is_discarded())
+        return Error::invalid("task definition: not valid JSON");
+    // An earlier berth registered logDriver journald and wrote json-file logs for it: such a
+    // stored definition is read as json-file with the runtime's rotation defaults (journald's
+    // options mean nothing to json-file), so its tasks are restored instead of left unwatched.
+    auto containers = document.find("containerDefinitions");
+    if (document.is_object() && containers != document.end() && containers->is_array()) {
+        std::size_t index = 0;
+        for (auto& c : *containers) {
+            auto log = c.is_object() ? c.find("logConfiguration") : c.end();
+            if (log != c.end() && log->is_object() &&
+                log->value("logDriver", json()) == "journald") {
+                (*log)["logDriver"] = "json-file";
+                log->erase("options");
+                warnings.push_back(cat("containerDefinitions[", index,
+                                       "].logConfiguration.logDriver: journald is not supported; "
+                                       "this stored definition is read as json-file"));
+            }
+            ++index;
+        }
+    }
+    return parse(document, false);
+}
+
 Result<TaskDefinition> from_json(const json& described)
 {
     return parse(described, true);

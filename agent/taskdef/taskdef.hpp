@@ -150,6 +150,11 @@ inline constexpr std::size_t max_task_definition_bytes = std::size_t{1} << 20;
 Result<TaskDefinition> parse_task_definition(const nlohmann::json& register_request);
 // The same from text (a file for `berth run-task`, fuzz input): size-capped, never throws.
 Result<TaskDefinition> parse_task_definition_text(std::string_view register_request_text);
+// The same for a definition the agent stored when it was registered (restore): what an older
+// berth accepted and this one refuses at registration is read leniently, each such change a line
+// of `warnings`. Today that is logDriver journald, read as json-file.
+Result<TaskDefinition> parse_stored_task_definition_text(std::string_view register_request_text,
+                                                         std::vector<std::string>& warnings);
 // A DescribeTaskDefinition "taskDefinition" object (to_json's output): for the agent's store.
 Result<TaskDefinition> from_json(const nlohmann::json& described);
 // The DescribeTaskDefinition "taskDefinition" object, with ECS's defaults filled in.

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -73,8 +74,15 @@ public:
     {
         return tasks;
     }
-    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter&) override { return tasks; }
+    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter& filter) override
+    {
+        ++lookups;
+        last_filter = filter;
+        return tasks;
+    }
     std::vector<store::Task> tasks;
+    int lookups = 0; // list_tasks calls (berthd runs each on its loop)
+    store::TaskFilter last_filter;
 };
 
 struct Shapes {
@@ -218,6 +226,29 @@ BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404_stats_501_and_credentials_400
     BOOST_TEST(credentials["HTTPErrorCode"] == 400);
     BOOST_TEST(credentials["message"].get<std::string>().find("no task IAM roles") !=
                std::string::npos);
+}
+
+// Review finding 3: a made-up id never reaches the task engine, and a real lookup asks for the
+// unfinished tasks only.
+BOOST_AUTO_TEST_CASE(ids_not_shaped_like_ours_are_404_without_a_task_lookup)
+{
+    Shapes s; // not const: the engine counts the lookups made through source
+    const auto good = id_of("web");
+    std::string upper = good;
+    for (auto& ch : upper)
+        ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    for (const std::string& id :
+         {std::string("nope"), std::string(36, 'a'), good.substr(1), good + "0", upper,
+          std::string(good).replace(8, 1, "0"), std::string(good).replace(0, 1, "g")}) {
+        const auto reply = s.get("/v4/" + id + "/task");
+        BOOST_TEST(reply.status == 404U, id << ": " << reply.status);
+        BOOST_TEST(reply.body.find("no such container") != std::string::npos, reply.body);
+    }
+    BOOST_TEST(s.engine.lookups == 0);
+    BOOST_TEST(s.get("/v4/" + good).status == 200U);
+    BOOST_TEST(s.engine.lookups == 1);
+    BOOST_TEST(s.engine.last_filter.unfinished_only);
+    BOOST_TEST(s.engine.last_filter.cluster == "default");
 }
 
 BOOST_AUTO_TEST_CASE(a_task_whose_definition_is_gone_still_answers_from_its_record)

@@ -97,3 +97,15 @@ BOOST_AUTO_TEST_CASE(listeners_directories_network_capacity_and_credentials_need
     BOOST_TEST(applied.api_access_key_id.empty());
     BOOST_TEST((applied.log_level == log::Level::Error));
 }
+
+// Review finding 9: a reload the caller gave up on (30 s) is never applied when the loop gets to
+// it later, and one the loop took first is not reported as abandoned.
+BOOST_AUTO_TEST_CASE(a_reload_is_either_taken_by_the_loop_or_abandoned_never_both)
+{
+    daemon::ReloadHandoff late;
+    BOOST_TEST(late.abandon());
+    BOOST_TEST(!late.take()); // the loop, late: does not apply it
+    daemon::ReloadHandoff in_time;
+    BOOST_TEST(in_time.take());
+    BOOST_TEST(!in_time.abandon()); // the caller waits for the plan instead of reporting failure
+}

@@ -111,6 +111,12 @@ BOOST_AUTO_TEST_CASE(a_task_is_read_back_with_its_containers_in_order)
     BOOST_TEST(s.tasks(TaskFilter{"default", "web", "", "RUNNING"})->size() == 1U);
     BOOST_TEST(s.tasks(TaskFilter{"default", "we", "", ""})->empty()); // family is exact
     BOOST_TEST(s.tasks(TaskFilter{"default", "", "", "STOPPED"})->empty());
+    // The metadata endpoint's lookup: only tasks whose engine snapshot is not "" (unfinished).
+    const TaskFilter unfinished{"default", "", "", "", true};
+    BOOST_TEST(s.tasks(unfinished)->empty());
+    task.engine_state = R"({"known":"RUNNING"})";
+    BOOST_REQUIRE(s.put_task(task));
+    BOOST_TEST(s.tasks(unfinished)->size() == 1U);
 }
 
 BOOST_AUTO_TEST_CASE(the_container_instance_keeps_its_arn_across_reopens)
