@@ -60,14 +60,13 @@ pid_t clone_init_into(unsigned long flags, int cgroup_fd, bool* joined) noexcept
     return clone_init(flags);
 }
 
-// The stage's first act. Non-dumpable when it has an address space of its own (a fork: the flag
-// is the address space's); a stage sharing the caller's memory (spawn.cpp) leaves the caller's
-// flag alone, and the init and the exec'd process set theirs as their first act. Then every fd
-// not on the keep-list is closed, before anything else runs.
+// The stage's first act. Non-dumpable (the flag is the address space's: a stage sharing the
+// caller's memory finds it 0 already, set by spawn.cpp for as long as the stage runs, and the
+// caller gets its own back after). Then every fd not on the keep-list is closed, before
+// anything else runs.
 void enter_stage(int sync_fd, unsigned preserve_fds, const int* keep, std::size_t count) noexcept
 {
-    if (!stage_shares_caller_memory())
-        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (close_fds_except(3 + preserve_fds, keep, count) < 0)
         child_fail(sync_fd, ChildStep::CloseFds);
 }
@@ -115,7 +114,7 @@ int join_cgroup(const CgroupJoinPlan& plan) noexcept
     if (pid < 0)
         child_fail(plan.sync_fd, ChildStep::Clone);
     if (pid == 0) {
-        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already, unless the stage shared our mm
+        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already (copied with the mm): kept as a guard
         expect(plan.sync_fd, SyncType::Go); // the parent moved us into the v2 cgroup if needed
         if (join_cgroup(plan.cgroup) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinCgroup);

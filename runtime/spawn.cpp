@@ -3,10 +3,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
+#include <mutex>
 #include "runtime/fds.hpp"
 
 namespace berth::runtime {
@@ -33,9 +35,9 @@ constexpr std::size_t guard_bytes = 4096;
 // the cost of a fork (docs/BENCHMARKS.md, bench/runtime_clone.cpp: 64 ms at 256 MB RSS here
 // against 0.03 ms). We are suspended until it exits. All signals stay blocked in it (our
 // handlers must not run on our memory from another task; its own handler table is a copy), and
-// the process it clones gets an address space of its own and its own first acts (non-dumpable,
-// signals reset before exec). Sanitizer runtimes do not expect a task on a foreign stack, so
-// their builds fork.
+// the process it clones gets an address space of its own (born non-dumpable: NotDumpable) and
+// its own first acts (signals reset before exec). Sanitizer runtimes do not expect a task on a
+// foreign stack, so their builds fork.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool stage_shares_memory = false;
 #elif defined(__has_feature)
@@ -48,9 +50,42 @@ constexpr bool stage_shares_memory = true;
 constexpr bool stage_shares_memory = true;
 #endif
 
-pid_t start_stage(StageStart& start)
+// While a stage shares our memory, the address space is non-dumpable: the flag is the mm's, so
+// a stage (full capabilities, a view of our memory) and the process it clones (which copies the
+// flag with the mm) are never dumpable, and no /proc/<pid>/mem can be opened on them before
+// their first act. Several threads may start stages at once: the first sets 0, the last
+// restores what the caller had. Our other threads run on meanwhile, as root either way.
+class NotDumpable {
+public:
+    NotDumpable()
+    {
+        const std::lock_guard lock(mutex_);
+        if (active_++ == 0) {
+            saved_ = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+            if (saved_ > 0)
+                (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
+    }
+    ~NotDumpable()
+    {
+        const std::lock_guard lock(mutex_);
+        if (--active_ == 0 && saved_ > 0)
+            (void)::prctl(PR_SET_DUMPABLE, saved_, 0, 0, 0);
+    }
+    NotDumpable(const NotDumpable&) = delete;
+    NotDumpable& operator=(const NotDumpable&) = delete;
+
+private:
+    static inline std::mutex mutex_;
+    static inline int active_ = 0;
+    static inline int saved_ = 0;
+};
+
+// own_memory: the stage must fork (joining a time namespace needs a task that shares its mm
+// with no other: timens_install refuses with EUSERS otherwise).
+pid_t start_stage(StageStart& start, bool own_memory)
 {
-    if (!stage_shares_memory) {
+    if (!stage_shares_memory || own_memory) {
         const pid_t pid = ::fork();
         if (pid == 0)
             run_stage(&start);
@@ -63,12 +98,16 @@ pid_t start_stage(StageStart& start)
     (void)::mprotect(stack, guard_bytes, PROT_NONE); // below the stack: a fault, not corruption
     sigset_t all, saved;
     sigfillset(&all);
-    ::pthread_sigmask(SIG_SETMASK, &all, &saved); // this thread's only, restored at once
-    const pid_t pid =
-        ::clone(run_stage, static_cast<char*>(stack) + guard_bytes + stage_stack_bytes,
-                CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
-    const int saved_errno = errno;
-    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    int saved_errno = 0;
+    pid_t pid = -1;
+    {
+        const NotDumpable not_dumpable;
+        ::pthread_sigmask(SIG_SETMASK, &all, &saved); // this thread's only, restored at once
+        pid = ::clone(run_stage, static_cast<char*>(stack) + guard_bytes + stage_stack_bytes,
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+        saved_errno = errno;
+        ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    }
     ::munmap(stack, stage_stack_bytes + guard_bytes); // the stage is gone; the init has a copy
     errno = saved_errno;
     return pid;
@@ -76,15 +115,10 @@ pid_t start_stage(StageStart& start)
 
 } // namespace
 
-bool stage_shares_caller_memory() noexcept
-{
-    return stage_shares_memory;
-}
-
 Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<int>& keep_storage,
                           Fd& sync, void (*entry)(const void* plan) noexcept, const void* plan,
                           const std::function<Error(const SyncMessage&)>& describe,
-                          bool* born_in_cgroup)
+                          bool* born_in_cgroup, bool own_memory)
 {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -96,11 +130,11 @@ Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<in
     keep_storage = keep_list(std::move(keep));
     fields.keep_fds = keep_storage.data();
     fields.keep_fd_count = keep_storage.size();
-    // The stage's first act (child.cpp's enter_stage): non-dumpable (unless it shares our
-    // memory: the flag is the address space's, ours), then every fd but the keep-list closed, our
-    // end of sync and the caller's locks included. Our end must go: the child sees EOF when we die.
+    // The stage's first act (child.cpp's enter_stage): non-dumpable (when it shares our memory,
+    // start_stage has made it so already), then every fd but the keep-list closed, our end of
+    // sync and the caller's locks included. Our end must go: the child sees EOF when we die.
     StageStart start{entry, plan};
-    const pid_t stage = start_stage(start);
+    const pid_t stage = start_stage(start, own_memory);
     if (stage < 0)
         return Error::from_errno("clone the stage");
     child_end.reset();

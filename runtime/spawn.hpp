@@ -3,6 +3,7 @@
 // cloned, or where it failed); the stage is reaped and the process it cloned (the caller's own
 // child, CLONE_PARENT) adopted by pidfd. One place, so the fd and dumpable rules hold for both.
 #pragma once
+#include <sched.h>
 #include <functional>
 #include <vector>
 #include "base/fd.hpp"
@@ -11,11 +12,6 @@
 #include "runtime/process.hpp"
 
 namespace berth::runtime {
-
-// Whether the stage runs in the caller's address space (clone CLONE_VM|CLONE_VFORK; not in
-// sanitizer builds). Then it must not touch what belongs to the address space (the dumpable
-// flag): the processes it clones do that as their first act.
-bool stage_shares_caller_memory() noexcept;
 
 // Where the plan keeps the fields spawn_stage fills in.
 struct StageFds {
@@ -29,11 +25,22 @@ struct StageFds {
 // keep_storage holds the sorted list the plan points at while the child runs. sync gets our
 // end. describe turns a Failure report into an Error. born_in_cgroup (when given) says whether
 // the stage cloned the process straight into its v2 cgroup (clone3 CLONE_INTO_CGROUP): if not,
-// the caller moves it there by pid.
+// the caller moves it there by pid. The stage runs in the caller's address space (clone
+// CLONE_VM|CLONE_VFORK, kept non-dumpable meanwhile) unless own_memory or a sanitizer build.
 Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<int>& keep_storage,
                           Fd& sync, void (*entry)(const void* plan) noexcept, const void* plan,
                           const std::function<Error(const SyncMessage&)>& describe,
-                          bool* born_in_cgroup = nullptr);
+                          bool* born_in_cgroup = nullptr, bool own_memory = false);
+
+// Whether the stage joins a time namespace: setns(CLONE_NEWTIME) needs a task whose memory no
+// other shares, so that stage forks.
+inline bool joins_time_namespace(const ChildPlan& plan) noexcept
+{
+    for (std::size_t i = 0; i < plan.join_count; ++i)
+        if (plan.joins[i].type == CLONE_NEWTIME)
+            return true;
+    return false;
+}
 
 // The container's init (create): the stage joins namespaces by path and clones the init.
 inline Result<Child> spawn_stage(ChildPlan& plan, std::vector<int> keep,
@@ -44,7 +51,7 @@ inline Result<Child> spawn_stage(ChildPlan& plan, std::vector<int> keep,
     return spawn_stage(
         StageFds{plan.sync_fd, plan.keep_fds, plan.keep_fd_count}, std::move(keep), keep_storage,
         sync, [](const void* p) noexcept { stage_main(*static_cast<const ChildPlan*>(p)); }, &plan,
-        describe, born_in_cgroup);
+        describe, born_in_cgroup, joins_time_namespace(plan));
 }
 
 // A process exec'd into a running container: the stage joins through the init's pidfd.
