@@ -33,7 +33,7 @@ Result<std::optional<Ipv6Cidr>> check_subnet6(const Config& config, const Ipv4Ci
 {
     if (config.subnet6.empty())
         return std::optional<Ipv6Cidr>();
-    auto subnet6 = parse_cidr6(config.subnet6);
+    auto subnet6 = parse_subnet6(config.subnet6);
     if (!subnet6)
         return std::move(subnet6).error();
     if (128 - subnet6->prefix < 32 - subnet.prefix)
