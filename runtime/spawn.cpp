@@ -55,30 +55,36 @@ constexpr bool stage_shares_memory = true;
 // flag with the mm) are never dumpable, and no /proc/<pid>/mem can be opened on them before
 // their first act. Several threads may start stages at once: the first sets 0, the last
 // restores what the caller had. Our other threads run on meanwhile, as root either way.
+struct DumpableState {
+    std::mutex mutex;
+    int active = 0; // stages sharing our memory now
+    int saved = 0;  // the caller's flag before the first of them
+};
+DumpableState dumpable_state;
+
 class NotDumpable {
 public:
     NotDumpable()
     {
-        const std::lock_guard lock(mutex_);
-        if (active_++ == 0) {
-            saved_ = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-            if (saved_ > 0)
+        auto& d = dumpable_state;
+        const std::lock_guard lock(d.mutex);
+        if (d.active++ == 0) {
+            d.saved = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+            if (d.saved > 0)
                 (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
     }
     ~NotDumpable()
     {
-        const std::lock_guard lock(mutex_);
-        if (--active_ == 0 && saved_ > 0)
-            (void)::prctl(PR_SET_DUMPABLE, saved_, 0, 0, 0);
+        auto& d = dumpable_state;
+        const std::lock_guard lock(d.mutex);
+        if (--d.active == 0 && d.saved > 0)
+            (void)::prctl(PR_SET_DUMPABLE, d.saved, 0, 0, 0);
     }
     NotDumpable(const NotDumpable&) = delete;
     NotDumpable& operator=(const NotDumpable&) = delete;
-
-private:
-    static inline std::mutex mutex_;
-    static inline int active_ = 0;
-    static inline int saved_ = 0;
+    NotDumpable(NotDumpable&&) = delete;
+    NotDumpable& operator=(NotDumpable&&) = delete;
 };
 
 // own_memory: the stage must fork (joining a time namespace needs a task that shares its mm
