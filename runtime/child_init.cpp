@@ -74,7 +74,7 @@ int loopback_up() noexcept
 [[noreturn]] void child_main(const ChildPlan& plan) noexcept
 {
     const int sync = plan.sync_fd;
-    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already (copied with the mm): kept as a guard
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already, unless the stage shared our mm
     // 1. The parent writes our id maps, moves us into the cgroup, sets oom_score_adj.
     expect(sync, SyncType::Go);
     receive_hook_states(sync);

@@ -60,13 +60,16 @@ pid_t clone_init_into(unsigned long flags, int cgroup_fd, bool* joined) noexcept
     return clone_init(flags);
 }
 
-// The stage's first act. Non-dumpable (the flag is the address space's: a stage sharing the
-// caller's memory finds it 0 already, set by spawn.cpp for as long as the stage runs, and the
-// caller gets its own back after). Then every fd not on the keep-list is closed, before
-// anything else runs.
-void enter_stage(int sync_fd, unsigned preserve_fds, const int* keep, std::size_t count) noexcept
+// The stage's first act. Non-dumpable when it has an address space of its own (a fork: the flag
+// is the address space's); a stage sharing the caller's memory leaves the flag to spawn.cpp
+// (0 while it runs only when it clones into another user namespace), and the init and the
+// exec'd process set theirs as their first act. Then every fd not on the keep-list is closed,
+// before anything else runs.
+void enter_stage(int sync_fd, unsigned preserve_fds, const int* keep, std::size_t count,
+                 bool own_memory) noexcept
 {
-    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (own_memory || !stage_shares_caller_memory())
+        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (close_fds_except(3 + preserve_fds, keep, count) < 0)
         child_fail(sync_fd, ChildStep::CloseFds);
 }
@@ -89,7 +92,8 @@ int join_cgroup(const CgroupJoinPlan& plan) noexcept
 
 [[noreturn]] void stage_main(const ChildPlan& plan) noexcept
 {
-    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count);
+    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count,
+                stage_needs(plan).own_memory);
     for (std::size_t i = 0; i < plan.join_count; ++i)
         if (::setns(plan.joins[i].fd, plan.joins[i].type) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinNamespace, static_cast<int>(i));
@@ -105,7 +109,7 @@ int join_cgroup(const CgroupJoinPlan& plan) noexcept
 
 [[noreturn]] void exec_stage_main(const ExecPlan& plan) noexcept
 {
-    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count);
+    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count, false);
     if (plan.ns_flags && ::setns(plan.pidfd, plan.ns_flags) < 0)
         child_fail(plan.sync_fd, ChildStep::JoinNamespace);
     ::close(plan.pidfd);
@@ -114,7 +118,7 @@ int join_cgroup(const CgroupJoinPlan& plan) noexcept
     if (pid < 0)
         child_fail(plan.sync_fd, ChildStep::Clone);
     if (pid == 0) {
-        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already (copied with the mm): kept as a guard
+        (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // already, unless the stage shared our mm
         expect(plan.sync_fd, SyncType::Go); // the parent moved us into the v2 cgroup if needed
         if (join_cgroup(plan.cgroup) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinCgroup);

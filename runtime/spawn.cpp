@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <mutex>
+#include <optional>
 #include "runtime/fds.hpp"
 
 namespace berth::runtime {
@@ -50,11 +51,14 @@ constexpr bool stage_shares_memory = true;
 constexpr bool stage_shares_memory = true;
 #endif
 
-// While a stage shares our memory, the address space is non-dumpable: the flag is the mm's, so
-// a stage (full capabilities, a view of our memory) and the process it clones (which copies the
-// flag with the mm) are never dumpable, and no /proc/<pid>/mem can be opened on them before
-// their first act. Several threads may start stages at once: the first sets 0, the last
-// restores what the caller had. Our other threads run on meanwhile, as root either way.
+// The process a stage clones copies the dumpable flag with the mm, so it is dumpable until its
+// first act (prctl) when the stage shares our memory. That window matters when the process is
+// in a user namespace other than ours: then a caps-less process of uid 0 in our user namespace
+// holds every capability over it, and only non-dumpable (checked against our user namespace)
+// keeps it from opening /proc/<pid>/mem, an fd that stays valid after. For such a stage (only)
+// our address space is non-dumpable while it runs: the library leaves the caller's flag alone
+// otherwise (tests/root/runtime_concurrency_test.cpp). Several threads may start such stages at
+// once: the first sets 0, the last restores what the caller had.
 struct DumpableState {
     std::mutex mutex;
     int active = 0; // stages sharing our memory now
@@ -88,8 +92,9 @@ public:
 };
 
 // own_memory: the stage must fork (joining a time namespace needs a task that shares its mm
-// with no other: timens_install refuses with EUSERS otherwise).
-pid_t start_stage(StageStart& start, bool own_memory)
+// with no other: timens_install refuses with EUSERS otherwise). other_user_ns: the process it
+// clones will be in another user namespace (NotDumpable).
+pid_t start_stage(StageStart& start, bool own_memory, bool other_user_ns)
 {
     if (!stage_shares_memory || own_memory) {
         const pid_t pid = ::fork();
@@ -107,7 +112,9 @@ pid_t start_stage(StageStart& start, bool own_memory)
     int saved_errno = 0;
     pid_t pid = -1;
     {
-        const NotDumpable not_dumpable;
+        std::optional<NotDumpable> not_dumpable;
+        if (other_user_ns)
+            not_dumpable.emplace();
         ::pthread_sigmask(SIG_SETMASK, &all, &saved); // this thread's only, restored at once
         pid = ::clone(run_stage, static_cast<char*>(stack) + guard_bytes + stage_stack_bytes,
                       CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
@@ -121,10 +128,15 @@ pid_t start_stage(StageStart& start, bool own_memory)
 
 } // namespace
 
+bool stage_shares_caller_memory() noexcept
+{
+    return stage_shares_memory;
+}
+
 Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<int>& keep_storage,
                           Fd& sync, void (*entry)(const void* plan) noexcept, const void* plan,
                           const std::function<Error(const SyncMessage&)>& describe,
-                          bool* born_in_cgroup, bool own_memory)
+                          bool* born_in_cgroup, StageNeeds needs)
 {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -137,10 +149,10 @@ Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<in
     fields.keep_fds = keep_storage.data();
     fields.keep_fd_count = keep_storage.size();
     // The stage's first act (child.cpp's enter_stage): non-dumpable (when it shares our memory,
-    // start_stage has made it so already), then every fd but the keep-list closed, our end of
+    // the flag is ours: start_stage), then every fd but the keep-list closed, our end of
     // sync and the caller's locks included. Our end must go: the child sees EOF when we die.
     StageStart start{entry, plan};
-    const pid_t stage = start_stage(start, own_memory);
+    const pid_t stage = start_stage(start, needs.own_memory, needs.other_user_ns);
     if (stage < 0)
         return Error::from_errno("clone the stage");
     child_end.reset();

@@ -13,6 +13,11 @@
 
 namespace berth::runtime {
 
+// Whether stages run in the caller's address space (clone CLONE_VM|CLONE_VFORK; not in
+// sanitizer builds), unless StageNeeds::own_memory. Then a stage must not touch what belongs to
+// the address space (the dumpable flag): the processes it clones do that as their first act.
+bool stage_shares_caller_memory() noexcept;
+
 // Where the plan keeps the fields spawn_stage fills in.
 struct StageFds {
     int& sync_fd;
@@ -26,20 +31,28 @@ struct StageFds {
 // end. describe turns a Failure report into an Error. born_in_cgroup (when given) says whether
 // the stage cloned the process straight into its v2 cgroup (clone3 CLONE_INTO_CGROUP): if not,
 // the caller moves it there by pid. The stage runs in the caller's address space (clone
-// CLONE_VM|CLONE_VFORK, kept non-dumpable meanwhile) unless own_memory or a sanitizer build.
+// CLONE_VM|CLONE_VFORK) unless needs.own_memory or a sanitizer build; needs.other_user_ns: the
+// process it clones is in another user namespace (the caller is non-dumpable meanwhile).
+struct StageNeeds {
+    bool own_memory = false;
+    bool other_user_ns = false;
+};
 Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<int>& keep_storage,
                           Fd& sync, void (*entry)(const void* plan) noexcept, const void* plan,
                           const std::function<Error(const SyncMessage&)>& describe,
-                          bool* born_in_cgroup = nullptr, bool own_memory = false);
+                          bool* born_in_cgroup = nullptr, StageNeeds needs = {});
 
-// Whether the stage joins a time namespace: setns(CLONE_NEWTIME) needs a task whose memory no
-// other shares, so that stage forks.
-inline bool joins_time_namespace(const ChildPlan& plan) noexcept
+// A stage that joins a time namespace forks (setns(CLONE_NEWTIME) needs a task whose memory no
+// other shares); a new or joined user namespace makes the caller non-dumpable while it runs.
+inline StageNeeds stage_needs(const ChildPlan& plan) noexcept
 {
-    for (std::size_t i = 0; i < plan.join_count; ++i)
-        if (plan.joins[i].type == CLONE_NEWTIME)
-            return true;
-    return false;
+    StageNeeds needs;
+    needs.other_user_ns = (plan.clone_flags & CLONE_NEWUSER) != 0;
+    for (std::size_t i = 0; i < plan.join_count; ++i) {
+        needs.own_memory = needs.own_memory || plan.joins[i].type == CLONE_NEWTIME;
+        needs.other_user_ns = needs.other_user_ns || plan.joins[i].type == CLONE_NEWUSER;
+    }
+    return needs;
 }
 
 // The container's init (create): the stage joins namespaces by path and clones the init.
@@ -51,7 +64,7 @@ inline Result<Child> spawn_stage(ChildPlan& plan, std::vector<int> keep,
     return spawn_stage(
         StageFds{plan.sync_fd, plan.keep_fds, plan.keep_fd_count}, std::move(keep), keep_storage,
         sync, [](const void* p) noexcept { stage_main(*static_cast<const ChildPlan*>(p)); }, &plan,
-        describe, born_in_cgroup, joins_time_namespace(plan));
+        describe, born_in_cgroup, stage_needs(plan));
 }
 
 // A process exec'd into a running container: the stage joins through the init's pidfd.
@@ -63,7 +76,7 @@ inline Result<Child> spawn_stage(ExecPlan& plan, std::vector<int> keep,
     return spawn_stage(
         StageFds{plan.sync_fd, plan.keep_fds, plan.keep_fd_count}, std::move(keep), keep_storage,
         sync, [](const void* p) noexcept { exec_stage_main(*static_cast<const ExecPlan*>(p)); },
-        &plan, describe, born_in_cgroup);
+        &plan, describe, born_in_cgroup, StageNeeds{false, (plan.ns_flags & CLONE_NEWUSER) != 0});
 }
 
 } // namespace berth::runtime

@@ -44,10 +44,17 @@ BOOST_FIXTURE_TEST_CASE(joins_a_time_namespace_by_path, RuntimeFixture)
     BOOST_TEST(out == "time:[" + std::to_string(timens.inode("time_for_children")) + "]\n");
 }
 
-// The caller's memory is non-dumpable only while a stage shares it (spawn.cpp): it gets its
-// own flag back after.
-BOOST_FIXTURE_TEST_CASE(starting_a_container_leaves_the_caller_dumpable, RuntimeFixture)
+// A container in a user namespace: the caller's memory is non-dumpable only while the stage
+// shares it (spawn.cpp), so the init is never dumpable; the caller gets its own flag back after.
+BOOST_FIXTURE_TEST_CASE(a_user_namespace_container_leaves_the_caller_dumpable, RuntimeFixture)
 {
+    fs::permissions(bundle.dir(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
+    bundle.config["linux"]["uidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    bundle.config["linux"]["gidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
     BOOST_TEST_REQUIRE(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
     BOOST_TEST(sh("echo ok") == "ok\n");
     BOOST_TEST(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
