@@ -5,6 +5,7 @@
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "image/internal.hpp"
+#include "image/records.hpp"
 #include "tests/root/image_gc_support.hpp"
 #include "tests/support/privileges.hpp"
 
@@ -192,6 +193,24 @@ BOOST_AUTO_TEST_CASE(under_pressure_images_younger_than_the_pressure_age_stay)
     BOOST_TEST(report->disk_pressure);
     BOOST_TEST(report->images.empty());
     BOOST_TEST(complete(a));
+}
+
+// A record file not under its own name (record_file of its reference) is no image: gc under
+// pressure neither reports nor re-plans it forever (its unlink by name would find nothing).
+BOOST_AUTO_TEST_CASE(under_pressure_a_record_under_a_foreign_name_does_not_loop_gc)
+{
+    const auto a = load({"berth.local/stray:1", {own_layer("stray")}});
+    stamp(root, a, std::time(nullptr) - 3600);
+    const auto file = image::record_file(root, a.reference);
+    BOOST_TEST_REQUIRE(::rename(file.c_str(), (root + "/images/stray.json").c_str()) == 0);
+    BOOST_TEST(store.list()->empty());
+    auto options = policy_at(std::time(nullptr), 1h, 5);
+    options.policy->pressure_free_percent = 100; // always under pressure
+    options.policy->pressure_minimum_age = 60s;
+    auto report = store.gc(options); // returned at all: the loop ended
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->disk_pressure);
+    BOOST_TEST(report->images.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
