@@ -214,4 +214,21 @@ BOOST_AUTO_TEST_CASE(under_pressure_a_record_under_a_foreign_name_does_not_loop_
     BOOST_TEST(report->images.empty());
 }
 
+// A trash dir made moments ago may be a gc's between its mkdir and its flock: a gc leaves it;
+// an old unlocked one (a gc killed before it emptied its trash) goes.
+BOOST_AUTO_TEST_CASE(a_young_unlocked_trash_dir_is_left_to_its_gc)
+{
+    const auto dir = root + "/trash/0123abcd";
+    BOOST_TEST_REQUIRE(make_directories(dir, 0700).has_value());
+    BOOST_TEST_REQUIRE(::mkdir((dir + "/b.x").c_str(), 0700) == 0);
+    auto report = store.gc({});
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(list_dir(dir) == std::vector<std::string>{"b.x"});
+    const timespec old[2] = {{std::time(nullptr) - 3600, 0}, {std::time(nullptr) - 3600, 0}};
+    BOOST_TEST_REQUIRE(::utimensat(AT_FDCWD, dir.c_str(), old, 0) == 0);
+    report = store.gc({});
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(list_dir(root + "/trash").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
