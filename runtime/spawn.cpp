@@ -36,8 +36,8 @@ constexpr std::size_t guard_bytes = 4096;
 // the cost of a fork (docs/BENCHMARKS.md, bench/runtime_clone.cpp: 64 ms at 256 MB RSS here
 // against 0.03 ms). We are suspended until it exits. All signals stay blocked in it (our
 // handlers must not run on our memory from another task; its own handler table is a copy), and
-// the process it clones gets an address space of its own (born non-dumpable: NotDumpable) and
-// its own first acts (signals reset before exec). Sanitizer runtimes do not expect a task on a
+// the process it clones gets an address space of its own (non-dumpable from birth when in
+// another user namespace: NotDumpable) and its own first acts (non-dumpable, signals reset). Sanitizer runtimes do not expect a task on a
 // foreign stack, so their builds fork.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool stage_shares_memory = false;
