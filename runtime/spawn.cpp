@@ -37,8 +37,8 @@ constexpr std::size_t guard_bytes = 4096;
 // against 0.03 ms). We are suspended until it exits. All signals stay blocked in it (our
 // handlers must not run on our memory from another task; its own handler table is a copy), and
 // the process it clones gets an address space of its own (non-dumpable from birth when in
-// another user namespace: NotDumpable) and its own first acts (non-dumpable, signals reset). Sanitizer runtimes do not expect a task on a
-// foreign stack, so their builds fork.
+// another user namespace: NotDumpable) and its own first acts (non-dumpable, signals reset).
+// Sanitizer runtimes do not expect a task on a foreign stack, so their builds fork.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool stage_shares_memory = false;
 #elif defined(__has_feature)
