@@ -20,10 +20,10 @@
 // stage sets PR_SET_DUMPABLE 0 as its first act, and the init and the exec'd process as theirs.
 // A stage sharing the caller's memory (spawn.cpp) leaves the caller's flag alone, so the process
 // it clones is dumpable until that first act, except when it is in another user namespace (the
-// case where the flag alone guards it): then spawn.cpp holds the caller's flag at 0 while the
-// stage runs. So /proc/<pid>/exe and /proc/<pid>/mem of the processes still holding the runtime
-// image cannot be opened by a container process, and exec into a container that is only
-// "created" (its init still runs our image) is refused.
+// case where the flag alone guards it): then the stage forks and is non-dumpable first, so the
+// process is born non-dumpable (spawn.hpp, stage_needs). So /proc/<pid>/exe and /proc/<pid>/mem of
+// the processes still holding the runtime image cannot be opened by a container process, and exec
+// into a container that is only "created" (its init still runs our image) is refused.
 //
 // Fds: the stage closes every fd but the plan's keep-list first (runtime/fds.hpp), so nothing
 // the caller had open (other containers' locks, sockets) reaches a container.

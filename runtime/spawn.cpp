@@ -3,13 +3,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
-#include <mutex>
-#include <optional>
 #include "runtime/fds.hpp"
 
 namespace berth::runtime {
@@ -36,8 +33,8 @@ constexpr std::size_t guard_bytes = 4096;
 // the cost of a fork (docs/BENCHMARKS.md, bench/runtime_clone.cpp: 64 ms at 256 MB RSS here
 // against 0.03 ms). We are suspended until it exits. All signals stay blocked in it (our
 // handlers must not run on our memory from another task; its own handler table is a copy), and
-// the process it clones gets an address space of its own (non-dumpable from birth when in
-// another user namespace: NotDumpable) and its own first acts (non-dumpable, signals reset).
+// the process it clones gets an address space of its own and its own first acts (non-dumpable,
+// signals reset); when that window matters, the stage forks instead (spawn.hpp, stage_needs).
 // Sanitizer runtimes do not expect a task on a foreign stack, so their builds fork.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool stage_shares_memory = false;
@@ -51,50 +48,9 @@ constexpr bool stage_shares_memory = true;
 constexpr bool stage_shares_memory = true;
 #endif
 
-// The process a stage clones copies the dumpable flag with the mm, so it is dumpable until its
-// first act (prctl) when the stage shares our memory. That window matters when the process is
-// in a user namespace other than ours: then a caps-less process of uid 0 in our user namespace
-// holds every capability over it, and only non-dumpable (checked against our user namespace)
-// keeps it from opening /proc/<pid>/mem, an fd that stays valid after. For such a stage (only)
-// our address space is non-dumpable while it runs: the library leaves the caller's flag alone
-// otherwise (tests/root/runtime_concurrency_test.cpp). Several threads may start such stages at
-// once: the first sets 0, the last restores what the caller had.
-struct DumpableState {
-    std::mutex mutex;
-    int active = 0; // stages sharing our memory now
-    int saved = 0;  // the caller's flag before the first of them
-};
-DumpableState dumpable_state;
-
-class NotDumpable {
-public:
-    NotDumpable()
-    {
-        auto& d = dumpable_state;
-        const std::lock_guard lock(d.mutex);
-        if (d.active++ == 0) {
-            d.saved = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-            if (d.saved > 0)
-                (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        }
-    }
-    ~NotDumpable()
-    {
-        auto& d = dumpable_state;
-        const std::lock_guard lock(d.mutex);
-        if (--d.active == 0 && d.saved > 0)
-            (void)::prctl(PR_SET_DUMPABLE, d.saved, 0, 0, 0);
-    }
-    NotDumpable(const NotDumpable&) = delete;
-    NotDumpable& operator=(const NotDumpable&) = delete;
-    NotDumpable(NotDumpable&&) = delete;
-    NotDumpable& operator=(NotDumpable&&) = delete;
-};
-
-// own_memory: the stage must fork (joining a time namespace needs a task that shares its mm
-// with no other: timens_install refuses with EUSERS otherwise). other_user_ns: the process it
-// clones will be in another user namespace (NotDumpable).
-pid_t start_stage(StageStart& start, bool own_memory, bool other_user_ns)
+// own_memory: the stage must fork (spawn.hpp, stage_needs: a time namespace joined, or another
+// user namespace for the process it clones).
+pid_t start_stage(StageStart& start, bool own_memory)
 {
     if (!stage_shares_memory || own_memory) {
         const pid_t pid = ::fork();
@@ -109,18 +65,12 @@ pid_t start_stage(StageStart& start, bool own_memory, bool other_user_ns)
     (void)::mprotect(stack, guard_bytes, PROT_NONE); // below the stack: a fault, not corruption
     sigset_t all, saved;
     sigfillset(&all);
-    int saved_errno = 0;
-    pid_t pid = -1;
-    {
-        std::optional<NotDumpable> not_dumpable;
-        if (other_user_ns)
-            not_dumpable.emplace();
-        ::pthread_sigmask(SIG_SETMASK, &all, &saved); // this thread's only, restored at once
-        pid = ::clone(run_stage, static_cast<char*>(stack) + guard_bytes + stage_stack_bytes,
-                      CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
-        saved_errno = errno;
-        ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-    }
+    ::pthread_sigmask(SIG_SETMASK, &all, &saved); // this thread's only, restored at once
+    const pid_t pid =
+        ::clone(run_stage, static_cast<char*>(stack) + guard_bytes + stage_stack_bytes,
+                CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+    const int saved_errno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     ::munmap(stack, stage_stack_bytes + guard_bytes); // the stage is gone; the init has a copy
     errno = saved_errno;
     return pid;
@@ -152,7 +102,7 @@ Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<in
     // the flag is ours: start_stage), then every fd but the keep-list closed, our end of
     // sync and the caller's locks included. Our end must go: the child sees EOF when we die.
     StageStart start{entry, plan};
-    const pid_t stage = start_stage(start, needs.own_memory, needs.other_user_ns);
+    const pid_t stage = start_stage(start, needs.own_memory);
     if (stage < 0)
         return Error::from_errno("clone the stage");
     child_end.reset();

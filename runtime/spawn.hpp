@@ -31,27 +31,29 @@ struct StageFds {
 // end. describe turns a Failure report into an Error. born_in_cgroup (when given) says whether
 // the stage cloned the process straight into its v2 cgroup (clone3 CLONE_INTO_CGROUP): if not,
 // the caller moves it there by pid. The stage runs in the caller's address space (clone
-// CLONE_VM|CLONE_VFORK) unless needs.own_memory or a sanitizer build; needs.other_user_ns: the
-// process it clones is in another user namespace (the caller is non-dumpable meanwhile).
+// CLONE_VM|CLONE_VFORK) unless needs.own_memory or a sanitizer build.
 struct StageNeeds {
     bool own_memory = false;
-    bool other_user_ns = false;
 };
 Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<int>& keep_storage,
                           Fd& sync, void (*entry)(const void* plan) noexcept, const void* plan,
                           const std::function<Error(const SyncMessage&)>& describe,
                           bool* born_in_cgroup = nullptr, StageNeeds needs = {});
 
-// A stage that joins a time namespace forks (setns(CLONE_NEWTIME) needs a task whose memory no
-// other shares); a new or joined user namespace makes the caller non-dumpable while it runs.
+// A stage forks instead of sharing the caller's memory when:
+// - it joins a time namespace (setns(CLONE_NEWTIME) needs a task whose memory no other shares);
+// - the process it clones goes into another user namespace (new or joined). That process copies
+//   the dumpable flag with the address space, and a caps-less uid 0 in our user namespace holds
+//   every capability over it: only non-dumpable keeps it from opening /proc/<pid>/mem before the
+//   process's own first prctl. A forked stage makes its own copy non-dumpable first
+//   (enter_stage), so the process is born non-dumpable, and the caller's flag is never touched.
 inline StageNeeds stage_needs(const ChildPlan& plan) noexcept
 {
     StageNeeds needs;
-    needs.other_user_ns = (plan.clone_flags & CLONE_NEWUSER) != 0;
-    for (std::size_t i = 0; i < plan.join_count; ++i) {
-        needs.own_memory = needs.own_memory || plan.joins[i].type == CLONE_NEWTIME;
-        needs.other_user_ns = needs.other_user_ns || plan.joins[i].type == CLONE_NEWUSER;
-    }
+    needs.own_memory = (plan.clone_flags & CLONE_NEWUSER) != 0;
+    for (std::size_t i = 0; i < plan.join_count; ++i)
+        needs.own_memory = needs.own_memory || plan.joins[i].type == CLONE_NEWTIME ||
+                           plan.joins[i].type == CLONE_NEWUSER;
     return needs;
 }
 
@@ -76,7 +78,7 @@ inline Result<Child> spawn_stage(ExecPlan& plan, std::vector<int> keep,
     return spawn_stage(
         StageFds{plan.sync_fd, plan.keep_fds, plan.keep_fd_count}, std::move(keep), keep_storage,
         sync, [](const void* p) noexcept { exec_stage_main(*static_cast<const ExecPlan*>(p)); },
-        &plan, describe, born_in_cgroup, StageNeeds{false, (plan.ns_flags & CLONE_NEWUSER) != 0});
+        &plan, describe, born_in_cgroup, StageNeeds{(plan.ns_flags & CLONE_NEWUSER) != 0});
 }
 
 } // namespace berth::runtime
