@@ -35,8 +35,11 @@ Result<void> remove_records(const Store& store, const std::function<bool(const I
         if (!pick(record))
             continue;
         const auto file = record_file(store.root(), record.reference);
-        if (::unlink(file.c_str()) < 0 && errno != ENOENT)
-            return Error::from_errno("remove image ", quoted(record.reference));
+        if (::unlink(file.c_str()) < 0) {
+            if (errno != ENOENT)
+                return Error::from_errno("remove image ", quoted(record.reference));
+            continue; // removed meanwhile (or never under that name): not ours to report
+        }
         report.images.push_back(record.reference);
     }
     return {};
@@ -173,8 +176,10 @@ Result<void> relieve_pressure(const Store& store, const GcPolicy& policy, std::i
                 return std::move(plan).error();
             if (plan->pressure.empty())
                 return {};
-            removed = true;
-            return remove_image(store, plan->pressure.front(), report);
+            const auto before = report.images.size();
+            auto r = remove_image(store, plan->pressure.front(), report);
+            removed = report.images.size() > before; // else the same plan again: stop
+            return r;
         };
         if (auto r = locked_sweep(store, next, report); !r)
             return r;

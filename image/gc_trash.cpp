@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <ctime>
 #include <random>
 #include <set>
 #include "base/files.hpp"
@@ -15,6 +16,8 @@ namespace berth::image {
 namespace {
 
 using Seen = std::set<std::pair<dev_t, ino_t>>;
+
+constexpr std::time_t young_trash_s = 10; // empty_stale_trash leaves younger dirs alone
 
 std::string trash_root(const std::string& root)
 {
@@ -109,6 +112,12 @@ Result<void> empty_stale_trash(const std::string& root)
         const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd.valid() || ::flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
             continue; // gone, or a gc is emptying it now
+        // Trash::create makes its dir, then locks it: one made moments ago may be between the
+        // two (emptied and removed here, its gc would move things into nothing and report
+        // success). A gc's trash is locked within microseconds; a crash's leftover waits.
+        struct stat st {};
+        if (::fstat(fd.get(), &st) < 0 || st.st_mtime > std::time(nullptr) - young_trash_s)
+            continue;
         GcReport ignored;
         if (auto r = empty_dir(dir, ignored); !r)
             return r;

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -21,13 +22,17 @@ struct Transfer {
     bool status_seen_final = false;
 };
 
-void global_init()
+// libcurl is loaded at the first call (curl_dl.cpp): a node whose libcurl is missing or broken
+// fails each pull with this error (the reason is on stderr), and its running tasks live on.
+Result<void> global_init()
 {
     static std::once_flag once;
-    std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            std::abort(); // without libcurl nothing in image/ can work: an invariant
-    });
+    static CURLcode rc = CURLE_OK;
+    std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+    if (rc != CURLE_OK)
+        return Error::with_code(ENOPKG, "libcurl could not be loaded or initialised (code ",
+                                static_cast<int>(rc), "; see berth's stderr)");
+    return {};
 }
 
 std::string header_value(std::string_view line, std::string_view name)
@@ -100,10 +105,11 @@ struct HttpPool::Impl {
 
 HttpPool::HttpPool() : impl_(std::make_unique<Impl>())
 {
-    global_init();
+    if (!global_init()) // http_get reports it: no share, the pool is unused
+        return;
     impl_->share = curl_share_init();
     if (!impl_->share)
-        std::abort(); // out of memory: an invariant, as in global_init
+        std::abort(); // libcurl loaded, and out of memory: an invariant
     const auto lock = [](CURL*, curl_lock_data data, curl_lock_access, void* user) {
         static_cast<Impl*>(user)->locks.at(static_cast<std::size_t>(data)).lock();
     };
@@ -121,7 +127,8 @@ HttpPool::HttpPool() : impl_(std::make_unique<Impl>())
 
 HttpPool::~HttpPool()
 {
-    curl_share_cleanup(impl_->share); // every transfer using it has ended: its easy handles too
+    if (impl_->share) // every transfer using it has ended: its easy handles too
+        curl_share_cleanup(impl_->share);
 }
 
 void* HttpPool::share() const
@@ -131,7 +138,9 @@ void* HttpPool::share() const
 
 Result<HttpResponse> http_get(const HttpRequest& request, const BodySink& sink)
 {
-    global_init();
+    auto loaded = global_init();
+    if (!loaded)
+        return std::move(loaded).error().wrap(request.url);
     std::unique_ptr<CURL, EasyFree> easy(curl_easy_init());
     if (!easy)
         return Error::with_code(ENOMEM, "curl_easy_init");
@@ -145,7 +154,10 @@ Result<HttpResponse> http_get(const HttpRequest& request, const BodySink& sink)
         curl_easy_setopt(c, CURLOPT_SHARE, request.pool->share());
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L); // blob storage redirects
+    // Blob storage redirects. Never a POST: its body (an OAuth2 refresh_token) would be resent
+    // to wherever a 307/308 points, maybe another host over plain http; a redirect then fails
+    // the token request with its 3xx status.
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.post_form.empty() ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

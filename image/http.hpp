@@ -49,8 +49,9 @@ struct HttpResponse {
 // Receives body bytes; returning an error aborts the transfer with that error.
 using BodySink = std::function<Result<void>(const char* data, std::size_t size)>;
 
-// Result is an error only when the sink refused bytes; transport failures and HTTP statuses are
-// in the response for the caller's retry policy.
+// Result is an error only when the sink refused bytes or libcurl cannot be loaded (ENOPKG);
+// transport failures and HTTP statuses are in the response for the caller's retry policy. A
+// POST follows no redirect.
 Result<HttpResponse> http_get(const HttpRequest& request, const BodySink& sink);
 
 } // namespace berth::image

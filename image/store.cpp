@@ -61,7 +61,13 @@ Result<std::vector<ImageRecord>> Store::list() const
         auto text = read_file(cat(root_, "/images/", name), std::size_t{1} << 20);
         if (!text)
             continue; // removed meanwhile
-        if (auto r = record_from_json(*text)) {
+        auto r = record_from_json(*text);
+        // Only a record stored under its own name (record_file of its reference) is an image:
+        // find() and gc's removal go by that name, and gc would re-plan one it cannot remove
+        // forever (relieve_pressure). A file under another name is ignored, as any stray file.
+        if (r && record_file(root_, r->reference) != cat(root_, "/images/", name))
+            continue;
+        if (r) {
             r->last_used = last_used(root_, r->manifest_digest);
             out.push_back(std::move(*r));
         }

@@ -45,6 +45,9 @@ struct Ipv6Cidr {
 };
 // "fd42:b::/64". Errors name the text.
 Result<Ipv6Cidr> parse_cidr6(std::string_view text);
+// Config::subnet6: a CIDR with a prefix /48../120, not loopback, link-local, multicast or
+// IPv4-mapped (it goes on berth's bridge in the host netns). Errors name the text.
+Result<Ipv6Cidr> parse_subnet6(std::string_view text);
 std::string format_ipv6(const Ipv6Address& address); // the RFC 5952 form inet_ntop gives
 
 enum class Mode { Awsvpc, Bridge, Host, None }; // the ECS networkMode values

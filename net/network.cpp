@@ -33,7 +33,7 @@ Result<std::optional<Ipv6Cidr>> check_subnet6(const Config& config, const Ipv4Ci
 {
     if (config.subnet6.empty())
         return std::optional<Ipv6Cidr>();
-    auto subnet6 = parse_cidr6(config.subnet6);
+    auto subnet6 = parse_subnet6(config.subnet6);
     if (!subnet6)
         return std::move(subnet6).error();
     if (128 - subnet6->prefix < 32 - subnet.prefix)
@@ -45,13 +45,43 @@ Result<std::optional<Ipv6Cidr>> check_subnet6(const Config& config, const Ipv4Ci
 
 // Inside a fresh task netns, on the thread that made it: lo up. The netlink socket opened here
 // keeps acting on the task netns. (eth0 gets no IPv6 link-local address: up_without_ipv6.)
-Result<void> prepare_task_netns(std::optional<Netlink>& netlink)
+// With dual stack, eth0 must not take a router advertisement from another task on the bridge
+// as its IPv6 route: accept_ra=0 on "default" here is inherited by the eth0 created later in
+// this netns (no sysctl write needs entering the netns again). Without subnet6 the task has
+// no IPv6 route to take over, and the write (an O(netns) /proc/sys lookup) is skipped.
+Result<void> prepare_task_netns(std::optional<Netlink>& netlink, bool dual_stack)
 {
     auto opened = Netlink::open();
     if (!opened)
         return std::move(opened).error().wrap("prepare task netns");
     netlink.emplace(std::move(*opened));
+    if (dual_stack) {
+        auto r = write_sysctl("/proc/sys/net/ipv6/conf/default/accept_ra", "0");
+        if (!r)
+            return std::move(r).error().wrap("task netns: IPv6 router advertisements off");
+    }
     return netlink->set_up(1); // lo is ifindex 1 in every new netns
+}
+
+// A bridge is a host interface with the host's IPv6 defaults: accept_ra=1 and autoconf=1 would
+// let any task with CAP_NET_RAW send a router advertisement and give the host netns a default
+// route (and a SLAAC address) via the task (CVE-2020-13401 class). Neither is ever wanted on
+// berth's bridge; with no subnet6 it gets no IPv6 at all. Written before the first port joins
+// (a bridge with no ports receives nothing), in the netns of the calling thread (/proc/sys/net
+// is per netns), and again on every open, as a restart may change subnet6.
+Result<void> secure_bridge_ipv6(const Network::State& s)
+{
+    const std::string dir = cat("/proc/sys/net/ipv6/conf/", s.config.bridge, "/");
+    for (const char* name : {"accept_ra", "autoconf"}) {
+        auto r = write_sysctl(dir + name, "0");
+        if (!r && r.error().code != ENOENT) // a kernel without IPv6: nothing to turn off
+            return std::move(r).error().wrap(cat("bridge ", quoted(s.config.bridge)));
+    }
+    // Turning IPv6 off also removes every IPv6 address (a subnet6 since cleared included).
+    auto r = write_sysctl(dir + "disable_ipv6", s.subnet6 ? "0" : "1");
+    if (!r && r.error().code != ENOENT)
+        return std::move(r).error().wrap(cat("bridge ", quoted(s.config.bridge)));
+    return {};
 }
 
 Result<void> open_host_side(Network::State& s)
@@ -74,6 +104,8 @@ Result<void> open_host_side(Network::State& s)
     }
     s.bridge_index = (*bridge)->index;
     auto step = s.netlink.set_multicast_snooping_off(s.bridge_index);
+    if (step)
+        step = secure_bridge_ipv6(s);
     if (step)
         step = s.netlink.add_address(s.bridge_index, s.ipam.gateway(), s.ipam.prefix());
     if (step && s.subnet6)
@@ -193,7 +225,8 @@ Result<void> build(Network::State& s, const TaskRecord& task, const std::string&
 {
     if (task.mode != Mode::Host) {
         std::optional<Netlink> inside;
-        auto ns = Netns::create(s.netns_path(task.id), [&] { return prepare_task_netns(inside); });
+        auto ns = Netns::create(s.netns_path(task.id),
+                                [&] { return prepare_task_netns(inside, s.subnet6.has_value()); });
         if (!ns)
             return std::move(ns).error();
         if (task.mode != Mode::None) {

@@ -72,6 +72,29 @@ Result<Ipv6Cidr> parse_cidr6(std::string_view text)
     return cidr;
 }
 
+// The bridge gets the subnet's ::1 in the host netns, so the subnet must be one a host may
+// route on a link: /0 would make ::/0 on-link (every IPv6 destination sent to the bridge), and
+// loopback, link-local, multicast and IPv4-mapped ranges have meanings of their own. /48../120:
+// a site's worth at most, and at least 8 host bits (the IPv4 twin check in network.cpp may ask
+// for more). With the prefix at least 48, the first byte decides the class of the whole subnet.
+Result<Ipv6Cidr> parse_subnet6(std::string_view text)
+{
+    auto cidr = parse_cidr6(text);
+    if (!cidr)
+        return cidr;
+    if (cidr->prefix < 48 || cidr->prefix > 120)
+        return Error::invalid("subnet6 ", quoted(text), ": prefix must be /48../120");
+    const auto& a = cidr->address;
+    if (a[0] == 0x00) // ::/8: unspecified, loopback ::1, IPv4-mapped and -compatible
+        return Error::invalid("subnet6 ", quoted(text),
+                              ": inside ::/8 (loopback, unspecified, IPv4-mapped)");
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+        return Error::invalid("subnet6 ", quoted(text), ": link-local (fe80::/10)");
+    if (a[0] == 0xff)
+        return Error::invalid("subnet6 ", quoted(text), ": multicast (ff00::/8)");
+    return cidr;
+}
+
 std::string format_ipv6(const Ipv6Address& address)
 {
     std::array<char, INET6_ADDRSTRLEN> text{};

@@ -16,11 +16,14 @@
 // CVE-2019-5736 (overwriting the runtime binary through /proc/<pid>/exe): the init never
 // re-executes the runtime ("runc init"); it runs this code as a forked copy and execs the user's
 // binary directly, so no process in the container ever has our binary as its /proc/self/exe
-// once it runs container code. Before exec the container process is non-dumpable (the stage
-// and the init each set PR_SET_DUMPABLE 0 as their first act; the caller's own flag is never
-// touched) so /proc/<pid>/exe and /proc/<pid>/mem of the processes still holding the runtime
-// image cannot be opened by a container process, and exec into a container that is only
-// "created" (its init still runs our image) is refused.
+// once it runs container code. Before exec the container process is non-dumpable: a forked
+// stage sets PR_SET_DUMPABLE 0 as its first act, and the init and the exec'd process as theirs.
+// A stage sharing the caller's memory (spawn.cpp) leaves the caller's flag alone, so the process
+// it clones is dumpable until that first act, except when it is in another user namespace (the
+// case where the flag alone guards it): then the stage forks and is non-dumpable first, so the
+// process is born non-dumpable (spawn.hpp, stage_needs). So /proc/<pid>/exe and /proc/<pid>/mem of
+// the processes still holding the runtime image cannot be opened by a container process, and exec
+// into a container that is only "created" (its init still runs our image) is refused.
 //
 // Fds: the stage closes every fd but the plan's keep-list first (runtime/fds.hpp), so nothing
 // the caller had open (other containers' locks, sockets) reaches a container.

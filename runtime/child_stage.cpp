@@ -61,12 +61,14 @@ pid_t clone_init_into(unsigned long flags, int cgroup_fd, bool* joined) noexcept
 }
 
 // The stage's first act. Non-dumpable when it has an address space of its own (a fork: the flag
-// is the address space's); a stage sharing the caller's memory (spawn.cpp) leaves the caller's
-// flag alone, and the init and the exec'd process set theirs as their first act. Then every fd
-// not on the keep-list is closed, before anything else runs.
-void enter_stage(int sync_fd, unsigned preserve_fds, const int* keep, std::size_t count) noexcept
+// is the address space's); a stage sharing the caller's memory leaves the caller's flag alone,
+// and the init and the exec'd process set theirs as their first act (spawn.hpp's stage_needs
+// makes the stage fork when that window matters). Then every fd not on the keep-list is closed,
+// before anything else runs.
+void enter_stage(int sync_fd, unsigned preserve_fds, const int* keep, std::size_t count,
+                 bool own_memory) noexcept
 {
-    if (!stage_shares_caller_memory())
+    if (own_memory || !stage_shares_caller_memory())
         (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (close_fds_except(3 + preserve_fds, keep, count) < 0)
         child_fail(sync_fd, ChildStep::CloseFds);
@@ -90,7 +92,8 @@ int join_cgroup(const CgroupJoinPlan& plan) noexcept
 
 [[noreturn]] void stage_main(const ChildPlan& plan) noexcept
 {
-    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count);
+    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count,
+                stage_needs(plan).own_memory);
     for (std::size_t i = 0; i < plan.join_count; ++i)
         if (::setns(plan.joins[i].fd, plan.joins[i].type) < 0)
             child_fail(plan.sync_fd, ChildStep::JoinNamespace, static_cast<int>(i));
@@ -106,7 +109,8 @@ int join_cgroup(const CgroupJoinPlan& plan) noexcept
 
 [[noreturn]] void exec_stage_main(const ExecPlan& plan) noexcept
 {
-    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count);
+    enter_stage(plan.sync_fd, plan.process.preserve_fds, plan.keep_fds, plan.keep_fd_count,
+                (plan.ns_flags & CLONE_NEWUSER) != 0);
     if (plan.ns_flags && ::setns(plan.pidfd, plan.ns_flags) < 0)
         child_fail(plan.sync_fd, ChildStep::JoinNamespace);
     ::close(plan.pidfd);

@@ -34,8 +34,8 @@ constexpr std::size_t guard_bytes = 4096;
 // against 0.03 ms). We are suspended until it exits. All signals stay blocked in it (our
 // handlers must not run on our memory from another task; its own handler table is a copy), and
 // the process it clones gets an address space of its own and its own first acts (non-dumpable,
-// signals reset before exec). Sanitizer runtimes do not expect a task on a foreign stack, so
-// their builds fork.
+// signals reset); when that window matters, the stage forks instead (spawn.hpp, stage_needs).
+// Sanitizer runtimes do not expect a task on a foreign stack, so their builds fork.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool stage_shares_memory = false;
 #elif defined(__has_feature)
@@ -48,9 +48,11 @@ constexpr bool stage_shares_memory = true;
 constexpr bool stage_shares_memory = true;
 #endif
 
-pid_t start_stage(StageStart& start)
+// own_memory: the stage must fork (spawn.hpp, stage_needs: a time namespace joined, or another
+// user namespace for the process it clones).
+pid_t start_stage(StageStart& start, bool own_memory)
 {
-    if (!stage_shares_memory) {
+    if (!stage_shares_memory || own_memory) {
         const pid_t pid = ::fork();
         if (pid == 0)
             run_stage(&start);
@@ -84,7 +86,7 @@ bool stage_shares_caller_memory() noexcept
 Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<int>& keep_storage,
                           Fd& sync, void (*entry)(const void* plan) noexcept, const void* plan,
                           const std::function<Error(const SyncMessage&)>& describe,
-                          bool* born_in_cgroup)
+                          bool* born_in_cgroup, StageNeeds needs)
 {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -96,11 +98,11 @@ Result<Child> spawn_stage(StageFds fields, std::vector<int> keep, std::vector<in
     keep_storage = keep_list(std::move(keep));
     fields.keep_fds = keep_storage.data();
     fields.keep_fd_count = keep_storage.size();
-    // The stage's first act (child.cpp's enter_stage): non-dumpable (unless it shares our
-    // memory: the flag is the address space's, ours), then every fd but the keep-list closed, our
-    // end of sync and the caller's locks included. Our end must go: the child sees EOF when we die.
+    // The stage's first act (child.cpp's enter_stage): non-dumpable (when it shares our memory,
+    // the flag is ours: start_stage), then every fd but the keep-list closed, our end of
+    // sync and the caller's locks included. Our end must go: the child sees EOF when we die.
     StageStart start{entry, plan};
-    const pid_t stage = start_stage(start);
+    const pid_t stage = start_stage(start, needs.own_memory);
     if (stage < 0)
         return Error::from_errno("clone the stage");
     child_end.reset();

@@ -215,4 +215,21 @@ BOOST_AUTO_TEST_CASE(a_token_server_without_the_oauth2_post_gets_the_identity_to
     BOOST_TEST(log.find("issued post") == std::string::npos, log); // the POST got 404
 }
 
+// The refresh token is a long-lived secret: the POST carrying it follows no redirect (a 307/308
+// would resend the body to wherever it points, maybe another host over plain http).
+BOOST_AUTO_TEST_CASE(the_refresh_token_post_follows_no_redirect)
+{
+    const auto [key, cert] = issuer_keys(dir.path());
+    auto issuer =
+        start_peer({"token", "5015", key, cert, "berth-test-issuer", "berth-test-registry",
+                    "alice:wonderland", "600", "refresh-42", "redirect"});
+    Registry registry(storage, 5014, token_yaml(5015, cert));
+    auto options = quick_options();
+    options.credentials = image::Credentials{"alice", "", "refresh-42"};
+    auto refused = pull(5014, options);
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().message().find("307") != std::string::npos, why(refused));
+    BOOST_TEST(issuer->out().find("issued post") == std::string::npos, issuer->out());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -194,4 +194,41 @@ BOOST_AUTO_TEST_CASE(under_pressure_images_younger_than_the_pressure_age_stay)
     BOOST_TEST(complete(a));
 }
 
+// A record file not under its own name (record_file of its reference) is no image: gc under
+// pressure neither reports nor re-plans it forever (its unlink by name would find nothing).
+BOOST_AUTO_TEST_CASE(under_pressure_a_record_under_a_foreign_name_does_not_loop_gc)
+{
+    const auto a = load({"berth.local/stray:1", {own_layer("stray")}});
+    stamp(root, a, std::time(nullptr) - 3600);
+    const auto names = list_dir(root + "/images"); // its one record, named for its reference
+    BOOST_TEST_REQUIRE(names.size() == 1u);
+    const auto file = root + "/images/" + names.front();
+    BOOST_TEST_REQUIRE(::rename(file.c_str(), (root + "/images/stray.json").c_str()) == 0);
+    BOOST_TEST(store.list()->empty());
+    auto options = policy_at(std::time(nullptr), 1h, 5);
+    options.policy->pressure_free_percent = 100; // always under pressure
+    options.policy->pressure_minimum_age = 60s;
+    auto report = store.gc(options); // returned at all: the loop ended
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(report->disk_pressure);
+    BOOST_TEST(report->images.empty());
+}
+
+// A trash dir made moments ago may be a gc's between its mkdir and its flock: a gc leaves it;
+// an old unlocked one (a gc killed before it emptied its trash) goes.
+BOOST_AUTO_TEST_CASE(a_young_unlocked_trash_dir_is_left_to_its_gc)
+{
+    const auto dir = root + "/trash/0123abcd";
+    BOOST_TEST_REQUIRE(make_directories(dir, 0700).has_value());
+    BOOST_TEST_REQUIRE(::mkdir((dir + "/b.x").c_str(), 0700) == 0);
+    auto report = store.gc({});
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(list_dir(dir) == std::vector<std::string>{"b.x"});
+    const timespec old[2] = {{std::time(nullptr) - 3600, 0}, {std::time(nullptr) - 3600, 0}};
+    BOOST_TEST_REQUIRE(::utimensat(AT_FDCWD, dir.c_str(), old, 0) == 0);
+    report = store.gc({});
+    BOOST_TEST_REQUIRE(report.has_value(), why(report));
+    BOOST_TEST(list_dir(root + "/trash").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
@@ -220,6 +221,9 @@ BOOST_AUTO_TEST_CASE(the_trash_of_a_gc_that_died_is_emptied_by_recover)
     const auto dead = root + "/trash/dead";
     BOOST_TEST_REQUIRE(make_directories(dead + "/s.abc/usr", 0755).has_value());
     BOOST_TEST_REQUIRE(write_file_atomic(dead + "/b.def", "blob").has_value());
+    // Not made moments ago (a younger unlocked dir may be a gc's between mkdir and flock).
+    const timespec old[2] = {{std::time(nullptr) - 60, 0}, {std::time(nullptr) - 60, 0}};
+    BOOST_TEST_REQUIRE(::utimensat(AT_FDCWD, dead.c_str(), old, 0) == 0);
     BOOST_TEST_REQUIRE(store.recover().has_value());
     BOOST_TEST(list_dir(root + "/trash").empty());
 }

@@ -12,7 +12,9 @@
       grant_type=refresh_token&refresh_token=REFRESH&service=&scope= returns {"access_token":
       JWT} (prints "issued post"); a wrong refresh token gets 401 invalid_grant. With POST "nopost"
       every POST gets 404 (token servers without OAuth2) and GET also takes basic
-      <user>:REFRESH (the identity token as the password, as containerd sends it).
+      <user>:REFRESH (the identity token as the password, as containerd sends it). With POST
+      "redirect" a POST to /token gets 307 to /followed, which would issue (a client must not
+      resend the refresh token where a redirect points).
   image_peers.py proxy PORT UPSTREAM_PORT MODE
       A TCP proxy to 127.0.0.1:UPSTREAM_PORT that prints each connection ("connection") and
       request line (and Range header).
@@ -47,6 +49,12 @@ def token_server(port, key, cert, issuer, service, userpass, ttl, refresh, post)
 
         def do_POST(self):
             form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+            if post == "redirect" and not self.path.startswith("/followed"):
+                self.send_response(307)
+                self.send_header("Location", "/followed")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if not refresh or post == "nopost":
                 return self.refuse(404)
             if (form.get("grant_type") != ["refresh_token"] or

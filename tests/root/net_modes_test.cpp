@@ -20,12 +20,13 @@ net::PortMapping mapping(std::uint16_t container, net::Protocol protocol, std::u
     return net::PortMapping{container, host, protocol, ""};
 }
 
-// Reads a value in the task netns (sysctls and interface data are per namespace).
+// Reads a value in the task netns (sysctls and interface data are per namespace); -1: in the
+// test's own netns (the calling thread's).
 std::string read_in(int netns_fd, const std::string& path)
 {
     std::string value;
     std::thread([&] {
-        if (::setns(netns_fd, CLONE_NEWNET) == 0)
+        if (netns_fd < 0 || ::setns(netns_fd, CLONE_NEWNET) == 0)
             if (auto text = read_file(path))
                 value = std::string(trim(*text));
     }).join();
@@ -144,6 +145,11 @@ BOOST_FIXTURE_TEST_CASE(awsvpc_task_has_its_own_address_that_every_container_joi
     BOOST_TEST(test::sh((std::string("ip -d link show ") + host_end +
                          " | grep -q 'numtxqueues 1 numrxqueues 1 '")
                             .c_str()) == 0);
+    // No router advertisement from a task (NET_RAW) can give this netns an IPv6 route or
+    // address through the bridge; without subnet6 the bridge has no IPv6 at all.
+    BOOST_TEST(read_in(-1, "/proc/sys/net/ipv6/conf/berth0/accept_ra") == "0");
+    BOOST_TEST(read_in(-1, "/proc/sys/net/ipv6/conf/berth0/autoconf") == "0");
+    BOOST_TEST(read_in(-1, "/proc/sys/net/ipv6/conf/berth0/disable_ipv6") == "1");
     // Multicast snooping off on the bridge: it made every port's setup walk every port.
     // (/sys shows the root netns's links: ask over netlink, in this netns.)
     BOOST_TEST(test::sh("ip -d link show berth0 | grep -q 'mcast_snooping 0'") == 0);
@@ -341,6 +347,13 @@ BOOST_FIXTURE_TEST_CASE(dual_stack_tasks_talk_ipv6_to_each_other_and_the_host, t
     const std::string route = "nsenter --net=" + a->netns_path +
                               " ip -6 route show default | grep -q 'via fd42:b::1 dev eth0'";
     BOOST_TEST(test::sh(route.c_str()) == 0);
+    // Router advertisements (from another task on the bridge) are taken neither by this netns
+    // through the bridge nor by a task's eth0.
+    BOOST_TEST(read_in(-1, "/proc/sys/net/ipv6/conf/berth0/accept_ra") == "0");
+    BOOST_TEST(read_in(-1, "/proc/sys/net/ipv6/conf/berth0/autoconf") == "0");
+    BOOST_TEST(read_in(-1, "/proc/sys/net/ipv6/conf/berth0/disable_ipv6") == "0");
+    BOOST_TEST(read_in(a_ns.get(), "/proc/sys/net/ipv6/conf/eth0/accept_ra") == "0");
+    BOOST_TEST(read_in(b_ns.get(), "/proc/sys/net/ipv6/conf/eth0/accept_ra") == "0");
     auto hosts = read_file(a->files_dir + "/hosts");
     BOOST_TEST_REQUIRE(hosts.has_value());
     BOOST_TEST(hosts->find(a6 + "\ta\n") != std::string::npos);

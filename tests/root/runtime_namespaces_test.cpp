@@ -2,6 +2,7 @@
 // root: namespaces: joining by path, wrong or missing paths, user namespace mappings. Shared
 // fixture and helpers: tests/root/runtime_fixture.hpp.
 #define BOOST_TEST_MODULE runtime_namespaces
+#include <sys/prctl.h>
 #include "tests/root/runtime_fixture.hpp"
 
 using namespace berth::test;
@@ -30,6 +31,33 @@ BOOST_FIXTURE_TEST_CASE(joins_a_network_namespace_by_path, RuntimeFixture)
         {{"type", "network"}, {"path", netns.path("net")}});
     const auto out = sh("readlink /proc/self/ns/net");
     BOOST_TEST(out == "net:[" + std::to_string(netns.inode("net")) + "]\n");
+}
+
+// setns(CLONE_NEWTIME) refuses a task that shares its memory (EUSERS): a stage that joins one
+// forks instead of sharing the caller's memory.
+BOOST_FIXTURE_TEST_CASE(joins_a_time_namespace_by_path, RuntimeFixture)
+{
+    NamespaceHolder timens(CLONE_NEWTIME); // unshare: the holder's children would be in it
+    bundle.config["linux"]["namespaces"].push_back(
+        {{"type", "time"}, {"path", timens.path("time_for_children")}});
+    const auto out = sh("readlink /proc/self/ns/time");
+    BOOST_TEST(out == "time:[" + std::to_string(timens.inode("time_for_children")) + "]\n");
+}
+
+// A container in a user namespace: the caller's memory is non-dumpable only while the stage
+// shares it (spawn.cpp), so the init is never dumpable; the caller gets its own flag back after.
+BOOST_FIXTURE_TEST_CASE(a_user_namespace_container_leaves_the_caller_dumpable, RuntimeFixture)
+{
+    fs::permissions(bundle.dir(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
+    bundle.config["linux"]["uidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    bundle.config["linux"]["gidMappings"] = {
+        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    BOOST_TEST_REQUIRE(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
+    BOOST_TEST(sh("echo ok") == "ok\n");
+    BOOST_TEST(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
 }
 
 BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, RuntimeFixture)

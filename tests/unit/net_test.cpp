@@ -24,6 +24,23 @@ BOOST_AUTO_TEST_CASE(cidr_and_addresses_parse_strictly)
     BOOST_TEST(net::format_ipv4(0x7f000001u) == "127.0.0.1");
 }
 
+// subnet6 goes on the bridge in the host netns: no ::/0-style on-link default, no special range.
+BOOST_AUTO_TEST_CASE(ipv6_subnets_are_bounded_and_not_special_ranges)
+{
+    for (const char* good : {"fd42:b::/64", "2001:db8::/48", "fd42:b::/120"}) {
+        auto r = net::parse_subnet6(good);
+        BOOST_TEST(r.has_value(), good << ": " << (r ? "" : r.error().message()));
+    }
+    for (const char* bad :
+         {"::/0", "fd42:b::/47", "fd42:b::/121", "fd42:b::/128", "::1/120", "::/64",
+          "::ffff:10.0.0.0/120", "fe80::/64", "febf::/64", "ff02::/64", "fd42:b::", "x/64"}) {
+        auto r = net::parse_subnet6(bad);
+        BOOST_TEST_REQUIRE(!r.has_value(), bad);
+        BOOST_TEST(r.error().code == EINVAL);
+        BOOST_TEST(r.error().message().find(bad) != std::string::npos, r.error().message());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(endpoints_need_an_ipv4_address_and_a_port_from_1_to_65535)
 {
     auto endpoint = net::parse_endpoint("127.0.0.1:51679");
