@@ -83,8 +83,9 @@ int main(int argc, char** argv)
     for (const std::size_t mb : {0UL, 256UL, 1024UL}) {
         const std::size_t bytes = (mb - have) << 20;
         if (bytes > 0) {
-            void* p =
-                mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            constexpr int anonymous = MAP_PRIVATE | MAP_ANONYMOUS;
+            // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
+            void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, anonymous, -1, 0);
             if (p == MAP_FAILED) {
                 std::perror("mmap");
                 return 1;

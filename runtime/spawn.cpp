@@ -58,8 +58,10 @@ pid_t start_stage(StageStart& start, bool own_memory)
             run_stage(&start);
         return pid;
     }
-    void* stack = ::mmap(nullptr, stage_stack_bytes + guard_bytes, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    constexpr int map_flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK;
+    constexpr std::size_t map_bytes = stage_stack_bytes + guard_bytes;
+    // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
+    void* stack = ::mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, map_flags, -1, 0);
     if (stack == MAP_FAILED)
         return -1;
     (void)::mprotect(stack, guard_bytes, PROT_NONE); // below the stack: a fault, not corruption
@@ -71,7 +73,7 @@ pid_t start_stage(StageStart& start, bool own_memory)
                 CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     const int saved_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-    ::munmap(stack, stage_stack_bytes + guard_bytes); // the stage is gone; the init has a copy
+    ::munmap(stack, map_bytes); // the stage is gone; the init has a copy
     errno = saved_errno;
     return pid;
 }
