@@ -22,8 +22,6 @@
 using namespace berth;
 using namespace berth::test;
 using namespace berth::test::daemon;
-using nlohmann::json;
-namespace fs = std::filesystem;
 namespace utf = boost::unit_test;
 
 BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
@@ -102,31 +100,23 @@ BOOST_AUTO_TEST_CASE(a_static_host_port_already_taken_stops_the_task_naming_the_
     BOOST_TEST_REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) ==
                        0);
     BOOST_TEST_REQUIRE(::listen(taken.get(), 1) == 0);
-    auto def = hello_definition("fixed", "berth.local/hello:latest");
+    auto def = hello_definition("fixed");
     def["containerDefinitions"][0]["portMappings"][0]["hostPort"] = 18777;
     node.register_definition(def);
-    const auto ran = node.ok({"run-task", "--task-definition", "fixed"});
-    BOOST_TEST_REQUIRE(ran["tasks"].size() == 1U, ran.dump());
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    const auto stopped = node.wait_status(arn, "STOPPED");
+    const auto stopped = node.wait_status(node.run_task("fixed"), "STOPPED");
     BOOST_TEST(stopped["stopCode"] == "TaskFailedToStart", stopped.dump());
     BOOST_TEST(std::string(stopped["stoppedReason"]).find("18777") != std::string::npos,
                stopped.dump());
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.expect_nothing_left();
 
     // The failed Provision released the task's reservation of the port: once the port is free
     // the same task is admitted and runs.
     taken.reset();
-    const auto again = node.ok({"run-task", "--task-definition", "fixed"});
-    BOOST_TEST_REQUIRE(again["tasks"].size() == 1U, again.dump());
-    const std::string second = again["tasks"][0]["taskArn"];
+    const auto second = node.run_task("fixed");
     const auto running = node.wait_status(second, "RUNNING");
-    BOOST_TEST(running["containers"][0]["networkBindings"][0]["hostPort"] == 18777, running.dump());
-    node.ok({"stop-task", "--task", second});
-    node.wait_status(second, "STOPPED");
-    const auto after = node.wait_nothing_left();
-    BOOST_TEST(after.empty(), after);
+    BOOST_TEST(host_port(running) == 18777, running.dump());
+    node.stop_task(second);
+    node.expect_nothing_left();
 }
 
 BOOST_AUTO_TEST_CASE(a_container_killed_for_memory_says_out_of_memory_with_exit_137)
@@ -135,52 +125,40 @@ BOOST_AUTO_TEST_CASE(a_container_killed_for_memory_says_out_of_memory_with_exit_
     // Doubles a shell string until the 16 MiB limit kills it.
     node.register_definition(
         shell_definition("hog", "x=0123456789abcdef; while true; do x=$x$x; done", 16));
-    const auto ran = node.ok({"run-task", "--task-definition", "hog"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    const auto stopped = node.wait_status(arn, "STOPPED");
+    const auto stopped = node.wait_status(node.run_task("hog"), "STOPPED");
     const auto& c = stopped["containers"][0];
     BOOST_TEST(c.value("exitCode", 0) == 137, stopped.dump());
     BOOST_TEST(c.value("reason", "") == "OutOfMemoryError: Container killed due to memory usage",
                stopped.dump());
     BOOST_TEST(stopped["stopCode"] == "EssentialContainerExited", stopped.dump());
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.expect_nothing_left();
 }
 
 BOOST_AUTO_TEST_CASE(a_killed_supervisor_is_respawned_and_exit_codes_are_still_reported)
 {
     Node node;
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
-    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    const auto task = node.wait_status(arn, "RUNNING");
-    const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+    const auto arn = node.run_hello_running();
+    const int port = host_port(node.describe(arn));
     const pid_t first = recorded_supervisor(node);
     BOOST_TEST_REQUIRE(first > 0);
     BOOST_TEST_REQUIRE(::kill(first, SIGKILL) == 0);
 
-    pid_t second = -1;
-    for (int i = 0; i < 100 && (second <= 0 || second == first); ++i) {
-        std::this_thread::sleep_for(100ms);
-        second = recorded_supervisor(node);
-    }
-    BOOST_TEST_REQUIRE(second != first, "no new berth-supervisor was started");
-    std::vector<pid_t> live;
-    for (int i = 0; i < 50; ++i) { // the killed one may linger as a zombie for a moment
-        live = supervisors_of(node.run + "/supervisor.sock");
-        if (live.size() == 1U)
-            break;
-        std::this_thread::sleep_for(100ms);
-    }
-    BOOST_TEST(live.size() == 1U);
-    BOOST_TEST(fetch("http://127.0.0.1:" + std::to_string(port) + "/").status == 0);
+    const bool respawned = eventually(
+        [&] {
+            const pid_t second = recorded_supervisor(node);
+            return second > 0 && second != first;
+        },
+        100, 100ms);
+    BOOST_TEST_REQUIRE(respawned, "no new berth-supervisor was started");
+    // The killed one may linger as a zombie for a moment.
+    BOOST_TEST(eventually(
+        [&] { return supervisors_of(node.run + "/supervisor.sock").size() == 1U; }, 50, 100ms));
+    BOOST_TEST(fetch(page_url(port)).status == 0);
     BOOST_TEST(node.describe(arn)["lastStatus"] == "RUNNING");
 
-    node.ok({"stop-task", "--task", arn});
-    const auto stopped = node.wait_status(arn, "STOPPED");
+    const auto stopped = node.stop_task(arn);
     BOOST_TEST(stopped["containers"][0].contains("exitCode"), stopped.dump());
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.expect_nothing_left();
 }
 
 BOOST_AUTO_TEST_CASE(two_concurrent_supervisor_starts_leave_exactly_one_supervisor)
@@ -212,7 +190,7 @@ BOOST_AUTO_TEST_CASE(two_concurrent_supervisor_starts_leave_exactly_one_supervis
 BOOST_AUTO_TEST_CASE(run_task_with_a_client_token_is_idempotent_across_a_restart)
 {
     Node node;
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    node.register_definition(hello_definition());
     const json once = {{"taskDefinition", "hello"}, {"clientToken", "t-1"}};
     const auto first = call(node, "RunTask", once);
     BOOST_TEST_REQUIRE(first.first == 200, first.second);
@@ -240,19 +218,14 @@ BOOST_AUTO_TEST_CASE(run_task_with_a_client_token_is_idempotent_across_a_restart
     BOOST_TEST_REQUIRE(after.first == 200, after.second);
     BOOST_TEST(json::parse(after.second)["tasks"][0]["taskArn"] == arn, after.second);
     BOOST_TEST(node.ok({"list-tasks"})["taskArns"].size() == 1U);
-    node.ok({"stop-task", "--task", arn});
-    node.wait_status(arn, "STOPPED");
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.stop_task(arn);
+    node.expect_nothing_left();
 }
 
 BOOST_AUTO_TEST_CASE(a_store_that_cannot_be_written_refuses_run_task_and_loses_nothing)
 {
     Node node;
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
-    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    node.wait_status(arn, "RUNNING");
+    const auto arn = node.run_hello_running();
     {
         // Another writer holds the database (berthd waits 5 s for it, then fails the write).
         auto holder = Command::start(
@@ -261,9 +234,8 @@ BOOST_AUTO_TEST_CASE(a_store_that_cannot_be_written_refuses_run_task_and_loses_n
              "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
              "c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(60)\n",
              node.state + "/berth.db"});
-        for (int i = 0; i < 100 && holder.out().find("locked") == std::string::npos; ++i)
-            std::this_thread::sleep_for(50ms);
-        BOOST_TEST_REQUIRE(holder.out().find("locked") != std::string::npos, holder.err());
+        const auto locked = [&] { return holder.out().find("locked") != std::string::npos; };
+        BOOST_TEST_REQUIRE(eventually(locked, 100, 50ms), holder.err());
         const auto refused = node.aws({"run-task", "--task-definition", "hello", "--count", "2"});
         BOOST_TEST(refused.status != 0);
         BOOST_TEST(refused.err.find("store") != std::string::npos, refused.err);
@@ -278,15 +250,12 @@ BOOST_AUTO_TEST_CASE(a_store_that_cannot_be_written_refuses_run_task_and_loses_n
     const auto listed = node.ok({"list-tasks", "--desired-status", "STOPPED"});
     BOOST_TEST(listed["taskArns"].size() == 1U, listed.dump());
     BOOST_TEST(node.ok({"list-tasks"})["taskArns"].empty());
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.expect_nothing_left();
     std::error_code ec;
     BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
-    const auto again = node.ok({"run-task", "--task-definition", "hello"});
-    const std::string next = again["tasks"][0]["taskArn"];
+    const auto next = node.run_task("hello");
     node.wait_status(next, "RUNNING");
-    node.ok({"stop-task", "--task", next});
-    node.wait_status(next, "STOPPED");
+    node.stop_task(next);
 }
 
 BOOST_AUTO_TEST_CASE(a_stopped_task_whose_cleanup_a_crash_cut_short_is_removed_after_restart)
@@ -295,20 +264,15 @@ BOOST_AUTO_TEST_CASE(a_stopped_task_whose_cleanup_a_crash_cut_short_is_removed_a
     node.stop();
     node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=3s"};
     node.start();
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
-    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    node.wait_status(arn, "RUNNING");
-    node.ok({"stop-task", "--task", arn});
-    node.wait_status(arn, "STOPPED");
+    const auto arn = node.run_hello_running();
+    node.stop_task(arn);
     ::kill(node.berthd->pid(), SIGKILL); // before its cleanup
     (void)node.berthd->wait(20s);
     node.berthd.reset();
     std::this_thread::sleep_for(3500ms);
     BOOST_TEST(!node.mounts_of_ours().empty()); // its rootfs is still there
     node.start();
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.expect_nothing_left();
     std::error_code ec;
     BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
     BOOST_TEST(node.describe(arn)["lastStatus"] == "STOPPED");
@@ -317,32 +281,28 @@ BOOST_AUTO_TEST_CASE(a_stopped_task_whose_cleanup_a_crash_cut_short_is_removed_a
 BOOST_AUTO_TEST_CASE(berthd_stopped_while_a_task_is_being_created_settles_it_after_restart)
 {
     Node node;
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
+    node.register_definition(hello_definition());
     // SIGTERM right after RunTask answers: the task is being provisioned, pulled or created.
-    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
+    const auto arn = node.run_task("hello");
     node.stop();
     node.start();
     json task;
-    for (int i = 0; i < 60; ++i) {
-        task = node.describe(arn);
-        if (task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED")
-            break;
-        std::this_thread::sleep_for(500ms);
-    }
+    eventually(
+        [&] {
+            task = node.describe(arn);
+            return task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED";
+        },
+        60, 500ms);
     BOOST_TEST_MESSAGE("the task caught starting ended " << task["lastStatus"]);
     if (task["lastStatus"] == "RUNNING") {
-        const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
-        BOOST_TEST(fetch("http://127.0.0.1:" + std::to_string(port) + "/").status == 0);
+        BOOST_TEST(fetch(page_url(host_port(task))).status == 0);
         BOOST_TEST(node.mounts_of_ours().find("overlay") != std::string::npos); // rootfs kept
-        node.ok({"stop-task", "--task", arn});
-        node.wait_status(arn, "STOPPED");
+        node.stop_task(arn);
     } else {
         BOOST_TEST_REQUIRE(task["lastStatus"] == "STOPPED", task.dump());
         BOOST_TEST(!std::string(task.value("stoppedReason", "")).empty(), task.dump());
     }
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.expect_nothing_left();
     std::error_code ec;
     BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
 }
@@ -366,24 +326,19 @@ BOOST_AUTO_TEST_CASE(a_live_container_no_task_owns_is_removed_at_restart)
     BOOST_TEST_REQUIRE(made.status == 0, made.err);
     BOOST_TEST_REQUIRE(run_command({runtime, "--root", root, "state", "stray-1"}).status == 0);
     node.start();
-    bool gone = false;
-    for (int i = 0; i < 100 && !gone; ++i) {
-        gone = run_command({runtime, "--root", root, "state", "stray-1"}).status != 0;
-        if (!gone)
-            std::this_thread::sleep_for(100ms);
-    }
-    BOOST_TEST(gone);
+    BOOST_TEST(eventually(
+        [&] {
+            return run_command({runtime, "--root", root, "state", "stray-1"}).status != 0;
+        },
+        100, 100ms));
     BOOST_TEST(!cgroup_exists(cgroup_root() + "/stray-1"));
 }
 
 BOOST_AUTO_TEST_CASE(a_container_busy_in_the_runtime_at_restart_keeps_its_rootfs_and_runs_on)
 {
     Node node;
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
-    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    const auto task = node.wait_status(arn, "RUNNING");
-    const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+    const auto arn = node.run_hello_running();
+    const int port = host_port(node.describe(arn));
     node.stop();
     {
         // As a berth-runtime kill/pause/resume in flight would: the container's lock is held
@@ -394,13 +349,11 @@ BOOST_AUTO_TEST_CASE(a_container_busy_in_the_runtime_at_restart_keeps_its_rootfs
         BOOST_TEST_REQUIRE(::flock(locked.get(), LOCK_EX) == 0);
         node.start(); // restore has run once berthd is ready
         BOOST_TEST(node.mounts_of_ours().find("overlay") != std::string::npos); // rootfs kept
-        BOOST_TEST(fetch("http://127.0.0.1:" + std::to_string(port) + "/").status == 0);
+        BOOST_TEST(fetch(page_url(port)).status == 0);
     }
     BOOST_TEST(node.describe(arn)["lastStatus"] == "RUNNING");
-    node.ok({"stop-task", "--task", arn});
-    node.wait_status(arn, "STOPPED");
-    const auto left = node.wait_nothing_left();
-    BOOST_TEST(left.empty(), left);
+    node.stop_task(arn);
+    node.expect_nothing_left();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

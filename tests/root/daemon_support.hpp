@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -42,30 +43,66 @@ inline std::string read_all(const std::string& path)
     return text ? *text : std::string();
 }
 
-inline std::string cgroup_root()
+// Asks `done` every `interval`, at most `tries` times and once more at the end: whether it said
+// yes. The tests wait on a real berthd this way rather than sleep a fixed time.
+template <typename Done>
+bool eventually(Done done, int tries, std::chrono::milliseconds interval)
 {
-    return "/berth-daemon-test-" + std::to_string(::getpid());
+    for (int i = 0; i < tries; ++i) {
+        if (done())
+            return true;
+        std::this_thread::sleep_for(interval);
+    }
+    return done();
+}
+
+inline json hello_definition(const std::string& family = "hello",
+                             const std::string& image = "berth.local/hello:latest")
+{
+    return {{"family", family},
+            {"networkMode", "bridge"},
+            {"containerDefinitions",
+             {{{"name", "web"},
+               {"image", image},
+               {"memory", 64},
+               {"command", {"/bin/httpd", "-f", "-p", "80", "-h", "/www"}},
+               {"portMappings", {{{"containerPort", 80}, {"hostPort", 0}}}}}}}};
+}
+
+// Where a Node lives: its names (temporary directory, cgroup root), API port and task subnet.
+// Each test program has its own, so two of them never share a cgroup root or an address.
+struct Site {
+    std::string name = "daemon";
+    int port = 18680;
+    std::string subnet = "10.213.77.0/24";
+};
+
+inline std::string cgroup_root(const Site& site = {})
+{
+    return "/berth-" + site.name + "-test-" + std::to_string(::getpid());
 }
 
 // The cgroup directories of cgroup_root() in every v1 hierarchy and the unified one.
-inline std::vector<std::string> cgroup_dirs()
+inline std::vector<std::string> cgroup_dirs(const Site& site = {})
 {
     std::vector<std::string> out;
     std::error_code ec;
     for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
-        if (fs::exists(h.path().string() + cgroup_root()))
-            out.push_back(h.path().string() + cgroup_root());
+        if (fs::exists(h.path().string() + cgroup_root(site)))
+            out.push_back(h.path().string() + cgroup_root(site));
     return out;
 }
 
 struct Node {
-    TempDir dir{"berth-daemon"};
+    Site site;
+    TempDir dir{"berth-" + site.name};
     std::string state = dir.path() + "/state", run = dir.path() + "/run";
-    std::string endpoint = "http://127.0.0.1:18680";
+    std::string listen = "127.0.0.1:" + std::to_string(site.port);
+    std::string endpoint = "http://" + listen;
     std::optional<Command> berthd;
     std::vector<std::string> extra_env; // KEY=VALUE, after (so over) the defaults below
 
-    Node()
+    explicit Node(Site where = {}) : site(std::move(where))
     {
         fs::create_directories(state + "/images");
         std::ofstream(dir.path() + "/berth.conf") << "# defaults, and the environment below\n";
@@ -90,7 +127,7 @@ struct Node {
         std::error_code ec;
         for (const auto& n : fs::directory_iterator(run + "/net/netns", ec))
             out += "netns " + n.path().string() + "\n";
-        for (const auto& d : cgroup_dirs())
+        for (const auto& d : cgroup_dirs(site))
             for (const auto& child : fs::directory_iterator(d, ec))
                 if (child.is_directory())
                     out += "cgroup " + child.path().string() + "\n";
@@ -99,13 +136,13 @@ struct Node {
     std::string wait_nothing_left() const
     {
         std::string left;
-        for (int i = 0; i < 75; ++i) {
-            left = left_behind();
-            if (left.empty())
-                break;
-            std::this_thread::sleep_for(200ms);
-        }
+        eventually([&] { return (left = left_behind()).empty(); }, 75, 200ms);
         return left;
+    }
+    void expect_nothing_left() const
+    {
+        const auto left = wait_nothing_left();
+        BOOST_TEST(left.empty(), left);
     }
     ~Node()
     {
@@ -117,7 +154,7 @@ struct Node {
             ::kill(static_cast<pid_t>(pid), SIGKILL); // the supervisor berthd spawned for this test
         // Anything still mounted under our dirs (a failed test) goes with the mount namespace;
         // the cgroups must go explicitly.
-        for (const auto& d : cgroup_dirs()) {
+        for (const auto& d : cgroup_dirs(site)) {
             std::error_code ec;
             for (const auto& child : fs::directory_iterator(d, ec))
                 if (child.is_directory())
@@ -136,17 +173,15 @@ struct Node {
              "BERTH_API_ACCESS_KEY_ID=" + std::string(key_id),
              "BERTH_API_SECRET_ACCESS_KEY=" + std::string(secret),
              "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s", "ECS_CONTAINER_STOP_TIMEOUT=2s",
-             "BERTH_CGROUP_ROOT=" + cgroup_root(), "BERTH_SUBNET=10.213.77.0/24"});
+             "BERTH_CGROUP_ROOT=" + cgroup_root(site), "BERTH_SUBNET=" + site.subnet});
         argv.insert(argv.end(), extra_env.begin(), extra_env.end());
-        for (const auto& arg : {env_or("BERTH_BUILD_ROOT", "build") + "/agent/berthd/berthd",
-                                std::string("--config"), dir.path() + "/berth.conf",
-                                std::string("--state-dir"), state, std::string("--runtime-dir"),
-                                run, std::string("--api-listen"), std::string("127.0.0.1:18680")})
+        for (const auto& arg :
+             {env_or("BERTH_BUILD_ROOT", "build") + "/agent/berthd/berthd", std::string("--config"),
+              dir.path() + "/berth.conf", std::string("--state-dir"), state,
+              std::string("--runtime-dir"), run, std::string("--api-listen"), listen})
             argv.push_back(arg);
         berthd.emplace(Command::start(argv));
-        for (int i = 0; i < 200 && berthd->err().find("berthd ready") == std::string::npos; ++i)
-            std::this_thread::sleep_for(50ms);
-        BOOST_TEST_REQUIRE(berthd->err().find("berthd ready") != std::string::npos, berthd->err());
+        BOOST_TEST_REQUIRE(logged("berthd ready", 10s), berthd->err());
     }
     void stop()
     {
@@ -156,6 +191,13 @@ struct Node {
         const auto out = berthd->wait(20s);
         BOOST_TEST(out.status == 0, "berthd exit status " << out.status << ": " << out.err);
         berthd.reset();
+    }
+
+    // berthd's log (its stderr) shows `needle` within `timeout`.
+    bool logged(std::string_view needle, std::chrono::milliseconds timeout) const
+    {
+        const auto has = [&] { return berthd->err().find(needle) != std::string::npos; };
+        return eventually(has, static_cast<int>(timeout / 20ms), 20ms);
     }
 
     Output aws(std::vector<std::string> args) const
@@ -202,14 +244,30 @@ struct Node {
     json wait_status(const std::string& arn, const std::string& status) const
     {
         json task;
-        for (int i = 0; i < 60; ++i) {
-            task = describe(arn);
-            if (task["lastStatus"] == status)
-                return task;
-            std::this_thread::sleep_for(500ms);
-        }
+        eventually([&] { return (task = describe(arn))["lastStatus"] == status; }, 60, 500ms);
         BOOST_TEST_REQUIRE(task["lastStatus"] == status, task.dump());
         return task;
+    }
+    // RunTask of one task of `family`: its ARN.
+    std::string run_task(const std::string& family) const
+    {
+        const auto ran = ok({"run-task", "--task-definition", family});
+        BOOST_TEST_REQUIRE(ran["tasks"].size() == 1U, ran.dump());
+        return ran["tasks"][0]["taskArn"];
+    }
+    // The hello task registered and run: its ARN, RUNNING.
+    std::string run_hello_running() const
+    {
+        register_definition(hello_definition());
+        const auto arn = run_task("hello");
+        wait_status(arn, "RUNNING");
+        return arn;
+    }
+    // StopTask, then the task STOPPED.
+    json stop_task(const std::string& arn) const
+    {
+        ok({"stop-task", "--task", arn});
+        return wait_status(arn, "STOPPED");
     }
     std::string mounts_of_ours() const
     {
@@ -222,27 +280,25 @@ struct Node {
     }
 };
 
-inline json hello_definition(const std::string& family, const std::string& image)
+// The host port of a RUNNING task's (first) container.
+inline int host_port(const json& task)
 {
-    return {{"family", family},
-            {"networkMode", "bridge"},
-            {"containerDefinitions",
-             {{{"name", "web"},
-               {"image", image},
-               {"memory", 64},
-               {"command", {"/bin/httpd", "-f", "-p", "80", "-h", "/www"}},
-               {"portMappings", {{{"containerPort", 80}, {"hostPort", 0}}}}}}}};
+    return task["containers"][0]["networkBindings"][0]["hostPort"];
+}
+
+inline std::string page_url(int port)
+{
+    return "http://127.0.0.1:" + std::to_string(port) + "/";
 }
 
 inline Output fetch(const std::string& url)
 {
     Output o;
-    for (int i = 0; i < 50; ++i) {
-        o = run_command({"curl", "-s", "-f", "--max-time", "5", url}, 10s);
-        if (o.status == 0)
-            break;
-        std::this_thread::sleep_for(100ms);
-    }
+    eventually(
+        [&] {
+            return (o = run_command({"curl", "-s", "-f", "--max-time", "5", url}, 10s)).status == 0;
+        },
+        50, 100ms);
     return o;
 }
 

@@ -11,8 +11,6 @@
 using namespace berth;
 using namespace berth::test;
 using namespace berth::test::daemon;
-using nlohmann::json;
-namespace fs = std::filesystem;
 namespace utf = boost::unit_test;
 
 BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
@@ -23,17 +21,14 @@ BOOST_AUTO_TEST_CASE(
     a_task_runs_serves_its_page_on_the_reported_host_port_and_stops_leaving_nothing)
 {
     Node node;
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
-    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
-    BOOST_TEST_REQUIRE(ran["tasks"].size() == 1U, ran.dump());
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    const auto task = node.wait_status(arn, "RUNNING");
+    const auto arn = node.run_hello_running();
+    const auto task = node.describe(arn);
     const auto& bindings = task["containers"][0]["networkBindings"];
     BOOST_TEST_REQUIRE(bindings.size() == 1U, task.dump());
     const int port = bindings[0]["hostPort"];
     BOOST_TEST(port != 0);
     BOOST_TEST(task.contains("startedAt"));
-    const auto page = fetch("http://127.0.0.1:" + std::to_string(port) + "/");
+    const auto page = fetch(page_url(port));
     BOOST_TEST_REQUIRE(page.status == 0, page.err);
     BOOST_TEST(page.out.find("Hello from berth") != std::string::npos, page.out);
     BOOST_TEST(!node.mounts_of_ours().empty()); // the rootfs overlay while it runs
@@ -48,12 +43,7 @@ BOOST_AUTO_TEST_CASE(
 
     // Removal comes after ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION (1 s here).
     std::string left;
-    for (int i = 0; i < 50; ++i) {
-        left = node.mounts_of_ours();
-        if (left.empty())
-            break;
-        std::this_thread::sleep_for(200ms);
-    }
+    eventually([&] { return (left = node.mounts_of_ours()).empty(); }, 50, 200ms);
     BOOST_TEST(left.empty(), left);
     BOOST_TEST(nft_ports().find(std::to_string(port)) == std::string::npos, nft_ports());
     std::error_code ec;
@@ -69,9 +59,7 @@ BOOST_AUTO_TEST_CASE(a_task_whose_image_is_missing_ends_stopped_saying_why)
 {
     Node node;
     node.register_definition(hello_definition("ghost", "berth.local/ghost:latest"));
-    const auto ran = node.ok({"run-task", "--task-definition", "ghost"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    const auto stopped = node.wait_status(arn, "STOPPED");
+    const auto stopped = node.wait_status(node.run_task("ghost"), "STOPPED");
     BOOST_TEST(stopped["stopCode"] == "TaskFailedToStart", stopped.dump());
     BOOST_TEST(std::string(stopped["stoppedReason"]).find("ghost") != std::string::npos,
                stopped.dump());
@@ -83,14 +71,11 @@ BOOST_AUTO_TEST_CASE(a_task_whose_image_is_missing_ends_stopped_saying_why)
 BOOST_AUTO_TEST_CASE(a_running_task_survives_a_berthd_restart_and_stops_afterwards)
 {
     Node node;
-    node.register_definition(hello_definition("hello", "berth.local/hello:latest"));
-    const auto ran = node.ok({"run-task", "--task-definition", "hello"});
-    const std::string arn = ran["tasks"][0]["taskArn"];
-    const auto task = node.wait_status(arn, "RUNNING");
-    const int port = task["containers"][0]["networkBindings"][0]["hostPort"];
+    const auto arn = node.run_hello_running();
+    const int port = host_port(node.describe(arn));
 
     node.stop(); // SIGTERM: berthd exits 0 and leaves the task running
-    const auto url = "http://127.0.0.1:" + std::to_string(port) + "/";
+    const auto url = page_url(port);
     const auto while_down = fetch(url);
     BOOST_TEST(while_down.status == 0, while_down.err);
     node.start();
@@ -98,8 +83,7 @@ BOOST_AUTO_TEST_CASE(a_running_task_survives_a_berthd_restart_and_stops_afterwar
     BOOST_TEST(again["lastStatus"] == "RUNNING", again.dump());
     BOOST_TEST(fetch(url).status == 0);
 
-    node.ok({"stop-task", "--task", arn});
-    const auto stopped = node.wait_status(arn, "STOPPED");
+    const auto stopped = node.stop_task(arn);
     BOOST_TEST(stopped["containers"][0].contains("exitCode"), stopped.dump());
 }
 
