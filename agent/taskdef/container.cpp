@@ -12,7 +12,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t max_int32 = 2147483647;
+using json_read::max_int32;
+using json_read::parse_items;
 
 Result<std::vector<KeyValue>> parse_environment(Fields& f)
 {
@@ -64,12 +65,9 @@ Result<std::vector<EnvironmentFile>> parse_environment_files(Fields& f)
                                   "path)");
         if (*type != "file")
             return Error::invalid(e->at("type"), ": ", berth::quoted(*type), " is not 'file'");
-        auto value = e->required_string("value");
+        auto value = e->required_path("value");
         if (!value)
             return std::move(value).error();
-        if (value->front() != '/')
-            return Error::invalid(e->at("value"), ": ", berth::quoted(*value),
-                                  " is not an absolute path");
         if (!value->ends_with(".env"))
             return Error::invalid(e->at("value"), ": ", berth::quoted(*value),
                                   " does not end in .env (as ECS requires)");
@@ -126,23 +124,16 @@ Result<PortMapping> parse_port_mapping(const json& item, const std::string& path
     return p;
 }
 
+// The array at `key`, each item through `parse`, into `out`.
 template <class T, class Parse>
-Result<std::vector<T>> parse_list(Fields& f, std::string_view key, Parse parse)
+Result<void> parse_list(Fields& f, std::string_view key, Parse parse, std::vector<T>& out)
 {
-    std::vector<T> out;
     const json* v = f.get(key);
-    if (v == nullptr)
-        return out;
-    auto items = as_array(*v, f.at(key));
+    auto items = parse_items<T>(v, f.at(key), parse);
     if (!items)
         return std::move(items).error();
-    for (const auto& [item, path] : *items) {
-        auto one = parse(*item, path);
-        if (!one)
-            return std::move(one).error();
-        out.push_back(std::move(*one));
-    }
-    return out;
+    out = std::move(*items);
+    return {};
 }
 
 Result<MountPoint> parse_mount_point(const json& item, const std::string& path)
@@ -154,12 +145,9 @@ Result<MountPoint> parse_mount_point(const json& item, const std::string& path)
     auto source = f->required_string("sourceVolume");
     if (!source)
         return std::move(source).error();
-    auto target = f->required_string("containerPath");
+    auto target = f->required_path("containerPath");
     if (!target)
         return std::move(target).error();
-    if (target->front() != '/')
-        return Error::invalid(f->at("containerPath"), ": ", berth::quoted(*target),
-                              " is not an absolute path");
     auto ro = f->boolean("readOnly");
     if (!ro)
         return std::move(ro).error();
@@ -327,27 +315,15 @@ Result<void> parse_process(Fields& f, ContainerDefinition& c)
 
 Result<void> parse_lists(Fields& f, ContainerDefinition& c)
 {
-    auto ports = parse_list<PortMapping>(f, "portMappings", parse_port_mapping);
-    if (!ports)
-        return std::move(ports).error();
-    c.port_mappings = std::move(*ports);
-    auto mounts = parse_list<MountPoint>(f, "mountPoints", parse_mount_point);
-    if (!mounts)
-        return std::move(mounts).error();
-    c.mount_points = std::move(*mounts);
-    auto from = parse_list<VolumeFrom>(f, "volumesFrom", parse_volume_from);
-    if (!from)
-        return std::move(from).error();
-    c.volumes_from = std::move(*from);
-    auto deps = parse_list<Dependency>(f, "dependsOn", parse_dependency);
-    if (!deps)
-        return std::move(deps).error();
-    c.depends_on = std::move(*deps);
-    auto ulimits = parse_list<Ulimit>(f, "ulimits", parse_ulimit);
-    if (!ulimits)
-        return std::move(ulimits).error();
-    c.ulimits = std::move(*ulimits);
-    return {};
+    if (auto r = parse_list(f, "portMappings", parse_port_mapping, c.port_mappings); !r)
+        return r;
+    if (auto r = parse_list(f, "mountPoints", parse_mount_point, c.mount_points); !r)
+        return r;
+    if (auto r = parse_list(f, "volumesFrom", parse_volume_from, c.volumes_from); !r)
+        return r;
+    if (auto r = parse_list(f, "dependsOn", parse_dependency, c.depends_on); !r)
+        return r;
+    return parse_list(f, "ulimits", parse_ulimit, c.ulimits);
 }
 
 Result<void> parse_nested(Fields& f, ContainerDefinition& c)

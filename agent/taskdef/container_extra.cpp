@@ -6,13 +6,13 @@
 
 namespace berth::taskdef::internal {
 
-using json_read::as_array;
 using json_read::Fields;
 using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t max_int32 = 2147483647;
+using json_read::max_int32;
+using json_read::parse_items;
 
 constexpr auto ulimit_names = std::to_array<std::string_view>(
     {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
@@ -88,12 +88,9 @@ Result<Tmpfs> parse_tmpfs(const json& item, const std::string& path)
     if (!f)
         return std::move(f).error();
     Tmpfs t;
-    auto target = f->required_string("containerPath");
+    auto target = f->required_path("containerPath");
     if (!target)
         return std::move(target).error();
-    if (target->front() != '/')
-        return Error::invalid(f->at("containerPath"), ": ", berth::quoted(*target),
-                              " is not an absolute path");
     t.container_path = std::move(*target);
     auto size = f->integer("size", 1, max_int32);
     if (!size)
@@ -120,12 +117,9 @@ Result<DeviceMapping> parse_device(const json& item, const std::string& path)
     if (!f)
         return std::move(f).error();
     DeviceMapping d;
-    auto host = f->required_string("hostPath");
+    auto host = f->required_path("hostPath");
     if (!host)
         return std::move(host).error();
-    if (host->front() != '/')
-        return Error::invalid(f->at("hostPath"), ": ", berth::quoted(*host),
-                              " is not an absolute path");
     d.host_path = std::move(*host);
     auto target = f->string("containerPath");
     if (!target)
@@ -147,24 +141,6 @@ Result<DeviceMapping> parse_device(const json& item, const std::string& path)
     if (auto done = f->finish(); !done)
         return std::move(done).error();
     return d;
-}
-
-template <class T, class Parse>
-Result<std::vector<T>> parse_items(const json* value, const std::string& path, Parse parse)
-{
-    std::vector<T> out;
-    if (value == nullptr)
-        return out;
-    auto items = as_array(*value, path);
-    if (!items)
-        return std::move(items).error();
-    for (const auto& [item, item_path] : *items) {
-        auto one = parse(*item, item_path);
-        if (!one)
-            return std::move(one).error();
-        out.push_back(std::move(*one));
-    }
-    return out;
 }
 
 // Docker's max-size: bytes, or a count of KiB / MiB / GiB ("10k", "20m", "1g"; either case).

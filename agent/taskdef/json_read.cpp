@@ -1,5 +1,6 @@
 // agent/taskdef/json_read.cpp — typed, path-aware reads of task definition JSON.
 #include "agent/taskdef/json_read.hpp"
+#include "base/strings.hpp"
 
 namespace berth::taskdef::json_read {
 
@@ -151,6 +152,16 @@ Result<std::string> Fields::required_string(std::string_view key)
     if (!*s || (*s)->empty())
         return Error::invalid(at(key), ": required");
     return std::move(**s);
+}
+
+Result<std::string> Fields::required_path(std::string_view key)
+{
+    auto s = required_string(key);
+    if (!s)
+        return std::move(s).error();
+    if (s->front() != '/')
+        return Error::invalid(at(key), ": ", berth::quoted(*s), " is not an absolute path");
+    return s;
 }
 
 Result<std::optional<std::int64_t>> Fields::integer(std::string_view key, std::int64_t min,

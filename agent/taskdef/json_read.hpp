@@ -16,6 +16,8 @@ namespace berth::taskdef::json_read {
 
 using nlohmann::json;
 
+inline constexpr std::int64_t max_int32 = 2147483647; // ECS's bound on most integer fields
+
 std::string join(std::string_view path, std::string_view key); // "a" + "b" -> "a.b"
 std::string index(std::string_view path, std::size_t i);       // "a" + 2 -> "a[2]"
 
@@ -46,6 +48,8 @@ public:
     Result<std::vector<std::string>> strings(std::string_view key, std::size_t max_items = 1024);
     Result<std::map<std::string, std::string>> string_map(std::string_view key);
     Result<std::string> required_string(std::string_view key);
+    // A required string that is an absolute path.
+    Result<std::string> required_path(std::string_view key);
     // The first key not read: "<path>.<key>: not supported by berth".
     Result<void> finish() const;
 
@@ -55,5 +59,24 @@ private:
     std::string path_;
     std::set<std::string, std::less<>> read_;
 };
+
+// The array at `value` (nullptr, absent: none), each item through parse(item, item_path).
+template <class T, class Parse>
+Result<std::vector<T>> parse_items(const json* value, const std::string& path, Parse parse)
+{
+    std::vector<T> out;
+    if (value == nullptr)
+        return out;
+    auto items = as_array(*value, path);
+    if (!items)
+        return std::move(items).error();
+    for (const auto& [item, item_path] : *items) {
+        auto one = parse(*item, item_path);
+        if (!one)
+            return std::move(one).error();
+        out.push_back(std::move(*one));
+    }
+    return out;
+}
 
 } // namespace berth::taskdef::json_read

@@ -166,7 +166,7 @@ Result<void> parse_server_fields(Fields& f, TaskDefinition& t)
     if (!arn)
         return std::move(arn).error();
     t.arn = arn->value_or("");
-    auto revision = f.integer("revision", 1, 2147483647);
+    auto revision = f.integer("revision", 1, json_read::max_int32);
     if (!revision)
         return std::move(revision).error();
     t.revision = static_cast<int>(revision->value_or(0));

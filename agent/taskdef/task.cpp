@@ -129,7 +129,8 @@ Result<int> parse_task_cpu(std::string_view text, const std::string& path)
 
 Result<int> parse_task_memory(std::string_view text, const std::string& path)
 {
-    return scaled(text, path, "gb", 6, 2147483647, "MiB (\"512\") or GB (\"0.5 GB\")", "MiB");
+    return scaled(text, path, "gb", 6, json_read::max_int32, "MiB (\"512\") or GB (\"0.5 GB\")",
+                  "MiB");
 }
 
 Result<Volume> parse_volume(const json& value, const std::string& path)
