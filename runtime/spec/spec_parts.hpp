@@ -23,6 +23,34 @@ using Ordered = nlohmann::ordered_json;
 Result<Ordered> write_process(const Process& process);        // spec_write.cpp
 Result<Ordered> write_linux(const Linux& linux);              // spec_write_linux.cpp
 Ordered write_resources(const cgroups::Resources& resources); // spec_write_linux.cpp
+// The plain fields of linux.resources.memory and .cpu in the spec's key order, named once for the
+// parser and the writer: field(key, member) for each member of `memory` / `cpu` (const or not).
+template <class Memory, class Field>
+void memory_fields(Memory& memory, Field field)
+{
+    field("limit", memory.limit);
+    field("reservation", memory.reservation);
+    field("swap", memory.swap);
+    field("kernel", memory.kernel);
+    field("kernelTCP", memory.kernel_tcp);
+    field("swappiness", memory.swappiness);
+    field("disableOOMKiller", memory.disable_oom_killer);
+    field("useHierarchy", memory.use_hierarchy);
+    field("checkBeforeUpdate", memory.check_before_update);
+}
+template <class Cpu, class Field>
+void cpu_fields(Cpu& cpu, Field field)
+{
+    field("shares", cpu.shares);
+    field("quota", cpu.quota);
+    field("burst", cpu.burst);
+    field("period", cpu.period);
+    field("realtimeRuntime", cpu.realtime_runtime);
+    field("realtimePeriod", cpu.realtime_period);
+    field("cpus", cpu.cpus);
+    field("mems", cpu.mems);
+    field("idle", cpu.idle);
+}
 // Checks between fields of different parts (namespaces vs hostname, mappings, sysctl).
 Result<void> check_cross_fields(const Spec& spec); // spec_checks.cpp
 

@@ -52,15 +52,7 @@ Result<cgroups::Memory> parse_memory(const At& at)
 {
     cgroups::Memory memory;
     Object obj(at);
-    obj.read("limit", memory.limit);
-    obj.read("reservation", memory.reservation);
-    obj.read("swap", memory.swap);
-    obj.read("kernel", memory.kernel);
-    obj.read("kernelTCP", memory.kernel_tcp);
-    obj.read("swappiness", memory.swappiness);
-    obj.read("disableOOMKiller", memory.disable_oom_killer);
-    obj.read("useHierarchy", memory.use_hierarchy);
-    obj.read("checkBeforeUpdate", memory.check_before_update);
+    memory_fields(memory, [&](std::string_view key, auto& value) { obj.read(key, value); });
     check_at_least_minus_one(obj, "limit", memory.limit);
     check_at_least_minus_one(obj, "reservation", memory.reservation);
     check_at_least_minus_one(obj, "swap", memory.swap);
@@ -103,15 +95,7 @@ Result<cgroups::Cpu> parse_cpu(const At& at)
 {
     cgroups::Cpu cpu;
     Object obj(at);
-    obj.read("shares", cpu.shares);
-    obj.read("quota", cpu.quota);
-    obj.read("burst", cpu.burst);
-    obj.read("period", cpu.period);
-    obj.read("realtimeRuntime", cpu.realtime_runtime);
-    obj.read("realtimePeriod", cpu.realtime_period);
-    obj.read("cpus", cpu.cpus);
-    obj.read("mems", cpu.mems);
-    obj.read("idle", cpu.idle);
+    cpu_fields(cpu, [&](std::string_view key, auto& value) { obj.read(key, value); });
     check_at_least_minus_one(obj, "quota", cpu.quota);
     check_at_least_minus_one(obj, "realtimeRuntime", cpu.realtime_runtime);
     if (!obj.ok())
@@ -139,11 +123,21 @@ Result<cgroups::Pids> parse_pids(const At& at)
     return pids;
 }
 
-// blkio weights: 10..1000, 0 meaning "not set".
-Result<void> check_weight(const At& at, const std::optional<std::uint16_t>& weight)
+// blkio weights: 10..1000, 0 meaning "not set"; `at` is the object holding weight and leafWeight.
+Result<void> check_weights(const At& at, const std::optional<std::uint16_t>& weight,
+                           const std::optional<std::uint16_t>& leaf_weight)
 {
-    if (weight && *weight != 0 && (*weight < 10 || *weight > 1000))
-        return at.invalid("must be within 10..1000, got ", *weight);
+    for (const auto& [key, value] : {std::pair{"weight", &weight}, {"leafWeight", &leaf_weight}})
+        if (*value && **value != 0 && (**value < 10 || **value > 1000))
+            return at.member(key, at.json).invalid("must be within 10..1000, got ", **value);
+    return {};
+}
+
+// Block devices by number: weightDevice and throttle*Device entries.
+Result<void> check_device_numbers(const At& at, std::int64_t major, std::int64_t minor)
+{
+    if (major < 0 || minor < 0)
+        return at.invalid("major and minor must not be negative");
     return {};
 }
 
@@ -157,14 +151,10 @@ Result<cgroups::WeightDevice> parse_weight_device(const At& at)
     obj.read("leafWeight", device.leaf_weight);
     if (!obj.ok())
         return std::move(obj).error();
-    if (device.major < 0 || device.minor < 0)
-        return at.invalid("major and minor must not be negative");
-    auto weight = check_weight(at.member("weight", at.json), device.weight);
-    if (!weight)
-        return std::move(weight).error();
-    auto leaf = check_weight(at.member("leafWeight", at.json), device.leaf_weight);
-    if (!leaf)
-        return std::move(leaf).error();
+    if (auto numbers = check_device_numbers(at, device.major, device.minor); !numbers)
+        return std::move(numbers).error();
+    if (auto weights = check_weights(at, device.weight, device.leaf_weight); !weights)
+        return std::move(weights).error();
     return device;
 }
 
@@ -177,8 +167,8 @@ Result<cgroups::ThrottleDevice> parse_throttle_device(const At& at)
     obj.require("rate", device.rate);
     if (!obj.ok())
         return std::move(obj).error();
-    if (device.major < 0 || device.minor < 0)
-        return at.invalid("major and minor must not be negative");
+    if (auto numbers = check_device_numbers(at, device.major, device.minor); !numbers)
+        return std::move(numbers).error();
     return device;
 }
 
@@ -202,12 +192,8 @@ Result<cgroups::BlockIo> parse_block_io(const At& at)
     obj.read("throttleWriteIOPSDevice", io.throttle_write_iops, parse_throttle_list);
     if (!obj.ok())
         return std::move(obj).error();
-    auto weight = check_weight(at.member("weight", at.json), io.weight);
-    if (!weight)
-        return std::move(weight).error();
-    auto leaf = check_weight(at.member("leafWeight", at.json), io.leaf_weight);
-    if (!leaf)
-        return std::move(leaf).error();
+    if (auto weights = check_weights(at, io.weight, io.leaf_weight); !weights)
+        return std::move(weights).error();
     return io;
 }
 

@@ -13,6 +13,12 @@ void put(Ordered& out, const char* key, const std::optional<T>& value)
         out[key] = *value;
 }
 
+void put(Ordered& out, const char* key, const std::string& value)
+{
+    if (!value.empty())
+        out[key] = value;
+}
+
 Ordered write_id_mappings(const std::vector<IdMapping>& mappings)
 {
     Ordered out = Ordered::array();
@@ -35,32 +41,14 @@ Ordered write_device_rule(const cgroups::DeviceRule& rule)
 Ordered write_memory(const cgroups::Memory& memory)
 {
     Ordered out = Ordered::object();
-    put(out, "limit", memory.limit);
-    put(out, "reservation", memory.reservation);
-    put(out, "swap", memory.swap);
-    put(out, "kernel", memory.kernel);
-    put(out, "kernelTCP", memory.kernel_tcp);
-    put(out, "swappiness", memory.swappiness);
-    put(out, "disableOOMKiller", memory.disable_oom_killer);
-    put(out, "useHierarchy", memory.use_hierarchy);
-    put(out, "checkBeforeUpdate", memory.check_before_update);
+    memory_fields(memory, [&](const char* key, const auto& value) { put(out, key, value); });
     return out;
 }
 
 Ordered write_cpu(const cgroups::Cpu& cpu)
 {
     Ordered out = Ordered::object();
-    put(out, "shares", cpu.shares);
-    put(out, "quota", cpu.quota);
-    put(out, "burst", cpu.burst);
-    put(out, "period", cpu.period);
-    put(out, "realtimeRuntime", cpu.realtime_runtime);
-    put(out, "realtimePeriod", cpu.realtime_period);
-    if (!cpu.cpus.empty())
-        out["cpus"] = cpu.cpus;
-    if (!cpu.mems.empty())
-        out["mems"] = cpu.mems;
-    put(out, "idle", cpu.idle);
+    cpu_fields(cpu, [&](const char* key, const auto& value) { put(out, key, value); });
     return out;
 }
 
