@@ -38,6 +38,17 @@ std::uint64_t get(const Keyed& values, const char* key)
     return it == values.end() ? 0 : it->second;
 }
 
+// The memory figures both hierarchies have, under their v1 or v2 names: the working set is the
+// usage less the inactive file cache, as docker stats and cAdvisor count it.
+void set_memory(Stats& stats, std::uint64_t usage, std::uint64_t peak, std::uint64_t cache,
+                std::uint64_t inactive_file)
+{
+    stats.memory_usage = usage;
+    stats.memory_max_usage = peak;
+    stats.memory_cache = cache;
+    stats.memory_working_set = usage > inactive_file ? usage - inactive_file : 0;
+}
+
 // io.stat: "8:0 rbytes=1 wbytes=2 rios=3 ..." per device.
 void sum_io_stat(std::string_view text, Stats& stats)
 {
@@ -87,12 +98,9 @@ Result<void> read_v2(const std::string& dir, Stats& stats)
     stats.cpu_system_usec = get(*cpu, "system_usec");
     stats.cpu_throttled_periods = get(*cpu, "nr_throttled");
     stats.cpu_throttled_usec = get(*cpu, "throttled_usec");
-    stats.memory_usage = current->value_or(0);
+    set_memory(stats, current->value_or(0), peak->value_or(0), get(*memory, "file"),
+               get(*memory, "inactive_file"));
     stats.memory_limit = max->value_or(0);
-    stats.memory_max_usage = peak->value_or(0);
-    stats.memory_cache = get(*memory, "file");
-    const auto inactive = get(*memory, "inactive_file");
-    stats.memory_working_set = stats.memory_usage > inactive ? stats.memory_usage - inactive : 0;
     stats.oom_events = get(*events, "oom");
     stats.oom_kill_events = get(*events, "oom_kill");
     stats.pids_current = pids->value_or(0);
@@ -132,13 +140,10 @@ Result<void> read_v1(const Layout& layout, Stats& stats)
     stats.cpu_system_usec = get(*ticks, "system") * 1000000 / (hz ? hz : 100);
     stats.cpu_throttled_periods = get(*cpu, "nr_throttled");
     stats.cpu_throttled_usec = get(*cpu, "throttled_time") / 1000;
-    stats.memory_usage = current->value_or(0);
+    set_memory(stats, current->value_or(0), peak->value_or(0), get(*stat, "total_cache"),
+               get(*stat, "total_inactive_file"));
     // v1 reports "unlimited" as a page-rounded LONG_MAX: shown as 0, like v2's "max".
     stats.memory_limit = limit->value_or(0) >= (std::uint64_t(1) << 62) ? 0 : limit->value_or(0);
-    stats.memory_max_usage = peak->value_or(0);
-    stats.memory_cache = get(*stat, "total_cache");
-    const auto inactive = get(*stat, "total_inactive_file");
-    stats.memory_working_set = stats.memory_usage > inactive ? stats.memory_usage - inactive : 0;
     stats.oom_kill_events = get(*oom, "oom_kill");
     stats.oom_events = stats.oom_kill_events; // v1 counts no separate "oom" events
     stats.pids_current = pids_current->value_or(0);
