@@ -37,6 +37,46 @@ ifinfomsg* put_ifinfo(nlmsghdr* message, int index = 0, unsigned flags = 0)
     return info;
 }
 
+// A link request naming its link (IFLA_IFNAME), with `link_flags` (IFF_UP) set.
+nlmsghdr* start_link(Buffer& buffer, std::uint16_t type, std::uint16_t flags,
+                     const std::string& name, unsigned link_flags = 0)
+{
+    nlmsghdr* message = start(buffer, type, flags);
+    put_ifinfo(message, 0, link_flags);
+    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    return message;
+}
+
+// RTM_NEWADDR for link `index`: the address (network order) as IFA_LOCAL and IFA_ADDRESS.
+nlmsghdr* new_address(Buffer& buffer, std::uint8_t family, int index, const void* address,
+                      std::size_t size, std::uint8_t prefix, std::uint8_t flags)
+{
+    nlmsghdr* message = start(buffer, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+    auto* info = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifaddrmsg)));
+    info->ifa_family = family;
+    info->ifa_prefixlen = prefix;
+    info->ifa_flags = flags;
+    info->ifa_index = static_cast<std::uint32_t>(index);
+    mnl_attr_put(message, IFA_LOCAL, size, address);
+    mnl_attr_put(message, IFA_ADDRESS, size, address);
+    return message;
+}
+
+// RTM_NEWROUTE of the default route via `gateway` (network order), as `ip route add` makes it.
+nlmsghdr* new_default_route(Buffer& buffer, std::uint8_t family, const void* gateway,
+                            std::size_t size)
+{
+    nlmsghdr* message = start(buffer, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(rtmsg)));
+    route->rtm_family = family;
+    route->rtm_table = RT_TABLE_MAIN;
+    route->rtm_protocol = RTPROT_BOOT;
+    route->rtm_scope = RT_SCOPE_UNIVERSE;
+    route->rtm_type = RTN_UNICAST;
+    mnl_attr_put(message, RTA_GATEWAY, size, gateway);
+    return message;
+}
+
 int link_attribute(const nlattr* attribute, void* data)
 {
     auto* link = static_cast<LinkInfo*>(data);
@@ -173,9 +213,7 @@ Result<std::vector<LinkInfo>> Netlink::links()
 Result<std::optional<LinkInfo>> Netlink::link(const std::string& name)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_GETLINK, 0);
-    put_ifinfo(message);
-    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    nlmsghdr* message = start_link(buffer, RTM_GETLINK, 0, name);
     std::vector<LinkInfo> links;
     auto r = request(message, collect_link, &links);
     if (!r) {
@@ -191,9 +229,7 @@ Result<std::optional<LinkInfo>> Netlink::link(const std::string& name)
 Result<void> Netlink::create_bridge(const std::string& name, std::optional<std::uint32_t> mtu)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-    put_ifinfo(message, 0, IFF_UP);
-    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    nlmsghdr* message = start_link(buffer, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name, IFF_UP);
     if (mtu)
         mnl_attr_put_u32(message, IFLA_MTU, *mtu);
     nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
@@ -209,9 +245,8 @@ Result<void> Netlink::create_veth(const std::string& host_name, const std::strin
                                   int peer_netns_fd, int master, std::uint32_t mtu)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-    put_ifinfo(message); // down: up_without_ipv6() brings it up
-    mnl_attr_put_strz(message, IFLA_IFNAME, host_name.c_str());
+    // Down: up_without_ipv6() brings it up.
+    nlmsghdr* message = start_link(buffer, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, host_name);
     mnl_attr_put_u32(message, IFLA_MTU, mtu);
     put_one_queue(message);
     mnl_attr_put_u32(message, IFLA_MASTER, static_cast<std::uint32_t>(master));
@@ -244,9 +279,7 @@ Result<void> Netlink::up_as_hairpin_port(const std::string& port)
     // it came in by. Without it, a task's packet to its own mapped port (DNATed back to the
     // task) is dropped.
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
-    put_ifinfo(message, 0, IFF_UP);
-    mnl_attr_put_strz(message, IFLA_IFNAME, port.c_str());
+    nlmsghdr* message = start_link(buffer, RTM_NEWLINK, 0, port, IFF_UP);
     nlattr* linkinfo = mnl_attr_nest_start(message, IFLA_LINKINFO);
     mnl_attr_put_strz(message, IFLA_INFO_SLAVE_KIND, "bridge");
     nlattr* data = mnl_attr_nest_start(message, IFLA_INFO_SLAVE_DATA);
@@ -288,9 +321,7 @@ Result<void> Netlink::up_without_ipv6(const std::string& name)
     // change (setup time grew with the number of tasks); in a task netns it is why no sysctl
     // (accept_dad, an O(namespaces) /proc/sys lookup) is needed. Not accepted at creation.
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWLINK, 0);
-    put_ifinfo(message);
-    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    nlmsghdr* message = start_link(buffer, RTM_NEWLINK, 0, name);
     nlattr* spec = mnl_attr_nest_start(message, IFLA_AF_SPEC);
     nlattr* inet6 = mnl_attr_nest_start(message, AF_INET6);
     mnl_attr_put_u8(message, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
@@ -299,9 +330,7 @@ Result<void> Netlink::up_without_ipv6(const std::string& name)
     auto r = request(message);
     if (!r && r.error().code != EAFNOSUPPORT) // a kernel without IPv6: nothing to turn off
         return std::move(r).error().wrap(cat("turn off IPv6 addresses on ", quoted(name)));
-    message = start(buffer, RTM_NEWLINK, 0);
-    put_ifinfo(message, 0, IFF_UP);
-    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    message = start_link(buffer, RTM_NEWLINK, 0, name, IFF_UP);
     r = request(message);
     if (!r)
         return std::move(r).error().wrap(cat("set link ", quoted(name), " up"));
@@ -322,15 +351,9 @@ Result<void> Netlink::set_up(int index)
 Result<void> Netlink::add_address(int index, std::uint32_t address, std::uint8_t prefix)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
-    auto* info = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifaddrmsg)));
-    info->ifa_family = AF_INET;
-    info->ifa_prefixlen = prefix;
-    info->ifa_index = static_cast<std::uint32_t>(index);
     const std::uint32_t network_order = htonl(address);
-    mnl_attr_put_u32(message, IFA_LOCAL, network_order);
-    mnl_attr_put_u32(message, IFA_ADDRESS, network_order);
-    auto r = request(message);
+    auto r = request(
+        new_address(buffer, AF_INET, index, &network_order, sizeof network_order, prefix, 0));
     if (!r)
         return std::move(r).error().wrap(cat("add address ", format_ipv4(address)));
     return {};
@@ -339,15 +362,8 @@ Result<void> Netlink::add_address(int index, std::uint32_t address, std::uint8_t
 Result<void> Netlink::add_default_route(std::uint32_t gateway)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-    auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(rtmsg)));
-    route->rtm_family = AF_INET;
-    route->rtm_table = RT_TABLE_MAIN;
-    route->rtm_protocol = RTPROT_BOOT;
-    route->rtm_scope = RT_SCOPE_UNIVERSE;
-    route->rtm_type = RTN_UNICAST;
-    mnl_attr_put_u32(message, RTA_GATEWAY, htonl(gateway));
-    auto r = request(message);
+    const std::uint32_t network_order = htonl(gateway);
+    auto r = request(new_default_route(buffer, AF_INET, &network_order, sizeof network_order));
     if (!r)
         return std::move(r).error().wrap(cat("add default route via ", format_ipv4(gateway)));
     return {};
@@ -357,15 +373,8 @@ Result<void> Netlink::add_address6(int index, const std::array<std::uint8_t, 16>
                                    std::uint8_t prefix)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
-    auto* info = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(ifaddrmsg)));
-    info->ifa_family = AF_INET6;
-    info->ifa_prefixlen = prefix;
-    info->ifa_flags = IFA_F_NODAD;
-    info->ifa_index = static_cast<std::uint32_t>(index);
-    mnl_attr_put(message, IFA_LOCAL, address.size(), address.data());
-    mnl_attr_put(message, IFA_ADDRESS, address.size(), address.data());
-    auto r = request(message);
+    auto r = request(
+        new_address(buffer, AF_INET6, index, address.data(), address.size(), prefix, IFA_F_NODAD));
     if (!r)
         return std::move(r).error().wrap(cat("add address ", format_ipv6(address)));
     return {};
@@ -374,15 +383,7 @@ Result<void> Netlink::add_address6(int index, const std::array<std::uint8_t, 16>
 Result<void> Netlink::add_default_route6(const std::array<std::uint8_t, 16>& gateway)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-    auto* route = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(rtmsg)));
-    route->rtm_family = AF_INET6;
-    route->rtm_table = RT_TABLE_MAIN;
-    route->rtm_protocol = RTPROT_BOOT;
-    route->rtm_scope = RT_SCOPE_UNIVERSE;
-    route->rtm_type = RTN_UNICAST;
-    mnl_attr_put(message, RTA_GATEWAY, gateway.size(), gateway.data());
-    auto r = request(message);
+    auto r = request(new_default_route(buffer, AF_INET6, gateway.data(), gateway.size()));
     if (!r)
         return std::move(r).error().wrap(cat("add default route via ", format_ipv6(gateway)));
     return {};
@@ -391,9 +392,7 @@ Result<void> Netlink::add_default_route6(const std::array<std::uint8_t, 16>& gat
 Result<void> Netlink::delete_link(const std::string& name)
 {
     Buffer buffer;
-    nlmsghdr* message = start(buffer, RTM_DELLINK, 0);
-    put_ifinfo(message);
-    mnl_attr_put_strz(message, IFLA_IFNAME, name.c_str());
+    nlmsghdr* message = start_link(buffer, RTM_DELLINK, 0, name);
     auto r = request(message);
     if (!r) {
         if (r.error().code == ENODEV)
