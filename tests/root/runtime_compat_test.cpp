@@ -166,6 +166,15 @@ const std::vector<std::string> allowed_syscalls = {"read",
                                                    "unlink",
                                                    "unlinkat"};
 
+// Under both runtimes: exit `status` with exactly `text` on stdout.
+void expect_both_print(const Bundle& bundle, int status, const std::string& text)
+{
+    expect_both(run_both(bundle), [&](const Output& out) {
+        BOOST_TEST(out.status == status);
+        BOOST_TEST(out.out == text);
+    });
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(process, *utf::precondition(is_root))
@@ -192,10 +201,7 @@ BOOST_AUTO_TEST_CASE(args_keep_spaces_and_empty_strings)
 {
     Bundle bundle;
     bundle.set_args({"sh", "-c", "printf '[%s]' \"$@\"; echo", "sh", "a b", "", "c"});
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "[a b][][c]\n");
-    });
+    expect_both_print(bundle, 0, "[a b][][c]\n");
 }
 
 BOOST_AUTO_TEST_CASE(cwd_and_hostname_are_set)
@@ -203,10 +209,7 @@ BOOST_AUTO_TEST_CASE(cwd_and_hostname_are_set)
     auto bundle = shell_bundle("pwd; hostname");
     bundle.config["process"]["cwd"] = "/etc";
     bundle.config["hostname"] = "compat-host";
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "/etc\ncompat-host\n");
-    });
+    expect_both_print(bundle, 0, "/etc\ncompat-host\n");
 }
 
 BOOST_AUTO_TEST_CASE(uid_gid_and_additional_gids)
@@ -214,20 +217,14 @@ BOOST_AUTO_TEST_CASE(uid_gid_and_additional_gids)
     Bundle bundle;
     bundle.set_args({"id"});
     bundle.config["process"]["user"] = {{"uid", 1000}, {"gid", 1001}, {"additionalGids", {10, 20}}};
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "uid=1000 gid=1001 groups=10,20\n");
-    });
+    expect_both_print(bundle, 0, "uid=1000 gid=1001 groups=10,20\n");
 }
 
 BOOST_AUTO_TEST_CASE(umask_is_applied)
 {
     auto bundle = shell_bundle("umask");
     bundle.config["process"]["user"]["umask"] = 027; // octal 0027, JSON decimal 23
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "0027\n");
-    });
+    expect_both_print(bundle, 0, "0027\n");
 }
 
 BOOST_AUTO_TEST_CASE(rlimits_are_applied)
@@ -238,12 +235,10 @@ BOOST_AUTO_TEST_CASE(rlimits_are_applied)
         {{"type", "RLIMIT_NOFILE"}, {"soft", 256}, {"hard", 512}},
         {{"type", "RLIMIT_CORE"}, {"soft", 4096}, {"hard", 8192}},
         {{"type", "RLIMIT_NPROC"}, {"soft", 300}, {"hard", 400}}};
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "Max core file size 4096 8192 bytes \n"
-                              "Max processes 300 400 processes \n"
-                              "Max open files 256 512 files \n");
-    });
+    expect_both_print(bundle, 0,
+                      "Max core file size 4096 8192 bytes \n"
+                      "Max processes 300 400 processes \n"
+                      "Max open files 256 512 files \n");
 }
 
 BOOST_AUTO_TEST_CASE(default_capabilities_as_root)
@@ -302,10 +297,7 @@ BOOST_AUTO_TEST_CASE(new_privileges_allowed_when_not_asked)
 {
     auto bundle = shell_bundle("grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status");
     bundle.config["process"]["noNewPrivileges"] = false;
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "NoNewPrivs:\t0\nSeccomp:\t0\n");
-    });
+    expect_both_print(bundle, 0, "NoNewPrivs:\t0\nSeccomp:\t0\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -315,20 +307,14 @@ BOOST_AUTO_TEST_SUITE(filesystem, *utf::precondition(is_root))
 BOOST_AUTO_TEST_CASE(readonly_rootfs_refuses_writes)
 {
     auto bundle = shell_bundle("touch /x 2>&1; echo rc=$?");
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "touch: /x: Read-only file system\nrc=1\n");
-    });
+    expect_both_print(bundle, 0, "touch: /x: Read-only file system\nrc=1\n");
 }
 
 BOOST_AUTO_TEST_CASE(writable_rootfs_accepts_writes)
 {
     auto bundle = shell_bundle("touch /x && echo wrote");
     bundle.config["root"]["readonly"] = false;
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "wrote\n");
-    });
+    expect_both_print(bundle, 0, "wrote\n");
 }
 
 // Both runtimes run the same rootfs one after the other, and a tmpfs over an existing directory
@@ -384,10 +370,7 @@ BOOST_AUTO_TEST_CASE(tmpfs_over_an_existing_directory_takes_its_mode)
                       {"type", "tmpfs"},
                       {"source", "tmpfs"},
                       {"options", {"mode=1777"}}});
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 0);
-        BOOST_TEST(out.out == "755\n1777\n");
-    });
+    expect_both_print(bundle, 0, "755\n1777\n");
 }
 
 BOOST_AUTO_TEST_CASE(masked_paths_read_empty)
@@ -455,10 +438,7 @@ BOOST_AUTO_TEST_SUITE(exit_and_signals, *utf::precondition(is_root))
 BOOST_AUTO_TEST_CASE(exit_code_is_propagated)
 {
     auto bundle = shell_bundle("echo before; exit 3");
-    expect_both(run_both(bundle), [](const Output& out) {
-        BOOST_TEST(out.status == 3);
-        BOOST_TEST(out.out == "before\n");
-    });
+    expect_both_print(bundle, 3, "before\n");
 }
 
 BOOST_AUTO_TEST_CASE(missing_executable_fails_run)

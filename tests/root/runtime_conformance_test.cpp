@@ -440,18 +440,9 @@ BOOST_FIXTURE_TEST_CASE(terminal_is_bound_on_dev_console, RuntimeFixture)
                      "stat -L -c %t:%T /dev/console /proc/self/fd/0 | tr '\\n' ' '; "
                      "awk '$5 == \"/dev/console\"' /proc/self/mountinfo | grep -c .; echo done"});
     bundle.write();
-    const auto id = new_id("console");
-    rt::CreateOptions co;
-    co.id = id;
-    co.bundle = bundle.dir();
-    co.console_socket = console.path();
-    auto created = rt::create(options, co);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
-    auto master = console.receive(5s);
-    BOOST_TEST_REQUIRE(master.valid());
-    BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
-    const auto text = read_until(master.get(), "done", 5s);
-    ::waitpid(created->pid, nullptr, 0);
+    const auto started = start_on_console(new_id("console"), console);
+    const auto text = read_until(started.master.get(), "done", 5s);
+    ::waitpid(started.pid, nullptr, 0);
     std::istringstream words(text);
     std::string console_dev, stdin_dev, count;
     words >> console_dev >> stdin_dev >> count;
@@ -508,22 +499,19 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_is_sent_to_the_listener_path, Ru
     bundle.set_args({"sh", "-c", "mkdir /tmp/notified; echo status=$?"});
     bundle.write();
     const auto id = new_id("notify");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    const auto created = must_create(id);
     BOOST_TEST_REQUIRE(agent.receive());
     const auto state = nlohmann::json::parse(agent.message, nullptr, false);
     BOOST_TEST_REQUIRE(state.is_object(), agent.message);
     BOOST_TEST(state["fds"] == nlohmann::json({"seccompFd"}), agent.message);
-    BOOST_TEST(state["pid"] == created->pid, agent.message);
+    BOOST_TEST(state["pid"] == created.pid, agent.message);
     BOOST_TEST(state["metadata"] == "berth-test-metadata", agent.message);
     BOOST_TEST(state["state"]["id"] == id, agent.message);
     BOOST_TEST(state["state"]["status"] == "creating", agent.message);
     BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
     const int nr = agent.answer_next(EXDEV);
     BOOST_TEST((nr == SYS_mkdir || nr == SYS_mkdirat), "notified syscall " << nr);
-    ::waitpid(created->pid, nullptr, 0);
+    ::waitpid(created.pid, nullptr, 0);
     const auto out = read_all(this->out.get());
     const auto err = read_all(this->err.get());
     BOOST_TEST(err.find("cross-device") != std::string::npos, err);
@@ -543,10 +531,7 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_of_an_exec_is_sent_to_the_listen
     bundle.set_args({"sleep", "1000"});
     bundle.write();
     const auto id = new_id("notify-exec");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    const auto created = must_create(id);
     BOOST_TEST_REQUIRE(agent.receive()); // the init's listener
     BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
     rt::ExecOptions eo;
@@ -574,14 +559,14 @@ BOOST_FIXTURE_TEST_CASE(seccomp_notify_listener_of_an_exec_is_sent_to_the_listen
     BOOST_TEST(state_json["pid"] == exec_pid, agent.message);
     BOOST_TEST(state_json["state"]["id"] == id, agent.message);
     BOOST_TEST(state_json["state"]["status"] == "running", agent.message);
-    BOOST_TEST(state_json["state"]["pid"] == created->pid, agent.message);
+    BOOST_TEST(state_json["state"]["pid"] == created.pid, agent.message);
     BOOST_TEST_REQUIRE(exec_result.has_value(), why(exec_result));
     BOOST_TEST(*exec_result == 0);
     const auto out = read_all(exec_out.get());
     BOOST_TEST(out.find("cross-device") != std::string::npos, out);
     BOOST_TEST(out.find("status=1\n") != std::string::npos, out);
     BOOST_TEST(rt::remove(options, id, true).has_value());
-    ::waitpid(created->pid, nullptr, 0);
+    ::waitpid(created.pid, nullptr, 0);
 }
 
 // Issue 13: linux.mountLabel was silently ignored; there is no SELinux here to apply it.

@@ -48,10 +48,7 @@ BOOST_FIXTURE_TEST_CASE(every_verb_says_enoent_for_a_missing_container_and_einva
     bundle.set_args({"sleep", "1000"});
     bundle.write();
     const auto id = new_id("other");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    const auto created = must_create(id);
     for (const auto& [name, verb] : verbs(options, "no-such-container"))
         BOOST_TEST(verb() == ENOENT, name);
     for (const auto& bad : {std::string("../escape"), std::string(""), std::string("a/b")})
@@ -61,7 +58,7 @@ BOOST_FIXTURE_TEST_CASE(every_verb_says_enoent_for_a_missing_container_and_einva
     BOOST_TEST(rt::create(options, bad_create).error().code == EINVAL);
     ::close(bad_create.stdin_fd);
     BOOST_TEST(rt::remove(options, id, true).has_value());
-    ::waitpid(created->pid, nullptr, __WALL);
+    ::waitpid(created.pid, nullptr, __WALL);
 }
 
 BOOST_FIXTURE_TEST_CASE(create_says_eexist_for_a_taken_id_and_einval_for_bad_input, RuntimeFixture)
@@ -92,10 +89,7 @@ BOOST_FIXTURE_TEST_CASE(every_verb_says_ebusy_when_the_status_does_not_allow_it,
     bundle.set_args({"sleep", "1000"});
     bundle.write();
     const auto id = new_id("busy");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    const auto created = must_create(id);
     auto verb = verbs(options, id);
     const auto code_of = [&](const std::string& name) {
         for (auto& [n, fn] : verb)
@@ -119,7 +113,7 @@ BOOST_FIXTURE_TEST_CASE(every_verb_says_ebusy_when_the_status_does_not_allow_it,
         BOOST_TEST(code_of(name) == EBUSY, "paused: " << name);
     BOOST_TEST(code_of("resume") == 0);
     BOOST_TEST_REQUIRE(rt::kill(options, id, SIGKILL, false).has_value());
-    ::waitpid(created->pid, nullptr, __WALL);
+    ::waitpid(created.pid, nullptr, __WALL);
     BOOST_TEST_REQUIRE(wait_status(options, id, rt::Status::Stopped));
     // stopped
     for (const auto* name : {"start", "kill", "kill all", "pause", "resume", "exec"})

@@ -103,11 +103,8 @@ BOOST_FIXTURE_TEST_CASE(a_created_container_holds_only_stdio_and_the_runtimes_sy
     bundle.set_args({"sleep", "1000"});
     bundle.write();
     const auto id = new_id("fds");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
-    const auto fds = open_fds(created->pid);
+    const auto created = must_create(id);
+    const auto fds = open_fds(created.pid);
     std::string listing;
     for (const auto& [n, target] : fds)
         listing += std::to_string(n) + " -> " + target + "\n";
@@ -122,13 +119,13 @@ BOOST_FIXTURE_TEST_CASE(a_created_container_holds_only_stdio_and_the_runtimes_sy
         }
     BOOST_TEST(sockets == 1, listing);
     BOOST_TEST(fifos == 1, listing);
-    BOOST_TEST(!unrelated.seen_in(created->pid), listing);
+    BOOST_TEST(!unrelated.seen_in(created.pid), listing);
     // The caller's flock is not held by the container: another process can take it now.
     berth::Fd again(::open((unrelated.dir.path() + "/locked").c_str(), O_RDWR | O_CLOEXEC));
     unrelated.fds[4].reset();
     BOOST_TEST(::flock(again.get(), LOCK_EX | LOCK_NB) == 0);
     BOOST_TEST(rt::remove(options, id, true).has_value());
-    ::waitpid(created->pid, nullptr, __WALL);
+    ::waitpid(created.pid, nullptr, __WALL);
 }
 
 BOOST_FIXTURE_TEST_CASE(mapped_fds_arrive_at_their_numbers_and_nothing_else_does, RuntimeFixture)
@@ -161,10 +158,7 @@ BOOST_FIXTURE_TEST_CASE(preserved_and_mapped_fds_line_up_for_an_exec, RuntimeFix
     bundle.set_args({"sleep", "1000"});
     bundle.write();
     const auto id = new_id("execfds");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    const auto created = must_create(id);
     BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
     Unrelated unrelated;
     auto mapped = pipe_with("mapped");
@@ -204,7 +198,7 @@ BOOST_FIXTURE_TEST_CASE(preserved_and_mapped_fds_line_up_for_an_exec, RuntimeFix
     BOOST_TEST(rt::remove(options, id, true).has_value());
     // Both are our children (CLONE_PARENT): the init's exit waits until the other is reaped.
     ::waitpid(pid, nullptr, __WALL);
-    ::waitpid(created->pid, nullptr, __WALL);
+    ::waitpid(created.pid, nullptr, __WALL);
 }
 
 // A free number in the preserved range would be taken by one of the runtime's own fds (the sync

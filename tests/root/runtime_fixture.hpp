@@ -138,6 +138,43 @@ struct RuntimeFixture {
         co.stderr_fd = err.get();
         return co;
     }
+    // rt::create of the bundle as `id` (create_options), which must succeed: its state.
+    rt::State must_create(const std::string& id)
+    {
+        auto co = create_options(id);
+        auto created = rt::create(options, co);
+        ::close(co.stdin_fd);
+        BOOST_TEST_REQUIRE(created.has_value(), why(created));
+        return std::move(*created);
+    }
+    // The same through the handle API: the container.
+    rt::Container must_create_container(const std::string& id)
+    {
+        auto co = create_options(id);
+        auto c = rt::Container::create(options, co);
+        ::close(co.stdin_fd);
+        BOOST_TEST_REQUIRE(c.has_value(), why(c));
+        return std::move(*c);
+    }
+    // A process.terminal container created with its pty master sent to `console`, then started:
+    // the master and the init's pid.
+    struct OnConsole {
+        Fd master;
+        pid_t pid = -1;
+    };
+    OnConsole start_on_console(const std::string& id, ConsoleSocket& console)
+    {
+        rt::CreateOptions co;
+        co.id = id;
+        co.bundle = bundle.dir();
+        co.console_socket = console.path();
+        auto created = rt::create(options, co);
+        BOOST_TEST_REQUIRE(created.has_value(), why(created));
+        auto master = console.receive(5s);
+        BOOST_TEST_REQUIRE(master.valid());
+        BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
+        return {std::move(master), created->pid};
+    }
     std::string output() const { return read_all(out.get()); }
     // Runs args in the foreground, returning status and output.
     Ran run(const std::vector<std::string>& args)

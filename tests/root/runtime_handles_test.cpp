@@ -18,23 +18,20 @@ BOOST_FIXTURE_TEST_CASE(an_in_process_handle_reaps_writes_exit_records_and_recov
     bundle.set_args({"sh", "-c", "echo hi; exec sleep 1000"});
     bundle.write();
     const auto id = new_id("handle");
-    auto co = create_options(id);
-    auto c = rt::Container::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    auto c = must_create_container(id);
     BOOST_TEST(berth::read_file(options.root + "/" + id + "/state.json")->find("\"bootId\"") !=
                std::string::npos);
-    BOOST_TEST_REQUIRE(c->start().has_value());
-    auto stats = c->stats();
+    BOOST_TEST_REQUIRE(c.start().has_value());
+    auto stats = c.stats();
     BOOST_TEST(stats.has_value(), why(stats));
-    auto running = c->init().try_reap();
+    auto running = c.init().try_reap();
     BOOST_TEST_REQUIRE(running.has_value(), why(running));
     BOOST_TEST(!running->has_value());
 
     rt::ExecOptions eo;
     eo.process.args = {"sh", "-c", "exit 3"};
     eo.process.env = {"PATH=/bin"};
-    auto p = c->exec(eo);
+    auto p = c.exec(eo);
     BOOST_TEST_REQUIRE(p.has_value(), why(p));
     auto pe = p->wait();
     BOOST_TEST_REQUIRE(pe.has_value(), why(pe));
@@ -46,14 +43,14 @@ BOOST_FIXTURE_TEST_CASE(an_in_process_handle_reaps_writes_exit_records_and_recov
     const auto half = new_id("half");
     fs::create_directories(options.root + "/" + half);
 
-    BOOST_TEST_REQUIRE(c->kill(SIGKILL).has_value());
-    auto e = c->init().wait();
+    BOOST_TEST_REQUIRE(c.kill(SIGKILL).has_value());
+    auto e = c.init().wait();
     BOOST_TEST_REQUIRE(e.has_value(), why(e));
     BOOST_TEST(e->signal == SIGKILL);
     BOOST_TEST(e->status() == 128 + SIGKILL);
     BOOST_TEST(!e->oom_killed);
     BOOST_TEST(!e->boot_id.empty());
-    BOOST_TEST(!c->kill(SIGTERM).has_value()); // reaped: never a recycled pid
+    BOOST_TEST(!c.kill(SIGTERM).has_value()); // reaped: never a recycled pid
 
     auto recovered = rt::recover(options);
     BOOST_TEST_REQUIRE(recovered.has_value(), why(recovered));
@@ -65,7 +62,7 @@ BOOST_FIXTURE_TEST_CASE(an_in_process_handle_reaps_writes_exit_records_and_recov
     BOOST_TEST(recovered->ended[0].record->pid == e->pid);
     BOOST_TEST((recovered->removed_incomplete == std::vector<std::string>{half}));
     BOOST_TEST(!fs::exists(options.root + "/" + half));
-    BOOST_TEST_REQUIRE(c->remove(false).has_value());
+    BOOST_TEST_REQUIRE(c.remove(false).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(exit_records_are_parsed_strictly)
@@ -111,33 +108,30 @@ BOOST_FIXTURE_TEST_CASE(a_sigkill_after_another_processes_oom_kill_is_not_labell
     bundle.set_args({"sleep", "100000"});
     bundle.write();
     const auto id = new_id("oom");
-    auto co = create_options(id);
-    auto c = rt::Container::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(c.has_value(), why(c));
-    BOOST_TEST_REQUIRE(c->start().has_value());
+    auto c = must_create_container(id);
+    BOOST_TEST_REQUIRE(c.start().has_value());
     rt::ExecOptions eo;
     // tail keeps the last "line" of /dev/zero, which never ends: it grows until the OOM killer
     // (32 MiB, no swap) takes it; after a pause, so that its handle (which reads the count it
     // starts from) exists before the kill.
     eo.process.args = {"sh", "-c", "sleep 0.3; exec tail /dev/zero"};
     eo.process.env = {"PATH=/bin"};
-    auto hog = c->exec(eo);
+    auto hog = c.exec(eo);
     BOOST_TEST_REQUIRE(hog.has_value(), why(hog));
     auto he = hog->wait();
     BOOST_TEST_REQUIRE(he.has_value(), why(he));
     BOOST_TEST(he->signal == SIGKILL);
     BOOST_TEST(he->oom_killed);
-    auto stats = c->stats();
+    auto stats = c.stats();
     BOOST_TEST_REQUIRE(stats.has_value(), why(stats));
     BOOST_TEST_REQUIRE(stats->oom_kill_events >= 1u);
 
-    BOOST_TEST_REQUIRE(c->kill(SIGKILL).has_value());
-    auto e = c->init().wait();
+    BOOST_TEST_REQUIRE(c.kill(SIGKILL).has_value());
+    auto e = c.init().wait();
     BOOST_TEST_REQUIRE(e.has_value(), why(e));
     BOOST_TEST(e->signal == SIGKILL);
     BOOST_TEST(!e->oom_killed);
-    BOOST_TEST_REQUIRE(c->remove(false).has_value());
+    BOOST_TEST_REQUIRE(c.remove(false).has_value());
 }
 
 // The OOM killer's own victim is labelled OOM: the init itself touching too much.
@@ -147,16 +141,13 @@ BOOST_FIXTURE_TEST_CASE(an_init_killed_by_the_oom_killer_is_labelled_oom, Runtim
     bundle.set_args({"tail", "/dev/zero"});
     bundle.write();
     const auto id = new_id("oominit");
-    auto co = create_options(id);
-    auto c = rt::Container::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(c.has_value(), why(c));
-    BOOST_TEST_REQUIRE(c->start().has_value());
-    auto e = c->init().wait();
+    auto c = must_create_container(id);
+    BOOST_TEST_REQUIRE(c.start().has_value());
+    auto e = c.init().wait();
     BOOST_TEST_REQUIRE(e.has_value(), why(e));
     BOOST_TEST(e->signal == SIGKILL);
     BOOST_TEST(e->oom_killed);
-    BOOST_TEST_REQUIRE(c->remove(false).has_value());
+    BOOST_TEST_REQUIRE(c.remove(false).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,12 +15,9 @@ BOOST_FIXTURE_TEST_CASE(lifecycle_goes_created_running_paused_stopped_and_delete
     bundle.set_args({"sleep", "1000"});
     bundle.write();
     const auto id = new_id("life");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
-    BOOST_TEST((created->status == rt::Status::Created));
-    const pid_t pid = created->pid;
+    const auto created = must_create(id);
+    BOOST_TEST((created.status == rt::Status::Created));
+    const pid_t pid = created.pid;
     BOOST_TEST(pid > 0);
     BOOST_TEST(fs::exists(options.root + "/" + id + "/exec.fifo"));
     auto s = rt::state(options, id);
@@ -68,10 +65,7 @@ BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, RuntimeFixture)
     bundle.set_args({"sleep", "1000"});
     bundle.write();
     const auto id = new_id("exec");
-    auto co = create_options(id);
-    auto created = rt::create(options, co);
-    ::close(co.stdin_fd);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
+    const auto created = must_create(id);
     BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
     rt::ExecOptions eo;
     eo.process.args = {"sh", "-c", "hostname; echo $$; cat /proc/self/status | grep NoNewPrivs"};
@@ -90,7 +84,7 @@ BOOST_FIXTURE_TEST_CASE(exec_runs_in_the_containers_namespaces, RuntimeFixture)
     BOOST_TEST(std::stoi(second) < 100, text);
     auto removed = rt::remove(options, id, true);
     BOOST_TEST(removed.has_value());
-    ::waitpid(created->pid, nullptr, 0);
+    ::waitpid(created.pid, nullptr, 0);
 }
 
 BOOST_FIXTURE_TEST_CASE(hooks_get_the_state_and_a_failing_prestart_hook_fails_create,

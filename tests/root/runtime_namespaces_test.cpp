@@ -46,15 +46,24 @@ BOOST_FIXTURE_TEST_CASE(joins_a_time_namespace_by_path, RuntimeFixture)
 
 // A container in a user namespace: the caller's memory is non-dumpable only while the stage
 // shares it (spawn.cpp), so the init is never dumpable; the caller gets its own flag back after.
-BOOST_FIXTURE_TEST_CASE(a_user_namespace_container_leaves_the_caller_dumpable, RuntimeFixture)
+namespace {
+
+// The bundle's container in a new user namespace, its ids 0..65535 mapped from host 100000.
+void in_a_user_namespace(berth::test::Bundle& bundle)
 {
+    // mkdtemp made the bundle 0700: the container's root (host uid 100000) must pass through.
     fs::permissions(bundle.dir(),
                     fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
-    bundle.config["linux"]["uidMappings"] = {
-        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
-    bundle.config["linux"]["gidMappings"] = {
-        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    for (const char* key : {"uidMappings", "gidMappings"})
+        bundle.config["linux"][key] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_user_namespace_container_leaves_the_caller_dumpable, RuntimeFixture)
+{
+    in_a_user_namespace(bundle);
     BOOST_TEST_REQUIRE(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
     BOOST_TEST(sh("echo ok") == "ok\n");
     BOOST_TEST(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);
@@ -62,14 +71,7 @@ BOOST_FIXTURE_TEST_CASE(a_user_namespace_container_leaves_the_caller_dumpable, R
 
 BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, RuntimeFixture)
 {
-    // mkdtemp made the bundle 0700: the container's root (host uid 100000) must pass through.
-    fs::permissions(bundle.dir(),
-                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    bundle.config["linux"]["namespaces"].push_back({{"type", "user"}});
-    bundle.config["linux"]["uidMappings"] = {
-        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
-    bundle.config["linux"]["gidMappings"] = {
-        {{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    in_a_user_namespace(bundle);
     const auto out = sh("cat /proc/self/uid_map /proc/self/gid_map; id -u; cat /dev/null; "
                         "grep CapEff /proc/self/status");
     BOOST_TEST(out.find("0     100000      65536") != std::string::npos, out);

@@ -117,20 +117,11 @@ BOOST_FIXTURE_TEST_CASE(terminal_sends_the_pty_master_to_the_console_socket, Run
     bundle.config["process"]["consoleSize"] = {{"height", 40}, {"width", 100}};
     bundle.set_args({"sh", "-c", "tty; stty size"});
     bundle.write();
-    const auto id = new_id("tty");
-    rt::CreateOptions co;
-    co.id = id;
-    co.bundle = bundle.dir();
-    co.console_socket = console.path();
-    auto created = rt::create(options, co);
-    BOOST_TEST_REQUIRE(created.has_value(), why(created));
-    auto master = console.receive(5s);
-    BOOST_TEST_REQUIRE(master.valid());
-    BOOST_TEST_REQUIRE(rt::start(options, id).has_value());
-    const auto text = berth::test::read_until(master.get(), "40 100", 5s);
+    const auto started = start_on_console(new_id("tty"), console);
+    const auto text = berth::test::read_until(started.master.get(), "40 100", 5s);
     BOOST_TEST(text.find("/dev/pts/0") != std::string::npos, text);
     BOOST_TEST(text.find("40 100") != std::string::npos, text);
-    ::waitpid(created->pid, nullptr, 0);
+    ::waitpid(started.pid, nullptr, 0);
 }
 
 BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_what_the_callers_signalfd_collects, RuntimeFixture)

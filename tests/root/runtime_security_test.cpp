@@ -49,6 +49,20 @@ void expect_unwritable(int path_fd)
     }
 }
 
+// `berth-runtime create` of a bundle running `true`: the init's pid, waiting in the created state.
+pid_t create_true(Runtime& berth, Bundle& bundle, const std::string& id)
+{
+    bundle.set_args({"true"});
+    bundle.write();
+    const auto created = berth.cli({"create", "--bundle", bundle.dir(), id});
+    BOOST_TEST_REQUIRE(created.status == 0, "create failed: " << created.err);
+    const auto state = nlohmann::json::parse(berth.cli({"state", id}).out, nullptr, false);
+    BOOST_TEST_REQUIRE(state.is_object());
+    const pid_t pid = state.value("pid", 0);
+    BOOST_TEST_REQUIRE(pid > 0);
+    return pid;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(created_init_runs_from_a_binary_nothing_can_write_not_the_host_file,
@@ -58,16 +72,8 @@ BOOST_AUTO_TEST_CASE(created_init_runs_from_a_binary_nothing_can_write_not_the_h
     BOOST_TEST_REQUIRE(binary.has_value(), "berth-runtime is not built");
     Runtime berth("berth-runtime", *binary);
     Bundle bundle;
-    bundle.set_args({"true"});
-    bundle.write();
     const auto id = berth.new_id("sealed");
-
-    const auto created = berth.cli({"create", "--bundle", bundle.dir(), id});
-    BOOST_TEST_REQUIRE(created.status == 0, "create failed: " << created.err);
-    const auto state = nlohmann::json::parse(berth.cli({"state", id}).out, nullptr, false);
-    BOOST_TEST_REQUIRE(state.is_object());
-    const pid_t pid = state.value("pid", 0);
-    BOOST_TEST_REQUIRE(pid > 0);
+    const pid_t pid = create_true(berth, bundle, id);
 
     const auto link = exe_link(pid);
     BOOST_TEST_MESSAGE("created init's /proc/<pid>/exe -> " << link);
@@ -101,15 +107,8 @@ BOOST_AUTO_TEST_CASE(created_init_is_in_the_container_cgroup_in_every_hierarchy,
     BOOST_TEST_REQUIRE(binary.has_value(), "berth-runtime is not built");
     Runtime berth("berth-runtime", *binary);
     Bundle bundle;
-    bundle.set_args({"true"});
-    bundle.write();
     const auto id = berth.new_id("cgjoin");
-    const auto created = berth.cli({"create", "--bundle", bundle.dir(), id});
-    BOOST_TEST_REQUIRE(created.status == 0, "create failed: " << created.err);
-    const auto state = nlohmann::json::parse(berth.cli({"state", id}).out, nullptr, false);
-    BOOST_TEST_REQUIRE(state.is_object());
-    const pid_t pid = state.value("pid", 0);
-    BOOST_TEST_REQUIRE(pid > 0);
+    const pid_t pid = create_true(berth, bundle, id);
 
     std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
     std::string line;
