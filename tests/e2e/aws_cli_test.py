@@ -11,8 +11,8 @@ import subprocess
 import time
 import urllib.error
 
-from berth_e2e import (HELLO, SOURCE, Agent, Aws, Failure, aws_clis, check, container, fetch,
-                       hello_archive, run_cases, stop_everything, task_id, wait_for)
+from berth_e2e import (HELLO, SOURCE, Aws, Failure, aws_clis, check, container, fetch, run_cases,
+                       shared_agent, stop_shared_agent, task_id, wait_for)
 
 STATE = {}
 
@@ -40,12 +40,7 @@ def task_definition(mode, family):
 
 
 def agent(work):
-    if "agent" not in STATE:
-        a = Agent(work)
-        a.load(hello_archive(work))
-        a.start()
-        STATE["agent"] = a
-    return STATE["agent"]
+    return shared_agent(STATE, work)
 
 
 def cli_for(mode):
@@ -159,8 +154,7 @@ def unknown_arns_are_missing(work):
 
 
 def teardown():
-    if "agent" in STATE:
-        stop_everything(STATE["agent"])
+    stop_shared_agent(STATE)
 
 
 def introspection(work):

@@ -306,6 +306,23 @@ def stop_everything(agent, timeout=30.0):
         agent.terminate()
 
 
+def shared_agent(state, work):
+    """The one berthd all the cases of a test file share, kept in state["agent"]: started with
+    the offline hello image by the first case that asks for it."""
+    if "agent" not in state:
+        a = Agent(work)
+        a.load(hello_archive(work))
+        a.start()
+        state["agent"] = a
+    return state["agent"]
+
+
+def stop_shared_agent(state):
+    """The teardown for shared_agent(): its tasks stopped, then berthd."""
+    if "agent" in state:
+        stop_everything(state["agent"])
+
+
 def container(task, name):
     for c in task.get("containers", []):
         if c.get("name") == name:

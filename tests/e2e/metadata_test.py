@@ -9,8 +9,8 @@ import json
 import subprocess
 import urllib.error
 
-from berth_e2e import (HELLO, Agent, Failure, check, container, fetch, hello_archive, run_cases,
-                       stop_everything, task_id, wait_for)
+from berth_e2e import (HELLO, Failure, check, container, fetch, run_cases, shared_agent,
+                       stop_shared_agent, task_id, wait_for)
 
 STATE = {}
 METADATA = "http://127.0.0.1:51679"  # the default listener, in run.sh's netns
@@ -29,12 +29,7 @@ PROBE = (
 
 
 def agent(work):
-    if "agent" not in STATE:
-        a = Agent(work)
-        a.load(hello_archive(work))
-        a.start()
-        STATE["agent"] = a
-    return STATE["agent"]
+    return shared_agent(STATE, work)
 
 
 def task_definition(mode):
@@ -156,8 +151,7 @@ def the_id_survives_a_restart(work):
 
 
 def teardown():
-    if "agent" in STATE:
-        stop_everything(STATE["agent"])
+    stop_shared_agent(STATE)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import os
 import time
 
 from berth_e2e import (HELLO, Agent, check, container, hello_archive, run_cases,
-                       stop_everything, task_id, wait_for)
+                       stop_shared_agent, task_id, wait_for)
 
 STATE = {}
 TICKER = "i=0; trap 'exit 0' TERM; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"
@@ -169,8 +169,7 @@ def the_cli_reads_logs_and_execs_into_readopted_containers_then_stops(work):
 
 
 def teardown():
-    if "agent" in STATE:
-        stop_everything(STATE["agent"])
+    stop_shared_agent(STATE)
 
 
 def main():
