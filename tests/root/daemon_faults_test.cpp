@@ -22,9 +22,6 @@
 using namespace berth;
 using namespace berth::test;
 using namespace berth::test::daemon;
-namespace utf = boost::unit_test;
-
-BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
 
 namespace {
 

@@ -1,6 +1,7 @@
 // tests/root/daemon_support.hpp — what the berthd root tests share: a berthd child process in
 // the namespaces the test made (Node: its own state and runtime dirs, the offline demo image
-// loaded, the real aws CLI pointed at it), task definitions, and leak probes. Header-only.
+// loaded, the real aws CLI pointed at it), task definitions, and leak probes. Header-only,
+// included once by each test program.
 #pragma once
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +23,14 @@
 #include "tests/support/namespaces.hpp"
 #include "tests/support/privileges.hpp"
 #include "tests/support/process.hpp"
+
+namespace utf = boost::unit_test;
+
+// Every berthd test runs in the private network, mount and /tmp namespaces this makes (a test
+// program includes this header once: one global fixture).
+namespace berth::test {
+BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
+} // namespace berth::test
 
 namespace berth::test::daemon {
 

@@ -11,9 +11,6 @@
 using namespace berth;
 using namespace berth::test;
 using namespace berth::test::daemon;
-namespace utf = boost::unit_test;
-
-BOOST_TEST_GLOBAL_FIXTURE(PrivateNamespacesAndTmp);
 
 BOOST_AUTO_TEST_SUITE(berthd, *utf::label("root") * utf::precondition(is_root))
 

@@ -49,35 +49,46 @@ void expect_unwritable(int path_fd)
     }
 }
 
-// `berth-runtime create` of a bundle running `true`: the init's pid, waiting in the created state.
-pid_t create_true(Runtime& berth, Bundle& bundle, const std::string& id)
+std::string built_berth_runtime()
 {
-    bundle.set_args({"true"});
-    bundle.write();
-    const auto created = berth.cli({"create", "--bundle", bundle.dir(), id});
-    BOOST_TEST_REQUIRE(created.status == 0, "create failed: " << created.err);
-    const auto state = nlohmann::json::parse(berth.cli({"state", id}).out, nullptr, false);
-    BOOST_TEST_REQUIRE(state.is_object());
-    const pid_t pid = state.value("pid", 0);
-    BOOST_TEST_REQUIRE(pid > 0);
-    return pid;
+    const auto binary = berth_runtime_path();
+    BOOST_TEST_REQUIRE(binary.has_value(), "berth-runtime is not built");
+    return *binary;
 }
+
+// A container made by `berth-runtime create` from a bundle running `true`: its init waits in
+// the created state.
+struct CreatedInit {
+    std::string binary = built_berth_runtime();
+    Runtime berth{"berth-runtime", binary};
+    Bundle bundle;
+    std::string id;
+    pid_t pid = -1;
+
+    explicit CreatedInit(const std::string& hint) : id(berth.new_id(hint))
+    {
+        bundle.set_args({"true"});
+        bundle.write();
+        const auto created = berth.cli({"create", "--bundle", bundle.dir(), id});
+        BOOST_TEST_REQUIRE(created.status == 0, "create failed: " << created.err);
+        const auto state = nlohmann::json::parse(berth.cli({"state", id}).out, nullptr, false);
+        BOOST_TEST_REQUIRE(state.is_object());
+        pid = state.value("pid", 0);
+        BOOST_TEST_REQUIRE(pid > 0);
+    }
+};
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(created_init_runs_from_a_binary_nothing_can_write_not_the_host_file,
                      *utf::precondition(is_root))
 {
-    const auto binary = berth_runtime_path();
-    BOOST_TEST_REQUIRE(binary.has_value(), "berth-runtime is not built");
-    Runtime berth("berth-runtime", *binary);
-    Bundle bundle;
-    const auto id = berth.new_id("sealed");
-    const pid_t pid = create_true(berth, bundle, id);
+    CreatedInit created("sealed");
+    const pid_t pid = created.pid;
 
     const auto link = exe_link(pid);
     BOOST_TEST_MESSAGE("created init's /proc/<pid>/exe -> " << link);
-    BOOST_TEST(link != *binary);
+    BOOST_TEST(link != created.binary);
     // What an attacker in the container would hold: an O_PATH fd on the init's exe, reopened for
     // writing now and again once every runtime process has exited.
     const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
@@ -90,8 +101,8 @@ BOOST_AUTO_TEST_CASE(created_init_runs_from_a_binary_nothing_can_write_not_the_h
     BOOST_TEST((readonly || (seals >= 0 && (seals & F_SEAL_WRITE))),
                "the init's binary is neither on a read-only mount nor a sealed memfd");
     expect_unwritable(held);
-    BOOST_TEST(berth.cli({"delete", "--force", id}).status == 0);
-    berth.forget(id);
+    BOOST_TEST(created.berth.cli({"delete", "--force", created.id}).status == 0);
+    created.berth.forget(created.id);
     for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i)
         ::usleep(10 * 1000); // the init is killed and reaped by its adopter
     expect_unwritable(held);
@@ -103,12 +114,8 @@ BOOST_AUTO_TEST_CASE(created_init_runs_from_a_binary_nothing_can_write_not_the_h
 BOOST_AUTO_TEST_CASE(created_init_is_in_the_container_cgroup_in_every_hierarchy,
                      *utf::precondition(is_root))
 {
-    const auto binary = berth_runtime_path();
-    BOOST_TEST_REQUIRE(binary.has_value(), "berth-runtime is not built");
-    Runtime berth("berth-runtime", *binary);
-    Bundle bundle;
-    const auto id = berth.new_id("cgjoin");
-    const pid_t pid = create_true(berth, bundle, id);
+    CreatedInit created("cgjoin");
+    const pid_t pid = created.pid;
 
     std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
     std::string line;
@@ -116,10 +123,10 @@ BOOST_AUTO_TEST_CASE(created_init_is_in_the_container_cgroup_in_every_hierarchy,
     while (std::getline(in, line)) {
         // "<id>:<controllers>:<path>"; the path may not contain ':'.
         const auto path = line.substr(line.rfind(':') + 1);
-        BOOST_TEST(path == bundle.cgroups_path(), "hierarchy line '" << line << "'");
+        BOOST_TEST(path == created.bundle.cgroups_path(), "hierarchy line '" << line << "'");
         ++lines;
     }
     BOOST_TEST(lines > 0);
-    BOOST_TEST(berth.cli({"delete", "--force", id}).status == 0);
-    berth.forget(id);
+    BOOST_TEST(created.berth.cli({"delete", "--force", created.id}).status == 0);
+    created.berth.forget(created.id);
 }
