@@ -31,6 +31,14 @@ void up_to_dep_running(Driver& d)
     d.event(EventKind::Started, "dep");
 }
 
+// `actions` (what dep's event led to) create app; carried out, they leave the task RUNNING.
+void expect_app_created_then_running(Driver& d, const Actions& actions)
+{
+    BOOST_TEST(has(actions, ActionKind::Create, "app"));
+    d.settle(actions);
+    BOOST_TEST(d.task.state().known == TaskStatus::Running);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(start_waits_until_the_dependency_runs)
@@ -43,10 +51,7 @@ BOOST_AUTO_TEST_CASE(start_waits_until_the_dependency_runs)
     auto pulled = d.event(EventKind::PullDone, "app");
     BOOST_TEST(!has(pulled, ActionKind::Create, "app"));
     d.event(EventKind::Created, "dep");
-    auto started = d.event(EventKind::Started, "dep");
-    BOOST_TEST(has(started, ActionKind::Create, "app"));
-    d.settle(started);
-    BOOST_TEST(d.task.state().known == TaskStatus::Running);
+    expect_app_created_then_running(d, d.event(EventKind::Started, "dep"));
 }
 
 BOOST_AUTO_TEST_CASE(complete_waits_for_the_dependency_to_exit_with_any_code)
@@ -55,10 +60,7 @@ BOOST_AUTO_TEST_CASE(complete_waits_for_the_dependency_to_exit_with_any_code)
     up_to_dep_running(d);
     BOOST_TEST(!has(d.seen, ActionKind::Create, "app"));
     BOOST_TEST(d.task.state().known == TaskStatus::Pending); // app is not up: not RUNNING yet
-    auto exited = d.event(EventKind::Exited, "dep", 3);
-    BOOST_TEST(has(exited, ActionKind::Create, "app"));
-    d.settle(exited);
-    BOOST_TEST(d.task.state().known == TaskStatus::Running);
+    expect_app_created_then_running(d, d.event(EventKind::Exited, "dep", 3));
 }
 
 BOOST_AUTO_TEST_CASE(success_lets_the_dependent_start_after_exit_code_zero)
@@ -101,10 +103,7 @@ BOOST_AUTO_TEST_CASE(healthy_waits_for_the_dependency_health_check)
     auto probe = d.advance(10s);
     BOOST_TEST(has(probe, ActionKind::HealthProbe, "dep"));
     BOOST_TEST(!has(d.seen, ActionKind::Create, "app"));
-    auto healthy = d.event(EventKind::HealthResult, "dep", 0, true);
-    BOOST_TEST(has(healthy, ActionKind::Create, "app"));
-    d.settle(healthy);
-    BOOST_TEST(d.task.state().known == TaskStatus::Running);
+    expect_app_created_then_running(d, d.event(EventKind::HealthResult, "dep", 0, true));
 }
 
 BOOST_AUTO_TEST_CASE(healthy_on_a_dependency_that_turns_unhealthy_fails_the_task_to_start)
