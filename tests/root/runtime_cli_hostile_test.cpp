@@ -38,22 +38,6 @@ Runtime berth_runtime()
     return Runtime("berth-runtime", *path);
 }
 
-std::string status_of(Runtime& runtime, const std::string& id)
-{
-    const auto state = json::parse(runtime.cli({"state", id}).out, nullptr, false);
-    return state.is_object() && state.contains("status") ? state["status"].get<std::string>() : "";
-}
-
-bool wait_for_status(Runtime& runtime, const std::string& id, const std::string& status)
-{
-    for (int i = 0; i < 200; ++i) {
-        if (status_of(runtime, id) == status)
-            return true;
-        std::this_thread::sleep_for(25ms);
-    }
-    return false;
-}
-
 // A detached `sleep 1000` container under runtime; returns its id.
 std::string run_sleeper(Runtime& runtime, Bundle& bundle, const std::string& hint)
 {
@@ -81,9 +65,9 @@ BOOST_AUTO_TEST_CASE(kill_with_signal_0_checks_that_the_container_runs)
             const auto id = run_sleeper(*runtime, bundle, "kill0");
             const auto alive = runtime->cli({"kill", id, "0"});
             BOOST_TEST(alive.status == 0, alive.err);
-            BOOST_TEST(status_of(*runtime, id) == "running");
+            BOOST_TEST(runtime->status(id) == "running");
             BOOST_TEST(runtime->cli({"kill", id, "KILL"}).status == 0);
-            BOOST_TEST(wait_for_status(*runtime, id, "stopped"));
+            BOOST_TEST(runtime->wait_status(id, "stopped"));
             BOOST_TEST(runtime->cli({"kill", id, "0"}).status != 0);
             BOOST_TEST(runtime->cli({"delete", id}).status == 0); // frees the bundle's cgroup
             runtime->forget(id);
@@ -202,10 +186,10 @@ BOOST_AUTO_TEST_CASE(delete_without_force_refuses_a_created_container)
     const auto refused = berth.cli({"delete", id});
     BOOST_TEST(refused.status == 1);
     BOOST_TEST(contains(refused.err, "container is created"), refused.err);
-    BOOST_TEST(status_of(berth, id) == "created");
+    BOOST_TEST(berth.status(id) == "created");
     BOOST_TEST(cgroup_exists(bundle.cgroups_path()));
     BOOST_TEST(berth.cli({"start", id}).status == 0);
-    BOOST_TEST(wait_for_status(berth, id, "stopped"));
+    BOOST_TEST(berth.wait_status(id, "stopped"));
     BOOST_TEST(berth.cli({"delete", id}).status == 0);
     berth.forget(id);
     BOOST_TEST(!cgroup_exists(bundle.cgroups_path()));

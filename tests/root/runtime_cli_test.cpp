@@ -52,16 +52,6 @@ std::string status_of(Runtime& runtime, const std::string& id)
     return state.is_object() && state.contains("status") ? state["status"].get<std::string>() : "";
 }
 
-bool wait_for_status(Runtime& runtime, const std::string& id, const std::string& status)
-{
-    for (int i = 0; i < 200; ++i) {
-        if (status_of(runtime, id) == status)
-            return true;
-        std::this_thread::sleep_for(25ms);
-    }
-    return false;
-}
-
 std::string read_text(const std::string& path)
 {
     std::ifstream in(path);
@@ -162,7 +152,7 @@ BOOST_AUTO_TEST_CASE(create_start_exec_pause_kill_delete)
         const auto refused = runtime.cli({"delete", id});
         BOOST_TEST(refused.status == 1, "delete of a running container must fail");
         BOOST_TEST(runtime.cli({"kill", id, "KILL"}).status == 0);
-        BOOST_TEST(wait_for_status(runtime, id, "stopped"));
+        BOOST_TEST(runtime.wait_status(id, "stopped"));
         BOOST_TEST(state_of(runtime, id)["pid"] == 0);
         BOOST_TEST(runtime.cli({"delete", id}).status == 0);
         runtime.forget(id);
@@ -204,7 +194,7 @@ BOOST_AUTO_TEST_CASE(kill_all_signals_every_process)
             std::this_thread::sleep_for(20ms);
         }
         BOOST_TEST(runtime.cli({"kill", "--all", id, "KILL"}).status == 0);
-        BOOST_TEST(wait_for_status(runtime, id, "stopped"));
+        BOOST_TEST(runtime.wait_status(id, "stopped"));
         BOOST_TEST(runtime.cli({"delete", id}).status == 0);
         runtime.forget(id);
         expect_gone(runtime, bundle, id);
@@ -231,7 +221,7 @@ BOOST_AUTO_TEST_CASE(console_socket_receives_the_pty_master)
         const auto seen = read_until(master.get(), "/dev/", 10s);
         BOOST_TEST(contains(seen, "hello from tty\r\n"), seen);
         BOOST_TEST(contains(seen, "/dev/pts/0"), seen);
-        BOOST_TEST(wait_for_status(runtime, id, "stopped"));
+        BOOST_TEST(runtime.wait_status(id, "stopped"));
         BOOST_TEST(runtime.cli({"delete", id}).status == 0);
         runtime.forget(id);
         expect_gone(runtime, bundle, id);

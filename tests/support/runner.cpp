@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -55,6 +56,22 @@ std::string Runtime::new_id(const std::string& hint)
 void Runtime::forget(const std::string& id)
 {
     ids_.erase(id);
+}
+
+std::string Runtime::status(const std::string& id)
+{
+    const auto state = nlohmann::json::parse(cli({"state", id}).out, nullptr, false);
+    return state.is_object() && state.contains("status") ? state["status"].get<std::string>() : "";
+}
+
+bool Runtime::wait_status(const std::string& id, const std::string& want)
+{
+    for (int i = 0; i < 200; ++i) {
+        if (status(id) == want)
+            return true;
+        std::this_thread::sleep_for(25ms);
+    }
+    return false;
 }
 
 Output Runtime::run(const Bundle& bundle, std::chrono::milliseconds timeout)

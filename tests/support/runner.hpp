@@ -31,6 +31,10 @@ public:
     // `run --bundle dir id` (foreground), then `delete --force id`.
     Output run(const Bundle& bundle, std::chrono::milliseconds timeout = 15s);
     void forget(const std::string& id); // cleaned up by the test itself
+    // The status `state id` reports ("created", "running", ...), "" when state fails.
+    std::string status(const std::string& id);
+    // Asks status(id) every 25 ms, for 5 s at most: whether it became `want`.
+    bool wait_status(const std::string& id, const std::string& want);
 
 private:
     std::string name_, binary_;
