@@ -79,7 +79,7 @@ inline json hello_definition(const std::string& family = "hello",
 }
 
 // Where a Node lives: its names (temporary directory, cgroup root), API port and task subnet.
-// Each test program has its own, so two of them never share a cgroup root or an address.
+// The defaults serve daemon and daemon_faults; daemon_lifecycle names its own.
 struct Site {
     std::string name = "daemon";
     int port = 18680;
