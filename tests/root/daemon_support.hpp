@@ -268,7 +268,7 @@ struct Node {
     std::string run_hello_running() const
     {
         register_definition(hello_definition());
-        const auto arn = run_task("hello");
+        auto arn = run_task("hello");
         wait_status(arn, "RUNNING");
         return arn;
     }
