@@ -138,7 +138,9 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
     if (!request.client_token.empty())
         token = store::ClientToken{request.cluster, request.client_token, fingerprint(request),
                                    result_text(records, result.failures), now_s()};
-    if (auto durable = store.put_new_tasks(records, request.tags, token); !durable) {
+    if (auto durable =
+            store.put_new_tasks(records, request.tags, token, now_s() - client_token_lifetime_s);
+        !durable) {
         release_all(); // durable before anything is made: nothing of this call starts
         return std::move(durable).error().wrap("store the new tasks");
     }

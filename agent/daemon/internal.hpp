@@ -207,10 +207,9 @@ struct Daemon::Impl {
 // supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
 Result<void> ensure_supervisor(const Options& options, const Paths& paths);
 
-// idempotency.cpp: a RunTask request's canonical text, and its answer as stored with its token.
-std::string fingerprint(const api::RunTaskRequest& request);
-std::string result_text(const std::vector<store::Task>& tasks,
-                        const std::vector<api::Failure>& failures);
+// How long a RunTask clientToken is remembered (idempotency.cpp says why 24 hours). Expired
+// tokens are deleted with the next token written (Store::put_new_tasks) and at each start.
+inline constexpr std::int64_t client_token_lifetime_s = std::int64_t{24} * 3600;
 
 engine::Time now_ms();
 std::int64_t now_s();

@@ -84,4 +84,10 @@ std::string network_interfaces_json(const std::string& task_id, const std::strin
 // exactly one berth-supervisor serves <runtime_dir>/supervisor.sock (supervisor.cpp).
 Result<void> ensure_supervisor_in(const Options& options, const std::string& runtime_dir);
 
+// idempotency.cpp: a RunTask request's canonical text (the same for requests that differ only
+// in the order of order-insignificant lists), and its answer as stored with its token.
+std::string fingerprint(const api::RunTaskRequest& request);
+std::string result_text(const std::vector<store::Task>& tasks,
+                        const std::vector<api::Failure>& failures);
+
 } // namespace berth::daemon
