@@ -2,7 +2,10 @@
 // types.StatsJSON), which the ECS agent's task metadata /stats and /task/stats return, from the
 // engine's ContainerSample. v4 adds network_rate_stats (bytes per second since the previous
 // sample, as the ECS agent computes them). Fields berth cannot measure keep Docker's zero values.
+#include <cstdio>
 #include <ctime>
+#include <iterator>
+#include <tuple>
 #include "agent/api/metadata_stats.hpp"
 
 namespace berth::api {

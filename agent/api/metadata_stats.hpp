@@ -34,7 +34,7 @@ public:
         : keep_(keep), limit_(limit)
     {
     }
-    // The previous sample of id (nullptr: none), then `now` becomes it.
+    // The previous sample of id (nullopt: none), then `now` becomes it.
     std::optional<ContainerSample> exchange(const std::string& id, const ContainerSample& now);
     std::size_t size() const { return samples_.size(); }
 

@@ -9,6 +9,7 @@
 #include "agent/daemon/internal.hpp"
 #include "agent/daemon/proc_stats.hpp"
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "cgroups/cgroups.hpp"
 
 namespace berth::daemon {

@@ -1,6 +1,7 @@
 // agent/store/tasks.cpp — tasks and their containers. A task is written whole (task row and every
 // container row) in one transaction, so a reader never sees a task with half its containers.
 #include <utility>
+#include <sqlite3.h>
 #include "agent/store/internal.hpp"
 
 namespace berth::store {

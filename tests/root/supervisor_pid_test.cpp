@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(a_started_supervisors_pid_file_records_its_start_time_and_b
 {
     Supervisor s;
     const auto stat = read_all("/proc/" + std::to_string(s.record.pid) + "/stat");
-    BOOST_TEST(s.record.start_time == berth::daemon::proc_start_time(stat));
+    BOOST_TEST((s.record.start_time == berth::daemon::proc_start_time(stat)));
     const auto boot = read_all("/proc/sys/kernel/random/boot_id");
     BOOST_TEST(s.record.boot_id == boot.substr(0, boot.find('\n')));
 }

@@ -281,13 +281,13 @@ BOOST_AUTO_TEST_CASE(a_process_start_time_is_field_22_even_with_spaces_in_its_na
 {
     const std::string stat = "4242 (berth-super (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 "
                              "0 0 20 0 1 0 987654 1000 100\n";
-    BOOST_TEST(daemon::proc_start_time(stat) == std::optional<std::uint64_t>(987654));
+    BOOST_TEST((daemon::proc_start_time(stat) == std::optional<std::uint64_t>(987654)));
     BOOST_TEST(!daemon::proc_start_time("4242 (x) S 1 2\n").has_value());
     BOOST_TEST(!daemon::proc_start_time("no parenthesis").has_value());
     const auto record = daemon::parse_pid_record("4242\n987654\nboot-1\n");
     BOOST_TEST_REQUIRE(record.has_value());
     BOOST_TEST(record->pid == 4242);
-    BOOST_TEST(record->start_time == std::optional<std::uint64_t>(987654));
+    BOOST_TEST((record->start_time == std::optional<std::uint64_t>(987654)));
     BOOST_TEST(record->boot_id == "boot-1");
     BOOST_TEST(daemon::pid_record_text(*record) == "4242\n987654\nboot-1\n");
     const auto old = daemon::parse_pid_record("4242\n"); // an older berthd's file
