@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
-#include "agent/api/container_stats.hpp"
+#include "agent/api/api.hpp"
 #include "base/result.hpp"
 
 namespace berth::daemon {

@@ -8,6 +8,7 @@
 #include <vector>
 #include "agent/config/config.hpp"
 #include "agent/daemon/daemon.hpp"
+#include "agent/daemon/proc_stats.hpp"
 #include "agent/engine/engine.hpp"
 #include "agent/engine/resources.hpp"
 #include "agent/store/store.hpp"

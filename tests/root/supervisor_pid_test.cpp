@@ -13,7 +13,6 @@
 #include <fstream>
 #include <sstream>
 #include "agent/daemon/pure.hpp"
-#include "agent/daemon/proc_stats.hpp"
 #include "tests/support/bundle.hpp"
 
 namespace fs = std::filesystem;

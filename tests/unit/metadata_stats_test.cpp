@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include "agent/api/internal.hpp"
 #include "tests/support/task_list_engine.hpp"
-#include "agent/daemon/proc_stats.hpp"
+#include "agent/daemon/pure.hpp"
 #include "cgroups/internal.hpp"
 
 using namespace berth;
