@@ -7,6 +7,7 @@
 namespace berth::api {
 
 struct IntrospectionServer::Impl {
+    Impl(NodeInfo n, ControlPlane& e) : node(std::move(n)), engine(e) {}
     NodeInfo node;
     ControlPlane& engine;
     std::unique_ptr<GetServer> server; // last: stopped before what its answers use goes
@@ -29,10 +30,10 @@ std::uint16_t IntrospectionServer::port() const
 Result<std::unique_ptr<IntrospectionServer>>
 IntrospectionServer::start(IntrospectionOptions options, NodeInfo node, ControlPlane& engine)
 {
-    auto impl = std::unique_ptr<Impl>(new Impl{std::move(node), engine, nullptr});
+    auto impl = std::make_unique<Impl>(std::move(node), engine);
     Impl* raw = impl.get();
     auto server =
-        GetServer::start({options.address, options.port, options.max_connections,
+        GetServer::start({std::move(options.address), options.port, options.max_connections,
                           options.header_timeout, options.write_timeout, "introspection",
                           R"({"error":"the introspection API is read-only: GET only"})"},
                          [raw](std::string_view target) {

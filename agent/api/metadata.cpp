@@ -60,7 +60,7 @@ Result<std::unique_ptr<MetadataServer>> MetadataServer::start(MetadataOptions op
     auto impl = std::make_unique<Impl>(std::move(node), std::move(key), engine, std::move(store));
     Impl* raw = impl.get();
     auto server = GetServer::start(
-        {options.address, options.port, options.max_connections, options.header_timeout,
+        {std::move(options.address), options.port, options.max_connections, options.header_timeout,
          options.write_timeout, "task metadata",
          R"("the task metadata endpoint is read-only: GET only")"},
         [raw](std::string_view target) { return metadata_response(raw->source, target); });

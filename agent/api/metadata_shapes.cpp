@@ -131,6 +131,23 @@ void add_detail(json& out, const TaskView& view, const std::string& name)
     }
 }
 
+// v4's LogDriver and LogOptions (the string options: what a log driver takes) from the
+// container's logConfiguration.
+void add_log(json& out, const json& def)
+{
+    const auto log = def.find("logConfiguration");
+    if (log == def.end() || !log->is_object())
+        return;
+    out["LogDriver"] = string_field(*log, "logDriver", "json-file");
+    json options = json::object();
+    if (auto o = log->find("options"); o != log->end() && o->is_object())
+        for (const auto& [k, v] : o->items())
+            if (v.is_string())
+                options[k] = v;
+    if (!options.empty())
+        out["LogOptions"] = std::move(options);
+}
+
 json container_json(const TaskView& view, const store::Container& c, const std::string& cluster,
                     bool v4)
 {
@@ -166,8 +183,7 @@ json container_json(const TaskView& view, const store::Container& c, const std::
     add_detail(out, view, c.name);
     if (v4) {
         out["ContainerARN"] = c.arn;
-        if (auto log = def.find("logConfiguration"); log != def.end() && log->is_object())
-            out["LogDriver"] = string_field(*log, "logDriver", "json-file");
+        add_log(out, def);
     }
     return out;
 }
