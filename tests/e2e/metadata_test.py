@@ -7,9 +7,11 @@ id is a 404 from inside the task too, /stats and /task/stats of the running cont
 stats JSON with non-zero, sane figures: CPU time, memory under the container's limit, its pids,
 the task netns's eth0 counters, precpu_stats from the previous read), the refusal of credentials
 (400), and that the container's id still answers after berthd is SIGKILLed and restarted. Runs inside run.sh's namespaces."""
+import calendar
 import json
 import re
 import subprocess
+import time
 import urllib.error
 
 from berth_e2e import (HELLO, Agent, Failure, check, container, fetch, hello_archive, run_cases,
@@ -21,15 +23,25 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 
 # Prints the URI, the container's and the task's metadata, then what wget says of an unknown id;
-# each on a line of its own with a prefix. Keeps running (the task stays RUNNING).
+# each on a line of its own with a prefix. Keeps running (the task stays RUNNING). The container
+# may ask before berthd has recorded it RUNNING (it shows PENDING then, as ECS would): it asks
+# again until it reads RUNNING.
 PROBE = (
     'echo "URI=$ECS_CONTAINER_METADATA_URI_V4"; echo "V3=$ECS_CONTAINER_METADATA_URI"; '
     'for i in 1 2 3 4 5 6 7 8 9 10; do '
-    '  c=$(wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4") && break; sleep 0.3; done; '
+    '  c=$(wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4") && '
+    '  case "$c" in *\'"KnownStatus":"RUNNING"\'*) break;; esac; sleep 0.3; done; '
     'echo "CONTAINER=$c"; '
     'echo "TASK=$(wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4/task")"; '
     f'wget -q -O - http://169.254.170.2/v4/{UNKNOWN} >/dev/null 2>&1; echo "UNKNOWN=$?"; '
     'echo DONE; exec sleep 3600')
+
+
+def seconds(rfc3339):
+    """Epoch seconds of an RFC 3339 UTC time with an optional fraction (not ordered as text:
+    trailing zeros are dropped, so "…30.03Z" sorts after "…30.034Z")."""
+    whole, _, fraction = rfc3339.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (fraction or "0"))
 
 
 def agent(work):
@@ -99,7 +111,7 @@ def metadata_from_inside(work, mode):
     check(mine.get("ImageID", "").startswith("sha256:") and len(mine["ImageID"]) == 71,
           f"ImageID: {mine}")
     check(RFC3339.match(mine.get("CreatedAt", "")) and RFC3339.match(mine.get("StartedAt", "")) and
-          mine["CreatedAt"] <= mine["StartedAt"] and "FinishedAt" not in mine,
+          seconds(mine["CreatedAt"]) <= seconds(mine["StartedAt"]) and "FinishedAt" not in mine,
           f"CreatedAt/StartedAt: {mine}")
     if mode == "host":
         check(mine.get("Networks", [{}])[0].get("NetworkMode") == "host", str(mine))
