@@ -119,6 +119,18 @@ struct Stats {
     std::uint64_t pids_current = 0, pids_limit = 0; // 0 = unlimited
     std::uint64_t io_read_bytes = 0, io_write_bytes = 0;
 };
+// The detail behind Stats that Docker's stats API shows (stats_detail.cpp): per CPU, memory.stat
+// whole, block I/O per device. A few more small reads; a controller that is absent leaves empty.
+struct StatsDetail {
+    std::vector<std::uint64_t> percpu_usage_ns; // v1 cpuacct.usage_percpu; v2 has no such file
+    std::uint64_t cpu_periods = 0;              // nr_periods of cpu.stat
+    std::map<std::string, std::uint64_t> memory_stat;
+    struct Device {
+        std::uint32_t major = 0, minor = 0;
+        std::uint64_t read_bytes = 0, write_bytes = 0, reads = 0, writes = 0;
+    };
+    std::vector<Device> devices; // in the kernel's order
+};
 
 // The delegated subtree under systemd (Delegate=yes), from /proc/self/cgroup text: the service's
 // cgroup (the v2 line; on hybrid hosts the name=systemd line). If the agent already moved itself
@@ -191,6 +203,7 @@ public:
     // paths below this one that belong to someone else, such as a nested container).
     Result<void> kill(const std::vector<std::string>& spare = {});
     Result<Stats> stats() const;
+    Result<StatsDetail> stats_detail() const;
     Result<std::uint64_t> oom_kill_count() const; // from memory.events / memory.oom_control
     // Undoes create(). A created cgroup: kills what is left (outside `spare`), waits (bounded)
     // for it to empty, removes its directories, child cgroups first (a spared subtree and the

@@ -114,5 +114,13 @@ struct Layout {
 Layout layout_for(const Host& host, const std::string& path);
 Result<Stats> read_stats(const Layout& layout);
 Result<std::uint64_t> read_oom_kills(const Layout& layout);
+// stats_detail.cpp: the per-device and per-CPU files, parsed leniently (a line that does not
+// read is skipped: these are figures to show, not state to act on).
+std::vector<StatsDetail::Device> parse_io_stat_devices(std::string_view text);
+// blkio.throttle.io_service_bytes_recursive (bytes) or io_serviced_recursive, into devices.
+void parse_blkio_devices(std::string_view text, bool bytes,
+                         std::vector<StatsDetail::Device>& devices);
+std::vector<std::uint64_t> parse_percpu(std::string_view text);
+Result<StatsDetail> read_stats_detail(const Layout& layout);
 
 } // namespace berth::cgroups::internal

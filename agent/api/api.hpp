@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "agent/api/container_stats.hpp"
 #include "agent/store/store.hpp"
 #include "base/result.hpp"
 
@@ -105,6 +106,23 @@ public:
     virtual Result<std::vector<store::Task>>
     describe_tasks(const std::string& cluster, const std::vector<std::string>& arns) = 0;
     virtual Result<std::vector<store::Task>> list_tasks(const store::TaskFilter& filter) = 0;
+    // The task metadata endpoint's extras (container_stats.hpp). Engines that know none keep
+    // these defaults: no details, and no sample (the endpoint then answers without them).
+    // Details of an unfinished task's containers (empty when unknown).
+    virtual Result<std::vector<ContainerDetail>> container_details(const std::string& task_arn)
+    {
+        (void)task_arn;
+        return std::vector<ContainerDetail>{};
+    }
+    // One statistics sample of a live container; nullopt when it has no cgroup (not created
+    // yet, or gone). Blocking reads of a few small files, done on the caller's thread.
+    virtual Result<std::optional<ContainerSample>> container_sample(const std::string& task_arn,
+                                                                    const std::string& container)
+    {
+        (void)task_arn;
+        (void)container;
+        return std::optional<ContainerSample>{};
+    }
 };
 
 class Server {
@@ -169,8 +187,9 @@ private:
 
 // --- Task metadata: the ECS agent's endpoint (127.0.0.1:51679, reached from tasks as
 // http://169.254.170.2, which net/ DNATs here). Unauthenticated, GET only. /v4/<id> (this
-// container), /v4/<id>/task, and /v3/ alike, in the ECS shapes; /stats and /task/stats answer 501
-// (no statistics yet); /v2/credentials/<id> answers 400 (standalone berth has no task roles).
+// container), /v4/<id>/task, /v4/<id>/stats and /v4/<id>/task/stats, and /v3/ alike, in the ECS
+// shapes (stats in Docker's stats JSON, precpu_stats from the endpoint's previous sample of that
+// container); /v2/credentials/<id> answers 400 (standalone berth has no task roles).
 // <id> is metadata_id(): an unknown one is a 404.
 inline constexpr std::string_view metadata_address = "169.254.170.2";
 

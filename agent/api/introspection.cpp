@@ -1,46 +1,16 @@
-// agent/api/introspection.cpp — the ECS agent's introspection API (see api.hpp): Boost.Beast on
-// its own io thread, GET only, small requests (no body), header and write timeouts, at most
-// max_connections at once (more are closed at accept). The session is http_listen.hpp's.
-#include <memory>
-#include <thread>
+// agent/api/introspection.cpp — the ECS agent's introspection API (see api.hpp) on a GetServer
+// (get_server.hpp); answers from introspection_shapes.cpp.
 #include "agent/api/api.hpp"
-#include "agent/api/http_listen.hpp"
+#include "agent/api/get_server.hpp"
 #include "agent/api/introspection.hpp"
 
 namespace berth::api {
-namespace hs = http_server;
 
 struct IntrospectionServer::Impl {
-    IntrospectionOptions options;
+    Impl(NodeInfo n, ControlPlane& e) : node(std::move(n)), engine(e) {}
     NodeInfo node;
     ControlPlane& engine;
-    hs::GetLimits limits;
-    std::size_t connections = 0; // io thread only; before io (see server.cpp)
-    hs::asio::io_context io{1};
-    hs::Tcp::acceptor acceptor{io};
-    hs::asio::steady_timer accept_pause{io};
-    std::thread thread;
-
-    Impl(IntrospectionOptions o, NodeInfo n, ControlPlane& e)
-        : options(std::move(o)), node(std::move(n)), engine(e)
-    {
-        limits.header_timeout = options.header_timeout;
-        limits.write_timeout = options.write_timeout;
-        limits.read_only_message = R"({"error":"the introspection API is read-only: GET only"})";
-    }
-    void accept()
-    {
-        hs::accept_loop(acceptor, accept_pause, connections, options.max_connections,
-                        [this](hs::Tcp::socket socket) {
-                            auto answer = [this](std::string_view target) {
-                                auto r = introspection_response(node, engine, target);
-                                return hs::Reply{r.status, std::move(r.body)};
-                            };
-                            std::make_shared<hs::GetSession<decltype(answer)>>(
-                                std::move(socket), connections, limits, answer)
-                                ->start();
-                        });
-    }
+    std::unique_ptr<GetServer> server; // last: stopped before what its answers use goes
 };
 
 IntrospectionServer::IntrospectionServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
@@ -54,31 +24,31 @@ IntrospectionServer::~IntrospectionServer()
 
 std::uint16_t IntrospectionServer::port() const
 {
-    return impl_->acceptor.local_endpoint().port();
+    return impl_->server->port();
 }
 
 Result<std::unique_ptr<IntrospectionServer>>
 IntrospectionServer::start(IntrospectionOptions options, NodeInfo node, ControlPlane& engine)
 {
-    auto impl = std::make_unique<Impl>(std::move(options), std::move(node), engine);
-    if (auto r = hs::open_listener(impl->acceptor, impl->options.address, impl->options.port,
-                                   "introspection");
-        !r)
-        return std::move(r).error();
-    impl->accept();
+    auto impl = std::make_unique<Impl>(std::move(node), engine);
     Impl* raw = impl.get();
-    impl->thread = std::thread([raw] { raw->io.run(); });
+    auto server =
+        GetServer::start({std::move(options.address), options.port, options.max_connections,
+                          options.header_timeout, options.write_timeout, "introspection",
+                          R"({"error":"the introspection API is read-only: GET only"})"},
+                         [raw](std::string_view target) {
+                             return introspection_response(raw->node, raw->engine, target);
+                         });
+    if (!server)
+        return std::move(server).error();
+    impl->server = std::move(*server);
     return std::unique_ptr<IntrospectionServer>(new IntrospectionServer(std::move(impl)));
 }
 
 void IntrospectionServer::stop()
 {
-    if (!impl_ || !impl_->thread.joinable())
-        return;
-    impl_->io.stop();
-    impl_->thread.join();
-    hs::beast::error_code ignored;
-    impl_->acceptor.close(ignored);
+    if (impl_ && impl_->server)
+        impl_->server->stop();
 }
 
 } // namespace berth::api

@@ -4,13 +4,11 @@
 #include <string>
 #include <string_view>
 #include "agent/api/api.hpp"
+#include "agent/api/get_server.hpp"
 
 namespace berth::api {
 
-struct IntrospectionResponse {
-    unsigned status = 200;
-    std::string body; // JSON
-};
+using IntrospectionResponse = GetReply;
 
 // One GET of target ("/v1/tasks?taskarn=..."): /v1/metadata, /v1/tasks and its two queries.
 IntrospectionResponse introspection_response(const NodeInfo& node, ControlPlane& engine,

@@ -4,6 +4,7 @@
 // DockerName the name berth gives it (<task-id>-<container>).
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include "agent/api/ecs_json.hpp"
 #include "agent/api/introspection.hpp"
 
 namespace berth::api {
@@ -11,55 +12,15 @@ namespace {
 
 using nlohmann::json;
 
-std::string dump(const json& value)
-{
-    return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 IntrospectionResponse error(unsigned status, const std::string& message)
 {
     return {status, dump({{"error", message}})};
 }
 
-// family and revision from ".../task-definition/family:3"
-std::pair<std::string, std::string> family_version(const std::string& arn)
-{
-    const auto slash = arn.rfind('/');
-    const auto name = slash == std::string::npos ? arn : arn.substr(slash + 1);
-    const auto colon = name.rfind(':');
-    if (colon == std::string::npos)
-        return {name, ""};
-    return {name.substr(0, colon), name.substr(colon + 1)};
-}
-
-json ports_json(const std::string& bindings_text)
-{
-    json out = json::array();
-    const auto bindings = json::parse(bindings_text, nullptr, false);
-    if (!bindings.is_array())
-        return out;
-    for (const auto& b : bindings) {
-        if (!b.is_object())
-            continue;
-        json port = json::object();
-        if (auto v = b.find("containerPort"); v != b.end() && v->is_number_integer())
-            port["ContainerPort"] = *v;
-        if (auto v = b.find("protocol"); v != b.end() && v->is_string())
-            port["Protocol"] = *v;
-        if (auto v = b.find("hostPort"); v != b.end() && v->is_number_integer())
-            port["HostPort"] = *v;
-        if (auto v = b.find("bindIP"); v != b.end() && v->is_string())
-            port["HostIp"] = *v;
-        out.push_back(std::move(port));
-    }
-    return out;
-}
-
 json task_json(const store::Task& task)
 {
-    const auto [family, version] = family_version(task.task_definition_arn);
-    const auto slash = task.arn.rfind('/');
-    const auto id = slash == std::string::npos ? task.arn : task.arn.substr(slash + 1);
+    const auto [family, version] = family_revision(task.task_definition_arn);
+    const auto id = last_component(task.arn);
     json containers = json::array();
     for (const auto& c : task.containers) {
         json container = {

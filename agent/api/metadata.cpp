@@ -1,34 +1,24 @@
-// agent/api/metadata.cpp — the task metadata server (see api.hpp): http_listen.hpp's GET-only
-// sessions on its own io thread; answers from metadata_shapes.cpp. Task definitions come from
-// the server's own store connection (read-only use, on this thread only).
-#include <memory>
-#include <thread>
+// agent/api/metadata.cpp — the task metadata server (see api.hpp) on a GetServer
+// (get_server.hpp); answers from metadata_shapes.cpp. Task definitions come from the server's
+// own store connection (read-only use, on the server's io thread only).
 #include "agent/api/api.hpp"
-#include "agent/api/http_listen.hpp"
+#include "agent/api/get_server.hpp"
 #include "agent/api/metadata.hpp"
+#include "base/strings.hpp"
 
 namespace berth::api {
-namespace hs = http_server;
 
 struct MetadataServer::Impl {
-    MetadataOptions options;
     store::Store store;
     MetadataSource source;
-    hs::GetLimits limits;
-    std::size_t connections = 0; // io thread only; before io (see server.cpp)
-    hs::asio::io_context io{1};
-    hs::Tcp::acceptor acceptor{io};
-    hs::asio::steady_timer accept_pause{io};
-    std::thread thread;
+    StatsHistory history;              // io thread only
+    std::unique_ptr<GetServer> server; // last: stopped before what its answers use goes
 
-    Impl(MetadataOptions o, NodeInfo node, std::string key, ControlPlane& engine, store::Store s)
-        : options(std::move(o)),
-          store(std::move(s)), source{std::move(node), std::move(key), engine, {}}
+    Impl(NodeInfo node, std::string key, ControlPlane& engine, store::Store s)
+        : store(std::move(s)), source{std::move(node), std::move(key), engine, {}}
     {
         source.definition = [this](const std::string& arn) { return definition(arn); };
-        limits.header_timeout = options.header_timeout;
-        limits.write_timeout = options.write_timeout;
-        limits.read_only_message = R"("the task metadata endpoint is read-only: GET only")";
+        source.history = &history;
     }
 
     std::optional<std::string> definition(const std::string& arn)
@@ -46,20 +36,6 @@ struct MetadataServer::Impl {
             return std::nullopt;
         return (*found)->body;
     }
-
-    void accept()
-    {
-        hs::accept_loop(acceptor, accept_pause, connections, options.max_connections,
-                        [this](hs::Tcp::socket socket) {
-                            auto answer = [this](std::string_view target) {
-                                auto r = metadata_response(source, target);
-                                return hs::Reply{r.status, std::move(r.body)};
-                            };
-                            std::make_shared<hs::GetSession<decltype(answer)>>(
-                                std::move(socket), connections, limits, answer)
-                                ->start();
-                        });
-    }
 };
 
 MetadataServer::MetadataServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl))
@@ -73,7 +49,7 @@ MetadataServer::~MetadataServer()
 
 std::uint16_t MetadataServer::port() const
 {
-    return impl_->acceptor.local_endpoint().port();
+    return impl_->server->port();
 }
 
 Result<std::unique_ptr<MetadataServer>> MetadataServer::start(MetadataOptions options,
@@ -81,26 +57,23 @@ Result<std::unique_ptr<MetadataServer>> MetadataServer::start(MetadataOptions op
                                                               ControlPlane& engine,
                                                               store::Store store)
 {
-    auto impl = std::make_unique<Impl>(std::move(options), std::move(node), std::move(key), engine,
-                                       std::move(store));
-    if (auto r = hs::open_listener(impl->acceptor, impl->options.address, impl->options.port,
-                                   "task metadata");
-        !r)
-        return std::move(r).error();
-    impl->accept();
+    auto impl = std::make_unique<Impl>(std::move(node), std::move(key), engine, std::move(store));
     Impl* raw = impl.get();
-    impl->thread = std::thread([raw] { raw->io.run(); });
+    auto server = GetServer::start(
+        {std::move(options.address), options.port, options.max_connections, options.header_timeout,
+         options.write_timeout, "task metadata",
+         R"("the task metadata endpoint is read-only: GET only")"},
+        [raw](std::string_view target) { return metadata_response(raw->source, target); });
+    if (!server)
+        return std::move(server).error();
+    impl->server = std::move(*server);
     return std::unique_ptr<MetadataServer>(new MetadataServer(std::move(impl)));
 }
 
 void MetadataServer::stop()
 {
-    if (!impl_ || !impl_->thread.joinable())
-        return;
-    impl_->io.stop();
-    impl_->thread.join();
-    hs::beast::error_code ignored;
-    impl_->acceptor.close(ignored);
+    if (impl_ && impl_->server)
+        impl_->server->stop();
 }
 
 } // namespace berth::api

@@ -6,13 +6,12 @@
 #include <string>
 #include <string_view>
 #include "agent/api/api.hpp"
+#include "agent/api/get_server.hpp"
+#include "agent/api/metadata_stats.hpp"
 
 namespace berth::api {
 
-struct MetadataResponse {
-    unsigned status = 200;
-    std::string body; // JSON
-};
+using MetadataResponse = GetReply;
 
 struct MetadataSource {
     NodeInfo node;
@@ -20,6 +19,8 @@ struct MetadataSource {
     ControlPlane& engine;
     // The registered task definition (JSON text) of an ARN; nullopt when unknown.
     std::function<std::optional<std::string>(const std::string& arn)> definition;
+    // Previous samples for precpu_stats (the server's, used on its io thread); null: none kept.
+    StatsHistory* history = nullptr;
 };
 
 // One GET of target ("/v4/<id>/task", ...).

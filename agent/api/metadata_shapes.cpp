@@ -3,12 +3,15 @@
 // container {DockerId, Name, DockerName, Image, Labels, DesiredStatus, KnownStatus, Limits
 // {CPU units, Memory MiB}, Type, ContainerARN, ExitCode, Ports, Networks}; task {Cluster, TaskARN,
 // Family, Revision, DesiredStatus, KnownStatus, Limits {CPU vCPUs, Memory MiB}, PullStartedAt,
-// PullStoppedAt, ExecutionStoppedAt, LaunchType, Containers}. Not shown because berth does not
-// track them: ImageID, CreatedAt/StartedAt per container, and a bridge task's IPv4Addresses.
-#include <ctime>
+// PullStoppedAt, ExecutionStoppedAt, LaunchType, Containers}, with ImageID and CreatedAt/StartedAt/
+// FinishedAt per container from the engine (ControlPlane::container_details); /stats and
+// /task/stats in Docker's stats JSON (metadata_stats.cpp). Not shown because berth does not track
+// it: a bridge task's IPv4Addresses.
 #include <openssl/crypto.h>
 #include <nlohmann/json.hpp>
+#include "agent/api/ecs_json.hpp"
 #include "agent/api/metadata.hpp"
+#include "agent/api/metadata_stats.hpp"
 #include "base/strings.hpp"
 
 namespace berth::api {
@@ -16,41 +19,10 @@ namespace {
 
 using nlohmann::json;
 
-std::string dump(const json& value)
-{
-    return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // The ECS agent answers its metadata errors as a JSON string.
 MetadataResponse error(unsigned status, const std::string& message)
 {
     return {status, dump(json(message))};
-}
-
-std::string rfc3339(std::int64_t epoch_seconds)
-{
-    const std::time_t t = epoch_seconds;
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char text[32];
-    const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return {text, n};
-}
-
-std::pair<std::string, std::string> family_revision(const std::string& arn)
-{
-    const auto slash = arn.rfind('/');
-    const auto name = slash == std::string::npos ? arn : arn.substr(slash + 1);
-    const auto colon = name.rfind(':');
-    if (colon == std::string::npos)
-        return {name, ""};
-    return {name.substr(0, colon), name.substr(colon + 1)};
-}
-
-std::string last_component(const std::string& arn)
-{
-    const auto slash = arn.rfind('/');
-    return slash == std::string::npos ? arn : arn.substr(slash + 1);
 }
 
 std::string lower(std::string_view text)
@@ -62,8 +34,10 @@ std::string lower(std::string_view text)
     return out;
 }
 
-// "256", "0.25 vCPU", "1 vcpu" -> vCPUs; "512", "1 GB" -> MiB. nullopt when unset or unreadable.
-std::optional<double> task_cpu_vcpus(const std::string& text)
+// A task-level size as ECS writes it: a number, optionally followed by `unit` (any case).
+// with_unit/without scale it into the shown unit. nullopt when unset or unreadable.
+std::optional<double> task_size(const std::string& text, std::string_view unit, double with_unit,
+                                double without)
 {
     if (text.empty())
         return std::nullopt;
@@ -71,18 +45,18 @@ std::optional<double> task_cpu_vcpus(const std::string& text)
     const double v = std::strtod(text.c_str(), &end);
     if (end == text.c_str() || v <= 0)
         return std::nullopt;
-    return lower(trim(end)) == "vcpu" ? v : v / 1024.0;
+    return v * (lower(trim(end)) == unit ? with_unit : without);
+}
+
+// "256", "0.25 vCPU", "1 vcpu" -> vCPUs; "512", "1 GB" -> MiB.
+std::optional<double> task_cpu_vcpus(const std::string& text)
+{
+    return task_size(text, "vcpu", 1, 1 / 1024.0);
 }
 
 std::optional<double> task_memory_mib(const std::string& text)
 {
-    if (text.empty())
-        return std::nullopt;
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (end == text.c_str() || v <= 0)
-        return std::nullopt;
-    return lower(trim(end)) == "gb" ? v * 1024 : v;
+    return task_size(text, "gb", 1024, 1);
 }
 
 // A string member, or fallback when absent or not a string (definitions come from API clients).
@@ -117,29 +91,6 @@ json container_definition(const json& definition, const json& overrides, const s
     return out;
 }
 
-json ports(const std::string& bindings_text)
-{
-    json out = json::array();
-    const auto bindings = json::parse(bindings_text, nullptr, false);
-    if (!bindings.is_array())
-        return out;
-    for (const auto& b : bindings) {
-        if (!b.is_object())
-            continue;
-        json port = json::object();
-        if (auto v = b.find("containerPort"); v != b.end() && v->is_number_integer())
-            port["ContainerPort"] = *v;
-        if (auto v = b.find("protocol"); v != b.end() && v->is_string())
-            port["Protocol"] = *v;
-        if (auto v = b.find("hostPort"); v != b.end() && v->is_number_integer())
-            port["HostPort"] = *v;
-        if (auto v = b.find("bindIP"); v != b.end() && v->is_string())
-            port["HostIp"] = *v;
-        out.push_back(std::move(port));
-    }
-    return out;
-}
-
 json networks(const std::string& mode, const std::string& interfaces_text)
 {
     json network = {{"NetworkMode", mode}};
@@ -161,7 +112,41 @@ struct TaskView {
     const store::Task& task;
     json definition; // {} when unknown
     json overrides;
+    std::vector<ContainerDetail> details; // the engine's, by name
 };
+
+void add_detail(json& out, const TaskView& view, const std::string& name)
+{
+    for (const auto& d : view.details) {
+        if (d.name != name)
+            continue;
+        if (!d.image_id.empty())
+            out["ImageID"] = d.image_id;
+        if (d.created_at)
+            out["CreatedAt"] = rfc3339_ms(*d.created_at);
+        if (d.started_at)
+            out["StartedAt"] = rfc3339_ms(*d.started_at);
+        if (d.finished_at)
+            out["FinishedAt"] = rfc3339_ms(*d.finished_at);
+    }
+}
+
+// v4's LogDriver and LogOptions (the string options: what a log driver takes) from the
+// container's logConfiguration.
+void add_log(json& out, const json& def)
+{
+    const auto log = def.find("logConfiguration");
+    if (log == def.end() || !log->is_object())
+        return;
+    out["LogDriver"] = string_field(*log, "logDriver", "json-file");
+    json options = json::object();
+    if (auto o = log->find("options"); o != log->end() && o->is_object())
+        for (const auto& [k, v] : o->items())
+            if (v.is_string())
+                options[k] = v;
+    if (!options.empty())
+        out["LogOptions"] = std::move(options);
+}
 
 json container_json(const TaskView& view, const store::Container& c, const std::string& cluster,
                     bool v4)
@@ -191,14 +176,14 @@ json container_json(const TaskView& view, const store::Container& c, const std::
         out["Limits"]["Memory"] = memory;
     if (c.exit_code)
         out["ExitCode"] = *c.exit_code;
-    if (auto p = ports(c.network_bindings); !p.empty())
+    if (auto p = ports_json(c.network_bindings); !p.empty())
         out["Ports"] = std::move(p);
     out["Networks"] =
         networks(string_field(view.definition, "networkMode", "bridge"), c.network_interfaces);
+    add_detail(out, view, c.name);
     if (v4) {
         out["ContainerARN"] = c.arn;
-        if (auto log = def.find("logConfiguration"); log != def.end() && log->is_object())
-            out["LogDriver"] = string_field(*log, "logDriver", "json-file");
+        add_log(out, def);
     }
     return out;
 }
@@ -280,6 +265,47 @@ std::optional<Route> route_of(std::string_view path)
     return std::nullopt;
 }
 
+// One container's Docker stats; null when it has no cgroup now (not created yet, or gone), as
+// the ECS agent shows a container it has no statistics for.
+Result<json> stats_of(const MetadataSource& source, const store::Task& task,
+                      const store::Container& c, bool v4)
+{
+    auto sample = source.engine.container_sample(task.arn, c.name);
+    if (!sample)
+        return std::move(sample).error();
+    if (!*sample)
+        return json(nullptr);
+    std::optional<ContainerSample> previous;
+    if (source.history)
+        previous = source.history->exchange(c.runtime_id, **sample);
+    return docker_stats(**sample, previous ? &*previous : nullptr, c.runtime_id,
+                        last_component(task.arn) + "-" + c.name, v4);
+}
+
+MetadataResponse container_stats(const MetadataSource& source, const store::Task& task,
+                                 const store::Container& c, bool v4)
+{
+    auto stats = stats_of(source, task, c, v4);
+    if (!stats)
+        return error(500, "container statistics: " + stats.error().message());
+    return {200, dump(*stats)};
+}
+
+// {DockerId: stats, ...} for every container of the task.
+MetadataResponse task_stats(const MetadataSource& source, const store::Task& task, bool v4)
+{
+    json out = json::object();
+    for (const auto& c : task.containers) {
+        if (c.runtime_id.empty())
+            continue; // never made: no id to key it by
+        auto stats = stats_of(source, task, c, v4);
+        if (!stats)
+            return error(500, "container statistics: " + stats.error().message());
+        out[c.runtime_id] = std::move(*stats);
+    }
+    return {200, dump(out)};
+}
+
 MetadataResponse credentials_refused()
 {
     // The ECS agent's answer for an id it holds no credentials for.
@@ -315,12 +341,16 @@ MetadataResponse answer(const MetadataSource& source, const Route& route)
         for (const auto& c : task.containers) {
             if (!same_id(metadata_id(source.key, task.arn, c.name), route.id))
                 continue;
-            if (route.rest.ends_with("stats"))
-                return error(501, "berth does not serve container statistics yet (the runtime "
-                                  "exposes no per-container stats to berthd)");
+            if (route.rest == "stats")
+                return container_stats(source, task, c, route.v4);
+            if (route.rest == "task/stats")
+                return task_stats(source, task, route.v4);
+            auto details = source.engine.container_details(task.arn);
+            if (!details)
+                return error(500, "container details: " + details.error().message());
             auto definition_text = source.definition(task.task_definition_arn);
             TaskView view{task, json::parse(definition_text.value_or("{}"), nullptr, false),
-                          json::parse(task.overrides, nullptr, false)};
+                          json::parse(task.overrides, nullptr, false), std::move(*details)};
             if (!view.definition.is_object())
                 view.definition = json::object();
             if (!view.overrides.is_object())

@@ -13,8 +13,6 @@
 namespace berth::daemon {
 namespace {
 
-constexpr auto answer_timeout = std::chrono::seconds(30);
-
 std::string random_id() // 32 lowercase hex digits, the shape of ECS task ids
 {
     std::array<unsigned char, 16> bytes{};
@@ -37,25 +35,6 @@ std::string units_text(std::optional<int> units)
 }
 
 } // namespace
-
-template <class T>
-Result<T> Daemon::Impl::on_loop(std::function<Result<T>()> f)
-{
-    auto promise = std::make_shared<std::promise<Result<T>>>();
-    auto answer = promise->get_future();
-    asio::post(io, [promise, f = std::move(f)] { promise->set_value(f()); });
-    // Waited for in slices: once the loop has stopped (berthd shutting down) the call is never
-    // answered, and an API or metadata thread waiting the full 30 s would stall the joins in
-    // main() for as long.
-    const auto deadline = std::chrono::steady_clock::now() + answer_timeout;
-    while (answer.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-        if (io.stopped())
-            return Error::with_code(ECANCELED, "berthd is stopping");
-        if (std::chrono::steady_clock::now() >= deadline)
-            return Error::with_code(ETIMEDOUT, "the task engine did not answer within 30 s");
-    }
-    return answer.get();
-}
 
 std::unique_ptr<TaskEntry> Daemon::Impl::new_task(const api::RunTaskRequest& request,
                                                   const taskdef::TaskDefinition& def)
@@ -138,7 +117,9 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
     if (!request.client_token.empty())
         token = store::ClientToken{request.cluster, request.client_token, fingerprint(request),
                                    result_text(records, result.failures), now_s()};
-    if (auto durable = store.put_new_tasks(records, request.tags, token); !durable) {
+    if (auto durable =
+            store.put_new_tasks(records, request.tags, token, now_s() - client_token_lifetime_s);
+        !durable) {
         release_all(); // durable before anything is made: nothing of this call starts
         return std::move(durable).error().wrap("store the new tasks");
     }

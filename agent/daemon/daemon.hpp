@@ -66,6 +66,12 @@ public:
     Result<std::vector<store::Task>> describe_tasks(const std::string& cluster,
                                                     const std::vector<std::string>& arns) override;
     Result<std::vector<store::Task>> list_tasks(const store::TaskFilter& filter) override;
+    // metadata_detail.cpp: ImageID and lifecycle times; one statistics sample (its file reads
+    // on the calling thread).
+    Result<std::vector<api::ContainerDetail>>
+    container_details(const std::string& task_arn) override;
+    Result<std::optional<api::ContainerSample>>
+    container_sample(const std::string& task_arn, const std::string& container) override;
 
     struct Impl;
 

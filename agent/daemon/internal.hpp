@@ -3,8 +3,10 @@
 // net::Network (not thread-safe) is used under network_mutex.
 #pragma once
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -207,12 +209,33 @@ struct Daemon::Impl {
 // supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
 Result<void> ensure_supervisor(const Options& options, const Paths& paths);
 
-// idempotency.cpp: a RunTask request's canonical text, and its answer as stored with its token.
-std::string fingerprint(const api::RunTaskRequest& request);
-std::string result_text(const std::vector<store::Task>& tasks,
-                        const std::vector<api::Failure>& failures);
+// How long a RunTask clientToken is remembered (idempotency.cpp says why 24 hours). Expired
+// tokens are deleted with the next token written (Store::put_new_tasks) and at each start.
+inline constexpr std::int64_t client_token_lifetime_s = std::int64_t{24} * 3600;
 
 engine::Time now_ms();
 std::int64_t now_s();
+
+// The ControlPlane's hand-over (control.cpp, metadata_detail.cpp): f runs on the loop, the
+// calling thread (the API's or the metadata server's) waits for its answer, at most 30 s.
+template <class T>
+Result<T> Daemon::Impl::on_loop(std::function<Result<T>()> f)
+{
+    constexpr auto answer_timeout = std::chrono::seconds(30);
+    auto promise = std::make_shared<std::promise<Result<T>>>();
+    auto answer = promise->get_future();
+    asio::post(io, [promise, f = std::move(f)] { promise->set_value(f()); });
+    // Waited for in slices: once the loop has stopped (berthd shutting down) the call is never
+    // answered, and an API or metadata thread waiting the full 30 s would stall the joins in
+    // main() for as long.
+    const auto deadline = std::chrono::steady_clock::now() + answer_timeout;
+    while (answer.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+        if (io.stopped())
+            return Error::with_code(ECANCELED, "berthd is stopping");
+        if (std::chrono::steady_clock::now() >= deadline)
+            return Error::with_code(ETIMEDOUT, "the task engine did not answer within 30 s");
+    }
+    return answer.get();
+}
 
 } // namespace berth::daemon

@@ -8,6 +8,7 @@
 #include <vector>
 #include "agent/config/config.hpp"
 #include "agent/daemon/daemon.hpp"
+#include "agent/daemon/proc_stats.hpp"
 #include "agent/engine/engine.hpp"
 #include "agent/engine/resources.hpp"
 #include "agent/store/store.hpp"
@@ -83,5 +84,11 @@ std::string network_interfaces_json(const std::string& task_id, const std::strin
 // Not pure (it spawns berth-supervisor), but here as the tests' one white-box seam: makes sure
 // exactly one berth-supervisor serves <runtime_dir>/supervisor.sock (supervisor.cpp).
 Result<void> ensure_supervisor_in(const Options& options, const std::string& runtime_dir);
+
+// idempotency.cpp: a RunTask request's canonical text (the same for requests that differ only
+// in the order of order-insignificant lists), and its answer as stored with its token.
+std::string fingerprint(const api::RunTaskRequest& request);
+std::string result_text(const std::vector<store::Task>& tasks,
+                        const std::vector<api::Failure>& failures);
 
 } // namespace berth::daemon

@@ -110,6 +110,10 @@ Result<std::unique_ptr<TaskEntry>> Daemon::Impl::entry_for(store::Task record)
 
 Result<void> Daemon::Impl::restore()
 {
+    // Tokens that expired while berthd was down (or were never followed by another RunTask).
+    if (auto gone = store.prune_client_tokens(now_s() - client_token_lifetime_s); !gone)
+        log::warn("cannot prune expired client tokens, continuing",
+                  {{"error", gone.error().message()}});
     auto recovered = runtime::recover(rt);
     if (!recovered)
         return std::move(recovered).error().wrap("recover containers");

@@ -42,15 +42,22 @@ Result<engine::ContainerState> container_from(const json& j)
     auto desired = enum_of<engine::ContainerStatus>(j, "desired", 6);
     auto health = enum_of<engine::HealthStatus>(j, "health", 2);
     auto started = time_of(j, "started_at");
-    if (!known || !desired || !health || !started)
+    // created_at and finished_at came later: a record without them reads as "not known".
+    auto created = time_of(j, "created_at");
+    auto finished = time_of(j, "finished_at");
+    if (!known || !desired || !health || !started || !created || !finished)
         return !known     ? known.error()
                : !desired ? desired.error()
                : !health  ? health.error()
-                          : started.error();
+               : !started ? started.error()
+               : !created ? created.error()
+                          : finished.error();
     c.known = *known;
     c.desired = *desired;
     c.health = *health;
     c.started_at = *started;
+    c.created_at = *created;
+    c.finished_at = *finished;
     if (j.contains("exit_code") && j["exit_code"].is_number_integer())
         c.exit_code = j["exit_code"].get<int>();
     c.reason = j.value("reason", std::string());
@@ -76,7 +83,9 @@ std::string state_to_json(const engine::TaskState& s)
                                      {"exit_code", c.exit_code ? json(*c.exit_code) : json()},
                                      {"reason", c.reason},
                                      {"health", static_cast<int>(c.health)},
+                                     {"created_at", optional_ms(c.created_at)},
                                      {"started_at", optional_ms(c.started_at)},
+                                     {"finished_at", optional_ms(c.finished_at)},
                                      {"failed_probes", c.failed_probes},
                                      {"exists", c.exists}});
     return out.dump(-1, ' ', false, json::error_handler_t::replace);

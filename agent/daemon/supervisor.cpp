@@ -2,9 +2,11 @@
 // must outlive berthd (containers keep running and their exits keep being recorded while the
 // agent is down). If nothing answers on its socket, berthd starts one: double-forked so it is
 // nobody's child here, in a session of its own, stdio on /dev/null. Its pid goes to
-// <runtime_dir>/supervisor.pid (tests and uninstall stop it by pid). The check-and-spawn runs
-// under an flock on <runtime_dir>/supervisor.lock, so concurrent callers never start two.
-// The forked child only calls async-signal-safe functions (rewatch calls this from a worker).
+// <runtime_dir>/supervisor.pid (tests and uninstall stop it by pid), then its start time and the
+// boot id, so that a pid the kernel later gives to another process (another node's supervisor
+// in a runtime dir that outlived a reboot or a crash) is never taken for it. The check-and-spawn
+// runs under an flock on <runtime_dir>/supervisor.lock, so concurrent callers never start two. The
+// forked child only calls async-signal-safe functions (rewatch calls this from a worker).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -20,6 +22,7 @@
 #include <thread>
 #include "agent/daemon/build_paths.hpp"
 #include "agent/daemon/internal.hpp"
+#include "agent/daemon/proc_stats.hpp"
 #include "base/fd.hpp"
 #include "base/files.hpp"
 #include "base/log.hpp"
@@ -96,17 +99,25 @@ Result<void> spawn(const std::string& binary, const std::string& socket_path, in
     return {};
 }
 
-// A previous supervisor of this runtime dir that is still alive (its pid file names a process
-// called berth-supervisor): it may be hung, but a second one must not start beside it.
+std::string boot_id()
+{
+    auto text = read_file("/proc/sys/kernel/random/boot_id");
+    return text ? std::string(trim(*text)) : std::string();
+}
+
+// A previous supervisor of this runtime dir that is still alive: its pid file names a live
+// process called berth-supervisor that started when the file says, in this boot (a file
+// without start time and boot id, from an older berthd, is checked by name only). It may be
+// hung, but a second one must not start beside it.
 std::optional<long> live_recorded(const Paths& paths)
 {
     const auto text = read_file(paths.supervisor_pid());
     if (!text)
         return std::nullopt;
-    char* end = nullptr;
-    const long pid = std::strtol(text->c_str(), &end, 10);
-    if (end == text->c_str() || pid <= 0)
+    const auto record = parse_pid_record(*text);
+    if (!record)
         return std::nullopt;
+    const long pid = record->pid;
     const auto comm = read_file(cat("/proc/", pid, "/comm"));
     if (!comm || comm->rfind("berth-superviso", 0) != 0) // comm is cut at 15 characters
         return std::nullopt;
@@ -114,7 +125,28 @@ std::optional<long> live_recorded(const Paths& paths)
     const auto close = stat ? stat->rfind(") ") : std::string::npos;
     if (close == std::string::npos || stat->substr(close + 2, 1) == "Z")
         return std::nullopt;
+    if (record->start_time &&
+        (record->boot_id != boot_id() || proc_start_time(*stat) != record->start_time))
+        return std::nullopt; // the pid was reused: the recorded supervisor is gone
     return pid;
+}
+
+// Adds the new supervisor's start time and the boot id to its pid file (the forked child could
+// write only the pid: it must not allocate). Failing leaves the pid alone, checked by name.
+void complete_pid_record(const Paths& paths)
+{
+    const auto text = read_file(paths.supervisor_pid());
+    auto record = text ? parse_pid_record(*text) : std::nullopt;
+    if (!record)
+        return;
+    const auto stat = read_file(cat("/proc/", record->pid, "/stat"));
+    record->start_time = stat ? proc_start_time(*stat) : std::nullopt;
+    record->boot_id = boot_id();
+    if (!record->start_time || record->boot_id.empty())
+        return;
+    if (auto r = write_file_durable(paths.supervisor_pid(), pid_record_text(*record), 0600); !r)
+        log::warn("cannot record berth-supervisor's start time, continuing",
+                  {{"error", r.error().message()}});
 }
 
 } // namespace
@@ -155,6 +187,7 @@ Result<void> ensure_supervisor(const Options& options, const Paths& paths)
         return Error::from_errno("open ", quoted(paths.supervisor_pid()));
     if (auto r = spawn(binary, socket_path, pid_file.get()); !r)
         return r;
+    complete_pid_record(paths);
     for (int i = 0; i < 500; ++i) { // up to 5 s
         if (answers(socket_path)) {
             log::info("started berth-supervisor", {{"socket", socket_path}});

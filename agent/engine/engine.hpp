@@ -145,9 +145,11 @@ struct ContainerState {
     std::optional<int> exit_code;
     std::string reason;
     HealthStatus health = HealthStatus::Unknown;
+    std::optional<Time> created_at; // the runtime's create answered (epoch ms, as `now`)
     std::optional<Time> started_at;
-    int failed_probes = 0; // consecutive, outside the start period
-    bool exists = false;   // created in the runtime: Remove is due at cleanup
+    std::optional<Time> finished_at; // its exit was learnt
+    int failed_probes = 0;           // consecutive, outside the start period
+    bool exists = false;             // created in the runtime: Remove is due at cleanup
 };
 struct TaskState { // everything snapshot() persists
     TaskStatus known = TaskStatus::Provisioning;

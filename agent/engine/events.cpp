@@ -28,6 +28,7 @@ void Task::Machine::on_exit(std::size_t c, std::optional<int> code, std::string 
 {
     auto& s = state.containers[c];
     s.exit_code = code;
+    s.finished_at = now;
     disarm(TimerKind::Kill, c);
     disarm(TimerKind::Probe, c);
     take_flight(ActionKind::HealthProbe, c);
@@ -101,8 +102,10 @@ void Task::Machine::on_event(const Event& e, Time now)
         return;
     case EventKind::Created:
         if (take_flight(ActionKind::Create, c) &&
-            state.containers[c].known < ContainerStatus::Created)
+            state.containers[c].known < ContainerStatus::Created) {
+            state.containers[c].created_at = now;
             set_container(c, ContainerStatus::Created);
+        }
         return;
     case EventKind::CreateFailed:
         if (take_flight(ActionKind::Create, c))

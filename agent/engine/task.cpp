@@ -99,6 +99,7 @@ void adopt(Task::Machine& m, std::size_t c, const Observed& seen, Time now)
     if (seen.exists && seen.running) {
         s.exists = true;
         if (s.known < ContainerStatus::Running) {
+            s.created_at = s.created_at.value_or(now);
             s.started_at = s.started_at.value_or(now);
             m.set_container(c, ContainerStatus::Running);
         }
@@ -111,8 +112,10 @@ void adopt(Task::Machine& m, std::size_t c, const Observed& seen, Time now)
     }
     if (seen.exists) { // created, never started (a crash between create and start)
         s.exists = true;
-        if (s.known < ContainerStatus::Created)
+        if (s.known < ContainerStatus::Created) {
+            s.created_at = s.created_at.value_or(now);
             m.set_container(c, ContainerStatus::Created);
+        }
         return;
     }
     if (s.known >= ContainerStatus::Created) // ECS: ContainerVanishedError

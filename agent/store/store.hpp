@@ -139,9 +139,15 @@ public:
     // Inserts or replaces a task and all its containers in one transaction.
     Result<void> put_task(const Task& task);
     // A RunTask's new tasks, each with the same tags, and its client token (if any), in one
-    // transaction: all of them are recorded or none (then nothing of the call may start).
+    // transaction: all of them are recorded or none (then nothing of the call may start). With a
+    // token, tokens created before prune_tokens_before (epoch seconds; 0: none) are deleted in
+    // the same transaction: expired tokens go at no extra commit, and the table holds at most
+    // the tokens of one lifetime before the newest.
     Result<void> put_new_tasks(const std::vector<Task>& tasks, const std::vector<Tag>& tags,
-                               const std::optional<ClientToken>& token);
+                               const std::optional<ClientToken>& token,
+                               std::int64_t prune_tokens_before = 0);
+    // Deletes the client tokens created before created_before (epoch seconds); how many went.
+    Result<std::size_t> prune_client_tokens(std::int64_t created_before);
     // nullopt: the token was never recorded in that cluster.
     Result<std::optional<ClientToken>> client_token(const std::string& cluster,
                                                     const std::string& token) const;

@@ -1,6 +1,7 @@
 // agent/store/tasks.cpp — tasks and their containers. A task is written whole (task row and every
 // container row) in one transaction, so a reader never sees a task with half its containers.
 #include <utility>
+#include <sqlite3.h>
 #include "agent/store/internal.hpp"
 
 namespace berth::store {
@@ -147,7 +148,32 @@ Result<void> write_token(Connection& db, const ClientToken& t)
     return stmt->run();
 }
 
+Result<std::size_t> delete_tokens_before(Connection& db, std::int64_t created_before)
+{
+    auto stmt = db.prepare("DELETE FROM client_tokens WHERE created_at < ?1");
+    if (!stmt)
+        return std::move(stmt).error();
+    stmt->bind(1, created_before);
+    if (auto r = stmt->run(); !r)
+        return std::move(r).error();
+    return static_cast<std::size_t>(::sqlite3_changes(db.handle()));
+}
+
 } // namespace
+
+Result<std::size_t> Store::prune_client_tokens(std::int64_t created_before)
+{
+    auto& db = db_->connection;
+    auto tx = Transaction::begin(db);
+    if (!tx)
+        return std::move(tx).error();
+    auto gone = delete_tokens_before(db, created_before);
+    if (!gone)
+        return std::move(gone).error().wrap("prune client tokens");
+    if (auto r = tx->commit(); !r)
+        return std::move(r).error();
+    return gone;
+}
 
 Result<void> Store::put_task(const Task& task)
 {
@@ -161,7 +187,8 @@ Result<void> Store::put_task(const Task& task)
 }
 
 Result<void> Store::put_new_tasks(const std::vector<Task>& tasks, const std::vector<Tag>& tags,
-                                  const std::optional<ClientToken>& token)
+                                  const std::optional<ClientToken>& token,
+                                  std::int64_t prune_tokens_before)
 {
     auto& db = db_->connection;
     auto tx = Transaction::begin(db);
@@ -173,9 +200,12 @@ Result<void> Store::put_new_tasks(const std::vector<Task>& tasks, const std::vec
         if (auto r = write_tags(db, task.arn, tags); !r)
             return std::move(r).error().wrap(cat("store tags of ", task.arn));
     }
-    if (token)
+    if (token) {
         if (auto r = write_token(db, *token); !r)
             return std::move(r).error().wrap("store clientToken");
+        if (auto r = delete_tokens_before(db, prune_tokens_before); !r)
+            return std::move(r).error().wrap("prune client tokens");
+    }
     return tx->commit();
 }
 

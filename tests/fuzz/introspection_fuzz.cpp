@@ -6,13 +6,14 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include "agent/api/internal.hpp"
+#include "tests/support/task_list_engine.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
 using namespace berth;
 
 namespace {
 
-class Engine : public api::ControlPlane {
+class Engine : public test::TaskListEngine {
 public:
     Engine()
     {
@@ -27,21 +28,6 @@ public:
         t.containers = {c};
         tasks = {t};
     }
-    Result<api::RunTaskResult> run_task(const api::RunTaskRequest&) override
-    {
-        return Error::invalid("read-only");
-    }
-    Result<std::optional<store::Task>> stop_task(const api::StopTaskRequest&) override
-    {
-        return Error::invalid("read-only");
-    }
-    Result<std::vector<store::Task>> describe_tasks(const std::string&,
-                                                    const std::vector<std::string>&) override
-    {
-        return tasks;
-    }
-    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter&) override { return tasks; }
-    std::vector<store::Task> tasks;
 };
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 #include "agent/api/api.hpp"
+#include "tests/support/task_list_engine.hpp"
 #include "base/fd.hpp"
 
 using namespace berth;
@@ -19,7 +20,7 @@ namespace {
 const std::string task_arn =
     "arn:aws:ecs:us-east-1:000000000000:task/default/0f6a3e5b9c2d4e1f8a7b6c5d4e3f2a1b";
 
-class FixedEngine : public api::ControlPlane {
+class FixedEngine : public test::TaskListEngine {
 public:
     FixedEngine()
     {
@@ -46,26 +47,6 @@ public:
         stopped.containers = {};
         tasks.push_back(stopped);
     }
-    Result<api::RunTaskResult> run_task(const api::RunTaskRequest&) override
-    {
-        return Error::invalid("not here");
-    }
-    Result<std::optional<store::Task>> stop_task(const api::StopTaskRequest&) override
-    {
-        return Error::invalid("not here");
-    }
-    Result<std::vector<store::Task>> describe_tasks(const std::string&,
-                                                    const std::vector<std::string>&) override
-    {
-        return tasks;
-    }
-    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter& filter) override
-    {
-        last_filter = filter;
-        return tasks;
-    }
-    std::vector<store::Task> tasks;
-    store::TaskFilter last_filter;
 };
 
 struct Fixture {

@@ -1,6 +1,7 @@
 // agent/api's task metadata endpoint: the per-container ids and their key, the v4/v3 response
 // shapes from a stand-in ControlPlane (berthd's engine implements the real one), the refusals
-// (unknown id 404, stats 501, credentials 400), and the server over real HTTP on a free port
+// (unknown id 404, credentials 400; stats from an engine without samples are null; the stats
+// themselves are metadata_stats_test's), and the server over real HTTP on a free port
 // with task definitions from a real (in-memory) store.
 #define BOOST_TEST_MODULE api_metadata
 #include <boost/test/unit_test.hpp>
@@ -15,6 +16,7 @@
 #include <regex>
 #include <nlohmann/json.hpp>
 #include "agent/api/internal.hpp"
+#include "tests/support/task_list_engine.hpp"
 #include "base/fd.hpp"
 #include "base/files.hpp"
 
@@ -28,10 +30,10 @@ const std::string task_arn = "arn:aws:ecs:us-east-1:000000000000:task/default/0f
 const std::string definition_arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/web:1";
 const std::string definition_body = R"({"family":"web","networkMode":"awsvpc",
   "containerDefinitions":[{"name":"web","image":"hello","cpu":256,"memory":128,
-    "dockerLabels":{"team":"berth"},"logConfiguration":{"logDriver":"json-file"}},
+    "dockerLabels":{"team":"berth"},"logConfiguration":{"logDriver":"json-file","options":{"max-size":"10m","n":3}}},
    {"name":"sidecar","image":"hello"}]})";
 
-class FixedEngine : public api::ControlPlane {
+class FixedEngine : public test::TaskListEngine {
 public:
     FixedEngine()
     {
@@ -61,28 +63,6 @@ public:
         t.containers = {web, sidecar};
         tasks.push_back(t);
     }
-    Result<api::RunTaskResult> run_task(const api::RunTaskRequest&) override
-    {
-        return Error::invalid("not here");
-    }
-    Result<std::optional<store::Task>> stop_task(const api::StopTaskRequest&) override
-    {
-        return Error::invalid("not here");
-    }
-    Result<std::vector<store::Task>> describe_tasks(const std::string&,
-                                                    const std::vector<std::string>&) override
-    {
-        return tasks;
-    }
-    Result<std::vector<store::Task>> list_tasks(const store::TaskFilter& filter) override
-    {
-        ++lookups;
-        last_filter = filter;
-        return tasks;
-    }
-    std::vector<store::Task> tasks;
-    int lookups = 0; // list_tasks calls (berthd runs each on its loop)
-    store::TaskFilter last_filter;
 };
 
 struct Shapes {
@@ -162,6 +142,7 @@ BOOST_AUTO_TEST_CASE(the_container_answer_has_the_v4_shape)
     BOOST_TEST(web["Type"] == "NORMAL");
     BOOST_TEST(web["ContainerARN"].get<std::string>().ends_with("/web"));
     BOOST_TEST(web["LogDriver"] == "json-file");
+    BOOST_TEST(web["LogOptions"] == json({{"max-size", "10m"}})); // string options only
     BOOST_TEST(web["Limits"] == json({{"CPU", 256}, {"Memory", 128}}));
     BOOST_TEST(web["Labels"]["team"] == "berth");
     BOOST_TEST(web["Labels"]["com.amazonaws.ecs.task-arn"] == task_arn);
@@ -206,7 +187,7 @@ BOOST_AUTO_TEST_CASE(v3_answers_the_same_container_without_the_v4_only_fields)
     BOOST_TEST(!s.get_json("/v3/" + id_of("web") + "/task").contains("LaunchType"));
 }
 
-BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404_stats_501_and_credentials_400)
+BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404_and_credentials_400)
 {
     const Shapes s;
     for (const std::string& target : std::vector<std::string>{
@@ -216,11 +197,12 @@ BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404_stats_501_and_credentials_400
         BOOST_TEST(reply.status == 404U, target << ": " << reply.status);
         BOOST_TEST(json::parse(reply.body, nullptr, false).is_string(), reply.body);
     }
-    for (const auto* rest : {"/stats", "/task/stats"}) {
-        const auto reply = s.get("/v4/" + id_of("web") + rest);
-        BOOST_TEST(reply.status == 501U);
-        BOOST_TEST(reply.body.find("statistics") != std::string::npos, reply.body);
-    }
+    // An engine that keeps no samples (the ControlPlane default): null, as the ECS agent shows
+    // a container it has no statistics for.
+    BOOST_TEST(s.get_json("/v4/" + id_of("web") + "/stats").is_null());
+    const auto task_stats = s.get_json("/v4/" + id_of("web") + "/task/stats");
+    BOOST_TEST(task_stats["0f6a3e5b9c2d4e1f-web"].is_null());
+    BOOST_TEST(task_stats.size() == 2U);
     const auto credentials = s.get_json("/v2/credentials/" + id_of("web"), 400);
     BOOST_TEST(credentials["code"] == "InvalidIdInRequest");
     BOOST_TEST(credentials["HTTPErrorCode"] == 400);

@@ -1,0 +1,169 @@
+// agent/daemon/metadata_detail.cpp — the ControlPlane's task metadata extras (api.hpp,
+// container_stats.hpp): a container's image id and lifecycle times, read on the loop from the
+// engine's state; and one statistics sample, whose location (runtime id, network mode) comes
+// from the loop while its reads (the cgroup's files, /proc/stat, the init's /proc/<pid>/net/dev)
+// run on the caller's thread (the metadata server's), never on the loop.
+#include <unistd.h>
+#include <sys/sysinfo.h>
+#include <cerrno>
+#include "agent/daemon/internal.hpp"
+#include "agent/daemon/proc_stats.hpp"
+#include "base/files.hpp"
+#include "base/strings.hpp"
+#include "cgroups/cgroups.hpp"
+
+namespace berth::daemon {
+namespace {
+
+std::optional<std::int64_t> ms(const std::optional<engine::Time>& t)
+{
+    return t ? std::optional<std::int64_t>(t->count()) : std::nullopt;
+}
+
+std::vector<api::ContainerDetail> details_of(const std::vector<std::string>& names,
+                                             const engine::TaskState& state)
+{
+    std::vector<api::ContainerDetail> out;
+    for (std::size_t i = 0; i < names.size() && i < state.containers.size(); ++i) {
+        const auto& c = state.containers[i];
+        out.push_back({names[i], "", ms(c.created_at), ms(c.started_at), ms(c.finished_at)});
+    }
+    return out;
+}
+
+std::string image_id(const std::string& config_digest)
+{
+    return config_digest.find(':') == std::string::npos ? "sha256:" + config_digest : config_digest;
+}
+
+// What the loop knows of a live container: enough to find its cgroup and network namespace.
+struct Where {
+    std::string runtime_id;
+    bool own_netns = false; // bridge or awsvpc: the task's netns, whose counters are shown
+    runtime::Options rt;
+};
+
+std::uint64_t host_memory()
+{
+    struct sysinfo info {};
+    if (::sysinfo(&info) != 0)
+        return 0;
+    return static_cast<std::uint64_t>(info.totalram) * info.mem_unit;
+}
+
+void add_cgroup(api::ContainerSample& s, const cgroups::Stats& st, const cgroups::StatsDetail& d)
+{
+    s.cpu_total = st.cpu_usage_usec * 1000;
+    s.cpu_user = st.cpu_user_usec * 1000;
+    s.cpu_system = st.cpu_system_usec * 1000;
+    s.percpu_usage = d.percpu_usage_ns;
+    s.cpu_periods = d.cpu_periods;
+    s.throttled_periods = st.cpu_throttled_periods;
+    s.throttled_time = st.cpu_throttled_usec * 1000;
+    s.memory_usage = st.memory_usage;
+    s.memory_max_usage = st.memory_max_usage;
+    s.memory_limit = st.memory_limit != 0 ? st.memory_limit : host_memory();
+    s.memory_stat = d.memory_stat;
+    s.pids_current = st.pids_current;
+    s.pids_limit = st.pids_limit;
+    for (const auto& dev : d.devices)
+        s.block_io.push_back(
+            {dev.major, dev.minor, dev.read_bytes, dev.write_bytes, dev.reads, dev.writes});
+}
+
+// The reads, off the loop. nullopt when the container has no cgroup (not created, or gone).
+Result<std::optional<api::ContainerSample>> sample(const Where& where)
+{
+    auto path = runtime::cgroup_path_for(where.rt, where.runtime_id, where.runtime_id);
+    if (!path)
+        return std::move(path).error();
+    auto cgroup = cgroups::Cgroup::open(*path);
+    if (!cgroup && cgroup.error().code == ENOENT)
+        return std::optional<api::ContainerSample>{};
+    if (!cgroup)
+        return std::move(cgroup).error();
+    api::ContainerSample s;
+    s.read = std::chrono::system_clock::now();
+    auto stats = cgroup->stats();
+    auto detail = cgroup->stats_detail();
+    if (!stats || !detail)
+        return !stats ? std::move(stats).error() : std::move(detail).error();
+    add_cgroup(s, *stats, *detail);
+    auto proc_stat = read_file("/proc/stat");
+    if (!proc_stat)
+        return std::move(proc_stat).error();
+    auto system = system_cpu_ns(*proc_stat, ::sysconf(_SC_CLK_TCK));
+    if (!system)
+        return std::move(system).error();
+    s.system_cpu_usage = *system;
+    const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+    s.online_cpus = online > 0 ? static_cast<std::uint32_t>(online) : 1;
+    if (where.own_netns) {
+        // The init's view of its netns: no setns, and the same interfaces every container of
+        // the task shares. A container that just exited has no pid: no network figures.
+        auto state = runtime::state(where.rt, where.runtime_id);
+        if (state && state->pid > 0)
+            if (auto dev = read_file(cat("/proc/", state->pid, "/net/dev")))
+                s.networks = net_dev_interfaces(*dev);
+    }
+    return std::optional<api::ContainerSample>(std::move(s));
+}
+
+} // namespace
+
+Result<std::vector<api::ContainerDetail>> Daemon::container_details(const std::string& task_arn)
+{
+    return impl_->on_loop<std::vector<api::ContainerDetail>>(
+        [this, task_arn]() -> Result<std::vector<api::ContainerDetail>> {
+            if (auto* task = impl_->find(task_arn); task && task->engine) {
+                std::vector<std::string> names;
+                for (const auto& c : task->record.containers)
+                    names.push_back(c.name);
+                auto out = details_of(names, task->engine->state());
+                for (std::size_t i = 0; i < out.size() && i < task->containers.size(); ++i)
+                    if (const auto& image = task->containers[i].image)
+                        out[i].image_id = image_id(image->config_digest);
+                return out;
+            }
+            // A finished task being cleaned up: its last snapshot has the times.
+            const auto it = impl_->cleanups.find(task_arn);
+            if (it == impl_->cleanups.end())
+                return std::vector<api::ContainerDetail>{};
+            auto state = state_from_json(it->second->record.engine_state);
+            if (!state)
+                return std::vector<api::ContainerDetail>{};
+            std::vector<std::string> names;
+            for (const auto& c : it->second->record.containers)
+                names.push_back(c.name);
+            return details_of(names, *state);
+        });
+}
+
+Result<std::optional<api::ContainerSample>> Daemon::container_sample(const std::string& task_arn,
+                                                                     const std::string& container)
+{
+    auto where = impl_->on_loop<std::optional<Where>>(
+        [this, task_arn, container]() -> Result<std::optional<Where>> {
+            auto* task = impl_->find(task_arn);
+            if (!task)
+                return std::optional<Where>{};
+            for (std::size_t i = 0; i < task->record.containers.size(); ++i) {
+                if (task->record.containers[i].name != container || i >= task->containers.size() ||
+                    !task->containers[i].container)
+                    continue;
+                const auto mode = task->def.network();
+                return std::optional<Where>(Where{task->containers[i].runtime_id,
+                                                  mode == taskdef::NetworkMode::Bridge ||
+                                                      mode == taskdef::NetworkMode::Awsvpc,
+                                                  impl_->rt});
+            }
+            return std::optional<Where>{};
+        });
+    if (!where)
+        return std::move(where).error();
+    if (!*where)
+        return std::optional<api::ContainerSample>{};
+    return sample(**where);
+}
+
+} // namespace berth::daemon
