@@ -313,6 +313,7 @@ Result<Network> Network::open(Config config)
     auto host = open_host_side(*s);
     if (!host)
         return std::move(host).error().wrap("open berth network");
+    s->nft.release(); // the table is written: an idle node needs no libnftables (RSS)
     return Network(std::move(s));
 }
 
