@@ -29,15 +29,16 @@ public:
         addr.sun_family = AF_UNIX;
         socklen_t length = 0;
         if (abstract_name.empty()) {
-            std::array<char, 32> dir{};
-            std::strcpy(dir.data(), "/tmp/berth-dgram-XXXXXX");
+            std::string dir = "/tmp/berth-dgram-XXXXXX";
             BOOST_TEST_REQUIRE(::mkdtemp(dir.data()) != nullptr);
-            dir_ = dir.data();
+            dir_ = dir;
             name_ = dir_ + "/socket";
-            std::strcpy(addr.sun_path, name_.c_str());
+            BOOST_TEST_REQUIRE(name_.size() < sizeof(addr.sun_path));
+            std::memcpy(addr.sun_path, name_.c_str(), name_.size() + 1);
             length = sizeof(addr);
         } else {
             name_ = "@" + abstract_name;
+            BOOST_TEST_REQUIRE(abstract_name.size() < sizeof(addr.sun_path));
             std::memcpy(addr.sun_path + 1, abstract_name.data(), abstract_name.size());
             length =
                 static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract_name.size());
