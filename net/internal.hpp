@@ -14,6 +14,7 @@
 #include "net/net.hpp"
 
 struct mnl_socket;
+struct nft_ctx; // libnftables' context
 
 namespace berth::net {
 
@@ -111,7 +112,31 @@ private:
     std::uint32_t seq_ = 0;
 };
 
-// berth's nftables table. Each call is one libnftables transaction. It also notices when
+// libnftables, loaded by load() (net/nft_dl.cpp) and unloaded by the destructor. soname nullptr:
+// libnftables.so.1; another name is for tests. ENOPKG when it cannot be loaded.
+class NftLibrary { // move-only
+public:
+    static Result<NftLibrary> load(const char* soname = nullptr);
+    NftLibrary(NftLibrary&& other) noexcept;
+    NftLibrary& operator=(NftLibrary&&) = delete;
+    NftLibrary(const NftLibrary&) = delete;
+    NftLibrary& operator=(const NftLibrary&) = delete;
+    ~NftLibrary();
+
+    nft_ctx* (*ctx_new)(std::uint32_t flags) = nullptr;
+    void (*ctx_free)(nft_ctx* ctx) = nullptr;
+    int (*buffer_output)(nft_ctx* ctx) = nullptr;
+    int (*buffer_error)(nft_ctx* ctx) = nullptr;
+    const char* (*error_buffer)(nft_ctx* ctx) = nullptr;
+    int (*run_cmd)(nft_ctx* ctx, const char* buffer) = nullptr;
+
+private:
+    NftLibrary() = default;
+    void* handle_ = nullptr;
+};
+
+// berth's nftables table. Each call is one libnftables transaction. libnftables is loaded by the
+// first transaction and kept until release() (an idle node holds none of it). It also notices when
 // someone else changed the ruleset since berth's last transaction (a firewall reload, `nft
 // flush ruleset`, or any other program's change): then the table may be damaged and
 // stale() is true until the next rebuild.
@@ -126,6 +151,8 @@ public:
     Result<void> add_task(const TaskRecord& task);
     Result<void> remove_task(const TaskRecord& task);
     Result<void> delete_table();
+    // Frees the nftables context and unloads libnftables; the next transaction loads it again.
+    void release() noexcept;
     // True when the ruleset moved since berth's last transaction for any other reason (one
     // netlink round trip), or when berth's own last transaction could not be accounted for.
     Result<bool> stale();
@@ -137,8 +164,10 @@ private:
                                               std::optional<std::uint32_t> before);
     // Errors carry nft's own message; the table is marked suspect if the generation is off.
     Result<void> run_task(const std::string& commands);
-    Nft(void* ctx, NftGeneration generation) : ctx_(ctx), generation_(std::move(generation)) {}
-    void* ctx_ = nullptr; // struct nft_ctx*
+    explicit Nft(NftGeneration generation) : generation_(std::move(generation)) {}
+    Result<void> load(); // library_ and ctx_, if not loaded
+    std::optional<NftLibrary> library_;
+    nft_ctx* ctx_ = nullptr; // from library_, freed before it is unloaded
     NftGeneration generation_;
     std::optional<std::uint32_t> known_; // the generation right after berth's last transaction
     bool suspect_ = true;                // known_ may include someone else's change

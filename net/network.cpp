@@ -313,6 +313,7 @@ Result<Network> Network::open(Config config)
     auto host = open_host_side(*s);
     if (!host)
         return std::move(host).error().wrap("open berth network");
+    s->nft.release(); // the table is written: an idle node needs no libnftables (RSS)
     return Network(std::move(s));
 }
 
@@ -394,6 +395,7 @@ Result<bool> Network::check_and_repair()
     if (!*stale)
         return false;
     auto rebuilt = s_->nft.rebuild(s_->table(), s_->file);
+    s_->nft.release(); // a repair is rare: the next task's transaction loads it again
     if (!rebuilt)
         return std::move(rebuilt).error().wrap("repair table ip berth");
     return true;

@@ -1,17 +1,13 @@
 // berth's nftables table, driven through libnftables (no nft process). Port mappings are
 // elements of two verdict-free NAT maps, so adding or removing a task is one transaction of
 // element commands: no rule handles to track, and lookups stay O(1) at thousands of ports.
+// libnftables is loaded by the first transaction (net/nft_dl.cpp) and let go by release().
 #include <nftables/libnftables.h>
 #include "net/internal.hpp"
 
 namespace berth::net {
 
 namespace {
-
-nft_ctx* ctx_of(void* p)
-{
-    return static_cast<nft_ctx*>(p);
-}
 
 // The table with its maps and base chains. Hooks:
 //   raw prerouting: drop what arrives on the bridge for 127/8 (route_localnet is on there);
@@ -80,25 +76,25 @@ Result<Nft> Nft::open()
     auto generation = NftGeneration::open();
     if (!generation)
         return std::move(generation).error();
-    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (ctx == nullptr)
-        return Error::with_code(ENOMEM, "create nftables context");
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
-    return Nft(ctx, std::move(*generation));
+    return Nft(std::move(*generation));
 }
 
 Nft::Nft(Nft&& other) noexcept
-    : ctx_(std::exchange(other.ctx_, nullptr)), generation_(std::move(other.generation_)),
-      known_(other.known_), suspect_(other.suspect_)
+    : generation_(std::move(other.generation_)), known_(other.known_), suspect_(other.suspect_)
 {
+    if (other.library_)
+        library_.emplace(std::move(*other.library_));
+    other.library_.reset();
+    ctx_ = std::exchange(other.ctx_, nullptr);
 }
 
 Nft& Nft::operator=(Nft&& other) noexcept
 {
     if (this != &other) {
-        if (ctx_ != nullptr)
-            nft_ctx_free(ctx_of(ctx_));
+        release();
+        if (other.library_)
+            library_.emplace(std::move(*other.library_));
+        other.library_.reset();
         ctx_ = std::exchange(other.ctx_, nullptr);
         generation_ = std::move(other.generation_);
         known_ = other.known_;
@@ -109,8 +105,33 @@ Nft& Nft::operator=(Nft&& other) noexcept
 
 Nft::~Nft()
 {
+    release();
+}
+
+void Nft::release() noexcept
+{
     if (ctx_ != nullptr)
-        nft_ctx_free(ctx_of(ctx_));
+        library_->ctx_free(ctx_);
+    ctx_ = nullptr;
+    library_.reset(); // dlclose: its pages leave berthd's RSS
+}
+
+Result<void> Nft::load()
+{
+    if (ctx_ != nullptr)
+        return {};
+    if (!library_) {
+        auto library = NftLibrary::load();
+        if (!library)
+            return std::move(library).error().wrap("nftables");
+        library_.emplace(std::move(*library));
+    }
+    ctx_ = library_->ctx_new(NFT_CTX_DEFAULT);
+    if (ctx_ == nullptr)
+        return Error::with_code(ENOMEM, "create nftables context");
+    library_->buffer_output(ctx_);
+    library_->buffer_error(ctx_);
+    return {};
 }
 
 // One transaction. A successful one moves the generation by exactly one, a refused one not at
@@ -120,11 +141,13 @@ std::pair<Result<void>, bool> Nft::run_counted(const std::string& commands,
 {
     if (commands.empty())
         return {Result<void>(), false};
+    if (auto loaded = load(); !loaded)
+        return {std::move(loaded).error(), false};
     errno = 0; // libnftables leaves errno from the kernel's answer, if there was one
-    const bool done = nft_run_cmd_from_buffer(ctx_of(ctx_), commands.c_str()) == 0;
+    const bool done = library_->run_cmd(ctx_, commands.c_str()) == 0;
     Result<void> result;
     if (!done) {
-        const char* message = nft_ctx_get_error_buffer(ctx_of(ctx_));
+        const char* message = library_->error_buffer(ctx_);
         const int code = errno != 0 ? errno : EINVAL;
         result = Error::with_code(code, "nftables: ", trim(message != nullptr ? message : ""));
     }

@@ -110,6 +110,7 @@ Result<RecoverReport> Network::recover(const std::vector<std::string>& live_task
     if (!netns)
         return std::move(netns).error().wrap("recover");
     auto table = s.nft.rebuild(s.table(), s.file);
+    s.nft.release(); // loaded again by the next task's transaction (RSS of an idle node)
     if (!table)
         return std::move(table).error().wrap("recover");
     return report;

@@ -36,6 +36,9 @@ void serve_signals(const sigset_t& signals, const ReloadSource& source, bool dra
                    daemon::Daemon& node, const std::function<void()>& close_servers);
 // WATCHDOG=1 (when systemd asks for it) and STATUS= from the daemon's heartbeat.
 void start_watchdog(daemon::Daemon& node);
+// sd_notify(3) without libsystemd (base/sd_notify.hpp): a no-op when not under a service
+// manager; a failure is logged as a warning, never fatal.
+void notify_manager(std::string_view state);
 
 // journal.cpp: under systemd, berthd's log lines go to the journal with structured fields.
 // True when stderr is the journal stream systemd made (JOURNAL_STREAM matches it).

@@ -5,21 +5,30 @@
 // finds what berthd did with a task. Names follow Docker's journald driver where they mean the
 // same: task -> TASK_ARN and TASK_ID, container -> CONTAINER_NAME (and CONTAINER_ID when it is
 // a runtime id); other fields become
-// BERTH_<NAME>. An entry journald refuses goes to stderr as text instead: never lost.
+// BERTH_<NAME>. An entry journald refuses goes to stderr as text instead: never lost. Written
+// with the native protocol directly (base/journal_native.hpp), not libsystemd: linking that
+// cost berthd ~0.9 MB of RSS idle (docs/BENCHMARKS.md).
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
-#include <systemd/sd-journal.h>
 #include "agent/berthd/berthd.hpp"
 #include "base/files.hpp"
+#include "base/journal_native.hpp"
 #include "base/strings.hpp"
 
 namespace berth::berthd {
 namespace {
+
+// Set once by log_to_journal() before any thread starts; sending on it is thread-safe.
+std::optional<journal::JournalWriter>& journal_writer()
+{
+    static std::optional<journal::JournalWriter> writer;
+    return writer;
+}
 
 int priority_of(log::Level level)
 {
@@ -64,11 +73,8 @@ void write_entry(log::Level level, std::string_view message,
                  std::initializer_list<log::Field> fields)
 {
     const auto entries = journal_fields(level, message, fields);
-    std::vector<iovec> iov;
-    iov.reserve(entries.size());
-    for (const auto& e : entries)
-        iov.push_back({const_cast<char*>(e.data()), e.size()}); // NOLINT: iovec is not const
-    if (::sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0)
+    const std::vector<std::string_view> views(entries.begin(), entries.end());
+    if (journal_writer() && journal_writer()->send(views))
         return;
     std::string line = cat("level=", level_name(level), " msg=", log::logfmt_value(message));
     for (const auto& [key, value] : fields)
@@ -130,6 +136,12 @@ bool stderr_is_journal()
 
 void log_to_journal()
 {
+    auto writer = journal::JournalWriter::open();
+    if (!writer) { // an unusable socket path cannot happen with the default; lines stay on stderr
+        log::error(writer.error(), "cannot log to the journal, continuing on stderr");
+        return;
+    }
+    journal_writer().emplace(std::move(*writer));
     log::set_sink(write_entry);
 }
 

@@ -11,9 +11,9 @@
 #include <csignal>
 #include <cstdint>
 #include <string>
-#include <systemd/sd-daemon.h>
 #include "agent/berthd/berthd.hpp"
 #include "base/log.hpp"
+#include "base/sd_notify.hpp"
 #include "base/strings.hpp"
 
 namespace berth::berthd {
@@ -38,8 +38,7 @@ std::string joined(const std::vector<std::string>& keys)
 // Returns the drain-on-stop switch now in force.
 bool reload(const ReloadSource& source, daemon::Daemon& node, bool drain_on_stop)
 {
-    ::sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                 static_cast<unsigned long long>(monotonic_usec()));
+    notify_manager(cat("RELOADING=1\nMONOTONIC_USEC=", std::to_string(monotonic_usec())));
     auto fresh = config::load(source.path, source.env, source.must_exist);
     if (!fresh) {
         log::error(fresh.error(), "reload refused, the configuration is unchanged");
@@ -53,11 +52,20 @@ bool reload(const ReloadSource& source, daemon::Daemon& node, bool drain_on_stop
             log::warn("changed key takes effect at the next restart (systemctl restart berthd)",
                       {{"key", key}});
     }
-    ::sd_notify(0, "READY=1");
+    notify_manager("READY=1");
     return drain_on_stop;
 }
 
 } // namespace
+
+void notify_manager(std::string_view state)
+{
+    // Not under a service manager: nothing to tell. A failure is logged, never fatal (as
+    // libsystemd's sd_notify, whose result berthd ignored).
+    if (auto sent = notify::send(state); !sent)
+        log::warn("cannot notify the service manager, continuing",
+                  {{"error", sent.error().message()}});
+}
 
 sigset_t block_signals()
 {
@@ -87,13 +95,13 @@ void serve_signals(const sigset_t& signals, const ReloadSource& source, bool dra
             break;
         drain_on_stop = reload(source, node, drain_on_stop);
     }
-    ::sd_notify(0, "STOPPING=1");
+    notify_manager("STOPPING=1");
     if (!drain_on_stop) {
         log::info("stopping; tasks keep running", {{"signal", std::to_string(signal)}});
         node.stop();
         return;
     }
-    ::sd_notify(0, "STATUS=stopping every task (BERTH_STOP_TASKS_ON_SHUTDOWN)");
+    notify_manager("STATUS=stopping every task (BERTH_STOP_TASKS_ON_SHUTDOWN)");
     log::info("stopping; every task is stopped first (BERTH_STOP_TASKS_ON_SHUTDOWN)",
               {{"signal", std::to_string(signal)}});
     close_servers(); // no new task while draining
@@ -102,16 +110,17 @@ void serve_signals(const sigset_t& signals, const ReloadSource& source, bool dra
 
 void start_watchdog(daemon::Daemon& node)
 {
-    std::uint64_t usec = 0;
-    const bool watchdog = ::sd_watchdog_enabled(0, &usec) > 0 && usec > 0;
+    const auto watchdog_usec = notify::watchdog_interval();
+    const bool watchdog = watchdog_usec.has_value();
+    const auto usec = watchdog ? static_cast<std::uint64_t>(watchdog_usec->count()) : 0U;
     // Without a watchdog the heartbeat still keeps STATUS= current.
     const auto interval = watchdog ? std::chrono::milliseconds(usec / 2000)
                                    : std::chrono::milliseconds(std::chrono::seconds(10));
     if (watchdog)
         log::info("watchdog enabled", {{"interval_ms", std::to_string(usec / 1000)}});
     node.start_heartbeat(interval, [watchdog](std::size_t running, std::size_t unfinished) {
-        ::sd_notifyf(0, "%sSTATUS=%zu tasks running, %zu unfinished",
-                     watchdog ? "WATCHDOG=1\n" : "", running, unfinished);
+        notify_manager(cat(watchdog ? "WATCHDOG=1\n" : "", "STATUS=", std::to_string(running),
+                           " tasks running, ", std::to_string(unfinished), " unfinished"));
     });
 }
 

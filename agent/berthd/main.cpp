@@ -16,7 +16,6 @@
 #include <thread>
 #include <tuple>
 #include <utility>
-#include <systemd/sd-daemon.h>
 #include "agent/berthd/berthd.hpp"
 #include "agent/daemon/daemon.hpp"
 #include "base/log.hpp"
@@ -197,7 +196,7 @@ int run_berthd(int argc, char** argv, char** envp)
     // keeps for reuse; an idle node would hold it for ever (about 0.5 MB; docs/BENCHMARKS.md).
     ::malloc_trim(0);
     berthd::start_watchdog(**node);
-    ::sd_notify(0, "READY=1");
+    berthd::notify_manager("READY=1");
     (*node)->run();
     (*metadata_server)->stop();
     (*introspection_server)->stop();

@@ -117,3 +117,19 @@ BOOST_AUTO_TEST_CASE(hosts_names_the_task_at_its_address)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// libnftables is loaded for each stretch of table writes (net/nft_dl.cpp): a missing library is
+// ENOPKG naming it and its package; the real one binds every function berth calls.
+BOOST_AUTO_TEST_CASE(a_missing_nftables_library_is_enopkg_naming_it_and_its_package)
+{
+    auto missing = net::NftLibrary::load("libnftables-berth-missing.so.1");
+    BOOST_TEST_REQUIRE(!missing.has_value());
+    BOOST_TEST(missing.error().code == ENOPKG);
+    BOOST_TEST(missing.error().message().find("cannot load libnftables-berth-missing.so.1 "
+                                              "(Debian package libnftables1)") !=
+               std::string::npos);
+    auto real = net::NftLibrary::load();
+    BOOST_TEST_REQUIRE(real.has_value());
+    BOOST_TEST(
+        (real->ctx_new != nullptr && real->run_cmd != nullptr && real->error_buffer != nullptr));
+}

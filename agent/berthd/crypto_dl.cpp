@@ -1,0 +1,114 @@
+// agent/berthd/crypto_dl.cpp — libcrypto is loaded (dlopen) by the first call into it: the first
+// SigV4-signed API request, pull or container metadata id, not when berthd starts. Why: linked
+// normally, libcrypto.so.3's relocations and constructors cost berthd about 1.4 MB of RSS from its
+// first instant, and an idle node hashes nothing (docs/BENCHMARKS.md, "Memory"). As
+// image/curl_dl.cpp does for libcurl, this file defines the OpenSSL functions berthd's libraries
+// call (agent/api, image/), with OpenSSL's own names and signatures, and forwards each to the real
+// one; the callers are unchanged, and berthd is linked without libcrypto (--as-needed drops it).
+// Other binaries (the berth CLI, tests) link libcrypto itself. If libcrypto cannot be loaded the
+// error is logged once (ENOPKG, naming the library and its package) and each function fails as
+// OpenSSL reports failure: 0 or nullptr. CRYPTO_memcmp is a constant-time compare written here:
+// it needs no library.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <cstring>
+#include <mutex>
+#include "base/dl.hpp"
+#include "base/log.hpp"
+
+namespace {
+
+constexpr const char* soname = "libcrypto.so.3"; // Debian 12's libssl3, as linked before
+
+struct Api {
+    decltype(&::SHA256_Init) sha256_init = nullptr;
+    decltype(&::SHA256_Update) sha256_update = nullptr;
+    decltype(&::SHA256_Final) sha256_final = nullptr;
+    decltype(&::EVP_sha256) evp_sha256 = nullptr;
+    decltype(&::HMAC) hmac = nullptr;
+};
+
+berth::Result<void> bind_all(void* l, Api& a)
+{
+    for (auto r : {berth::bind_symbol(l, soname, "SHA256_Init", a.sha256_init),
+                   berth::bind_symbol(l, soname, "SHA256_Update", a.sha256_update),
+                   berth::bind_symbol(l, soname, "SHA256_Final", a.sha256_final),
+                   berth::bind_symbol(l, soname, "EVP_sha256", a.evp_sha256),
+                   berth::bind_symbol(l, soname, "HMAC", a.hmac)})
+        if (!r)
+            return r;
+    return {};
+}
+
+// The loaded library, or nullptr once loading failed (logged once). Never unloaded.
+const Api* api()
+{
+    static Api loaded{};
+    static const Api* result = nullptr;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        auto library = berth::load_library(soname, "libssl3");
+        auto bound = library ? bind_all(*library, loaded) : berth::Result<void>(library.error());
+        if (!bound) {
+            berth::log::error(bound.error(), "cannot use OpenSSL: SHA-256 and HMAC fail");
+            return;
+        }
+        result = &loaded;
+    });
+    return result;
+}
+
+} // namespace
+
+extern "C" {
+
+int SHA256_Init(SHA256_CTX* c)
+{
+    const Api* a = api();
+    return a != nullptr ? a->sha256_init(c) : 0;
+}
+
+int SHA256_Update(SHA256_CTX* c, const void* data, size_t len)
+{
+    const Api* a = api();
+    return a != nullptr ? a->sha256_update(c, data, len) : 0;
+}
+
+int SHA256_Final(unsigned char* md, SHA256_CTX* c)
+{
+    const Api* a = api();
+    if (a != nullptr)
+        return a->sha256_final(md, c);
+    std::memset(md, 0, SHA256_DIGEST_LENGTH); // never stale bytes as a digest
+    return 0;
+}
+
+const EVP_MD* EVP_sha256()
+{
+    const Api* a = api();
+    return a != nullptr ? a->evp_sha256() : nullptr;
+}
+
+unsigned char* HMAC(const EVP_MD* evp_md, const void* key, int key_len, const unsigned char* data,
+                    size_t data_len, unsigned char* md, unsigned int* md_len)
+{
+    const Api* a = api();
+    if (a == nullptr || evp_md == nullptr)
+        return nullptr;
+    return a->hmac(evp_md, key, key_len, data, data_len, md, md_len);
+}
+
+// Constant time in len: every byte is compared whatever the earlier ones were.
+int CRYPTO_memcmp(const void* in_a, const void* in_b, size_t len)
+{
+    const auto* a = static_cast<const volatile unsigned char*>(in_a);
+    const auto* b = static_cast<const volatile unsigned char*>(in_b);
+    unsigned char x = 0;
+    for (size_t i = 0; i < len; ++i)
+        x |= a[i] ^ b[i]; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    return x;
+}
+
+} // extern "C"
