@@ -17,6 +17,9 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <system_error>
+#include <thread>
 #include "base/files.hpp"
 #include "base/trace.hpp"
 #include "runtime/fds.hpp"
@@ -45,6 +48,58 @@ struct CreateCleanup {
             std::filesystem::remove_all(dir, ec);
         }
     }
+};
+
+// Makes the container's cgroup on a thread of its own while create() writes the state directory
+// and plans the child: on a hybrid host that is a mkdir in ten v1 hierarchies plus the resource
+// writes, about 1 ms that needs nothing from that work (docs/BENCHMARKS.md, "Start time").
+// Started only once the container directory is ours, so an existing container's cgroup is never
+// touched; joined before the stage is cloned (a vfork-style clone of the calling thread; the
+// join files must exist by then) and, at the latest, by the destructor, which also destroys a
+// cgroup nobody took (a create that failed meanwhile). Where no thread can be started, the
+// cgroup is made by take(), in order, as before.
+class CgroupMaker {
+public:
+    CgroupMaker(std::string path, std::optional<cgroups::Resources> resources)
+        : path_(std::move(path)), resources_(std::move(resources))
+    {
+        try {
+            thread_ = std::thread([this] { result_.emplace(make()); });
+        } catch (const std::system_error&) { // EAGAIN: no thread for us; take() makes it
+        }
+    }
+    CgroupMaker(const CgroupMaker&) = delete;
+    CgroupMaker& operator=(const CgroupMaker&) = delete;
+    ~CgroupMaker()
+    {
+        if (thread_.joinable())
+            thread_.join();
+        if (result_ && *result_)
+            (void)(*result_)->destroy();
+    }
+
+    Result<cgroups::Cgroup> take()
+    {
+        if (thread_.joinable())
+            thread_.join();
+        if (!result_)
+            result_.emplace(make());
+        auto result = std::move(*result_);
+        result_.reset();
+        return result;
+    }
+
+private:
+    Result<cgroups::Cgroup> make() const
+    {
+        return resources_ ? cgroups::Cgroup::create(path_, *resources_)
+                          : cgroups::Cgroup::create(path_);
+    }
+
+    std::string path_;
+    std::optional<cgroups::Resources> resources_;
+    std::optional<Result<cgroups::Cgroup>> result_; // written by the thread, read after join
+    std::thread thread_;
 };
 
 Result<std::string> real_path(const std::string& path, std::string_view what)
@@ -278,7 +333,7 @@ cgroups::Resources with_default_devices(const Spec& spec)
 }
 
 Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& co,
-                     store::Record& record, CreateCleanup& cleanup)
+                     store::Record& record, CreateCleanup& cleanup, CgroupMaker& maker)
 {
     const auto fifo = store::fifo_path(options, co.id);
     if (::mkfifo(fifo.c_str(), 0600) < 0)
@@ -292,15 +347,18 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     if (!host)
         return std::move(host).error().wrap("detect cgroups");
     trace::phase("create: fifo made, cgroups detected");
-    auto cgroup = p.spec.linux.resources
-                      ? cgroups::Cgroup::create(record.cgroup_path, with_default_devices(p.spec))
-                      : cgroups::Cgroup::create(record.cgroup_path);
+    // Planned while the maker's thread makes the cgroup: the plan needs only its path.
+    auto planned = build_child_plan(p.spec, record.bundle, record.rootfs, &*host,
+                                    record.cgroup_path, p.arena, p.fds, p.plan);
+    auto cgroup = maker.take();
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
-    trace::phase("create: cgroup made");
+    trace::phase("create: child planned, cgroup made");
     record.cgroup = cgroup->ownership();
     auto join = cgroup->open_join_files();
     cleanup.cgroup = std::move(*cgroup);
+    if (!planned)
+        return planned;
     if (!join)
         return std::move(join).error().wrap("join cgroup");
     if (join->v2_dir.valid()) {
@@ -314,10 +372,6 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     p.plan.cgroup.tasks_fds = p.cgroup_tasks_fds.data();
     p.plan.cgroup.tasks_count = p.cgroup_tasks_fds.size();
     if (auto r = store::save(options, record); !r) // what to undo, should we die from here on
-        return r;
-    if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host, record.cgroup_path,
-                                  p.arena, p.fds, p.plan);
-        !r)
         return r;
     return prepare_process(p, co, record.rootfs);
 }
@@ -401,6 +455,9 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     if (auto r = make_container_dir(options, co.id); !r)
         return std::move(r).error();
     CreateCleanup cleanup{dir, std::nullopt, true};
+    CgroupMaker maker(record.cgroup_path, p->spec.linux.resources
+                                              ? std::optional(with_default_devices(p->spec))
+                                              : std::nullopt);
     auto lock = store::lock(options, co.id);
     if (!lock)
         return std::move(lock).error();
@@ -411,7 +468,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     if (auto r = store::save(options, record); !r)
         return std::move(r).error();
     trace::phase("create: state directory, lock, config and state saved");
-    if (auto r = prepare(*p, options, co, record, cleanup); !r)
+    if (auto r = prepare(*p, options, co, record, cleanup, maker); !r)
         return std::move(r).error();
     trace::phase("create: fifo, cgroup, child plan");
     Fd sync;
