@@ -50,11 +50,11 @@ struct CreateCleanup {
     }
 };
 
-// Makes the container's cgroup on a thread of its own while create() writes the state directory
-// and plans the child: on a hybrid host that is a mkdir in ten v1 hierarchies plus the resource
-// writes, about 1 ms that needs nothing from that work (docs/BENCHMARKS.md, "Start time").
-// Started only once the container directory is ours, so an existing container's cgroup is never
-// touched; joined before the stage is cloned (a vfork-style clone of the calling thread; the
+// Makes the container's cgroup on a thread of its own while create() takes the lock and writes
+// the state directory and exec.fifo: on a hybrid host that is a mkdir in ten v1 hierarchies plus
+// the resource writes, about 1 ms that needs nothing from that work (docs/BENCHMARKS.md, "Start
+// time"). Started only once the container directory is ours, so an existing container's cgroup is
+// never touched; joined before the stage is cloned (a vfork-style clone of the calling thread; the
 // join files must exist by then) and, at the latest, by the destructor, which also destroys a
 // cgroup nobody took (a create that failed meanwhile). Where no thread can be started, the
 // cgroup is made by take(), in order, as before.
@@ -347,18 +347,15 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     if (!host)
         return std::move(host).error().wrap("detect cgroups");
     trace::phase("create: fifo made, cgroups detected");
-    // Planned while the maker's thread makes the cgroup: the plan needs only its path.
-    auto planned = build_child_plan(p.spec, record.bundle, record.rootfs, &*host,
-                                    record.cgroup_path, p.arena, p.fds, p.plan);
+    // The child is planned once the cgroup is made (not meanwhile): the plan binds into the
+    // container only the hierarchies where the cgroup's directory exists.
     auto cgroup = maker.take();
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
-    trace::phase("create: child planned, cgroup made");
+    trace::phase("create: cgroup made");
     record.cgroup = cgroup->ownership();
     auto join = cgroup->open_join_files();
     cleanup.cgroup = std::move(*cgroup);
-    if (!planned)
-        return planned;
     if (!join)
         return std::move(join).error().wrap("join cgroup");
     if (join->v2_dir.valid()) {
@@ -372,6 +369,10 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     p.plan.cgroup.tasks_fds = p.cgroup_tasks_fds.data();
     p.plan.cgroup.tasks_count = p.cgroup_tasks_fds.size();
     if (auto r = store::save(options, record); !r) // what to undo, should we die from here on
+        return r;
+    if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host, record.cgroup_path,
+                                  p.arena, p.fds, p.plan);
+        !r)
         return r;
     return prepare_process(p, co, record.rootfs);
 }
