@@ -50,12 +50,13 @@ struct CreateCleanup {
     }
 };
 
-// Makes the container's cgroup on a thread of its own while create() takes the lock and writes
-// the state directory and exec.fifo: on a hybrid host that is a mkdir in ten v1 hierarchies plus
-// the resource writes, about 1 ms that needs nothing from that work (docs/BENCHMARKS.md, "Start
-// time"). Started only once the container directory is ours, so an existing container's cgroup is
-// never touched; joined before the stage is cloned (a vfork-style clone of the calling thread; the
-// join files must exist by then) and, at the latest, by the destructor, which also destroys a
+// Makes the container's cgroup on a thread of its own while create() takes the lock, writes the
+// state directory and exec.fifo and plans the process: on a hybrid host that is a mkdir in ten v1
+// hierarchies plus the resource writes, about 1 ms that needs nothing from that work
+// (docs/BENCHMARKS.md, "Start time"). Started only once the container directory is ours, so an
+// existing container's cgroup is never touched; joined before the child is planned (its cgroup
+// mounts) and the stage cloned (a vfork-style clone of the calling thread; the join files must
+// exist by then) and, at the latest, by the destructor, which also destroys a
 // cgroup nobody took (a create that failed meanwhile). Where no thread can be started, the
 // cgroup is made by take(), in order, as before.
 class CgroupMaker {
@@ -191,7 +192,9 @@ struct Prepared {
     std::vector<int> fd_map, keep_fds; // what the plan's pointers point at
 };
 
-Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::string& rootfs)
+// The process's plan and its seccomp filter (the costly part with a full profile): nothing
+// here touches the host, so create runs it while the cgroup is being made.
+Result<void> plan_process(Prepared& p, const std::string& rootfs)
 {
     auto& process = p.plan.process;
     if (auto r = build_process_plan(*p.spec.process, p.arena, process, rootfs); !r)
@@ -205,6 +208,13 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
         process.load_seccomp = &load_seccomp;
         process.forward_listener = p.seccomp->needs_listener;
     }
+    return {};
+}
+
+// The rest of the process: console socket, stdio, fds, hooks (after plan_process).
+Result<void> prepare_process(Prepared& p, const CreateOptions& co)
+{
+    auto& process = p.plan.process;
     if (process.terminal) {
         if (co.console_socket.empty())
             return Error::invalid("process.terminal is set but no console socket was given");
@@ -347,8 +357,11 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     if (!host)
         return std::move(host).error().wrap("detect cgroups");
     trace::phase("create: fifo made, cgroups detected");
-    // The child is planned once the cgroup is made (not meanwhile): the plan binds into the
-    // container only the hierarchies where the cgroup's directory exists.
+    // The process is planned while the maker's thread makes the cgroup; its error, if any, is
+    // reported where it was before (after the cgroup's and the child plan's). The child itself
+    // is planned once the cgroup is made: the plan binds into the container only the
+    // hierarchies where the cgroup's directory exists.
+    auto process_planned = plan_process(p, record.rootfs);
     auto cgroup = maker.take();
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
@@ -374,7 +387,9 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
                                   p.arena, p.fds, p.plan);
         !r)
         return r;
-    return prepare_process(p, co, record.rootfs);
+    if (!process_planned)
+        return process_planned;
+    return prepare_process(p, co);
 }
 
 Result<void> load_bundle(Prepared& p, const CreateOptions& co, store::Record& record)
