@@ -1,5 +1,6 @@
 #include "base/files.hpp"
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,6 +124,31 @@ Result<void> fsync_directory_of(const std::string& path)
     return {};
 }
 
+// For a file that is not fsynced: when path exists, swaps the new file in with
+// renameat2(RENAME_EXCHANGE) and unlinks the old one, instead of renaming over it. Readers see
+// the same (old or new, never torn), but ext4 (auto_da_alloc, the default) starts writeback of
+// the new file on every rename that replaces one, and the later unlink or truncation of that file
+// then waits for the disk: 1-3 ms per container start on this project's hosts, whose /run is not
+// a tmpfs (docs/BENCHMARKS.md, "Start time"). True if done; false if the caller should rename
+// (no file at path yet, or a filesystem without RENAME_EXCHANGE).
+Result<bool> exchange_into_place(const std::string& temporary, const std::string& path)
+{
+    if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) < 0) {
+        if (errno == ENOENT || errno == EINVAL || errno == ENOSYS)
+            return false;
+        auto error = Error::from_errno("rename ", quoted(temporary), " to ", quoted(path));
+        ::unlink(temporary.c_str());
+        return error;
+    }
+    if (::unlink(temporary.c_str()) == 0)
+        return true;
+    // What was at path is not a file (a directory): put it back and fail as rename(2) would.
+    auto error = Error::from_errno("rename ", quoted(temporary), " to ", quoted(path));
+    if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0)
+        ::unlink(temporary.c_str());
+    return error;
+}
+
 Result<void> replace_file(const std::string& path, std::string_view value, unsigned mode,
                           bool durable)
 {
@@ -146,6 +172,10 @@ Result<void> replace_file(const std::string& path, std::string_view value, unsig
         return error;
     }
     fd.reset();
+    if (!durable) {
+        if (auto r = exchange_into_place(temporary, path); !r || *r)
+            return r ? Result<void>{} : Result<void>(std::move(r).error());
+    }
     if (::rename(temporary.c_str(), path.c_str()) < 0) {
         auto error = Error::from_errno("rename ", quoted(temporary), " to ", quoted(path));
         ::unlink(temporary.c_str());

@@ -28,13 +28,16 @@ void enable_controllers(const std::string& parent)
             (void)write_file(parent + "/cgroup.subtree_control", cat('+', controller));
 }
 
-// v1 cpuset: a new directory starts with empty cpus/mems and cannot take tasks until set.
-Result<void> copy_cpuset(const std::string& parent, const std::string& dir)
+// v1 cpuset: a new directory starts with empty cpus/mems and cannot take tasks until set. One
+// we did not just make may have its own (kept).
+Result<void> copy_cpuset(const std::string& parent, const std::string& dir, bool made)
 {
     for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-        auto mine = read_file(dir + "/" + file, 4096);
-        if (mine && !trim(*mine).empty())
-            continue;
+        if (!made) {
+            auto mine = read_file(dir + "/" + file, 4096);
+            if (mine && !trim(*mine).empty())
+                continue;
+        }
         auto theirs = read_file(parent + "/" + file, 4096);
         if (!theirs)
             return std::move(theirs).error();
@@ -84,7 +87,7 @@ Result<bool> make_path(const Hierarchy& h, const std::string& path, std::vector<
         else if (errno != EEXIST)
             return Error::from_errno("mkdir ", quoted(dir));
         if (h.cpuset)
-            if (auto r = copy_cpuset(parent, dir); !r)
+            if (auto r = copy_cpuset(parent, dir, leaf_made); !r)
                 return std::move(r).error().wrap(cat("copy cpuset.cpus/mems to ", quoted(dir)));
         parent = dir;
     }
@@ -178,7 +181,33 @@ Result<Cgroup> Cgroup::open(const std::string& path, Ownership ownership)
     return Cgroup(std::move(impl));
 }
 
-Result<void> Cgroup::Impl::write(const Write& w) const
+namespace {
+
+// One write() to a cgroup file through the cache's fd, opened when the path changes: v1 device
+// rules are a dozen writes to devices.allow, each parsed on its own by the kernel. ENOENT (no
+// such file) is returned as is, for the caller's fallback.
+Result<void> write_cached(Fd& cached, std::string& cached_path, const std::string& path,
+                          std::string_view value)
+{
+    if (!cached.valid() || cached_path != path) {
+        cached.reset();
+        auto fd = open_at(AT_FDCWD, path, O_WRONLY);
+        if (!fd)
+            return std::move(fd).error();
+        cached = std::move(*fd);
+        cached_path = path;
+    }
+    const ssize_t n = ::write(cached.get(), value.data(), value.size());
+    if (n < 0)
+        return Error::from_errno("write ", quoted(std::string(value)), " to ", quoted(path));
+    if (static_cast<std::size_t>(n) != value.size())
+        return Error::with_code(EIO, "short write to ", quoted(path));
+    return {};
+}
+
+} // namespace
+
+Result<void> Cgroup::Impl::write(const Write& w, WriteCache& cache) const
 {
     std::string dir = layout.v2_dir;
     if (!w.v2) {
@@ -188,25 +217,24 @@ Result<void> Cgroup::Impl::write(const Write& w) const
     if (dir.empty())
         return Error::with_code(ENOTSUP, w.file, ": cgroup ", quoted(layout.path), " has no ",
                                 w.v2 ? "v2" : w.controller, " directory");
-    std::string file = w.file, value = w.value;
-    if (!path_exists(dir + "/" + file) && !w.fallback_file.empty() &&
-        path_exists(dir + "/" + w.fallback_file)) {
-        file = w.fallback_file;
-        value = w.fallback_value;
+    // Opened straight away (no stat first): a missing file is ENOENT from the open.
+    auto r = write_cached(cache.fd, cache.path, dir + "/" + w.file, w.value);
+    const std::string* file = &w.file;
+    if (!r && r.error().code == ENOENT && !w.fallback_file.empty()) {
+        r = write_cached(cache.fd, cache.path, dir + "/" + w.fallback_file, w.fallback_value);
+        file = &w.fallback_file;
     }
-    if (!path_exists(dir + "/" + file)) {
-        const bool swap =
-            file.find("swap") != std::string::npos || file.find("memsw") != std::string::npos;
-        return Error::with_code(
-            ENOTSUP, file, ": no such file in ", quoted(dir), " (",
-            swap ? "swap accounting is not enabled on this host"
-                 : cat("controller ", w.controller,
-                       " not enabled here or setting not supported by this kernel"),
-            ")");
-    }
-    if (auto r = write_file(dir + "/" + file, value); !r)
-        return std::move(r).error().wrap(file);
-    return {};
+    if (r)
+        return {};
+    if (r.error().code != ENOENT)
+        return std::move(r).error().wrap(*file);
+    const bool swap =
+        w.file.find("swap") != std::string::npos || w.file.find("memsw") != std::string::npos;
+    return Error::with_code(ENOTSUP, w.file, ": no such file in ", quoted(dir), " (",
+                            swap ? "swap accounting is not enabled on this host"
+                                 : cat("controller ", w.controller,
+                                       " not enabled here or setting not supported by this kernel"),
+                            ")");
 }
 
 Result<void> Cgroup::apply(const Resources& resources)
@@ -221,14 +249,15 @@ Result<void> Cgroup::apply(const Resources& resources)
         if (auto r = impl_->apply_device_program(resources.devices); !r)
             return std::move(r).error().wrap(context);
     const auto& list = *writes;
+    Impl::WriteCache cache;
     for (std::size_t i = 0; i < list.size(); ++i) {
-        auto r = impl_->write(list[i]);
+        auto r = impl_->write(list[i], cache);
         // v1 refuses a memory limit above the current memory+swap limit: raise memsw first.
         if (!r && r.error().code == EINVAL && list[i].file == "memory.limit_in_bytes" &&
             i + 1 < list.size() && list[i + 1].file == "memory.memsw.limit_in_bytes") {
-            r = impl_->write(list[i + 1]);
+            r = impl_->write(list[i + 1], cache);
             if (r)
-                r = impl_->write(list[i++]);
+                r = impl_->write(list[i++], cache);
         }
         if (!r)
             return std::move(r).error().wrap(context);

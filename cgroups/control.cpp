@@ -121,6 +121,10 @@ Result<void> remove_dir(const std::string& dir)
 // it (they are not empty).
 Result<void> remove_tree(const std::string& dir, const std::vector<std::string>& spare_dirs)
 {
+    // Most often the cgroup is empty by now: one rmdir and no listing. The kernel refuses (EBUSY)
+    // a cgroup with child cgroups or processes, spared or not; that case is walked below.
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT)
+        return {};
     bool keep = false;
     for (const auto& child : subdirectories(dir)) {
         if (spared(child, spare_dirs)) {

@@ -17,6 +17,9 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <system_error>
+#include <thread>
 #include "base/files.hpp"
 #include "base/trace.hpp"
 #include "runtime/fds.hpp"
@@ -45,6 +48,59 @@ struct CreateCleanup {
             std::filesystem::remove_all(dir, ec);
         }
     }
+};
+
+// Makes the container's cgroup on a thread of its own while create() takes the lock, writes the
+// state directory and exec.fifo and plans the process: on a hybrid host that is a mkdir in ten v1
+// hierarchies plus the resource writes, about 1 ms that needs nothing from that work
+// (docs/BENCHMARKS.md, "Start time"). Started only once the container directory is ours, so an
+// existing container's cgroup is never touched; joined before the child is planned (its cgroup
+// mounts) and the stage cloned (a vfork-style clone of the calling thread; the join files must
+// exist by then) and, at the latest, by the destructor, which also destroys a
+// cgroup nobody took (a create that failed meanwhile). Where no thread can be started, the
+// cgroup is made by take(), in order, as before.
+class CgroupMaker {
+public:
+    CgroupMaker(std::string path, std::optional<cgroups::Resources> resources)
+        : path_(std::move(path)), resources_(std::move(resources))
+    {
+        try {
+            thread_ = std::thread([this] { result_.emplace(make()); });
+        } catch (const std::system_error&) { // EAGAIN: no thread for us; take() makes it
+        }
+    }
+    CgroupMaker(const CgroupMaker&) = delete;
+    CgroupMaker& operator=(const CgroupMaker&) = delete;
+    ~CgroupMaker()
+    {
+        if (thread_.joinable())
+            thread_.join();
+        if (result_ && *result_)
+            (void)(*result_)->destroy();
+    }
+
+    Result<cgroups::Cgroup> take()
+    {
+        if (thread_.joinable())
+            thread_.join();
+        if (!result_)
+            result_.emplace(make());
+        auto result = std::move(*result_);
+        result_.reset();
+        return result;
+    }
+
+private:
+    Result<cgroups::Cgroup> make() const
+    {
+        return resources_ ? cgroups::Cgroup::create(path_, *resources_)
+                          : cgroups::Cgroup::create(path_);
+    }
+
+    std::string path_;
+    std::optional<cgroups::Resources> resources_;
+    std::optional<Result<cgroups::Cgroup>> result_; // written by the thread, read after join
+    std::thread thread_;
 };
 
 Result<std::string> real_path(const std::string& path, std::string_view what)
@@ -136,7 +192,9 @@ struct Prepared {
     std::vector<int> fd_map, keep_fds; // what the plan's pointers point at
 };
 
-Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::string& rootfs)
+// The process's plan and its seccomp filter (the costly part with a full profile): nothing
+// here touches the host, so create runs it while the cgroup is being made.
+Result<void> plan_process(Prepared& p, const std::string& rootfs)
 {
     auto& process = p.plan.process;
     if (auto r = build_process_plan(*p.spec.process, p.arena, process, rootfs); !r)
@@ -150,6 +208,13 @@ Result<void> prepare_process(Prepared& p, const CreateOptions& co, const std::st
         process.load_seccomp = &load_seccomp;
         process.forward_listener = p.seccomp->needs_listener;
     }
+    return {};
+}
+
+// The rest of the process: console socket, stdio, fds, hooks (after plan_process).
+Result<void> prepare_process(Prepared& p, const CreateOptions& co)
+{
+    auto& process = p.plan.process;
     if (process.terminal) {
         if (co.console_socket.empty())
             return Error::invalid("process.terminal is set but no console socket was given");
@@ -278,7 +343,7 @@ cgroups::Resources with_default_devices(const Spec& spec)
 }
 
 Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& co,
-                     store::Record& record, CreateCleanup& cleanup)
+                     store::Record& record, CreateCleanup& cleanup, CgroupMaker& maker)
 {
     const auto fifo = store::fifo_path(options, co.id);
     if (::mkfifo(fifo.c_str(), 0600) < 0)
@@ -292,9 +357,12 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     if (!host)
         return std::move(host).error().wrap("detect cgroups");
     trace::phase("create: fifo made, cgroups detected");
-    auto cgroup = p.spec.linux.resources
-                      ? cgroups::Cgroup::create(record.cgroup_path, with_default_devices(p.spec))
-                      : cgroups::Cgroup::create(record.cgroup_path);
+    // The process is planned while the maker's thread makes the cgroup; its error, if any, is
+    // reported where it was before (after the cgroup's and the child plan's). The child itself
+    // is planned once the cgroup is made: the plan binds into the container only the
+    // hierarchies where the cgroup's directory exists.
+    auto process_planned = plan_process(p, record.rootfs);
+    auto cgroup = maker.take();
     if (!cgroup)
         return std::move(cgroup).error().wrap(cat("cgroup ", berth::quoted(record.cgroup_path)));
     trace::phase("create: cgroup made");
@@ -319,7 +387,9 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
                                   p.arena, p.fds, p.plan);
         !r)
         return r;
-    return prepare_process(p, co, record.rootfs);
+    if (!process_planned)
+        return process_planned;
+    return prepare_process(p, co);
 }
 
 Result<void> load_bundle(Prepared& p, const CreateOptions& co, store::Record& record)
@@ -401,6 +471,9 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     if (auto r = make_container_dir(options, co.id); !r)
         return std::move(r).error();
     CreateCleanup cleanup{dir, std::nullopt, true};
+    CgroupMaker maker(record.cgroup_path, p->spec.linux.resources
+                                              ? std::optional(with_default_devices(p->spec))
+                                              : std::nullopt);
     auto lock = store::lock(options, co.id);
     if (!lock)
         return std::move(lock).error();
@@ -411,7 +484,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     if (auto r = store::save(options, record); !r)
         return std::move(r).error();
     trace::phase("create: state directory, lock, config and state saved");
-    if (auto r = prepare(*p, options, co, record, cleanup); !r)
+    if (auto r = prepare(*p, options, co, record, cleanup, maker); !r)
         return std::move(r).error();
     trace::phase("create: fifo, cgroup, child plan");
     Fd sync;

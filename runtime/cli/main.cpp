@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 #include "base/log.hpp"
@@ -182,18 +183,21 @@ int main(int argc, char** argv)
         print_usage();
         return 0;
     }
+    // Verbs that start processes inside a container run from a binary nothing can write (a
+    // read-only mount of it, else a sealed copy), so a container cannot reach the host's
+    // berth-runtime through /proc/self/exe (CVE-2019-5736). Re-executed before the global flags
+    // are applied (cgroup root detection, logging): the copy that stays does that once.
+    const std::string& verb = parsed->positionals().front();
+    std::optional<berth::Error> unsealed;
+    if (verb == "create" || verb == "run" || verb == "exec")
+        if (auto sealed = berth::runtime::reexec_protected(argv); !sealed)
+            unsealed = std::move(sealed).error();
     Options options;
     if (auto code = apply_globals(*parsed, options))
         return *code;
     berth::trace::phase("cli: global flags");
-    // Verbs that start processes inside a container run from a binary nothing can write (a
-    // read-only mount of it, else a sealed copy), so a container cannot reach the host's
-    // berth-runtime through /proc/self/exe (CVE-2019-5736).
-    const std::string& verb = parsed->positionals().front();
-    if (verb == "create" || verb == "run" || verb == "exec") {
-        if (auto sealed = berth::runtime::reexec_protected(argv); !sealed)
-            return fail(sealed.error());
-    }
+    if (unsealed)
+        return fail(*unsealed);
     const int code = dispatch(options, parsed->positionals());
     berth::trace::phase("cli: verb done");
     return code;

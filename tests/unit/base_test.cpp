@@ -1,6 +1,9 @@
 #define BOOST_TEST_MODULE base
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cstdlib>
 #include "base/fd.hpp"
 #include "base/files.hpp"
@@ -82,6 +85,38 @@ BOOST_AUTO_TEST_CASE(read_file_refuses_more_than_the_cap)
     auto missing = read_file(std::string(dir) + "/missing");
     BOOST_TEST(missing.error().code == ENOENT);
     BOOST_TEST(missing.error().message().find("missing") != std::string::npos);
+    ::unlink(path.c_str());
+    ::rmdir(dir);
+}
+
+BOOST_AUTO_TEST_CASE(write_file_atomic_replaces_a_file_and_leaves_no_temporary_behind)
+{
+    char dir[] = "/tmp/berth-base-test-XXXXXX";
+    BOOST_TEST_REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string path = std::string(dir) + "/state.json";
+    BOOST_TEST_REQUIRE(write_file_atomic(path, "first").has_value());
+    BOOST_TEST_REQUIRE(write_file_atomic(path, "second", 0640).has_value());
+    BOOST_TEST(read_file(path).value() == "second");
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 07777) == 0640u);
+    // A directory in the way is refused as rename(2) refuses it, and stays where it was.
+    const std::string sub = std::string(dir) + "/sub";
+    BOOST_TEST_REQUIRE(::mkdir(sub.c_str(), 0700) == 0);
+    auto refused = write_file_atomic(sub, "x");
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().code == EISDIR);
+    BOOST_TEST_REQUIRE(::stat(sub.c_str(), &st) == 0);
+    BOOST_TEST(S_ISDIR(st.st_mode));
+    // Nothing else is left in the directory: no temporary, no old file under another name.
+    DIR* listing = ::opendir(dir);
+    BOOST_TEST_REQUIRE(listing != nullptr);
+    int entries = 0;
+    while (const dirent* entry = ::readdir(listing))
+        entries += entry->d_name[0] != '.';
+    ::closedir(listing);
+    BOOST_TEST(entries == 2);
+    ::rmdir(sub.c_str());
     ::unlink(path.c_str());
     ::rmdir(dir);
 }
