@@ -16,9 +16,10 @@ void FileCloser::hand_over()
     if (batch_.empty())
         return;
     std::unique_lock lock(mutex_);
-    if (!thread_.joinable()) {
+    if (!closer_.joinable()) {
         closing_ = false;
-        thread_ = std::thread([this] { run(); });
+        closer_ = std::thread([this] { run_close(); });
+        syncer_ = std::thread([this] { run_sync(); });
     }
     changed_.wait(lock, [&] { return files_.size() < max_pending; });
     files_.insert(files_.end(), batch_.begin(), batch_.end());
@@ -31,17 +32,17 @@ void FileCloser::drain()
     hand_over();
     {
         const std::lock_guard lock(mutex_);
-        if (!thread_.joinable())
+        if (!closer_.joinable())
             return;
         closing_ = true;
         changed_.notify_all();
     }
-    thread_.join();
+    closer_.join();
+    syncer_.join();
 }
 
-void FileCloser::run()
+void FileCloser::run_close()
 {
-    std::size_t unsynced = 0;
     std::vector<Pending> taken;
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -51,16 +52,29 @@ void FileCloser::run()
         taken.swap(files_);
         changed_.notify_all();
         lock.unlock();
-        for (const auto& [raw, bytes] : taken) {
-            Fd fd(raw);
-            unsynced += bytes;
-            if (unsynced >= sync_every) {
-                // Best effort: the writer's own syncfs at the end reports errors.
-                (void)::syncfs(fd.get());
-                unsynced = 0;
-            }
-        } // each fd closes here
+        std::size_t bytes = 0;
+        for (const auto& p : taken) {
+            bytes += p.bytes;
+            Fd(p.fd).reset();
+        }
         taken.clear();
+        lock.lock();
+        unsynced_ += bytes;
+        if (unsynced_ >= sync_every)
+            changed_.notify_all(); // the sync thread
+    }
+}
+
+void FileCloser::run_sync()
+{
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        changed_.wait(lock, [&] { return closing_ || unsynced_ >= sync_every; });
+        if (closing_)
+            return; // the writer's own syncfs follows
+        unsynced_ = 0;
+        lock.unlock();
+        (void)::syncfs(sync_fd_); // best effort: the writer's final syncfs reports errors
         lock.lock();
     }
 }

@@ -37,7 +37,7 @@ private:
     DirCache dirs_;
     bool dirs_stale_ = false; // something was removed: clear the cache before the next entry
     Fd file_;                 // the regular file being written
-    FileCloser closer_;       // closes file_ once written
+    FileCloser closer_{root_.get()}; // closes file_ once written
     bool file_chown_ = true, file_chmod_ = true; // what end() still has to set on file_
     TarEntry current_;
     // What a new file gets from the kernel without fchown/fchmod: owner euid_, group egid_ (or
