@@ -35,8 +35,8 @@ private:
 
     Fd root_;
     DirCache dirs_;
-    bool dirs_stale_ = false; // something was removed: clear the cache before the next entry
-    Fd file_;                 // the regular file being written
+    bool dirs_stale_ = false;        // something was removed: clear the cache before the next entry
+    Fd file_;                        // the regular file being written
     FileCloser closer_{root_.get()}; // closes file_ once written
     bool file_chown_ = true, file_chmod_ = true; // what end() still has to set on file_
     TarEntry current_;
