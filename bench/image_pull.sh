@@ -5,10 +5,14 @@
 #   curl | tar -x         (no verification; followed by sync -f)
 #   ctr images pull       (a private containerd, overlayfs snapshotter; followed by sync -f)
 #   skopeo copy + umoci unpack (gzip only; followed by sync -f)
-# in three variants: gz (one gzip layer), zst (one zstd layer), many (N gzip layers, default 16);
-# prints wall times and ratios.
+# in four variants: gz (one gzip layer), zst (one zstd layer), many (N gzip layers, default 16),
+# big (one gzip layer of BIG_SRC, default /usr/share: about 68k entries, 780 MB, the shape of the
+# issue's 73k-entry, 1.25 GB measurement, where fixed costs weigh less); prints wall times and
+# ratios.
 # Usage (root): bench/image_pull.sh [SRC [N]]   BERTH=build/agent/cli/berth by default;
-#               VARIANTS="gz zst many" by default; ROUNDS=1 by default (each round runs
+#               VARIANTS="gz zst many" by default ("big" on request);
+#               BERTH_BASE=<another berth binary> (e.g. main's build) is timed in the same
+#               rounds, and its ratios printed next to BERTH's; ROUNDS=1 by default (each round runs
 #               every tool once, the order rotated; medians and their ratios are printed);
 #               NO_UMOCI=1 skips skopeo+umoci; FS=fresh (default: a new ext4 of FS_MB=8192 on a
 #               loop device, in the bench's mount namespace) or FS=host (the work dir's own
@@ -17,7 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-/usr/include}
 berth=$(realpath "${BERTH:-build/agent/cli/berth}")
+base=${BERTH_BASE:+$(realpath "$BERTH_BASE")}
 work=$(mktemp -d /tmp/berth-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-unshare -n -m --propagation private bash bench/image_pull_netns.sh "$src" "$berth" "$work" "${2:-16}"
+unshare -n -m --propagation private bash bench/image_pull_netns.sh "$src" "$berth" "$work" "${2:-16}" "$base"

@@ -2,7 +2,7 @@
 # bench/image_pull_netns.sh — the body of bench/image_pull.sh, run inside its own network and
 # mount namespaces (containerd's unpack mounts vanish with them).
 set -euo pipefail
-src=$1 berth=$2 work=$3 layers_many=${4:-16}
+src=$1 berth=$2 work=$3 layers_many=${4:-16} berth_base=${5:-}
 ip link set lo up
 # FS=fresh (default): everything happens on a new ext4 (journalled, as Debian's mkfs makes it)
 # on a loop device in this mount namespace, so no tool pays for the state of the host's
@@ -50,10 +50,11 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 blob() { # file -> its digest, copied into the layout
   local d; d=$(sha "$1"); cp "$1" "$oci/blobs/sha256/$d"; echo "$d"
 }
-# make_image TAG COMPRESSION(gzip|zstd) N: an OCI layout of N layers (SRC's top-level entries
-# dealt round-robin), pushed unchanged by skopeo as bench:TAG. Sets layer_digests.
+# make_image TAG COMPRESSION(gzip|zstd) N [DIR]: an OCI layout of N layers (DIR's, default SRC's,
+# top-level entries dealt round-robin), pushed unchanged by skopeo as bench:TAG. Sets
+# layer_digests.
 make_image() {
-  local tag=$1 comp=$2 n=$3 i=0 mt ext diff_ids="" descs="" entries=0
+  local tag=$1 comp=$2 n=$3 src=${4:-$src} i=0 mt ext diff_ids="" descs="" entries=0
   oci=$work/oci-$tag
   mkdir -p "$oci/blobs/sha256" "$work/parts"
   mapfile -t names < <(ls -A "$src")
@@ -111,6 +112,7 @@ skopeo_umoci() { # tag
   umoci unpack --image "$work/sk-$1:$1" "$work/umoci-$1" >/dev/null 2>&1
 }
 berth_pull() { "$berth" --root "$work/store-$1" pull "127.0.0.1:5099/bench:$1" >/dev/null; }
+base_pull() { "$berth_base" --root "$work/base-$1" pull "127.0.0.1:5099/bench:$1" >/dev/null; }
 ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127.0.0.1:5099/bench:$1" >/dev/null; }
 
 # one_round TAG COMP: each tool once, in an order rotated by the round number (a busy minute
@@ -122,6 +124,7 @@ ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127
 one_round() {
   local tools=(curl berth ctr) k i
   if [ "$2" = gzip ] && [ -z "${NO_UMOCI:-}" ]; then tools+=(umoci); fi
+  if [ -n "$berth_base" ]; then tools+=(base); fi
   for ((k = 0; k < ${#tools[@]}; k++)); do
     i=$(((k + round) % ${#tools[@]}))
     case ${tools[i]} in
@@ -129,17 +132,18 @@ one_round() {
     berth) timed berth berth_pull "$1" ;;
     ctr) timed ctr ctr_pull "$1" ;;
     umoci) timed skopeo+umoci skopeo_umoci "$1" ;;
+    base) timed berth-base base_pull "$1" ;;
     esac
   done
   ctr -a "$work/ctd/sock" -n "bench-$1" images rm --sync "127.0.0.1:5099/bench:$1" >/dev/null
-  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1"
+  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1" "$work/base-$1"
   sync -f "$work"
   sleep "$settle"
 }
 
-run_variant() { # tag comp n
+run_variant() { # tag comp n [dir]
   layer_digests=()
-  make_image "$1" "$2" "$3"
+  make_image "$1" "$2" "$3" "${4:-}"
   sleep "$settle" # FS=host: the previous variant's deletions age out (one_round says why)
   echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   for ((round = 0; round < ${ROUNDS:-1}; round++)); do one_round "$1" "$2"; done
@@ -158,7 +162,14 @@ run_variant() { # tag comp n
     printf "  curl | tar           %6.2f s   berth / curl|tar      = %.2fx\n", c, b / c
     printf "  ctr images pull      %6.2f s   berth / ctr           = %.2fx\n", r, b / r
     if ("skopeo+umoci" in n)
-      printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx\n", median("skopeo+umoci"), b / median("skopeo+umoci") }' "$work/times"
+      printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx\n", median("skopeo+umoci"), b / median("skopeo+umoci")
+    if ("berth-base" in n) {
+      a = median("berth-base")
+      printf "  berth (BERTH_BASE)   %6.2f s   berth / BERTH_BASE    = %.2fx\n", a, b / a
+      printf "    its ratios:                   BERTH_BASE / curl|tar = %.2fx, / ctr = %.2fx\n", a / c, a / r }
+    printf "  each round:"; for (i = 1; i <= n["berth"]; i++) printf " berth %.2f", t["berth", i]
+    for (i = 1; i <= n["curl|tar"]; i++) printf " curl|tar %.2f", t["curl|tar", i]
+    printf "\n" }' "$work/times"
   rm -f "$work/times"
   rm -rf "$work/oci-$1"
 }
@@ -169,5 +180,6 @@ for v in $variants; do
   gz) run_variant gz gzip 1 ;;
   zst) run_variant zst zstd 1 ;;
   many) run_variant many gzip "$layers_many" ;;
+  big) run_variant big gzip 1 "${BIG_SRC:-/usr/share}" ;;
   esac
 done

@@ -1,6 +1,9 @@
 // image/chunk_queue.hpp — a bounded byte-chunk queue between a layer's download thread (curl's
-// write callback: sha256 and the blob file) and its unpack thread (inflate, diffID, tar, writer),
-// so the two halves of the pipeline run on two cores. Internal to image/.
+// write callback: sha256, the blob file, inflate and the diffID sha256) and its unpack thread
+// (tar parse and the writer's system calls), so the two halves of the pipeline run on two cores.
+// Chunks are recycled (spare()/recycle()): the inflated stream is hundreds of MB, and a fresh
+// 256 KiB allocation per chunk would be an mmap, page faults and an munmap each time.
+// Internal to image/.
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -8,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace berth::image {
 
@@ -39,6 +43,23 @@ public:
         changed_.notify_all();
         return chunk;
     }
+    // An empty string with the capacity of a chunk the consumer gave back, if any.
+    std::string spare()
+    {
+        const std::lock_guard lock(mutex_);
+        if (spares_.empty())
+            return {};
+        auto s = std::move(spares_.back());
+        spares_.pop_back();
+        s.clear();
+        return s;
+    }
+    void recycle(std::string chunk) // consumer: done with chunk
+    {
+        const std::lock_guard lock(mutex_);
+        if (spares_.size() < max_spares)
+            spares_.push_back(std::move(chunk));
+    }
     void close() // producer: no more chunks
     {
         const std::lock_guard lock(mutex_);
@@ -55,9 +76,11 @@ public:
     }
 
 private:
+    static constexpr std::size_t max_spares = 64;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<std::string> chunks_;
+    std::vector<std::string> spares_;
     std::size_t bytes_ = 0, max_bytes_;
     bool closed_ = false, stopped_ = false;
 };

@@ -9,6 +9,8 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include "base/files.hpp"
+#include "base/strings.hpp"
 
 namespace berth::image {
 namespace {
@@ -33,12 +35,27 @@ std::pair<std::string, std::string> split_last(const std::string& path)
     return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
-// Removes whatever is at name so the entry can take its place (tar semantics: last one wins).
-// A non-empty directory stays: replacing it by a non-directory is refused.
-void remove_existing(int parent, const std::string& name)
+// The process umask without changing it (umask(2) can only set it): procfs, Linux 4.7+. ~0u if
+// unknown. Another thread may change it meanwhile; then a file gets at most fewer mode bits than
+// asked, never more (the umask only clears bits), and fchmod is skipped wrongly only then.
+unsigned read_umask()
 {
-    if (::unlinkat(parent, name.c_str(), 0) < 0 && errno == EISDIR)
-        (void)::unlinkat(parent, name.c_str(), AT_REMOVEDIR);
+    auto status = read_file("/proc/self/status");
+    if (!status)
+        return ~0u;
+    const auto at = status->find("\nUmask:\t");
+    if (at == std::string::npos)
+        return ~0u;
+    const auto value = parse_int<unsigned>(std::string_view(*status).substr(at + 8, 4), 8);
+    return value ? *value : ~0u;
+}
+
+// Whether new entries under root may inherit a default ACL (which replaces the umask).
+bool has_default_acl(int root)
+{
+    if (::fgetxattr(root, "system.posix_acl_default", nullptr, 0) >= 0)
+        return true;
+    return errno != ENODATA && errno != ENOTSUP;
 }
 
 } // namespace
@@ -60,10 +77,25 @@ Result<std::string> clean_layer_path(std::string_view path)
     return out;
 }
 
-Result<int> LayerWriter::parent_of(const std::string& dir_path)
+LayerWriter::LayerWriter(Fd root)
+    : root_(std::move(root)), euid_(::geteuid()), egid_(::getegid()), umask_(read_umask()),
+      default_acl_(has_default_acl(root_.get()))
 {
-    if (dir_path == cached_path_)
-        return cached_parent_.get();
+}
+
+// Removes whatever is at name so the entry can take its place (tar semantics: last one wins).
+// A non-empty directory stays: replacing it by a non-directory is refused.
+void LayerWriter::remove_existing(int parent, const std::string& name)
+{
+    if (::unlinkat(parent, name.c_str(), 0) == 0 ||
+        (errno == EISDIR && ::unlinkat(parent, name.c_str(), AT_REMOVEDIR) == 0))
+        dirs_stale_ = true; // a cached directory may be gone (or under what is gone)
+}
+
+Result<CachedDir*> LayerWriter::parent_of(const std::string& dir_path)
+{
+    if (auto* d = dirs_.find(dir_path))
+        return d;
     auto fd = open_in_root(root_.get(), dir_path, O_PATH | O_DIRECTORY);
     if (!fd && fd.error().code == ENOENT) { // implicit parents: make them one by one
         std::string sofar;
@@ -82,9 +114,10 @@ Result<int> LayerWriter::parent_of(const std::string& dir_path)
     }
     if (!fd)
         return std::move(fd).error();
-    cached_parent_ = std::move(*fd);
-    cached_path_ = dir_path;
-    return cached_parent_.get();
+    struct stat st {};
+    if (::fstat(fd->get(), &st) < 0)
+        return Error::from_errno("stat ", quoted(dir_path), " in the layer");
+    return &dirs_.insert(dir_path, std::move(*fd), st.st_gid, (st.st_mode & S_ISGID) != 0);
 }
 
 Result<void> LayerWriter::begin(const TarEntry& entry)
@@ -93,19 +126,25 @@ Result<void> LayerWriter::begin(const TarEntry& entry)
     if (!path)
         return std::move(path).error();
     if (path->empty()) { // "./" itself: the snapshot root's metadata
-        if (entry.type == '5')
+        if (entry.type == '5') {
+            dir_times_.push_back({"", entry.mtime});
             return metadata(root_.get(), entry);
+        }
         return Error::invalid("layer entry ", quoted(entry.path), ": the root is not a directory");
     }
     current_ = entry;
     current_.path = *path;
+    if (dirs_stale_) {
+        dirs_.clear();
+        dirs_stale_ = false;
+    }
     auto [dir, name] = split_last(*path);
     auto parent = parent_of(dir);
     if (!parent)
         return std::move(parent).error().wrap(cat("layer entry ", quoted(*path)));
     if (name.starts_with(".wh."))
-        return whiteout(*parent, name, *path);
-    auto r = create(current_, *parent, name);
+        return whiteout((*parent)->fd.get(), name, *path);
+    auto r = create(current_, **parent, name);
     if (!r)
         return std::move(r).error().wrap(cat("layer entry ", quoted(*path)));
     return {};
@@ -132,62 +171,84 @@ Result<void> LayerWriter::whiteout(int parent, const std::string& name, const st
     return {};
 }
 
-Result<void> LayerWriter::create(const TarEntry& e, int parent, const std::string& name)
+Result<void> LayerWriter::create_dir(const TarEntry& e, CachedDir& parent, const std::string& name)
 {
     const char* n = name.c_str();
-    switch (e.type) {
-    case '5': {
-        if (::mkdirat(parent, n, 0700) < 0) {
-            struct stat st {};
-            if (errno != EEXIST || ::fstatat(parent, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    if (::mkdirat(parent.fd.get(), n, 0700) < 0) {
+        struct stat st {};
+        if (errno != EEXIST || ::fstatat(parent.fd.get(), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return Error::from_errno("mkdir");
+        if (!S_ISDIR(st.st_mode)) {
+            remove_existing(parent.fd.get(), name);
+            if (::mkdirat(parent.fd.get(), n, 0700) < 0)
                 return Error::from_errno("mkdir");
-            if (!S_ISDIR(st.st_mode)) {
-                remove_existing(parent, name);
-                if (::mkdirat(parent, n, 0700) < 0)
-                    return Error::from_errno("mkdir");
-            }
         }
-        auto d = open_in_root(root_.get(), e.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        if (!d)
-            return std::move(d).error();
-        dir_times_.push_back({e.path, e.mtime});
-        return metadata(d->get(), e);
     }
-    case '0': {
-        constexpr int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-        int fd = ::openat(parent, n, flags, 0600);
-        if (fd < 0 && errno == EEXIST) {
-            remove_existing(parent, name);
-            fd = ::openat(parent, n, flags, 0600);
-        }
-        if (fd < 0)
-            return Error::from_errno("create");
-        file_.reset(fd);
-        return {};
+    // One component, no symlink followed, from the confined parent: stays in the layer.
+    auto d = open_at(parent.fd.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (!d)
+        return std::move(d).error();
+    dir_times_.push_back({e.path, e.mtime});
+    if (auto r = metadata(d->get(), e); !r)
+        return r;
+    // Its entries likely come next. (parent may be the slot this takes: not used after.)
+    dirs_.insert(e.path, std::move(*d), e.gid, (e.mode & S_ISGID) != 0);
+    return {};
+}
+
+// Created with its final mode where the kernel's umask and the directory's group make fchown and
+// fchmod no-ops (most files of most layers: root-owned, 0644/0755); end() does the rest.
+Result<void> LayerWriter::create_file(const TarEntry& e, const CachedDir& parent,
+                                      const std::string& name)
+{
+    const unsigned mode = e.mode & 07777;
+    const bool simple_mode = (mode & 07000) == 0 && umask_ != ~0u && !default_acl_;
+    file_chmod_ = !simple_mode || (mode & umask_) != 0;
+    file_chown_ = e.uid != euid_ || e.gid != (parent.setgid ? parent.gid : egid_);
+    const unsigned create_mode = simple_mode ? mode : 0600;
+    constexpr int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    const char* n = name.c_str();
+    int fd = ::openat(parent.fd.get(), n, flags, create_mode);
+    if (fd < 0 && errno == EEXIST) {
+        remove_existing(parent.fd.get(), name);
+        fd = ::openat(parent.fd.get(), n, flags, create_mode);
     }
-    case '1': return hardlink(e, parent, name);
+    if (fd < 0)
+        return Error::from_errno("create");
+    file_.reset(fd);
+    return {};
+}
+
+Result<void> LayerWriter::create(const TarEntry& e, CachedDir& parent, const std::string& name)
+{
+    const int at = parent.fd.get();
+    const char* n = name.c_str();
+    switch (e.type) {
+    case '5': return create_dir(e, parent, name);
+    case '0': return create_file(e, parent, name);
+    case '1': return hardlink(e, at, name);
     case '2':
-        if (::symlinkat(e.link.c_str(), parent, n) < 0) {
+        if (::symlinkat(e.link.c_str(), at, n) < 0) {
             if (errno != EEXIST)
                 return Error::from_errno("symlink");
-            remove_existing(parent, name);
-            if (::symlinkat(e.link.c_str(), parent, n) < 0)
+            remove_existing(at, name);
+            if (::symlinkat(e.link.c_str(), at, n) < 0)
                 return Error::from_errno("symlink");
         }
-        if (::fchownat(parent, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0)
+        if (::fchownat(at, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0)
             return Error::from_errno("chown symlink");
         {
             const timespec times[2] = {{e.mtime, 0}, {e.mtime, 0}};
-            (void)::utimensat(parent, n, times, AT_SYMLINK_NOFOLLOW); // best effort
+            (void)::utimensat(at, n, times, AT_SYMLINK_NOFOLLOW); // best effort
         }
         return {};
     default: { // '3' char, '4' block, '6' fifo
         const mode_t kind = e.type == '3' ? S_IFCHR : e.type == '4' ? S_IFBLK : S_IFIFO;
-        remove_existing(parent, name);
-        if (::mknodat(parent, n, kind | (e.mode & 07777), makedev(e.dev_major, e.dev_minor)) < 0)
+        remove_existing(at, name);
+        if (::mknodat(at, n, kind | (e.mode & 07777), makedev(e.dev_major, e.dev_minor)) < 0)
             return Error::from_errno("mknod");
-        if (::fchownat(parent, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-            ::fchmodat(parent, n, e.mode & 07777, 0) < 0)
+        if (::fchownat(at, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+            ::fchmodat(at, n, e.mode & 07777, 0) < 0)
             return Error::from_errno("chown/chmod device");
         return {};
     }
@@ -212,15 +273,17 @@ Result<void> LayerWriter::hardlink(const TarEntry& e, int parent, const std::str
     return {};
 }
 
-Result<void> LayerWriter::metadata(int fd, const TarEntry& e)
+Result<void> LayerWriter::metadata(int fd, const TarEntry& e, bool chown, bool chmod)
 {
-    if (::fchown(fd, e.uid, e.gid) < 0)
+    if (chown && ::fchown(fd, e.uid, e.gid) < 0)
         return Error::from_errno("chown");
-    if (::fchmod(fd, e.mode & 07777) < 0) // after chown: chown clears set-id bits
+    if (chmod && ::fchmod(fd, e.mode & 07777) < 0) // after chown: chown clears set-id bits
         return Error::from_errno("chmod");
     for (const auto& [key, value] : e.xattrs) {
         if (key.starts_with("trusted.overlay."))
             continue; // a layer must not forge overlay metadata (opaque, redirect, origin)
+        if (key == "system.posix_acl_default")
+            default_acl_ = true; // entries made under this directory inherit it
         if (::fsetxattr(fd, key.c_str(), value.data(), value.size(), 0) < 0 && errno != ENOTSUP)
             return Error::from_errno("set xattr ", quoted(key));
     }
@@ -246,10 +309,11 @@ Result<void> LayerWriter::end()
 {
     if (!file_.valid())
         return {};
-    auto r = metadata(file_.get(), current_);
+    auto r = metadata(file_.get(), current_, file_chown_, file_chmod_);
     const timespec times[2] = {{current_.mtime, 0}, {current_.mtime, 0}};
     if (r && ::futimens(file_.get(), times) < 0)
         r = Error::from_errno("set times");
+    closer_.close(std::move(file_), current_.size); // also after an error: closes it
     file_.reset();
     if (!r)
         return std::move(r).error().wrap(cat("layer entry ", quoted(current_.path)));
@@ -258,6 +322,7 @@ Result<void> LayerWriter::end()
 
 Result<void> LayerWriter::finish()
 {
+    closer_.drain();
     for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
         auto d = open_in_root(root_.get(), it->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
         if (!d)

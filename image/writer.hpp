@@ -8,13 +8,15 @@
 #include <string>
 #include <vector>
 #include "base/fd.hpp"
+#include "image/dir_cache.hpp"
+#include "image/file_closer.hpp"
 #include "image/tar.hpp"
 
 namespace berth::image {
 
 class LayerWriter final : public TarHandler {
 public:
-    explicit LayerWriter(Fd root) : root_(std::move(root)) {}
+    explicit LayerWriter(Fd root);
     Result<void> begin(const TarEntry& entry) override;
     Result<void> data(const char* bytes, std::size_t size) override;
     Result<void> end() override;
@@ -22,17 +24,29 @@ public:
     Result<void> finish();
 
 private:
-    Result<int> parent_of(const std::string& dir_path); // cached; creates missing parents
-    Result<void> create(const TarEntry& e, int parent, const std::string& name);
+    Result<CachedDir*> parent_of(const std::string& dir_path); // creates missing parents
+    Result<void> create(const TarEntry& e, CachedDir& parent, const std::string& name);
+    Result<void> create_dir(const TarEntry& e, CachedDir& parent, const std::string& name);
+    Result<void> create_file(const TarEntry& e, const CachedDir& parent, const std::string& name);
     Result<void> whiteout(int parent, const std::string& name, const std::string& path);
-    Result<void> metadata(int fd, const TarEntry& e);
+    Result<void> metadata(int fd, const TarEntry& e, bool chown = true, bool chmod = true);
     Result<void> hardlink(const TarEntry& e, int parent, const std::string& name);
+    void remove_existing(int parent, const std::string& name);
 
     Fd root_;
-    std::string cached_path_ = "\x01"; // never a real path
-    Fd cached_parent_;
-    Fd file_; // the regular file being written
+    DirCache dirs_;
+    bool dirs_stale_ = false;        // something was removed: clear the cache before the next entry
+    Fd file_;                        // the regular file being written
+    FileCloser closer_{root_.get()}; // closes file_ once written
+    bool file_chown_ = true, file_chmod_ = true; // what end() still has to set on file_
     TarEntry current_;
+    // What a new file gets from the kernel without fchown/fchmod: owner euid_, group egid_ (or
+    // the directory's if set-group-ID), mode & ~umask_. umask_ is read once (procfs), ~0u if
+    // unknown; any default ACL (it overrides the umask) turns the shortcut off.
+    uid_t euid_;
+    gid_t egid_;
+    unsigned umask_ = ~0u;
+    bool default_acl_ = true;
     struct DirTime {
         std::string path;
         std::int64_t mtime;

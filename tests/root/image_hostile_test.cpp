@@ -162,4 +162,43 @@ BOOST_AUTO_TEST_CASE(a_layer_cannot_forge_overlay_xattrs)
                            sizeof value) < 0);
 }
 
+// The writer skips fchown and fchmod where the kernel already gave a new file the layer's owner
+// and mode (issue 15, speed): it must still get them right under any umask and in set-group-ID
+// directories, where a new file takes the directory's group, not the creator's.
+BOOST_AUTO_TEST_CASE(owners_and_modes_match_the_layer_under_any_umask_and_set_group_id_dirs)
+{
+    struct Want {
+        const char* path;
+        unsigned mode, uid, gid;
+    };
+    const Want want[] = {{"g", 02775, 0, 1234},      {"g/same", 0644, 0, 1234},
+                         {"g/root", 0644, 0, 0},     {"g/exec", 0775, 0, 1234},
+                         {"user", 0755, 1000, 1001}, {"setuid", 04755, 0, 0},
+                         {"private", 0600, 0, 0},    {"open", 0666, 0, 0}};
+    for (const mode_t mask : {mode_t{077}, mode_t{0}, mode_t{022}}) {
+        const auto tar = TarBuilder()
+                             .file("umask", std::to_string(mask)) // a layer of its own
+                             .dir("g", 02775, 0, 1234)
+                             .file("g/same", "1", 0644, 0, 1234)
+                             .file("g/root", "2", 0644, 0, 0)
+                             .file("g/exec", "3", 0775, 0, 1234)
+                             .file("user", "4", 0755, 1000, 1001)
+                             .file("setuid", "5", 04755)
+                             .file("private", "6", 0600)
+                             .file("open", "7", 0666)
+                             .finish();
+        const mode_t old = ::umask(mask);
+        auto r = pull_layer(tar);
+        ::umask(old);
+        BOOST_TEST_REQUIRE(r.has_value(), why(r));
+        for (const auto& w : want) {
+            struct stat st {};
+            BOOST_TEST_REQUIRE(::lstat((snapshot(*r) + "/" + w.path).c_str(), &st) == 0);
+            BOOST_TEST((st.st_mode & 07777) == w.mode, w.path << " under umask " << mask);
+            BOOST_TEST(st.st_uid == w.uid, w.path << " under umask " << mask);
+            BOOST_TEST(st.st_gid == w.gid, w.path << " under umask " << mask);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

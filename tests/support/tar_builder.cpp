@@ -123,9 +123,9 @@ TarBuilder& TarBuilder::file(std::string_view name, std::string_view data, unsig
     return *this;
 }
 
-TarBuilder& TarBuilder::dir(std::string_view name, unsigned mode)
+TarBuilder& TarBuilder::dir(std::string_view name, unsigned mode, unsigned uid, unsigned gid)
 {
-    header('5', name, 0, {}, mode, 0, 0);
+    header('5', name, 0, {}, mode, uid, gid);
     return *this;
 }
 

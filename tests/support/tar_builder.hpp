@@ -12,7 +12,8 @@ class TarBuilder {
 public:
     TarBuilder& file(std::string_view name, std::string_view data, unsigned mode = 0644,
                      unsigned uid = 0, unsigned gid = 0);
-    TarBuilder& dir(std::string_view name, unsigned mode = 0755);
+    TarBuilder& dir(std::string_view name, unsigned mode = 0755, unsigned uid = 0,
+                    unsigned gid = 0);
     TarBuilder& symlink(std::string_view name, std::string_view target);
     TarBuilder& hardlink(std::string_view name, std::string_view target);
     TarBuilder& fifo(std::string_view name);

@@ -1,0 +1,58 @@
+// image/file_closer.hpp — the layer writer's files are closed on a thread of its own, and a
+// second thread calls syncfs each time another 64 MiB were written. Why: the pipeline's writer
+// thread is its bottleneck (file creation in the kernel), and a layer's data used to be written
+// back only by the one syncfs before commit, after the last file: 0.7-1.1 s for /usr/include's
+// 294 MB here, 3-9 s for /usr/share's 780 MB, the largest single part of a pull. Synced along
+// the way, the writeback and the journal commits overlap the unpack (done by the kernel's
+// flusher threads while the sync thread waits) and the last syncfs has only the tail left. The
+// syncfs calls never hold up the closing (a first version synced on the closing thread: the
+// writer then waited for each syncfs once 256 files were pending, and big layers got slower).
+// Durability is unchanged: the writer's final syncfs still comes before the snapshot is
+// committed, and reports any writeback error since the snapshot's fd was opened. Not an fsync per
+// file. Internal to image/.
+#pragma once
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <thread>
+#include <vector>
+#include "base/fd.hpp"
+
+namespace berth::image {
+
+class FileCloser {
+public:
+    explicit FileCloser(int sync_fd) : sync_fd_(sync_fd) {} // any fd on the layer's filesystem
+    FileCloser(const FileCloser&) = delete;
+    FileCloser& operator=(const FileCloser&) = delete;
+    ~FileCloser() { drain(); }
+    // Takes fd, to which bytes were written. Called from one thread (the writer's); files go to
+    // the closing thread in batches (one wake-up per file cost the writer more than close()).
+    // Blocks while max_pending files wait, which bounds the fds held open.
+    void close(Fd fd, std::size_t bytes);
+    // Returns once every file handed over is closed and no syncfs runs; the threads end (the
+    // next close() starts them again).
+    void drain();
+
+private:
+    static constexpr std::size_t max_pending = 256, batch_size = 32;
+    static constexpr std::size_t sync_every = std::size_t{64} << 20;
+    struct Pending {
+        int fd;
+        std::size_t bytes;
+    };
+    void hand_over(); // the caller's batch to the closing thread
+    void run_close();
+    void run_sync();
+
+    int sync_fd_;
+    std::vector<Pending> batch_; // the caller's, not yet handed over
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<Pending> files_;
+    std::size_t unsynced_ = 0; // bytes closed since the last syncfs began
+    bool closing_ = false;
+    std::thread closer_, syncer_;
+};
+
+} // namespace berth::image
