@@ -197,8 +197,11 @@ json container_json(const TaskView& view, const store::Container& c, const std::
         networks(string_field(view.definition, "networkMode", "bridge"), c.network_interfaces);
     if (v4) {
         out["ContainerARN"] = c.arn;
-        if (auto log = def.find("logConfiguration"); log != def.end() && log->is_object())
+        if (auto log = def.find("logConfiguration"); log != def.end() && log->is_object()) {
             out["LogDriver"] = string_field(*log, "logDriver", "json-file");
+            if (auto o = log->find("options"); o != log->end() && o->is_object() && !o->empty())
+                out["LogOptions"] = *o;
+        }
     }
     return out;
 }
