@@ -145,10 +145,40 @@ JournalSender::Sent JournalSender::send_memfd(const std::string& entry)
     return transient(errno) ? Sent::Later : Sent::Never;
 }
 
+void JournalSender::count_drop(const std::string& fixed)
+{
+    ++drops_[fixed];
+}
+
+void JournalSender::report_drops()
+{
+    auto drops = std::move(drops_);
+    drops_.clear();
+    for (const auto& [fixed, lost] : drops) {
+        std::string notice = fixed;
+        append_journal_field(notice, "MESSAGE",
+                             cat("berth-supervisor: ", lost,
+                                 " log lines of this container were dropped: journald was "
+                                 "unavailable or too slow"));
+        append_journal_field(notice, "PRIORITY", "4");
+        append_journal_field(notice, "BERTH_DROPPED_LINES", std::to_string(lost));
+        if (try_send(notice) != Sent::Later)
+            continue;
+        if (backlog_bytes_ + notice.size() <= max_backlog_) { // retried with the backlog
+            backlog_bytes_ += notice.size();
+            backlog_.push_back(std::move(notice));
+        } else {
+            drops_[fixed] += lost; // reported next time
+        }
+    }
+}
+
 bool JournalSender::send(std::string entry)
 {
     if (backlog_.empty()) { // else queued behind the backlog, to keep the order
         const auto sent = try_send(entry);
+        if (sent == Sent::Yes && !drops_.empty())
+            report_drops();
         if (sent == Sent::Yes)
             return true;
         if (sent == Sent::Never)
@@ -174,8 +204,9 @@ void JournalSender::flush()
         backlog_.pop_front();
     }
     retry_ms_ = min_retry_ms;
-    if (backlog_.size() == 0)
-        std::deque<std::string>().swap(backlog_); // give the memory back while idle
+    std::deque<std::string>().swap(backlog_); // give the memory back while idle
+    if (!drops_.empty())
+        report_drops();
 }
 
 JournalLog::JournalLog(JournalSender& sender, std::vector<std::string> fields) : sender_(sender)
@@ -213,21 +244,10 @@ std::string JournalLog::encode(std::string_view stream, std::string_view text, b
 
 Result<void> JournalLog::write(std::string_view stream, std::string_view text, bool more)
 {
-    if (dropped_ > reported_ && sender_.retry_in_ms() < 0) {
-        std::string notice = fixed_;
-        const auto lost = dropped_ - reported_;
-        append_journal_field(notice, "MESSAGE",
-                             cat("berth-supervisor: ", lost,
-                                 " log lines of this container were dropped: journald was "
-                                 "unavailable or too slow"));
-        append_journal_field(notice, "PRIORITY", "4");
-        append_journal_field(notice, "BERTH_DROPPED_LINES", std::to_string(lost));
-        if (sender_.send(std::move(notice)))
-            reported_ = dropped_;
-    }
     if (sender_.send(encode(stream, text, more)))
         return {};
     ++dropped_;
+    sender_.count_drop(fixed_);
     return Error::with_code(EAGAIN, "journald: log line dropped");
 }
 

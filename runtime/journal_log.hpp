@@ -24,6 +24,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,9 @@ public:
                            std::size_t backlog_bytes = journal_backlog_bytes);
     // Sends or queues one encoded entry; false when it was dropped (backlog full). Never blocks.
     bool send(std::string entry);
+    // One line of the container whose fixed fields (encoded) these are was dropped: reported in
+    // one entry per container once journald takes entries again.
+    void count_drop(const std::string& fixed);
     // Retries the backlog (the pump calls it when retry_in_ms() has passed).
     void flush();
     // -1: nothing waits; else when to call flush() next (back-off 10 ms .. 2 s).
@@ -65,12 +69,14 @@ private:
     enum class Sent { Yes, Later, Never };
     Sent try_send(const std::string& entry);
     Sent send_memfd(const std::string& entry);
+    void report_drops();
     std::string path_;
     std::size_t max_backlog_;
     Fd socket_;
     std::deque<std::string> backlog_;
     std::size_t backlog_bytes_ = 0;
     int retry_ms_ = 10;
+    std::map<std::string, std::uint64_t> drops_; // by the container's encoded fixed fields
 };
 
 // One container's journald sink: its fixed fields ("NAME=value", checked) on every entry.
@@ -92,7 +98,7 @@ private:
     JournalSender& sender_;
     std::string fixed_; // the fixed fields, encoded once
     Partial partial_[2]; // stdout, stderr
-    std::uint64_t dropped_ = 0, reported_ = 0;
+    std::uint64_t dropped_ = 0;
 };
 
 } // namespace berth::runtime
