@@ -6,11 +6,10 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <cerrno>
-#include <cstring>
 #include "base/files.hpp"
+#include "base/journal_native.hpp"
 #include "base/strings.hpp"
 
 namespace berth::runtime {
@@ -42,44 +41,19 @@ bool transient(int err)
 
 } // namespace
 
-bool valid_journal_field_name(std::string_view name)
+// Encodes fields with base's serializer (bad ones are the caller's to have refused).
+static std::string encoded(std::span<const std::string_view> fields)
 {
-    if (name.empty() || name.size() > 64 || name.front() == '_' ||
-        (name.front() >= '0' && name.front() <= '9'))
-        return false;
-    for (const char c : name)
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    return true;
-}
-
-void append_journal_field(std::string& entry, std::string_view name, std::string_view value)
-{
-    entry.append(name);
-    if (value.find('\n') == std::string_view::npos) {
-        entry += '=';
-        entry.append(value);
-        entry += '\n';
-        return;
-    }
-    entry += '\n';
-    std::uint64_t size = value.size();
-    for (int i = 0; i < 8; ++i, size >>= 8) // little endian, whatever the host
-        entry += static_cast<char>(size & 0xff);
-    entry.append(value);
-    entry += '\n';
+    auto out = journal::serialize(fields);
+    return out ? std::move(*out) : std::string();
 }
 
 Result<void> valid_journal_fields(std::span<const std::string> fields)
 {
     for (const auto& f : fields) {
-        const auto eq = f.find('=');
-        if (eq == std::string::npos)
-            return Error::invalid("journal field ", berth::quoted(f), ": no '='");
-        if (!valid_journal_field_name(std::string_view(f).substr(0, eq)))
-            return Error::invalid("journal field ", berth::quoted(f.substr(0, eq)),
-                                  ": not a name journald accepts ([A-Z0-9_], at most 64, "
-                                  "not starting with '_' or a digit)");
+        const std::string_view one[] = {f};
+        if (auto r = journal::serialize(one); !r)
+            return std::move(r).error();
     }
     return {};
 }
@@ -92,26 +66,22 @@ JournalSender::JournalSender(std::string socket_path, std::size_t backlog_bytes)
 JournalSender::Sent JournalSender::try_send(const std::string& entry)
 {
     if (!socket_.valid()) {
+        auto address = unix_address(path_);
+        if (!address)
+            return Sent::Never;
+        address_ = *address;
         socket_ = Fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
         if (!socket_.valid())
             return Sent::Later; // EMFILE and the like: the backlog rides it out
         (void)::setsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &journal_sndbuf,
                            sizeof journal_sndbuf);
     }
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.data(), std::min(path_.size(), sizeof addr.sun_path - 1));
-    msghdr msg{};
-    iovec iov{const_cast<char*>(entry.data()), entry.size()}; // NOLINT: iovec is not const
-    msg.msg_name = &addr;
-    msg.msg_namelen = sizeof addr;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (::sendmsg(socket_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+    auto sent = send_datagram(socket_.get(), address_, entry);
+    if (sent)
         return Sent::Yes;
-    if (errno == EMSGSIZE)
+    if (sent.error().code == EMSGSIZE)
         return send_memfd(entry);
-    return transient(errno) ? Sent::Later : Sent::Never;
+    return transient(sent.error().code) ? Sent::Later : Sent::Never;
 }
 
 // An entry bigger than a datagram: a sealed memfd holding it, passed with SCM_RIGHTS and no
@@ -125,24 +95,10 @@ JournalSender::Sent JournalSender::send_memfd(const std::string& entry)
         ::fcntl(memfd.get(), F_ADD_SEALS,
                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
         return Sent::Later;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.data(), std::min(path_.size(), sizeof addr.sun_path - 1));
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_name = &addr;
-    msg.msg_namelen = sizeof addr;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    const int fd = memfd.get();
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    if (::sendmsg(socket_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+    auto sent = send_datagram(socket_.get(), address_, {}, memfd.get());
+    if (sent)
         return Sent::Yes;
-    return transient(errno) ? Sent::Later : Sent::Never;
+    return transient(sent.error().code) ? Sent::Later : Sent::Never;
 }
 
 void JournalSender::count_drop(const std::string& fixed)
@@ -155,13 +111,12 @@ void JournalSender::report_drops()
     auto drops = std::move(drops_);
     drops_.clear();
     for (const auto& [fixed, lost] : drops) {
-        std::string notice = fixed;
-        append_journal_field(notice, "MESSAGE",
-                             cat("berth-supervisor: ", lost,
+        const auto message = cat("MESSAGE=berth-supervisor: ", lost,
                                  " log lines of this container were dropped: journald was "
-                                 "unavailable or too slow"));
-        append_journal_field(notice, "PRIORITY", "4");
-        append_journal_field(notice, "BERTH_DROPPED_LINES", std::to_string(lost));
+                                 "unavailable or too slow");
+        const auto count = cat("BERTH_DROPPED_LINES=", lost);
+        const std::string_view fields[] = {message, "PRIORITY=4", count};
+        std::string notice = fixed + encoded(fields);
         if (try_send(notice) != Sent::Later)
             continue;
         if (backlog_bytes_ + notice.size() <= max_backlog_) { // retried with the backlog
@@ -209,37 +164,38 @@ void JournalSender::flush()
         report_drops();
 }
 
-JournalLog::JournalLog(JournalSender& sender, std::vector<std::string> fields) : sender_(sender)
+JournalLog::JournalLog(JournalSender& sender, const std::vector<std::string>& fields)
+    : sender_(sender)
 {
     for (const auto& f : fields) {
-        const auto eq = f.find('=');
-        if (eq != std::string::npos && valid_journal_field_name(std::string_view(f).substr(0, eq)))
-            append_journal_field(fixed_, std::string_view(f).substr(0, eq),
-                                 std::string_view(f).substr(eq + 1));
+        const std::string_view one[] = {f};
+        if (auto e = journal::serialize(one))
+            fixed_ += *e;
     }
 }
 
 std::string JournalLog::encode(std::string_view stream, std::string_view text, bool more)
 {
     const bool err = stream == "stderr";
-    std::string entry = fixed_;
     const bool whole = !text.empty() && text.back() == '\n';
-    append_journal_field(entry, "MESSAGE", whole ? text.substr(0, text.size() - 1) : text);
-    append_journal_field(entry, "PRIORITY", err ? "3" : "6");
+    const auto message = cat("MESSAGE=", whole ? text.substr(0, text.size() - 1) : text);
+    std::vector<std::string> partial_fields;
     auto& partial = partial_[err ? 1 : 0];
     if (more || !partial.id.empty()) { // a piece of a split line
         if (partial.id.empty())
             partial.id = random_hex_id();
         ++partial.ordinal;
-        append_journal_field(entry, "CONTAINER_PARTIAL_ID", partial.id);
-        append_journal_field(entry, "CONTAINER_PARTIAL_ORDINAL", std::to_string(partial.ordinal));
-        append_journal_field(entry, "CONTAINER_PARTIAL_LAST", more ? "false" : "true");
+        partial_fields = {cat("CONTAINER_PARTIAL_ID=", partial.id),
+                          cat("CONTAINER_PARTIAL_ORDINAL=", partial.ordinal),
+                          cat("CONTAINER_PARTIAL_LAST=", more ? "false" : "true")};
         if (more)
-            append_journal_field(entry, "CONTAINER_PARTIAL_MESSAGE", "true");
+            partial_fields.emplace_back("CONTAINER_PARTIAL_MESSAGE=true");
         else
             partial = Partial{};
     }
-    return entry;
+    std::vector<std::string_view> fields = {message, err ? "PRIORITY=3" : "PRIORITY=6"};
+    fields.insert(fields.end(), partial_fields.begin(), partial_fields.end());
+    return fixed_ + encoded(fields);
 }
 
 Result<void> JournalLog::write(std::string_view stream, std::string_view text, bool more)

@@ -6,11 +6,14 @@
 // the last with CONTAINER_PARTIAL_MESSAGE=true, all with CONTAINER_PARTIAL_ID, _ORDINAL and
 // _LAST, as Docker 20.10+ writes them.
 //
-// Written by hand in systemd's "Native Journal Protocol": one AF_UNIX datagram per entry to
+// Written by hand in systemd's "Native Journal Protocol" (base/journal_native.hpp's serialize,
+// shared with berthd's own lines): one AF_UNIX datagram per entry to
 // /run/systemd/journal/socket, "NAME=value\n" per field, or for a value holding a newline
 // "NAME\n" + its length (64-bit little endian) + the value + "\n"; an entry too big for one
-// datagram goes in a sealed memfd passed with SCM_RIGHTS. No libsystemd: the supervisor's memory
-// is counted per container.
+// datagram goes in a sealed memfd passed with SCM_RIGHTS. Sent here on a non-blocking socket of
+// the supervisor's own (base's JournalWriter blocks while journald's queue is full, which a
+// container's log must never do). No libsystemd: the supervisor's memory is counted per
+// container.
 //
 // Never blocking, never killing the container: Docker's default (blocking) mode stalls the
 // container once journald's socket is full, and drops the line with an error when journald is
@@ -31,6 +34,7 @@
 #include <vector>
 #include "base/fd.hpp"
 #include "base/result.hpp"
+#include "base/unix_datagram.hpp"
 #include "runtime/log_sink.hpp"
 
 namespace berth::runtime {
@@ -39,14 +43,8 @@ inline constexpr std::string_view journal_socket_path = "/run/systemd/journal/so
 // What waits for journald at most, all containers together.
 inline constexpr std::size_t journal_backlog_bytes = std::size_t{1} << 20;
 
-// A name journald accepts from a client: 1..64 of [A-Z0-9_], not starting with '_' (journald's
-// own trusted fields) or a digit.
-bool valid_journal_field_name(std::string_view name);
-// Appends one field in the native protocol: the text form, or the binary-safe form when value
-// holds a newline. The name must be valid (checked by the callers: the fields come from the agent
-// and from valid_journal_fields).
-void append_journal_field(std::string& entry, std::string_view name, std::string_view value);
-// EINVAL naming the first "NAME=value" that journald would refuse (no '=', a bad name).
+// EINVAL naming the first "NAME=value" that journald would refuse (no '=', a bad name: journald
+// takes 1..64 of [A-Z0-9_], not starting with '_', its own trusted fields, or a digit).
 Result<void> valid_journal_fields(std::span<const std::string> fields);
 
 // The supervisor's one socket to journald and its bounded backlog. Pump thread only.
@@ -73,6 +71,7 @@ private:
     std::string path_;
     std::size_t max_backlog_;
     Fd socket_;
+    UnixAddress address_{};
     std::deque<std::string> backlog_;
     std::size_t backlog_bytes_ = 0;
     int retry_ms_ = 10;
@@ -82,7 +81,9 @@ private:
 // One container's journald sink: its fixed fields ("NAME=value", checked) on every entry.
 class JournalLog final : public LogSink {
 public:
-    JournalLog(JournalSender& sender, std::vector<std::string> fields);
+    // fields must pass valid_journal_fields (the supervisor checks them first); any that does
+    // not is left out.
+    JournalLog(JournalSender& sender, const std::vector<std::string>& fields);
     Result<void> write(std::string_view stream, std::string_view text, bool more) override;
     std::uint64_t dropped() const { return dropped_; }
 

@@ -17,12 +17,11 @@
 #include "runtime/internal.hpp"
 
 namespace fs = std::filesystem;
-using berth::runtime::append_journal_field;
 using berth::runtime::drain_lines;
 using berth::runtime::JournalLog;
 using berth::runtime::JournalSender;
 using berth::runtime::max_log_line;
-using berth::runtime::valid_journal_field_name;
+using berth::runtime::valid_journal_fields;
 
 namespace {
 
@@ -89,26 +88,31 @@ struct Peer {
 
 BOOST_AUTO_TEST_CASE(a_value_with_a_newline_takes_the_length_prefixed_form)
 {
-    std::string entry;
-    append_journal_field(entry, "MESSAGE", "one line");
-    append_journal_field(entry, "TWO", "a\nb");
-    BOOST_TEST(entry == std::string("MESSAGE=one line\nTWO\n\x03\0\0\0\0\0\0\0a\nb\n", 33));
-    const auto fields = decode(entry);
-    BOOST_TEST(one(fields, "TWO") == "a\nb");
+    JournalSender sender("/nonexistent/socket");
+    JournalLog log(sender, {"TWO=a\nb"});
+    const auto entry = log.encode("stdout", "one line\n", false);
+    BOOST_TEST(entry == std::string("TWO\n\x03\0\0\0\0\0\0\0a\nb\nMESSAGE=one line\nPRIORITY=6\n",
+                                    44));
+    BOOST_TEST(one(decode(entry), "TWO") == "a\nb");
 }
 
 BOOST_AUTO_TEST_CASE(field_names_follow_journalds_rules)
 {
-    BOOST_TEST(valid_journal_field_name("CONTAINER_ID_FULL"));
-    BOOST_TEST(valid_journal_field_name("A1"));
-    BOOST_TEST(!valid_journal_field_name(""));
-    BOOST_TEST(!valid_journal_field_name("_PID"));  // journald's trusted fields
-    BOOST_TEST(!valid_journal_field_name("1ABC"));
-    BOOST_TEST(!valid_journal_field_name("lower"));
-    BOOST_TEST(!valid_journal_field_name(std::string(65, 'A')));
+    auto ok = [](const std::string& field) {
+        const std::vector<std::string> fields = {field};
+        return valid_journal_fields(fields).has_value();
+    };
+    BOOST_TEST(ok("CONTAINER_ID_FULL=x"));
+    BOOST_TEST(ok("A1="));
+    BOOST_TEST(!ok("=x"));
+    BOOST_TEST(!ok("_PID=1")); // journald's trusted fields
+    BOOST_TEST(!ok("1ABC=x"));
+    BOOST_TEST(!ok("lower=x"));
+    BOOST_TEST(!ok(std::string(65, 'A') + "=x"));
     const std::vector<std::string> bad = {"TASK_ARN=x", "no_equals"};
-    auto r = berth::runtime::valid_journal_fields(bad);
+    auto r = valid_journal_fields(bad);
     BOOST_TEST_REQUIRE(!r);
+    BOOST_TEST(r.error().code == EINVAL);
     BOOST_TEST(r.error().message().find("no_equals") != std::string::npos);
 }
 
