@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include "base/files.hpp"
 #include "base/journal_native.hpp"
@@ -15,7 +16,10 @@
 namespace berth::runtime {
 namespace {
 
-constexpr int min_retry_ms = 10, max_retry_ms = 2000;
+// Retry delays: journald's queue full (EAGAIN: it is alive and reading; its datagram queue is
+// net.unix.max_dgram_qlen entries, 512 under systemd, 10 by the kernel's default), or journald
+// away (no socket, refused), backed off up to 2 s.
+constexpr int busy_retry_ms = 2, min_retry_ms = 10, max_retry_ms = 2000;
 constexpr int journal_sndbuf = 8 * 1024 * 1024; // as libsystemd's sd-journal asks
 
 std::string random_hex_id()
@@ -79,6 +83,7 @@ JournalSender::Sent JournalSender::try_send(const std::string& entry)
     auto sent = send_datagram(socket_.get(), address_, entry);
     if (sent)
         return Sent::Yes;
+    last_errno_ = sent.error().code;
     if (sent.error().code == EMSGSIZE)
         return send_memfd(entry);
     return transient(sent.error().code) ? Sent::Later : Sent::Never;
@@ -98,6 +103,7 @@ JournalSender::Sent JournalSender::send_memfd(const std::string& entry)
     auto sent = send_datagram(socket_.get(), address_, {}, memfd.get());
     if (sent)
         return Sent::Yes;
+    last_errno_ = sent.error().code;
     return transient(sent.error().code) ? Sent::Later : Sent::Never;
 }
 
@@ -151,7 +157,8 @@ void JournalSender::flush()
     while (!backlog_.empty()) {
         const auto sent = try_send(backlog_.front());
         if (sent == Sent::Later) {
-            retry_ms_ = std::min(retry_ms_ * 2, max_retry_ms);
+            retry_ms_ = last_errno_ == EAGAIN ? busy_retry_ms
+                                              : std::clamp(retry_ms_ * 2, min_retry_ms, max_retry_ms);
             return;
         }
         // Sent, or never sendable (journald refuses it): either way it leaves the backlog.

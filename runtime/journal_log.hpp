@@ -59,7 +59,8 @@ public:
     void count_drop(const std::string& fixed);
     // Retries the backlog (the pump calls it when retry_in_ms() has passed).
     void flush();
-    // -1: nothing waits; else when to call flush() next (back-off 10 ms .. 2 s).
+    // -1: nothing waits; else when to call flush() next (2 ms while journald's queue is full,
+    // backing off 10 ms .. 2 s while it is away).
     int retry_in_ms() const { return backlog_.empty() ? -1 : retry_ms_; }
     std::size_t backlog_size() const { return backlog_bytes_; }
 
@@ -75,6 +76,7 @@ private:
     std::deque<std::string> backlog_;
     std::size_t backlog_bytes_ = 0;
     int retry_ms_ = 10;
+    int last_errno_ = 0; // of the last failed send
     std::map<std::string, std::uint64_t> drops_; // by the container's encoded fixed fields
 };
 
