@@ -157,8 +157,9 @@ void JournalSender::flush()
     while (!backlog_.empty()) {
         const auto sent = try_send(backlog_.front());
         if (sent == Sent::Later) {
-            retry_ms_ = last_errno_ == EAGAIN ? busy_retry_ms
-                                              : std::clamp(retry_ms_ * 2, min_retry_ms, max_retry_ms);
+            retry_ms_ = last_errno_ == EAGAIN
+                            ? busy_retry_ms
+                            : std::clamp(retry_ms_ * 2, min_retry_ms, max_retry_ms);
             return;
         }
         // Sent, or never sendable (journald refuses it): either way it leaves the backlog.

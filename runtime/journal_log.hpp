@@ -76,7 +76,7 @@ private:
     std::deque<std::string> backlog_;
     std::size_t backlog_bytes_ = 0;
     int retry_ms_ = 10;
-    int last_errno_ = 0; // of the last failed send
+    int last_errno_ = 0;                         // of the last failed send
     std::map<std::string, std::uint64_t> drops_; // by the container's encoded fixed fields
 };
 
@@ -99,7 +99,7 @@ private:
         unsigned ordinal = 0;
     };
     JournalSender& sender_;
-    std::string fixed_; // the fixed fields, encoded once
+    std::string fixed_;  // the fixed fields, encoded once
     Partial partial_[2]; // stdout, stderr
     std::uint64_t dropped_ = 0;
 };

@@ -43,8 +43,8 @@ LogEntry entry_of(sd_journal* j)
     std::uint64_t usec = 0;
     if (sd_journal_get_realtime_usec(j, &usec) >= 0)
         e.time_ns = static_cast<std::int64_t>(usec) * 1000;
-    e.raw = nlohmann::json{{"log", e.log}, {"stream", e.stream}, {"time", rfc3339(e.time_ns)}}
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    e.raw = nlohmann::json{{"log", e.log}, {"stream", e.stream}, {"time", rfc3339(e.time_ns)}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
     return e;
 }
 
@@ -68,18 +68,17 @@ Result<JournalReader> JournalReader::open(const std::string& match, const LogQue
     reader.since_ns_ = query.since_ns;
     if (const int r = sd_journal_add_match(raw, match.data(), match.size()); r < 0)
         return Error::with_code(-r, "journal match ", berth::quoted(match));
-    const int r = query.since_ns > 0
-                      ? sd_journal_seek_realtime_usec(raw, static_cast<std::uint64_t>(
-                                                               query.since_ns / 1000))
-                      : sd_journal_seek_head(raw);
+    const int r =
+        query.since_ns > 0
+            ? sd_journal_seek_realtime_usec(raw, static_cast<std::uint64_t>(query.since_ns / 1000))
+            : sd_journal_seek_head(raw);
     if (r < 0)
         return Error::with_code(-r, "seek the journal");
     if (auto read = reader.read_new(reader.existing_); !read)
         return std::move(read).error();
     if (query.tail && reader.existing_.size() > *query.tail)
         reader.existing_.erase(reader.existing_.begin(),
-                               reader.existing_.end() -
-                                   static_cast<std::ptrdiff_t>(*query.tail));
+                               reader.existing_.end() - static_cast<std::ptrdiff_t>(*query.tail));
     return reader;
 }
 

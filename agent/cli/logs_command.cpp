@@ -1,10 +1,11 @@
 // agent/cli/logs_command.cpp — berth logs: reads <state_dir>/logs/<task-id>/<container>.log
 // directly (berthd need not run), stdout entries to stdout and stderr entries to stderr, or the
 // stored JSON lines with --json. A container with logDriver journald has <container>.log.journald
-// there instead (its journal match): its entries come from the journal (journal_reader.hpp). -f follows until the container has stopped (its runtime state
-// under <runtime_dir>/containers says so) or the user interrupts. Without runtime state (not
-// created yet, cleaned up, or another --runtime-dir) berthd is asked: the task STOPPED or
-// unknown to it ends the follow; berthd unreachable, the log idle for 5 s does.
+// there instead (its journal match): its entries come from the journal (journal_reader.hpp). -f
+// follows until the container has stopped (its runtime state under <runtime_dir>/containers says
+// so) or the user interrupts. Without runtime state (not created yet, cleaned up, or another
+// --runtime-dir) berthd is asked: the task STOPPED or unknown to it ends the follow; berthd
+// unreachable, the log idle for 5 s does.
 #include <dirent.h>
 #include <sys/stat.h>
 #include <chrono>
@@ -151,8 +152,8 @@ std::string_view trim_newline(std::string_view text)
 // Prints what reader (a LogReader or a JournalReader) has, then follows it when asked until the
 // container has ended.
 template <class Reader>
-int show(const Globals& g, Reader& reader, const runtime::Options& options,
-         const std::string& task, const std::string& id, bool follow)
+int show(const Globals& g, Reader& reader, const runtime::Options& options, const std::string& task,
+         const std::string& id, bool follow)
 {
     for (const auto& e : reader.existing())
         print(e, g.json);
@@ -227,9 +228,9 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
     if (auto match = read_file(log_path + ".journald", 4096)) {
         auto reader = JournalReader::open(std::string(trim_newline(*match)), query);
         if (!reader)
-            return fail(std::move(reader).error().wrap(
-                cat("container ", *container, " logs to journald; try journalctl ",
-                    trim_newline(*match))));
+            return fail(std::move(reader).error().wrap(cat("container ", *container,
+                                                           " logs to journald; try journalctl ",
+                                                           trim_newline(*match))));
         return show(g, *reader, options, *task, id, follow);
     }
     // A container that has written nothing has no log file yet: one that exists is followed.

@@ -74,8 +74,8 @@ bool reserved(std::string_view key)
 }
 
 void add_matching(std::map<std::string, std::string>& extra,
-                  const std::map<std::string, std::string>& from,
-                  const LogConfiguration& config, const char* list_key, const char* regex_key)
+                  const std::map<std::string, std::string>& from, const LogConfiguration& config,
+                  const char* list_key, const char* regex_key)
 {
     if (auto it = config.options.find(list_key); it != config.options.end() && !it->second.empty())
         for (const auto& name : split_commas(it->second))
@@ -128,20 +128,20 @@ Result<std::vector<std::string>> journald_fields(const ContainerDefinition& cont
     const LogTagValues values{context.runtime_id, context.runtime_id, container.name,
                               container.image, "berth"};
     auto tag_option = config.options.find("tag");
-    auto tag = expand_log_tag(tag_option != config.options.end() ? tag_option->second
-                                                                 : std::string(default_tag),
-                              values);
+    auto tag = expand_log_tag(
+        tag_option != config.options.end() ? tag_option->second : std::string(default_tag), values);
     if (!tag)
-        return std::move(tag).error().wrap(cat("containerDefinitions ", container.name,
-                                               ": logConfiguration.options"));
+        return std::move(tag).error().wrap(
+            cat("containerDefinitions ", container.name, ": logConfiguration.options"));
     const auto last_slash = context.task_arn.rfind('/');
-    const auto task_id = context.task_arn.substr(last_slash == std::string::npos ? 0 : last_slash + 1);
+    const auto task_id =
+        context.task_arn.substr(last_slash == std::string::npos ? 0 : last_slash + 1);
     std::map<std::string, std::string> fields = {
-        {"CONTAINER_ID", context.runtime_id},    {"CONTAINER_ID_FULL", context.runtime_id},
-        {"CONTAINER_NAME", container.name},      {"CONTAINER_TAG", *tag},
-        {"SYSLOG_IDENTIFIER", *tag},             {"IMAGE_NAME", container.image},
-        {"TASK_ARN", context.task_arn},          {"TASK_ID", task_id},
-        {"TASK_FAMILY", context.family},         {"TASK_REVISION", context.revision},
+        {"CONTAINER_ID", context.runtime_id}, {"CONTAINER_ID_FULL", context.runtime_id},
+        {"CONTAINER_NAME", container.name},   {"CONTAINER_TAG", *tag},
+        {"SYSLOG_IDENTIFIER", *tag},          {"IMAGE_NAME", container.image},
+        {"TASK_ARN", context.task_arn},       {"TASK_ID", task_id},
+        {"TASK_FAMILY", context.family},      {"TASK_REVISION", context.revision},
     };
     if (!context.cluster.empty())
         fields["ECS_CLUSTER"] = context.cluster;
@@ -180,8 +180,7 @@ Result<void> check_journald_option(const std::string& key, const std::string& va
     }
     if (key == "labels-regex" || key == "env-regex") {
         if (!compile(value))
-            return Error::invalid(path, ": ", berth::quoted(value),
-                                  " is not a regular expression");
+            return Error::invalid(path, ": ", berth::quoted(value), " is not a regular expression");
         return {};
     }
     if (key == "labels" || key == "env")

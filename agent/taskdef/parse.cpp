@@ -260,8 +260,9 @@ void drop_foreign_journald_options(json& log, std::size_t index, std::vector<std
             continue;
         }
         warnings.push_back(cat("containerDefinitions[", index, "].logConfiguration.options.",
-                               it.key(), ": not a journald option; dropped from this stored "
-                                         "definition"));
+                               it.key(),
+                               ": not a journald option; dropped from this stored "
+                               "definition"));
         it = options->erase(it);
     }
 }
@@ -284,8 +285,7 @@ Result<TaskDefinition> parse_stored_task_definition_text(std::string_view regist
         std::size_t index = 0;
         for (auto& c : *containers) {
             auto log = c.is_object() ? c.find("logConfiguration") : c.end();
-            if (log != c.end() && log->is_object() &&
-                log->value("logDriver", json()) == "journald")
+            if (log != c.end() && log->is_object() && log->value("logDriver", json()) == "journald")
                 drop_foreign_journald_options(*log, index, warnings);
             ++index;
         }

@@ -91,8 +91,8 @@ BOOST_AUTO_TEST_CASE(a_value_with_a_newline_takes_the_length_prefixed_form)
     JournalSender sender("/nonexistent/socket");
     JournalLog log(sender, {"TWO=a\nb"});
     const auto entry = log.encode("stdout", "one line\n", false);
-    BOOST_TEST(entry == std::string("TWO\n\x03\0\0\0\0\0\0\0a\nb\nMESSAGE=one line\nPRIORITY=6\n",
-                                    44));
+    BOOST_TEST(entry ==
+               std::string("TWO\n\x03\0\0\0\0\0\0\0a\nb\nMESSAGE=one line\nPRIORITY=6\n", 44));
     BOOST_TEST(one(decode(entry), "TWO") == "a\nb");
 }
 

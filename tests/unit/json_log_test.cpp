@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(logs_rotate_by_size_keeping_max_files)
     const auto path = dir.path + "/c.log";
     JsonLog log(path, 300, 3);
     for (int i = 0; i < 40; ++i)
-        BOOST_TEST_REQUIRE(log.write("stdout", "line " + std::to_string(i) + "\n", false).has_value());
+        BOOST_TEST_REQUIRE(
+            log.write("stdout", "line " + std::to_string(i) + "\n", false).has_value());
     BOOST_TEST(fs::exists(path));
     BOOST_TEST(fs::exists(path + ".1"));
     BOOST_TEST(fs::exists(path + ".2"));

@@ -50,8 +50,7 @@ BOOST_AUTO_TEST_CASE(journald_is_accepted_with_dockers_options_and_described_bac
     BOOST_TEST_REQUIRE(r.has_value(), (r ? "" : r.error().message()));
     BOOST_TEST((r->containers[0].log_configuration->driver == LogDriver::Journald));
     const auto described = to_json(*r);
-    BOOST_TEST(described["containerDefinitions"][0]["logConfiguration"]["logDriver"] ==
-               "journald");
+    BOOST_TEST(described["containerDefinitions"][0]["logConfiguration"]["logDriver"] == "journald");
 }
 
 BOOST_AUTO_TEST_CASE(options_journald_does_not_take_are_refused_by_name)
@@ -113,9 +112,9 @@ BOOST_AUTO_TEST_CASE(a_container_gets_dockers_fields_the_tasks_and_the_labels_an
     BOOST_TEST(has(f, "TASK_FAMILY=web"));
     BOOST_TEST(has(f, "TASK_REVISION=3"));
     BOOST_TEST(has(f, "ECS_CLUSTER=default"));
-    BOOST_TEST(has(f, "TEAM=berth"));                           // labels, key sanitized
+    BOOST_TEST(has(f, "TEAM=berth"));                                  // labels, key sanitized
     BOOST_TEST(has(f, "COM_AMAZONAWS_ECS_TASK_ARN=" + task.task_arn)); // labels-regex
-    BOOST_TEST(has(f, "STAGE=prod"));                           // env
+    BOOST_TEST(has(f, "STAGE=prod"));                                  // env
     BOOST_TEST(!has(f, "PATH=/bin"));
     BOOST_TEST(berth::runtime::valid_journal_fields(f).has_value());
 }
@@ -124,8 +123,7 @@ BOOST_AUTO_TEST_CASE(a_stored_journald_definition_drops_json_file_options_with_a
 {
     // An earlier berth accepted journald with any options and wrote json-file logs for it.
     const auto text =
-        with_log(R"({"logDriver": "journald", "options": {"tag": "a", "max-size": "10m"}})")
-            .dump();
+        with_log(R"({"logDriver": "journald", "options": {"tag": "a", "max-size": "10m"}})").dump();
     BOOST_TEST(!parse_task_definition_text(text).has_value()); // refused at registration
     std::vector<std::string> warnings;
     auto r = parse_stored_task_definition_text(text, warnings);
@@ -136,9 +134,9 @@ BOOST_AUTO_TEST_CASE(a_stored_journald_definition_drops_json_file_options_with_a
     BOOST_TEST(warnings[0].find("logConfiguration.options.max-size: not a journald option") !=
                std::string::npos);
     warnings.clear();
-    BOOST_TEST(parse_stored_task_definition_text(
-                   with_log(R"({"logDriver": "journald", "options": {"tag": "a"}})").dump(),
-                   warnings)
-                   .has_value());
+    BOOST_TEST(
+        parse_stored_task_definition_text(
+            with_log(R"({"logDriver": "journald", "options": {"tag": "a"}})").dump(), warnings)
+            .has_value());
     BOOST_TEST(warnings.empty());
 }
