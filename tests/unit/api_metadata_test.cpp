@@ -28,7 +28,8 @@ const std::string task_arn = "arn:aws:ecs:us-east-1:000000000000:task/default/0f
 const std::string definition_arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/web:1";
 const std::string definition_body = R"({"family":"web","networkMode":"awsvpc",
   "containerDefinitions":[{"name":"web","image":"hello","cpu":256,"memory":128,
-    "dockerLabels":{"team":"berth"},"logConfiguration":{"logDriver":"json-file"}},
+    "dockerLabels":{"team":"berth"},
+    "logConfiguration":{"logDriver":"journald","options":{"tag":"{{.Name}}"}}},
    {"name":"sidecar","image":"hello"}]})";
 
 class FixedEngine : public api::ControlPlane {
@@ -161,7 +162,8 @@ BOOST_AUTO_TEST_CASE(the_container_answer_has_the_v4_shape)
     BOOST_TEST(web["KnownStatus"] == "RUNNING");
     BOOST_TEST(web["Type"] == "NORMAL");
     BOOST_TEST(web["ContainerARN"].get<std::string>().ends_with("/web"));
-    BOOST_TEST(web["LogDriver"] == "json-file");
+    BOOST_TEST(web["LogDriver"] == "journald");
+    BOOST_TEST(web["LogOptions"] == json({{"tag", "{{.Name}}"}}));
     BOOST_TEST(web["Limits"] == json({{"CPU", 256}, {"Memory", 128}}));
     BOOST_TEST(web["Labels"]["team"] == "berth");
     BOOST_TEST(web["Labels"]["com.amazonaws.ecs.task-arn"] == task_arn);
