@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/daemon/journal_fields.hpp"
+#include "agent/daemon/pure.hpp"
 #include "agent/taskdef/taskdef.hpp"
 #include "runtime/internal.hpp"
 
@@ -117,6 +118,11 @@ BOOST_AUTO_TEST_CASE(a_container_gets_dockers_fields_the_tasks_and_the_labels_an
     BOOST_TEST(has(f, "STAGE=prod"));                                  // env
     BOOST_TEST(!has(f, "PATH=/bin"));
     BOOST_TEST(berth::runtime::valid_journal_fields(f).has_value());
+    // The marker berth logs finds it by goes with the container's logs.
+    const auto marker = berth::daemon::journald_marker_path("/var/lib/berth/logs/t/web.log");
+    BOOST_TEST(marker == "/var/lib/berth/logs/t/web.log.journald");
+    BOOST_TEST(berth::daemon::is_log_file_of("web.log.journald", "web.log"));
+    BOOST_TEST(!berth::daemon::is_log_file_of("web.log.other", "web.log"));
 }
 
 BOOST_AUTO_TEST_CASE(a_stored_journald_definition_drops_json_file_options_with_a_warning)
