@@ -8,6 +8,8 @@
 // arrives once journald is back, and the rest is reported dropped.
 #define BOOST_TEST_MODULE runtime_journald
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -130,6 +132,21 @@ struct JournaldNode : PrivateRun, RuntimeFixture {
         options.supervisor_socket = state.path() + "/supervisor.sock";
         journald.start();
         BOOST_TEST_REQUIRE(supervisor.start(options.supervisor_socket));
+        BOOST_TEST_REQUIRE(listening(options.supervisor_socket));
+    }
+    // The socket file exists from bind(); connecting works only once the supervisor listens.
+    static bool listening(const std::string& path)
+    {
+        for (int i = 0; i < 500; ++i) {
+            berth::Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+            if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+                return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
     }
     ~JournaldNode() { supervisor.kill(); }
     JournaldNode(const JournaldNode&) = delete;
@@ -161,7 +178,8 @@ BOOST_FIXTURE_TEST_CASE(lines_reach_a_real_journald_with_dockers_fields_and_part
                         JournaldNode, *utf::label("root") * utf::precondition(have_journald))
 {
     const auto id = new_id("jd");
-    BOOST_TEST(run_logged(id, "echo out-line; echo err-line >&2; "
+    // The sleep orders the stderr line before the long one (two pipes, drained as they come).
+    BOOST_TEST(run_logged(id, "echo out-line; echo err-line >&2; sleep 0.3; "
                               "head -c 40000 /dev/zero | tr '\\0' x; echo; exit 3") == 3);
     const auto got = wait_entries(id, 5);
     BOOST_TEST_REQUIRE(got.size() == 5u);
@@ -202,6 +220,14 @@ BOOST_FIXTURE_TEST_CASE(lines_reach_a_real_journald_with_dockers_fields_and_part
                                 state.path() + "/none logs t1 web 2>" + err_file);
     BOOST_TEST(out == "out-line\n" + std::string(40000, 'x') + "\n");
     BOOST_TEST(read_text(err_file) == "err-line\n");
+    // --tail counts entries; --since the journal's time; -f follows the journal until the
+    // container is over (no runtime state here and no berthd: 5 s without a new entry).
+    const auto cli =
+        berth + " --state-dir " + state.path() + " --runtime-dir " + state.path() + "/none logs ";
+    BOOST_TEST(run_output(cli + "--tail 1 t1 web 2>&1") == std::string(7232, 'x') + "\n");
+    BOOST_TEST(run_output(cli + "--since 2030-01-01T00:00:00Z t1 web 2>/dev/null").empty());
+    const auto followed = run_output(cli + "-f --since 10m t1 web 2>/dev/null");
+    BOOST_TEST(followed == "out-line\n" + std::string(40000, 'x') + "\n");
 }
 
 BOOST_FIXTURE_TEST_CASE(journald_down_never_blocks_the_container_and_the_backlog_arrives_later,
