@@ -271,3 +271,36 @@ BOOST_FIXTURE_TEST_CASE(journald_down_never_blocks_the_container_and_the_backlog
     BOOST_TEST(dropped > 0u);
     BOOST_TEST(lines + dropped == 3000u);
 }
+
+BOOST_FIXTURE_TEST_CASE(a_restarted_supervisor_reattaches_a_journald_container_losing_nothing,
+                        JournaldNode, *utf::label("root") * utf::precondition(have_journald))
+{
+    const auto id = new_id("jd-restart");
+    bundle.set_args({"sh", "-c",
+                     "i=0; while [ $i -lt 30 ]; do echo tick $i; i=$((i+1)); "
+                     "sleep 0.2; done"});
+    bundle.write();
+    rt::CreateOptions co;
+    co.id = id;
+    co.bundle = bundle.dir();
+    co.log_journald = true;
+    co.log_fields = {"CONTAINER_ID_FULL=" + id};
+    {
+        auto c = rt::Container::create(options, co);
+        BOOST_TEST_REQUIRE(c.has_value(), why(c));
+        BOOST_TEST_REQUIRE(c->start().has_value());
+    } // the handle goes; the container runs on
+    BOOST_TEST_REQUIRE(!wait_entries(id, 1).empty());
+    // While no supervisor runs, the container's lines wait in its pipe (log.json says journald).
+    supervisor.kill();
+    std::this_thread::sleep_for(1s);
+    BOOST_TEST_REQUIRE(supervisor.start(options.supervisor_socket));
+    BOOST_TEST_REQUIRE(listening(options.supervisor_socket));
+    auto c = rt::Container::load(options, id); // watched again: its pipes reattached
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    BOOST_TEST(c->init().wait().has_value());
+    const auto got = wait_entries(id, 30);
+    BOOST_TEST_REQUIRE(got.size() == 30u);
+    for (std::size_t i = 0; i < got.size(); ++i)
+        BOOST_TEST(text(got[i], "MESSAGE") == "tick " + std::to_string(i));
+}
