@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
-#include "agent/daemon/journal_fields.hpp"
 #include "agent/daemon/pure.hpp"
 #include "agent/taskdef/taskdef.hpp"
 #include "runtime/internal.hpp"
