@@ -141,6 +141,7 @@ BOOST_AUTO_TEST_CASE(a_long_line_goes_out_in_partial_pieces_as_docker_marks_them
     const auto got = peer.take();
     BOOST_TEST_REQUIRE(got.size() == 4u);
     std::vector<std::multimap<std::string, std::string>> e;
+    e.reserve(got.size());
     for (const auto& g : got)
         e.push_back(decode(g));
     BOOST_TEST(one(e[0], "MESSAGE").size() == max_log_line);
@@ -160,7 +161,7 @@ BOOST_AUTO_TEST_CASE(a_long_line_goes_out_in_partial_pieces_as_docker_marks_them
 BOOST_AUTO_TEST_CASE(a_full_socket_never_blocks_a_bounded_backlog_waits_and_drops_are_reported)
 {
     Peer peer; // reads nothing until asked: its queue fills (net.unix.max_dgram_qlen)
-    const std::size_t bound = 64 * 1024;
+    const std::size_t bound = std::size_t{64} * 1024;
     JournalSender sender(peer.path, bound);
     JournalLog log(sender, {"CONTAINER_NAME=web"});
     const auto start = std::chrono::steady_clock::now();
