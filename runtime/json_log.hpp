@@ -20,6 +20,10 @@ public:
     // One entry; text is a whole line with its "\n" or a piece of one without (json-file marks
     // neither: a reader joins pieces up to the one ending in "\n", as Docker's does).
     Result<void> write(std::string_view stream, std::string_view text, bool more) override;
+    Result<void> write(std::string_view stream, std::string_view text)
+    {
+        return write(stream, text, false);
+    }
 
 private:
     Result<void> open_file();
