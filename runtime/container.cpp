@@ -63,9 +63,10 @@ Result<Container> Container::create(const Options& options, const CreateOptions&
                            std::move(s->exit_fd), record_path, "", options.durable_state);
         return Container(options, co.id, std::move(*dir), std::move(init));
     }
-    if (!co.log_path.empty())
+    if (!co.log_path.empty() || co.log_journald)
         return Error::invalid("create container ", co.id,
-                              ": log_path needs a supervisor (Options::supervisor_socket)");
+                              ": log_path and log_journald need a supervisor "
+                              "(Options::supervisor_socket)");
     auto created = create_container(options, co);
     if (!created)
         return std::move(created).error().wrap(cat("create container ", co.id));

@@ -6,6 +6,7 @@
 #pragma once
 #include "runtime/child_plan.hpp"
 #include "runtime/exec_marker.hpp"
+#include "runtime/journal_log.hpp"
 #include "runtime/json_log.hpp"
 #include "runtime/seccomp.hpp"
 #include "runtime/state_store.hpp"

@@ -65,7 +65,7 @@ Result<void> JsonLog::rotate()
     return open_file();
 }
 
-Result<void> JsonLog::write(std::string_view stream, std::string_view text)
+Result<void> JsonLog::write(std::string_view stream, std::string_view text, bool /*more*/)
 {
     const nlohmann::json entry = {{"log", text}, {"stream", stream}, {"time", rfc3339_nano_now()}};
     // Invalid UTF-8 from the container becomes U+FFFD instead of an exception.
@@ -82,7 +82,7 @@ Result<void> JsonLog::write(std::string_view stream, std::string_view text)
     return {};
 }
 
-Result<void> drain_lines(JsonLog& log, std::string_view stream, std::string& pending,
+Result<void> drain_lines(LogSink& log, std::string_view stream, std::string& pending,
                          std::string_view data, bool flush)
 {
     pending.append(data);
@@ -90,25 +90,26 @@ Result<void> drain_lines(JsonLog& log, std::string_view stream, std::string& pen
     // one partial line and nothing is written twice once writes work again. The first error is
     // returned for the caller to report.
     Result<void> result;
-    auto emit = [&](std::size_t from, std::size_t count) {
-        if (auto r = log.write(stream, std::string_view(pending).substr(from, count)); !r && result)
+    auto emit = [&](std::size_t from, std::size_t count, bool more) {
+        if (auto r = log.write(stream, std::string_view(pending).substr(from, count), more);
+            !r && result)
             result = std::move(r);
     };
     std::size_t start = 0;
     for (;;) {
         const auto nl = pending.find('\n', start);
         if (nl != std::string::npos && nl - start < max_log_line) {
-            emit(start, nl + 1 - start);
+            emit(start, nl + 1 - start, false);
             start = nl + 1;
         } else if (pending.size() - start >= max_log_line) {
-            emit(start, max_log_line);
+            emit(start, max_log_line, true);
             start += max_log_line;
         } else {
             break;
         }
     }
     if (flush && start < pending.size()) {
-        emit(start, pending.size() - start);
+        emit(start, pending.size() - start, false);
         start = pending.size();
     }
     pending.erase(0, start);

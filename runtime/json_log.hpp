@@ -7,17 +7,23 @@
 #include <string_view>
 #include "base/fd.hpp"
 #include "base/result.hpp"
+#include "runtime/log_sink.hpp"
 
 namespace berth::runtime {
 
 // Docker splits lines longer than this into several entries (the last one ends with "\n").
 inline constexpr std::size_t max_log_line = std::size_t{16} * 1024;
 
-class JsonLog {
+class JsonLog final : public LogSink {
 public:
     JsonLog(std::string path, std::uint64_t max_bytes, unsigned max_files);
-    // One entry; text is a whole line with its "\n" or a piece of one without.
-    Result<void> write(std::string_view stream, std::string_view text);
+    // One entry; text is a whole line with its "\n" or a piece of one without (json-file marks
+    // neither: a reader joins pieces up to the one ending in "\n", as Docker's does).
+    Result<void> write(std::string_view stream, std::string_view text, bool more) override;
+    Result<void> write(std::string_view stream, std::string_view text)
+    {
+        return write(stream, text, false);
+    }
 
 private:
     Result<void> open_file();
@@ -34,7 +40,7 @@ std::string rfc3339_nano_now();
 
 // Splits what a pipe gave into entries: whole lines go out, a partial line waits in pending
 // unless it reached max_log_line (then it goes out as a piece). flush: EOF, all goes out.
-Result<void> drain_lines(JsonLog& log, std::string_view stream, std::string& pending,
+Result<void> drain_lines(LogSink& log, std::string_view stream, std::string& pending,
                          std::string_view data, bool flush);
 
 } // namespace berth::runtime

@@ -2,6 +2,7 @@
 // carries the Pipe itself (a stable heap object): only this thread reads and erases pipes, so
 // the lock is held just for the map's insertions and erasures, never while a log is written.
 #include "runtime/log_pump.hpp"
+#include "runtime/json_log.hpp"
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ Result<void> LogPump::start()
     return {};
 }
 
-Result<void> LogPump::add(Fd fd, std::shared_ptr<JsonLog> log, const char* stream)
+Result<void> LogPump::add(Fd fd, std::shared_ptr<LogSink> log, const char* stream)
 {
     auto pipe = std::make_unique<Pipe>(Pipe{std::move(fd), std::move(log), stream, {}});
     Pipe* raw = pipe.get();
@@ -60,9 +61,14 @@ void LogPump::loop()
 {
     epoll_event events[64];
     for (;;) {
-        const int n = ::epoll_wait(epoll_.get(), events, 64, -1);
+        // Wakes for journald's backlog only while there is one (journal_log.hpp).
+        const int n = ::epoll_wait(epoll_.get(), events, 64, journal_.retry_in_ms());
         if (n < 0 && errno == EINTR)
             continue;
+        if (n == 0) {
+            journal_.flush();
+            continue;
+        }
         if (n < 0)
             return; // EBADF/EINVAL: cannot happen with our own epoll fd
         for (int i = 0; i < n; ++i) {
@@ -70,6 +76,10 @@ void LogPump::loop()
                 return;
             drain(*static_cast<Pipe*>(events[i].data.ptr));
         }
+        // A busy container keeps epoll_wait from timing out: the backlog is retried after
+        // each batch too (one failed sendmsg while journald is still away).
+        if (journal_.retry_in_ms() >= 0)
+            journal_.flush();
     }
 }
 

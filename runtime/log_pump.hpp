@@ -8,7 +8,8 @@
 #include <mutex>
 #include <thread>
 #include "base/fd.hpp"
-#include "runtime/json_log.hpp"
+#include "runtime/journal_log.hpp"
+#include "runtime/log_sink.hpp"
 
 namespace berth::runtime {
 
@@ -21,12 +22,15 @@ public:
     // Starts the thread (once).
     Result<void> start();
     // From now on the pump reads fd (the read end of a container's pipe) into log.
-    Result<void> add(Fd fd, std::shared_ptr<JsonLog> log, const char* stream);
+    Result<void> add(Fd fd, std::shared_ptr<LogSink> log, const char* stream);
+    // The one journald socket of the supervisor, for its JournalLogs: used by the pump's thread
+    // only (a JournalLog made elsewhere keeps the reference and writes from the pump).
+    JournalSender& journal() { return journal_; }
 
 private:
     struct Pipe {
         Fd fd;
-        std::shared_ptr<JsonLog> log;
+        std::shared_ptr<LogSink> log;
         const char* stream = "stdout";
         std::string pending;
     };
@@ -35,6 +39,7 @@ private:
     Fd epoll_, stop_;  // stop_: an eventfd the destructor signals
     std::mutex mutex_; // guards pipes_ (the loop thread erases, add() inserts)
     std::map<int, std::unique_ptr<Pipe>> pipes_;
+    JournalSender journal_;
     std::thread thread_;
 };
 

@@ -100,6 +100,12 @@ struct CreateOptions {
     std::string log_path;
     std::uint64_t log_max_bytes = std::uint64_t{10} * 1024 * 1024;
     unsigned log_max_files = 3;
+    // Supervised only, instead of log_path: each line to journald (Docker's journald driver:
+    // MESSAGE, PRIORITY 6/3, partial-line fields) with these "NAME=value" fields on every entry
+    // (journald's field names: [A-Z0-9_], not starting with '_'). Never blocks the container:
+    // what journald cannot take is buffered boundedly, then dropped and counted.
+    bool log_journald = false;
+    std::vector<std::string> log_fields;
     // run in the foreground: a signalfd of the caller's (which blocks those signals); each
     // signal read from it is sent to the container's init. The library never changes a signal
     // mask or the subreaper flag: that is the caller's (the CLI's) business.

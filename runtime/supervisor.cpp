@@ -3,7 +3,8 @@
 // create, exec and watch on a root-only unix socket, reaps each process through its pidfd (the
 // only reaper, no waitpid(-1)), writes the exit record, then signals every watcher by writing a
 // byte into and closing its exit pipe; it drains the containers' stdout/stderr pipes into
-// json-file logs, so a container never blocks or gets EPIPE while the agent is down.
+// json-file logs or journald (runtime/journal_log.hpp), so a container never blocks or gets
+// EPIPE while the agent is down.
 // Two threads: this loop (requests and reaping: a create or exec runs to completion before it
 // goes on) and the log pump (runtime/log_pump.cpp), so a slow create never stalls a container
 // writing its logs. As a child subreaper (set by the binary, which also blocks SIGCHLD for the
@@ -288,11 +289,21 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& re
     co.no_pivot = request.at("noPivot").get<bool>();
     co.no_new_keyring = request.at("noNewKeyring").get<bool>();
     const auto log_path = request.at("logPath").get<std::string>();
+    // journald (runtime.hpp LogDriver): an older client sends no logDriver, meaning json-file.
+    LogConfig config;
+    config.journald = request.value("logDriver", std::string()) == "journald";
+    if (auto f = request.find("logFields"); f != request.end() && f->is_array())
+        for (const auto& field : *f)
+            if (field.is_string())
+                config.fields.push_back(field.get<std::string>());
+    if (auto ok = valid_journal_fields(config.fields); !ok)
+        return std::move(ok).error().wrap(cat("create container ", co.id));
+    const bool logged = config.journald || !log_path.empty();
     auto stdio = stdio_from(request, fds);
     if (!stdio)
         return std::move(stdio).error();
     std::array<Fd, 2> out_pipe, err_pipe;
-    if (!log_path.empty()) {
+    if (logged) {
         auto o = make_log_pipe();
         auto e = make_log_pipe();
         if (!o || !e)
@@ -319,14 +330,16 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& re
     w.oom_kills_before = oom_kills_now(w.cgroup_path);
     w.durable = options.durable_state;
     w.init_of = co.id;
-    if (!log_path.empty()) {
-        LogConfig config{log_path, request.at("logMaxBytes").get<std::uint64_t>(),
-                         request.at("logMaxFiles").get<unsigned>(), inode_of(out_pipe[0]),
-                         inode_of(err_pipe[0])};
+    if (logged) {
+        config.path = log_path;
+        config.max_bytes = request.at("logMaxBytes").get<std::uint64_t>();
+        config.max_files = request.at("logMaxFiles").get<unsigned>();
+        config.stdout_inode = inode_of(out_pipe[0]);
+        config.stderr_inode = inode_of(err_pipe[0]);
         // Without it a restarted supervisor cannot find the log again; the container runs on.
-        if (log_path.front() == '/')
+        if (config.journald || log_path.front() == '/')
             (void)save_log_config(options, co.id, config);
-        auto log = std::make_shared<JsonLog>(log_path, config.max_bytes, config.max_files);
+        auto log = make_log_sink(config, pump_.journal());
         for (auto* p : {&out_pipe, &err_pipe})
             if (auto r = pump_.add(std::move((*p)[0]), log, p == &out_pipe ? "stdout" : "stderr");
                 !r)
@@ -411,7 +424,7 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::readopt(const std::string& 
 // cannot be reattached stays in the pipe (the container blocks once it is full, never EPIPE).
 void Supervisor::reattach(const Options& options, const std::string& id, pid_t pid)
 {
-    auto logs = reattach_logs(options, id, pid);
+    auto logs = reattach_logs(options, id, pid, pump_.journal());
     if (!logs || !*logs)
         return;
     (void)pump_.add(std::move((*logs)->out), (*logs)->log, "stdout");

@@ -71,6 +71,8 @@ Result<Supervised> supervised_create(const Options& options, const CreateOptions
         return Error::invalid("preserve_fds and pass_fds cannot be passed through the supervisor");
     if (!co.log_path.empty() && (co.stdout_fd >= 0 || co.stderr_fd >= 0))
         return Error::invalid("give either log_path or stdout_fd/stderr_fd, not both");
+    if (co.log_journald && (!co.log_path.empty() || co.stdout_fd >= 0 || co.stderr_fd >= 0))
+        return Error::invalid("give either log_journald or log_path or stdout_fd/stderr_fd");
     const json request = {{"op", "create"},
                           {"id", co.id},
                           {"bundle", co.bundle},
@@ -80,7 +82,9 @@ Result<Supervised> supervised_create(const Options& options, const CreateOptions
                           {"noNewKeyring", co.no_new_keyring},
                           {"logPath", co.log_path},
                           {"logMaxBytes", co.log_max_bytes},
-                          {"logMaxFiles", co.log_max_files}};
+                          {"logMaxFiles", co.log_max_files},
+                          {"logDriver", co.log_journald ? "journald" : "json-file"},
+                          {"logFields", co.log_fields}};
     const int stdio[3] = {co.stdin_fd, co.stdout_fd, co.stderr_fd};
     return call(options, request, stdio);
 }

@@ -12,29 +12,49 @@
 namespace berth::runtime {
 namespace {
 
-constexpr std::size_t max_log_config_bytes = 8192;
+// journald fields (labels, env values) make it bigger than a json-file config.
+constexpr std::size_t max_log_config_bytes = std::size_t{256} * 1024;
 
 std::string log_config_path(const Options& options, const std::string& id)
 {
     return store::container_dir(options, id) + "/log.json";
 }
 
+bool is_unsigned(const nlohmann::json& j, const char* key)
+{
+    return j.contains(key) && j.at(key).is_number_unsigned();
+}
+
+// A log.json without "driver" is json-file (as an older supervisor wrote it).
 Result<LogConfig> parse_log_config(const std::string& text)
 {
     const auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("path") || !j.at("path").is_string() ||
-        !j.contains("maxBytes") || !j.at("maxBytes").is_number_unsigned() ||
-        !j.contains("maxFiles") || !j.at("maxFiles").is_number_unsigned() ||
-        !j.contains("stdoutInode") || !j.at("stdoutInode").is_number_unsigned() ||
-        !j.contains("stderrInode") || !j.at("stderrInode").is_number_unsigned())
+        !is_unsigned(j, "maxBytes") || !is_unsigned(j, "maxFiles") ||
+        !is_unsigned(j, "stdoutInode") || !is_unsigned(j, "stderrInode"))
         return Error::invalid("log.json: not an object of path, maxBytes, maxFiles and inodes");
     LogConfig c;
+    const auto driver = j.value("driver", nlohmann::json("json-file"));
+    if (driver != "json-file" && driver != "journald")
+        return Error::invalid("log.json: driver: not json-file or journald");
+    c.journald = driver == "journald";
+    if (auto f = j.find("fields"); f != j.end()) {
+        if (!f->is_array())
+            return Error::invalid("log.json: fields: not an array");
+        for (const auto& field : *f) {
+            if (!field.is_string())
+                return Error::invalid("log.json: fields: not an array of strings");
+            c.fields.push_back(field.get<std::string>());
+        }
+    }
+    if (auto ok = valid_journal_fields(c.fields); !ok)
+        return std::move(ok).error().wrap("log.json");
     c.path = j.at("path").get<std::string>();
     c.max_bytes = j.at("maxBytes").get<std::uint64_t>();
     c.max_files = j.at("maxFiles").get<unsigned>();
     c.stdout_inode = j.at("stdoutInode").get<ino_t>();
     c.stderr_inode = j.at("stderrInode").get<ino_t>();
-    if (c.path.empty() || c.path.front() != '/')
+    if (!c.journald && (c.path.empty() || c.path.front() != '/'))
         return Error::invalid("log.json: path: not absolute");
     return c;
 }
@@ -66,9 +86,18 @@ Result<std::array<Fd, 2>> make_log_pipe()
     return std::array<Fd, 2>{std::move(read_end), std::move(*both)};
 }
 
+std::shared_ptr<LogSink> make_log_sink(const LogConfig& config, JournalSender& sender)
+{
+    if (config.journald)
+        return std::make_shared<JournalLog>(sender, config.fields);
+    return std::make_shared<JsonLog>(config.path, config.max_bytes, config.max_files);
+}
+
 Result<void> save_log_config(const Options& options, const std::string& id, const LogConfig& config)
 {
-    const nlohmann::json j = {{"path", config.path},
+    const nlohmann::json j = {{"driver", config.journald ? "journald" : "json-file"},
+                              {"fields", config.fields},
+                              {"path", config.path},
                               {"maxBytes", config.max_bytes},
                               {"maxFiles", config.max_files},
                               {"stdoutInode", config.stdout_inode},
@@ -83,7 +112,7 @@ Result<void> save_log_config(const Options& options, const std::string& id, cons
 }
 
 Result<std::optional<Reattached>> reattach_logs(const Options& options, const std::string& id,
-                                                pid_t pid)
+                                                pid_t pid, JournalSender& sender)
 {
     auto text = read_file(log_config_path(options, id), max_log_config_bytes);
     if (!text) {
@@ -99,8 +128,7 @@ Result<std::optional<Reattached>> reattach_logs(const Options& options, const st
     if (!out || !err)
         return std::optional<Reattached>();
     return std::optional<Reattached>(
-        Reattached{std::move(*out), std::move(*err),
-                   std::make_shared<JsonLog>(config->path, config->max_bytes, config->max_files)});
+        Reattached{std::move(*out), std::move(*err), make_log_sink(*config, sender)});
 }
 
 } // namespace berth::runtime

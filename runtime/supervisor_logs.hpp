@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include "base/fd.hpp"
+#include <vector>
+#include "runtime/journal_log.hpp"
 #include "runtime/json_log.hpp"
 #include "runtime/runtime.hpp"
 
@@ -20,11 +22,15 @@ namespace berth::runtime {
 Result<std::array<Fd, 2>> make_log_pipe();
 
 struct LogConfig {
+    bool journald = false;           // else json-file at path
+    std::vector<std::string> fields; // journald: "NAME=value" on every entry
     std::string path;
     std::uint64_t max_bytes = 0;
     unsigned max_files = 0;
     ino_t stdout_inode = 0, stderr_inode = 0; // the pipes, to recognise them after a restart
 };
+// The sink the config names; journald's entries go through sender (the pump's).
+std::shared_ptr<LogSink> make_log_sink(const LogConfig& config, JournalSender& sender);
 // <root>/<id>/log.json, atomically.
 Result<void> save_log_config(const Options& options, const std::string& id,
                              const LogConfig& config);
@@ -33,9 +39,9 @@ Result<void> save_log_config(const Options& options, const std::string& id,
 // container has no log (no log.json), or its init no longer holds the pipes as fds 1 and 2.
 struct Reattached {
     Fd out, err;
-    std::shared_ptr<JsonLog> log;
+    std::shared_ptr<LogSink> log;
 };
 Result<std::optional<Reattached>> reattach_logs(const Options& options, const std::string& id,
-                                                pid_t pid);
+                                                pid_t pid, JournalSender& sender);
 
 } // namespace berth::runtime

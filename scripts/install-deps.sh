@@ -22,7 +22,7 @@ build_packages=(
   ccache  # meson uses it by itself; scripts/fuzz.sh names it with clang (CXX="ccache clang++")
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
   libboost-dev libsqlite3-dev  # agent/api (Beast, Asio), agent/store
-  libsystemd-dev  # berthd: sd_notify (systemd Type=notify)
+  libsystemd-dev  # berthd: sd_notify (systemd Type=notify); berth logs: sd_journal_* (journald)
   libmnl-dev libnftables-dev
   libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev
 )
@@ -46,7 +46,8 @@ packages=(
   awscli
   # VM tier: qemu (software emulation), initramfs tools, module decompression
   qemu-system-x86 cpio kmod xz-utils zstd
-  # systemd/: systemd-analyze verify (unit tier); the VM tier's systemd guest boots it as PID 1
+  # systemd/: systemd-analyze verify (unit tier); the VM tier's systemd guest boots it as PID 1;
+  # tests/root/runtime_journald runs its systemd-journald
   systemd
   # quality gates and benchmarks
   clang libclang-rt-14-dev clang-tidy clang-format cppcheck gcovr hyperfine jq

@@ -1,17 +1,21 @@
 // agent/cli/logs_command.cpp — berth logs: reads <state_dir>/logs/<task-id>/<container>.log
 // directly (berthd need not run), stdout entries to stdout and stderr entries to stderr, or the
-// stored JSON lines with --json. -f follows until the container has stopped (its runtime state
-// under <runtime_dir>/containers says so) or the user interrupts. Without runtime state (not
-// created yet, cleaned up, or another --runtime-dir) berthd is asked: the task STOPPED or
-// unknown to it ends the follow; berthd unreachable, the log idle for 5 s does.
+// stored JSON lines with --json. A container with logDriver journald has <container>.log.journald
+// there instead (its journal match): its entries come from the journal (journal_reader.hpp). -f
+// follows until the container has stopped (its runtime state under <runtime_dir>/containers says
+// so) or the user interrupts. Without runtime state (not created yet, cleaned up, or another
+// --runtime-dir) berthd is asked: the task STOPPED or unknown to it ends the follow; berthd
+// unreachable, the log idle for 5 s does.
 #include <dirent.h>
 #include <sys/stat.h>
 #include <chrono>
 #include <cstdio>
 #include "agent/cli/cli.hpp"
 #include "agent/cli/client.hpp"
+#include "agent/cli/journal_reader.hpp"
 #include "agent/cli/logs.hpp"
 #include "agent/cli/resolve.hpp"
+#include "base/files.hpp"
 #include "runtime/runtime.hpp"
 
 namespace berth::cli {
@@ -42,6 +46,8 @@ std::vector<std::string> entries_of(const std::string& dir, bool directories)
             continue;
         if (directories ? e->d_type == DT_DIR : name.ends_with(".log"))
             out.push_back(directories ? name : name.substr(0, name.size() - 4));
+        else if (!directories && name.ends_with(".log.journald"))
+            out.push_back(name.substr(0, name.size() - 13));
     }
     ::closedir(d);
     return out;
@@ -136,6 +142,45 @@ private:
     Clock::time_point asked_at_{}, grew_at_ = Clock::now();
 };
 
+std::string_view trim_newline(std::string_view text)
+{
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.remove_suffix(1);
+    return text;
+}
+
+// Prints what reader (a LogReader or a JournalReader) has, then follows it when asked until the
+// container has ended.
+template <class Reader>
+int show(const Globals& g, Reader& reader, const runtime::Options& options, const std::string& task,
+         const std::string& id, bool follow)
+{
+    for (const auto& e : reader.existing())
+        print(e, g.json);
+    std::fflush(stdout);
+    if (!follow)
+        return 0;
+    bool seen = false;
+    StatelessEnd stateless(g, task, options.root);
+    for (;;) {
+        bool ended = container_ended(options, id, seen);
+        if (!ended && !seen)
+            ended = stateless.ended();
+        // Once it ended, one last look a little later: the supervisor may still be draining the
+        // container's pipes into the log.
+        auto more = reader.poll(ended ? 300 : 500);
+        if (!more)
+            return fail(more.error());
+        for (const auto& e : *more)
+            print(e, g.json);
+        if (!more->empty())
+            stateless.grew();
+        std::fflush(stdout);
+        if (ended)
+            return 0;
+    }
+}
+
 } // namespace
 
 int cmd_logs(const Globals& g, const std::vector<std::string>& args)
@@ -179,35 +224,21 @@ int cmd_logs(const Globals& g, const std::vector<std::string>& args)
     runtime::Options options;
     options.root = g.runtime_dir + "/containers";
     const auto id = *task + "-" + *container;
+    const auto log_path = task_dir + "/" + *container + ".log";
+    if (auto match = read_file(log_path + ".journald", 4096)) {
+        auto reader = JournalReader::open(std::string(trim_newline(*match)), query);
+        if (!reader)
+            return fail(std::move(reader).error().wrap(cat("container ", *container,
+                                                           " logs to journald; try journalctl ",
+                                                           trim_newline(*match))));
+        return show(g, *reader, options, *task, id, follow);
+    }
     // A container that has written nothing has no log file yet: one that exists is followed.
     query.may_not_exist_yet = follow && runtime::state(options, id).has_value();
-    auto reader = LogReader::open(task_dir + "/" + *container + ".log", query, follow);
+    auto reader = LogReader::open(log_path, query, follow);
     if (!reader)
         return fail(reader.error());
-    for (const auto& e : reader->existing())
-        print(e, g.json);
-    std::fflush(stdout);
-    if (!follow)
-        return 0;
-    bool seen = false;
-    StatelessEnd stateless(g, *task, options.root);
-    for (;;) {
-        bool ended = container_ended(options, id, seen);
-        if (!ended && !seen)
-            ended = stateless.ended();
-        // Once it ended, one last look a little later: the supervisor may still be draining the
-        // container's pipes into the log.
-        auto more = reader->poll(ended ? 300 : 500);
-        if (!more)
-            return fail(more.error());
-        for (const auto& e : *more)
-            print(e, g.json);
-        if (!more->empty())
-            stateless.grew();
-        std::fflush(stdout);
-        if (ended)
-            return 0;
-    }
+    return show(g, *reader, options, *task, id, follow);
 }
 
 } // namespace berth::cli

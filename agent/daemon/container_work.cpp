@@ -8,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
+#include "agent/daemon/journal_fields.hpp"
 #include "base/fd.hpp"
 #include "base/files.hpp"
 
@@ -108,6 +109,16 @@ Result<Made> create_container(const image::Store& images, const runtime::Options
     auto co = create_options(in.def, in.container, in.runtime_id, in.bundle_dir, in.log_path);
     if (!co)
         return std::move(co).error();
+    if (logs_to_journald(in.def, in.container)) {
+        if (auto r = use_journald(*co, in.def, in.container, *spec,
+                                  {in.task_arn, in.cluster, in.task_definition_arn});
+            !r)
+            return std::move(r).error();
+        auto marker = write_file_atomic(journald_marker_path(in.log_path),
+                                        cat("CONTAINER_ID_FULL=", in.runtime_id, "\n"), 0600);
+        if (!marker)
+            return std::move(marker).error().wrap("journald marker for berth logs");
+    }
     auto container = runtime::Container::create(rt, *co);
     std::filesystem::remove_all(in.bundle_dir, ec); // the runtime froze its own copy
     if (!container)
@@ -144,7 +155,7 @@ bool is_log_file_of(std::string_view file, std::string_view log_name)
     if (file.substr(0, log_name.size()) != log_name)
         return false;
     const auto rest = file.substr(log_name.size());
-    if (rest.empty())
+    if (rest.empty() || rest == ".journald") // logDriver journald's marker (journal_fields.hpp)
         return true;
     if (rest.size() < 2 || rest[0] != '.')
         return false;

@@ -75,7 +75,10 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
                    cat(paths.bundles(), "/", c.runtime_id),
                    options.metadata_key.empty()
                        ? std::vector<std::string>()
-                       : api::metadata_environment(options.metadata_key, task.record.arn, name)};
+                       : api::metadata_environment(options.metadata_key, task.record.arn, name),
+                   task.record.arn,
+                   task.record.cluster,
+                   task.record.task_definition_arn};
     offload([this, in = std::move(in)] { return create_container(images, rt, in); },
             [this, arn = task.record.arn, index, name](Result<Made> made) {
                 auto* t = find(arn);

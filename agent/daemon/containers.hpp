@@ -22,6 +22,7 @@ struct CreateInput {
     std::map<std::string, std::string> volume_paths;
     std::string log_path, bundle_dir;
     std::vector<std::string> extra_env; // "KEY=value" berthd adds (the metadata URIs)
+    std::string task_arn, cluster, task_definition_arn; // logDriver journald's fields
 };
 struct Made {
     std::shared_ptr<runtime::Container> container;

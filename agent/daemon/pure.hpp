@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 #include "agent/config/config.hpp"
+#include "agent/daemon/journal_fields.hpp" // logDriver journald (use_journald)
 #include "agent/daemon/daemon.hpp"
 #include "agent/daemon/proc_stats.hpp"
 #include "agent/engine/engine.hpp"

@@ -90,8 +90,8 @@ Result<std::unique_ptr<TaskEntry>> Daemon::Impl::entry_for(store::Task record)
         return std::move(stored).error();
     if (!*stored)
         return Error::with_code(ENOENT, "task definition ", quoted(arn), " is gone");
-    // Leniently: a definition an older berth accepted (journald) must not leave its task
-    // unwatched; RunTask and registration still refuse it.
+    // Leniently: a definition an older berth accepted (journald with json-file options) must not
+    // leave its task unwatched; RunTask and registration still refuse it.
     std::vector<std::string> warnings;
     auto def = taskdef::parse_stored_task_definition_text((*stored)->body, warnings);
     if (!def)

@@ -262,9 +262,9 @@ std::string_view namespace_mode_name(NamespaceMode mode)
     return "private";
 }
 
-std::string_view log_driver_name(LogDriver /*driver*/)
+std::string_view log_driver_name(LogDriver driver)
 {
-    return "json-file"; // the only one berth writes
+    return driver == LogDriver::Journald ? "journald" : "json-file";
 }
 
 } // namespace berth::taskdef::internal

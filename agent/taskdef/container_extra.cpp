@@ -311,21 +311,21 @@ Result<LogConfiguration> parse_log_configuration(const json& value, const std::s
     auto driver = f->required_string("logDriver");
     if (!driver)
         return std::move(driver).error();
-    // journald is ECS's other local driver; berth's supervisor has no journald sink yet, and
-    // accepting it would silently write json-file logs instead.
-    if (*driver == "journald")
-        return Error::invalid(f->at("logDriver"),
-                              ": journald is not supported yet; berth writes json-file logs");
-    if (*driver != "json-file")
+    // ECS's two local drivers, both written by berth-supervisor (awslogs, splunk, ... are not).
+    if (*driver != "json-file" && *driver != "journald")
         return Error::invalid(f->at("logDriver"), ": ", berth::quoted(*driver),
-                              " not supported by berth (json-file)");
-    l.driver = LogDriver::JsonFile;
+                              " not supported by berth (json-file, journald)");
+    l.driver = *driver == "journald" ? LogDriver::Journald : LogDriver::JsonFile;
     auto options = f->string_map("options");
     if (!options)
         return std::move(options).error();
-    for (const auto& [key, option] : *options)
-        if (auto ok = check_log_option(key, option, json_read::join(f->at("options"), key)); !ok)
+    for (const auto& [key, option] : *options) {
+        const auto at = json_read::join(f->at("options"), key);
+        auto ok = l.driver == LogDriver::Journald ? check_journald_option(key, option, at)
+                                                  : check_log_option(key, option, at);
+        if (!ok)
             return std::move(ok).error();
+    }
     l.options = std::move(*options);
     if (auto done = f->finish(); !done)
         return std::move(done).error();

@@ -30,5 +30,8 @@ std::string_view condition_name(Condition condition);
 std::string_view network_mode_name(NetworkMode mode);
 std::string_view namespace_mode_name(NamespaceMode mode);
 std::string_view log_driver_name(LogDriver driver);
+// One logConfiguration option of the journald driver (log_journald.cpp).
+Result<void> check_journald_option(const std::string& key, const std::string& value,
+                                   const std::string& path);
 
 } // namespace berth::taskdef::internal

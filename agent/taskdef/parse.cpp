@@ -247,6 +247,28 @@ Result<TaskDefinition> parse_task_definition_text(std::string_view register_requ
     return parse(document, false);
 }
 
+namespace {
+
+void drop_foreign_journald_options(json& log, std::size_t index, std::vector<std::string>& warnings)
+{
+    auto options = log.find("options");
+    if (options == log.end() || !options->is_object())
+        return;
+    for (auto it = options->begin(); it != options->end();) {
+        if (it.value().is_string() && internal::check_journald_option(it.key(), it.value(), "")) {
+            ++it;
+            continue;
+        }
+        warnings.push_back(cat("containerDefinitions[", index, "].logConfiguration.options.",
+                               it.key(),
+                               ": not a journald option; dropped from this stored "
+                               "definition"));
+        it = options->erase(it);
+    }
+}
+
+} // namespace
+
 Result<TaskDefinition> parse_stored_task_definition_text(std::string_view register_request_text,
                                                          std::vector<std::string>& warnings)
 {
@@ -255,22 +277,16 @@ Result<TaskDefinition> parse_stored_task_definition_text(std::string_view regist
     json document = json::parse(register_request_text, nullptr, false);
     if (document.is_discarded())
         return Error::invalid("task definition: not valid JSON");
-    // An earlier berth registered logDriver journald and wrote json-file logs for it: such a
-    // stored definition is read as json-file with the runtime's rotation defaults (journald's
-    // options mean nothing to json-file), so its tasks are restored instead of left unwatched.
+    // An earlier berth registered logDriver journald and wrote json-file logs for it, with
+    // json-file's options: those options are dropped so that its tasks are restored instead of
+    // left unwatched (their running containers keep the json-file log their supervisor has).
     auto containers = document.find("containerDefinitions");
     if (document.is_object() && containers != document.end() && containers->is_array()) {
         std::size_t index = 0;
         for (auto& c : *containers) {
             auto log = c.is_object() ? c.find("logConfiguration") : c.end();
-            if (log != c.end() && log->is_object() &&
-                log->value("logDriver", json()) == "journald") {
-                (*log)["logDriver"] = "json-file";
-                log->erase("options");
-                warnings.push_back(cat("containerDefinitions[", index,
-                                       "].logConfiguration.logDriver: journald is not supported; "
-                                       "this stored definition is read as json-file"));
-            }
+            if (log != c.end() && log->is_object() && log->value("logDriver", json()) == "journald")
+                drop_foreign_journald_options(*log, index, warnings);
             ++index;
         }
     }

@@ -26,7 +26,7 @@ enum class NetworkMode { Bridge, Awsvpc, Host, None };
 enum class NamespaceMode { Private, Host, Task, None }; // pidMode/ipcMode; None: ipcMode only
 enum class Protocol { Tcp, Udp };
 enum class Condition { Start, Complete, Success, Healthy };
-enum class LogDriver { JsonFile }; // the supervisor writes json-file logs only
+enum class LogDriver { JsonFile, Journald }; // what berth-supervisor writes (runtime.hpp)
 enum class VolumeScope { Task, Shared };
 
 struct KeyValue {
@@ -152,7 +152,8 @@ Result<TaskDefinition> parse_task_definition(const nlohmann::json& register_requ
 Result<TaskDefinition> parse_task_definition_text(std::string_view register_request_text);
 // The same for a definition the agent stored when it was registered (restore): what an older
 // berth accepted and this one refuses at registration is read leniently, each such change a line
-// of `warnings`. Today that is logDriver journald, read as json-file.
+// of `warnings`. Today that is a journald logConfiguration with options journald does not take
+// (an earlier berth read journald as json-file): those options are dropped.
 Result<TaskDefinition> parse_stored_task_definition_text(std::string_view register_request_text,
                                                          std::vector<std::string>& warnings);
 // A DescribeTaskDefinition "taskDefinition" object (to_json's output): for the agent's store.
@@ -168,6 +169,26 @@ struct LogRotation {
     std::optional<unsigned> max_files;
 };
 Result<LogRotation> log_rotation(const ContainerDefinition& container);
+
+// logDriver journald: Docker's log tag template ({{.ID}}, {{.FullID}}, {{.Name}},
+// {{.ImageName}}, {{.DaemonName}}; others refused by name) and the journal fields of one
+// container, as Docker's journald driver sets them: CONTAINER_ID and CONTAINER_ID_FULL (the
+// runtime id, berth's DockerId), CONTAINER_NAME (the ECS name, as berthd's own journal lines say
+// it), CONTAINER_TAG and SYSLOG_IDENTIFIER (the tag, default {{.ID}}), IMAGE_NAME; the task's
+// TASK_ARN, TASK_ID, TASK_FAMILY, TASK_REVISION, ECS_CLUSTER; then what the options labels,
+// labels-regex, env and env-regex pick, keys upper-cased with '_' for other characters.
+struct LogTagValues {
+    std::string id, full_id, name, image_name, daemon_name;
+};
+Result<std::string> expand_log_tag(std::string_view text, const LogTagValues& values);
+struct JournaldContext {
+    std::string task_arn, cluster, family, revision, runtime_id;
+    std::vector<std::string> env;              // the process's environment, "KEY=value"
+    std::map<std::string, std::string> labels; // the container's labels (image, docker, ECS)
+};
+// "NAME=value" each. Errors name the container and the option.
+Result<std::vector<std::string>> journald_fields(const ContainerDefinition& container,
+                                                 const JournaldContext& context);
 
 // ---- One container -> an OCI spec ----
 

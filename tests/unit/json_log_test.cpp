@@ -41,8 +41,8 @@ BOOST_AUTO_TEST_CASE(entries_have_dockers_shape_and_an_rfc3339nano_time)
 {
     Dir dir;
     JsonLog log(dir.path + "/c.log", 1 << 20, 3);
-    BOOST_TEST_REQUIRE(log.write("stdout", "hello \"world\"\n").has_value());
-    BOOST_TEST_REQUIRE(log.write("stderr", std::string("bad \xff utf8\n")).has_value());
+    BOOST_TEST_REQUIRE(log.write("stdout", "hello \"world\"\n", false).has_value());
+    BOOST_TEST_REQUIRE(log.write("stderr", std::string("bad \xff utf8\n"), false).has_value());
     const auto e = entries(dir.path + "/c.log");
     BOOST_TEST_REQUIRE(e.size() == 2u);
     BOOST_TEST(e[0]["log"] == "hello \"world\"\n");
@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(logs_rotate_by_size_keeping_max_files)
     const auto path = dir.path + "/c.log";
     JsonLog log(path, 300, 3);
     for (int i = 0; i < 40; ++i)
-        BOOST_TEST_REQUIRE(log.write("stdout", "line " + std::to_string(i) + "\n").has_value());
+        BOOST_TEST_REQUIRE(
+            log.write("stdout", "line " + std::to_string(i) + "\n", false).has_value());
     BOOST_TEST(fs::exists(path));
     BOOST_TEST(fs::exists(path + ".1"));
     BOOST_TEST(fs::exists(path + ".2"));

@@ -35,12 +35,6 @@ BOOST_AUTO_TEST_CASE(unsupported_fields_are_refused_by_name)
     refused(container_with(
                 R"({"logConfiguration": {"logDriver": "json-file", "options": {"labels": "a"}}})"),
             "logConfiguration.options.labels: not supported by berth");
-    // berth's supervisor writes json-file only: journald is refused by name, never turned into
-    // json-file behind the user's back.
-    refused(container_with(
-                R"({"logConfiguration": {"logDriver": "journald", "options": {"tag": "a"}}})"),
-            "containerDefinitions[0].logConfiguration.logDriver: journald is not supported yet; "
-            "berth writes json-file logs");
     refused(container_with(
                 R"({"logConfiguration": {"logDriver": "json-file", "options": {"tag": "a"}}})"),
             "logConfiguration.options.tag: not supported by berth");
@@ -49,34 +43,7 @@ BOOST_AUTO_TEST_CASE(unsupported_fields_are_refused_by_name)
             "environmentFiles[0].type: 's3' not supported by berth");
 }
 
-// Review finding 2: a definition stored by an earlier berth that accepted journald is restored
-// (as json-file, with a warning) instead of failing and leaving its task unwatched.
-BOOST_AUTO_TEST_CASE(a_stored_journald_definition_is_read_as_json_file_with_a_warning)
-{
-    const auto text =
-        container_with(
-            R"({"logConfiguration": {"logDriver": "journald", "options": {"tag": "a"}}})")
-            .dump();
-    BOOST_TEST(!parse_task_definition_text(text).has_value()); // still refused at RunTask
-    std::vector<std::string> warnings;
-    auto r = parse_stored_task_definition_text(text, warnings);
-    BOOST_TEST_REQUIRE(r.has_value(), why(r));
-    BOOST_TEST_REQUIRE(r->containers[0].log_configuration.has_value());
-    BOOST_TEST((r->containers[0].log_configuration->driver == LogDriver::JsonFile));
-    BOOST_TEST(r->containers[0].log_configuration->options.empty());
-    BOOST_TEST_REQUIRE(warnings.size() == 1U);
-    BOOST_TEST(warnings[0].find("containerDefinitions[0].logConfiguration.logDriver: journald") !=
-               std::string::npos);
-    // Anything else wrong in a stored definition is still an error, and a clean one warns of
-    // nothing.
-    warnings.clear();
-    BOOST_TEST(
-        !parse_stored_task_definition_text(
-             container_with(R"({"logConfiguration": {"logDriver": "awslogs"}})").dump(), warnings)
-             .has_value());
-    BOOST_TEST(parse_stored_task_definition_text(minimal().dump(), warnings).has_value());
-    BOOST_TEST(warnings.empty());
-}
+// logDriver journald (accepted now, and a stored one read leniently): taskdef_journald_test.cpp.
 
 BOOST_AUTO_TEST_CASE(empty_values_of_unsupported_fields_set_nothing_and_pass)
 {

@@ -7,7 +7,8 @@
 #   (re-adopted); `systemctl stop berthd` leaves it running; STATUS= counts it; `systemctl reload`
 #   applies ECS_LOGLEVEL and BERTH_STOP_TASKS_ON_SHUTDOWN live; the watchdog (WatchdogSec=10s
 #   here, by a drop-in) restarts a berthd hung with SIGSTOP, the container running on and
-#   re-adopted; the journal's entries carry TASK_ARN, TASK_ID and CONTAINER_NAME; with the drain
+#   re-adopted; a task with logDriver journald (tests/vm/systemd_journald.sh); the journal's
+#   entries carry TASK_ARN, TASK_ID and CONTAINER_NAME; with the drain
 #   key on, `systemctl stop berthd` stops and cleans up the task (no container left); a second
 #   task is left running for uninstall to stop.
 sock=/run/berth/berthd.sock
@@ -94,6 +95,7 @@ if [ -n "$arn" ] && wait_status "$arn" RUNNING 120; then
     check "the container still runs with berthd stopped" kill -0 "$cpid"
     systemctl start berthd.service
     check "berthd starts again and the task is RUNNING" wait_status "$arn" RUNNING 60
+    . "$(dirname "${BASH_SOURCE[0]}")/systemd_journald.sh"
     . "$(dirname "${BASH_SOURCE[0]}")/systemd_lifecycle.sh"
 else
     fail "RunTask did not reach RUNNING (task '$arn'): $(api DescribeTasks "{\"tasks\":[\"$arn\"]}" |
