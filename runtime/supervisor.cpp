@@ -4,7 +4,7 @@
 // only reaper, no waitpid(-1)), writes the exit record, then signals every watcher by writing a
 // byte into and closing its exit pipe; it drains the containers' stdout/stderr pipes into
 // json-file logs or journald (runtime/journal_log.hpp), so a container never blocks or gets
-// EPIPE while the agent is down.
+// EPIPE while the agent is down. Watchers and re-adoption: runtime/supervisor_watch.cpp.
 // Two threads: this loop (requests and reaping: a create or exec runs to completion before it
 // goes on) and the log pump (runtime/log_pump.cpp), so a slow create never stalls a container
 // writing its logs. As a child subreaper (set by the binary, which also blocks SIGCHLD for the
@@ -37,6 +37,7 @@
 #include "runtime/json_log.hpp"
 #include "runtime/log_pump.hpp"
 #include "runtime/state_store.hpp"
+#include "runtime/supervisor_internal.hpp"
 #include "runtime/supervisor_logs.hpp"
 #include "runtime/supervisor_protocol.hpp"
 
@@ -44,34 +45,13 @@
 #define P_PIDFD 3
 #endif
 
-namespace berth::runtime {
-namespace {
-
-using nlohmann::json;
-
-struct Watched {
-    pid_t pid = 0;
-    Fd pidfd;
-    std::string record_path, cgroup_path;
-    bool durable = false;
-    std::vector<Fd> exit_writers;       // one per watcher: a byte, then closed, once recorded
-    std::string init_of;                // the container id when this is its init
-    std::uint64_t oom_kills_before = 0; // the cgroup's OOM kills when we took it on
-    bool foreign = false;               // re-adopted after a restart: not our child, no waitid
-    std::string marker_path;            // an exec'd process's exec-<pid>.json (exec_marker.hpp)
-};
+namespace berth::runtime::supervisor_detail {
 
 // Signals one watcher: readable at once, whoever else still holds the write end.
 void notify(Fd& writer)
 {
     (void)!::write(writer.get(), "x", 1);
     writer.reset();
-}
-
-ino_t inode_of(const Fd& fd)
-{
-    struct stat st {};
-    return ::fstat(fd.get(), &st) == 0 ? st.st_ino : 0;
 }
 
 Result<std::array<Fd, 2>> make_pipe(int flags)
@@ -82,33 +62,15 @@ Result<std::array<Fd, 2>> make_pipe(int flags)
     return std::array<Fd, 2>{Fd(p[0]), Fd(p[1])};
 }
 
-class Supervisor {
-public:
-    explicit Supervisor(Fd listener) : listener_(std::move(listener)) {}
-    Result<void> run();
+namespace {
 
-private:
-    Result<void> add(int fd);
-    void handle_connection(Fd conn);
-    Result<std::pair<json, std::vector<Fd>>> serve(const json& request, std::vector<Fd>& fds);
-    Result<std::pair<json, std::vector<Fd>>> serve_create(const json& request,
-                                                          std::vector<Fd>& fds);
-    Result<std::pair<json, std::vector<Fd>>> serve_exec(const json& request, std::vector<Fd>& fds);
-    Result<std::pair<json, std::vector<Fd>>> serve_watch(const json& request);
-    Result<std::pair<json, std::vector<Fd>>> watch_exec(const Options& options,
-                                                        const std::string& id, pid_t pid);
-    std::optional<Result<std::pair<json, std::vector<Fd>>>>
-    watch_known(const std::string& record_path, std::array<Fd, 2>& exit_pipe);
-    Result<std::pair<json, std::vector<Fd>>> adopt(pid_t pid, Fd pidfd, Watched w);
-    Result<std::pair<json, std::vector<Fd>>> readopt(const std::string& id, Fd pidfd, Watched w);
-    void reattach(const Options& options, const std::string& id, pid_t pid);
-    void reap(int pidfd);
-    void reap_orphans();
+ino_t inode_of(const Fd& fd)
+{
+    struct stat st {};
+    return ::fstat(fd.get(), &st) == 0 ? st.st_ino : 0;
+}
 
-    Fd listener_, epoll_, sigchld_;
-    std::map<int, Watched> watched_; // by pidfd
-    LogPump pump_;
-};
+} // namespace
 
 Result<void> Supervisor::add(int fd)
 {
@@ -208,6 +170,8 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve(const json& request,
     return Error::invalid("unknown supervisor request ", berth::quoted(op));
 }
 
+namespace {
+
 // The caller's stdio as sent (flags say which of the three came), /dev/null for the others:
 // the supervisor's own stdio is not the caller's.
 Result<std::array<Fd, 3>> stdio_from(const json& request, std::vector<Fd>& fds)
@@ -228,6 +192,10 @@ Result<std::array<Fd, 3>> stdio_from(const json& request, std::vector<Fd>& fds)
     return out;
 }
 
+} // namespace
+
+namespace {
+
 // A process we could not take over is killed and reaped here: never left running unwatched, nor
 // as a zombie nobody reaps.
 void kill_and_reap(const Fd& pidfd)
@@ -239,6 +207,8 @@ void kill_and_reap(const Fd& pidfd)
            errno == EINTR) {
     }
 }
+
+} // namespace
 
 // Takes over a process we are the parent of: watched by its pidfd, answered with its exit pipe.
 Result<std::pair<json, std::vector<Fd>>> Supervisor::adopt(pid_t pid, Fd pidfd, Watched w)
@@ -269,6 +239,8 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::adopt(pid_t pid, Fd pidfd, 
     return std::pair{json{{"ok", true}, {"pid", pid}, {"hasPidfd", true}}, std::move(out)};
 }
 
+namespace {
+
 Result<Fd> own_child_pidfd(Child& child)
 {
     auto fd = child.take_pidfd();
@@ -276,6 +248,8 @@ Result<Fd> own_child_pidfd(Child& child)
         return Error::invalid("no process to watch");
     return fd;
 }
+
+} // namespace
 
 Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_create(const json& request,
                                                                   std::vector<Fd>& fds)
@@ -386,170 +360,6 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_exec(const json& requ
     return adopt(pid, std::move(*pidfd), std::move(w));
 }
 
-// True once the process behind pidfd has ended (it need not be our child).
-bool has_ended(int pidfd)
-{
-    pollfd p{pidfd, POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
-}
-
-// Watches a live init a supervisor before us started (it died, SIGKILL): we are not its parent
-// now (pid 1 or the subreaper above that supervisor is), so its exit code is not ours to read,
-// but its pidfd tells us when it ends, and the record says so honestly. Never killed on failure.
-Result<std::pair<json, std::vector<Fd>>> Supervisor::readopt(const std::string& id, Fd pidfd,
-                                                             Watched w)
-{
-    auto exit_pipe = make_pipe(O_NONBLOCK);
-    if (!exit_pipe)
-        return std::move(exit_pipe).error();
-    Fd caller_pidfd(::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 3));
-    if (!caller_pidfd.valid())
-        return Error::from_errno("dup pidfd");
-    const int key = pidfd.get();
-    if (auto r = add(key); !r)
-        return std::move(r).error().wrap(cat("re-adopt container ", id));
-    w.foreign = true;
-    w.oom_kills_before = oom_kills_now(w.cgroup_path);
-    w.exit_writers.push_back(std::move((*exit_pipe)[1]));
-    w.pidfd = std::move(pidfd);
-    const pid_t pid = w.pid;
-    watched_[key] = std::move(w);
-    std::vector<Fd> out;
-    out.push_back(std::move((*exit_pipe)[0]));
-    out.push_back(std::move(caller_pidfd));
-    return std::pair{json{{"ok", true}, {"pid", pid}, {"hasPidfd", true}}, std::move(out)};
-}
-
-// Drains the logs of a re-adopted container again, from the pipes its init still holds. What
-// cannot be reattached stays in the pipe (the container blocks once it is full, never EPIPE).
-void Supervisor::reattach(const Options& options, const std::string& id, pid_t pid)
-{
-    auto logs = reattach_logs(options, id, pid, pump_.journal());
-    if (!logs || !*logs)
-        return;
-    (void)pump_.add(std::move((*logs)->out), (*logs)->log, "stdout");
-    (void)pump_.add(std::move((*logs)->err), (*logs)->log, "stderr");
-}
-
-// A process we watch already (by its record path, one per process): one more exit pipe.
-std::optional<Result<std::pair<json, std::vector<Fd>>>>
-Supervisor::watch_known(const std::string& record_path, std::array<Fd, 2>& exit_pipe)
-{
-    for (auto& [key, w] : watched_) {
-        if (w.record_path != record_path)
-            continue;
-        Fd pidfd(::fcntl(w.pidfd.get(), F_DUPFD_CLOEXEC, 3));
-        if (!pidfd.valid())
-            return Result<std::pair<json, std::vector<Fd>>>(Error::from_errno("dup pidfd"));
-        w.exit_writers.push_back(std::move(exit_pipe[1]));
-        std::vector<Fd> out;
-        out.push_back(std::move(exit_pipe[0]));
-        out.push_back(std::move(pidfd));
-        return Result<std::pair<json, std::vector<Fd>>>(
-            std::pair{json{{"ok", true}, {"pid", w.pid}, {"hasPidfd", true}}, std::move(out)});
-    }
-    return std::nullopt;
-}
-
-// A new watcher of a process exec'd into container id, as serve_watch for an init: ours, or
-// alive and marked by a supervisor before us (re-adopted: exit_unknown), or ended (its record
-// on disk, or written now as exit_unknown when nobody was left to reap it). ENOENT when no such
-// process was ever exec'd by a supervisor (no marker, no record).
-Result<std::pair<json, std::vector<Fd>>> Supervisor::watch_exec(const Options& options,
-                                                                const std::string& id, pid_t pid)
-{
-    if (pid <= 0)
-        return Error::invalid("watch: pid must be positive");
-    auto exit_pipe = make_pipe(O_NONBLOCK);
-    if (!exit_pipe)
-        return std::move(exit_pipe).error();
-    const auto record_path = exit_record_path(options, id, pid);
-    if (auto known = watch_known(record_path, *exit_pipe))
-        return std::move(*known);
-    const auto marker_path = exec_marker_path(options, id, pid);
-    auto marker = read_exec_marker(marker_path);
-    if (!marker)
-        return std::move(marker).error();
-    auto on_disk = read_exit_record(record_path);
-    const bool recorded = on_disk && *on_disk;
-    if (!*marker && !recorded)
-        return Error::with_code(ENOENT, "no process ", pid, " was exec'd into container ",
-                                berth::quoted(id));
-    auto pidfd = *marker ? open_marked(**marker) : Result<Fd>(Error::with_code(ESRCH, "gone"));
-    auto record = store::load(options, id);
-    const std::string cgroup_path = record ? record->cgroup_path : "";
-    if (pidfd && !has_ended(pidfd->get()) && !recorded) {
-        Watched w;
-        w.pid = pid;
-        w.record_path = record_path;
-        w.cgroup_path = cgroup_path;
-        w.durable = options.durable_state;
-        w.marker_path = marker_path;
-        return readopt(id, std::move(*pidfd), std::move(w));
-    }
-    if (!recorded &&
-        write_exit_record(record_path, make_unknown_exit_record(pid, cgroup_path, 0, false),
-                          options.durable_state))
-        (void)::unlink(marker_path.c_str());
-    notify((*exit_pipe)[1]);
-    std::vector<Fd> out;
-    out.push_back(std::move((*exit_pipe)[0]));
-    if (pidfd)
-        out.push_back(std::move(*pidfd));
-    return std::pair{json{{"ok", true}, {"pid", pid}, {"hasPidfd", pidfd.has_value()}},
-                     std::move(out)};
-}
-
-// A new watcher of a container's init. Ours: one more exit pipe. Alive but not known here (a
-// supervisor before us started it): re-adopted. Ended: its record is on disk, or, when nobody
-// was left to reap it (the supervisor died first), written now marked exit_unknown; the exit
-// pipe comes back signalled.
-Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& request)
-{
-    const auto options = wire::options_from_json(request.at("options"));
-    const auto id = request.at("id").get<std::string>();
-    if (auto r = store::check_id(id); !r)
-        return std::move(r).error();
-    if (request.contains("pid")) // an exec'd process, not the init
-        return watch_exec(options, id, request.at("pid").get<pid_t>());
-    auto exit_pipe = make_pipe(O_NONBLOCK);
-    if (!exit_pipe)
-        return std::move(exit_pipe).error();
-    const auto record_path = exit_record_path(options, id);
-    if (auto known = watch_known(record_path, *exit_pipe))
-        return std::move(*known);
-    auto record = store::load(options, id);
-    if (!record)
-        return std::move(record).error();
-    auto pidfd = record->pid > 0 ? store::open_init(*record)
-                                 : Result<Fd>(Error::with_code(ESRCH, "never started"));
-    auto on_disk = read_exit_record(record_path);
-    const bool unrecorded = on_disk && !*on_disk;
-    if (pidfd && !has_ended(pidfd->get()) && unrecorded) {
-        Watched w;
-        w.pid = record->pid;
-        w.record_path = record_path;
-        w.cgroup_path = record->cgroup_path;
-        w.durable = options.durable_state;
-        w.init_of = id;
-        auto answer = readopt(id, std::move(*pidfd), std::move(w));
-        if (answer)
-            reattach(options, id, record->pid);
-        return answer;
-    }
-    if (record->pid > 0 && unrecorded)
-        (void)write_exit_record(
-            record_path, make_unknown_exit_record(record->pid, record->cgroup_path, 0, false),
-            options.durable_state);
-    notify((*exit_pipe)[1]);
-    std::vector<Fd> out;
-    out.push_back(std::move((*exit_pipe)[0]));
-    if (pidfd)
-        out.push_back(std::move(*pidfd));
-    return std::pair{json{{"ok", true}, {"pid", record->pid}, {"hasPidfd", pidfd.has_value()}},
-                     std::move(out)};
-}
-
 // The record is on disk before any watcher hears of the exit, and before anyone may remove
 // the cgroup (the agent removes only after its watcher fired).
 void Supervisor::reap(int pidfd)
@@ -611,6 +421,13 @@ void Supervisor::reap_orphans()
         (void)::waitid(P_PID, static_cast<id_t>(pid), &gone, WEXITED | WNOHANG);
     }
 }
+
+} // namespace berth::runtime::supervisor_detail
+
+namespace berth::runtime {
+namespace {
+
+using supervisor_detail::Supervisor;
 
 Result<Fd> listen_on(const std::string& path)
 {
