@@ -241,7 +241,7 @@ BOOST_FIXTURE_TEST_CASE(journald_down_never_blocks_the_container_and_the_backlog
     BOOST_TEST(run_logged(id, "s=$(head -c 1000 /dev/zero | tr '\\0' .); i=0; "
                               "while [ $i -lt 3000 ]; do echo \"line $i $s\"; i=$((i+1)); done; "
                               "exit 7") == 7);
-    const bool quick = std::chrono::steady_clock::now() - started < 60s;
+    const bool quick = std::chrono::steady_clock::now() - started < std::chrono::seconds(60);
     BOOST_TEST(quick);
     journald.start();
     // The backlog goes out (back-off at most 2 s), then the drop notice.

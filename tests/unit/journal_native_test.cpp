@@ -16,7 +16,7 @@ using namespace berth;
 
 namespace {
 
-Result<void> send(const journal::JournalWriter& writer, std::vector<std::string_view> fields)
+Result<void> send(const journal::JournalWriter& writer, const std::vector<std::string_view>& fields)
 {
     return writer.send(fields);
 }
