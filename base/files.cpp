@@ -133,6 +133,11 @@ Result<void> fsync_directory_of(const std::string& path)
 // (no file at path yet, or a filesystem without RENAME_EXCHANGE).
 Result<bool> exchange_into_place(const std::string& temporary, const std::string& path)
 {
+    // Only over a regular file: a directory in the way is never moved aside, even briefly (a
+    // crash then would strand it under the temporary name); rename(2) refuses it as before.
+    struct stat st {};
+    if (::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        return false;
     if (::renameat2(AT_FDCWD, temporary.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) < 0) {
         if (errno == ENOENT || errno == EINVAL || errno == ENOSYS)
             return false;

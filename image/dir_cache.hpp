@@ -36,10 +36,15 @@ public:
     }
     CachedDir& insert(std::string path, Fd fd, gid_t gid, bool setgid)
     {
-        CachedDir* slot = &dirs_[0];
-        for (auto& d : dirs_)
-            if (d.used < slot->used)
-                slot = &d; // an empty slot (used 0), else the least recently used
+        // The path's own slot when cached already (its gid and set-group-ID may have changed:
+        // a later entry for the same directory), else an empty one, else the least recently used.
+        CachedDir* slot = find(path);
+        if (slot == nullptr) {
+            slot = &dirs_[0];
+            for (auto& d : dirs_)
+                if (d.used < slot->used)
+                    slot = &d;
+        }
         slot->path = std::move(path);
         slot->fd = std::move(fd);
         slot->gid = gid;

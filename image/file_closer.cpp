@@ -1,8 +1,14 @@
 // image/file_closer.cpp — see file_closer.hpp.
 #include "image/file_closer.hpp"
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace berth::image {
+
+FileCloser::FileCloser(int sync_fd)
+    : sync_fd_(::openat(sync_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+{
+}
 
 void FileCloser::close(Fd fd, std::size_t bytes)
 {
@@ -74,7 +80,8 @@ void FileCloser::run_sync()
             return; // the writer's own syncfs follows
         unsynced_ = 0;
         lock.unlock();
-        (void)::syncfs(sync_fd_); // best effort: the writer's final syncfs reports errors
+        if (sync_fd_.valid())
+            (void)::syncfs(sync_fd_.get()); // best effort: the writer's final syncfs reports errors
         lock.lock();
     }
 }

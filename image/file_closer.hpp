@@ -22,7 +22,10 @@ namespace berth::image {
 
 class FileCloser {
 public:
-    explicit FileCloser(int sync_fd) : sync_fd_(sync_fd) {} // any fd on the layer's filesystem
+    // sync_fd: any directory fd on the layer's filesystem. The sync thread opens its own file
+    // description of it: the kernel reports a writeback error to syncfs once per open file, so
+    // syncing through the writer's own fd would consume the error its final syncfs must see.
+    explicit FileCloser(int sync_fd);
     FileCloser(const FileCloser&) = delete;
     FileCloser& operator=(const FileCloser&) = delete;
     ~FileCloser() { drain(); }
@@ -45,7 +48,7 @@ private:
     void run_close();
     void run_sync();
 
-    int sync_fd_;
+    Fd sync_fd_; // its own open file (see the constructor); none: no syncs along the way
     std::vector<Pending> batch_; // the caller's, not yet handed over
     std::mutex mutex_;
     std::condition_variable changed_;

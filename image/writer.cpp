@@ -128,6 +128,7 @@ Result<void> LayerWriter::begin(const TarEntry& entry)
     if (path->empty()) { // "./" itself: the snapshot root's metadata
         if (entry.type == '5') {
             dir_times_.push_back({"", entry.mtime});
+            dirs_.clear(); // the root's cached gid and set-group-ID may change here
             return metadata(root_.get(), entry);
         }
         return Error::invalid("layer entry ", quoted(entry.path), ": the root is not a directory");

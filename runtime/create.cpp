@@ -50,11 +50,12 @@ struct CreateCleanup {
     }
 };
 
-// Makes the container's cgroup on a thread of its own while create() takes the lock, writes the
-// state directory and exec.fifo and plans the process: on a hybrid host that is a mkdir in ten v1
+// Makes the container's cgroup on a thread of its own while create() makes exec.fifo, detects
+// the host's cgroups and plans the process: on a hybrid host that is a mkdir in ten v1
 // hierarchies plus the resource writes, about 1 ms that needs nothing from that work
-// (docs/BENCHMARKS.md, "Start time"). Started only once the container directory is ours, so an
-// existing container's cgroup is never touched; joined before the child is planned (its cgroup
+// (docs/BENCHMARKS.md, "Start time"). Started only once the container's first state is saved, so
+// an existing container's cgroup is never touched and a create killed meanwhile leaves nothing
+// delete cannot find; joined before the child is planned (its cgroup
 // mounts) and the stage cloned (a vfork-style clone of the calling thread; the join files must
 // exist by then) and, at the latest, by the destructor, which also destroys a
 // cgroup nobody took (a create that failed meanwhile). Where no thread can be started, the
@@ -471,9 +472,6 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     if (auto r = make_container_dir(options, co.id); !r)
         return std::move(r).error();
     CreateCleanup cleanup{dir, std::nullopt, true};
-    CgroupMaker maker(record.cgroup_path, p->spec.linux.resources
-                                              ? std::optional(with_default_devices(p->spec))
-                                              : std::nullopt);
     auto lock = store::lock(options, co.id);
     if (!lock)
         return std::move(lock).error();
@@ -484,6 +482,11 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     if (auto r = store::save(options, record); !r)
         return std::move(r).error();
     trace::phase("create: state directory, lock, config and state saved");
+    // Only now, with the state saved: a create killed from here on leaves a container that
+    // delete finds, cgroup included.
+    CgroupMaker maker(record.cgroup_path, p->spec.linux.resources
+                                              ? std::optional(with_default_devices(p->spec))
+                                              : std::nullopt);
     if (auto r = prepare(*p, options, co, record, cleanup, maker); !r)
         return std::move(r).error();
     trace::phase("create: fifo, cgroup, child plan");

@@ -18,8 +18,10 @@ namespace {
 
 // Retry delays: journald's queue full (EAGAIN: it is alive and reading; its datagram queue is
 // net.unix.max_dgram_qlen entries, 512 under systemd, 10 by the kernel's default), or journald
-// away (no socket, refused), backed off up to 2 s.
-constexpr int busy_retry_ms = 2, min_retry_ms = 10, max_retry_ms = 2000;
+// away (no socket, refused), backed off up to 2 s. A queue that stays full (journald stalled:
+// under systemd its socket stays open, so that is EAGAIN forever) is backed off too, from 2 ms up
+// to 100 ms, so a stalled journald is not polled 500 times a second by every supervisor.
+constexpr int busy_retry_ms = 2, busy_max_retry_ms = 100, min_retry_ms = 10, max_retry_ms = 2000;
 constexpr int journal_sndbuf = 8 * 1024 * 1024; // as libsystemd's sd-journal asks
 
 std::string random_hex_id()
@@ -157,8 +159,10 @@ void JournalSender::flush()
     while (!backlog_.empty()) {
         const auto sent = try_send(backlog_.front());
         if (sent == Sent::Later) {
+            // After a success retry_ms_ is min_retry_ms: a first EAGAIN starts at busy_retry_ms.
             retry_ms_ = last_errno_ == EAGAIN
-                            ? busy_retry_ms
+                            ? std::clamp(retry_ms_ == min_retry_ms ? busy_retry_ms : retry_ms_ * 2,
+                                         busy_retry_ms, busy_max_retry_ms)
                             : std::clamp(retry_ms_ * 2, min_retry_ms, max_retry_ms);
             return;
         }

@@ -39,7 +39,7 @@ own_dir() {
 running() {
   local pid
   [ -s "$1" ] || return 1
-  pid=$(cat "$1")
+  pid=$(head -n1 "$1") # line 1 is the pid (supervisor.pid also holds start time and boot id)
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [[ "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" == *"$2"* ]] || return 1
   echo "$pid"

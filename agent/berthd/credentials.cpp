@@ -60,7 +60,7 @@ Result<api::Credentials> api_credentials(const config::Config& config)
     api::Credentials c{cat("BERTH", *id), *secret};
     const auto text = cat("BERTH_API_ACCESS_KEY_ID=", c.access_key_id,
                           "\nBERTH_API_SECRET_ACCESS_KEY=", c.secret_access_key, "\n");
-    if (auto r = write_file_atomic(path, text, 0600); !r)
+    if (auto r = write_file_durable(path, text, 0600); !r)
         return std::move(r).error().wrap("write API credentials");
     return c;
 }

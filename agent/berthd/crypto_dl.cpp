@@ -6,13 +6,17 @@
 // call (agent/api, image/), with OpenSSL's own names and signatures, and forwards each to the real
 // one; the callers are unchanged, and berthd is linked without libcrypto (--as-needed drops it).
 // Other binaries (the berth CLI, tests) link libcrypto itself. If libcrypto cannot be loaded the
-// error is logged once (ENOPKG, naming the library and its package) and each function fails as
-// OpenSSL reports failure: 0 or nullptr. CRYPTO_memcmp is a constant-time compare written here:
-// it needs no library.
+// error is logged (ENOPKG, naming the library and its package) and berthd aborts: its callers
+// (SigV4's HMAC, the metadata ids) do not all check OpenSSL's return values, and a hash that
+// silently came out as zeros would let any request's signature and any container's metadata id
+// be guessed. Failing closed by ending the process is the one safe answer; systemd restarts
+// berthd and its containers keep running under berth-supervisor. CRYPTO_memcmp is a
+// constant-time compare written here: it needs no library.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include "base/dl.hpp"
@@ -42,7 +46,7 @@ berth::Result<void> bind_all(void* l, Api& a)
     return {};
 }
 
-// The loaded library, or nullptr once loading failed (logged once). Never unloaded.
+// The loaded library. Never unloaded. Aborts when it cannot be loaded (see the top).
 const Api* api()
 {
     static Api loaded{};
@@ -52,8 +56,9 @@ const Api* api()
         auto library = berth::load_library(soname, "libssl3");
         auto bound = library ? bind_all(*library, loaded) : berth::Result<void>(library.error());
         if (!bound) {
-            berth::log::error(bound.error(), "cannot use OpenSSL: SHA-256 and HMAC fail");
-            return;
+            berth::log::error(bound.error(),
+                              "cannot use OpenSSL for SHA-256 and HMAC: berthd stops");
+            std::abort();
         }
         result = &loaded;
     });

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <time.h>
 #include <csignal>
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include "agent/berthd/berthd.hpp"
@@ -114,8 +116,10 @@ void start_watchdog(daemon::Daemon& node)
     const bool watchdog = watchdog_usec.has_value();
     const auto usec = watchdog ? static_cast<std::uint64_t>(watchdog_usec->count()) : 0U;
     // Without a watchdog the heartbeat still keeps STATUS= current.
-    const auto interval = watchdog ? std::chrono::milliseconds(usec / 2000)
-                                   : std::chrono::milliseconds(std::chrono::seconds(10));
+    // Half the watchdog's period, and never under 1 ms (a tiny WatchdogSec= must not spin).
+    const auto interval = watchdog
+                              ? std::chrono::milliseconds(std::max<std::uint64_t>(usec / 2000, 1))
+                              : std::chrono::milliseconds(std::chrono::seconds(10));
     if (watchdog)
         log::info("watchdog enabled", {{"interval_ms", std::to_string(usec / 1000)}});
     node.start_heartbeat(interval, [watchdog](std::size_t running, std::size_t unfinished) {

@@ -25,10 +25,9 @@ json parsed(const std::string& text)
     return j.is_discarded() ? json(text) : j;
 }
 
-// Sorts object[key] when it is an array: by each element's member `by` when given (then by the
-// whole element, so equal names still compare the same way), else by the elements themselves.
-// A stable sort: elements equal under the order keep theirs (a repeated name's last one wins
-// downstream, so their order is significant).
+// Sorts object[key] when it is an array: by each element's member `by` when given, else by the
+// elements themselves. A stable sort: elements with the same `by` keep their order (a repeated
+// name's last one wins downstream, so their order is significant).
 void sort_member(json& object, const char* key, const char* by = nullptr)
 {
     if (!object.is_object())
@@ -55,7 +54,7 @@ json canonical_overrides(const std::string& text)
         if (auto list = o.find("containerOverrides"); list != o.end() && list->is_array())
             for (auto& c : *list) {
                 sort_member(c, "environment", "name");
-                sort_member(c, "environmentFiles");
+                // environmentFiles keep their order: a later file's value wins in ECS.
                 sort_member(c, "resourceRequirements", "type");
             }
     sort_member(o, "inferenceAcceleratorOverrides", "deviceName");
@@ -77,8 +76,11 @@ json canonical_network(const std::string& text)
 
 std::string fingerprint(const api::RunTaskRequest& r)
 {
+    // By key only, stable: a repeated key's last value is the one stored, so the order of its
+    // values is significant.
     auto sorted_tags = r.tags;
-    std::stable_sort(sorted_tags.begin(), sorted_tags.end());
+    std::stable_sort(sorted_tags.begin(), sorted_tags.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     json tags = json::array();
     for (const auto& [key, value] : sorted_tags)
         tags.push_back({key, value});

@@ -25,11 +25,13 @@ Result<std::uint64_t> system_cpu_ns(std::string_view proc_stat, long ticks_per_s
         auto fields = fields_of(line);
         if (fields.empty() || fields[0] != "cpu")
             continue;
-        if (fields.size() < 9)
+        if (fields.size() < 8)
             return Error::invalid("/proc/stat: the cpu line has ", fields.size() - 1,
-                                  " fields, 8 expected");
+                                  " fields, 7 expected");
+        // user, nice, system, idle, iowait, irq, softirq: Docker's sum (steal is not counted),
+        // so that clients compute the same CPU % from berth's figures as from Docker's.
         std::uint64_t ticks = 0;
-        for (std::size_t i = 1; i <= 8; ++i) {
+        for (std::size_t i = 1; i <= 7; ++i) {
             auto value = parse_int<std::uint64_t>(fields[i]);
             if (!value)
                 return Error::invalid("/proc/stat: cpu field ", i, " is not a number");

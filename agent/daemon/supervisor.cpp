@@ -125,8 +125,11 @@ std::optional<long> live_recorded(const Paths& paths)
     const auto close = stat ? stat->rfind(") ") : std::string::npos;
     if (close == std::string::npos || stat->substr(close + 2, 1) == "Z")
         return std::nullopt;
-    if (record->start_time &&
-        (record->boot_id != boot_id() || proc_start_time(*stat) != record->start_time))
+    // The boot id is compared only when this boot's can be read: an unreadable one must not make
+    // a live supervisor look gone (a second one would be started beside it).
+    const std::string boot = record->start_time ? boot_id() : std::string();
+    if (record->start_time && ((!boot.empty() && record->boot_id != boot) ||
+                               proc_start_time(*stat) != record->start_time))
         return std::nullopt; // the pid was reused: the recorded supervisor is gone
     return pid;
 }

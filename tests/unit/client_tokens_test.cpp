@@ -66,6 +66,12 @@ BOOST_AUTO_TEST_CASE(the_fingerprint_still_tells_apart_what_differs_or_is_ordere
     auto tag = request();
     tag.tags[0].second = "other";
     BOOST_TEST(daemon::fingerprint(tag) != base);
+    // A repeated tag key keeps its last value: the order of its values is significant.
+    auto last_a = request();
+    last_a.tags = {{"k", "b"}, {"k", "a"}};
+    auto last_b = request();
+    last_b.tags = {{"k", "a"}, {"k", "b"}};
+    BOOST_TEST(daemon::fingerprint(last_a) != daemon::fingerprint(last_b));
     auto count = request();
     count.count = 2;
     BOOST_TEST(daemon::fingerprint(count) != base);
