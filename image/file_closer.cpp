@@ -2,6 +2,7 @@
 #include "image/file_closer.hpp"
 #include <fcntl.h>
 #include <unistd.h>
+#include <system_error>
 
 namespace berth::image {
 
@@ -24,8 +25,19 @@ void FileCloser::hand_over()
     std::unique_lock lock(mutex_);
     if (!closer_.joinable()) {
         closing_ = false;
-        closer_ = std::thread([this] { run_close(); });
-        syncer_ = std::thread([this] { run_sync(); });
+        try {
+            closer_ = std::thread([this] { run_close(); });
+        } catch (const std::system_error&) { // no thread to be had (EAGAIN): closed here
+            lock.unlock();
+            for (const auto& file : batch_)
+                Fd(file.fd).reset();
+            batch_.clear();
+            return;
+        }
+        try {
+            syncer_ = std::thread([this] { run_sync(); });
+        } catch (const std::system_error&) { // no syncs along the way; the final one still comes
+        }
     }
     changed_.wait(lock, [&] { return files_.size() < max_pending; });
     files_.insert(files_.end(), batch_.begin(), batch_.end());
@@ -44,7 +56,8 @@ void FileCloser::drain()
         changed_.notify_all();
     }
     closer_.join();
-    syncer_.join();
+    if (syncer_.joinable())
+        syncer_.join();
 }
 
 void FileCloser::run_close()
