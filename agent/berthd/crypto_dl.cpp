@@ -17,7 +17,6 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include "base/dl.hpp"
 #include "base/log.hpp"
@@ -46,11 +45,11 @@ berth::Result<void> bind_all(void* l, Api& a)
     return {};
 }
 
-// The loaded library. Never unloaded. Aborts when it cannot be loaded (see the top).
-const Api* api()
+// The loaded library. Never unloaded. Aborts when it cannot be loaded (see the top), so every
+// caller below has it.
+const Api& api()
 {
     static Api loaded{};
-    static const Api* result = nullptr;
     static std::once_flag once;
     std::call_once(once, [] {
         auto library = berth::load_library(soname, "libssl3");
@@ -60,9 +59,8 @@ const Api* api()
                               "cannot use OpenSSL for SHA-256 and HMAC: berthd stops");
             std::abort();
         }
-        result = &loaded;
     });
-    return result;
+    return loaded;
 }
 
 } // namespace
@@ -71,38 +69,28 @@ extern "C" {
 
 int SHA256_Init(SHA256_CTX* c)
 {
-    const Api* a = api();
-    return a != nullptr ? a->sha256_init(c) : 0;
+    return api().sha256_init(c);
 }
 
 int SHA256_Update(SHA256_CTX* c, const void* data, size_t len)
 {
-    const Api* a = api();
-    return a != nullptr ? a->sha256_update(c, data, len) : 0;
+    return api().sha256_update(c, data, len);
 }
 
 int SHA256_Final(unsigned char* md, SHA256_CTX* c)
 {
-    const Api* a = api();
-    if (a != nullptr)
-        return a->sha256_final(md, c);
-    std::memset(md, 0, SHA256_DIGEST_LENGTH); // never stale bytes as a digest
-    return 0;
+    return api().sha256_final(md, c);
 }
 
 const EVP_MD* EVP_sha256()
 {
-    const Api* a = api();
-    return a != nullptr ? a->evp_sha256() : nullptr;
+    return api().evp_sha256();
 }
 
 unsigned char* HMAC(const EVP_MD* evp_md, const void* key, int key_len, const unsigned char* data,
                     size_t data_len, unsigned char* md, unsigned int* md_len)
 {
-    const Api* a = api();
-    if (a == nullptr || evp_md == nullptr)
-        return nullptr;
-    return a->hmac(evp_md, key, key_len, data, data_len, md, md_len);
+    return api().hmac(evp_md, key, key_len, data, data_len, md, md_len);
 }
 
 // Constant time in len: every byte is compared whatever the earlier ones were.
