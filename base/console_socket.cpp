@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <cstdlib>
 #include <cstring>
+#include "base/fd_passing.hpp"
 #include "base/strings.hpp"
 
 namespace berth {
@@ -20,22 +21,12 @@ bool wait_readable(int fd, std::chrono::milliseconds timeout)
 Result<Fd> fd_from(const Fd& connection)
 {
     char name[256];
-    iovec io{name, sizeof name};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    if (::recvmsg(connection.get(), &message, MSG_CMSG_CLOEXEC) < 0)
-        return Error::from_errno("receive the terminal");
-    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int fd = -1;
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-            return Fd(fd);
-        }
-    return Error::with_code(EPROTO, "the console socket got no terminal");
+    std::vector<Fd> fds;
+    if (auto n = receive_with_fds(connection.get(), name, fds); !n)
+        return std::move(n).error().wrap("receive the terminal");
+    if (fds.empty())
+        return Error::with_code(EPROTO, "the console socket got no terminal");
+    return std::move(fds.front());
 }
 
 } // namespace

@@ -23,7 +23,7 @@
 #include <cerrno>
 #include <cstring>
 #include "runtime/child_plan.hpp"
-#include "runtime/fd_passing.hpp"
+#include "base/fd_passing.hpp"
 #include "runtime/fds.hpp"
 #include "runtime/child_internal.hpp"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include "runtime/fd_passing.hpp"
+#include "base/fd_passing.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
 
@@ -19,26 +19,13 @@ namespace {
 Result<Fd> receive_fd(int sync_fd)
 {
     char data[64];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    do
-        n = ::recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return Error::from_errno("seccomp listener: receive the fd from the child");
-    const cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-        c->cmsg_len != CMSG_LEN(sizeof(int)))
+    std::vector<Fd> fds;
+    const auto n = receive_with_fds(sync_fd, data, fds);
+    if (!n)
+        return n.error().wrap("seccomp listener: receive the fd from the child");
+    if (*n == 0 || fds.size() != 1)
         return Error::with_code(EPROTO, "seccomp listener: the child sent no fd");
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return Fd(fd);
+    return std::move(fds.front());
 }
 
 Result<void> send_with_fd(const std::string& path, const std::string& text, int fd)

@@ -4,7 +4,7 @@
 #include <sys/socket.h>
 #include <cerrno>
 #include <cstring>
-#include "runtime/fd_passing.hpp"
+#include "base/fd_passing.hpp"
 
 namespace berth::runtime::wire {
 
@@ -22,31 +22,12 @@ Result<void> send_message(int socket, std::string_view body, std::span<const int
 Result<std::string> receive_message(int socket, std::vector<Fd>& fds)
 {
     std::string body(max_message_bytes, '\0');
-    iovec iov{body.data(), body.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds)] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = 0;
-    while ((n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC)) < 0)
-        if (errno != EINTR)
-            return Error::from_errno("receive from supervisor socket");
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (std::size_t i = 0; i < count; ++i) {
-                int fd = -1;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                fds.emplace_back(fd);
-            }
-        }
-    if (n == 0)
+    auto n = receive_with_fds(socket, body, fds);
+    if (!n)
+        return std::move(n).error().wrap("receive from supervisor socket");
+    if (*n == 0)
         return Error::with_code(EPIPE, "supervisor socket closed");
-    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
-        return Error::with_code(EMSGSIZE, "supervisor message too large");
-    body.resize(static_cast<std::size_t>(n));
+    body.resize(*n);
     return body;
 }
 

@@ -12,11 +12,14 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
+#include "base/fd_passing.hpp"
 #include "tests/root/runtime_fixture.hpp"
 #include "tests/support/console.hpp"
 #include "tests/support/privileges.hpp"
@@ -234,22 +237,13 @@ struct SeccompAgent {
         if (::poll(&p, 1, 5000) != 1)
             return false;
         berth::Fd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        char data[8192] = {};
-        iovec iov{data, sizeof data - 1};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        const ssize_t n = ::recvmsg(connection.get(), &msg, MSG_CMSG_CLOEXEC);
-        const cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        if (n <= 0 || !c || c->cmsg_type != SCM_RIGHTS)
+        std::array<char, 8192> data{};
+        std::vector<berth::Fd> passed;
+        const auto n = berth::receive_with_fds(connection.get(), data, passed);
+        if (!n || *n == 0 || passed.size() != 1)
             return false;
-        int fd = -1;
-        std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-        notify = berth::Fd(fd);
-        message.assign(data, static_cast<std::size_t>(n));
+        notify = std::move(passed.front());
+        message.assign(data.data(), *n);
         return true;
     }
     // Answers the next notified syscall with -error; returns its syscall number.

@@ -10,8 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 #include <boost/test/unit_test.hpp>
 #include "base/fd.hpp"
+#include "base/fd_passing.hpp"
 
 struct Datagram {
     std::string bytes;
@@ -62,23 +64,12 @@ public:
     {
         Datagram out;
         out.bytes.resize(4U << 20U);
-        iovec iov{out.bytes.data(), out.bytes.size()};
-        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.data();
-        msg.msg_controllen = control.size();
-        const ssize_t n = ::recvmsg(socket_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        BOOST_TEST_REQUIRE(n >= 0);
-        out.bytes.resize(static_cast<std::size_t>(n));
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                int fd = -1;
-                std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-                out.passed.reset(fd);
-            }
-        }
+        std::vector<berth::Fd> passed;
+        const auto n = berth::receive_with_fds(socket_.get(), out.bytes, passed, MSG_DONTWAIT);
+        BOOST_TEST_REQUIRE(n.has_value());
+        out.bytes.resize(*n);
+        if (!passed.empty())
+            out.passed = std::move(passed.front());
         return out;
     }
 

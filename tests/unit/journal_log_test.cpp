@@ -8,12 +8,15 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <vector>
 #include <boost/test/unit_test.hpp>
+#include "base/fd_passing.hpp"
 #include "runtime/internal.hpp"
 
 namespace fs = std::filesystem;
@@ -228,21 +231,13 @@ BOOST_AUTO_TEST_CASE(an_entry_bigger_than_a_datagram_goes_in_a_sealed_memfd)
     JournalLog log(sender, {"BIG=" + std::string(big, 'b')});
     BOOST_TEST_REQUIRE(log.write("stdout", "hello\n", false).has_value());
     // What arrives is an empty datagram with the memfd attached; read it with its fd.
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    BOOST_TEST_REQUIRE(::recvmsg(peer.fd.get(), &msg, 0) == 0);
-    auto* cmsg = CMSG_FIRSTHDR(&msg);
-    BOOST_TEST_REQUIRE(cmsg != nullptr);
-    BOOST_TEST_REQUIRE(cmsg->cmsg_type == SCM_RIGHTS);
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-    berth::Fd memfd(fd);
+    std::array<char, 1> byte{};
+    std::vector<berth::Fd> passed;
+    const auto received = berth::receive_with_fds(peer.fd.get(), byte, passed);
+    BOOST_TEST_REQUIRE(received.has_value());
+    BOOST_TEST_REQUIRE(*received == 0U);
+    BOOST_TEST_REQUIRE(passed.size() == 1U);
+    const int fd = passed.front().get();
     BOOST_TEST(::fcntl(fd, F_GET_SEALS) & F_SEAL_WRITE);
     std::string entry(big + (1 << 20), '\0');
     const auto n = ::pread(fd, entry.data(), entry.size(), 0);
