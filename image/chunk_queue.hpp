@@ -43,7 +43,9 @@ public:
         changed_.notify_all();
         return chunk;
     }
-    // An empty string with the capacity of a chunk the consumer gave back, if any.
+    // A chunk the consumer gave back, if any, as it was: its size is kept, so the producer's
+    // resize to a chunk's size is a no-op, not a 256 KiB memset (it overwrites the bytes anyway);
+    // else an empty string.
     std::string spare()
     {
         const std::lock_guard lock(mutex_);
@@ -51,7 +53,6 @@ public:
             return {};
         auto s = std::move(spares_.back());
         spares_.pop_back();
-        s.clear();
         return s;
     }
     void recycle(std::string chunk) // consumer: done with chunk

@@ -1,7 +1,10 @@
-// image/decompress.cpp — see decompress.hpp. Output goes out in 256 KiB chunks.
+// image/decompress.cpp — see decompress.hpp. Output goes out in 256 KiB chunks (ByteSink) or in
+// the consumer's buffers (OutBuffers).
 #include "image/decompress.hpp"
 #include <isa-l/igzip_lib.h>
 #include <zstd.h>
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace berth::image {
@@ -15,6 +18,19 @@ public:
     {
         return out(data, size);
     }
+    Result<void> feed(const char* data, std::size_t size, OutBuffers& out) override
+    {
+        while (size > 0) {
+            const auto to = out.next();
+            const auto n = std::min(size, to.size());
+            std::memcpy(to.data(), data, n);
+            if (auto r = out.done(n); !r)
+                return r;
+            data += n;
+            size -= n;
+        }
+        return {};
+    }
     Result<void> finish() override { return {}; }
 };
 
@@ -27,31 +43,16 @@ public:
     }
     Result<void> feed(const char* data, std::size_t size, const ByteSink& out) override
     {
-        state_.next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(data));
-        state_.avail_in = static_cast<std::uint32_t>(size);
-        while (state_.avail_in > 0 || state_.block_state != ISAL_BLOCK_FINISH) {
-            if (state_.block_state == ISAL_BLOCK_FINISH) { // another gzip member follows
-                const auto* next = state_.next_in;
-                const auto left = state_.avail_in;
-                isal_inflate_reset(&state_);
-                state_.crc_flag = ISAL_GZIP;
-                state_.next_in = const_cast<std::uint8_t*>(next);
-                state_.avail_in = left;
-            }
-            state_.next_out = out_.data();
-            state_.avail_out = static_cast<std::uint32_t>(out_.size());
-            const int rc = isal_inflate(&state_);
-            if (rc < 0 || rc == ISAL_NEED_DICT)
-                return Error::invalid("gzip stream is corrupt (isal_inflate error ", rc, ")");
-            const auto produced = out_.size() - state_.avail_out;
-            if (produced > 0) {
-                if (auto r = out(reinterpret_cast<const char*>(out_.data()), produced); !r)
-                    return r;
-            } else if (state_.avail_in == 0) {
-                break; // needs more input
-            }
-        }
-        return {};
+        return run(
+            data, size,
+            [this] { return std::span(reinterpret_cast<char*>(out_.data()), out_.size()); },
+            [&](const char* d, std::size_t n) { return out(d, n); });
+    }
+    Result<void> feed(const char* data, std::size_t size, OutBuffers& out) override
+    {
+        return run(
+            data, size, [&] { return out.next(); },
+            [&](const char*, std::size_t n) { return out.done(n); });
     }
     Result<void> finish() override
     {
@@ -61,6 +62,38 @@ public:
     }
 
 private:
+    // Inflates into the buffers next() gives; emit(start, n) for each n bytes produced.
+    template <typename Next, typename Emit>
+    Result<void> run(const char* data, std::size_t size, Next next, Emit emit)
+    {
+        state_.next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(data));
+        state_.avail_in = static_cast<std::uint32_t>(size);
+        while (state_.avail_in > 0 || state_.block_state != ISAL_BLOCK_FINISH) {
+            if (state_.block_state == ISAL_BLOCK_FINISH) { // another gzip member follows
+                const auto* in = state_.next_in;
+                const auto left = state_.avail_in;
+                isal_inflate_reset(&state_);
+                state_.crc_flag = ISAL_GZIP;
+                state_.next_in = const_cast<std::uint8_t*>(in);
+                state_.avail_in = left;
+            }
+            const std::span<char> to = next();
+            state_.next_out = reinterpret_cast<std::uint8_t*>(to.data());
+            state_.avail_out = static_cast<std::uint32_t>(to.size());
+            const int rc = isal_inflate(&state_);
+            if (rc < 0 || rc == ISAL_NEED_DICT)
+                return Error::invalid("gzip stream is corrupt (isal_inflate error ", rc, ")");
+            const auto produced = to.size() - state_.avail_out;
+            if (produced > 0) {
+                if (auto r = emit(to.data(), produced); !r)
+                    return r;
+            } else if (state_.avail_in == 0) {
+                break; // needs more input
+            }
+        }
+        return {};
+    }
+
     inflate_state state_{};
     std::vector<std::uint8_t> out_;
 };
@@ -73,18 +106,15 @@ public:
     Zstd& operator=(const Zstd&) = delete;
     Result<void> feed(const char* data, std::size_t size, const ByteSink& out) override
     {
-        ZSTD_inBuffer in{data, size, 0};
-        for (;;) {
-            ZSTD_outBuffer o{out_.data(), out_.size(), 0};
-            last_ = ZSTD_decompressStream(ctx_, &o, &in);
-            if (ZSTD_isError(last_))
-                return Error::invalid("zstd stream is corrupt: ", ZSTD_getErrorName(last_));
-            if (o.pos > 0)
-                if (auto r = out(out_.data(), o.pos); !r)
-                    return r;
-            if (in.pos == in.size && o.pos < o.size)
-                return {};
-        }
+        return run(
+            data, size, [this] { return std::span(out_); },
+            [&](const char* d, std::size_t n) { return out(d, n); });
+    }
+    Result<void> feed(const char* data, std::size_t size, OutBuffers& out) override
+    {
+        return run(
+            data, size, [&] { return out.next(); },
+            [&](const char*, std::size_t n) { return out.done(n); });
     }
     Result<void> finish() override
     {
@@ -94,6 +124,24 @@ public:
     }
 
 private:
+    template <typename Next, typename Emit>
+    Result<void> run(const char* data, std::size_t size, Next next, Emit emit)
+    {
+        ZSTD_inBuffer in{data, size, 0};
+        for (;;) {
+            const std::span<char> to = next();
+            ZSTD_outBuffer o{to.data(), to.size(), 0};
+            last_ = ZSTD_decompressStream(ctx_, &o, &in);
+            if (ZSTD_isError(last_))
+                return Error::invalid("zstd stream is corrupt: ", ZSTD_getErrorName(last_));
+            if (o.pos > 0)
+                if (auto r = emit(to.data(), o.pos); !r)
+                    return r;
+            if (in.pos == in.size && o.pos < o.size)
+                return {};
+        }
+    }
+
     ZSTD_DCtx* ctx_;
     std::vector<char> out_;
     std::size_t last_ = 1;

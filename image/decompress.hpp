@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <span>
 #include "base/result.hpp"
 #include "image/media_types.hpp"
 
@@ -11,11 +12,22 @@ namespace berth::image {
 
 using ByteSink = std::function<Result<void>(const char* data, std::size_t size)>;
 
+// Buffers a decompressor writes into in place, for a consumer that keeps the output in buffers of
+// its own (a layer pull's chunks: no copy of the whole inflated stream). next() is where the next
+// output goes (never empty); done(n): n bytes were written at its start.
+class OutBuffers {
+public:
+    virtual ~OutBuffers() = default;
+    virtual std::span<char> next() = 0;
+    virtual Result<void> done(std::size_t n) = 0;
+};
+
 class Decompressor {
 public:
     static std::unique_ptr<Decompressor> create(Compression compression); // None/Gzip/Zstd
     virtual ~Decompressor() = default;
     virtual Result<void> feed(const char* data, std::size_t size, const ByteSink& out) = 0;
+    virtual Result<void> feed(const char* data, std::size_t size, OutBuffers& out) = 0;
     virtual Result<void> finish() = 0; // the compressed stream must be complete
 };
 

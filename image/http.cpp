@@ -170,6 +170,10 @@ Result<HttpResponse> http_get(const HttpRequest& request, const BodySink& sink)
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); // under 1 byte/s for LOW_SPEED_TIME: abort
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.inactivity_timeout_s));
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    // Fewer, larger body callbacks (default 16 KiB): a layer's bytes go through the store's
+    // write(), two hashes and the inflater per callback; from a fast registry one read() then
+    // takes what the socket has.
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L << 10);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/0.1");
     if (!request.username.empty() || !request.password.empty()) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

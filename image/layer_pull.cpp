@@ -40,8 +40,9 @@ struct IngestDir {
 // bytes, stores them, inflates them and hashes the result (the diffID); the unpack thread parses
 // the tar stream and makes the writer's system calls, which are most of the work (file creation
 // in the kernel). Why this split: inflate and the 300 MB diffID hash cost about as much CPU as
-// the download side had idle, and the writer is the one thread that cannot be split.
-struct Pipeline {
+// the download side had idle, and the writer is the one thread that cannot be split. The inflater
+// writes straight into the queue's chunks (OutBuffers): no copy of the inflated stream.
+struct Pipeline final : OutBuffers {
     static constexpr std::size_t chunk_bytes = std::size_t{256} << 10;
     const LayerJob& job;
     const PullOptions& options;
@@ -53,7 +54,10 @@ struct Pipeline {
     std::uint64_t received = 0, inflated = 0;
     std::chrono::steady_clock::time_point last_report{};
     ChunkQueue queue{std::size_t{8} << 20}; // at most 8 MiB of tar between the two threads
-    std::string pending;                    // inflated bytes not queued yet
+    // The chunk being filled: its first `used` bytes are inflated output, the rest room (a
+    // recycled chunk keeps its size, so making room never clears memory).
+    std::string pending;
+    std::size_t used = 0;
     Result<void> unpacked;
     std::thread unpacker;
 
@@ -69,7 +73,7 @@ struct Pipeline {
     }
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
-    ~Pipeline() { (void)end_of_stream(false); }
+    ~Pipeline() override { (void)end_of_stream(false); }
 
     // Runs on the unpack thread.
     Result<void> unpack()
@@ -86,33 +90,42 @@ struct Pipeline {
     // to drain the queue; its result.
     Result<void> end_of_stream(bool complete)
     {
-        if (complete && !pending.empty())
+        if (complete && used > 0) {
+            pending.resize(used);
             (void)queue.push(std::move(pending)); // a stopped queue: unpacked says why
+        }
         pending.clear();
+        used = 0;
         queue.close();
         if (unpacker.joinable())
             unpacker.join();
         return unpacked;
     }
 
-    Result<void> on_inflated(const char* data, std::size_t size)
+    std::span<char> next() override
     {
-        inflated += size;
+        if (pending.size() < chunk_bytes) {
+            if (used == 0 && pending.capacity() < chunk_bytes)
+                pending = queue.spare();
+            pending.resize(chunk_bytes);
+        }
+        return std::span(pending).subspan(used);
+    }
+
+    // n more bytes of the layer's tar stream at pending[used].
+    Result<void> done(std::size_t n) override
+    {
+        inflated += n;
         if (inflated > options.max_layer_bytes)
             return Error::with_code(EFBIG, "uncompressed size over the limit of ",
                                     options.max_layer_bytes, " bytes (decompression bomb?)");
-        uncompressed.update(data, size);
-        while (size > 0) {
-            if (pending.capacity() < chunk_bytes) {
-                pending = queue.spare();
-                pending.reserve(chunk_bytes);
-            }
-            const auto n = std::min(size, chunk_bytes - pending.size());
-            pending.append(data, n);
-            data += n;
-            size -= n;
-            if (pending.size() == chunk_bytes && !queue.push(std::move(pending)))
+        uncompressed.update(pending.data() + used, n);
+        used += n;
+        if (used == chunk_bytes) {
+            used = 0;
+            if (!queue.push(std::move(pending)))
                 return Error::with_code(ECANCELED, "unpack stopped"); // unpacked says why
+            pending.clear(); // moved from: empty, so next() takes a spare
         }
         return {};
     }
@@ -123,9 +136,7 @@ struct Pipeline {
         if (auto r = write_all(blob.get(), std::string_view(data, size)); !r)
             return std::move(r).error().wrap("store blob");
         received += size;
-        // NOLINTNEXTLINE(clang-analyzer-cplusplus.InnerPointer): data outlives the call
-        auto r = inflater->feed(data, size,
-                                [this](const char* d, std::size_t n) { return on_inflated(d, n); });
+        auto r = inflater->feed(data, size, static_cast<OutBuffers&>(*this));
         if (!r)
             return r;
         report(false);

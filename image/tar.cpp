@@ -42,9 +42,14 @@ bool checksum_ok(const char* b)
     auto stored = number(b, 148, 8);
     if (!stored)
         return false;
-    std::uint64_t sum = 0;
+    // All 512 bytes, then the checksum field counted as spaces: a loop without a branch, which
+    // the compiler vectorises (once per entry: about 3% of the writer thread's user time).
+    const auto* p = reinterpret_cast<const unsigned char*>(b);
+    std::uint32_t sum = 0;
     for (std::size_t i = 0; i < block; ++i)
-        sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(b[i]);
+        sum += p[i];
+    for (std::size_t i = 148; i < 156; ++i)
+        sum = sum - p[i] + ' ';
     return sum == *stored;
 }
 
