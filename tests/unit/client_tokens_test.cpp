@@ -3,6 +3,7 @@
 // deleted from the store, with the next token written and on their own, in a real (in-memory)
 // SQLite store.
 #define BOOST_TEST_MODULE client_tokens
+#include <cstdint>
 #include <boost/test/unit_test.hpp>
 #include "agent/daemon/pure.hpp"
 #include "agent/store/store.hpp"
@@ -97,7 +98,7 @@ BOOST_AUTO_TEST_CASE(expired_tokens_go_with_the_next_token_written)
 BOOST_AUTO_TEST_CASE(pruning_on_its_own_counts_what_it_deleted)
 {
     auto s = open_store();
-    for (int i = 0; i < 5; ++i)
+    for (std::int64_t i = 0; i < 5; ++i)
         BOOST_REQUIRE(s.put_new_tasks({}, {}, token("t" + std::to_string(i), 1000 * i)));
     auto gone = s.prune_client_tokens(2500);
     BOOST_REQUIRE(gone);

@@ -3,6 +3,7 @@
 // /stats, /task/stats and the containers' ImageID and CreatedAt/StartedAt/FinishedAt through
 // metadata_response() with a stand-in engine (berthd's real one is driven by tests/e2e).
 #define BOOST_TEST_MODULE metadata_stats
+#include <cstdint>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include "agent/api/internal.hpp"
@@ -76,8 +77,9 @@ public:
         if (fail)
             return Error::with_code(EIO, "read cpu.stat");
         ++samples;
+        const auto n = static_cast<std::uint64_t>(samples);
         return std::optional<api::ContainerSample>(
-            sample_at(start + samples * 1s, samples * 1'000'000, samples * 1000));
+            sample_at(start + samples * 1s, n * 1'000'000, n * 1000));
     }
     std::chrono::system_clock::time_point start{std::chrono::seconds(1700000000)};
     int samples = 0;
