@@ -35,7 +35,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include "base/fd.hpp"
@@ -136,11 +135,20 @@ std::size_t binary_mappings(const struct stat& exe, Vma* out, std::size_t max)
             eol = maps->size();
         const std::string line = maps->substr(at, eol - at);
         at = eol + 1;
-        unsigned long start = 0, end = 0, offset = 0, inode = 0;
-        unsigned major = 0, minor = 0;
-        char perms[5] = {};
-        if (std::sscanf(line.c_str(), "%lx-%lx %4s %lx %x:%x %lu", &start, &end, perms, &offset,
-                        &major, &minor, &inode) != 7)
+        // "start-end perms offset major:minor inode [path]", numbers in hex but the inode.
+        const char* p = line.c_str();
+        char* next = nullptr;
+        const unsigned long start = std::strtoul(p, &next, 16);
+        const unsigned long end = *next == '-' ? std::strtoul(next + 1, &next, 16) : 0;
+        if (*next != ' ' || std::strlen(next) < 6)
+            return 0;
+        const char* perms = next + 1;
+        const unsigned long offset = std::strtoul(perms + 5, &next, 16);
+        const auto major = static_cast<unsigned>(std::strtoul(next, &next, 16));
+        const auto minor =
+            static_cast<unsigned>(*next == ':' ? std::strtoul(next + 1, &next, 16) : 0);
+        const unsigned long inode = std::strtoul(next, &next, 10);
+        if (end <= start || perms[4] != ' ')
             return 0;
         if (inode != exe.st_ino || makedev(major, minor) != exe.st_dev)
             continue;
@@ -177,11 +185,13 @@ bool move_mappings(const Vma* vmas, std::size_t count, int ro) noexcept
             if (raw_failed(tmp)) {
                 r = tmp;
             } else {
+                // NOLINTNEXTLINE(performance-no-int-to-ptr): addresses from the mappings
                 raw_copy(reinterpret_cast<void*>(tmp), reinterpret_cast<void*>(addr),
                          static_cast<std::size_t>(len));
                 r = raw6(SYS_mmap, addr, len, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
                 if (!raw_failed(r)) {
+                    // NOLINTNEXTLINE(performance-no-int-to-ptr): addresses from the mappings
                     raw_copy(reinterpret_cast<void*>(addr), reinterpret_cast<void*>(tmp),
                              static_cast<std::size_t>(len));
                     r = raw6(SYS_mprotect, addr, len, v.prot, 0, 0, 0);
