@@ -18,8 +18,9 @@
 // - where open_tree is refused (no CAP_SYS_ADMIN, kernels before 5.12) the binary is copied
 //   into a sealed memfd and re-executed, as runc 1.1 and crun do.
 // berth-runtime itself avoids the second start altogether where it can (exe_remap.cpp) and is a
-// static-pie; berth-supervisor and berth still re-execute here. runc 1.2's detached read-only overlayfs was
-// measured slower here: 5-10 ms per start (a new superblock made and torn down each time).
+// static-pie; berth-supervisor and berth still re-execute here. runc 1.2's detached read-only
+// overlayfs was measured slower here: 5-10 ms per start (a new superblock made and torn down each
+// time).
 #include "runtime/runtime.hpp"
 #include <fcntl.h>
 #include <sys/mman.h>
