@@ -3,9 +3,6 @@
 // pivots, then becomes the process (child_process.cpp). Async-signal-safe: raw system calls only.
 #include <fcntl.h>
 #include <linux/keyctl.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <net/if.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -25,51 +22,9 @@
 #include "runtime/child_plan.hpp"
 #include "runtime/fds.hpp"
 #include "runtime/child_internal.hpp"
+#include "runtime/netns.hpp"
 
 namespace berth::runtime {
-
-namespace {
-
-// A new network namespace starts with lo down: bring it up, as runc does.
-// RTM_NEWLINK with IFF_UP on ifindex 1 (lo is always the first link of a namespace), acked.
-int loopback_up() noexcept
-{
-    const int nl = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (nl < 0)
-        return -1;
-    struct {
-        nlmsghdr header;
-        ifinfomsg info;
-    } request{};
-    request.header.nlmsg_len = sizeof request;
-    request.header.nlmsg_type = RTM_NEWLINK;
-    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    request.header.nlmsg_seq = 1;
-    request.info.ifi_family = AF_UNSPEC;
-    request.info.ifi_index = 1;
-    request.info.ifi_flags = IFF_UP;
-    request.info.ifi_change = IFF_UP;
-    int result = -1;
-    if (::send(nl, &request, sizeof request, 0) == static_cast<ssize_t>(sizeof request)) {
-        alignas(nlmsghdr) char reply[512];
-        const ssize_t n = ::recv(nl, reply, sizeof reply, 0);
-        const auto* answer = reinterpret_cast<const nlmsghdr*>(reply);
-        if (n >= static_cast<ssize_t>(NLMSG_LENGTH(sizeof(nlmsgerr))) &&
-            answer->nlmsg_type == NLMSG_ERROR) {
-            const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(answer));
-            errno = -error->error;
-            result = error->error == 0 ? 0 : -1;
-        } else if (n >= 0) {
-            errno = EPROTO;
-        }
-    }
-    const int saved = errno;
-    ::close(nl);
-    errno = saved;
-    return result;
-}
-
-} // namespace
 
 [[noreturn]] void child_main(const ChildPlan& plan) noexcept
 {
@@ -85,6 +40,8 @@ int loopback_up() noexcept
         child_fail(sync, ChildStep::UserIds);
     if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) < 0)
         child_fail(sync, ChildStep::UnshareCgroup);
+    // A new network namespace starts with lo down: bring it up, as runc does (a namespace made
+    // ahead by create, joined by the stage, has it up already: new_net is false then).
     if (plan.new_net && loopback_up() < 0)
         child_fail(sync, ChildStep::Loopback);
     // 2. Mounts under the rootfs, still seeing the host's filesystem for bind sources.

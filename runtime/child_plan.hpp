@@ -285,10 +285,12 @@ Result<void> build_process_plan(const Process& process, PlanArena& arena, Proces
 // Namespaces, rootfs, mounts, devices, masked/readonly paths, sysctls, hostname and the process.
 // Opens the namespace paths to join (fds kept in `fds`).
 // host and cgroup_path shape a "cgroup" mount on v1/hybrid hosts (nullptr: no cgroup mount).
+// premade_net >= 0: the new network namespace the spec asks for, made ahead with lo up
+// (NetnsMaker; the caller keeps the fd open): the stage joins it instead of CLONE_NEWNET.
 Result<void> build_child_plan(const Spec& spec, const std::string& bundle,
                               const std::string& rootfs, const cgroups::Host* host,
                               const std::string& cgroup_path, PlanArena& arena,
-                              std::vector<Fd>& fds, ChildPlan& plan);
+                              std::vector<Fd>& fds, ChildPlan& plan, int premade_net = -1);
 // The hooks of one kind as HookPlans.
 std::vector<HookPlan> build_hook_plans(const std::vector<Hook>& hooks, PlanArena& arena);
 

@@ -24,6 +24,7 @@
 #include "base/trace.hpp"
 #include "runtime/fds.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/netns.hpp"
 #include "runtime/seccomp.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/state_store.hpp"
@@ -344,7 +345,8 @@ cgroups::Resources with_default_devices(const Spec& spec)
 }
 
 Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& co,
-                     store::Record& record, CreateCleanup& cleanup, CgroupMaker& maker)
+                     store::Record& record, CreateCleanup& cleanup, CgroupMaker& maker,
+                     std::optional<NetnsMaker>& netns)
 {
     const auto fifo = store::fifo_path(options, co.id);
     if (::mkfifo(fifo.c_str(), 0600) < 0)
@@ -384,8 +386,12 @@ Result<void> prepare(Prepared& p, const Options& options, const CreateOptions& c
     p.plan.cgroup.tasks_count = p.cgroup_tasks_fds.size();
     if (auto r = store::save(options, record); !r) // what to undo, should we die from here on
         return r;
+    Fd premade_net = netns ? netns->take() : Fd();
+    const int premade_net_fd = premade_net.get();
+    if (premade_net.valid())
+        p.fds.push_back(std::move(premade_net)); // the stage's keep-list; closed after spawn
     if (auto r = build_child_plan(p.spec, record.bundle, record.rootfs, &*host, record.cgroup_path,
-                                  p.arena, p.fds, p.plan);
+                                  p.arena, p.fds, p.plan, premade_net_fd);
         !r)
         return r;
     if (!process_planned)
@@ -462,6 +468,11 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     if (auto r = load_bundle(*p, co, record); !r)
         return std::move(r).error();
     trace::phase("create: bundle read and parsed");
+    // The network namespace is made meanwhile on a thread (netns.hpp): it needs nothing from the
+    // state directory or the cgroup, and a create that fails drops it with the fd.
+    std::optional<NetnsMaker> netns;
+    if (premade_netns_fits(p->spec))
+        netns.emplace();
     auto cgroup_path = cgroup_path_for(options, p->spec.linux.cgroups_path, co.id);
     if (!cgroup_path)
         return std::move(cgroup_path).error();
@@ -487,7 +498,7 @@ Result<Created> create_container(const Options& options, const CreateOptions& co
     CgroupMaker maker(record.cgroup_path, p->spec.linux.resources
                                               ? std::optional(with_default_devices(p->spec))
                                               : std::nullopt);
-    if (auto r = prepare(*p, options, co, record, cleanup, maker); !r)
+    if (auto r = prepare(*p, options, co, record, cleanup, maker, netns); !r)
         return std::move(r).error();
     trace::phase("create: fifo, cgroup, child plan");
     Fd sync;

@@ -59,61 +59,84 @@ const char* fd_path(char (&buf)[32], int fd) noexcept
     return buf;
 }
 
+// O_PATH fd of the deepest existing ancestor of buf[0, *have) (the root itself at worst); *have
+// becomes the offset of the first missing component.
+int open_existing_ancestor(int root, char* buf, std::size_t* have) noexcept
+{
+    std::size_t end = *have;
+    for (;;) {
+        while (end > 0 && buf[end - 1] != '/')
+            --end; // the start of the last component tried
+        std::size_t cut = end;
+        while (cut > 0 && buf[cut - 1] == '/')
+            --cut;
+        *have = end;
+        if (cut == 0)
+            return open_in_root(root, ".", O_PATH | O_DIRECTORY);
+        const char saved = buf[cut];
+        buf[cut] = '\0';
+        const int fd = open_in_root(root, buf, O_PATH | O_DIRECTORY);
+        buf[cut] = saved;
+        if (fd >= 0 || errno != ENOENT)
+            return fd;
+        end = cut;
+    }
+}
+
 // Creates each missing component of `rel` inside root (the last one as an empty file when
-// !last_is_dir) and returns an O_PATH fd of the target. Each step re-resolves from the root,
-// so a component swapped for a symlink meanwhile still cannot lead outside.
+// !last_is_dir) and returns an O_PATH fd of the target. Most targets exist in the image (/proc,
+// /dev, /sys): one lookup. Otherwise the deepest existing ancestor is found walking back, and
+// each missing component is made in its parent and re-resolved from the root, so a component
+// swapped for a symlink meanwhile still cannot lead outside.
 int make_target(int root, const char* rel, bool last_is_dir) noexcept
 {
     char buf[path_max];
-    const std::size_t len = std::strlen(rel);
+    std::size_t len = std::strlen(rel);
     if (len >= sizeof buf) {
         errno = ENAMETOOLONG;
         return -1;
     }
     std::memcpy(buf, rel, len + 1);
-    std::size_t start = 0;
-    while (start < len) {
+    while (len > 0 && buf[len - 1] == '/')
+        buf[--len] = '\0';
+    const int fd = open_in_root(root, buf, O_PATH);
+    if (fd >= 0 || errno != ENOENT || len == 0)
+        return fd;
+    std::size_t start = len;
+    int parent = open_existing_ancestor(root, buf, &start);
+    if (parent < 0)
+        return -1;
+    for (;;) {
         std::size_t end = start;
         while (end < len && buf[end] != '/')
             ++end;
         const bool last = end == len;
-        if (end > start) {
-            buf[end] = '\0';
-            int fd = open_in_root(root, buf, O_PATH);
-            if (fd < 0 && errno == ENOENT) {
-                char saved = buf[start > 0 ? start - 1 : 0];
-                if (start > 0)
-                    buf[start - 1] = '\0';
-                const int parent = start > 0 ? open_in_root(root, buf, O_PATH | O_DIRECTORY)
-                                             : open_in_root(root, ".", O_PATH | O_DIRECTORY);
-                if (start > 0)
-                    buf[start - 1] = saved;
-                if (parent < 0)
-                    return -1;
-                int r;
-                if (last && !last_is_dir) {
-                    r = ::openat(parent, buf + start,
-                                 O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-                    if (r >= 0)
-                        ::close(r);
-                } else {
-                    r = ::mkdirat(parent, buf + start, 0755);
-                }
-                ::close(parent);
-                if (r < 0 && errno != EEXIST)
-                    return -1;
-                fd = open_in_root(root, buf, O_PATH);
+        buf[end] = '\0';
+        int r;
+        if (last && !last_is_dir) {
+            r = ::openat(parent, buf + start, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+                         0644);
+            if (r >= 0) {
+                ::close(r);
+                r = 0;
             }
-            if (fd < 0)
-                return -1;
-            if (last)
-                return fd;
-            ::close(fd);
-            buf[end] = '/';
+        } else {
+            r = ::mkdirat(parent, buf + start, 0755);
         }
-        start = end + 1;
+        const int saved = errno;
+        ::close(parent);
+        if (r < 0 && saved != EEXIST) {
+            errno = saved;
+            return -1;
+        }
+        parent = open_in_root(root, buf, last ? O_PATH : O_PATH | O_DIRECTORY);
+        if (parent < 0 || last)
+            return parent;
+        buf[end] = '/';
+        start = end;
+        while (start < len && buf[start] == '/')
+            ++start;
     }
-    return open_in_root(root, ".", O_PATH);
 }
 
 // open_tree(CLONE) + mount_setattr + move_mount: the flags are set on the detached copy, so the

@@ -259,7 +259,7 @@ void plan_devices(const Spec& spec, bool in_user_ns, PlanArena& arena, ChildPlan
 }
 
 Result<void> plan_namespaces(const Spec& spec, std::vector<Fd>& fds, PlanArena& arena,
-                             ChildPlan& plan)
+                             ChildPlan& plan, int premade_net)
 {
     std::vector<JoinPlan> joins;
     // User namespace first: the others may be owned by it, and joining it grants the rights.
@@ -276,7 +276,9 @@ Result<void> plan_namespaces(const Spec& spec, std::vector<Fd>& fds, PlanArena& 
                 fds.push_back(std::move(*fd));
                 continue;
             }
-            if (ns.type == NamespaceType::Cgroup)
+            if (ns.type == NamespaceType::Network && premade_net >= 0)
+                joins.push_back({premade_net, flag, "(the new network namespace)"});
+            else if (ns.type == NamespaceType::Cgroup)
                 plan.unshare_cgroup = true; // after the parent moved us into the cgroup
             else if (ns.type == NamespaceType::Time)
                 return Error::invalid("linux.namespaces: a new time namespace is not supported");
@@ -306,9 +308,9 @@ Result<void> plan_namespaces(const Spec& spec, std::vector<Fd>& fds, PlanArena& 
 Result<void> build_child_plan(const Spec& spec, const std::string& bundle,
                               const std::string& rootfs, const cgroups::Host* host,
                               const std::string& cgroup_path, PlanArena& arena,
-                              std::vector<Fd>& fds, ChildPlan& plan)
+                              std::vector<Fd>& fds, ChildPlan& plan, int premade_net)
 {
-    if (auto r = plan_namespaces(spec, fds, arena, plan); !r)
+    if (auto r = plan_namespaces(spec, fds, arena, plan, premade_net); !r)
         return r;
     plan.rootfs = arena.keep(rootfs);
     plan.rootfs_propagation = spec.linux.rootfs_propagation;

@@ -164,6 +164,11 @@ Result<Spec> stored_config(const Options& options, const std::string& id);
 // call it first in main(). A long-lived caller (the agent) pays this once, at its start.
 Result<void> reexec_protected(char** argv);
 bool running_protected();
+// berth-runtime's variant (runtime/exe_remap.cpp): the same protection without the second
+// exec where it can: the binary's mappings are moved onto a detached read-only bind of it and
+// /proc/self/exe pointed there (prctl PR_SET_MM_EXE_FILE); otherwise reexec_protected(argv).
+// Call it first in main(), before any thread starts.
+Result<void> protect_running_binary(char** argv);
 
 } // namespace berth::runtime
 

@@ -17,9 +17,10 @@
 //   fail (EINVAL) even for a caller with CAP_SYS_ADMIN;
 // - where open_tree is refused (no CAP_SYS_ADMIN, kernels before 5.12) the binary is copied
 //   into a sealed memfd and re-executed, as runc 1.1 and crun do.
-// The binary is linked with static libstdc++, libseccomp and libcap so that each of its two
-// starts skips most of the dynamic loader's work. runc 1.2's detached read-only overlayfs was
-// measured slower here: 5-10 ms per start (a new superblock made and torn down each time).
+// berth-runtime itself avoids the second start altogether where it can (exe_remap.cpp) and is a
+// static-pie; berth-supervisor and berth still re-execute here. runc 1.2's detached read-only
+// overlayfs was measured slower here: 5-10 ms per start (a new superblock made and torn down each
+// time).
 #include "runtime/runtime.hpp"
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -190,7 +190,7 @@ int main(int argc, char** argv)
     const std::string& verb = parsed->positionals().front();
     std::optional<berth::Error> unsealed;
     if (verb == "create" || verb == "run" || verb == "exec")
-        if (auto sealed = berth::runtime::reexec_protected(argv); !sealed)
+        if (auto sealed = berth::runtime::protect_running_binary(argv); !sealed)
             unsealed = std::move(sealed).error();
     Options options;
     if (auto code = apply_globals(*parsed, options))

@@ -1,4 +1,5 @@
 #include "runtime/cli/state_json.hpp"
+#include <nss.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <cstdio>
@@ -53,6 +54,13 @@ std::string state_owner(const std::string& root, const std::string& id)
     struct stat info {};
     if (::stat((root + "/" + id).c_str(), &info) < 0)
         return "";
+    // berth-runtime is a static-pie (runtime/cli/meson.build): a static glibc that reached for
+    // another NSS module (nsswitch.conf's "systemd" after "files" for a uid /etc/passwd does
+    // not list) would dlopen a shared libc into the process, and it crashed doing so. The
+    // owner is looked up in /etc/passwd only, by glibc's built-in files module (runc's pure-Go
+    // lookup reads /etc/passwd too); a uid it does not list shows as "#<uid>", as before.
+    static const bool files_only = ::__nss_configure_lookup("passwd", "files") == 0;
+    (void)files_only;
     char buffer[4096];
     passwd entry{};
     passwd* found = nullptr;

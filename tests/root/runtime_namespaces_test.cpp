@@ -79,6 +79,30 @@ BOOST_FIXTURE_TEST_CASE(user_namespace_container_sees_its_mappings, RuntimeFixtu
     BOOST_TEST(out.find("CapEff:\t0000000020000420") != std::string::npos, out);
 }
 
+// Without a user namespace, create makes the new network namespace ahead on a thread and the
+// stage joins it (runtime/netns.hpp): it is the container's own, lo up, not the caller's.
+BOOST_FIXTURE_TEST_CASE(a_new_network_namespace_made_ahead_is_the_containers_own, RuntimeFixture)
+{
+    const auto ours = fs::read_symlink("/proc/self/ns/net").string();
+    const auto out = sh("readlink /proc/self/ns/net; cat /sys/class/net/lo/flags");
+    BOOST_TEST(out.find("net:[") == 0, out);
+    BOOST_TEST(out.find(ours) == std::string::npos, out);
+    BOOST_TEST(out.find("\n0x9\n") != std::string::npos, out);          // IFF_UP | IFF_LOOPBACK
+    BOOST_TEST(fs::read_symlink("/proc/self/ns/net").string() == ours); // our thread's is ours
+}
+
+// With a user namespace the network namespace is still made by the clone, owned by the
+// container's user namespace: its root may configure it (not so in one owned by the host's).
+BOOST_FIXTURE_TEST_CASE(a_user_namespace_container_owns_its_network_namespace, RuntimeFixture)
+{
+    in_a_user_namespace(bundle);
+    for (const char* set : {"bounding", "effective", "permitted"})
+        bundle.config["process"]["capabilities"][set].push_back("CAP_NET_ADMIN");
+    const auto out =
+        sh("ip link set lo mtu 1400 && cat /sys/class/net/lo/mtu /sys/class/net/lo/flags");
+    BOOST_TEST(out == "1400\n0x9\n", out);
+}
+
 BOOST_FIXTURE_TEST_CASE(namespace_path_of_the_wrong_type_fails_naming_it, RuntimeFixture)
 {
     NamespaceHolder netns(CLONE_NEWNET);

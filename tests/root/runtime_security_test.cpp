@@ -6,10 +6,12 @@
 #include <boost/test/unit_test.hpp>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <cerrno>
 #include <climits>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -107,6 +109,35 @@ BOOST_AUTO_TEST_CASE(created_init_runs_from_a_binary_nothing_can_write_not_the_h
         ::usleep(10 * 1000); // the init is killed and reaped by its adopter
     expect_unwritable(held);
     ::close(held);
+}
+
+// Issue 14: berth-runtime protects itself without a second exec where it can (exe_remap.cpp):
+// its mappings are moved onto the read-only bind. Whichever way, no mapping of the created
+// init may reach the binary through a writable mount (/proc/<pid>/map_files/ is another way
+// in), and the host's file itself must not be one of them.
+BOOST_AUTO_TEST_CASE(created_init_maps_nothing_of_the_binary_from_a_writable_mount,
+                     *utf::precondition(is_root))
+{
+    CreatedInit created("mapped");
+    const std::string dir = "/proc/" + std::to_string(created.pid) + "/map_files";
+    struct stat host {};
+    BOOST_TEST_REQUIRE(::stat(created.binary.c_str(), &host) == 0);
+    int of_binary = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        const berth::Fd held(::open(entry.path().c_str(), O_PATH | O_CLOEXEC));
+        BOOST_TEST_REQUIRE(held.valid(), entry.path());
+        struct stat st {};
+        BOOST_TEST_REQUIRE(::fstat(held.get(), &st) == 0);
+        if (st.st_ino != host.st_ino || st.st_dev != host.st_dev)
+            continue;
+        ++of_binary;
+        struct statvfs vfs {};
+        BOOST_TEST((::fstatvfs(held.get(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY)),
+                   entry.path() << " maps the binary from a writable mount");
+    }
+    BOOST_TEST_MESSAGE("mappings of the binary: " << of_binary);
+    BOOST_TEST(created.berth.cli({"delete", "--force", created.id}).status == 0);
+    created.berth.forget(created.id);
 }
 
 // Issue 14: the init joins its cgroup without a move by pid (clone3 CLONE_INTO_CGROUP for v2, a
