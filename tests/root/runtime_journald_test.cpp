@@ -84,6 +84,10 @@ private:
 std::string run_output(const std::string& command)
 {
     std::string out;
+    // A shell for the redirections (2>&1, 2>file); tests only, every command is made here from
+    // fixed parts. (berth::test::run_command in its place reported status -1 for the berth CLI
+    // inside this fixture; not investigated.)
+    // NOLINTNEXTLINE(cert-env33-c)
     if (std::FILE* p = ::popen(command.c_str(), "r")) {
         char buf[65536];
         std::size_t n = 0;
