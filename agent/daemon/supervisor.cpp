@@ -6,7 +6,10 @@
 // boot id, so that a pid the kernel later gives to another process (another node's supervisor
 // in a runtime dir that outlived a reboot or a crash) is never taken for it. The check-and-spawn
 // runs under an flock on <runtime_dir>/supervisor.lock, so concurrent callers never start two. The
-// forked child only calls async-signal-safe functions (rewatch calls this from a worker).
+// forked child only calls async-signal-safe functions: this runs from any thread, whenever a
+// request finds no supervisor (runtime::Options::start_supervisor). The supervisor exits when it
+// has been idle for BERTH_SUPERVISOR_IDLE_EXIT, under the same lock (removing its socket and pid
+// file first, runtime/supervisor_idle.cpp), so a check here never sees a half-gone one.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -60,7 +63,8 @@ std::string find_binary(const std::string& configured)
 }
 
 // fork, setsid, fork again; the middle child writes the grandchild's pid to pid_fd and exits.
-Result<void> spawn(const std::string& binary, const std::string& socket_path, int pid_fd)
+Result<void> spawn(const std::string& binary, const std::string& socket_path,
+                   const std::string& idle_exit, int pid_fd)
 {
     const pid_t middle = ::fork();
     if (middle < 0)
@@ -76,7 +80,8 @@ Result<void> spawn(const std::string& binary, const std::string& socket_path, in
             ::dup2(null, 0);
             ::dup2(null, 1);
             ::dup2(null, 2);
-            ::execl(binary.c_str(), binary.c_str(), "--socket", socket_path.c_str(), nullptr);
+            ::execl(binary.c_str(), binary.c_str(), "--socket", socket_path.c_str(), "--idle-exit",
+                    idle_exit.c_str(), nullptr);
             ::_exit(127);
         }
         // No allocation after fork: other threads may exist (a re-spawn from rewatch).
@@ -188,7 +193,9 @@ Result<void> ensure_supervisor(const Options& options, const Paths& paths)
         ::open(paths.supervisor_pid().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!pid_file.valid())
         return Error::from_errno("open ", quoted(paths.supervisor_pid()));
-    if (auto r = spawn(binary, socket_path, pid_file.get()); !r)
+    // Whole seconds, rounded up ("500ms" is 1 s): 0 only when configured so (never).
+    const auto idle = std::chrono::ceil<std::chrono::seconds>(options.config.supervisor_idle_exit);
+    if (auto r = spawn(binary, socket_path, std::to_string(idle.count()), pid_file.get()); !r)
         return r;
     complete_pid_record(paths);
     for (int i = 0; i < 500; ++i) { // up to 5 s
