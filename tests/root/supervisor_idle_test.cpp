@@ -184,8 +184,8 @@ BOOST_FIXTURE_TEST_CASE(a_container_created_at_the_idle_deadline_is_never_lost, 
         BOOST_TEST(record->exit_code == 10 + i);
         BOOST_TEST_REQUIRE(c.remove(false).has_value());
         most_at_once = std::max(most_at_once, static_cast<int>(supervisors_of(socket()).size()));
-        // The supervisor looks at least once a second: its deadline is 1 to 2 s from here.
-        std::this_thread::sleep_for(std::chrono::milliseconds(900 + 75 * (i % 14)));
+        // Its deadline is about 1 s from here (it looks at least once a second).
+        std::this_thread::sleep_for(std::chrono::milliseconds(880 + 20 * i));
         most_at_once = std::max(most_at_once, static_cast<int>(supervisors_of(socket()).size()));
     }
     BOOST_TEST(most_at_once <= 1);
