@@ -169,7 +169,7 @@ Result<Recovered> recover(const Options& options);
 // SIGCHLD (and is a subreaper) the loop reaps every orphan it inherits.
 struct SupervisorSettings {
     std::string socket_path;
-    Fd inherited;                    // from the service manager: served, never unlinked
+    Fd inherited;                      // from the service manager: served, never unlinked
     std::chrono::seconds idle_exit{0}; // 0: never leaves
 };
 Result<void> run_supervisor(SupervisorSettings settings);

@@ -84,7 +84,7 @@ private:
     Fd listener_, epoll_, sigchld_;
     Listening listening_;
     std::optional<std::chrono::steady_clock::time_point> idle_since_;
-    Fd exit_lock_; // held from the exit decision until the process is gone
+    Fd exit_lock_;                   // held from the exit decision until the process is gone
     std::map<int, Watched> watched_; // by pidfd
     LogPump pump_;
 };

@@ -1,8 +1,8 @@
 // agent/daemon/daemon.cpp — opening the node (directories, store, images, network, runtime
 // options, capacity), restoring, and the loop's life. berth-supervisor is not started here: the
 // runtime starts it (Options::start_supervisor, ensure_supervisor) at the first request that
-// needs it, a restored live container's watch included, and it exits when idle. Asio's io_context is the
-// one loop: timers, exit waits on fds and the hand-over from workers and the API thread all
+// needs it, a restored live container's watch included, and it exits when idle. Asio's io_context
+// is the one loop: timers, exit waits on fds and the hand-over from workers and the API thread all
 // land there, so the engine and the store are only ever touched from one thread.
 #include <unistd.h>
 #include <csignal>

@@ -45,8 +45,10 @@ int main(int argc, char** argv)
             settings.socket_path = argv[++i];
         } else if (arg == "--idle-exit" && i + 1 < argc) {
             if (!parse_seconds(argv[++i], seconds)) {
-                std::fprintf(stderr, "berth-supervisor: --idle-exit %s is not a number of "
-                             "seconds from 0 (never) to 86400\n", argv[i]);
+                std::fprintf(stderr,
+                             "berth-supervisor: --idle-exit %s is not a number of "
+                             "seconds from 0 (never) to 86400\n",
+                             argv[i]);
                 return 2;
             }
             settings.idle_exit = std::chrono::seconds(seconds);

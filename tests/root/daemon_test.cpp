@@ -117,9 +117,9 @@ BOOST_AUTO_TEST_CASE(berthd_starts_the_supervisor_on_demand_and_it_leaves_when_i
     BOOST_TEST(alive(first));
     node.stop_task(arn);
     // Removed after the cleanup wait (1 s), then idle for 1 s: gone, socket and pid file too.
-    BOOST_TEST_REQUIRE(eventually([&] { return !alive(first) && !fs::exists(pid_file); }, 100,
-                                  100ms),
-                       "the supervisor stayed after the last container was removed");
+    BOOST_TEST_REQUIRE(
+        eventually([&] { return !alive(first) && !fs::exists(pid_file); }, 100, 100ms),
+        "the supervisor stayed after the last container was removed");
     BOOST_TEST(!fs::exists(node.run + "/supervisor.sock"));
 
     // A task that exits 7 by itself while berthd is down; the supervisor records it and leaves.

@@ -130,10 +130,9 @@ BOOST_FIXTURE_TEST_CASE(it_is_started_by_the_first_create_and_leaves_only_after_
     BOOST_TEST(alive(first), "it left before its idle time");
     BOOST_TEST_REQUIRE(eventually([&] { return gone(); }, 5s),
                        "still there 5 s after the last container ended");
-    const auto idle_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                              ended)
-            .count();
+    const auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - ended)
+                             .count();
     BOOST_TEST(idle_ms >= 1000);
     BOOST_TEST_MESSAGE("left " << idle_ms << " ms after the last container ended");
     BOOST_TEST(c.remove(false).has_value());
@@ -160,8 +159,8 @@ BOOST_FIXTURE_TEST_CASE(an_open_connection_keeps_it, IdleFixture)
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path, socket().c_str(), socket().size() + 1);
-    BOOST_TEST_REQUIRE(::connect(client.get(), reinterpret_cast<const sockaddr*>(&address),
-                                 sizeof address) == 0);
+    BOOST_TEST_REQUIRE(
+        ::connect(client.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
     std::this_thread::sleep_for(2500ms);
     BOOST_TEST(alive(pid), "it left with a client connected");
     BOOST_TEST(fs::exists(socket()));
