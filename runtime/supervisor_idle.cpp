@@ -106,7 +106,7 @@ std::vector<std::string> own_cgroup_dirs()
                     break;
                 }
         } else {
-            out.push_back("/sys/fs/cgroup/" + controllers + path);
+            out.push_back(cat("/sys/fs/cgroup/", controllers, path));
         }
     }
     return out;
