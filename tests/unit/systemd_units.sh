@@ -65,6 +65,7 @@ fi
 # The checks above are not no-ops: a misspelt setting is a warning (an exit status of 0, caught by
 # the empty-output rule) and a missing executable an error.
 mkdir "$tmp/bad"
+cp "$tmp/berth-supervisor.socket" "$tmp/bad/" # what the service requires
 sed 's/^Type=exec/Type=bogus/' "$tmp/berth-supervisor.service" >"$tmp/bad/berth-supervisor.service"
 if (cd "$tmp/bad" && systemd-analyze verify --man=no ./berth-supervisor.service 2>&1) |
     grep -q "Failed to parse service type"; then
