@@ -12,6 +12,8 @@
 // file first, runtime/supervisor_idle.cpp), so a check here never sees a half-gone one.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -63,9 +65,17 @@ std::string find_binary(const std::string& configured)
 }
 
 // fork, setsid, fork again; the middle child writes the grandchild's pid to pid_fd and exits.
+// The supervisor gets stdio on /dev/null and no other fd of berthd's: it is spawned whenever a
+// request finds none, long after berthd opened its listeners, and Asio's sockets are not
+// close-on-exec (a supervisor holding the API socket would keep the port bound after berthd
+// exits, and a restarted berthd could not listen).
 Result<void> spawn(const std::string& binary, const std::string& socket_path,
                    const std::string& idle_exit, int pid_fd)
 {
+    rlimit files{};
+    const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 65536
+                           ? static_cast<int>(files.rlim_cur)
+                           : 65536;
     const pid_t middle = ::fork();
     if (middle < 0)
         return Error::from_errno("fork");
@@ -80,6 +90,9 @@ Result<void> spawn(const std::string& binary, const std::string& socket_path,
             ::dup2(null, 0);
             ::dup2(null, 1);
             ::dup2(null, 2);
+            if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) // before 5.9: one by one
+                for (int fd = 3; fd < max_fd; ++fd)
+                    ::close(fd);
             ::execl(binary.c_str(), binary.c_str(), "--socket", socket_path.c_str(), "--idle-exit",
                     idle_exit.c_str(), nullptr);
             ::_exit(127);
