@@ -45,11 +45,12 @@ Result<std::vector<Fd>> listen_fds()
         return out;
     if (!count || *count > 1024)
         return Error::invalid("LISTEN_FDS ", quoted(count_copy), " is not a count of fds");
-    for (int fd = first_fd; fd < first_fd + static_cast<int>(*count); ++fd) {
-        const int flags = ::fcntl(fd, F_GETFD);
-        if (flags < 0)
-            return Error::from_errno("LISTEN_FDS names fd ", fd);
-        (void)::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    const int end = first_fd + static_cast<int>(*count);
+    for (int fd = first_fd; fd < end; ++fd) // all open, or none is taken (nor closed)
+        if (::fcntl(fd, F_GETFD) < 0)
+            return Error::from_errno("LISTEN_FDS ", *count, " names fd ", fd);
+    for (int fd = first_fd; fd < end; ++fd) {
+        (void)::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC);
         out.emplace_back(fd);
     }
     return out;
