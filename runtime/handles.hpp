@@ -22,6 +22,7 @@
 // written atomically (durably with Options::durable_state) before anything removes the cgroup.
 #pragma once
 #include <sys/types.h>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -161,8 +162,16 @@ struct Recovered {
 Result<Recovered> recover(const Options& options);
 
 // berth-supervisor's loop (runtime/supervisor.cpp): serves create/exec/watch on socket_path
-// (mode 0600) and never returns unless it fails. The binary ignores SIGPIPE (watchers go away);
-// when it blocks SIGCHLD (and is a subreaper) the loop reaps every orphan it inherits.
-Result<void> run_supervisor(const std::string& socket_path);
+// (mode 0600), or on the listening socket a service manager passed (socket activation), and
+// returns an error when it fails, success only when it left idle (idle_exit: nothing to
+// supervise and nothing in flight for that long; runtime/supervisor_idle.cpp says how it leaves
+// without losing a request). The binary ignores SIGPIPE (watchers go away); when it blocks
+// SIGCHLD (and is a subreaper) the loop reaps every orphan it inherits.
+struct SupervisorSettings {
+    std::string socket_path;
+    Fd inherited;                      // from the service manager: served, never unlinked
+    std::chrono::seconds idle_exit{0}; // 0: never leaves
+};
+Result<void> run_supervisor(SupervisorSettings settings);
 
 } // namespace berth::runtime

@@ -57,6 +57,12 @@ Result<void> LogPump::add(Fd fd, std::shared_ptr<LogSink> log, const char* strea
     return {};
 }
 
+bool LogPump::idle()
+{
+    const std::lock_guard lock(mutex_);
+    return pipes_.empty() && !journal_pending_.load();
+}
+
 void LogPump::loop()
 {
     epoll_event events[64];
@@ -67,6 +73,7 @@ void LogPump::loop()
             continue;
         if (n == 0) {
             journal_.flush();
+            journal_pending_.store(journal_.retry_in_ms() >= 0);
             continue;
         }
         if (n < 0)
@@ -80,6 +87,7 @@ void LogPump::loop()
         // each batch too (one failed sendmsg while journald is still away).
         if (journal_.retry_in_ms() >= 0)
             journal_.flush();
+        journal_pending_.store(journal_.retry_in_ms() >= 0);
     }
 }
 
@@ -96,6 +104,8 @@ void LogPump::drain(Pipe& pipe)
     if (eof) {
         const int key = pipe.fd.get();
         (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, key, nullptr);
+        // Before the pipe goes: idle() must not see neither the pipe nor its last lines' backlog.
+        journal_pending_.store(journal_.retry_in_ms() >= 0);
         const std::lock_guard lock(mutex_);
         pipes_.erase(key); // pipe is gone from here on
     }

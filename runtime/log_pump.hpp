@@ -3,6 +3,7 @@
 // stderr: pipes buffer only 64 KiB, after which a container blocks on write. The supervisor's
 // loop hands each pipe over with add(); the pump owns it from then on and drops it at EOF.
 #pragma once
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,9 @@ public:
     // The one journald socket of the supervisor, for its JournalLogs: used by the pump's thread
     // only (a JournalLog made elsewhere keeps the reference and writes from the pump).
     JournalSender& journal() { return journal_; }
+    // Nothing in flight: no pipe left to drain (each is dropped at EOF, once every process
+    // holding its write end is gone) and no journald backlog waiting. Any thread.
+    bool idle();
 
 private:
     struct Pipe {
@@ -40,6 +44,7 @@ private:
     std::mutex mutex_; // guards pipes_ (the loop thread erases, add() inserts)
     std::map<int, std::unique_ptr<Pipe>> pipes_;
     JournalSender journal_;
+    std::atomic<bool> journal_pending_{false}; // journal_ has a backlog (set by the pump thread)
     std::thread thread_;
 };
 

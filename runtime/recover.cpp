@@ -54,7 +54,11 @@ bool half_made(const Result<store::Record>& record)
 std::optional<ExitRecord> ended_record(const Options& options, const std::string& id)
 {
     if (!options.supervisor_socket.empty()) {
-        auto c = Container::load(options, id);
+        // Not started for this: a supervisor that is not running reaps nothing, so the record
+        // on disk is final (or there is none: it ended with no reaper).
+        Options present_only = options;
+        present_only.start_supervisor = nullptr;
+        auto c = Container::load(present_only, id);
         if (c) {
             auto r = c->init().wait();
             return r ? std::optional<ExitRecord>(*r) : std::nullopt;

@@ -61,6 +61,11 @@ struct Options {
     // it, so it is the parent and reaper of the container's processes and holds their logs.
     // Empty: in-process, the caller is the parent (the CLI). See handles.hpp, the reaping rule.
     std::string supervisor_socket;
+    // Starts berth-supervisor when nothing answers there (it runs only while it has something to
+    // supervise, runtime/supervisor_idle.cpp): a request whose connect fails with ENOENT or
+    // ECONNREFUSED, or that was reset before the supervisor read it (it was leaving), calls this
+    // and is sent once more. berthd passes its ensure_supervisor. Empty: the error is returned.
+    std::function<Result<void>()> start_supervisor;
 };
 
 // Creating: create is still running (or died midway: then Stopped, and delete removes it).

@@ -107,11 +107,13 @@ Result<void> Supervisor::run()
     }
     epoll_event events[64];
     for (;;) {
-        const int n = ::epoll_wait(epoll_.get(), events, 64, -1);
+        const int n = ::epoll_wait(epoll_.get(), events, 64, idle_timeout_ms());
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return Error::from_errno("epoll_wait");
+        if (n > 0)
+            idle_since_.reset(); // something happened: the idle time starts again
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
             if (fd == listener_.get()) {
@@ -127,6 +129,8 @@ Result<void> Supervisor::run()
                 reap(fd);
             }
         }
+        if (idle_check())
+            return {}; // left idle (supervisor_idle.cpp)
     }
 }
 
@@ -423,43 +427,3 @@ void Supervisor::reap_orphans()
 }
 
 } // namespace berth::runtime::supervisor_detail
-
-namespace berth::runtime {
-namespace {
-
-using supervisor_detail::Supervisor;
-
-Result<Fd> listen_on(const std::string& path)
-{
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof addr.sun_path)
-        return Error::invalid("supervisor socket path ", berth::quoted(path),
-                              " is empty or too long");
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    if (!fd.valid())
-        return Error::from_errno("socket");
-    (void)::unlink(path.c_str()); // a stale socket of a previous supervisor
-    // Under berth-supervisor's umask 022 others cannot connect (no write) even before chmod.
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
-        return Error::from_errno("bind ", berth::quoted(path));
-    if (::chmod(path.c_str(), 0600) < 0)
-        return Error::from_errno("chmod ", berth::quoted(path));
-    if (::listen(fd.get(), 128) < 0)
-        return Error::from_errno("listen ", berth::quoted(path));
-    return fd;
-}
-
-} // namespace
-
-Result<void> run_supervisor(const std::string& socket_path)
-{
-    auto listener = listen_on(socket_path);
-    if (!listener)
-        return std::move(listener).error();
-    Supervisor supervisor(std::move(*listener));
-    return supervisor.run();
-}
-
-} // namespace berth::runtime

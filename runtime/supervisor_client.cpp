@@ -26,8 +26,42 @@ Result<Fd> connect_supervisor(const std::string& path)
     return fd;
 }
 
+// Whether a failed request never reached the supervisor, so that sending it again cannot do
+// anything twice: nothing listens (ENOENT, ECONNREFUSED), or the connection was reset before
+// the supervisor read it (ECONNRESET, EPIPE on send: it closed its listener while leaving idle
+// with this connection still queued). A supervisor reads every request it accepts, so a reset
+// never follows a request it acted on; EOF (EPIPE from receive_message) may, and is not retried.
+bool undelivered(const Error& error, bool sent)
+{
+    if (!sent)
+        return error.code == ENOENT || error.code == ECONNREFUSED || error.code == ECONNRESET ||
+               error.code == EPIPE;
+    return error.code == ECONNRESET;
+}
+
+struct Attempt {
+    Result<std::pair<std::string, std::vector<Fd>>> answer;
+    bool sent = false;
+};
+
+// One connection: the request and its fds out, the answer and its fds back.
+Attempt exchange(const std::string& path, const std::string& body, const std::vector<int>& fds)
+{
+    auto socket = connect_supervisor(path);
+    if (!socket)
+        return {std::move(socket).error(), false};
+    if (auto r = wire::send_message(socket->get(), body, fds); !r)
+        return {std::move(r).error(), false};
+    std::vector<Fd> got;
+    auto text = wire::receive_message(socket->get(), got);
+    if (!text)
+        return {std::move(text).error(), true};
+    return {std::pair{std::move(*text), std::move(got)}, true};
+}
+
 // Sends request with the given stdio (-1 entries are not sent; the flags say which are), and
-// reads the answer: pid, pidfd, exit pipe.
+// reads the answer: pid, pidfd, exit pipe. A supervisor that is not running (or just left) is
+// started through options.start_supervisor and asked once more.
 Result<Supervised> call(const Options& options, json request, const int (&stdio)[3])
 {
     request["options"] = wire::options_to_json(options);
@@ -39,17 +73,18 @@ Result<Supervised> call(const Options& options, json request, const int (&stdio)
             fds.push_back(fd);
     }
     request["stdio"] = present;
-    auto socket = connect_supervisor(options.supervisor_socket);
-    if (!socket)
-        return std::move(socket).error();
     const auto body = request.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (auto r = wire::send_message(socket->get(), body, fds); !r)
-        return std::move(r).error();
-    std::vector<Fd> got;
-    auto answer_text = wire::receive_message(socket->get(), got);
-    if (!answer_text)
-        return std::move(answer_text).error();
-    const json answer = json::parse(*answer_text, nullptr, false);
+    auto attempt = exchange(options.supervisor_socket, body, fds);
+    if (!attempt.answer && options.start_supervisor &&
+        undelivered(attempt.answer.error(), attempt.sent)) {
+        if (auto started = options.start_supervisor(); !started)
+            return std::move(started).error().wrap("start berth-supervisor");
+        attempt = exchange(options.supervisor_socket, body, fds);
+    }
+    if (!attempt.answer)
+        return std::move(attempt.answer).error();
+    auto& [answer_text, got] = *attempt.answer;
+    const json answer = json::parse(answer_text, nullptr, false);
     if (answer.is_discarded() || !answer.is_object())
         return Error::with_code(EPROTO, "supervisor answered with something that is not JSON");
     if (!answer.value("ok", false))

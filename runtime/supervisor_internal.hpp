@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -39,9 +40,20 @@ Result<std::array<Fd, 2>> make_pipe(int flags);
 // True once the process behind pidfd has ended (it need not be our child).
 bool has_ended(int pidfd);
 
+// Where the supervisor listens and when it leaves (runtime/supervisor_idle.cpp).
+struct Listening {
+    std::string socket_path;
+    bool activated = false; // the socket came from the service manager: never unlinked here
+    std::chrono::seconds idle_exit{0};
+};
+
 class Supervisor {
 public:
-    explicit Supervisor(Fd listener) : listener_(std::move(listener)) {}
+    Supervisor(Fd listener, Listening listening)
+        : listener_(std::move(listener)), listening_(std::move(listening))
+    {
+    }
+    // Returns (success) only when it left idle (Listening::idle_exit).
     Result<void> run();
 
 private:
@@ -61,8 +73,18 @@ private:
     void reattach(const Options& options, const std::string& id, pid_t pid);
     void reap(int pidfd);
     void reap_orphans();
+    // supervisor_idle.cpp: the idle exit.
+    bool idle();
+    int idle_timeout_ms();
+    bool idle_check();
+    bool leave();
+    bool serve_backlog();
+    void listen_again();
 
     Fd listener_, epoll_, sigchld_;
+    Listening listening_;
+    std::optional<std::chrono::steady_clock::time_point> idle_since_;
+    Fd exit_lock_;                   // held from the exit decision until the process is gone
     std::map<int, Watched> watched_; // by pidfd
     LogPump pump_;
 };

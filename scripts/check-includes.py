@@ -42,7 +42,8 @@ USES = {
 # What a library shows to the others. base/ is a toolkit: each small header is public.
 PUBLIC = {
     "base": ["result.hpp", "fd.hpp", "files.hpp", "strings.hpp", "log.hpp", "trace.hpp",
-             "console_socket.hpp", "dl.hpp", "fd_passing.hpp", "journal_native.hpp", "sd_notify.hpp",
+             "console_socket.hpp", "dl.hpp", "fd_passing.hpp", "journal_native.hpp",
+             "sd_listen.hpp", "sd_notify.hpp",
              "unix_datagram.hpp"],
     "cgroups": ["cgroups.hpp"],
     "net": ["net.hpp"],

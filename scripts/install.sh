@@ -2,8 +2,9 @@
 # scripts/install.sh — installs berth on this host as a systemd service, like the ECS Anywhere
 # install script in spirit: dependencies, build, `meson install` (binaries, units, the example
 # /etc/berth/berth.conf when there is none), the configuration values given, then enables and
-# starts berth-supervisor.service and berthd.service and says how to check them. Idempotent: run
-# it again to upgrade; berthd is restarted (tasks keep running), berth-supervisor is left running.
+# starts berth-supervisor.socket and berthd.service (berth-supervisor.service starts on demand)
+# and says how to check them. Idempotent: run it again to upgrade; berthd is restarted (tasks keep
+# running), berth-supervisor is left running.
 #
 #   scripts/install.sh [--prefix DIR] [--build-dir DIR | --from-destdir DIR] [--cluster NAME]
 #                      [--region REGION] [--no-deps] [--no-build] [--no-start]
@@ -50,6 +51,19 @@ if [ $start -eq 1 ] && [ ! -d /run/systemd/system ]; then
 systemd service. Use --no-start to install the files only, then start berthd yourself."
 fi
 command -v systemctl >/dev/null || [ $start -eq 0 ] || die "systemctl not found"
+
+# An older berth ran berth-supervisor.service on a socket it bound itself; the new units hand that
+# socket to systemd (berth-supervisor.socket), which would take the path from under a running
+# supervisor. With no container it is simply stopped; with containers it is their parent and
+# must not be replaced while they run (nor could it be on cgroup v2: systemd/README.md).
+if [ -d /run/systemd/system ] && systemctl is-active --quiet berth-supervisor.service &&
+    ! systemctl is-active --quiet berth-supervisor.socket; then
+    if [ -n "$(ls -A /run/berth/containers 2>/dev/null)" ]; then
+        die "berth-supervisor.service runs without berth-supervisor.socket (an older berth) and
+has containers: stop every task (or reboot) first, then install again. Nothing was changed."
+    fi
+    systemctl stop berthd.service berth-supervisor.service
+fi
 
 if [ $deps -eq 1 ]; then
     echo "== dependencies (scripts/install-deps.sh --runtime)"
@@ -110,12 +124,17 @@ set_key() { # KEY VALUE: replaces KEY= (or its commented default) in the configu
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     echo "== services"
     systemctl daemon-reload
-    systemctl enable --quiet berth-supervisor.service berthd.service
+    # berth-supervisor.service runs on demand (its socket starts it, it exits when idle): only
+    # the socket is enabled; an older install's link of the service itself goes.
+    [ ! -L /etc/systemd/system/multi-user.target.wants/berth-supervisor.service ] ||
+        rm -f /etc/systemd/system/multi-user.target.wants/berth-supervisor.service
+    systemctl enable --quiet berth-supervisor.socket berthd.service
     if [ $start -eq 1 ]; then
         [ -x "$prefix/sbin/berthd" ] ||
             die "$prefix/sbin/berthd was not installed (is agent/berthd in this tree?): use --no-start"
-        # The supervisor is the containers' parent: started when down, never restarted here.
-        systemctl start berth-supervisor.service
+        # The supervisor is the containers' parent: never restarted here. Its socket is started
+        # (berthd.service requires it); the service starts at berthd's first request.
+        systemctl start berth-supervisor.socket
         # berthd: restarted when running (an upgrade; its tasks keep running and are re-adopted),
         # started otherwise. Type=notify: this returns once berthd said READY=1, or fails.
         if systemctl is-active --quiet berthd.service; then
@@ -129,7 +148,7 @@ fi
 cat <<MSG
 == berth is installed ($prefix)
    configuration:  $config (docs/CONFIGURATION.md; systemctl restart berthd after a change)
-   check:          systemctl status berthd berth-supervisor
+   check:          systemctl status berthd berth-supervisor.socket berth-supervisor
                    journalctl -u berthd -f
                    curl -s http://127.0.0.1:51678/v1/metadata
    uninstall:      scripts/uninstall.sh [--purge]

@@ -80,7 +80,8 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     fi
     echo "== services"
     # One call, one daemon reload: berthd stops before the supervisor (it is ordered after it).
-    systemctl disable --now --quiet berthd.service berth-supervisor.service 2>/dev/null || true
+    systemctl disable --now --quiet berthd.service berth-supervisor.service \
+        berth-supervisor.socket 2>/dev/null || true
     # KillMode=process spared the containers on stop: whatever berthd did not stop goes now, and
     # a supervisor berthd may have started itself (in berthd.service's cgroup) with its children.
     for unit in berth-supervisor.service berthd.service; do
@@ -89,7 +90,8 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
             systemctl kill --kill-whom=all --signal=SIGKILL $unit 2>/dev/null || true
         fi
     done
-    systemctl reset-failed berthd.service berth-supervisor.service 2>/dev/null || true
+    systemctl reset-failed berthd.service berth-supervisor.service berth-supervisor.socket \
+        2>/dev/null || true
 fi
 
 echo "== files"
@@ -101,11 +103,13 @@ if [ -f "$manifest" ]; then
 else
     rm -f "$prefix"/sbin/berthd "$prefix"/bin/berth "$prefix"/bin/berth-runtime \
         "$prefix"/bin/berth-supervisor "$prefix"/lib/systemd/system/berthd.service \
-        "$prefix"/lib/systemd/system/berth-supervisor.service
+        "$prefix"/lib/systemd/system/berth-supervisor.service \
+        "$prefix"/lib/systemd/system/berth-supervisor.socket
 fi
 rm -rf "$prefix"/libexec/berth "$prefix"/share/berth "$prefix"/share/doc/berth
 if [ "$prefix" = /usr ]; then
-    rm -f /lib/systemd/system/berthd.service /lib/systemd/system/berth-supervisor.service
+    rm -f /lib/systemd/system/berthd.service /lib/systemd/system/berth-supervisor.service \
+        /lib/systemd/system/berth-supervisor.socket
 fi
 command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl daemon-reload
 

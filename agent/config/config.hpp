@@ -63,6 +63,10 @@ struct Config {
     // SIGTERM stops every task (SIGTERM, stopTimeout, SIGKILL, cleanup) before berthd exits:
     // decommissioning a node. false: berthd exits at once and the tasks keep running (upgrade).
     bool stop_tasks_on_shutdown = false; // BERTH_STOP_TASKS_ON_SHUTDOWN
+    // A berth-supervisor berthd starts exits after this long with nothing to supervise (no
+    // container, no request, no log in flight); the next create or exec starts one again. 0:
+    // it never exits (berthd.service's socket-activated supervisor has its own, in its unit).
+    Duration supervisor_idle_exit = std::chrono::seconds(30); // BERTH_SUPERVISOR_IDLE_EXIT
 };
 
 // The variables that matter to berth: ECS_* and BERTH_* entries of an environ-style array.

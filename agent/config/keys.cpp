@@ -269,6 +269,7 @@ const std::vector<Key>& keys()
         {"BERTH_API_ACCESS_KEY_ID", set_text<&Config::api_access_key_id>},
         {"BERTH_API_SECRET_ACCESS_KEY", set_text<&Config::api_secret_access_key>},
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", set_bool<&Config::stop_tasks_on_shutdown>},
+        {"BERTH_SUPERVISOR_IDLE_EXIT", set_duration<&Config::supervisor_idle_exit>},
     };
     return table;
 }
@@ -303,6 +304,8 @@ Result<void> check(const Config& c)
                            std::pair{"ECS_IMAGE_PULL_TIMEOUT", c.image_pull_timeout}})
         if (d.count() == 0)
             return Error::invalid(name, " must be longer than 0");
+    if (c.supervisor_idle_exit > std::chrono::hours(24)) // berth-supervisor --idle-exit's bound
+        return Error::invalid("BERTH_SUPERVISOR_IDLE_EXIT must be at most 24h (0: never)");
     return {};
 }
 

@@ -1,6 +1,8 @@
-// agent/daemon/daemon.cpp — opening the node (directories, berth-supervisor, store, images,
-// network, runtime options, capacity), restoring, and the loop's life. Asio's io_context is the
-// one loop: timers, exit waits on fds and the hand-over from workers and the API thread all
+// agent/daemon/daemon.cpp — opening the node (directories, store, images, network, runtime
+// options, capacity), restoring, and the loop's life. berth-supervisor is not started here: the
+// runtime starts it (Options::start_supervisor, ensure_supervisor) at the first request that
+// needs it, a restored live container's watch included, and it exits when idle. Asio's io_context
+// is the one loop: timers, exit waits on fds and the hand-over from workers and the API thread all
 // land there, so the engine and the store are only ever touched from one thread.
 #include <unistd.h>
 #include <csignal>
@@ -84,8 +86,6 @@ Result<std::unique_ptr<Daemon>> Daemon::open(Options options)
     Paths paths{c.state_dir, c.runtime_dir};
     if (auto r = make_dirs(paths); !r)
         return std::move(r).error().wrap("directories");
-    if (auto r = ensure_supervisor(options, paths); !r) // before any thread exists
-        return r.error();
     auto store = store::Store::open(paths.db());
     if (!store)
         return std::move(store).error().wrap(cat("open ", paths.db()));

@@ -81,12 +81,20 @@ struct Paths {
     std::string supervisor_pid() const { return runtime_dir + "/supervisor.pid"; }
 };
 
+// supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
+Result<void> ensure_supervisor(const Options& options, const Paths& paths);
+
 struct Daemon::Impl {
     Impl(Options o, Paths p, store::Store s, image::Store i, net::Network n, runtime::Options r,
          engine::HostCapacity capacity)
         : options(std::move(o)), paths(std::move(p)), store(std::move(s)), images(std::move(i)),
           network(std::move(n)), rt(std::move(r)), ledger(std::move(capacity))
     {
+        // On demand (it exits when idle): any thread may need it, one spawn at a time.
+        rt.start_supervisor = [this]() -> Result<void> {
+            const std::lock_guard lock(supervisor_mutex);
+            return ensure_supervisor(options, paths);
+        };
     }
     Options options;
     Paths paths;
@@ -205,9 +213,6 @@ struct Daemon::Impl {
     Result<void> restore();
     Result<std::unique_ptr<TaskEntry>> entry_for(store::Task record);
 };
-
-// supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
-Result<void> ensure_supervisor(const Options& options, const Paths& paths);
 
 // How long a RunTask clientToken is remembered (idempotency.cpp says why 24 hours). Expired
 // tokens are deleted with the next token written (Store::put_new_tasks) and at each start.

@@ -62,6 +62,7 @@ const std::vector<KeyRule>& rules()
         {"BERTH_API_ACCESS_KEY_ID", false, [](const Config& a, const Config& b) { return a.api_access_key_id == b.api_access_key_id; }},
         {"BERTH_API_SECRET_ACCESS_KEY", false, [](const Config& a, const Config& b) { return a.api_secret_access_key == b.api_secret_access_key; }},
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", true, [](const Config& a, const Config& b) { return a.stop_tasks_on_shutdown == b.stop_tasks_on_shutdown; }},
+        {"BERTH_SUPERVISOR_IDLE_EXIT", false, [](const Config& a, const Config& b) { return a.supervisor_idle_exit == b.supervisor_idle_exit; }},
     };
     // clang-format on
     return table;

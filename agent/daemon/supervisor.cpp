@@ -6,9 +6,14 @@
 // boot id, so that a pid the kernel later gives to another process (another node's supervisor
 // in a runtime dir that outlived a reboot or a crash) is never taken for it. The check-and-spawn
 // runs under an flock on <runtime_dir>/supervisor.lock, so concurrent callers never start two. The
-// forked child only calls async-signal-safe functions (rewatch calls this from a worker).
+// forked child only calls async-signal-safe functions: this runs from any thread, whenever a
+// request finds no supervisor (runtime::Options::start_supervisor). The supervisor exits when it
+// has been idle for BERTH_SUPERVISOR_IDLE_EXIT, under the same lock (removing its socket and pid
+// file first, runtime/supervisor_idle.cpp), so a check here never sees a half-gone one.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -60,8 +65,17 @@ std::string find_binary(const std::string& configured)
 }
 
 // fork, setsid, fork again; the middle child writes the grandchild's pid to pid_fd and exits.
-Result<void> spawn(const std::string& binary, const std::string& socket_path, int pid_fd)
+// The supervisor gets stdio on /dev/null and no other fd of berthd's: it is spawned whenever a
+// request finds none, long after berthd opened its listeners, and Asio's sockets are not
+// close-on-exec (a supervisor holding the API socket would keep the port bound after berthd
+// exits, and a restarted berthd could not listen).
+Result<void> spawn(const std::string& binary, const std::string& socket_path,
+                   const std::string& idle_exit, int pid_fd)
 {
+    rlimit files{};
+    const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 65536
+                           ? static_cast<int>(files.rlim_cur)
+                           : 65536;
     const pid_t middle = ::fork();
     if (middle < 0)
         return Error::from_errno("fork");
@@ -76,7 +90,11 @@ Result<void> spawn(const std::string& binary, const std::string& socket_path, in
             ::dup2(null, 0);
             ::dup2(null, 1);
             ::dup2(null, 2);
-            ::execl(binary.c_str(), binary.c_str(), "--socket", socket_path.c_str(), nullptr);
+            if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) // before 5.9: one by one
+                for (int fd = 3; fd < max_fd; ++fd)
+                    ::close(fd);
+            ::execl(binary.c_str(), binary.c_str(), "--socket", socket_path.c_str(), "--idle-exit",
+                    idle_exit.c_str(), nullptr);
             ::_exit(127);
         }
         // No allocation after fork: other threads may exist (a re-spawn from rewatch).
@@ -188,7 +206,9 @@ Result<void> ensure_supervisor(const Options& options, const Paths& paths)
         ::open(paths.supervisor_pid().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!pid_file.valid())
         return Error::from_errno("open ", quoted(paths.supervisor_pid()));
-    if (auto r = spawn(binary, socket_path, pid_file.get()); !r)
+    // Whole seconds, rounded up ("500ms" is 1 s): 0 only when configured so (never).
+    const auto idle = std::chrono::ceil<std::chrono::seconds>(options.config.supervisor_idle_exit);
+    if (auto r = spawn(binary, socket_path, std::to_string(idle.count()), pid_file.get()); !r)
         return r;
     complete_pid_record(paths);
     for (int i = 0; i < 500; ++i) { // up to 5 s

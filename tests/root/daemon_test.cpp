@@ -84,4 +84,65 @@ BOOST_AUTO_TEST_CASE(a_running_task_survives_a_berthd_restart_and_stops_afterwar
     BOOST_TEST(stopped["containers"][0].contains("exitCode"), stopped.dump());
 }
 
+// Issue 17 (idle memory): berth-supervisor runs only while there is something to supervise.
+// berthd starts none at its own start, the first RunTask starts one, it leaves once the task's
+// container is gone (BERTH_SUPERVISOR_IDLE_EXIT=1s here), the next RunTask starts another; a
+// container that ends while berthd is down and the supervisor then leaves too is still
+// reported with its exit code, from the record on disk, by a berthd that starts no supervisor.
+BOOST_AUTO_TEST_CASE(berthd_starts_the_supervisor_on_demand_and_it_leaves_when_idle)
+{
+    Node node;
+    const auto pid_file = node.run + "/supervisor.pid";
+    const auto recorded = [&] {
+        const auto text = read_all(pid_file);
+        return text.empty() ? pid_t{0} : static_cast<pid_t>(std::stol(text));
+    };
+    const auto alive = [](pid_t pid) {
+        const auto stat = read_all("/proc/" + std::to_string(pid) + "/stat");
+        const auto close = stat.rfind(") ");
+        return pid > 0 && close != std::string::npos && stat[close + 2] != 'Z' &&
+               stat.find("(berth-superviso") != std::string::npos;
+    };
+    BOOST_TEST(!fs::exists(pid_file), "berthd started a supervisor with nothing to supervise");
+    BOOST_TEST(!fs::exists(node.run + "/supervisor.sock"));
+    node.stop();
+    node.extra_env.push_back("BERTH_SUPERVISOR_IDLE_EXIT=1s");
+    node.start();
+    BOOST_TEST(!fs::exists(pid_file));
+
+    const auto arn = node.run_hello_running();
+    const pid_t first = recorded();
+    BOOST_TEST_REQUIRE(alive(first), "RunTask did not start a supervisor");
+    std::this_thread::sleep_for(2s); // longer than its idle time: the container keeps it
+    BOOST_TEST(alive(first));
+    node.stop_task(arn);
+    // Removed after the cleanup wait (1 s), then idle for 1 s: gone, socket and pid file too.
+    BOOST_TEST_REQUIRE(
+        eventually([&] { return !alive(first) && !fs::exists(pid_file); }, 100, 100ms),
+        "the supervisor stayed after the last container was removed");
+    BOOST_TEST(!fs::exists(node.run + "/supervisor.sock"));
+
+    // A task that exits 7 by itself while berthd is down; the supervisor records it and leaves.
+    node.register_definition({{"family", "brief"},
+                              {"networkMode", "none"},
+                              {"containerDefinitions",
+                               {{{"name", "brief"},
+                                 {"image", "berth.local/hello:latest"},
+                                 {"memory", 32},
+                                 {"entryPoint", {"/bin/sh", "-c"}},
+                                 {"command", {"sleep 4; exit 7"}}}}}});
+    const auto brief = node.run_task("brief");
+    node.wait_status(brief, "RUNNING");
+    const pid_t second = recorded();
+    BOOST_TEST(alive(second));
+    BOOST_TEST(second != first);
+    node.stop();
+    BOOST_TEST_REQUIRE(eventually([&] { return !alive(second); }, 150, 100ms),
+                       "the supervisor did not leave after the container ended");
+    node.start();
+    const auto stopped = node.wait_status(brief, "STOPPED");
+    BOOST_TEST(stopped["containers"][0]["exitCode"] == 7, stopped.dump());
+    node.expect_nothing_left();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

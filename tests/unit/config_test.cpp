@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(c.api_access_key_id.empty());
     BOOST_TEST(!c.stop_tasks_on_shutdown);
     BOOST_TEST(c.subnet6.empty()); // IPv4 only unless BERTH_SUBNET6 is set
-    BOOST_TEST(known_keys().size() == 28U);
+    BOOST_TEST(known_keys().size() == 29U);
 }
 
 BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config_does)

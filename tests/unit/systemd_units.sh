@@ -32,6 +32,7 @@ point() { # unit
         -e "s|$prefix/sbin/berthd|${berthd:-$prefix/sbin/berthd}|g" "$built/$1" >"$tmp/$1"
 }
 point berth-supervisor.service
+point berth-supervisor.socket
 point berthd.service
 
 verify() { # unit files...
@@ -44,13 +45,15 @@ verify() { # unit files...
     return $status
 }
 
-if verify ./berth-supervisor.service && [ ! -s "$tmp/verify.out" ]; then
-    ok "systemd-analyze verify berth-supervisor.service"
+if verify ./berth-supervisor.socket ./berth-supervisor.service && [ ! -s "$tmp/verify.out" ]; then
+    ok "systemd-analyze verify berth-supervisor.socket berth-supervisor.service"
 else
-    fail "systemd-analyze verify berth-supervisor.service:"; cat "$tmp/verify.out"
+    fail "systemd-analyze verify berth-supervisor.socket berth-supervisor.service:"
+    cat "$tmp/verify.out"
 fi
 if [ -n "$berthd" ]; then
-    if verify ./berth-supervisor.service ./berthd.service && [ ! -s "$tmp/verify.out" ]; then
+    if verify ./berth-supervisor.socket ./berth-supervisor.service ./berthd.service &&
+        [ ! -s "$tmp/verify.out" ]; then
         ok "systemd-analyze verify berthd.service"
     else
         fail "systemd-analyze verify berthd.service:"; cat "$tmp/verify.out"
@@ -62,6 +65,7 @@ fi
 # The checks above are not no-ops: a misspelt setting is a warning (an exit status of 0, caught by
 # the empty-output rule) and a missing executable an error.
 mkdir "$tmp/bad"
+cp "$tmp/berth-supervisor.socket" "$tmp/bad/" # what the service requires
 sed 's/^Type=exec/Type=bogus/' "$tmp/berth-supervisor.service" >"$tmp/bad/berth-supervisor.service"
 if (cd "$tmp/bad" && systemd-analyze verify --man=no ./berth-supervisor.service 2>&1) |
     grep -q "Failed to parse service type"; then
@@ -86,7 +90,18 @@ expect berth-supervisor.service "KillMode=process"
 expect berth-supervisor.service "RuntimeDirectoryPreserve=yes"
 expect berth-supervisor.service "TasksMax=infinity"
 expect berth-supervisor.service \
-    "ExecStartPre=$prefix/libexec/berth/berth-supervisor-start --clean /run/berth/supervisor.sock"
+    "ExecStart=$prefix/libexec/berth/berth-supervisor-start /run/berth/supervisor.sock 30"
+expect berth-supervisor.service "Requires=berth-supervisor.socket"
+expect berth-supervisor.socket "ListenSequentialPacket=/run/berth/supervisor.sock"
+expect berth-supervisor.socket "SocketMode=0600"
+expect berth-supervisor.socket "DirectoryMode=0700"
+# The socket is systemd's: nothing of the service may remove it (the supervisor never unlinks an
+# inherited socket; --clean would, before every start).
+if grep -q -e '--clean' -e '^ExecStartPre=' "$built/berth-supervisor.service"; then
+    fail "berth-supervisor.service removes or waits for the socket that systemd now owns"
+else
+    ok "berth-supervisor.service leaves systemd's socket alone"
+fi
 
 # --wait returns only once something listens: not for a stale file, nor a bound socket that does
 # not listen yet (berthd would then spawn a second supervisor); --clean removes the stale file.
@@ -114,7 +129,7 @@ else
 fi
 expect berthd.service "Type=notify"
 expect berthd.service "KillMode=process"
-expect berthd.service "Requires=berth-supervisor.service"
+expect berthd.service "Requires=berth-supervisor.socket"
 expect berthd.service "RuntimeDirectoryPreserve=yes"
 expect berthd.service "ExecStart=$prefix/sbin/berthd --config /etc/berth/berth.conf"
 expect berthd.service 'ExecReload=/bin/kill -HUP $MAINPID'

@@ -55,6 +55,11 @@ else
     journalctl --no-pager -u berthd.service -u berth-supervisor.service | tail -30
 fi
 check "berthd.service is active" systemctl is-active --quiet berthd.service
+check "berthd started no supervisor (nothing to supervise): berth-supervisor.service inactive" \
+    sh -c '! systemctl is-active --quiet berth-supervisor.service'
+systemctl restart berthd.service
+check "berthd restarts while the supervisor is inactive, which stays so" sh -c \
+    'systemctl is-active --quiet berthd.service && ! systemctl is-active --quiet berth-supervisor.service'
 start_us=$(systemctl show -P ExecMainStartTimestampMonotonic berthd.service)
 active_us=$(systemctl show -P ActiveEnterTimestampMonotonic berthd.service)
 check "berthd.service became active after its start, on READY=1 (Type=notify)" \
@@ -83,10 +88,15 @@ if [ -n "$arn" ] && wait_status "$arn" RUNNING 120; then
     check "the container $id has a live pid ($cpid)" kill -0 "$cpid"
     check "its cgroup is in berth-supervisor.service's delegated subtree" \
         grep -q "^0::/system.slice/berth-supervisor.service/" "/proc/$cpid/cgroup"
+    spid=$(systemctl show -P MainPID berth-supervisor.service)
+    check "the task started berth-supervisor.service through its socket (pid $spid)" \
+        systemctl is-active --quiet berth-supervisor.service
 
     systemctl restart berthd.service
     check "systemctl restart berthd: active again" systemctl is-active --quiet berthd.service
     check "the container kept its pid $cpid across the restart" kill -0 "$cpid"
+    check "and the supervisor its pid $spid (idle time 3 s, a container keeps it)" \
+        test "$(systemctl show -P MainPID berth-supervisor.service)" = "$spid"
     check "the task is RUNNING after the restart (re-adopted)" wait_status "$arn" RUNNING 60
     check "the runtime still reports the same pid" test "$(container_pid "$id")" = "$cpid"
 

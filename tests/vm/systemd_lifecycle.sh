@@ -67,6 +67,11 @@ check "with BERTH_STOP_TASKS_ON_SHUTDOWN, systemctl stop berthd stopped the cont
 check "and cleaned it up: the runtime has no container left" \
     test -z "$(berth-runtime --root /run/berth/containers list -q 2>/dev/null)"
 check "berthd said so in the journal" journal_has 5 MESSAGE="every task stopped and cleaned up"
+check "with no container left, berth-supervisor.service exits by itself and goes inactive" \
+    until_state berth-supervisor.service inactive 60
+check "it exited 0 and its socket still listens" sh -c \
+    'test "$(systemctl show -P Result berth-supervisor.service)" = success &&
+     systemctl is-active --quiet berth-supervisor.socket'
 check "berthd.service stopped cleanly (inactive, not failed)" \
     test "$(systemctl show -P ActiveState berthd.service)" = inactive
 
@@ -82,7 +87,7 @@ systemctl start berthd.service
 check "berthd reports the drained task STOPPED" wait_status "$arn" STOPPED 60
 arn=$(api RunTask '{"taskDefinition":"berth-vm-hello"}' | jq -r '.tasks[0].taskArn // empty')
 if [ -n "$arn" ] && wait_status "$arn" RUNNING 120; then
-    ok "a second task runs for uninstall to stop"
+    ok "a second task runs for uninstall to stop (its create started the supervisor again)"
     cpid=$(container_pid "${arn##*/}-web")
 else
     fail "the second task did not reach RUNNING ('$arn')"

@@ -5,12 +5,17 @@
 # guest of `run-in-vm.sh --systemd`, as a oneshot service after basic.target:
 #   1. scripts/install.sh --from-destdir --no-start (the staged tree, the units,
 #      /etc/berth/berth.conf from the example), enabled;
-#   2. berth-supervisor.service: active, its socket, the supervisor in the leaf "supervisor" of its
-#      delegated cgroup, controllers delegatable to the containers' cgroups, and a stand-in
-#      container in that subtree surviving `systemctl stop` (KillMode=process);
-#   3. berthd.service when berthd is built: active only after READY=1, the API answers, a task
-#      keeps its container pid across `systemctl restart berthd` and `systemctl stop berthd`
-#      (tests/vm/systemd_berthd.sh);
+#   2. berth-supervisor.socket: listening (mode 0600) with the service inactive; a connection
+#      starts berth-supervisor.service (socket activation): active, the supervisor in the leaf
+#      "supervisor" of its delegated cgroup, controllers delegatable to the containers' cgroups,
+#      and a stand-in container in that subtree surviving `systemctl stop` (KillMode=process);
+#      with a short idle time (a drop-in), the service exits 0 by itself and goes inactive, the
+#      socket stays, and the next connection starts it again;
+#   3. berthd.service when berthd is built: active only after READY=1 and with no supervisor
+#      started, restarted while the supervisor is inactive, the API answers, the first task
+#      starts the supervisor, a task keeps its container pid (and the supervisor its pid) across
+#      `systemctl restart berthd` and `systemctl stop berthd`, the supervisor goes inactive once
+#      no container is left (tests/vm/systemd_berthd.sh);
 #   4. scripts/uninstall.sh --purge leaves no unit, file, directory or process behind.
 # Prints "systemd_service: N passed, N failed, 0 skipped" last; exit status 1 on any failure.
 set -uo pipefail
@@ -66,16 +71,37 @@ else
     finish
 fi
 check "the units are installed where systemd finds them" \
-    systemctl cat berthd.service berth-supervisor.service >/dev/null
+    systemctl cat berthd.service berth-supervisor.service berth-supervisor.socket >/dev/null
 check "/etc/berth/berth.conf is installed from the example, mode 0600" \
     test "$(stat -c %a /etc/berth/berth.conf 2>/dev/null)" = 600
-check "both units are enabled" systemctl is-enabled --quiet berthd.service berth-supervisor.service
-systemctl start berth-supervisor.service
+check "berthd.service and berth-supervisor.socket are enabled" \
+    systemctl is-enabled --quiet berthd.service berth-supervisor.socket
+check "berth-supervisor.service itself only through its socket (indirect: it starts on demand)" \
+    test "$(systemctl is-enabled berth-supervisor.service)" = indirect
+systemctl start berth-supervisor.socket
 
-# ---- 2. berth-supervisor.service ----
-check "berth-supervisor.service is active" systemctl is-active --quiet berth-supervisor.service
+# ---- 2. berth-supervisor.socket and .service ----
+# One connection, as berthd's first request makes (it sends nothing: the supervisor reads EOF).
+poke() {
+    python3 -c 'import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("/run/berth/supervisor.sock"); s.close()'
+}
+until_state() { # UNIT STATE SECONDS
+    local deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(systemctl show -P ActiveState "$1")" = "$2" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+check "berth-supervisor.socket listens" systemctl is-active --quiet berth-supervisor.socket
 check "its socket /run/berth/supervisor.sock is there, mode 0600" \
     test "$(stat -c %A /run/berth/supervisor.sock 2>/dev/null)" = srw-------
+check "berth-supervisor.service is not started with its socket" \
+    sh -c '! systemctl is-active --quiet berth-supervisor.service'
+poke
+check "a connection starts berth-supervisor.service (socket activation)" \
+    until_state berth-supervisor.service active 30
 cg=$(unit_cgroup berth-supervisor.service)
 pid=$(systemctl show -P MainPID berth-supervisor.service)
 check "the supervisor (pid $pid) runs in the leaf supervisor of its unit's cgroup" \
@@ -105,12 +131,42 @@ systemctl start berth-supervisor.service
 check "berth-supervisor.service starts again (new pid)" \
     test "$(systemctl show -P MainPID berth-supervisor.service)" != "$pid"
 
+# The idle exit, made short by a drop-in (30 s in the unit), kept for part 3.
+sdropin=/etc/systemd/system/berth-supervisor.service.d
+mkdir -p $sdropin
+printf '[Service]\nExecStart=\nExecStart=/usr/local/libexec/berth/berth-supervisor-start /run/berth/supervisor.sock 3\n' \
+    >$sdropin/test-idle.conf
+systemctl daemon-reload
+systemctl restart berth-supervisor.service
+pid=$(systemctl show -P MainPID berth-supervisor.service)
+check "with nothing to supervise, berth-supervisor.service exits by itself (idle 3 s): inactive" \
+    until_state berth-supervisor.service inactive 60
+check "it exited 0 (Result=success, not failed)" \
+    test "$(systemctl show -P Result berth-supervisor.service)" = success
+check "its socket stays, listening" sh -c \
+    'systemctl is-active --quiet berth-supervisor.socket && test -S /run/berth/supervisor.sock'
+poke
+new_main_pid() { # OLD SECONDS: berth-supervisor.service runs with a main pid other than OLD
+    local deadline=$((SECONDS + $2)) p
+    while [ $SECONDS -lt $deadline ]; do
+        p=$(systemctl show -P MainPID berth-supervisor.service)
+        [ "$p" != 0 ] && [ "$p" != "$1" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+check "the next connection starts it again (new pid)" new_main_pid "$pid" 30
+check "and it leaves again" until_state berth-supervisor.service inactive 60
+
 # ---- 3. berthd.service ----
 if [ $have_berthd -eq 1 ]; then
     . "$(dirname "$0")/systemd_berthd.sh"
 else
     echo "note: berthd is not built in $build: berthd.service is installed, not started"
 fi
+
+rm -rf "$sdropin" # the test's idle drop-in: uninstall removes only what install.sh added
+systemctl daemon-reload
 
 # ---- 4. uninstall ----
 # Each line of its output with the test's clock, to see where its time goes.
@@ -123,11 +179,13 @@ else
 fi
 check "no berth unit is left" \
     test -z "$(systemctl list-units --all --no-legend 'berth*' | grep -v berth-vm)"
-check "no unit file is left" sh -c '! systemctl cat berthd.service berth-supervisor.service 2>/dev/null'
+check "no unit file is left" \
+    sh -c '! systemctl cat berthd.service berth-supervisor.service berth-supervisor.socket 2>/dev/null'
 left=
 for f in /usr/local/sbin/berthd /usr/local/bin/berth /usr/local/bin/berth-supervisor \
     /usr/local/bin/berth-runtime /usr/local/libexec/berth /usr/local/share/berth \
-    /usr/local/lib/systemd/system/berthd.service /etc/berth /var/lib/berth /run/berth; do
+    /usr/local/lib/systemd/system/berthd.service /usr/local/lib/systemd/system/berth-supervisor.socket \
+    /etc/berth /var/lib/berth /run/berth; do
     [ ! -e $f ] || left="$left $f"
 done
 check "no installed file or directory is left${left:+ (left:$left)}" test -z "$left"
