@@ -5,11 +5,12 @@
 // no request in its socket's backlog (requests are served one at a time on the loop, so none is
 // ever half-served when the loop looks). Once idle for Listening::idle_exit it leaves:
 //  - self-listening (berthd spawned it): under the flock berthd's ensure_supervisor takes
-//    (<socket dir>/supervisor.lock), it unlinks the socket so that new clients fail with ENOENT
-//    and go to ensure_supervisor (which waits for this lock), then serves what is still queued;
-//    a request served there cancels the exit (a new socket is bound, still under the lock).
+//    (<socket dir>/supervisor.lock), it renames the socket aside (<socket>.leaving) so that new
+//    clients fail with ENOENT and go to ensure_supervisor (which waits for this lock), then
+//    serves what is still queued; a request served there cancels the exit (the socket is renamed
+//    back, still under the lock). Leaving, it unlinks <socket>.leaving.
 //    Otherwise it removes <socket dir>/supervisor.pid (when it names this process) and returns;
-//    the lock goes with the process. A client whose connect raced the unlink is reset when the
+//    the lock goes with the process. A client whose connect raced the rename is reset when the
 //    listener closes, before its request was read: it retries (supervisor_client.cpp).
 //  - activated: the socket is systemd's and is never unlinked; the backlog is served the same
 //    way, and a connection queued after that makes systemd start the service again.
@@ -28,6 +29,7 @@
 #include <string>
 #include <vector>
 #include "base/files.hpp"
+#include "base/log.hpp"
 #include "base/strings.hpp"
 #include "runtime/supervisor_internal.hpp"
 
@@ -81,12 +83,17 @@ std::string sibling(const std::string& socket_path, const char* name)
            name;
 }
 
-// The cgroup directory of each hierarchy this process is in, from /proc/self/cgroup:
-// "0::/path" (cgroup v2: /sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts) and
-// "N:controllers:/path" (v1: /sys/fs/cgroup/<controllers>).
-std::vector<std::string> own_cgroup_dirs()
+// Each hierarchy this process is in, from /proc/self/cgroup: where it is mounted and this
+// process's path in it. "0::/path" is cgroup v2 (/sys/fs/cgroup, or /sys/fs/cgroup/unified on
+// hybrid hosts), "N:controllers:/path" a v1 hierarchy (/sys/fs/cgroup/<controllers>).
+struct Hierarchy {
+    std::string root, path;
+    bool systemd; // the unified hierarchy or name=systemd: where systemd places the unit
+};
+
+std::vector<Hierarchy> own_hierarchies()
 {
-    std::vector<std::string> out;
+    std::vector<Hierarchy> out;
     auto text = read_file("/proc/self/cgroup");
     if (!text)
         return out;
@@ -97,35 +104,52 @@ std::vector<std::string> own_cgroup_dirs()
             continue;
         auto controllers = std::string(line.substr(first + 1, second - first - 1));
         const auto path = std::string(line.substr(second + 1));
+        const bool named_systemd = controllers == "name=systemd";
         if (controllers.rfind("name=", 0) == 0)
             controllers = controllers.substr(5);
         if (controllers.empty()) {
             for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"})
                 if (::access((std::string(root) + "/cgroup.controllers").c_str(), F_OK) == 0) {
-                    out.push_back(root + path);
+                    out.push_back({root, path, true});
                     break;
                 }
         } else {
-            out.push_back(cat("/sys/fs/cgroup/", controllers, path));
+            out.push_back({cat("/sys/fs/cgroup/", controllers), path, named_systemd});
         }
     }
     return out;
 }
 
+std::string without_leaf(const std::string& path)
+{
+    const auto slash = path.rfind('/');
+    return slash != std::string::npos &&
+                   path.compare(slash + 1, std::string::npos, "supervisor") == 0
+               ? path.substr(0, slash)
+               : path;
+}
+
 // Under systemd the containers' cgroups are below this unit's cgroup (berthd.service's
-// BERTH_CGROUP_ROOT), and the supervisor sits in its leaf "supervisor" (cgroup v2,
-// berth-supervisor-start). Leaving while a container's cgroup is still there (it ended, berthd
-// has not removed it yet) would let systemd prune it under berthd, and on cgroup v2 the unit's
-// cgroup would keep its controllers: systemd could not start the unit again (219/CGROUP). So the
-// unit's cgroup must hold nothing but the leaf.
+// BERTH_CGROUP_ROOT) in every hierarchy, and the supervisor sits in its leaf "supervisor"
+// (cgroup v2, berth-supervisor-start). Leaving while a container's cgroup is still there (it
+// ended, berthd has not removed it yet) would let systemd prune it under berthd, and on cgroup
+// v2 the unit's cgroup would keep its controllers: systemd could not start the unit again
+// (219/CGROUP). So the unit's cgroup must hold nothing but the leaf, in each hierarchy. The
+// unit's path is the one systemd gave it (unified or name=systemd): in the v1 hierarchies systemd
+// does not manage (freezer, cpuset, net_cls, ...) this process sits at the root, where other
+// software's cgroups must not count.
 bool unit_cgroup_in_use()
 {
-    for (const auto& dir : own_cgroup_dirs()) {
-        const auto slash = dir.rfind('/');
-        const bool leaf = dir.compare(slash + 1, std::string::npos, "supervisor") == 0;
-        const auto unit = leaf ? dir.substr(0, slash) : dir;
+    const auto hierarchies = own_hierarchies();
+    std::string unit;
+    for (const auto& h : hierarchies)
+        if (h.systemd)
+            unit = without_leaf(h.path);
+    if (unit.empty() || unit == "/")
+        return false; // not in a unit of its own: nothing of systemd's to keep
+    for (const auto& h : hierarchies) {
         std::error_code ec;
-        for (const auto& entry : std::filesystem::directory_iterator(unit, ec))
+        for (const auto& entry : std::filesystem::directory_iterator(h.root + unit, ec))
             if (entry.path().filename() != "supervisor" && entry.is_directory(ec))
                 return true;
     }
@@ -136,7 +160,8 @@ bool unit_cgroup_in_use()
 // any more, so that systemd may place the next supervisor in it even if it is not removed.
 void release_unit_controllers()
 {
-    for (const auto& dir : own_cgroup_dirs()) {
+    for (const auto& h : own_hierarchies()) {
+        const auto dir = h.root + h.path;
         const auto slash = dir.rfind('/');
         if (dir.compare(slash + 1, std::string::npos, "supervisor") != 0)
             continue;
@@ -221,17 +246,18 @@ bool Supervisor::serve_backlog()
     }
 }
 
-// After a cancelled exit (self-listening): a socket at the path again, still under the lock.
-// If that fails the old listener stays (unreachable: berthd then finds this supervisor alive
-// but not answering, EBUSY, as for a hung one); the next idle exit tries again.
-void Supervisor::listen_again()
+// After a cancelled exit (self-listening): the listener's own socket file back at the path,
+// still under the lock (nobody else touches the path meanwhile: berthd's ensure_supervisor
+// removes or binds it only under that lock). A rename, not a new bind: it cannot fail for want
+// of memory or a name, which would leave a supervisor with containers that nobody can reach.
+void Supervisor::restore_socket_path()
 {
-    auto fresh = listen_on(listening_.socket_path);
-    if (!fresh)
-        return;
-    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listener_.get(), nullptr);
-    listener_ = std::move(*fresh);
-    (void)add(listener_.get());
+    const auto aside = listening_.socket_path + ".leaving";
+    if (::rename(aside.c_str(), listening_.socket_path.c_str()) < 0)
+        log::error(Error::from_errno("rename ", berth::quoted(aside)),
+                   "berth-supervisor: cannot put its socket back; it stays, unreachable, until "
+                   "its containers end",
+                   {{"socket", listening_.socket_path}});
 }
 
 // The exit itself (see the top of this file); false: it stays.
@@ -243,14 +269,17 @@ bool Supervisor::leave()
         // Held: berthd is checking or spawning right now, and is about to connect. Stay.
         if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) < 0)
             return false;
-        if (::unlink(listening_.socket_path.c_str()) < 0 && errno != ENOENT)
+        // Moved aside, not unlinked: new clients fail with ENOENT while the listener, bound to
+        // that file, can still be given back its name if the exit is cancelled.
+        const auto aside = listening_.socket_path + ".leaving";
+        if (::rename(listening_.socket_path.c_str(), aside.c_str()) < 0)
             return false;
         exit_lock_ = std::move(lock);
     }
     const bool served = serve_backlog();
     if (served || !idle()) {
         if (!listening_.activated) {
-            listen_again();
+            restore_socket_path();
             exit_lock_.reset();
         }
         return false;
@@ -258,6 +287,7 @@ bool Supervisor::leave()
     if (listening_.activated)
         release_unit_controllers();
     if (!listening_.activated) {
+        (void)::unlink((listening_.socket_path + ".leaving").c_str());
         const auto pid_path = sibling(listening_.socket_path, "supervisor.pid");
         const auto text = read_file(pid_path);
         if (text && trim(text->substr(0, text->find('\n'))) == std::to_string(::getpid()))

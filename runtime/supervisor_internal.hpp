@@ -79,7 +79,7 @@ private:
     bool idle_check();
     bool leave();
     bool serve_backlog();
-    void listen_again();
+    void restore_socket_path();
 
     Fd listener_, epoll_, sigchld_;
     Listening listening_;
