@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(berthd_starts_the_supervisor_on_demand_and_it_leaves_when_i
     BOOST_TEST(!fs::exists(pid_file), "berthd started a supervisor with nothing to supervise");
     BOOST_TEST(!fs::exists(node.run + "/supervisor.sock"));
     node.stop();
-    node.extra_env.push_back("BERTH_SUPERVISOR_IDLE_EXIT=1s");
+    node.extra_env.emplace_back("BERTH_SUPERVISOR_IDLE_EXIT=1s");
     node.start();
     BOOST_TEST(!fs::exists(pid_file));
 
