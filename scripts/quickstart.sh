@@ -81,19 +81,28 @@ if [ "${1:-}" = stop ]; then
     say "stopping berth-supervisor (pid $pid)"
     kill -TERM "$pid"
   fi
-  # What berthd made on the host: the stopped tasks' (empty) cgroups, named <task-id>-<container>
-  # (berthd removes them only at its task cleanup, hours later), and the bridge and its nftables
-  # table, unless a system berthd (berthd.service) uses them.
+  # What berthd made on the host: the stopped tasks' (empty) cgroups, named <task-id>-<container>,
+  # and their containers' rootfs (overlay mounts under $state; berthd removes both only at its
+  # task cleanup, hours later), the parent cgroup "berth" once empty, and the bridge and its
+  # nftables table, unless a system berthd (berthd.service) uses them.
   for arn in ${arns:-}; do
     id=${arn##*/}
     [[ $id =~ ^[0-9a-f-]{32,36}$ ]] || continue
     find /sys/fs/cgroup -depth -type d -name "$id-*" -exec rmdir {} \; 2>/dev/null || true
   done
+  # Innermost first (mountinfo lists a mount after its parent); the agent is stopped, so these
+  # are the rootfs of containers that exited.
+  awk -v prefix="$state/" 'index($5, prefix) == 1 { print $5 }' /proc/self/mountinfo | tac |
+    while read -r mountpoint; do
+      say "unmounting $mountpoint"
+      umount "$mountpoint" || true
+    done
   if system_berthd; then
     say "berthd.service is active: leaving the bridge berth0 and the table ip berth to it"
   else
     if ip link show berth0 >/dev/null 2>&1; then say "removing the bridge berth0"; ip link delete berth0; fi
     if nft list table ip berth >/dev/null 2>&1; then say "removing the nftables table ip berth"; nft delete table ip berth; fi
+    find /sys/fs/cgroup -maxdepth 2 -type d -name berth -exec rmdir {} \; 2>/dev/null || true
   fi
   exit 0
 fi
