@@ -9,6 +9,7 @@
 #define BOOST_TEST_MODULE supervisor_idle
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <map>
 #include <set>
 #include "agent/daemon/pure.hpp"
 #include "base/fd.hpp"
@@ -30,9 +31,12 @@ bool alive(pid_t pid)
 }
 
 // Live berth-supervisor processes whose command line names this socket.
+// The supervisors serving socket. A process with a supervisor's command line whose parent is one
+// is not another supervisor but the supervisor's own child before its exec (a container's stage)
+// or, under ASan, LeakSanitizer's tracer cloned at exit: not counted.
 std::set<pid_t> supervisors_of(const std::string& socket)
 {
-    std::set<pid_t> out;
+    std::map<pid_t, pid_t> parent_of;
     for (const auto& entry : fs::directory_iterator("/proc")) {
         const auto name = entry.path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos)
@@ -40,10 +44,20 @@ std::set<pid_t> supervisors_of(const std::string& socket)
         auto cmdline = read_text(entry.path().string() + "/cmdline");
         std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
         const pid_t pid = std::stoi(name);
-        if (cmdline.find("berth-supervisor") != std::string::npos &&
-            cmdline.find(socket + " ") != std::string::npos && alive(pid))
-            out.insert(pid);
+        if (cmdline.find("berth-supervisor") == std::string::npos ||
+            cmdline.find(socket + " ") == std::string::npos || !alive(pid))
+            continue;
+        const auto stat = read_text(entry.path().string() + "/stat");
+        const auto close = stat.rfind(") ");
+        parent_of[pid] =
+            close == std::string::npos
+                ? 0
+                : static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));
     }
+    std::set<pid_t> out;
+    for (const auto& [pid, parent] : parent_of)
+        if (parent_of.count(parent) == 0)
+            out.insert(pid);
     return out;
 }
 
