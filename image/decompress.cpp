@@ -1,5 +1,5 @@
-// image/decompress.cpp — see decompress.hpp. Output goes out in 256 KiB chunks (ByteSink) or in
-// the consumer's buffers (OutBuffers).
+// image/decompress.cpp — see decompress.hpp. Each decompressor writes into the consumer's buffers
+// (OutBuffers); a ByteSink gets 256 KiB pieces of a buffer of the decompressor's own.
 #include "image/decompress.hpp"
 #include <isa-l/igzip_lib.h>
 #include <zstd.h>
@@ -36,35 +36,14 @@ public:
 
 class Gzip final : public Decompressor {
 public:
-    Gzip() : out_(out_chunk)
+    Gzip()
     {
         isal_inflate_init(&state_);
         state_.crc_flag = ISAL_GZIP; // parses the gzip header and checks the CRC trailer
     }
-    Result<void> feed(const char* data, std::size_t size, const ByteSink& out) override
-    {
-        return run(
-            data, size,
-            [this] { return std::span(reinterpret_cast<char*>(out_.data()), out_.size()); },
-            [&](const char* d, std::size_t n) { return out(d, n); });
-    }
+    using Decompressor::feed;
+    // Inflates into the buffers out gives.
     Result<void> feed(const char* data, std::size_t size, OutBuffers& out) override
-    {
-        return run(
-            data, size, [&] { return out.next(); },
-            [&](const char*, std::size_t n) { return out.done(n); });
-    }
-    Result<void> finish() override
-    {
-        if (state_.block_state != ISAL_BLOCK_FINISH)
-            return Error::invalid("gzip stream ends early (truncated layer)");
-        return {};
-    }
-
-private:
-    // Inflates into the buffers next() gives; emit(start, n) for each n bytes produced.
-    template <typename Next, typename Emit>
-    Result<void> run(const char* data, std::size_t size, Next next, Emit emit)
     {
         state_.next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(data));
         state_.avail_in = static_cast<std::uint32_t>(size);
@@ -77,7 +56,7 @@ private:
                 state_.next_in = const_cast<std::uint8_t*>(in);
                 state_.avail_in = left;
             }
-            const std::span<char> to = next();
+            const std::span<char> to = out.next();
             state_.next_out = reinterpret_cast<std::uint8_t*>(to.data());
             state_.avail_out = static_cast<std::uint32_t>(to.size());
             const int rc = isal_inflate(&state_);
@@ -85,7 +64,7 @@ private:
                 return Error::invalid("gzip stream is corrupt (isal_inflate error ", rc, ")");
             const auto produced = to.size() - state_.avail_out;
             if (produced > 0) {
-                if (auto r = emit(to.data(), produced); !r)
+                if (auto r = out.done(produced); !r)
                     return r;
             } else if (state_.avail_in == 0) {
                 break; // needs more input
@@ -94,27 +73,39 @@ private:
         return {};
     }
 
+    Result<void> finish() override
+    {
+        if (state_.block_state != ISAL_BLOCK_FINISH)
+            return Error::invalid("gzip stream ends early (truncated layer)");
+        return {};
+    }
+
+private:
     inflate_state state_{};
-    std::vector<std::uint8_t> out_;
 };
 
 class Zstd final : public Decompressor {
 public:
-    Zstd() : ctx_(ZSTD_createDCtx()), out_(out_chunk) {}
+    Zstd() : ctx_(ZSTD_createDCtx()) {}
     ~Zstd() override { ZSTD_freeDCtx(ctx_); }
     Zstd(const Zstd&) = delete;
     Zstd& operator=(const Zstd&) = delete;
-    Result<void> feed(const char* data, std::size_t size, const ByteSink& out) override
-    {
-        return run(
-            data, size, [this] { return std::span(out_); },
-            [&](const char* d, std::size_t n) { return out(d, n); });
-    }
+    using Decompressor::feed;
     Result<void> feed(const char* data, std::size_t size, OutBuffers& out) override
     {
-        return run(
-            data, size, [&] { return out.next(); },
-            [&](const char*, std::size_t n) { return out.done(n); });
+        ZSTD_inBuffer in{data, size, 0};
+        for (;;) {
+            const std::span<char> to = out.next();
+            ZSTD_outBuffer o{to.data(), to.size(), 0};
+            last_ = ZSTD_decompressStream(ctx_, &o, &in);
+            if (ZSTD_isError(last_))
+                return Error::invalid("zstd stream is corrupt: ", ZSTD_getErrorName(last_));
+            if (o.pos > 0)
+                if (auto r = out.done(o.pos); !r)
+                    return r;
+            if (in.pos == in.size && o.pos < o.size)
+                return {};
+        }
     }
     Result<void> finish() override
     {
@@ -124,30 +115,31 @@ public:
     }
 
 private:
-    template <typename Next, typename Emit>
-    Result<void> run(const char* data, std::size_t size, Next next, Emit emit)
-    {
-        ZSTD_inBuffer in{data, size, 0};
-        for (;;) {
-            const std::span<char> to = next();
-            ZSTD_outBuffer o{to.data(), to.size(), 0};
-            last_ = ZSTD_decompressStream(ctx_, &o, &in);
-            if (ZSTD_isError(last_))
-                return Error::invalid("zstd stream is corrupt: ", ZSTD_getErrorName(last_));
-            if (o.pos > 0)
-                if (auto r = emit(to.data(), o.pos); !r)
-                    return r;
-            if (in.pos == in.size && o.pos < o.size)
-                return {};
-        }
-    }
-
     ZSTD_DCtx* ctx_;
-    std::vector<char> out_;
     std::size_t last_ = 1;
 };
 
+// The ByteSink feed through the OutBuffers one: each piece written into chunk, then handed on.
+class SinkBuffers final : public OutBuffers {
+public:
+    SinkBuffers(std::vector<char>& chunk, const ByteSink& sink) : chunk_(chunk), sink_(sink) {}
+    std::span<char> next() override { return chunk_; }
+    Result<void> done(std::size_t n) override { return sink_(chunk_.data(), n); }
+
+private:
+    std::vector<char>& chunk_;
+    const ByteSink& sink_;
+};
+
 } // namespace
+
+Result<void> Decompressor::feed(const char* data, std::size_t size, const ByteSink& out)
+{
+    if (chunk_.empty())
+        chunk_.resize(out_chunk);
+    SinkBuffers buffers(chunk_, out);
+    return feed(data, size, buffers);
+}
 
 std::unique_ptr<Decompressor> Decompressor::create(Compression compression)
 {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <vector>
 #include "base/result.hpp"
 #include "image/media_types.hpp"
 
@@ -26,9 +27,14 @@ class Decompressor {
 public:
     static std::unique_ptr<Decompressor> create(Compression compression); // None/Gzip/Zstd
     virtual ~Decompressor() = default;
-    virtual Result<void> feed(const char* data, std::size_t size, const ByteSink& out) = 0;
+    // Output in 256 KiB pieces of a buffer of the decompressor's own: the OutBuffers feed below
+    // into that buffer (a decompressor that can hand its input on as it is overrides it).
+    virtual Result<void> feed(const char* data, std::size_t size, const ByteSink& out);
     virtual Result<void> feed(const char* data, std::size_t size, OutBuffers& out) = 0;
     virtual Result<void> finish() = 0; // the compressed stream must be complete
+
+private:
+    std::vector<char> chunk_; // the ByteSink feed's buffer, made at its first use
 };
 
 } // namespace berth::image
