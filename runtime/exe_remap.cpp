@@ -128,6 +128,7 @@ std::size_t binary_mappings(const struct stat& exe, Vma* out, std::size_t max)
     if (writable.count == 0)
         return 0;
     std::size_t n = 0;
+    std::size_t copies = 0;
     std::size_t at = 0;
     while (at < maps->size()) {
         auto eol = maps->find('\n', at);
@@ -165,13 +166,19 @@ std::size_t binary_mappings(const struct stat& exe, Vma* out, std::size_t max)
                 v.copy = true;
         if (v.copy && !(v.prot & PROT_READ))
             return 0;
+        // A writable mapping that the program headers did not name (a load bias reported
+        // wrongly, say) would be mapped again from the file, losing its relocations: refuse.
+        if ((v.prot & PROT_WRITE) && !v.copy)
+            return 0;
+        copies += v.copy ? 1 : 0;
         out[n++] = v;
     }
-    return n;
+    return copies == 0 ? 0 : n;
 }
 
-// Step 2 (see the top): returns false if the first change failed (nothing changed yet);
-// aborts if a later one fails (the process is half moved and cannot go on).
+// Step 2 (see the top): returns false if the first change failed before it touched the
+// mapping (nothing changed yet); aborts on any other failure (the process is half moved and
+// cannot go on).
 bool move_mappings(const Vma* vmas, std::size_t count, int ro) noexcept
 {
     for (std::size_t i = 0; i < count; ++i) {
@@ -179,12 +186,14 @@ bool move_mappings(const Vma* vmas, std::size_t count, int ro) noexcept
         const auto len = static_cast<long>(v.end - v.start);
         const auto addr = static_cast<long>(v.start);
         long r;
+        bool untouched = true; // the mapping at addr is still the original one
         if (v.copy) {
             const long tmp =
                 raw6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (raw_failed(tmp)) {
                 r = tmp;
             } else {
+                untouched = false; // a failed MAP_FIXED may have left a hole
                 // NOLINTNEXTLINE(performance-no-int-to-ptr): addresses from the mappings
                 raw_copy(reinterpret_cast<void*>(tmp), reinterpret_cast<void*>(addr),
                          static_cast<std::size_t>(len));
@@ -203,7 +212,7 @@ bool move_mappings(const Vma* vmas, std::size_t count, int ro) noexcept
                      static_cast<long>(v.offset));
         }
         if (raw_failed(r)) {
-            if (i == 0)
+            if (i == 0 && untouched)
                 return false;
             static const char msg[] = "berth-runtime: moving the binary's mappings failed\n";
             (void)raw6(SYS_write, 2, reinterpret_cast<long>(msg), sizeof msg - 1, 0, 0, 0);

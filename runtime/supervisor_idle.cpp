@@ -246,6 +246,16 @@ bool Supervisor::serve_backlog()
     }
 }
 
+namespace {
+// Whether the socket path is still the file this supervisor's bind() made.
+bool owns_socket_path(const Listening& listening)
+{
+    struct stat st {};
+    return ::lstat(listening.socket_path.c_str(), &st) == 0 && st.st_dev == listening.socket_dev &&
+           st.st_ino == listening.socket_ino;
+}
+} // namespace
+
 // After a cancelled exit (self-listening): the listener's own socket file back at the path,
 // still under the lock (nobody else touches the path meanwhile: berthd's ensure_supervisor
 // removes or binds it only under that lock). A rename, not a new bind: it cannot fail for want
@@ -264,30 +274,36 @@ void Supervisor::restore_socket_path()
 bool Supervisor::leave()
 {
     const auto lock_path = sibling(listening_.socket_path, "supervisor.lock");
+    bool moved_aside = false;
     if (!listening_.activated) {
         Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
         // Held: berthd is checking or spawning right now, and is about to connect. Stay.
         if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) < 0)
             return false;
         // Moved aside, not unlinked: new clients fail with ENOENT while the listener, bound to
-        // that file, can still be given back its name if the exit is cancelled.
-        const auto aside = listening_.socket_path + ".leaving";
-        if (::rename(listening_.socket_path.c_str(), aside.c_str()) < 0)
-            return false;
+        // that file, can still be given back its name if the exit is cancelled. A path that is
+        // no longer this listener's file (a socket unit bound its own there) is left alone:
+        // nobody reaches this supervisor through it anyway.
+        if (owns_socket_path(listening_)) {
+            const auto aside = listening_.socket_path + ".leaving";
+            if (::rename(listening_.socket_path.c_str(), aside.c_str()) < 0)
+                return false;
+            moved_aside = true;
+        }
         exit_lock_ = std::move(lock);
     }
     const bool served = serve_backlog();
     if (served || !idle()) {
-        if (!listening_.activated) {
+        if (moved_aside)
             restore_socket_path();
-            exit_lock_.reset();
-        }
+        exit_lock_.reset();
         return false;
     }
     if (listening_.activated)
         release_unit_controllers();
     if (!listening_.activated) {
-        (void)::unlink((listening_.socket_path + ".leaving").c_str());
+        if (moved_aside)
+            (void)::unlink((listening_.socket_path + ".leaving").c_str());
         const auto pid_path = sibling(listening_.socket_path, "supervisor.pid");
         const auto text = read_file(pid_path);
         if (text && trim(text->substr(0, text->find('\n'))) == std::to_string(::getpid()))
@@ -312,6 +328,11 @@ Result<void> run_supervisor(SupervisorSettings settings)
         if (!bound)
             return std::move(bound).error();
         listener = std::move(*bound);
+        struct stat st {};
+        if (::lstat(settings.socket_path.c_str(), &st) < 0)
+            return Error::from_errno("stat ", berth::quoted(settings.socket_path));
+        listening.socket_dev = st.st_dev;
+        listening.socket_ino = st.st_ino;
     }
     supervisor_detail::Supervisor supervisor(std::move(listener), std::move(listening));
     return supervisor.run();

@@ -45,6 +45,10 @@ struct Listening {
     std::string socket_path;
     bool activated = false; // the socket came from the service manager: never unlinked here
     std::chrono::seconds idle_exit{0};
+    // Self-listening: the socket file bind() made. The path is renamed or unlinked only while
+    // it is still this file (a socket unit started meanwhile may have bound its own there).
+    dev_t socket_dev = 0;
+    ino_t socket_ino = 0;
 };
 
 class Supervisor {
@@ -81,10 +85,12 @@ private:
     bool serve_backlog();
     void restore_socket_path();
 
+    // Declared first so that it is closed last: held from the exit decision until every other
+    // descriptor (the listener above all) is closed.
+    Fd exit_lock_;
     Fd listener_, epoll_, sigchld_;
     Listening listening_;
     std::optional<std::chrono::steady_clock::time_point> idle_since_;
-    Fd exit_lock_;                   // held from the exit decision until the process is gone
     std::map<int, Watched> watched_; // by pidfd
     LogPump pump_;
 };

@@ -181,6 +181,33 @@ BOOST_FIXTURE_TEST_CASE(an_open_connection_keeps_it, IdleFixture)
     BOOST_TEST_REQUIRE(eventually([&] { return gone(); }, 10s));
 }
 
+// A socket unit started while a self-spawned supervisor runs binds its own socket at the same
+// path (systemd unlinks and binds). The leaving supervisor must not move nor unlink that file:
+// it touches the path only while it is still the file its own bind() made.
+BOOST_FIXTURE_TEST_CASE(leaving_it_leaves_alone_a_socket_someone_else_bound_at_its_path,
+                        IdleFixture)
+{
+    BOOST_TEST_REQUIRE(options.start_supervisor().has_value());
+    const pid_t pid = recorded();
+    BOOST_TEST_REQUIRE(alive(pid));
+    BOOST_TEST_REQUIRE(::unlink(socket().c_str()) == 0);
+    const berth::Fd other(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, socket().c_str(), socket().size() + 1);
+    BOOST_TEST_REQUIRE(
+        ::bind(other.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    BOOST_TEST_REQUIRE(::listen(other.get(), 8) == 0);
+    struct stat before {};
+    BOOST_TEST_REQUIRE(::lstat(socket().c_str(), &before) == 0);
+    BOOST_TEST_REQUIRE(eventually([&] { return !alive(pid); }, 10s), "it did not leave");
+    struct stat after {};
+    BOOST_TEST_REQUIRE(::lstat(socket().c_str(), &after) == 0, "its exit removed the path");
+    BOOST_TEST(after.st_ino == before.st_ino);
+    BOOST_TEST(!fs::exists(socket() + ".leaving"));
+    BOOST_TEST(::unlink(socket().c_str()) == 0);
+}
+
 // The create comes at the idle deadline, a little before or after, again and again: it is
 // served, by the leaving supervisor (the exit is cancelled) or by a new one, and its exit code
 // is recorded. Never two supervisors at once.
