@@ -56,13 +56,24 @@ command -v systemctl >/dev/null || [ $start -eq 0 ] || die "systemctl not found"
 # socket to systemd (berth-supervisor.socket), which would take the path from under a running
 # supervisor. With no container it is simply stopped; with containers it is their parent and
 # must not be replaced while they run (nor could it be on cgroup v2: systemd/README.md).
+# The containers are under the runtime dir berth.conf names (BERTH_RUNTIME_DIR, /run/berth if unset).
+# --no-start stops nothing: it only says what the next start will meet.
 if [ -d /run/systemd/system ] && systemctl is-active --quiet berth-supervisor.service &&
     ! systemctl is-active --quiet berth-supervisor.socket; then
-    if [ -n "$(ls -A /run/berth/containers 2>/dev/null)" ]; then
+    runtime_dir=$(sed -n 's/^[[:space:]]*BERTH_RUNTIME_DIR[[:space:]]*=[[:space:]]*["'"'"']\{0,1\}\([^"'"'"']*\).*/\1/p' \
+        "$config" 2>/dev/null | tail -n 1)
+    runtime_dir=${runtime_dir:-/run/berth}
+    if [ $start -eq 0 ]; then
+        echo "berth install: warning: berth-supervisor.service runs without berth-supervisor.socket
+(an older berth); it is left running (--no-start). Stop it once it has no container
+($runtime_dir/containers), before starting berth-supervisor.socket." >&2
+    elif [ -n "$(ls -A "$runtime_dir/containers" 2>/dev/null)" ]; then
         die "berth-supervisor.service runs without berth-supervisor.socket (an older berth) and
-has containers: stop every task (or reboot) first, then install again. Nothing was changed."
+has containers ($runtime_dir/containers): stop every task (or reboot) first, then install again.
+Nothing was changed."
+    else
+        systemctl stop berthd.service berth-supervisor.service
     fi
-    systemctl stop berthd.service berth-supervisor.service
 fi
 
 if [ $deps -eq 1 ]; then
