@@ -8,6 +8,11 @@
 // init, instead of CLONE_NEWNET in the clone. Only for a container without a user namespace: a
 // network namespace is owned by the user namespace of the task that makes it, and a container
 // with one of its own must get a network namespace owned by it (made by the clone, as before).
+// One difference in accounting: the namespace's kernel memory (lo, sysctl tables, ...) is charged
+// to the memory cgroup of the thread that makes it (berth-runtime's or the supervisor's), not to
+// the container's, for as long as the namespace lives (runc and crun charge it to the
+// container: CLONE_NEWNET in its cgroup). Of berthd's tasks only networkMode "none" is
+// concerned: bridge and awsvpc tasks join the namespace net/ made, host tasks have none.
 // Runs as root on the host.
 #pragma once
 #include <optional>
