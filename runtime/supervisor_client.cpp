@@ -61,7 +61,8 @@ Attempt exchange(const std::string& path, const std::string& body, const std::ve
 
 // Sends request with the given stdio (-1 entries are not sent; the flags say which are), and
 // reads the answer: pid, pidfd, exit pipe. A supervisor that is not running (or just left) is
-// started through options.start_supervisor and asked once more.
+// started through options.start_supervisor and asked again: twice at most, for the narrow case
+// where the one start found answering completes its idle exit before the request reaches it.
 Result<Supervised> call(const Options& options, json request, const int (&stdio)[3])
 {
     request["options"] = wire::options_to_json(options);
@@ -75,8 +76,9 @@ Result<Supervised> call(const Options& options, json request, const int (&stdio)
     request["stdio"] = present;
     const auto body = request.dump(-1, ' ', false, json::error_handler_t::replace);
     auto attempt = exchange(options.supervisor_socket, body, fds);
-    if (!attempt.answer && options.start_supervisor &&
-        undelivered(attempt.answer.error(), attempt.sent)) {
+    for (int retry = 0; retry < 2 && !attempt.answer && options.start_supervisor &&
+                        undelivered(attempt.answer.error(), attempt.sent);
+         ++retry) {
         if (auto started = options.start_supervisor(); !started)
             return std::move(started).error().wrap("start berth-supervisor");
         attempt = exchange(options.supervisor_socket, body, fds);
