@@ -29,14 +29,9 @@ api() { # OPERATION JSON: over berthd.sock (root, unsigned), else the TCP port, 
 task_status() { # ARN -> lastStatus
     api DescribeTasks "{\"tasks\":[\"$1\"]}" | jq -r '.tasks[0].lastStatus // "MISSING"'
 }
-wait_status() { # ARN STATUS SECONDS (of real time: each DescribeTasks costs seconds under TCG)
-    local deadline=$((SECONDS + $3))
-    while [ $SECONDS -lt $deadline ]; do
-        [ "$(task_status "$1")" = "$2" ] && return 0
-        sleep 1
-    done
-    return 1
-}
+status_is() { [ "$(task_status "$1")" = "$2" ]; } # ARN STATUS
+# ARN STATUS SECONDS (of real time: each DescribeTasks costs seconds under TCG)
+wait_status() { within "$3" 1 status_is "$1" "$2"; }
 container_pid() { # container id -> its init's pid from the runtime's state
     berth-runtime --root /run/berth/containers state "$1" 2>/dev/null | jq -r '.pid // 0'
 }

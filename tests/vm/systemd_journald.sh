@@ -12,15 +12,11 @@ else
     fail "RegisterTaskDefinition with logDriver journald"
 fi
 jarn=$(api RunTask '{"taskDefinition":"berth-vm-journald"}' | jq -r '.tasks[0].taskArn // empty')
-container_journal() { # SECONDS: the container's stdout line is in the journal
-    local deadline=$((SECONDS + $1))
-    while [ $SECONDS -lt $deadline ]; do
-        journalctl --no-pager -q -o json CONTAINER_NAME=jlog TASK_ARN="$jarn" |
-            jq -e -s 'map(select(.MESSAGE == "hello-journald")) | length > 0' >/dev/null && return 0
-        sleep 1
-    done
-    return 1
+has_stdout_line() { # the container's stdout line is in the journal
+    journalctl --no-pager -q -o json CONTAINER_NAME=jlog TASK_ARN="$jarn" |
+        jq -e -s 'map(select(.MESSAGE == "hello-journald")) | length > 0' >/dev/null
 }
+container_journal() { within "$1" 1 has_stdout_line; } # SECONDS
 if [ -n "$jarn" ] && wait_status "$jarn" RUNNING 120; then
     ok "a task logging to journald is RUNNING ($jarn)"
     check "journalctl CONTAINER_NAME=jlog TASK_ARN=... -o json shows its stdout line" container_journal 60

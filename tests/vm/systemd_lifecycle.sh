@@ -3,22 +3,13 @@
 # with pid $cpid) is RUNNING under berthd.service, in the systemd guest (WatchdogSec=10s from
 # its drop-in): STATUS=, SIGHUP reload, the watchdog restarting a hung berthd, the journal's
 # structured fields, and the drain on stop (BERTH_STOP_TASKS_ON_SHUTDOWN). Uses its helpers.
-status_says() { # TEXT SECONDS: berthd.service's StatusText (STATUS=) contains TEXT
-    local deadline=$((SECONDS + $2))
-    while [ $SECONDS -lt $deadline ]; do
-        case "$(systemctl show -P StatusText berthd.service)" in *"$1"*) return 0 ;; esac
-        sleep 1
-    done
-    return 1
-}
+status_has() { case "$(systemctl show -P StatusText berthd.service)" in *"$1"*) return 0 ;; esac; return 1; }
+status_says() { within "$2" 1 status_has "$1"; } # TEXT SECONDS: StatusText (STATUS=) contains TEXT
+journal_matches() { [ -n "$(journalctl --no-pager -q -u berthd.service -o cat "$@")" ]; }
 journal_has() { # SECONDS journalctl-match...: berthd wrote a matching entry (since the test began)
-    local deadline=$((SECONDS + $1))
+    local seconds=$1
     shift
-    while [ $SECONDS -lt $deadline ]; do
-        [ -n "$(journalctl --no-pager -q -u berthd.service -o cat "$@")" ] && return 0
-        sleep 1
-    done
-    return 1
+    within "$seconds" 1 journal_matches "$@"
 }
 check "STATUS= says the task runs ($(systemctl show -P StatusText berthd.service))" \
     status_says "1 tasks running" 20
@@ -40,15 +31,12 @@ check "berthd kept running through the reload (same pid $pid)" \
 # ---- watchdog ----
 restarts=$(systemctl show -P NRestarts berthd.service)
 kill -STOP "$pid"
-new_pid_after() { # SECONDS: berthd.service active again with a new main pid
-    local deadline=$((SECONDS + $1)) now
-    while [ $SECONDS -lt $deadline ]; do
-        now=$(systemctl show -P MainPID berthd.service)
-        [ "$now" != "$pid" ] && [ "$now" != 0 ] && systemctl is-active --quiet berthd.service && return 0
-        sleep 1
-    done
-    return 1
+restarted() { # berthd.service active again with a main pid other than $pid
+    local now
+    now=$(systemctl show -P MainPID berthd.service)
+    [ "$now" != "$pid" ] && [ "$now" != 0 ] && systemctl is-active --quiet berthd.service
 }
+new_pid_after() { within "$1" 1 restarted; } # SECONDS
 if new_pid_after 120; then
     ok "the watchdog restarted the hung berthd (pid $pid -> $(systemctl show -P MainPID berthd.service), NRestarts $restarts -> $(systemctl show -P NRestarts berthd.service))"
 else

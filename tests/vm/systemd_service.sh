@@ -52,6 +52,15 @@ finish() {
     exit
 }
 export PATH=/usr/local/sbin:/usr/local/bin:$PATH
+within() { # SECONDS INTERVAL COMMAND...: COMMAND succeeded before SECONDS (of real time) passed
+    local deadline=$((SECONDS + $1)) interval=$2
+    shift 2
+    while [ $SECONDS -lt $deadline ]; do
+        "$@" && return 0
+        sleep "$interval"
+    done
+    return 1
+}
 unit_cgroup() { echo "/sys/fs/cgroup$(systemctl show -P ControlGroup "$1")"; }
 
 # The guest's / is an overlay on 9p, where the image store's directory operations fail
@@ -86,14 +95,8 @@ poke() {
     python3 -c 'import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect("/run/berth/supervisor.sock"); s.close()'
 }
-until_state() { # UNIT STATE SECONDS
-    local deadline=$((SECONDS + $3))
-    while [ $SECONDS -lt $deadline ]; do
-        [ "$(systemctl show -P ActiveState "$1")" = "$2" ] && return 0
-        sleep 0.5
-    done
-    return 1
-}
+in_state() { [ "$(systemctl show -P ActiveState "$1")" = "$2" ]; } # UNIT STATE
+until_state() { within "$3" 0.5 in_state "$1" "$2"; }                # UNIT STATE SECONDS
 check "berth-supervisor.socket listens" systemctl is-active --quiet berth-supervisor.socket
 check "its socket /run/berth/supervisor.sock is there, mode 0600" \
     test "$(stat -c %A /run/berth/supervisor.sock 2>/dev/null)" = srw-------
@@ -146,15 +149,12 @@ check "it exited 0 (Result=success, not failed)" \
 check "its socket stays, listening" sh -c \
     'systemctl is-active --quiet berth-supervisor.socket && test -S /run/berth/supervisor.sock'
 poke
-new_main_pid() { # OLD SECONDS: berth-supervisor.service runs with a main pid other than OLD
-    local deadline=$((SECONDS + $2)) p
-    while [ $SECONDS -lt $deadline ]; do
-        p=$(systemctl show -P MainPID berth-supervisor.service)
-        [ "$p" != 0 ] && [ "$p" != "$1" ] && return 0
-        sleep 0.5
-    done
-    return 1
+main_pid_not() { # OLD: berth-supervisor.service runs with a main pid other than OLD
+    local p
+    p=$(systemctl show -P MainPID berth-supervisor.service)
+    [ "$p" != 0 ] && [ "$p" != "$1" ]
 }
+new_main_pid() { within "$2" 0.5 main_pid_not "$1"; } # OLD SECONDS
 check "the next connection starts it again (new pid)" new_main_pid "$pid" 30
 check "and it leaves again" until_state berth-supervisor.service inactive 60
 
