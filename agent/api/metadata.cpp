@@ -18,6 +18,7 @@ struct MetadataServer::Impl {
         : store(std::move(s)), source{std::move(node), std::move(key), engine, {}}
     {
         source.definition = [this](const std::string& arn) { return definition(arn); };
+        source.tags = [this](const std::string& arn) { return store.tags(arn); };
         source.history = &history;
     }
 

@@ -21,6 +21,9 @@ struct MetadataSource {
     std::function<std::optional<std::string>(const std::string& arn)> definition;
     // Previous samples for precpu_stats (the server's, used on its io thread); null: none kept.
     StatsHistory* history = nullptr;
+    // The tags of a task or of the container instance (ListTagsForResource's); an error is
+    // shown in /taskWithTags' Errors, as the ECS agent shows a failed ListTagsForResource.
+    std::function<Result<std::vector<store::Tag>>(const std::string& arn)> tags = nullptr;
 };
 
 // One GET of target ("/v4/<id>/task", ...).

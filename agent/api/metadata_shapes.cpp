@@ -5,8 +5,9 @@
 // Family, Revision, DesiredStatus, KnownStatus, Limits {CPU vCPUs, Memory MiB}, PullStartedAt,
 // PullStoppedAt, ExecutionStoppedAt, LaunchType, Containers}, with ImageID and CreatedAt/StartedAt/
 // FinishedAt per container from the engine (ControlPlane::container_details); /stats and
-// /task/stats in Docker's stats JSON (metadata_stats.cpp). Not shown because berth does not track
-// it: a bridge task's IPv4Addresses.
+// /task/stats in Docker's stats JSON (metadata_stats.cpp); /taskWithTags (v4) adds TaskTags and
+// ContainerInstanceTags (ListTagsForResource's, from the store). Not shown because berth does not
+// track it: a bridge task's IPv4Addresses.
 #include <openssl/crypto.h>
 #include <nlohmann/json.hpp>
 #include "agent/api/ecs_json.hpp"
@@ -223,7 +224,8 @@ json task_json(const TaskView& view, const std::string& cluster, bool v4)
 struct Route {
     bool v4 = true;
     std::string id;
-    std::string rest; // "", "task", "stats", "task/stats", or anything else (404)
+    // "", "task", "taskWithTags" (v4), "stats", "task/stats", or anything else (404)
+    std::string rest;
 };
 
 // The shape metadata_id() makes (8-4-4-4-12 lowercase hex): anything else cannot be a
@@ -306,6 +308,39 @@ MetadataResponse task_stats(const MetadataSource& source, const store::Task& tas
     return {200, dump(out)};
 }
 
+// {key: value} of arn's tags into out[field]; a failure to read them goes into out["Errors"] as
+// the ECS agent reports a failed ListTagsForResource there, the task metadata still answered.
+void add_tags(json& out, const MetadataSource& source, const char* field, const std::string& arn)
+{
+    json tags = json::object();
+    if (!source.tags) {
+        out[field] = std::move(tags);
+        return;
+    }
+    auto found = source.tags(arn);
+    if (!found) {
+        out["Errors"].push_back({{"ErrorField", field},
+                                 {"ErrorCode", "InternalError"},
+                                 {"ErrorMessage", found.error().message()},
+                                 {"StatusCode", 500},
+                                 {"RequestId", ""},
+                                 {"ResourceARN", arn}});
+    } else {
+        for (const auto& [key, value] : *found)
+            tags[key] = value;
+    }
+    out[field] = std::move(tags);
+}
+
+// /v4/<id>/taskWithTags: the task's metadata with TaskTags and ContainerInstanceTags.
+json task_with_tags(const MetadataSource& source, const TaskView& view, const std::string& cluster)
+{
+    json out = task_json(view, cluster, true);
+    add_tags(out, source, "TaskTags", view.task.arn);
+    add_tags(out, source, "ContainerInstanceTags", source.node.container_instance_arn);
+    return out;
+}
+
 MetadataResponse credentials_refused()
 {
     // The ECS agent's answer for an id it holds no credentials for.
@@ -317,10 +352,12 @@ MetadataResponse credentials_refused()
 
 MetadataResponse answer(const MetadataSource& source, const Route& route)
 {
-    if (!route.rest.empty() && route.rest != "task" && route.rest != "stats" &&
-        route.rest != "task/stats")
+    const bool known = route.rest.empty() || route.rest == "task" || route.rest == "stats" ||
+                       route.rest == "task/stats" || (route.v4 && route.rest == "taskWithTags");
+    if (!known)
         return error(404, cat("no such metadata path: ", route.rest,
-                              " (try the container itself, /task, /stats or /task/stats)"));
+                              " (try the container itself, /task, ",
+                              route.v4 ? "/taskWithTags, " : "", "/stats or /task/stats)"));
     const auto not_found = [&route] {
         return error(404, cat(route.v4 ? "V4" : "V3",
                               " container metadata handler: unable to get container for id ",
@@ -358,6 +395,8 @@ MetadataResponse answer(const MetadataSource& source, const Route& route)
             const auto& cluster = task.cluster.empty() ? source.node.cluster : task.cluster;
             if (route.rest == "task")
                 return {200, dump(task_json(view, cluster, route.v4))};
+            if (route.rest == "taskWithTags")
+                return {200, dump(task_with_tags(source, view, cluster))};
             return {200, dump(container_json(view, c, cluster, route.v4))};
         }
     return not_found();

@@ -187,6 +187,38 @@ BOOST_AUTO_TEST_CASE(v3_answers_the_same_container_without_the_v4_only_fields)
     BOOST_TEST(!s.get_json("/v3/" + id_of("web") + "/task").contains("LaunchType"));
 }
 
+BOOST_AUTO_TEST_CASE(task_with_tags_adds_the_tasks_and_the_instances_tags_in_v4_only)
+{
+    Shapes s;
+    s.source.tags = [](const std::string& arn) -> berth::Result<std::vector<store::Tag>> {
+        if (arn == task_arn)
+            return std::vector<store::Tag>{{"team", "web"}, {"stage", "prod"}};
+        if (arn == "arn:ci")
+            return std::vector<store::Tag>{{"rack", "r7"}};
+        return std::vector<store::Tag>{};
+    };
+    auto task = s.get_json("/v4/" + id_of("web") + "/taskWithTags");
+    BOOST_TEST(task["TaskTags"] == json({{"team", "web"}, {"stage", "prod"}}));
+    BOOST_TEST(task["ContainerInstanceTags"] == json({{"rack", "r7"}}));
+    BOOST_TEST(task["TaskARN"] == task_arn); // the rest is /task's answer
+    BOOST_TEST(task["Containers"].size() == 2U);
+    BOOST_TEST(!task.contains("Errors"));
+    BOOST_TEST(s.get("/v3/" + id_of("web") + "/taskWithTags").status == 404U);
+
+    // Tags that cannot be read: the task metadata still answers, the failure in Errors.
+    s.source.tags = [](const std::string&) -> berth::Result<std::vector<store::Tag>> {
+        return berth::Error::with_code(EIO, "database is locked");
+    };
+    task = s.get_json("/v4/" + id_of("web") + "/taskWithTags");
+    BOOST_TEST(task["TaskTags"] == json::object());
+    BOOST_TEST_REQUIRE(task["Errors"].size() == 2U);
+    BOOST_TEST(task["Errors"][0]["ErrorField"] == "TaskTags");
+    BOOST_TEST(task["Errors"][0]["ResourceARN"] == task_arn);
+    BOOST_TEST(task["Errors"][0]["ErrorMessage"].get<std::string>().find("database is locked") !=
+               std::string::npos);
+    BOOST_TEST(task["Errors"][1]["ErrorField"] == "ContainerInstanceTags");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404_and_credentials_400)
 {
     const Shapes s;
@@ -282,6 +314,7 @@ BOOST_AUTO_TEST_CASE(the_server_answers_over_http_with_definitions_from_the_stor
     auto db = store::Store::open(":memory:");
     BOOST_TEST_REQUIRE(db.has_value());
     BOOST_TEST_REQUIRE(db->register_task_definition("web", definition_body, 1).has_value());
+    BOOST_TEST_REQUIRE(db->tag(task_arn, {{"team", "web"}}).has_value());
     api::MetadataOptions options;
     options.port = 0;
     auto server = api::MetadataServer::start(options, {"default", "arn:ci", "0.1.0"}, key, engine,
@@ -291,6 +324,9 @@ BOOST_AUTO_TEST_CASE(the_server_answers_over_http_with_definitions_from_the_stor
     const auto web = http_get(port, "GET", "/v4/" + id_of("web"));
     BOOST_TEST(web.status == 200, web.body);
     BOOST_TEST(json::parse(web.body)["Limits"] == json({{"CPU", 256}, {"Memory", 128}}));
+    const auto tagged = http_get(port, "GET", "/v4/" + id_of("web") + "/taskWithTags");
+    BOOST_TEST(tagged.status == 200, tagged.body);
+    BOOST_TEST(json::parse(tagged.body)["TaskTags"] == json({{"team", "web"}}));
     BOOST_TEST(http_get(port, "GET", "/v4/nope").status == 404);
     BOOST_TEST(http_get(port, "POST", "/v4/" + id_of("web")).status == 405);
     (*server)->stop();
