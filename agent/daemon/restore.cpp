@@ -157,6 +157,9 @@ Result<void> Daemon::Impl::restore()
             } else if (auto ended = found.ended.find(c.runtime_id); ended != found.ended.end()) {
                 o.exists = true;
                 o.exit_code = ended->second ? exit_report(*ended->second).code : 137;
+                if (ended->second && ended->second->finished_ns > 0)
+                    o.finished_at = std::chrono::duration_cast<engine::Time>(
+                        std::chrono::nanoseconds(ended->second->finished_ns));
             } else if (runtime_has(rt, c.runtime_id)) {
                 // Busy (a verb holds its lock): never remove its rootfs under it. Loaded
                 // without the lock, as a handle to watch; if even that fails it is left alone

@@ -166,6 +166,9 @@ struct Observed {
     bool exists = false;  // the runtime knows the container
     bool running = false; // its process is alive
     std::optional<int> exit_code;
+    // When it ended, if its reaper recorded it (it ended while the agent was down): the
+    // container's finished_at, rather than the time the restarted agent learnt it.
+    std::optional<Time> finished_at = std::nullopt;
 };
 
 class Task {

@@ -108,6 +108,8 @@ void adopt(Task::Machine& m, std::size_t c, const Observed& seen, Time now)
     if (seen.exists && seen.exit_code) {
         s.exists = true;
         m.on_exit(c, seen.exit_code, {}, now);
+        if (seen.finished_at)
+            s.finished_at = *seen.finished_at;
         return;
     }
     if (seen.exists) { // created, never started (a crash between create and start)

@@ -66,6 +66,27 @@ BOOST_AUTO_TEST_CASE(
     BOOST_TEST(d.task.state().known == TaskStatus::Stopped);
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_container_that_exited_while_the_agent_was_down_finished_when_its_reaper_saw_it)
+{
+    Driver before(web_and_side());
+    before.settle(before.begin());
+    const Time exited = before.now + 10min;
+    Observed web{"web", true, false, 0};
+    web.finished_at = exited;
+    auto d = restored(web_and_side(), before.task.state(),
+                      {web, {"side", true, true, std::nullopt}}, before.now + 1h);
+    d.begin();
+    BOOST_TEST(d.container_state("web").finished_at.value_or(Time{}).count() == exited.count());
+    // Without the reaper's time, the time the agent learnt it (as before).
+    auto unknown =
+        restored(web_and_side(), before.task.state(),
+                 {{"web", true, false, 0}, {"side", true, true, std::nullopt}}, before.now + 1h);
+    unknown.begin();
+    BOOST_TEST(unknown.container_state("web").finished_at.value_or(Time{}).count() ==
+               (before.now + 1h).count());
+}
+
 BOOST_AUTO_TEST_CASE(a_container_the_runtime_lost_is_stopped_as_vanished)
 {
     Driver before(task_of({container("web")}));
