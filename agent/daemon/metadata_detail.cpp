@@ -71,6 +71,25 @@ void add_cgroup(api::ContainerSample& s, const cgroups::Stats& st, const cgroups
             {dev.major, dev.minor, dev.read_bytes, dev.write_bytes, dev.reads, dev.writes});
 }
 
+// The init's view of its netns (/proc/<pid>/net/dev): no setns, and the same interfaces every
+// container of the task shares. A container that just exited has no pid: no network figures.
+// The /proc/<pid> directory is opened first and the pid checked again after: an open /proc
+// directory stays with the process it was opened for (reads fail once it is gone), and the
+// second check says that process is still the container's init, so a pid recycled between the
+// first look and the open is never read as the container's.
+std::vector<api::ContainerSample::Interface> init_interfaces(const Where& where)
+{
+    auto first = runtime::state(where.rt, where.runtime_id);
+    if (!first || first->pid <= 0)
+        return {};
+    const Fd proc(::open(cat("/proc/", first->pid).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    auto again = runtime::state(where.rt, where.runtime_id);
+    if (!proc.valid() || !again || again->pid != first->pid)
+        return {};
+    auto dev = read_file_at(proc.get(), "net/dev");
+    return dev ? net_dev_interfaces(*dev) : std::vector<api::ContainerSample::Interface>{};
+}
+
 // The reads, off the loop. nullopt when the container has no cgroup (not created, or gone).
 Result<std::optional<api::ContainerSample>> sample(const Where& where)
 {
@@ -98,14 +117,8 @@ Result<std::optional<api::ContainerSample>> sample(const Where& where)
     s.system_cpu_usage = *system;
     const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
     s.online_cpus = online > 0 ? static_cast<std::uint32_t>(online) : 1;
-    if (where.own_netns) {
-        // The init's view of its netns: no setns, and the same interfaces every container of
-        // the task shares. A container that just exited has no pid: no network figures.
-        auto state = runtime::state(where.rt, where.runtime_id);
-        if (state && state->pid > 0)
-            if (auto dev = read_file(cat("/proc/", state->pid, "/net/dev")))
-                s.networks = net_dev_interfaces(*dev);
-    }
+    if (where.own_netns)
+        s.networks = init_interfaces(where);
     return std::optional<api::ContainerSample>(std::move(s));
 }
 
