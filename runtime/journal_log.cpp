@@ -77,8 +77,10 @@ JournalSender::Sent JournalSender::try_send(const std::string& entry)
             return Sent::Never;
         address_ = *address;
         socket_ = Fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-        if (!socket_.valid())
-            return Sent::Later; // EMFILE and the like: the backlog rides it out
+        if (!socket_.valid()) {
+            last_errno_ = errno; // EMFILE and the like: the backlog rides it out, backing off
+            return Sent::Later;
+        }
         (void)::setsockopt(socket_.get(), SOL_SOCKET, SO_SNDBUF, &journal_sndbuf,
                            sizeof journal_sndbuf);
     }
@@ -96,8 +98,10 @@ JournalSender::Sent JournalSender::try_send(const std::string& entry)
 JournalSender::Sent JournalSender::send_memfd(const std::string& entry)
 {
     Fd memfd(::memfd_create("journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    if (!memfd.valid())
+    if (!memfd.valid()) {
+        last_errno_ = errno;
         return Sent::Later;
+    }
     if (!write_all(memfd.get(), entry) ||
         ::fcntl(memfd.get(), F_ADD_SEALS,
                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
@@ -125,18 +129,19 @@ void JournalSender::report_drops()
         const auto count = cat("BERTH_DROPPED_LINES=", lost);
         const std::string_view fields[] = {message, "PRIORITY=4", count};
         std::string notice = fixed + encoded(fields);
-        if (try_send(notice) != Sent::Later)
+        const auto sent = try_send(notice);
+        if (sent == Sent::Yes)
             continue;
-        if (backlog_bytes_ + notice.size() <= max_backlog_) { // retried with the backlog
-            backlog_bytes_ += notice.size();
-            backlog_.push_back(std::move(notice));
+        if (sent == Sent::Later && backlog_bytes_ + notice.size() <= max_backlog_) {
+            backlog_bytes_ += notice.size(); // retried with the backlog
+            backlog_.push_back({std::move(notice), 0});
         } else {
             drops_[fixed] += lost; // reported next time
         }
     }
 }
 
-bool JournalSender::send(std::string entry)
+bool JournalSender::send(std::string entry, std::size_t fixed_bytes)
 {
     if (backlog_.empty()) { // else queued behind the backlog, to keep the order
         const auto sent = try_send(entry);
@@ -150,14 +155,15 @@ bool JournalSender::send(std::string entry)
     if (backlog_bytes_ + entry.size() > max_backlog_)
         return false;
     backlog_bytes_ += entry.size();
-    backlog_.push_back(std::move(entry));
+    backlog_.push_back({std::move(entry), fixed_bytes});
     return true;
 }
 
 void JournalSender::flush()
 {
     while (!backlog_.empty()) {
-        const auto sent = try_send(backlog_.front());
+        auto& front = backlog_.front();
+        const auto sent = try_send(front.entry);
         if (sent == Sent::Later) {
             // After a success retry_ms_ is min_retry_ms: a first EAGAIN starts at busy_retry_ms.
             retry_ms_ = last_errno_ == EAGAIN
@@ -166,12 +172,15 @@ void JournalSender::flush()
                             : std::clamp(retry_ms_ * 2, min_retry_ms, max_retry_ms);
             return;
         }
-        // Sent, or never sendable (journald refuses it): either way it leaves the backlog.
-        backlog_bytes_ -= backlog_.front().size();
+        // Sent, or never sendable (journald refuses it): either way it leaves the backlog, and a
+        // refused line is counted as its container's drop.
+        if (sent == Sent::Never && front.fixed_bytes > 0)
+            count_drop(front.entry.substr(0, front.fixed_bytes));
+        backlog_bytes_ -= front.entry.size();
         backlog_.pop_front();
     }
     retry_ms_ = min_retry_ms;
-    std::deque<std::string>().swap(backlog_); // give the memory back while idle
+    std::deque<Queued>().swap(backlog_); // give the memory back while idle
     if (!drops_.empty())
         report_drops();
 }
@@ -212,7 +221,7 @@ std::string JournalLog::encode(std::string_view stream, std::string_view text, b
 
 Result<void> JournalLog::write(std::string_view stream, std::string_view text, bool more)
 {
-    if (sender_.send(encode(stream, text, more)))
+    if (sender_.send(encode(stream, text, more), fixed_.size()))
         return {};
     ++dropped_;
     sender_.count_drop(fixed_);

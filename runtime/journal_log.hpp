@@ -52,8 +52,10 @@ class JournalSender {
 public:
     explicit JournalSender(std::string socket_path = std::string(journal_socket_path),
                            std::size_t backlog_bytes = journal_backlog_bytes);
-    // Sends or queues one encoded entry; false when it was dropped (backlog full). Never blocks.
-    bool send(std::string entry);
+    // Sends or queues one encoded entry whose first fixed_bytes are its container's fixed fields
+    // (0: not a container's line); false when it was dropped (backlog full, or refused at once).
+    // An entry queued and refused later counts as a drop of its container. Never blocks.
+    bool send(std::string entry, std::size_t fixed_bytes = 0);
     // One line of the container whose fixed fields (encoded) these are was dropped: reported in
     // one entry per container once journald takes entries again.
     void count_drop(const std::string& fixed);
@@ -73,7 +75,11 @@ private:
     std::size_t max_backlog_;
     Fd socket_;
     UnixAddress address_{};
-    std::deque<std::string> backlog_;
+    struct Queued {
+        std::string entry;
+        std::size_t fixed_bytes = 0;
+    };
+    std::deque<Queued> backlog_;
     std::size_t backlog_bytes_ = 0;
     int retry_ms_ = 10;
     int last_errno_ = 0;                         // of the last failed send

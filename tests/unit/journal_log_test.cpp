@@ -219,6 +219,38 @@ BOOST_AUTO_TEST_CASE(no_journald_at_all_is_a_backlog_then_drops_never_an_error_t
     BOOST_TEST(sender.retry_in_ms() > 10);
 }
 
+// Lines queued while journald was away and then refused (a socket of another type at its path:
+// EPROTOTYPE, never sendable) leave the backlog and are reported as their container's drops once
+// journald takes entries again.
+BOOST_AUTO_TEST_CASE(queued_lines_refused_later_are_reported_as_drops)
+{
+    Peer peer;
+    const auto later = peer.dir + "/later";
+    JournalSender sender(later);
+    JournalLog log(sender, {"CONTAINER_NAME=web"});
+    for (int i = 0; i < 5; ++i)
+        BOOST_TEST_REQUIRE(log.write("stdout", "queued\n", false).has_value()); // ENOENT: kept
+    BOOST_TEST_REQUIRE(sender.retry_in_ms() >= 0);
+    const berth::Fd stream(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    later.copy(addr.sun_path, later.size());
+    BOOST_TEST_REQUIRE(::bind(stream.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    sender.flush();
+    BOOST_TEST(sender.retry_in_ms() == -1); // refused: gone from the backlog
+    BOOST_TEST(sender.backlog_size() == 0U);
+    // journald back: the peer's socket moved to the path (a bound socket keeps working renamed).
+    BOOST_TEST_REQUIRE(::unlink(later.c_str()) == 0);
+    BOOST_TEST_REQUIRE(::rename(peer.path.c_str(), later.c_str()) == 0);
+    BOOST_TEST_REQUIRE(log.write("stdout", "back\n", false).has_value());
+    const auto got = peer.take();
+    BOOST_TEST_REQUIRE(got.size() == 2U);
+    BOOST_TEST(one(decode(got[0]), "MESSAGE") == "back");
+    const auto notice = decode(got[1]);
+    BOOST_TEST(one(notice, "BERTH_DROPPED_LINES") == "5");
+    BOOST_TEST(one(notice, "CONTAINER_NAME") == "web");
+}
+
 BOOST_AUTO_TEST_CASE(an_entry_bigger_than_a_datagram_goes_in_a_sealed_memfd)
 {
     Peer peer;
