@@ -53,8 +53,14 @@ inline std::string read_all(int fd)
 
 inline std::string read_text(const std::string& path)
 {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    // A /proc file of a process that ends mid-read fails with ESRCH, which libstdc++ throws from
+    // the stream buffer: read as "" (gone), like a file that cannot be opened.
+    try {
+        std::ifstream in(path);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure&) {
+        return {};
+    }
 }
 
 inline void write_text(const std::string& path, const std::string& text)
