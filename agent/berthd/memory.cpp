@@ -1,0 +1,53 @@
+// agent/berthd/memory.cpp — berthd's heap after work. Tasks leave freed heap behind (their
+// records, specs, JSON bodies, the workers' buffers), spread over the main heap and the arenas
+// glibc gives the worker threads. glibc hands freed memory back to the kernel only from the top
+// of a heap and only above a threshold that it raises itself after each large block is freed,
+// so a node that ran 100 tasks kept megabytes it no longer used (docs/BENCHMARKS.md, "Memory,
+// fourth round"). Process-wide choices, so they belong to the binary, not the daemon library.
+#include <malloc.h>
+#include <unistd.h>
+#include <cstdio>
+#include <string>
+#include "agent/berthd/berthd.hpp"
+#include "base/files.hpp"
+
+namespace berth::berthd {
+namespace {
+
+// glibc's defaults, but fixed: setting them turns off the dynamic thresholds (a freed 320 kB
+// buffer would otherwise raise the trim threshold to 640 kB, and each arena would keep that
+// much at its top for ever).
+constexpr int mmap_threshold = 128 * 1024;
+constexpr int trim_threshold = 128 * 1024;
+
+// Resident kB from /proc/self/statm (its second field, in pages); 0 when unreadable.
+long resident_kb()
+{
+    const auto text = read_file("/proc/self/statm");
+    long size = 0, resident = 0;
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): sscanf of two numbers
+    if (!text || std::sscanf(text->c_str(), "%ld %ld", &size, &resident) != 2)
+        return 0;
+    return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+} // namespace
+
+void configure_malloc()
+{
+    ::mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    ::mallopt(M_TRIM_THRESHOLD, trim_threshold);
+}
+
+void return_freed_memory()
+{
+    const long before = resident_kb();
+    // Every arena: whole free pages inside the heaps are given back (MADV_DONTNEED on the
+    // free chunks), and the main heap's top above nothing.
+    ::malloc_trim(0);
+    const long after = resident_kb();
+    log::info("node idle, freed heap returned to the system",
+              {{"rss_kb_before", std::to_string(before)}, {"rss_kb_after", std::to_string(after)}});
+}
+
+} // namespace berth::berthd
