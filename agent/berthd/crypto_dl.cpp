@@ -127,7 +127,10 @@ void compress(SHA256_CTX& c, const unsigned char* block)
 }
 
 // From this much on (already hashed, or in one update), a context goes on in libcrypto.
-constexpr std::size_t bulk = 64 * 1024;
+constexpr std::size_t bulk = std::size_t{64} * 1024;
+// A block, as a size (OpenSSL's SHA256_CBLOCK is an int product).
+constexpr std::size_t block_size = 64;
+static_assert(block_size == SHA256_CBLOCK);
 
 bool is_bulk(const SHA256_CTX& c, std::size_t len)
 {
@@ -164,12 +167,12 @@ int SHA256_Update(SHA256_CTX* c, const void* data, size_t len)
     const auto* in = static_cast<const unsigned char*>(data);
     auto* buffer = reinterpret_cast<unsigned char*>(c->data); // NOLINT: OpenSSL's byte buffer
     while (len > 0) {
-        const std::size_t take = std::min<std::size_t>(len, SHA256_CBLOCK - c->num);
+        const std::size_t take = std::min<std::size_t>(len, block_size - c->num);
         std::memcpy(buffer + c->num, in, take); // NOLINT(cppcoreguidelines-pro-bounds-*)
         c->num += static_cast<unsigned int>(take);
         in += take; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
         len -= take;
-        if (c->num == SHA256_CBLOCK) {
+        if (c->num == block_size) {
             compress(*c, buffer);
             c->num = 0;
         }
@@ -182,14 +185,14 @@ int SHA256_Final(unsigned char* md, SHA256_CTX* c)
     auto* buffer = reinterpret_cast<unsigned char*>(c->data); // NOLINT: OpenSSL's byte buffer
     std::size_t n = c->num;
     buffer[n++] = 0x80; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
-    if (n > SHA256_CBLOCK - 8) {
-        std::memset(buffer + n, 0, SHA256_CBLOCK - n); // NOLINT(cppcoreguidelines-pro-bounds-*)
+    if (n > block_size - 8) {
+        std::memset(buffer + n, 0, block_size - n); // NOLINT(cppcoreguidelines-pro-bounds-*)
         compress(*c, buffer);
         n = 0;
     }
-    std::memset(buffer + n, 0, SHA256_CBLOCK - 8 - n); // NOLINT(cppcoreguidelines-pro-bounds-*)
-    store_be(buffer + SHA256_CBLOCK - 8, c->Nh);       // NOLINT(cppcoreguidelines-pro-bounds-*)
-    store_be(buffer + SHA256_CBLOCK - 4, c->Nl);       // NOLINT(cppcoreguidelines-pro-bounds-*)
+    std::memset(buffer + n, 0, block_size - 8 - n); // NOLINT(cppcoreguidelines-pro-bounds-*)
+    store_be(buffer + block_size - 8, c->Nh);       // NOLINT(cppcoreguidelines-pro-bounds-*)
+    store_be(buffer + block_size - 4, c->Nl);       // NOLINT(cppcoreguidelines-pro-bounds-*)
     compress(*c, buffer);
     for (std::size_t i = 0; i < 8; ++i)
         store_be(md + 4 * i, c->h[i]); // NOLINT(cppcoreguidelines-pro-bounds-*)

@@ -6,7 +6,7 @@
 // fourth round"). Process-wide choices, so they belong to the binary, not the daemon library.
 #include <malloc.h>
 #include <unistd.h>
-#include <cstdio>
+#include <sstream>
 #include <string>
 #include "agent/berthd/berthd.hpp"
 #include "base/files.hpp"
@@ -30,9 +30,11 @@ constexpr int arenas = 1;
 long resident_kb()
 {
     const auto text = read_file("/proc/self/statm");
+    if (!text)
+        return 0;
+    std::istringstream fields(*text);
     long size = 0, resident = 0;
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): sscanf of two numbers
-    if (!text || std::sscanf(text->c_str(), "%ld %ld", &size, &resident) != 2)
+    if (!(fields >> size >> resident))
         return 0;
     return resident * (::sysconf(_SC_PAGESIZE) / 1024);
 }
