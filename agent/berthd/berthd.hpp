@@ -50,4 +50,9 @@ void log_to_journal();
 std::vector<std::string> journal_fields(log::Level level, std::string_view message,
                                         std::initializer_list<log::Field> fields);
 
+// memory.cpp: fixed malloc thresholds (call first thing, before threads), and the heap's free
+// pages handed back to the kernel, with berthd's RSS before and after logged (on_idle).
+void configure_malloc();
+void return_freed_memory();
+
 } // namespace berth::berthd

@@ -130,6 +130,7 @@ int fail(const Error& error, std::string_view what)
 
 int run_berthd(int argc, char** argv, char** envp)
 {
+    berthd::configure_malloc();
     auto flags = parse_flags(argc, argv);
     if (!flags) {
         std::fprintf(stderr, "berthd: %s\n%s", flags.error().message().c_str(), usage);
@@ -157,6 +158,7 @@ int run_berthd(int argc, char** argv, char** envp)
     daemon::Options options;
     options.config = *config;
     options.metadata_key = *metadata_key;
+    options.on_idle = berthd::return_freed_memory;
     auto node = daemon::Daemon::open(std::move(options));
     if (!node)
         return fail(node.error(), "cannot start the node");

@@ -121,6 +121,7 @@ void Daemon::Impl::finish_cleanup(const std::string& arn)
     if (written) {
         log::info("task removed", {{"task", arn}});
         cleanups.erase(it);
+        note_if_idle(); // its containers' handles and records are freed now
         return;
     }
     log::error(written.error(), "cannot record a task's cleanup as done, retrying",

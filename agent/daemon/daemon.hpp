@@ -34,6 +34,10 @@ struct Options {
     // _URI) with its id under it, and 169.254.170.2 is DNATed to config.metadata_listen.
     // Empty: neither (tests that serve no metadata).
     std::string metadata_key;
+    // Called on the loop once the node is idle again (every task STOPPED, no removal under way),
+    // a second after it became so: berthd returns its freed heap then (agent/berthd/memory.cpp).
+    // Empty: nothing is called.
+    std::function<void()> on_idle;
 };
 
 class Daemon : public api::ControlPlane {

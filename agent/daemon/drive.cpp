@@ -68,7 +68,8 @@ void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& act
                    {{"task", task.record.arn}});
     // STOPPED comes after Deprovision (or without Provision ever succeeding: then no
     // Deprovision runs), so the task's reservation and never-used leases go here at the latest.
-    if (task.engine->state().known == engine::TaskStatus::Stopped)
+    const bool stopped = task.engine->state().known == engine::TaskStatus::Stopped;
+    if (stopped)
         release_holds(task);
     const std::string arn = task.record.arn;
     for (const auto& action : actions) {
@@ -91,6 +92,8 @@ void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& act
         return;
     }
     arm_timer(task);
+    if (stopped)
+        note_if_idle();
 }
 
 void Daemon::Impl::deliver(const std::string& arn, const engine::Event& event)

@@ -127,6 +127,7 @@ struct Daemon::Impl {
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
     std::map<std::string, std::unique_ptr<Cleanup>> cleanups;        // finished, being removed
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
+    std::unique_ptr<asio::system_timer> idle_timer;                  // idle.cpp
     Lifecycle lifecycle; // watchdog.cpp, reload.cpp, drain.cpp: berthd's systemd side
     // housekeeping.cpp: readable on any nftables commit (net::RulesetWatch), so a firewall
     // reload is repaired at once; the 5 s poll stays as the fallback.
@@ -189,6 +190,10 @@ struct Daemon::Impl {
     void watch_exit(TaskEntry& task, std::size_t index);
     // A live container whose supervisor died: a new one watches it (Container::load).
     void rewatch(const std::string& arn, std::size_t index);
+    // idle.cpp: whether every task is STOPPED and no removal runs; if so, options.on_idle is
+    // (re)scheduled a settle time from now.
+    bool idle() const;
+    void note_if_idle();
     // control.cpp
     Result<api::RunTaskResult> admit(const api::RunTaskRequest& request);
     Result<std::optional<store::Task>> stop(const api::StopTaskRequest& request);

@@ -8,8 +8,13 @@ namespace {
 
 // WAL lets readers (berth CLI, introspection) run beside the writer; synchronous=FULL makes a
 // committed transaction survive power loss, which "written before the action" relies on.
+// cache_size: 256 KiB of pages per connection, not SQLite's 2 MB: berthd holds three (loop, API,
+// metadata) for its life, each would grow to the size of the database (1 MB after 500 tasks)
+// and keep it, while a page read again comes from the kernel's page cache in microseconds
+// (docs/BENCHMARKS.md, "Memory, fourth round").
 constexpr const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
+                                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; "
+                                "PRAGMA cache_size=-256;";
 
 TaskDefinition read_task_definition(const Statement& stmt)
 {

@@ -24,7 +24,9 @@ SECRET = "berth-e2e-secret-key"
 REGION = "us-east-1"
 BUILD = os.environ.get("BERTH_BUILD_ROOT", "build")
 SOURCE = os.environ.get("BERTH_SOURCE_ROOT", ".")
-BERTHD = os.path.join(BUILD, "agent/berthd/berthd")
+# BERTH_BENCH_BERTHD: another berthd binary (bench/berthd.sh side by side with a baseline's; its
+# berth-supervisor is the one next to it, as berthd looks there first).
+BERTHD = os.environ.get("BERTH_BENCH_BERTHD") or os.path.join(BUILD, "agent/berthd/berthd")
 BERTH = os.path.join(BUILD, "agent/cli/berth")
 RUNTIME = os.path.join(BUILD, "runtime/cli/berth-runtime")
 HELLO = "berth.local/hello:latest"

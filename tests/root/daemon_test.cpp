@@ -5,7 +5,8 @@
 // serves the page, StopTask to STOPPED with an exit code, then nothing left (rootfs mounts,
 // task netns, nftables port elements, container cgroups). Also: a task whose image is missing
 // ends STOPPED saying why, and berthd stopped (SIGTERM) and started again re-adopts a running
-// task. Only processes this test started are killed, by pid.
+// task. Only processes this test started are killed, by pid. A node idle again after its tasks
+// stopped hands its freed heap back (agent/berthd/memory.cpp), and not while a task runs.
 #include "tests/root/daemon_support.hpp"
 
 using namespace berth;
@@ -142,6 +143,41 @@ BOOST_AUTO_TEST_CASE(berthd_starts_the_supervisor_on_demand_and_it_leaves_when_i
     node.start();
     const auto stopped = node.wait_status(brief, "STOPPED");
     BOOST_TEST(stopped["containers"][0]["exitCode"] == 7, stopped.dump());
+    node.expect_nothing_left();
+}
+
+BOOST_AUTO_TEST_CASE(berthd_returns_its_freed_heap_once_the_last_task_stopped_and_not_before)
+{
+    Node node;
+    constexpr std::string_view idle_line = "node idle, freed heap returned to the system";
+    const auto times_logged = [&] {
+        std::size_t n = 0;
+        const auto err = node.berthd->err();
+        for (auto at = err.find(idle_line); at != std::string::npos;
+             at = err.find(idle_line, at + 1))
+            ++n;
+        return n;
+    };
+    const auto arn = node.run_hello_running();
+    std::this_thread::sleep_for(2s); // longer than the settle time (1 s): a running task is work
+    BOOST_TEST(times_logged() == 0U, node.berthd->err());
+
+    node.stop_task(arn);
+    // When it STOPPED (and again when its cleanup, 1 s later here, has freed its records, unless
+    // that came within the first call's settle time): at least once, at most twice.
+    BOOST_TEST_REQUIRE(eventually([&] { return times_logged() >= 1U; }, 100, 100ms),
+                       node.berthd->err());
+    const auto err = node.berthd->err();
+    const auto line = err.substr(err.rfind(idle_line));
+    BOOST_TEST(line.find("rss_kb_before=") != std::string::npos, line);
+    BOOST_TEST(line.find("rss_kb_after=") != std::string::npos, line);
+    eventually([&] { return node.mounts_of_ours().empty(); }, 50, 200ms); // removed
+    std::this_thread::sleep_for(2s);
+    const auto settled = times_logged();
+    BOOST_TEST((settled == 1U || settled == 2U), node.berthd->err());
+    // An idle node is not woken again: no further call without another task.
+    std::this_thread::sleep_for(2s);
+    BOOST_TEST(times_logged() == settled, node.berthd->err());
     node.expect_nothing_left();
 }
 
