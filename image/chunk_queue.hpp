@@ -18,15 +18,16 @@ namespace berth::image {
 class ChunkQueue {
 public:
     explicit ChunkQueue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
-    // Blocks while the queue is full, then until the consumer has drained it to half (so a
-    // producer faster than the consumer, as zstd's is, is woken once per half a queue, not once
-    // per chunk); false once the consumer stopped (it failed).
+    // Blocks while the queue is full; false once the consumer stopped (it failed). Waking the
+    // producer only once half the queue was drained (fewer wake-ups when zstd's producer outruns
+    // the writer) was tried: no faster, and gz pulls looked slower with it in two loaded runs
+    // (docs/BENCHMARKS.md, Round `zst`), so it resumes as soon as there is room.
     bool push(std::string chunk)
     {
         std::unique_lock lock(mutex_);
         if (!stopped_ && bytes_ >= max_bytes_) {
             producer_waits_ = true;
-            space_.wait(lock, [&] { return stopped_ || bytes_ <= max_bytes_ / 2; });
+            space_.wait(lock, [&] { return stopped_ || bytes_ < max_bytes_; });
             producer_waits_ = false;
         }
         if (stopped_)
@@ -51,7 +52,7 @@ public:
         auto chunk = std::move(chunks_.front());
         chunks_.pop_front();
         bytes_ -= chunk.size();
-        if (producer_waits_ && bytes_ <= max_bytes_ / 2)
+        if (producer_waits_ && bytes_ < max_bytes_)
             space_.notify_one();
         return chunk;
     }
