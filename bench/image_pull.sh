@@ -13,7 +13,8 @@
 #               VARIANTS="gz zst many" by default ("big" on request);
 #               BERTH_BASE=<another berth binary> (e.g. main's build) is timed in the same
 #               rounds, and its ratios printed next to BERTH's; ROUNDS=1 by default (each round runs
-#               every tool once, the order rotated; medians and their ratios are printed);
+#               every tool once, the order rotated and reversed every other round, so use ROUNDS=4 or 8
+#               to compare two berth binaries; medians and their ratios are printed);
 #               NO_UMOCI=1 skips skopeo+umoci; FS=fresh (default: a new ext4 of FS_MB=8192 on a
 #               loop device, in the bench's mount namespace) or FS=host (the work dir's own
 #               filesystem); SETTLE seconds between rounds (image_pull_netns.sh says why).

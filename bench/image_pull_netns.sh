@@ -122,11 +122,19 @@ ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127
 # the sys time. All outputs go at the end of the round, then SETTLE seconds pass (default 0 on
 # FS=fresh, 40 on FS=host) before the next round is timed.
 one_round() {
-  local tools=(curl berth ctr) k i
+  local tools=(curl berth ctr) k i n
   if [ "$2" = gzip ] && [ -z "${NO_UMOCI:-}" ]; then tools+=(umoci); fi
   if [ -n "$berth_base" ]; then tools+=(base); fi
-  for ((k = 0; k < ${#tools[@]}; k++)); do
-    i=$(((k + round) % ${#tools[@]}))
+  n=${#tools[@]}
+  for ((k = 0; k < n; k++)); do
+    # Rotated each round, and run backwards every other round: a rotation alone keeps each tool
+    # after the same one (berth after curl | tar, BERTH_BASE after ctr), and BERTH's slot took
+    # 1.1-1.3x BERTH_BASE's in 4 of 5 gz runs here, once with the binaries swapped (Round
+    # `zst`). Compare binaries
+    # with ROUNDS a multiple of 4 (with BERTH_BASE and no umoci: each berth then runs second and
+    # fourth, after curl | tar and after ctr, equally often).
+    i=$(((k + round) % n))
+    if ((round % 2)); then i=$((n - 1 - i)); fi
     case ${tools[i]} in
     curl) timed "curl|tar" curl_tar "$1" "$2" "$work/curl-$1" ;;
     berth) timed berth berth_pull "$1" ;;

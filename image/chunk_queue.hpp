@@ -18,30 +18,49 @@ namespace berth::image {
 class ChunkQueue {
 public:
     explicit ChunkQueue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
-    // Blocks while the queue is full; false once the consumer stopped (it failed).
+    // Blocks while the queue is full; false once the consumer stopped (it failed). Waking the
+    // producer only once half the queue was drained (fewer wake-ups when zstd's producer outruns
+    // the writer) was tried: no faster, and gz pulls looked slower with it in two loaded runs
+    // (docs/BENCHMARKS.md, Round `zst`), so it resumes as soon as there is room.
     bool push(std::string chunk)
     {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return stopped_ || bytes_ < max_bytes_; });
+        if (!stopped_ && bytes_ >= max_bytes_) {
+            producer_waits_ = true;
+            space_.wait(lock, [&] { return stopped_ || bytes_ < max_bytes_; });
+            producer_waits_ = false;
+        }
         if (stopped_)
             return false;
         bytes_ += chunk.size();
         chunks_.push_back(std::move(chunk));
-        changed_.notify_all();
+        if (consumer_waits_)
+            data_.notify_one();
         return true;
     }
     // The next chunk, or nullopt once the producer closed the queue and it is empty.
     std::optional<std::string> pop()
     {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
+        if (chunks_.empty() && !closed_) {
+            consumer_waits_ = true;
+            data_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
+            consumer_waits_ = false;
+        }
         if (chunks_.empty())
             return std::nullopt;
         auto chunk = std::move(chunks_.front());
         chunks_.pop_front();
         bytes_ -= chunk.size();
-        changed_.notify_all();
+        if (producer_waits_ && bytes_ < max_bytes_)
+            space_.notify_one();
         return chunk;
+    }
+    // Whether the producer waits in push() (for tests: it is then blocked, not about to block).
+    bool producer_waits()
+    {
+        const std::lock_guard lock(mutex_);
+        return producer_waits_;
     }
     // A chunk the consumer gave back, if any, as it was: its size is kept, so the producer's
     // resize to a chunk's size is a no-op, not a 256 KiB memset (it overwrites the bytes anyway);
@@ -65,7 +84,7 @@ public:
     {
         const std::lock_guard lock(mutex_);
         closed_ = true;
-        changed_.notify_all();
+        data_.notify_all();
     }
     void stop() // consumer: gives up; producers stop waiting
     {
@@ -73,17 +92,19 @@ public:
         stopped_ = true;
         chunks_.clear();
         bytes_ = 0;
-        changed_.notify_all();
+        space_.notify_all();
+        data_.notify_all();
     }
 
 private:
     static constexpr std::size_t max_spares = 64;
     std::mutex mutex_;
-    std::condition_variable changed_;
+    std::condition_variable space_, data_; // the producer waits for space, the consumer for data
     std::deque<std::string> chunks_;
     std::vector<std::string> spares_;
     std::size_t bytes_ = 0, max_bytes_;
     bool closed_ = false, stopped_ = false;
+    bool producer_waits_ = false, consumer_waits_ = false; // whom a change must wake
 };
 
 } // namespace berth::image

@@ -25,7 +25,10 @@ public:
 
 class Decompressor {
 public:
-    static std::unique_ptr<Decompressor> create(Compression compression); // None/Gzip/Zstd
+    // None/Gzip/Zstd. output_hashed: the caller checks the output's digest (a layer's diffID), so
+    // a zstd frame's own checksum (XXH64) is not checked twice; an archive's envelope keeps it.
+    static std::unique_ptr<Decompressor> create(Compression compression,
+                                                bool output_hashed = false);
     virtual ~Decompressor() = default;
     // Output in 256 KiB pieces of a buffer of the decompressor's own: the OutBuffers feed below
     // into that buffer (a decompressor that can hand its input on as it is overrides it).

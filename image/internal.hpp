@@ -4,6 +4,7 @@
 // includes it.
 #pragma once
 #include "image/archive.hpp"
+#include "image/chunk_queue.hpp"
 #include "image/containers.hpp"
 #include "image/decompress.hpp"
 #include "image/digest.hpp"

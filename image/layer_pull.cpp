@@ -62,7 +62,8 @@ struct Pipeline final : OutBuffers {
     std::thread unpacker;
 
     Pipeline(const LayerJob& j, const PullOptions& o, Fd root, Fd blob_fd)
-        : job(j), options(o), inflater(Decompressor::create(layer_compression(j.layer.media_type))),
+        : job(j), options(o), inflater(Decompressor::create(layer_compression(j.layer.media_type),
+                                                            /*output_hashed=*/true)),
           writer(std::move(root)), blob(std::move(blob_fd))
     {
         unpacker = std::thread([this] {

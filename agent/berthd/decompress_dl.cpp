@@ -26,6 +26,7 @@ struct Isal {
 struct Zstd {
     decltype(&::ZSTD_createDCtx) create_dctx = nullptr;
     decltype(&::ZSTD_freeDCtx) free_dctx = nullptr;
+    decltype(&::ZSTD_DCtx_setParameter) set_parameter = nullptr;
     decltype(&::ZSTD_decompressStream) decompress_stream = nullptr;
     decltype(&::ZSTD_isError) is_error = nullptr;
     decltype(&::ZSTD_getErrorName) error_name = nullptr;
@@ -45,6 +46,7 @@ berth::Result<void> bind_zstd(void* l, Zstd& a)
 {
     for (auto r : {berth::bind_symbol(l, zstd_soname, "ZSTD_createDCtx", a.create_dctx),
                    berth::bind_symbol(l, zstd_soname, "ZSTD_freeDCtx", a.free_dctx),
+                   berth::bind_symbol(l, zstd_soname, "ZSTD_DCtx_setParameter", a.set_parameter),
                    berth::bind_symbol(l, zstd_soname, "ZSTD_decompressStream", a.decompress_stream),
                    berth::bind_symbol(l, zstd_soname, "ZSTD_isError", a.is_error),
                    berth::bind_symbol(l, zstd_soname, "ZSTD_getErrorName", a.error_name)})
@@ -117,6 +119,13 @@ size_t ZSTD_freeDCtx(ZSTD_DCtx* dctx)
 {
     const Zstd* a = zstd();
     return a != nullptr ? a->free_dctx(dctx) : 0;
+}
+
+size_t ZSTD_DCtx_setParameter(ZSTD_DCtx* dctx, ZSTD_dParameter param, int value)
+{
+    const Zstd* a = zstd();
+    return a != nullptr && dctx != nullptr ? a->set_parameter(dctx, param, value)
+                                           : zstd_generic_error;
 }
 
 size_t ZSTD_decompressStream(ZSTD_DCtx* zds, ZSTD_outBuffer* output, ZSTD_inBuffer* input)

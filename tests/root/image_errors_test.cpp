@@ -88,6 +88,24 @@ BOOST_AUTO_TEST_CASE(a_corrupt_gzip_stream_with_a_matching_digest_is_refused)
     check_nothing_kept_for(image::sha256_digest(layers[0].blob));
 }
 
+// zstd's own frame checksum (XXH64) is not checked: the layer's sha256 and its diffID cover every
+// byte. A frame of raw (incompressible) blocks with one byte changed still decodes; the diffID
+// refuses it.
+BOOST_AUTO_TEST_CASE(a_zstd_layer_altered_under_a_matching_digest_is_refused_by_its_diff_id)
+{
+    std::vector<Layer> layers{{TarBuilder().file("a", random_bytes(300000)).finish(),
+                               "application/vnd.oci.image.layer.v1.tar+zstd"}};
+    layers[0].blob = zstd_bytes(layers[0].tar);
+    layers[0].blob[layers[0].blob.size() / 2] ^= 0x55; // inside a raw block: still decodes
+    push_image(registry, "bad/zstd", "1", layers);
+    auto r = pull("bad/zstd:1");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    const auto message = r.error().message();
+    BOOST_TEST(r.error().code == EBADMSG, message);
+    BOOST_TEST(contains(message, "uncompressed content has digest"), message);
+    check_nothing_kept_for(image::sha256_digest(layers[0].blob));
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_layer_media_type_is_refused_by_name)
 {
     std::vector<Layer> layers{

@@ -138,6 +138,30 @@ BOOST_AUTO_TEST_CASE(truncated_or_corrupt_compressed_streams_are_errors)
     BOOST_TEST(!zcut->finish().has_value());
 }
 
+// A layer's decompressor leaves zstd's frame checksum to the diffID the pull checks; every other
+// (an archive's envelope) still checks it.
+BOOST_AUTO_TEST_CASE(a_zstd_frame_checksum_is_checked_unless_the_caller_hashes_the_output)
+{
+    const std::string data(100000, 'q');
+    auto packed = test::zstd_bytes(data); // zstd(1) writes the checksum: the last 4 bytes
+    packed.back() = static_cast<char>(packed.back() ^ 0x5a);
+    std::string out;
+    auto sink = [&](const char* b, std::size_t n) -> Result<void> {
+        out.append(b, n);
+        return {};
+    };
+    auto checked = Decompressor::create(Compression::Zstd);
+    auto r = checked->feed(packed.data(), packed.size(), sink);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message().find("zstd stream is corrupt") != std::string::npos,
+               r.error().message());
+    out.clear();
+    auto hashed = Decompressor::create(Compression::Zstd, /*output_hashed=*/true);
+    BOOST_TEST_REQUIRE(hashed->feed(packed.data(), packed.size(), sink).has_value());
+    BOOST_TEST(hashed->finish().has_value());
+    BOOST_TEST(out == data);
+}
+
 BOOST_AUTO_TEST_CASE(layer_paths_are_cleaned_and_dotdot_refused)
 {
     BOOST_TEST(*clean_layer_path("./a//b/") == "a/b");
