@@ -3,7 +3,8 @@
 // (tar parse and the writer's system calls), so the two halves of the pipeline run on two cores.
 // Chunks are recycled (spare()/recycle()): the inflated stream is hundreds of MB, and a fresh
 // 256 KiB allocation per chunk would be an mmap, page faults and an munmap each time.
-// Internal to image/.
+// One producer thread and one consumer thread: the wake-up flags (producer_waits_,
+// consumer_waits_) assume it. Internal to image/.
 #pragma once
 #include <condition_variable>
 #include <cstddef>
@@ -86,7 +87,7 @@ public:
         closed_ = true;
         data_.notify_all();
     }
-    void stop() // consumer: gives up; producers stop waiting
+    void stop() // consumer: gives up; the producer stops waiting
     {
         const std::lock_guard lock(mutex_);
         stopped_ = true;
