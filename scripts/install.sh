@@ -56,21 +56,39 @@ command -v systemctl >/dev/null || [ $start -eq 0 ] || die "systemctl not found"
 # socket to systemd (berth-supervisor.socket), which would take the path from under a running
 # supervisor. With no container it is simply stopped; with containers it is their parent and
 # must not be replaced while they run (nor could it be on cgroup v2: systemd/README.md).
-# The containers are under the runtime dir berth.conf names (BERTH_RUNTIME_DIR, /run/berth if unset).
-# --no-start stops nothing: it only says what the next start will meet.
+# Whether it has containers is read from the unit's cgroup (every container of that supervisor
+# is below it, whatever the runtime dir), and from the runtime dir berth.conf names
+# (BERTH_RUNTIME_DIR, /run/berth if unset). Anything that cannot be read counts as "has
+# containers": the install then refuses rather than guess. --no-start stops nothing: it only
+# says what the next start will meet.
+unit_processes() { # the pids in berth-supervisor.service's cgroup subtree but its main pid
+    local cg base main
+    cg=$(systemctl show -P ControlGroup berth-supervisor.service) && [ -n "$cg" ] || return 1
+    main=$(systemctl show -P MainPID berth-supervisor.service) || return 1
+    for base in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
+        [ -f "$base$cg/cgroup.procs" ] || continue
+        find "$base$cg" -name cgroup.procs -exec cat {} + | grep -vx "$main"
+        return 0
+    done
+    return 1
+}
 if [ -d /run/systemd/system ] && systemctl is-active --quiet berth-supervisor.service &&
     ! systemctl is-active --quiet berth-supervisor.socket; then
-    runtime_dir=$(sed -n 's/^[[:space:]]*BERTH_RUNTIME_DIR[[:space:]]*=[[:space:]]*["'"'"']\{0,1\}\([^"'"'"']*\).*/\1/p' \
+    runtime_dir=$(sed -n 's/^[[:space:]]*BERTH_RUNTIME_DIR[[:space:]]*=[[:space:]]*["'"'"']\{0,1\}\([^"'"'"'[:space:]]*\).*/\1/p' \
         "$config" 2>/dev/null | tail -n 1)
     runtime_dir=${runtime_dir:-/run/berth}
+    if ! others=$(unit_processes); then
+        others=unknown
+    fi
     if [ $start -eq 0 ]; then
         echo "berth install: warning: berth-supervisor.service runs without berth-supervisor.socket
-(an older berth); it is left running (--no-start). Stop it once it has no container
-($runtime_dir/containers), before starting berth-supervisor.socket." >&2
-    elif [ -n "$(ls -A "$runtime_dir/containers" 2>/dev/null)" ]; then
+(an older berth); it is left running (--no-start). Stop it once it has no container, before
+starting berth-supervisor.socket." >&2
+    elif [ -n "$others" ] || [ -n "$(ls -A "$runtime_dir/containers" 2>/dev/null)" ]; then
         die "berth-supervisor.service runs without berth-supervisor.socket (an older berth) and
-has containers ($runtime_dir/containers): stop every task (or reboot) first, then install again.
-Nothing was changed."
+has containers, or they cannot be ruled out (processes in its cgroup: ${others:-none};
+$runtime_dir/containers): stop every task (or reboot) first, then install again. Nothing was
+changed."
     else
         systemctl stop berthd.service berth-supervisor.service
     fi
