@@ -5,7 +5,7 @@
 // Family, Revision, DesiredStatus, KnownStatus, Limits {CPU vCPUs, Memory MiB}, PullStartedAt,
 // PullStoppedAt, ExecutionStoppedAt, LaunchType, Containers}, with ImageID and CreatedAt/StartedAt/
 // FinishedAt per container from the engine (ControlPlane::container_details); /stats and
-// /task/stats in Docker's stats JSON (metadata_stats.cpp); /taskWithTags (v4) adds TaskTags and
+// /task/stats in Docker's stats JSON (metadata_stats.cpp); /taskWithTags adds TaskTags and
 // ContainerInstanceTags (ListTagsForResource's, from the store). Not shown because berth does not
 // track it: a bridge task's IPv4Addresses.
 #include <openssl/crypto.h>
@@ -224,7 +224,7 @@ json task_json(const TaskView& view, const std::string& cluster, bool v4)
 struct Route {
     bool v4 = true;
     std::string id;
-    // "", "task", "taskWithTags" (v4), "stats", "task/stats", or anything else (404)
+    // "", "task", "taskWithTags", "stats", "task/stats", or anything else (404)
     std::string rest;
 };
 
@@ -332,10 +332,11 @@ void add_tags(json& out, const MetadataSource& source, const char* field, const 
     out[field] = std::move(tags);
 }
 
-// /v4/<id>/taskWithTags: the task's metadata with TaskTags and ContainerInstanceTags.
-json task_with_tags(const MetadataSource& source, const TaskView& view, const std::string& cluster)
+// <id>/taskWithTags (v3 and v4): the task's metadata with TaskTags and ContainerInstanceTags.
+json task_with_tags(const MetadataSource& source, const TaskView& view, const std::string& cluster,
+                    bool v4)
 {
-    json out = task_json(view, cluster, true);
+    json out = task_json(view, cluster, v4);
     add_tags(out, source, "TaskTags", view.task.arn);
     add_tags(out, source, "ContainerInstanceTags", source.node.container_instance_arn);
     return out;
@@ -353,11 +354,11 @@ MetadataResponse credentials_refused()
 MetadataResponse answer(const MetadataSource& source, const Route& route)
 {
     const bool known = route.rest.empty() || route.rest == "task" || route.rest == "stats" ||
-                       route.rest == "task/stats" || (route.v4 && route.rest == "taskWithTags");
+                       route.rest == "task/stats" || route.rest == "taskWithTags";
     if (!known)
         return error(404, cat("no such metadata path: ", route.rest,
-                              " (try the container itself, /task, ",
-                              route.v4 ? "/taskWithTags, " : "", "/stats or /task/stats)"));
+                              " (try the container itself, /task, /taskWithTags, /stats or "
+                              "/task/stats)"));
     const auto not_found = [&route] {
         return error(404, cat(route.v4 ? "V4" : "V3",
                               " container metadata handler: unable to get container for id ",
@@ -396,7 +397,7 @@ MetadataResponse answer(const MetadataSource& source, const Route& route)
             if (route.rest == "task")
                 return {200, dump(task_json(view, cluster, route.v4))};
             if (route.rest == "taskWithTags")
-                return {200, dump(task_with_tags(source, view, cluster))};
+                return {200, dump(task_with_tags(source, view, cluster, route.v4))};
             return {200, dump(container_json(view, c, cluster, route.v4))};
         }
     return not_found();

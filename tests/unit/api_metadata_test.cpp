@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(v3_answers_the_same_container_without_the_v4_only_fields)
     BOOST_TEST(!s.get_json("/v3/" + id_of("web") + "/task").contains("LaunchType"));
 }
 
-BOOST_AUTO_TEST_CASE(task_with_tags_adds_the_tasks_and_the_instances_tags_in_v4_only)
+BOOST_AUTO_TEST_CASE(task_with_tags_adds_the_tasks_and_the_instances_tags)
 {
     Shapes s;
     s.source.tags = [](const std::string& arn) -> berth::Result<std::vector<store::Tag>> {
@@ -203,7 +203,9 @@ BOOST_AUTO_TEST_CASE(task_with_tags_adds_the_tasks_and_the_instances_tags_in_v4_
     BOOST_TEST(task["TaskARN"] == task_arn); // the rest is /task's answer
     BOOST_TEST(task["Containers"].size() == 2U);
     BOOST_TEST(!task.contains("Errors"));
-    BOOST_TEST(s.get("/v3/" + id_of("web") + "/taskWithTags").status == 404U);
+    const auto v3 = s.get_json("/v3/" + id_of("web") + "/taskWithTags"); // v3 has it too
+    BOOST_TEST(v3["TaskTags"] == json({{"team", "web"}, {"stage", "prod"}}));
+    BOOST_TEST(!v3.contains("LaunchType"));
 
     // Tags that cannot be read: the task metadata still answers, the failure in Errors.
     s.source.tags = [](const std::string&) -> berth::Result<std::vector<store::Tag>> {
