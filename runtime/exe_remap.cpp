@@ -210,6 +210,10 @@ bool move_mappings(const Vma* vmas, std::size_t count, int ro) noexcept
         } else {
             r = raw6(SYS_mmap, addr, len, v.prot, MAP_PRIVATE | MAP_FIXED, ro,
                      static_cast<long>(v.offset));
+            // Errors do_mmap() returns before it unmaps anything; any other (ENOMEM above all)
+            // may come after the old range was unmapped (kernels before 6.12), leaving a hole.
+            untouched = r == -EINVAL || r == -EACCES || r == -EPERM || r == -ENODEV ||
+                        r == -EOVERFLOW || r == -EBADF;
         }
         if (raw_failed(r)) {
             if (i == 0 && untouched)

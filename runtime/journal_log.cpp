@@ -97,15 +97,21 @@ JournalSender::Sent JournalSender::try_send(const std::string& entry)
 // payload (what journald takes as "the entry is in this file").
 JournalSender::Sent JournalSender::send_memfd(const std::string& entry)
 {
+    // Short of memory or descriptors: later; anything else (ENOSYS, EPERM under a seccomp
+    // filter, ...) will not change, and the entry must not hold the backlog's head for good.
+    const auto failed = [this](int err) {
+        last_errno_ = err;
+        return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOSPC ? Sent::Later
+                                                                                : Sent::Never;
+    };
     Fd memfd(::memfd_create("journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    if (!memfd.valid()) {
-        last_errno_ = errno;
-        return Sent::Later;
-    }
-    if (!write_all(memfd.get(), entry) ||
-        ::fcntl(memfd.get(), F_ADD_SEALS,
+    if (!memfd.valid())
+        return failed(errno);
+    if (auto written = write_all(memfd.get(), entry); !written)
+        return failed(written.error().code);
+    if (::fcntl(memfd.get(), F_ADD_SEALS,
                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-        return Sent::Later;
+        return failed(errno);
     auto sent = send_datagram(socket_.get(), address_, {}, memfd.get());
     if (sent)
         return Sent::Yes;

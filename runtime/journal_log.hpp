@@ -93,6 +93,8 @@ public:
     // not is left out.
     JournalLog(JournalSender& sender, const std::vector<std::string>& fields);
     Result<void> write(std::string_view stream, std::string_view text, bool more) override;
+    // Lines dropped when written (backlog full, or refused at once); a queued line journald
+    // refuses later is counted by the sender's drop notice (BERTH_DROPPED_LINES) only.
     std::uint64_t dropped() const { return dropped_; }
 
     // The encoded entry for one piece (white-box tests): fixed fields, then MESSAGE, PRIORITY

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -247,23 +248,24 @@ bool Supervisor::serve_backlog()
 }
 
 namespace {
-// Whether the socket path is still the file this supervisor's bind() made.
-bool owns_socket_path(const Listening& listening)
+// Whether path (the socket path, or its name aside) is the file this supervisor's bind() made.
+bool is_own_socket(const Listening& listening, const std::string& path)
 {
     struct stat st {};
-    return ::lstat(listening.socket_path.c_str(), &st) == 0 && st.st_dev == listening.socket_dev &&
+    return ::lstat(path.c_str(), &st) == 0 && st.st_dev == listening.socket_dev &&
            st.st_ino == listening.socket_ino;
 }
 } // namespace
 
 // After a cancelled exit (self-listening): the listener's own socket file back at the path,
-// still under the lock (nobody else touches the path meanwhile: berthd's ensure_supervisor
-// removes or binds it only under that lock). A rename, not a new bind: it cannot fail for want
-// of memory or a name, which would leave a supervisor with containers that nobody can reach.
+// still under the lock. A rename, not a new bind: it cannot fail for want of memory or a name,
+// which would leave a supervisor with containers that nobody can reach. RENAME_NOREPLACE: a
+// socket unit started meanwhile may have bound its own socket at the path, which stays.
 void Supervisor::restore_socket_path()
 {
     const auto aside = listening_.socket_path + ".leaving";
-    if (::rename(aside.c_str(), listening_.socket_path.c_str()) < 0)
+    if (::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, listening_.socket_path.c_str(),
+                    RENAME_NOREPLACE) < 0)
         log::error(Error::from_errno("rename ", berth::quoted(aside)),
                    "berth-supervisor: cannot put its socket back; it stays, unreachable, until "
                    "its containers end",
@@ -284,7 +286,7 @@ bool Supervisor::leave()
         // that file, can still be given back its name if the exit is cancelled. A path that is
         // no longer this listener's file (a socket unit bound its own there) is left alone:
         // nobody reaches this supervisor through it anyway.
-        if (owns_socket_path(listening_)) {
+        if (is_own_socket(listening_, listening_.socket_path)) {
             const auto aside = listening_.socket_path + ".leaving";
             if (::rename(listening_.socket_path.c_str(), aside.c_str()) < 0)
                 return false;
@@ -302,8 +304,10 @@ bool Supervisor::leave()
     if (listening_.activated)
         release_unit_controllers();
     if (!listening_.activated) {
-        if (moved_aside)
-            (void)::unlink((listening_.socket_path + ".leaving").c_str());
+        // Its name aside: moved there now, or left there by a restore that failed earlier.
+        const auto aside = listening_.socket_path + ".leaving";
+        if (moved_aside || is_own_socket(listening_, aside))
+            (void)::unlink(aside.c_str());
         const auto pid_path = sibling(listening_.socket_path, "supervisor.pid");
         const auto text = read_file(pid_path);
         if (text && trim(text->substr(0, text->find('\n'))) == std::to_string(::getpid()))
@@ -329,8 +333,11 @@ Result<void> run_supervisor(SupervisorSettings settings)
             return std::move(bound).error();
         listener = std::move(*bound);
         struct stat st {};
-        if (::lstat(settings.socket_path.c_str(), &st) < 0)
-            return Error::from_errno("stat ", berth::quoted(settings.socket_path));
+        if (::lstat(settings.socket_path.c_str(), &st) < 0) {
+            auto error = Error::from_errno("stat ", berth::quoted(settings.socket_path));
+            (void)::unlink(settings.socket_path.c_str()); // the file just bound
+            return error;
+        }
         listening.socket_dev = st.st_dev;
         listening.socket_ino = st.st_ino;
     }

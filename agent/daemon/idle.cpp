@@ -31,7 +31,7 @@ void Daemon::Impl::note_if_idle()
     if (!options.on_idle || !idle())
         return;
     if (!idle_timer)
-        idle_timer = std::make_unique<asio::system_timer>(io);
+        idle_timer = std::make_unique<asio::steady_timer>(io);
     idle_timer->expires_after(idle_settle); // a pending wait is cancelled: one call per settle
     idle_timer->async_wait([this](const boost::system::error_code& ec) {
         if (!ec && idle())

@@ -18,6 +18,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include "agent/daemon/daemon.hpp"
@@ -127,7 +128,7 @@ struct Daemon::Impl {
     std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
     std::map<std::string, std::unique_ptr<Cleanup>> cleanups;        // finished, being removed
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
-    std::unique_ptr<asio::system_timer> idle_timer;                  // idle.cpp
+    std::unique_ptr<asio::steady_timer> idle_timer;                  // idle.cpp: a relative settle
     Lifecycle lifecycle; // watchdog.cpp, reload.cpp, drain.cpp: berthd's systemd side
     // housekeeping.cpp: readable on any nftables commit (net::RulesetWatch), so a firewall
     // reload is repaired at once; the 5 s poll stays as the fallback.

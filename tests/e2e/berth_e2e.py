@@ -27,6 +27,8 @@ SOURCE = os.environ.get("BERTH_SOURCE_ROOT", ".")
 # BERTH_BENCH_BERTHD: another berthd binary (bench/berthd.sh side by side with a baseline's; its
 # berth-supervisor is the one next to it, as berthd looks there first).
 BERTHD = os.environ.get("BERTH_BENCH_BERTHD") or os.path.join(BUILD, "agent/berthd/berthd")
+if os.environ.get("BERTH_BENCH_BERTHD"):  # said, so that a variable left exported is seen
+    print(f"berth_e2e: berthd is {BERTHD} (BERTH_BENCH_BERTHD)", file=sys.stderr)
 BERTH = os.path.join(BUILD, "agent/cli/berth")
 RUNTIME = os.path.join(BUILD, "runtime/cli/berth-runtime")
 HELLO = "berth.local/hello:latest"
