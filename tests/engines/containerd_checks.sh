@@ -71,12 +71,12 @@ c_detached_exec_logs_stop_rm() {
   local n=c-$RN-detached out rc log=$ctr_dir/logs/c-$RN-detached
   crun_ "$n" -d --log-uri "file://$log" -- \
     sh -c 'trap "echo bye; exit 0" TERM; echo started; while :; do sleep 0.1; done' || return 1
-  out=$(c task exec --exec-id e1 "$n" sh -c 'echo in-exec; exit 5'); rc=$?
+  out=$(c task exec --exec-id e1 "$n" sh -c 'echo in-exec; sleep 0.2; exit 5'); rc=$?
   if ! want "exec output" "$out" in-exec || ! want "exec exit code" "$rc" 5; then ctr_cleanup "$n"; return 1; fi
   c task exec -d --exec-id e3 "$n" sh -c 'echo detached >/tmp/mark' || { ctr_cleanup "$n"; return 1; }
   wait_for 5 ctr --address "$ctr_dir/containerd.sock" -n engines task exec --exec-id e4 "$n" test -f /tmp/mark ||
     { echo "exec -d left no mark"; ctr_cleanup "$n"; return 1; }
-  out=$(c task exec --exec-id e2 --user 65534 --cwd /tmp "$n" sh -c 'echo $(id -u) $(pwd)')
+  out=$(c task exec --exec-id e2 --user 65534 --cwd /tmp "$n" sh -c 'echo $(id -u) $(pwd); sleep 0.2')
   want "exec user/cwd" "$out" "65534 /tmp" || { ctr_cleanup "$n"; return 1; }
   c task kill "$n" || return 1
   wait_for 10 sh -c "[ \"\$(ctr --address $ctr_dir/containerd.sock -n engines task ls | awk '\$1 == \"$n\" {print \$3}')\" = STOPPED ]" ||
@@ -87,9 +87,10 @@ c_detached_exec_logs_stop_rm() {
   want "containers left" "$(c container ls -q | grep -x "$n")" ""
 }
 
-# ctr -t may lose the last output of a process that exits right after writing it (its console copy
-# races the task's exit: containerd issues 3738 and 4107, runc as much as berth-runtime), so the
-# tty checks' commands wait 0.2 s after their last write.
+# ctr may lose the last output of a process that exits right after writing it (its copy races the
+# process's exit: containerd issues 3738 and 4107; seen with runc as much as with berth-runtime, on
+# a terminal and on `task exec`'s pipes), so the commands whose output a check reads wait 0.2 s
+# after their last write.
 c_tty_run() {
   local out rc
   out=$(on_tty "ctr --address $ctr_dir/containerd.sock -n engines run --rm -t --runc-binary $RB \
@@ -184,7 +185,7 @@ c_pause_resume() {
   st=$(task_status "$n")
   frozen=$(cat "/sys/fs/cgroup/freezer$cg_parent/$n/freezer.state")
   c task resume "$n"
-  after=$(c task exec --exec-id a1 "$n" echo alive)
+  after=$(c task exec --exec-id a1 "$n" sh -c 'echo alive; sleep 0.2')
   ctr_cleanup "$n"
   want "paused status" "$st" PAUSED && want "freezer.state" "$frozen" FROZEN &&
     want "exec after resume" "$after" alive
@@ -229,7 +230,7 @@ c_own_session() {
   out=$(crun_ "$n" --rm -- sh -c 'read -r p c s pp g sid x </proc/self/stat; echo $p $sid')
   want "init pid and session" "$out" "1 1" || return 1
   crun_ "$n" -d -- sleep 1000 || return 1
-  out=$(c task exec --exec-id s1 "$n" sh -c 'read -r p c s pp g sid x </proc/self/stat; [ $p = $sid ] && echo own-session || echo "session $sid pid $p"')
+  out=$(c task exec --exec-id s1 "$n" sh -c 'read -r p c s pp g sid x </proc/self/stat; [ $p = $sid ] && echo own-session || echo "session $sid pid $p"; sleep 0.2')
   ctr_cleanup "$n"
   want "exec process session" "$out" own-session
 }
