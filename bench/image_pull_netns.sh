@@ -130,9 +130,8 @@ one_round() {
     # Rotated each round, and run backwards every other round: a rotation alone keeps each tool
     # after the same one (berth after curl | tar, BERTH_BASE after ctr), and BERTH's slot took
     # 1.1-1.3x BERTH_BASE's in 4 of 5 gz runs here, once with the binaries swapped (Round
-    # `zst`). Compare binaries
-    # with ROUNDS a multiple of 4 (with BERTH_BASE and no umoci: each berth then runs second and
-    # fourth, after curl | tar and after ctr, equally often).
+    # `zst`). Compare binaries with ROUNDS a multiple of 4 (with BERTH_BASE and no umoci: each
+    # berth then runs second and fourth, after curl | tar and after ctr, equally often).
     i=$(((k + round) % n))
     if ((round % 2)); then i=$((n - 1 - i)); fi
     case ${tools[i]} in
