@@ -308,15 +308,13 @@ MetadataResponse task_stats(const MetadataSource& source, const store::Task& tas
     return {200, dump(out)};
 }
 
-// {key: value} of arn's tags into out[field]; a failure to read them goes into out["Errors"] as
-// the ECS agent reports a failed ListTagsForResource there, the task metadata still answered.
+// {key: value} of arn's tags into out[field], left out when there are none (the ECS agent's
+// omitempty); a failure to read them goes into out["Errors"] as the ECS agent reports a failed
+// ListTagsForResource there, the task metadata still answered.
 void add_tags(json& out, const MetadataSource& source, const char* field, const std::string& arn)
 {
-    json tags = json::object();
-    if (!source.tags) {
-        out[field] = std::move(tags);
+    if (!source.tags)
         return;
-    }
     auto found = source.tags(arn);
     if (!found) {
         out["Errors"].push_back({{"ErrorField", field},
@@ -325,10 +323,13 @@ void add_tags(json& out, const MetadataSource& source, const char* field, const 
                                  {"StatusCode", 500},
                                  {"RequestId", ""},
                                  {"ResourceARN", arn}});
-    } else {
-        for (const auto& [key, value] : *found)
-            tags[key] = value;
+        return;
     }
+    if (found->empty())
+        return;
+    json tags = json::object();
+    for (const auto& [key, value] : *found)
+        tags[key] = value;
     out[field] = std::move(tags);
 }
 

@@ -197,6 +197,7 @@ BOOST_AUTO_TEST_CASE(task_with_tags_adds_the_tasks_and_the_instances_tags)
             return std::vector<store::Tag>{{"rack", "r7"}};
         return std::vector<store::Tag>{};
     };
+
     auto task = s.get_json("/v4/" + id_of("web") + "/taskWithTags");
     BOOST_TEST(task["TaskTags"] == json({{"team", "web"}, {"stage", "prod"}}));
     BOOST_TEST(task["ContainerInstanceTags"] == json({{"rack", "r7"}}));
@@ -212,13 +213,23 @@ BOOST_AUTO_TEST_CASE(task_with_tags_adds_the_tasks_and_the_instances_tags)
         return berth::Error::with_code(EIO, "database is locked");
     };
     task = s.get_json("/v4/" + id_of("web") + "/taskWithTags");
-    BOOST_TEST(task["TaskTags"] == json::object());
+    BOOST_TEST(!task.contains("TaskTags"));
     BOOST_TEST_REQUIRE(task["Errors"].size() == 2U);
     BOOST_TEST(task["Errors"][0]["ErrorField"] == "TaskTags");
     BOOST_TEST(task["Errors"][0]["ResourceARN"] == task_arn);
     BOOST_TEST(task["Errors"][0]["ErrorMessage"].get<std::string>().find("database is locked") !=
                std::string::npos);
     BOOST_TEST(task["Errors"][1]["ErrorField"] == "ContainerInstanceTags");
+
+    // No tags: the fields are left out (the ECS agent's omitempty).
+    s.source.tags = [](const std::string&) -> berth::Result<std::vector<store::Tag>> {
+        return std::vector<store::Tag>{};
+    };
+    task = s.get_json("/v4/" + id_of("web") + "/taskWithTags");
+    BOOST_TEST(!task.contains("TaskTags"));
+    BOOST_TEST(!task.contains("ContainerInstanceTags"));
+    BOOST_TEST(!task.contains("Errors"));
+    BOOST_TEST(task["TaskARN"] == task_arn);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_ids_and_paths_are_404_and_credentials_400)
