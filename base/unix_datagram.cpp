@@ -7,15 +7,16 @@
 
 namespace berth {
 
-Result<UnixAddress> unix_address(std::string_view name)
+namespace {
+
+// Abstract: sun_path starts with NUL and the length counts exactly the name's bytes.
+// Path: NUL-terminated inside sun_path.
+Result<UnixAddress> address_of(std::string_view name, bool abstract)
 {
     UnixAddress out;
     out.addr.sun_family = AF_UNIX;
     if (name.empty())
         return Error::invalid("unix socket address is empty");
-    // Abstract: sun_path starts with NUL and the length counts exactly the name's bytes.
-    // Path: NUL-terminated inside sun_path.
-    const bool abstract = name.front() == '@';
     const std::size_t room = sizeof(out.addr.sun_path) - (abstract ? 0 : 1);
     if (name.size() > room)
         return Error::invalid("unix socket address too long (", name.size(), " bytes, at most ",
@@ -26,6 +27,18 @@ Result<UnixAddress> unix_address(std::string_view name)
     out.length =
         static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + (abstract ? 0 : 1));
     return out;
+}
+
+} // namespace
+
+Result<UnixAddress> unix_address(std::string_view name)
+{
+    return address_of(name, !name.empty() && name.front() == '@');
+}
+
+Result<UnixAddress> unix_path_address(std::string_view path)
+{
+    return address_of(path, false);
 }
 
 Result<Fd> unix_datagram_socket()

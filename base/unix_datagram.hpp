@@ -1,6 +1,7 @@
 // base/unix_datagram.hpp — one datagram to an AF_UNIX address named by a string: a path, or
 // "@name" for the abstract namespace (systemd's convention for $NOTIFY_SOCKET). Shared by the
-// journal native protocol and sd_notify writers (base/journal_native.hpp, base/sd_notify.hpp).
+// journal native protocol and sd_notify writers (base/journal_native.hpp, base/sd_notify.hpp);
+// the address helpers serve every AF_UNIX socket berth connects or binds by path.
 #pragma once
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -17,6 +18,9 @@ struct UnixAddress {
 
 // EINVAL (bad input): empty, or longer than sun_path holds.
 Result<UnixAddress> unix_address(std::string_view name);
+// A filesystem path only, whatever its first byte: for the stream and seqpacket sockets of
+// berth's own protocols (supervisor, console, seccomp listener). EINVAL as above.
+Result<UnixAddress> unix_path_address(std::string_view path);
 
 // An unconnected SOCK_DGRAM|SOCK_CLOEXEC socket.
 Result<Fd> unix_datagram_socket();

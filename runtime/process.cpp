@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include "runtime/hooks.hpp"
+#include "base/unix_datagram.hpp"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -134,15 +135,13 @@ Result<void> check_preserve_fds(unsigned count)
 
 Result<Fd> connect_console(const std::string& path)
 {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path)
-        return Error::invalid("console socket path ", berth::quoted(path), " is too long");
-    path.copy(address.sun_path, path.size());
+    auto address = unix_path_address(path);
+    if (!address)
+        return std::move(address).error().wrap("console socket path");
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd.valid())
         return Error::from_errno("console socket");
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address->addr), address->length) < 0)
         return Error::from_errno("connect to console socket ", berth::quoted(path));
     return fd;
 }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include "base/fd_passing.hpp"
+#include "base/unix_datagram.hpp"
 #include "runtime/process.hpp"
 #include "runtime/seccomp.hpp"
 
@@ -30,15 +31,14 @@ Result<Fd> receive_fd(int sync_fd)
 
 Result<void> send_with_fd(const std::string& path, const std::string& text, int fd)
 {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path)
-        return Error::invalid("linux.seccomp.listenerPath ", berth::quoted(path), " is too long");
-    path.copy(address.sun_path, path.size());
+    auto address = unix_path_address(path);
+    if (!address)
+        return std::move(address).error().wrap("linux.seccomp.listenerPath");
     Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!socket.valid())
         return Error::from_errno("seccomp listener socket");
-    if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+    if (::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address->addr),
+                  address->length) < 0)
         return Error::from_errno("connect to linux.seccomp.listenerPath ", berth::quoted(path));
     const ssize_t sent = send_with_fds(socket.get(), text.data(), text.size(), &fd, 1);
     if (sent != static_cast<ssize_t>(text.size()))

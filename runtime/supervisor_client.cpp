@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include "runtime/supervisor_protocol.hpp"
+#include "base/unix_datagram.hpp"
 
 namespace berth::runtime {
 namespace {
@@ -13,15 +14,13 @@ using nlohmann::json;
 
 Result<Fd> connect_supervisor(const std::string& path)
 {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path)
-        return Error::invalid("supervisor socket path ", berth::quoted(path), " is too long");
-    std::memcpy(addr.sun_path, path.data(), path.size());
+    auto addr = unix_path_address(path);
+    if (!addr)
+        return std::move(addr).error().wrap("supervisor socket path");
     Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (!fd.valid())
         return Error::from_errno("socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr->addr), addr->length) < 0)
         return Error::from_errno("connect to supervisor ", berth::quoted(path));
     return fd;
 }

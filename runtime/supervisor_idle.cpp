@@ -32,6 +32,7 @@
 #include "base/files.hpp"
 #include "base/log.hpp"
 #include "base/strings.hpp"
+#include "base/unix_datagram.hpp"
 #include "runtime/supervisor_internal.hpp"
 
 namespace berth::runtime {
@@ -39,18 +40,15 @@ namespace {
 
 Result<Fd> listen_on(const std::string& path)
 {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof addr.sun_path)
-        return Error::invalid("supervisor socket path ", berth::quoted(path),
-                              " is empty or too long");
-    std::memcpy(addr.sun_path, path.data(), path.size());
+    auto addr = unix_path_address(path);
+    if (!addr)
+        return std::move(addr).error().wrap("supervisor socket path");
     Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (!fd.valid())
         return Error::from_errno("socket");
     (void)::unlink(path.c_str()); // a stale socket of a previous supervisor
     // Under berth-supervisor's umask 022 others cannot connect (no write) even before chmod.
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr->addr), addr->length) < 0)
         return Error::from_errno("bind ", berth::quoted(path));
     if (::chmod(path.c_str(), 0600) < 0)
         return Error::from_errno("chmod ", berth::quoted(path));

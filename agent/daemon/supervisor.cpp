@@ -31,6 +31,7 @@
 #include "base/fd.hpp"
 #include "base/files.hpp"
 #include "base/log.hpp"
+#include "base/unix_datagram.hpp"
 
 namespace berth::daemon {
 namespace {
@@ -38,13 +39,12 @@ namespace {
 bool answers(const std::string& socket_path)
 {
     const Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (!s.valid() || socket_path.size() >= sizeof(address.sun_path))
+    const auto address = unix_path_address(socket_path);
+    if (!s.valid() || !address)
         return false;
-    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockaddr API
-    return ::connect(s.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+    return ::connect(s.get(), reinterpret_cast<const sockaddr*>(&address->addr), address->length) ==
+           0;
 }
 
 std::string find_binary(const std::string& configured)

@@ -13,6 +13,7 @@
 #include <set>
 #include "agent/daemon/pure.hpp"
 #include "base/fd.hpp"
+#include "base/unix_datagram.hpp"
 #include "tests/root/runtime_fixture.hpp"
 
 using namespace berth::test;
@@ -59,15 +60,6 @@ std::set<pid_t> supervisors_of(const std::string& socket)
         if (parent_of.count(parent) == 0)
             out.insert(pid);
     return out;
-}
-
-// The test's directories are short: the path fits sun_path.
-sockaddr_un unix_address(const std::string& path)
-{
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, path.c_str(), std::min(path.size() + 1, sizeof address.sun_path));
-    return address;
 }
 
 template <typename Done>
@@ -179,9 +171,10 @@ BOOST_FIXTURE_TEST_CASE(an_open_connection_keeps_it, IdleFixture)
     BOOST_TEST_REQUIRE(alive(pid));
     // A client that connected and has not sent its request yet (it has 5 s).
     const berth::Fd client(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    const auto address = unix_address(socket());
-    BOOST_TEST_REQUIRE(
-        ::connect(client.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    const auto address = berth::unix_path_address(socket());
+    BOOST_TEST_REQUIRE(address.has_value());
+    BOOST_TEST_REQUIRE(::connect(client.get(), reinterpret_cast<const sockaddr*>(&address->addr),
+                                 address->length) == 0);
     std::this_thread::sleep_for(2500ms);
     BOOST_TEST(alive(pid), "it left with a client connected");
     BOOST_TEST(fs::exists(socket()));
@@ -199,9 +192,10 @@ BOOST_FIXTURE_TEST_CASE(leaving_it_leaves_alone_a_socket_someone_else_bound_at_i
     BOOST_TEST_REQUIRE(alive(pid));
     BOOST_TEST_REQUIRE(::unlink(socket().c_str()) == 0);
     const berth::Fd other(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    const auto address = unix_address(socket());
-    BOOST_TEST_REQUIRE(
-        ::bind(other.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    const auto address = berth::unix_path_address(socket());
+    BOOST_TEST_REQUIRE(address.has_value());
+    BOOST_TEST_REQUIRE(::bind(other.get(), reinterpret_cast<const sockaddr*>(&address->addr),
+                              address->length) == 0);
     BOOST_TEST_REQUIRE(::listen(other.get(), 8) == 0);
     struct stat before {};
     BOOST_TEST_REQUIRE(::lstat(socket().c_str(), &before) == 0);

@@ -18,6 +18,14 @@ bool eventually(const std::atomic<bool>& flag)
     return flag;
 }
 
+// Waits up to 10 s for the producer thread to block in push() on a full queue.
+bool producer_blocks(ChunkQueue& queue)
+{
+    for (int i = 0; i < 1000 && !queue.producer_waits(); ++i)
+        std::this_thread::sleep_for(10ms);
+    return queue.producer_waits();
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(chunk_queue)
@@ -54,9 +62,7 @@ BOOST_AUTO_TEST_CASE(a_producer_that_filled_the_queue_waits_until_a_chunk_is_tak
         accepted = queue.push("y");
         pushed = true;
     });
-    for (int i = 0; i < 1000 && !queue.producer_waits(); ++i)
-        std::this_thread::sleep_for(10ms);
-    BOOST_TEST_REQUIRE(queue.producer_waits()); // it found the queue full
+    BOOST_TEST_REQUIRE(producer_blocks(queue)); // it found the queue full
     std::this_thread::sleep_for(50ms);
     BOOST_TEST(!pushed);
     BOOST_TEST_REQUIRE(queue.pop().has_value()); // room for one: the producer goes on
@@ -83,9 +89,7 @@ BOOST_AUTO_TEST_CASE(a_consumer_that_stops_releases_a_waiting_producer_whose_pus
         result = queue.push("cd");
         returned = true;
     });
-    for (int i = 0; i < 1000 && !queue.producer_waits(); ++i)
-        std::this_thread::sleep_for(10ms);
-    BOOST_TEST_REQUIRE(queue.producer_waits());
+    BOOST_TEST_REQUIRE(producer_blocks(queue));
     queue.stop();
     BOOST_TEST(eventually(returned));
     producer.join();
