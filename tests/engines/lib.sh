@@ -19,6 +19,12 @@ record() {
   esac
 }
 
+# note ENGINE RUNTIME CHECK TEXT: something a passing check saw and wants said (printed with the
+# summary). A file, not a variable: checks run in subshells.
+note() {
+  printf 'note  %-10s %-6s %s: %s\n' "$1" "$2" "$3" "$4" >>"$work/notes"
+}
+
 # check ENGINE RUNTIME NAME FUNCTION [ARGS...]: the check passes when FUNCTION returns 0; what it
 # printed is shown when it fails. FUNCTION runs in a subshell so a failing step cannot leave
 # variables behind.
@@ -171,6 +177,7 @@ summarize() {
     [ "$rt" = berth ] && [ "$verdict" = FAIL ] && [ -n "${runc_ok["$engine $name"]:-}" ] &&
       regressions+=("$engine/$name")
   done
+  [ ! -s "$work/notes" ] || cat "$work/notes"
   [ ${#regressions[@]} -eq 0 ] ||
     echo "engines: passes with runc, fails with berth-runtime: ${regressions[*]}"
   echo "engines: $passed passed, $failed failed, $skipped skipped"

@@ -347,16 +347,38 @@ p_run_timeout() {
   want "state after --timeout" "$out" exited
 }
 
+# Twenty `podman run`s at once, attached. What the runtime answers for is that each container
+# ran and exited 0 with its line in its log (conmon reads the container's pipe and writes the log
+# and the attached stream from the same read). podman's attach stream can miss a fast container's
+# output whatever the runtime (podman reads a reset of conmon's attach socket as the end of the
+# stream: podman issues 3302 and 11446). CI saw one empty output in about 2000 berth runs, and
+# 1200 more here did not repeat it; that run kept neither log nor exit code. So a miss whose log
+# has the line, with exit 0, is reported as a note, not a failure. Anything else (no line in the
+# log, another exit code, an error) fails and prints the container's state and log.
 p_parallel_20() {
-  local i dir=$work/par-$R
+  local i dir=$work/par-$R rc=0 out log state
   mkdir -p "$dir"
   for i in $(seq 20); do
-    pdrun --rm --network none "$image" sh -c "echo c$i" >"$dir/$i" 2>&1 &
+    { pdrun --name "p-$R-par$i" --network none "$image" sh -c "echo c$i" >"$dir/$i" 2>&1
+      echo "exit $?" >"$dir/$i.rc"; } &
   done
   wait
   for i in $(seq 20); do
-    want "container $i of 20" "$(cat "$dir/$i")" "c$i" || return 1
+    out="$(cat "$dir/$i") $(cat "$dir/$i.rc")"
+    [ "$out" = "c$i exit 0" ] && continue
+    log=$(pd logs "p-$R-par$i" 2>&1)
+    state=$(pd inspect -f '{{.State.Status}} exit {{.State.ExitCode}} error [{{.State.Error}}]' "p-$R-par$i" 2>&1)
+    if [ "$out" = " exit 0" ] && [ "$log" = "c$i" ] && [ "$state" = "exited exit 0 error []" ]; then
+      note podman "$R" parallel-20 "container $i of 20: podman's attached stream missed [c$i]; its log has it, exit 0"
+      continue
+    fi
+    want "container $i of 20 (podman run's output and exit)" "$out" "c$i exit 0"
+    echo "  state: $state"
+    echo "  log: [$log]"
+    rc=1
   done
+  for i in $(seq 20); do pd rm -f "p-$R-par$i" >/dev/null 2>&1; done
+  return $rc
 }
 
 p_sigterm_ignored() {
