@@ -70,7 +70,8 @@ std::string hex(const Digest& digest)
 
 std::string_view bytes(const Digest& digest)
 {
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): unsigned char to char, same bytes
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): unsigned char to char, same
+    // bytes
     return {reinterpret_cast<const char*>(digest.data()), digest.size()};
 }
 

@@ -26,7 +26,7 @@ using Pieces = std::initializer_list<std::string_view>;
 Digest sha256(Pieces message);
 Digest hmac_sha256(std::string_view key, Pieces message); // any key length, as RFC 2104
 
-std::string hex(const Digest& digest);      // 64 lowercase hex digits
+std::string hex(const Digest& digest);        // 64 lowercase hex digits
 std::string_view bytes(const Digest& digest); // the 32 raw bytes, viewed
 
 enum class Backend { Kernel, Libcrypto };

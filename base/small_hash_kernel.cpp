@@ -20,8 +20,8 @@
 namespace berth::small_hash {
 namespace {
 
-constexpr int attempts = 4;                  // EINTR restarts: bounded
-constexpr std::size_t pieces_per_send = 16;  // well under IOV_MAX
+constexpr int attempts = 4;                 // EINTR restarts: bounded
+constexpr std::size_t pieces_per_send = 16; // well under IOV_MAX
 constexpr std::string_view sha256_name = "sha256";
 
 template <class... Parts>
@@ -34,8 +34,9 @@ Result<Fd> bind_transform(std::string_view algorithm)
 {
     sockaddr_alg address{};
     if (algorithm.empty() || algorithm.size() >= sizeof address.salg_name)
-        return Error::with_code(ENAMETOOLONG, "AF_ALG hash '", algorithm, "': the name must be 1 to ",
-                                sizeof address.salg_name - 1, " bytes");
+        return Error::with_code(ENAMETOOLONG, "AF_ALG hash '", algorithm,
+                                "': the name must be 1 to ", sizeof address.salg_name - 1,
+                                " bytes");
     address.salg_family = AF_ALG;
     constexpr std::string_view type = "hash";
     std::copy(type.begin(), type.end(), std::begin(address.salg_type));
@@ -166,16 +167,14 @@ Result<Digest> kernel_hmac_sha256(std::string_view key, Pieces message)
 bool kernel_unavailable(int code)
 {
     switch (code) {
-    case EAFNOSUPPORT:    // a kernel without AF_ALG, or a filter (systemd's RestrictAddressFamilies)
+    case EAFNOSUPPORT: // a kernel without AF_ALG, or a filter (systemd's RestrictAddressFamilies)
     case EPROTONOSUPPORT: // no SOCK_SEQPACKET hash sockets
     case ENOENT:          // no such algorithm; algif_hash absent and not loadable
     case EPERM:           // a seccomp filter or an LSM
     case EACCES:
-    case ENOSYS:          // a seccomp filter answering ENOSYS
-    case ENAMETOOLONG:
-        return true;
-    default:
-        return false;
+    case ENOSYS: // a seccomp filter answering ENOSYS
+    case ENAMETOOLONG: return true;
+    default: return false;
     }
 }
 

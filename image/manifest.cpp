@@ -170,10 +170,13 @@ std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids)
 {
     std::vector<std::string> chain;
     chain.reserve(diff_ids.size());
-    for (const auto& d : diff_ids)
-        chain.push_back(chain.empty() ? d
-                                      : "sha256:" + small_hash::hex(small_hash::sha256(
-                                                        {chain.back(), " ", d})));
+    for (const auto& d : diff_ids) {
+        if (chain.empty())
+            chain.push_back(d);
+        else
+            chain.push_back("sha256:" +
+                            small_hash::hex(small_hash::sha256({chain.back(), " ", d})));
+    }
     return chain;
 }
 

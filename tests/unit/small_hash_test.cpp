@@ -61,7 +61,8 @@ const std::string case_7 = "This is a test using a larger than block-size key an
                            "block-size data. The key needs to be hashed before being used by the "
                            "HMAC algorithm.";
 
-constexpr const char* empty_sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr const char* empty_sha =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr const char* abc_sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 constexpr const char* two_block_sha =
     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
@@ -131,8 +132,8 @@ BOOST_AUTO_TEST_CASE(hmac_gives_the_rfc_4231_digests_for_short_and_long_keys)
                hmac_case_1);
     BOOST_TEST(show(hash::kernel_hmac_sha256("Jefe", {"what do ya want for nothing?"})) ==
                hmac_case_2);
-    BOOST_TEST(show(hash::kernel_hmac_sha256(std::string(20, '\xaa'),
-                                             {std::string(50, '\xdd')})) == hmac_case_3);
+    BOOST_TEST(show(hash::kernel_hmac_sha256(std::string(20, '\xaa'), {std::string(50, '\xdd')})) ==
+               hmac_case_3);
     BOOST_TEST(show(hash::kernel_hmac_sha256(key_131, {case_6})) == hmac_case_6);
     BOOST_TEST(show(hash::kernel_hmac_sha256(key_131, {case_7})) == hmac_case_7);
     BOOST_TEST(show(hash::kernel_hmac_sha256("", {})) == hmac_empty);
@@ -146,15 +147,14 @@ BOOST_AUTO_TEST_CASE(pieces_in_several_sends_hash_as_their_concatenation)
     for (int i = 0; i < 40; ++i)
         whole += parts.emplace_back(static_cast<std::size_t>(i % 3 == 0 ? 0 : 97 * i), 'x');
     const auto& p = parts;
-    const auto pieces = hash::kernel_sha256(
-        {p[0],  p[1],  p[2],  p[3],  p[4],  p[5],  p[6],  p[7],  p[8],  p[9],
-         p[10], p[11], p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19],
-         p[20], p[21], p[22], p[23], p[24], p[25], p[26], p[27], p[28], p[29],
-         p[30], p[31], p[32], p[33], p[34], p[35], p[36], p[37], p[38], p[39]});
+    const auto pieces =
+        hash::kernel_sha256({p[0],  p[1],  p[2],  p[3],  p[4],  p[5],  p[6],  p[7],  p[8],  p[9],
+                             p[10], p[11], p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19],
+                             p[20], p[21], p[22], p[23], p[24], p[25], p[26], p[27], p[28], p[29],
+                             p[30], p[31], p[32], p[33], p[34], p[35], p[36], p[37], p[38], p[39]});
     BOOST_TEST(show(pieces) == show(hash::libcrypto_sha256({whole})));
-    BOOST_TEST(show(hash::kernel_hmac_sha256(key_131, {"Test Using ", "Larger Than Block-Size",
-                                                        "", " Key - Hash Key First"})) ==
-               hmac_case_6);
+    BOOST_TEST(show(hash::kernel_hmac_sha256(key_131, {"Test Using ", "Larger Than Block-Size", "",
+                                                       " Key - Hash Key First"})) == hmac_case_6);
 }
 
 BOOST_AUTO_TEST_CASE(threads_sharing_the_kept_transform_get_their_own_digests)
