@@ -40,8 +40,8 @@ void use_libcrypto();
 // AF_ALG with the kernel's algorithm of that name (key: set with ALG_SET_KEY; nullptr for an
 // unkeyed hash). Errors name the algorithm and the step: EAFNOSUPPORT (no AF_ALG in this kernel
 // or process), ENOENT (no such algorithm, or algif_hash not loadable), EPERM/EACCES (refused by
-// a seccomp filter or an LSM), ENAMETOOLONG (an algorithm name over 63 bytes), EMSGSIZE (the
-// kernel took less than the whole message), EIO (a short digest).
+// a seccomp filter or an LSM), ENAMETOOLONG (an algorithm name over 63 bytes; EINVAL: none),
+// EMSGSIZE (the kernel took less than the whole message), EIO (a short digest).
 Result<Digest> kernel_digest(std::string_view algorithm, const std::string_view* key,
                              Pieces message);
 Result<Digest> kernel_sha256(Pieces message);

@@ -33,7 +33,9 @@ Error failed(std::string_view algorithm, const Parts&... what)
 Result<Fd> bind_transform(std::string_view algorithm)
 {
     sockaddr_alg address{};
-    if (algorithm.empty() || algorithm.size() >= sizeof address.salg_name)
+    if (algorithm.empty())
+        return Error::invalid("AF_ALG hash: no algorithm name");
+    if (algorithm.size() >= sizeof address.salg_name)
         return Error::with_code(ENAMETOOLONG, "AF_ALG hash '", algorithm,
                                 "': the name must be 1 to ", sizeof address.salg_name - 1,
                                 " bytes");

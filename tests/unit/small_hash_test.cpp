@@ -201,8 +201,13 @@ BOOST_AUTO_TEST_CASE(an_unknown_algorithm_is_an_error_naming_it_never_a_digest)
     BOOST_TEST(hash::kernel_unavailable(digest.error().code));
 }
 
-BOOST_AUTO_TEST_CASE(an_overlong_algorithm_name_is_refused_before_any_socket)
+BOOST_AUTO_TEST_CASE(an_empty_or_overlong_algorithm_name_is_refused_before_any_socket)
 {
+    const auto unnamed = hash::kernel_digest("", nullptr, {"abc"});
+    BOOST_TEST_REQUIRE(!unnamed.has_value());
+    BOOST_TEST(unnamed.error().code == EINVAL);
+    BOOST_TEST(unnamed.error().message() == "AF_ALG hash: no algorithm name");
+
     const auto digest = hash::kernel_digest(std::string(64, 'h'), nullptr, {"abc"});
     BOOST_TEST_REQUIRE(!digest.has_value());
     BOOST_TEST(digest.error().code == ENAMETOOLONG);
