@@ -5,10 +5,11 @@
 // five HMACs). build/bench/small_hash_bench [-n N]; the kernel rows need AF_ALG.
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include "base/small_hash.hpp"
+#include "base/strings.hpp"
 
 namespace hash = berth::small_hash;
 
@@ -67,7 +68,10 @@ void time_it(const char* what, int n, F f)
 
 int main(int argc, char** argv)
 {
-    const int n = argc == 3 && std::strcmp(argv[1], "-n") == 0 ? std::atoi(argv[2]) : 2000;
+    const auto parsed = argc == 3 && std::strcmp(argv[1], "-n") == 0
+                            ? berth::parse_int<int>(argv[2])
+                            : std::optional<int>(argc == 1 ? 2000 : 0);
+    const int n = parsed.value_or(0);
     if (n <= 0) {
         std::fprintf(stderr, "usage: small_hash_bench [-n N]\n");
         return 2;
