@@ -162,6 +162,25 @@ def print_breakdown(pids):
               f"{sum(v[2] for v in rest):>7}  ({len(rest)} smaller groups)", flush=True)
 
 
+# The libraries berthd loads at their first use (base/dl.hpp): which ones a node has mapped.
+LOADED_AT_FIRST_USE = ("libcrypto", "libcurl", "libisal", "libzstd", "libnftables")
+
+
+def loaded_at_first_use(pids):
+    """'berthd: libcrypto.so.3, ...' for each process that mapped one of them, or 'none'."""
+    found = []
+    for pid, comm in pids:
+        try:
+            with open(f"/proc/{pid}/maps", encoding="utf-8") as f:
+                names = {os.path.basename(line.split()[-1]) for line in f if "/" in line}
+        except OSError:
+            continue
+        libs = sorted(n for n in names if n.startswith(LOADED_AT_FIRST_USE))
+        if libs:
+            found.append(f"{comm}: {', '.join(libs)}")
+    return "; ".join(found) or "none"
+
+
 def report(label, containers):
     time.sleep(2.0)  # let start-up allocations settle
     pids = berth_processes()
@@ -170,8 +189,8 @@ def report(label, containers):
     if not any(c.startswith("berth-superviso") for _, c in pids):
         names += "; no berth-supervisor runs"
     print(f"{label:>16}: {len(pids)} berth processes ({names}): PSS {pss / 1024:.1f} MB, "
-          f"RSS {rss / 1024:.1f} MB; sealed binary copies {sealed_copies(pids) / 1024:.1f} MB",
-          flush=True)
+          f"RSS {rss / 1024:.1f} MB; sealed binary copies {sealed_copies(pids) / 1024:.1f} MB; "
+          f"loaded at first use: {loaded_at_first_use(pids)}", flush=True)
     if os.environ.get("BERTH_BENCH_SMAPS") == "1":
         print_breakdown(pids)
     return containers, pss, rss

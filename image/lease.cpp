@@ -8,8 +8,8 @@
 #include <random>
 #include <nlohmann/json.hpp>
 #include "base/files.hpp"
+#include "base/small_hash.hpp"
 #include "image/containers.hpp"
-#include "image/digest.hpp"
 #include "image/gc_policy.hpp"
 #include "image/records.hpp"
 #include "image/store_fs.hpp"
@@ -26,7 +26,8 @@ std::string leases_dir(const std::string& root)
 
 std::string lease_file(const std::string& root, std::string_view name)
 {
-    return cat(leases_dir(root), "/", digest_hex(sha256_digest(name)), ".json");
+    // The kernel's SHA-256 (base/small_hash.hpp): a task's lease maps no libcrypto in berthd.
+    return cat(leases_dir(root), "/", small_hash::hex(small_hash::sha256({name})), ".json");
 }
 
 Result<Lease> lease_from_json(std::string_view text)

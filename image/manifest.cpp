@@ -2,7 +2,7 @@
 // image configs. The input is hostile: sizes are capped, every field's type is checked, and
 // nlohmann::json is used in its non-throwing mode (no exception leaves this file).
 #include <nlohmann/json.hpp>
-#include "image/digest.hpp"
+#include "base/small_hash.hpp"
 #include "image/image.hpp"
 #include "image/media_types.hpp"
 
@@ -170,8 +170,13 @@ std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids)
 {
     std::vector<std::string> chain;
     chain.reserve(diff_ids.size());
-    for (const auto& d : diff_ids)
-        chain.push_back(chain.empty() ? d : sha256_digest(chain.back() + " " + d));
+    for (const auto& d : diff_ids) {
+        if (chain.empty())
+            chain.push_back(d);
+        else
+            chain.push_back("sha256:" +
+                            small_hash::hex(small_hash::sha256({chain.back(), " ", d})));
+    }
     return chain;
 }
 

@@ -2,8 +2,8 @@
 // any reference (with ':' and '/') maps to one flat, safe name.
 #include "image/records.hpp"
 #include <nlohmann/json.hpp>
-#include "image/digest.hpp"
 #include "image/store_fs.hpp"
+#include "base/small_hash.hpp"
 
 namespace berth::image {
 
@@ -48,7 +48,9 @@ Result<ImageRecord> record_from_json(std::string_view text)
 
 std::string record_file(const std::string& root, std::string_view canonical_reference)
 {
-    return cat(root, "/images/", digest_hex(sha256_digest(canonical_reference)), ".json");
+    // The kernel's SHA-256 (base/small_hash.hpp): finding an image a node holds maps no libcrypto.
+    return cat(root, "/images/", small_hash::hex(small_hash::sha256({canonical_reference})),
+               ".json");
 }
 
 } // namespace berth::image

@@ -43,7 +43,7 @@ USES = {
 PUBLIC = {
     "base": ["result.hpp", "fd.hpp", "files.hpp", "strings.hpp", "log.hpp", "trace.hpp",
              "console_socket.hpp", "dl.hpp", "fd_passing.hpp", "journal_native.hpp",
-             "sd_listen.hpp", "sd_notify.hpp",
+             "sd_listen.hpp", "sd_notify.hpp", "small_hash.hpp",
              "unix_datagram.hpp"],
     "cgroups": ["cgroups.hpp"],
     "net": ["net.hpp"],

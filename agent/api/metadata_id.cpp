@@ -4,12 +4,11 @@
 // ids look): unguessable without the key, and the same after a berthd restart without storing a
 // row per container, because the key is kept in <state_dir>/metadata.key (mode 0600, root).
 #include <sys/random.h>
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include "agent/api/api.hpp"
-#include "agent/api/sigv4.hpp"
 #include "base/files.hpp"
+#include "base/small_hash.hpp"
 #include "base/strings.hpp"
 
 namespace berth::api {
@@ -73,11 +72,8 @@ Result<std::string> load_metadata_key(const std::string& path)
 
 std::string metadata_id(std::string_view key, std::string_view task_arn, std::string_view container)
 {
-    // sigv4's HMAC (SHA256_*), not HMAC(EVP_sha256()): EVP's first use starts OpenSSL's
-    // providers, +2 MB of berthd's RSS at the first task (docs/BENCHMARKS.md, memory).
-    const std::string digest = sigv4::hmac_sha256(key, cat(task_arn, "\n", container));
-    std::array<unsigned char, 32> mac{};
-    std::copy(digest.begin(), digest.end(), mac.begin());
+    // The kernel's HMAC (base/small_hash.hpp): a task's start maps no libcrypto in berthd.
+    auto mac = small_hash::hmac_sha256(key, {task_arn, "\n", container});
     mac[6] = static_cast<unsigned char>((mac[6] & 0x0fU) | 0x40U); // version 4
     mac[8] = static_cast<unsigned char>((mac[8] & 0x3fU) | 0x80U); // RFC 4122 variant
     std::string id;

@@ -1,18 +1,16 @@
 // agent/api/sigv4.cpp — SigV4 verification, following the AWS "Create a signed AWS API request"
 // steps (canonical request, string to sign, signing key, signature) as botocore implements them
 // for non-S3 services. Checked against the AWS SigV4 test suite (tests/unit/api_sigv4_test.cpp).
-// SHA-256 and HMAC through SHA256_Init/Update/Final, not EVP: EVP's first use initialises OpenSSL
-// 3's configuration and providers, 2 MB of berthd's RSS for good (docs/BENCHMARKS.md, berthd's
-// memory); these deprecated functions run the same assembly and are in every OpenSSL 3.x.
-#define OPENSSL_SUPPRESS_DEPRECATED
+// SHA-256 and HMAC through base/small_hash.hpp: the kernel's (AF_ALG), so that serving signed
+// requests maps no libcrypto in berthd (libcrypto's where the kernel cannot serve them).
+// CRYPTO_memcmp is OpenSSL's constant-time compare (berthd has its own: crypto_dl.cpp).
 #include "agent/api/sigv4.hpp"
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <algorithm>
 #include <array>
 #include <ctime>
-#include <initializer_list>
 #include <map>
+#include "base/small_hash.hpp"
 #include "base/strings.hpp"
 
 namespace berth::api::sigv4 {
@@ -179,46 +177,14 @@ std::string hex(std::string_view bytes)
     return out;
 }
 
-using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
-
-// SHA-256 of the concatenation of parts.
-Digest sha256(std::initializer_list<std::string_view> parts)
-{
-    SHA256_CTX ctx;
-    SHA256_Init(&ctx);
-    for (const auto part : parts)
-        SHA256_Update(&ctx, part.data(), part.size());
-    Digest digest{};
-    SHA256_Final(digest.data(), &ctx);
-    return digest;
-}
-
-std::string_view view(const Digest& d)
-{
-    return {reinterpret_cast<const char*>(d.data()), d.size()};
-}
-
 std::string sha256_hex(std::string_view data)
 {
-    return hex(view(sha256({data})));
+    return small_hash::hex(small_hash::sha256({data}));
 }
 
-// HMAC-SHA256 as RFC 2104 defines it (64-byte blocks).
 std::string hmac_sha256(std::string_view key, std::string_view data)
 {
-    constexpr std::size_t block = 64;
-    std::array<char, block> inner{}, outer{};
-    const Digest hashed_key = key.size() > block ? sha256({key}) : Digest{};
-    if (key.size() > block)
-        key = view(hashed_key);
-    std::copy(key.begin(), key.end(), inner.begin());
-    outer = inner;
-    for (std::size_t i = 0; i < block; ++i) {
-        inner.at(i) = static_cast<char>(inner.at(i) ^ 0x36);
-        outer.at(i) = static_cast<char>(outer.at(i) ^ 0x5c);
-    }
-    const Digest inner_hash = sha256({{inner.data(), block}, data});
-    return std::string(view(sha256({{outer.data(), block}, view(inner_hash)})));
+    return std::string(small_hash::bytes(small_hash::hmac_sha256(key, {data})));
 }
 
 std::optional<Authorization> parse_authorization(std::string_view text, std::string& error)
