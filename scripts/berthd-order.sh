@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# scripts/berthd-order.sh [BUILDDIR] — regenerates agent/berthd/berthd.order, berthd's link-time
+# function order (docs/BENCHMARKS.md, "Memory, fifth round"). As root (the workload runs tasks).
+#  1. builds berthd once more in build-order/ with -finstrument-functions and bench/func_trace.c,
+#     whose hooks record the first call of each function in berthd's own process;
+#  2. runs that berthd (with BUILDDIR's berth-supervisor and berth CLI, default ./build) through
+#     bench/berthd_order_workload.py inside the namespaces tests/e2e/run.sh makes: start, idle,
+#     the API, tasks run and stopped, idle again, SIGTERM;
+#  3. writes the order (bench/berthd_order_file.py): start-up and idle first, then the API and
+#     task path, each in order of first call; shutdown-only and never-called code unlisted.
+# Rebuild BUILDDIR afterwards (ninja relinks berthd). A stale file only degrades the order: names
+# the build no longer has are skipped by the linker without a warning.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd)
+traced=$top/build-order
+supervisor=$build/runtime/cli/berth-supervisor
+[ -x "$supervisor" ] && [ -x "$build/agent/cli/berth" ] || { echo "berthd-order: no berth-supervisor in $build and agent/cli/berth (build them first)" >&2; exit 1; }
+
+mkdir -p "$traced"
+cc -O2 -fPIC -Wall -Wextra -Werror -c "$top/bench/func_trace.c" -o "$traced/func_trace.o"
+if [ ! -f "$traced/build.ninja" ]; then
+  meson setup "$traced" "$top" -Dtests=false -Dcpp_args=-finstrument-functions \
+    -Dcpp_link_args="$traced/func_trace.o" >/dev/null
+fi
+ninja -C "$traced" agent/berthd/berthd
+
+# berthd looks for berth-supervisor next to itself: a copy of the traced berthd beside BUILDDIR's.
+run=$(mktemp -d /tmp/berthd-order-XXXXXX)
+trap 'rm -rf "$run"' EXIT
+cp "$traced/agent/berthd/berthd" "$run/berthd"
+cp "$supervisor" "$run/berth-supervisor"
+chmod 0755 "$run"
+BERTH_SOURCE_ROOT=$top BERTH_BUILD_ROOT=$build BERTH_BENCH_BERTHD=$run/berthd \
+  FUNC_TRACE_OUT=$run/trace "$top/tests/e2e/run.sh" "$top/bench/berthd_order_workload.py" \
+  "$run/phases"
+[ -s "$run/trace" ] || { echo "berthd-order: the traced berthd wrote no trace" >&2; exit 1; }
+python3 "$top/bench/berthd_order_file.py" "$run/berthd" "$run/trace" "$run/phases" \
+  "$top/agent/berthd/berthd.order"
+echo "berthd-order: wrote agent/berthd/berthd.order; now: ninja -C $build agent/berthd/berthd"
