@@ -1,8 +1,12 @@
-"""bench/berthd_order_file.py BERTHD TRACE PHASES OUT — writes berthd's link-time function order
+"""bench/berthd_order_file.py BERTHD TRACE PHASES OUT [BUILT] — writes berthd's link-time function order
 (lld --symbol-ordering-file) from a traced run (scripts/berthd-order.sh):
   BERTHD  the berthd built with -finstrument-functions and bench/func_trace.c
   TRACE   "offset-hex first-call-ns" per function berthd's own process entered
   PHASES  "phase ns" lines from bench/berthd_order_workload.py: ready, work, idle-again, stop
+  BUILT   the berthd of the build the order is for: only the names it has are listed (the
+          traced build has an out-of-line copy of every inline function it entered: 27 000
+          names, 4 MB, against 3 200 here), and the clones GCC made there of a listed function
+          (foo.isra.0, foo.constprop.0, foo.part.0) are listed after it
 Order: the functions first called during start-up and the first idle period, then those first
 called serving the API and running and stopping tasks (and idle again after), each group in the
 order of first call; functions first called only at shutdown, and every function never called,
@@ -10,12 +14,21 @@ are not listed (the linker keeps them in their usual place, after the listed one
 Code compiled without the hooks (the static libstdc++ and libgcc: std::string's members,
 operator new, std::filesystem, the red-black tree) records nothing; such a function is listed
 with the traced function that calls it directly (objdump's direct calls and tail jumps), and
-what it calls in turn, transitively through uninstrumented code only."""
+what it calls in turn, transitively through uninstrumented code only, except the error paths
+(throwing, the unwinder, terminate, abort) and the hooks themselves; a .cold part is never
+listed."""
 import collections
 import re
 import subprocess
 import sys
 
+CLONE = re.compile(r"\.(?:isra|constprop|part)\.\d+")
+# Calls only taken on an error: what they reach would otherwise be listed as hot.
+ERROR_PATH = re.compile(r"^(?:_Unwind_|__cxa_(?:throw|rethrow|begin_catch|end_catch|call_|"
+                        r"bad_|pure_|deleted_|guard_abort)|_ZSt\d+__throw_|_ZSt9terminate|"
+                        r"__stack_chk_fail|abort$|__assert_fail|__cyg_profile_func_|"
+                        r"_ZN10__cxxabiv1)")
+START_UP = {"_start", "frame_dummy", "register_tm_clones", "deregister_tm_clones"}
 FUNC = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 CALL = re.compile(r"\s(?:call|jmp)\s+([0-9a-f]+) <([^>+]+)>$")
 
@@ -85,6 +98,12 @@ def main():
         g = group(ns)
         if g is not None:
             placed[addr] = (g, ns)
+    # Start-up code compiled without the hooks that nothing traced calls: the static libstdc++'s
+    # static initializers (locale, ios) run from .init_array, and the C run-time's entry.
+    for addr, names in by_addr.items():
+        if addr not in hooked and addr not in placed and any(
+                n.startswith("_GLOBAL__sub_I_") or n in START_UP for n in names):
+            placed[addr] = (0, 0)
     added = 0
     for addr, key in sorted(placed.items(), key=lambda kv: kv[1]):
         stack = [c for c in calls.get(addr, ()) if c not in hooked]
@@ -92,12 +111,22 @@ def main():
             callee = stack.pop()
             if callee not in by_addr or callee in hooked:
                 continue
+            if any(ERROR_PATH.match(n) or ".cold" in n for n in by_addr[callee]):
+                continue
             if callee in placed and placed[callee] <= key:
                 continue
             if callee not in placed:
                 added += 1
             placed[callee] = key
             stack.extend(calls.get(callee, ()))
+    clones = collections.defaultdict(list)  # the built berthd's clones by the name they clone
+    built = None
+    if len(sys.argv) > 5:
+        built = set(symbols(sys.argv[5])[1])
+        for name in built:
+            base = CLONE.sub("", name)
+            if base != name and ".cold" not in name:
+                clones[base].append(name)
     counts, bytes_ = [0, 0], [0, 0]
     with open(out_path, "w", encoding="utf-8") as out:
         out.write("# berthd's function order (lld --symbol-ordering-file), written by\n"
@@ -110,7 +139,12 @@ def main():
                 out.write(["# start-up and idle\n", "# the API, tasks run and stopped, idle "
                            "again\n"][g])
             for name in by_addr[addr]:
-                out.write(name + "\n")
+                if ".cold" in name:
+                    continue
+                if built is None or name in built:
+                    out.write(name + "\n")
+                for clone in sorted(clones.get(name, ())):
+                    out.write(clone + "\n")
             counts[g] += 1
             bytes_[g] += max(size.get(n, 0) for n in by_addr[addr])
     print(f"order: start-up and idle {counts[0]} functions, {bytes_[0] / 1024:.0f} KiB; "

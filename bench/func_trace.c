@@ -2,9 +2,11 @@
  * traced berthd: each function's first entry in berthd's own process is recorded once (its
  * address as an offset in the executable and the CLOCK_MONOTONIC time of that first call) and
  * written at exit to $FUNC_TRACE_OUT as "offset-hex ns" lines. Not part of any shipped binary.
- * Compiled without instrumentation. A process that shares berthd's memory (a CLONE_VM stage
- * between clone and exec) records nothing: its page tables are not berthd's. No locks, no
- * allocation: the hooks run on every thread and in signal handlers. */
+ * Compiled without instrumentation. A child that shares berthd's memory (the CLONE_VM stage of
+ * runtime/spawn.cpp and create) records into the same table, as it faults into the same page
+ * tables; a forked child records into its own copy, which is never written out, as its page
+ * tables are not berthd's. No locks, no allocation: the hooks run on every thread, in signal
+ * handlers and in those children. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -40,10 +42,8 @@ NOTRACE void __cyg_profile_func_enter(void* fn, void* site)
         if (seen == key)
             return;
         if (seen == 0) {
-            /* Rare (once per function): a raw getpid, since glibc's is not refreshed by a raw
-             * clone, tells berthd from a CLONE_VM child running in its memory. */
-            if (main_pid == 0 || syscall(SYS_getpid) != main_pid)
-                return;
+            if (main_pid == 0)
+                return; /* not traced (no FUNC_TRACE_OUT) */
             uintptr_t expected = 0;
             if (__atomic_compare_exchange_n(&keys[i], &expected, key, 0, __ATOMIC_ACQ_REL,
                                             __ATOMIC_ACQUIRE)) {

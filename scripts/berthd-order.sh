@@ -23,11 +23,14 @@ if [ ! -f "$traced/build.ninja" ]; then
   meson setup "$traced" "$top" -Dtests=false -Dcpp_args=-finstrument-functions \
     -Dcpp_link_args="$traced/func_trace.o" >/dev/null
 fi
+rm -f "$traced/agent/berthd/berthd" # ninja does not see func_trace.o change: relink always
 ninja -C "$traced" agent/berthd/berthd
 
 # berthd looks for berth-supervisor next to itself: a copy of the traced berthd beside BUILDDIR's.
-run=$(mktemp -d /tmp/berthd-order-XXXXXX)
-trap 'rm -rf "$run"' EXIT
+# The run's files stay in build-order/run (bench/berthd_order_file.py can be rerun on them).
+run=$traced/run
+rm -rf "$run"
+mkdir -p "$run"
 cp "$traced/agent/berthd/berthd" "$run/berthd"
 cp "$supervisor" "$run/berth-supervisor"
 chmod 0755 "$run"
@@ -36,5 +39,5 @@ BERTH_SOURCE_ROOT=$top BERTH_BUILD_ROOT=$build BERTH_BENCH_BERTHD=$run/berthd \
   "$run/phases"
 [ -s "$run/trace" ] || { echo "berthd-order: the traced berthd wrote no trace" >&2; exit 1; }
 python3 "$top/bench/berthd_order_file.py" "$run/berthd" "$run/trace" "$run/phases" \
-  "$top/agent/berthd/berthd.order"
+  "$top/agent/berthd/berthd.order" "$build/agent/berthd/berthd"
 echo "berthd-order: wrote agent/berthd/berthd.order; now: ninja -C $build agent/berthd/berthd"
