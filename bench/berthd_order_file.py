@@ -120,9 +120,10 @@ def main():
             placed[callee] = key
             stack.extend(calls.get(callee, ()))
     clones = collections.defaultdict(list)  # the built berthd's clones by the name they clone
-    built = None
+    built, built_size = None, {}
     if len(sys.argv) > 5:
-        built = set(symbols(sys.argv[5])[1])
+        built_size = symbols(sys.argv[5])[1]
+        built = set(built_size)
         for name in built:
             base = CLONE.sub("", name)
             if base != name and ".cold" not in name:
@@ -138,17 +139,20 @@ def main():
                 current = g
                 out.write(["# start-up and idle\n", "# the API, tasks run and stopped, idle "
                            "again\n"][g])
+            written = []
             for name in by_addr[addr]:
                 if ".cold" in name:
                     continue
                 if built is None or name in built:
-                    out.write(name + "\n")
-                for clone in sorted(clones.get(name, ())):
-                    out.write(clone + "\n")
-            counts[g] += 1
-            bytes_[g] += max(size.get(n, 0) for n in by_addr[addr])
-    print(f"order: start-up and idle {counts[0]} functions, {bytes_[0] / 1024:.0f} KiB; "
-          f"API and tasks {counts[1]} functions, {bytes_[1] / 1024:.0f} KiB; "
+                    written.append(name)
+                written += sorted(clones.get(name, ()))
+            for name in written:
+                out.write(name + "\n")
+            counts[g] += len(written)
+            bytes_[g] += sum((built_size or size).get(n, 0) for n in written)
+    print(f"order ({'names and sizes in ' + sys.argv[5] if built else 'traced build'}): "
+          f"start-up and idle {counts[0]} names, {bytes_[0] / 1024:.0f} KiB; "
+          f"API and tasks {counts[1]} names, {bytes_[1] / 1024:.0f} KiB; "
           f"{added} of them uninstrumented (static libstdc++, libgcc) reached by direct calls; "
           f"{unknown} traced addresses without a symbol")
 
