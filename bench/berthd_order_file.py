@@ -1,4 +1,4 @@
-"""bench/berthd_order_file.py BERTHD TRACE PHASES OUT [BUILT] — writes berthd's link-time function order
+"""bench/berthd_order_file.py BERTHD TRACE PHASES OUT [BUILT [EXTRA]] — writes berthd's link-time function order
 (lld --symbol-ordering-file) from a traced run (scripts/berthd-order.sh):
   BERTHD  the berthd built with -finstrument-functions and bench/func_trace.c
   TRACE   "offset-hex first-call-ns" per function berthd's own process entered
@@ -7,6 +7,8 @@
           traced build has an out-of-line copy of every inline function it entered: 27 000
           names, 4 MB, against 3 200 here), and the clones GCC made there of a listed function
           (foo.isra.0, foo.constprop.0, foo.part.0) are listed after it
+  EXTRA   "group name" lines (bench/berthd_order_faults.py): functions the trace cannot see,
+          each listed at the end of its group
 Order: the functions first called during start-up and the first idle period, then those first
 called serving the API and running and stopping tasks (and idle again after), each group in the
 order of first call; functions first called only at shutdown, and every function never called,
@@ -128,14 +130,34 @@ def main():
             base = CLONE.sub("", name)
             if base != name and ".cold" not in name:
                 clones[base].append(name)
+    extra = ([], [])
+    if len(sys.argv) > 6:
+        with open(sys.argv[6], encoding="utf-8") as f:
+            for line in f:
+                g, name = line.split()
+                if name not in extra[int(g)]:
+                    extra[int(g)].append(name)
     counts, bytes_ = [0, 0], [0, 0]
     with open(out_path, "w", encoding="utf-8") as out:
         out.write("# berthd's function order (lld --symbol-ordering-file), written by\n"
                   "# scripts/berthd-order.sh from a traced run of bench/berthd_order_workload.py;\n"
                   "# do not edit by hand. Start-up and idle first, then the API and task path.\n")
+        seen = set()
+
+        def write(g, names):
+            for name in names:
+                if name not in seen:
+                    seen.add(name)
+                    out.write(name + "\n")
+                    counts[g] += 1
+                    bytes_[g] += (built_size or size).get(name, 0)
+
         current = None
         for addr, (g, _) in sorted(placed.items(), key=lambda kv: (kv[1], kv[0])):
             if g != current:
+                if current is not None:
+                    out.write("# found by the fault pass\n")
+                    write(current, extra[current])
                 current = g
                 out.write(["# start-up and idle\n", "# the API, tasks run and stopped, idle "
                            "again\n"][g])
@@ -146,10 +168,10 @@ def main():
                 if built is None or name in built:
                     written.append(name)
                 written += sorted(clones.get(name, ()))
-            for name in written:
-                out.write(name + "\n")
-            counts[g] += len(written)
-            bytes_[g] += sum((built_size or size).get(n, 0) for n in written)
+            write(g, written)
+        if current is not None:
+            out.write("# found by the fault pass\n")
+            write(current, extra[current])
     print(f"order ({'names and sizes in ' + sys.argv[5] if built else 'traced build'}): "
           f"start-up and idle {counts[0]} names, {bytes_[0] / 1024:.0f} KiB; "
           f"API and tasks {counts[1]} names, {bytes_[1] / 1024:.0f} KiB; "
