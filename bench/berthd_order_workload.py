@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 
-from berth_e2e import HELLO, check, sigv4, task_id, stop_everything
+from berth_e2e import HELLO, Failure, check, sigv4, task_id, stop_everything
 from berthd_bench import IDLE, agent, berth_processes
 
 
@@ -98,7 +98,14 @@ def main():
             time.sleep(5)  # the idle trim and timers after work
             mark(phases, "stop")
         finally:
-            stop_everything(a)
+            try:
+                stop_everything(a)
+            except Failure:
+                # Under perf record (BERTHD_ORDER_UNDER_PERF, scripts/berthd-order.sh's fault
+                # passes) the exit status on SIGTERM is perf's (killed by the signal it passed
+                # on to berthd), not berthd's.
+                if os.environ.get("BERTHD_ORDER_UNDER_PERF") != "1":
+                    raise
             shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -18,7 +18,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
 traced=$top/build-order
 supervisor=$build/runtime/cli/berth-supervisor
-[ -x "$supervisor" ] && [ -x "$build/agent/cli/berth" ] || { echo "berthd-order: no berth-supervisor in $build and agent/cli/berth (build them first)" >&2; exit 1; }
+if [ ! -x "$supervisor" ] || [ ! -x "$build/agent/cli/berth" ]; then
+  echo "berthd-order: no runtime/cli/berth-supervisor or agent/cli/berth in $build (build them)" >&2
+  exit 1
+fi
 
 mkdir -p "$traced"
 cc -O2 -fPIC -Wall -Wextra -Werror -c "$top/bench/func_trace.c" -o "$traced/func_trace.o"
@@ -61,9 +64,9 @@ if command -v perf >/dev/null; then
     printf '#!/bin/sh\nexec perf record -q -d -e minor-faults -c 1 -k CLOCK_MONOTONIC -o %s -- %s "$@"\n' \
       "$dir/perf.data" "$dir/berthd" >"$dir/berthd-perf"
     chmod 0755 "$dir" "$dir/berthd-perf"
-    # perf's exit on SIGTERM is not berthd's: the workload's last check may fail; the data counts.
     BERTH_SOURCE_ROOT=$top BERTH_BUILD_ROOT=$build BERTH_BENCH_BERTHD=$dir/berthd-perf \
-      "$top/tests/e2e/run.sh" "$top/bench/berthd_order_workload.py" "$dir/phases" || true
+      BERTHD_ORDER_UNDER_PERF=1 "$top/tests/e2e/run.sh" "$top/bench/berthd_order_workload.py" \
+      "$dir/phases"
     [ -s "$dir/perf.data" ] || { echo "berthd-order: pass $pass recorded nothing" >&2; break; }
     python3 "$top/bench/berthd_order_faults.py" "$dir/berthd" "$dir/perf.data" "$dir/phases" \
       "$top/agent/berthd/berthd.order" >>"$run/extra"

@@ -52,6 +52,7 @@ packages=(
   systemd
   # quality gates and benchmarks
   clang libclang-rt-14-dev clang-tidy clang-format cppcheck gcovr hyperfine jq
+  linux-perf  # scripts/berthd-order.sh's fault passes (page faults of berthd's text)
 )
 
 if [ $runtime_only -eq 1 ]; then
