@@ -12,7 +12,9 @@ Runs as root inside the namespaces tests/e2e/run.sh makes (bench/berthd.sh calls
                      (just after a task's container ended, before the supervisor's idle exit),
                      then with each count of running containers (default 1 100); with
                      BERTH_BENCH_SMAPS=1, each process's RSS by mapping (/proc/<pid>/smaps:
-                     anonymous, file, shmem)"""
+                     anonymous, file, shmem); with BERTH_BENCH_TEXT=1, how many pages of
+                     berthd's own text are resident (the present bits of its r-xp mapping in
+                     /proc/<pid>/pagemap)"""
 import os
 import re
 import shutil
@@ -181,6 +183,25 @@ def loaded_at_first_use(pids):
     return "; ".join(found) or "none"
 
 
+def text_pages(pid):
+    """(resident, total) pages of the process's executable's r-xp mapping, by pagemap."""
+    exe = os.path.realpath(f"/proc/{pid}/exe")
+    resident = total = 0
+    with open(f"/proc/{pid}/maps", encoding="utf-8") as maps, \
+            open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for line in maps:
+            fields = line.split(None, 5)
+            if len(fields) < 6 or fields[1] != "r-xp" or fields[5].strip() != exe:
+                continue
+            start, end = (int(x, 16) // 4096 for x in fields[0].split("-"))
+            pagemap.seek(start * 8)
+            data = pagemap.read((end - start) * 8)
+            for i in range(0, len(data), 8):
+                resident += data[i + 7] >> 7  # bit 63: present
+            total += end - start
+    return resident, total
+
+
 def report(label, containers):
     time.sleep(2.0)  # let start-up allocations settle
     pids = berth_processes()
@@ -191,6 +212,12 @@ def report(label, containers):
     print(f"{label:>16}: {len(pids)} berth processes ({names}): PSS {pss / 1024:.1f} MB, "
           f"RSS {rss / 1024:.1f} MB; sealed binary copies {sealed_copies(pids) / 1024:.1f} MB; "
           f"loaded at first use: {loaded_at_first_use(pids)}", flush=True)
+    if os.environ.get("BERTH_BENCH_TEXT") == "1":
+        for pid, comm in pids:
+            if comm == "berthd":
+                resident, total = text_pages(pid)
+                print(f"    berthd's text: {resident} of {total} pages resident "
+                      f"({resident * 4} kB)", flush=True)
     if os.environ.get("BERTH_BENCH_SMAPS") == "1":
         print_breakdown(pids)
     return containers, pss, rss

@@ -19,6 +19,7 @@ esac
 
 build_packages=(
   meson ninja-build pkg-config g++ python3
+  lld  # berthd links with lld for its function order (agent/berthd/berthd.order)
   ccache  # meson uses it by itself; scripts/fuzz.sh names it with clang (CXX="ccache clang++")
   libseccomp-dev libcap-dev nlohmann-json3-dev libboost-test-dev
   libboost-dev libsqlite3-dev  # agent/api (Beast, Asio), agent/store
@@ -51,6 +52,7 @@ packages=(
   systemd
   # quality gates and benchmarks
   clang libclang-rt-14-dev clang-tidy clang-format cppcheck gcovr hyperfine jq
+  linux-perf  # scripts/berthd-order.sh's fault passes (page faults of berthd's text)
 )
 
 if [ $runtime_only -eq 1 ]; then
