@@ -1,7 +1,7 @@
 // base/small_hash.cpp — which implementation computes a small digest: the kernel's (AF_ALG,
-// small_hash_kernel.cpp) until it says it cannot serve here, then libcrypto's
-// (small_hash_libcrypto.cpp) for the rest of the process's life. A failure of the kernel path
-// that does not say so (EMFILE, ENOMEM, EINTR every time) takes libcrypto's digest for that call
+// small_hash_kernel.cpp) until it says it cannot serve here, then libmd's
+// (small_hash_libmd.cpp) for the rest of the process's life. A failure of the kernel path
+// that does not say so (EMFILE, ENOMEM, EINTR every time) takes libmd's digest for that call
 // only. Either way the caller gets the right digest, never an error, zeros or a partial one.
 // Libraries log at debug only: the switch is logged there, once.
 #include <atomic>
@@ -12,19 +12,19 @@
 namespace berth::small_hash {
 namespace {
 
-std::atomic<bool> libcrypto_only{false};
+std::atomic<bool> libmd_only{false};
 
-// The kernel's digest, or nothing when libcrypto must give it (and from now on, if the kernel
+// The kernel's digest, or nothing when libmd must give it (and from now on, if the kernel
 // said it never will).
 std::optional<Digest> from_kernel(const Result<Digest>& digest)
 {
     if (digest)
         return *digest;
-    if (kernel_unavailable(digest.error().code) && !libcrypto_only.exchange(true))
-        log::debug("small hashes through libcrypto from now on: the kernel cannot serve them",
+    if (!kernel_unavailable(digest.error().code))
+        log::debug("small hash through libmd this time", {{"ERROR", digest.error().message()}});
+    else if (!libmd_only.exchange(true)) // logged once, by whichever thread switched
+        log::debug("small hashes through libmd from now on: the kernel cannot serve them",
                    {{"ERROR", digest.error().message()}});
-    else
-        log::debug("small hash through libcrypto this time", {{"ERROR", digest.error().message()}});
     return std::nullopt;
 }
 
@@ -32,28 +32,28 @@ std::optional<Digest> from_kernel(const Result<Digest>& digest)
 
 Digest sha256(Pieces message)
 {
-    if (!libcrypto_only.load(std::memory_order_relaxed))
+    if (!libmd_only.load(std::memory_order_relaxed))
         if (auto digest = from_kernel(kernel_sha256(message)))
             return *digest;
-    return libcrypto_sha256(message);
+    return libmd_sha256(message);
 }
 
 Digest hmac_sha256(std::string_view key, Pieces message)
 {
-    if (!libcrypto_only.load(std::memory_order_relaxed))
+    if (!libmd_only.load(std::memory_order_relaxed))
         if (auto digest = from_kernel(kernel_hmac_sha256(key, message)))
             return *digest;
-    return libcrypto_hmac_sha256(key, message);
+    return libmd_hmac_sha256(key, message);
 }
 
 Backend backend()
 {
-    return libcrypto_only.load() ? Backend::Libcrypto : Backend::Kernel;
+    return libmd_only.load() ? Backend::Libmd : Backend::Kernel;
 }
 
-void use_libcrypto()
+void use_libmd()
 {
-    libcrypto_only.store(true);
+    libmd_only.store(true);
 }
 
 std::string hex(const Digest& digest)

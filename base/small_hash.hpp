@@ -1,13 +1,13 @@
 // base/small_hash.hpp — one-shot SHA-256 and HMAC-SHA256 of small inputs: an image name's record
 // file, the task metadata ids, SigV4 request signatures. Computed by the kernel's crypto API
-// (AF_ALG sockets, algif_hash: "sha256", "hmac(sha256)"), which every host already has in its
-// kernel, so a node whose tasks use images it already holds never maps libcrypto, about 1.6 MB
-// of berthd's RSS for good (docs/BENCHMARKS.md, "Memory, fifth round"). Where the kernel cannot
-// serve (no AF_ALG: a kernel built without it, a seccomp filter or LSM refusing the family; an
-// algorithm it lacks), the same digest comes from libcrypto (OpenSSL's SHA256_* functions, which
-// berthd loads at their first use: agent/berthd/crypto_dl.cpp). Either way the digest is the
-// right one: nothing here returns a zero or partial digest. Bulk data (layers, blobs) stays on
-// image/'s streaming OpenSSL hash.
+// (AF_ALG sockets, algif_hash: "sha256", "hmac(sha256)"), which maps no library at all. Where
+// the kernel cannot serve (no AF_ALG: a kernel built without it, as this CI machine's, a seccomp
+// filter or LSM refusing the family; an algorithm it lacks), the same digest comes from libmd
+// (the BSD message-digest library dpkg depends on; linked statically). Either way a node whose
+// tasks use images it already holds never maps libcrypto, 1.6 MB of berthd's RSS for good
+// (docs/BENCHMARKS.md, "Memory, fifth round"), and the digest is the right one: nothing here
+// returns a zero or partial digest. Bulk data (layers, blobs) stays on image/'s streaming
+// OpenSSL hash, which a pull loads with libcurl anyway.
 // Thread-safe: any thread may call any function.
 #pragma once
 #include <array>
@@ -22,19 +22,19 @@ using Digest = std::array<unsigned char, 32>;
 // The message is the concatenation of the pieces ({} and {""} are the empty message).
 using Pieces = std::initializer_list<std::string_view>;
 
-// The kernel's digest when it can give one, else libcrypto's. Never fail.
+// The kernel's digest when it can give one, else libmd's. Never fail.
 Digest sha256(Pieces message);
 Digest hmac_sha256(std::string_view key, Pieces message); // any key length, as RFC 2104
 
 std::string hex(const Digest& digest);        // 64 lowercase hex digits
 std::string_view bytes(const Digest& digest); // the 32 raw bytes, viewed
 
-enum class Backend { Kernel, Libcrypto };
+enum class Backend { Kernel, Libmd };
 // What sha256() and hmac_sha256() use now: Kernel until the kernel said it cannot (then
-// Libcrypto for the process's life), or Libcrypto after use_libcrypto().
+// Libmd for the process's life), or Libmd after use_libmd().
 Backend backend();
-// Libcrypto from now on, for every thread: the tests' switch to the fallback path.
-void use_libcrypto();
+// Libmd from now on, for every thread: the tests' switch to the fallback path.
+void use_libmd();
 
 // The two implementations, for tests and diagnosis.
 // AF_ALG with the kernel's algorithm of that name (key: set with ALG_SET_KEY; nullptr for an
@@ -48,9 +48,8 @@ Result<Digest> kernel_sha256(Pieces message);
 Result<Digest> kernel_hmac_sha256(std::string_view key, Pieces message);
 // True for the errors above that say the kernel will never serve this algorithm here.
 bool kernel_unavailable(int code);
-// OpenSSL's SHA256_* (HMAC as RFC 2104 builds it on them: not OpenSSL's EVP-based HMAC(), whose
-// first use starts OpenSSL 3's providers, about 2 MB more of RSS).
-Digest libcrypto_sha256(Pieces message);
-Digest libcrypto_hmac_sha256(std::string_view key, Pieces message);
+// libmd's SHA256Init/Update/Final (HMAC as RFC 2104 builds it on them).
+Digest libmd_sha256(Pieces message);
+Digest libmd_hmac_sha256(std::string_view key, Pieces message);
 
 } // namespace berth::small_hash

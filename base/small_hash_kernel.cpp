@@ -4,7 +4,7 @@
 // Why every failure ends the digest instead of going on: after a failed or short send, algif_hash
 // forgets what it had hashed so far (its "more" flag is cleared), so a retry on the same socket
 // would silently hash only the rest. An interrupted digest (EINTR) is therefore restarted whole on
-// a new operation socket; any other failure is returned, and small_hash.cpp takes libcrypto's
+// a new operation socket; any other failure is returned, and small_hash.cpp takes libmd's
 // digest instead. Every socket is close-on-exec: berthd starts children.
 #include <linux/if_alg.h>
 #include <sys/socket.h>
@@ -174,8 +174,7 @@ bool kernel_unavailable(int code)
     case ENOENT:          // no such algorithm; algif_hash absent and not loadable
     case EPERM:           // a seccomp filter or an LSM
     case EACCES:
-    case ENOSYS: // a seccomp filter answering ENOSYS
-    case ENAMETOOLONG: return true;
+    case ENOSYS: return true; // a seccomp filter answering ENOSYS
     default: return false;
     }
 }

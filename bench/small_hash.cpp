@@ -1,5 +1,5 @@
 // bench/small_hash.cpp — what a small digest costs through the kernel (AF_ALG) and through
-// libcrypto (base/small_hash.hpp), for the shapes berthd hashes: an image name's record file
+// libmd (base/small_hash.hpp), for the shapes berthd hashes: an image name's record file
 // (SHA-256 of ~40 bytes), a container's metadata id (HMAC of ~100 bytes), and the hashes of one
 // SigV4-signed API request (SHA-256 of a 300-byte body and of a 600-byte canonical request,
 // five HMACs). build/bench/small_hash_bench [-n N]; the kernel rows need AF_ALG.
@@ -39,14 +39,14 @@ bool kernel_hmac(std::string_view k, std::string_view m)
     return hash::kernel_hmac_sha256(k, {m}).has_value();
 }
 volatile unsigned char sink = 0; // keeps the digests from being optimised away
-bool libcrypto_sha(std::string_view m)
+bool libmd_sha(std::string_view m)
 {
-    sink = hash::libcrypto_sha256({m})[0];
+    sink = hash::libmd_sha256({m})[0];
     return true;
 }
-bool libcrypto_hmac(std::string_view k, std::string_view m)
+bool libmd_hmac(std::string_view k, std::string_view m)
 {
-    sink = hash::libcrypto_hmac_sha256(k, {m})[0];
+    sink = hash::libmd_hmac_sha256(k, {m})[0];
     return true;
 }
 
@@ -83,8 +83,8 @@ int main(int argc, char** argv)
         time_it("kernel: metadata id (HMAC)", n, [] { return kernel_hmac(key, task); });
         time_it("kernel: one SigV4 request", n, [] { return sigv4(kernel_sha, kernel_hmac); });
     }
-    time_it("libcrypto: image record name", n, [] { return libcrypto_sha(name); });
-    time_it("libcrypto: metadata id (HMAC)", n, [] { return libcrypto_hmac(key, task); });
-    time_it("libcrypto: one SigV4 request", n, [] { return sigv4(libcrypto_sha, libcrypto_hmac); });
+    time_it("libmd: image record name", n, [] { return libmd_sha(name); });
+    time_it("libmd: metadata id (HMAC)", n, [] { return libmd_hmac(key, task); });
+    time_it("libmd: one SigV4 request", n, [] { return sigv4(libmd_sha, libmd_hmac); });
     return 0;
 }

@@ -26,6 +26,7 @@ build_packages=(
   libsystemd-dev  # berthd: sd_notify (systemd Type=notify); berth logs: sd_journal_* (journald)
   libmnl-dev libnftables-dev
   libcurl4-openssl-dev libssl-dev libisal-dev libzstd-dev
+  libmd-dev  # base/small_hash: SHA-256 where the kernel has no AF_ALG (linked statically)
 )
 # berthd's host tools and the quickstart demo: the demo image is busybox-static, the aws CLI and
 # jq drive the API, curl fetches the page, openssl makes the API key.

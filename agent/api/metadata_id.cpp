@@ -72,7 +72,7 @@ Result<std::string> load_metadata_key(const std::string& path)
 
 std::string metadata_id(std::string_view key, std::string_view task_arn, std::string_view container)
 {
-    // The kernel's HMAC (base/small_hash.hpp): a task's start maps no libcrypto in berthd.
+    // base/small_hash.hpp (the kernel's HMAC, or libmd's): a task's start maps no libcrypto.
     auto mac = small_hash::hmac_sha256(key, {task_arn, "\n", container});
     mac[6] = static_cast<unsigned char>((mac[6] & 0x0fU) | 0x40U); // version 4
     mac[8] = static_cast<unsigned char>((mac[8] & 0x3fU) | 0x80U); // RFC 4122 variant

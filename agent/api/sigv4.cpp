@@ -1,8 +1,8 @@
 // agent/api/sigv4.cpp — SigV4 verification, following the AWS "Create a signed AWS API request"
 // steps (canonical request, string to sign, signing key, signature) as botocore implements them
 // for non-S3 services. Checked against the AWS SigV4 test suite (tests/unit/api_sigv4_test.cpp).
-// SHA-256 and HMAC through base/small_hash.hpp: the kernel's (AF_ALG), so that serving signed
-// requests maps no libcrypto in berthd (libcrypto's where the kernel cannot serve them).
+// SHA-256 and HMAC through base/small_hash.hpp: the kernel's (AF_ALG), else libmd's, so that
+// serving signed requests maps no libcrypto in berthd.
 // CRYPTO_memcmp is OpenSSL's constant-time compare (berthd has its own: crypto_dl.cpp).
 #include "agent/api/sigv4.hpp"
 #include <openssl/crypto.h>

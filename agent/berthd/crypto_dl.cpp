@@ -1,18 +1,17 @@
 // agent/berthd/crypto_dl.cpp — libcrypto is loaded (dlopen) by the first call into it: the first
 // pull or archive load (layer digests), not when berthd starts. The small digests of SigV4, the
-// metadata ids and the image names come from the kernel (base/small_hash.hpp, AF_ALG) and reach
-// these functions only where the kernel cannot give them. Why: linked
-// normally, libcrypto.so.3's relocations and constructors cost berthd about 1.4 MB of RSS from its
-// first instant, and an idle node hashes nothing (docs/BENCHMARKS.md, "Memory"). As
+// metadata ids and the image names never come here: the kernel (AF_ALG) or libmd gives them
+// (base/small_hash.hpp). Why: linked normally, libcrypto.so.3's relocations and constructors
+// cost berthd about 1.4 MB of RSS from its first instant, and an idle node hashes nothing
+// (docs/BENCHMARKS.md, "Memory"). As
 // image/curl_dl.cpp does for libcurl, this file defines the OpenSSL functions berthd's libraries
 // call (agent/api, image/), with OpenSSL's own names and signatures, and forwards each to the real
 // one; the callers are unchanged, and berthd is linked without libcrypto (--as-needed drops it).
 // Other binaries (the berth CLI, tests) link libcrypto itself. If libcrypto cannot be loaded the
 // error is logged (ENOPKG, naming the library and its package) and berthd aborts: its callers
-// (small_hash's fallback, image/'s digests) cannot do without the digest, and a hash that
-// silently came out as zeros would let any request's signature and any container's metadata id
-// be guessed. Failing closed by ending the process is the one safe answer; systemd restarts
-// berthd and its containers keep running under berth-supervisor. CRYPTO_memcmp is a
+// (image/'s layer and blob digests) cannot do without the digest, and a hash that silently came
+// out as zeros would let altered content pass. Failing closed by ending the process is the one
+// safe answer; systemd restarts berthd and its containers keep running under berth-supervisor. CRYPTO_memcmp is a
 // constant-time compare written here: it needs no library.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>

@@ -177,7 +177,10 @@ summarize() {
     [ "$rt" = berth ] && [ "$verdict" = FAIL ] && [ -n "${runc_ok["$engine $name"]:-}" ] &&
       regressions+=("$engine/$name")
   done
-  [ ! -s "$work/notes" ] || cat "$work/notes"
+  if [ -s "$work/notes" ]; then
+    cat "$work/notes"
+    echo "engines: $(wc -l <"$work/notes") note(s), $(grep -c '^note  [a-z]* *berth ' "$work/notes") of them with berth-runtime"
+  fi
   [ ${#regressions[@]} -eq 0 ] ||
     echo "engines: passes with runc, fails with berth-runtime: ${regressions[*]}"
   echo "engines: $passed passed, $failed failed, $skipped skipped"

@@ -100,6 +100,9 @@ BOOST_AUTO_TEST_CASE(ids_are_uuid_shaped_stable_and_differ_by_container_task_and
     const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
     BOOST_TEST(std::regex_match(id_of("web"), uuid), id_of("web"));
     BOOST_TEST(id_of("web") == id_of("web"));
+    // Pinned (HMAC-SHA256(key, arn "\n" name) shaped as a v4 UUID, by Python's hmac): the id is
+    // in running containers' environment, so it must not change across berthd versions.
+    BOOST_TEST(id_of("web") == "efd73463-57d1-4a93-89b9-ad8021906077");
     BOOST_TEST(id_of("web") != id_of("sidecar"));
     BOOST_TEST(id_of("web") != api::metadata_id(key, task_arn + "0", "web"));
     BOOST_TEST(id_of("web") != api::metadata_id(std::string(64, 'b'), task_arn, "web"));
