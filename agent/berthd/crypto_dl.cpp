@@ -11,8 +11,8 @@
 // error is logged (ENOPKG, naming the library and its package) and berthd aborts: its callers
 // (image/'s layer and blob digests) cannot do without the digest, and a hash that silently came
 // out as zeros would let altered content pass. Failing closed by ending the process is the one
-// safe answer; systemd restarts berthd and its containers keep running under berth-supervisor. CRYPTO_memcmp is a
-// constant-time compare written here: it needs no library.
+// safe answer; systemd restarts berthd and its containers keep running under berth-supervisor.
+// CRYPTO_memcmp is a constant-time compare written here: it needs no library.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
