@@ -397,7 +397,9 @@ p_parallel_20() {
     echo "  log: [$log]"
     rc=1
   done
-  for i in $(seq 20); do pd rm -f "p-$R-par$i" >/dev/null 2>&1; done
+  local names=()
+  for i in $(seq 20); do names+=("p-$R-par$i"); done
+  pd rm -f "${names[@]}" >/dev/null 2>&1
   return $rc
 }
 
