@@ -15,7 +15,16 @@ if [ "${FS:-fresh}" = fresh ]; then
   truncate -s "${FS_MB:-8192}M" "$work/fs.img"
   mkfs.ext4 -q "$work/fs.img"
   mkdir "$work/fs"
-  mount -o loop "$work/fs.img" "$work/fs" # autoclear: the loop device goes with the mount
+  if [ "${LOOP_DIO:-0}" = 1 ]; then
+    # The loop device reads and writes its backing file with direct I/O, as a disk would: no
+    # second copy of every written page in the backing file's page cache, no later writeback of
+    # it by the host's flusher during another tool's turn.
+    loopdev=$(losetup --direct-io=on --show -f "$work/fs.img")
+    mount "$loopdev" "$work/fs"
+    losetup -d "$loopdev" # autoclear: the loop device goes with the mount
+  else
+    mount -o loop "$work/fs.img" "$work/fs" # autoclear: the loop device goes with the mount
+  fi
   work=$work/fs
   settle=${SETTLE:-0}
 else
