@@ -16,7 +16,8 @@
 #               every tool once, the order rotated and reversed every other round, so use ROUNDS=4 or 8
 #               to compare two berth binaries; medians and their ratios are printed);
 #               NO_UMOCI=1 skips skopeo+umoci; FS=fresh (default: a new ext4 of FS_MB=8192 on a
-#               loop device, in the bench's mount namespace) or FS=host (the work dir's own
+#               loop device, in the bench's mount namespace; LOOP_DIO=1 gives the loop device
+#               direct I/O to its backing file, as a disk has) or FS=host (the work dir's own
 #               filesystem); SETTLE seconds between rounds (image_pull_netns.sh says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
