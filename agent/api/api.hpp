@@ -50,13 +50,6 @@ struct Options {
     uid_t unix_socket_uid = 0; // root; tests serve their own uid
 };
 
-// Overlays BERTH_API_ADDRESS, BERTH_API_PORT, BERTH_API_REGION, BERTH_API_ACCOUNT_ID,
-// BERTH_API_ACCESS_KEY_ID, BERTH_API_SECRET_ACCESS_KEY and ECS_CLUSTER onto options. lookup returns
-// a variable's value or nullopt (std::getenv in the daemon). A malformed value is an error naming
-// the variable.
-using Lookup = std::function<std::optional<std::string>(std::string_view)>;
-Result<Options> apply_environment(Options options, const Lookup& lookup);
-
 // --- The seam to the task engine ----------------------------------------------------------------
 struct RunTaskRequest {
     std::string cluster;             // cluster name

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -28,8 +29,10 @@ using namespace berth;
 constexpr const char* usage =
     "usage: berthd [--config PATH] [--state-dir DIR] [--runtime-dir DIR]\n"
     "              [--api-listen HOST:PORT] [--introspection-listen HOST:PORT]\n"
-    "              [--metadata-listen IPV4:PORT] [--foreground]\n"
-    "The node agent: runs ECS task definitions and serves the ECS API (docs/CONFIGURATION.md).\n";
+    "              [--metadata-listen IPV4:PORT] [--cgroup-root PATH] [--bridge NAME]\n"
+    "              [--subnet CIDR] [--foreground]\n"
+    "The node agent: runs ECS task definitions and serves the ECS API (docs/CONFIGURATION.md).\n"
+    "The configuration file is --config, else $BERTH_CONFIG, else /etc/berth/berth.conf.\n";
 
 struct Flags {
     std::string config_path = config::default_path;
@@ -44,11 +47,21 @@ constexpr std::pair<std::string_view, std::string_view> flag_keys[] = {
     {"--api-listen", "BERTH_API_LISTEN"},
     {"--introspection-listen", "BERTH_INTROSPECTION_LISTEN"},
     {"--metadata-listen", "BERTH_METADATA_LISTEN"},
+    {"--cgroup-root", "BERTH_CGROUP_ROOT"},
+    {"--bridge", "BERTH_BRIDGE"},
+    {"--subnet", "BERTH_SUBNET"},
 };
 
 Result<Flags> parse_flags(int argc, char** argv)
 {
     Flags f;
+    // The file's path from the environment (a flag still wins), so that every path berthd uses
+    // can be moved both ways; it is not a key: the file cannot name itself.
+    if (const char* path = std::getenv("BERTH_CONFIG");
+        path && *path) { // NOLINT(concurrency-mt-unsafe): no thread yet
+        f.config_path = path;
+        f.config_given = true;
+    }
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg =
             argv[i]; // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)

@@ -503,22 +503,3 @@ BOOST_AUTO_TEST_CASE(the_api_refuses_to_start_without_credentials)
     BOOST_REQUIRE(!started);
     BOOST_TEST(started.error().message().find("BERTH_API_ACCESS_KEY_ID") != std::string::npos);
 }
-
-BOOST_AUTO_TEST_CASE(environment_settings_override_defaults_and_bad_ones_are_named)
-{
-    std::map<std::string, std::string> env = {
-        {"BERTH_API_PORT", "0"}, {"ECS_CLUSTER", "edge"}, {"BERTH_API_ACCESS_KEY_ID", "AK"}};
-    auto lookup = [&](std::string_view name) -> std::optional<std::string> {
-        auto it = env.find(std::string(name));
-        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
-    };
-    auto options = api::apply_environment({}, lookup);
-    BOOST_REQUIRE(options);
-    BOOST_TEST(options->port == 0);
-    BOOST_TEST(options->cluster == "edge");
-    BOOST_TEST(options->credentials.access_key_id == "AK");
-    env["BERTH_API_PORT"] = "70000";
-    auto bad = api::apply_environment({}, lookup);
-    BOOST_REQUIRE(!bad);
-    BOOST_TEST(bad.error().message().find("BERTH_API_PORT") != std::string::npos);
-}
