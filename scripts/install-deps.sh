@@ -29,15 +29,17 @@ build_packages=(
   libmd-dev  # base/small_hash: SHA-256 where the kernel has no AF_ALG (linked statically)
 )
 # berthd's host tools and the quickstart demo: the demo image is busybox-static, the aws CLI and
-# jq drive the API, curl fetches the page, openssl makes the API key.
+# jq drive the API, curl fetches the page, openssl makes the API key. tini: its tini-static is
+# the init berthd binds into containers with initProcessEnabled (BERTH_INIT_PATH).
 runtime_packages=(
-  busybox-static procps iproute2 util-linux nftables awscli jq curl openssl
+  busybox-static procps iproute2 util-linux nftables awscli jq curl openssl tini
 )
 
 packages=(
   "${build_packages[@]}"
   # the runtime's peers and test material
   runc crun busybox-static procps iproute2 util-linux
+  tini  # berthd's initProcessEnabled (BERTH_INIT_PATH), tests/root/daemon_namespaces
   # engines tier: real engines driving runc and berth-runtime (bsdutils' script(1) gives -t a pty)
   podman conmon containerd containernetworking-plugins iptables bsdutils
   # net/ tests inspect with nftables (the library never runs it); CNI plugins are its bench peer

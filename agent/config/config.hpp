@@ -67,6 +67,9 @@ struct Config {
     // container, no request, no log in flight); the next create or exec starts one again. 0:
     // it never exits (berthd.service's socket-activated supervisor has its own, in its unit).
     Duration supervisor_idle_exit = std::chrono::seconds(30); // BERTH_SUPERVISOR_IDLE_EXIT
+    // The static init bound in as /sbin/docker-init for linuxParameters.initProcessEnabled, as
+    // Docker's docker-init: Debian's tini package's static binary.
+    std::string init_path = "/usr/bin/tini-static"; // BERTH_INIT_PATH
 };
 
 // The variables that matter to berth: ECS_* and BERTH_* entries of an environ-style array.

@@ -270,6 +270,7 @@ const std::vector<Key>& keys()
         {"BERTH_API_SECRET_ACCESS_KEY", set_text<&Config::api_secret_access_key>},
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", set_bool<&Config::stop_tasks_on_shutdown>},
         {"BERTH_SUPERVISOR_IDLE_EXIT", set_duration<&Config::supervisor_idle_exit>},
+        {"BERTH_INIT_PATH", set_path<&Config::init_path>},
     };
     return table;
 }

@@ -1,11 +1,12 @@
-// agent/daemon/actions.cpp — the engine's task-wide actions: Provision (the task network and
-// volumes), PullImage (one pull per image through engine::PullQueue, a lease per container),
-// Deprovision, and the reports. Container actions are in containers.cpp. Anything that blocks
-// runs on a worker and comes back as an engine event.
+// agent/daemon/actions.cpp — the engine's task-wide actions: Provision (the task network,
+// volumes and ipcMode task's IPC namespace and /dev/shm), PullImage (one pull per image through
+// engine::PullQueue, a lease per container), Deprovision, and the reports. Container actions are in
+// containers.cpp. Anything that blocks runs on a worker and comes back as an engine event.
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
+#include "agent/daemon/task_ipc.hpp"
 #include "base/log.hpp"
 
 namespace berth::daemon {
@@ -86,8 +87,11 @@ void Daemon::Impl::provision(TaskEntry& task)
     request.mode = network_mode(task.def);
     request.ports = port_mappings(task.def);
     auto volumes = volume_paths(task.def, paths.volumes(), request.task_id);
+    std::optional<TaskIpc> ipc;
+    if (task.def.ipc_mode == taskdef::NamespaceMode::Task)
+        ipc = task_ipc(paths.tasks(), request.task_id);
     offload(
-        [this, request, volumes]() -> Result<net::TaskInfo> {
+        [this, request, volumes, ipc]() -> Result<net::TaskInfo> {
             for (const auto& [name, path] : volumes) {
                 std::error_code ec;
                 std::filesystem::create_directories(path, ec);
@@ -95,10 +99,18 @@ void Daemon::Impl::provision(TaskEntry& task)
                     return Error::with_code(ec.value(), "volume ", quoted(name), ": mkdir ",
                                             quoted(path));
             }
+            // ipcMode task: the namespace and /dev/shm every container of the task joins.
+            // 64 MiB as Docker's: taskdef refuses sharedMemorySize unless ipcMode is private.
+            if (ipc)
+                if (auto r = make_task_ipc(*ipc, 64); !r)
+                    return std::move(r).error();
             const std::lock_guard lock(network_mutex);
             if (auto existing = network.find_task(request.task_id)) // Provision is re-sent
                 return *existing;                                   // after a restart
-            return network.add_task(request);
+            auto added = network.add_task(request);
+            if (!added && ipc)
+                (void)remove_task_ipc(*ipc); // the task fails: Deprovision will not come
+            return added;
         },
         [this, arn = task.record.arn](Result<net::TaskInfo> info) {
             auto* t = find(arn);
@@ -144,10 +156,11 @@ void Daemon::Impl::undo_network(const std::string& arn)
 {
     offload(
         [this, id = task_id_of(arn)]() -> Result<void> {
+            auto ipc_removed = remove_task_ipc(task_ipc(paths.tasks(), id));
             const std::lock_guard lock(network_mutex);
             if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
                 return r;
-            return {};
+            return ipc_removed;
         },
         [arn](const Result<void>& r) {
             if (!r)
@@ -169,14 +182,17 @@ void Daemon::Impl::deprovision(TaskEntry& task)
         [this, id, task_volumes]() -> Result<void> {
             std::error_code ec;
             std::filesystem::remove_all(task_volumes, ec);
+            // Every container has stopped (the engine deprovisions only then): no process is
+            // left in the IPC namespace, and the containers' mount namespaces are gone.
+            auto ipc_removed = remove_task_ipc(task_ipc(paths.tasks(), id));
             const std::lock_guard lock(network_mutex);
             if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
                 return r;
-            return {};
+            return ipc_removed;
         },
         [this, arn = task.record.arn](const Result<void>& r) {
             if (!r)
-                log::error(r.error(), "cannot remove the task network, continuing",
+                log::error(r.error(), "cannot remove the task network or IPC namespace, continuing",
                            {{"task", arn}});
             ledger.release(arn);
             deliver(arn, event(engine::EventKind::Deprovisioned));

@@ -3,6 +3,7 @@
 // (the Rootfs handle unmounts on destruction), so a failed create leaks no mount.
 #include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -75,6 +76,15 @@ Result<runtime::Spec> make_spec(const image::Store& images, const CreateInput& i
     inputs.hostname = in.hostname;
     inputs.cgroups_path = in.runtime_id;
     inputs.extra_env = in.extra_env;
+    inputs.ipc_ns_path = in.ipc_ns_path;
+    inputs.shared_shm_dir = in.shared_shm_dir;
+    // Checked here, where it is used: RunTask refused the task if it was missing then, but it
+    // may have gone since (a package removed), and the runtime's bind mount would only say
+    // ENOENT about a path inside the container.
+    if (::access(in.init_path.c_str(), X_OK) == 0)
+        inputs.init_path = in.init_path;
+    else if (const auto* c = in.def.find(in.container); c && wants_init(*c))
+        return Error::with_code(ENOENT, missing_init_detail(in.init_path));
     auto spec = taskdef::build_spec(in.def, in.container, *image_config, inputs);
     if (!spec)
         return std::move(spec).error();

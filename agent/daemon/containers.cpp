@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include "agent/daemon/containers.hpp"
+#include "agent/daemon/task_ipc.hpp"
 #include "base/log.hpp"
 
 namespace berth::daemon {
@@ -78,7 +79,15 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
                        : api::metadata_environment(options.metadata_key, task.record.arn, name),
                    task.record.arn,
                    task.record.cluster,
-                   task.record.task_definition_arn};
+                   task.record.task_definition_arn,
+                   {},
+                   {},
+                   options.config.init_path};
+    if (task.def.ipc_mode == taskdef::NamespaceMode::Task) { // made by Provision
+        const auto ipc = task_ipc(paths.tasks(), task_id);
+        in.ipc_ns_path = ipc.ns_path();
+        in.shared_shm_dir = ipc.shm_dir();
+    }
     offload([this, in = std::move(in)] { return create_container(images, rt, in); },
             [this, arn = task.record.arn, index, name](Result<Made> made) {
                 auto* t = find(arn);

@@ -82,6 +82,13 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
         return std::move(r).error();
     if (request.network_configuration != "{}" && def->network() != taskdef::NetworkMode::Awsvpc)
         return Error::invalid("networkConfiguration: only for networkMode awsvpc");
+    if (auto r = check_runnable(*def); !r)
+        return std::move(r).error().wrap("taskDefinition");
+    // A node without its init cannot run the task, as ECS answers for an instance without an
+    // attribute the task needs: a failures[] entry per task, nothing started. Checked here so
+    // that it is said at once; a binary gone by create time fails that task's create instead.
+    const bool init_missing =
+        wants_init(*def) && ::access(options.config.init_path.c_str(), X_OK) != 0;
     if (!request.client_token.empty())
         if (auto earlier = replay(request))
             return std::move(*earlier);
@@ -92,6 +99,11 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
             ledger.release(t->record.arn);
     };
     for (int i = 0; i < request.count; ++i) {
+        if (init_missing) {
+            result.failures.push_back({node.container_instance_arn, "ATTRIBUTE",
+                                       missing_init_detail(options.config.init_path)});
+            continue;
+        }
         auto task = new_task(request, *def);
         auto engine = engine::Task::create(task_spec(task->def, task->record.arn, options.config));
         if (!engine) {

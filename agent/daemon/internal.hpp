@@ -78,6 +78,7 @@ struct Paths {
     std::string net() const { return runtime_dir + "/net"; }
     std::string containers() const { return runtime_dir + "/containers"; }
     std::string bundles() const { return runtime_dir + "/bundles"; }
+    std::string tasks() const { return runtime_dir + "/tasks"; } // task_ipc.hpp
     std::string supervisor_socket() const { return runtime_dir + "/supervisor.sock"; }
     std::string supervisor_pid() const { return runtime_dir + "/supervisor.pid"; }
 };

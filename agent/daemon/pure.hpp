@@ -30,6 +30,14 @@ engine::TaskSpec task_spec(const taskdef::TaskDefinition& def, const std::string
                            const config::Config& config);
 // What admission holds for the task (agent/engine/resources.hpp).
 engine::Demand task_demand(const taskdef::TaskDefinition& def);
+// What berthd does not run yet, refused at RunTask by name (bad_input): pidMode "task" (a pid
+// namespace ends with its init, so sharing one needs a process to hold it; berth has none yet).
+Result<void> check_runnable(const taskdef::TaskDefinition& def);
+// Whether the container, or a container of def, sets linuxParameters.initProcessEnabled.
+bool wants_init(const taskdef::ContainerDefinition& container);
+bool wants_init(const taskdef::TaskDefinition& def);
+// RunTask's failures[] detail for a task wanting an init on a node without one at init_path.
+std::string missing_init_detail(const std::string& init_path);
 // The ports net maps for the task: every container's portMappings (hostPort 0 dynamic).
 std::vector<net::PortMapping> port_mappings(const taskdef::TaskDefinition& def);
 net::Mode network_mode(const taskdef::TaskDefinition& def);

@@ -62,6 +62,34 @@ engine::TaskSpec task_spec(const taskdef::TaskDefinition& def, const std::string
     return spec;
 }
 
+Result<void> check_runnable(const taskdef::TaskDefinition& def)
+{
+    if (def.pid_mode == taskdef::NamespaceMode::Task)
+        return Error::invalid("pidMode: 'task' is not supported by berth yet (leave it unset for "
+                              "a pid namespace per container, or use 'host')");
+    return {};
+}
+
+bool wants_init(const taskdef::ContainerDefinition& container)
+{
+    const auto& l = container.linux_parameters;
+    return l && l->init_process_enabled.value_or(false);
+}
+
+bool wants_init(const taskdef::TaskDefinition& def)
+{
+    for (const auto& c : def.containers)
+        if (wants_init(c))
+            return true;
+    return false;
+}
+
+std::string missing_init_detail(const std::string& init_path)
+{
+    return cat("linuxParameters.initProcessEnabled: this node has no init binary at ",
+               quoted(init_path), " (BERTH_INIT_PATH; Debian's tini package installs it)");
+}
+
 engine::Demand task_demand(const taskdef::TaskDefinition& def)
 {
     std::vector<engine::ContainerDemand> containers;

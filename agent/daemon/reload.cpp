@@ -2,7 +2,8 @@
 // loop. plan_reload compares key by key; Daemon::reconfigure applies the live keys: the log level
 // (base/log), image cleanup (its timer re-armed with the new interval, or left to lapse when
 // disabled), and the values copied into every TaskSpec made from then on (timeouts, cleanup
-// wait). Tasks already running keep the values they started with, as across a restart.
+// wait); BERTH_INIT_PATH for RunTasks and creates from then on. Tasks already running keep the
+// values they started with, as across a restart.
 #include "agent/daemon/reload.hpp"
 #include <cerrno>
 #include <future>
@@ -63,6 +64,7 @@ const std::vector<KeyRule>& rules()
         {"BERTH_API_SECRET_ACCESS_KEY", false, [](const Config& a, const Config& b) { return a.api_secret_access_key == b.api_secret_access_key; }},
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", true, [](const Config& a, const Config& b) { return a.stop_tasks_on_shutdown == b.stop_tasks_on_shutdown; }},
         {"BERTH_SUPERVISOR_IDLE_EXIT", false, [](const Config& a, const Config& b) { return a.supervisor_idle_exit == b.supervisor_idle_exit; }},
+        {"BERTH_INIT_PATH", true, [](const Config& a, const Config& b) { return a.init_path == b.init_path; }},
     };
     // clang-format on
     return table;
@@ -93,6 +95,7 @@ config::Config apply_live(const config::Config& current, const config::Config& f
     c.image_cleanup_disabled = fresh.image_cleanup_disabled;
     c.log_level = fresh.log_level;
     c.stop_tasks_on_shutdown = fresh.stop_tasks_on_shutdown;
+    c.init_path = fresh.init_path;
     return c;
 }
 

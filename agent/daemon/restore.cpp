@@ -3,12 +3,14 @@
 // of its containers: live ones re-adopted (their exits watched again), those that ended while
 // berthd was down with their exit records; its network from net's state file. Then begin()
 // resumes what was in flight (a half-started task is finished, or stopped if it cannot be).
+// ipcMode task's namespaces and /dev/shm mounts that no unfinished task owns are removed.
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 #include "agent/daemon/containers.hpp"
+#include "agent/daemon/task_ipc.hpp"
 #include "base/log.hpp"
 
 namespace berth::daemon {
@@ -212,6 +214,18 @@ Result<void> Daemon::Impl::restore()
         auto report = network.recover(live_networks);
         if (!report)
             return std::move(report).error().wrap("recover task networks");
+    }
+    // ipcMode task's namespaces and /dev/shm mounts of tasks no longer unfinished (a crash
+    // between their last container's end and Deprovision's answer): nothing else removes them.
+    std::set<std::string> keep_ipc(live_networks.begin(), live_networks.end());
+    for (const auto& record : stored->others)
+        keep_ipc.insert(task_id_of(record.arn));
+    for (const auto& id : stale_task_ipc(paths.tasks(), keep_ipc)) {
+        if (auto r = remove_task_ipc(task_ipc(paths.tasks(), id)); !r)
+            log::error(r.error(), "cannot remove a finished task's IPC namespace",
+                       {{"task_id", id}});
+        else
+            log::warn("removed a finished task's IPC namespace", {{"task_id", id}});
     }
     std::set<std::string> leases; // the image store's record of who holds a lease
     if (auto held = images.leases())

@@ -48,7 +48,8 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(c.api_access_key_id.empty());
     BOOST_TEST(!c.stop_tasks_on_shutdown);
     BOOST_TEST(c.subnet6.empty()); // IPv4 only unless BERTH_SUBNET6 is set
-    BOOST_TEST(known_keys().size() == 29U);
+    BOOST_TEST(c.init_path == "/usr/bin/tini-static");
+    BOOST_TEST(known_keys().size() == 30U);
 }
 
 BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config_does)
@@ -94,6 +95,17 @@ BOOST_AUTO_TEST_CASE(the_environment_overrides_the_file_key_by_key)
     BOOST_TEST(c.cluster == "staging");
     BOOST_TEST(c.reserved_memory_mib == 256U);
     BOOST_TEST(c.api_listen == "127.0.0.1:6000");
+}
+
+BOOST_AUTO_TEST_CASE(the_init_binary_is_an_absolute_path_from_the_file_or_the_environment)
+{
+    BOOST_TEST(parsed("BERTH_INIT_PATH=/opt/tini\n").init_path == "/opt/tini");
+    BOOST_TEST(parsed("BERTH_INIT_PATH=/opt/tini\n", {{"BERTH_INIT_PATH", "/usr/local/bin/tini"}})
+                   .init_path == "/usr/local/bin/tini");
+    const auto relative = refusal("BERTH_INIT_PATH=tini-static\n");
+    BOOST_TEST(relative.find("BERTH_INIT_PATH: 'tini-static' is not an absolute path") !=
+                   std::string::npos,
+               relative);
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_key_is_an_error_naming_file_line_and_key)

@@ -362,3 +362,41 @@ BOOST_AUTO_TEST_CASE(removing_a_containers_logs_removes_its_rotated_files_past_n
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(namespace_fields)
+
+BOOST_AUTO_TEST_CASE(pid_mode_task_is_refused_by_name_and_the_other_modes_run)
+{
+    auto def = definition();
+    BOOST_TEST(check_runnable(def).has_value());
+    def.pid_mode = taskdef::NamespaceMode::Host;
+    BOOST_TEST(check_runnable(def).has_value());
+    def.ipc_mode = taskdef::NamespaceMode::Task; // berthd makes the task's IPC namespace
+    BOOST_TEST(check_runnable(def).has_value());
+    def.pid_mode = taskdef::NamespaceMode::Task;
+    const auto refused = check_runnable(def);
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().bad_input); // InvalidParameterException, not a server error
+    BOOST_TEST(refused.error().message().find("pidMode: 'task' is not supported by berth yet") ==
+               0U);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_wants_an_init_when_any_container_enables_it)
+{
+    auto def = definition();
+    BOOST_TEST(!wants_init(def));
+    def.containers[1].linux_parameters.emplace();
+    BOOST_TEST(!wants_init(def)); // linuxParameters without initProcessEnabled
+    def.containers[1].linux_parameters->init_process_enabled = false;
+    BOOST_TEST(!wants_init(def));
+    def.containers[1].linux_parameters->init_process_enabled = true;
+    BOOST_TEST(wants_init(def));
+    BOOST_TEST(!wants_init(def.containers[0]));
+    BOOST_TEST(wants_init(def.containers[1]));
+    const auto detail = missing_init_detail("/opt/tini");
+    BOOST_TEST(detail.find("initProcessEnabled") != std::string::npos, detail);
+    BOOST_TEST(detail.find("/opt/tini") != std::string::npos, detail);
+    BOOST_TEST(detail.find("BERTH_INIT_PATH") != std::string::npos, detail);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
