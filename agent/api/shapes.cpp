@@ -92,6 +92,24 @@ json task_definition_json(const Options& options, const store::TaskDefinition& d
     return out;
 }
 
+// ECS: non-essential containers and containers without a healthCheck (always UNKNOWN) do not
+// count; of the rest, UNHEALTHY wins over UNKNOWN, which wins over HEALTHY. No container that
+// counts: UNKNOWN.
+std::string task_health_status(const store::Task& task)
+{
+    bool counted = false, unknown = false;
+    for (const auto& c : task.containers) {
+        if (!c.essential || !c.health_check)
+            continue;
+        counted = true;
+        if (c.health_status == "UNHEALTHY")
+            return "UNHEALTHY";
+        if (c.health_status != "HEALTHY")
+            unknown = true;
+    }
+    return counted && !unknown ? "HEALTHY" : "UNKNOWN";
+}
+
 json task_json(const Options& options, const store::Task& task)
 {
     json out = {{"taskArn", task.arn},
@@ -102,7 +120,7 @@ json task_json(const Options& options, const store::Task& task)
                 {"desiredStatus", task.desired_status},
                 {"launchType", "EXTERNAL"},
                 {"version", task.version},
-                {"healthStatus", "UNKNOWN"},
+                {"healthStatus", task_health_status(task)},
                 {"attachments", json::array()},
                 {"containers", json::array()}};
     json overrides = json::parse(task.overrides, nullptr, false);

@@ -14,6 +14,8 @@ nlohmann::json failure_json(const std::string& arn, const std::string& reason,
                             const std::string& detail = {});
 // The stored body plus what the service adds: ARN, revision, status, registeredAt, defaults.
 nlohmann::json task_definition_json(const Options& options, const store::TaskDefinition& def);
+// HEALTHY, UNHEALTHY or UNKNOWN, from the essential containers that have a healthCheck.
+std::string task_health_status(const store::Task& task);
 nlohmann::json task_json(const Options& options, const store::Task& task);
 
 } // namespace berth::api

@@ -62,6 +62,8 @@ std::unique_ptr<TaskEntry> Daemon::Impl::new_task(const api::RunTaskRequest& req
         sc.image = c.image;
         sc.runtime_id = runtime_id_of(r.arn, c.name); // written before create
         sc.network_bindings = "[]";
+        sc.essential = c.is_essential();
+        sc.health_check = c.health_check.has_value();
         task->containers.push_back({sc.runtime_id});
         r.containers.push_back(std::move(sc));
     }

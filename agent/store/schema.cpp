@@ -90,6 +90,11 @@ CREATE TABLE client_tokens (
     PRIMARY KEY (cluster, token)
 );
 )sql",
+    // 4: what the task's healthStatus is derived from (essential containers with a healthCheck).
+    R"sql(
+ALTER TABLE containers ADD COLUMN essential INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE containers ADD COLUMN health_check INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 Result<int> user_version(Connection& db)

@@ -18,7 +18,7 @@ struct sqlite3;
 
 namespace berth::store {
 
-inline constexpr int schema_version = 3;
+inline constexpr int schema_version = 4;
 
 struct TaskDefinition {
     std::string family;
@@ -41,6 +41,10 @@ struct Container {
     std::string network_bindings;          // JSON array text, "[]" when none
     std::string health_status;             // "UNKNOWN" until a health check reports
     std::string network_interfaces = "[]"; // JSON array text (awsvpc: privateIpv4Address)
+    // From the task definition: the task's healthStatus is derived from the essential containers
+    // that have a healthCheck, and the record must answer that without the definition.
+    bool essential = true;
+    bool health_check = false;
 };
 
 struct Task {

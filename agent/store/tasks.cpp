@@ -67,7 +67,8 @@ Result<void> insert_container(Connection& db, const std::string& task_arn, std::
     auto stmt = db.prepare(
         "INSERT INTO containers (task_arn, position, name, arn, image, runtime_id, "
         "desired_status, last_status, exit_code, reason, network_bindings, health_status, "
-        "network_interfaces) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+        "network_interfaces, essential, health_check) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
     if (!stmt)
         return std::move(stmt).error();
     stmt->bind(1, task_arn).bind(2, position).bind(3, c.name).bind(4, c.arn).bind(5, c.image);
@@ -78,15 +79,18 @@ Result<void> insert_container(Connection& db, const std::string& task_arn, std::
         stmt->bind_null(9);
     stmt->bind(10, c.reason).bind(11, c.network_bindings).bind(12, c.health_status);
     stmt->bind(13, c.network_interfaces);
+    stmt->bind(14, std::int64_t{c.essential ? 1 : 0})
+        .bind(15, std::int64_t{c.health_check ? 1 : 0});
     return stmt->run();
 }
 
 Result<void> read_containers(const Connection& db, Task& task)
 {
-    auto stmt = db.prepare("SELECT name, arn, image, runtime_id, desired_status, last_status, "
-                           "exit_code, reason, network_bindings, health_status, network_interfaces "
-                           "FROM containers "
-                           "WHERE task_arn = ?1 ORDER BY position");
+    auto stmt =
+        db.prepare("SELECT name, arn, image, runtime_id, desired_status, last_status, "
+                   "exit_code, reason, network_bindings, health_status, network_interfaces, "
+                   "essential, health_check FROM containers "
+                   "WHERE task_arn = ?1 ORDER BY position");
     if (!stmt)
         return std::move(stmt).error();
     stmt->bind(1, task.arn);
@@ -101,6 +105,8 @@ Result<void> read_containers(const Connection& db, Task& task)
                     stmt->text(8), stmt->text(9), stmt->text(10)};
         if (auto code = stmt->optional_integer(6))
             c.exit_code = static_cast<int>(*code);
+        c.essential = stmt->integer(11) != 0;
+        c.health_check = stmt->integer(12) != 0;
         task.containers.push_back(std::move(c));
     }
 }

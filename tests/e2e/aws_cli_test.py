@@ -2,7 +2,8 @@
 bridge and awsvpc modes: register a two-container task definition (an essential web server with
 a dynamic host port, a sidecar that depends on it), run it, see it RUNNING, fetch the page through
 the reported host port (bridge) or the task's own address (awsvpc), stop it and see STOPPED with
-exit codes and the reason. Runs inside run.sh's namespaces; Debian's CLI v2 drives bridge mode,
+exit codes and the reason; the task's healthStatus follows its essential web container's health
+check. Runs inside run.sh's namespaces; Debian's CLI v2 drives bridge mode,
 the v1 CLI (pip/pyenv) awsvpc mode when present (else v2 again)."""
 import copy
 import json
@@ -74,6 +75,17 @@ def web_task_end_to_end(work, mode):
     web = container(task, "web")
     check(web["lastStatus"] == "RUNNING" and container(task, "sidecar")["lastStatus"] ==
           "RUNNING", f"containers not RUNNING: {task['containers']}")
+    # The task's health is its essential web's (the sidecar is neither essential nor checked).
+    # In bridge mode the sidecar waited for web HEALTHY, so the RUNNING task is HEALTHY already.
+    if mode != "bridge":
+        wait_for("the task HEALTHY", lambda: a.describe(arn).get("healthStatus") == "HEALTHY",
+                 timeout=30)
+        task = aws.ok("describe-tasks", "--tasks", arn)["tasks"][0]
+        web = container(task, "web")
+    check(task.get("healthStatus") == "HEALTHY" and web.get("healthStatus") == "HEALTHY" and
+          container(task, "sidecar").get("healthStatus") == "UNKNOWN",
+          f"healthStatus: task {task.get('healthStatus')}, containers " +
+          str({c["name"]: c.get("healthStatus") for c in task["containers"]}))
     if mode == "bridge":
         bindings = web.get("networkBindings", [])
         check(len(bindings) == 1 and bindings[0]["containerPort"] == 80 and

@@ -220,8 +220,8 @@ struct Socket {
     Fd fd;
 };
 
-// One signed ListClusters request as raw HTTP/1.1 text, dated now.
-std::string signed_list_clusters()
+// One signed request as raw HTTP/1.1 text, dated now: `body` is sent (and signed) as it is.
+std::string signed_request(const std::string& operation, const std::string& body)
 {
     const auto now = std::time(nullptr);
     std::tm tm{};
@@ -233,9 +233,9 @@ std::string signed_list_clusters()
         "/",
         {{"Host", "127.0.0.1"},
          {"X-Amz-Date", date},
-         {"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters"},
+         {"X-Amz-Target", "AmazonEC2ContainerServiceV20141113." + operation},
          {"Content-Type", "application/x-amz-json-1.1"}},
-        "{}"};
+        body};
     const api::sigv4::Authorization auth{
         key_id, std::string(date, 8), "us-east-1", "ecs", {"host", "x-amz-date", "x-amz-target"},
         ""};
@@ -246,7 +246,12 @@ std::string signed_list_clusters()
             "/us-east-1/ecs/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target"
             ", Signature=" +
             api::sigv4::sign(request, auth, secret, date) + "\r\n";
-    return text + "Content-Length: 2\r\n\r\n{}";
+    return text + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string signed_list_clusters()
+{
+    return signed_request("ListClusters", "{}");
 }
 
 std::size_t count(const std::string& text, const std::string& needle)
@@ -267,6 +272,29 @@ BOOST_AUTO_TEST_CASE(one_connection_serves_several_requests_with_keep_alive)
     const auto replies = s.read_all(3); // the server keeps the connection until the idle limit
     BOOST_TEST(count(replies, "HTTP/1.1 200 OK") == 2U, replies);
     BOOST_TEST(count(replies, "cluster/default") == 2U);
+}
+
+// A body that is not JSON (or not a JSON object) is the client's fault: 400
+// SerializationException, as the service answers, and the connection and the server go on.
+BOOST_AUTO_TEST_CASE(a_body_that_is_not_json_is_a_serialization_exception_and_serving_goes_on)
+{
+    Fixture f;
+    Socket s(f.server->port());
+    s.send_all(signed_request("ListClusters", "this is not JSON") +
+               signed_request("DescribeClusters", "[\"default\"]") +
+               signed_request("ListClusters", "{\"maxResults\": ") + signed_list_clusters());
+    const auto replies = s.read_all(3);
+    BOOST_TEST(count(replies, "HTTP/1.1 400 Bad Request") == 3U, replies);
+    BOOST_TEST(count(replies, R"("__type":"SerializationException")") == 3U, replies);
+    BOOST_TEST(count(replies, "request body is not valid JSON") == 2U, replies);
+    BOOST_TEST(count(replies, "request body must be a JSON object") == 1U, replies);
+    // The good request behind them on the same connection is answered.
+    BOOST_TEST(count(replies, "HTTP/1.1 200 OK") == 1U, replies);
+    BOOST_TEST(replies.rfind("HTTP/1.1 200 OK") > replies.rfind("HTTP/1.1 400"), replies);
+    BOOST_TEST(count(replies, "cluster/default") == 1U, replies);
+    // And a new client is served as before.
+    const Cli cli{aws_clis().front(), f.endpoint};
+    BOOST_TEST(cli.ok({"list-clusters"})["clusterArns"].size() == 1U);
 }
 
 BOOST_AUTO_TEST_CASE(the_aws_cli_registers_describes_lists_and_deregisters_task_definitions)

@@ -97,6 +97,8 @@ BOOST_AUTO_TEST_CASE(a_task_is_read_back_with_its_containers_in_order)
     auto task = sample_task("arn:t1", 3);
     task.containers[1].exit_code = 137;
     task.containers[1].network_bindings = R"([{"hostPort":49153}])";
+    task.containers[0].essential = false;
+    task.containers[1].health_check = true;
     BOOST_REQUIRE(s.put_task(task));
     task.last_status = "RUNNING";
     task.containers.pop_back();
@@ -108,6 +110,10 @@ BOOST_AUTO_TEST_CASE(a_task_is_read_back_with_its_containers_in_order)
     BOOST_TEST((*back)->containers[1].exit_code.value_or(-1) == 137);
     BOOST_TEST(!(*back)->containers[0].exit_code.has_value());
     BOOST_TEST((*back)->containers[1].network_bindings == R"([{"hostPort":49153}])");
+    BOOST_TEST(!(*back)->containers[0].essential);
+    BOOST_TEST(!(*back)->containers[0].health_check);
+    BOOST_TEST((*back)->containers[1].essential);
+    BOOST_TEST((*back)->containers[1].health_check);
     BOOST_TEST(s.tasks(TaskFilter{"default", "web", "", "RUNNING"})->size() == 1U);
     BOOST_TEST(s.tasks(TaskFilter{"default", "we", "", ""})->empty()); // family is exact
     BOOST_TEST(s.tasks(TaskFilter{"default", "", "", "STOPPED"})->empty());
@@ -131,6 +137,35 @@ BOOST_AUTO_TEST_CASE(the_container_instance_keeps_its_arn_across_reopens)
     auto s = open_store(path);
     BOOST_TEST(s.ensure_container_instance("default", "arn:second", 2)->arn == "arn:first");
     BOOST_TEST(s.clusters()->size() == 1U);
+}
+
+// Schema 4 added containers.essential and .health_check: a version 3 database (its rows as an
+// older berth wrote them) reads back as essential containers without a healthCheck.
+BOOST_AUTO_TEST_CASE(a_version_3_database_gains_the_container_health_columns)
+{
+    const test::TempDir dir("berth-store-test");
+    const std::string path = dir.path() + "/state.db";
+    {
+        auto s = open_store(path);
+        auto task = sample_task("arn:old", 1);
+        task.containers[0].essential = false;
+        task.containers[0].health_check = true;
+        BOOST_REQUIRE(s.put_task(task));
+    }
+    {
+        auto c = Connection::open(path);
+        BOOST_REQUIRE(c);
+        BOOST_REQUIRE(c->exec("ALTER TABLE containers DROP COLUMN essential"));
+        BOOST_REQUIRE(c->exec("ALTER TABLE containers DROP COLUMN health_check"));
+        BOOST_REQUIRE(c->exec("PRAGMA user_version = 3"));
+    }
+    auto s = open_store(path);
+    BOOST_TEST(s.version() == schema_version);
+    auto back = s.task("arn:old");
+    BOOST_REQUIRE(back && *back);
+    BOOST_REQUIRE((*back)->containers.size() == 1U);
+    BOOST_TEST((*back)->containers[0].essential);
+    BOOST_TEST(!(*back)->containers[0].health_check);
 }
 
 BOOST_AUTO_TEST_CASE(a_database_from_a_newer_berth_is_refused)
