@@ -54,5 +54,9 @@ std::vector<std::string> journal_fields(log::Level level, std::string_view messa
 // pages handed back to the kernel, with berthd's RSS before and after logged (on_idle).
 void configure_malloc();
 void return_freed_memory();
+// Runs berthd again (execv of its own binary, the same pid) with glibc's per-thread malloc
+// caches off, unless GLIBC_TUNABLES already says so; returns only if that exec failed. First
+// thing in main, before any thread or fd.
+void run_without_thread_caches(char** argv);
 
 } // namespace berth::berthd

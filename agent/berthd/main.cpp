@@ -143,6 +143,7 @@ int fail(const Error& error, std::string_view what)
 
 int run_berthd(int argc, char** argv, char** envp)
 {
+    berthd::run_without_thread_caches(argv);
     berthd::configure_malloc();
     auto flags = parse_flags(argc, argv);
     if (!flags) {

@@ -4,7 +4,9 @@
 // only once the releases ran is the task written finished (engine_state ""). Until that write its
 // last engine snapshot stays in the store, so a crash at any point in between resumes the cleanup
 // at restore. A removal that fails (a cgroup still busy, say) keeps the rootfs and is retried with
-// a growing delay; the task stays "cleanup pending" meanwhile, never silently forgotten.
+// a growing delay; the task stays "cleanup pending" meanwhile, never silently forgotten. A task
+// that waited as a compact record (stopped.cpp) comes here from its stored record, its containers
+// removed by id.
 #include <algorithm>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"

@@ -125,10 +125,18 @@ void Daemon::Impl::start(TaskEntry& task, std::size_t index)
         return;
     }
     offload([container] { return container->start(); },
-            [this, arn = task.record.arn, index, name](const Result<void>& r) {
+            [this, arn = task.record.arn, index, name, container](const Result<void>& r) {
                 auto* t = find(arn);
-                if (t == nullptr)
+                if (t == nullptr) {
+                    // Its task timed the Start out and is STOPPED (kept compact: stopped.cpp)
+                    // or finished: as a late answer below, the process must not run on unseen.
+                    if (r) {
+                        log::warn("a container started after its task stopped: killing it",
+                                  {{"task", arn}, {"container", name}});
+                        (void)container->init().signal(SIGKILL);
+                    }
                     return;
+                }
                 if (!r) {
                     deliver(arn, event(engine::EventKind::StartFailed, name,
                                        cat("start: ", r.error().message())));

@@ -47,7 +47,7 @@ void Daemon::Impl::begin_drain()
     lifecycle.draining = true;
     lifecycle.drain_timer = std::make_unique<asio::steady_timer>(io);
     log::info("stopping every task before exiting (BERTH_STOP_TASKS_ON_SHUTDOWN)",
-              {{"tasks", std::to_string(tasks.size())}});
+              {{"tasks", std::to_string(tasks.size() + stopped_tasks.size())}});
     std::vector<std::string> arns; // apply() may drop entries: never iterate the map itself
     for (const auto& [arn, task] : tasks)
         arns.push_back(arn);
@@ -78,9 +78,13 @@ void Daemon::Impl::drain_step()
         log::info("task stopped, cleaning up", {{"task", arn}});
         apply(*task, task->engine->on_timer(std::max(*deadline, now_ms())));
     }
+    // Those already kept compact (stopped.cpp) are cleaned up now, too; none is compacted while
+    // draining.
+    if (!stopped_tasks.empty())
+        clean_up_stopped(now_ms(), true);
     // A task leaves `tasks` when its cleanup starts (drive.cpp), not when it ends: stopped
     // only once every cleanup wrote its task finished, failed removals retried included.
-    if (tasks.empty() && cleanups.empty()) {
+    if (tasks.empty() && stopped_tasks.empty() && cleanups.empty()) {
         settle_then_stop();
         return;
     }

@@ -1,8 +1,9 @@
 // agent/daemon/drive.cpp — the loop's side of the engine: every call's snapshot is written to
 // the store before the actions it returned are performed (the ECS agent's rule: state before
 // the action it records), then the actions run and the task's timer is re-armed at the engine's
-// next deadline. A finished task (STOPPED, its cleanup wait over) goes to cleanup.cpp, which
-// writes it finished only once its containers are removed.
+// next deadline. A STOPPED task waits for its cleanup as a compact record (stopped.cpp); a finished
+// task (its cleanup wait over) goes to cleanup.cpp, which writes it finished only once its
+// containers are removed.
 #include "agent/daemon/internal.hpp"
 #include "base/log.hpp"
 
@@ -61,6 +62,7 @@ void Daemon::Impl::release_holds(TaskEntry& task)
 void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& actions)
 {
     const auto durable = persist(task);
+    task.stored = static_cast<bool>(durable);
     if (!durable)
         log::error(durable.error(),
                    "CANNOT WRITE TASK STATE: its Provision/Create/Start actions are not performed "
@@ -92,8 +94,12 @@ void Daemon::Impl::apply(TaskEntry& task, const std::vector<engine::Action>& act
         return;
     }
     arm_timer(task);
-    if (stopped)
+    if (stopped) {
+        // Kept compact from now on if nothing of it is in flight (stopped.cpp); posted, as the
+        // erase above: the caller may still hold the entry.
+        asio::post(io, [this, arn] { compact(arn); });
         note_if_idle();
+    }
 }
 
 void Daemon::Impl::deliver(const std::string& arn, const engine::Event& event)

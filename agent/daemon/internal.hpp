@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include "agent/daemon/daemon.hpp"
 #include "agent/daemon/lifecycle.hpp"
+#include "agent/daemon/page_resource.hpp"
 #include "agent/daemon/pure.hpp"
 #include "agent/engine/pulls.hpp"
 #include "image/image.hpp"
@@ -47,6 +49,24 @@ struct TaskEntry {
     std::optional<net::TaskInfo> network;
     std::vector<ContainerRuntime> containers; // in def.containers order
     std::unique_ptr<asio::system_timer> timer;
+    bool stored = false; // the store holds this record and engine snapshot (the last persist)
+};
+
+// A STOPPED task waiting out its cleanup wait (ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION, 3 h by
+// default), kept as this compact record instead of its TaskEntry (about 8 kB of heap each; see
+// stopped.cpp). Everything else of it (statuses, exit codes, times, containers' names and
+// runtime ids) is in the store, whose engine_state stays non-empty until the cleanup is done.
+// Allocated from Impl::stopped_pool only (the allocator travels with each string and vector),
+// on pages of their own (page_resource.hpp), never among the loop's other allocations.
+struct StoppedContainer {
+    std::pmr::string image_id; // the metadata endpoint's ImageID ("": never pulled)
+    bool made = false;         // the runtime had it: /stats samples its cgroup until removal
+    bool leased = false;       // its image lease is released by the cleanup
+};
+struct StoppedTask {
+    engine::Time cleanup_at{};
+    bool own_netns = false; // bridge or awsvpc: /stats shows the task netns's counters
+    std::pmr::vector<StoppedContainer> containers; // in the record's containers order
 };
 
 // A finished task's container still to remove (cleanup.cpp): the runtime's container, then its
@@ -126,8 +146,15 @@ struct Daemon::Impl {
     // Image cleanup's own lane (one thread): a long gc (it walks and deletes snapshots) must
     // never hold a container worker while creates, starts and removals wait.
     asio::thread_pool cleanup_worker{1};
-    std::map<std::string, std::unique_ptr<TaskEntry>> tasks;         // unfinished, by ARN
-    std::map<std::string, std::unique_ptr<Cleanup>> cleanups;        // finished, being removed
+    std::map<std::string, std::unique_ptr<TaskEntry>> tasks;  // unfinished, by ARN
+    std::map<std::string, std::unique_ptr<Cleanup>> cleanups; // finished, being removed
+    // STOPPED tasks waiting for their cleanup, compact (stopped.cpp); by ARN. The pool (small
+    // blocks only: a larger one comes straight from the pages) goes back to the system whenever
+    // the last of them leaves. Declared in this order: the map is destroyed first.
+    PageResource stopped_pages;
+    std::pmr::unsynchronized_pool_resource stopped_pool{{0, 512}, &stopped_pages};
+    std::pmr::map<std::pmr::string, StoppedTask, std::less<>> stopped_tasks{&stopped_pool};
+    std::unique_ptr<asio::system_timer> stopped_timer;               // at the earliest cleanup_at
     std::unique_ptr<asio::system_timer> firewall_timer, image_timer; // housekeeping.cpp
     std::unique_ptr<asio::steady_timer> idle_timer;                  // idle.cpp: a relative settle
     Lifecycle lifecycle; // watchdog.cpp, reload.cpp, drain.cpp: berthd's systemd side
@@ -188,6 +215,13 @@ struct Daemon::Impl {
     void run_cleanup(const std::string& arn);
     void finish_cleanup(const std::string& arn); // writes it finished, once its leases are gone
     void retry_cleanup(Cleanup& job);
+    // stopped.cpp: a STOPPED task with nothing left in flight becomes a StoppedTask (posted by
+    // apply(): its caller may still hold the entry); its cleanup starts at cleanup_at (or now,
+    // when draining) from the store's record.
+    void compact(const std::string& arn);
+    void arm_stopped_timer();
+    void clean_up_stopped(engine::Time now, bool all);
+    void begin_stopped_cleanup(const std::string& arn);
     Leftover leftover_of(const TaskEntry& task, std::size_t index) const;
     void watch_exit(TaskEntry& task, std::size_t index);
     // A live container whose supervisor died: a new one watches it (Container::load).
@@ -227,6 +261,8 @@ inline constexpr std::int64_t client_token_lifetime_s = std::int64_t{24} * 3600;
 
 engine::Time now_ms();
 std::int64_t now_s();
+// The metadata endpoint's ImageID of an image's config digest ("sha256:..." added if bare).
+std::string image_id(const std::string& config_digest);
 
 // The ControlPlane's hand-over (control.cpp, metadata_detail.cpp): f runs on the loop, the
 // calling thread (the API's or the metadata server's) waits for its answer, at most 30 s.

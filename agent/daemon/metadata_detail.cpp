@@ -31,9 +31,16 @@ std::vector<api::ContainerDetail> details_of(const std::vector<std::string>& nam
     return out;
 }
 
-std::string image_id(const std::string& config_digest)
+// The names and times of a task's containers from its stored record and engine snapshot.
+std::vector<api::ContainerDetail> stored_details(const store::Task& record)
 {
-    return config_digest.find(':') == std::string::npos ? "sha256:" + config_digest : config_digest;
+    auto state = state_from_json(record.engine_state);
+    if (!state)
+        return {};
+    std::vector<std::string> names;
+    for (const auto& c : record.containers)
+        names.push_back(c.name);
+    return details_of(names, *state);
 }
 
 // What the loop knows of a live container: enough to find its cgroup and network namespace.
@@ -122,6 +129,27 @@ Result<std::optional<api::ContainerSample>> sample(const Where& where)
     return std::optional<api::ContainerSample>(std::move(s));
 }
 
+// Where a STOPPED task's container is, if it is kept compact (stopped.cpp) and the runtime had
+// it: its cgroup stays until the cleanup removes it, so it is sampled as before the compaction.
+Result<std::optional<Where>> stopped_where(Daemon::Impl& impl, const std::string& task_arn,
+                                           const std::string& container)
+{
+    const auto s = impl.stopped_tasks.find(std::string_view(task_arn));
+    if (s == impl.stopped_tasks.end())
+        return std::optional<Where>{};
+    auto record = impl.store.task(task_arn);
+    if (!record)
+        return std::move(record).error();
+    if (!*record)
+        return std::optional<Where>{};
+    const auto& containers = (*record)->containers;
+    for (std::size_t i = 0; i < containers.size() && i < s->second.containers.size(); ++i)
+        if (containers[i].name == container && s->second.containers[i].made)
+            return std::optional<Where>(
+                Where{containers[i].runtime_id, s->second.own_netns, impl.rt});
+    return std::optional<Where>{};
+}
+
 } // namespace
 
 Result<std::vector<api::ContainerDetail>> Daemon::container_details(const std::string& task_arn)
@@ -138,17 +166,25 @@ Result<std::vector<api::ContainerDetail>> Daemon::container_details(const std::s
                         out[i].image_id = image_id(image->config_digest);
                 return out;
             }
+            // A STOPPED task kept compact (stopped.cpp): the store's record and last snapshot
+            // have the names and times, the compact record the ImageIDs.
+            if (const auto s = impl_->stopped_tasks.find(std::string_view(task_arn));
+                s != impl_->stopped_tasks.end()) {
+                auto record = impl_->store.task(task_arn);
+                if (!record)
+                    return std::move(record).error();
+                if (!*record)
+                    return std::vector<api::ContainerDetail>{};
+                auto out = stored_details(**record);
+                for (std::size_t i = 0; i < out.size() && i < s->second.containers.size(); ++i)
+                    out[i].image_id = s->second.containers[i].image_id;
+                return out;
+            }
             // A finished task being cleaned up: its last snapshot has the times.
             const auto it = impl_->cleanups.find(task_arn);
             if (it == impl_->cleanups.end())
                 return std::vector<api::ContainerDetail>{};
-            auto state = state_from_json(it->second->record.engine_state);
-            if (!state)
-                return std::vector<api::ContainerDetail>{};
-            std::vector<std::string> names;
-            for (const auto& c : it->second->record.containers)
-                names.push_back(c.name);
-            return details_of(names, *state);
+            return stored_details(it->second->record);
         });
 }
 
@@ -159,7 +195,7 @@ Result<std::optional<api::ContainerSample>> Daemon::container_sample(const std::
         [this, task_arn, container]() -> Result<std::optional<Where>> {
             auto* task = impl_->find(task_arn);
             if (!task)
-                return std::optional<Where>{};
+                return stopped_where(*impl_, task_arn, container);
             for (std::size_t i = 0; i < task->record.containers.size(); ++i) {
                 if (task->record.containers[i].name != container || i >= task->containers.size() ||
                     !task->containers[i].container)

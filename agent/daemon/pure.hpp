@@ -90,6 +90,12 @@ std::string network_bindings_json(const taskdef::ContainerDefinition& container,
 // containers[].networkInterfaces JSON (awsvpc): [{"attachmentId", "privateIpv4Address"}].
 std::string network_interfaces_json(const std::string& task_id, const std::string& address);
 
+// Not pure either: the pages the compact records of STOPPED tasks live on (page_resource.hpp),
+// here for the same seam.
+} // namespace berth::daemon
+#include "agent/daemon/page_resource.hpp"
+namespace berth::daemon {
+
 // Not pure (it spawns berth-supervisor), but here as the tests' one white-box seam: makes sure
 // exactly one berth-supervisor serves <runtime_dir>/supervisor.sock (supervisor.cpp).
 Result<void> ensure_supervisor_in(const Options& options, const std::string& runtime_dir);

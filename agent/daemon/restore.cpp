@@ -2,7 +2,8 @@
 // engine back (engine::Task::restore) from the saved snapshot and what runtime::recover() finds
 // of its containers: live ones re-adopted (their exits watched again), those that ended while
 // berthd was down with their exit records; its network from net's state file. Then begin()
-// resumes what was in flight (a half-started task is finished, or stopped if it cannot be).
+// resumes what was in flight (a half-started task is finished, or stopped if it cannot be). A
+// STOPPED task gets its whole entry back here too, and is kept compact again (stopped.cpp).
 // ipcMode task's namespaces and /dev/shm mounts that no unfinished task owns are removed.
 #include <cerrno>
 #include <cstdlib>

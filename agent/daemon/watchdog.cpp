@@ -35,7 +35,7 @@ void Daemon::Impl::beat()
                         if (task->engine &&
                             task->engine->state().known == engine::TaskStatus::Running)
                             ++running;
-                    lifecycle.alive(running, tasks.size());
+                    lifecycle.alive(running, tasks.size() + stopped_tasks.size());
                 });
     }
     l.heartbeat_timer->expires_after(l.heartbeat_interval);

@@ -2,7 +2,8 @@
 // berthd's systemd side, as a child process inside the network and mount namespaces this test
 // made: SIGHUP reloads the configuration file (live keys applied, the others reported as needing
 // a restart, a malformed file refused with berthd running on), and with
-// BERTH_STOP_TASKS_ON_SHUTDOWN=true SIGTERM stops and cleans up every task before berthd exits.
+// BERTH_STOP_TASKS_ON_SHUTDOWN=true SIGTERM stops and cleans up every task before berthd exits,
+// those already STOPPED and waiting for their cleanup as compact records included.
 // (The watchdog and the journal need systemd as PID 1: tests/vm/systemd_berthd.sh.) Only
 // processes this test started are killed, by pid.
 #include "tests/root/daemon_support.hpp"
@@ -113,6 +114,37 @@ BOOST_AUTO_TEST_CASE(with_stop_tasks_on_shutdown_sigterm_stops_and_cleans_every_
         BOOST_TEST(std::string(task["stoppedReason"]).find("shutting down") != std::string::npos,
                    task.dump());
     }
+}
+
+// A task STOPPED before the drain waits for its cleanup (an hour here) as a compact record
+// (agent/daemon/stopped.cpp): the drain brings that cleanup forward too.
+BOOST_AUTO_TEST_CASE(with_stop_tasks_on_shutdown_a_stopped_task_awaiting_cleanup_is_cleaned_first)
+{
+    Node node(lifecycle);
+    node.stop();
+    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1h", "ECS_LOGLEVEL=debug",
+                      "BERTH_STOP_TASKS_ON_SHUTDOWN=true"};
+    node.start();
+    const auto arn = node.run_hello_running();
+    node.stop_task(arn);
+    BOOST_TEST_REQUIRE(node.logged("stopped task kept compact until its cleanup", 10s),
+                       node.berthd->err());
+    BOOST_TEST(!node.mounts_of_ours().empty());
+
+    ::kill(node.berthd->pid(), SIGTERM);
+    const auto out = node.berthd->wait(60s);
+    BOOST_TEST(out.status == 0, out.err);
+    BOOST_TEST(out.err.find("every task stopped and cleaned up") != std::string::npos, out.err);
+    node.berthd.reset();
+    BOOST_TEST(runtime_list(node).find("\"id\"") == std::string::npos, runtime_list(node));
+    BOOST_TEST(node.mounts_of_ours().empty(), node.mounts_of_ours());
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.state + "/logs", ec));
+    const auto images = image::Store::open(node.state + "/images");
+    BOOST_TEST_REQUIRE(images.has_value());
+    const auto leases = images->leases();
+    BOOST_TEST_REQUIRE(leases.has_value());
+    BOOST_TEST(leases->empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

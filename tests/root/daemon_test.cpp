@@ -6,12 +6,86 @@
 // task netns, nftables port elements, container cgroups). Also: a task whose image is missing
 // ends STOPPED saying why, and berthd stopped (SIGTERM) and started again re-adopts a running
 // task. Only processes this test started are killed, by pid. A node idle again after its tasks
-// stopped hands its freed heap back (agent/berthd/memory.cpp), and not while a task runs.
+// stopped hands its freed heap back (agent/berthd/memory.cpp), and not while a task runs. A
+// STOPPED task waiting for its cleanup is kept as a compact record (agent/daemon/stopped.cpp):
+// it is described, its metadata answers and its cleanup removes everything as before, also
+// after a restart.
 #include "tests/root/daemon_support.hpp"
 
 using namespace berth;
 using namespace berth::test;
 using namespace berth::test::daemon;
+
+namespace {
+
+constexpr std::string_view compacted = "stopped task kept compact until its cleanup";
+
+// The task's metadata URL of its container `name` (its ECS_CONTAINER_METADATA_URI_V4, from the
+// config the runtime keeps), on berthd's metadata listener as seen from this test's netns.
+std::string metadata_url(const Node& node, const std::string& arn, const std::string& name)
+{
+    const auto id = arn.substr(arn.rfind('/') + 1);
+    const auto config = json::parse(
+        read_all(node.run + "/containers/" + id + "-" + name + "/config.json"), nullptr, false);
+    BOOST_TEST_REQUIRE(config.is_object(), "no runtime config for " << name);
+    const std::string prefix = "ECS_CONTAINER_METADATA_URI_V4=http://169.254.170.2";
+    for (const auto& e : config["process"]["env"]) {
+        const std::string text = e;
+        if (text.starts_with(prefix))
+            return "http://127.0.0.1:51679" + text.substr(prefix.size());
+    }
+    BOOST_FAIL("no ECS_CONTAINER_METADATA_URI_V4 in the container's environment");
+    return {};
+}
+
+// GET url: the HTTP status and the body as JSON (discarded if it is none).
+std::pair<int, json> metadata(const std::string& url)
+{
+    const auto out = run_command(
+        {"curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "10", url}, 15s);
+    const auto newline = out.out.rfind('\n');
+    if (newline == std::string::npos)
+        return {0, json()};
+    return {static_cast<int>(std::strtol(out.out.c_str() + newline + 1, nullptr, 10)),
+            json::parse(out.out.substr(0, newline), nullptr, false)};
+}
+
+// A described task as it reads after `writes` more writes of its record: each write is a version
+// (agent/daemon/record.cpp), nothing else changes once it is STOPPED.
+json written_again(json task, int writes = 1)
+{
+    task["version"] = task["version"].get<int>() + writes;
+    return task;
+}
+
+std::size_t times_logged(const Node& node, std::string_view line)
+{
+    std::size_t n = 0;
+    const auto err = node.berthd->err();
+    for (auto at = err.find(line); at != std::string::npos; at = err.find(line, at + 1))
+        ++n;
+    return n;
+}
+
+// Once `tasks` tasks were removed (within 40 s): nothing of the node's tasks left, neither
+// mounts, netns, cgroups (Node::left_behind) nor runtime state, bundles, logs, image leases.
+void expect_every_trace_gone(const Node& node, std::size_t tasks)
+{
+    BOOST_TEST(eventually([&] { return times_logged(node, "task removed") == tasks; }, 200, 200ms),
+               node.berthd->err());
+    BOOST_TEST(node.left_behind().empty(), node.left_behind());
+    std::error_code ec;
+    BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
+    BOOST_TEST(fs::is_empty(node.run + "/bundles", ec));
+    BOOST_TEST(fs::is_empty(node.state + "/logs", ec));
+    const auto images = image::Store::open(node.state + "/images");
+    BOOST_TEST_REQUIRE(images.has_value());
+    const auto leases = images->leases();
+    BOOST_TEST_REQUIRE(leases.has_value());
+    BOOST_TEST(leases->empty());
+}
+
+} // namespace
 
 BOOST_AUTO_TEST_SUITE(berthd, *utf::label("root") * utf::precondition(is_root))
 
@@ -179,6 +253,111 @@ BOOST_AUTO_TEST_CASE(berthd_returns_its_freed_heap_once_the_last_task_stopped_an
     std::this_thread::sleep_for(2s);
     BOOST_TEST(times_logged() == settled, node.berthd->err());
     node.expect_nothing_left();
+}
+
+// Issue 17 (idle memory after 500 tasks): a STOPPED task waits for its cleanup as a compact
+// record, everything else read from the store. What DescribeTasks and the metadata endpoint
+// answer for it is what they answered for the whole entry, and the cleanup after the wait
+// still removes everything.
+BOOST_AUTO_TEST_CASE(a_stopped_task_kept_compact_answers_as_before_and_is_cleaned_up_after_the_wait)
+{
+    Node node;
+    node.stop();
+    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=12s", "ECS_LOGLEVEL=debug"};
+    node.start();
+    const auto arn = node.run_hello_running();
+    const auto running = node.describe(arn);
+    const auto url = metadata_url(node, arn, "web");
+    const auto [live_status, live] = metadata(url);
+    BOOST_TEST_REQUIRE(live_status == 200, live.dump());
+    BOOST_TEST(std::string(live["ImageID"]).starts_with("sha256:"), live.dump());
+
+    node.ok({"stop-task", "--task", arn, "--reason", "done here"});
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST_REQUIRE(node.logged(compacted, 10s), node.berthd->err());
+    BOOST_TEST(times_logged(node, "task finished, removing its containers") == 0U);
+
+    // Described from the store as when it had just stopped: reason, code, exit code, bindings.
+    const auto later = node.describe(arn);
+    BOOST_TEST(later == stopped, later.dump() << "\n" << stopped.dump());
+    BOOST_TEST(later["stoppedReason"] == "done here");
+    BOOST_TEST(later["stopCode"] == "UserInitiated");
+    BOOST_TEST(later["containers"][0].contains("exitCode"), later.dump());
+    BOOST_TEST(later["containers"][0]["networkBindings"] ==
+                   running["containers"][0]["networkBindings"],
+               later.dump());
+    // Its metadata: the same container, image and times, now STOPPED with its exit code.
+    const auto [status, mine] = metadata(url);
+    BOOST_TEST_REQUIRE(status == 200, mine.dump());
+    for (const auto* key : {"DockerId", "Name", "Image", "ImageID", "CreatedAt", "StartedAt",
+                            "Limits", "Labels", "Networks", "Ports", "ContainerARN"})
+        BOOST_TEST(mine.value(key, json()) == live.value(key, json()), key << ": " << mine.dump());
+    BOOST_TEST(mine["KnownStatus"] == "STOPPED", mine.dump());
+    BOOST_TEST(mine["ExitCode"] == later["containers"][0]["exitCode"], mine.dump());
+    BOOST_TEST(mine.contains("FinishedAt"), mine.dump());
+    const auto [task_status, whole] = metadata(url + "/task");
+    BOOST_TEST_REQUIRE(task_status == 200, whole.dump());
+    BOOST_TEST(whole["KnownStatus"] == "STOPPED", whole.dump());
+    BOOST_TEST_REQUIRE(whole["Containers"].size() == 1U, whole.dump());
+    BOOST_TEST(whole["Containers"][0] == mine, whole.dump());
+    // Its cgroup stays until the cleanup: still sampled (no processes left in it).
+    const auto [stats_status, stats] = metadata(url + "/stats");
+    BOOST_TEST_REQUIRE(stats_status == 200, stats.dump());
+    BOOST_TEST(stats.is_object(), stats.dump());
+    BOOST_TEST(stats.value("id", "") == live["DockerId"], stats.dump());
+    BOOST_TEST(!node.mounts_of_ours().empty()); // kept for the wait (12 s)
+
+    expect_every_trace_gone(node, 1);
+    // As before the compact records: the cleanup's call wrote the record once more.
+    BOOST_TEST(node.describe(arn) == written_again(stopped), node.describe(arn).dump());
+    BOOST_TEST(metadata(url).first == 404); // finished: no metadata any more
+}
+
+// The compact records live only in berthd's memory: a berthd restarted while its tasks are
+// STOPPED and waiting for their cleanup restores them from the store, keeps them compact again,
+// and cleans them up when their wait is over.
+BOOST_AUTO_TEST_CASE(a_berthd_restarted_while_stopped_tasks_await_their_cleanup_cleans_them_up)
+{
+    Node node;
+    node.stop();
+    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=20s", "ECS_LOGLEVEL=debug"};
+    node.start();
+    node.register_definition(hello_definition());
+    const auto ran = node.ok({"run-task", "--task-definition", "hello", "--count", "2"});
+    BOOST_TEST_REQUIRE(ran["tasks"].size() == 2U, ran.dump());
+    std::vector<std::string> arns;
+    for (const auto& t : ran["tasks"])
+        arns.push_back(t["taskArn"]);
+    for (const auto& arn : arns)
+        node.wait_status(arn, "RUNNING");
+    const auto url = metadata_url(node, arns[0], "web");
+    const auto live = metadata(url).second;
+    std::vector<json> stopped;
+    for (const auto& arn : arns)
+        node.ok({"stop-task", "--task", arn});
+    for (const auto& arn : arns)
+        stopped.push_back(node.wait_status(arn, "STOPPED"));
+    BOOST_TEST_REQUIRE(eventually([&] { return times_logged(node, compacted) == 2U; }, 100, 100ms),
+                       node.berthd->err());
+
+    node.stop(); // SIGTERM: the tasks stay as they are
+    BOOST_TEST(!node.mounts_of_ours().empty());
+    node.start();
+    BOOST_TEST_REQUIRE(eventually([&] { return times_logged(node, compacted) == 2U; }, 100, 100ms),
+                       node.berthd->err());
+    const auto [status, mine] = metadata(url);
+    BOOST_TEST_REQUIRE(status == 200, mine.dump());
+    BOOST_TEST(mine["KnownStatus"] == "STOPPED", mine.dump());
+    for (const auto* key : {"DockerId", "ImageID", "CreatedAt", "StartedAt"})
+        BOOST_TEST(mine.value(key, json()) == live.value(key, json()), key << ": " << mine.dump());
+    for (std::size_t i = 0; i < arns.size(); ++i) // the restore wrote each record once more
+        BOOST_TEST(node.describe(arns[i]) == written_again(stopped[i]),
+                   node.describe(arns[i]).dump());
+
+    expect_every_trace_gone(node, 2);
+    for (std::size_t i = 0; i < arns.size(); ++i)
+        BOOST_TEST(node.describe(arns[i]) == written_again(stopped[i], 2),
+                   node.describe(arns[i]).dump());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
