@@ -6,8 +6,8 @@
 // OOM-killed (exit 137, OutOfMemoryError); task cpu is a CFS quota of cpu/1024 CPUs per 100 ms;
 // the task cgroup survives a berthd SIGKILL (berth-supervisor records an OOM kill meanwhile) and
 // is removed with the task's cleanup, also when a crash cut that cleanup short; with
-// ECS_ENABLE_TASK_CPU_MEM_LIMIT=false nothing of the kind is made. Runs on the hybrid host (suite
-// root) and on pure cgroup v2 (suite vm). Only processes this test started are killed, by pid.
+// ECS_ENABLE_TASK_CPU_MEM_LIMIT=false nothing of the kind is made. Reads v1 and v2 files alike
+// (suite root runs it on the hybrid host). Only processes this test started are killed, by pid.
 #include "base/strings.hpp"
 #include "tests/root/daemon_support.hpp"
 
