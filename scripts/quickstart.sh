@@ -81,14 +81,15 @@ if [ "${1:-}" = stop ]; then
     say "stopping berth-supervisor (pid $pid)"
     kill -TERM "$pid"
   fi
-  # What berthd made on the host: the stopped tasks' (empty) cgroups, named <task-id>-<container>,
-  # and their containers' rootfs (overlay mounts under $state; berthd removes both only at its
-  # task cleanup, hours later), the parent cgroup "berth" once empty, and the bridge and its
-  # nftables table, unless a system berthd (berthd.service) uses them.
+  # What berthd made on the host: the stopped tasks' (empty) cgroups, named <task-id>-<container>
+  # (below <task-id>, the task's own, when it has task-level cpu or memory), and their
+  # containers' rootfs (overlay mounts under $state; berthd removes both only at its task
+  # cleanup, hours later), the parent cgroup "berth" once empty, and the bridge and its nftables
+  # table, unless a system berthd (berthd.service) uses them.
   for arn in ${arns:-}; do
     id=${arn##*/}
     [[ $id =~ ^[0-9a-f-]{32,36}$ ]] || continue
-    find /sys/fs/cgroup -depth -type d -name "$id-*" -exec rmdir {} \; 2>/dev/null || true
+    find /sys/fs/cgroup -depth -type d \( -name "$id-*" -o -name "$id" \) -exec rmdir {} \; 2>/dev/null || true
   done
   # Innermost first (mountinfo lists a mount after its parent); the agent is stopped, so these
   # are the rootfs of containers that exited.

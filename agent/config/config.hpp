@@ -47,6 +47,9 @@ struct Config {
     Duration container_start_timeout = std::chrono::minutes(3);  // ECS_CONTAINER_START_TIMEOUT
     Duration container_create_timeout = std::chrono::minutes(4); // ECS_CONTAINER_CREATE_TIMEOUT
     Duration image_pull_timeout = std::chrono::hours(2);         // ECS_IMAGE_PULL_TIMEOUT
+    // A task with task-level cpu/memory gets a cgroup of its own holding its containers' cgroups,
+    // limited to them (agent/daemon/task_cgroup.cpp). false: they only count for admission.
+    bool task_cpu_mem_limit = true; // ECS_ENABLE_TASK_CPU_MEM_LIMIT
     // BERTH_* (berth's own)
     std::string api_listen = "127.0.0.1:51680";           // BERTH_API_LISTEN
     std::string introspection_listen = "127.0.0.1:51678"; // BERTH_INTROSPECTION_LISTEN

@@ -256,6 +256,7 @@ const std::vector<Key>& keys()
         {"ECS_NUM_IMAGES_DELETE_PER_CYCLE", set_images_per_cycle},
         {"ECS_DISABLE_IMAGE_CLEANUP", set_disable_cleanup},
         {"ECS_LOGLEVEL", set_log_level},
+        {"ECS_ENABLE_TASK_CPU_MEM_LIMIT", set_bool<&Config::task_cpu_mem_limit>},
         {"BERTH_API_LISTEN", set_listen<&Config::api_listen>},
         {"BERTH_INTROSPECTION_LISTEN", set_listen<&Config::introspection_listen>},
         {"BERTH_METADATA_LISTEN", set_metadata_listen},

@@ -90,8 +90,10 @@ void Daemon::Impl::provision(TaskEntry& task)
     std::optional<TaskIpc> ipc;
     if (task.def.ipc_mode == taskdef::NamespaceMode::Task)
         ipc = task_ipc(paths.tasks(), request.task_id);
+    const auto limits =
+        options.config.task_cpu_mem_limit ? task_cgroup_resources(task.def) : std::nullopt;
     offload(
-        [this, request, volumes, ipc]() -> Result<net::TaskInfo> {
+        [this, request, volumes, ipc, limits]() -> Result<net::TaskInfo> {
             for (const auto& [name, path] : volumes) {
                 std::error_code ec;
                 std::filesystem::create_directories(path, ec);
@@ -104,24 +106,33 @@ void Daemon::Impl::provision(TaskEntry& task)
             if (ipc)
                 if (auto r = make_task_ipc(*ipc, 64); !r)
                     return std::move(r).error();
+            // Before the first container's Create, which puts the containers' cgroups below it.
+            if (limits)
+                if (auto r = make_task_cgroup(rt, request.task_id, *limits); !r) {
+                    if (ipc)
+                        (void)remove_task_ipc(*ipc); // the task fails: Deprovision will not come
+                    return std::move(r).error().wrap("task cgroup");
+                }
             const std::lock_guard lock(network_mutex);
             if (auto existing = network.find_task(request.task_id)) // Provision is re-sent
                 return *existing;                                   // after a restart
             auto added = network.add_task(request);
-            if (!added && ipc)
-                (void)remove_task_ipc(*ipc); // the task fails: Deprovision will not come
+            if (!added) {
+                if (ipc)
+                    (void)remove_task_ipc(*ipc); // the task fails: Deprovision will not come
+                return std::move(added).error().wrap("task network");
+            }
             return added;
         },
         [this, arn = task.record.arn](Result<net::TaskInfo> info) {
             auto* t = find(arn);
             if (t == nullptr) {
                 if (info)
-                    undo_network(arn);
+                    undo_provision(arn);
                 return;
             }
             if (!info) {
-                deliver(arn, event(engine::EventKind::ProvisionFailed, {},
-                                   cat("task network: ", info.error().message())));
+                deliver(arn, event(engine::EventKind::ProvisionFailed, {}, info.error().message()));
                 return;
             }
             t->network = std::move(*info);
@@ -147,24 +158,29 @@ void Daemon::Impl::provision(TaskEntry& task)
                 log::warn("a task network made after its Provision timed out: removing it",
                           {{"task", arn}});
                 after->network.reset();
-                undo_network(arn);
+                undo_provision(arn);
             }
         });
 }
 
-void Daemon::Impl::undo_network(const std::string& arn)
+void Daemon::Impl::undo_provision(const std::string& arn)
 {
     offload(
         [this, id = task_id_of(arn)]() -> Result<void> {
+            // No container was created in them: the engine never sent a Create for this task.
             auto ipc_removed = remove_task_ipc(task_ipc(paths.tasks(), id));
+            auto cgroup = remove_task_cgroup(rt, id);
             const std::lock_guard lock(network_mutex);
             if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
                 return r;
+            if (!cgroup)
+                return std::move(cgroup).error().wrap("task cgroup");
             return ipc_removed;
         },
         [arn](const Result<void>& r) {
             if (!r)
-                log::error(r.error(), "cannot remove a stale task network", {{"task", arn}});
+                log::error(r.error(), "cannot remove a stale task network or cgroup",
+                           {{"task", arn}});
         });
 }
 

@@ -1,6 +1,7 @@
 // agent/daemon/cleanup.cpp — a finished task (STOPPED, its cleanup wait over) made to leave
 // nothing: every container of the task is removed (not only those the engine knows it created:
-// a create cut short by a crash may have left a rootfs), then its image leases released, and
+// a create cut short by a crash may have left a rootfs), then the task's own cgroup (once no
+// container's cgroup is below it: task_cgroup.cpp), then its image leases released, and
 // only once the releases ran is the task written finished (engine_state ""). Until that write its
 // last engine snapshot stays in the store, so a crash at any point in between resumes the cleanup
 // at restore. A removal that fails (a cgroup still busy, say) keeps the rootfs and is retried with
@@ -64,9 +65,9 @@ void Daemon::Impl::run_cleanup(const std::string& arn)
             todo.push_back(l);
     const auto log_dir = cat(paths.logs(), "/", task_id_of(arn));
     offload(
-        [this, todo, log_dir] {
+        [this, todo, log_dir, task_id = task_id_of(arn)] {
             std::vector<Result<void>> out;
-            out.reserve(todo.size());
+            out.reserve(todo.size() + 1);
             bool all = true;
             for (const auto& l : todo) {
                 out.push_back(remove_leftover(images, rt, l));
@@ -77,6 +78,10 @@ void Daemon::Impl::run_cleanup(const std::string& arn)
             std::error_code ec;
             if (all)
                 std::filesystem::remove(log_dir, ec);
+            // The task's cgroup last, once no container's cgroup is below it: its result
+            // follows the containers' (none while one of them is left).
+            if (all)
+                out.push_back(remove_task_cgroup(rt, task_id));
             return out;
         },
         [this, arn](std::vector<Result<void>> results) {
@@ -99,6 +104,11 @@ void Daemon::Impl::run_cleanup(const std::string& arn)
                 if (l.leased)
                     release_lease(l.runtime_id); // after its take, on the lease strand
                 l.done = true;
+            }
+            if (all && next < results.size() && !results[next]) {
+                all = false; // every container is done: the retry removes only the cgroup
+                log::error(results[next].error(),
+                           "cannot remove a finished task's cgroup, retrying", {{"task", arn}});
             }
             if (all) {
                 // Written finished only after the lease releases queued above have run (the

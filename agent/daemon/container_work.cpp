@@ -63,8 +63,8 @@ Result<void> add_network_files(runtime::Spec& spec, const std::string& files_dir
     return {};
 }
 
-Result<runtime::Spec> make_spec(const image::Store& images, const CreateInput& in,
-                                const std::string& rootfs)
+Result<runtime::Spec> make_spec(const image::Store& images, const runtime::Options& rt,
+                                const CreateInput& in, const std::string& rootfs)
 {
     auto image_config = image_run_config(images, in.image);
     if (!image_config)
@@ -74,7 +74,7 @@ Result<runtime::Spec> make_spec(const image::Store& images, const CreateInput& i
     inputs.volume_paths = in.volume_paths;
     inputs.netns_path = in.netns_path;
     inputs.hostname = in.hostname;
-    inputs.cgroups_path = in.runtime_id;
+    inputs.cgroups_path = container_cgroups_path(rt, task_id_of(in.task_arn), in.runtime_id);
     inputs.extra_env = in.extra_env;
     inputs.ipc_ns_path = in.ipc_ns_path;
     inputs.shared_shm_dir = in.shared_shm_dir;
@@ -102,7 +102,7 @@ Result<Made> create_container(const image::Store& images, const runtime::Options
     auto rootfs = fresh_rootfs(images, in.image, in.runtime_id, error);
     if (!rootfs)
         return error.wrap("rootfs");
-    auto spec = make_spec(images, in, rootfs->path());
+    auto spec = make_spec(images, rt, in, rootfs->path());
     if (!spec)
         return std::move(spec).error().wrap("spec");
     auto json = runtime::spec_to_json(*spec);

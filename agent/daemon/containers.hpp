@@ -40,6 +40,16 @@ Result<Made> create_container(const image::Store& images, const runtime::Options
 // already gone (ENOENT) counts as removed, so it can be retried and repeated after a restart.
 Result<void> remove_leftover(const image::Store& images, const runtime::Options& rt,
                              const Leftover& leftover);
+// The task's own cgroup (task_cgroup.cpp): <cgroup root>/<task-id>. make_task_cgroup makes it with
+// `limits`, or adopts it and writes them again (Provision is re-sent after a restart);
+// remove_task_cgroup removes it (and anything left in it) once the task's containers are gone,
+// and counts a missing one as removed. A container's linux.cgroupsPath is below it when it
+// exists ("<task-id>/<runtime-id>"), else "<runtime-id>".
+Result<void> make_task_cgroup(const runtime::Options& rt, const std::string& task_id,
+                              const cgroups::Resources& limits);
+Result<void> remove_task_cgroup(const runtime::Options& rt, const std::string& task_id);
+std::string container_cgroups_path(const runtime::Options& rt, const std::string& task_id,
+                                   const std::string& runtime_id);
 // Runs an ECS health check command ("CMD", args... / "CMD-SHELL", text) in the container:
 // healthy when it exits 0 within timeout (then it is killed).
 Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,

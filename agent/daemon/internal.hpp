@@ -197,8 +197,9 @@ struct Daemon::Impl {
     void perform(TaskEntry& task, const engine::Action& action);
     void provision(TaskEntry& task);
     void deprovision(TaskEntry& task);
-    // Removes a task network the engine does not know it has (a late Provision answer).
-    void undo_network(const std::string& arn);
+    // Removes a task network and task cgroup the engine does not know it has (a late Provision
+    // answer).
+    void undo_provision(const std::string& arn);
     void start_pull(const std::string& image);
     // containers.cpp
     void container_action(TaskEntry& task, std::size_t index, const engine::Action& action);

@@ -1,12 +1,12 @@
 // agent/daemon/metadata_detail.cpp — the ControlPlane's task metadata extras (api.hpp,
 // container_stats.hpp): a container's image id and lifecycle times, read on the loop from the
-// engine's state; and one statistics sample, whose location (runtime id, network mode) comes
-// from the loop while its reads (the cgroup's files, /proc/stat, the init's /proc/<pid>/net/dev)
-// run on the caller's thread (the metadata server's), never on the loop.
+// engine's state; and one statistics sample, whose location (runtime and task id, network mode)
+// comes from the loop while its reads (the cgroup's files, /proc/stat, the init's
+// /proc/<pid>/net/dev) run on the caller's thread (the metadata server's), never on the loop.
 #include <unistd.h>
 #include <sys/sysinfo.h>
 #include <cerrno>
-#include "agent/daemon/internal.hpp"
+#include "agent/daemon/containers.hpp"
 #include "agent/daemon/proc_stats.hpp"
 #include "base/files.hpp"
 #include "base/strings.hpp"
@@ -45,7 +45,7 @@ std::vector<api::ContainerDetail> stored_details(const store::Task& record)
 
 // What the loop knows of a live container: enough to find its cgroup and network namespace.
 struct Where {
-    std::string runtime_id;
+    std::string runtime_id, task_id;
     bool own_netns = false; // bridge or awsvpc: the task's netns, whose counters are shown
     runtime::Options rt;
 };
@@ -100,7 +100,9 @@ std::vector<api::ContainerSample::Interface> init_interfaces(const Where& where)
 // The reads, off the loop. nullopt when the container has no cgroup (not created, or gone).
 Result<std::optional<api::ContainerSample>> sample(const Where& where)
 {
-    auto path = runtime::cgroup_path_for(where.rt, where.runtime_id, where.runtime_id);
+    auto path = runtime::cgroup_path_for(
+        where.rt, container_cgroups_path(where.rt, where.task_id, where.runtime_id),
+        where.runtime_id);
     if (!path)
         return std::move(path).error();
     auto cgroup = cgroups::Cgroup::open(*path);
@@ -201,10 +203,10 @@ Result<std::optional<api::ContainerSample>> Daemon::container_sample(const std::
                     !task->containers[i].container)
                     continue;
                 const auto mode = task->def.network();
-                return std::optional<Where>(Where{task->containers[i].runtime_id,
-                                                  mode == taskdef::NetworkMode::Bridge ||
-                                                      mode == taskdef::NetworkMode::Awsvpc,
-                                                  impl_->rt});
+                return std::optional<Where>(Where{
+                    task->containers[i].runtime_id, task_id_of(task_arn),
+                    mode == taskdef::NetworkMode::Bridge || mode == taskdef::NetworkMode::Awsvpc,
+                    impl_->rt});
             }
             return std::optional<Where>{};
         });

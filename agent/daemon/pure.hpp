@@ -3,6 +3,7 @@
 // engine's TaskState as JSON for the store, and a store record refreshed from the engine state.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,11 @@ bool wants_init(const taskdef::ContainerDefinition& container);
 bool wants_init(const taskdef::TaskDefinition& def);
 // RunTask's failures[] detail for a task wanting an init on a node without one at init_path.
 std::string missing_init_detail(const std::string& init_path);
+// The limits of the task's own cgroup (task_cgroup.cpp, ECS_ENABLE_TASK_CPU_MEM_LIMIT), as the
+// ECS agent sets them: memory.limit the task's memory; task cpu as a CFS quota of cpu/1024 CPUs
+// per 100 ms period, or without it cpu.shares, the sum of its containers'. nullopt: the task has
+// neither cpu nor memory, and no cgroup of its own.
+std::optional<cgroups::Resources> task_cgroup_resources(const taskdef::TaskDefinition& def);
 // The ports net maps for the task: every container's portMappings (hostPort 0 dynamic).
 std::vector<net::PortMapping> port_mappings(const taskdef::TaskDefinition& def);
 net::Mode network_mode(const taskdef::TaskDefinition& def);

@@ -50,6 +50,7 @@ const std::vector<KeyRule>& rules()
         {"ECS_NUM_IMAGES_DELETE_PER_CYCLE", true, [](const Config& a, const Config& b) { return a.images_deleted_per_cycle == b.images_deleted_per_cycle; }},
         {"ECS_DISABLE_IMAGE_CLEANUP", true, [](const Config& a, const Config& b) { return a.image_cleanup_disabled == b.image_cleanup_disabled; }},
         {"ECS_LOGLEVEL", true, [](const Config& a, const Config& b) { return a.log_level == b.log_level; }},
+        {"ECS_ENABLE_TASK_CPU_MEM_LIMIT", false, [](const Config& a, const Config& b) { return a.task_cpu_mem_limit == b.task_cpu_mem_limit; }},
         {"BERTH_API_LISTEN", false, [](const Config& a, const Config& b) { return a.api_listen == b.api_listen; }},
         {"BERTH_INTROSPECTION_LISTEN", false, [](const Config& a, const Config& b) { return a.introspection_listen == b.introspection_listen; }},
         {"BERTH_METADATA_LISTEN", false, [](const Config& a, const Config& b) { return a.metadata_listen == b.metadata_listen; }},

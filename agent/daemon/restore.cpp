@@ -159,7 +159,10 @@ Result<void> Daemon::Impl::restore()
                 found.live.erase(live);
             } else if (auto ended = found.ended.find(c.runtime_id); ended != found.ended.end()) {
                 o.exists = true;
-                o.exit_code = ended->second ? exit_report(*ended->second).code : 137;
+                const auto report =
+                    ended->second ? exit_report(*ended->second) : ExitReport{137, ""};
+                o.exit_code = report.code;
+                o.reason = report.reason; // an OOM kill the supervisor saw while berthd was down
                 if (ended->second && ended->second->finished_ns > 0)
                     o.finished_at = std::chrono::duration_cast<engine::Time>(
                         std::chrono::nanoseconds(ended->second->finished_ns));

@@ -169,6 +169,8 @@ struct Observed {
     // When it ended, if its reaper recorded it (it ended while the agent was down): the
     // container's finished_at, rather than the time the restarted agent learnt it.
     std::optional<Time> finished_at = std::nullopt;
+    // Why, if its reaper said (an OOM kill while the agent was down: OutOfMemoryError...).
+    std::string reason{};
 };
 
 class Task {

@@ -107,7 +107,7 @@ void adopt(Task::Machine& m, std::size_t c, const Observed& seen, Time now)
     }
     if (seen.exists && seen.exit_code) {
         s.exists = true;
-        m.on_exit(c, seen.exit_code, {}, now);
+        m.on_exit(c, seen.exit_code, seen.reason, now);
         if (seen.finished_at)
             s.finished_at = *seen.finished_at;
         return;

@@ -91,15 +91,29 @@ inline std::string cgroup_root(const Site& site = {})
     return "/berth-" + site.name + "-test-" + std::to_string(::getpid());
 }
 
-// The cgroup directories of cgroup_root() in every v1 hierarchy and the unified one.
+// The cgroup directories of cgroup_root() in every v1 hierarchy and the unified one (below
+// /sys/fs/cgroup/unified on hybrid hosts, /sys/fs/cgroup itself on pure v2 ones).
 inline std::vector<std::string> cgroup_dirs(const Site& site = {})
 {
     std::vector<std::string> out;
     std::error_code ec;
+    if (fs::exists("/sys/fs/cgroup" + cgroup_root(site)))
+        out.push_back("/sys/fs/cgroup" + cgroup_root(site));
     for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
         if (fs::exists(h.path().string() + cgroup_root(site)))
             out.push_back(h.path().string() + cgroup_root(site));
     return out;
+}
+
+// rmdir of a cgroup directory's child cgroups, deepest first (a task's cgroup holds its
+// containers'), then of the directory itself.
+inline void remove_cgroup_tree(const fs::path& dir)
+{
+    std::error_code ec;
+    for (const auto& child : fs::directory_iterator(dir, ec))
+        if (child.is_directory())
+            remove_cgroup_tree(child.path());
+    ::rmdir(dir.c_str());
 }
 
 struct Node {
@@ -163,13 +177,8 @@ struct Node {
             ::kill(static_cast<pid_t>(pid), SIGKILL); // the supervisor berthd spawned for this test
         // Anything still mounted under our dirs (a failed test) goes with the mount namespace;
         // the cgroups must go explicitly.
-        for (const auto& d : cgroup_dirs(site)) {
-            std::error_code ec;
-            for (const auto& child : fs::directory_iterator(d, ec))
-                if (child.is_directory())
-                    ::rmdir(child.path().c_str());
-            ::rmdir(d.c_str());
-        }
+        for (const auto& d : cgroup_dirs(site))
+            remove_cgroup_tree(d);
     }
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;

@@ -47,9 +47,10 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(!c.dynamic_host_port_range.has_value());
     BOOST_TEST(c.api_access_key_id.empty());
     BOOST_TEST(!c.stop_tasks_on_shutdown);
-    BOOST_TEST(c.subnet6.empty()); // IPv4 only unless BERTH_SUBNET6 is set
+    BOOST_TEST(c.task_cpu_mem_limit); // the ECS agent's default: task limits enforced
+    BOOST_TEST(c.subnet6.empty());    // IPv4 only unless BERTH_SUBNET6 is set
     BOOST_TEST(c.init_path == "/usr/bin/tini-static");
-    BOOST_TEST(known_keys().size() == 30U);
+    BOOST_TEST(known_keys().size() == 31U);
 }
 
 BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config_does)
@@ -65,6 +66,7 @@ BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config
                     "ECS_DYNAMIC_HOST_PORT_RANGE=50000-50100\n"
                     "ECS_CONTAINER_STOP_TIMEOUT=2m\n"
                     "ECS_DISABLE_IMAGE_CLEANUP=true\n"
+                    "ECS_ENABLE_TASK_CPU_MEM_LIMIT=false\n"
                     "BERTH_API_LISTEN=[::1]:9000\n"
                     "BERTH_STATE_DIR=/srv/berth\n"
                     "BERTH_API_ACCESS_KEY_ID=AKIDEXAMPLE\n"
@@ -81,6 +83,7 @@ BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config
     BOOST_TEST(c.dynamic_host_port_range->last == 50100U);
     BOOST_TEST((c.container_stop_timeout == 120s));
     BOOST_TEST(c.image_cleanup_disabled);
+    BOOST_TEST(!c.task_cpu_mem_limit);
     BOOST_TEST(c.api_listen == "[::1]:9000");
     BOOST_TEST(c.state_dir == "/srv/berth");
     BOOST_TEST(c.api_secret_access_key == "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
@@ -146,6 +149,7 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
     has(refusal("ECS_LOGLEVEL=loud\n"), "is not a log level");
     has(refusal("ECS_DISABLE_IMAGE_CLEANUP=yes\n"), "'yes' is not a boolean");
     has(refusal("BERTH_STOP_TASKS_ON_SHUTDOWN=maybe\n"), "'maybe' is not a boolean");
+    has(refusal("ECS_ENABLE_TASK_CPU_MEM_LIMIT=on\n"), "'on' is not a boolean");
     has(refusal("ECS_CLUSTER=my cluster\n"), "is not a cluster name");
     has(refusal("BERTH_API_LISTEN=51680\n"), "is not host:port");
     has(refusal("BERTH_API_LISTEN=::1:51680\n"), "IPv6 goes in brackets");

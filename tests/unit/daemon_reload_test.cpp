@@ -80,14 +80,16 @@ BOOST_AUTO_TEST_CASE(listeners_directories_network_capacity_and_credentials_need
                               "ECS_RESERVED_MEMORY=512\n"
                               "ECS_DYNAMIC_HOST_PORT_RANGE=40000-41000\n"
                               "BERTH_API_ACCESS_KEY_ID=AKID\n"
-                              "BERTH_API_SECRET_ACCESS_KEY=secret\n");
+                              "BERTH_API_SECRET_ACCESS_KEY=secret\n"
+                              "ECS_ENABLE_TASK_CPU_MEM_LIMIT=false\n");
     const auto plan = daemon::plan_reload(before, after);
     BOOST_TEST(plan.live == std::vector<std::string>{"ECS_LOGLEVEL"});
-    for (const auto* key : {"ECS_CLUSTER", "BERTH_API_LISTEN", "BERTH_STATE_DIR", "BERTH_SUBNET",
-                            "ECS_RESERVED_MEMORY", "ECS_DYNAMIC_HOST_PORT_RANGE",
-                            "BERTH_API_ACCESS_KEY_ID", "BERTH_API_SECRET_ACCESS_KEY"})
+    for (const auto* key :
+         {"ECS_CLUSTER", "BERTH_API_LISTEN", "BERTH_STATE_DIR", "BERTH_SUBNET",
+          "ECS_RESERVED_MEMORY", "ECS_DYNAMIC_HOST_PORT_RANGE", "BERTH_API_ACCESS_KEY_ID",
+          "BERTH_API_SECRET_ACCESS_KEY", "ECS_ENABLE_TASK_CPU_MEM_LIMIT"})
         BOOST_TEST(has(plan.restart, key), key);
-    BOOST_TEST(plan.restart.size() == 8U);
+    BOOST_TEST(plan.restart.size() == 9U);
     // Not applied: the daemon keeps running with what it started with.
     const auto applied = daemon::apply_live(before, after);
     BOOST_TEST(applied.cluster == "default");
@@ -95,6 +97,7 @@ BOOST_AUTO_TEST_CASE(listeners_directories_network_capacity_and_credentials_need
     BOOST_TEST(applied.state_dir == "/var/lib/berth");
     BOOST_TEST(applied.reserved_memory_mib == 0U);
     BOOST_TEST(applied.api_access_key_id.empty());
+    BOOST_TEST(applied.task_cpu_mem_limit); // tasks keep the cgroup layout they were started with
     BOOST_TEST((applied.log_level == log::Level::Error));
 }
 

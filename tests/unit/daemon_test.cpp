@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE daemon
 // agent/daemon's pure pieces: RunTask overrides, the engine state as stored JSON, a task
-// definition as the engine spec and admission demand, and the store record refreshed from the
-// engine's state (statuses, exit codes, timestamps, networkBindings).
+// definition as the engine spec, admission demand and task cgroup limits, and the store record
+// refreshed from the engine's state (statuses, exit codes, timestamps, networkBindings).
 #include <stdlib.h>
 #include <filesystem>
 #include <fstream>
@@ -177,6 +177,41 @@ BOOST_AUTO_TEST_CASE(a_definition_becomes_the_engine_spec_and_its_demand)
     BOOST_TEST(ports[0].host_port == 0);
     BOOST_TEST(task_id_of("arn:aws:ecs:r:1:task/c/abc") == "abc");
     BOOST_TEST(runtime_id_of("arn:aws:ecs:r:1:task/c/abc", "app") == "abc-app");
+}
+
+// Audit 17, gap 5: task-level cpu and memory are limits of the task's own cgroup, as the ECS
+// agent sets them (ECS_ENABLE_TASK_CPU_MEM_LIMIT), not only admission figures.
+BOOST_AUTO_TEST_CASE(task_cpu_and_memory_become_the_limits_of_the_tasks_cgroup)
+{
+    auto def = definition();                             // containers: app (cpu 256), side (no cpu)
+    BOOST_TEST(!task_cgroup_resources(def).has_value()); // no task cpu/memory: no task cgroup
+
+    def.memory = 512;
+    auto only_memory = task_cgroup_resources(def);
+    BOOST_TEST_REQUIRE(only_memory.has_value());
+    BOOST_TEST_REQUIRE(only_memory->memory.has_value());
+    BOOST_TEST((only_memory->memory->limit == std::int64_t{512} * 1024 * 1024));
+    BOOST_TEST_REQUIRE(only_memory->cpu.has_value());
+    // No task cpu: the weight its containers had side by side (256 + the minimum 2), no quota.
+    BOOST_TEST((only_memory->cpu->shares == std::optional<std::uint64_t>(258U)));
+    BOOST_TEST(!only_memory->cpu->quota.has_value());
+
+    def.cpu = 512; // half a CPU: 50 ms of every 100 ms
+    auto both = task_cgroup_resources(def);
+    BOOST_TEST_REQUIRE(both.has_value());
+    BOOST_TEST((both->cpu->quota == std::optional<std::int64_t>(50000)));
+    BOOST_TEST((both->cpu->period == std::optional<std::uint64_t>(100000U)));
+    BOOST_TEST(!both->cpu->shares.has_value());
+    BOOST_TEST((both->memory->limit == std::int64_t{512} * 1024 * 1024));
+
+    def.memory.reset();
+    def.cpu = 196608; // the largest task cpu (192 vCPU): 192 CPUs' worth of each period
+    auto only_cpu = task_cgroup_resources(def);
+    BOOST_TEST_REQUIRE(only_cpu.has_value());
+    BOOST_TEST(!only_cpu->memory.has_value());
+    BOOST_TEST((only_cpu->cpu->quota == std::optional<std::int64_t>(19200000)));
+    def.cpu = 128; // the smallest: 12.5 ms, above the kernel's 1 ms minimum quota
+    BOOST_TEST((task_cgroup_resources(def)->cpu->quota == std::optional<std::int64_t>(12500)));
 }
 
 BOOST_AUTO_TEST_CASE(the_record_follows_the_engine_state_and_keeps_first_timestamps)

@@ -48,17 +48,19 @@ BOOST_AUTO_TEST_CASE(a_task_that_was_starting_finishes_starting_after_a_restart)
 }
 
 BOOST_AUTO_TEST_CASE(
-    a_container_that_exited_while_the_agent_was_down_is_reported_with_its_exit_code)
+    a_container_that_exited_while_the_agent_was_down_is_reported_with_its_exit_code_and_reason)
 {
     Driver before(web_and_side());
     before.settle(before.begin());
     const TaskState saved = before.task.state();
 
+    Observed web{"web", true, false, 137};
+    web.reason = "OutOfMemoryError: Container killed due to memory usage"; // its reaper's verdict
     auto d =
-        restored(web_and_side(), saved,
-                 {{"web", true, false, 3}, {"side", true, true, std::nullopt}}, before.now + 1h);
+        restored(web_and_side(), saved, {web, {"side", true, true, std::nullopt}}, before.now + 1h);
     auto resumed = d.begin();
-    BOOST_TEST(d.container_state("web").exit_code.value_or(-1) == 3);
+    BOOST_TEST(d.container_state("web").exit_code.value_or(-1) == 137);
+    BOOST_TEST(d.container_state("web").reason == web.reason);
     BOOST_TEST(has(d.seen, ActionKind::ReportContainer, "web"));
     BOOST_TEST(d.task.state().stop_code == StopCode::EssentialContainerExited);
     BOOST_TEST(has(resumed, ActionKind::Signal, "side", SIGTERM));
