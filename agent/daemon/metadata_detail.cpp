@@ -147,8 +147,8 @@ Result<std::optional<Where>> stopped_where(Daemon::Impl& impl, const std::string
     const auto& containers = (*record)->containers;
     for (std::size_t i = 0; i < containers.size() && i < s->second.containers.size(); ++i)
         if (containers[i].name == container && s->second.containers[i].made)
-            return std::optional<Where>(
-                Where{containers[i].runtime_id, s->second.own_netns, impl.rt});
+            return std::optional<Where>(Where{containers[i].runtime_id, task_id_of(task_arn),
+                                              s->second.own_netns, impl.rt});
     return std::optional<Where>{};
 }
 
