@@ -20,7 +20,7 @@ namespace {
 // Its own names, port and subnet, apart from the other daemon tests'.
 const Site limits{"limits", 18700, "10.213.79.0/24"};
 
-constexpr std::uint64_t mib = 1024 * 1024;
+constexpr std::uint64_t mib = std::uint64_t{1024} * 1024;
 
 // A task definition of `family` with task-level cpu/memory (empty: none) and one container per
 // entry of `scripts` (named c0, c1, ...) running that shell script, with no memory or cpu of
@@ -64,7 +64,7 @@ std::string task_id(const std::string& arn)
 std::string cgroup_file(const std::string& relative, const std::string& file)
 {
     for (const auto& dir : cgroup_dirs(limits)) {
-        const auto path = dir + "/" + relative + "/" + file;
+        const auto path = cat(dir, "/", relative, "/", file);
         if (fs::exists(path))
             return std::string(trim(read_all(path)));
     }
@@ -74,7 +74,7 @@ std::string cgroup_file(const std::string& relative, const std::string& file)
 bool cgroup_dir_exists(const std::string& relative)
 {
     for (const auto& dir : cgroup_dirs(limits))
-        if (fs::exists(dir + "/" + relative))
+        if (fs::exists(cat(dir, "/", relative)))
             return true;
     return false;
 }
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(task_cpu_is_a_cfs_quota_over_all_its_containers_and_goes_wi
     BOOST_TEST((cpu_quota(id) == std::pair<std::int64_t, std::int64_t>{50000, 100000}));
     BOOST_TEST(memory_limit(id) == 128 * mib);
     for (const auto* name : {"-c0", "-c1"}) {
-        const auto container = id + "/" + id + name;
+        const auto container = cat(id, "/", id, name);
         BOOST_TEST_REQUIRE(cgroup_dir_exists(container), container);
         BOOST_TEST(cpu_quota(container).first == -1, container); // the task's quota bounds it
     }

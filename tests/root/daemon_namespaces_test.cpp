@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(a_node_without_the_init_answers_run_task_with_a_failure_nam
 {
     Node node;
     node.stop();
-    node.extra_env.push_back("BERTH_INIT_PATH=/nonexistent/tini-static");
+    node.extra_env.emplace_back("BERTH_INIT_PATH=/nonexistent/tini-static");
     node.start();
     auto c = shell_container("app", "exit 0");
     c["linuxParameters"] = {{"initProcessEnabled", true}};

@@ -333,6 +333,7 @@ BOOST_AUTO_TEST_CASE(a_berthd_restarted_while_stopped_tasks_await_their_cleanup_
     const auto url = metadata_url(node, arns[0], "web");
     const auto live = metadata(url).second;
     std::vector<json> stopped;
+    stopped.reserve(arns.size());
     for (const auto& arn : arns)
         node.ok({"stop-task", "--task", arn});
     for (const auto& arn : arns)

@@ -39,8 +39,10 @@ bool in(const void* p, std::pair<std::uintptr_t, std::uintptr_t> range)
 // Whether the page holding p is mapped (msync fails with ENOMEM on an unmapped range).
 bool mapped(const void* p)
 {
-    const auto page = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{4095};
-    return ::msync(reinterpret_cast<void*>(page), 4096, MS_ASYNC) == 0;
+    // The page's start by pointer arithmetic, not an integer cast back to a pointer.
+    const auto offset = reinterpret_cast<std::uintptr_t>(p) & std::uintptr_t{4095};
+    auto* page = const_cast<char*>(static_cast<const char*>(p)) - offset;
+    return ::msync(page, 4096, MS_ASYNC) == 0;
 }
 
 } // namespace
