@@ -18,8 +18,10 @@ std::size_t whole_pages(std::size_t bytes)
 void* PageResource::do_allocate(std::size_t bytes, std::size_t alignment)
 {
     (void)alignment; // a pool asks at most alignof(max_align_t): pages are aligned more
-    void* p = ::mmap(nullptr, whole_pages(bytes), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    constexpr int prot = PROT_READ | PROT_WRITE;
+    constexpr int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
+    void* p = ::mmap(nullptr, whole_pages(bytes), prot, flags, -1, 0);
     if (p == MAP_FAILED)
         throw std::bad_alloc(); // as operator new does: out of memory ends berthd alike
     return p;
