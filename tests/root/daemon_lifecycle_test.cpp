@@ -17,6 +17,17 @@ namespace {
 // Its own names, port and subnet, apart from the other daemon tests'.
 const Site lifecycle{"lifecycle", 18690, "10.213.78.0/24"};
 
+// SIGTERM with BERTH_STOP_TASKS_ON_SHUTDOWN on: berthd stops and cleans up every task, then
+// exits 0 saying so.
+void sigterm_drains(Node& node)
+{
+    ::kill(node.berthd->pid(), SIGTERM);
+    const auto out = node.berthd->wait(60s);
+    BOOST_TEST(out.status == 0, out.err);
+    BOOST_TEST(out.err.find("every task stopped and cleaned up") != std::string::npos, out.err);
+    node.berthd.reset();
+}
+
 void write_config(const Node& node, const std::string& text)
 {
     std::ofstream(node.dir.path() + "/berth.conf", std::ios::trunc) << text;
@@ -66,13 +77,7 @@ BOOST_AUTO_TEST_CASE(with_stop_tasks_on_shutdown_sigterm_stops_and_cleans_every_
 {
     Node node(lifecycle);
     node.register_definition(hello_definition());
-    const auto ran = node.ok({"run-task", "--task-definition", "hello", "--count", "2"});
-    BOOST_TEST_REQUIRE(ran["tasks"].size() == 2U, ran.dump());
-    std::vector<std::string> arns;
-    for (const auto& t : ran["tasks"])
-        arns.push_back(t["taskArn"]);
-    for (const auto& arn : arns)
-        node.wait_status(arn, "RUNNING");
+    const auto arns = node.run_hello_tasks_running(2);
     BOOST_TEST(runtime_list(node).find("running") != std::string::npos, runtime_list(node));
     BOOST_TEST(!node.mounts_of_ours().empty());
 
@@ -81,11 +86,7 @@ BOOST_AUTO_TEST_CASE(with_stop_tasks_on_shutdown_sigterm_stops_and_cleans_every_
     ::kill(node.berthd->pid(), SIGHUP);
     BOOST_TEST_REQUIRE(node.logged("applied=BERTH_STOP_TASKS_ON_SHUTDOWN", 10s),
                        node.berthd->err());
-    ::kill(node.berthd->pid(), SIGTERM);
-    const auto out = node.berthd->wait(60s);
-    BOOST_TEST(out.status == 0, out.err);
-    BOOST_TEST(out.err.find("every task stopped and cleaned up") != std::string::npos, out.err);
-    node.berthd.reset();
+    sigterm_drains(node);
 
     // Nothing of the tasks is left: containers, rootfs mounts, task netns, cgroups, logs.
     BOOST_TEST(runtime_list(node).find("\"id\"") == std::string::npos, runtime_list(node));
@@ -98,11 +99,7 @@ BOOST_AUTO_TEST_CASE(with_stop_tasks_on_shutdown_sigterm_stops_and_cleans_every_
     // Each task's log directory went with its last container's logs.
     BOOST_TEST(fs::is_empty(node.state + "/logs", ec));
     // Every image lease was released before berthd exited: the drain waits for each cleanup.
-    const auto images = image::Store::open(node.state + "/images");
-    BOOST_TEST_REQUIRE(images.has_value());
-    const auto leases = images->leases();
-    BOOST_TEST_REQUIRE(leases.has_value());
-    BOOST_TEST(leases->empty());
+    node.expect_no_image_leases();
 
     // The next berthd reports them STOPPED, saying why; it leaves tasks alone on SIGTERM again
     // once the key is off.
@@ -131,20 +128,12 @@ BOOST_AUTO_TEST_CASE(with_stop_tasks_on_shutdown_a_stopped_task_awaiting_cleanup
                        node.berthd->err());
     BOOST_TEST(!node.mounts_of_ours().empty());
 
-    ::kill(node.berthd->pid(), SIGTERM);
-    const auto out = node.berthd->wait(60s);
-    BOOST_TEST(out.status == 0, out.err);
-    BOOST_TEST(out.err.find("every task stopped and cleaned up") != std::string::npos, out.err);
-    node.berthd.reset();
+    sigterm_drains(node);
     BOOST_TEST(runtime_list(node).find("\"id\"") == std::string::npos, runtime_list(node));
     BOOST_TEST(node.mounts_of_ours().empty(), node.mounts_of_ours());
     std::error_code ec;
     BOOST_TEST(fs::is_empty(node.state + "/logs", ec));
-    const auto images = image::Store::open(node.state + "/images");
-    BOOST_TEST_REQUIRE(images.has_value());
-    const auto leases = images->leases();
-    BOOST_TEST_REQUIRE(leases.has_value());
-    BOOST_TEST(leases->empty());
+    node.expect_no_image_leases();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -167,6 +167,15 @@ struct Node {
         const auto left = wait_nothing_left();
         BOOST_TEST(left.empty(), left);
     }
+    // Every image lease released (the store opened afresh, as the next berthd would).
+    void expect_no_image_leases() const
+    {
+        const auto images = image::Store::open(state + "/images");
+        BOOST_TEST_REQUIRE(images.has_value());
+        const auto leases = images->leases();
+        BOOST_TEST_REQUIRE(leases.has_value());
+        BOOST_TEST(leases->empty());
+    }
     ~Node()
     {
         stop();
@@ -280,6 +289,20 @@ struct Node {
         auto arn = run_task("hello");
         wait_status(arn, "RUNNING");
         return arn;
+    }
+    // `count` hello tasks (the definition registered before) run by one RunTask: their ARNs,
+    // each RUNNING.
+    std::vector<std::string> run_hello_tasks_running(int count) const
+    {
+        const auto ran =
+            ok({"run-task", "--task-definition", "hello", "--count", std::to_string(count)});
+        BOOST_TEST_REQUIRE(ran["tasks"].size() == static_cast<std::size_t>(count), ran.dump());
+        std::vector<std::string> arns;
+        for (const auto& t : ran["tasks"])
+            arns.push_back(t["taskArn"]);
+        for (const auto& arn : arns)
+            wait_status(arn, "RUNNING");
+        return arns;
     }
     // StopTask, then the task STOPPED.
     json stop_task(const std::string& arn) const

@@ -78,11 +78,7 @@ void expect_every_trace_gone(const Node& node, std::size_t tasks)
     BOOST_TEST(fs::is_empty(node.run + "/containers", ec));
     BOOST_TEST(fs::is_empty(node.run + "/bundles", ec));
     BOOST_TEST(fs::is_empty(node.state + "/logs", ec));
-    const auto images = image::Store::open(node.state + "/images");
-    BOOST_TEST_REQUIRE(images.has_value());
-    const auto leases = images->leases();
-    BOOST_TEST_REQUIRE(leases.has_value());
-    BOOST_TEST(leases->empty());
+    node.expect_no_image_leases();
 }
 
 } // namespace
@@ -323,13 +319,7 @@ BOOST_AUTO_TEST_CASE(a_berthd_restarted_while_stopped_tasks_await_their_cleanup_
     node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=20s", "ECS_LOGLEVEL=debug"};
     node.start();
     node.register_definition(hello_definition());
-    const auto ran = node.ok({"run-task", "--task-definition", "hello", "--count", "2"});
-    BOOST_TEST_REQUIRE(ran["tasks"].size() == 2U, ran.dump());
-    std::vector<std::string> arns;
-    for (const auto& t : ran["tasks"])
-        arns.push_back(t["taskArn"]);
-    for (const auto& arn : arns)
-        node.wait_status(arn, "RUNNING");
+    const auto arns = node.run_hello_tasks_running(2);
     const auto url = metadata_url(node, arns[0], "web");
     const auto live = metadata(url).second;
     std::vector<json> stopped;
