@@ -6,6 +6,7 @@
 #   BERTH_FUZZ_BUILDDIR   clang build dir (default: build-fuzz in the source tree; configured here)
 #   BERTH_FUZZ_ARTIFACTS  where crashing inputs are copied (default: tests/fuzz/artifacts, ignored)
 #   BERTH_FUZZ_PARALLEL   harnesses run at once (default: number of CPUs)
+#   BERTH_FUZZ_BUILD_ONLY 1: build the harnesses and exit without fuzzing
 #   BERTH_FUZZ_TOTAL      a bound on the whole run's fuzzing wall time in seconds (scripts/test.sh
 #                         sets 180): each harness then gets min(seconds, TOTAL * PARALLEL / harnesses)
 #                         but never less than 5 s, so more harnesses share the time instead of
@@ -52,6 +53,8 @@ if ! ninja -C "$builddir" "${targets[@]}" >"$builddir/fuzz-build.log" 2>&1; then
   exit 1
 fi
 echo "fuzz: build of ${#targets[@]} harnesses took $((SECONDS - build_start)) s"
+# BERTH_FUZZ_BUILD_ONLY=1: stop here (scripts/test.sh builds beside the tests that come first).
+[ "${BERTH_FUZZ_BUILD_ONLY:-0}" != 1 ] || exit 0
 
 if [ -n "${BERTH_FUZZ_TOTAL:-}" ]; then
   share=$((BERTH_FUZZ_TOTAL * parallel / ${#harnesses[@]}))

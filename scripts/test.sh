@@ -107,13 +107,18 @@ PY
 }
 
 run_meson_suite() { # builddir suite
-  local builddir=$1 suite=$2 log status counts p f s names
-  log=$builddir/meson-logs/suite-$suite.json
-  rm -f "$log" # a log from an earlier run must not count as this one's result
+  local builddir=$1 suite=$2 status
+  rm -f "$builddir/meson-logs/suite-$suite.json" # an earlier run's log must not count as this one's
   echo "== $suite ($builddir)"
   BOOST_TEST_REPORT_LEVEL=short meson test -C "$builddir" --suite "$suite" --print-errorlogs \
-    --num-processes 2 --logbase "suite-$suite"
+    --num-processes 2 --no-rebuild --logbase "suite-$suite"
   status=$?
+  count_meson_suite "$builddir" "$suite" "$status"
+}
+
+count_meson_suite() { # builddir suite meson-exit-status
+  local builddir=$1 suite=$2 status=$3 log counts p f s names
+  log=$builddir/meson-logs/suite-$suite.json
   if [ ! -s "$log" ]; then
     add_counts "$suite" 0 1 0 "no test log ($log): meson test exited $status"
     return
@@ -185,16 +190,85 @@ tidy_budget() {
   echo "$left"
 }
 
+# The vm tier runs beside the others, from the start: its qemu guest (TCG, the only accelerator
+# that boots here) is CPU-bound for about ten minutes, while the root and asan tiers spend most
+# of theirs waiting on processes, timers and the aws CLI. Serially it was a fifth of the run.
+# Its output goes to a file, printed and counted when it is collected at the end.
+# BERTH_VM_BESIDE=0 runs it in its place in the order instead.
+vm_pid="" vm_out="" vm_start=0
+start_vm_beside() {
+  vm_out=$(mktemp /tmp/berth-test-vm-XXXXXX)
+  rm -f build/meson-logs/suite-vm.json
+  vm_start=$SECONDS
+  echo "== vm (build), beside the other tiers: its output follows when it ends"
+  (
+    BOOST_TEST_REPORT_LEVEL=short meson test -C build --suite vm --print-errorlogs \
+      --num-processes 1 --no-rebuild --logbase suite-vm >"$vm_out" 2>&1
+    echo $? >"$vm_out.status"
+  ) &
+  vm_pid=$!
+}
+collect_vm() {
+  local status
+  wait "$vm_pid"
+  status=$(cat "$vm_out.status" 2>/dev/null || echo 1)
+  echo "== vm (build), run beside the other tiers"
+  cat "$vm_out"
+  rm -f "$vm_out" "$vm_out.status"
+  count_meson_suite build vm "$status"
+  timings+=("vm $((SECONDS - vm_start)) s (beside)")
+  echo "== vm took $((SECONDS - vm_start)) s (beside the other tiers)"
+}
+if [ "${BERTH_VM_BESIDE:-1}" = 1 ] && [ ${#tiers[@]} -gt 1 ] && [[ " ${tiers[*]} " == *" vm "* ]]; then
+  start_vm_beside
+fi
+
+# The ASan and fuzz builds also start beside the first tiers, at the lowest CPU priority: on a
+# cold ccache they are 20-30 minutes of compiling that would otherwise wait for the root tier to
+# end; warm they are a minute. The tiers that use them wait for their build first (a marker file
+# per build; the two builds run one after the other, never two ninjas in one dir).
+prebuild_pid="" prebuild_dir=""
+wait_prebuilt() { # asan|fuzz
+  [ -n "$prebuild_pid" ] || return 0
+  while kill -0 "$prebuild_pid" 2>/dev/null && [ ! -e "$prebuild_dir/$1" ]; do sleep 2; done
+}
+if [ "${BERTH_PREBUILD_BESIDE:-1}" = 1 ] && [ ${#tiers[@]} -gt 1 ]; then
+  prebuild=()
+  for t in "${tiers[@]}"; do
+    case $t in asan|asan-unit|asan-root) prebuild+=(asan) ;; fuzz) prebuild+=(fuzz) ;; esac
+  done
+  if [ ${#prebuild[@]} -gt 0 ]; then
+    prebuild_dir=$(mktemp -d /tmp/berth-test-prebuild-XXXXXX)
+    echo "== prebuilding beside the tests (nice 19): $(printf '%s\n' "${prebuild[@]}" | sort -u | xargs)"
+    (
+      start=$SECONDS
+      if [[ " ${prebuild[*]} " == *" asan "* ]]; then
+        nice -n 19 scripts/sanitize.sh build >"$prebuild_dir/asan.log" 2>&1
+        echo "$((SECONDS - start))" >"$prebuild_dir/asan"
+      fi
+      start=$SECONDS
+      if [[ " ${prebuild[*]} " == *" fuzz "* ]]; then
+        BERTH_FUZZ_BUILD_ONLY=1 nice -n 19 scripts/fuzz.sh >"$prebuild_dir/fuzz.log" 2>&1
+        echo "$((SECONDS - start))" >"$prebuild_dir/fuzz"
+      fi
+    ) &
+    prebuild_pid=$!
+  fi
+fi
+
 for tier in "${tiers[@]}"; do
   start=$SECONDS
   case $tier in
-    unit|root|vm) run_meson_suite build "$tier" ;;
-    asan) run_sanitized asan all ;;
-    asan-unit) run_sanitized asan unit ;;
-    asan-root) run_sanitized asan root ;;
+    vm) if [ -n "$vm_pid" ]; then continue; fi
+        run_meson_suite build vm ;;
+    unit|root) run_meson_suite build "$tier" ;;
+    asan) wait_prebuilt asan; run_sanitized asan all ;;
+    asan-unit) wait_prebuilt asan; run_sanitized asan unit ;;
+    asan-root) wait_prebuilt asan; run_sanitized asan root ;;
     format) run_gate "format" scripts/check-format.sh ;;
     static) run_gate "static" env BERTH_TIDY_BUDGET="$(tidy_budget)" scripts/static-check.sh build ;;
-    fuzz) BERTH_FUZZ_TOTAL=${BERTH_FUZZ_TOTAL:-180} run_gate "fuzz" scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-15}" ;;
+    fuzz) wait_prebuilt fuzz
+          BERTH_FUZZ_TOTAL=${BERTH_FUZZ_TOTAL:-180} run_gate "fuzz" scripts/fuzz.sh "${BERTH_FUZZ_SECONDS:-15}" ;;
     engines) run_gate "engines" tests/engines/engines.sh build/runtime/cli/berth-runtime ;;
     *) echo "unknown tier '$tier' (unit root vm asan asan-unit asan-root format static fuzz engines)"
        add_counts "$tier" 0 1 0 "unknown tier" ;;
@@ -202,6 +276,15 @@ for tier in "${tiers[@]}"; do
   timings+=("$tier $((SECONDS - start)) s")
   echo "== $tier took $((SECONDS - start)) s"
 done
+
+[ -z "$vm_pid" ] || collect_vm
+if [ -n "$prebuild_pid" ]; then
+  wait "$prebuild_pid"
+  for b in asan fuzz; do
+    [ ! -e "$prebuild_dir/$b" ] || echo "prebuilt beside the tests: $b in $(cat "$prebuild_dir/$b") s"
+  done
+  rm -rf "$prebuild_dir"
+fi
 
 # ccache over this run (every build dir uses it): hits of the compilations it was asked for.
 if [ -n "$ccache_before" ]; then
