@@ -1,7 +1,8 @@
 // agent/daemon/actions.cpp — the engine's task-wide actions: Provision (the task network,
-// volumes, ipcMode task's IPC namespace and /dev/shm, pidMode task's pause), PullImage (one pull per image through
-// engine::PullQueue, a lease per container), Deprovision, and the reports. Container actions are in
-// containers.cpp. Anything that blocks runs on a worker and comes back as an engine event.
+// volumes, ipcMode task's IPC namespace and /dev/shm, pidMode task's pause), PullImage (one pull
+// per image through engine::PullQueue, a lease per container), Deprovision, and the reports.
+// Container actions are in containers.cpp. Anything that blocks runs on a worker and comes back as
+// an engine event.
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
@@ -128,8 +129,7 @@ void Daemon::Impl::provision(TaskEntry& task)
             if (pause) {
                 const auto cgroups_path =
                     container_cgroups_path(rt, request.task_id, pause->runtime_id());
-                if (auto r = make_task_pause(rt, *pause, find_pause_binary(), cgroups_path);
-                    !r) {
+                if (auto r = make_task_pause(rt, *pause, find_pause_binary(), cgroups_path); !r) {
                     undo();
                     return std::move(r).error();
                 }
@@ -235,7 +235,8 @@ void Daemon::Impl::deprovision(TaskEntry& task)
         },
         [this, arn = task.record.arn](const Result<void>& r) {
             if (!r)
-                log::error(r.error(), "cannot remove the task network, IPC or pid namespace, continuing",
+                log::error(r.error(),
+                           "cannot remove the task network, IPC or pid namespace, continuing",
                            {{"task", arn}});
             ledger.release(arn);
             deliver(arn, event(engine::EventKind::Deprovisioned));

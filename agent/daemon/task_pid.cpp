@@ -62,8 +62,8 @@ Result<runtime::Spec> pause_spec(const TaskPause& pause, const std::string& bina
     if (!bound)
         return std::move(bound).error();
     // A tmpfs /dev: the runtime makes its default device nodes there, not in the host directory.
-    auto dev = runtime::make_mount("/dev", "tmpfs", "tmpfs",
-                                   {"nosuid", "noexec", "mode=755", "size=64k"});
+    auto dev =
+        runtime::make_mount("/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "mode=755", "size=64k"});
     if (!dev)
         return std::move(dev).error();
     spec.mounts = {std::move(*bound), std::move(*dev)};
@@ -183,8 +183,8 @@ Result<void> make_task_pause(const runtime::Options& rt, const TaskPause& pause,
 Result<void> remove_task_pause(const runtime::Options& rt, const TaskPause& pause)
 {
     if (auto r = runtime::remove(rt, pause.runtime_id(), true); !r && r.error().code != ENOENT)
-        return std::move(r).error().wrap(cat("pidMode task: remove container ",
-                                             quoted(pause.runtime_id())));
+        return std::move(r).error().wrap(
+            cat("pidMode task: remove container ", quoted(pause.runtime_id())));
     if (auto r = unmount_ns_file(pause.ns_path()); !r)
         return std::move(r).error().wrap("pidMode task");
     std::error_code ec;

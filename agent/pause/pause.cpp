@@ -10,10 +10,12 @@
 
 namespace {
 
-// Never runs in practice (the signals are blocked and taken by sigwait), but a pid namespace's
-// init gets no signal from inside the namespace for which it has only the default action: a
-// handler makes SIGTERM from a container of the task count too.
-void ignore(int /*signal*/) {}
+// Never runs (the signals are blocked and taken by sigwait), but the kernel drops a signal to a
+// pid namespace's init that has only the default action for it (but SIGKILL and SIGSTOP from
+// outside the namespace): with a handler, SIGTERM from berthd or from a container counts.
+void ignore(int /*signal*/)
+{
+}
 
 } // namespace
 

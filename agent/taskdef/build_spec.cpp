@@ -139,8 +139,8 @@ Result<void> add_namespace(std::vector<runtime::Namespace>& out, runtime::Namesp
     if (mode == NamespaceMode::Task && path.empty())
         return Error::with_code(EINVAL, runtime::spec_name(type),
                                 " namespace mode task: the task's namespace was not given "
-                                "(SpecInputs::", type == runtime::NamespaceType::Pid ? "pid" : "ipc",
-                                "_ns_path)");
+                                "(SpecInputs::",
+                                type == runtime::NamespaceType::Pid ? "pid" : "ipc", "_ns_path)");
     out.push_back({type, mode == NamespaceMode::Task ? path : std::string()});
     return {};
 }

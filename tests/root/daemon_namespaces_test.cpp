@@ -262,7 +262,7 @@ BOOST_AUTO_TEST_CASE(pid_mode_task_containers_share_the_pause_namespace_and_leav
     BOOST_TEST(is_empty_dir(node.run + "/tasks"));
 }
 
-BOOST_AUTO_TEST_CASE(pid_mode_task_keeps_its_pause_over_a_berthd_sigkill_and_a_later_container_joins)
+BOOST_AUTO_TEST_CASE(a_pid_mode_task_keeps_its_pause_over_a_berthd_sigkill_and_joins_it_later)
 {
     Node node;
     auto first = shell_container("first", "readlink /proc/self/ns/pid; sleep 5; exit 0");
@@ -331,7 +331,7 @@ BOOST_AUTO_TEST_CASE(a_pause_that_dies_takes_its_tasks_containers_and_the_task_s
     ::kill(pause, SIGKILL); // the pause this test's berthd started
 
     const auto stopped = node.wait_status(arn, "STOPPED"); // an essential container exited
-    for (const auto& c : stopped["containers"]) // both killed with the namespace
+    for (const auto& c : stopped["containers"])            // both killed with the namespace
         BOOST_TEST(c["exitCode"] == 137, stopped.dump());
     node.expect_nothing_left();
     expect_no_pause_left(node, arn, link);

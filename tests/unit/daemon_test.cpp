@@ -406,8 +406,8 @@ BOOST_AUTO_TEST_CASE(a_pid_mode_task_pause_id_is_never_a_containers_runtime_id)
     BOOST_TEST(pause_id_of(task) == task + ".pause");
     BOOST_TEST(task_of_pause(pause_id_of(task)) == task);
     // Every container's runtime id, even of a container named "pause", is not a pause's.
-    BOOST_TEST(task_of_pause(runtime_id_of("arn:aws:ecs:local:0:task/default/" + task, "pause"))
-                   .empty());
+    BOOST_TEST(
+        task_of_pause(runtime_id_of("arn:aws:ecs:local:0:task/default/" + task, "pause")).empty());
     BOOST_TEST(task_of_pause(".pause").empty());
     BOOST_TEST(task_of_pause(task).empty());
 }
