@@ -211,6 +211,7 @@ void Daemon::Impl::deprovision(TaskEntry& task)
 {
     const auto id = task_id_of(task.record.arn);
     const auto task_volumes = cat(paths.volumes(), "/", id);
+    const bool pid_task = task.def.pid_mode == taskdef::NamespaceMode::Task;
     pulls.forget(task.record.arn);
     for (auto& c : task.containers)
         if (!c.container && c.leased) { // never created: Remove will not release it
@@ -218,13 +219,14 @@ void Daemon::Impl::deprovision(TaskEntry& task)
             c.leased = false;
         }
     offload(
-        [this, id, task_volumes]() -> Result<void> {
+        [this, id, task_volumes, pid_task]() -> Result<void> {
             std::error_code ec;
             std::filesystem::remove_all(task_volumes, ec);
             // Every container has stopped (the engine deprovisions only then): no process is
             // left in the IPC or pid namespace but the pause, and the containers' mount
             // namespaces are gone. The pause goes first: its files are in the IPC's directory.
-            auto pause_removed = remove_task_pause(rt, task_pause(paths.tasks(), id));
+            auto pause_removed =
+                pid_task ? remove_task_pause(rt, task_pause(paths.tasks(), id)) : Result<void>();
             auto ipc_removed = remove_task_ipc(task_ipc(paths.tasks(), id));
             const std::lock_guard lock(network_mutex);
             if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
