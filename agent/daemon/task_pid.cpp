@@ -191,6 +191,10 @@ Result<void> remove_task_pause(const runtime::Options& rt, const TaskPause& paus
     std::filesystem::remove_all(pause.bundle(), ec);
     if (ec)
         return Error::with_code(ec.value(), "pidMode task: remove ", quoted(pause.bundle()));
+    // The task's directory too, unless ipcMode task's files are still in it (remove_task_ipc
+    // removes it then).
+    if (::rmdir(pause.dir.c_str()) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+        return Error::from_errno("pidMode task: remove ", quoted(pause.dir));
     return {};
 }
 

@@ -37,8 +37,9 @@ std::string find_pause_binary();
 // left.
 Result<void> make_task_pause(const runtime::Options& rt, const TaskPause& pause,
                              const std::string& binary, const std::string& cgroups_path);
-// Kills and removes the pause's container (its cgroup with it), unmounts and removes ns_path()
-// and removes the bundle. Whatever is already gone counts as removed.
+// Kills and removes the pause's container (its cgroup with it), unmounts and removes ns_path(),
+// removes the bundle, and the task's directory if nothing else is in it. Whatever is already
+// gone counts as removed.
 Result<void> remove_task_pause(const runtime::Options& rt, const TaskPause& pause);
 
 } // namespace berth::daemon

@@ -140,6 +140,33 @@ void expect_no_pause_left(const Node& node, const std::string& arn, const std::s
     BOOST_TEST(!fs::exists(node.run + "/tasks/" + task_id(arn)));
 }
 
+// Hides every berth-pause berthd could find (the build tree's, an installed one) under a file
+// that is not executable, in this test's private mount namespace (berthd's too), while it lives.
+struct NoPause {
+    std::string blank;
+    std::vector<std::string> hidden;
+    explicit NoPause(const std::string& dir) : blank(dir + "/not-a-pause")
+    {
+        std::ofstream(blank) << "";
+        fs::permissions(blank, fs::perms::owner_read | fs::perms::owner_write);
+        for (const auto& path : {env_or("BERTH_BUILD_ROOT", "build") + "/agent/pause/berth-pause",
+                                 std::string("/usr/local/libexec/berth/berth-pause"),
+                                 std::string("/usr/libexec/berth/berth-pause")})
+            if (fs::exists(path)) {
+                BOOST_TEST_REQUIRE(
+                    ::mount(blank.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) == 0, path);
+                hidden.push_back(path);
+            }
+    }
+    ~NoPause()
+    {
+        for (const auto& path : hidden)
+            ::umount2(path.c_str(), MNT_DETACH);
+    }
+    NoPause(const NoPause&) = delete;
+    NoPause& operator=(const NoPause&) = delete;
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(berthd_namespaces, *utf::label("root") * utf::precondition(is_root))
@@ -271,6 +298,7 @@ BOOST_AUTO_TEST_CASE(a_pid_mode_task_keeps_its_pause_over_a_berthd_sigkill_and_j
     late["dependsOn"] = {{{"containerName", "first"}, {"condition", "COMPLETE"}}};
     auto def = definition("pid-restart", {first, late});
     def["pidMode"] = "task";
+    def["ipcMode"] = "task"; // both in the task's directory: both removed, in either order
     node.register_definition(def);
     const auto arn = node.run_task("pid-restart");
     const auto link = pid_link(log_with(node, arn, "first", "pid:["));
@@ -335,6 +363,20 @@ BOOST_AUTO_TEST_CASE(a_pause_that_dies_takes_its_tasks_containers_and_the_task_s
         BOOST_TEST(c["exitCode"] == 137, stopped.dump());
     node.expect_nothing_left();
     expect_no_pause_left(node, arn, link);
+    BOOST_TEST(is_empty_dir(node.run + "/tasks"));
+}
+
+BOOST_AUTO_TEST_CASE(a_node_without_berth_pause_stops_a_pid_mode_task_saying_so_and_leaves_nothing)
+{
+    Node node;
+    const NoPause none(node.dir.path());
+    node.register_definition(pid_task_definition("pid-nopause"));
+    const auto arn = node.run_task("pid-nopause");
+    const auto stopped = node.wait_status(arn, "STOPPED"); // its Provision failed
+    const std::string reason = stopped.value("stoppedReason", "");
+    BOOST_TEST(reason.find("berth-pause: not found") != std::string::npos, stopped.dump());
+    node.expect_nothing_left(); // the task cgroup, network and the half-made pause
+    BOOST_TEST(!fs::exists(node.run + "/containers/" + task_id(arn) + ".pause"));
     BOOST_TEST(is_empty_dir(node.run + "/tasks"));
 }
 
