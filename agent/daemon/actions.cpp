@@ -1,12 +1,14 @@
 // agent/daemon/actions.cpp — the engine's task-wide actions: Provision (the task network,
-// volumes and ipcMode task's IPC namespace and /dev/shm), PullImage (one pull per image through
-// engine::PullQueue, a lease per container), Deprovision, and the reports. Container actions are in
-// containers.cpp. Anything that blocks runs on a worker and comes back as an engine event.
+// volumes, ipcMode task's IPC namespace and /dev/shm, pidMode task's pause), PullImage (one pull
+// per image through engine::PullQueue, a lease per container), Deprovision, and the reports.
+// Container actions are in containers.cpp. Anything that blocks runs on a worker and comes back as
+// an engine event.
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include "agent/daemon/containers.hpp"
 #include "agent/daemon/task_ipc.hpp"
+#include "agent/daemon/task_pid.hpp"
 #include "base/log.hpp"
 
 namespace berth::daemon {
@@ -90,10 +92,20 @@ void Daemon::Impl::provision(TaskEntry& task)
     std::optional<TaskIpc> ipc;
     if (task.def.ipc_mode == taskdef::NamespaceMode::Task)
         ipc = task_ipc(paths.tasks(), request.task_id);
+    std::optional<TaskPause> pause;
+    if (task.def.pid_mode == taskdef::NamespaceMode::Task)
+        pause = task_pause(paths.tasks(), request.task_id);
     const auto limits =
         options.config.task_cpu_mem_limit ? task_cgroup_resources(task.def) : std::nullopt;
     offload(
-        [this, request, volumes, ipc, limits]() -> Result<net::TaskInfo> {
+        [this, request, volumes, ipc, pause, limits]() -> Result<net::TaskInfo> {
+            // Whatever this Provision made, when it fails: Deprovision will not come.
+            const auto undo = [&] {
+                if (pause)
+                    (void)remove_task_pause(rt, *pause);
+                if (ipc)
+                    (void)remove_task_ipc(*ipc);
+            };
             for (const auto& [name, path] : volumes) {
                 std::error_code ec;
                 std::filesystem::create_directories(path, ec);
@@ -109,17 +121,25 @@ void Daemon::Impl::provision(TaskEntry& task)
             // Before the first container's Create, which puts the containers' cgroups below it.
             if (limits)
                 if (auto r = make_task_cgroup(rt, request.task_id, *limits); !r) {
-                    if (ipc)
-                        (void)remove_task_ipc(*ipc); // the task fails: Deprovision will not come
+                    undo();
                     return std::move(r).error().wrap("task cgroup");
                 }
+            // pidMode task: the pause holding the namespace every container joins, in the
+            // task's cgroup when it has one (removed with it if all else fails).
+            if (pause) {
+                const auto cgroups_path =
+                    container_cgroups_path(rt, request.task_id, pause->runtime_id());
+                if (auto r = make_task_pause(rt, *pause, find_pause_binary(), cgroups_path); !r) {
+                    undo();
+                    return std::move(r).error();
+                }
+            }
             const std::lock_guard lock(network_mutex);
             if (auto existing = network.find_task(request.task_id)) // Provision is re-sent
                 return *existing;                                   // after a restart
             auto added = network.add_task(request);
             if (!added) {
-                if (ipc)
-                    (void)remove_task_ipc(*ipc); // the task fails: Deprovision will not come
+                undo();
                 return std::move(added).error().wrap("task network");
             }
             return added;
@@ -168,6 +188,7 @@ void Daemon::Impl::undo_provision(const std::string& arn)
     offload(
         [this, id = task_id_of(arn)]() -> Result<void> {
             // No container was created in them: the engine never sent a Create for this task.
+            auto pause_removed = remove_task_pause(rt, task_pause(paths.tasks(), id));
             auto ipc_removed = remove_task_ipc(task_ipc(paths.tasks(), id));
             auto cgroup = remove_task_cgroup(rt, id);
             const std::lock_guard lock(network_mutex);
@@ -175,6 +196,8 @@ void Daemon::Impl::undo_provision(const std::string& arn)
                 return r;
             if (!cgroup)
                 return std::move(cgroup).error().wrap("task cgroup");
+            if (!pause_removed)
+                return pause_removed;
             return ipc_removed;
         },
         [arn](const Result<void>& r) {
@@ -188,6 +211,7 @@ void Daemon::Impl::deprovision(TaskEntry& task)
 {
     const auto id = task_id_of(task.record.arn);
     const auto task_volumes = cat(paths.volumes(), "/", id);
+    const bool pid_task = task.def.pid_mode == taskdef::NamespaceMode::Task;
     pulls.forget(task.record.arn);
     for (auto& c : task.containers)
         if (!c.container && c.leased) { // never created: Remove will not release it
@@ -195,20 +219,26 @@ void Daemon::Impl::deprovision(TaskEntry& task)
             c.leased = false;
         }
     offload(
-        [this, id, task_volumes]() -> Result<void> {
+        [this, id, task_volumes, pid_task]() -> Result<void> {
             std::error_code ec;
             std::filesystem::remove_all(task_volumes, ec);
             // Every container has stopped (the engine deprovisions only then): no process is
-            // left in the IPC namespace, and the containers' mount namespaces are gone.
+            // left in the IPC or pid namespace but the pause, and the containers' mount
+            // namespaces are gone. The pause goes first: its files are in the IPC's directory.
+            auto pause_removed =
+                pid_task ? remove_task_pause(rt, task_pause(paths.tasks(), id)) : Result<void>();
             auto ipc_removed = remove_task_ipc(task_ipc(paths.tasks(), id));
             const std::lock_guard lock(network_mutex);
             if (auto r = network.remove_task(id); !r && r.error().code != ENOENT)
                 return r;
+            if (!pause_removed)
+                return pause_removed;
             return ipc_removed;
         },
         [this, arn = task.record.arn](const Result<void>& r) {
             if (!r)
-                log::error(r.error(), "cannot remove the task network or IPC namespace, continuing",
+                log::error(r.error(),
+                           "cannot remove the task network, IPC or pid namespace, continuing",
                            {{"task", arn}});
             ledger.release(arn);
             deliver(arn, event(engine::EventKind::Deprovisioned));

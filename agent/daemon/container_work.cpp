@@ -77,6 +77,7 @@ Result<runtime::Spec> make_spec(const image::Store& images, const runtime::Optio
     inputs.cgroups_path = container_cgroups_path(rt, task_id_of(in.task_arn), in.runtime_id);
     inputs.extra_env = in.extra_env;
     inputs.ipc_ns_path = in.ipc_ns_path;
+    inputs.pid_ns_path = in.pid_ns_path;
     inputs.shared_shm_dir = in.shared_shm_dir;
     // Checked here, where it is used: RunTask refused the task if it was missing then, but it
     // may have gone since (a package removed), and the runtime's bind mount would only say

@@ -8,6 +8,7 @@
 #include <csignal>
 #include "agent/daemon/containers.hpp"
 #include "agent/daemon/task_ipc.hpp"
+#include "agent/daemon/task_pid.hpp"
 #include "base/log.hpp"
 
 namespace berth::daemon {
@@ -88,6 +89,8 @@ void Daemon::Impl::create(TaskEntry& task, std::size_t index)
         in.ipc_ns_path = ipc.ns_path();
         in.shared_shm_dir = ipc.shm_dir();
     }
+    if (task.def.pid_mode == taskdef::NamespaceMode::Task) // held by Provision's pause
+        in.pid_ns_path = task_pause(paths.tasks(), task_id).ns_path();
     offload([this, in = std::move(in)] { return create_container(images, rt, in); },
             [this, arn = task.record.arn, index, name](Result<Made> made) {
                 auto* t = find(arn);

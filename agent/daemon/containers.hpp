@@ -24,7 +24,8 @@ struct CreateInput {
     std::vector<std::string> extra_env; // "KEY=value" berthd adds (the metadata URIs)
     std::string task_arn, cluster, task_definition_arn; // logDriver journald's fields
     std::string ipc_ns_path, shared_shm_dir;            // ipcMode task: the task's (task_ipc.hpp)
-    std::string init_path; // BERTH_INIT_PATH, bound in for initProcessEnabled
+    std::string init_path;     // BERTH_INIT_PATH, bound in for initProcessEnabled
+    std::string pid_ns_path{}; // pidMode task: the pause's namespace, held (task_pid.hpp)
 };
 struct Made {
     std::shared_ptr<runtime::Container> container;

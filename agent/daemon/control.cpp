@@ -84,8 +84,6 @@ Result<api::RunTaskResult> Daemon::Impl::admit(const api::RunTaskRequest& reques
         return std::move(r).error();
     if (request.network_configuration != "{}" && def->network() != taskdef::NetworkMode::Awsvpc)
         return Error::invalid("networkConfiguration: only for networkMode awsvpc");
-    if (auto r = check_runnable(*def); !r)
-        return std::move(r).error().wrap("taskDefinition");
     // A node without its init cannot run the task, as ECS answers for an instance without an
     // attribute the task needs: a failures[] entry per task, nothing started. Checked here so
     // that it is said at once; a binary gone by create time fails that task's create instead.

@@ -31,9 +31,6 @@ engine::TaskSpec task_spec(const taskdef::TaskDefinition& def, const std::string
                            const config::Config& config);
 // What admission holds for the task (agent/engine/resources.hpp).
 engine::Demand task_demand(const taskdef::TaskDefinition& def);
-// What berthd does not run yet, refused at RunTask by name (bad_input): pidMode "task" (a pid
-// namespace ends with its init, so sharing one needs a process to hold it; berth has none yet).
-Result<void> check_runnable(const taskdef::TaskDefinition& def);
 // Whether the container, or a container of def, sets linuxParameters.initProcessEnabled.
 bool wants_init(const taskdef::ContainerDefinition& container);
 bool wants_init(const taskdef::TaskDefinition& def);
@@ -55,6 +52,10 @@ Result<engine::TaskState> state_from_json(std::string_view text);
 // The task id (the ARN's last component) and a container's runtime id "<task-id>-<name>".
 std::string task_id_of(std::string_view task_arn);
 std::string runtime_id_of(std::string_view task_arn, std::string_view container);
+// pidMode task's pause (task_pid.hpp): its runtime id "<task-id>.pause", and back ("" for any
+// other id). ECS container names have no '.', so no container's runtime id is taken for one.
+std::string pause_id_of(std::string_view task_id);
+std::string task_of_pause(std::string_view runtime_id);
 
 // The runtime's create options of container `name` of def: its runtime id, bundle and json-file
 // log path, rotated as its logConfiguration says (max-size, max-file; the runtime's defaults

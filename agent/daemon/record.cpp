@@ -62,14 +62,6 @@ engine::TaskSpec task_spec(const taskdef::TaskDefinition& def, const std::string
     return spec;
 }
 
-Result<void> check_runnable(const taskdef::TaskDefinition& def)
-{
-    if (def.pid_mode == taskdef::NamespaceMode::Task)
-        return Error::invalid("pidMode: 'task' is not supported by berth yet (leave it unset for "
-                              "a pid namespace per container, or use 'host')");
-    return {};
-}
-
 bool wants_init(const taskdef::ContainerDefinition& container)
 {
     const auto& l = container.linux_parameters;
@@ -154,6 +146,23 @@ std::string task_id_of(std::string_view task_arn)
 std::string runtime_id_of(std::string_view task_arn, std::string_view container)
 {
     return cat(task_id_of(task_arn), "-", container);
+}
+
+namespace {
+constexpr std::string_view pause_suffix = ".pause";
+} // namespace
+
+std::string pause_id_of(std::string_view task_id)
+{
+    return cat(task_id, pause_suffix);
+}
+
+std::string task_of_pause(std::string_view runtime_id)
+{
+    if (runtime_id.size() <= pause_suffix.size() ||
+        runtime_id.substr(runtime_id.size() - pause_suffix.size()) != pause_suffix)
+        return {};
+    return std::string(runtime_id.substr(0, runtime_id.size() - pause_suffix.size()));
 }
 
 std::string container_status_name(engine::ContainerStatus status)

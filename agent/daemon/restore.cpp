@@ -4,7 +4,8 @@
 // berthd was down with their exit records; its network from net's state file. Then begin()
 // resumes what was in flight (a half-started task is finished, or stopped if it cannot be). A
 // STOPPED task gets its whole entry back here too, and is kept compact again (stopped.cpp).
-// ipcMode task's namespaces and /dev/shm mounts that no unfinished task owns are removed.
+// ipcMode task's namespaces and /dev/shm mounts, and pidMode task's pauses (task_pid.hpp), that
+// no unfinished task owns are removed; an unfinished task's pause is kept as it is.
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <set>
 #include "agent/daemon/containers.hpp"
 #include "agent/daemon/task_ipc.hpp"
+#include "agent/daemon/task_pid.hpp"
 #include "base/log.hpp"
 
 namespace berth::daemon {
@@ -72,6 +74,28 @@ void remove_half_made(const image::Store& images, const Paths& paths, const std:
         log::warn("removed the rootfs of a half-made container", {{"container", id}});
     std::error_code ec;
     std::filesystem::remove_all(cat(paths.bundles(), "/", id), ec);
+}
+
+// Takes the pauses (task_pid.hpp) out of what recover() found: they belong to no container of
+// a task. Those of a task not in `keep` are returned, for removal.
+std::set<std::string> take_pauses(Found& found, const std::set<std::string>& keep)
+{
+    std::set<std::string> stale;
+    const auto take = [&](auto& found_map) {
+        for (auto it = found_map.begin(); it != found_map.end();) {
+            const auto task_id = task_of_pause(it->first);
+            if (task_id.empty()) {
+                ++it;
+                continue;
+            }
+            if (keep.count(task_id) == 0)
+                stale.insert(task_id);
+            it = found_map.erase(it); // a live one's handle goes: the pause lives on
+        }
+    };
+    take(found.live);
+    take(found.ended);
+    return stale;
 }
 
 } // namespace
@@ -193,6 +217,11 @@ Result<void> Daemon::Impl::restore()
         (void)ledger.reserve(arn, task_demand((*task)->def));
         tasks[arn] = std::move(*task);
     }
+    // The tasks whose namespaces (task_ipc.hpp, task_pid.hpp) stay: every unfinished one.
+    std::set<std::string> keep_ns(live_networks.begin(), live_networks.end());
+    for (const auto& record : stored->others)
+        keep_ns.insert(task_id_of(record.arn));
+    auto stale_ns = take_pauses(found, keep_ns);
     // Half-made or left by a task written finished: nothing will ever watch or remove it, and
     // berthd alone creates containers under its runtime root. Killed and removed, and said so.
     for (auto& [id, c] : found.live)
@@ -219,17 +248,20 @@ Result<void> Daemon::Impl::restore()
         if (!report)
             return std::move(report).error().wrap("recover task networks");
     }
-    // ipcMode task's namespaces and /dev/shm mounts of tasks no longer unfinished (a crash
-    // between their last container's end and Deprovision's answer): nothing else removes them.
-    std::set<std::string> keep_ipc(live_networks.begin(), live_networks.end());
-    for (const auto& record : stored->others)
-        keep_ipc.insert(task_id_of(record.arn));
-    for (const auto& id : stale_task_ipc(paths.tasks(), keep_ipc)) {
-        if (auto r = remove_task_ipc(task_ipc(paths.tasks(), id)); !r)
-            log::error(r.error(), "cannot remove a finished task's IPC namespace",
-                       {{"task_id", id}});
+    // ipcMode task's namespaces and /dev/shm mounts, and pidMode task's pauses, of tasks no
+    // longer unfinished (a crash between their last container's end and Deprovision's answer,
+    // or mid-Provision): nothing else removes them. The pause first: its files are in the
+    // task's directory, which remove_task_ipc removes.
+    for (auto& id : stale_task_ipc(paths.tasks(), keep_ns))
+        stale_ns.insert(std::move(id));
+    for (const auto& id : stale_ns) {
+        auto r = remove_task_pause(rt, task_pause(paths.tasks(), id));
+        if (r)
+            r = remove_task_ipc(task_ipc(paths.tasks(), id));
+        if (!r)
+            log::error(r.error(), "cannot remove a finished task's namespaces", {{"task_id", id}});
         else
-            log::warn("removed a finished task's IPC namespace", {{"task_id", id}});
+            log::warn("removed a finished task's namespaces", {{"task_id", id}});
     }
     std::set<std::string> leases; // the image store's record of who holds a lease
     if (auto held = images.leases())

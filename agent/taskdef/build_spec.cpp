@@ -134,8 +134,13 @@ Result<void> add_namespace(std::vector<runtime::Namespace>& out, runtime::Namesp
 {
     if (mode == NamespaceMode::Host)
         return {};
-    // ipcMode/pidMode task: the first container makes the namespace (no path yet), the
-    // others join it.
+    // ipcMode/pidMode task: every container joins the namespace the agent made for the task
+    // (a pid namespace must outlive each container: a container's own would die with it).
+    if (mode == NamespaceMode::Task && path.empty())
+        return Error::with_code(EINVAL, runtime::spec_name(type),
+                                " namespace mode task: the task's namespace was not given "
+                                "(SpecInputs::",
+                                type == runtime::NamespaceType::Pid ? "pid" : "ipc", "_ns_path)");
     out.push_back({type, mode == NamespaceMode::Task ? path : std::string()});
     return {};
 }

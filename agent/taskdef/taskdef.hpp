@@ -208,7 +208,7 @@ struct SpecInputs {
     // host.sourcePath for bind volumes, the directory the agent made for the others.
     std::map<std::string, std::string> volume_paths;
     std::string netns_path;     // bridge, awsvpc: the task's network namespace (required)
-    std::string pid_ns_path;    // pidMode task: the namespace of the task's first container
+    std::string pid_ns_path;    // pidMode task: the task's namespace (required then)
     std::string ipc_ns_path;    // ipcMode task: likewise
     std::string shared_shm_dir; // ipcMode task: the task's /dev/shm; host: default /dev/shm
     std::string hostname;       // when the definition has none (not used in host mode)

@@ -400,20 +400,16 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(namespace_fields)
 
-BOOST_AUTO_TEST_CASE(pid_mode_task_is_refused_by_name_and_the_other_modes_run)
+BOOST_AUTO_TEST_CASE(a_pid_mode_task_pause_id_is_never_a_containers_runtime_id)
 {
-    auto def = definition();
-    BOOST_TEST(check_runnable(def).has_value());
-    def.pid_mode = taskdef::NamespaceMode::Host;
-    BOOST_TEST(check_runnable(def).has_value());
-    def.ipc_mode = taskdef::NamespaceMode::Task; // berthd makes the task's IPC namespace
-    BOOST_TEST(check_runnable(def).has_value());
-    def.pid_mode = taskdef::NamespaceMode::Task;
-    const auto refused = check_runnable(def);
-    BOOST_TEST_REQUIRE(!refused.has_value());
-    BOOST_TEST(refused.error().bad_input); // InvalidParameterException, not a server error
-    BOOST_TEST(refused.error().message().find("pidMode: 'task' is not supported by berth yet") ==
-               0U);
+    const std::string task = "0123456789abcdef0123456789abcdef";
+    BOOST_TEST(pause_id_of(task) == task + ".pause");
+    BOOST_TEST(task_of_pause(pause_id_of(task)) == task);
+    // Every container's runtime id, even of a container named "pause", is not a pause's.
+    BOOST_TEST(
+        task_of_pause(runtime_id_of("arn:aws:ecs:local:0:task/default/" + task, "pause")).empty());
+    BOOST_TEST(task_of_pause(".pause").empty());
+    BOOST_TEST(task_of_pause(task).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_task_wants_an_init_when_any_container_enables_it)

@@ -427,6 +427,11 @@ BOOST_AUTO_TEST_CASE(namespaces_follow_the_network_pid_and_ipc_modes)
     auto refused = build_spec(task(), "web", image(), no_netns);
     BOOST_TEST_REQUIRE(!refused.has_value());
     BOOST_TEST(refused.error().message().find("bridge network mode") != std::string::npos);
+    // pidMode task without the task's namespace: refused, never a pid namespace of its own.
+    refused = build_spec(task("{}", R"({"pidMode": "task"})"), "web", image(), inputs(r));
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().message().find("pid namespace mode task") != std::string::npos,
+               refused.error().message());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
