@@ -95,6 +95,14 @@ ExitRecord make_unknown_exit_record(pid_t pid, const std::string& cgroup_path,
     return r;
 }
 
+ExitRecord make_unreaped_init_record(pid_t pid, const std::string& cgroup_path)
+{
+    auto r = make_unknown_exit_record(pid, cgroup_path, 0, false);
+    // The cgroup was made for this container: every kill it counted was of one of its processes.
+    r.oom_killed = oom_kills_now(cgroup_path) > 0;
+    return r;
+}
+
 void forget_oom_claims(const std::string& cgroup_path)
 {
     const std::lock_guard lock(claims_mutex);

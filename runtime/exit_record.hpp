@@ -25,6 +25,11 @@ ExitRecord make_exit_record(const siginfo_t& info, const std::string& cgroup_pat
 // finished: whether we saw it end just now (finished_ns) or found it long gone (0).
 ExitRecord make_unknown_exit_record(pid_t pid, const std::string& cgroup_path,
                                     std::uint64_t oom_kills_before, bool finished);
+// The record of a container's init that ended while no reaper watched it (its supervisor died):
+// exit_unknown, finished_ns 0, and oom_killed when its cgroup counted any OOM kill (as Docker's
+// OOMKilled: the container's own cgroup, so the kill was of one of its processes). Made the same
+// by a restarted supervisor's watch and by recover() when no supervisor runs.
+ExitRecord make_unreaped_init_record(pid_t pid, const std::string& cgroup_path);
 // Drops what this process remembers of the cgroup's attributed OOM kills (it was removed).
 void forget_oom_claims(const std::string& cgroup_path);
 Result<void> write_exit_record(const std::string& path, const ExitRecord& record, bool durable);

@@ -150,7 +150,9 @@ private:
 struct Recovered {
     struct Ended {
         std::string id;
-        std::optional<ExitRecord> record; // nullopt: it ended with no reaper to record it
+        // nullopt: its record is unreadable. One that ended with no reaper to record it (its
+        // supervisor died first) gets an exit_unknown record, oom_killed from its cgroup.
+        std::optional<ExitRecord> record;
     };
     std::vector<Container> live; // created, running or paused: re-adopted handles
     std::vector<Ended> ended;    // stopped containers, kept for the caller to remove

@@ -50,9 +50,12 @@ bool half_made(const Result<store::Record>& record)
 }
 
 // A stopped container's init record. Supervised, the handle waits for the supervisor to have
-// written it (it may be reaping right now); otherwise it is on disk or it never will be.
-std::optional<ExitRecord> ended_record(const Options& options, const std::string& id)
+// written it (it may be reaping right now); otherwise it is on disk or it never will be: then
+// it ended with no reaper (its supervisor died), and the record says so as a restarted
+// supervisor's would (an OOM kill its cgroup counted included). nullopt: unreadable.
+std::optional<ExitRecord> ended_record(const Options& options, const store::Record& record)
 {
+    const auto& id = record.id;
     if (!options.supervisor_socket.empty()) {
         // Not started for this: a supervisor that is not running reaps nothing, so the record
         // on disk is final (or there is none: it ended with no reaper).
@@ -65,6 +68,8 @@ std::optional<ExitRecord> ended_record(const Options& options, const std::string
         }
     }
     auto r = read_exit_record(exit_record_path(options, id));
+    if (r && !*r)
+        return make_unreaped_init_record(record.pid, record.cgroup_path);
     return r ? *r : std::nullopt;
 }
 
@@ -88,7 +93,7 @@ Result<Recovered> recover(const Options& options)
             continue;
         }
         if (store::observe_status(options, *record) == Status::Stopped) {
-            out.ended.push_back({id, ended_record(options, id)});
+            out.ended.push_back({id, ended_record(options, *record)});
             continue;
         }
         auto container = Container::load(options, id);

@@ -168,9 +168,9 @@ Result<std::pair<json, std::vector<Fd>>> Supervisor::serve_watch(const json& req
         return answer;
     }
     if (record->pid > 0 && unrecorded)
-        (void)write_exit_record(
-            record_path, make_unknown_exit_record(record->pid, record->cgroup_path, 0, false),
-            options.durable_state);
+        (void)write_exit_record(record_path,
+                                make_unreaped_init_record(record->pid, record->cgroup_path),
+                                options.durable_state);
     notify((*exit_pipe)[1]);
     std::vector<Fd> out;
     out.push_back(std::move((*exit_pipe)[0]));

@@ -1,11 +1,12 @@
 // agent/daemon/actions.cpp — the engine's task-wide actions: Provision (the task network,
-// volumes, ipcMode task's IPC namespace and /dev/shm, pidMode task's pause), PullImage (one pull
-// per image through engine::PullQueue, a lease per container), Deprovision, and the reports.
-// Container actions are in containers.cpp. Anything that blocks runs on a worker and comes back as
-// an engine event.
+// volumes, a shared one without autoprovision only if it exists, ipcMode task's IPC namespace
+// and /dev/shm, pidMode task's pause), PullImage (one pull per image through engine::PullQueue, a
+// lease per container), Deprovision, and the reports. Container actions are in containers.cpp.
+// Anything that blocks runs on a worker and comes back as an engine event.
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <set>
 #include "agent/daemon/containers.hpp"
 #include "agent/daemon/task_ipc.hpp"
 #include "agent/daemon/task_pid.hpp"
@@ -25,6 +26,19 @@ std::size_t index_of(const TaskEntry& task, const std::string& container)
 engine::Event event(engine::EventKind kind, std::string container = {}, std::string reason = {})
 {
     return engine::Event{kind, std::move(container), 0, false, std::move(reason)};
+}
+
+// Shared docker volumes the task may use but not make: ECS's autoprovision is false unless
+// given, and then the volume must exist already (an earlier task with autoprovision true made
+// it); a task naming one that does not fails at provisioning.
+std::set<std::string> volumes_not_to_make(const taskdef::TaskDefinition& def)
+{
+    std::set<std::string> out;
+    for (const auto& v : def.volumes)
+        if (!v.host_source_path && v.docker && v.docker->scope == taskdef::VolumeScope::Shared &&
+            !v.docker->autoprovision.value_or(false))
+            out.insert(v.name);
+    return out;
 }
 
 } // namespace
@@ -89,6 +103,7 @@ void Daemon::Impl::provision(TaskEntry& task)
     request.mode = network_mode(task.def);
     request.ports = port_mappings(task.def);
     auto volumes = volume_paths(task.def, paths.volumes(), request.task_id);
+    auto existing = volumes_not_to_make(task.def);
     std::optional<TaskIpc> ipc;
     if (task.def.ipc_mode == taskdef::NamespaceMode::Task)
         ipc = task_ipc(paths.tasks(), request.task_id);
@@ -98,7 +113,15 @@ void Daemon::Impl::provision(TaskEntry& task)
     const auto limits =
         options.config.task_cpu_mem_limit ? task_cgroup_resources(task.def) : std::nullopt;
     offload(
-        [this, request, volumes, ipc, pause, limits]() -> Result<net::TaskInfo> {
+        [this, request, volumes, existing, ipc, pause, limits]() -> Result<net::TaskInfo> {
+            // Checked before anything is made: a failed Provision gets no Deprovision.
+            for (const auto& name : existing) {
+                std::error_code ec;
+                if (!std::filesystem::is_directory(volumes.at(name), ec))
+                    return Error::with_code(ENOENT, "volume ", quoted(name),
+                                            ": scope shared with autoprovision false, and no such "
+                                            "volume exists");
+            }
             // Whatever this Provision made, when it fails: Deprovision will not come.
             const auto undo = [&] {
                 if (pause)
@@ -107,6 +130,8 @@ void Daemon::Impl::provision(TaskEntry& task)
                     (void)remove_task_ipc(*ipc);
             };
             for (const auto& [name, path] : volumes) {
+                if (existing.count(name) != 0)
+                    continue;
                 std::error_code ec;
                 std::filesystem::create_directories(path, ec);
                 if (ec)

@@ -250,12 +250,13 @@ std::string network_interfaces_json(const std::string& task_id, const std::strin
 
 ExitReport exit_report(const runtime::ExitRecord& record)
 {
+    // Killed for memory, even when its reaper was not its parent (so it knows no exit status):
+    // the OOM killer's SIGKILL, 137, as ECS reports it.
+    if (record.oom_killed)
+        return {137, "OutOfMemoryError: Container killed due to memory usage"};
     if (record.exit_unknown)
         return {137, "exit status unknown (its supervisor was restarted)"};
-    ExitReport out{record.status(), {}};
-    if (record.oom_killed)
-        out.reason = "OutOfMemoryError: Container killed due to memory usage";
-    return out;
+    return {record.status(), {}};
 }
 
 // A timely Provisioned sets provisioned (only Deprovisioned clears it); a timely Created

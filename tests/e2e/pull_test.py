@@ -2,12 +2,17 @@
 127.0.0.1 inside run.sh's network namespace; loopback is plain HTTP) rather than loading the
 offline archive: two tasks started by one RunTask --count 2 pull the image once (the registry's
 access log shows one GET of the layer), and describe-tasks shows each task's pullStartedAt and
-pullStoppedAt. A tag the registry does not have stops the task with CannotPullContainerError."""
+pullStoppedAt. A tag the registry does not have stops the task with CannotPullContainerError. berthd SIGKILLed
+in the middle of a layer's download (through a relay that slows the registry's answers) and
+restarted: the task is pulled again and runs, or is cleanly STOPPED; no half-unpacked layer is
+left in the store, and a new task of the image runs (issue 17)."""
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import tarfile
+import threading
 import time
 import urllib.request
 
@@ -89,6 +94,53 @@ class Registry:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class SlowRelay:
+    """A TCP relay to the registry whose answers trickle (8 KiB every 20 ms, ~400 KiB/s) while
+    `slow` is set, so that a layer's download takes seconds; counts the bytes it relayed back."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.host = f"127.0.0.1:{self.port}"
+        self.slow = True
+        self.relayed = 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            threading.Thread(target=self.pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self.pump, args=(upstream, client, True), daemon=True).start()
+
+    def pump(self, source, sink, answers):
+        try:
+            while True:
+                data = source.recv(8192)
+                if not data:
+                    break
+                if answers and self.slow:
+                    time.sleep(0.02)
+                sink.sendall(data)
+                if answers:
+                    self.relayed += len(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
 
 
 def setup(work):
@@ -174,10 +226,62 @@ def a_tag_the_registry_lacks_stops_the_task(work):
           f"stopCode {task.get('stopCode')}, reason {main.get('reason')!r}")
 
 
+def berthd_killed_mid_pull_pulls_again_or_stops_cleanly(work):
+    shared, registry = setup(work)
+    stop_everything(shared)  # one berthd at a time: the task metadata listener's port
+    relay = SlowRelay(registry.port)
+    STATE["relay"] = relay
+    # An empty image store of its own (the pull must happen); stopped tasks cleaned up at once.
+    a = Agent(work, "midpull", env={"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION": "1s"})
+    STATE["midpull"] = a
+    a.start()
+    aws = Aws(aws_clis()[0], a.endpoint)
+    image = f"{relay.host}/{REPO}:1"
+    register(aws, work, "e2e-midpull", image)
+    arn = a.call("RunTask", {"taskDefinition": "e2e-midpull"})["tasks"][0]["taskArn"]
+    tid = task_id(arn)
+    # Well into the layer (the manifest and config are a few KiB), far from its end.
+    wait_for("a layer download under way", lambda: relay.relayed > 64 * 1024, timeout=30)
+    a.kill()
+    at_kill = relay.relayed
+    check(at_kill < 512 * 1024, f"the pull got too far before the kill: {at_kill} bytes")
+    ingest = os.path.join(a.state, "images", "ingest")
+    relay.slow = False
+    a.start()
+    # recover() at open: the killed pull's half-unpacked layer is gone.
+    check(not os.path.isdir(ingest) or not os.listdir(ingest),
+          f"half-unpacked layers left: {os.listdir(ingest)}")
+    task = wait_for("the task caught pulling RUNNING or STOPPED",
+                    lambda: (lambda t: t if t.get("lastStatus") in ("RUNNING", "STOPPED")
+                             else None)(a.describe(arn)), timeout=60)
+    print(f"  the task caught pulling ({at_kill} bytes in) ended {task['lastStatus']}",
+          flush=True)
+    if task["lastStatus"] == "RUNNING":
+        wait_for("the re-pulled image's output",
+                 lambda: "pulled\n" in a.container_log(tid, "main"), timeout=10)
+        a.call("StopTask", {"task": arn})
+        a.wait_status(arn, "STOPPED", timeout=30)
+    else:
+        check(task.get("stoppedReason"), f"STOPPED without a reason: {task}")
+    # The image is whole in the store: another task of it runs.
+    again = a.call("RunTask", {"taskDefinition": "e2e-midpull"})["tasks"][0]["taskArn"]
+    task_id(again)
+    a.wait_status(again, "RUNNING", timeout=60)
+    a.call("StopTask", {"task": again})
+    a.wait_status(again, "STOPPED", timeout=30)
+    # Both tasks cleaned up: no container state, rootfs or bundle left of either.
+    for d in (os.path.join(a.runtime, "containers"), os.path.join(a.state, "images", "containers"),
+              os.path.join(a.runtime, "bundles")):
+        wait_for(f"{d} empty", lambda d=d: not os.path.isdir(d) or not os.listdir(d), timeout=30)
+
+
 def teardown():
     try:
-        if "agent" in STATE:
-            stop_everything(STATE["agent"])
+        for name in ("agent", "midpull"):
+            if name in STATE:
+                stop_everything(STATE[name])
+        if "relay" in STATE:
+            STATE["relay"].close()
     finally:
         if "registry" in STATE:
             STATE["registry"].stop()
@@ -189,6 +293,8 @@ def main():
          two_tasks_pull_the_image_once),
         ("a_tag_the_registry_does_not_have_stops_the_task_with_cannotpullcontainererror",
          a_tag_the_registry_lacks_stops_the_task),
+        ("berthd_sigkilled_mid_pull_pulls_again_or_stops_the_task_cleanly",
+         berthd_killed_mid_pull_pulls_again_or_stops_cleanly),
     ], teardown)
 
 

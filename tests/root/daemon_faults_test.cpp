@@ -8,9 +8,10 @@
 // refused with nothing made, a stop still carried out and written later), berthd SIGTERMed
 // while a task is being created (finished or stopped after the restart, nothing leaked), a
 // live container no task owns (removed at restart), a container whose lock a runtime verb
-// holds at restart (its rootfs kept, its task running on), and a cleanup cut short by a crash
-// resumed at restart. Only processes this test started are killed, by
-// pid.
+// holds at restart (its rootfs kept, its task running on), a cleanup cut short by a crash
+// resumed at restart, a container that cannot start (no rootfs or lease left), and berthd
+// SIGKILLed mid-create (the task finished or stopped, nothing half-made left). Only processes this
+// test started are killed, by pid.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/file.h>
@@ -71,6 +72,28 @@ std::pair<int, std::string> call(const Node& node, const std::string& operation,
         return {0, out.out + out.err};
     return {static_cast<int>(std::strtol(out.out.c_str() + newline + 1, nullptr, 10)),
             out.out.substr(0, newline)};
+}
+
+// Entries of a directory (0 when it is missing).
+std::size_t entries(const std::string& dir)
+{
+    std::error_code ec;
+    std::size_t n = 0;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+        ++n;
+    return n;
+}
+
+// Nothing of any container left: runtime state, rootfs (overlay dir of the image store),
+// bundle; no image lease; and the leak probes of left_behind() (mounts, netns, cgroups).
+void expect_no_container_left(const Node& node)
+{
+    node.expect_nothing_left();
+    for (const auto& dir :
+         {node.run + "/containers", node.state + "/images/containers", node.run + "/bundles"})
+        BOOST_TEST(eventually([&] { return entries(dir) == 0; }, 50, 100ms), dir);
+    node.expect_no_image_leases();
 }
 
 pid_t recorded_supervisor(const Node& node)
@@ -351,6 +374,92 @@ BOOST_AUTO_TEST_CASE(a_container_busy_in_the_runtime_at_restart_keeps_its_rootfs
     BOOST_TEST(node.describe(arn)["lastStatus"] == "RUNNING");
     node.stop_task(arn);
     node.expect_nothing_left();
+}
+
+// Issue 17: a container whose start fails (its entryPoint is not in the image) stops its task
+// saying why, and the task's cleanup leaves no rootfs snapshot, overlay mount, bundle, runtime
+// state or image lease behind; the image is still usable.
+BOOST_AUTO_TEST_CASE(a_container_that_cannot_start_leaves_no_rootfs_or_image_lease_behind)
+{
+    Node node;
+    auto def = shell_definition("noexec", "", 32);
+    auto& container = def["containerDefinitions"][0];
+    container["entryPoint"] = {"/no/such/program"};
+    container.erase("command");
+    node.register_definition(def);
+    const auto stopped = node.wait_status(node.run_task("noexec"), "STOPPED");
+    BOOST_TEST(stopped["stopCode"] == "TaskFailedToStart", stopped.dump());
+    const std::string reason = stopped["containers"][0].value("reason", "");
+    BOOST_TEST((reason.find("CannotCreateContainerError") == 0U ||
+                reason.find("CannotStartContainerError") == 0U),
+               stopped.dump());
+    BOOST_TEST(reason.find("/no/such/program") != std::string::npos, stopped.dump());
+    BOOST_TEST(!std::string(stopped.value("stoppedReason", "")).empty(), stopped.dump());
+    expect_no_container_left(node); // after the cleanup wait (1 s)
+
+    const auto arn = node.run_hello_running(); // same image, nothing stale in its way
+    node.stop_task(arn);
+    expect_no_container_left(node);
+}
+
+// Issue 17: berthd SIGKILLed while a task of six containers is between PENDING and RUNNING
+// (the moment its first, third, fifth container's runtime state appears): after the restart the
+// task runs with all six or is cleanly STOPPED, and once it is stopped nothing half-made is left
+// (runtime state, rootfs, bundle, lease, mount, netns, cgroup); then a new task runs.
+BOOST_AUTO_TEST_CASE(berthd_sigkilled_mid_create_finishes_or_stops_the_task_and_leaks_nothing)
+{
+    Node node;
+    const std::string idle = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+    json def = {
+        {"family", "six"}, {"networkMode", "bridge"}, {"containerDefinitions", json::array()}};
+    for (int i = 0; i < 6; ++i)
+        def["containerDefinitions"].push_back({{"name", "c" + std::to_string(i)},
+                                               {"image", "berth.local/hello:latest"},
+                                               {"memory", 16},
+                                               {"entryPoint", {"/bin/sh", "-c"}},
+                                               {"command", {idle}}});
+    node.register_definition(def);
+    const auto containers = node.run + "/containers";
+    for (const std::size_t made : {1U, 3U, 5U}) {
+        // Watched while the aws CLI is still at it: berthd creates once it has answered.
+        auto ran = std::async(std::launch::async, [&node] {
+            return node.aws({"run-task", "--task-definition", "six"});
+        });
+        std::size_t at_kill = 0;
+        BOOST_TEST_REQUIRE(
+            eventually([&] { return (at_kill = entries(containers)) >= made; }, 20000, 1ms));
+        ::kill(node.berthd->pid(), SIGKILL);
+        (void)node.berthd->wait(20s);
+        node.berthd.reset();
+        const auto answer = ran.get();
+        BOOST_TEST_REQUIRE(answer.status == 0, answer.err);
+        const std::string arn = json::parse(answer.out)["tasks"][0]["taskArn"];
+        BOOST_TEST_MESSAGE("berthd killed with " << at_kill << " of 6 containers under way");
+        if (made == 1U)
+            BOOST_TEST(at_kill < 6U); // caught mid-create, not after it
+
+        node.start();
+        json task;
+        eventually(
+            [&] {
+                task = node.describe(arn);
+                return task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED";
+            },
+            60, 500ms);
+        BOOST_TEST_MESSAGE("the task caught starting ended " << task["lastStatus"]);
+        if (task["lastStatus"] == "RUNNING") {
+            for (const auto& c : task["containers"])
+                BOOST_TEST(c["lastStatus"] == "RUNNING", task.dump());
+            node.stop_task(arn);
+        } else {
+            BOOST_TEST_REQUIRE(task["lastStatus"] == "STOPPED", task.dump());
+            BOOST_TEST(!std::string(task.value("stoppedReason", "")).empty(), task.dump());
+        }
+        expect_no_container_left(node);
+    }
+    const auto arn = node.run_hello_running();
+    node.stop_task(arn);
+    expect_no_container_left(node);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,7 +6,9 @@
 // OOM-killed (exit 137, OutOfMemoryError); task cpu is a CFS quota of cpu/1024 CPUs per 100 ms;
 // the task cgroup survives a berthd SIGKILL (berth-supervisor records an OOM kill meanwhile) and
 // is removed with the task's cleanup, also when a crash cut that cleanup short; with
-// ECS_ENABLE_TASK_CPU_MEM_LIMIT=false nothing of the kind is made. Reads v1 and v2 files alike
+// ECS_ENABLE_TASK_CPU_MEM_LIMIT=false nothing of the kind is made. An OOM kill while berthd is
+// down keeps its OutOfMemoryError reason after the restart, whether berth-supervisor recorded it
+// and stayed, recorded it and left, or was SIGKILLed too (issue 17). Reads v1 and v2 files alike
 // (suite root runs it on the hybrid host). Only processes this test started are killed, by pid.
 #include "base/strings.hpp"
 #include "tests/root/daemon_support.hpp"
@@ -109,6 +111,9 @@ std::pair<std::int64_t, std::int64_t> cpu_quota(const std::string& relative)
     return {std::stoll(quota), std::stoll(period)};
 }
 
+// ECS's reason for a container the kernel killed for memory, live or while berthd was down.
+const std::string oom_reason = "OutOfMemoryError: Container killed due to memory usage";
+
 struct Trigger {
     TempDir dir{"berth-limits-trigger"};
     void pull() const { std::ofstream(dir.path() + "/go") << "go\n"; }
@@ -138,8 +143,7 @@ BOOST_AUTO_TEST_CASE(task_memory_limits_a_container_without_its_own_which_is_oom
     const auto stopped = node.wait_status(arn, "STOPPED");
     const auto& c = stopped["containers"][0];
     BOOST_TEST(c.value("exitCode", 0) == 137, stopped.dump());
-    BOOST_TEST(c.value("reason", "") == "OutOfMemoryError: Container killed due to memory usage",
-               stopped.dump());
+    BOOST_TEST(c.value("reason", "") == oom_reason, stopped.dump());
     BOOST_TEST(stopped["stopCode"] == "EssentialContainerExited", stopped.dump());
     node.expect_nothing_left(); // the task's cgroup too, once its cleanup ran
 }
@@ -221,15 +225,84 @@ BOOST_AUTO_TEST_CASE(the_task_cgroup_outlives_berthd_crashes_and_goes_with_the_r
     BOOST_TEST(memory_limit(id) == 64 * mib);
     node.start();
     const auto stopped = node.wait_status(arn, "STOPPED");
-    // Its exit code; the reason the exit record gives is not carried over the restart yet
-    // (runtime::recover's ended record comes back empty here: see the branch's report).
+    // Its exit code and the reason the exit record gives, as when berthd watched it live.
     BOOST_TEST(stopped["containers"][0].value("exitCode", 0) == 137, stopped.dump());
+    BOOST_TEST(stopped["containers"][0].value("reason", "") == oom_reason, stopped.dump());
 
     kill_berthd(); // before the cleanup (8 s after STOPPED)
     BOOST_TEST(cgroup_dir_exists(id), node.left_behind());
     node.start();
     node.expect_nothing_left();
     BOOST_TEST(node.describe(arn)["lastStatus"] == "STOPPED");
+}
+
+// Issue 17: an OOM kill while berthd is down is reported with its reason after the restart,
+// also when berth-supervisor recorded it and then left (idle) before berthd came back, so that
+// runtime::recover() reads the exit record from disk with no supervisor to ask.
+BOOST_AUTO_TEST_CASE(an_oom_kill_while_berthd_and_then_the_supervisor_are_gone_keeps_its_reason)
+{
+    Node node(limits);
+    node.stop();
+    node.extra_env = {"BERTH_SUPERVISOR_IDLE_EXIT=1s"};
+    node.start();
+    Trigger trigger;
+    node.register_definition(limited_definition("taskidle", "", "64", {hog}, trigger.dir.path()));
+    const auto arn = node.run_task("taskidle");
+    node.wait_status(arn, "RUNNING");
+    const auto pid_file = node.run + "/supervisor.pid";
+    BOOST_TEST_REQUIRE(fs::exists(pid_file));
+    ::kill(node.berthd->pid(), SIGKILL);
+    (void)node.berthd->wait(20s);
+    node.berthd.reset();
+
+    trigger.pull();
+    // Killed for memory, recorded, and then nothing left to supervise: the supervisor leaves
+    // (its pid file goes last, with its socket).
+    BOOST_TEST_REQUIRE(eventually([&] { return !fs::exists(pid_file); }, 150, 100ms),
+                       "the supervisor did not leave after the container ended");
+    const auto exit =
+        json::parse(read_all(cat(node.run, "/containers/", task_id(arn), "-c0", "/exit-init.json")),
+                    nullptr, false);
+    BOOST_TEST(exit.value("oomKilled", false), exit.dump());
+    node.start();
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["containers"][0].value("exitCode", 0) == 137, stopped.dump());
+    BOOST_TEST(stopped["containers"][0].value("reason", "") == oom_reason, stopped.dump());
+    BOOST_TEST(stopped["stopCode"] == "EssentialContainerExited", stopped.dump());
+    node.expect_nothing_left();
+}
+
+// Issue 17: berthd and berth-supervisor both SIGKILLed, then the container is killed for memory
+// with no reaper watching (its orphaned init is reaped by whoever inherits it): no exit record
+// is written, and the restarted berthd still reports exit 137 with OutOfMemoryError, from the
+// OOM kill its cgroup counted (as Docker's OOMKilled), not "exit status unknown".
+BOOST_AUTO_TEST_CASE(an_oom_kill_with_neither_berthd_nor_the_supervisor_running_keeps_its_reason)
+{
+    Node node(limits);
+    Trigger trigger;
+    node.register_definition(limited_definition("tasknone", "", "64", {hog}, trigger.dir.path()));
+    const auto arn = node.run_task("tasknone");
+    node.wait_status(arn, "RUNNING");
+    const auto dir = cat(node.run, "/containers/", task_id(arn), "-c0");
+    const auto state = json::parse(read_all(dir + "/state.json"), nullptr, false);
+    BOOST_TEST_REQUIRE(state.is_object(), dir);
+    const auto init = state.value("pid", 0);
+    BOOST_TEST_REQUIRE(init > 0, state.dump());
+    const auto supervisor = static_cast<pid_t>(std::stol(read_all(node.run + "/supervisor.pid")));
+    ::kill(node.berthd->pid(), SIGKILL);
+    (void)node.berthd->wait(20s);
+    node.berthd.reset();
+    BOOST_TEST_REQUIRE(::kill(supervisor, SIGKILL) == 0);
+
+    trigger.pull();
+    BOOST_TEST_REQUIRE(eventually([&] { return !fs::exists(cat("/proc/", init)); }, 150, 100ms),
+                       "the container's init was not killed for memory");
+    BOOST_TEST(!fs::exists(dir + "/exit-init.json")); // nobody was left to record it
+    node.start();
+    const auto stopped = node.wait_status(arn, "STOPPED");
+    BOOST_TEST(stopped["containers"][0].value("exitCode", 0) == 137, stopped.dump());
+    BOOST_TEST(stopped["containers"][0].value("reason", "") == oom_reason, stopped.dump());
+    node.expect_nothing_left();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

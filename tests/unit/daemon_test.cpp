@@ -269,6 +269,15 @@ BOOST_AUTO_TEST_CASE(an_exit_the_supervisor_could_not_learn_is_137_not_success)
     BOOST_TEST(exit_report(killed).code == 137);
     BOOST_TEST(exit_report(killed).reason.find("OutOfMemoryError") == 0U);
 
+    // Issue 17: re-adopted by a restarted supervisor (or ended with none) and its cgroup counted
+    // an OOM kill: still OutOfMemoryError, not "unknown".
+    runtime::ExitRecord unknown_oom;
+    unknown_oom.exit_unknown = true;
+    unknown_oom.oom_killed = true;
+    BOOST_TEST(exit_report(unknown_oom).code == 137);
+    BOOST_TEST(exit_report(unknown_oom).reason ==
+               "OutOfMemoryError: Container killed due to memory usage");
+
     runtime::ExitRecord ok;
     ok.exit_code = 3;
     BOOST_TEST(exit_report(ok).code == 3);
