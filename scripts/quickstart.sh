@@ -6,6 +6,9 @@
 #   BERTH_QUICKSTART_DIR   where state, runtime files, the configuration, the log and the API
 #                          credentials go (default /var/lib/berth-quickstart; must be root's)
 #   BERTH_API_LISTEN, BERTH_INTROSPECTION_LISTEN   (defaults 127.0.0.1:51680, 127.0.0.1:51678)
+#   BERTH_QUICKSTART_SKIP_SETUP=1   skips installing the dependencies and building (and nothing
+#                          else): for tests/e2e/quickstart_test.py, run after the test tiers
+#                          installed and built (build/ must hold the binaries)
 # Runs as root on this machine's network (the agent makes the bridge berth0 and its nftables
 # table `ip berth`): this is the product. Refuses to run beside an active berthd.service (same
 # bridge, same table). scripts/quickstart.sh stop stops the task(s), the agent and its
@@ -115,10 +118,14 @@ if system_berthd; then
 nftables table. Use that agent, or: systemctl stop berthd"
 fi
 
-say "installing dependencies (scripts/install-deps.sh --runtime: build and runtime packages only)"
-scripts/install-deps.sh --runtime >/dev/null
-say "building (scripts/build.sh build)"
-scripts/build.sh build >/dev/null
+if [ "${BERTH_QUICKSTART_SKIP_SETUP:-}" = 1 ]; then
+  say "BERTH_QUICKSTART_SKIP_SETUP=1: not installing dependencies, not building (using build/)"
+else
+  say "installing dependencies (scripts/install-deps.sh --runtime: build and runtime packages only)"
+  scripts/install-deps.sh --runtime >/dev/null
+  say "building (scripts/build.sh build)"
+  scripts/build.sh build >/dev/null
+fi
 [ -x "$berthd" ] || die "no $berthd after the build"
 
 mkdir -p "$state" "$run"
