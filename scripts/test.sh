@@ -25,7 +25,8 @@
 # and cppcheck's build dir are cached outside the clone ($BERTH_CACHE_DIR, else ~/.cache/berth);
 # clang-tidy stops starting units after $BERTH_TIDY_BUDGET s (600, less when the run is late:
 # tidy_budget below) and fuzzing shares $BERTH_FUZZ_TOTAL s (180) among the harnesses. The
-# build's and each tier's wall time and the total are printed.
+# build's and each tier's wall time and the total are printed. The vm tier, and the ASan and fuzz
+# builds (at nice 19), run beside the other tiers from the start (below: most tiers mostly wait).
 # Each of these is a failure, never a silent pass: meson's non-zero exit status, a missing or
 # stale suite log (it is deleted before the run), a suite with no tests, a Boost.Test executable
 # that ran no test case or printed no report, and a gate whose summary says 0 passed and 0 failed.
