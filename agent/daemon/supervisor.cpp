@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <thread>
 #include "agent/daemon/build_paths.hpp"
+#include "agent/daemon/helper_binary.hpp"
 #include "agent/daemon/internal.hpp"
 #include "agent/daemon/proc_stats.hpp"
 #include "base/fd.hpp"
@@ -51,17 +52,8 @@ std::string find_binary(const std::string& configured)
 {
     if (!configured.empty())
         return configured;
-    std::error_code ec;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    std::vector<std::string> candidates;
-    if (!ec)
-        candidates.push_back((self.parent_path() / "berth-supervisor").string());
-    candidates.emplace_back(BERTH_SUPERVISOR_INSTALL_PATH);
-    candidates.emplace_back(BERTH_SUPERVISOR_BUILD_PATH);
-    for (const auto& c : candidates)
-        if (!c.empty() && ::access(c.c_str(), X_OK) == 0)
-            return c;
-    return {};
+    return find_helper_binary({"berth-supervisor"},
+                              {BERTH_SUPERVISOR_INSTALL_PATH, BERTH_SUPERVISOR_BUILD_PATH});
 }
 
 // fork, setsid, fork again; the middle child writes the grandchild's pid to pid_fd and exits.

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <filesystem>
 #include "agent/daemon/build_paths.hpp"
+#include "agent/daemon/helper_binary.hpp"
 #include "base/fd.hpp"
 #include "base/files.hpp"
 
@@ -149,19 +150,8 @@ TaskPause task_pause(const std::string& tasks_dir, const std::string& task_id)
 
 std::string find_pause_binary()
 {
-    std::error_code ec;
-    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    std::vector<std::string> candidates;
-    if (!ec) {
-        candidates.push_back((self.parent_path() / "berth-pause").string());
-        candidates.push_back((self.parent_path() / "../libexec/berth/berth-pause").string());
-    }
-    candidates.emplace_back(BERTH_PAUSE_INSTALL_PATH);
-    candidates.emplace_back(BERTH_PAUSE_BUILD_PATH);
-    for (const auto& c : candidates)
-        if (!c.empty() && ::access(c.c_str(), X_OK) == 0)
-            return c;
-    return {};
+    return find_helper_binary({"berth-pause", "../libexec/berth/berth-pause"},
+                              {BERTH_PAUSE_INSTALL_PATH, BERTH_PAUSE_BUILD_PATH});
 }
 
 Result<void> make_task_pause(const runtime::Options& rt, const TaskPause& pause,
