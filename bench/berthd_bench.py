@@ -3,7 +3,10 @@ as recorded in issue 17 on this machine kind: 275 ms payload-to-RUNNING, 100-115
 Runs as root inside the namespaces tests/e2e/run.sh makes (bench/berthd.sh calls it that way).
   start [N]          task start to RUNNING: a cached image, bridge mode, one dynamic host port;
                      from the RunTask request to the first DescribeTasks answer saying RUNNING
-                     (polled every 2 ms on the unix socket), N timed runs after 3 untimed ones
+                     (polled every 2 ms on the unix socket), N timed runs after 3 untimed ones;
+                     then how busy the host was meanwhile (/proc/stat: the share of CPU time
+                     stolen by the hypervisor, and the load), since this shared machine's
+                     figures move with both
   rss [COUNTS...]    PSS and RSS of every process berth runs (berthd, berth-supervisor, any
                      other berth binary; not the containers' own processes), each line naming
                      the processes it counts: idle (a fresh berthd: berth-supervisor runs only
@@ -38,6 +41,22 @@ def agent(work):
     return a
 
 
+def cpu_times():
+    """The host's cumulative CPU times from /proc/stat: (busy, idle, steal) in ticks."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v
+    return user + nice + system + irq + softirq, idle + iowait, steal
+
+
+def host_share(before, after):
+    busy, idle, steal = (a - b for a, b in zip(after, before))
+    total = max(1, busy + idle + steal)
+    return (f"host during the runs: busy {100 * busy / total:.0f}%, "
+            f"stolen by the hypervisor {100 * steal / total:.0f}%, "
+            f"load average {os.getloadavg()[0]:.1f}")
+
+
 def start(work, runs):
     a = agent(work)
     try:
@@ -47,7 +66,10 @@ def start(work, runs):
                 "entryPoint": ["/bin/sh", "-c"], "command": [IDLE], "stopTimeout": 2,
                 "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]}]})
         times = []
+        before = None
         for i in range(runs + 3):
+            if i == 3:
+                before = cpu_times()
             t0 = time.monotonic()
             out = a.call("RunTask", {"taskDefinition": "bench-start"})
             check(not out.get("failures"), f"RunTask: {out}")
@@ -61,6 +83,7 @@ def start(work, runs):
                 times.append(elapsed)
             a.call("StopTask", {"task": arn})
             a.wait_status(arn, "STOPPED", timeout=30)
+        after = cpu_times()
         times.sort()
         p50 = statistics.median(times)
         p90 = times[min(len(times) - 1, int(round(0.9 * len(times))) - 1)]
@@ -68,6 +91,7 @@ def start(work, runs):
               f"mean {statistics.mean(times):.1f}  min {times[0]:.1f}  max {times[-1]:.1f}")
         print(f"incumbent (amazon-ecs-agent + Docker, issue 17): {INCUMBENT_START_MS:.0f} ms; "
               f"berth p50 / incumbent = {p50 / INCUMBENT_START_MS:.3f}x (goal <= 0.11x, 30 ms)")
+        print(host_share(before, after))
     finally:
         stop_everything(a)
 
