@@ -421,6 +421,28 @@ BOOST_AUTO_TEST_CASE(a_pid_mode_task_pause_id_is_never_a_containers_runtime_id)
     BOOST_TEST(task_of_pause(task).empty());
 }
 
+// Issue 17: at restore, of the child cgroups of berthd's cgroup root only task cgroups of tasks
+// no longer unfinished are removed: never a container's, a pause's, nor a name berthd never made.
+BOOST_AUTO_TEST_CASE(only_task_cgroups_of_no_unfinished_task_are_stale)
+{
+    const std::string gone = "0123456789abcdef0123456789abcdef";
+    const std::string kept = "fedcba9876543210fedcba9876543210";
+    const std::string arn = "arn:aws:ecs:local:0:task/default/" + gone;
+    BOOST_TEST(is_task_id(gone));
+    BOOST_TEST(is_task_id(task_id_of(arn)));
+    BOOST_TEST(!is_task_id(runtime_id_of(arn, "web")));
+    BOOST_TEST(!is_task_id(pause_id_of(gone)));
+    BOOST_TEST(!is_task_id("0123456789ABCDEF0123456789ABCDEF")); // not RunTask's shape
+    BOOST_TEST(!is_task_id(gone.substr(1)));
+    BOOST_TEST(!is_task_id("agent"));
+    const std::vector<std::string> children = {
+        gone,    kept,     runtime_id_of(arn, "web"), pause_id_of(gone), pause_id_of(kept),
+        "agent", "stray-1"};
+    BOOST_TEST((stale_task_cgroups(children, {kept}) == std::vector<std::string>{gone}));
+    BOOST_TEST(stale_task_cgroups(children, {kept, gone}).empty());
+    BOOST_TEST(stale_task_cgroups({}, {}).empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_task_wants_an_init_when_any_container_enables_it)
 {
     auto def = definition();
