@@ -85,9 +85,10 @@ std::string container_status_name(engine::ContainerStatus status);
 // `now`, each set once) from the engine's state. record.containers are in spec order.
 void update_record(store::Task& record, const engine::TaskState& state, std::int64_t now);
 // A container's exit as the engine gets it: the shell-style status and a reason. An exit the
-// supervisor could not learn (exit_unknown: it re-adopted the container after a restart) is
-// 137, never 0: it must not count as success (dependsOn SUCCESS, essential exit codes). An OOM
-// kill is 137 with ECS's OutOfMemoryError reason, exit_unknown or not.
+// supervisor could not learn (exit_unknown: it re-adopted the container after a restart, or
+// none was running when it ended; the reason says which) is 137, never 0: it must not count
+// as success (dependsOn SUCCESS, essential exit codes). An OOM kill is 137 with ECS's
+// OutOfMemoryError reason, exit_unknown or not.
 struct ExitReport {
     int code = 0;
     std::string reason;

@@ -272,8 +272,12 @@ ExitReport exit_report(const runtime::ExitRecord& record)
     // the OOM killer's SIGKILL, 137, as ECS reports it.
     if (record.oom_killed)
         return {137, "OutOfMemoryError: Container killed due to memory usage"};
+    // Not its reaper's to know: a supervisor started after its own died re-adopted it and saw
+    // it end (finished_ns), or none was running when it ended (its supervisor was killed).
     if (record.exit_unknown)
-        return {137, "exit status unknown (its supervisor was restarted)"};
+        return {137, record.finished_ns > 0
+                         ? "exit status unknown (its supervisor was restarted)"
+                         : "exit status unknown (no supervisor was running when it ended)"};
     return {record.status(), {}};
 }
 

@@ -259,9 +259,15 @@ BOOST_AUTO_TEST_CASE(an_exit_the_supervisor_could_not_learn_is_137_not_success)
 {
     runtime::ExitRecord unknown;
     unknown.exit_unknown = true; // exit_code 0, signal 0: status() would say success
+    unknown.finished_ns = 1'700'000'000'000'000'000; // a re-adopting supervisor saw it end
     const auto report = exit_report(unknown);
     BOOST_TEST(report.code == 137);
     BOOST_TEST(report.reason == "exit status unknown (its supervisor was restarted)");
+    // Issue 17: ended while no supervisor ran (finished_ns 0): the reason says so, not a restart.
+    unknown.finished_ns = 0;
+    BOOST_TEST(exit_report(unknown).code == 137);
+    BOOST_TEST(exit_report(unknown).reason ==
+               "exit status unknown (no supervisor was running when it ended)");
 
     runtime::ExitRecord killed;
     killed.signal = 9;
