@@ -155,6 +155,12 @@ bool path_within(std::string_view path, std::string_view root);
 // slice, nested in the parent slice). Errors name what is wrong with the string.
 Result<std::string> systemd_cgroup_path(std::string_view slice_prefix_name);
 
+// The names of the child cgroups of `path` (absolute within the hierarchy, "/" allowed): the
+// subdirectories of its directory in every hierarchy berth makes cgroups in (the unified one and
+// each v1 one), so that a cgroup a crash left in only some of them is listed too. Sorted, each
+// name once; empty when path exists in none of them. EINVAL for a bad path.
+Result<std::vector<std::string>> child_cgroups(const std::string& path);
+
 // What Cgroup::create made, kept in a container's state so a later process undoes exactly that.
 struct Ownership {
     bool created = false;          // the leaf directory was made by create() in every hierarchy

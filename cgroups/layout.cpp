@@ -1,6 +1,8 @@
-// cgroups/layout.cpp — where one cgroup's directories are on this host, and the small-file
-// reads every other file here uses.
+// cgroups/layout.cpp — where one cgroup's directories are on this host, what is below them
+// (child_cgroups), and the small-file reads every other file here uses.
+#include <dirent.h>
 #include <algorithm>
+#include <set>
 #include "base/files.hpp"
 #include "cgroups/internal.hpp"
 
@@ -84,3 +86,51 @@ Result<std::vector<pid_t>> read_procs(const std::string& dir)
 }
 
 } // namespace berth::cgroups::internal
+
+namespace berth::cgroups {
+
+namespace {
+
+// The subdirectories of dir (each a child cgroup) added to names; a dir that does not exist
+// has none.
+Result<void> add_children(const std::string& dir, std::set<std::string>& names)
+{
+    DIR* stream = ::opendir(dir.c_str());
+    if (stream == nullptr) {
+        if (errno == ENOENT)
+            return {};
+        return Error::from_errno("open cgroup directory ", quoted(dir));
+    }
+    while (const dirent* entry = ::readdir(stream)) {
+        const std::string_view name = entry->d_name;
+        if (entry->d_type == DT_DIR && name != "." && name != "..")
+            names.emplace(name);
+    }
+    ::closedir(stream);
+    return {};
+}
+
+} // namespace
+
+Result<std::vector<std::string>> child_cgroups(const std::string& path)
+{
+    auto normalized = normalize_path(path, true);
+    if (!normalized)
+        return std::move(normalized).error().wrap("list child cgroups");
+    auto host = detect();
+    if (!host)
+        return std::move(host).error().wrap(cat("list child cgroups of ", quoted(*normalized)));
+    // Every hierarchy, not one: create() makes a cgroup in each in turn, and a crash between
+    // two leaves it in some only.
+    const auto layout = internal::layout_for(*host, *normalized);
+    auto dirs = layout.unique_v1_dirs();
+    if (!layout.v2_dir.empty())
+        dirs.push_back(layout.v2_dir);
+    std::set<std::string> names;
+    for (const auto& dir : dirs)
+        if (auto r = add_children(dir, names); !r)
+            return std::move(r).error().wrap(cat("list child cgroups of ", quoted(*normalized)));
+    return std::vector<std::string>(names.begin(), names.end());
+}
+
+} // namespace berth::cgroups

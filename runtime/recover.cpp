@@ -63,8 +63,11 @@ std::optional<ExitRecord> ended_record(const Options& options, const store::Reco
         present_only.start_supervisor = nullptr;
         auto c = Container::load(present_only, id);
         if (c) {
-            auto r = c->init().wait();
-            return r ? std::optional<ExitRecord>(*r) : std::nullopt;
+            // A failed wait is the supervisor gone between the watch and this wait (its exit
+            // pipe closed with no record: EPIPE), or a record it could not read back: either
+            // way no supervisor writes one any more, and the disk below has the last word.
+            if (auto r = c->init().wait())
+                return *r;
         }
     }
     auto r = read_exit_record(exit_record_path(options, id));

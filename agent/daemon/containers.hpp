@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include "agent/daemon/internal.hpp"
 
@@ -51,6 +52,10 @@ Result<void> make_task_cgroup(const runtime::Options& rt, const std::string& tas
 Result<void> remove_task_cgroup(const runtime::Options& rt, const std::string& task_id);
 std::string container_cgroups_path(const runtime::Options& rt, const std::string& task_id,
                                    const std::string& runtime_id);
+// The task ids of the task cgroups below the cgroup root of no task in `keep` (pure.hpp's
+// stale_task_cgroups over the root's child cgroups): a few directory reads.
+Result<std::vector<std::string>> find_stale_task_cgroups(const runtime::Options& rt,
+                                                         const std::set<std::string>& keep);
 // Runs an ECS health check command ("CMD", args... / "CMD-SHELL", text) in the container:
 // healthy when it exits 0 within timeout (then it is killed).
 Result<bool> run_probe(const runtime::Options& rt, runtime::Container& container,

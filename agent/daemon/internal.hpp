@@ -254,6 +254,9 @@ struct Daemon::Impl {
     // restore.cpp
     Result<void> restore();
     Result<std::unique_ptr<TaskEntry>> entry_for(store::Task record);
+    // What no unfinished task owns: containers, then task cgroups (by task id), on one worker.
+    void remove_unowned(const std::vector<Leftover>& containers,
+                        const std::vector<std::string>& task_cgroups);
 };
 
 // How long a RunTask clientToken is remembered (idempotency.cpp says why 24 hours). Expired

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,13 @@ std::string runtime_id_of(std::string_view task_arn, std::string_view container)
 // other id). ECS container names have no '.', so no container's runtime id is taken for one.
 std::string pause_id_of(std::string_view task_id);
 std::string task_of_pause(std::string_view runtime_id);
+// Whether name has the shape of a task id (32 lowercase hex digits, as RunTask makes them): of
+// the names below berthd's cgroup root, a task cgroup's, never a container's ("<task-id>-<name>")
+// nor a pause's ("<task-id>.pause"), nor anything else. Of `children` (that root's child
+// cgroups), the task cgroups of no task in `keep`, the unfinished tasks: for removal at restore.
+bool is_task_id(std::string_view name);
+std::vector<std::string> stale_task_cgroups(const std::vector<std::string>& children,
+                                            const std::set<std::string>& keep);
 
 // The runtime's create options of container `name` of def: its runtime id, bundle and json-file
 // log path, rotated as its logConfiguration says (max-size, max-file; the runtime's defaults
@@ -77,9 +85,10 @@ std::string container_status_name(engine::ContainerStatus status);
 // `now`, each set once) from the engine's state. record.containers are in spec order.
 void update_record(store::Task& record, const engine::TaskState& state, std::int64_t now);
 // A container's exit as the engine gets it: the shell-style status and a reason. An exit the
-// supervisor could not learn (exit_unknown: it re-adopted the container after a restart) is
-// 137, never 0: it must not count as success (dependsOn SUCCESS, essential exit codes). An OOM
-// kill is 137 with ECS's OutOfMemoryError reason, exit_unknown or not.
+// supervisor could not learn (exit_unknown: it re-adopted the container after a restart, or
+// none was running when it ended; the reason says which) is 137, never 0: it must not count
+// as success (dependsOn SUCCESS, essential exit codes). An OOM kill is 137 with ECS's
+// OutOfMemoryError reason, exit_unknown or not.
 struct ExitReport {
     int code = 0;
     std::string reason;

@@ -1,5 +1,6 @@
 // agent/daemon/record.cpp — between the three shapes of a task: the task definition (taskdef),
 // the engine's spec and state, and the store's record that DescribeTasks shows.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include "agent/daemon/pure.hpp"
 #include "base/strings.hpp"
@@ -165,6 +166,23 @@ std::string task_of_pause(std::string_view runtime_id)
     return std::string(runtime_id.substr(0, runtime_id.size() - pause_suffix.size()));
 }
 
+bool is_task_id(std::string_view name)
+{
+    return name.size() == 32 && std::all_of(name.begin(), name.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+std::vector<std::string> stale_task_cgroups(const std::vector<std::string>& children,
+                                            const std::set<std::string>& keep)
+{
+    std::vector<std::string> out;
+    for (const auto& name : children)
+        if (is_task_id(name) && keep.count(name) == 0)
+            out.push_back(name);
+    return out;
+}
+
 std::string container_status_name(engine::ContainerStatus status)
 {
     switch (status) {
@@ -254,8 +272,12 @@ ExitReport exit_report(const runtime::ExitRecord& record)
     // the OOM killer's SIGKILL, 137, as ECS reports it.
     if (record.oom_killed)
         return {137, "OutOfMemoryError: Container killed due to memory usage"};
+    // Not its reaper's to know: a supervisor started after its own died re-adopted it and saw
+    // it end (finished_ns), or none was running when it ended (its supervisor was killed).
     if (record.exit_unknown)
-        return {137, "exit status unknown (its supervisor was restarted)"};
+        return {137, record.finished_ns > 0
+                         ? "exit status unknown (its supervisor was restarted)"
+                         : "exit status unknown (no supervisor was running when it ended)"};
     return {record.status(), {}};
 }
 

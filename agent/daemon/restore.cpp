@@ -4,8 +4,10 @@
 // berthd was down with their exit records; its network from net's state file. Then begin()
 // resumes what was in flight (a half-started task is finished, or stopped if it cannot be). A
 // STOPPED task gets its whole entry back here too, and is kept compact again (stopped.cpp).
-// ipcMode task's namespaces and /dev/shm mounts, and pidMode task's pauses (task_pid.hpp), that
-// no unfinished task owns are removed; an unfinished task's pause is kept as it is.
+// ipcMode task's namespaces and /dev/shm mounts, pidMode task's pauses (task_pid.hpp) and task
+// cgroups (task_cgroup.cpp) that no unfinished task owns are removed; an unfinished task's pause
+// is kept as it is.
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -217,31 +219,30 @@ Result<void> Daemon::Impl::restore()
         (void)ledger.reserve(arn, task_demand((*task)->def));
         tasks[arn] = std::move(*task);
     }
-    // The tasks whose namespaces (task_ipc.hpp, task_pid.hpp) stay: every unfinished one.
+    // The tasks whose namespaces (task_ipc.hpp, task_pid.hpp) and cgroups stay: every
+    // unfinished one.
     std::set<std::string> keep_ns(live_networks.begin(), live_networks.end());
     for (const auto& record : stored->others)
         keep_ns.insert(task_id_of(record.arn));
     auto stale_ns = take_pauses(found, keep_ns);
     // Half-made or left by a task written finished: nothing will ever watch or remove it, and
     // berthd alone creates containers under its runtime root. Killed and removed, and said so.
+    std::vector<Leftover> unowned;
+    const auto add_unowned = [&](const std::string& id, std::shared_ptr<runtime::Container> c) {
+        Leftover l;
+        l.runtime_id = id;
+        l.container = std::move(c);
+        l.bundle_dir = cat(paths.bundles(), "/", id);
+        unowned.push_back(std::move(l));
+    };
     for (auto& [id, c] : found.live)
-        if (owned.count(id) == 0)
-            discard(std::make_shared<runtime::Container>(std::move(c)));
-    for (const auto& [id, record] : found.ended)
         if (owned.count(id) == 0) {
-            Leftover l;
-            l.runtime_id = id;
-            l.bundle_dir = cat(paths.bundles(), "/", id);
-            offload(
-                [this, l] { return remove_leftover(images, rt, l); },
-                [id = id](const Result<void>& r) {
-                    if (!r)
-                        log::error(r.error(), "cannot remove an ended container no task owns",
-                                   {{"container", id}});
-                    else
-                        log::warn("removed an ended container no task owns", {{"container", id}});
-                });
+            log::warn("a container no task holds: removing it", {{"container", id}});
+            add_unowned(id, std::make_shared<runtime::Container>(std::move(c)));
         }
+    for (const auto& [id, record] : found.ended)
+        if (owned.count(id) == 0)
+            add_unowned(id, nullptr);
     {
         const std::lock_guard lock(network_mutex);
         auto report = network.recover(live_networks);
@@ -263,6 +264,13 @@ Result<void> Daemon::Impl::restore()
         else
             log::warn("removed a finished task's namespaces", {{"task_id", id}});
     }
+    // Task cgroups (task_cgroup.cpp) of tasks no longer unfinished: the same crashes leave them,
+    // and their pauses and containers are in them. Listed here, on the loop, before any new
+    // task can make its own; removed after those containers (and after the pauses, above).
+    auto stale_cgroups = find_stale_task_cgroups(rt, keep_ns);
+    if (!stale_cgroups)
+        log::error(stale_cgroups.error(), "cannot list the cgroup root, leaving its task cgroups");
+    remove_unowned(unowned, stale_cgroups ? *stale_cgroups : std::vector<std::string>());
     std::set<std::string> leases; // the image store's record of who holds a lease
     if (auto held = images.leases())
         for (const auto& l : *held)
@@ -290,6 +298,53 @@ Result<void> Daemon::Impl::restore()
     for (auto* task : all)
         apply(*task, task->engine->begin(now_ms()));
     return {};
+}
+
+void Daemon::Impl::remove_unowned(const std::vector<Leftover>& containers,
+                                  const std::vector<std::string>& task_cgroups)
+{
+    if (containers.empty() && task_cgroups.empty())
+        return;
+    offload(
+        [this, containers, task_cgroups] {
+            std::vector<Result<void>> out;
+            std::vector<std::string> left; // runtime ids of containers still there
+            for (const auto& l : containers) {
+                out.push_back(remove_leftover(images, rt, l));
+                if (!out.back())
+                    left.push_back(l.runtime_id);
+            }
+            // A task cgroup goes once none of its containers is left ("<task-id>-<name>",
+            // "<task-id>.pause"): never killed under a container the runtime still holds.
+            for (const auto& id : task_cgroups) {
+                const bool holds = std::any_of(left.begin(), left.end(), [&id](const auto& r) {
+                    return r.compare(0, id.size(), id) == 0;
+                });
+                out.push_back(holds ? Result<void>(Error::with_code(
+                                          EBUSY, "a container of the task could not be removed"))
+                                    : remove_task_cgroup(rt, id));
+            }
+            return out;
+        },
+        [containers, task_cgroups](const std::vector<Result<void>>& results) {
+            std::size_t next = 0;
+            for (const auto& l : containers) {
+                const auto& r = results.at(next++);
+                if (!r)
+                    log::error(r.error(), "cannot remove a container no task owns",
+                               {{"container", l.runtime_id}});
+                else
+                    log::warn("removed a container no task owns", {{"container", l.runtime_id}});
+            }
+            for (const auto& id : task_cgroups) {
+                const auto& r = results.at(next++);
+                if (!r)
+                    log::error(r.error(), "cannot remove the cgroup of a finished task",
+                               {{"task_id", id}});
+                else
+                    log::warn("removed the cgroup of a finished task", {{"task_id", id}});
+            }
+        });
 }
 
 } // namespace berth::daemon

@@ -4,8 +4,10 @@
 // memory and CPU bound all its containers together while each container's own limits still apply
 // below. Removed at the task's cleanup, once its containers' cgroups are gone. Nothing of it is
 // stored: it is found again by its path after a restart (a re-sent Provision adopts it, a resumed
-// cleanup removes it), and a task is only written finished once it is gone. The blocking parts
-// run on workers. Runs as root on the host: it writes only below berthd's cgroup root.
+// cleanup removes it), and a task is only written finished once it is gone; one a task no longer
+// unfinished left (its record gone, or written finished) is found at restore by its name below
+// the root. The blocking parts run on workers. Runs as root on the host: it writes only below
+// berthd's cgroup root.
 #include <algorithm>
 #include <cerrno>
 #include "agent/daemon/containers.hpp"
@@ -91,6 +93,19 @@ Result<void> remove_task_cgroup(const runtime::Options& rt, const std::string& t
     if (!cgroup)
         return cgroup.error().code == ENOENT ? Result<void>() : std::move(cgroup).error();
     return cgroup->destroy();
+}
+
+Result<std::vector<std::string>> find_stale_task_cgroups(const runtime::Options& rt,
+                                                         const std::set<std::string>& keep)
+{
+    // The root every task cgroup is made below (task_cgroup_path: a relative path).
+    auto root = cgroups::normalize_path(rt.cgroup_root, true);
+    if (!root)
+        return std::move(root).error().wrap("cgroup root");
+    auto children = cgroups::child_cgroups(*root);
+    if (!children)
+        return std::move(children).error();
+    return stale_task_cgroups(*children, keep);
 }
 
 } // namespace berth::daemon

@@ -8,6 +8,8 @@
 // reported skipped on the other.
 #define BOOST_TEST_MODULE cgroups
 #include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
+#include <algorithm>
 #include <stdexcept>
 #include "base/files.hpp"
 #include "base/strings.hpp"
@@ -133,6 +135,41 @@ BOOST_AUTO_TEST_CASE(an_existing_cgroup_is_adopted_and_destroy_neither_kills_nor
     BOOST_TEST(path_exists(on_v2() ? v2_dir(existing.path) : v1_dir("memory", existing.path)));
     ::kill(sleeper, SIGKILL);
     ::waitpid(sleeper, nullptr, 0);
+}
+
+// Issue 17: how berthd's restore finds the task cgroups below its cgroup root that no task owns
+// any more. A child a crash left in one hierarchy only is listed too (on hybrid hosts: the
+// unified one, where no process is listed from).
+BOOST_AUTO_TEST_CASE(child_cgroups_lists_each_child_once_also_one_in_a_single_hierarchy)
+{
+    test::TestCgroup parent("listed");
+    auto a = Cgroup::create(parent.path + "/a");
+    auto deep = Cgroup::create(parent.path + "/b/deep");
+    BOOST_TEST_REQUIRE(a.has_value(), test::why(a));
+    BOOST_TEST_REQUIRE(deep.has_value(), test::why(deep));
+    const auto lone = v2_dir(parent.path + "/lone");
+    BOOST_TEST_REQUIRE(::mkdir(lone.c_str(), 0755) == 0, lone);
+
+    auto children = child_cgroups(parent.path);
+    BOOST_TEST_REQUIRE(children.has_value(), test::why(children));
+    BOOST_TEST((*children == std::vector<std::string>{"a", "b", "lone"}));
+    auto none = child_cgroups(parent.path + "/a");
+    BOOST_TEST_REQUIRE(none.has_value(), test::why(none));
+    BOOST_TEST(none->empty());
+    auto nowhere = child_cgroups(parent.path + "/missing"); // exists in no hierarchy
+    BOOST_TEST_REQUIRE(nowhere.has_value(), test::why(nowhere));
+    BOOST_TEST(nowhere->empty());
+    auto top = child_cgroups("/");
+    BOOST_TEST_REQUIRE(top.has_value(), test::why(top));
+    const auto mine = "berth-test-" + std::to_string(::getpid());
+    BOOST_TEST((std::find(top->begin(), top->end(), mine) != top->end()));
+    auto bad = child_cgroups("relative/path");
+    BOOST_TEST_REQUIRE(!bad.has_value());
+    BOOST_TEST(bad.error().code == EINVAL);
+
+    BOOST_TEST(::rmdir(lone.c_str()) == 0);
+    BOOST_TEST(deep->destroy().has_value());
+    BOOST_TEST(a->destroy().has_value());
 }
 
 BOOST_AUTO_TEST_CASE(memory_limit_oom_kills_a_worker_touching_twice_the_limit)

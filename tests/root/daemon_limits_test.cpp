@@ -6,10 +6,13 @@
 // OOM-killed (exit 137, OutOfMemoryError); task cpu is a CFS quota of cpu/1024 CPUs per 100 ms;
 // the task cgroup survives a berthd SIGKILL (berth-supervisor records an OOM kill meanwhile) and
 // is removed with the task's cleanup, also when a crash cut that cleanup short; with
-// ECS_ENABLE_TASK_CPU_MEM_LIMIT=false nothing of the kind is made. An OOM kill while berthd is
-// down keeps its OutOfMemoryError reason after the restart, whether berth-supervisor recorded it
-// and stayed, recorded it and left, or was SIGKILLed too (issue 17). Reads v1 and v2 files alike
-// (suite root runs it on the hybrid host). Only processes this test started are killed, by pid.
+// ECS_ENABLE_TASK_CPU_MEM_LIMIT=false nothing of the kind is made; the task cgroup of a task no
+// longer unfinished at a restart (written finished while its cgroup was left) goes at restore. An
+// OOM kill while berthd is down keeps its OutOfMemoryError reason after the restart, whether
+// berth-supervisor recorded it and stayed, recorded it and left, or was SIGKILLed too (issue 17).
+// Reads v1 and v2 files alike (suite root runs it on the hybrid host). Only processes this test
+// started are killed, by pid.
+#include "agent/store/store.hpp"
 #include "base/strings.hpp"
 #include "tests/root/daemon_support.hpp"
 
@@ -302,6 +305,48 @@ BOOST_AUTO_TEST_CASE(an_oom_kill_with_neither_berthd_nor_the_supervisor_running_
     const auto stopped = node.wait_status(arn, "STOPPED");
     BOOST_TEST(stopped["containers"][0].value("exitCode", 0) == 137, stopped.dump());
     BOOST_TEST(stopped["containers"][0].value("reason", "") == oom_reason, stopped.dump());
+    node.expect_nothing_left();
+}
+
+// Issue 17: a task written finished in the store while its task cgroup (and its container) is
+// still there, as a crash can leave it, is unknown to the restarted berthd: its container is
+// removed and then its cgroup, <root>/<task-id>, in every hierarchy. A running task's stays.
+BOOST_AUTO_TEST_CASE(the_task_cgroup_of_a_task_unknown_at_restore_goes_and_a_running_ones_stays)
+{
+    Node node(limits);
+    Trigger trigger;
+    node.register_definition(limited_definition("taskgone", "", "64", {idle}, trigger.dir.path()));
+    const auto gone_arn = node.run_task("taskgone");
+    const auto kept_arn = node.run_task("taskgone");
+    node.wait_status(gone_arn, "RUNNING");
+    node.wait_status(kept_arn, "RUNNING");
+    const auto gone = task_id(gone_arn);
+    const auto kept = task_id(kept_arn);
+    const auto dirs = cgroup_dirs(limits);
+    BOOST_TEST_REQUIRE(!dirs.empty());
+    for (const auto& dir : dirs)
+        for (const auto& id : {gone, kept})
+            BOOST_TEST_REQUIRE(fs::exists(cat(dir, "/", id)), dir << " has no cgroup " << id);
+    node.stop(); // SIGTERM: both tasks run on
+    {
+        auto db = store::Store::open(node.state + "/berth.db");
+        BOOST_TEST_REQUIRE(db.has_value(), (db ? "" : db.error().message()));
+        auto record = db->task(gone_arn);
+        BOOST_TEST_REQUIRE((record && *record));
+        auto finished = **record;
+        finished.engine_state.clear(); // what a finished cleanup writes
+        BOOST_TEST_REQUIRE(db->put_task(finished).has_value());
+    }
+    node.start();
+    BOOST_TEST(node.logged("removed the cgroup of a finished task", 20s), node.berthd->err());
+    BOOST_TEST(node.logged("removed a container no task owns", 1s), node.berthd->err());
+    for (const auto& dir : dirs) {
+        BOOST_TEST(!fs::exists(cat(dir, "/", gone)), dir << ":\n" << node.left_behind());
+        BOOST_TEST(fs::exists(cat(dir, "/", kept, "/", kept, "-c0")), dir);
+    }
+    BOOST_TEST(memory_limit(kept) == 64 * mib);
+    BOOST_TEST(node.describe(kept_arn)["lastStatus"] == "RUNNING");
+    node.stop_task(kept_arn);
     node.expect_nothing_left();
 }
 

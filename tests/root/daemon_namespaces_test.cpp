@@ -325,9 +325,9 @@ BOOST_AUTO_TEST_CASE(a_pid_mode_task_keeps_its_pause_over_a_berthd_sigkill_and_j
 BOOST_AUTO_TEST_CASE(a_pause_whose_task_is_unknown_at_restore_is_removed)
 {
     Node node;
-    // No task cgroup: berthd does not remove the task cgroup of a task it no longer knows (nor
-    // for any other task: not pidMode's to change here).
-    node.register_definition(pid_task_definition("pid-stale", false));
+    // With a task cgroup, holding the pause and the containers: it goes too (issue 17), after
+    // them, and expect_nothing_left() below sees that.
+    node.register_definition(pid_task_definition("pid-stale"));
     const auto arn = node.run_task("pid-stale");
     const auto link = pid_link(log_with(node, arn, "looker", "pid1="));
     BOOST_TEST_REQUIRE(!link.empty());

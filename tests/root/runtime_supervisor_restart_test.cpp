@@ -5,7 +5,12 @@
 // without losing a line written meanwhile. Only the supervisors this test started are killed,
 // by pid.
 #define BOOST_TEST_MODULE runtime_supervisor_restart
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <atomic>
+#include <cstring>
 #include "base/files.hpp"
 #include "tests/root/runtime_fixture.hpp"
 #include "tests/root/supervisor_process.hpp"
@@ -68,6 +73,67 @@ std::vector<std::int64_t> log_times(const std::string& path)
     }
     return out;
 }
+
+// A berth-supervisor that dies right after answering a watch, so that recover()'s window
+// between its watch and its wait is hit every time: the one request it gets is answered as a
+// supervisor answers for an init it has not recorded yet (its pid, no pidfd, the read end of an
+// exit pipe), then the pipe's other end is closed with no exit record written, as the kernel
+// closes it when a supervisor is SIGKILLed there.
+class DyingSupervisor {
+public:
+    DyingSupervisor(const std::string& path, pid_t pid)
+    {
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        BOOST_TEST_REQUIRE(path.size() < sizeof addr.sun_path);
+        std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+        BOOST_TEST_REQUIRE(listener_.valid());
+        BOOST_TEST_REQUIRE(
+            ::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+        BOOST_TEST_REQUIRE(::listen(listener_.get(), 1) == 0);
+        thread_ = std::thread([this, pid] { served_ = serve(pid); });
+    }
+    ~DyingSupervisor() { thread_.join(); }
+    DyingSupervisor(const DyingSupervisor&) = delete;
+    DyingSupervisor& operator=(const DyingSupervisor&) = delete;
+    bool served() const { return served_; }
+
+private:
+    bool serve(pid_t pid) const
+    {
+        pollfd p{listener_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 10000) != 1)
+            return false;
+        const berth::Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        std::vector<char> request(std::size_t{64} * 1024);
+        if (!conn.valid() || ::recv(conn.get(), request.data(), request.size(), 0) <= 0)
+            return false;
+        int ends[2];
+        if (::pipe2(ends, O_CLOEXEC) < 0)
+            return false;
+        const berth::Fd read_end(ends[0]), write_end(ends[1]); // closed on return: "dead"
+        const std::string answer =
+            R"({"ok":true,"pid":)" + std::to_string(pid) + R"(,"hasPidfd":false})";
+        iovec iov{const_cast<char*>(answer.data()), answer.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        const int fd = read_end.get();
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        return ::sendmsg(conn.get(), &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(answer.size());
+    }
+
+    berth::Fd listener_{::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)};
+    std::atomic<bool> served_{false};
+    std::thread thread_;
+};
 
 std::string proc_field(pid_t pid, const std::string& key)
 {
@@ -300,6 +366,49 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_supervisor_readopts_execd_processes_and_reco
     BOOST_TEST(c->init().wait().has_value());
     BOOST_TEST(::waitpid(init, nullptr, 0) == init);
     BOOST_TEST(c->remove(false).has_value());
+}
+
+// Issue 17: recover() asks the supervisor for a stopped container's record (it may be reaping
+// it right now); one that dies between that watch and the wait leaves no record and never will.
+// The container still comes back as ended, recorded as its successor would: exit_unknown, no
+// finish time (nobody saw it end).
+BOOST_FIXTURE_TEST_CASE(a_supervisor_dying_between_the_watch_and_the_wait_still_recovers_the_end,
+                        RuntimeFixture)
+{
+    bundle.set_args({"true"});
+    bundle.write();
+    const auto id = new_id("window");
+    pid_t pid = 0;
+    {
+        auto c = rt::Container::create(options, create_options(id)); // in-process: we reap
+        BOOST_TEST_REQUIRE(c.has_value(), why(c));
+        BOOST_TEST_REQUIRE(c->start().has_value());
+        pid = c->init().pid();
+        BOOST_TEST_REQUIRE(c->init().wait().has_value());
+    }
+    // As if its supervisor had died before recording it.
+    const auto record = options.root + "/" + id + "/exit-init.json";
+    BOOST_TEST_REQUIRE(::unlink(record.c_str()) == 0);
+
+    options.supervisor_socket = state.path() + "/dying.sock";
+    std::optional<berth::Result<rt::Recovered>> recovered;
+    {
+        const DyingSupervisor supervisor(options.supervisor_socket, pid);
+        recovered = rt::recover(options);
+        BOOST_TEST(supervisor.served()); // recover() did ask it
+    }
+    options.supervisor_socket.clear();
+    BOOST_TEST_REQUIRE(recovered->has_value(), why(*recovered));
+    const auto& out = **recovered;
+    BOOST_TEST(out.live.empty());
+    BOOST_TEST_REQUIRE(out.ended.size() == 1u);
+    BOOST_TEST(out.ended[0].id == id);
+    BOOST_TEST_REQUIRE(out.ended[0].record.has_value()); // no longer lost
+    BOOST_TEST(out.ended[0].record->exit_unknown);
+    BOOST_TEST(out.ended[0].record->finished_ns == 0);
+    BOOST_TEST(out.ended[0].record->pid == pid);
+    BOOST_TEST(!out.ended[0].record->oom_killed);
+    BOOST_TEST(rt::remove(options, id, false).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -259,9 +259,15 @@ BOOST_AUTO_TEST_CASE(an_exit_the_supervisor_could_not_learn_is_137_not_success)
 {
     runtime::ExitRecord unknown;
     unknown.exit_unknown = true; // exit_code 0, signal 0: status() would say success
+    unknown.finished_ns = 1'700'000'000'000'000'000; // a re-adopting supervisor saw it end
     const auto report = exit_report(unknown);
     BOOST_TEST(report.code == 137);
     BOOST_TEST(report.reason == "exit status unknown (its supervisor was restarted)");
+    // Issue 17: ended while no supervisor ran (finished_ns 0): the reason says so, not a restart.
+    unknown.finished_ns = 0;
+    BOOST_TEST(exit_report(unknown).code == 137);
+    BOOST_TEST(exit_report(unknown).reason ==
+               "exit status unknown (no supervisor was running when it ended)");
 
     runtime::ExitRecord killed;
     killed.signal = 9;
@@ -419,6 +425,28 @@ BOOST_AUTO_TEST_CASE(a_pid_mode_task_pause_id_is_never_a_containers_runtime_id)
         task_of_pause(runtime_id_of("arn:aws:ecs:local:0:task/default/" + task, "pause")).empty());
     BOOST_TEST(task_of_pause(".pause").empty());
     BOOST_TEST(task_of_pause(task).empty());
+}
+
+// Issue 17: at restore, of the child cgroups of berthd's cgroup root only task cgroups of tasks
+// no longer unfinished are removed: never a container's, a pause's, nor a name berthd never made.
+BOOST_AUTO_TEST_CASE(only_task_cgroups_of_no_unfinished_task_are_stale)
+{
+    const std::string gone = "0123456789abcdef0123456789abcdef";
+    const std::string kept = "fedcba9876543210fedcba9876543210";
+    const std::string arn = "arn:aws:ecs:local:0:task/default/" + gone;
+    BOOST_TEST(is_task_id(gone));
+    BOOST_TEST(is_task_id(task_id_of(arn)));
+    BOOST_TEST(!is_task_id(runtime_id_of(arn, "web")));
+    BOOST_TEST(!is_task_id(pause_id_of(gone)));
+    BOOST_TEST(!is_task_id("0123456789ABCDEF0123456789ABCDEF")); // not RunTask's shape
+    BOOST_TEST(!is_task_id(gone.substr(1)));
+    BOOST_TEST(!is_task_id("agent"));
+    const std::vector<std::string> children = {
+        gone,    kept,     runtime_id_of(arn, "web"), pause_id_of(gone), pause_id_of(kept),
+        "agent", "stray-1"};
+    BOOST_TEST((stale_task_cgroups(children, {kept}) == std::vector<std::string>{gone}));
+    BOOST_TEST(stale_task_cgroups(children, {kept, gone}).empty());
+    BOOST_TEST(stale_task_cgroups({}, {}).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_task_wants_an_init_when_any_container_enables_it)
