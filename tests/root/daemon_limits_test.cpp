@@ -10,8 +10,10 @@
 // longer unfinished at a restart (written finished while its cgroup was left) goes at restore. An
 // OOM kill while berthd is down keeps its OutOfMemoryError reason after the restart, whether
 // berth-supervisor recorded it and stayed, recorded it and left, or was SIGKILLed too (issue 17).
-// Reads v1 and v2 files alike (suite root runs it on the hybrid host). Only processes this test
-// started are killed, by pid.
+// Reads v1 and v2 files alike: suite root runs it on the hybrid host (v1 memory and cpu), the vm
+// suite as daemon_limits_v2 on a pure cgroup v2 guest, where only the v2 files exist (memory.max,
+// cpu.max, memory.events, cgroup.subtree_control). Only processes this test started are killed,
+// by pid.
 #include "agent/store/store.hpp"
 #include "base/strings.hpp"
 #include "tests/root/daemon_support.hpp"
@@ -76,6 +78,12 @@ std::string cgroup_file(const std::string& relative, const std::string& file)
     return "";
 }
 
+// A pure cgroup v2 host (the vm suite's guest): the unified hierarchy at /sys/fs/cgroup itself.
+bool pure_v2()
+{
+    return fs::exists("/sys/fs/cgroup/cgroup.controllers");
+}
+
 bool cgroup_dir_exists(const std::string& relative)
 {
     for (const auto& dir : cgroup_dirs(limits))
@@ -112,6 +120,19 @@ std::pair<std::int64_t, std::int64_t> cpu_quota(const std::string& relative)
     const auto period = cgroup_file(relative, "cpu.cfs_period_us");
     BOOST_TEST_REQUIRE(!quota.empty(), "no CFS quota file in cgroup " << relative);
     return {std::stoll(quota), std::stoll(period)};
+}
+
+// The OOM kills counted in the cgroup at `relative` (v2 memory.events, v1 memory.oom_control):
+// what berth reads to tell an OOM kill from another SIGKILL.
+std::uint64_t oom_kills(const std::string& relative)
+{
+    auto text = cgroup_file(relative, "memory.events");
+    if (text.empty())
+        text = cgroup_file(relative, "memory.oom_control");
+    BOOST_TEST_REQUIRE(!text.empty(), "no OOM event file in cgroup " << relative);
+    const auto at = text.find("oom_kill ");
+    BOOST_TEST_REQUIRE(at != std::string::npos, text);
+    return std::stoull(text.substr(at + 9));
 }
 
 // ECS's reason for a container the kernel killed for memory, live or while berthd was down.
@@ -163,6 +184,11 @@ BOOST_AUTO_TEST_CASE(task_cpu_is_a_cfs_quota_over_all_its_containers_and_goes_wi
     // 512 units are half a CPU: 50 ms of every 100 ms, for both containers together.
     BOOST_TEST((cpu_quota(id) == std::pair<std::int64_t, std::int64_t>{50000, 100000}));
     BOOST_TEST(memory_limit(id) == 128 * mib);
+    if (pure_v2()) { // the task cgroup delegates both controllers to its containers' cgroups
+        const auto delegated = " " + cgroup_file(id, "cgroup.subtree_control") + " ";
+        BOOST_TEST(delegated.find(" cpu ") != std::string::npos, delegated);
+        BOOST_TEST(delegated.find(" memory ") != std::string::npos, delegated);
+    }
     for (const auto* name : {"-c0", "-c1"}) {
         const auto container = cat(id, "/", id, name);
         BOOST_TEST_REQUIRE(cgroup_dir_exists(container), container);
@@ -198,7 +224,7 @@ BOOST_AUTO_TEST_CASE(the_task_cgroup_outlives_berthd_crashes_and_goes_with_the_r
 {
     Node node(limits);
     node.stop();
-    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=8s"};
+    node.extra_env = {cat("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=", 8 * time_scale(), "s")};
     node.start();
     Trigger trigger;
     node.register_definition(
@@ -208,7 +234,7 @@ BOOST_AUTO_TEST_CASE(the_task_cgroup_outlives_berthd_crashes_and_goes_with_the_r
     const auto id = task_id(arn);
     const auto kill_berthd = [&node] {
         ::kill(node.berthd->pid(), SIGKILL);
-        (void)node.berthd->wait(20s);
+        (void)node.berthd->wait(scaled(20s));
         node.berthd.reset();
     };
 
@@ -225,6 +251,7 @@ BOOST_AUTO_TEST_CASE(the_task_cgroup_outlives_berthd_crashes_and_goes_with_the_r
         },
         150, 100ms));
     BOOST_TEST(exit.value("oomKilled", false), exit.dump());
+    BOOST_TEST(oom_kills(cat(id, "/", id, "-c0")) >= 1U); // the count the record came from
     BOOST_TEST(memory_limit(id) == 64 * mib);
     node.start();
     const auto stopped = node.wait_status(arn, "STOPPED");
@@ -232,7 +259,7 @@ BOOST_AUTO_TEST_CASE(the_task_cgroup_outlives_berthd_crashes_and_goes_with_the_r
     BOOST_TEST(stopped["containers"][0].value("exitCode", 0) == 137, stopped.dump());
     BOOST_TEST(stopped["containers"][0].value("reason", "") == oom_reason, stopped.dump());
 
-    kill_berthd(); // before the cleanup (8 s after STOPPED)
+    kill_berthd(); // before the cleanup (8 s after STOPPED, times time_scale())
     BOOST_TEST(cgroup_dir_exists(id), node.left_behind());
     node.start();
     node.expect_nothing_left();
@@ -255,7 +282,7 @@ BOOST_AUTO_TEST_CASE(an_oom_kill_while_berthd_and_then_the_supervisor_are_gone_k
     const auto pid_file = node.run + "/supervisor.pid";
     BOOST_TEST_REQUIRE(fs::exists(pid_file));
     ::kill(node.berthd->pid(), SIGKILL);
-    (void)node.berthd->wait(20s);
+    (void)node.berthd->wait(scaled(20s));
     node.berthd.reset();
 
     trigger.pull();
@@ -293,7 +320,7 @@ BOOST_AUTO_TEST_CASE(an_oom_kill_with_neither_berthd_nor_the_supervisor_running_
     BOOST_TEST_REQUIRE(init > 0, state.dump());
     const auto supervisor = static_cast<pid_t>(std::stol(read_all(node.run + "/supervisor.pid")));
     ::kill(node.berthd->pid(), SIGKILL);
-    (void)node.berthd->wait(20s);
+    (void)node.berthd->wait(scaled(20s));
     node.berthd.reset();
     BOOST_TEST_REQUIRE(::kill(supervisor, SIGKILL) == 0);
 

@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -52,11 +54,27 @@ inline std::string read_all(const std::string& path)
     return text ? *text : std::string();
 }
 
-// Asks `done` every `interval`, at most `tries` times and once more at the end: whether it said
-// yes. The tests wait on a real berthd this way rather than sleep a fixed time.
+// How many times longer every wait and time limit of these tests is: BERTH_TEST_TIME_SCALE, a
+// whole number (default 1). The VM tier sets it: under qemu's TCG everything (berthd, the aws
+// CLI's Python) runs several times slower, and the bounds are for hangs, not for speed.
+inline int time_scale()
+{
+    static const int scale = std::max(1, std::atoi(env_or("BERTH_TEST_TIME_SCALE", "1").c_str()));
+    return scale;
+}
+
+inline std::chrono::milliseconds scaled(std::chrono::milliseconds limit)
+{
+    return limit * time_scale();
+}
+
+// Asks `done` every `interval`, at most `tries` times (times time_scale()) and once more at the
+// end: whether it said yes. The tests wait on a real berthd this way rather than sleep a fixed
+// time.
 template <typename Done>
 bool eventually(Done done, int tries, std::chrono::milliseconds interval)
 {
+    tries *= time_scale();
     for (int i = 0; i < tries; ++i) {
         if (done())
             return true;
@@ -129,12 +147,14 @@ struct Node {
     {
         fs::create_directories(state + "/images");
         std::ofstream(dir.path() + "/berth.conf") << "# defaults, and the environment below\n";
-        // Built once per test process (the private /tmp goes with it).
-        const std::string archive = "/tmp/berth-daemon-test-hello.tar";
+        // Built once per test process (the private /tmp goes with it), unless the build made it
+        // (BERTH_TEST_HELLO_ARCHIVE: the VM tier, where build.sh takes a minute under TCG).
+        const std::string archive =
+            env_or("BERTH_TEST_HELLO_ARCHIVE", "/tmp/berth-daemon-test-hello.tar");
         if (!fs::exists(archive)) {
             auto built = run_command(
                 {"bash", env_or("BERTH_SOURCE_ROOT", ".") + "/examples/hello/build.sh", archive},
-                120s);
+                scaled(120s));
             BOOST_TEST_REQUIRE(built.status == 0, built.err);
         }
         auto images = image::Store::open(state + "/images");
@@ -196,8 +216,9 @@ struct Node {
     {
         std::vector<std::string> argv(
             // berthd refuses BERTH_* variables it does not know: meson's are not for it.
-            {"env", "-u", "BERTH_BUILD_ROOT", "-u", "BERTH_SOURCE_ROOT",
-             "BERTH_API_ACCESS_KEY_ID=" + std::string(key_id),
+            {"env", "-u", "BERTH_BUILD_ROOT", "-u", "BERTH_SOURCE_ROOT", "-u",
+             "BERTH_TEST_TIME_SCALE", "-u", "BERTH_TEST_ECS_CLIENT", "-u",
+             "BERTH_TEST_HELLO_ARCHIVE", "BERTH_API_ACCESS_KEY_ID=" + std::string(key_id),
              "BERTH_API_SECRET_ACCESS_KEY=" + std::string(secret),
              "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s", "ECS_CONTAINER_STOP_TIMEOUT=2s",
              "BERTH_CGROUP_ROOT=" + cgroup_root(site), "BERTH_SUBNET=" + site.subnet});
@@ -215,20 +236,23 @@ struct Node {
         if (!berthd)
             return;
         ::kill(berthd->pid(), SIGTERM);
-        const auto out = berthd->wait(20s);
+        const auto out = berthd->wait(scaled(20s));
         BOOST_TEST(out.status == 0, "berthd exit status " << out.status << ": " << out.err);
         berthd.reset();
     }
 
-    // berthd's log (its stderr) shows `needle` within `timeout`.
+    // berthd's log (its stderr) shows `needle` within `timeout` (times time_scale()).
     bool logged(std::string_view needle, std::chrono::milliseconds timeout) const
     {
         const auto has = [&] { return berthd->err().find(needle) != std::string::npos; };
         return eventually(has, static_cast<int>(timeout / 20ms), 20ms);
     }
 
+    // `aws ecs ARGS`: the real aws CLI, or with BERTH_TEST_ECS_CLIENT=curl the same call by curl.
     Output aws(std::vector<std::string> args) const
     {
+        if (env_or("BERTH_TEST_ECS_CLIENT", "aws") == "curl")
+            return curl_api(args);
         std::vector<std::string> argv = {"env",
                                          "-u",
                                          "AWS_SESSION_TOKEN",
@@ -248,7 +272,54 @@ struct Node {
              {std::string("--endpoint-url"), endpoint, std::string("--region"),
               std::string("us-east-1"), std::string("--output"), std::string("json")})
             argv.push_back(tail);
-        return run_command(argv, 60s);
+        return run_command(argv, scaled(60s));
+    }
+    // The ECS API call the aws CLI arguments `args` stand for (register-task-definition
+    // --cli-input-json file://F, run-task, describe-tasks, stop-task ...), signed by curl's own
+    // SigV4 (--aws-sigv4). The VM tier's guest uses it: there the aws CLI's Python takes about
+    // 45 s a call under TCG, curl is native code. The response is the
+    // API's JSON as sent (timestamps in epoch seconds, where the CLI prints dates); an HTTP error
+    // is a non-zero status with the body in err.
+    Output curl_api(const std::vector<std::string>& args) const
+    {
+        BOOST_TEST_REQUIRE(!args.empty());
+        std::string operation; // run-task: RunTask
+        for (std::size_t i = 0; i < args[0].size(); ++i)
+            if (args[0][i] != '-')
+                operation +=
+                    i == 0 || args[0][i - 1] == '-'
+                        ? static_cast<char>(std::toupper(static_cast<unsigned char>(args[0][i])))
+                        : args[0][i];
+        json body = json::object();
+        for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
+            BOOST_TEST_REQUIRE(args[i].rfind("--", 0) == 0, "no curl form of " << args[i]);
+            std::string key; // --task-definition: taskDefinition
+            for (std::size_t j = 2; j < args[i].size(); ++j)
+                if (args[i][j] != '-')
+                    key += args[i][j - 1] == '-' && j > 2
+                               ? static_cast<char>(
+                                     std::toupper(static_cast<unsigned char>(args[i][j])))
+                               : args[i][j];
+            const auto& value = args[i + 1];
+            if (key == "cliInputJson") // file://PATH
+                body.update(json::parse(read_all(value.substr(7))));
+            else if (key == "count")
+                body[key] = std::stoi(value);
+            else if (key == "tasks") // a list of one in these tests
+                body[key] = json::array({value});
+            else
+                body[key] = value;
+        }
+        auto out =
+            run_command({"curl", "-sS", "--fail-with-body", "--max-time", "60", "--aws-sigv4",
+                         "aws:amz:us-east-1:ecs", "--user", std::string(key_id) + ":" + secret,
+                         "-H", "X-Amz-Target: AmazonEC2ContainerServiceV20141113." + operation,
+                         "-H", "Content-Type: application/x-amz-json-1.1", "--data-binary",
+                         body.dump(), endpoint + "/"},
+                        scaled(60s));
+        if (out.status != 0)
+            out.err += out.out;
+        return out;
     }
     json ok(std::vector<std::string> args) const
     {
