@@ -100,6 +100,18 @@ Result<Recovered> recover(const Options& options)
             continue;
         }
         auto container = Container::load(options, id);
+        if (!container) {
+            // A supervisor that died while answering the watch (a narrow window: its answer
+            // never came, and a request it may have read is not sent again by the client). A
+            // watch is safe to ask twice: the container ended meanwhile, or runs on and a
+            // second load asks again (starting a supervisor where options allow). Failing
+            // here would fail the whole recover(), and with it the agent's restart.
+            if (store::observe_status(options, *record) == Status::Stopped) {
+                out.ended.push_back({id, ended_record(options, *record)});
+                continue;
+            }
+            container = Container::load(options, id);
+        }
         if (!container)
             return std::move(container).error().wrap("recover");
         out.live.push_back(std::move(*container));

@@ -74,14 +74,16 @@ std::vector<std::int64_t> log_times(const std::string& path)
     return out;
 }
 
-// A berth-supervisor that dies right after answering a watch, so that recover()'s window
-// between its watch and its wait is hit every time: the one request it gets is answered as a
-// supervisor answers for an init it has not recorded yet (its pid, no pidfd, the read end of an
-// exit pipe), then the pipe's other end is closed with no exit record written, as the kernel
-// closes it when a supervisor is SIGKILLed there.
-class DyingSupervisor {
+// A fake berth-supervisor on `path` for recover()'s windows around a watch. Its first request
+// is answered as a supervisor answers for an init it has not recorded yet (its pid, no pidfd,
+// the read end of an exit pipe), and then the pipe's other end is closed with no exit record
+// written, as the kernel closes it when a supervisor is SIGKILLed there: the window between the
+// watch and the wait. With `silent_first`, the first connection is instead closed unanswered
+// (a supervisor killed while answering) and a second one is answered, its exit pipe kept open
+// as a live supervisor keeps it.
+class FakeSupervisor {
 public:
-    DyingSupervisor(const std::string& path, pid_t pid)
+    FakeSupervisor(const std::string& path, pid_t pid, bool silent_first = false)
     {
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
@@ -90,28 +92,40 @@ public:
         BOOST_TEST_REQUIRE(listener_.valid());
         BOOST_TEST_REQUIRE(
             ::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-        BOOST_TEST_REQUIRE(::listen(listener_.get(), 1) == 0);
-        thread_ = std::thread([this, pid] { served_ = serve(pid); });
+        BOOST_TEST_REQUIRE(::listen(listener_.get(), 2) == 0);
+        thread_ = std::thread([this, pid, silent_first] {
+            if (silent_first && !accept_request().valid())
+                return;
+            served_ = answer(pid, silent_first);
+        });
     }
-    ~DyingSupervisor() { thread_.join(); }
-    DyingSupervisor(const DyingSupervisor&) = delete;
-    DyingSupervisor& operator=(const DyingSupervisor&) = delete;
+    ~FakeSupervisor() { thread_.join(); }
+    FakeSupervisor(const FakeSupervisor&) = delete;
+    FakeSupervisor& operator=(const FakeSupervisor&) = delete;
     bool served() const { return served_; }
 
 private:
-    bool serve(pid_t pid) const
+    // The next connection, once its request is read; invalid after 10 s without one.
+    berth::Fd accept_request() const
     {
         pollfd p{listener_.get(), POLLIN, 0};
         if (::poll(&p, 1, 10000) != 1)
-            return false;
-        const berth::Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            return {};
+        berth::Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         std::vector<char> request(std::size_t{64} * 1024);
         if (!conn.valid() || ::recv(conn.get(), request.data(), request.size(), 0) <= 0)
-            return false;
+            return {};
+        return conn;
+    }
+
+    bool answer(pid_t pid, bool keep_pipe)
+    {
+        const auto conn = accept_request();
         int ends[2];
-        if (::pipe2(ends, O_CLOEXEC) < 0)
+        if (!conn.valid() || ::pipe2(ends, O_CLOEXEC) < 0)
             return false;
-        const berth::Fd read_end(ends[0]), write_end(ends[1]); // closed on return: "dead"
+        const berth::Fd read_end(ends[0]);
+        berth::Fd write_end(ends[1]); // closed on return ("dead") unless kept
         const std::string answer =
             R"({"ok":true,"pid":)" + std::to_string(pid) + R"(,"hasPidfd":false})";
         iovec iov{const_cast<char*>(answer.data()), answer.size()};
@@ -127,10 +141,15 @@ private:
         c->cmsg_len = CMSG_LEN(sizeof(int));
         const int fd = read_end.get();
         std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        return ::sendmsg(conn.get(), &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(answer.size());
+        const bool sent =
+            ::sendmsg(conn.get(), &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(answer.size());
+        if (keep_pipe)
+            kept_ = std::move(write_end);
+        return sent;
     }
 
     berth::Fd listener_{::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)};
+    berth::Fd kept_;
     std::atomic<bool> served_{false};
     std::thread thread_;
 };
@@ -393,7 +412,7 @@ BOOST_FIXTURE_TEST_CASE(a_supervisor_dying_between_the_watch_and_the_wait_still_
     options.supervisor_socket = state.path() + "/dying.sock";
     std::optional<berth::Result<rt::Recovered>> recovered;
     {
-        const DyingSupervisor supervisor(options.supervisor_socket, pid);
+        const FakeSupervisor supervisor(options.supervisor_socket, pid);
         recovered = rt::recover(options);
         BOOST_TEST(supervisor.served()); // recover() did ask it
     }
@@ -412,3 +431,36 @@ BOOST_FIXTURE_TEST_CASE(a_supervisor_dying_between_the_watch_and_the_wait_still_
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 17: recover() asks the supervisor to watch a running container; one killed while
+// answering leaves the request unanswered (EOF), which the client does not send again on its
+// own. recover() asks once more rather than fail as a whole (and the agent's restart with it):
+// the container comes back live, watched through the second answer.
+BOOST_FIXTURE_TEST_CASE(a_supervisor_dying_while_answering_a_watch_is_asked_again, RuntimeFixture)
+{
+    bundle.set_args({"sleep", "100000"});
+    bundle.write();
+    const auto id = new_id("unanswered");
+    auto c = rt::Container::create(options, create_options(id)); // in-process: we reap
+    BOOST_TEST_REQUIRE(c.has_value(), why(c));
+    BOOST_TEST_REQUIRE(c->start().has_value());
+    const pid_t pid = c->init().pid();
+
+    options.supervisor_socket = state.path() + "/silent.sock";
+    std::optional<berth::Result<rt::Recovered>> recovered;
+    {
+        const FakeSupervisor supervisor(options.supervisor_socket, pid, /*silent_first=*/true);
+        recovered = rt::recover(options);
+        BOOST_TEST(supervisor.served()); // the second request was answered
+    }
+    options.supervisor_socket.clear();
+    BOOST_TEST_REQUIRE(recovered->has_value(), why(*recovered));
+    auto& out = **recovered;
+    BOOST_TEST(out.ended.empty());
+    BOOST_TEST_REQUIRE(out.live.size() == 1u);
+    BOOST_TEST(out.live[0].id() == id);
+    BOOST_TEST(out.live[0].init().pid() == pid);
+    BOOST_TEST(c->kill(SIGKILL).has_value());
+    BOOST_TEST(c->init().wait().has_value());
+    BOOST_TEST(rt::remove(options, id, false).has_value());
+}
