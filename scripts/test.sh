@@ -88,6 +88,9 @@ for t in tests:
         counts["failed"], why = 1, "ran no test case"
     elif found and cases == 0:
         counts["failed"], why = 1, "ran no test case"
+    elif found and counts["passed"] + counts["failed"] + counts["aborted"] == 0:
+        # Every case skipped (not root, no VM, a precondition false for all): nothing was shown.
+        counts["failed"], why = 1, f"every one of its {cases} cases skipped"
     elif not found and result == "SKIP":
         counts["skipped"], why = 1, ""
     elif not found:
