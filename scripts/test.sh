@@ -29,7 +29,8 @@
 # builds (at nice 19), run beside the other tiers from the start (below: most tiers mostly wait).
 # Each of these is a failure, never a silent pass: meson's non-zero exit status, a missing or
 # stale suite log (it is deleted before the run), a suite with no tests, a Boost.Test executable
-# that ran no test case or printed no report, and a gate whose summary says 0 passed and 0 failed.
+# that ran no test case, skipped every one or printed no report, and a gate whose summary says 0
+# passed and 0 failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)

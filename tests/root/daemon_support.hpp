@@ -283,23 +283,25 @@ struct Node {
     Output curl_api(const std::vector<std::string>& args) const
     {
         BOOST_TEST_REQUIRE(!args.empty());
-        std::string operation; // run-task: RunTask
-        for (std::size_t i = 0; i < args[0].size(); ++i)
-            if (args[0][i] != '-')
-                operation +=
-                    i == 0 || args[0][i - 1] == '-'
-                        ? static_cast<char>(std::toupper(static_cast<unsigned char>(args[0][i])))
-                        : args[0][i];
+        // "run-task" -> "RunTask" (upper_first) or "runTask": the CLI's words as the API's names.
+        const auto camel = [](std::string_view kebab, bool upper_first) {
+            std::string out;
+            bool upper = upper_first;
+            for (const char c : kebab) {
+                if (c == '-') {
+                    upper = !out.empty();
+                    continue;
+                }
+                out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+                upper = false;
+            }
+            return out;
+        };
+        const auto operation = camel(args[0], true); // run-task: RunTask
         json body = json::object();
         for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
             BOOST_TEST_REQUIRE(args[i].rfind("--", 0) == 0, "no curl form of " << args[i]);
-            std::string key; // --task-definition: taskDefinition
-            for (std::size_t j = 2; j < args[i].size(); ++j)
-                if (args[i][j] != '-')
-                    key += args[i][j - 1] == '-' && j > 2
-                               ? static_cast<char>(
-                                     std::toupper(static_cast<unsigned char>(args[i][j])))
-                               : args[i][j];
+            const auto key = camel(std::string_view(args[i]).substr(2), false); // taskDefinition
             const auto& value = args[i + 1];
             if (key == "cliInputJson") // file://PATH
                 body.update(json::parse(read_all(value.substr(7))));
