@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include "base/fd.hpp"
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "image/image.hpp"
 #include "tests/support/bundle.hpp"
 #include "tests/support/namespaces.hpp"
@@ -59,7 +60,8 @@ inline std::string read_all(const std::string& path)
 // CLI's Python) runs several times slower, and the bounds are for hangs, not for speed.
 inline int time_scale()
 {
-    static const int scale = std::max(1, std::atoi(env_or("BERTH_TEST_TIME_SCALE", "1").c_str()));
+    static const int scale =
+        std::max(1, berth::parse_int<int>(env_or("BERTH_TEST_TIME_SCALE", "1")).value_or(1));
     return scale;
 }
 
