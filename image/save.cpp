@@ -2,11 +2,15 @@
 // blobs/sha256/<hex>), streamed blob by blob and re-hashed on the way out. index.json names each
 // image by its full reference under both io.containerd.image.name and
 // org.opencontainers.image.ref.name, which berth load, skopeo, podman and ctr all read.
+// The same tar also holds a `docker save` manifest.json over the same blobs, as Docker 25+ writes
+// its own archives: loaders that only know the older format (docker load before 25, skopeo's
+// docker-archive:) read that one; a layer blob may be compressed, which they detect.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <set>
 #include <nlohmann/json.hpp>
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "image/archive.hpp"
 #include "image/store_fs.hpp"
 
@@ -37,6 +41,24 @@ Result<nlohmann::json> index_entry(const Store& store, const ImageRecord& record
                             {"org.opencontainers.image.ref.name", record.reference}}}};
 }
 
+// manifest.json's entry for one image: its config and layers as paths in the tar, and its
+// reference as a tag when it has one (a reference pinned by digest alone has none).
+Result<nlohmann::json> docker_entry(const ImageRecord& record)
+{
+    auto layers = nlohmann::json::array();
+    for (const auto& layer : record.layers)
+        layers.push_back(cat("blobs/sha256/", digest_hex(layer)));
+    auto tags = nlohmann::json::array();
+    auto ref = parse_reference(record.reference);
+    if (!ref)
+        return std::move(ref).error().wrap(cat("image ", quoted(record.reference)));
+    if (!ref->tag.empty())
+        tags.push_back(cat(ref->domain, "/", ref->repository, ":", ref->tag));
+    return nlohmann::json{{"Config", cat("blobs/sha256/", digest_hex(record.config_digest))},
+                          {"RepoTags", tags},
+                          {"Layers", layers}};
+}
+
 Result<void> write_blob(const Store& store, TarWriter& tar, const std::string& digest)
 {
     auto size = blob_size(store, digest);
@@ -56,6 +78,7 @@ Result<void> Store::save(const std::vector<std::string>& references, int fd) con
         return Error::invalid("save: no images named");
     std::vector<ImageRecord> records;
     auto manifests = nlohmann::json::array();
+    auto docker = nlohmann::json::array();
     std::vector<std::string> blobs; // in order, each once
     std::set<std::string> seen;
     for (const auto& reference : references) {
@@ -66,6 +89,10 @@ Result<void> Store::save(const std::vector<std::string>& references, int fd) con
         if (!entry)
             return std::move(entry).error().wrap(cat("save ", record->reference));
         manifests.push_back(std::move(*entry));
+        auto docker_image = docker_entry(*record);
+        if (!docker_image)
+            return std::move(docker_image).error().wrap("save");
+        docker.push_back(std::move(*docker_image));
         std::vector<std::string> digests{record->manifest_digest, record->config_digest};
         digests.insert(digests.end(), record->layers.begin(), record->layers.end());
         for (auto& d : digests)
@@ -79,6 +106,8 @@ Result<void> Store::save(const std::vector<std::string>& references, int fd) con
     auto r = tar.file("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
     if (r)
         r = tar.file("index.json", index.dump());
+    if (r)
+        r = tar.file("manifest.json", docker.dump());
     if (r)
         r = tar.directory("blobs/");
     if (r)

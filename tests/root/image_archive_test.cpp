@@ -153,6 +153,49 @@ BOOST_AUTO_TEST_CASE(save_then_load_into_a_fresh_store_round_trips)
     BOOST_TEST((read_all(out) == read_all(again)));
 }
 
+// The saved tar also holds a `docker save` manifest.json over the same blobs, as Docker 25+
+// writes: with the OCI layout's files taken out it still loads, through that file alone.
+BOOST_AUTO_TEST_CASE(a_saved_archive_also_loads_as_a_docker_save_archive)
+{
+    const ArchiveImage a{"berth.local/a:1", {app_layer(), top_layer()}};
+    auto first = load(tar_of(oci_members({a})));
+    BOOST_TEST_REQUIRE(first.has_value(), why(first));
+    const auto out = dir.path() + "/saved.tar";
+    {
+        const Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        BOOST_TEST_REQUIRE(store.save({"berth.local/a:1"}, fd.get()).has_value());
+    }
+    auto manifest_json = run_command({"tar", "-xOf", out, "manifest.json"});
+    BOOST_TEST_REQUIRE(manifest_json.status == 0, manifest_json.err);
+    auto images = image::parse_docker_manifest(manifest_json.out);
+    BOOST_TEST_REQUIRE(images.has_value(), why(images));
+    BOOST_TEST_REQUIRE(images->size() == 1u);
+    const auto& record = first->front();
+    const auto& entry = images->front();
+    BOOST_TEST(entry.config == "blobs/sha256/" + image::digest_hex(record.config_digest));
+    BOOST_TEST_REQUIRE(entry.layers.size() == 2u);
+    BOOST_TEST(entry.layers[1] == "blobs/sha256/" + image::digest_hex(record.layers[1]));
+    BOOST_TEST_REQUIRE(entry.repo_tags.size() == 1u);
+    BOOST_TEST(entry.repo_tags[0] == "berth.local/a:1");
+
+    auto strip = run_command({"tar", "--delete", "-f", out, "index.json", "oci-layout"});
+    BOOST_TEST_REQUIRE(strip.status == 0, strip.err);
+    // skopeo's docker-archive: reader knows only manifest.json; it finds the tag and the layers.
+    auto copy = run_command({"skopeo", "--insecure-policy", "copy", "docker-archive:" + out,
+                             "oci:" + dir.path() + "/from-docker:a"},
+                            60s);
+    BOOST_TEST(copy.status == 0, copy.err);
+    auto other = image::Store::open(dir.path() + "/other");
+    const Fd in(::open(out.c_str(), O_RDONLY | O_CLOEXEC));
+    auto records = other->load(in.get());
+    BOOST_TEST_REQUIRE(records.has_value(), why(records));
+    BOOST_TEST(records->front().reference == "berth.local/a:1");
+    BOOST_TEST(records->front().config_digest == record.config_digest);
+    BOOST_TEST(records->front().chain == record.chain, boost::test_tools::per_element());
+    BOOST_TEST(read_all(other->snapshot_path(records->front().chain[1]) + "/etc/motd") ==
+               "loaded\n");
+}
+
 BOOST_AUTO_TEST_CASE(skopeo_reads_what_berth_saves_and_berth_loads_what_skopeo_writes)
 {
     const ArchiveImage image{"berth.local/peer:1", {app_layer(), top_layer()}};
