@@ -142,6 +142,33 @@ BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_eno
     BOOST_TEST(message.find("linux/arm64") != std::string::npos);
 }
 
+// Docker's schema 2 media types, as most of Docker Hub serves them: a manifest list of two
+// platforms, each a Docker manifest with a Docker config and a gzip and an uncompressed layer.
+BOOST_AUTO_TEST_CASE(a_docker_manifest_list_and_docker_manifests_pull_like_oci_ones)
+{
+    const auto docker = ManifestFormat::docker;
+    const std::string gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+    const std::string plain = "application/vnd.docker.image.rootfs.diff.tar";
+    std::vector<Layer> amd{{TarBuilder().file("arch", "amd64").finish(), gzip},
+                           {TarBuilder().file("etc/motd", "docker\n").finish(), plain}};
+    std::vector<Layer> arm{{TarBuilder().file("arch", "arm64").finish(), gzip}};
+    const auto a = push_image(registry, "test/docker", "amd", amd, "amd64", docker);
+    const auto b = push_image(registry, "test/docker", "arm", arm, "arm64", docker);
+    push_index(registry, "test/docker", "latest", {{a, "amd64"}, {b, "arm64"}}, docker);
+    auto options = quick_options();
+    options.platform = image::Platform{"linux", "amd64", ""};
+    auto record = store.pull(ref(registry, "test/docker"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(record->manifest_digest == a);
+    BOOST_TEST_REQUIRE(record->chain.size() == 2u);
+    BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/arch") == "amd64");
+    BOOST_TEST(read_all(store.snapshot_path(record->chain[1]) + "/etc/motd") == "docker\n");
+    options.platform = image::Platform{"linux", "arm64", ""};
+    auto other = store.pull(ref(registry, "test/docker"), options);
+    BOOST_TEST_REQUIRE(other.has_value(), why(other));
+    BOOST_TEST(other->manifest_digest == b);
+}
+
 BOOST_AUTO_TEST_CASE(a_pull_by_digest_verifies_the_manifest)
 {
     std::vector<Layer> layers{{TarBuilder().file("x", "y").finish()}};

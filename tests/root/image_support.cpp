@@ -110,9 +110,30 @@ std::string push_manifest(const Registry& r, const std::string& repo, const std:
     return image::sha256_digest(json);
 }
 
-std::string push_image(const Registry& r, const std::string& repo, const std::string& tag,
-                       std::vector<Layer>& layers, const std::string& arch)
+namespace {
+
+struct MediaTypes {
+    const char* manifest;
+    const char* config;
+    const char* index;
+};
+
+MediaTypes media_types(ManifestFormat format)
 {
+    if (format == ManifestFormat::docker)
+        return {"application/vnd.docker.distribution.manifest.v2+json",
+                "application/vnd.docker.container.image.v1+json",
+                "application/vnd.docker.distribution.manifest.list.v2+json"};
+    return {"application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.config.v1+json", "application/vnd.oci.image.index.v1+json"};
+}
+
+} // namespace
+
+std::string push_image(const Registry& r, const std::string& repo, const std::string& tag,
+                       std::vector<Layer>& layers, const std::string& arch, ManifestFormat format)
+{
+    const auto types = media_types(format);
     nlohmann::json diff_ids = nlohmann::json::array(), descriptors = nlohmann::json::array();
     for (auto& l : layers) {
         if (l.blob.empty())
@@ -130,34 +151,33 @@ std::string push_image(const Registry& r, const std::string& repo, const std::st
                                         {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
     const auto config = config_json.dump();
     const nlohmann::json manifest = {{"schemaVersion", 2},
-                                     {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                                     {"mediaType", types.manifest},
                                      {"config",
-                                      {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                                      {{"mediaType", types.config},
                                        {"digest", push_blob(r, repo, config)},
                                        {"size", config.size()}}},
                                      {"layers", descriptors}};
-    return push_manifest(r, repo, tag, manifest.dump(),
-                         "application/vnd.oci.image.manifest.v1+json");
+    return push_manifest(r, repo, tag, manifest.dump(), types.manifest);
 }
 
 std::string push_index(const Registry& r, const std::string& repo, const std::string& tag,
-                       const std::vector<std::pair<std::string, std::string>>& entries)
+                       const std::vector<std::pair<std::string, std::string>>& entries,
+                       ManifestFormat format)
 {
+    const auto types = media_types(format);
     nlohmann::json list = nlohmann::json::array();
     for (const auto& [digest, arch] : entries) {
-        auto o = run_command({"curl", "-s", "-f", "-H",
-                              "Accept: application/vnd.oci.image.manifest.v1+json",
+        auto o = run_command({"curl", "-s", "-f", "-H", cat("Accept: ", types.manifest),
                               cat(r.url(), "/v2/", repo, "/manifests/", digest)});
         check(o, "get manifest " + digest);
-        list.push_back({{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+        list.push_back({{"mediaType", types.manifest},
                         {"digest", digest},
                         {"size", o.out.size()},
                         {"platform", {{"os", "linux"}, {"architecture", arch}}}});
     }
-    const nlohmann::json index = {{"schemaVersion", 2},
-                                  {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                                  {"manifests", list}};
-    return push_manifest(r, repo, tag, index.dump(), "application/vnd.oci.image.index.v1+json");
+    const nlohmann::json index = {
+        {"schemaVersion", 2}, {"mediaType", types.index}, {"manifests", list}};
+    return push_manifest(r, repo, tag, index.dump(), types.index);
 }
 
 image::PullOptions quick_options()
