@@ -322,14 +322,18 @@ BOOST_AUTO_TEST_CASE(a_berthd_restarted_while_stopped_tasks_await_their_cleanup_
     const auto arns = node.run_hello_tasks_running(2);
     const auto url = metadata_url(node, arns[0], "web");
     const auto live = metadata(url).second;
-    std::vector<json> stopped;
-    stopped.reserve(arns.size());
     for (const auto& arn : arns)
         node.ok({"stop-task", "--task", arn});
     for (const auto& arn : arns)
-        stopped.push_back(node.wait_status(arn, "STOPPED"));
+        node.wait_status(arn, "STOPPED");
     BOOST_TEST_REQUIRE(eventually([&] { return times_logged(node, compacted) == 2U; }, 100, 100ms),
                        node.berthd->err());
+    // The records as the restart finds them: read once both are compact (a busy machine may
+    // still write one between its STOPPED and its compaction).
+    std::vector<json> stopped;
+    stopped.reserve(arns.size());
+    for (const auto& arn : arns)
+        stopped.push_back(node.describe(arn));
 
     node.stop(); // SIGTERM: the tasks stay as they are
     BOOST_TEST(!node.mounts_of_ours().empty());
@@ -341,13 +345,21 @@ BOOST_AUTO_TEST_CASE(a_berthd_restarted_while_stopped_tasks_await_their_cleanup_
     BOOST_TEST(mine["KnownStatus"] == "STOPPED", mine.dump());
     for (const auto* key : {"DockerId", "ImageID", "CreatedAt", "StartedAt"})
         BOOST_TEST(mine.value(key, json()) == live.value(key, json()), key << ": " << mine.dump());
-    for (std::size_t i = 0; i < arns.size(); ++i) // the restore wrote each record once more
-        BOOST_TEST(node.describe(arns[i]) == written_again(stopped[i]),
-                   node.describe(arns[i]).dump());
+    // The restore wrote each record again, unchanged but for its version: once as it resumed
+    // the task, and once more if another engine call came before the task was compact again
+    // (seen in a run beside four builds: how the calls interleave is the machine's timing).
+    std::vector<json> restored;
+    for (std::size_t i = 0; i < arns.size(); ++i) {
+        restored.push_back(node.describe(arns[i]));
+        const auto version = restored[i]["version"].get<int>() - stopped[i]["version"].get<int>();
+        BOOST_TEST((version == 1 || version == 2), version << " more writes");
+        BOOST_TEST(restored[i] == written_again(stopped[i], version),
+                   "now " << restored[i].dump() << "\nbefore the restart " << stopped[i].dump());
+    }
 
     expect_every_trace_gone(node, 2);
-    for (std::size_t i = 0; i < arns.size(); ++i)
-        BOOST_TEST(node.describe(arns[i]) == written_again(stopped[i], 2),
+    for (std::size_t i = 0; i < arns.size(); ++i) // and the cleanup once
+        BOOST_TEST(node.describe(arns[i]) == written_again(restored[i]),
                    node.describe(arns[i]).dump());
 }
 

@@ -99,10 +99,21 @@ public:
             served_ = answer(pid, silent_first);
         });
     }
-    ~FakeSupervisor() { thread_.join(); }
+    ~FakeSupervisor()
+    {
+        if (thread_.joinable())
+            thread_.join();
+    }
     FakeSupervisor(const FakeSupervisor&) = delete;
     FakeSupervisor& operator=(const FakeSupervisor&) = delete;
-    bool served() const { return served_; }
+    // Whether a request was answered. Waits for the serving thread: the client may read the
+    // answer and return before the thread has noted that it sent it.
+    bool served()
+    {
+        if (thread_.joinable())
+            thread_.join();
+        return served_;
+    }
 
 private:
     // The next connection, once its request is read; invalid after 10 s without one.
@@ -412,7 +423,7 @@ BOOST_FIXTURE_TEST_CASE(a_supervisor_dying_between_the_watch_and_the_wait_still_
     options.supervisor_socket = state.path() + "/dying.sock";
     std::optional<berth::Result<rt::Recovered>> recovered;
     {
-        const FakeSupervisor supervisor(options.supervisor_socket, pid);
+        FakeSupervisor supervisor(options.supervisor_socket, pid);
         recovered = rt::recover(options);
         BOOST_TEST(supervisor.served()); // recover() did ask it
     }
@@ -449,7 +460,7 @@ BOOST_FIXTURE_TEST_CASE(a_supervisor_dying_while_answering_a_watch_is_asked_agai
     options.supervisor_socket = state.path() + "/silent.sock";
     std::optional<berth::Result<rt::Recovered>> recovered;
     {
-        const FakeSupervisor supervisor(options.supervisor_socket, pid, /*silent_first=*/true);
+        FakeSupervisor supervisor(options.supervisor_socket, pid, /*silent_first=*/true);
         recovered = rt::recover(options);
         BOOST_TEST(supervisor.served()); // the second request was answered
     }
