@@ -212,6 +212,39 @@ BOOST_AUTO_TEST_CASE(concurrent_pulls_of_one_image_share_one_download_per_layer)
     BOOST_TEST(count(results[0]->layers[1]) == 1u);
 }
 
+// The same with processes, as the agent and the CLI share one store: three `berth pull`s of one
+// image at once fetch each blob once (the store's file locks, not a lock in one process).
+BOOST_AUTO_TEST_CASE(concurrent_berth_pull_processes_share_one_download_per_layer)
+{
+    const char* build = std::getenv("BERTH_BUILD_ROOT"); // NOLINT(concurrency-mt-unsafe)
+    BOOST_TEST_REQUIRE(build != nullptr);
+    std::vector<Layer> layers{{TarBuilder().file("big", random_bytes(3 << 20, 7)).finish()},
+                              {TarBuilder().file("small", "s").finish()}};
+    push_image(registry, "test/processes", "1", layers);
+    auto proxy = start_peer({"proxy", "5013", "5000", "count"});
+    const std::vector<std::string> argv{std::string(build) + "/agent/cli/berth", "--root",
+                                        store_root, "pull", "127.0.0.1:5013/test/processes:1"};
+    std::vector<Command> pulls;
+    pulls.reserve(3);
+    for (int i = 0; i < 3; ++i)
+        pulls.push_back(Command::start(argv));
+    for (auto& p : pulls) {
+        auto done = p.wait(120s);
+        BOOST_TEST(done.status == 0, done.err + done.out);
+    }
+    auto record = store.find("127.0.0.1:5013/test/processes:1");
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    const auto log = proxy->out();
+    for (const auto& layer : record->layers) {
+        std::size_t n = 0;
+        for (auto at = log.find("blobs/" + layer); at != std::string::npos;
+             at = log.find("blobs/" + layer, at + 1))
+            ++n;
+        BOOST_TEST(n == 1u, layer << " fetched " << n << " times");
+    }
+    BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/big").size() == (3u << 20));
+}
+
 BOOST_AUTO_TEST_CASE(one_pull_reuses_one_connection_for_its_manifest_config_and_layers)
 {
     std::vector<Layer> layers;
