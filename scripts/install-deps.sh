@@ -44,8 +44,9 @@ packages=(
   podman conmon containerd containernetworking-plugins iptables bsdutils
   # net/ tests inspect with nftables (the library never runs it); CNI plugins are its bench peer
   nftables
-  # the image tests' peers: a real registry, OCI tools, htpasswd, curl, gzip, openssl
-  docker-registry skopeo umoci apache2-utils curl gzip openssl
+  # the image tests' peers: a real registry, OCI tools, htpasswd, curl, gzip, openssl; strace
+  # counts a pull's syncs (tests/root/image_pull)
+  docker-registry skopeo umoci apache2-utils curl gzip openssl strace
   # agent/api's peer: the aws CLI (v2 in Debian 12) drives the ECS-compatible API
   awscli
   # VM tier: qemu (software emulation), initramfs tools, module decompression

@@ -1,9 +1,11 @@
 #define BOOST_TEST_MODULE image_pull
 #include <sys/stat.h>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
 
@@ -243,6 +245,42 @@ BOOST_AUTO_TEST_CASE(concurrent_berth_pull_processes_share_one_download_per_laye
         BOOST_TEST(n == 1u, layer << " fetched " << n << " times");
     }
     BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/big").size() == (3u << 20));
+}
+
+// No per-file fsync: a pull of two layers of 300 files each makes a handful of fsync/fdatasync
+// calls (the records), whatever the number of files, and syncs each snapshot with syncfs (the
+// writer's final one per layer; a closing thread's periodic ones come only after 16 MiB).
+BOOST_AUTO_TEST_CASE(a_pull_syncs_each_layer_once_and_never_a_file)
+{
+    const char* build = std::getenv("BERTH_BUILD_ROOT"); // NOLINT(concurrency-mt-unsafe)
+    BOOST_TEST_REQUIRE(build != nullptr);
+    std::vector<Layer> layers(2, Layer(""));
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        TarBuilder tar;
+        tar.dir("d");
+        for (int i = 0; i < 300; ++i)
+            tar.file(cat("d/f", l, "-", i), "content\n");
+        layers[l] = Layer(tar.finish());
+    }
+    push_image(registry, "test/syncs", "1", layers);
+    const auto trace = dir.path() + "/syncs.trace";
+    auto traced = run_command({"strace", "-f", "-qq", "-e", "trace=fsync,fdatasync,syncfs", "-o",
+                               trace, std::string(build) + "/agent/cli/berth", "--root", store_root,
+                               "pull", registry.host() + "/test/syncs:1"},
+                              120s);
+    BOOST_TEST_REQUIRE(traced.status == 0, traced.err + traced.out);
+    std::size_t file_syncs = 0, syncfs = 0;
+    std::istringstream lines(read_all(trace));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("syncfs(") != std::string::npos)
+            ++syncfs;
+        else if (line.find("fsync(") != std::string::npos ||
+                 line.find("fdatasync(") != std::string::npos)
+            ++file_syncs;
+    }
+    BOOST_TEST_MESSAGE(syncfs << " syncfs, " << file_syncs << " fsync/fdatasync");
+    BOOST_TEST(syncfs == layers.size(), read_all(trace));
+    BOOST_TEST(file_syncs < 20u, read_all(trace)); // 600 files: one each would be 600
 }
 
 BOOST_AUTO_TEST_CASE(one_pull_reuses_one_connection_for_its_manifest_config_and_layers)
