@@ -20,6 +20,10 @@
       request line (and Range header).
       MODE count: relay only. MODE cut: the first blob response is cut after 64 KiB.
       MODE slow: responses trickle (16 KiB every 50 ms), for kill -9 tests.
+      MODE busy: the first two blob requests get 503 from the proxy itself (not forwarded).
+      MODE norange: as cut, and every Range header is then dropped, so the registry answers a
+      resumed request with 200 and the whole blob (a server that ignores Range).
+      Each request line is printed with "at <monotonic seconds>".
 Prints "ready" once listening."""
 import base64, http.server, json, os, socket, subprocess, sys, threading, time, uuid
 from urllib.parse import urlparse, parse_qs
@@ -108,7 +112,8 @@ def token_server(port, key, cert, issuer, service, userpass, ttl, refresh, post)
 
 
 def proxy(port, upstream, mode):
-    cut_left = [1 if mode == "cut" else 0]
+    cut_left = [1 if mode in ("cut", "norange") else 0]
+    busy_left = [2 if mode == "busy" else 0]
     lock = threading.Lock()
 
     def pipe(src, dst, blob_request, is_response):
@@ -122,15 +127,30 @@ def proxy(port, upstream, mode):
                     lines = data.split(b"\r\n")
                     rng = [l for l in lines if l.lower().startswith(b"range:")]
                     print("request", lines[0].decode(errors="replace"),
-                          rng[0].decode(errors="replace") if rng else "", flush=True)
+                          rng[0].decode(errors="replace") if rng else "",
+                          "at %.3f" % time.monotonic(), flush=True)
                     if b"/blobs/" in lines[0]:
                         blob_request[0] = True
+                        # busy: the first two blob requests answered 503 here, never forwarded
+                        with lock:
+                            busy = busy_left[0] > 0
+                            busy_left[0] -= 1 if busy else 0
+                        if busy:
+                            print("busy", flush=True)
+                            src.sendall(b"HTTP/1.1 503 Service Unavailable\r\n"
+                                        b"Content-Length: 0\r\n\r\n")
+                            continue
+                        # norange: after its cut, a server that ignores Range (answers 200)
+                        if mode == "norange" and rng:
+                            print("range dropped", flush=True)
+                            data = b"\r\n".join(l for l in lines
+                                                 if not l.lower().startswith(b"range:"))
                 dst.sendall(data)
                 sent += len(data)
                 if is_response and blob_request[0]:
                     if mode == "slow":
                         time.sleep(0.05)
-                    if mode == "cut" and sent > 65536:
+                    if mode in ("cut", "norange") and sent > 65536:
                         with lock:
                             if cut_left[0] > 0:
                                 cut_left[0] -= 1

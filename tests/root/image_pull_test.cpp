@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE image_pull
 #include <sys/stat.h>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <boost/test/unit_test.hpp>
@@ -321,6 +322,64 @@ BOOST_AUTO_TEST_CASE(a_blob_cut_mid_transfer_is_resumed_with_a_range_request)
     const auto log = proxy->out();
     BOOST_TEST(log.find("cut after") != std::string::npos, log);
     BOOST_TEST(log.find("Range: bytes=") != std::string::npos, log);
+}
+
+// A registry that ignores Range: the resumed request is answered 200 with the whole blob, and
+// the pull skips what it already had rather than take it twice.
+BOOST_AUTO_TEST_CASE(a_resume_the_registry_answers_with_the_whole_blob_is_still_byte_exact)
+{
+    const auto big = random_bytes(1 << 20, 11);
+    std::vector<Layer> layers{{TarBuilder().file("big", big).finish()}};
+    push_image(registry, "test/norange", "1", layers);
+    auto proxy = start_peer({"proxy", "5014", "5000", "norange"});
+    auto options = quick_options();
+    options.attempts = 3;
+    auto record = store.pull(*image::parse_reference("127.0.0.1:5014/test/norange:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/big") == big);
+    const auto log = proxy->out();
+    BOOST_TEST(log.find("cut after") != std::string::npos, log);
+    BOOST_TEST(log.find("range dropped") != std::string::npos, log);
+}
+
+// 503s are retried with a growing wait, up to `attempts`; one more 503 than attempts allow is
+// an error that names the blob, the status and how many attempts were made.
+BOOST_AUTO_TEST_CASE(a_busy_registry_is_retried_with_backoff_up_to_the_attempts)
+{
+    std::vector<Layer> layers{{TarBuilder().file("x", "busy").finish()}};
+    const auto manifest = push_image(registry, "test/busy", "1", layers);
+    {
+        auto proxy = start_peer({"proxy", "5015", "5000", "busy"});
+        auto options = quick_options();
+        options.attempts = 2;
+        auto failed = store.pull(*image::parse_reference("127.0.0.1:5015/test/busy:1"), options);
+        BOOST_TEST_REQUIRE(!failed.has_value());
+        BOOST_TEST(failed.error().code == EIO);
+        const auto message = failed.error().message();
+        BOOST_TEST(message.find("HTTP 503") != std::string::npos, message);
+        BOOST_TEST(message.find("2 attempts") != std::string::npos, message);
+        BOOST_TEST(message.find("/blobs/") != std::string::npos, message);
+    }
+    auto proxy = start_peer({"proxy", "5015", "5000", "busy"});
+    auto options = quick_options();
+    options.attempts = 3;
+    auto record = store.pull(*image::parse_reference("127.0.0.1:5015/test/busy:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(record->manifest_digest == manifest);
+    // The request times of the blob that met the 503s (the first one asked for, the config):
+    // three GETs, the waits between them growing (100 ms doubled per attempt: 200, then 400 ms).
+    std::map<std::string, std::vector<double>> times;
+    std::istringstream lines(proxy->out());
+    for (std::string line; std::getline(lines, line);)
+        if (const auto blob = line.find("/blobs/"); blob != std::string::npos)
+            times[line.substr(blob + 7, line.find(' ', blob) - blob - 7)].push_back(
+                std::stod(line.substr(line.rfind("at ") + 3)));
+    BOOST_TEST_REQUIRE(times.size() == 2u, proxy->out());
+    const auto& at = times[record->config_digest].size() == 3 ? times[record->config_digest]
+                                                              : times[record->layers[0]];
+    BOOST_TEST_REQUIRE(at.size() == 3u, proxy->out());
+    BOOST_TEST(at[1] - at[0] >= 0.15, proxy->out());
+    BOOST_TEST(at[2] - at[1] > at[1] - at[0], proxy->out());
 }
 
 BOOST_AUTO_TEST_CASE(images_are_listed_found_and_removed)
