@@ -143,6 +143,34 @@ BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_s
     BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
 }
 
+// Registries on object storage answer a blob GET with a redirect: the pull follows it, and
+// the registry's credentials (a bearer token, basic auth) never go to where it points.
+BOOST_AUTO_TEST_CASE(a_blob_redirect_is_followed_without_the_registry_credentials)
+{
+    const auto [key, cert] = issuer_keys(dir.path());
+    auto issuer = start_peer({"token", "5003", key, cert, "berth-test-issuer",
+                              "berth-test-registry", "alice:wonderland"});
+    {
+        Registry registry(storage, 5002, token_yaml(5003, cert));
+        auto proxy = start_peer({"proxy", "5016", "5002", "redirect", storage, "5017"});
+        auto ok = pull(5016, with_creds("alice", "wonderland"));
+        BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+        BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
+        const auto log = proxy->out();
+        BOOST_TEST(log.find("storage GET") != std::string::npos, log);
+        BOOST_TEST(log.find("authorization=yes") == std::string::npos, log);
+    }
+    BOOST_TEST_REQUIRE(store.remove("127.0.0.1:5016/private/app:1").has_value());
+    BOOST_TEST_REQUIRE(store.gc().has_value());
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    auto proxy = start_peer({"proxy", "5018", "5001", "redirect", storage, "5019"});
+    auto ok = pull(5018, with_creds("alice", "wonderland"));
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    const auto log = proxy->out();
+    BOOST_TEST(log.find("storage GET") != std::string::npos, log);
+    BOOST_TEST(log.find("authorization=yes") == std::string::npos, log);
+}
+
 BOOST_AUTO_TEST_CASE(a_token_that_expires_mid_pull_is_renewed_and_the_pull_completes)
 {
     const auto [key, cert] = issuer_keys(dir.path());

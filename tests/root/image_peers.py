@@ -15,7 +15,7 @@
       <user>:REFRESH (the identity token as the password, as containerd sends it). With POST
       "redirect" a POST to /token gets 307 to /followed, which would issue (a client must not
       resend the refresh token where a redirect points).
-  image_peers.py proxy PORT UPSTREAM_PORT MODE
+  image_peers.py proxy PORT UPSTREAM_PORT MODE [STORAGE_DIR STORAGE_PORT]
       A TCP proxy to 127.0.0.1:UPSTREAM_PORT that prints each connection ("connection") and
       request line (and Range header).
       MODE count: relay only. MODE cut: the first blob response is cut after 64 KiB.
@@ -23,6 +23,9 @@
       MODE busy: the first two blob requests get 503 from the proxy itself (not forwarded).
       MODE norange: as cut, and every Range header is then dropped, so the registry answers a
       resumed request with 200 and the whole blob (a server that ignores Range).
+      MODE redirect: every blob request gets 307 to http://127.0.0.1:STORAGE_PORT/sha256/<hex>,
+      where the proxy serves the blob files of the docker-registry storage STORAGE_DIR, unauth-
+      enticated, printing "storage GET <path> authorization=yes|none" per request.
       Each request line is printed with "at <monotonic seconds>".
 Prints "ready" once listening."""
 import base64, http.server, json, os, socket, subprocess, sys, threading, time, uuid
@@ -111,7 +114,48 @@ def token_server(port, key, cert, issuer, service, userpass, ttl, refresh, post)
     server.serve_forever()
 
 
-def proxy(port, upstream, mode):
+def blob_storage(port, storage):
+    """What a registry's redirect points at: the blobs of a docker-registry's storage directory,
+    GET /sha256/<hex> (with Range: bytes=N-), no auth; prints each request and whether it came
+    with an Authorization header."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            print("storage GET", self.path, "authorization=%s" %
+                  ("yes" if self.headers.get("Authorization") else "none"), flush=True)
+            hexd = self.path.rsplit("/", 1)[-1]
+            path = os.path.join(storage, "docker/registry/v2/blobs/sha256", hexd[:2], hexd, "data")
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            start = 0
+            rng = self.headers.get("Range", "")
+            if rng.startswith("bytes=") and rng.endswith("-"):
+                start = int(rng[6:-1])
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1,
+                                                                      len(data)))
+            self.send_header("Content-Length", str(len(data) - start))
+            self.end_headers()
+            self.wfile.write(data[start:])
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+def proxy(port, upstream, mode, storage=None, storage_port=None):
+    if mode == "redirect":
+        blob_storage(storage_port, storage)
     cut_left = [1 if mode in ("cut", "norange") else 0]
     busy_left = [2 if mode == "busy" else 0]
     lock = threading.Lock()
@@ -139,6 +183,14 @@ def proxy(port, upstream, mode):
                             print("busy", flush=True)
                             src.sendall(b"HTTP/1.1 503 Service Unavailable\r\n"
                                         b"Content-Length: 0\r\n\r\n")
+                            continue
+                        # redirect: the blob is served elsewhere, as registries on S3 do
+                        if mode == "redirect":
+                            where = lines[0].split(b" ")[1].rsplit(b"/", 1)[-1].split(b":")[-1]
+                            print("redirected", flush=True)
+                            src.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: "
+                                        b"http://127.0.0.1:%d/sha256/%s\r\n"
+                                        b"Content-Length: 0\r\n\r\n" % (storage_port, where))
                             continue
                         # norange: after its cut, a server that ignores Range (answers 200)
                         if mode == "norange" and rng:
@@ -186,4 +238,6 @@ if __name__ == "__main__":
                      sys.argv[9] if len(sys.argv) > 9 else "",
                      sys.argv[10] if len(sys.argv) > 10 else "post")
     else:
-        proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+        proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4],
+              sys.argv[5] if len(sys.argv) > 5 else None,
+              int(sys.argv[6]) if len(sys.argv) > 6 else None)
