@@ -202,8 +202,9 @@ private:
     std::string root_;
 };
 
-// A container root: overlayfs over the image's snapshots (any number of layers, via the
-// new mount API's lowerdir+), with its own upper and work dirs under <root>/containers/<id>.
+// A container root: overlayfs over the image's snapshots (up to overlayfs' 500 layers: on Linux
+// 6.8+ through the new mount API's lowerdir+, before it as short relative links mounted from a
+// thread with its own cwd), with its own upper and work dirs under <root>/containers/<id>.
 // The destructor unmounts and removes them unless keep() was called.
 class Rootfs {
 public:

@@ -1,7 +1,7 @@
 // image/internal.hpp — the test-visible internals of image/ (docs/ARCHITECTURE.md): tests and
 // fuzz harnesses reach the digests, decompressors, tar parser, confined writer, lock files, the
-// gc policy and the container scan through this header only. Nothing outside image/ but tests/
-// includes it.
+// gc policy, the container scan and the legacy overlay switch through this header only. Nothing
+// outside image/ but tests/ includes it.
 #pragma once
 #include "image/archive.hpp"
 #include "image/chunk_queue.hpp"
@@ -12,3 +12,11 @@
 #include "image/store_fs.hpp"
 #include "image/tar.hpp"
 #include "image/writer.hpp"
+
+namespace berth::image {
+
+// Tests only: while on, Rootfs::mount takes the mount(2) path of kernels before 6.8 (relative
+// layer links, rootfs.cpp) even where "lowerdir+" works, so that path runs on any CI host.
+void force_legacy_overlay(bool on);
+
+} // namespace berth::image

@@ -2,23 +2,34 @@
 // adds each lower layer with its own fsconfig("lowerdir+") call (Linux 6.8), so the page-sized
 // limit of a mount(2) option string never caps the layer count. Older kernels (Debian 12's 6.1,
 // Amazon Linux 2's 5.10) refuse "lowerdir+" with EINVAL: there the layers go in one mount(2)
-// option string, which caps their number at what fits in a page (a clear error beyond it).
+// option string as short relative links (Docker's overlay2 does the same), so that both paths
+// stack as many layers as overlayfs allows (500; a clear error beyond it).
 // Runs as root on the host.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <atomic>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 #include "base/fd.hpp"
 #include "base/files.hpp"
 #include "image/gc_policy.hpp"
 #include "image/image.hpp"
+#include "image/internal.hpp"
 #include "image/lease.hpp"
 #include "image/store_fs.hpp"
 
 namespace berth::image {
 namespace {
+
+// overlayfs stacks at most this many lower layers (its OVL_MAX_STACK), with either mount API.
+constexpr std::size_t max_layers = 500;
+
+std::atomic<bool> legacy_forced{false}; // force_legacy_overlay (internal.hpp): tests only
 
 bool valid_id(std::string_view id)
 {
@@ -50,21 +61,65 @@ Result<std::vector<std::string>> lower_dirs(const Store& store, const ImageRecor
     return lowers;
 }
 
-// Kernels before 6.8: every layer in one option string of mount(2), at most a page long.
+// dir/lower/<n> -> ../../../snapshots/<hex>, n counting the layers from the base: relative, so
+// they hold whether the store's root is absolute or not. Returns the dir, open.
+Result<Fd> make_links(const std::vector<std::string>& lowers, const std::string& links)
+{
+    if (::mkdir(links.c_str(), 0700) < 0)
+        return Error::from_errno("mkdir ", quoted(links));
+    auto fd = open_at(AT_FDCWD, links, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!fd)
+        return std::move(fd).error();
+    for (std::size_t i = 0; i < lowers.size(); ++i) {
+        const auto target = "../../../snapshots/" + lowers[i].substr(lowers[i].rfind('/') + 1);
+        const auto name = std::to_string(lowers.size() - 1 - i);
+        if (::symlinkat(target.c_str(), fd->get(), name.c_str()) < 0)
+            return Error::from_errno("symlink ", quoted(cat(links, "/", name)));
+    }
+    return fd;
+}
+
+// mount(2) run by a thread of its own, which unshare(CLONE_FS) gives its own cwd (set to `cwd`)
+// for the relative paths in `options`: berthd's other threads keep theirs.
+Result<void> mount_from(const Fd& cwd, const std::string& options)
+{
+    Result<void> result;
+    auto run = [&] {
+        if (::unshare(CLONE_FS) < 0)
+            result = Error::from_errno("unshare CLONE_FS");
+        else if (::fchdir(cwd.get()) < 0)
+            result = Error::from_errno("fchdir to the layer links");
+        else if (::mount("overlay", "../merged", "overlay", 0, options.c_str()) < 0)
+            result = Error::from_errno("mount overlay");
+    };
+    try {
+        std::thread(run).join();
+    } catch (const std::system_error& e) { // no thread to be had (EAGAIN)
+        return Error::with_code(e.code().value(), "start the overlay mount thread");
+    }
+    return result;
+}
+
+// Kernels before 6.8: every layer in one option string of mount(2), at most a page long, where
+// about 35 absolute snapshot paths fit. So the string names links in dir/lower ("...:1:0" and
+// "../upper", under 2 KiB for 500 layers), resolved by overlayfs at mount time against that dir
+// as cwd. The mount holds the layers themselves, so the links go right after it; a crash in
+// between leaves them to unmount_and_remove, like the rest of the dir.
 Result<void> mount_overlay_legacy(const std::vector<std::string>& lowers, const std::string& dir,
                                   const std::string& merged)
 {
+    const auto links = dir + "/lower";
+    auto cwd = make_links(lowers, links);
+    if (!cwd)
+        return std::move(cwd).error().wrap("link the layers");
     std::string options = "lowerdir=";
     for (std::size_t i = 0; i < lowers.size(); ++i)
-        options += (i == 0 ? "" : ":") + lowers[i];
-    options += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
-    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    if (options.size() >= page)
-        return Error::with_code(E2BIG, "overlay of ", lowers.size(), " layers: its options (",
-                                options.size(), " bytes) exceed this kernel's limit of ", page,
-                                " (Linux 6.8 lifts it)");
-    if (::mount("overlay", merged.c_str(), "overlay", 0, options.c_str()) < 0)
-        return Error::from_errno("mount overlay on ", quoted(merged));
+        options += (i == 0 ? "" : ":") + std::to_string(lowers.size() - 1 - i);
+    options += ",upperdir=../upper,workdir=../work";
+    auto r = mount_from(*cwd, options);
+    (void)remove_tree(links);
+    if (!r)
+        return std::move(r).error().wrap(cat("overlay on ", quoted(merged)));
     return {};
 }
 
@@ -74,6 +129,8 @@ Result<void> mount_overlay(const Store& store, const ImageRecord& image, const s
     auto lowers = lower_dirs(store, image);
     if (!lowers)
         return std::move(lowers).error();
+    if (legacy_forced)
+        return mount_overlay_legacy(*lowers, dir, merged);
     Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
     if (!fs.valid())
         return Error::from_errno("fsopen overlay");
@@ -109,7 +166,7 @@ Result<void> unmount_and_remove(const std::string& dir)
     const auto merged = dir + "/merged";
     if (::umount2(merged.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
         return Error::from_errno("unmount ", quoted(merged));
-    for (const char* sub : {"/upper", "/work", "/merged", "/image", "/snapshots"})
+    for (const char* sub : {"/upper", "/work", "/merged", "/lower", "/image", "/snapshots"})
         if (auto r = remove_tree(dir + sub); !r)
             return r;
     return remove_tree(dir);
@@ -117,12 +174,20 @@ Result<void> unmount_and_remove(const std::string& dir)
 
 } // namespace
 
+void force_legacy_overlay(bool on)
+{
+    legacy_forced = on;
+}
+
 Result<Rootfs> Rootfs::mount(const Store& store, const ImageRecord& image, const std::string& id)
 {
     if (!valid_id(id))
         return Error::invalid("rootfs id ", quoted(id), ": letters, digits, '-', '_', '.' only");
     if (image.chain.empty())
         return Error::invalid("image ", image.reference, " has no layers");
+    if (image.chain.size() > max_layers)
+        return Error::with_code(E2BIG, "image ", image.reference, " has ", image.chain.size(),
+                                " layers: overlayfs stacks at most ", max_layers);
     const auto dir = cat(store.root(), "/containers/", id);
     if (::mkdir(dir.c_str(), 0700) < 0)
         return Error::from_errno("rootfs ", quoted(id), ": mkdir ", quoted(dir));

@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE image_pull
 #include <sys/stat.h>
+#include <unistd.h>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -7,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
 #include "base/strings.hpp"
+#include "image/internal.hpp"
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
 
@@ -117,6 +119,57 @@ BOOST_AUTO_TEST_CASE(a_rootfs_of_many_layers_mounts_past_the_option_length_limit
     BOOST_TEST_REQUIRE(rootfs.has_value(), why(rootfs));
     BOOST_TEST(read_all(rootfs->path() + "/layer0") == "0");
     BOOST_TEST(read_all(rootfs->path() + "/layer59") == "59");
+}
+
+// Kernels before 6.8 (Debian 12, Amazon Linux 2 and 2023): one mount(2) option string, where
+// about 35 absolute snapshot paths fill the page; short relative links take Docker's 128 layers.
+BOOST_AUTO_TEST_CASE(a_rootfs_of_128_layers_mounts_through_the_legacy_mount_too)
+{
+    std::vector<Layer> layers;
+    layers.reserve(128);
+    for (int i = 0; i < 128; ++i)
+        layers.emplace_back(
+            TarBuilder().file("layer" + std::to_string(i), std::to_string(i)).finish(),
+            "application/vnd.oci.image.layer.v1.tar");
+    push_image(registry, "test/many", "1", layers);
+    auto options = quick_options();
+    options.parallel_layers = 8;
+    auto record = store.pull(ref(registry, "test/many:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    struct Legacy { // the path of kernels without "lowerdir+", on this one
+        Legacy() { image::force_legacy_overlay(true); }
+        ~Legacy() { image::force_legacy_overlay(false); }
+    } legacy;
+    const auto dir = store.root() + "/containers/old";
+    {
+        auto rootfs = image::Rootfs::mount(store, *record, "old");
+        BOOST_TEST_REQUIRE(rootfs.has_value(), why(rootfs));
+        const auto lowers =
+            image::overlay_lowerdirs(read_all("/proc/self/mountinfo"), dir + "/merged");
+        BOOST_TEST(lowers.size() == 128u);
+        BOOST_TEST(lowers.front() == "127"); // the links' names: the mount(2) path was taken
+        BOOST_TEST(read_all(rootfs->path() + "/layer0") == "0");
+        BOOST_TEST(read_all(rootfs->path() + "/layer127") == "127");
+        BOOST_TEST(!path_exists(dir + "/lower")); // the mount holds the layers, not the links
+        rootfs->keep();
+    }
+    // A kill between linking and mounting leaves the links: removal takes them, not the layers.
+    BOOST_TEST_REQUIRE(::mkdir((dir + "/lower").c_str(), 0700) == 0);
+    const auto base = store.snapshot_path(record->chain[0]);
+    BOOST_TEST_REQUIRE(::symlink(base.c_str(), (dir + "/lower/0").c_str()) == 0);
+    auto removed = image::Rootfs::remove(store, "old");
+    BOOST_TEST_REQUIRE(removed.has_value(), why(removed));
+    BOOST_TEST(!path_exists(dir));
+    BOOST_TEST(image::overlay_lowerdirs(read_all("/proc/self/mountinfo"), dir + "/merged").empty());
+    BOOST_TEST(read_all(base + "/layer0") == "0");
+    auto big = *record; // past overlayfs' stack: refused up front, nothing left
+    big.chain.assign(501, record->chain[0]);
+    auto refused = image::Rootfs::mount(store, big, "big");
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().code == E2BIG);
+    BOOST_TEST(refused.error().message().find("501 layers") != std::string::npos);
+    BOOST_TEST(refused.error().message().find("at most 500") != std::string::npos);
+    BOOST_TEST(!path_exists(store.root() + "/containers/big"));
 }
 
 BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_enoent)
