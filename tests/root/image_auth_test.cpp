@@ -50,6 +50,38 @@ image::PullOptions with_creds(const std::string& user, const std::string& passwo
     return o;
 }
 
+// docker-credential-<name> in dir, speaking Docker's protocol as the real helpers do (the ECR
+// helper is one; it cannot reach AWS here): `get` with server on stdin prints answer; anything
+// else is "credentials not found" with exit status 1.
+void write_helper(const std::string& dir, const std::string& name, const std::string& server,
+                  const std::string& answer)
+{
+    const auto helper = dir + "/docker-credential-" + name;
+    std::ofstream(helper) << "#!/bin/sh\nread server\n"
+                             "if [ \"$1\" = get ] && [ \"$server\" = "
+                          << server << " ]; then\n  echo '" << answer
+                          << "'; exit 0\nfi\necho 'credentials not found in native keychain'; "
+                             "exit 1\n";
+    BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
+}
+
+// dir first on PATH while in scope: helpers are found on PATH.
+class PathFirst {
+public:
+    explicit PathFirst(const std::string& dir)
+    {
+        const char* old = std::getenv("PATH"); // NOLINT(concurrency-mt-unsafe): one thread
+        old_ = old ? old : "/usr/sbin:/usr/bin:/sbin:/bin";
+        ::setenv("PATH", (dir + ":" + old_).c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    }
+    ~PathFirst() { ::setenv("PATH", old_.c_str(), 1); } // NOLINT(concurrency-mt-unsafe)
+    PathFirst(const PathFirst&) = delete;
+    PathFirst& operator=(const PathFirst&) = delete;
+
+private:
+    std::string old_;
+};
+
 // A key and a self-signed certificate for the test's token issuer: {key, cert}.
 std::pair<std::string, std::string> issuer_keys(const std::string& dir)
 {
@@ -104,28 +136,66 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_config_json)
 BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_credential_helper_as_docker_runs_it)
 {
     Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
-    // A helper speaking Docker's protocol (the ECR helper is one; it cannot reach AWS here).
-    const auto helper = dir.path() + "/docker-credential-berthtest";
-    std::ofstream(helper) << "#!/bin/sh\nread server\n"
-                             "if [ \"$1\" = get ] && [ \"$server\" = 127.0.0.1:5001 ]; then\n"
-                             "  echo '{\"Username\":\"alice\",\"Secret\":\"wonderland\"}'; exit 0\n"
-                             "fi\necho 'credentials not found in native keychain'; exit 1\n";
-    BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
-    const std::string old_path = std::getenv("PATH");           // NOLINT(concurrency-mt-unsafe)
-    ::setenv("PATH", (dir.path() + ":" + old_path).c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    write_helper(dir.path(), "berthtest", "127.0.0.1:5001",
+                 R"({"Username":"alice","Secret":"wonderland"})");
+    const PathFirst path(dir.path());
     const auto config = dir.path() + "/config.json";
     std::ofstream(config) << R"({"credHelpers":{"127.0.0.1:5001":"berthtest"}})";
     auto options = quick_options();
     options.docker_config = config;
     auto ok = pull(5001, options);
     BOOST_TEST(ok.has_value(), why(ok));
+    std::ofstream(config) << R"({"credsStore":"berthtest"})";
+    auto from_store = pull(5001, options);
+    BOOST_TEST(from_store.has_value(), why(from_store));
     std::ofstream(config) << R"({"credsStore":"missing-helper"})";
     auto missing = pull(5001, options);
     BOOST_TEST_REQUIRE(!missing.has_value());
     BOOST_TEST(missing.error().message().find("docker-credential-missing-helper") !=
                    std::string::npos,
                why(missing));
-    ::setenv("PATH", old_path.c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    BOOST_TEST(missing.error().message().find("127.0.0.1:5001/private/app:1") != std::string::npos,
+               why(missing));
+}
+
+// What `docker login` writes with a credential store: the marker {} in auths, the secret in the
+// helper. Docker asks credHelpers[host], then credsStore, then auths, so the marker must not
+// make the pull anonymous (it did: issue 15 audit G1).
+BOOST_AUTO_TEST_CASE(an_empty_auths_marker_beside_a_creds_store_pulls_with_the_stores_secret)
+{
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    write_helper(dir.path(), "berthtest", "127.0.0.1:5001",
+                 R"({"Username":"alice","Secret":"wonderland"})");
+    write_helper(dir.path(), "stale", "127.0.0.1:5001", R"({"Username":"alice","Secret":"old"})");
+    write_helper(dir.path(), "empty", "no-such-server", "{}");
+    const PathFirst path(dir.path());
+    const auto config = dir.path() + "/config.json";
+    auto options = quick_options();
+    options.docker_config = config;
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{}},"credsStore":"berthtest"})";
+    auto ok = pull(5001, options);
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
+
+    // The store's answer is what is sent: a stale secret there is refused, naming the image.
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{}},"credsStore":"stale"})";
+    auto stale = pull(5001, options);
+    BOOST_TEST_REQUIRE(!stale.has_value());
+    BOOST_TEST(stale.error().code == EACCES);
+    BOOST_TEST(stale.error().message().find("127.0.0.1:5001/private/app:1") != std::string::npos,
+               why(stale));
+
+    // credHelpers[host] comes before credsStore.
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{}},"credsStore":"stale",
+                                 "credHelpers":{"127.0.0.1:5001":"berthtest"}})";
+    auto helper_first = pull(5001, options);
+    BOOST_TEST(helper_first.has_value(), why(helper_first));
+
+    // A store with nothing for this host leaves a secret written into auths by hand.
+    std::ofstream(config)
+        << R"({"auths":{"127.0.0.1:5001":{"auth":"YWxpY2U6d29uZGVybGFuZA=="}},"credsStore":"empty"})";
+    auto from_auths = pull(5001, options);
+    BOOST_TEST(from_auths.has_value(), why(from_auths));
 }
 
 BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_scope)
