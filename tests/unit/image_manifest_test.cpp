@@ -155,6 +155,7 @@ BOOST_AUTO_TEST_CASE(config_json_auths_match_by_host_and_hub_aliases)
     BOOST_TEST_REQUIRE(local.has_value());
     BOOST_TEST_REQUIRE(local->has_value());
     BOOST_TEST((*local)->username == "AWS");
+    BOOST_TEST((*local)->password == "token");
     auto none = credentials_from_config(config, "quay.io");
     BOOST_TEST_REQUIRE(none.has_value());
     BOOST_TEST(!none->has_value());
