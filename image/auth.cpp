@@ -1,5 +1,6 @@
 // image/auth.cpp — WWW-Authenticate challenges (RFC 7235 auth-params, quoted strings with
-// backslash escapes) and credentials from a Docker-style config.json `auths` map.
+// backslash escapes) and credentials from a Docker-style config.json `auths` map (the helpers of
+// credHelpers/credsStore are in credential_helper.cpp; pull.cpp asks them first, as Docker does).
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include "image/image.hpp"
@@ -82,6 +83,12 @@ std::optional<std::string> base64_decode(std::string_view in)
     return out;
 }
 
+std::string string_field(const nlohmann::json& entry, const char* name)
+{
+    const auto f = entry.find(name);
+    return f != entry.end() && f->is_string() ? f->get<std::string>() : std::string();
+}
+
 } // namespace
 
 Result<Challenge> parse_www_authenticate(std::string_view header)
@@ -150,7 +157,8 @@ Result<std::optional<Credentials>> credentials_from_config(std::string_view conf
         if (!match || !entry.is_object())
             continue;
         Credentials creds;
-        if (const auto a = entry.find("auth"); a != entry.end() && a->is_string()) {
+        if (const auto a = entry.find("auth");
+            a != entry.end() && a->is_string() && !a->get<std::string>().empty()) {
             auto decoded = base64_decode(a->get<std::string>());
             const auto colon = decoded ? decoded->find(':') : std::string::npos;
             if (colon == std::string::npos)
@@ -158,9 +166,15 @@ Result<std::optional<Credentials>> credentials_from_config(std::string_view conf
                                       ": auth is not base64 of user:password");
             creds.username = decoded->substr(0, colon);
             creds.password = decoded->substr(colon + 1);
+        } else {
+            creds.username = string_field(entry, "username");
+            creds.password = string_field(entry, "password");
         }
-        if (const auto t = entry.find("identitytoken"); t != entry.end() && t->is_string())
-            creds.identity_token = t->get<std::string>();
+        creds.identity_token = string_field(entry, "identitytoken");
+        // `docker login` with a credential store leaves the marker {} here and keeps the secret
+        // in the helper: an entry without a secret matches nothing (the next key may hold one).
+        if (creds.username.empty() && creds.password.empty() && creds.identity_token.empty())
+            continue;
         return std::optional<Credentials>{std::move(creds)};
     }
     return std::optional<Credentials>{};

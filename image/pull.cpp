@@ -36,17 +36,22 @@ Result<std::optional<Credentials>> find_credentials(const Reference& ref,
     auto text = read_file(path, std::size_t{1} << 20);
     if (!text)
         return std::move(text).error();
-    auto creds = credentials_from_config(*text, ref.domain);
-    if (!creds)
-        return std::move(creds).error().wrap(quoted(path));
-    if (*creds) // an auths entry wins, as in Docker
-        return creds;
+    // Docker's order: credHelpers[host], then credsStore, then auths. `docker login` with a
+    // credential store writes the secret to the helper and only an empty marker {} to auths, so
+    // the helper must be asked first. When it has nothing for this host ("credentials not
+    // found"), a secret written into auths by hand still counts.
     if (auto helper = credential_helper_for(*text, ref.domain)) {
         auto from_helper = credentials_from_helper(*helper, ref.domain);
         if (!from_helper)
-            return std::move(from_helper).error().wrap(cat("credentials for ", ref.domain));
-        return from_helper;
+            return std::move(from_helper)
+                .error()
+                .wrap(cat("credentials for ", ref.domain, " from ", quoted(path)));
+        if (*from_helper)
+            return from_helper;
     }
+    auto creds = credentials_from_config(*text, ref.domain);
+    if (!creds)
+        return std::move(creds).error().wrap(quoted(path));
     return creds;
 }
 

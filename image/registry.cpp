@@ -1,5 +1,7 @@
 // image/registry.cpp — see registry.hpp. Errors name the URL and the registry's own message.
 #include "image/registry.hpp"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <curl/curl.h>
 #include <chrono>
 #include <thread>
@@ -13,10 +15,17 @@ namespace {
 constexpr std::size_t max_manifest = std::size_t{4} << 20;
 constexpr std::size_t max_token_response = std::size_t{1} << 20;
 
+// host is name[:port] or [v6][:port]. Only an address in 127.0.0.0/8, [::1] or localhost: a DNS
+// name such as 127.example.com can point anywhere and must not lose TLS.
 bool is_loopback(std::string_view host)
 {
-    auto name = host.substr(0, host.front() == '[' ? host.find(']') + 1 : host.rfind(':'));
-    return name == "localhost" || name.starts_with("127.") || name == "[::1]";
+    if (host.starts_with('['))
+        return host.substr(0, host.find(']') + 1) == "[::1]";
+    const std::string name(host.substr(0, host.rfind(':')));
+    if (name == "localhost")
+        return true;
+    in_addr addr{};
+    return ::inet_pton(AF_INET, name.c_str(), &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 // {"errors":[{"code":"UNAUTHORIZED","message":"..."}]} -> "UNAUTHORIZED: ..."

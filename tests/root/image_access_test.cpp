@@ -1,6 +1,10 @@
 #define BOOST_TEST_MODULE image_access
 // Who serves a pull and who refuses it: registry mirrors tried before the origin (and skipped
-// when they fail), and a 403 from the token issuer reported as EPERM naming the image.
+// when they fail), a 403 from the token issuer reported as EPERM naming the image, and TLS: a
+// registry off 127.0.0.0/8 is verified (ca_file) and spoken to in plain HTTP only when configured.
+#include <chrono>
+#include <fstream>
+#include <thread>
 #include <boost/test/unit_test.hpp>
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
@@ -111,6 +115,107 @@ BOOST_AUTO_TEST_CASE(a_403_from_the_registry_is_eperm_naming_the_image_and_its_r
     BOOST_TEST(m.find("DENIED") != std::string::npos, m);
     BOOST_TEST(store->list()->empty());
     BOOST_TEST(list_dir(dir.path() + "/store/blobs/sha256").empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// 10.253.0.1 on lo of the test's own network namespace (PrivateNamespaces; no dummy interface:
+// the kernel module may be missing): an address that is not in 127.0.0.0/8, so berth uses https
+// to it unless told otherwise.
+const std::string off_loopback = "10.253.0.1";
+
+void add_off_loopback_address()
+{
+    if (!run_command({"ip", "-o", "addr", "show", "to", off_loopback}).out.empty())
+        return;
+    const std::vector<std::string> argv{"ip", "addr", "add", off_loopback + "/32", "dev", "lo"};
+    auto o = run_command(argv);
+    BOOST_TEST_REQUIRE(o.status == 0, join_argv(argv) << ": " << o.err);
+}
+
+// A docker-registry on off_loopback:port over storage; with TLS when cert and key are given.
+std::unique_ptr<Command> start_registry(const std::string& dir, const std::string& storage,
+                                        int port, const std::string& cert = {},
+                                        const std::string& key = {})
+{
+    const auto config = dir + "/registry-" + std::to_string(port) + ".yml";
+    const auto addr = off_loopback + ":" + std::to_string(port);
+    std::ofstream(config)
+        << "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+        << "storage:\n  filesystem:\n    rootdirectory: " << storage << "\nhttp:\n  addr: " << addr
+        << "\n"
+        << (cert.empty() ? "" : "  tls:\n    certificate: " + cert + "\n    key: " + key + "\n");
+    auto registry = std::make_unique<Command>(Command::start({"docker-registry", "serve", config}));
+    const auto url = (cert.empty() ? "http://" : "https://") + addr + "/v2/";
+    for (int i = 0; i < 100; ++i) {
+        std::vector<std::string> curl{"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"};
+        if (!cert.empty())
+            curl.insert(curl.end(), {"--cacert", cert});
+        curl.push_back(url);
+        if (run_command(curl, std::chrono::seconds(5)).out == "200")
+            return registry;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    BOOST_FAIL("docker-registry on " + addr + " did not come up: " + registry->err());
+    return registry;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(tls, *utf::label("root") * utf::precondition(is_root))
+
+BOOST_AUTO_TEST_CASE(tls_is_verified_against_ca_file_and_plain_http_needs_the_registry_named)
+{
+    TempDir dir("berth-image-tls");
+    const auto storage = dir.path() + "/registry";
+    {
+        Registry open(storage, 5000);
+        std::vector<Layer> layers{{TarBuilder().file("over", "tls\n").finish()}};
+        push_image(open, "secure/app", "1", layers);
+    }
+    add_off_loopback_address();
+    const auto key = dir.path() + "/key.pem", cert = dir.path() + "/cert.pem";
+    auto o = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-subj", "/CN=" + off_loopback, "-addext",
+                          "subjectAltName=IP:" + off_loopback, "-days", "1"});
+    BOOST_TEST_REQUIRE(o.status == 0, o.err);
+    auto with_tls = start_registry(dir.path(), storage, 5443, cert, key);
+    auto plain = start_registry(dir.path(), storage, 5080);
+    auto store = image::Store::open(dir.path() + "/store");
+    BOOST_TEST_REQUIRE(store.has_value(), why(store));
+    const auto pull = [&](const std::string& host, const image::PullOptions& options) {
+        return store->pull(*image::parse_reference(host + "/secure/app:1"), options);
+    };
+    const auto tls_host = off_loopback + ":5443", plain_host = off_loopback + ":5080";
+
+    auto untrusted = pull(tls_host, quick_options()); // a self-signed certificate
+    BOOST_TEST_REQUIRE(!untrusted.has_value());
+    BOOST_TEST(untrusted.error().code == EPROTO, why(untrusted));
+    BOOST_TEST(untrusted.error().message().find(tls_host + "/secure/app:1") != std::string::npos,
+               why(untrusted));
+    BOOST_TEST(store->list()->empty());
+
+    auto options = quick_options();
+    options.ca_file = cert;
+    auto trusted = pull(tls_host, options);
+    BOOST_TEST_REQUIRE(trusted.has_value(), why(trusted));
+    BOOST_TEST(read_all(store->snapshot_path(trusted->chain[0]) + "/over") == "tls\n");
+
+    // https to a plain-HTTP registry fails (no silent downgrade) until the host is listed.
+    auto refused = pull(plain_host, quick_options());
+    BOOST_TEST_REQUIRE(!refused.has_value());
+    BOOST_TEST(refused.error().message().find(plain_host + "/secure/app:1") != std::string::npos,
+               why(refused));
+    options = quick_options();
+    options.plain_http = {plain_host};
+    auto listed = pull(plain_host, options);
+    BOOST_TEST(listed.has_value(), why(listed));
+    // The list names a host with its port: the TLS registry on the same address stays verified.
+    auto still_verified = pull(tls_host, options);
+    BOOST_TEST_REQUIRE(!still_verified.has_value());
+    BOOST_TEST(still_verified.error().code == EPROTO, why(still_verified));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

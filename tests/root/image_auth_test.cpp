@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <string_view>
 #include <boost/test/unit_test.hpp>
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
@@ -34,10 +35,11 @@ struct Fixture {
     }
 };
 
-std::string htpasswd_yaml(const std::string& dir)
+std::string htpasswd_yaml(const std::string& dir, const std::string& user = "alice",
+                          const std::string& password = "wonderland")
 {
     const auto file = dir + "/htpasswd";
-    auto o = run_command({"htpasswd", "-Bbn", "alice", "wonderland"});
+    auto o = run_command({"htpasswd", "-Bbn", user, password});
     BOOST_TEST_REQUIRE(o.status == 0, o.err);
     std::ofstream(file) << o.out;
     return "  htpasswd:\n    realm: berth-test\n    path: " + file + "\n";
@@ -49,6 +51,62 @@ image::PullOptions with_creds(const std::string& user, const std::string& passwo
     o.credentials = image::Credentials{user, password, {}};
     return o;
 }
+
+std::string base64(std::string_view in)
+{
+    static constexpr std::string_view alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (const unsigned char c : in) {
+        buffer = (buffer << 8) | c;
+        for (bits += 8; bits >= 6; bits -= 6)
+            out += alphabet[(buffer >> (bits - 6)) & 63];
+    }
+    if (bits > 0)
+        out += alphabet[(buffer << (6 - bits)) & 63];
+    out.append((4 - out.size() % 4) % 4, '=');
+    return out;
+}
+
+// A stand-in for an ECR authorization token: 2048 characters of base64, all of them significant.
+std::string ecr_token()
+{
+    return base64(random_bytes(1536, 15)); // 1536 bytes -> 2048 characters, no padding
+}
+
+// docker-credential-<name> in dir, speaking Docker's protocol as the real helpers do (the ECR
+// helper is one; it cannot reach AWS here): `get` with server on stdin prints answer; anything
+// else is "credentials not found" with exit status 1.
+void write_helper(const std::string& dir, const std::string& name, const std::string& server,
+                  const std::string& answer)
+{
+    const auto helper = dir + "/docker-credential-" + name;
+    std::ofstream(helper) << "#!/bin/sh\nread server\n"
+                             "if [ \"$1\" = get ] && [ \"$server\" = "
+                          << server << " ]; then\n  echo '" << answer
+                          << "'; exit 0\nfi\necho 'credentials not found in native keychain'; "
+                             "exit 1\n";
+    BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
+}
+
+// dir first on PATH while in scope: helpers are found on PATH.
+class PathFirst {
+public:
+    explicit PathFirst(const std::string& dir)
+    {
+        const char* old = std::getenv("PATH"); // NOLINT(concurrency-mt-unsafe): one thread
+        old_ = old ? old : "/usr/sbin:/usr/bin:/sbin:/bin";
+        ::setenv("PATH", (dir + ":" + old_).c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    }
+    ~PathFirst() { ::setenv("PATH", old_.c_str(), 1); } // NOLINT(concurrency-mt-unsafe)
+    PathFirst(const PathFirst&) = delete;
+    PathFirst& operator=(const PathFirst&) = delete;
+
+private:
+    std::string old_;
+};
 
 // A key and a self-signed certificate for the test's token issuer: {key, cert}.
 std::pair<std::string, std::string> issuer_keys(const std::string& dir)
@@ -104,28 +162,66 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_config_json)
 BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_credential_helper_as_docker_runs_it)
 {
     Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
-    // A helper speaking Docker's protocol (the ECR helper is one; it cannot reach AWS here).
-    const auto helper = dir.path() + "/docker-credential-berthtest";
-    std::ofstream(helper) << "#!/bin/sh\nread server\n"
-                             "if [ \"$1\" = get ] && [ \"$server\" = 127.0.0.1:5001 ]; then\n"
-                             "  echo '{\"Username\":\"alice\",\"Secret\":\"wonderland\"}'; exit 0\n"
-                             "fi\necho 'credentials not found in native keychain'; exit 1\n";
-    BOOST_TEST_REQUIRE(::chmod(helper.c_str(), 0755) == 0);
-    const std::string old_path = std::getenv("PATH");           // NOLINT(concurrency-mt-unsafe)
-    ::setenv("PATH", (dir.path() + ":" + old_path).c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    write_helper(dir.path(), "berthtest", "127.0.0.1:5001",
+                 R"({"Username":"alice","Secret":"wonderland"})");
+    const PathFirst path(dir.path());
     const auto config = dir.path() + "/config.json";
     std::ofstream(config) << R"({"credHelpers":{"127.0.0.1:5001":"berthtest"}})";
     auto options = quick_options();
     options.docker_config = config;
     auto ok = pull(5001, options);
     BOOST_TEST(ok.has_value(), why(ok));
+    std::ofstream(config) << R"({"credsStore":"berthtest"})";
+    auto from_store = pull(5001, options);
+    BOOST_TEST(from_store.has_value(), why(from_store));
     std::ofstream(config) << R"({"credsStore":"missing-helper"})";
     auto missing = pull(5001, options);
     BOOST_TEST_REQUIRE(!missing.has_value());
     BOOST_TEST(missing.error().message().find("docker-credential-missing-helper") !=
                    std::string::npos,
                why(missing));
-    ::setenv("PATH", old_path.c_str(), 1); // NOLINT(concurrency-mt-unsafe)
+    BOOST_TEST(missing.error().message().find("127.0.0.1:5001/private/app:1") != std::string::npos,
+               why(missing));
+}
+
+// What `docker login` writes with a credential store: the marker {} in auths, the secret in the
+// helper. Docker asks credHelpers[host], then credsStore, then auths, so the marker must not
+// make the pull anonymous (it did: issue 15 audit G1).
+BOOST_AUTO_TEST_CASE(an_empty_auths_marker_beside_a_creds_store_pulls_with_the_stores_secret)
+{
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    write_helper(dir.path(), "berthtest", "127.0.0.1:5001",
+                 R"({"Username":"alice","Secret":"wonderland"})");
+    write_helper(dir.path(), "stale", "127.0.0.1:5001", R"({"Username":"alice","Secret":"old"})");
+    write_helper(dir.path(), "empty", "no-such-server", "{}");
+    const PathFirst path(dir.path());
+    const auto config = dir.path() + "/config.json";
+    auto options = quick_options();
+    options.docker_config = config;
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{}},"credsStore":"berthtest"})";
+    auto ok = pull(5001, options);
+    BOOST_TEST_REQUIRE(ok.has_value(), why(ok));
+    BOOST_TEST(read_all(store.snapshot_path(ok->chain[0]) + "/secret") == "s3cret\n");
+
+    // The store's answer is what is sent: a stale secret there is refused, naming the image.
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{}},"credsStore":"stale"})";
+    auto stale = pull(5001, options);
+    BOOST_TEST_REQUIRE(!stale.has_value());
+    BOOST_TEST(stale.error().code == EACCES);
+    BOOST_TEST(stale.error().message().find("127.0.0.1:5001/private/app:1") != std::string::npos,
+               why(stale));
+
+    // credHelpers[host] comes before credsStore.
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{}},"credsStore":"stale",
+                                 "credHelpers":{"127.0.0.1:5001":"berthtest"}})";
+    auto helper_first = pull(5001, options);
+    BOOST_TEST(helper_first.has_value(), why(helper_first));
+
+    // A store with nothing for this host leaves a secret written into auths by hand.
+    std::ofstream(config)
+        << R"({"auths":{"127.0.0.1:5001":{"auth":"YWxpY2U6d29uZGVybGFuZA=="}},"credsStore":"empty"})";
+    auto from_auths = pull(5001, options);
+    BOOST_TEST(from_auths.has_value(), why(from_auths));
 }
 
 BOOST_AUTO_TEST_CASE(bearer_tokens_come_from_the_challenge_realm_with_the_pull_scope)
@@ -258,6 +354,52 @@ BOOST_AUTO_TEST_CASE(the_refresh_token_post_follows_no_redirect)
     BOOST_TEST_REQUIRE(!refused.has_value());
     BOOST_TEST(refused.error().message().find("307") != std::string::npos, why(refused));
     BOOST_TEST(issuer->out().find("issued post") == std::string::npos, issuer->out());
+}
+
+// ECR's shape (what `aws ecr get-login-password` and the ECR credential helper give): user AWS
+// and a token of about 2 KB, base64 of a signed JSON document. The token must reach the
+// registry whole, from an auths entry and from a helper.
+BOOST_AUTO_TEST_CASE(an_ecr_style_aws_user_with_a_two_kilobyte_token_pulls_from_auths_and_a_helper)
+{
+    const auto token = ecr_token();
+    BOOST_TEST_REQUIRE(token.size() == 2048u);
+    // htpasswd refuses passwords over 256 bytes, and bcrypt (the only hash docker-registry's
+    // htpasswd accepts) reads only the first 72 bytes of a password: the registry checks those.
+    Registry registry(storage, 5016, htpasswd_yaml(dir.path(), "AWS", token.substr(0, 72)));
+    const auto config = dir.path() + "/config.json";
+    auto options = quick_options();
+    options.docker_config = config;
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5016":{"auth":")" << base64("AWS:" + token)
+                          << R"("}}})";
+    auto from_auths = pull(5016, options);
+    BOOST_TEST_REQUIRE(from_auths.has_value(), why(from_auths));
+    BOOST_TEST(read_all(store.snapshot_path(from_auths->chain[0]) + "/secret") == "s3cret\n");
+
+    write_helper(dir.path(), "ecr-login", "127.0.0.1:5016",
+                 R"({"Username":"AWS","Secret":")" + token + R"("})");
+    const PathFirst path(dir.path());
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5016":{}},"credsStore":"ecr-login"})";
+    auto from_helper = pull(5016, options);
+    BOOST_TEST(from_helper.has_value(), why(from_helper));
+
+    // All 2048 bytes: a token server that compares the whole Basic credential (bcrypt cannot).
+    const auto [key, cert] = issuer_keys(dir.path());
+    auto issuer = start_peer(
+        {"token", "5018", key, cert, "berth-test-issuer", "berth-test-registry", "AWS:" + token});
+    Registry with_tokens(storage, 5017, token_yaml(5018, cert));
+    write_helper(dir.path(), "ecr-login", "127.0.0.1:5017",
+                 R"({"Username":"AWS","Secret":")" + token + R"("})");
+    std::ofstream(config) << R"({"credHelpers":{"127.0.0.1:5017":"ecr-login"}})";
+    auto whole = pull(5017, options);
+    BOOST_TEST(whole.has_value(), why(whole));
+    BOOST_TEST(issuer->out().find("issued") != std::string::npos, issuer->out());
+    // One byte changed at the end is refused: nothing cut the token short.
+    const auto altered_token = token.substr(0, 2047) + (token.back() == 'A' ? 'B' : 'A');
+    write_helper(dir.path(), "ecr-login", "127.0.0.1:5017",
+                 R"({"Username":"AWS","Secret":")" + altered_token + R"("})");
+    auto altered = pull(5017, options);
+    BOOST_TEST_REQUIRE(!altered.has_value());
+    BOOST_TEST(altered.error().code == EACCES);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

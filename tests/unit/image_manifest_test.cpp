@@ -155,10 +155,39 @@ BOOST_AUTO_TEST_CASE(config_json_auths_match_by_host_and_hub_aliases)
     BOOST_TEST_REQUIRE(local.has_value());
     BOOST_TEST_REQUIRE(local->has_value());
     BOOST_TEST((*local)->username == "AWS");
+    BOOST_TEST((*local)->password == "token");
     auto none = credentials_from_config(config, "quay.io");
     BOOST_TEST_REQUIRE(none.has_value());
     BOOST_TEST(!none->has_value());
     BOOST_TEST(!credentials_from_config(R"({"auths":{"x":{"auth":"!!"}}})", "x").has_value());
+}
+
+// `docker login` with a credential store writes {} (or an empty auth) to auths and the secret to
+// the helper: such a marker is no credentials, so pull.cpp asks the helper instead.
+BOOST_AUTO_TEST_CASE(an_auths_entry_without_a_secret_gives_no_credentials)
+{
+    for (const auto* config : {R"({"auths":{"127.0.0.1:5000":{}},"credsStore":"desktop"})",
+                               R"({"auths":{"127.0.0.1:5000":{"auth":""}}})",
+                               R"({"auths":{"127.0.0.1:5000":{"email":"a@b.c"}}})"}) {
+        auto creds = credentials_from_config(config, "127.0.0.1:5000");
+        BOOST_TEST_REQUIRE(creds.has_value(), config);
+        BOOST_TEST(!creds->has_value(), config);
+    }
+    // A marker under one key does not hide a secret under another key for the same host.
+    auto hub = credentials_from_config(
+        R"({"auths":{"docker.io":{},"https://index.docker.io/v1/":{"auth":"dXNlcjpwYXNz"}}})",
+        "docker.io");
+    BOOST_TEST_REQUIRE(hub.has_value());
+    BOOST_TEST_REQUIRE(hub->has_value());
+    BOOST_TEST((*hub)->password == "pass");
+    // The username/password fields count as a secret when there is no auth.
+    auto fields = credentials_from_config(
+        R"({"auths":{"127.0.0.1:5000":{"username":"alice","password":"wonderland"}}})",
+        "127.0.0.1:5000");
+    BOOST_TEST_REQUIRE(fields.has_value());
+    BOOST_TEST_REQUIRE(fields->has_value());
+    BOOST_TEST((*fields)->username == "alice");
+    BOOST_TEST((*fields)->password == "wonderland");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

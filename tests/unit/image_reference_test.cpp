@@ -1,8 +1,10 @@
 #define BOOST_TEST_MODULE image_reference
 #include <boost/test/unit_test.hpp>
 #include "image/image.hpp"
+#include "image/internal.hpp"
 
 using berth::image::parse_reference;
+using berth::image::registry_scheme;
 
 namespace {
 const std::string digest = "sha256:" + std::string(64, 'a');
@@ -84,6 +86,25 @@ BOOST_AUTO_TEST_CASE(bad_references_are_einval_with_the_reason)
             BOOST_TEST(r.error().message().find("image reference") != std::string::npos);
         }
     }
+}
+
+// Plain HTTP only to an address that cannot leave the host, or by configuration: a DNS name that
+// merely starts with "127." can resolve anywhere and keeps TLS (issue 15 audit G2).
+BOOST_AUTO_TEST_CASE(only_loopback_addresses_and_configured_hosts_get_plain_http)
+{
+    BOOST_TEST(parse_reference("127.example.com:5000/app").has_value()); // a valid domain
+    for (const char* tls : {"127.example.com:5000", "127.example.com", "127.0.0.1.nip.io:5000",
+                            "example.com", "registry-1.docker.io", "10.0.0.1:5000",
+                            "128.0.0.1:5000", "[::2]:5000", "localhost.example.com", "127"})
+        BOOST_TEST(registry_scheme(tls, {}) == "https", tls);
+    for (const char* loopback : {"127.0.0.1:5000", "127.0.0.1", "127.1.2.3", "127.255.255.254:443",
+                                 "[::1]:5000", "[::1]", "localhost:5000", "localhost"})
+        BOOST_TEST(registry_scheme(loopback, {}) == "http", loopback);
+    const std::vector<std::string> plain{"registry.lan:5000", "10.0.0.1:5000"};
+    BOOST_TEST(registry_scheme("registry.lan:5000", plain) == "http");
+    BOOST_TEST(registry_scheme("10.0.0.1:5000", plain) == "http");
+    BOOST_TEST(registry_scheme("registry.lan", plain) == "https"); // the port is part of the host
+    BOOST_TEST(registry_scheme("127.example.com:5000", plain) == "https");
 }
 
 BOOST_AUTO_TEST_CASE(a_name_over_255_characters_is_refused)
