@@ -1,6 +1,10 @@
 #define BOOST_TEST_MODULE image_errors
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -164,6 +168,36 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_enospc_keeps_nothing_unverified_and_the_next
         small->pull(*image::parse_reference(registry.host() + "/big/one:1"), quick_options());
     BOOST_TEST(again.has_value(), why(again));
     BOOST_TEST(::umount2(small_root.c_str(), MNT_DETACH) == 0);
+}
+
+// replace_file() writes a record or a lease as "<file>.<pid>.<tid>.tmp" and renames it; a kill -9
+// in between leaves the temp file. recover() removes it only once its writer is gone: the pid
+// is dead and nobody holds the file's flock (the agent and the CLI share the store).
+BOOST_AUTO_TEST_CASE(recover_removes_the_temp_files_of_killed_writers_only)
+{
+    const pid_t dead = ::fork();
+    if (dead == 0)
+        ::_exit(0);
+    BOOST_TEST_REQUIRE(dead > 0);
+    BOOST_TEST_REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+    const auto temp = [](const std::string& dir, pid_t pid, pid_t tid = 1) {
+        return cat(dir, "/0123abcd.json.", pid, ".", tid, ".tmp");
+    };
+    const auto images = store_root + "/images";
+    const auto leases = store_root + "/leases";
+    for (const auto& path : {temp(images, dead), temp(leases, dead), temp(images, ::getpid()),
+                             temp(leases, dead, 2), images + "/notes.tmp"})
+        BOOST_TEST_REQUIRE(static_cast<bool>(std::ofstream(path) << "{"), path);
+    // A writer in another pid namespace: its pid means nothing here, its flock is held.
+    const Fd held(::open(temp(leases, dead, 2).c_str(), O_RDWR | O_CLOEXEC));
+    BOOST_TEST_REQUIRE(::flock(held.get(), LOCK_EX) == 0);
+    BOOST_TEST_REQUIRE(store.recover().has_value());
+    BOOST_TEST(!path_exists(temp(images, dead)));
+    BOOST_TEST(!path_exists(temp(leases, dead)));
+    BOOST_TEST(path_exists(temp(images, ::getpid()))); // a live writer (this process)
+    BOOST_TEST(path_exists(temp(leases, dead, 2)));
+    BOOST_TEST(path_exists(images + "/notes.tmp")); // not replace_file's name: not ours to remove
+    BOOST_TEST(store.list().has_value()); // list() never reads the temp files as records
 }
 
 BOOST_AUTO_TEST_CASE(berth_pull_killed_at_any_point_leaves_a_store_the_next_pull_completes)
