@@ -245,7 +245,7 @@ BOOST_AUTO_TEST_CASE(recover_removes_the_temp_files_of_killed_writers_only)
     BOOST_TEST(path_exists(temp(images, ::getpid()))); // a live writer (this process)
     BOOST_TEST(path_exists(temp(leases, dead, 2)));
     BOOST_TEST(path_exists(images + "/notes.tmp")); // not replace_file's name: not ours to remove
-    BOOST_TEST(store.list().has_value()); // list() never reads the temp files as records
+    BOOST_TEST(store.list().has_value());           // list() never reads the temp files as records
 }
 
 BOOST_AUTO_TEST_CASE(berth_pull_killed_at_any_point_leaves_a_store_the_next_pull_completes)
@@ -266,11 +266,10 @@ BOOST_AUTO_TEST_CASE(berth_pull_killed_at_any_point_leaves_a_store_the_next_pull
             std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
             ::kill(pull_cmd.pid(), SIGKILL);
             const auto out = pull_cmd.wait(10s);
-            BOOST_TEST_MESSAGE("kill after " << delay_ms << " ms: status " << out.status << ", "
-                                             << list_dir(store_root + "/blobs/sha256").size()
-                                             << " blobs, "
-                                             << list_dir(store_root + "/snapshots").size()
-                                             << " snapshots");
+            BOOST_TEST_MESSAGE("kill after "
+                               << delay_ms << " ms: status " << out.status << ", "
+                               << list_dir(store_root + "/blobs/sha256").size() << " blobs, "
+                               << list_dir(store_root + "/snapshots").size() << " snapshots");
             BOOST_TEST(store.recover().has_value());
             check_store_is_sound(store, store_root);
             if (out.status == 0) { // finished before the kill: start the next one from scratch
