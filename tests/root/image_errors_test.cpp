@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <filesystem>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <random>
@@ -40,6 +41,11 @@ struct Fixture : RegistryStoreFixture {
         BOOST_TEST(list_dir(store_root + "/ingest").empty());
     }
 };
+
+double seconds_since(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // The kill delays: four fixed (all in the download phase) and four drawn from a seeded RNG over
 // the whole pull, up to just after the proxy relays the last byte (about 6.5 s for 2 MiB at
@@ -216,6 +222,46 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_enospc_keeps_nothing_unverified_and_the_next
         small->pull(*image::parse_reference(registry.host() + "/big/one:1"), quick_options());
     BOOST_TEST(again.has_value(), why(again));
     BOOST_TEST(::umount2(small_root.c_str(), MNT_DETACH) == 0);
+}
+
+// The ECS pain point: a registry (or a proxy) that stops sending but keeps the connection open.
+// curl's low-speed limit (under 1 byte/s for inactivity_timeout_s) must end the request.
+BOOST_AUTO_TEST_CASE(a_stalled_blob_fails_with_etimedout_naming_the_layer_when_no_attempt_is_left)
+{
+    const auto layer =
+        push_one("stall/once", TarBuilder().file("a", random_bytes(1 << 20)).finish());
+    auto proxy = start_peer({"proxy", "5014", "5000", "stall"});
+    auto options = quick_options();
+    options.inactivity_timeout_s = 2;
+    options.attempts = 1;
+    const auto started = std::chrono::steady_clock::now();
+    auto r = store.pull(*image::parse_reference("127.0.0.1:5014/stall/once:1"), options);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    const auto message = r.error().message();
+    BOOST_TEST(r.error().code == ETIMEDOUT, message);
+    BOOST_TEST(contains(message, "layer " + layer), message);
+    BOOST_TEST(seconds_since(started) < 20.0);
+    BOOST_TEST(contains(proxy->out(), "stall after"), proxy->out());
+    check_nothing_kept_for(layer);
+}
+
+BOOST_AUTO_TEST_CASE(a_stalled_blob_is_resumed_with_a_range_request_when_attempts_remain)
+{
+    const auto big = random_bytes(1 << 20);
+    const auto layer = push_one("stall/resume", TarBuilder().file("big", big).finish());
+    auto proxy = start_peer({"proxy", "5014", "5000", "stall"});
+    auto options = quick_options();
+    options.inactivity_timeout_s = 2;
+    options.attempts = 3;
+    const auto started = std::chrono::steady_clock::now();
+    auto record = store.pull(*image::parse_reference("127.0.0.1:5014/stall/resume:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(seconds_since(started) < 20.0);
+    BOOST_TEST((read_all(store.snapshot_path(record->chain[0]) + "/big") == big));
+    const auto log = proxy->out();
+    BOOST_TEST(contains(log, "stall after"), log);
+    BOOST_TEST(contains(log, "Range: bytes="), log);
+    BOOST_TEST(store.has_blob(layer));
 }
 
 // replace_file() writes a record or a lease as "<file>.<pid>.<tid>.tmp" and renames it; a kill -9

@@ -20,6 +20,8 @@
       request line (and Range header).
       MODE count: relay only. MODE cut: the first blob response is cut after 64 KiB.
       MODE slow: responses trickle (16 KiB every 50 ms), for kill -9 tests.
+      MODE stall: the first blob response stops after 64 KiB ("stall after"), its connection
+      left open and silent (an inactivity timeout must end it); later responses are relayed.
 Prints "ready" once listening."""
 import base64, http.server, json, os, socket, subprocess, sys, threading, time, uuid
 from urllib.parse import urlparse, parse_qs
@@ -109,7 +111,15 @@ def token_server(port, key, cert, issuer, service, userpass, ttl, refresh, post)
 
 def proxy(port, upstream, mode):
     cut_left = [1 if mode == "cut" else 0]
+    stall_left = [1 if mode == "stall" else 0]
     lock = threading.Lock()
+
+    def take(left):
+        with lock:
+            if left[0] > 0:
+                left[0] -= 1
+                return True
+            return False
 
     def pipe(src, dst, blob_request, is_response):
         sent = 0
@@ -125,17 +135,19 @@ def proxy(port, upstream, mode):
                           rng[0].decode(errors="replace") if rng else "", flush=True)
                     if b"/blobs/" in lines[0]:
                         blob_request[0] = True
+                if (is_response and blob_request[0] and sent + len(data) > 65536 and
+                        take(stall_left)):
+                    dst.sendall(data[:max(0, 65536 - sent)])
+                    print("stall after", 65536, flush=True)
+                    threading.Event().wait()  # never set: the socket stays open, nothing sent
                 dst.sendall(data)
                 sent += len(data)
                 if is_response and blob_request[0]:
                     if mode == "slow":
                         time.sleep(0.05)
-                    if mode == "cut" and sent > 65536:
-                        with lock:
-                            if cut_left[0] > 0:
-                                cut_left[0] -= 1
-                                print("cut after", sent, flush=True)
-                                raise ConnectionResetError
+                    if mode == "cut" and sent > 65536 and take(cut_left):
+                        print("cut after", sent, flush=True)
+                        raise ConnectionResetError
         except OSError:
             pass
         finally:
