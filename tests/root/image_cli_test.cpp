@@ -125,4 +125,19 @@ BOOST_AUTO_TEST_CASE(a_plain_pull_into_a_pipe_prints_one_line_per_layer_and_no_e
     BOOST_TEST(shown == expected, out.out);
 }
 
+// On a terminal (script(1) gives berth a pty) each layer is a bar, redrawn in place as bytes
+// arrive (the slow proxy makes many updates).
+BOOST_AUTO_TEST_CASE(a_pull_on_a_terminal_draws_bars_redrawn_in_place)
+{
+    auto proxy = start_peer({"proxy", "5013", "5000", "slow"});
+    const auto command =
+        join_argv({berth_path(), "--root", store_root, "pull", "127.0.0.1:5013/cli/two:1"});
+    auto out = run_command({"script", "-qefc", command, "/dev/null"}, 60s);
+    BOOST_TEST_REQUIRE(out.status == 0, out.err + out.out);
+    BOOST_TEST(out.out.find("\x1b[2K") != std::string::npos, out.out); // a row cleared, redrawn
+    BOOST_TEST(std::regex_search(out.out, std::regex("\x1b\\[[0-9]+A")), out.out); // rows up
+    BOOST_TEST(std::regex_search(out.out, std::regex("\\[===+ *\\] .* [0-9.]+ [KMGT]?B/s")),
+               out.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

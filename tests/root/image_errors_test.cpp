@@ -73,9 +73,9 @@ bool is_hex64(const std::string& name)
 // What a kill -9 and recover() may leave: only verified content and whole records.
 void check_store_is_sound(const image::Store& store, const std::string& root)
 {
-    for (const auto& name : list_dir(root + "/blobs/sha256"))
-        BOOST_TEST(image::sha256_digest(read_all(root + "/blobs/sha256/" + name)) ==
-                       "sha256:" + name,
+    const auto blobs = root + "/blobs/sha256/";
+    for (const auto& name : list_dir(blobs))
+        BOOST_TEST(image::sha256_digest(read_all(blobs + name)) == "sha256:" + name,
                    "blob " << name);
     for (const auto& name : list_dir(root + "/snapshots"))
         BOOST_TEST(is_hex64(name), "snapshot " << name);
