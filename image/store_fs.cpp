@@ -2,10 +2,10 @@
 #include "image/store_fs.hpp"
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <csignal>
 #include <optional>
 #include "base/files.hpp"
 #include "base/strings.hpp"
