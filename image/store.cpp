@@ -6,6 +6,8 @@
 //   images/<hash>.json      records by reference
 //   containers/<id>/        rootfs upper, work and merged dirs
 //   leases/                 named leases and live leases of pulls in progress (lease.hpp)
+//   <file>.<pid>.<tid>.tmp  in images/ and leases/: replace_file's temps (a dead writer's go
+//                           in recover())
 //   used/<manifest hex>     last-used stamps (mtime) for the gc policy (gc_policy.hpp)
 //   trash/<random>/         what a gc collected, removed after its lock (gc_trash.hpp)
 #include <dirent.h>
@@ -114,7 +116,8 @@ Result<void> Store::remove(std::string_view reference)
 Result<void> Store::recover()
 {
     // ingest/ holds only unpacks in progress; snapshots are renamed in verified and blobs are
-    // O_TMPFILEs until linked, so a crash leaves nothing else half-made.
+    // O_TMPFILEs until linked; records and leases are replaced through named temp files
+    // (replace_file), so a crash leaves nothing else half-made.
     DIR* d = ::opendir((root_ + "/ingest").c_str());
     if (!d)
         return Error::from_errno("recover ", quoted(root_));
@@ -127,6 +130,8 @@ Result<void> Store::recover()
     ::closedir(d);
     if (auto r = empty_stale_trash(root_); !r) // a gc killed before it emptied its trash
         return std::move(r).error().wrap("recover");
+    remove_stale_temps(root_ + "/images");
+    remove_stale_temps(root_ + "/leases");
     for (const auto& name : leftovers) {
         // "<chain hex>.<random>": a pull still running holds the chain's lock; skip its dir.
         const auto lock_path = cat(root_, "/locks/", name.substr(0, name.find('.')), ".lock");

@@ -2,10 +2,13 @@
 #include "image/store_fs.hpp"
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <optional>
 #include "base/files.hpp"
+#include "base/strings.hpp"
 
 namespace berth::image {
 namespace {
@@ -87,11 +90,18 @@ Result<void> write_verified(const std::string& dir, const std::string& path, std
 
 Result<void> replace_file(const std::string& path, std::string_view bytes)
 {
+    // The temp name carries our pid and we hold its flock until the rename: remove_stale_temps()
+    // only takes one whose writer is gone by both counts (see store_fs.hpp).
     const auto temp = cat(path, ".", ::getpid(), ".", ::gettid(), ".tmp");
-    auto fd = open_at(AT_FDCWD, temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    auto fd = lock_exclusive(temp); // re-opens if recover() removed the name before our flock
     if (!fd)
         return std::move(fd).error();
-    auto r = write_all(fd->get(), bytes);
+    Result<void> r;
+    // A stale file of a dead thread with our pid and tid: the same name, so start it afresh.
+    if (::ftruncate(fd->get(), 0) < 0 || ::fchmod(fd->get(), 0644) < 0)
+        r = Error::from_errno("prepare ", quoted(temp));
+    if (r)
+        r = write_all(fd->get(), bytes);
     if (r && ::fsync(fd->get()) < 0)
         r = Error::from_errno("fsync ", quoted(temp));
     if (r && ::rename(temp.c_str(), path.c_str()) < 0)
@@ -179,6 +189,47 @@ Result<void> remove_tree(const std::string& path)
     if (::rmdir(path.c_str()) < 0 && errno != ENOENT)
         return Error::from_errno("rmdir ", quoted(path));
     return {};
+}
+
+namespace {
+
+// The writer's pid in "<name>.<pid>.<tid>.tmp" (replace_file's temp names); none otherwise.
+std::optional<pid_t> temp_writer(std::string_view name)
+{
+    if (!name.ends_with(".tmp"))
+        return std::nullopt;
+    name.remove_suffix(4);
+    const auto tid_dot = name.rfind('.');
+    if (tid_dot == std::string_view::npos || !parse_int<pid_t>(name.substr(tid_dot + 1)))
+        return std::nullopt;
+    name = name.substr(0, tid_dot);
+    const auto pid_dot = name.rfind('.');
+    if (pid_dot == std::string_view::npos)
+        return std::nullopt;
+    auto pid = parse_int<pid_t>(name.substr(pid_dot + 1));
+    if (!pid || *pid <= 0)
+        return std::nullopt;
+    return pid;
+}
+
+bool process_exists(pid_t pid)
+{
+    return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+} // namespace
+
+void remove_stale_temps(const std::string& dir)
+{
+    for (const auto& name : dir_names(dir)) {
+        const auto pid = temp_writer(name);
+        if (!pid || process_exists(*pid))
+            continue;
+        const auto path = cat(dir, "/", name);
+        auto lock = try_lock_exclusive(path); // held: a writer in another pid namespace
+        if (lock)
+            unlink_held_lock(*lock, path);
+    }
 }
 
 std::vector<std::string> dir_names(const std::string& dir)

@@ -16,8 +16,14 @@ Result<void> link_tmpfile(const Fd& fd, const std::string& path);
 // Writes bytes to dir as an O_TMPFILE and links it as path.
 Result<void> write_verified(const std::string& dir, const std::string& path,
                             std::string_view bytes);
-// Replaces path atomically (a unique temp name, fsync, rename): for records that change.
+// Replaces path atomically (a unique temp name, fsync, rename): for records that change. The
+// temp file, "<path>.<pid>.<tid>.tmp", is flocked by its writer from creation to rename.
 Result<void> replace_file(const std::string& path, std::string_view bytes);
+// Removes the replace_file temp files in dir whose writer was killed: the pid in the name is not
+// alive here AND nobody holds the flock. Both, because the agent and the CLI share the store:
+// a writer in another pid namespace shows as a dead pid but holds its flock, and a writer of a
+// berth from before the flock shows only by its pid. Safe beside live writers.
+void remove_stale_temps(const std::string& dir);
 // Blocks until this process holds an exclusive flock on path (created if missing). Lock files
 // may be removed (gc), but only by whoever holds their flock, and a locker checks after flock
 // that the path still names its file (else it locks the new one): so a removal never splits a

@@ -1,7 +1,9 @@
 // agent/cli/archive_commands.cpp — berth load, save and image prune: thin wrappers over
 // Store::load, Store::save and Store::gc.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include "agent/cli/cli.hpp"
@@ -23,9 +25,9 @@ int usage(const char* text)
 }
 
 // The archive appears under its name only once complete: an O_TMPFILE in the target's directory,
-// linked at the end, so a failed save leaves no half archive behind.
-Result<void> save_to(const image::Store& store, const std::vector<std::string>& refs,
-                     const std::string& path)
+// linked at the end, so a failed save leaves no half archive behind. Returns its size in bytes.
+Result<std::uint64_t> save_to(const image::Store& store, const std::vector<std::string>& refs,
+                              const std::string& path)
 {
     const auto slash = path.rfind('/');
     const auto dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
@@ -33,14 +35,17 @@ Result<void> save_to(const image::Store& store, const std::vector<std::string>& 
     if (!fd.valid())
         return Error::from_errno("open a temporary file in ", quoted(dir));
     if (auto r = store.save(refs, fd.get()); !r)
-        return r;
+        return std::move(r).error();
     if (::fsync(fd.get()) < 0)
         return Error::from_errno("fsync ", quoted(path));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) < 0)
+        return Error::from_errno("stat ", quoted(path));
     const auto proc = cat("/proc/self/fd/", fd.get());
     ::unlink(path.c_str()); // -o replaces an older archive, as docker save does
     if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) < 0)
         return Error::from_errno("link ", quoted(path));
-    return {};
+    return static_cast<std::uint64_t>(st.st_size);
 }
 
 } // namespace
@@ -106,10 +111,21 @@ int cmd_save(const Globals& g, const std::vector<std::string>& args)
     auto store = image::Store::open(g.image_root());
     if (!store)
         return fail(store.error());
-    if (auto r = save_to(*store, refs, output); !r)
-        return fail(r.error());
-    if (!g.json)
+    auto bytes = save_to(*store, refs, output);
+    if (!bytes)
+        return fail(bytes.error());
+    if (!g.json) {
         std::printf("saved %zu image(s) to %s\n", refs.size(), output.c_str());
+        return 0;
+    }
+    auto images = nlohmann::json::array();
+    for (const auto& ref : refs) {
+        auto r = store->find(ref); // save found each one; an rmi since then leaves only the name
+        images.push_back({{"reference", r ? r->reference : ref},
+                          {"manifest", r ? r->manifest_digest : std::string()}});
+    }
+    const nlohmann::json j = {{"path", output}, {"images", images}, {"bytes", *bytes}};
+    std::printf("%s\n", j.dump(2).c_str());
     return 0;
 }
 

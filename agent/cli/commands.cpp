@@ -132,12 +132,21 @@ int cmd_rmi(const Globals& g, const std::vector<std::string>& args)
     if (!store)
         return fail(store.error());
     int rc = 0;
+    auto removed = nlohmann::json::array(); // --json: what went, even when another REF failed
     for (const auto& a : args) {
-        if (auto r = store->remove(a); !r)
+        auto record = store->find(a); // a digest or short ID names the image's own reference
+        auto r = record ? store->remove(record->reference) : Result<void>(record.error());
+        if (!r) {
             rc = fail(r.error());
-        else if (!g.json)
+            continue;
+        }
+        if (!g.json)
             std::printf("removed %s\n", a.c_str());
+        removed.push_back(
+            {{"reference", record->reference}, {"manifest", record->manifest_digest}});
     }
+    if (g.json)
+        std::printf("%s\n", nlohmann::json{{"removed", removed}}.dump(2).c_str());
     return rc;
 }
 

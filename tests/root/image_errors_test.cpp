@@ -1,11 +1,19 @@
 #define BOOST_TEST_MODULE image_errors
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <filesystem>
+#include <chrono>
+#include <cstdint>
 #include <fstream>
+#include <random>
 #include <thread>
 #include <boost/test/unit_test.hpp>
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "image/internal.hpp"
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
@@ -33,6 +41,56 @@ struct Fixture : RegistryStoreFixture {
         BOOST_TEST(list_dir(store_root + "/ingest").empty());
     }
 };
+
+double seconds_since(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The kill delays: four fixed (all in the download phase) and four drawn from a seeded RNG over
+// the whole pull, up to just after the proxy relays the last byte (about 6.5 s for 2 MiB at
+// 16 KiB per 50 ms), where the commit steps run: syncfs, blob links, snapshot renames, the
+// record's replace_file. BERTH_TEST_SEED=<n> repeats a run's draws.
+std::vector<int> kill_delays_ms()
+{
+    std::uint64_t seed = std::random_device()();
+    if (const char* s = std::getenv("BERTH_TEST_SEED")) // NOLINT(concurrency-mt-unsafe)
+        seed = parse_int<std::uint64_t>(s).value_or(seed);
+    BOOST_TEST_MESSAGE("kill delays seed " << seed << " (BERTH_TEST_SEED to repeat)");
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> spread(100, 7000);
+    std::vector<int> delays{150, 700, 1500, 2500};
+    for (int i = 0; i < 4; ++i)
+        delays.push_back(spread(rng));
+    return delays;
+}
+
+bool is_hex64(const std::string& name)
+{
+    return name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// What a kill -9 and recover() may leave: only verified content and whole records.
+void check_store_is_sound(const image::Store& store, const std::string& root)
+{
+    const auto blobs = root + "/blobs/sha256/";
+    for (const auto& name : list_dir(blobs))
+        BOOST_TEST(image::sha256_digest(read_all(blobs + name)) == "sha256:" + name,
+                   "blob " << name);
+    for (const auto& name : list_dir(root + "/snapshots"))
+        BOOST_TEST(is_hex64(name), "snapshot " << name);
+    BOOST_TEST(list_dir(root + "/ingest").empty());
+    std::size_t json_files = 0;
+    for (const auto& name : list_dir(root + "/images")) {
+        BOOST_TEST(name.ends_with(".json"), "images/" << name);
+        json_files += name.ends_with(".json") ? 1 : 0;
+    }
+    auto records = store.list(); // skips a file that is not a record stored under its own name
+    BOOST_TEST_REQUIRE(records.has_value(), why(records));
+    BOOST_TEST(records->size() == json_files);
+    for (const auto& name : list_dir(root + "/leases"))
+        BOOST_TEST(!name.ends_with(".tmp"), "leases/" << name);
+}
 
 } // namespace
 
@@ -166,6 +224,76 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_enospc_keeps_nothing_unverified_and_the_next
     BOOST_TEST(::umount2(small_root.c_str(), MNT_DETACH) == 0);
 }
 
+// The ECS pain point: a registry (or a proxy) that stops sending but keeps the connection open.
+// curl's low-speed limit (under 1 byte/s for inactivity_timeout_s) must end the request.
+BOOST_AUTO_TEST_CASE(a_stalled_blob_fails_with_etimedout_naming_the_layer_when_no_attempt_is_left)
+{
+    const auto layer =
+        push_one("stall/once", TarBuilder().file("a", random_bytes(1 << 20)).finish());
+    auto proxy = start_peer({"proxy", "5014", "5000", "stall"});
+    auto options = quick_options();
+    options.inactivity_timeout_s = 2;
+    options.attempts = 1;
+    const auto started = std::chrono::steady_clock::now();
+    auto r = store.pull(*image::parse_reference("127.0.0.1:5014/stall/once:1"), options);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    const auto message = r.error().message();
+    BOOST_TEST(r.error().code == ETIMEDOUT, message);
+    BOOST_TEST(contains(message, "layer " + layer), message);
+    BOOST_TEST(seconds_since(started) < 20.0);
+    BOOST_TEST(contains(proxy->out(), "stall after"), proxy->out());
+    check_nothing_kept_for(layer);
+}
+
+BOOST_AUTO_TEST_CASE(a_stalled_blob_is_resumed_with_a_range_request_when_attempts_remain)
+{
+    const auto big = random_bytes(1 << 20);
+    const auto layer = push_one("stall/resume", TarBuilder().file("big", big).finish());
+    auto proxy = start_peer({"proxy", "5014", "5000", "stall"});
+    auto options = quick_options();
+    options.inactivity_timeout_s = 2;
+    options.attempts = 3;
+    const auto started = std::chrono::steady_clock::now();
+    auto record = store.pull(*image::parse_reference("127.0.0.1:5014/stall/resume:1"), options);
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST(seconds_since(started) < 20.0);
+    BOOST_TEST((read_all(store.snapshot_path(record->chain[0]) + "/big") == big));
+    const auto log = proxy->out();
+    BOOST_TEST(contains(log, "stall after"), log);
+    BOOST_TEST(contains(log, "Range: bytes="), log);
+    BOOST_TEST(store.has_blob(layer));
+}
+
+// replace_file() writes a record or a lease as "<file>.<pid>.<tid>.tmp" and renames it; a kill -9
+// in between leaves the temp file. recover() removes it only once its writer is gone: the pid
+// is dead and nobody holds the file's flock (the agent and the CLI share the store).
+BOOST_AUTO_TEST_CASE(recover_removes_the_temp_files_of_killed_writers_only)
+{
+    const pid_t dead = ::fork();
+    if (dead == 0)
+        ::_exit(0);
+    BOOST_TEST_REQUIRE(dead > 0);
+    BOOST_TEST_REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+    const auto temp = [](const std::string& dir, pid_t pid, pid_t tid = 1) {
+        return cat(dir, "/0123abcd.json.", pid, ".", tid, ".tmp");
+    };
+    const auto images = store_root + "/images";
+    const auto leases = store_root + "/leases";
+    for (const auto& path : {temp(images, dead), temp(leases, dead), temp(images, ::getpid()),
+                             temp(leases, dead, 2), images + "/notes.tmp"})
+        BOOST_TEST_REQUIRE(static_cast<bool>(std::ofstream(path) << "{"), path);
+    // A writer in another pid namespace: its pid means nothing here, its flock is held.
+    const Fd held(::open(temp(leases, dead, 2).c_str(), O_RDWR | O_CLOEXEC));
+    BOOST_TEST_REQUIRE(::flock(held.get(), LOCK_EX) == 0);
+    BOOST_TEST_REQUIRE(store.recover().has_value());
+    BOOST_TEST(!path_exists(temp(images, dead)));
+    BOOST_TEST(!path_exists(temp(leases, dead)));
+    BOOST_TEST(path_exists(temp(images, ::getpid()))); // a live writer (this process)
+    BOOST_TEST(path_exists(temp(leases, dead, 2)));
+    BOOST_TEST(path_exists(images + "/notes.tmp")); // not replace_file's name: not ours to remove
+    BOOST_TEST(store.list().has_value());           // list() never reads the temp files as records
+}
+
 BOOST_AUTO_TEST_CASE(berth_pull_killed_at_any_point_leaves_a_store_the_next_pull_completes)
 {
     const char* build = std::getenv("BERTH_BUILD_ROOT"); // NOLINT(concurrency-mt-unsafe)
@@ -175,23 +303,34 @@ BOOST_AUTO_TEST_CASE(berth_pull_killed_at_any_point_leaves_a_store_the_next_pull
                               {TarBuilder().file("r2", random_bytes(1 << 20)).finish()}};
     push_image(registry, "kill/me", "1", layers);
     auto proxy = start_peer({"proxy", "5012", "5000", "slow"}); // about 300 KiB/s per layer
-    const std::vector<std::string> argv{berth, "--root", store_root, "pull",
-                                        "127.0.0.1:5012/kill/me:1"};
-    for (int delay_ms : {150, 700, 1500, 2500}) {
-        auto pull_cmd = Command::start(argv);
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-        ::kill(pull_cmd.pid(), SIGKILL);
-        pull_cmd.wait(10s);
-        BOOST_TEST(store.recover().has_value());
-        BOOST_TEST(list_dir(store_root + "/ingest").empty());
-        for (const auto& s : list_dir(store_root + "/snapshots")) // only complete snapshots
-            BOOST_TEST(s.find('.') == std::string::npos);
+    const std::string ref = "127.0.0.1:5012/kill/me:1";
+    const std::vector<std::string> argv{berth, "--root", store_root, "pull", ref};
+    for (int delay_ms : kill_delays_ms()) {
+        BOOST_TEST_CONTEXT("kill after " << delay_ms << " ms")
+        {
+            auto pull_cmd = Command::start(argv);
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+            ::kill(pull_cmd.pid(), SIGKILL);
+            const auto out = pull_cmd.wait(10s);
+            BOOST_TEST_MESSAGE("kill after "
+                               << delay_ms << " ms: status " << out.status << ", "
+                               << list_dir(store_root + "/blobs/sha256").size() << " blobs, "
+                               << list_dir(store_root + "/snapshots").size() << " snapshots");
+            BOOST_TEST(store.recover().has_value());
+            check_store_is_sound(store, store_root);
+            if (out.status == 0) { // finished before the kill: start the next one from scratch
+                BOOST_TEST_REQUIRE(store.remove(ref).has_value());
+                BOOST_TEST_REQUIRE(store.gc().has_value());
+            }
+        }
     }
     auto done = run_command(argv, 120s);
     BOOST_TEST_REQUIRE(done.status == 0, done.err + done.out);
-    auto record = store.find("127.0.0.1:5012/kill/me:1");
+    check_store_is_sound(store, store_root);
+    auto record = store.find(ref);
     BOOST_TEST_REQUIRE(record.has_value(), why(record));
-    BOOST_TEST(read_all(store.snapshot_path(record->chain[1]) + "/r2").size() == (1u << 20));
+    BOOST_TEST((read_all(store.snapshot_path(record->chain[0]) + "/r1") == random_bytes(2 << 20)));
+    BOOST_TEST((read_all(store.snapshot_path(record->chain[1]) + "/r2") == random_bytes(1 << 20)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -27,6 +27,8 @@
       where the proxy serves the blob files of the docker-registry storage STORAGE_DIR, unauth-
       enticated, printing "storage GET <path> authorization=yes|none" per request.
       Each request line is printed with "at <monotonic seconds>".
+      MODE stall: the first blob response stops after 64 KiB ("stall after"), its connection
+      left open and silent (an inactivity timeout must end it); later responses are relayed.
 Prints "ready" once listening."""
 import base64, http.server, json, os, socket, subprocess, sys, threading, time, uuid
 from urllib.parse import urlparse, parse_qs
@@ -158,7 +160,15 @@ def proxy(port, upstream, mode, storage=None, storage_port=None):
         blob_storage(storage_port, storage)
     cut_left = [1 if mode in ("cut", "norange") else 0]
     busy_left = [2 if mode == "busy" else 0]
+    stall_left = [1 if mode == "stall" else 0]
     lock = threading.Lock()
+
+    def take(left):
+        with lock:
+            if left[0] > 0:
+                left[0] -= 1
+                return True
+            return False
 
     def pipe(src, dst, blob_request, is_response):
         sent = 0
@@ -176,10 +186,7 @@ def proxy(port, upstream, mode, storage=None, storage_port=None):
                     if b"/blobs/" in lines[0]:
                         blob_request[0] = True
                         # busy: the first two blob requests answered 503 here, never forwarded
-                        with lock:
-                            busy = busy_left[0] > 0
-                            busy_left[0] -= 1 if busy else 0
-                        if busy:
+                        if take(busy_left):
                             print("busy", flush=True)
                             src.sendall(b"HTTP/1.1 503 Service Unavailable\r\n"
                                         b"Content-Length: 0\r\n\r\n")
@@ -197,17 +204,19 @@ def proxy(port, upstream, mode, storage=None, storage_port=None):
                             print("range dropped", flush=True)
                             data = b"\r\n".join(l for l in lines
                                                  if not l.lower().startswith(b"range:"))
+                if (is_response and blob_request[0] and sent + len(data) > 65536 and
+                        take(stall_left)):
+                    dst.sendall(data[:max(0, 65536 - sent)])
+                    print("stall after", 65536, flush=True)
+                    threading.Event().wait()  # never set: the socket stays open, nothing sent
                 dst.sendall(data)
                 sent += len(data)
                 if is_response and blob_request[0]:
                     if mode == "slow":
                         time.sleep(0.05)
-                    if mode in ("cut", "norange") and sent > 65536:
-                        with lock:
-                            if cut_left[0] > 0:
-                                cut_left[0] -= 1
-                                print("cut after", sent, flush=True)
-                                raise ConnectionResetError
+                    if mode in ("cut", "norange") and sent > 65536 and take(cut_left):
+                        print("cut after", sent, flush=True)
+                        raise ConnectionResetError
         except OSError:
             pass
         finally:
