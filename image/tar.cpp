@@ -162,6 +162,13 @@ Result<void> TarParser::on_header()
         if (std::memcmp(block_ + 257, "ustar", 5) == 0 && block_[262] == '\0' && !prefix.empty())
             e.path = std::string(prefix) + "/" + e.path;
     }
+    if (pax_sparse_) { // unpacked as it stands, it would be its map and packed data, misnamed
+        const auto name = sparse_name_.empty() ? e.path : sparse_name_;
+        pax_sparse_ = false;
+        sparse_name_.clear();
+        return Error::invalid("tar entry ", quoted(name),
+                              ": PAX GNU sparse files (GNU.sparse.*) are not supported");
+    }
     if (e.link.empty())
         e.link = std::string(field(block_, 157, 100));
     const auto mode = number(block_, 100, 8), uid = number(block_, 108, 8),
@@ -249,6 +256,10 @@ Result<void> TarParser::apply_pax(std::string_view records)
                 pending_.mtime = *s;
                 pax_mtime_ = true;
             }
+        } else if (key.starts_with("GNU.sparse.")) {
+            pax_sparse_ = true;
+            if (key == "GNU.sparse.name")
+                sparse_name_ = std::string(value);
         } else if (key.starts_with("SCHILY.xattr.")) {
             if (pending_.xattrs.size() < 64)
                 pending_.xattrs.emplace_back(std::string(key.substr(13)), std::string(value));

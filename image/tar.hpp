@@ -1,7 +1,7 @@
 // image/tar.hpp — a push parser for tar streams (ustar, PAX extended headers, GNU long names):
 // bytes go in as they are inflated, entries come out to a handler. Hostile input: header
 // checksums are checked, numeric fields bounded, extended headers capped at 1 MiB, GNU sparse
-// and unknown entry types refused. Internal to image/.
+// files (type 'S' and PAX GNU.sparse.*) and unknown entry types refused. Internal to image/.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -53,6 +53,8 @@ private:
     std::string extended_;
     TarEntry pending_; // what PAX / GNU headers said about the next entry
     bool pending_size_ = false, pax_uid_ = false, pax_gid_ = false, pax_mtime_ = false;
+    bool pax_sparse_ = false; // GNU.sparse.* keys: a sparse file, refused
+    std::string sparse_name_; // GNU.sparse.name: the file's real name
     int zero_blocks_ = 0;
     std::uint64_t entries_ = 0;
 };

@@ -165,6 +165,12 @@ TarBuilder& TarBuilder::pax_xattr(std::string_view key, std::string_view value)
     return *this;
 }
 
+TarBuilder& TarBuilder::pax_key(std::string_view key, std::string_view value)
+{
+    pending_pax_ += pax_record(key, value);
+    return *this;
+}
+
 std::string TarBuilder::finish()
 {
     out_.append(1024, '\0');

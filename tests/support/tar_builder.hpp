@@ -21,6 +21,7 @@ public:
     // A header claiming size bytes, followed by no data (a lie only the parser can catch).
     TarBuilder& header_only(std::string_view name, std::uint64_t size);
     TarBuilder& pax_xattr(std::string_view key, std::string_view value); // for the next entry
+    TarBuilder& pax_key(std::string_view key, std::string_view value);   // any PAX record, ditto
     std::string finish();                                                // two zero blocks
     const std::string& bytes() const { return out_; }
 

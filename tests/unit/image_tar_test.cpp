@@ -162,6 +162,26 @@ BOOST_AUTO_TEST_CASE(a_zstd_frame_checksum_is_checked_unless_the_caller_hashes_t
     BOOST_TEST(out == data);
 }
 
+// Issue 15 (G3): as it stands, a PAX sparse entry is its map and packed data under a made-up name.
+BOOST_AUTO_TEST_CASE(a_pax_sparse_file_is_refused_by_name_not_unpacked_wrong)
+{
+    const auto stream = TarBuilder()
+                            .pax_key("GNU.sparse.major", "1")
+                            .pax_key("GNU.sparse.minor", "0")
+                            .pax_key("GNU.sparse.name", "data/disk.img")
+                            .pax_key("GNU.sparse.realsize", "1048576")
+                            .file("data/GNUSparseFile.0/disk.img", "1\n0\n5\n")
+                            .finish();
+    Recorder rec;
+    TarParser p(rec);
+    auto r = feed_in_chunks(p, stream);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().code == EINVAL);
+    BOOST_TEST(r.error().message().find("data/disk.img") != std::string::npos, r.error().message());
+    BOOST_TEST(r.error().message().find("sparse") != std::string::npos, r.error().message());
+    BOOST_TEST(rec.entries.empty());
+}
+
 BOOST_AUTO_TEST_CASE(layer_paths_are_cleaned_and_dotdot_refused)
 {
     BOOST_TEST(*clean_layer_path("./a//b/") == "a/b");
