@@ -1,8 +1,11 @@
 #define BOOST_TEST_MODULE image_pull
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <fstream>
 #include <thread>
 #include <boost/test/unit_test.hpp>
+#include "base/fd.hpp"
 #include "base/files.hpp"
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
@@ -45,6 +48,16 @@ std::string top_layer()
         .pax_xattr("user.berth", "yes")
         .file("etc/motd", "hello\n", 0640, 1000, 1000)
         .finish();
+}
+
+// A 64 MiB file of holes but for a few bytes (one run across a block boundary, one at the end).
+void make_sparse_file(const std::string& path)
+{
+    const Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    BOOST_TEST_REQUIRE(::ftruncate(fd.get(), off_t{64} << 20) == 0);
+    for (const off_t at :
+         {off_t{0}, (off_t{10} << 20) + 4093, off_t{40} << 20, (off_t{64} << 20) - 5})
+        BOOST_TEST_REQUIRE(::pwrite(fd.get(), "bytes", 5, at) == 5);
 }
 
 image::Reference ref(const Registry& r, const std::string& name)
@@ -114,6 +127,44 @@ BOOST_AUTO_TEST_CASE(a_rootfs_of_many_layers_mounts_past_the_option_length_limit
     BOOST_TEST_REQUIRE(rootfs.has_value(), why(rootfs));
     BOOST_TEST(read_all(rootfs->path() + "/layer0") == "0");
     BOOST_TEST(read_all(rootfs->path() + "/layer59") == "59");
+}
+
+// Issue 15 (G3): GNU tar's three sparse formats, unpacked with their holes.
+BOOST_AUTO_TEST_CASE(sparse_files_from_gnu_tar_unpack_with_their_content_and_holes)
+{
+    const std::vector<std::pair<std::string, std::vector<std::string>>> formats{
+        {"pax10.img", {"--format=posix"}}, // PAX 1.0: GNU tar's default sparse version
+        {"pax01.img", {"--format=posix", "--sparse-version=0.1"}},
+        {"gnu.img", {"--format=gnu"}}, // old GNU 'S'
+    };
+    const auto src = dir.path() + "/sparse";
+    BOOST_TEST_REQUIRE(::mkdir(src.c_str(), 0755) == 0);
+    std::vector<Layer> layers;
+    for (const auto& [name, flags] : formats) {
+        make_sparse_file(src + "/" + name);
+        std::vector<std::string> argv{"tar", "--sparse", "-C", src, "-cf", "-"};
+        argv.insert(argv.begin() + 2, flags.begin(), flags.end());
+        argv.push_back(name);
+        auto tar = run_command(argv);
+        BOOST_TEST_REQUIRE(tar.status == 0, tar.err);
+        layers.emplace_back(tar.out, "application/vnd.oci.image.layer.v1.tar");
+    }
+    push_image(registry, "test/sparse", "1", layers);
+    auto record = store.pull(ref(registry, "test/sparse:1"), quick_options());
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST_REQUIRE(record->chain.size() == formats.size());
+    for (std::size_t i = 0; i < formats.size(); ++i) {
+        const auto& name = formats[i].first;
+        const auto path = store.snapshot_path(record->chain[i]) + "/" + name;
+        struct stat st {
+        }, orig{};
+        BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0, name);
+        BOOST_TEST_REQUIRE(::stat((src + "/" + name).c_str(), &orig) == 0, name);
+        BOOST_TEST(st.st_size == off_t{64} << 20, name);
+        BOOST_TEST(st.st_blocks < 512, name << ": " << st.st_blocks << " blocks"); // < 256 KiB
+        BOOST_TEST(st.st_mtime == orig.st_mtime, name);
+        BOOST_TEST((read_all(path) == read_all(src + "/" + name)), name);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_enoent)
