@@ -48,6 +48,16 @@ Result<void> feed_in_chunks(TarParser& p, const std::string& s, std::size_t chun
     return p.finish();
 }
 
+// The first header's checksum again, after a test changed its bytes.
+void reseal(std::string& stream)
+{
+    std::fill_n(stream.begin() + 148, 8, ' ');
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < 512; ++i)
+        sum += static_cast<unsigned char>(stream[i]);
+    stream.replace(148, 7, cat(std::oct, std::setw(6), std::setfill('0'), sum, '\0'));
+}
+
 using Pieces = std::vector<std::pair<std::uint64_t, std::string>>;
 using Map = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 
@@ -156,17 +166,66 @@ BOOST_AUTO_TEST_CASE(pax_long_names_and_xattrs_apply_to_the_next_entry)
     BOOST_TEST(rec.entries[1].xattrs.empty());
 }
 
+// GNU tar's default format: names and link targets over 100 bytes in 'L' / 'K' entries before
+// the entry they name, ids over 7 octal digits and sizes over 11 in base-256 (audit G10).
+BOOST_AUTO_TEST_CASE(gnu_long_names_and_links_and_base_256_numbers_are_read)
+{
+    const std::string long_name = "usr/" + std::string(150, 'n') + "/file";
+    const std::string long_target = "../" + std::string(130, 't');
+    const std::uint64_t huge = (std::uint64_t{1} << 33) + 5; // over 11 octal digits
+    const auto stream = TarBuilder()
+                            .gnu_longname(long_name)
+                            .file("stand-in", "data", 0644, 3000000, 4000000)
+                            .gnu_longname(long_name + ".lnk")
+                            .gnu_longlink(long_target)
+                            .symlink("lnk", "t")
+                            .gnu_longlink(long_name)
+                            .hardlink("hard", "x")
+                            .file("plain", "p")
+                            .header_only("huge", huge)
+                            .finish();
+    Recorder rec;
+    TarParser p(rec);
+    auto r = feed_in_chunks(p, stream, 100);
+    BOOST_TEST_REQUIRE(!r.has_value()); // the huge entry's data is not there
+    BOOST_TEST(r.error().message().find("truncated") != std::string::npos, r.error().message());
+    BOOST_TEST_REQUIRE(rec.entries.size() == 5u);
+    BOOST_TEST(rec.entries[0].path == long_name);
+    BOOST_TEST(rec.entries[0].uid == 3000000u);
+    BOOST_TEST(rec.entries[0].gid == 4000000u);
+    BOOST_TEST(rec.bodies[0] == "data");
+    BOOST_TEST(rec.entries[1].path == long_name + ".lnk");
+    BOOST_TEST(rec.entries[1].type == '2');
+    BOOST_TEST(rec.entries[1].link == long_target);
+    BOOST_TEST(rec.entries[2].path == "hard");
+    BOOST_TEST(rec.entries[2].type == '1');
+    BOOST_TEST(rec.entries[2].link == long_name);
+    BOOST_TEST(rec.entries[3].path == "plain"); // the long names applied to one entry each
+    BOOST_TEST(rec.entries[3].link.empty());
+    BOOST_TEST(rec.entries[4].path == "huge");
+    BOOST_TEST(rec.entries[4].size == huge);
+}
+
+BOOST_AUTO_TEST_CASE(a_negative_base_256_number_is_refused)
+{
+    auto stream = TarBuilder().file("a", "x", 0644, 3000000).finish();
+    stream[108] = static_cast<char>(0xc0); // base-256 with the sign bit: negative
+    reseal(stream);
+    Recorder rec;
+    TarParser p(rec);
+    auto r = feed_in_chunks(p, stream);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().message().find("bad numeric field") != std::string::npos,
+               r.error().message());
+}
+
 // Old-style regular files: type '\0' (pre-POSIX tar) and '7' (contiguous) are plain files.
 BOOST_AUTO_TEST_CASE(type_nul_and_7_entries_are_regular_files)
 {
     for (const char type : {'\0', '7'}) {
         auto stream = TarBuilder().file("a", "xy").finish();
-        const auto sum = parse_int<unsigned>(std::string_view(stream.data() + 148, 6), 8);
-        BOOST_TEST_REQUIRE(sum.has_value());
-        const auto fixed = *sum - '0' + static_cast<unsigned>(type); // the checksum, retyped
-        const auto digits = cat(std::oct, std::setw(6), std::setfill('0'), fixed);
-        stream.replace(148, 6, digits);
         stream[156] = type;
+        reseal(stream);
         Recorder rec;
         TarParser p(rec);
         auto r = feed_in_chunks(p, stream);
