@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE image_pull
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <fstream>
 #include <thread>
@@ -95,6 +96,13 @@ BOOST_AUTO_TEST_CASE(anonymous_pull_of_gzip_and_zstd_layers_makes_snapshots_and_
     BOOST_TEST_REQUIRE(::lstat((top + "/etc/motd").c_str(), &st) == 0);
     BOOST_TEST(st.st_uid == 1000u);
     BOOST_TEST((st.st_mode & 07777) == 0640u);
+    char xattr[8] = {};
+    BOOST_TEST(::lgetxattr((top + "/etc/motd").c_str(), "user.berth", xattr, sizeof xattr) == 3);
+    BOOST_TEST(std::string(xattr) == "yes");
+    for (const char* path : {"/etc/os-release", "/etc", "/bin/link"}) { // TarBuilder's mtime
+        BOOST_TEST_REQUIRE(::lstat((base + path).c_str(), &st) == 0);
+        BOOST_TEST(st.st_mtime == 1700000000, path);
+    }
     BOOST_TEST(list_dir(dir.path() + "/store/ingest").empty());
 
     auto rootfs = image::Rootfs::mount(store, *record, "c1");
