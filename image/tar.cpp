@@ -192,6 +192,8 @@ Result<void> TarParser::on_header()
         if (std::memcmp(block_ + 257, "ustar", 5) == 0 && block_[262] == '\0' && !prefix.empty())
             e.path = std::string(prefix) + "/" + e.path;
     }
+    if (type == '\0' && e.path.ends_with('/'))
+        e.type = '5'; // pre-POSIX tar marks a directory by its name alone
     if (e.link.empty())
         e.link = std::string(field(block_, 157, 100));
     const auto mode = tar_number(block_, 100, 8), uid = tar_number(block_, 108, 8),
@@ -214,10 +216,10 @@ Result<void> TarParser::on_header()
     pending_size_ = false;
     if (type == 'S' || sparse_)
         return on_sparse_header(std::move(e), type, data_size);
-    return start_entry(std::move(e), data_size);
+    return start_entry(e, data_size);
 }
 
-Result<void> TarParser::start_entry(TarEntry e, std::uint64_t data_size)
+Result<void> TarParser::start_entry(const TarEntry& e, std::uint64_t data_size)
 {
     ++entries_;
     segments_ = e.sparse ? e.sparse_map : std::vector<SparseSegment>{};
@@ -320,7 +322,7 @@ Result<void> TarParser::start_sparse(std::uint64_t stored)
     sparse_.reset();
     if (auto r = check_sparse_map(e.sparse_map, e.size, stored); !r)
         return std::move(r).error().wrap(cat("tar entry ", quoted(e.path)));
-    return start_entry(std::move(e), stored);
+    return start_entry(e, stored);
 }
 
 // Stored bytes to the handler at their offsets, split where segments end (the sum of the

@@ -69,7 +69,7 @@ private:
     Result<void> on_sparse_header(TarEntry e, char type, std::uint64_t data_size);
     Result<void> on_sparse_map();
     Result<void> on_sparse_extension();
-    Result<void> start_entry(TarEntry e, std::uint64_t data_size);
+    Result<void> start_entry(const TarEntry& e, std::uint64_t data_size);
     Result<void> start_sparse(std::uint64_t stored);
     Result<void> sparse_data(const char* data, std::size_t size);
     Result<void> on_extended();

@@ -219,8 +219,9 @@ BOOST_AUTO_TEST_CASE(a_negative_base_256_number_is_refused)
                r.error().message());
 }
 
-// Old-style regular files: type '\0' (pre-POSIX tar) and '7' (contiguous) are plain files.
-BOOST_AUTO_TEST_CASE(type_nul_and_7_entries_are_regular_files)
+// Old-style regular files: type '\0' (pre-POSIX tar) and '7' (contiguous) are plain files, but
+// for a '\0' entry named with a trailing '/'.
+BOOST_AUTO_TEST_CASE(type_nul_and_7_entries_are_regular_files_or_a_slashed_directory)
 {
     for (const char type : {'\0', '7'}) {
         auto stream = TarBuilder().file("a", "xy").finish();
@@ -234,6 +235,14 @@ BOOST_AUTO_TEST_CASE(type_nul_and_7_entries_are_regular_files)
         BOOST_TEST(rec.entries[0].type == '0');
         BOOST_TEST(rec.bodies[0] == "xy");
     }
+    auto dir = TarBuilder().dir("d/").finish();
+    dir[156] = '\0';
+    reseal(dir);
+    Recorder rec;
+    TarParser p(rec);
+    BOOST_TEST_REQUIRE(feed_in_chunks(p, dir).has_value());
+    BOOST_TEST_REQUIRE(rec.entries.size() == 1u);
+    BOOST_TEST(rec.entries[0].type == '5'); // pre-POSIX: a directory by its trailing '/'
 }
 
 BOOST_AUTO_TEST_CASE(a_corrupt_header_checksum_is_refused)
