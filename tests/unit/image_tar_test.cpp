@@ -359,6 +359,7 @@ BOOST_AUTO_TEST_CASE(pax_1_0_sparse_files_come_out_as_segments_at_their_offsets)
         "data/disk.img", 1 << 20, {{100, 603}, {5000, 2}, {1048576, 0}},
         {{100, "abc" + std::string(600, 'x')}, {5000, "de"}});
     // A map of over one block, and a file all hole.
+    constexpr auto many_size = std::uint64_t{200} * 4096;
     std::string lines = "200\n";
     Map map;
     Pieces pieces;
@@ -369,7 +370,7 @@ BOOST_AUTO_TEST_CASE(pax_1_0_sparse_files_come_out_as_segments_at_their_offsets)
         pieces.emplace_back(i * 4096, std::string(1, static_cast<char>('a' + i % 26)));
         bytes += pieces.back().second;
     }
-    expect_sparse(pax1_sparse("many", 200 * 4096, lines, bytes), "many", 200 * 4096, map, pieces);
+    expect_sparse(pax1_sparse("many", many_size, lines, bytes), "many", many_size, map, pieces);
     expect_sparse(pax1_sparse("hole", 4096, "1\n4096\n0\n", ""), "hole", 4096, {{4096, 0}}, {});
 }
 
