@@ -175,6 +175,20 @@ BOOST_AUTO_TEST_CASE(sparse_files_from_gnu_tar_unpack_with_their_content_and_hol
     }
 }
 
+// A few bytes of stream could otherwise make a file of any size: the layer's limit applies.
+BOOST_AUTO_TEST_CASE(a_sparse_file_over_the_layer_size_limit_is_refused)
+{
+    const std::uint64_t tib = std::uint64_t{1} << 40;
+    std::vector<Layer> layers{{TarBuilder().gnu_sparse("big", tib, {{tib - 1, 1}}, "x").finish()}};
+    push_image(registry, "test/sparse-big", "1", layers);
+    auto record = store.pull(ref(registry, "test/sparse-big:1"), quick_options()); // 64 GiB
+    BOOST_TEST_REQUIRE(!record.has_value());
+    BOOST_TEST(record.error().code == EFBIG);
+    BOOST_TEST(record.error().message().find("'big': sparse file of 1099511627776 bytes") !=
+                   std::string::npos,
+               record.error().message());
+}
+
 BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_enoent)
 {
     std::vector<Layer> amd{{TarBuilder().file("arch", "amd64").finish()}};
