@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include "base/fd.hpp"
 #include "base/files.hpp"
+#include "base/strings.hpp"
 #include "tests/root/image_support.hpp"
 #include "tests/support/privileges.hpp"
 
@@ -149,7 +150,7 @@ BOOST_AUTO_TEST_CASE(sparse_files_from_gnu_tar_unpack_with_their_content_and_hol
     BOOST_TEST_REQUIRE(::mkdir(src.c_str(), 0755) == 0);
     std::vector<Layer> layers;
     for (const auto& [name, flags] : formats) {
-        make_sparse_file(src + "/" + name);
+        make_sparse_file(cat(src, "/", name));
         std::vector<std::string> argv{"tar", "--sparse", "-C", src, "-cf", "-"};
         argv.insert(argv.begin() + 2, flags.begin(), flags.end());
         argv.push_back(name);
@@ -163,15 +164,16 @@ BOOST_AUTO_TEST_CASE(sparse_files_from_gnu_tar_unpack_with_their_content_and_hol
     BOOST_TEST_REQUIRE(record->chain.size() == formats.size());
     for (std::size_t i = 0; i < formats.size(); ++i) {
         const auto& name = formats[i].first;
-        const auto path = store.snapshot_path(record->chain[i]) + "/" + name;
-        struct stat st {
-        }, orig{};
+        const auto path = cat(store.snapshot_path(record->chain[i]), "/", name);
+        const auto source = cat(src, "/", name);
+        struct stat st {};
+        struct stat orig {};
         BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0, name);
-        BOOST_TEST_REQUIRE(::stat((src + "/" + name).c_str(), &orig) == 0, name);
+        BOOST_TEST_REQUIRE(::stat(source.c_str(), &orig) == 0, name);
         BOOST_TEST(st.st_size == off_t{64} << 20, name);
         BOOST_TEST(st.st_blocks < 512, name << ": " << st.st_blocks << " blocks"); // < 256 KiB
         BOOST_TEST(st.st_mtime == orig.st_mtime, name);
-        BOOST_TEST((read_all(path) == read_all(src + "/" + name)), name);
+        BOOST_TEST((read_all(path) == read_all(source)), name);
     }
 }
 
