@@ -64,7 +64,7 @@ struct Pipeline final : OutBuffers {
     Pipeline(const LayerJob& j, const PullOptions& o, Fd root, Fd blob_fd)
         : job(j), options(o), inflater(Decompressor::create(layer_compression(j.layer.media_type),
                                                             /*output_hashed=*/true)),
-          writer(std::move(root)), blob(std::move(blob_fd))
+          writer(std::move(root), o.max_layer_bytes), blob(std::move(blob_fd))
     {
         unpacker = std::thread([this] {
             unpacked = unpack();

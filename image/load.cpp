@@ -286,7 +286,7 @@ Result<void> unpack_layer(const std::string& blob, const Descriptor& layer,
     auto in = open_at(AT_FDCWD, blob, O_RDONLY);
     if (!root || !in)
         return !root ? std::move(root).error() : std::move(in).error();
-    LayerWriter writer(std::move(*root));
+    LayerWriter writer(std::move(*root), max);
     TarParser tar(writer);
     Sha256 sha;
     std::uint64_t inflated = 0;

@@ -77,9 +77,9 @@ Result<std::string> clean_layer_path(std::string_view path)
     return out;
 }
 
-LayerWriter::LayerWriter(Fd root)
-    : root_(std::move(root)), euid_(::geteuid()), egid_(::getegid()), umask_(read_umask()),
-      default_acl_(has_default_acl(root_.get()))
+LayerWriter::LayerWriter(Fd root, std::uint64_t max_file_size)
+    : root_(std::move(root)), max_file_size_(max_file_size), euid_(::geteuid()), egid_(::getegid()),
+      umask_(read_umask()), default_acl_(has_default_acl(root_.get()))
 {
 }
 
@@ -133,6 +133,9 @@ Result<void> LayerWriter::begin(const TarEntry& entry)
         }
         return Error::invalid("layer entry ", quoted(entry.path), ": the root is not a directory");
     }
+    if (entry.sparse && entry.size > max_file_size_)
+        return Error::with_code(EFBIG, "layer entry ", quoted(*path), ": sparse file of ",
+                                entry.size, " bytes, over the layer's limit of ", max_file_size_);
     current_ = entry;
     current_.path = *path;
     if (dirs_stale_) {
@@ -316,13 +319,40 @@ Result<void> LayerWriter::data(const char* bytes, std::size_t size)
     return {};
 }
 
+// The parser hands only offsets inside the file's checked map (within current_.size).
+Result<void> LayerWriter::data_at(std::uint64_t offset, const char* bytes, std::size_t size)
+{
+    while (size > 0) {
+        const auto n = ::pwrite(file_.get(), bytes, size, static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("layer entry ", quoted(current_.path), ": write at ", offset);
+        }
+        bytes += n;
+        size -= static_cast<std::size_t>(n);
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return {};
+}
+
 Result<void> LayerWriter::end()
 {
     if (!file_.valid())
         return {};
-    auto r = metadata(file_.get(), current_, file_chown_, file_chmod_);
+    std::uint64_t written = current_.size;
+    Result<void> r;
+    if (current_.sparse) { // the size past the last segment: a hole up to the end
+        written = 0;
+        for (const auto& s : current_.sparse_map)
+            written += s.length;
+        if (::ftruncate(file_.get(), static_cast<off_t>(current_.size)) < 0)
+            r = Error::from_errno("set the size of the sparse file");
+    }
+    if (r)
+        r = metadata(file_.get(), current_, file_chown_, file_chmod_);
     // Its times are set by the closing thread; also after an error (it closes the file).
-    closer_.close(std::move(file_), current_.size, current_.mtime, current_.path);
+    closer_.close(std::move(file_), written, current_.mtime, current_.path);
     file_.reset();
     if (!r)
         return std::move(r).error().wrap(cat("layer entry ", quoted(current_.path)));

@@ -5,6 +5,7 @@
 // devices), opaque markers the trusted.overlay.opaque xattr. Runs as root on the host.
 // Internal to image/.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 #include "base/fd.hpp"
@@ -16,10 +17,16 @@ namespace berth::image {
 
 class LayerWriter final : public TarHandler {
 public:
-    explicit LayerWriter(Fd root);
+    // max_file_size: the largest sparse file it makes (the layer's size limit: a sparse file's
+    // size is not bounded by the stream's).
+    explicit LayerWriter(Fd root, std::uint64_t max_file_size = UINT64_MAX);
     Result<void> begin(const TarEntry& entry) override;
     Result<void> data(const char* bytes, std::size_t size) override;
     Result<void> end() override;
+    // Sparse files: each segment written at its offset, the holes left unwritten, then the size
+    // set (ftruncate): the file takes only its segments' blocks.
+    bool accepts_sparse() const override { return true; }
+    Result<void> data_at(std::uint64_t offset, const char* bytes, std::size_t size) override;
     // Directory times (set last: creating children changes them), then one syncfs.
     Result<void> finish();
 
@@ -34,6 +41,7 @@ private:
     void remove_existing(int parent, const std::string& name);
 
     Fd root_;
+    std::uint64_t max_file_size_;
     DirCache dirs_;
     bool dirs_stale_ = false;        // something was removed: clear the cache before the next entry
     Fd file_;                        // the regular file being written

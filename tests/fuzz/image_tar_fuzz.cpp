@@ -1,6 +1,7 @@
 // tests/fuzz/image_tar_fuzz.cpp — layer tar streams (from any registry) -> TarParser, fed in
 // uneven chunks. Properties: nothing crashes; entries' data never exceeds their declared size;
-// refusals explain. (The writer's confinement is tested against the kernel in tests/root.)
+// a sparse file's pieces come in increasing order inside its size; refusals explain. (The writer's
+// confinement is tested against the kernel in tests/root.)
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
@@ -25,6 +26,14 @@ struct Counter final : image::TarHandler {
         return {};
     }
     Result<void> end() override { return {}; }
+    bool accepts_sparse() const override { return true; }
+    Result<void> data_at(std::uint64_t offset, const char*, std::size_t n) override
+    {
+        fuzz::require(offset >= got && n <= declared && offset <= declared - n,
+                      "sparse pieces in order, inside the file");
+        got = offset + n;
+        return {};
+    }
 };
 } // namespace
 

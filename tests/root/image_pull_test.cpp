@@ -1,11 +1,14 @@
 #define BOOST_TEST_MODULE image_pull
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
 #include <boost/test/unit_test.hpp>
+#include "base/fd.hpp"
 #include "base/files.hpp"
 #include "base/strings.hpp"
 #include "image/internal.hpp"
@@ -52,6 +55,16 @@ std::string top_layer()
         .finish();
 }
 
+// A 64 MiB file of holes but for a few bytes (one run across a block boundary, one at the end).
+void make_sparse_file(const std::string& path)
+{
+    const Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    BOOST_TEST_REQUIRE(::ftruncate(fd.get(), off_t{64} << 20) == 0);
+    for (const off_t at :
+         {off_t{0}, (off_t{10} << 20) + 4093, off_t{40} << 20, (off_t{64} << 20) - 5})
+        BOOST_TEST_REQUIRE(::pwrite(fd.get(), "bytes", 5, at) == 5);
+}
+
 image::Reference ref(const Registry& r, const std::string& name)
 {
     return *image::parse_reference(r.host() + "/" + name);
@@ -87,6 +100,13 @@ BOOST_AUTO_TEST_CASE(anonymous_pull_of_gzip_and_zstd_layers_makes_snapshots_and_
     BOOST_TEST_REQUIRE(::lstat((top + "/etc/motd").c_str(), &st) == 0);
     BOOST_TEST(st.st_uid == 1000u);
     BOOST_TEST((st.st_mode & 07777) == 0640u);
+    char xattr[8] = {};
+    BOOST_TEST(::lgetxattr((top + "/etc/motd").c_str(), "user.berth", xattr, sizeof xattr) == 3);
+    BOOST_TEST(std::string(xattr) == "yes");
+    for (const char* path : {"/etc/os-release", "/etc", "/bin/link"}) { // TarBuilder's mtime
+        BOOST_TEST_REQUIRE(::lstat((base + path).c_str(), &st) == 0);
+        BOOST_TEST(st.st_mtime == 1700000000, path);
+    }
     BOOST_TEST(list_dir(dir.path() + "/store/ingest").empty());
 
     auto rootfs = image::Rootfs::mount(store, *record, "c1");
@@ -170,6 +190,59 @@ BOOST_AUTO_TEST_CASE(a_rootfs_of_128_layers_mounts_through_the_legacy_mount_too)
     BOOST_TEST(refused.error().message().find("501 layers") != std::string::npos);
     BOOST_TEST(refused.error().message().find("at most 500") != std::string::npos);
     BOOST_TEST(!path_exists(store.root() + "/containers/big"));
+}
+
+// Issue 15 (G3): GNU tar's three sparse formats, unpacked with their holes.
+BOOST_AUTO_TEST_CASE(sparse_files_from_gnu_tar_unpack_with_their_content_and_holes)
+{
+    const std::vector<std::pair<std::string, std::vector<std::string>>> formats{
+        {"pax10.img", {"--format=posix"}}, // PAX 1.0: GNU tar's default sparse version
+        {"pax01.img", {"--format=posix", "--sparse-version=0.1"}},
+        {"gnu.img", {"--format=gnu"}}, // old GNU 'S'
+    };
+    const auto src = dir.path() + "/sparse";
+    BOOST_TEST_REQUIRE(::mkdir(src.c_str(), 0755) == 0);
+    std::vector<Layer> layers;
+    for (const auto& [name, flags] : formats) {
+        make_sparse_file(cat(src, "/", name));
+        std::vector<std::string> argv{"tar", "--sparse", "-C", src, "-cf", "-"};
+        argv.insert(argv.begin() + 2, flags.begin(), flags.end());
+        argv.push_back(name);
+        auto tar = run_command(argv);
+        BOOST_TEST_REQUIRE(tar.status == 0, tar.err);
+        layers.emplace_back(tar.out, "application/vnd.oci.image.layer.v1.tar");
+    }
+    push_image(registry, "test/sparse", "1", layers);
+    auto record = store.pull(ref(registry, "test/sparse:1"), quick_options());
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    BOOST_TEST_REQUIRE(record->chain.size() == formats.size());
+    for (std::size_t i = 0; i < formats.size(); ++i) {
+        const auto& name = formats[i].first;
+        const auto path = cat(store.snapshot_path(record->chain[i]), "/", name);
+        const auto source = cat(src, "/", name);
+        struct stat st {};
+        struct stat orig {};
+        BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0, name);
+        BOOST_TEST_REQUIRE(::stat(source.c_str(), &orig) == 0, name);
+        BOOST_TEST(st.st_size == off_t{64} << 20, name);
+        BOOST_TEST(st.st_blocks < 512, name << ": " << st.st_blocks << " blocks"); // < 256 KiB
+        BOOST_TEST(st.st_mtime == orig.st_mtime, name);
+        BOOST_TEST((read_all(path) == read_all(source)), name);
+    }
+}
+
+// A few bytes of stream could otherwise make a file of any size: the layer's limit applies.
+BOOST_AUTO_TEST_CASE(a_sparse_file_over_the_layer_size_limit_is_refused)
+{
+    const std::uint64_t tib = std::uint64_t{1} << 40;
+    std::vector<Layer> layers{{TarBuilder().gnu_sparse("big", tib, {{tib - 1, 1}}, "x").finish()}};
+    push_image(registry, "test/sparse-big", "1", layers);
+    auto record = store.pull(ref(registry, "test/sparse-big:1"), quick_options()); // 64 GiB
+    BOOST_TEST_REQUIRE(!record.has_value());
+    BOOST_TEST(record.error().code == EFBIG);
+    BOOST_TEST(record.error().message().find("'big': sparse file of 1099511627776 bytes") !=
+                   std::string::npos,
+               record.error().message());
 }
 
 BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_enoent)

@@ -20,6 +20,31 @@ void octal(char* field, std::size_t width, std::uint64_t value)
     field[width - 1] = '\0';
 }
 
+// GNU base-256: the high bit of the first byte set, the value big-endian in the rest.
+void base256(char* field, std::size_t width, std::uint64_t value)
+{
+    field[0] = static_cast<char>(0x80);
+    for (std::size_t i = width - 1; i >= 1; --i, value >>= 8)
+        field[i] = static_cast<char>(value & 0xff);
+}
+
+void number(char* field, std::size_t width, std::uint64_t value)
+{
+    if (value >> (3 * (width - 1)))
+        base256(field, width, value);
+    else
+        octal(field, width, value);
+}
+
+void seal(char* h) // the checksum, over the block with its own field as spaces
+{
+    std::memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < 512; ++i)
+        sum += static_cast<unsigned char>(h[i]);
+    octal(h + 148, 7, sum);
+}
+
 std::string pax_record(std::string_view key, std::string_view value)
 {
     const auto body = std::string(key) + "=" + std::string(value) + "\n";
@@ -71,15 +96,9 @@ void TarBuilder::header(char type, std::string_view name, std::uint64_t size, st
     char h[512] = {};
     std::copy_n(name.data(), name.size(), h);
     octal(h + 100, 8, mode);
-    octal(h + 108, 8, uid);
-    octal(h + 116, 8, gid);
-    if (size >> 33) { // over 11 octal digits: GNU base-256, as GNU tar writes it
-        h[124] = static_cast<char>(0x80);
-        for (int i = 11; i >= 1; --i, size >>= 8)
-            h[124 + i] = static_cast<char>(size & 0xff);
-    } else {
-        octal(h + 124, 12, size);
-    }
+    number(h + 108, 8, uid); // over 7 octal digits: GNU base-256, as GNU tar writes it
+    number(h + 116, 8, gid);
+    number(h + 124, 12, size);
     octal(h + 136, 12, 1700000000);
     h[156] = type;
     std::copy_n(link.data(), link.size(), h + 157);
@@ -87,12 +106,14 @@ void TarBuilder::header(char type, std::string_view name, std::uint64_t size, st
     std::copy_n("00", 2, h + 263);
     octal(h + 329, 8, major);
     octal(h + 337, 8, minor);
-    std::memset(h + 148, ' ', 8);
-    unsigned sum = 0;
-    for (unsigned char c : h)
-        sum += c;
-    octal(h + 148, 7, sum);
+    seal(h);
     out_.append(h, sizeof h);
+}
+
+void TarBuilder::data(std::string_view bytes)
+{
+    out_ += bytes;
+    out_.append((512 - bytes.size() % 512) % 512, '\0');
 }
 
 void TarBuilder::pax(const std::string& records)
@@ -104,22 +125,16 @@ void TarBuilder::pax(const std::string& records)
     h[156] = 'x';
     std::copy_n("ustar", 6, h + 257);
     std::copy_n("00", 2, h + 263);
-    std::memset(h + 148, ' ', 8);
-    unsigned sum = 0;
-    for (unsigned char c : h)
-        sum += c;
-    octal(h + 148, 7, sum);
+    seal(h);
     out_.append(h, sizeof h);
-    out_ += records;
-    out_.append((512 - records.size() % 512) % 512, '\0');
+    data(records);
 }
 
 TarBuilder& TarBuilder::file(std::string_view name, std::string_view data, unsigned mode,
                              unsigned uid, unsigned gid)
 {
     header('0', name, data.size(), {}, mode, uid, gid);
-    out_ += data;
-    out_.append((512 - data.size() % 512) % 512, '\0');
+    this->data(data);
     return *this;
 }
 
@@ -162,6 +177,59 @@ TarBuilder& TarBuilder::header_only(std::string_view name, std::uint64_t size)
 TarBuilder& TarBuilder::pax_xattr(std::string_view key, std::string_view value)
 {
     pending_pax_ += pax_record("SCHILY.xattr." + std::string(key), value);
+    return *this;
+}
+
+TarBuilder& TarBuilder::pax_key(std::string_view key, std::string_view value)
+{
+    pending_pax_ += pax_record(key, value);
+    return *this;
+}
+
+TarBuilder& TarBuilder::gnu_longname(std::string_view name)
+{
+    header('L', "././@LongLink", name.size() + 1, {}, 0644, 0, 0);
+    data(std::string(name) + '\0');
+    return *this;
+}
+
+TarBuilder& TarBuilder::gnu_longlink(std::string_view target)
+{
+    header('K', "././@LongLink", target.size() + 1, {}, 0644, 0, 0);
+    data(std::string(target) + '\0');
+    return *this;
+}
+
+TarBuilder& TarBuilder::gnu_sparse(std::string_view name, std::uint64_t size,
+                                   const std::vector<std::pair<std::uint64_t, std::uint64_t>>& map,
+                                   std::string_view packed)
+{
+    header('S', name, packed.size(), {}, 0644, 0, 0);
+    char* h = out_.data() + out_.size() - 512;
+    std::copy_n("ustar  ", 8, h + 257); // the old GNU magic: no prefix field
+    std::vector<std::string> blocks;    // the extension blocks
+    for (std::size_t i = 0; i < map.size(); ++i) {
+        char* slot = nullptr;
+        if (i < 4) {
+            slot = h + 386 + 24 * i;
+        } else {
+            const auto k = (i - 4) % 21;
+            if (k == 0) {
+                if (!blocks.empty())
+                    blocks.back()[504] = 1; // isextended: another block follows
+                blocks.emplace_back(512, '\0');
+            }
+            slot = blocks.back().data() + 24 * k;
+        }
+        number(slot, 12, map[i].first);
+        number(slot + 12, 12, map[i].second);
+    }
+    h[482] = blocks.empty() ? '\0' : '\1';
+    number(h + 483, 12, size);
+    seal(h);
+    for (const auto& b : blocks)
+        out_ += b;
+    data(packed);
     return *this;
 }
 
