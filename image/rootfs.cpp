@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <atomic>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -61,8 +63,10 @@ Result<std::vector<std::string>> lower_dirs(const Store& store, const ImageRecor
     return lowers;
 }
 
-// dir/lower/<n> -> ../../../snapshots/<hex>, n counting the layers from the base: relative, so
-// they hold whether the store's root is absolute or not. Returns the dir, open.
+// dir/lower/<n> -> the snapshot's real (absolute) path, n counting the layers from the base:
+// only the mount's option string has the page limit, not a link's target, and an absolute
+// target holds wherever containers/ and snapshots/ live (either may be a symlink to another
+// disk). Returns the dir, open.
 Result<Fd> make_links(const std::vector<std::string>& lowers, const std::string& links)
 {
     if (::mkdir(links.c_str(), 0700) < 0)
@@ -71,7 +75,11 @@ Result<Fd> make_links(const std::vector<std::string>& lowers, const std::string&
     if (!fd)
         return std::move(fd).error();
     for (std::size_t i = 0; i < lowers.size(); ++i) {
-        const auto target = "../../../snapshots/" + lowers[i].substr(lowers[i].rfind('/') + 1);
+        const std::unique_ptr<char, decltype(&std::free)> real(
+            ::realpath(lowers[i].c_str(), nullptr), &std::free);
+        if (!real)
+            return Error::from_errno("snapshot ", quoted(lowers[i]));
+        const std::string target = real.get();
         const auto name = std::to_string(lowers.size() - 1 - i);
         if (::symlinkat(target.c_str(), fd->get(), name.c_str()) < 0)
             return Error::from_errno("symlink ", quoted(cat(links, "/", name)));

@@ -68,6 +68,9 @@ TarParser::~TarParser() = default;
 
 Result<void> TarParser::feed(const char* data, std::size_t size)
 {
+    // A sparse map's error drops the map mid-entry: the stream cannot go on from there.
+    if ((state_ == State::SparseMap || state_ == State::SparseExtension) && !sparse_)
+        return Error::invalid("tar stream fed again after an error in a sparse map");
     while (size > 0) {
         switch (state_) {
         case State::End: return {}; // after the end-of-archive blocks: ignore the zero padding

@@ -28,8 +28,11 @@ Result<void> add_sparse_record(SparseHeader& s, std::string_view key, std::strin
     }
     if (key == "GNU.sparse.map") { // PAX 0.1: "offset,numbytes,offset,numbytes..."
         const auto parts = split(value, ',');
-        if (parts.size() % 2 != 0 || parts.size() / 2 > max_segments)
-            return Error::invalid("tar PAX header: GNU.sparse.map of ", parts.size(), " numbers");
+        // Bounded with what earlier PAX headers already collected: a run of extended headers
+        // with no entry between them adds to one map.
+        if (parts.size() % 2 != 0 || s.map.size() + parts.size() / 2 > max_segments)
+            return Error::invalid("tar PAX header: GNU.sparse.map of ", parts.size(),
+                                  " numbers (after ", s.map.size(), " segments)");
         for (std::size_t i = 0; i + 1 < parts.size(); i += 2) {
             auto offset = sparse_number(key, parts[i]), length = sparse_number(key, parts[i + 1]);
             if (!offset || !length)

@@ -133,9 +133,14 @@ Result<void> LayerWriter::begin(const TarEntry& entry)
         }
         return Error::invalid("layer entry ", quoted(entry.path), ": the root is not a directory");
     }
-    if (entry.sparse && entry.size > max_file_size_)
+    // The limit holds for the layer's sparse files together: each costs only its map in the
+    // stream, so thousands of them would otherwise each be as large as the limit.
+    if (entry.sparse && entry.size > max_file_size_ - sparse_bytes_)
         return Error::with_code(EFBIG, "layer entry ", quoted(*path), ": sparse file of ",
-                                entry.size, " bytes, over the layer's limit of ", max_file_size_);
+                                entry.size, " bytes, over the layer's limit of ", max_file_size_,
+                                " (", sparse_bytes_, " bytes in its sparse files before it)");
+    if (entry.sparse)
+        sparse_bytes_ += entry.size;
     current_ = entry;
     current_.path = *path;
     if (dirs_stale_) {

@@ -17,8 +17,8 @@ namespace berth::image {
 
 class LayerWriter final : public TarHandler {
 public:
-    // max_file_size: the largest sparse file it makes (the layer's size limit: a sparse file's
-    // size is not bounded by the stream's).
+    // max_file_size: the most its sparse files may add up to (the layer's size limit: a sparse
+    // file's size is not bounded by the stream's).
     explicit LayerWriter(Fd root, std::uint64_t max_file_size = UINT64_MAX);
     Result<void> begin(const TarEntry& entry) override;
     Result<void> data(const char* bytes, std::size_t size) override;
@@ -42,6 +42,7 @@ private:
 
     Fd root_;
     std::uint64_t max_file_size_;
+    std::uint64_t sparse_bytes_ = 0; // the sizes of the sparse files made so far
     DirCache dirs_;
     bool dirs_stale_ = false;        // something was removed: clear the cache before the next entry
     Fd file_;                        // the regular file being written

@@ -90,7 +90,8 @@ int cmd_load(const Globals& g, const std::vector<std::string>& args)
         out.push_back({{"reference", r.reference}, {"manifest", r.manifest_digest}});
     }
     if (g.json)
-        std::printf("%s\n", out.dump(2).c_str());
+        std::printf("%s\n",
+                    out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
 }
 
@@ -125,7 +126,7 @@ int cmd_save(const Globals& g, const std::vector<std::string>& args)
                           {"manifest", r ? r->manifest_digest : std::string()}});
     }
     const nlohmann::json j = {{"path", output}, {"images", images}, {"bytes", *bytes}};
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
 }
 
@@ -151,7 +152,8 @@ int cmd_prune(const Globals& g, const std::vector<std::string>& args)
                                   {"blobs", report->blobs},
                                   {"snapshots", report->snapshots},
                                   {"images", report->images}};
-        std::printf("%s\n", j.dump(2).c_str());
+        std::printf("%s\n",
+                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
     for (const auto& image : report->images)

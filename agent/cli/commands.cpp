@@ -93,7 +93,9 @@ int cmd_pull(const Globals& g, const std::vector<std::string>& args)
     if (!record)
         return fail(record.error());
     if (g.json)
-        std::printf("%s\n", to_json(*record).dump(2).c_str());
+        std::printf(
+            "%s\n",
+            to_json(*record).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else
         std::printf("pulled %s %s\n", record->reference.c_str(), record->manifest_digest.c_str());
     return 0;
@@ -113,7 +115,8 @@ int cmd_images(const Globals& g, const std::vector<std::string>& args)
         auto out = nlohmann::json::array();
         for (const auto& r : *all)
             out.push_back(to_json(r));
-        std::printf("%s\n", out.dump(2).c_str());
+        std::printf("%s\n",
+                    out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
     std::printf("%-60s %-14s %12s\n", "REFERENCE", "MANIFEST", "SIZE");
@@ -146,7 +149,9 @@ int cmd_rmi(const Globals& g, const std::vector<std::string>& args)
             {{"reference", record->reference}, {"manifest", record->manifest_digest}});
     }
     if (g.json)
-        std::printf("%s\n", nlohmann::json{{"removed", removed}}.dump(2).c_str());
+        std::printf("%s\n", nlohmann::json{{"removed", removed}}
+                                .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                                .c_str());
     return rc;
 }
 
@@ -160,7 +165,8 @@ int cmd_inspect(const Globals& g, const std::vector<std::string>& args)
     auto r = store->find(args[0]);
     if (!r)
         return fail(r.error());
-    std::printf("%s\n", to_json(*r).dump(2).c_str());
+    std::printf("%s\n",
+                to_json(*r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
 }
 

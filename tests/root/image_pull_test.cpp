@@ -243,6 +243,18 @@ BOOST_AUTO_TEST_CASE(a_sparse_file_over_the_layer_size_limit_is_refused)
     BOOST_TEST(record.error().message().find("'big': sparse file of 1099511627776 bytes") !=
                    std::string::npos,
                record.error().message());
+    // The limit holds for the layer's sparse files together: two of 40 GiB, each under it.
+    const std::uint64_t forty = std::uint64_t{40} << 30;
+    std::vector<Layer> two{{TarBuilder()
+                                .gnu_sparse("a", forty, {{forty - 1, 1}}, "x")
+                                .gnu_sparse("b", forty, {{forty - 1, 1}}, "x")
+                                .finish()}};
+    push_image(registry, "test/sparse-two", "1", two);
+    auto both = store.pull(ref(registry, "test/sparse-two:1"), quick_options());
+    BOOST_TEST_REQUIRE(!both.has_value());
+    BOOST_TEST(both.error().code == EFBIG);
+    BOOST_TEST(both.error().message().find("'b': sparse file of") != std::string::npos,
+               both.error().message());
 }
 
 BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_enoent)

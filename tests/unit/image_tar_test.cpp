@@ -486,6 +486,29 @@ BOOST_AUTO_TEST_CASE(malformed_sparse_maps_are_refused_with_what_is_wrong)
     }
 }
 
+// PAX 0.1 maps in a run of extended headers add up to one map: the segment limit holds for the
+// sum, not for each header (else each header under 1 MiB would add 4 MiB of segments, forever).
+BOOST_AUTO_TEST_CASE(pax_sparse_maps_in_a_run_of_extended_headers_are_bounded_together)
+{
+    std::string map;
+    for (int i = 0; i < 100000; ++i)
+        map += "0,0,";
+    map.pop_back();
+    // One extended header holding the map, without the entry TarBuilder writes after it.
+    const auto extended = [&] {
+        const auto one = TarBuilder().pax_key("GNU.sparse.map", map).file("f", "").bytes();
+        return one.substr(0, one.size() - 512);
+    }();
+    std::string stream;
+    for (int i = 0; i < 3; ++i) // 300,000 segments: over the 262,144 a map may have
+        stream += extended;
+    stream += TarBuilder().pax_key("GNU.sparse.size", "10").file("f", "").finish();
+    const auto message = sparse_error(stream);
+    BOOST_TEST(message.find("GNU.sparse.map of 200000 numbers (after 200000 segments)") !=
+                   std::string::npos,
+               message);
+}
+
 BOOST_AUTO_TEST_CASE(old_gnu_sparse_files_are_refused_by_handlers_that_take_none)
 {
     const auto stream = TarBuilder().gnu_sparse("s", 8192, {{0, 2}}, "ab").finish();
