@@ -94,8 +94,12 @@ struct PullOptions {
     std::optional<Platform> platform;       // default: host_platform()
     std::string docker_config;              // path; default $DOCKER_CONFIG or ~/.docker
     std::optional<Credentials> credentials; // overrides docker_config
-    std::vector<std::string> plain_http;    // hosts (host:port) served over http; loopback is
-    std::string ca_file;                    // extra CA bundle for TLS (verification stays on)
+    // Hosts (host:port, exactly) spoken to over plain http; loopback addresses (127.0.0.0/8,
+    // [::1], localhost) always are. Every other registry is https, verified.
+    std::vector<std::string> plain_http;
+    // A PEM bundle of CAs to verify registries' TLS against, for a private CA (libcurl's
+    // CAINFO, in place of its default bundle file; verification stays on).
+    std::string ca_file;
     // Registry domain ("docker.io") -> mirror hosts (host[:port]) tried first, in order, with
     // the same repository path; the origin is tried last. Digests are verified whoever serves.
     std::map<std::string, std::vector<std::string>> mirrors;
