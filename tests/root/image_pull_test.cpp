@@ -287,7 +287,7 @@ BOOST_AUTO_TEST_CASE(a_manifest_list_gives_the_requested_platform_or_a_clear_eno
 // platforms, each a Docker manifest with a Docker config and a gzip and an uncompressed layer.
 BOOST_AUTO_TEST_CASE(a_docker_manifest_list_and_docker_manifests_pull_like_oci_ones)
 {
-    const auto docker = ManifestFormat::docker;
+    const auto docker = ManifestFormat::Docker;
     const std::string gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
     const std::string plain = "application/vnd.docker.image.rootfs.diff.tar";
     std::vector<Layer> amd{{TarBuilder().file("arch", "amd64").finish(), gzip},

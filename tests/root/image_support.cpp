@@ -120,7 +120,7 @@ struct MediaTypes {
 
 MediaTypes media_types(ManifestFormat format)
 {
-    if (format == ManifestFormat::docker)
+    if (format == ManifestFormat::Docker)
         return {"application/vnd.docker.distribution.manifest.v2+json",
                 "application/vnd.docker.container.image.v1+json",
                 "application/vnd.docker.distribution.manifest.list.v2+json"};

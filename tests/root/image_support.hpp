@@ -49,16 +49,16 @@ std::unique_ptr<Command> start_peer(const std::vector<std::string>& args);
 
 std::string push_blob(const Registry& r, const std::string& repo, const std::string& bytes);
 // The media types an image is pushed with: OCI's, or Docker's schema 2 (most of Docker Hub).
-enum class ManifestFormat { oci, docker };
+enum class ManifestFormat { Oci, Docker };
 // Pushes layers, a config and a manifest; returns the manifest digest.
 std::string push_image(const Registry& r, const std::string& repo, const std::string& tag,
                        std::vector<Layer>& layers, const std::string& arch = "amd64",
-                       ManifestFormat format = ManifestFormat::oci);
+                       ManifestFormat format = ManifestFormat::Oci);
 // Pushes an OCI index, or a Docker manifest list, of (manifest digest, arch) entries under tag;
 // the entries must have been pushed in the same format.
 std::string push_index(const Registry& r, const std::string& repo, const std::string& tag,
                        const std::vector<std::pair<std::string, std::string>>& entries,
-                       ManifestFormat format = ManifestFormat::oci);
+                       ManifestFormat format = ManifestFormat::Oci);
 std::string push_manifest(const Registry& r, const std::string& repo, const std::string& tag,
                           const std::string& json, const std::string& media_type);
 
