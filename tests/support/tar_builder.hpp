@@ -28,11 +28,11 @@ public:
     // next entry, whose own header holds what is given there.
     TarBuilder& gnu_longname(std::string_view name);
     TarBuilder& gnu_longlink(std::string_view target);
-    // An old GNU sparse file ('S'): map holds (offset, length) segments of a size-byte file, data
-    // their bytes packed; segments past the header's 4 go to extension blocks.
+    // An old GNU sparse file ('S'): map holds (offset, length) segments of a size-byte file,
+    // packed their bytes one after the other; segments past the header's 4 go to extension blocks.
     TarBuilder& gnu_sparse(std::string_view name, std::uint64_t size,
                            const std::vector<std::pair<std::uint64_t, std::uint64_t>>& map,
-                           std::string_view data);
+                           std::string_view packed);
     std::string finish(); // two zero blocks
     const std::string& bytes() const { return out_; }
 
