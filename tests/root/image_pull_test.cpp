@@ -26,6 +26,24 @@ namespace {
 // A registry on 127.0.0.1:5000 over its own storage, and an empty store.
 struct Fixture : RegistryStoreFixture {
     Fixture() : RegistryStoreFixture("berth-image") {}
+
+    // Pulls one layer of 1 MiB of random bytes through the proxy in `mode` on `port`, with three
+    // attempts, checks its content and returns the proxy's log.
+    std::string pull_big_layer_through(const std::string& mode, const std::string& port,
+                                       unsigned seed)
+    {
+        const auto big = random_bytes(1 << 20, seed); // incompressible: the blob is over 64 KiB
+        std::vector<Layer> layers{{TarBuilder().file("big", big).finish()}};
+        push_image(registry, "test/" + mode, "1", layers);
+        auto proxy = start_peer({"proxy", port, "5000", mode});
+        auto options = quick_options();
+        options.attempts = 3;
+        auto record = store.pull(
+            *image::parse_reference("127.0.0.1:" + port + "/test/" + mode + ":1"), options);
+        BOOST_TEST_REQUIRE(record.has_value(), why(record));
+        BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/big") == big);
+        return proxy->out();
+    }
 };
 
 std::string base_layer()
@@ -454,16 +472,7 @@ BOOST_AUTO_TEST_CASE(one_pull_reuses_one_connection_for_its_manifest_config_and_
 
 BOOST_AUTO_TEST_CASE(a_blob_cut_mid_transfer_is_resumed_with_a_range_request)
 {
-    const auto big = random_bytes(1 << 20); // incompressible: the blob is over 64 KiB
-    std::vector<Layer> layers{{TarBuilder().file("big", big).finish()}};
-    push_image(registry, "test/cut", "1", layers);
-    auto proxy = start_peer({"proxy", "5011", "5000", "cut"});
-    auto options = quick_options();
-    options.attempts = 3;
-    auto record = store.pull(*image::parse_reference("127.0.0.1:5011/test/cut:1"), options);
-    BOOST_TEST_REQUIRE(record.has_value(), why(record));
-    BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/big") == big);
-    const auto log = proxy->out();
+    const auto log = pull_big_layer_through("cut", "5011", 1u << 20);
     BOOST_TEST(log.find("cut after") != std::string::npos, log);
     BOOST_TEST(log.find("Range: bytes=") != std::string::npos, log);
 }
@@ -472,16 +481,7 @@ BOOST_AUTO_TEST_CASE(a_blob_cut_mid_transfer_is_resumed_with_a_range_request)
 // the pull skips what it already had rather than take it twice.
 BOOST_AUTO_TEST_CASE(a_resume_the_registry_answers_with_the_whole_blob_is_still_byte_exact)
 {
-    const auto big = random_bytes(1 << 20, 11);
-    std::vector<Layer> layers{{TarBuilder().file("big", big).finish()}};
-    push_image(registry, "test/norange", "1", layers);
-    auto proxy = start_peer({"proxy", "5014", "5000", "norange"});
-    auto options = quick_options();
-    options.attempts = 3;
-    auto record = store.pull(*image::parse_reference("127.0.0.1:5014/test/norange:1"), options);
-    BOOST_TEST_REQUIRE(record.has_value(), why(record));
-    BOOST_TEST(read_all(store.snapshot_path(record->chain[0]) + "/big") == big);
-    const auto log = proxy->out();
+    const auto log = pull_big_layer_through("norange", "5014", 11);
     BOOST_TEST(log.find("cut after") != std::string::npos, log);
     BOOST_TEST(log.find("range dropped") != std::string::npos, log);
 }
