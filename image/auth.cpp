@@ -3,6 +3,7 @@
 // credHelpers/credsStore are in credential_helper.cpp; pull.cpp asks them first, as Docker does).
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include "image/credential_helper.hpp"
 #include "image/image.hpp"
 
 namespace berth::image {
@@ -146,15 +147,8 @@ Result<std::optional<Credentials>> credentials_from_config(std::string_view conf
     const auto auths = j.find("auths");
     if (auths == j.end() || !auths->is_object())
         return std::optional<Credentials>{};
-    const bool hub = host == "docker.io" || host == "registry-1.docker.io";
     for (const auto& [key, entry] : auths->items()) {
-        std::string_view k = key;
-        for (std::string_view scheme : {"https://", "http://"})
-            if (k.starts_with(scheme))
-                k.remove_prefix(scheme.size());
-        k = k.substr(0, k.find('/'));
-        const bool match = k == host || (hub && (k == "index.docker.io" || k == "docker.io"));
-        if (!match || !entry.is_object())
+        if (!config_key_names_host(key, host) || !entry.is_object())
             continue;
         Credentials creds;
         if (const auto a = entry.find("auth");

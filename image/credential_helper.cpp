@@ -67,6 +67,18 @@ Result<std::string> run_helper(const std::string& program, std::string_view serv
 
 } // namespace
 
+bool config_key_names_host(std::string_view key, std::string_view host)
+{
+    for (std::string_view scheme : {"https://", "http://"})
+        if (key.starts_with(scheme))
+            key.remove_prefix(scheme.size());
+    key = key.substr(0, key.find('/'));
+    const auto is_hub = [](std::string_view h) {
+        return h == "docker.io" || h == "index.docker.io" || h == "registry-1.docker.io";
+    };
+    return key == host || (is_hub(host) && is_hub(key));
+}
+
 std::optional<std::string> credential_helper_for(std::string_view config_json,
                                                  std::string_view host)
 {
@@ -75,7 +87,7 @@ std::optional<std::string> credential_helper_for(std::string_view config_json,
         return std::nullopt;
     if (const auto helpers = j.find("credHelpers"); helpers != j.end() && helpers->is_object())
         for (const auto& [key, value] : helpers->items())
-            if (key == host && value.is_string())
+            if (config_key_names_host(key, host) && value.is_string())
                 return value.get<std::string>();
     if (const auto store = j.find("credsStore"); store != j.end() && store->is_string())
         return store->get<std::string>();

@@ -5,6 +5,7 @@
 #pragma once
 #include "image/archive.hpp"
 #include "image/chunk_queue.hpp"
+#include "image/credential_helper.hpp"
 #include "image/containers.hpp"
 #include "image/decompress.hpp"
 #include "image/digest.hpp"

@@ -169,6 +169,30 @@ struct Pipeline final : OutBuffers {
     }
 };
 
+// The layer's snapshot is here (the same content came before, in another compression or
+// another image) but this image's blob is not: fetch the blob alone, verified, so that the image
+// is whole in the store (save writes it; gc and leases count it). No unpack, nothing inflated.
+Result<void> fetch_blob_only(RegistryClient& client, const Store& store, const LayerJob& job)
+{
+    auto blob = open_tmpfile(store.root() + "/blobs/sha256");
+    if (!blob)
+        return std::move(blob).error();
+    Sha256 hash;
+    auto r = client.blob(job.layer, [&](const char* data, std::size_t size) -> Result<void> {
+        hash.update(data, size);
+        if (auto w = write_all(blob->get(), std::string_view(data, size)); !w)
+            return std::move(w).error().wrap("store blob");
+        return {};
+    });
+    if (!r)
+        return r;
+    if (const auto got = hash.digest(); got != job.layer.digest)
+        return Error::with_code(EBADMSG, "content has digest ", got, " (wrong digest)");
+    if (::fsync(blob->get()) < 0) // one file: fsync, where a whole layer gets one syncfs
+        return Error::from_errno("fsync blob");
+    return link_tmpfile(*blob, store.blob_path(job.layer.digest));
+}
+
 } // namespace
 
 Result<void> pull_layer(RegistryClient& client, const Store& store, const LayerJob& job,
@@ -180,6 +204,9 @@ Result<void> pull_layer(RegistryClient& client, const Store& store, const LayerJ
         return std::move(lock).error();
     const auto snapshot = store.snapshot_path(job.chain_id);
     if (path_exists(snapshot)) { // made by another pull while we waited, or before
+        if (!store.has_blob(job.layer.digest))
+            if (auto r = fetch_blob_only(client, store, job); !r)
+                return r;
         if (options.progress)
             options.progress({job.layer.digest, job.layer.size, job.layer.size, true});
         return {};

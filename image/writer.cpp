@@ -269,6 +269,8 @@ Result<void> LayerWriter::create(const TarEntry& e, CachedDir& parent, const std
         if (::fchownat(at, n, e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
             ::fchmodat(at, n, e.mode & 07777, 0) < 0)
             return Error::from_errno("chown/chmod device");
+        const timespec times[2] = {{e.mtime, 0}, {e.mtime, 0}};
+        (void)::utimensat(at, n, times, AT_SYMLINK_NOFOLLOW); // best effort, as for symlinks
         return {};
     }
     }

@@ -65,6 +65,9 @@ count_meson_log() { # log exit-status
 import json, re, sys
 log, meson_status = sys.argv[1], int(sys.argv[2])
 report = re.compile(r"^\s*(\d+) test cases? out of (\d+) (passed|failed|skipped|aborted)", re.M)
+error_line = re.compile(r"error: in |fatal error: in |ERROR: (Address|Leak)Sanitizer|runtime error:"
+                        r"|Test setup error|unknown location.*: fatal")
+ansi = re.compile(r"\x1b\[[0-9;]*m")
 p = f = s = 0
 bad = []
 tests = [json.loads(line) for line in open(log) if line.strip()]
@@ -104,7 +107,10 @@ for t in tests:
         failures, why = 1, f"{result} although its cases passed"  # a crash, leak, timeout...
     p += counts["passed"]; s += counts["skipped"]; f += failures
     if failures:
-        bad.append(f"{name} ({why})")
+        # The first error it printed, so that the summary at the end of a CI log (often all
+        # that is kept of it) says what failed, not only where.
+        first = next((l for l in ansi.sub("", out).splitlines() if error_line.search(l)), "")
+        bad.append(f"{name} ({why})" + (f" first error: {first.strip()[:400]}" if first else ""))
 if meson_status != 0 and f == 0:
     f, bad = 1, [f"meson test exited {meson_status}"]
 print(p, f, s, ", ".join(bad))

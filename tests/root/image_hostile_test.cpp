@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE image_hostile
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <fstream>
 #include <boost/test/unit_test.hpp>
@@ -144,11 +145,19 @@ BOOST_AUTO_TEST_CASE(absurd_sizes_and_device_nodes_are_refused_or_contained)
 {
     auto huge = pull_layer(TarBuilder().header_only("huge", std::uint64_t{1} << 40).finish());
     BOOST_TEST(refused_with(huge, "truncated"), why(huge));
-    auto dev = pull_layer(TarBuilder().chardev("dev/kmsg", 1, 11).finish());
+    // Device nodes are made as the layer says (images carry /dev/null and friends); what
+    // contains them is the container's devices cgroup, not the unpack.
+    auto dev =
+        pull_layer(TarBuilder().chardev("dev/kmsg", 1, 11).blockdev("dev/sda", 8, 0).finish());
     BOOST_TEST_REQUIRE(dev.has_value(), why(dev));
     struct stat st {};
     BOOST_TEST_REQUIRE(::lstat((snapshot(*dev) + "/dev/kmsg").c_str(), &st) == 0);
     BOOST_TEST(S_ISCHR(st.st_mode));
+    BOOST_TEST(st.st_rdev == ::makedev(1, 11));
+    BOOST_TEST_REQUIRE(::lstat((snapshot(*dev) + "/dev/sda").c_str(), &st) == 0);
+    BOOST_TEST(S_ISBLK(st.st_mode));
+    BOOST_TEST(st.st_rdev == ::makedev(8, 0));
+    BOOST_TEST((st.st_mode & 07777) == 0660u);
     check_outside_untouched();
 }
 

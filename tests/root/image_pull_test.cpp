@@ -140,6 +140,32 @@ BOOST_AUTO_TEST_CASE(anonymous_pull_of_gzip_and_zstd_layers_makes_snapshots_and_
     BOOST_TEST(!path_exists(base + "/etc/written"));
 }
 
+// chown clears security.capability (the kernel drops file capabilities on an owner change), so
+// the writer must set xattrs after the owner: a setcap'd binary owned by a user keeps its caps.
+BOOST_AUTO_TEST_CASE(a_file_capability_survives_its_owner_being_set)
+{
+    // vfs_cap_data revision 2, effective, permitted = CAP_NET_BIND_SERVICE (bit 10).
+    const std::string cap("\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00"
+                          "\x00\x00\x00\x00\x00\x00\x00\x00",
+                          20);
+    push_one("test/caps", TarBuilder()
+                              .pax_xattr("security.capability", cap)
+                              .file("bin/server", "#!/bin/sh\n", 0750, 1000, 1000)
+                              .finish());
+    auto record = pull("test/caps:1");
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    const auto path = store.snapshot_path(record->chain[0]) + "/bin/server";
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::lstat(path.c_str(), &st) == 0);
+    BOOST_TEST(st.st_uid == 1000u);
+    BOOST_TEST((st.st_mode & 07777) == 0750u);
+    std::string got(64, '\0');
+    const auto n = ::lgetxattr(path.c_str(), "security.capability", got.data(), got.size());
+    BOOST_TEST_REQUIRE(n == 20);
+    got.resize(20);
+    BOOST_TEST(got == cap);
+}
+
 BOOST_AUTO_TEST_CASE(a_rootfs_of_many_layers_mounts_past_the_option_length_limit)
 {
     std::vector<Layer> layers;

@@ -168,6 +168,12 @@ TarBuilder& TarBuilder::chardev(std::string_view name, unsigned major, unsigned 
     return *this;
 }
 
+TarBuilder& TarBuilder::blockdev(std::string_view name, unsigned major, unsigned minor)
+{
+    header('4', name, 0, {}, 0660, 0, 0, major, minor);
+    return *this;
+}
+
 TarBuilder& TarBuilder::header_only(std::string_view name, std::uint64_t size)
 {
     header('0', name, size, {}, 0644, 0, 0);

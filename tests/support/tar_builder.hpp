@@ -20,6 +20,7 @@ public:
     TarBuilder& hardlink(std::string_view name, std::string_view target);
     TarBuilder& fifo(std::string_view name);
     TarBuilder& chardev(std::string_view name, unsigned major, unsigned minor);
+    TarBuilder& blockdev(std::string_view name, unsigned major, unsigned minor);
     // A header claiming size bytes, followed by no data (a lie only the parser can catch).
     TarBuilder& header_only(std::string_view name, std::uint64_t size);
     TarBuilder& pax_xattr(std::string_view key, std::string_view value); // for the next entry

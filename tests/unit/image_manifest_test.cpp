@@ -1,6 +1,6 @@
 #define BOOST_TEST_MODULE image_manifest
 #include <boost/test/unit_test.hpp>
-#include "image/image.hpp"
+#include "image/internal.hpp"
 
 using namespace berth::image;
 
@@ -9,14 +9,14 @@ std::string d(char c)
 {
     return "sha256:" + std::string(64, c);
 }
-const std::string oci_manifest = R"({"schemaVersion":2,
+const std::string oci_manifest_json = R"({"schemaVersion":2,
   "mediaType":"application/vnd.oci.image.manifest.v1+json",
   "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-                                 d('c') + R"(","size":7},
+                                      d('c') + R"(","size":7},
   "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" +
-                                 d('1') + R"(","size":100},
+                                      d('1') + R"(","size":100},
             {"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
-                                 d('2') + R"(","size":200}]})";
+                                      d('2') + R"(","size":200}]})";
 std::string index_of(const std::string& entries)
 {
     return R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[)" +
@@ -34,7 +34,7 @@ BOOST_AUTO_TEST_SUITE(manifests)
 
 BOOST_AUTO_TEST_CASE(an_oci_manifest_lists_config_and_layers)
 {
-    auto m = parse_manifest(oci_manifest);
+    auto m = parse_manifest(oci_manifest_json);
     BOOST_TEST_REQUIRE(m.has_value());
     BOOST_TEST(m->config.digest == d('c'));
     BOOST_TEST(m->layers.size() == 2u);
@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(an_oci_manifest_lists_config_and_layers)
 
 BOOST_AUTO_TEST_CASE(an_unknown_layer_media_type_is_refused_by_name)
 {
-    auto text = oci_manifest;
+    auto text = oci_manifest_json;
     text.replace(text.find("tar+zstd"), 8, "tar+lz4");
     auto m = parse_manifest(text);
     BOOST_TEST_REQUIRE(!m.has_value());
@@ -53,10 +53,10 @@ BOOST_AUTO_TEST_CASE(an_unknown_layer_media_type_is_refused_by_name)
 
 BOOST_AUTO_TEST_CASE(a_bad_digest_or_negative_size_is_refused)
 {
-    auto text = oci_manifest;
+    auto text = oci_manifest_json;
     text.replace(text.find(d('1')), 71, "sha256:xyz");
     BOOST_TEST(!parse_manifest(text).has_value());
-    auto neg = oci_manifest;
+    auto neg = oci_manifest_json;
     neg.replace(neg.find("\"size\":100"), 10, "\"size\":-1");
     BOOST_TEST(!parse_manifest(neg).has_value());
     BOOST_TEST(!parse_manifest("[1,2]").has_value());
@@ -188,6 +188,31 @@ BOOST_AUTO_TEST_CASE(an_auths_entry_without_a_secret_gives_no_credentials)
     BOOST_TEST_REQUIRE(fields->has_value());
     BOOST_TEST((*fields)->username == "alice");
     BOOST_TEST((*fields)->password == "wonderland");
+}
+
+// Docker keys Docker Hub by https://index.docker.io/v1/ in both auths and credHelpers; people
+// write index.docker.io or docker.io by hand. Every spelling names the one registry.
+BOOST_AUTO_TEST_CASE(cred_helpers_keys_match_like_auths_keys)
+{
+    for (const auto* key :
+         {"docker.io", "index.docker.io", "registry-1.docker.io", "https://index.docker.io/v1/"}) {
+        const auto config = std::string(R"({"credHelpers":{")") + key + R"(":"hub"}})";
+        BOOST_TEST(credential_helper_for(config, "docker.io").value_or("") == "hub", key);
+        BOOST_TEST(!credential_helper_for(config, "quay.io").has_value(), key);
+    }
+    const auto config =
+        R"({"credHelpers":{"https://123.dkr.ecr.eu-west-1.amazonaws.com":"ecr-login",
+                           "quay.io":"quay"},"credsStore":"desktop"})";
+    BOOST_TEST(credential_helper_for(config, "123.dkr.ecr.eu-west-1.amazonaws.com").value_or("") ==
+               "ecr-login");
+    BOOST_TEST(credential_helper_for(config, "quay.io").value_or("") == "quay");
+    // No helper for this host: the credsStore; neither: none.
+    BOOST_TEST(credential_helper_for(config, "ghcr.io").value_or("") == "desktop");
+    BOOST_TEST(!credential_helper_for(R"({"credHelpers":{"quay.io":"quay"}})", "ghcr.io"));
+    // A key that only starts like the host is another registry.
+    BOOST_TEST(!credential_helper_for(R"({"credHelpers":{"quay.io.evil":"x"}})", "quay.io"));
+    BOOST_TEST(!credential_helper_for(R"({"credHelpers":{"docker.io":"x"}})", "docker.io.evil"));
+    BOOST_TEST(!credential_helper_for("not json", "docker.io"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
