@@ -43,4 +43,8 @@ std::optional<Int> parse_int(std::string_view text, int base = 10)
 // log lines: 'a\nb' is shown as "'a\x0ab'".
 std::string quoted(std::string_view value);
 
+// Standard base64 (RFC 4648 alphabet; padding optional, nothing after it read); nullopt when a
+// character is outside the alphabet. Docker config.json's "auth" fields are written this way.
+std::optional<std::string> base64_decode(std::string_view in);
+
 } // namespace berth

@@ -61,29 +61,6 @@ bool take_quoted(std::string_view& s, std::string& out)
     return false;
 }
 
-std::optional<std::string> base64_decode(std::string_view in)
-{
-    static constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (char c : in) {
-        if (c == '=')
-            break;
-        const auto v = alphabet.find(c);
-        if (v == std::string_view::npos)
-            return std::nullopt;
-        buffer = (buffer << 6) | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buffer >> bits) & 0xff);
-        }
-    }
-    return out;
-}
-
 std::string string_field(const nlohmann::json& entry, const char* name)
 {
     const auto f = entry.find(name);

@@ -94,6 +94,9 @@ struct PullOptions {
     std::optional<Platform> platform;       // default: host_platform()
     std::string docker_config;              // path; default $DOCKER_CONFIG or ~/.docker
     std::optional<Credentials> credentials; // overrides docker_config
+    // A config.json "auths" object as text ({"registry": {"auth": ...} or {"username",
+    // "password"}}: the ECS agent's ECS_ENGINE_AUTH_DATA), consulted before docker_config.
+    std::string auths_json;
     // Hosts (host:port, exactly) spoken to over plain http; loopback addresses (127.0.0.0/8,
     // [::1], localhost) always are. Every other registry is https, verified.
     std::vector<std::string> plain_http;

@@ -24,6 +24,14 @@ Result<std::optional<Credentials>> find_credentials(const Reference& ref,
 {
     if (options.credentials)
         return options.credentials;
+    if (!options.auths_json.empty()) {
+        auto given =
+            credentials_from_config(cat("{\"auths\":", options.auths_json, "}"), ref.domain);
+        if (!given)
+            return std::move(given).error().wrap("the configured registry credentials");
+        if (*given)
+            return given;
+    }
     std::string path = options.docker_config;
     if (path.empty()) {
         // NOLINTNEXTLINE(concurrency-mt-unsafe): read-only; the binary does not setenv

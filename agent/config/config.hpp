@@ -73,6 +73,21 @@ struct Config {
     // The static init bound in as /sbin/docker-init for linuxParameters.initProcessEnabled, as
     // Docker's docker-init: Debian's tini package's static binary.
     std::string init_path = "/usr/bin/tini-static"; // BERTH_INIT_PATH
+    // Registries (agent/config/registry_keys.cpp): what Docker's daemon.json says for the ECS
+    // agent's Docker, here for berth's own pulls. Pulls started after a reload use the new ones.
+    // Hosts (host[:port], exactly) spoken to over plain http; loopback always is.
+    std::vector<std::string> registry_plain_http; // BERTH_REGISTRY_PLAIN_HTTP, a JSON array
+    std::string registry_ca_file;                 // BERTH_REGISTRY_CA_FILE: PEM CAs for TLS
+    // Registry domain -> mirror hosts tried first, in order (BERTH_REGISTRY_MIRRORS, a JSON
+    // object: {"docker.io": ["mirror.internal:5000"]}).
+    std::map<std::string, std::vector<std::string>> registry_mirrors;
+    // Where registry credentials come from: a Docker config.json (BERTH_DOCKER_CONFIG; default
+    // $DOCKER_CONFIG/config.json, else ~/.docker/config.json), consulted after the ECS agent's
+    // ECS_ENGINE_AUTH_TYPE ("docker" or "dockercfg") and ECS_ENGINE_AUTH_DATA (a JSON object of
+    // registry -> {"username","password"} or {"auth"}), kept here as the auths object's text.
+    std::string docker_config;    // BERTH_DOCKER_CONFIG
+    std::string engine_auth_type; // ECS_ENGINE_AUTH_TYPE
+    std::string engine_auth_data; // ECS_ENGINE_AUTH_DATA (a secret: never logged)
 };
 
 // The variables that matter to berth: ECS_* and BERTH_* entries of an environ-style array.

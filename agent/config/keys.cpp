@@ -257,6 +257,8 @@ const std::vector<Key>& keys()
         {"ECS_DISABLE_IMAGE_CLEANUP", set_disable_cleanup},
         {"ECS_LOGLEVEL", set_log_level},
         {"ECS_ENABLE_TASK_CPU_MEM_LIMIT", set_bool<&Config::task_cpu_mem_limit>},
+        {"ECS_ENGINE_AUTH_TYPE", set_engine_auth_type},
+        {"ECS_ENGINE_AUTH_DATA", set_engine_auth_data},
         {"BERTH_API_LISTEN", set_listen<&Config::api_listen>},
         {"BERTH_INTROSPECTION_LISTEN", set_listen<&Config::introspection_listen>},
         {"BERTH_METADATA_LISTEN", set_metadata_listen},
@@ -272,6 +274,10 @@ const std::vector<Key>& keys()
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", set_bool<&Config::stop_tasks_on_shutdown>},
         {"BERTH_SUPERVISOR_IDLE_EXIT", set_duration<&Config::supervisor_idle_exit>},
         {"BERTH_INIT_PATH", set_path<&Config::init_path>},
+        {"BERTH_REGISTRY_PLAIN_HTTP", set_registry_plain_http},
+        {"BERTH_REGISTRY_CA_FILE", set_registry_ca_file},
+        {"BERTH_REGISTRY_MIRRORS", set_registry_mirrors},
+        {"BERTH_DOCKER_CONFIG", set_docker_config},
     };
     return table;
 }
@@ -308,7 +314,7 @@ Result<void> check(const Config& c)
             return Error::invalid(name, " must be longer than 0");
     if (c.supervisor_idle_exit > std::chrono::hours(24)) // berth-supervisor --idle-exit's bound
         return Error::invalid("BERTH_SUPERVISOR_IDLE_EXIT must be at most 24h (0: never)");
-    return {};
+    return check_engine_auth(c);
 }
 
 } // namespace berth::config

@@ -292,13 +292,13 @@ void Daemon::Impl::start_pull(const std::string& image)
 {
     offload_on(
         pull_workers.get_executor(),
-        [this, image]() -> Result<image::ImageRecord> {
+        [this, image, how = pull_options(options.config)]() -> Result<image::ImageRecord> {
             if (auto found = images.find(image))
                 return found;
             auto ref = image::parse_reference(image);
             if (!ref)
-                return std::move(ref).error();
-            return images.pull(*ref);
+                return std::move(ref).error().wrap(cat("pull ", image));
+            return images.pull(*ref, how); // its errors begin "pull <reference>: "
         },
         [this, image](Result<image::ImageRecord> r) {
             auto done = pulls.complete(image);
@@ -309,7 +309,7 @@ void Daemon::Impl::start_pull(const std::string& image)
                     continue;
                 if (!r) {
                     deliver(waiter.task, event(engine::EventKind::PullFailed, waiter.container,
-                                               cat("pull ", image, ": ", r.error().message())));
+                                               r.error().message()));
                     continue;
                 }
                 auto& c = t->containers[i];

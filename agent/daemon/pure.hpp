@@ -17,6 +17,7 @@
 #include "agent/store/store.hpp"
 #include "agent/taskdef/taskdef.hpp"
 #include "base/result.hpp"
+#include "image/image.hpp"
 #include "net/net.hpp"
 #include "runtime/handles.hpp"
 
@@ -30,6 +31,9 @@ Result<void> apply_overrides(taskdef::TaskDefinition& def, std::string_view over
 // The engine's view of a task definition, timeouts from the configuration.
 engine::TaskSpec task_spec(const taskdef::TaskDefinition& def, const std::string& task_arn,
                            const config::Config& config);
+// How berthd pulls (pull_options.cpp): the registry keys of the configuration (plain http
+// hosts, CA file, mirrors, ECS_ENGINE_AUTH_DATA, the Docker config.json).
+image::PullOptions pull_options(const config::Config& config);
 // What admission holds for the task (agent/engine/resources.hpp).
 engine::Demand task_demand(const taskdef::TaskDefinition& def);
 // Whether the container, or a container of def, sets linuxParameters.initProcessEnabled.

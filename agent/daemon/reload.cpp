@@ -2,8 +2,9 @@
 // loop. plan_reload compares key by key; Daemon::reconfigure applies the live keys: the log level
 // (base/log), image cleanup (its timer re-armed with the new interval, or left to lapse when
 // disabled), and the values copied into every TaskSpec made from then on (timeouts, cleanup
-// wait); BERTH_INIT_PATH for RunTasks and creates from then on. Tasks already running keep the
-// values they started with, as across a restart.
+// wait); BERTH_INIT_PATH for RunTasks and creates from then on; the registry keys for pulls
+// started from then on. Tasks already running keep the values they started with, as across a
+// restart.
 #include "agent/daemon/reload.hpp"
 #include <cerrno>
 #include <future>
@@ -66,6 +67,12 @@ const std::vector<KeyRule>& rules()
         {"BERTH_STOP_TASKS_ON_SHUTDOWN", true, [](const Config& a, const Config& b) { return a.stop_tasks_on_shutdown == b.stop_tasks_on_shutdown; }},
         {"BERTH_SUPERVISOR_IDLE_EXIT", false, [](const Config& a, const Config& b) { return a.supervisor_idle_exit == b.supervisor_idle_exit; }},
         {"BERTH_INIT_PATH", true, [](const Config& a, const Config& b) { return a.init_path == b.init_path; }},
+        {"BERTH_REGISTRY_PLAIN_HTTP", true, [](const Config& a, const Config& b) { return a.registry_plain_http == b.registry_plain_http; }},
+        {"BERTH_REGISTRY_CA_FILE", true, [](const Config& a, const Config& b) { return a.registry_ca_file == b.registry_ca_file; }},
+        {"BERTH_REGISTRY_MIRRORS", true, [](const Config& a, const Config& b) { return a.registry_mirrors == b.registry_mirrors; }},
+        {"BERTH_DOCKER_CONFIG", true, [](const Config& a, const Config& b) { return a.docker_config == b.docker_config; }},
+        {"ECS_ENGINE_AUTH_TYPE", true, [](const Config& a, const Config& b) { return a.engine_auth_type == b.engine_auth_type; }},
+        {"ECS_ENGINE_AUTH_DATA", true, [](const Config& a, const Config& b) { return a.engine_auth_data == b.engine_auth_data; }},
     };
     // clang-format on
     return table;
@@ -97,6 +104,12 @@ config::Config apply_live(const config::Config& current, const config::Config& f
     c.log_level = fresh.log_level;
     c.stop_tasks_on_shutdown = fresh.stop_tasks_on_shutdown;
     c.init_path = fresh.init_path;
+    c.registry_plain_http = fresh.registry_plain_http;
+    c.registry_ca_file = fresh.registry_ca_file;
+    c.registry_mirrors = fresh.registry_mirrors;
+    c.docker_config = fresh.docker_config;
+    c.engine_auth_type = fresh.engine_auth_type;
+    c.engine_auth_data = fresh.engine_auth_data;
     return c;
 }
 

@@ -121,20 +121,6 @@ BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
 
-// 10.253.0.1 on lo of the test's own network namespace (PrivateNamespaces; no dummy interface:
-// the kernel module may be missing): an address that is not in 127.0.0.0/8, so berth uses https
-// to it unless told otherwise.
-const std::string off_loopback = "10.253.0.1";
-
-void add_off_loopback_address()
-{
-    if (!run_command({"ip", "-o", "addr", "show", "to", off_loopback}).out.empty())
-        return;
-    const std::vector<std::string> argv{"ip", "addr", "add", off_loopback + "/32", "dev", "lo"};
-    auto o = run_command(argv);
-    BOOST_TEST_REQUIRE(o.status == 0, join_argv(argv) << ": " << o.err);
-}
-
 // A docker-registry on off_loopback:port over storage; with TLS when cert and key are given.
 std::unique_ptr<Command> start_registry(const std::string& dir, const std::string& storage,
                                         int port, const std::string& cert = {},

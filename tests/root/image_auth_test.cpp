@@ -159,6 +159,31 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_config_json)
     BOOST_TEST(ok.has_value(), why(ok));
 }
 
+// The ECS agent's ECS_ENGINE_AUTH_DATA, as berthd passes it: an auths object consulted before
+// the Docker config.json; a registry it does not name falls through to the config.json.
+BOOST_AUTO_TEST_CASE(configured_auths_come_before_the_docker_config_json)
+{
+    Registry registry(storage, 5001, htpasswd_yaml(dir.path()));
+    const auto config = dir.path() + "/config.json";
+    std::ofstream(config) << R"({"auths":{"127.0.0.1:5001":{"auth":"YWxpY2U6bm9wZQ=="}}})"; // nope
+    auto options = quick_options();
+    options.docker_config = config;
+    options.auths_json = R"({"127.0.0.1:5001":{"username":"alice","password":"wonderland"}})";
+    auto ok = pull(5001, options);
+    BOOST_TEST(ok.has_value(), why(ok));
+    BOOST_TEST_REQUIRE(store.remove("127.0.0.1:5001/private/app:1").has_value());
+    options.auths_json = R"({"other.lan":{"username":"alice","password":"wonderland"}})";
+    auto from_file = pull(5001, options); // the config.json's wrong password
+    BOOST_TEST_REQUIRE(!from_file.has_value());
+    BOOST_TEST(from_file.error().message().find("HTTP 401") != std::string::npos, why(from_file));
+    options.auths_json = R"({"127.0.0.1:5001":{"auth":"!!"}})";
+    auto malformed = pull(5001, options);
+    BOOST_TEST_REQUIRE(!malformed.has_value());
+    BOOST_TEST(malformed.error().message().find("the configured registry credentials") !=
+                   std::string::npos,
+               why(malformed));
+}
+
 BOOST_AUTO_TEST_CASE(credentials_come_from_a_docker_credential_helper_as_docker_runs_it)
 {
     Registry registry(storage, 5001, htpasswd_yaml(dir.path()));

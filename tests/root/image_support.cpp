@@ -38,15 +38,26 @@ std::string source_root()
 
 } // namespace
 
-Registry::Registry(const std::string& storage, int port, const std::string& auth_yaml)
-    : config_dir_("berth-registry"), storage_(storage), port_(port)
+void add_off_loopback_address()
+{
+    if (!run_command({"ip", "-o", "addr", "show", "to", off_loopback}).out.empty())
+        return;
+    const std::vector<std::string> argv{"ip", "addr", "add", off_loopback + "/32", "dev", "lo"};
+    auto o = run_command(argv);
+    if (o.status != 0)
+        throw std::runtime_error(join_argv(argv) + ": " + o.err);
+}
+
+Registry::Registry(const std::string& storage, int port, const std::string& auth_yaml,
+                   const std::string& address)
+    : config_dir_("berth-registry"), storage_(storage), port_(port), address_(address)
 {
     const auto config = config_dir_.path() + "/config.yml";
     std::ofstream(config)
         << "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
         << "storage:\n  filesystem:\n    rootdirectory: " << storage
         << "\n  delete:\n    enabled: true\n"
-        << "http:\n  addr: 127.0.0.1:" << port << "\n"
+        << "http:\n  addr: " << host() << "\n"
         << (auth_yaml.empty() ? "" : "auth:\n" + auth_yaml);
     process_ = std::make_unique<Command>(Command::start({"docker-registry", "serve", config}));
     for (int i = 0; i < 100; ++i) {

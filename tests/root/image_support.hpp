@@ -26,12 +26,19 @@ struct Layer {
     std::string blob; // compressed per media_type (filled by push_image)
 };
 
-class Registry { // a docker-registry process on 127.0.0.1:port; killed and reaped at the end
+// 10.253.0.1 on lo of the test's own network namespace (PrivateNamespaces; no dummy interface:
+// the kernel module may be missing): an address that is not in 127.0.0.0/8, so berth uses https
+// to it unless told otherwise. add_off_loopback_address() adds it once.
+inline const std::string off_loopback = "10.253.0.1";
+void add_off_loopback_address();
+
+class Registry { // a docker-registry process on address:port; killed and reaped at the end
 public:
     // storage is shared between registries (push anonymously, serve with auth); auth is a YAML
-    // fragment under `auth:` (empty: anonymous).
-    Registry(const std::string& storage, int port, const std::string& auth_yaml = {});
-    std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+    // fragment under `auth:` (empty: anonymous). address: 127.0.0.1, or off_loopback once added.
+    Registry(const std::string& storage, int port, const std::string& auth_yaml = {},
+             const std::string& address = "127.0.0.1");
+    std::string host() const { return address_ + ":" + std::to_string(port_); }
     std::string url() const { return "http://" + host(); }
     const std::string& storage() const { return storage_; }
     // The registry's file holding a blob (to corrupt or truncate it behind its back).
@@ -41,6 +48,7 @@ private:
     TempDir config_dir_;
     std::string storage_;
     int port_;
+    std::string address_;
     std::unique_ptr<Command> process_;
 };
 

@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
     BOOST_TEST(c.task_cpu_mem_limit); // the ECS agent's default: task limits enforced
     BOOST_TEST(c.subnet6.empty());    // IPv4 only unless BERTH_SUBNET6 is set
     BOOST_TEST(c.init_path == "/usr/bin/tini-static");
-    BOOST_TEST(known_keys().size() == 31U);
+    BOOST_TEST(known_keys().size() == 37U);
 }
 
 BOOST_AUTO_TEST_CASE(comments_blank_lines_quotes_and_crlf_are_read_as_ecs_config_does)
@@ -164,6 +164,71 @@ BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
     has(refusal("", {{"ECS_RESERVED_MEMORY", "-1"}}), "environment: ECS_RESERVED_MEMORY:");
     has(refusal(std::string("ECS_CLUSTER=a\0b\n", 16)), "contains a NUL byte");
     has(refusal(std::string(max_file_bytes + 1, '#')), "larger than");
+}
+
+BOOST_AUTO_TEST_CASE(registry_keys_read_json_lists_and_maps_of_hosts)
+{
+    const auto c = parsed(
+        "BERTH_REGISTRY_PLAIN_HTTP=[\"10.0.0.5:5000\", \"registry.lan\", \"[fd00::1]:5000\"]\n"
+        "BERTH_REGISTRY_CA_FILE=/etc/berth/registry-ca.pem\n"
+        "BERTH_REGISTRY_MIRRORS={\"index.docker.io\": [\"mirror.lan:5000\", \"m2.lan\"],"
+        " \"quay.io\": [\"q.lan\"]}\n"
+        "BERTH_DOCKER_CONFIG=/etc/berth/docker/config.json\n"
+        "ECS_ENGINE_AUTH_TYPE=dockercfg\n"
+        "ECS_ENGINE_AUTH_DATA={\"https://index.docker.io/v1/\": {\"auth\": \"dXNlcjpwYXNz\","
+        " \"email\": \"a@b.c\"}}\n");
+    BOOST_TEST((c.registry_plain_http ==
+                std::vector<std::string>{"10.0.0.5:5000", "registry.lan", "[fd00::1]:5000"}));
+    BOOST_TEST(c.registry_ca_file == "/etc/berth/registry-ca.pem");
+    BOOST_TEST_REQUIRE(c.registry_mirrors.size() == 2U);
+    BOOST_TEST((c.registry_mirrors.at("docker.io") ==
+                std::vector<std::string>{"mirror.lan:5000", "m2.lan"})); // Docker Hub's name
+    BOOST_TEST((c.registry_mirrors.at("quay.io") == std::vector<std::string>{"q.lan"}));
+    BOOST_TEST(c.docker_config == "/etc/berth/docker/config.json");
+    BOOST_TEST(c.engine_auth_type == "dockercfg");
+    BOOST_TEST(c.engine_auth_data.find("dXNlcjpwYXNz") != std::string::npos);
+    const auto docker = parsed(
+        "", {{"ECS_ENGINE_AUTH_TYPE", "docker"},
+             {"ECS_ENGINE_AUTH_DATA", R"({"r.lan:5000": {"username": "u", "password": "p"}})"}});
+    BOOST_TEST(docker.engine_auth_type == "docker");
+    const auto defaults = parsed("");
+    BOOST_TEST(defaults.registry_plain_http.empty());
+    BOOST_TEST(defaults.registry_mirrors.empty());
+    BOOST_TEST(defaults.engine_auth_data.empty());
+}
+
+BOOST_AUTO_TEST_CASE(malformed_registry_keys_are_refused_and_never_echo_a_secret)
+{
+    auto has = [](const std::string& message, const std::string& words) {
+        BOOST_TEST(message.find(words) != std::string::npos, message);
+    };
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=10.0.0.5:5000\n"), "is not a JSON array");
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\"http://10.0.0.5:5000\"]\n"), "has a scheme");
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\"a b\"]\n"), "is not a registry host[:port]");
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\"r.lan:99999\"]\n"), "is not a registry host");
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[5000]\n"), "is not a \"host[:port]\" string");
+    has(refusal("BERTH_REGISTRY_CA_FILE=ca.pem\n"), "is not an absolute path");
+    has(refusal("BERTH_REGISTRY_MIRRORS=[\"m.lan\"]\n"), "is not a JSON object");
+    has(refusal("BERTH_REGISTRY_MIRRORS={\"docker.io\": []}\n"), "are an empty list");
+    has(refusal("BERTH_REGISTRY_MIRRORS={\"docker.io\": \"m.lan\"}\n"), "is not a JSON array");
+    has(refusal("BERTH_DOCKER_CONFIG=~/.docker/config.json\n"), "is not an absolute path");
+    has(refusal("ECS_ENGINE_AUTH_TYPE=basic\n"), "is not an auth type (docker or dockercfg)");
+    has(refusal("ECS_ENGINE_AUTH_TYPE=docker\n"), "set together or not at all");
+    has(refusal("ECS_ENGINE_AUTH_DATA={\"r\": {\"auth\": \"dTpw\"}}\n"),
+        "set together or not at all");
+    has(refusal("ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA=not json s3cret\n"),
+        "is not a JSON object");
+    // The secret never appears in a message, whatever is wrong around it.
+    const auto wrong_shape = refusal(
+        "ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA={\"r.lan\": {\"auth\": \"s3cret\"}}\n");
+    has(wrong_shape, "the entry of 'r.lan' needs \"username\" and \"password\"");
+    BOOST_TEST(wrong_shape.find("s3cret") == std::string::npos, wrong_shape);
+    const auto not_base64 = refusal("ECS_ENGINE_AUTH_TYPE=dockercfg\n"
+                                    "ECS_ENGINE_AUTH_DATA={\"r.lan\": {\"auth\": \"s3cret!\"}}\n");
+    has(not_base64, "\"auth\" is not base64 of user:password");
+    BOOST_TEST(not_base64.find("s3cret") == std::string::npos, not_base64);
+    const auto garbage = refusal("ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA={s3cret\n");
+    BOOST_TEST(garbage.find("s3cret") == std::string::npos, garbage);
 }
 
 BOOST_AUTO_TEST_CASE(the_metadata_listener_must_be_an_ipv4_address_tasks_can_be_dnated_to)

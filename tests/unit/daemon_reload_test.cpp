@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include "agent/config/config.hpp"
 #include "agent/daemon/daemon.hpp" // reload.hpp, through the public header
+#include "agent/daemon/pure.hpp"   // pull_options
 
 using namespace berth;
 using namespace std::chrono_literals;
@@ -111,4 +112,32 @@ BOOST_AUTO_TEST_CASE(a_reload_is_either_taken_by_the_loop_or_abandoned_never_bot
     daemon::ReloadHandoff in_time;
     BOOST_TEST(in_time.take());
     BOOST_TEST(!in_time.abandon()); // the caller waits for the plan instead of reporting failure
+}
+
+// The registry keys reach the image library's PullOptions, and a reload changes them for the
+// pulls that follow (berthd builds the options on its loop when a pull starts).
+BOOST_AUTO_TEST_CASE(the_registry_keys_are_applied_live_to_the_pulls_that_follow)
+{
+    const auto before = parsed("");
+    const auto after =
+        parsed("BERTH_REGISTRY_PLAIN_HTTP=[\"10.0.0.5:5000\"]\n"
+               "BERTH_REGISTRY_CA_FILE=/etc/berth/ca.pem\n"
+               "BERTH_REGISTRY_MIRRORS={\"docker.io\": [\"m.lan:5000\"]}\n"
+               "BERTH_DOCKER_CONFIG=/etc/berth/docker.json\n"
+               "ECS_ENGINE_AUTH_TYPE=docker\n"
+               "ECS_ENGINE_AUTH_DATA={\"r.lan\": {\"username\": \"u\", \"password\": \"p\"}}\n");
+    const auto plan = daemon::plan_reload(before, after);
+    BOOST_TEST(plan.restart.empty());
+    BOOST_TEST(plan.live.size() == 6U);
+    const auto o = daemon::pull_options(daemon::apply_live(before, after));
+    BOOST_TEST((o.plain_http == std::vector<std::string>{"10.0.0.5:5000"}));
+    BOOST_TEST(o.ca_file == "/etc/berth/ca.pem");
+    BOOST_TEST((o.mirrors.at("docker.io") == std::vector<std::string>{"m.lan:5000"}));
+    BOOST_TEST(o.docker_config == "/etc/berth/docker.json");
+    BOOST_TEST(o.auths_json == R"({"r.lan":{"password":"p","username":"u"}})");
+    const auto none = daemon::pull_options(before);
+    BOOST_TEST(none.plain_http.empty());
+    BOOST_TEST(none.ca_file.empty());
+    BOOST_TEST(none.auths_json.empty());
+    BOOST_TEST(none.docker_config.empty()); // the library's default: $DOCKER_CONFIG, ~/.docker
 }

@@ -1,4 +1,4 @@
-#define BOOST_TEST_MODULE image_peers
+#define BOOST_TEST_MODULE image_interop
 // Images the field's own tools made: built by umoci, pushed by skopeo to the real registry, pulled
 // by berth. The rootfs berth mounts must be the tree umoci itself unpacks from the same image.
 #include <fcntl.h>
@@ -31,10 +31,7 @@ namespace {
 void run(const std::vector<std::string>& argv)
 {
     auto r = run_command(argv, std::chrono::seconds(120));
-    std::string line;
-    for (const auto& arg : argv)
-        line += (line.empty() ? "" : " ") + arg;
-    BOOST_TEST_REQUIRE(r.status == 0, line << ": " << r.err);
+    BOOST_TEST_REQUIRE(r.status == 0, join_argv(argv) << ": " << r.err);
 }
 
 void write(const std::string& path, const std::string& bytes, mode_t mode = 0644)
@@ -122,7 +119,7 @@ struct UmociImage {
 };
 
 struct Fixture : RegistryStoreFixture {
-    Fixture() : RegistryStoreFixture("berth-peers") {}
+    Fixture() : RegistryStoreFixture("berth-interop") {}
     UmociImage built{dir.path()};
 
     // skopeo pushes the umoci layout as peer/umoci:tag with its layers in `compression`. skopeo
@@ -152,7 +149,7 @@ struct Fixture : RegistryStoreFixture {
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(peers, Fixture)
+BOOST_FIXTURE_TEST_SUITE(interop, Fixture)
 
 BOOST_AUTO_TEST_CASE(an_image_umoci_built_and_skopeo_pushed_pulls_into_the_tree_umoci_unpacks)
 {
