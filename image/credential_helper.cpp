@@ -1,12 +1,15 @@
 // image/credential_helper.cpp — Docker credential helpers: config.json's credHelpers[host] or
 // credsStore name a program docker-credential-<name> (found on PATH) that, given the server on
 // stdin to `get`, prints {"Username": ..., "Secret": ...}. This is how the ECR helper works.
-// The helper runs with the caller's environment; its output is capped and parsed as hostile.
+// The helper runs with the caller's environment less berthd's secrets; its output is capped and
+// parsed as hostile.
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <string_view>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include "base/fd.hpp"
 #include "base/files.hpp"
@@ -44,8 +47,18 @@ Result<std::string> run_helper(const std::string& program, std::string_view serv
     posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
     std::string arg0 = program, arg1 = "get";
     char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    // The caller's environment (the ECR helper reads AWS_*), less the secrets berthd may have
+    // been given there: a third-party helper has no business with the API's keys or the
+    // registry credentials of ECS_ENGINE_AUTH_DATA.
+    std::vector<char*> env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        if (!entry.starts_with("BERTH_API_") && !entry.starts_with("ECS_ENGINE_AUTH_"))
+            env.push_back(*e);
+    }
+    env.push_back(nullptr);
     pid_t pid = -1;
-    const int rc = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, environ);
+    const int rc = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, env.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0)
         return Error::with_code(rc, "run ", program);

@@ -171,23 +171,41 @@ struct Pipeline final : OutBuffers {
 
 // The layer's snapshot is here (the same content came before, in another compression or
 // another image) but this image's blob is not: fetch the blob alone, verified, so that the image
-// is whole in the store (save writes it; gc and leases count it). No unpack, nothing inflated.
-Result<void> fetch_blob_only(RegistryClient& client, const Store& store, const LayerJob& job)
+// is whole in the store (save writes it; gc and leases count it). It is inflated and hashed, not
+// unpacked: its diffID must be the snapshot's, or an archive saved with it would not verify.
+Result<void> fetch_blob_only(RegistryClient& client, const Store& store, const LayerJob& job,
+                             const PullOptions& options)
 {
     auto blob = open_tmpfile(store.root() + "/blobs/sha256");
     if (!blob)
         return std::move(blob).error();
-    Sha256 hash;
+    Sha256 compressed, uncompressed;
+    std::uint64_t inflated = 0;
+    const auto inflater = Decompressor::create(layer_compression(job.layer.media_type),
+                                               /*output_hashed=*/true);
+    const ByteSink hash_output = [&](const char* data, std::size_t size) -> Result<void> {
+        inflated += size;
+        if (inflated > options.max_layer_bytes)
+            return Error::with_code(EFBIG, "uncompressed size over the limit of ",
+                                    options.max_layer_bytes, " bytes (decompression bomb?)");
+        uncompressed.update(data, size);
+        return {};
+    };
     auto r = client.blob(job.layer, [&](const char* data, std::size_t size) -> Result<void> {
-        hash.update(data, size);
+        compressed.update(data, size);
         if (auto w = write_all(blob->get(), std::string_view(data, size)); !w)
             return std::move(w).error().wrap("store blob");
-        return {};
+        return inflater->feed(data, size, hash_output);
     });
+    if (r)
+        r = inflater->finish();
     if (!r)
         return r;
-    if (const auto got = hash.digest(); got != job.layer.digest)
+    if (const auto got = compressed.digest(); got != job.layer.digest)
         return Error::with_code(EBADMSG, "content has digest ", got, " (wrong digest)");
+    if (const auto got = uncompressed.digest(); got != job.diff_id)
+        return Error::with_code(EBADMSG, "uncompressed content has digest ", got,
+                                ", the config says ", job.diff_id);
     if (::fsync(blob->get()) < 0) // one file: fsync, where a whole layer gets one syncfs
         return Error::from_errno("fsync blob");
     return link_tmpfile(*blob, store.blob_path(job.layer.digest));
@@ -205,7 +223,7 @@ Result<void> pull_layer(RegistryClient& client, const Store& store, const LayerJ
     const auto snapshot = store.snapshot_path(job.chain_id);
     if (path_exists(snapshot)) { // made by another pull while we waited, or before
         if (!store.has_blob(job.layer.digest))
-            if (auto r = fetch_blob_only(client, store, job); !r)
+            if (auto r = fetch_blob_only(client, store, job, options); !r)
                 return r;
         if (options.progress)
             options.progress({job.layer.digest, job.layer.size, job.layer.size, true});

@@ -31,12 +31,26 @@ Result<std::string> registry_host(std::string_view v)
                     });
     if (!ok)
         return Error::invalid(berth::quoted(v), " is not a registry host[:port]");
-    if (const auto colon = v.rfind(':');
-        colon != std::string_view::npos && v.back() != ']' && v.front() != '[') {
-        const auto port = parse_int<std::uint16_t>(v.substr(colon + 1));
-        if (!port || *port == 0 || v.substr(0, colon).find(':') != std::string_view::npos)
+    // The port: after the last ':' of a name or IPv4 address, after "]:" of an IPv6 one.
+    std::string_view host = v, port;
+    if (v.front() == '[') {
+        const auto close = v.find(']');
+        if (close == std::string_view::npos || close < 3 ||
+            (close + 1 < v.size() && v[close + 1] != ':'))
             return Error::invalid(berth::quoted(v), " is not a registry host[:port]");
+        host = v.substr(0, close + 1);
+        if (close + 1 < v.size())
+            port = v.substr(close + 2);
+    } else if (const auto colon = v.rfind(':'); colon != std::string_view::npos) {
+        host = v.substr(0, colon);
+        port = v.substr(colon + 1);
     }
+    const auto number = parse_int<std::uint16_t>(port);
+    const bool host_ok = !host.empty() && (host.front() == '[' ? host.find(']') == host.size() - 1
+                                                               : host.find_first_of(":[]") ==
+                                                                     std::string_view::npos);
+    if (!host_ok || (port.data() != nullptr && (!number || *number == 0)))
+        return Error::invalid(berth::quoted(v), " is not a registry host[:port]");
     return std::string(v);
 }
 
@@ -62,6 +76,20 @@ Result<std::vector<std::string>> host_list(const nlohmann::json& j, std::string_
         out.push_back(std::move(*host));
     }
     return out;
+}
+
+// An ECS_ENGINE_AUTH_DATA key: a registry, optionally as a URL ("https://host/" or Docker
+// Hub's "https://index.docker.io/v1/"), not a repository under it.
+bool names_a_registry(std::string_view key)
+{
+    for (std::string_view scheme : {"https://", "http://"})
+        if (key.starts_with(scheme))
+            key.remove_prefix(scheme.size());
+    const auto slash = key.find('/');
+    if (slash == std::string_view::npos)
+        return true;
+    const auto path = key.substr(slash);
+    return path == "/" || path == "/v1/" || path == "/v1" || path == "/v2/" || path == "/v2";
 }
 
 } // namespace
@@ -100,7 +128,9 @@ Result<void> set_registry_mirrors(Config& c, std::string_view v)
             return std::move(list).error();
         if (list->empty())
             return Error::invalid("the mirrors of ", berth::quoted(domain), " are an empty list");
-        mirrors[canonical_domain(std::move(*name))] = std::move(*list);
+        if (!mirrors.emplace(canonical_domain(*name), std::move(*list)).second)
+            return Error::invalid("two entries name the registry ",
+                                  berth::quoted(canonical_domain(*name)));
     }
     c.registry_mirrors = std::move(mirrors);
     return {};
@@ -116,8 +146,9 @@ Result<void> set_docker_config(Config& c, std::string_view v)
 
 Result<void> set_engine_auth_type(Config& c, std::string_view v)
 {
+    // Not echoed: a file with TYPE and DATA swapped would print the credentials.
     if (v != "docker" && v != "dockercfg")
-        return Error::invalid(berth::quoted(v), " is not an auth type (docker or dockercfg)");
+        return Error::invalid("the value is not an auth type (docker or dockercfg)");
     c.engine_auth_type = std::string(v);
     return {};
 }
@@ -126,8 +157,10 @@ Result<void> set_engine_auth_data(Config& c, std::string_view v)
 {
     // The value is a secret: messages name the registry and the field, never the value.
     const auto j = parse_json(v);
-    if (!j.is_object() || j.empty())
+    if (!j.is_object())
         return Error::invalid("the value is not a JSON object of registry -> credentials");
+    if (j.empty())
+        return Error::invalid("the value is an empty object (name at least one registry)");
     for (const auto& [registry, entry] : j.items())
         if (!entry.is_object())
             return Error::invalid("the entry of ", berth::quoted(registry),
@@ -139,8 +172,11 @@ Result<void> set_engine_auth_data(Config& c, std::string_view v)
 Result<void> check_engine_auth(const Config& c)
 {
     if (c.engine_auth_type.empty() != c.engine_auth_data.empty())
-        return Error::invalid("ECS_ENGINE_AUTH_TYPE and ECS_ENGINE_AUTH_DATA are set together or "
-                              "not at all");
+        return Error::invalid(
+            c.engine_auth_type.empty() ? "ECS_ENGINE_AUTH_DATA" : "ECS_ENGINE_AUTH_TYPE",
+            " is set but ",
+            c.engine_auth_type.empty() ? "ECS_ENGINE_AUTH_TYPE" : "ECS_ENGINE_AUTH_DATA",
+            " is not: they are set together or not at all");
     if (c.engine_auth_data.empty())
         return {};
     const bool dockercfg = c.engine_auth_type == "dockercfg";
@@ -151,6 +187,11 @@ Result<void> check_engine_auth(const Config& c)
     const auto data = parse_json(c.engine_auth_data);
     for (const auto& [registry, entry] : data.items()) {
         const auto where = cat("ECS_ENGINE_AUTH_DATA: the entry of ", berth::quoted(registry));
+        // Credentials are per registry host, as Docker keys them ("https://host/v1/" included);
+        // the ECS agent's per-repository keys ("host/team") would be read as the whole host's.
+        if (!names_a_registry(registry))
+            return Error::invalid(where, " names a repository: credentials here are per registry "
+                                         "host (host[:port], or https://index.docker.io/v1/)");
         if (dockercfg) {
             // {"auth": base64("user:password"), "email": ...}, as ~/.dockercfg has it.
             if (!string_field(entry, "auth"))
@@ -161,6 +202,9 @@ Result<void> check_engine_auth(const Config& c)
         } else if (!string_field(entry, "username") || !string_field(entry, "password")) {
             return Error::invalid(where, " needs \"username\" and \"password\" "
                                          "(ECS_ENGINE_AUTH_TYPE=docker)");
+        } else if (entry.contains("auth")) { // the library would prefer it to the two above
+            return Error::invalid(where, " has \"auth\" too; ECS_ENGINE_AUTH_TYPE=docker "
+                                         "entries carry \"username\" and \"password\"");
         }
     }
     return {};

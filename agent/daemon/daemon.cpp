@@ -83,10 +83,8 @@ Daemon::~Daemon()
 Result<std::unique_ptr<Daemon>> Daemon::open(Options options)
 {
     const auto& c = options.config;
-    // A CA file that cannot be read would fail every pull from the registries it is for, task
-    // by task: say so at start instead.
-    if (!c.registry_ca_file.empty() && ::access(c.registry_ca_file.c_str(), R_OK) != 0)
-        return Error::from_errno("BERTH_REGISTRY_CA_FILE ", quoted(c.registry_ca_file));
+    if (auto r = check_registry_files(c); !r)
+        return r.error();
     Paths paths{c.state_dir, c.runtime_dir};
     if (auto r = make_dirs(paths); !r)
         return std::move(r).error().wrap("directories");

@@ -103,6 +103,10 @@ struct Paths {
     std::string supervisor_pid() const { return runtime_dir + "/supervisor.pid"; }
 };
 
+// pull_options.cpp: BERTH_REGISTRY_CA_FILE readable. An unreadable one would fail every pull
+// from the registries it is for, task by task: start and reload refuse it instead.
+Result<void> check_registry_files(const config::Config& config);
+
 // supervisor.cpp: berth-supervisor answers on its socket, spawned if need be.
 Result<void> ensure_supervisor(const Options& options, const Paths& paths);
 

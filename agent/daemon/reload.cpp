@@ -123,6 +123,9 @@ std::vector<std::string_view> reload_classified_keys()
 
 Result<ReloadPlan> Daemon::reconfigure(const config::Config& fresh)
 {
+    // What start refuses, a reload refuses too (the configuration then stays as it was).
+    if (auto r = check_registry_files(fresh); !r)
+        return r.error();
     // On the loop, as everything that touches options.config; a loop that does not answer
     // leaves the configuration as it was (the watchdog deals with such a loop).
     auto promise = std::make_shared<std::promise<ReloadPlan>>();

@@ -5,7 +5,10 @@
 // The registry keys come in through berth.conf and a reload (SIGHUP), as an operator changes
 // them: BERTH_REGISTRY_PLAIN_HTTP, ECS_ENGINE_AUTH_TYPE/ECS_ENGINE_AUTH_DATA (the ECS agent's
 // registry credentials) and BERTH_REGISTRY_MIRRORS. A task whose pull fails ends STOPPED naming
-// why; with the keys set the same task runs.
+// why; with the keys set the same task runs. A reload with an unreadable CA file or malformed
+// credentials is refused without a word of the credentials.
+#include <sys/mount.h>
+#include <map>
 #include "tests/root/daemon_support.hpp"
 #include "tests/root/image_support.hpp"
 
@@ -29,24 +32,30 @@ std::string htpasswd_yaml(const std::string& dir)
     return "  htpasswd:\n    realm: berth-test\n    path: " + file + "\n";
 }
 
-// A node whose berth.conf the test rewrites; reload() applies it as `systemctl reload` would.
+// A node whose berth.conf the test rewrites; configure() applies it as `systemctl reload`
+// would and waits for berthd's answer: `outcome` ("configuration reloaded", "reload refused",
+// "reload failed") logged once more. Every file names an empty Docker config.json, so nothing
+// of the host's ~/.docker reaches these pulls.
 struct RegistryNode {
     Node node;
-    int reloads = 0;
-    void configure(const std::string& conf)
+    std::map<std::string, int> outcomes;
+    void configure(const std::string& conf, const std::string& outcome = "configuration reloaded")
     {
-        std::ofstream(node.dir.path() + "/berth.conf") << conf;
+        const auto none = node.dir.path() + "/no-docker-config.json";
+        std::ofstream(none) << "{}";
+        std::ofstream(node.dir.path() + "/berth.conf") << "BERTH_DOCKER_CONFIG=" << none << "\n"
+                                                       << conf;
         ::kill(node.berthd->pid(), SIGHUP);
-        ++reloads;
-        const auto applied = [&] {
+        const int want = ++outcomes[outcome];
+        const auto logged = [&] {
             const auto log = node.berthd->err();
             int n = 0;
-            for (auto at = log.find("configuration reloaded"); at != std::string::npos;
-                 at = log.find("configuration reloaded", at + 1))
+            for (auto at = log.find(outcome); at != std::string::npos;
+                 at = log.find(outcome, at + 1))
                 ++n;
-            return n == reloads;
+            return n == want;
         };
-        BOOST_TEST_REQUIRE(eventually(applied, 100, 100ms), node.berthd->err());
+        BOOST_TEST_REQUIRE(eventually(logged, 100, 100ms), node.berthd->err());
     }
     // RunTask of a one-container hello task from image; the task as it settled.
     json run(const std::string& family, const std::string& image)
@@ -74,25 +83,38 @@ BOOST_AUTO_TEST_CASE(a_private_registry_is_reached_as_berth_conf_says_after_a_re
     add_off_loopback_address();
     const auto storage = n.node.dir.path() + "/registry";
     const Registry registry(storage, port, htpasswd_yaml(n.node.dir.path()), off_loopback);
-    // The hello image Node loaded from its OCI archive, pushed with skopeo as hello:1.
+    // The hello image Node loaded from its OCI archive, pushed as hello:1 with its layers in
+    // zstd: berthd's store has the image's snapshots (and its gzip blobs) from the load, so a
+    // pull still fetches every layer blob (checked against the snapshots' diffIDs) from wherever
+    // it pulls. skopeo keeps compressed layers as they are and remembers what a registry holds
+    // (its blob-info cache, hidden here under a tmpfs), so the layers go out uncompressed first.
     const auto archive = env_or("BERTH_TEST_HELLO_ARCHIVE", "/tmp/berth-daemon-test-hello.tar");
-    const auto pushed = run_command({"skopeo", "--insecure-policy", "copy", "--quiet",
-                                     "--dest-tls-verify=false", "--dest-creds", "alice:wonderland",
-                                     "oci-archive:" + archive + ":berth.local/hello:latest",
-                                     "docker://" + registry_host + "/hello:1"},
-                                    scaled(120s));
-    BOOST_TEST_REQUIRE(pushed.status == 0, pushed.err);
+    const auto plain_copy = n.node.dir.path() + "/hello-dir";
+    const std::string cache = "/var/lib/containers/cache";
+    fs::create_directories(cache);
+    BOOST_TEST_REQUIRE(::mount("tmpfs", cache.c_str(), "tmpfs", 0, "mode=0700") == 0);
+    for (const auto& argv : std::vector<std::vector<std::string>>{
+             {"skopeo", "--insecure-policy", "copy", "--quiet", "--dest-decompress",
+              "oci-archive:" + archive + ":berth.local/hello:latest", "dir:" + plain_copy},
+             {"skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false",
+              "--dest-creds", "alice:wonderland", "--dest-compress-format", "zstd",
+              "dir:" + plain_copy, "docker://" + registry_host + "/hello:1"}}) {
+        const auto pushed = run_command(argv, scaled(120s));
+        BOOST_TEST_REQUIRE(pushed.status == 0, join_argv(argv) << ": " << pushed.err);
+    }
     const auto image = registry_host + "/hello:1";
 
-    // Defaults: a registry off loopback is https, and this one speaks plain http.
+    // Defaults: a registry off loopback is spoken to over https, and this one is plain http.
+    n.configure("");
     auto task = n.run("tls", image);
     BOOST_TEST_REQUIRE(task["lastStatus"] == "STOPPED", task.dump());
     const std::string tls_reason = task["containers"][0].value("reason", "");
-    BOOST_TEST(tls_reason.find("CannotPullContainerError") == 0U, task.dump());
-    BOOST_TEST(tls_reason.find(image) != std::string::npos, task.dump());
+    BOOST_TEST(tls_reason.find("CannotPullContainerError: pull " + image) == 0U, task.dump());
+    BOOST_TEST(tls_reason.find("https://" + registry_host) != std::string::npos, task.dump());
 
     // Plain http for it, no credentials: the registry's demand for them, named.
-    n.configure("BERTH_REGISTRY_PLAIN_HTTP=[\"" + registry_host + "\"]\n");
+    const auto plain = "BERTH_REGISTRY_PLAIN_HTTP=[\"" + registry_host + "\"]\n";
+    n.configure(plain);
     task = n.run("anonymous", image);
     BOOST_TEST_REQUIRE(task["lastStatus"] == "STOPPED", task.dump());
     BOOST_TEST(task["containers"][0].value("reason", "") ==
@@ -101,20 +123,33 @@ BOOST_AUTO_TEST_CASE(a_private_registry_is_reached_as_berth_conf_says_after_a_re
                        " wants basic auth and no credentials are configured: Permission denied",
                task.dump());
 
-    // The ECS agent's credentials keys: the pull authenticates and the task runs.
-    n.configure("BERTH_REGISTRY_PLAIN_HTTP=[\"" + registry_host + "\"]\n" +
-                "ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA=" + auth_data + "\n");
-    task = n.run("private", image);
+    // What start refuses, a reload refuses, and the configuration stays as it was: a CA file
+    // that cannot be read, credentials that do not parse (their text never logged).
+    n.configure(plain + "BERTH_REGISTRY_CA_FILE=/nonexistent/ca.pem\n", "reload failed");
+    n.configure(plain + "ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA={\"r.lan\": "
+                        "{\"password\": \"wonderland\"\n",
+                "reload refused");
+
+    // The ECS agent's credentials keys, and a registry that does not exist mirrored by this
+    // one. The mirror serves the image, its zstd layer blobs included, with the credentials of
+    // its own host; the origin is never needed.
+    n.configure(plain + "ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA=" + auth_data + "\n" +
+                "BERTH_REGISTRY_MIRRORS={\"registry.invalid\": [\"" + registry_host + "\"]}\n");
+    task = n.run("mirrored", "registry.invalid/hello:1");
     BOOST_TEST_REQUIRE(task["lastStatus"] == "RUNNING", task.dump());
+    const auto images = image::Store::open(n.node.state + "/images");
+    BOOST_TEST_REQUIRE(images.has_value());
+    const auto record = images->find("registry.invalid/hello:1");
+    BOOST_TEST_REQUIRE(record.has_value(), why(record));
+    for (const auto& layer : record->layers) // zstd's magic: the mirror's blobs, not the load's
+        BOOST_TEST(berth::test::read_all(images->blob_path(layer)).substr(0, 4) ==
+                       "\x28\xb5\x2f\xfd",
+                   layer);
     BOOST_TEST(fetch(page_url(host_port(task))).status == 0);
     n.node.stop_task(task["taskArn"].get<std::string>());
 
-    // A registry that does not exist, mirrored by this one: the mirror serves the image (with
-    // its own credentials) and the origin is never needed.
-    n.configure("BERTH_REGISTRY_PLAIN_HTTP=[\"" + registry_host + "\"]\n" +
-                "ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA=" + auth_data + "\n" +
-                "BERTH_REGISTRY_MIRRORS={\"registry.invalid\": [\"" + registry_host + "\"]}\n");
-    task = n.run("mirrored", "registry.invalid/hello:1");
+    // The registry itself, with the same keys: plain http and the configured credentials.
+    task = n.run("private", image);
     BOOST_TEST_REQUIRE(task["lastStatus"] == "RUNNING", task.dump());
     const auto arn = task["taskArn"].get<std::string>();
     n.node.stop_task(arn);

@@ -164,6 +164,32 @@ BOOST_AUTO_TEST_CASE(a_zstd_layer_altered_under_a_matching_digest_is_refused_by_
     check_nothing_kept_for(image::sha256_digest(layers[0].blob));
 }
 
+// A layer whose snapshot is already here is not unpacked again, but its blob is still fetched
+// and checked against the config's diffID: a manifest pairing some other blob with that diffID
+// is refused, and the store keeps neither the blob nor a record of it.
+BOOST_AUTO_TEST_CASE(a_blob_that_lies_about_an_unpacked_layers_diff_id_is_refused)
+{
+    const auto tar = TarBuilder().file("a", "the real layer\n").finish();
+    std::vector<Layer> real{{tar}};
+    push_image(registry, "lie/layer", "real", real);
+    std::vector<Layer> other{{TarBuilder().file("b", "another layer\n").finish()}};
+    push_image(registry, "lie/layer", "other", other); // fills other[0].blob
+    std::vector<Layer> liar{{tar, "application/vnd.oci.image.layer.v1.tar+gzip"}};
+    liar[0].blob = other[0].blob; // the config still names tar's diffID
+    push_image(registry, "lie/layer", "liar", liar);
+
+    BOOST_TEST_REQUIRE(pull("lie/layer:real").has_value());
+    auto r = pull("lie/layer:liar");
+    BOOST_TEST_REQUIRE(!r.has_value());
+    const auto message = r.error().message();
+    BOOST_TEST(r.error().code == EBADMSG, message);
+    BOOST_TEST(contains(message, "uncompressed content has digest"), message);
+    BOOST_TEST(contains(message, image::sha256_digest(other[0].blob)), message); // the layer
+    BOOST_TEST(!store.has_blob(image::sha256_digest(other[0].blob)));
+    BOOST_TEST(!store.find(registry.host() + "/lie/layer:liar").has_value());
+    BOOST_TEST(list_dir(store_root + "/ingest").empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_layer_media_type_is_refused_by_name)
 {
     std::vector<Layer> layers{

@@ -212,7 +212,8 @@ BOOST_AUTO_TEST_CASE(malformed_registry_keys_are_refused_and_never_echo_a_secret
     has(refusal("BERTH_REGISTRY_MIRRORS={\"docker.io\": []}\n"), "are an empty list");
     has(refusal("BERTH_REGISTRY_MIRRORS={\"docker.io\": \"m.lan\"}\n"), "is not a JSON array");
     has(refusal("BERTH_DOCKER_CONFIG=~/.docker/config.json\n"), "is not an absolute path");
-    has(refusal("ECS_ENGINE_AUTH_TYPE=basic\n"), "is not an auth type (docker or dockercfg)");
+    has(refusal("ECS_ENGINE_AUTH_TYPE=basic\n"),
+        "the value is not an auth type (docker or dockercfg)");
     has(refusal("ECS_ENGINE_AUTH_TYPE=docker\n"), "set together or not at all");
     has(refusal("ECS_ENGINE_AUTH_DATA={\"r\": {\"auth\": \"dTpw\"}}\n"),
         "set together or not at all");
@@ -229,6 +230,31 @@ BOOST_AUTO_TEST_CASE(malformed_registry_keys_are_refused_and_never_echo_a_secret
     BOOST_TEST(not_base64.find("s3cret") == std::string::npos, not_base64);
     const auto garbage = refusal("ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA={s3cret\n");
     BOOST_TEST(garbage.find("s3cret") == std::string::npos, garbage);
+    // TYPE and DATA swapped: the type's message does not echo what was given.
+    const auto swapped = refusal("ECS_ENGINE_AUTH_TYPE={\"r.lan\": {\"auth\": \"s3cret\"}}\n");
+    has(swapped, "is not an auth type");
+    BOOST_TEST(swapped.find("s3cret") == std::string::npos, swapped);
+    has(refusal("ECS_ENGINE_AUTH_TYPE=docker\n"),
+        "ECS_ENGINE_AUTH_TYPE is set but ECS_ENGINE_AUTH_DATA is not");
+    has(refusal("ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA={}\n"), "an empty object");
+    // Per-repository keys (the ECS agent's "host/team") are refused, not read as the host's.
+    has(refusal("ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA={\"r.lan/team-a\": "
+                "{\"username\": \"u\", \"password\": \"p\"}}\n"),
+        "the entry of 'r.lan/team-a' names a repository");
+    has(refusal("ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA={\"r.lan\": "
+                "{\"username\": \"u\", \"password\": \"p\", \"auth\": \"dTpw\"}}\n"),
+        "has \"auth\" too");
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\"[fd00::1]:99999\"]\n"), "is not a registry host");
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\"[::1]x\"]\n"), "is not a registry host");
+    has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\":5000\"]\n"), "is not a registry host");
+    has(refusal("BERTH_REGISTRY_MIRRORS={\"docker.io\": [\"a.lan\"], \"index.docker.io\": "
+                "[\"b.lan\"]}\n"),
+        "two entries name the registry 'docker.io'");
+    // Docker Hub's URL key and a registry's URL are registries, not repositories.
+    const auto hub = parsed("ECS_ENGINE_AUTH_TYPE=dockercfg\nECS_ENGINE_AUTH_DATA="
+                            "{\"https://index.docker.io/v1/\": {\"auth\": \"dTpw\"},"
+                            " \"https://r.lan:5000/\": {\"auth\": \"dTpw\"}}\n");
+    BOOST_TEST(hub.engine_auth_type == "dockercfg");
 }
 
 BOOST_AUTO_TEST_CASE(the_metadata_listener_must_be_an_ipv4_address_tasks_can_be_dnated_to)
