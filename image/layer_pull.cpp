@@ -36,6 +36,17 @@ struct IngestDir {
     }
 };
 
+// The layer's two hashes against the manifest's digest and the config's diffID.
+Result<void> check_digests(const LayerJob& job, Sha256& compressed, Sha256& uncompressed)
+{
+    if (const auto got = compressed.digest(); got != job.layer.digest)
+        return Error::with_code(EBADMSG, "content has digest ", got, " (wrong digest)");
+    if (const auto got = uncompressed.digest(); got != job.diff_id)
+        return Error::with_code(EBADMSG, "uncompressed content has digest ", got,
+                                ", the config says ", job.diff_id);
+    return {};
+}
+
 // Two threads per layer. The download thread (curl's write callback) hashes the compressed
 // bytes, stores them, inflates them and hashes the result (the diffID); the unpack thread parses
 // the tar stream and makes the writer's system calls, which are most of the work (file creation
@@ -160,11 +171,8 @@ struct Pipeline final : OutBuffers {
     {
         if (auto r = tar.finish(); !r)
             return r;
-        if (const auto got = compressed.digest(); got != job.layer.digest)
-            return Error::with_code(EBADMSG, "content has digest ", got, " (wrong digest)");
-        if (const auto got = uncompressed.digest(); got != job.diff_id)
-            return Error::with_code(EBADMSG, "uncompressed content has digest ", got,
-                                    ", the config says ", job.diff_id);
+        if (auto r = check_digests(job, compressed, uncompressed); !r)
+            return r;
         return writer.finish(); // syncfs: the blob and the snapshot are on this filesystem
     }
 };
@@ -201,11 +209,8 @@ Result<void> fetch_blob_only(RegistryClient& client, const Store& store, const L
         r = inflater->finish();
     if (!r)
         return r;
-    if (const auto got = compressed.digest(); got != job.layer.digest)
-        return Error::with_code(EBADMSG, "content has digest ", got, " (wrong digest)");
-    if (const auto got = uncompressed.digest(); got != job.diff_id)
-        return Error::with_code(EBADMSG, "uncompressed content has digest ", got,
-                                ", the config says ", job.diff_id);
+    if (auto d = check_digests(job, compressed, uncompressed); !d)
+        return d;
     if (::fsync(blob->get()) < 0) // one file: fsync, where a whole layer gets one syncfs
         return Error::from_errno("fsync blob");
     return link_tmpfile(*blob, store.blob_path(job.layer.digest));
