@@ -96,21 +96,6 @@ void expect_no_container_left(const Node& node)
     node.expect_no_image_leases();
 }
 
-// A task a restart caught starting, once it settled: finished (RUNNING) or cleanly stopped
-// (STOPPED), as the caller checks; the wait gives up after 30 s and the task is returned as is.
-json settled(const Node& node, const std::string& arn)
-{
-    json task;
-    eventually(
-        [&] {
-            task = node.describe(arn);
-            return task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED";
-        },
-        60, 500ms);
-    BOOST_TEST_MESSAGE("the task caught starting ended " << task["lastStatus"]);
-    return task;
-}
-
 pid_t recorded_supervisor(const Node& node)
 {
     const auto text = read_all(node.run + "/supervisor.pid");

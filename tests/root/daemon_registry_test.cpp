@@ -61,15 +61,7 @@ struct RegistryNode {
     json run(const std::string& family, const std::string& image)
     {
         node.register_definition(hello_definition(family, image));
-        const auto arn = node.run_task(family);
-        json task;
-        eventually(
-            [&] {
-                task = node.describe(arn);
-                return task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED";
-            },
-            120, 500ms);
-        return task;
+        return settled(node, node.run_task(family), 120);
     }
 };
 

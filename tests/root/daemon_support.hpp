@@ -397,6 +397,21 @@ struct Node {
 };
 
 // The host port of a RUNNING task's (first) container.
+// The task once it settled: RUNNING or STOPPED, as the caller checks; the wait gives up after
+// `tries` half-seconds (times time_scale()) and the task is returned as it then is.
+inline json settled(const Node& node, const std::string& arn, int tries = 60)
+{
+    json task;
+    eventually(
+        [&] {
+            task = node.describe(arn);
+            return task["lastStatus"] == "RUNNING" || task["lastStatus"] == "STOPPED";
+        },
+        tries, 500ms);
+    BOOST_TEST_MESSAGE("the task settled " << task["lastStatus"]);
+    return task;
+}
+
 inline int host_port(const json& task)
 {
     return task["containers"][0]["networkBindings"][0]["hostPort"];

@@ -29,6 +29,12 @@ std::string refusal(std::string_view text, const Environment& env = {})
     return c.error().message();
 }
 
+// The refusal's message says `words`.
+void has(const std::string& message, const std::string& words)
+{
+    BOOST_TEST(message.find(words) != std::string::npos, message);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults)
@@ -135,9 +141,6 @@ BOOST_AUTO_TEST_CASE(unknown_environment_keys_that_are_no_near_miss_are_ignored_
 
 BOOST_AUTO_TEST_CASE(malformed_values_are_errors_naming_file_line_key_and_value)
 {
-    auto has = [](const std::string& message, const std::string& words) {
-        BOOST_TEST(message.find(words) != std::string::npos, message);
-    };
     has(refusal("ECS_RESERVED_MEMORY=lots\n"),
         "berth.conf:1: ECS_RESERVED_MEMORY: 'lots' is not a whole number of MiB");
     has(refusal("\nECS_CONTAINER_STOP_TIMEOUT=30\n"),
@@ -199,9 +202,6 @@ BOOST_AUTO_TEST_CASE(registry_keys_read_json_lists_and_maps_of_hosts)
 
 BOOST_AUTO_TEST_CASE(malformed_registry_keys_are_refused_and_never_echo_a_secret)
 {
-    auto has = [](const std::string& message, const std::string& words) {
-        BOOST_TEST(message.find(words) != std::string::npos, message);
-    };
     has(refusal("BERTH_REGISTRY_PLAIN_HTTP=10.0.0.5:5000\n"), "is not a JSON array");
     has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\"http://10.0.0.5:5000\"]\n"), "has a scheme");
     has(refusal("BERTH_REGISTRY_PLAIN_HTTP=[\"a b\"]\n"), "is not a registry host[:port]");
