@@ -2,7 +2,7 @@
 # bench/image_pull_netns.sh — the body of bench/image_pull.sh, run inside its own network and
 # mount namespaces (containerd's unpack mounts vanish with them).
 set -euo pipefail
-src=$1 berth=$2 work=$3 layers_many=${4:-16} berth_base=${5:-}
+src=$1 berth=$2 work=$3 layers_many=${4:-16} berth_base=${5:-} unpack=${6:-}
 ip link set lo up
 # FS=fresh (default): everything happens on a new ext4 (journalled, as Debian's mkfs makes it)
 # on a loop device in this mount namespace, so no tool pays for the state of the host's
@@ -63,7 +63,7 @@ blob() { # file -> its digest, copied into the layout
 # top-level entries dealt round-robin), pushed unchanged by skopeo as bench:TAG. Sets
 # layer_digests.
 make_image() {
-  local tag=$1 comp=$2 n=$3 src=${4:-$src} i=0 mt ext diff_ids="" descs="" entries=0
+  local tag=$1 comp=$2 n=$3 src=${4:-$src} i=0 mt diff_ids="" descs="" entries=0
   oci=$work/oci-$tag
   mkdir -p "$oci/blobs/sha256" "$work/parts"
   mapfile -t names < <(ls -A "$src")
@@ -78,6 +78,10 @@ make_image() {
     else
       zstd -q -3 -c "$work/parts/l.tar" >"$work/parts/l.z"; mt=tar+zstd
     fi
+    # For unpack_timed: one-layer images but the big ones, whose 0.9 GB tar the floor tool holds
+    # in memory; there it measured 4.6-6.5 s in the bench (2.5-3.3 s on a fresh filesystem of its
+    # own), slower than berth's pull of the same layer, so it would not be a floor.
+    if ((n == 1)) && [[ $tag != big* ]]; then cp "$work/parts/l.tar" "$work/layer-$tag.tar"; fi
     local d; d=$(blob "$work/parts/l.z")
     layer_digests+=("$d")
     descs+="${descs:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.$mt\",\"digest\":\"sha256:$d\",\"size\":$(stat -c %s "$work/parts/l.z")}"
@@ -96,15 +100,20 @@ make_image() {
 }
 
 now() { date +%s.%N; }
+# The machine's CPU ticks so far: "busy total" (/proc/stat: busy is user, nice, system, irq and
+# softirq; total adds idle and iowait; time stolen by the hypervisor is in neither).
+ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= 8; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 # timed NAME CMD...: runs CMD on a clean filesystem (sync -f first: otherwise a tool pays for
-# the previous one's dirty pages), its data synced at the end; prints the wall time.
+# the previous one's dirty pages), its data synced at the end; records the wall time and how busy
+# both CPUs were meanwhile (a tool that keeps them busy is bound by the machine's CPU, not by its
+# own waits).
 timed() {
   local name=$1; shift
   sync -f "$work"
-  local t0; t0=$(now)
+  local t0 c0; t0=$(now); c0=$(ticks)
   "$@"
   sync -f "$work"
-  printf '%s %s\n' "$name" "$(echo "$(now) - $t0" | bc)" >>"$work/times"
+  printf '%s %s %s %s\n' "$name" "$(echo "$(now) - $t0" | bc)" "$c0" "$(ticks)" >>"$work/times"
 }
 curl_tar() { # tag comp dir
   mkdir -p "$3"
@@ -122,6 +131,18 @@ skopeo_umoci() { # tag
 }
 berth_pull() { "$berth" --root "$work/store-$1" pull "127.0.0.1:5099/bench:$1" >/dev/null; }
 base_pull() { "$berth_base" --root "$work/base-$1" pull "127.0.0.1:5099/bench:$1" >/dev/null; }
+# unpack_timed TAG: berth's writer alone on the layer's uncompressed tar, already in memory
+# (bench/unpack_alone.cpp): the floor of a pull on this filesystem. Its own wall time (parse,
+# files, the final syncfs), without the read of the tar before it.
+unpack_timed() {
+  local out
+  sync -f "$work"
+  out=$("$unpack" "$work/layer-$1.tar" "$work/unpack-$1")
+  sync -f "$work"
+  # "0.83 s wall, 0.81 s CPU, 24429 entries, busy B0 T0 B1 T1 (ticks)": its own window's ticks
+  local ticks=${out##*busy }
+  printf 'unpack-alone %s %s\n' "${out%% s wall*}" "${ticks%% (ticks)*}" >>"$work/times"
+}
 ctr_pull() { ctr -a "$work/ctd/sock" -n "bench-$1" images pull --plain-http "127.0.0.1:5099/bench:$1" >/dev/null; }
 
 # one_round TAG COMP: each tool once, in an order rotated by the round number (a busy minute
@@ -134,6 +155,9 @@ one_round() {
   local tools=(curl berth ctr) k i n
   if [ "$2" = gzip ] && [ -z "${NO_UMOCI:-}" ]; then tools+=(umoci); fi
   if [ -n "$berth_base" ]; then tools+=(base); fi
+  # The floor row: one-layer images, when no second berth is compared (it would change the
+  # rotation that comparison relies on).
+  if [ -n "$unpack" ] && [ -f "$work/layer-$1.tar" ] && [ -z "$berth_base" ]; then tools+=(floor); fi
   n=${#tools[@]}
   for ((k = 0; k < n; k++)); do
     # Rotated each round, and run backwards every other round: a rotation alone keeps each tool
@@ -149,10 +173,12 @@ one_round() {
     ctr) timed ctr ctr_pull "$1" ;;
     umoci) timed skopeo+umoci skopeo_umoci "$1" ;;
     base) timed berth-base base_pull "$1" ;;
+    floor) unpack_timed "$1" ;;
     esac
   done
   ctr -a "$work/ctd/sock" -n "bench-$1" images rm --sync "127.0.0.1:5099/bench:$1" >/dev/null
-  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1" "$work/base-$1"
+  rm -rf "$work/curl-$1" "$work/umoci-$1" "$work/sk-$1" "$work/store-$1" "$work/base-$1" \
+    "$work/unpack-$1"
   sync -f "$work"
   sleep "$settle"
 }
@@ -166,27 +192,30 @@ run_variant() { # tag comp n [dir]
   echo "  load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
   # Per tool: the median wall time over the rounds; ratios of medians.
   awk -v tag="$1" '
-    { n[$1]++; t[$1, n[$1]] = $2 }
+    { n[$1]++; t[$1, n[$1]] = $2; busy[$1] += $5 - $3; all[$1] += $6 - $4 }
     function median(k,   i, j, v, m, a) {
       m = n[k]; for (i = 1; i <= m; i++) a[i] = t[k, i]
       for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { v = a[i]; a[i] = a[j]; a[j] = v }
       return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+    function load(k) { return all[k] > 0 ? sprintf("   (CPUs %d%% busy)", 100 * busy[k] / all[k]) : "" }
     END {
     b = median("berth"); c = median("curl|tar"); r = median("ctr")
     printf "%s (median of %d rounds):\n", tag, n["berth"]
-    printf "  berth pull           %6.2f s\n", b
-    printf "  curl | tar           %6.2f s   berth / curl|tar      = %.2fx\n", c, b / c
-    printf "  ctr images pull      %6.2f s   berth / ctr           = %.2fx\n", r, b / r
+    printf "  berth pull           %6.2f s                                 %s\n", b, load("berth")
+    printf "  curl | tar           %6.2f s   berth / curl|tar      = %.2fx%s\n", c, b / c, load("curl|tar")
+    printf "  ctr images pull      %6.2f s   berth / ctr           = %.2fx%s\n", r, b / r, load("ctr")
     if ("skopeo+umoci" in n)
-      printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx\n", median("skopeo+umoci"), b / median("skopeo+umoci")
+      printf "  skopeo + umoci       %6.2f s   berth / skopeo+umoci  = %.2fx%s\n", median("skopeo+umoci"), b / median("skopeo+umoci"), load("skopeo+umoci")
+    if ("unpack-alone" in n)
+      printf "  unpack alone (floor) %6.2f s   berth / unpack alone  = %.2fx%s\n", median("unpack-alone"), b / median("unpack-alone"), load("unpack-alone")
     if ("berth-base" in n) {
       a = median("berth-base")
-      printf "  berth (BERTH_BASE)   %6.2f s   berth / BERTH_BASE    = %.2fx\n", a, b / a
+      printf "  berth (BERTH_BASE)   %6.2f s   berth / BERTH_BASE    = %.2fx%s\n", a, b / a, load("berth-base")
       printf "    its ratios:                   BERTH_BASE / curl|tar = %.2fx, / ctr = %.2fx\n", a / c, a / r }
     printf "  each round:"; for (i = 1; i <= n["berth"]; i++) printf " berth %.2f", t["berth", i]
     for (i = 1; i <= n["curl|tar"]; i++) printf " curl|tar %.2f", t["curl|tar", i]
     printf "\n" }' "$work/times"
-  rm -f "$work/times"
+  rm -f "$work/times" "$work/layer-$1.tar"
   rm -rf "$work/oci-$1"
 }
 
@@ -197,5 +226,6 @@ for v in $variants; do
   zst) run_variant zst zstd 1 ;;
   many) run_variant many gzip "$layers_many" ;;
   big) run_variant big gzip 1 "${BIG_SRC:-/usr/share}" ;;
+  bigzst) run_variant bigzst zstd 1 "${BIG_SRC:-/usr/share}" ;;
   esac
 done

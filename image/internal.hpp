@@ -1,7 +1,8 @@
 // image/internal.hpp — the test-visible internals of image/ (docs/ARCHITECTURE.md): tests and
 // fuzz harnesses reach the digests, decompressors, tar parser, confined writer, lock files, the
 // gc policy, the container scan, the legacy overlay switch and the registry client
-// (registry_scheme) through this header only. Nothing outside image/ but tests/ includes it.
+// (registry_scheme) through this header only. Nothing outside image/ but tests/ and bench/ (its
+// unpack_alone floor) includes it.
 #pragma once
 #include "image/archive.hpp"
 #include "image/chunk_queue.hpp"
