@@ -19,10 +19,11 @@
 #               loop device, in the bench's mount namespace; LOOP_DIO=1 gives the loop device
 #               direct I/O to its backing file, as a disk has) or FS=host (the work dir's own
 #               filesystem); SETTLE seconds between rounds (image_pull_netns.sh says why);
-#               UNPACK=build/bench/unpack_alone_bench by default: for gz and zst without
-#               BERTH_BASE, also times berth's writer alone on the layer's tar already in memory
-#               ("unpack alone (floor)": no download, digest or inflate), the floor of a pull.
-#               Each row also says how busy the machine's CPUs were during that tool's runs.
+#               UNPACK=build/bench/unpack_alone_bench by default (built with BERTH: keep them
+#               from the same tree): for one-layer images but big and bigzst, without BERTH_BASE,
+#               also times berth's writer alone on the layer's tar already in memory ("unpack
+#               alone (floor)": no download, digest or inflate), the floor of a pull. Each row
+#               also says how busy the machine's CPUs were during that tool's runs (machine-wide).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-/usr/include}
@@ -32,6 +33,9 @@ work=$(mktemp -d /tmp/berth-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 unpack=$(realpath "${UNPACK:-build/bench/unpack_alone_bench}" 2>/dev/null || true)
-if [ ! -x "$unpack" ]; then unpack=""; fi
+if [ ! -x "$unpack" ]; then
+  echo "no ${UNPACK:-build/bench/unpack_alone_bench} (ninja -C build builds it): no floor row" >&2
+  unpack=""
+fi
 
 unshare -n -m --propagation private bash bench/image_pull_netns.sh "$src" "$berth" "$work" "${2:-16}" "$base" "$unpack"

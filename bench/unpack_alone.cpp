@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -21,18 +22,23 @@
 
 namespace {
 
-// The whole file (berth::read_file stops at 16 MiB: it reads configs).
+// The whole file (berth::read_file stops at 16 MiB: it reads configs); errno set on failure.
 std::optional<std::string> slurp(const char* path)
 {
     std::FILE* f = std::fopen(path, "rb");
     if (f == nullptr)
         return std::nullopt;
     std::string bytes;
+    struct stat st {};
+    if (::fstat(::fileno(f), &st) == 0 && st.st_size > 0)
+        bytes.reserve(static_cast<std::size_t>(st.st_size));
     char buf[1 << 16];
     for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
         bytes.append(buf, n);
     const bool ok = std::ferror(f) == 0;
+    const int saved = errno;
     std::fclose(f);
+    errno = saved;
     return ok ? std::optional(std::move(bytes)) : std::nullopt;
 }
 
@@ -95,6 +101,7 @@ int main(int argc, char** argv)
     const auto ticks0 = machine_ticks();
     const auto cpu0 = cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
+    // No size limit (a pull passes its max_layer_bytes): the limit only counts sparse files.
     berth::image::LayerWriter writer(std::move(*root));
     berth::image::TarParser parser(writer);
     constexpr std::size_t chunk = std::size_t{256} << 10; // the pipeline's chunk size
