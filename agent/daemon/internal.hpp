@@ -258,8 +258,10 @@ struct Daemon::Impl {
     // restore.cpp
     Result<void> restore();
     Result<std::unique_ptr<TaskEntry>> entry_for(store::Task record);
-    // What no unfinished task owns: containers, then task cgroups (by task id), on one worker.
+    // What no unfinished task owns: containers, then pidMode/ipcMode task namespaces, then task
+    // cgroups (both by task id), on one worker.
     void remove_unowned(const std::vector<Leftover>& containers,
+                        const std::vector<std::string>& task_namespaces,
                         const std::vector<std::string>& task_cgroups);
 };
 

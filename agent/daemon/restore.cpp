@@ -251,26 +251,17 @@ Result<void> Daemon::Impl::restore()
     }
     // ipcMode task's namespaces and /dev/shm mounts, and pidMode task's pauses, of tasks no
     // longer unfinished (a crash between their last container's end and Deprovision's answer,
-    // or mid-Provision): nothing else removes them. The pause first: its files are in the
-    // task's directory, which remove_task_ipc removes.
+    // or mid-Provision): nothing else removes them.
     for (auto& id : stale_task_ipc(paths.tasks(), keep_ns))
         stale_ns.insert(std::move(id));
-    for (const auto& id : stale_ns) {
-        auto r = remove_task_pause(rt, task_pause(paths.tasks(), id));
-        if (r)
-            r = remove_task_ipc(task_ipc(paths.tasks(), id));
-        if (!r)
-            log::error(r.error(), "cannot remove a finished task's namespaces", {{"task_id", id}});
-        else
-            log::warn("removed a finished task's namespaces", {{"task_id", id}});
-    }
     // Task cgroups (task_cgroup.cpp) of tasks no longer unfinished: the same crashes leave them,
     // and their pauses and containers are in them. Listed here, on the loop, before any new
-    // task can make its own; removed after those containers (and after the pauses, above).
+    // task can make its own; removed after those containers and pauses.
     auto stale_cgroups = find_stale_task_cgroups(rt, keep_ns);
     if (!stale_cgroups)
         log::error(stale_cgroups.error(), "cannot list the cgroup root, leaving its task cgroups");
-    remove_unowned(unowned, stale_cgroups ? *stale_cgroups : std::vector<std::string>());
+    remove_unowned(unowned, std::vector<std::string>(stale_ns.begin(), stale_ns.end()),
+                   stale_cgroups ? *stale_cgroups : std::vector<std::string>());
     std::set<std::string> leases; // the image store's record of who holds a lease
     if (auto held = images.leases())
         for (const auto& l : *held)
@@ -301,18 +292,33 @@ Result<void> Daemon::Impl::restore()
 }
 
 void Daemon::Impl::remove_unowned(const std::vector<Leftover>& containers,
+                                  const std::vector<std::string>& task_namespaces,
                                   const std::vector<std::string>& task_cgroups)
 {
-    if (containers.empty() && task_cgroups.empty())
+    if (containers.empty() && task_namespaces.empty() && task_cgroups.empty())
         return;
     offload(
-        [this, containers, task_cgroups] {
+        [this, containers, task_namespaces, task_cgroups] {
             std::vector<Result<void>> out;
             std::vector<std::string> left; // runtime ids of containers still there
             for (const auto& l : containers) {
                 out.push_back(remove_leftover(images, rt, l));
                 if (!out.back())
                     left.push_back(l.runtime_id);
+            }
+            // A pause after its task's containers, as a task's own stop does: killed first, as
+            // the pid namespace's init it would wait in its exit until every container process
+            // in the namespace was reaped by the supervisor (whose exit records are fsync'd), and
+            // the runtime waits only 10 s for it. The pause before ipcMode's files: its own are
+            // in the task's directory, which remove_task_ipc removes.
+            for (const auto& id : task_namespaces) {
+                const auto pause = task_pause(paths.tasks(), id);
+                auto r = remove_task_pause(rt, pause);
+                if (!r)
+                    left.push_back(pause.runtime_id());
+                else
+                    r = remove_task_ipc(task_ipc(paths.tasks(), id));
+                out.push_back(std::move(r));
             }
             // A task cgroup goes once none of its containers is left ("<task-id>-<name>",
             // "<task-id>.pause"): never killed under a container the runtime still holds.
@@ -326,7 +332,7 @@ void Daemon::Impl::remove_unowned(const std::vector<Leftover>& containers,
             }
             return out;
         },
-        [containers, task_cgroups](const std::vector<Result<void>>& results) {
+        [containers, task_namespaces, task_cgroups](const std::vector<Result<void>>& results) {
             std::size_t next = 0;
             for (const auto& l : containers) {
                 const auto& r = results.at(next++);
@@ -335,6 +341,14 @@ void Daemon::Impl::remove_unowned(const std::vector<Leftover>& containers,
                                {{"container", l.runtime_id}});
                 else
                     log::warn("removed a container no task owns", {{"container", l.runtime_id}});
+            }
+            for (const auto& id : task_namespaces) {
+                const auto& r = results.at(next++);
+                if (!r)
+                    log::error(r.error(), "cannot remove a finished task's namespaces",
+                               {{"task_id", id}});
+                else
+                    log::warn("removed a finished task's namespaces", {{"task_id", id}});
             }
             for (const auto& id : task_cgroups) {
                 const auto& r = results.at(next++);
