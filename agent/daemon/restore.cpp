@@ -306,11 +306,12 @@ void Daemon::Impl::remove_unowned(const std::vector<Leftover>& containers,
                 if (!out.back())
                     left.push_back(l.runtime_id);
             }
-            // A pause after its task's containers, as a task's own stop does: killed first, as
-            // the pid namespace's init it would wait in its exit until every container process
-            // in the namespace was reaped by the supervisor (whose exit records are fsync'd), and
-            // the runtime waits only 10 s for it. The pause before ipcMode's files: its own are
-            // in the task's directory, which remove_task_ipc removes.
+            // A pause after its task's containers, as a task's own stop does. Killed first, as
+            // the pid namespace's init it would wait in its exit until the supervisor had reaped
+            // every container init in the namespace (each reap writes an fsync'd exit record),
+            // and the runtime waits 10 s for it; once they are removed (Container::remove waits
+            // for that record) only the pause's own children are left. The pause before
+            // ipcMode's files: its own are in the task's directory, which remove_task_ipc removes.
             for (const auto& id : task_namespaces) {
                 const auto pause = task_pause(paths.tasks(), id);
                 auto r = remove_task_pause(rt, pause);

@@ -339,8 +339,8 @@ BOOST_AUTO_TEST_CASE(a_pause_whose_task_is_unknown_at_restore_is_removed)
     Node node;
     // With a task cgroup, holding the pause and the containers: it goes too (issue 17), after
     // them, and expect_nothing_left() below sees that. The pause goes after the containers: as
-    // the namespace's init, killed first it would wait in its exit for every one of their
-    // processes to be reaped (a CI run under load saw it outlast the runtime's 10 s wait).
+    // the namespace's init, killed first it would wait in its exit until the supervisor had
+    // reaped their inits (a loaded CI run under ASan failed here, most likely from that wait).
     node.register_definition(pid_task_definition("pid-stale"));
     const auto arn = node.run_task("pid-stale");
     const auto link = pid_link(log_with(node, arn, "looker", "pid1="));
