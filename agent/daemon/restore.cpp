@@ -306,8 +306,8 @@ void Daemon::Impl::remove_unowned(const std::vector<Leftover>& containers,
                 if (!out.back())
                     left.push_back(l.runtime_id);
             }
-            // A pause after its task's containers, as a task's own stop does. Killed first, as
-            // the pid namespace's init it would wait in its exit until the supervisor had reaped
+            // A pause after its task's containers, as a task's own stop does. If killed first,
+            // as the pid namespace's init it would wait in its exit until the supervisor had reaped
             // every container init in the namespace (each reap writes an fsync'd exit record),
             // and the runtime waits 10 s for it; once they are removed (Container::remove waits
             // for that record) only the pause's own children are left. The pause before
