@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string_view>
 #include "agent/daemon/containers.hpp"
 #include "agent/daemon/task_ipc.hpp"
 #include "agent/daemon/task_pid.hpp"
@@ -334,31 +335,24 @@ void Daemon::Impl::remove_unowned(const std::vector<Leftover>& containers,
             return out;
         },
         [containers, task_namespaces, task_cgroups](const std::vector<Result<void>>& results) {
-            std::size_t next = 0;
-            for (const auto& l : containers) {
+            std::size_t next = 0; // the results come in the order the worker made them
+            const auto report = [&](std::string_view done, std::string_view failed,
+                                    std::string_view key, const std::string& value) {
                 const auto& r = results.at(next++);
                 if (!r)
-                    log::error(r.error(), "cannot remove a container no task owns",
-                               {{"container", l.runtime_id}});
+                    log::error(r.error(), failed, {{key, value}});
                 else
-                    log::warn("removed a container no task owns", {{"container", l.runtime_id}});
-            }
-            for (const auto& id : task_namespaces) {
-                const auto& r = results.at(next++);
-                if (!r)
-                    log::error(r.error(), "cannot remove a finished task's namespaces",
-                               {{"task_id", id}});
-                else
-                    log::warn("removed a finished task's namespaces", {{"task_id", id}});
-            }
-            for (const auto& id : task_cgroups) {
-                const auto& r = results.at(next++);
-                if (!r)
-                    log::error(r.error(), "cannot remove the cgroup of a finished task",
-                               {{"task_id", id}});
-                else
-                    log::warn("removed the cgroup of a finished task", {{"task_id", id}});
-            }
+                    log::warn(done, {{key, value}});
+            };
+            for (const auto& l : containers)
+                report("removed a container no task owns", "cannot remove a container no task owns",
+                       "container", l.runtime_id);
+            for (const auto& id : task_namespaces)
+                report("removed a finished task's namespaces",
+                       "cannot remove a finished task's namespaces", "task_id", id);
+            for (const auto& id : task_cgroups)
+                report("removed the cgroup of a finished task",
+                       "cannot remove the cgroup of a finished task", "task_id", id);
         });
 }
 
