@@ -467,7 +467,9 @@ BOOST_AUTO_TEST_CASE(destroy_of_a_frozen_cgroup_with_workers_kills_and_removes_i
     const auto started = std::chrono::steady_clock::now();
     auto destroyed = cg->destroy();
     BOOST_TEST_REQUIRE(destroyed.has_value(), test::why(destroyed));
-    BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
+    // Well under the 10 s a kill blocked by the freezer would wait, with room for a busy
+    // machine and a sanitizer.
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
     BOOST_TEST(test::killed_by(worker.wait(), SIGKILL));
     BOOST_TEST(!path_exists(v1_dir("freezer", cg.path)));
 }

@@ -286,15 +286,16 @@ BOOST_AUTO_TEST_CASE(a_stopped_task_whose_cleanup_a_crash_cut_short_is_removed_a
 {
     Node node;
     node.stop();
-    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=3s"};
+    // The wait runs from STOPPED, and seeing STOPPED takes aws calls: times the time scale.
+    node.extra_env = {cat("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=", 3 * time_scale(), "s")};
     node.start();
     const auto arn = node.run_hello_running();
     node.stop_task(arn);
     ::kill(node.berthd->pid(), SIGKILL); // before its cleanup
     (void)node.berthd->wait(20s);
     node.berthd.reset();
-    std::this_thread::sleep_for(3500ms);
-    BOOST_TEST(!node.mounts_of_ours().empty()); // its rootfs is still there
+    std::this_thread::sleep_for(scaled(3500ms)); // its wait is over while berthd is down
+    BOOST_TEST(!node.mounts_of_ours().empty());  // its rootfs is still there
     node.start();
     node.expect_nothing_left();
     std::error_code ec;

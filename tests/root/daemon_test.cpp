@@ -241,8 +241,10 @@ BOOST_AUTO_TEST_CASE(berthd_returns_its_freed_heap_once_the_last_task_stopped_an
     const auto line = err.substr(err.rfind(idle_line));
     BOOST_TEST(line.find("rss_kb_before=") != std::string::npos, line);
     BOOST_TEST(line.find("rss_kb_after=") != std::string::npos, line);
-    eventually([&] { return node.mounts_of_ours().empty(); }, 50, 200ms); // removed
-    std::this_thread::sleep_for(2s);
+    // Removed, its record written finished (the second call's cause): then more than the
+    // settle time (1 s) for that call.
+    BOOST_TEST_REQUIRE(node.logged("task removed", 30s), node.berthd->err());
+    std::this_thread::sleep_for(scaled(2s));
     const auto settled = times_logged();
     BOOST_TEST((settled == 1U || settled == 2U), node.berthd->err());
     // An idle node is not woken again: no further call without another task.
@@ -259,7 +261,9 @@ BOOST_AUTO_TEST_CASE(a_stopped_task_kept_compact_answers_as_before_and_is_cleane
 {
     Node node;
     node.stop();
-    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=12s", "ECS_LOGLEVEL=debug"};
+    // Long enough for the checks below, a dozen aws calls (times the time scale).
+    node.extra_env = {cat("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=", 12 * time_scale(), "s"),
+                      "ECS_LOGLEVEL=debug"};
     node.start();
     const auto arn = node.run_hello_running();
     const auto running = node.describe(arn);
@@ -301,7 +305,7 @@ BOOST_AUTO_TEST_CASE(a_stopped_task_kept_compact_answers_as_before_and_is_cleane
     BOOST_TEST_REQUIRE(stats_status == 200, stats.dump());
     BOOST_TEST(stats.is_object(), stats.dump());
     BOOST_TEST(stats.value("id", "") == live["DockerId"], stats.dump());
-    BOOST_TEST(!node.mounts_of_ours().empty()); // kept for the wait (12 s)
+    BOOST_TEST(!node.mounts_of_ours().empty()); // kept for the wait
 
     expect_every_trace_gone(node, 1);
     // As before the compact records: the cleanup's call wrote the record once more.
@@ -316,7 +320,9 @@ BOOST_AUTO_TEST_CASE(a_berthd_restarted_while_stopped_tasks_await_their_cleanup_
 {
     Node node;
     node.stop();
-    node.extra_env = {"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=20s", "ECS_LOGLEVEL=debug"};
+    // Long enough for the calls and the restart below (times the time scale).
+    node.extra_env = {cat("ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=", 20 * time_scale(), "s"),
+                      "ECS_LOGLEVEL=debug"};
     node.start();
     node.register_definition(hello_definition());
     const auto arns = node.run_hello_tasks_running(2);

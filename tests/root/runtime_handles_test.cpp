@@ -112,12 +112,15 @@ BOOST_FIXTURE_TEST_CASE(a_sigkill_after_another_processes_oom_kill_is_not_labell
     BOOST_TEST_REQUIRE(c.start().has_value());
     rt::ExecOptions eo;
     // tail keeps the last "line" of /dev/zero, which never ends: it grows until the OOM killer
-    // (32 MiB, no swap) takes it; after a pause, so that its handle (which reads the count it
-    // starts from) exists before the kill.
-    eo.process.args = {"sh", "-c", "sleep 0.3; exec tail /dev/zero"};
+    // (32 MiB, no swap) takes it; only once the test says go (a file in the rootfs), so that
+    // its handle (which reads the count it starts from) exists before the kill.
+    const auto go = bundle.rootfs() + "/hog-go";
+    eo.process.args = {"sh", "-c",
+                       "while [ ! -e /hog-go ]; do sleep 0.05; done; exec tail /dev/zero"};
     eo.process.env = {"PATH=/bin"};
     auto hog = c.exec(eo);
     BOOST_TEST_REQUIRE(hog.has_value(), why(hog));
+    write_text(go, "");
     auto he = hog->wait();
     BOOST_TEST_REQUIRE(he.has_value(), why(he));
     BOOST_TEST(he->signal == SIGKILL);

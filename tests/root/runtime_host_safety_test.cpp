@@ -340,7 +340,8 @@ BOOST_FIXTURE_TEST_CASE(the_container_joins_name_systemd_and_sees_it_under_a_sea
     BOOST_TEST(procs.find(std::to_string(init)) != std::string::npos, procs);
     // Read from inside through the container's own /proc/<pid>/root.
     const auto root = "/proc/" + std::to_string(init) + "/root/sys/fs/cgroup/extra/";
-    for (int i = 0; i < 200 && !fs::exists(root + "ro"); ++i)
+    // Written last, and `echo ro >` makes the file before it writes: waited for whole.
+    for (int i = 0; i < 1000 && read_text(root + "ro") != "ro\n"; ++i)
         std::this_thread::sleep_for(10ms);
     // Its own cgroup, seen from its pid namespace: the shell (1) and cat.
     BOOST_TEST(read_text(root + "procs").rfind("1\n", 0) == 0, read_text(root + "procs"));
@@ -435,13 +436,13 @@ BOOST_FIXTURE_TEST_CASE(the_cli_places_containers_below_its_systemd_delegated_cg
     BOOST_TEST(::rmdir(dir.c_str()) == 0); // the test's own: left for it
 }
 
-// A prestart hook that announces itself and then takes a while: the CLI is signalled while it
-// is in the middle of create.
+// A prestart hook that announces itself and then takes a while (long enough for a test woken
+// late on a busy machine): the CLI is signalled while it is in the middle of create.
 void slow_hook(Bundle& bundle, const std::string& marker)
 {
     bundle.config["hooks"] = {
         {"prestart",
-         {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "touch " + marker + "; sleep 0.5"}}}}}};
+         {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "touch " + marker + "; sleep 2"}}}}}};
     bundle.set_args({"sleep", "1000"});
     bundle.write();
 }

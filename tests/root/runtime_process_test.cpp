@@ -3,6 +3,9 @@
 // rlimits, fds, terminal. Shared fixture and helpers: tests/root/runtime_fixture.hpp.
 #define BOOST_TEST_MODULE runtime_process
 #include <sys/signalfd.h>
+#include <unistd.h>
+#include <atomic>
+#include <thread>
 #include "tests/root/runtime_fixture.hpp"
 
 using namespace berth::test;
@@ -136,13 +139,23 @@ BOOST_FIXTURE_TEST_CASE(foreground_run_forwards_what_the_callers_signalfd_collec
     BOOST_TEST_REQUIRE(signals.valid());
     signal_fd = signals.get();
     const pthread_t runner = ::pthread_self();
-    std::thread sender([runner] {
-        std::this_thread::sleep_for(500ms);
-        // A SIGTERM to the thread blocked in run(), read from the signalfd and passed on.
-        ::pthread_kill(runner, SIGTERM); // NOLINT(bugprone-bad-signal-to-kill-thread)
+    std::atomic<bool> returned{false};
+    std::thread sender([runner, &returned] {
+        // A SIGTERM to the thread blocked in run(), read from the signalfd and passed on. Sent
+        // again until run() returns: the shell is its pid namespace's init, so one forwarded
+        // before its trap is set is dropped (a slow start under a sanitizer on a busy machine).
+        while (!returned.load()) {
+            std::this_thread::sleep_for(200ms);
+            ::pthread_kill(runner, SIGTERM); // NOLINT(bugprone-bad-signal-to-kill-thread)
+        }
     });
     auto r = run({"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"});
+    returned.store(true);
     sender.join();
+    // What the sender sent after run() returned is read here, not delivered at the unblock.
+    signalfd_siginfo info{};
+    while (::read(signals.get(), &info, sizeof info) == sizeof info) {
+    }
     signal_fd = -1;
     ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     BOOST_TEST_REQUIRE(r.ok(), r.error);

@@ -206,15 +206,16 @@ BOOST_FIXTURE_TEST_CASE(a_slow_create_does_not_stall_another_containers_log, Sup
 
     // Each entry's time is when the supervisor read it: a stalled drain shows as a gap of the
     // whole create, then a burst of entries with one time.
+    // 3 s of a line every 10 ms, fewer on a busy machine: enough to see a 2 s stall.
     const auto times = log_times(logs + "/" + a_id + ".log");
-    BOOST_TEST_REQUIRE(times.size() >= 200u);
+    BOOST_TEST_REQUIRE(times.size() >= 100u);
     std::int64_t max_gap = 0;
     for (std::size_t i = 1; i < times.size(); ++i)
         max_gap = std::max(max_gap, times[i] - times[i - 1]);
     BOOST_TEST_MESSAGE("create took " << create_ms << " ms; longest gap between log entries of "
                                       << "another container meanwhile: " << max_gap / 1000000
                                       << " ms");
-    BOOST_TEST(max_gap < 500 * 1000000LL, "gap " << max_gap / 1000000 << " ms");
+    BOOST_TEST(max_gap < 1000 * 1000000LL, "gap " << max_gap / 1000000 << " ms"); // half of it
     BOOST_TEST(a->remove(true).has_value());
     BOOST_TEST(b->remove(true).has_value());
 }
@@ -302,18 +303,27 @@ BOOST_FIXTURE_TEST_CASE(
     auto running = live.init().try_reap();
     BOOST_TEST_REQUIRE(running.has_value(), why(running));
     BOOST_TEST(!running->has_value()); // alive: no SIGPIPE while no supervisor read its pipe
-    // Every line, those written while no supervisor ran included, in order, none lost.
-    std::ifstream in(log);
-    std::string entry;
-    int next = 0;
-    while (std::getline(in, entry)) {
-        auto j = nlohmann::json::parse(entry, nullptr, false);
-        BOOST_TEST_REQUIRE(!j.is_discarded());
-        BOOST_TEST_REQUIRE(j.value("log", "") == "tick-" + std::to_string(next) + "\n", entry);
-        ++next;
+    // Every line, those written while no supervisor ran included, in order, none lost; read
+    // until 30 more than before the outage have come (a busy machine ticks slower).
+    const auto lines_in_order = [&log] {
+        std::ifstream in(log);
+        std::string entry;
+        int next = 0;
+        while (std::getline(in, entry)) {
+            auto j = nlohmann::json::parse(entry, nullptr, false);
+            BOOST_TEST_REQUIRE(!j.is_discarded());
+            BOOST_TEST_REQUIRE(j.value("log", "") == "tick-" + std::to_string(next) + "\n", entry);
+            ++next;
+        }
+        return static_cast<std::size_t>(next);
+    };
+    std::size_t next = lines_in_order();
+    for (int i = 0; i < 100 && next <= before_outage + 30; ++i) {
+        std::this_thread::sleep_for(100ms);
+        next = lines_in_order();
     }
     BOOST_TEST_MESSAGE("log lines before the outage " << before_outage << ", after " << next);
-    BOOST_TEST(static_cast<std::size_t>(next) > before_outage + 30);
+    BOOST_TEST(next > before_outage + 30);
     BOOST_TEST_REQUIRE(live.kill(SIGKILL).has_value());
     auto e = live.init().wait(); // through the new supervisor's exit pipe
     BOOST_TEST_REQUIRE(e.has_value(), why(e));

@@ -130,7 +130,7 @@ std::string drive(const Node& node, int i, const std::string& bundle)
     // Killed only once its first line is out (the shell may not have run yet): then that line
     // must be in the log whatever happens to the process.
     const auto hello = "hello-" + std::to_string(i) + "\n";
-    for (int t = 0; t < 500 && !log_has(node.log(i), hello); ++t)
+    for (int t = 0; t < 2000 && !log_has(node.log(i), hello); ++t) // 20 s: busy machine
         std::this_thread::sleep_for(10ms);
     if (auto r = c->kill(SIGKILL); !r)
         return "kill: " + describe(r.error());

@@ -148,7 +148,9 @@ BOOST_FIXTURE_TEST_CASE(it_is_started_by_the_first_create_and_leaves_only_after_
     const auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - ended)
                              .count();
-    BOOST_TEST(idle_ms >= 1000);
+    // Its idle clock starts when it sees the exit, before it tells this test, which wakes
+    // later on a busy machine: measured from here, a little under its 1 s is on time.
+    BOOST_TEST(idle_ms >= 900);
     BOOST_TEST_MESSAGE("left " << idle_ms << " ms after the last container ended");
     BOOST_TEST(c.remove(false).has_value());
 

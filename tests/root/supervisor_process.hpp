@@ -3,13 +3,15 @@
 // (SIGKILL, by its pid only) and reaped by kill() and when it goes out of scope.
 #pragma once
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <thread>
+#include "base/fd.hpp"
 
 namespace berth::test {
 
@@ -20,7 +22,8 @@ public:
     SupervisorProcess(const SupervisorProcess&) = delete;
     SupervisorProcess& operator=(const SupervisorProcess&) = delete;
 
-    // Starts it on socket (a stale one is removed first); true once the socket exists (5 s).
+    // Starts it on socket (a stale one is removed first); true once it accepts a connection on
+    // it (5 s): the socket file exists from bind(), before it listens.
     bool start(const std::string& socket)
     {
         kill();
@@ -33,9 +36,20 @@ public:
             ::execl(exe.c_str(), exe.c_str(), "--socket", socket.c_str(), nullptr);
             ::_exit(127);
         }
-        for (int i = 0; i < 500 && !std::filesystem::exists(socket); ++i)
+        return pid_ > 0 && listening(socket);
+    }
+    static bool listening(const std::string& path)
+    {
+        for (int i = 0; i < 500; ++i) {
+            const Fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+            sockaddr_un addr{};
+            addr.sun_family = AF_UNIX;
+            path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+            if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+                return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        return pid_ > 0 && std::filesystem::exists(socket);
+        }
+        return false;
     }
     void kill()
     {
