@@ -22,8 +22,8 @@ public:
     SupervisorProcess(const SupervisorProcess&) = delete;
     SupervisorProcess& operator=(const SupervisorProcess&) = delete;
 
-    // Starts it on socket (a stale one is removed first); true once it accepts a connection on
-    // it (5 s): the socket file exists from bind(), before it listens.
+    // Starts it on socket (a stale one is removed first); true once it listens there (a connect
+    // succeeds; 5 s): the socket file exists from bind(), before it listens.
     bool start(const std::string& socket)
     {
         kill();
